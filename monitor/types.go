@@ -1,0 +1,163 @@
+package monitor
+
+import (
+	"net"
+	"strconv"
+	"time"
+)
+
+// Addr is a Redis node or sentinel address as announced: an IP, or a
+// hostname when announce-hostnames/resolve-hostnames are in use.
+type Addr struct {
+	Host string
+	Port int
+}
+
+// String renders host:port ([v6]:port for IPv6), the form redis-sentinel uses
+// as a replica's name.
+func (a Addr) String() string { return net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) }
+
+// Kind is the kind of a monitored instance, as written in event payloads.
+type Kind string
+
+const (
+	KindMaster   Kind = "master"
+	KindReplica  Kind = "slave"
+	KindSentinel Kind = "sentinel"
+)
+
+// Ref names an instance the way sentinel events do (the %@ prefix):
+// "<kind> <name> <ip> <port>" plus " @ <master> <mip> <mport>" for
+// replicas and sentinels.
+type Ref struct {
+	Kind       Kind
+	Name       string // master: its name; replica: ip:port; sentinel: runid
+	Addr       Addr
+	Master     string // master name (also set for masters)
+	MasterAddr Addr   // the master's address, for replicas and sentinels
+}
+
+// Level is the severity of an event, as sentinelEvent's levels.
+type Level int
+
+const (
+	LevelDebug Level = iota
+	LevelVerbose
+	LevelNotice
+	LevelWarning
+)
+
+// Event is something the monitor observed that redis-sentinel reports as an
+// event: "+slave", "+sentinel", "+sdown", "-sdown", "+reboot",
+// "+role-change", "-role-change", "+sentinel-address-switch",
+// "+sentinel-invalid-addr", "-cmd-link-reconnection", ...
+// The receiver formats "<Type> <Ref> <Text>" and publishes it.
+type Event struct {
+	Level Level
+	Type  string
+	Ref   *Ref   // nil for events without an instance
+	Text  string // appended after the ref, e.g. "new reported role is master"
+}
+
+// Hello is a parsed hello message (8 comma separated fields) that names a
+// master we monitor. The monitor handles sentinel discovery itself; epochs
+// and master addresses are passed on to the receiver, which owns them.
+type Hello struct {
+	SentinelAddr     Addr
+	SentinelID       string
+	CurrentEpoch     uint64
+	Master           string
+	MasterAddr       Addr
+	MasterConfigEpoch uint64
+}
+
+// Timing holds the process-wide periods (SENTINEL DEBUG can change them).
+type Timing struct {
+	PingPeriod             time.Duration // 1000 ms
+	InfoPeriod             time.Duration // 10000 ms
+	AskPeriod              time.Duration // 1000 ms
+	PublishPeriod          time.Duration // 2000 ms
+	MinLinkReconnectPeriod time.Duration // 15000 ms
+}
+
+// DefaultTiming returns redis-sentinel 7.0's defaults.
+func DefaultTiming() Timing {
+	return Timing{
+		PingPeriod:             time.Second,
+		InfoPeriod:             10 * time.Second,
+		AskPeriod:              time.Second,
+		PublishPeriod:          2 * time.Second,
+		MinLinkReconnectPeriod: 15 * time.Second,
+	}
+}
+
+// SentinelRef is a known other sentinel of a master.
+type SentinelRef struct {
+	Addr  Addr
+	RunID string
+}
+
+// MasterSpec is what the monitor needs to know about a monitored master.
+// The node owns these settings (they are replicated state) and pushes them
+// with Watch whenever they change.
+type MasterSpec struct {
+	Name            string
+	Addr            Addr
+	DownAfter       time.Duration
+	AuthUser        string
+	AuthPass        string
+	RenameCommands  map[string]string // upper-case original -> new name
+	RebootDownAfter time.Duration     // master-reboot-down-after-period; 0 = off
+	// FastInfo makes replicas of this master be polled every second
+	// (master ODOWN or failover in progress).
+	FastInfo bool
+	// KnownReplicas and KnownSentinels seed the topology (from the config
+	// file); they are only used when the master is first watched.
+	KnownReplicas  []Addr
+	KnownSentinels []SentinelRef
+}
+
+// InstanceStatus is the monitor's live view of one instance, the raw
+// material for SENTINEL MASTER/REPLICAS/SENTINELS maps. Times are absolute;
+// zero means never.
+type InstanceStatus struct {
+	Ref          Ref
+	RunID        string // INFO run_id; for sentinels their myid
+	Disconnected bool
+	SDown        bool
+	SDownSince   time.Time
+
+	LinkPendingCommands int
+	LinkRefcount        int
+	PingPendingSince    time.Time // oldest unanswered PING; zero if none
+	LastOKPingReply     time.Time
+	LastPingReply       time.Time
+	DownAfter           time.Duration
+
+	// Masters and replicas: from INFO.
+	InfoRefresh      time.Time // last INFO reply; zero if never
+	Info             string    // cached INFO text ("" if never)
+	RoleReported     string    // "master" or "slave"
+	RoleReportedTime time.Time
+	MasterLinkDownTime time.Duration
+	MasterLinkUp     bool
+	MasterHost       string // "?" if unknown
+	MasterPort       int
+	SlavePriority    int
+	SlaveReplOffset  int64
+	ReplicaAnnounced bool
+	MasterReplOffset int64 // master_repl_offset of a master
+
+	// Sentinels.
+	LastHello        time.Time
+	MasterDown       bool   // last is-master-down-by-addr reply said 1
+	VotedLeader      string // "" if none or expired
+	VotedLeaderEpoch uint64
+}
+
+// MasterStatus is a master with its replicas and sentinels.
+type MasterStatus struct {
+	Master    InstanceStatus
+	Replicas  []InstanceStatus
+	Sentinels []InstanceStatus
+}

@@ -1,0 +1,80 @@
+package quorum
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Op identifies a command type. It is the first byte of an encoded command.
+// Ops with the IgnorableFlag bit set may be skipped by an older FSM that does
+// not know them (hashicorp/consul's IgnoreUnknownTypeFlag); any other
+// unknown op stops the process rather than letting states diverge.
+type Op byte
+
+// IgnorableFlag marks an op that older versions may safely skip.
+const IgnorableFlag Op = 128
+
+const (
+	// OpMonitor adds a master (SENTINEL MONITOR, or a sentinel monitor line
+	// of the config file seeding an empty state).
+	OpMonitor Op = 1
+	// OpRemove removes a master (SENTINEL REMOVE).
+	OpRemove Op = 2
+	// OpSet changes settings of a master (SENTINEL SET), already validated.
+	OpSet Op = 3
+	// OpSwitchMaster records a new master address with its config epoch
+	// (end of a failover, or a newer config learnt from a peer).
+	OpSwitchMaster Op = 4
+	// OpObserveEpoch raises the current epoch to at least Epoch.
+	OpObserveEpoch Op = 5
+	// OpSetConfigEpoch raises a master's config epoch without moving it.
+	OpSetConfigEpoch Op = 6
+)
+
+// Param is one option=value pair of a SET command.
+type Param struct {
+	Key   string   `json:"k"`
+	Value []string `json:"v"`
+}
+
+// Command is the decoded form of every op; only the fields of the op are
+// set. One struct keeps the codec trivial and the log readable.
+type Command struct {
+	Op     Op      `json:"-"`
+	Master *Master `json:"master,omitempty"`
+	Name   string  `json:"name,omitempty"`
+	Params []Param `json:"params,omitempty"`
+	Addr   Addr    `json:"addr,omitempty"`
+	Epoch  uint64  `json:"epoch,omitempty"`
+	// At is the proposer's wall clock in ms since the epoch: the only
+	// notion of time Apply may use.
+	At int64 `json:"at"`
+}
+
+// Encode serialises c as one op byte followed by JSON.
+func (c *Command) Encode() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte(byte(c.Op))
+	if err := json.NewEncoder(&b).Encode(c); err != nil {
+		return nil, fmt.Errorf("failed to encode command %d: %w", c.Op, err)
+	}
+	return b.Bytes(), nil
+}
+
+// ErrEmptyCommand is returned when decoding zero bytes.
+var ErrEmptyCommand = errors.New("empty command")
+
+// Decode parses what Encode wrote.
+func Decode(data []byte) (*Command, error) {
+	if len(data) == 0 {
+		return nil, ErrEmptyCommand
+	}
+	c := &Command{}
+	if err := json.Unmarshal(data[1:], c); err != nil {
+		return nil, fmt.Errorf("failed to decode command %d: %w", data[0], err)
+	}
+	c.Op = Op(data[0])
+	return c, nil
+}

@@ -1,0 +1,293 @@
+package quorum
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+)
+
+// Errors returned by Apply. Their texts are redis-sentinel's, so the RESP
+// edge can forward them unchanged.
+var (
+	// ErrDuplicateMaster is returned by OpMonitor for a name already present.
+	ErrDuplicateMaster = errors.New("ERR Duplicate master name.")
+	// ErrNoSuchMaster is returned by ops naming an unknown master.
+	ErrNoSuchMaster = errors.New("ERR No such master with that name")
+)
+
+// ApplyFunc observes every applied command with its result; the node uses
+// it to react (publish +switch-master, update monitors, rewrite the config).
+// It runs synchronously inside Apply and must not call back into the FSM's
+// write path.
+type ApplyFunc func(c *Command, result error)
+
+// FSM applies commands to State. Apply is deterministic; Snapshot and Restore
+// serialise the whole state (it is small: settings of a few thousand masters
+// at most).
+type FSM struct {
+	mu      sync.RWMutex
+	state   *State
+	onApply ApplyFunc
+}
+
+// NewFSM returns an FSM over an empty state.
+func NewFSM(onApply ApplyFunc) *FSM {
+	return &FSM{state: NewState(), onApply: onApply}
+}
+
+// State returns a deep copy of the current state.
+func (f *FSM) State() *State {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.Clone()
+}
+
+// Master returns a copy of one master, if present.
+func (f *FSM) Master(name string) (*Master, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	m, ok := f.state.Masters[name]
+	if !ok {
+		return nil, false
+	}
+	return m.Clone(), true
+}
+
+// CurrentEpoch returns the current epoch.
+func (f *FSM) CurrentEpoch() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.CurrentEpoch
+}
+
+// ApplyBytes decodes and applies one encoded command. An undecodable entry or
+// an unknown non-ignorable op panics: continuing would let this sentinel's
+// state silently diverge from its peers'.
+func (f *FSM) ApplyBytes(data []byte) error {
+	c, err := Decode(data)
+	if err != nil {
+		panic(fmt.Sprintf("failed to apply command: %s", err))
+	}
+	return f.Apply(c)
+}
+
+// Apply applies one decoded command and returns its result.
+func (f *FSM) Apply(c *Command) error {
+	f.mu.Lock()
+	err := f.apply(c)
+	f.mu.Unlock()
+	if f.onApply != nil {
+		f.onApply(c, err)
+	}
+	return err
+}
+
+func (f *FSM) apply(c *Command) error {
+	s := f.state
+	switch c.Op {
+	case OpMonitor:
+		if c.Master == nil {
+			return fmt.Errorf("monitor command without master")
+		}
+		if _, ok := s.Masters[c.Master.Name]; ok {
+			return ErrDuplicateMaster
+		}
+		m := c.Master.Clone()
+		if m.CreatedAt == 0 {
+			m.CreatedAt = c.At
+		}
+		s.Masters[m.Name] = m
+		if m.ConfigEpoch > s.CurrentEpoch {
+			s.CurrentEpoch = m.ConfigEpoch
+		}
+	case OpRemove:
+		if _, ok := s.Masters[c.Name]; !ok {
+			return ErrNoSuchMaster
+		}
+		delete(s.Masters, c.Name)
+	case OpSet:
+		m, ok := s.Masters[c.Name]
+		if !ok {
+			return ErrNoSuchMaster
+		}
+		for _, p := range c.Params {
+			if err := applyParam(m, p); err != nil {
+				return err
+			}
+		}
+	case OpSwitchMaster:
+		m, ok := s.Masters[c.Name]
+		if !ok {
+			return ErrNoSuchMaster
+		}
+		m.Addr = c.Addr
+		if c.Epoch > m.ConfigEpoch {
+			m.ConfigEpoch = c.Epoch
+		}
+		if c.Epoch > s.CurrentEpoch {
+			s.CurrentEpoch = c.Epoch
+		}
+	case OpObserveEpoch:
+		if c.Epoch > s.CurrentEpoch {
+			s.CurrentEpoch = c.Epoch
+		}
+	case OpSetConfigEpoch:
+		m, ok := s.Masters[c.Name]
+		if !ok {
+			return ErrNoSuchMaster
+		}
+		if c.Epoch > m.ConfigEpoch {
+			m.ConfigEpoch = c.Epoch
+		}
+		if c.Epoch > s.CurrentEpoch {
+			s.CurrentEpoch = c.Epoch
+		}
+	default:
+		if c.Op&IgnorableFlag != 0 {
+			return nil
+		}
+		panic(fmt.Sprintf("failed to apply command: unknown op %d", c.Op))
+	}
+	return nil
+}
+
+// applyParam sets one already validated SENTINEL SET option.
+func applyParam(m *Master, p Param) error {
+	one := func() string {
+		if len(p.Value) == 0 {
+			return ""
+		}
+		return p.Value[0]
+	}
+	num := func() (int64, error) {
+		n, err := strconv.ParseInt(one(), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("bad value for %s: %w", p.Key, err)
+		}
+		return n, nil
+	}
+	switch p.Key {
+	case "down-after-milliseconds":
+		n, err := num()
+		if err != nil {
+			return err
+		}
+		m.DownAfterMs = n
+	case "failover-timeout":
+		n, err := num()
+		if err != nil {
+			return err
+		}
+		m.FailoverTimeoutMs = n
+	case "parallel-syncs":
+		n, err := num()
+		if err != nil {
+			return err
+		}
+		m.ParallelSyncs = int(n)
+	case "quorum":
+		n, err := num()
+		if err != nil {
+			return err
+		}
+		m.Quorum = int(n)
+	case "master-reboot-down-after-period":
+		n, err := num()
+		if err != nil {
+			return err
+		}
+		m.RebootDownAfterMs = n
+	case "notification-script":
+		m.NotificationScript = one()
+	case "client-reconfig-script":
+		m.ClientReconfigScript = one()
+	case "auth-pass":
+		m.AuthPass = one()
+	case "auth-user":
+		m.AuthUser = one()
+	case "rename-command":
+		if len(p.Value) != 2 {
+			return fmt.Errorf("rename-command needs two values")
+		}
+		applyRename(m, p.Value[0], p.Value[1])
+	default:
+		return fmt.Errorf("unknown parameter %q", p.Key)
+	}
+	return nil
+}
+
+// applyRename records cmd -> newname; renaming a command to itself removes
+// the mapping (sentinel.c sentinelSetCommand).
+func applyRename(m *Master, cmd, newname string) {
+	out := m.RenameCommands[:0]
+	for _, rc := range m.RenameCommands {
+		if !equalFold(rc[0], cmd) {
+			out = append(out, rc)
+		}
+	}
+	m.RenameCommands = out
+	if !equalFold(cmd, newname) {
+		m.RenameCommands = append(m.RenameCommands, [2]string{cmd, newname})
+	}
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// snapshotVersion heads every persisted snapshot, so a future format can be
+// told apart.
+const snapshotVersion = "gosentinel-state-v1"
+
+type snapshotFile struct {
+	Version string `json:"version"`
+	State   *State `json:"state"`
+}
+
+// WriteSnapshot writes the state as versioned JSON.
+func (f *FSM) WriteSnapshot(w io.Writer) error {
+	st := f.State()
+	if err := json.NewEncoder(w).Encode(snapshotFile{Version: snapshotVersion, State: st}); err != nil {
+		return fmt.Errorf("failed to write state snapshot: %w", err)
+	}
+	return nil
+}
+
+// Restore replaces the whole state with the one read from r.
+func (f *FSM) Restore(r io.Reader) error {
+	var sf snapshotFile
+	if err := json.NewDecoder(r).Decode(&sf); err != nil {
+		return fmt.Errorf("failed to read state snapshot: %w", err)
+	}
+	if sf.Version != snapshotVersion {
+		return fmt.Errorf("unsupported state snapshot version %q", sf.Version)
+	}
+	if sf.State == nil {
+		sf.State = NewState()
+	}
+	if sf.State.Masters == nil {
+		sf.State.Masters = map[string]*Master{}
+	}
+	f.mu.Lock()
+	f.state = sf.State
+	f.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,123 @@
+package quorum
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func mustPropose(t *testing.T, l *Local, c *Command) {
+	t.Helper()
+	if err := l.Propose(context.Background(), c); err != nil {
+		t.Fatalf("propose op %d: %v", c.Op, err)
+	}
+}
+
+func TestFSM_MonitorSetSwitchRemove(t *testing.T) {
+	var applied []Op
+	l := NewLocal(NewFSM(func(c *Command, err error) { applied = append(applied, c.Op) }))
+	m := &Master{Name: "mymaster", Addr: Addr{"127.0.0.1", 6379}, Quorum: 2, ParallelSyncs: 1}
+	mustPropose(t, l, &Command{Op: OpMonitor, Master: m, At: 10})
+
+	if err := l.Propose(context.Background(), &Command{Op: OpMonitor, Master: m, At: 11}); !errors.Is(err, ErrDuplicateMaster) {
+		t.Fatalf("duplicate monitor: got %v, want ErrDuplicateMaster", err)
+	}
+	mustPropose(t, l, &Command{Op: OpSet, Name: "mymaster", Params: []Param{
+		{Key: "down-after-milliseconds", Value: []string{"5000"}},
+		{Key: "rename-command", Value: []string{"PING", "PONG"}},
+		{Key: "auth-pass", Value: []string{"secret"}},
+	}})
+	mustPropose(t, l, &Command{Op: OpSwitchMaster, Name: "mymaster", Addr: Addr{"127.0.0.1", 6380}, Epoch: 7})
+
+	got, ok := l.FSM().Master("mymaster")
+	if !ok {
+		t.Fatal("master missing")
+	}
+	want := &Master{Name: "mymaster", Addr: Addr{"127.0.0.1", 6380}, Quorum: 2, ParallelSyncs: 1,
+		DownAfterMs: 5000, AuthPass: "secret", RenameCommands: [][2]string{{"PING", "PONG"}},
+		ConfigEpoch: 7, CreatedAt: 10}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("master = %+v\nwant %+v", got, want)
+	}
+	if e := l.FSM().CurrentEpoch(); e != 7 {
+		t.Fatalf("current epoch = %d, want 7 (raised by the switch)", e)
+	}
+	// Renaming a command to itself removes the mapping.
+	mustPropose(t, l, &Command{Op: OpSet, Name: "mymaster", Params: []Param{{Key: "rename-command", Value: []string{"ping", "PING"}}}})
+	if got, _ := l.FSM().Master("mymaster"); len(got.RenameCommands) != 0 {
+		t.Fatalf("rename to self kept %v", got.RenameCommands)
+	}
+	mustPropose(t, l, &Command{Op: OpRemove, Name: "mymaster"})
+	if err := l.Propose(context.Background(), &Command{Op: OpRemove, Name: "mymaster"}); !errors.Is(err, ErrNoSuchMaster) {
+		t.Fatalf("remove twice: got %v", err)
+	}
+	if len(applied) != 7 {
+		t.Fatalf("onApply saw %d commands, want 7", len(applied))
+	}
+}
+
+func TestFSM_EpochsOnlyGrow(t *testing.T) {
+	f := NewFSM(nil)
+	for _, e := range []uint64{5, 3, 9, 1} {
+		if err := f.Apply(&Command{Op: OpObserveEpoch, Epoch: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := f.CurrentEpoch(); e != 9 {
+		t.Fatalf("epoch = %d, want 9", e)
+	}
+}
+
+func TestFSM_SnapshotRestore(t *testing.T) {
+	f := NewFSM(nil)
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "a", Addr: Addr{"10.0.0.1", 1}, Quorum: 1}, At: 1})
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "b", Addr: Addr{"10.0.0.2", 2}, Quorum: 2, ConfigEpoch: 4}, At: 2})
+	var buf bytes.Buffer
+	if err := f.WriteSnapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	g := NewFSM(nil)
+	g.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "stale"}, At: 1})
+	if err := g.Restore(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(f.State(), g.State()) {
+		t.Fatalf("restored %+v, want %+v", g.State(), f.State())
+	}
+	if names := g.State().Names(); !reflect.DeepEqual(names, []string{"a", "b"}) {
+		t.Fatalf("names %v", names)
+	}
+}
+
+func TestFSM_UnknownOp(t *testing.T) {
+	f := NewFSM(nil)
+	if err := f.Apply(&Command{Op: IgnorableFlag | 42}); err != nil {
+		t.Fatalf("ignorable op: %v", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("unknown op did not panic")
+		}
+	}()
+	f.Apply(&Command{Op: 42})
+}
+
+func TestCommandCodecRoundTrip(t *testing.T) {
+	c := &Command{Op: OpSet, Name: "m", Params: []Param{{Key: "quorum", Value: []string{"3"}}}, At: 99}
+	data, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, d) {
+		t.Fatalf("decoded %+v, want %+v", d, c)
+	}
+	if _, err := Decode(nil); !errors.Is(err, ErrEmptyCommand) {
+		t.Fatalf("empty: %v", err)
+	}
+}

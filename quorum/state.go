@@ -1,0 +1,89 @@
+// Package quorum owns the replicated sentinel state: which masters are
+// monitored, with which settings, at which address and config epoch, and the
+// current epoch. Every change is a Command applied by the FSM in log order,
+// deterministically (time comes from the command, never from the clock), so
+// that the same sequence of commands gives the same state on every sentinel.
+//
+// Today the commands are applied by a single-node Local applier; the Raft
+// store (hashicorp/raft) feeds the very same FSM from its log. Nothing above
+// this package needs to change when Raft replaces Local: callers Propose
+// commands and read State snapshots.
+package quorum
+
+import (
+	"net"
+	"sort"
+	"strconv"
+)
+
+// Addr is a Redis node address as configured or announced.
+type Addr struct {
+	Host string `json:"host"`
+	Port int    `json:"port"`
+}
+
+// String renders host:port.
+func (a Addr) String() string { return net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) }
+
+// Master is the replicated part of one monitored master: its identity,
+// operator settings and the outcome of failovers (address and config
+// epoch). Volatile observations (links, INFO, SDOWN) are not here.
+type Master struct {
+	Name                 string      `json:"name"`
+	Addr                 Addr        `json:"addr"`
+	Quorum               int         `json:"quorum"`
+	DownAfterMs          int64       `json:"down_after_ms"`
+	FailoverTimeoutMs    int64       `json:"failover_timeout_ms"`
+	ParallelSyncs        int         `json:"parallel_syncs"`
+	NotificationScript   string      `json:"notification_script,omitempty"`
+	ClientReconfigScript string      `json:"client_reconfig_script,omitempty"`
+	AuthPass             string      `json:"auth_pass,omitempty"`
+	AuthUser             string      `json:"auth_user,omitempty"`
+	RebootDownAfterMs    int64       `json:"reboot_down_after_ms,omitempty"`
+	RenameCommands       [][2]string `json:"rename_commands,omitempty"`
+	ConfigEpoch          uint64      `json:"config_epoch"`
+	// CreatedAt orders masters (ms since the epoch, from the command).
+	CreatedAt int64 `json:"created_at"`
+}
+
+// Clone returns a deep copy.
+func (m *Master) Clone() *Master {
+	c := *m
+	c.RenameCommands = append([][2]string(nil), m.RenameCommands...)
+	return &c
+}
+
+// State is the whole replicated state. It is a value: State() hands out deep
+// copies, so readers never race with Apply.
+type State struct {
+	CurrentEpoch uint64             `json:"current_epoch"`
+	Masters      map[string]*Master `json:"masters"`
+}
+
+// NewState returns an empty state.
+func NewState() *State { return &State{Masters: map[string]*Master{}} }
+
+// Clone returns a deep copy.
+func (s *State) Clone() *State {
+	c := &State{CurrentEpoch: s.CurrentEpoch, Masters: make(map[string]*Master, len(s.Masters))}
+	for k, m := range s.Masters {
+		c.Masters[k] = m.Clone()
+	}
+	return c
+}
+
+// Names returns the master names in a stable order (creation, then name).
+func (s *State) Names() []string {
+	names := make([]string, 0, len(s.Masters))
+	for n := range s.Masters {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := s.Masters[names[i]], s.Masters[names[j]]
+		if a.CreatedAt != b.CreatedAt {
+			return a.CreatedAt < b.CreatedAt
+		}
+		return a.Name < b.Name
+	})
+	return names
+}
