@@ -1,0 +1,177 @@
+// Package mux shares one TCP port between the RESP command surface and the
+// sentinels' own peer traffic (Raft, peer RPC). A connection's first byte
+// decides where it goes: RESP clients always speak first and start with '*'
+// (multibulk) or a printable inline command, so a byte at or above 0xF0
+// is never sent by a Redis client; peer dialers write such a header byte
+// first. Everything that is not a registered header goes to the default
+// (RESP) listener with the byte replayed.
+//
+// Modeled on rqlite's tcp/mux.go, with one difference: the default route
+// exists because our public protocol lives on the same port, which is what
+// lets an unchanged StatefulSet, Service and NetworkPolicy with the single
+// port 26379 carry Raft too.
+package mux
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// MinHeader is the smallest byte usable as a peer header.
+const MinHeader byte = 0xF0
+
+// Mux routes accepted connections by their first byte.
+type Mux struct {
+	ln net.Listener
+
+	mu      sync.Mutex
+	subs    map[byte]*listener
+	def     *listener
+	conns   map[net.Conn]struct{} // connections still being sniffed
+	closed  bool
+	closeCh chan struct{}
+	wg      sync.WaitGroup
+}
+
+// New returns a mux over ln. Register headers with Listen, take the default
+// listener with Default, then call Serve.
+func New(ln net.Listener) *Mux {
+	m := &Mux{ln: ln, subs: map[byte]*listener{}, conns: map[net.Conn]struct{}{}, closeCh: make(chan struct{})}
+	m.def = m.newListener()
+	return m
+}
+
+func (m *Mux) newListener() *listener {
+	return &listener{m: m, ch: make(chan net.Conn), done: m.closeCh}
+}
+
+// Listen returns the listener for connections starting with header (which
+// must be >= MinHeader). The header byte is consumed.
+func (m *Mux) Listen(header byte) (net.Listener, error) {
+	if header < MinHeader {
+		return nil, fmt.Errorf("mux header %#x is below %#x: a RESP client could send it", header, MinHeader)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.subs[header]; ok {
+		return nil, fmt.Errorf("mux header %#x registered twice", header)
+	}
+	l := m.newListener()
+	m.subs[header] = l
+	return l, nil
+}
+
+// Default returns the listener for everything else, with the first byte
+// replayed.
+func (m *Mux) Default() net.Listener { return m.def }
+
+// Addr is the underlying listener's address.
+func (m *Mux) Addr() net.Addr { return m.ln.Addr() }
+
+// Serve accepts until the underlying listener is closed.
+func (m *Mux) Serve() error {
+	for {
+		c, err := m.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond) // transient accept error: back off briefly
+				continue
+			}
+			return fmt.Errorf("mux accept: %w", err)
+		}
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			c.Close()
+			return nil
+		}
+		m.conns[c] = struct{}{}
+		m.wg.Add(1)
+		m.mu.Unlock()
+		go m.route(c)
+	}
+}
+
+// route reads the first byte without a deadline: a Redis client may open a
+// connection long before its first command (connection pools do).
+func (m *Mux) route(c net.Conn) {
+	defer m.wg.Done()
+	br := bufio.NewReader(c)
+	first, err := br.Peek(1)
+	m.mu.Lock()
+	delete(m.conns, c)
+	m.mu.Unlock()
+	if err != nil {
+		c.Close()
+		return
+	}
+	m.mu.Lock()
+	sub, ok := m.subs[first[0]]
+	m.mu.Unlock()
+	target := m.def
+	if ok {
+		br.Discard(1)
+		target = sub
+	}
+	conn := &bufferedConn{Conn: c, r: br}
+	select {
+	case target.ch <- conn:
+	case <-m.closeCh:
+		c.Close()
+	}
+}
+
+// Close closes the underlying listener, every sub-listener and connections
+// still being sniffed.
+func (m *Mux) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	close(m.closeCh)
+	for c := range m.conns {
+		c.Close()
+	}
+	m.mu.Unlock()
+	err := m.ln.Close()
+	m.wg.Wait()
+	return err
+}
+
+// listener is a sub-listener fed by the mux.
+type listener struct {
+	m    *Mux
+	ch   chan net.Conn
+	done chan struct{}
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close closes the whole mux: the sub-listeners share one port.
+func (l *listener) Close() error   { return l.m.Close() }
+func (l *listener) Addr() net.Addr { return l.m.ln.Addr() }
+
+// bufferedConn replays what the mux peeked.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }

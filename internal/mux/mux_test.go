@@ -1,0 +1,112 @@
+package mux
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+func TestMuxRoutesByFirstByte(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(ln)
+	raft, err := m.Listen(0xF1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Listen(0xF1); err == nil {
+		t.Fatal("duplicate header accepted")
+	}
+	if _, err := m.Listen('*'); err == nil {
+		t.Fatal("RESP-looking header accepted")
+	}
+	go m.Serve()
+	defer m.Close()
+
+	// A RESP client: its bytes reach the default listener intact.
+	go func() {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			return
+		}
+		c.Write([]byte("*1\r\n$4\r\nPING\r\n"))
+	}()
+	// A peer: header consumed, payload follows.
+	go func() {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			return
+		}
+		c.Write([]byte{0xF1, 'r', 'a', 'f', 't'})
+	}()
+
+	readAll := func(l net.Listener, n int) string {
+		c, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(c, buf); err != nil {
+			t.Fatal(err)
+		}
+		return string(buf)
+	}
+	if got := readAll(m.Default(), 14); got != "*1\r\n$4\r\nPING\r\n" {
+		t.Fatalf("default got %q", got)
+	}
+	if got := readAll(raft, 4); got != "raft" {
+		t.Fatalf("raft got %q", got)
+	}
+}
+
+func TestMuxCloseUnblocksAcceptAndSniffing(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(ln)
+	served := make(chan error, 1)
+	go func() { served <- m.Serve() }()
+	// An idle connection that never sends a byte must not keep Close waiting.
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	accepted := make(chan error, 1)
+	go func() { _, err := m.Default().Accept(); accepted <- err }()
+
+	// Wait until the mux has taken the idle connection in.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		m.mu.Lock()
+		n := len(m.conns)
+		m.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("connection never reached the mux")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-accepted; err != net.ErrClosed {
+		t.Fatalf("accept after close: %v", err)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := bufio.NewReader(c).ReadByte(); err == nil {
+		t.Fatal("idle connection still open after Close")
+	}
+}
