@@ -1,0 +1,74 @@
+package config
+
+// modeledConfigs are the standard redis configs gosentinel reads into Config fields; every
+// other standard config is kept in Config.Generic.
+var modeledConfigs = map[string]bool{
+	"port": true, "bind": true, "dir": true, "logfile": true, "loglevel": true,
+	"daemonize": true, "pidfile": true, "protected-mode": true, "requirepass": true,
+	"aclfile": true, "tls-port": true, "tls-cert-file": true, "tls-key-file": true,
+	"tls-ca-cert-file": true, "tls-replication": true, "tls-auth-clients": true,
+}
+
+func isModeled(name string) bool { return modeledConfigs[name] }
+
+// standard validates one standard config line (args already split for multi-arg configs)
+// and stores modeled values. It returns redis' error text or "".
+func (l *loader) standard(sc *stdConfig, args []string) string {
+	if sc.name == "dir" {
+		if len(args) != 1 {
+			return "wrong number of arguments"
+		}
+		dir, msg := l.chdir(args[0])
+		if msg != "" {
+			return msg
+		}
+		l.cwd, l.cfg.Dir = dir, dir
+		return ""
+	}
+	if sc.name == "bind" {
+		if _, msg := parseSpecial("bind", args); msg != "" {
+			return msg
+		}
+		if len(args) == 1 && args[0] == "" {
+			args = nil
+		}
+		l.cfg.Bind = append([]string{}, args...)
+		return ""
+	}
+	v, msg := sc.parse(args)
+	if msg != "" {
+		return msg
+	}
+	c := l.cfg
+	switch sc.name {
+	case "port":
+		c.Port = atoi(args[0])
+	case "tls-port":
+		c.TLSPort = atoi(args[0])
+	case "logfile":
+		c.LogFile = args[0]
+	case "loglevel":
+		c.LogLevel = v.canonical
+	case "daemonize":
+		c.Daemonize = v.canonical == "yes"
+	case "protected-mode":
+		c.ProtectedMode = v.canonical == "yes"
+	case "tls-replication":
+		c.TLSReplication = v.canonical == "yes"
+	case "tls-auth-clients":
+		c.TLSAuthClients = v.canonical
+	case "pidfile":
+		c.PidFile = args[0]
+	case "requirepass":
+		c.RequirePass, c.HasRequirePass = args[0], args[0] != ""
+	case "aclfile":
+		c.ACLFile = args[0]
+	case "tls-cert-file":
+		c.TLSCertFile = args[0]
+	case "tls-key-file":
+		c.TLSKeyFile = args[0]
+	case "tls-ca-cert-file":
+		c.TLSCACertFile = args[0]
+	}
+	return ""
+}

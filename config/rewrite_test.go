@@ -1,0 +1,239 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestStartInitTemplateKeptByteIdentical reproduces the official suite's (start-init) check
+// (tests/sentinel/tests/includes/start-init-tests.tcl): the harness appends its lines to
+// tests/sentinel/tests/includes/sentinel.conf of redis 7.0.15, the sentinel flushes its
+// config (at startup, since there is no myid, and on SENTINEL FLUSHCONFIG), and every line of
+// the template up to its first empty line must be unchanged.
+func TestStartInitTemplateKeptByteIdentical(t *testing.T) {
+	tmpl, err := os.ReadFile("testdata/start-init-template.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "sentinel_0"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "sentinel_0", "sentinel.conf")
+	harness := "port 20000\nrepl-diskless-sync-delay 0\ndir ./sentinel_0\nlogfile log.txt\n" +
+		"sentinel deny-scripts-reconfig no\nenable-protected-configs yes\nenable-debug-command yes\n"
+	if err := os.WriteFile(conf, append(append([]byte{}, tmpl...), harness...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	c, err := Load("sentinel_0/sentinel.conf", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Path != conf || c.Dir != filepath.Join(dir, "sentinel_0") {
+		t.Fatalf("Path %q Dir %q", c.Path, c.Dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sentinel_0", "log.txt")); err != nil {
+		t.Fatalf("Load did not open the log file relative to dir: %v", err)
+	}
+	m := c.Master("setmaster")
+	if m == nil || m.Host != "10.0.0.1" || m.Port != 30000 || m.Quorum != 2 || m.DownAfterMs != 20000 ||
+		m.ParallelSyncs != 2 || m.FailoverTimeoutMs != 240000 || c.DenyScriptsReconfig {
+		t.Fatalf("template not applied: %+v deny=%v", m, c.DenyScriptsReconfig)
+	}
+	c.MyID = strings.Repeat("a", 40)
+	for i := 0; i < 2; i++ { // startup flush, then SENTINEL FLUSHCONFIG
+		if err := Rewrite(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1 := bufio.NewScanner(bytes.NewReader(tmpl))
+	s2 := bufio.NewScanner(bytes.NewReader(got))
+	for s1.Scan() && s1.Text() != "" {
+		if !s2.Scan() {
+			t.Fatal("sentinel config file rewrite sequence changed")
+		}
+		if s1.Text() != s2.Text() {
+			t.Fatalf("line changed: %q -> %q\n%s", s1.Text(), s2.Text(), got)
+		}
+	}
+	if c2, err := Load(conf, nil); err != nil || !reflect.DeepEqual(Render(c2, nil), Render(c, nil)) {
+		t.Fatalf("reload of the rewritten file differs: %v", err)
+	}
+}
+
+func TestRewriteAtomicAndMode(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(conf, []byte("port 26380\n# keep me\nsentinel monitor m 127.0.0.1 6379 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(conf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.MyID = strings.Repeat("b", 40)
+	c.Master("m").ConfigEpoch = 5
+	if err := Rewrite(c); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.SameFile(before, after) {
+		t.Fatal("file rewritten in place; want a new inode renamed over it")
+	}
+	if want := os.FileMode(0o644) &^ processUmask(); after.Mode().Perm() != want {
+		t.Fatalf("mode %v, want %v", after.Mode().Perm(), want)
+	}
+	got, _ := os.ReadFile(conf)
+	if !bytes.HasPrefix(got, []byte("port 26380\n# keep me\nsentinel monitor m 127.0.0.1 6379 2\n")) ||
+		!bytes.Contains(got, []byte("sentinel config-epoch m 5\n")) {
+		t.Fatalf("unexpected content:\n%s", got)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temp files left behind: %v", entries)
+	}
+}
+
+func TestRewriteFailsWhenPathIsADirectory(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(conf, []byte("sentinel monitor m 127.0.0.1 6379 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(conf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What 03-runtime-reconf.tcl does to provoke "Failed to save config file".
+	if err := os.Remove(conf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(conf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err = Rewrite(c)
+	if err == nil || !strings.Contains(err.Error(), conf) {
+		t.Fatalf("Rewrite = %v, want an error naming the file", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temp files left behind: %v", entries)
+	}
+}
+
+func TestRewriteCreatesMissingFile(t *testing.T) {
+	c, err := Parse("", []byte("sentinel monitor m 127.0.0.1 6379 2\nsentinel myid "+strings.Repeat("c", 40)+"\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Path = filepath.Join(t.TempDir(), "new.conf")
+	if err := Rewrite(c); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(c.Path)
+	if !strings.HasPrefix(string(got), rewriteSignature+"\n") || !strings.Contains(string(got), "sentinel monitor m 127.0.0.1 6379 2\n") {
+		t.Fatalf("content:\n%s", got)
+	}
+}
+
+func TestRenderRules(t *testing.T) {
+	id := strings.Repeat("d", 40)
+	tests := []struct {
+		name      string
+		in        string
+		mutate    func(c *Config)
+		want      string
+		wantInOut []string
+	}{
+		{
+			name: "surplus old lines removed and blank runs collapsed",
+			in:   "port 1\n\n\nport 2\nsentinel myid " + id + "\n",
+			want: "port 2\n\nsentinel myid " + id + "\n\n" + rewriteSignature + "\n",
+		},
+		{
+			name:      "unknown and unparsable lines are commented out",
+			in:        "list-max-ziplist-entries 5\nmymod.opt 1\nsentinel myid " + id + "\n",
+			wantInOut: []string{"# ??? list-max-ziplist-entries 5\n", "# ??? mymod.opt 1\n"},
+		},
+		{
+			name:      "known-slave lines are replaced by known-replica lines (redis duplicates them)",
+			in:        "sentinel monitor m 127.0.0.1 6379 2\nsentinel known-slave m 127.0.0.1 6380\nsentinel myid " + id + "\n",
+			wantInOut: []string{"sentinel monitor m 127.0.0.1 6379 2\nsentinel known-replica m 127.0.0.1 6380\n"},
+		},
+		{
+			name:      "values that need it are quoted",
+			in:        "sentinel monitor m 127.0.0.1 6379 2\nsentinel myid " + id + "\n",
+			mutate:    func(c *Config) { c.Master("m").AuthPass = "a b\"c"; c.AnnounceIP = "10.0.0.9" },
+			wantInOut: []string{"sentinel auth-pass m \"a b\\\"c\"\n", "sentinel announce-ip \"10.0.0.9\"\n"},
+		},
+		{
+			name:      "generic options are canonicalized and kept in place",
+			in:        "maxmemory 2048\nappendonly YES\noom-score-adj relative\nrename-command PING \"\"\nsentinel myid " + id + "\n",
+			wantInOut: []string{"maxmemory 2kb\nappendonly yes\noom-score-adj yes\nrename-command PING \"\"\n"},
+		},
+		{
+			name:      "aclfile drops user lines",
+			in:        "aclfile /tmp/users.acl\nuser alice on\nsentinel myid " + id + "\n",
+			wantInOut: []string{"aclfile \"/tmp/users.acl\"\n\nsentinel myid"},
+		},
+		{
+			name:      "bind and requirepass",
+			in:        "bind 127.0.0.1 ::1\nrequirepass pw\nsentinel myid " + id + "\n",
+			wantInOut: []string{"bind 127.0.0.1 ::1\nrequirepass \"pw\"\n", "user default on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~* &* +@all\n"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("x.conf", []byte(tt.in), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.mutate != nil {
+				tt.mutate(c)
+			}
+			got := string(Render(c, []byte(tt.in)))
+			if tt.want != "" && !strings.HasPrefix(got, tt.want) {
+				t.Fatalf("got:\n%s\nwant prefix:\n%s", got, tt.want)
+			}
+			for _, w := range tt.wantInOut {
+				if !strings.Contains(got, w) {
+					t.Fatalf("got:\n%s\nwant to contain:\n%s", got, w)
+				}
+			}
+			if _, err := Parse("x.conf", []byte(got), nil); err != nil {
+				t.Fatalf("rendered config does not load: %v", err)
+			}
+		})
+	}
+}
+
+func TestRenderHandBuiltConfig(t *testing.T) {
+	c := &Config{Port: 26379, Dir: "/data", MyID: strings.Repeat("1", 40), DenyScriptsReconfig: true,
+		Masters: []*Master{{Name: "m", Host: "10.0.0.5", Port: 6379, Quorum: 2, ParallelSyncs: 1,
+			KnownReplicas: []Addr{{"10.0.0.6", 6379}}}}}
+	want := rewriteSignature + "\nprotected-mode no\nport 26379\ndir \"/data\"\n" +
+		"latency-tracking-info-percentiles 50 99 99.9\nuser default on nopass ~* &* +@all\n" +
+		"sentinel myid " + strings.Repeat("1", 40) + "\nsentinel monitor m 10.0.0.5 6379 2\n" +
+		"sentinel config-epoch m 0\nsentinel leader-epoch m 0\nsentinel known-replica m 10.0.0.6 6379\n" +
+		"sentinel current-epoch 0\n"
+	if got := string(Render(c, nil)); got != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

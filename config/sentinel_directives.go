@@ -1,0 +1,295 @@
+package config
+
+import (
+	"strings"
+	"syscall"
+)
+
+// preMonitorDirectives are applied before every monitor line (sentinel.c:preMonitorCfgName).
+var preMonitorDirectives = map[string]bool{
+	"announce-ip": true, "announce-port": true, "deny-scripts-reconfig": true,
+	"sentinel-user": true, "sentinel-pass": true, "current-epoch": true, "myid": true,
+	"resolve-hostnames": true, "announce-hostnames": true,
+}
+
+// Error texts of sentinel.c:sentinelHandleConfiguration and sentinelCheckCreateInstanceErrors.
+const (
+	errNoSuchMaster     = "No such master with specified name."
+	errUnrecognized     = "Unrecognized sentinel configuration statement."
+	errQuorum           = "Quorum must be 1 or greater."
+	errDuplicateMaster  = "Duplicate master name."
+	errDuplicateReplica = "Duplicate hostname and port for replica."
+	errDuplicateRunID   = "Duplicate runid for sentinel."
+	errResolve          = "Can't resolve instance hostname."
+	errInvalidPort      = "Invalid port number."
+	errTimeParam        = "negative or zero time parameter."
+	errNegativeTime     = "negative time parameter."
+	errNotifScript      = "Notification script seems non existing or non executable."
+	errReconfScript     = "Client reconfiguration script seems non existing or non executable."
+	errRenameTwice      = "Same command renamed multiple times with rename-command."
+	errMyID             = "Malformed Sentinel id in myid option."
+	errDenyScripts      = "Please specify yes or no for the deny-scripts-reconfig options."
+	errResolveHostnames = "Please specify yes or no for the resolve-hostnames option."
+	errAnnounceHosts    = "Please specify yes or no for the announce-hostnames option."
+)
+
+// queueSentinel is sentinel.c:queueSentinelConfig.
+func (l *loader) queueSentinel(line int, text string, args []string) {
+	q := queuedSentinel{args: cloneStrings(args), line: line, text: text}
+	switch name := strings.ToLower(args[0]); {
+	case name == "monitor":
+		l.sentinelQueue[1] = append(l.sentinelQueue[1], q)
+	case preMonitorDirectives[name]:
+		l.sentinelQueue[0] = append(l.sentinelQueue[0], q)
+	default:
+		l.sentinelQueue[2] = append(l.sentinelQueue[2], q)
+	}
+}
+
+// applySentinelQueue is sentinel.c:loadSentinelConfigFromQueue.
+func (l *loader) applySentinelQueue() error {
+	for _, pass := range l.sentinelQueue {
+		for _, q := range pass {
+			if msg := l.sentinelDirective(q.args); msg != "" {
+				return l.fatal(q.line, q.text, msg)
+			}
+		}
+	}
+	return nil
+}
+
+// instanceHost validates host like createSentinelAddr and returns what redis stores and
+// prints for it (announceSentinelAddr): the normalized IP unless announce-hostnames is on.
+func (l *loader) instanceHost(host string) (string, string) {
+	ip, ok := NormalizeIP(host)
+	if !ok {
+		if !l.cfg.ResolveHostnames {
+			return "", errResolve
+		}
+		// Hostnames are resolved by the node; the config keeps them as written.
+		return host, ""
+	}
+	if l.cfg.AnnounceHostnames {
+		return host, ""
+	}
+	return ip, ""
+}
+
+// instanceAddr is createSentinelAddr: port range first, then the host.
+func (l *loader) instanceAddr(host, port string) (Addr, string) {
+	p := atoi(port)
+	if p < 0 || p > 65535 {
+		return Addr{}, errInvalidPort
+	}
+	h, msg := l.instanceHost(host)
+	if msg != "" {
+		return Addr{}, msg
+	}
+	return Addr{Host: h, Port: p}, ""
+}
+
+// scriptExecutable is access(path, X_OK) relative to the directory redis would be in.
+func (l *loader) scriptExecutable(path string) bool {
+	if path == "" || strings.IndexByte(path, 0) >= 0 {
+		return false
+	}
+	p := path
+	if p[0] != '/' {
+		p = l.cwd + "/" + p
+	}
+	return syscall.Access(p, 1) == nil
+}
+
+// sentinelDirective is sentinel.c:sentinelHandleConfiguration; it returns redis' error text.
+func (l *loader) sentinelDirective(argv []string) string {
+	c := l.cfg
+	name := strings.ToLower(argv[0])
+	argc := len(argv)
+	master := func() *Master { return c.Master(argv[1]) }
+
+	switch {
+	case name == "monitor" && argc == 5:
+		quorum := atoi(argv[4])
+		if quorum <= 0 {
+			return errQuorum
+		}
+		addr, msg := l.instanceAddr(argv[2], argv[3])
+		if msg != "" {
+			return msg
+		}
+		if master() != nil {
+			return errDuplicateMaster
+		}
+		c.Masters = append(c.Masters, &Master{Name: argv[1], Host: addr.Host, Port: addr.Port,
+			Quorum: quorum, ParallelSyncs: DefaultParallelSyncs})
+	case name == "down-after-milliseconds" && argc == 3:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		v := atoi(argv[2])
+		if v <= 0 {
+			return errTimeParam
+		}
+		m.DownAfterMs = int64(v)
+	case name == "failover-timeout" && argc == 3:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		v := atoi(argv[2])
+		if v <= 0 {
+			return errTimeParam
+		}
+		m.FailoverTimeoutMs = int64(v)
+	case name == "parallel-syncs" && argc == 3:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		m.ParallelSyncs = atoi(argv[2])
+	case name == "notification-script" && argc == 3:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		if !l.scriptExecutable(argv[2]) {
+			return errNotifScript
+		}
+		m.NotificationScript = argv[2]
+	case name == "client-reconfig-script" && argc == 3:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		if !l.scriptExecutable(argv[2]) {
+			return errReconfScript
+		}
+		m.ClientReconfigScript = argv[2]
+	case name == "auth-pass" && argc == 3:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		m.AuthPass = argv[2]
+	case name == "auth-user" && argc == 3:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		m.AuthUser = argv[2]
+	case name == "current-epoch" && argc == 2:
+		if e := strtoull(argv[1]); e > c.CurrentEpoch {
+			c.CurrentEpoch = e
+		}
+	case name == "myid" && argc == 2:
+		if len(argv[1]) != RunIDSize || strings.IndexByte(argv[1], 0) >= 0 {
+			return errMyID
+		}
+		c.MyID = argv[1]
+	case name == "config-epoch" && argc == 3:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		m.ConfigEpoch = strtoull(argv[2])
+		if m.ConfigEpoch > c.CurrentEpoch {
+			c.CurrentEpoch = m.ConfigEpoch
+		}
+	case name == "leader-epoch" && argc == 3:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		m.LeaderEpoch = strtoull(argv[2])
+	case (name == "known-slave" || name == "known-replica") && argc == 4:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		addr, msg := l.instanceAddr(argv[2], argv[3])
+		if msg != "" {
+			return msg
+		}
+		for _, r := range m.KnownReplicas {
+			if r == addr {
+				return errDuplicateReplica
+			}
+		}
+		m.KnownReplicas = append(m.KnownReplicas, addr)
+	case name == "known-sentinel" && (argc == 4 || argc == 5):
+		if argc == 4 {
+			return "" // the old form without runid is ignored
+		}
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		addr, msg := l.instanceAddr(argv[2], argv[3])
+		if msg != "" {
+			return msg
+		}
+		for _, s := range m.KnownSentinels {
+			if s.RunID == argv[4] {
+				return errDuplicateRunID
+			}
+		}
+		m.KnownSentinels = append(m.KnownSentinels, KnownSentinel{Addr: addr, RunID: argv[4]})
+	case name == "rename-command" && argc == 4:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		for _, rc := range m.RenameCommands {
+			if strings.EqualFold(rc[0], argv[2]) {
+				return errRenameTwice
+			}
+		}
+		m.RenameCommands = append(m.RenameCommands, [2]string{argv[2], argv[3]})
+	case name == "announce-ip" && argc == 2:
+		if argv[1] != "" {
+			c.AnnounceIP = argv[1]
+		}
+	case name == "announce-port" && argc == 2:
+		c.AnnouncePort = atoi(argv[1])
+	case name == "deny-scripts-reconfig" && argc == 2:
+		v, ok := yesNo(argv[1])
+		if !ok {
+			return errDenyScripts
+		}
+		c.DenyScriptsReconfig = v
+	case name == "sentinel-user" && argc == 2:
+		if argv[1] != "" {
+			c.SentinelUser = argv[1]
+		}
+	case name == "sentinel-pass" && argc == 2:
+		if argv[1] != "" {
+			c.SentinelPass = argv[1]
+		}
+	case name == "resolve-hostnames" && argc == 2:
+		v, ok := yesNo(argv[1])
+		if !ok {
+			return errResolveHostnames
+		}
+		c.ResolveHostnames = v
+	case name == "announce-hostnames" && argc == 2:
+		v, ok := yesNo(argv[1])
+		if !ok {
+			return errAnnounceHosts
+		}
+		c.AnnounceHostnames = v
+	case name == "master-reboot-down-after-period" && argc == 3:
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		v := atoi(argv[2])
+		if v < 0 {
+			return errNegativeTime
+		}
+		m.RebootDownAfterMs = int64(v)
+	default:
+		return errUnrecognized
+	}
+	return ""
+}
