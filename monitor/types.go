@@ -63,12 +63,19 @@ type Event struct {
 // master we monitor. The monitor handles sentinel discovery itself; epochs
 // and master addresses are passed on to the receiver, which owns them.
 type Hello struct {
-	SentinelAddr     Addr
-	SentinelID       string
-	CurrentEpoch     uint64
-	Master           string
-	MasterAddr       Addr
+	SentinelAddr      Addr
+	SentinelID        string
+	CurrentEpoch      uint64
+	Master            string
+	MasterAddr        Addr
 	MasterConfigEpoch uint64
+
+	// Sentinel is the sender as a known sentinel of Master (for
+	// "+config-update-from %@"). FromKnownSentinel is false when the
+	// sender's address was invalid and it could not be added: redis then
+	// skips the config-epoch step (§6.3 step 3) but still adopts the epoch.
+	Sentinel          Ref
+	FromKnownSentinel bool
 }
 
 // Timing holds the process-wide periods (SENTINEL DEBUG can change them).
@@ -121,38 +128,55 @@ type MasterSpec struct {
 // material for SENTINEL MASTER/REPLICAS/SENTINELS maps. Times are absolute;
 // zero means never.
 type InstanceStatus struct {
-	Ref          Ref
-	RunID        string // INFO run_id; for sentinels their myid
+	Ref   Ref
+	RunID string // INFO run_id; for sentinels their myid
+	// IP is the resolved address when Ref.Addr.Host is a hostname
+	// (resolve-hostnames), the host itself for IPs, "" if not resolved yet.
+	IP           string
 	Disconnected bool
 	SDown        bool
 	SDownSince   time.Time
+	// ScriptKillSent: SCRIPT KILL was sent on -BUSY while SDOWN (flag
+	// script_kill_sent, cleared with -sdown).
+	ScriptKillSent bool
+	// MasterReboot: run_id changed with master-reboot-down-after-period set
+	// and no +PONG since (7.2's master_reboot flag).
+	MasterReboot      bool
+	MasterRebootSince time.Time
 
 	LinkPendingCommands int
 	LinkRefcount        int
-	PingPendingSince    time.Time // oldest unanswered PING; zero if none
-	LastOKPingReply     time.Time
-	LastPingReply       time.Time
-	DownAfter           time.Duration
+	// The PING clocks start at link creation (and at RESET), as in redis,
+	// so they are never zero: last-ok-ping-reply of an instance that never
+	// answered counts from when it was added.
+	PingPendingSince time.Time // oldest unanswered PING; zero if none
+	LastOKPingReply  time.Time // last PONG, -LOADING or -MASTERDOWN
+	LastPingReply    time.Time // last reply of any kind
+	DownAfter        time.Duration
 
 	// Masters and replicas: from INFO.
 	InfoRefresh      time.Time // last INFO reply; zero if never
 	Info             string    // cached INFO text ("" if never)
 	RoleReported     string    // "master" or "slave"
 	RoleReportedTime time.Time
-	MasterLinkDownTime time.Duration
-	MasterLinkUp     bool
-	MasterHost       string // "?" if unknown
-	MasterPort       int
-	SlavePriority    int
-	SlaveReplOffset  int64
-	ReplicaAnnounced bool
-	MasterReplOffset int64 // master_repl_offset of a master
+	// SlaveConfChangeTime is when master_host/master_port last changed or
+	// the role turned to slave (for +fix-slave-config's wait).
+	SlaveConfChangeTime time.Time
+	MasterLinkDownTime  time.Duration
+	MasterLinkUp        bool
+	MasterHost          string // "?" if unknown
+	MasterPort          int
+	SlavePriority       int
+	SlaveReplOffset     int64
+	ReplicaAnnounced    bool
+	MasterReplOffset    int64 // master_repl_offset of a master
 
 	// Sentinels.
-	LastHello        time.Time
-	MasterDown       bool   // last is-master-down-by-addr reply said 1
-	VotedLeader      string // "" if none or expired
-	VotedLeaderEpoch uint64
+	LastHello           time.Time
+	LastMasterDownReply time.Time // last valid is-master-down-by-addr reply
+	MasterDown          bool      // last is-master-down-by-addr reply said 1
+	VotedLeader         string    // "" if none or expired
+	VotedLeaderEpoch    uint64
 }
 
 // MasterStatus is a master with its replicas and sentinels.

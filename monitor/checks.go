@@ -1,0 +1,104 @@
+package monitor
+
+import (
+	"strconv"
+	"time"
+)
+
+// checkSubjectivelyDown is sentinelCheckSubjectivelyDown: link hygiene,
+// then the SDOWN flag with its +sdown/-sdown events. Caller holds m.mu.
+func (m *Monitor) checkSubjectivelyDown(ri *instance, ts *tickState) {
+	lk := ri.link
+	now := ts.now
+	downAfter := ri.downAfter()
+
+	if lk.cc != nil && cmdLinkStale(now, lk.ccConnTime, lk.actPingTime, lk.lastPong, downAfter, ts.timing.MinLinkReconnectPeriod) {
+		m.closeConn(lk.cc)
+	}
+	if lk.pc != nil && pubsubLinkStale(now, lk.pcConnTime, lk.pcLastActivity, ts.timing.PublishPeriod, ts.timing.MinLinkReconnectPeriod) {
+		m.closeConn(lk.pc)
+	}
+
+	down := IsSubjectivelyDown(SDownInput{
+		Now:              now,
+		PingPendingSince: lk.actPingTime,
+		Disconnected:     lk.disconnected,
+		LastOKPingReply:  lk.lastAvail,
+		DownAfter:        downAfter,
+		IsMaster:         ri.kind == KindMaster,
+		RoleReported:     ri.roleReported,
+		RoleReportedTime: ri.roleReportedTime,
+		InfoPeriod:       ts.timing.InfoPeriod,
+		Rebooting:        ri.rebooting,
+		RebootSince:      ri.rebootSince,
+		RebootDownAfter:  ri.owner().spec.RebootDownAfter,
+	})
+	switch {
+	case down && !ri.sdown:
+		m.emit(LevelWarning, "+sdown", ri, "")
+		ri.sdownSince = now
+		ri.sdown = true
+	case !down && ri.sdown:
+		m.emit(LevelWarning, "-sdown", ri, "")
+		ri.sdown = false
+		ri.scriptKillSent = false
+	}
+}
+
+// askMasterStateToOtherSentinels sends SENTINEL is-master-down-by-addr to
+// every connected sentinel of a master that is SDOWN here, at most once per
+// ask-period without a reply, and forgets answers older than 5×ask-period.
+// Caller holds m.mu.
+func (m *Monitor) askMasterStateToOtherSentinels(master *instance, ts *tickState) {
+	ask := ts.timing.AskPeriod
+	for _, si := range master.sentinels {
+		elapsed := ts.now.Sub(si.lastMasterDownReplyTime)
+		if elapsed > 5*ask {
+			si.masterDown = false
+			si.leader = ""
+		}
+		if !master.sdown || si.link.disconnected || si.link.cc == nil {
+			continue
+		}
+		if elapsed < ask {
+			continue
+		}
+		c := si.link.cc
+		c.send(replyHandler{fn: func(v value) { m.isMasterDownReply(si, c, v) }},
+			si.command("SENTINEL"), "is-master-down-by-addr",
+			m.announceHost(master.addr), strconv.Itoa(master.addr.Port),
+			strconv.FormatUint(ts.epoch, 10), "*")
+		si.link.pending++
+	}
+}
+
+// announceHost is announceSentinelAddr: the hostname with
+// announce-hostnames, else the IP when we know it.
+func (m *Monitor) announceHost(a address) string {
+	if m.cfg.AnnounceHostnames || a.ip == "" {
+		return a.Host
+	}
+	return a.ip
+}
+
+// isMasterDownReply is sentinelReceiveIsMasterDownReply: a reply
+// [down 0|1, leader runid or "*", leader epoch]; anything else is ignored.
+func (m *Monitor) isMasterDownReply(si *instance, c *conn, v value) {
+	c.link.decPending()
+	if si.removed {
+		return
+	}
+	if v.typ != '*' || len(v.elems) != 3 ||
+		v.elems[0].typ != ':' || v.elems[1].typ != '$' || v.elems[1].null || v.elems[2].typ != ':' {
+		return
+	}
+	si.lastMasterDownReplyTime = time.Now()
+	si.masterDown = v.elems[0].num == 1
+	if leader := v.elems[1].str; leader != "*" {
+		if m.log != nil && int64(si.leaderEpoch) != v.elems[2].num {
+			m.log.Info("sentinel voted", "sentinel", si.name, "leader", leader, "epoch", v.elems[2].num)
+		}
+		si.leader = leader
+		si.leaderEpoch = uint64(v.elems[2].num)
+	}
+}

@@ -1,0 +1,21 @@
+// Package monitor is one sentinel's health checker: it keeps links to every
+// monitored master, its replicas and the other sentinels watching it, and
+// reproduces redis-sentinel 7.0's link and timer logic (sentinel.c
+// sentinelReconnectInstance, sentinelSendPeriodicCommands,
+// sentinelRefreshInstanceInfo, sentinelProcessHelloMessage step 1,
+// sentinelCheckSubjectivelyDown, sentinelAskMasterStateToOtherSentinels).
+//
+// Design:
+//   - State (instances, links, clocks) lives under one mutex. A single
+//     timer goroutine (Run) does what sentinelTimer does every 50 ms.
+//   - Each TCP connection is a hand-written RESP2 pipeline (conn.go): a
+//     goroutine dials and writes, another reads and hands each reply to the
+//     handler queued with its command, under the mutex. So the mutex is
+//     never held across network I/O and Status never blocks on it.
+//   - Callbacks into the node go through one ordered queue (notify.go) and
+//     are never called with the mutex held; the node's synchronous
+//     callbacks (Timing, CurrentEpoch, Tilt, HelloPayload) are called by the
+//     timer before it takes the mutex.
+//   - Failover, ODOWN, epochs and config-epoch handling are not here: the
+//     node gets hellos via OnHello and the live view via Status/OnInfo.
+package monitor

@@ -1,0 +1,342 @@
+package monitor
+
+import (
+	"context"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Tests against a scripted RESP server, for replies a real redis-server
+// does not give on demand.
+
+// switchable is a reply that a test changes while the monitor runs.
+type switchable struct {
+	mu sync.Mutex
+	v  string
+}
+
+func (s *switchable) get() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.v
+}
+
+func (s *switchable) set(v string) {
+	s.mu.Lock()
+	s.v = v
+	s.mu.Unlock()
+}
+
+func has(cmds [][]string, args ...string) bool {
+	want := strings.Join(args, " ")
+	for _, c := range cmds {
+		if strings.Join(c, " ") == want {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRenamedCommandsAuthAndHello(t *testing.T) {
+	const runid = "1111111111111111111111111111111111111111"
+	srv := newFakeServer(t, redisLike(func() string { return masterInfo(runid) }, func() string { return "+PONG\r\n" }))
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming,
+		HelloPayload: func(name, ip string) (string, bool) { return "hello-" + name + "-" + ip, true }}))
+	m.Watch(MasterSpec{
+		Name: "mymaster", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: 5 * time.Second,
+		AuthUser: "user1", AuthPass: "pw1",
+		RenameCommands: map[string]string{"PING": "XPING", "INFO": "XINFO", "SUBSCRIBE": "XSUBSCRIBE",
+			"PUBLISH": "XPUBLISH", "AUTH": "XAUTH", "CLIENT": "XCLIENT"},
+	})
+	waitFor(t, 3*time.Second, "renamed commands", func() bool {
+		return has(srv.commands("XPUBLISH"), "XPUBLISH", helloChannel, "hello-mymaster-127.0.0.1") &&
+			len(srv.commands("XPING")) > 0 && len(srv.commands("XINFO")) > 0
+	})
+	auths := srv.commands("XAUTH")
+	if len(auths) != 2 || !has(auths, "XAUTH", "user1", "pw1") {
+		t.Fatalf("AUTH commands = %q", auths)
+	}
+	names := srv.commands("XCLIENT")
+	if !has(names, "XCLIENT", "SETNAME", "sentinel-aaaaaaaa-cmd") || !has(names, "XCLIENT", "SETNAME", "sentinel-aaaaaaaa-pubsub") {
+		t.Fatalf("CLIENT commands = %q", names)
+	}
+	if !has(srv.commands("XSUBSCRIBE"), "XSUBSCRIBE", helloChannel) {
+		t.Fatalf("SUBSCRIBE = %q", srv.commands("XSUBSCRIBE"))
+	}
+	for _, plain := range []string{"PING", "INFO", "SUBSCRIBE", "PUBLISH", "AUTH", "CLIENT"} {
+		if n := len(srv.commands(plain)); n != 0 {
+			t.Fatalf("%d un-renamed %s sent", n, plain)
+		}
+	}
+	st := status(t, m, "mymaster")
+	if st.Master.RunID != runid || st.Master.MasterReplOffset != 42 || st.Master.Disconnected {
+		t.Fatalf("master = %+v", st.Master)
+	}
+}
+
+func TestPingRepliesLoadingBusyAndPong(t *testing.T) {
+	ping := &switchable{v: "-LOADING Redis is loading the dataset in memory\r\n"}
+	srv := newFakeServer(t, redisLike(func() string { return masterInfo(strings.Repeat("2", 40)) }, ping.get))
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	const downAfter = 300 * time.Millisecond
+	start := time.Now()
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: downAfter})
+
+	// -LOADING is a valid reply: still up well after down-after.
+	waitFor(t, 3*time.Second, "valid -LOADING replies", func() bool {
+		return status(t, m, "m").Master.LastOKPingReply.After(start.Add(downAfter + 200*time.Millisecond))
+	})
+	if st := status(t, m, "m"); st.Master.SDown || rec.count("+sdown", nil) != 0 {
+		t.Fatalf("SDOWN while answering -LOADING: %+v", st.Master)
+	}
+
+	// -BUSY is not: SDOWN after down-after, then one SCRIPT KILL.
+	ping.set("-BUSY Redis is busy running a script\r\n")
+	rec.waitEvent(t, 2*time.Second, "+sdown", nil)
+	waitFor(t, time.Second, "SCRIPT KILL", func() bool { return len(srv.commands("SCRIPT")) > 0 })
+	if st := status(t, m, "m"); !st.Master.ScriptKillSent || st.Master.LastPingReply.Before(st.Master.LastOKPingReply) {
+		t.Fatalf("after -BUSY: %+v", st.Master)
+	}
+	waitFor(t, 2*time.Second, "more -BUSY replies", func() bool {
+		return time.Since(status(t, m, "m").Master.SDownSince) > 300*time.Millisecond
+	})
+	if got := srv.commands("SCRIPT"); len(got) != 1 || !has(got, "SCRIPT", "KILL") {
+		t.Fatalf("SCRIPT commands = %q", got)
+	}
+
+	ping.set("+PONG\r\n")
+	rec.waitEvent(t, 2*time.Second, "-sdown", nil)
+	if st := status(t, m, "m"); st.Master.ScriptKillSent || st.Master.SDown {
+		t.Fatalf("after +PONG: %+v", st.Master)
+	}
+}
+
+func TestRebootAndMasterRebootDownAfter(t *testing.T) {
+	info := &switchable{v: masterInfo(strings.Repeat("3", 40))}
+	ping := &switchable{v: "+PONG\r\n"}
+	srv := newFakeServer(t, redisLike(info.get, ping.get))
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: time.Hour,
+		RebootDownAfter: 300 * time.Millisecond})
+	waitFor(t, 2*time.Second, "first INFO", func() bool { return status(t, m, "m").Master.RunID != "" })
+
+	// A restarted master answers -LOADING with a new run id.
+	ping.set("-LOADING loading\r\n")
+	info.set(masterInfo(strings.Repeat("4", 40)))
+	ev, rebooted := rec.waitEvent(t, 2*time.Second, "+reboot", nil)
+	if ev.Level != LevelNotice || ev.Ref.Kind != KindMaster {
+		t.Fatalf("+reboot = %+v", ev)
+	}
+	_, down := rec.waitEvent(t, 2*time.Second, "+sdown", nil)
+	if d := down.Sub(rebooted); d < 300*time.Millisecond {
+		t.Fatalf("+sdown %v after +reboot, want > master-reboot-down-after-period", d)
+	}
+	if st := status(t, m, "m"); !st.Master.MasterReboot || st.Master.RunID != strings.Repeat("4", 40) {
+		t.Fatalf("master = %+v", st.Master)
+	}
+	ping.set("+PONG\r\n")
+	rec.waitEvent(t, 2*time.Second, "-sdown", nil)
+	if st := status(t, m, "m"); st.Master.MasterReboot {
+		t.Fatal("+PONG did not clear the reboot state")
+	}
+}
+
+func TestMasterReportingSlaveRoleGoesSDown(t *testing.T) {
+	slaveInfo := "run_id:" + strings.Repeat("5", 40) + "\r\nrole:slave\r\nmaster_host:10.9.9.9\r\nmaster_port:6379\r\nmaster_link_status:up\r\n"
+	srv := newFakeServer(t, redisLike(func() string { return slaveInfo }, func() string { return "+PONG\r\n" }))
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	const downAfter = 200 * time.Millisecond
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: downAfter})
+
+	ev, changed := rec.waitEvent(t, 2*time.Second, "-role-change", nil)
+	if ev.Text != "new reported role is slave" || ev.Level != LevelVerbose {
+		t.Fatalf("-role-change = %+v", ev)
+	}
+	_, down := rec.waitEvent(t, 3*time.Second, "+sdown", nil)
+	if d := down.Sub(changed); d < downAfter+2*fastTiming().InfoPeriod {
+		t.Fatalf("+sdown %v after the role change, want > down-after + 2×info-period", d)
+	}
+}
+
+func TestReplicaFastInfo(t *testing.T) {
+	replica := newFakeServer(t, redisLike(func() string {
+		return "run_id:" + strings.Repeat("6", 40) + "\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:1\r\nmaster_link_status:up\r\n"
+	}, func() string { return "+PONG\r\n" }))
+	master := newFakeServer(t, redisLike(func() string {
+		return masterInfo(strings.Repeat("7", 40)) + "slave0:ip=127.0.0.1,port=" + strconv.Itoa(replica.port()) + ",state=online,offset=0,lag=0\r\n"
+	}, func() string { return "+PONG\r\n" }))
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: DefaultTiming})) // info-period 10 s
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: master.port()}, DownAfter: time.Hour, FastInfo: true})
+	rec.waitEvent(t, 2*time.Second, "+slave", nil)
+	// INFO goes out every tick until the first reply; after it, not again
+	// within the info-period.
+	waitFor(t, time.Second, "master INFO", func() bool { return !status(t, m, "m").Master.InfoRefresh.IsZero() })
+	n0 := len(master.commands("INFO"))
+	waitFor(t, 4*time.Second, "replica INFO every second", func() bool { return len(replica.commands("INFO")) >= 3 })
+	if n := len(master.commands("INFO")); n != n0 {
+		t.Fatalf("master got %d more INFO within the 10 s info-period", n-n0)
+	}
+}
+
+func TestStalledLinksAreRecycled(t *testing.T) {
+	srv := newFakeServer(t, func([]string) string { return "" }) // never answers
+	rec := &recorder{}
+	tm := fastTiming()
+	tm.MinLinkReconnectPeriod = 300 * time.Millisecond
+	m := startMonitor(t, rec.config(idA, Config{Timing: func() Timing { return tm }}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: 400 * time.Millisecond})
+	rec.waitEvent(t, 2*time.Second, "+sdown", nil)
+	st := status(t, m, "m")
+	if st.Master.PingPendingSince.IsZero() || !st.Master.InfoRefresh.IsZero() {
+		t.Fatalf("stalled master = %+v", st.Master)
+	}
+	// Both links are closed and recreated: more connections than the first two.
+	waitFor(t, 3*time.Second, "links recreated", func() bool {
+		return len(srv.commands("CLIENT")) >= 4 && len(srv.commands("SUBSCRIBE")) >= 2
+	})
+}
+
+func TestUnreachableMasterGoesSDown(t *testing.T) {
+	port := freePort(t) // nothing listens there
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	const downAfter = 300 * time.Millisecond
+	watched := time.Now()
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: port}, DownAfter: downAfter})
+	_, at := rec.waitEvent(t, 2*time.Second, "+sdown", nil)
+	if d := at.Sub(watched); d < downAfter || d > downAfter+300*time.Millisecond {
+		t.Fatalf("+sdown after %v, want just after %v", d, downAfter)
+	}
+	if st := status(t, m, "m"); !st.Master.Disconnected || !st.Master.SDown {
+		t.Fatalf("master = %+v", st.Master)
+	}
+	ev, _ := rec.waitEvent(t, time.Second, "-cmd-link-reconnection", nil)
+	if ev.Level != LevelDebug || ev.Ref.Kind != KindMaster || !strings.HasPrefix(ev.Text, "#") {
+		t.Fatalf("reconnection event = %+v", ev)
+	}
+}
+
+func TestSwitchMasterClearsSDownAndRecreatesReplicas(t *testing.T) {
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: 0}, DownAfter: 200 * time.Millisecond,
+		KnownReplicas: []Addr{{Host: "127.0.0.8", Port: 0}, {Host: "127.0.0.9", Port: 0}}})
+	m.ProcessHello(hello("127.0.0.2", 0, idB, 1, "m", 0))
+	rec.waitEvent(t, 2*time.Second, "+sdown", kind(KindMaster))
+
+	m.SwitchMaster("m", Addr{Host: "127.0.0.8", Port: 0})
+	st := status(t, m, "m")
+	if st.Master.SDown || st.Master.Ref.Addr.Host != "127.0.0.8" || !st.Master.SDownSince.IsZero() {
+		t.Fatalf("master after switch = %+v", st.Master)
+	}
+	var got []string
+	for _, r := range st.Replicas {
+		got = append(got, r.Ref.Name)
+	}
+	if strings.Join(got, " ") != "127.0.0.9:0 127.0.0.1:0" {
+		t.Fatalf("replicas after switch = %v", got)
+	}
+	if len(st.Sentinels) != 1 {
+		t.Fatalf("sentinels after switch = %+v", st.Sentinels)
+	}
+	waitFor(t, time.Second, "+slave events", func() bool {
+		return rec.count("+slave", func(e Event) bool { return e.Ref.MasterAddr.Host == "127.0.0.8" }) == 2
+	})
+	// A Watch that carries the new address is not another switch.
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.8", Port: 0}, DownAfter: 200 * time.Millisecond})
+	if st := status(t, m, "m"); len(st.Replicas) != 2 {
+		t.Fatalf("Watch with the current address reset the replicas: %+v", st.Replicas)
+	}
+}
+
+func TestSentinelAuthAndForceHello(t *testing.T) {
+	sentinel := newFakeServer(t, func(args []string) string {
+		switch strings.ToUpper(args[0]) {
+		case "PING":
+			return "+PONG\r\n"
+		case "PUBLISH":
+			return ":1\r\n"
+		}
+		return "+OK\r\n"
+	})
+	tm := fastTiming()
+	tm.PublishPeriod = time.Hour
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: func() Timing { return tm }, SentinelPass: "p1",
+		HelloPayload: func(name, ip string) (string, bool) { return "hi", true }}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: 0}, DownAfter: time.Hour,
+		KnownSentinels: []SentinelRef{{Addr: Addr{Host: "127.0.0.1", Port: sentinel.port()}, RunID: idB}}})
+	waitFor(t, 2*time.Second, "AUTH p1", func() bool { return has(sentinel.commands("AUTH"), "AUTH", "p1") })
+	waitFor(t, 2*time.Second, "sentinel connected", func() bool {
+		st := status(t, m, "m")
+		return !st.Sentinels[0].Disconnected && st.Sentinels[0].PingPendingSince.IsZero()
+	})
+
+	m.SetSentinelAuth("su", "sp")
+	waitFor(t, 2*time.Second, "AUTH su sp", func() bool { return has(sentinel.commands("AUTH"), "AUTH", "su", "sp") })
+	if n := len(sentinel.commands("PUBLISH")); n != 0 {
+		t.Fatalf("%d hellos before the publish period", n)
+	}
+	waitFor(t, 2*time.Second, "sentinel reconnected", func() bool { return !status(t, m, "m").Sentinels[0].Disconnected })
+	m.ForceHello("m")
+	waitFor(t, 2*time.Second, "forced hello", func() bool {
+		return has(sentinel.commands("PUBLISH"), "PUBLISH", helloChannel, "hi")
+	})
+}
+
+func TestResolveHostnames(t *testing.T) {
+	const runid = "8888888888888888888888888888888888888888"
+	srv := newFakeServer(t, redisLike(func() string { return masterInfo(runid) }, func() string { return "+PONG\r\n" }))
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming, ResolveHostnames: true}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "localhost", Port: srv.port()}, DownAfter: time.Hour})
+	waitFor(t, 3*time.Second, "INFO from localhost", func() bool {
+		st := status(t, m, "m")
+		return st.Master.RunID == runid && st.Master.IP == "127.0.0.1"
+	})
+	if st := status(t, m, "m"); st.Master.Ref.Addr.Host != "localhost" {
+		t.Fatalf("announced host replaced: %+v", st.Master.Ref)
+	}
+	// With resolve-hostnames, a sentinel announcing a hostname is accepted.
+	m.ProcessHello("sentinel-1.example,0," + idB + ",1,m,localhost,0,0")
+	ev, _ := rec.waitEvent(t, time.Second, "+sentinel", nil)
+	if ev.Ref.Addr.Host != "sentinel-1.example" {
+		t.Fatalf("+sentinel = %+v", *ev.Ref)
+	}
+}
+
+func TestCloseReleasesEverything(t *testing.T) {
+	before := runtime.NumGoroutine()
+	srv := newFakeServer(t, redisLike(func() string { return masterInfo(strings.Repeat("9", 40)) }, func() string { return "+PONG\r\n" }))
+	m := New(Config{MyID: idA, Timing: fastTiming})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Run(context.Background())
+	}()
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: time.Hour,
+		KnownSentinels: []SentinelRef{{Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, RunID: idB}}})
+	waitFor(t, 2*time.Second, "connected", func() bool {
+		st := status(t, m, "m")
+		return st.Master.RunID != "" && !st.Sentinels[0].Disconnected
+	})
+	m.Close()
+	<-done
+	st := status(t, m, "m")
+	if !st.Master.Disconnected || !st.Sentinels[0].Disconnected {
+		t.Fatalf("links still up after Close: %+v", st)
+	}
+	m.Close()                   // idempotent
+	m.Run(context.Background()) // returns at once once closed
+	srv.close()
+	waitFor(t, 2*time.Second, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
+}

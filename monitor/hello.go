@@ -1,0 +1,241 @@
+package monitor
+
+import (
+	"strings"
+	"time"
+)
+
+// helloHandler is sentinelReceiveHelloMessages, the handler of the pubsub
+// link's SUBSCRIBE: every reply counts as pub/sub activity; published
+// messages are hellos. An error reply means the subscription failed (e.g.
+// -NOAUTH): the connection is useless and is dropped, to be recreated on
+// the next reconnect, which is what hiredis does.
+func (m *Monitor) helloHandler(ri *instance, c *conn) func(value) {
+	return func(v value) {
+		if ri.removed {
+			return
+		}
+		c.link.pcLastActivity = time.Now()
+		if v.isError() {
+			m.closeConn(c)
+			return
+		}
+		if v.typ != '*' || len(v.elems) != 3 {
+			return
+		}
+		for _, e := range v.elems {
+			if e.typ != '$' || e.null {
+				return
+			}
+		}
+		if v.elems[0].str != "message" {
+			return
+		}
+		m.processHelloLocked(v.elems[2].str, time.Now())
+	}
+}
+
+// ProcessHello handles a hello received via PUBLISH to our own port.
+func (m *Monitor) ProcessHello(payload string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.processHelloLocked(payload, time.Now())
+}
+
+// processHelloLocked is sentinelProcessHelloMessage step 1 (sentinel
+// discovery) and step 4 (last-hello time); the epoch and master-address
+// steps are the receiver's, through OnHello. Caller holds m.mu.
+func (m *Monitor) processHelloLocked(payload string, now time.Time) {
+	// We are not interested in meeting ourselves.
+	if m.cfg.MyID != "" && strings.Contains(payload, m.cfg.MyID) {
+		return
+	}
+	tok := strings.Split(payload, ",")
+	if len(tok) != 8 {
+		return
+	}
+	master := m.masters[tok[4]]
+	if master == nil {
+		return
+	}
+	h := Hello{
+		SentinelAddr:      Addr{Host: tok[0], Port: int(atoi64(tok[1]))},
+		SentinelID:        tok[2],
+		CurrentEpoch:      atou64(tok[3]),
+		Master:            tok[4],
+		MasterAddr:        Addr{Host: tok[5], Port: int(atoi64(tok[6]))},
+		MasterConfigEpoch: atou64(tok[7]),
+	}
+	si := m.discoverSentinel(master, h.SentinelAddr, h.SentinelID, now)
+	if si != nil {
+		si.lastHelloTime = now
+		h.Sentinel = *si.ref()
+		h.FromKnownSentinel = true
+	}
+	if cb := m.cfg.OnHello; cb != nil {
+		m.notes.push(func() { cb(h) })
+	}
+}
+
+// discoverSentinel finds or adds the sender of a hello (§6.3 step 1).
+// Caller holds m.mu.
+func (m *Monitor) discoverSentinel(master *instance, a Addr, runid string, now time.Time) *instance {
+	// An invalid address (hostname without resolve-hostnames, bad port)
+	// matches nothing and cannot be added, but as in redis it still
+	// evicts an entry with the same runid.
+	addr, err := newAddress(a, m.cfg.ResolveHostnames)
+	valid := err == nil
+	if valid {
+		if si := findSentinel(master, &addr, runid); si != nil {
+			return si
+		}
+	}
+	// Same runid at another address: the sentinel moved.
+	removed := m.removeSentinelByRunID(master, runid)
+	if removed > 0 {
+		m.emit(LevelNotice, "+sentinel-address-switch", master, "ip %s port %d for %s", a.Host, a.Port, runid)
+	} else if valid {
+		m.evictAddressClaimant(master, addr)
+	}
+	var si *instance
+	if valid {
+		si = m.createSentinel(master, addr, runid, now)
+	}
+	if si == nil {
+		if removed > 0 {
+			m.topologyChanged(master.name)
+		}
+		return nil
+	}
+	if removed == 0 {
+		m.emit(LevelNotice, "+sentinel", si, "")
+	}
+	m.tryConnectionSharing(si)
+	if removed > 0 {
+		m.updateSentinelAddressInAllMasters(si)
+	}
+	m.topologyChanged(master.name)
+	return si
+}
+
+// evictAddressClaimant handles a new runid announcing the address of a known
+// sentinel: the old one is gone for good, under every master.
+// Caller holds m.mu.
+func (m *Monitor) evictAddressClaimant(master *instance, addr address) {
+	other := findSentinel(master, &addr, "")
+	if other == nil {
+		return
+	}
+	m.emit(LevelNotice, "+sentinel-invalid-addr", other, "")
+	obsolete := other.runID
+	for _, name := range m.sortedNamesLocked() {
+		mm := m.masters[name]
+		if m.removeSentinelByRunID(mm, obsolete) > 0 && mm != master {
+			m.topologyChanged(mm.name)
+		}
+	}
+}
+
+// findSentinel is getSentinelRedisInstanceByAddrAndRunID: match on runid
+// and/or address (either may be omitted).
+func findSentinel(master *instance, addr *address, runid string) *instance {
+	for _, si := range master.sentinels {
+		if runid != "" && si.runID != runid {
+			continue
+		}
+		if addr != nil && !si.addr.same(*addr) {
+			continue
+		}
+		return si
+	}
+	return nil
+}
+
+// createSentinel adds a sentinel entry named by its runid. Caller holds m.mu.
+func (m *Monitor) createSentinel(master *instance, addr address, runid string, now time.Time) *instance {
+	for _, si := range master.sentinels {
+		if si.name == runid {
+			return nil
+		}
+	}
+	si := newInstance(KindSentinel, runid, addr, master, now)
+	si.runID = runid
+	master.sentinels = append(master.sentinels, si)
+	return si
+}
+
+// removeSentinelByRunID drops the entries of a master with this runid and
+// returns how many. Caller holds m.mu.
+func (m *Monitor) removeSentinelByRunID(master *instance, runid string) int {
+	if runid == "" {
+		return 0
+	}
+	kept := master.sentinels[:0]
+	removed := 0
+	for _, si := range master.sentinels {
+		if si.runID == runid {
+			m.releaseInstance(si)
+			removed++
+			continue
+		}
+		kept = append(kept, si)
+	}
+	for i := len(kept); i < len(master.sentinels); i++ {
+		master.sentinels[i] = nil
+	}
+	master.sentinels = kept
+	return removed
+}
+
+// tryConnectionSharing is sentinelTryConnectionSharing: use the link of the
+// same sentinel (runid) under another master, so one physical sentinel gets
+// one connection and one PING per period. Caller holds m.mu.
+func (m *Monitor) tryConnectionSharing(si *instance) bool {
+	if si.runID == "" || si.link.refcount > 1 {
+		return false
+	}
+	for _, name := range m.sortedNamesLocked() {
+		mm := m.masters[name]
+		if mm == si.master {
+			continue
+		}
+		match := findSentinel(mm, nil, si.runID)
+		if match == nil || match == si {
+			continue
+		}
+		old := si.link
+		old.refcount--
+		if old.refcount == 0 {
+			m.closeConn(old.cc)
+			m.closeConn(old.pc)
+		}
+		si.link = match.link
+		si.link.refcount++
+		return true
+	}
+	return false
+}
+
+// updateSentinelAddressInAllMasters propagates a sentinel's new address to
+// its entries under other masters and drops their connections so everybody
+// reconnects to the new address. Caller holds m.mu.
+func (m *Monitor) updateSentinelAddressInAllMasters(si *instance) {
+	reconfigured := 0
+	for _, name := range m.sortedNamesLocked() {
+		mm := m.masters[name]
+		match := findSentinel(mm, nil, si.runID)
+		if match == nil {
+			continue
+		}
+		m.closeLinks(match)
+		if match == si {
+			continue
+		}
+		match.addr = si.addr
+		reconfigured++
+		m.topologyChanged(mm.name)
+	}
+	if reconfigured > 0 {
+		m.emit(LevelNotice, "+sentinel-address-update", si, "%d additional matching instances", reconfigured)
+	}
+}

@@ -1,0 +1,161 @@
+package monitor
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// Port 0 instances are never connected, so these tests exercise the hello
+// bookkeeping without any network.
+func hello(ip string, port int, id string, epoch int, master string, cfgEpoch int) string {
+	return fmt.Sprintf("%s,%d,%s,%d,%s,127.0.0.1,0,%d", ip, port, id, epoch, master, cfgEpoch)
+}
+
+func watchOffline(m *Monitor, name string) {
+	m.Watch(MasterSpec{Name: name, Addr: Addr{Host: "127.0.0.1", Port: 0}, DownAfter: time.Hour})
+}
+
+func TestHelloSentinelDiscovery(t *testing.T) {
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	watchOffline(m, "mymaster")
+
+	m.ProcessHello(hello("127.0.0.2", 0, idB, 5, "mymaster", 3))
+	ev, _ := rec.waitEvent(t, 2*time.Second, "+sentinel", nil)
+	want := Ref{Kind: KindSentinel, Name: idB, Addr: Addr{Host: "127.0.0.2", Port: 0},
+		Master: "mymaster", MasterAddr: Addr{Host: "127.0.0.1", Port: 0}}
+	if *ev.Ref != want || ev.Level != LevelNotice || ev.Text != "" {
+		t.Fatalf("+sentinel event = %+v ref %+v", ev, *ev.Ref)
+	}
+	waitFor(t, time.Second, "OnHello", func() bool { return rec.helloCount() == 1 })
+	h := rec.lastHello()
+	if h.SentinelID != idB || h.CurrentEpoch != 5 || h.MasterConfigEpoch != 3 || h.Master != "mymaster" ||
+		!h.FromKnownSentinel || h.Sentinel != want || h.SentinelAddr != want.Addr {
+		t.Fatalf("hello = %+v", h)
+	}
+	if rec.topoCount("mymaster") != 1 {
+		t.Fatalf("topology changes = %d, want 1", rec.topoCount("mymaster"))
+	}
+	st := status(t, m, "mymaster")
+	if len(st.Sentinels) != 1 || st.Sentinels[0].RunID != idB || st.Sentinels[0].LinkRefcount != 1 ||
+		time.Since(st.Sentinels[0].LastHello) > time.Second {
+		t.Fatalf("sentinels = %+v", st.Sentinels)
+	}
+
+	// The same hello again only refreshes last-hello.
+	m.ProcessHello(hello("127.0.0.2", 0, idB, 5, "mymaster", 3))
+	waitFor(t, time.Second, "second OnHello", func() bool { return rec.helloCount() == 2 })
+	if n := rec.count("+sentinel", nil); n != 1 {
+		t.Fatalf("+sentinel emitted %d times", n)
+	}
+
+	// Same runid, new address: address switch, no +sentinel.
+	m.ProcessHello(hello("127.0.0.3", 0, idB, 5, "mymaster", 3))
+	ev, _ = rec.waitEvent(t, time.Second, "+sentinel-address-switch", nil)
+	if ev.Ref.Kind != KindMaster || ev.Ref.Name != "mymaster" || ev.Text != "ip 127.0.0.3 port 0 for "+idB {
+		t.Fatalf("address switch event = %+v", ev)
+	}
+	st = status(t, m, "mymaster")
+	if len(st.Sentinels) != 1 || st.Sentinels[0].Ref.Addr.Host != "127.0.0.3" {
+		t.Fatalf("after switch sentinels = %+v", st.Sentinels)
+	}
+
+	// Another runid at that address: the old one is invalid and removed.
+	m.ProcessHello(hello("127.0.0.3", 0, idC, 6, "mymaster", 3))
+	ev, _ = rec.waitEvent(t, time.Second, "+sentinel-invalid-addr", nil)
+	if ev.Ref.Kind != KindSentinel || ev.Ref.Name != idB {
+		t.Fatalf("invalid-addr event = %+v", ev)
+	}
+	rec.waitEvent(t, time.Second, "+sentinel", func(e Event) bool { return e.Ref.Name == idC })
+	st = status(t, m, "mymaster")
+	if len(st.Sentinels) != 1 || st.Sentinels[0].RunID != idC {
+		t.Fatalf("after invalid-addr sentinels = %+v", st.Sentinels)
+	}
+
+	// Ignored: our own id, wrong field count, unknown master.
+	waitFor(t, time.Second, "four hellos delivered", func() bool { return rec.helloCount() == 4 })
+	before := rec.helloCount()
+	m.ProcessHello(hello("127.0.0.9", 0, idA, 1, "mymaster", 0))
+	m.ProcessHello("127.0.0.9,0," + idC + ",1,mymaster,127.0.0.1,0")
+	m.ProcessHello(hello("127.0.0.9", 0, idC, 1, "unknown", 0))
+	// A hostname without resolve-hostnames: reported, but not added.
+	m.ProcessHello(hello("sentinel-host", 0, "dddddddd44444444444444444444444444444444", 7, "mymaster", 0))
+	waitFor(t, time.Second, "hostname hello", func() bool { return rec.helloCount() == before+1 })
+	if h := rec.lastHello(); h.FromKnownSentinel || h.CurrentEpoch != 7 {
+		t.Fatalf("hostname hello = %+v", h)
+	}
+	if st := status(t, m, "mymaster"); len(st.Sentinels) != 1 {
+		t.Fatalf("ignored hellos changed sentinels: %+v", st.Sentinels)
+	}
+
+	// A known runid announcing an invalid address loses its entry (redis
+	// removes by runid before failing to create the new one).
+	m.ProcessHello(hello("sentinel-host", 0, idC, 7, "mymaster", 0))
+	rec.waitEvent(t, time.Second, "+sentinel-address-switch", func(e Event) bool { return e.Text == "ip sentinel-host port 0 for "+idC })
+	if st := status(t, m, "mymaster"); len(st.Sentinels) != 0 {
+		t.Fatalf("sentinels = %+v", st.Sentinels)
+	}
+}
+
+func TestHelloLinkSharingAcrossMasters(t *testing.T) {
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	watchOffline(m, "m1")
+	watchOffline(m, "m2")
+
+	m.ProcessHello(hello("127.0.0.2", 0, idB, 1, "m1", 0))
+	m.ProcessHello(hello("127.0.0.2", 0, idB, 1, "m2", 0))
+	for _, name := range []string{"m1", "m2"} {
+		st := status(t, m, name)
+		if len(st.Sentinels) != 1 || st.Sentinels[0].LinkRefcount != 2 {
+			t.Fatalf("%s sentinels = %+v", name, st.Sentinels)
+		}
+	}
+
+	// An address switch seen under m1 moves the entry under m2 too.
+	m.ProcessHello(hello("127.0.0.4", 0, idB, 1, "m1", 0))
+	ev, _ := rec.waitEvent(t, time.Second, "+sentinel-address-update", nil)
+	if ev.Text != "1 additional matching instances" || ev.Ref.Master != "m1" {
+		t.Fatalf("address update event = %+v", ev)
+	}
+	for _, name := range []string{"m1", "m2"} {
+		st := status(t, m, name)
+		if len(st.Sentinels) != 1 || st.Sentinels[0].Ref.Addr.Host != "127.0.0.4" || st.Sentinels[0].LinkRefcount != 2 {
+			t.Fatalf("%s sentinels after switch = %+v", name, st.Sentinels)
+		}
+	}
+
+	m.Unwatch("m2")
+	if st := status(t, m, "m1"); st.Sentinels[0].LinkRefcount != 1 {
+		t.Fatalf("refcount after unwatch = %d", st.Sentinels[0].LinkRefcount)
+	}
+	if got := m.Names(); len(got) != 1 || got[0] != "m1" {
+		t.Fatalf("Names = %v", got)
+	}
+}
+
+func TestKnownTopologySeeded(t *testing.T) {
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{
+		Name: "m", Addr: Addr{Host: "127.0.0.1", Port: 0}, DownAfter: time.Hour,
+		KnownReplicas:  []Addr{{Host: "127.0.0.5", Port: 0}, {Host: "not-an-ip", Port: 1}},
+		KnownSentinels: []SentinelRef{{Addr: Addr{Host: "127.0.0.6", Port: 0}, RunID: idB}},
+	})
+	st := status(t, m, "m")
+	if len(st.Replicas) != 1 || st.Replicas[0].Ref.Name != "127.0.0.5:0" || st.Replicas[0].RoleReported != "slave" ||
+		st.Replicas[0].SlavePriority != 100 || !st.Replicas[0].ReplicaAnnounced || st.Replicas[0].MasterHost != "?" {
+		t.Fatalf("replicas = %+v", st.Replicas)
+	}
+	if len(st.Sentinels) != 1 || st.Sentinels[0].RunID != idB {
+		t.Fatalf("sentinels = %+v", st.Sentinels)
+	}
+	if st.Master.RoleReported != "master" || !st.Master.Disconnected || st.Master.Ref.Kind != KindMaster {
+		t.Fatalf("master = %+v", st.Master)
+	}
+	// Seeding is silent.
+	if n := rec.count("+slave", nil) + rec.count("+sentinel", nil); n != 0 {
+		t.Fatalf("seeding emitted %d events", n)
+	}
+}

@@ -1,0 +1,162 @@
+package monitor
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// The testdata INFO replies were captured from Debian's redis-server 7.0.15
+// on loopback (raw bulk payloads, CRLF line ends).
+func TestParseInfoCaptured(t *testing.T) {
+	cases := []struct {
+		file string
+		want Info
+	}{
+		{
+			file: "info_master_2replicas.txt",
+			want: Info{
+				RunID: "27dffc4a0eb3ef60288cd5678a13c9dc6a023b21",
+				Role:  "master",
+				Replicas: []Addr{
+					{Host: "127.0.0.1", Port: 30102},
+					{Host: "127.0.0.2", Port: 30103}, // replica-announce-ip
+				},
+				HasMasterReplOffset: true,
+			},
+		},
+		{
+			file: "info_master_standalone.txt",
+			want: Info{
+				RunID:               "bf2375a11af9b1f8875a4404cd339e21cdb1c893",
+				Role:                "master",
+				HasMasterReplOffset: true,
+			},
+		},
+		{
+			file: "info_replica_up.txt",
+			want: Info{
+				RunID: "a7352e95563b1b939fcd94830c6b884a4d32f64a", Role: "slave",
+				HasMasterReplOffset: true,
+				MasterHost:          "127.0.0.1", HasMasterHost: true,
+				MasterPort: 30101, HasMasterPort: true,
+				MasterLinkUp: true, HasMasterLinkStatus: true,
+				SlavePriority: 50, HasSlavePriority: true,
+				HasSlaveReplOffset: true,
+				ReplicaAnnounced:   true, HasReplicaAnnounced: true,
+			},
+		},
+		{
+			file: "info_replica_announced_no.txt",
+			want: Info{
+				RunID: "13b27967f286ded11b40a012643ea06ae46e3f96", Role: "slave",
+				HasMasterReplOffset: true,
+				MasterHost:          "127.0.0.1", HasMasterHost: true,
+				MasterPort: 30101, HasMasterPort: true,
+				MasterLinkUp: true, HasMasterLinkStatus: true,
+				SlavePriority: 100, HasSlavePriority: true,
+				HasSlaveReplOffset:  true,
+				HasReplicaAnnounced: true,
+			},
+		},
+		{
+			file: "info_replica_link_down.txt",
+			want: Info{
+				RunID: "a7352e95563b1b939fcd94830c6b884a4d32f64a", Role: "slave",
+				MasterLinkDownTime: time.Second,
+				MasterReplOffset:   78, HasMasterReplOffset: true,
+				MasterHost: "127.0.0.1", HasMasterHost: true,
+				MasterPort: 30101, HasMasterPort: true,
+				HasMasterLinkStatus: true,
+				SlavePriority:       50, HasSlavePriority: true,
+				SlaveReplOffset: 78, HasSlaveReplOffset: true,
+				ReplicaAnnounced: true, HasReplicaAnnounced: true,
+			},
+		},
+		{
+			file: "info_replica_never_connected.txt",
+			want: Info{
+				RunID: "36d96ef72c43820140154a6c102dc08506aa6fc2", Role: "slave",
+				MasterLinkDownTime:  -time.Second,
+				HasMasterReplOffset: true,
+				MasterHost:          "127.0.0.1", HasMasterHost: true,
+				MasterPort: 30199, HasMasterPort: true,
+				HasMasterLinkStatus: true,
+				SlavePriority:       100, HasSlavePriority: true,
+				HasSlaveReplOffset: true,
+				ReplicaAnnounced:   true, HasReplicaAnnounced: true,
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ParseInfo(string(raw))
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("ParseInfo(%s)\n got %+v\nwant %+v", tc.file, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseInfoLines(t *testing.T) {
+	cases := []struct {
+		name, text string
+		want       Info
+	}{
+		{
+			name: "old slave format",
+			text: "role:master\r\nslave0:10.0.0.1,6380,online\r\nslave1:10.0.0.2,6381\r\n",
+			// The second line has no third field: sentinel skips it.
+			want: Info{Role: "master", Replicas: []Addr{{Host: "10.0.0.1", Port: 6380}}},
+		},
+		{
+			name: "new format with ipv6 and garbage port",
+			text: "slave0:ip=::1,port=7000,state=online\r\nslave1:ip=10.0.0.3,port=x\r\nslave2:ip=1.2.3.4\r\n",
+			want: Info{Replicas: []Addr{{Host: "::1", Port: 7000}, {Host: "10.0.0.3", Port: 0}}},
+		},
+		{
+			name: "slaveN prefix needs a digit",
+			text: "slave_read_only:1\r\nslaves:3\r\nslave_expires_tracked_keys:0\r\n",
+			want: Info{},
+		},
+		{
+			name: "short run_id ignored",
+			text: "run_id:abc\r\n",
+			want: Info{},
+		},
+		{
+			name: "replica fields only after role:slave",
+			text: "master_host:h1\r\nslave_priority:5\r\nrole:slave\r\nmaster_port:12\r\nslave_read_repl_offset:9\r\nslave_repl_offset:7\r\nmaster_link_status:UP\r\n",
+			want: Info{Role: "slave", MasterPort: 12, HasMasterPort: true,
+				SlaveReplOffset: 7, HasSlaveReplOffset: true,
+				MasterLinkUp: true, HasMasterLinkStatus: true},
+		},
+		{
+			name: "no role line",
+			text: "# Server\r\nredis_version:7.0.15\r\n",
+			want: Info{},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ParseInfo(tc.text); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAtoi64(t *testing.T) {
+	cases := map[string]int64{"": 0, "12": 12, " 7x": 7, "-3": -3, "+4": 4, "abc": 0, "99999999999999999999": 1<<63 - 1}
+	for in, want := range cases {
+		if got := atoi64(in); got != want {
+			t.Errorf("atoi64(%q) = %d, want %d", in, got, want)
+		}
+	}
+}

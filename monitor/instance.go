@@ -1,0 +1,209 @@
+package monitor
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// address is sentinelAddr: the host as given (IP or hostname) and, when
+// known, its IP. Hostnames are only accepted with resolve-hostnames; they
+// are resolved when a connection is made.
+type address struct {
+	Addr
+	ip string // resolved IP; the host itself for IP literals; "" if unknown
+}
+
+// newAddress validates an address like createSentinelAddr: the port must be
+// in 0..65535 and, unless resolveHostnames, the host must be an IP.
+func newAddress(a Addr, resolveHostnames bool) (address, error) {
+	if a.Port < 0 || a.Port > 65535 {
+		return address{}, fmt.Errorf("address %s: port out of range", a)
+	}
+	if ip := net.ParseIP(a.Host); ip != nil {
+		return address{Addr: a, ip: a.Host}, nil
+	}
+	if !resolveHostnames {
+		return address{}, fmt.Errorf("address %s: not an IP and resolve-hostnames is off", a)
+	}
+	return address{Addr: a}, nil
+}
+
+// same is sentinelAddrOrHostnameEqual: same port and same IP or same
+// hostname (case-insensitive).
+func (a address) same(b address) bool {
+	return a.Port == b.Port &&
+		((a.ip != "" && a.ip == b.ip) || strings.EqualFold(a.Host, b.Host))
+}
+
+// instance is sentinelRedisInstance: a master, a replica or another
+// sentinel. Guarded by Monitor.mu.
+type instance struct {
+	kind    Kind
+	name    string // master name, replica ip:port, sentinel runid
+	addr    address
+	runID   string
+	master  *instance // owning master; nil for masters
+	link    *link
+	removed bool // released; replies still queued on a shared link are dropped
+
+	sdown          bool
+	sdownSince     time.Time
+	scriptKillSent bool
+	rebooting      bool
+	rebootSince    time.Time
+	lastPubTime    time.Time
+
+	// Masters and replicas.
+	info                string
+	infoRefresh         time.Time
+	roleReported        string
+	roleReportedTime    time.Time
+	slaveConfChangeTime time.Time
+	masterLinkDownTime  time.Duration
+	slaveMasterHost     string // "" = unknown
+	slaveMasterPort     int
+	slaveMasterLinkUp   bool
+	slavePriority       int
+	slaveReplOffset     int64
+	replicaAnnounced    bool
+	masterReplOffset    int64
+
+	// Sentinels.
+	lastHelloTime           time.Time
+	lastMasterDownReplyTime time.Time
+	masterDown              bool
+	leader                  string
+	leaderEpoch             uint64
+
+	// Masters only.
+	spec      MasterSpec
+	replicas  []*instance
+	sentinels []*instance
+}
+
+// newInstance is createSentinelRedisInstance without the table insertion.
+func newInstance(kind Kind, name string, addr address, master *instance, now time.Time) *instance {
+	ri := &instance{
+		kind:                    kind,
+		name:                    name,
+		addr:                    addr,
+		master:                  master,
+		link:                    newLink(now),
+		lastPubTime:             now,
+		lastHelloTime:           now,
+		lastMasterDownReplyTime: now,
+		slavePriority:           100,
+		replicaAnnounced:        true,
+		roleReportedTime:        now,
+		slaveConfChangeTime:     now,
+	}
+	switch kind {
+	case KindMaster:
+		ri.roleReported = roleMaster
+	case KindReplica:
+		ri.roleReported = roleSlave
+	}
+	return ri
+}
+
+// owner is the master whose settings (down-after, auth, renames) apply.
+func (ri *instance) owner() *instance {
+	if ri.master != nil {
+		return ri.master
+	}
+	return ri
+}
+
+func (ri *instance) downAfter() time.Duration {
+	if d := ri.owner().spec.DownAfter; d > 0 {
+		return d
+	}
+	return defaultDownAfter
+}
+
+// defaultDownAfter is SENTINEL_DEFAULT_DOWN_AFTER, used when a spec has none.
+const defaultDownAfter = 30 * time.Second
+
+// command maps a command name through the master's rename-command table
+// (sentinelInstanceMapCommand).
+func (ri *instance) command(name string) string {
+	if n, ok := ri.owner().spec.RenameCommands[strings.ToUpper(name)]; ok {
+		return n
+	}
+	for k, n := range ri.owner().spec.RenameCommands {
+		if strings.EqualFold(k, name) {
+			return n
+		}
+	}
+	return name
+}
+
+func (ri *instance) ref() *Ref {
+	r := &Ref{Kind: ri.kind, Name: ri.name, Addr: ri.addr.Addr}
+	if m := ri.master; m != nil {
+		r.Master = m.name
+		r.MasterAddr = m.addr.Addr
+	} else {
+		r.Master = ri.name
+	}
+	return r
+}
+
+func (ri *instance) findReplica(a Addr) *instance {
+	name := a.String()
+	for _, r := range ri.replicas {
+		if r.name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// status copies the live view.
+func (ri *instance) status() InstanceStatus {
+	lk := ri.link
+	st := InstanceStatus{
+		Ref:                 *ri.ref(),
+		RunID:               ri.runID,
+		IP:                  ri.addr.ip,
+		Disconnected:        lk.disconnected,
+		SDown:               ri.sdown,
+		SDownSince:          ri.sdownSince,
+		ScriptKillSent:      ri.scriptKillSent,
+		MasterReboot:        ri.rebooting,
+		MasterRebootSince:   ri.rebootSince,
+		LinkPendingCommands: lk.pending,
+		LinkRefcount:        lk.refcount,
+		PingPendingSince:    lk.actPingTime,
+		LastOKPingReply:     lk.lastAvail,
+		LastPingReply:       lk.lastPong,
+		DownAfter:           ri.downAfter(),
+	}
+	if ri.kind == KindSentinel {
+		st.LastHello = ri.lastHelloTime
+		st.LastMasterDownReply = ri.lastMasterDownReplyTime
+		st.MasterDown = ri.masterDown
+		st.VotedLeader = ri.leader
+		st.VotedLeaderEpoch = ri.leaderEpoch
+		return st
+	}
+	st.InfoRefresh = ri.infoRefresh
+	st.Info = ri.info
+	st.RoleReported = ri.roleReported
+	st.RoleReportedTime = ri.roleReportedTime
+	st.SlaveConfChangeTime = ri.slaveConfChangeTime
+	st.MasterLinkDownTime = ri.masterLinkDownTime
+	st.MasterLinkUp = ri.slaveMasterLinkUp
+	st.MasterHost = ri.slaveMasterHost
+	if st.MasterHost == "" {
+		st.MasterHost = "?"
+	}
+	st.MasterPort = ri.slaveMasterPort
+	st.SlavePriority = ri.slavePriority
+	st.SlaveReplOffset = ri.slaveReplOffset
+	st.ReplicaAnnounced = ri.replicaAnnounced
+	st.MasterReplOffset = ri.masterReplOffset
+	return st
+}

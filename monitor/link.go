@@ -1,0 +1,65 @@
+package monitor
+
+import "time"
+
+// maxPendingCommands is SENTINEL_MAX_PENDING_COMMANDS: periodic commands are
+// skipped while this many (times the refcount) are awaiting replies.
+const maxPendingCommands = 100
+
+// link is sentinel.c's instanceLink: the cmd and pubsub connections of an
+// instance and the clocks that drive PING and SDOWN. Sentinel links are
+// shared by every master that lists the same sentinel runid (refcount).
+// All fields are guarded by Monitor.mu.
+type link struct {
+	refcount     int
+	disconnected bool
+	pending      int
+	cc, pc       *conn
+
+	ccConnTime     time.Time
+	pcConnTime     time.Time
+	lastReconnTime time.Time
+	pcLastActivity time.Time
+
+	actPingTime  time.Time // oldest unanswered PING; zero when none
+	lastPingTime time.Time // last PING sent
+	lastAvail    time.Time // last valid PING reply
+	lastPong     time.Time // last PING reply of any kind
+}
+
+// newLink is createInstanceLink: the PING clocks start now, so an instance
+// that can never be reached becomes SDOWN after down-after.
+func newLink(now time.Time) *link {
+	return &link{
+		refcount:     1,
+		disconnected: true,
+		actPingTime:  now,
+		lastAvail:    now,
+		lastPong:     now,
+	}
+}
+
+func (lk *link) decPending() {
+	if lk.pending > 0 {
+		lk.pending--
+	}
+}
+
+// cmdLinkStale reports whether the command connection must be recreated:
+// it is older than min-link-reconnect-period, a PING is pending for more
+// than down-after/2 and nothing at all was answered for as long
+// (sentinelCheckSubjectivelyDown, check 1).
+func cmdLinkStale(now, connTime, actPing, lastPong time.Time, downAfter, minReconnect time.Duration) bool {
+	return now.Sub(connTime) > minReconnect &&
+		!actPing.IsZero() &&
+		now.Sub(actPing) > downAfter/2 &&
+		now.Sub(lastPong) > downAfter/2
+}
+
+// pubsubLinkStale reports whether the pub/sub connection must be recreated:
+// older than min-link-reconnect-period and silent for 3 publish periods
+// (we normally receive our own hellos, so silence means a dead link).
+func pubsubLinkStale(now, connTime, lastActivity time.Time, publishPeriod, minReconnect time.Duration) bool {
+	return now.Sub(connTime) > minReconnect &&
+		now.Sub(lastActivity) > 3*publishPeriod
+}

@@ -1,0 +1,259 @@
+package monitor
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// tickInterval is how often the timer runs. redis-sentinel runs its timer at
+// 10–19 Hz; 50 ms keeps SDOWN detection within down-after + ~100 ms.
+const tickInterval = 50 * time.Millisecond
+
+// Config wires a Monitor to its node. Callbacks are never called with the
+// Monitor's lock held, so they may call back into the Monitor.
+type Config struct {
+	// MyID is this sentinel's 40-character id (hellos containing it are
+	// ignored; connections are named sentinel-<first 8>-cmd|pubsub).
+	MyID string
+	// HelloPayload returns the 8-field hello this sentinel publishes about
+	// master `name`; localIP is the local IP of the connection it is sent on
+	// (used when no announce-ip is set). ok=false: skip.
+	HelloPayload func(name string, localIP string) (payload string, ok bool)
+	// OnEvent receives +slave, +sentinel, +sdown/-sdown, +reboot,
+	// ±role-change, +sentinel-address-switch, +sentinel-address-update,
+	// +sentinel-invalid-addr and the debug -cmd/-pubsub-link-reconnection.
+	OnEvent func(Event)
+	// OnHello receives every valid hello (8 fields, known master name, not
+	// our own myid), after sentinel discovery.
+	OnHello func(Hello)
+	// OnTopologyChange is called when a replica or sentinel was added,
+	// removed or moved (the node rewrites its config).
+	OnTopologyChange func(master string)
+	// OnInfo, if set, is called after every INFO reply was applied, so the
+	// failover logic can react to role changes without polling.
+	OnInfo func(Ref)
+	// Timing is read on every tick (SENTINEL DEBUG changes it at run time).
+	Timing func() Timing
+	// CurrentEpoch is sent in is-master-down-by-addr requests.
+	CurrentEpoch func() uint64
+	// Tilt, if set and true, suspends the acting half (SDOWN evaluation and
+	// is-master-down-by-addr requests) as redis-sentinel does in TILT.
+	Tilt func() bool
+	// SentinelUser, SentinelPass authenticate links to other sentinels. The
+	// node passes requirepass as SentinelPass when sentinel-pass is unset.
+	SentinelUser, SentinelPass string
+	// ResolveHostnames accepts hostnames (resolved when connecting);
+	// AnnounceHostnames sends hostnames in is-master-down-by-addr.
+	ResolveHostnames, AnnounceHostnames bool
+	Logger                              *slog.Logger // may be nil
+}
+
+// Monitor is one sentinel's health checker of monitored masters, their
+// replicas and the other sentinels watching them: the link and timer logic
+// of redis-sentinel (sentinelHandleRedisInstance minus failover).
+type Monitor struct {
+	cfg   Config
+	log   *slog.Logger
+	notes *notifier
+	kick  chan struct{}
+	wg    sync.WaitGroup // connection goroutines
+
+	mu           sync.Mutex
+	masters      map[string]*instance
+	sentinelUser string
+	sentinelPass string
+	closed       bool
+	running      bool
+	runCancel    context.CancelFunc
+	runDone      chan struct{}
+}
+
+// New returns a Monitor; nothing runs until Run.
+func New(cfg Config) *Monitor {
+	m := &Monitor{
+		cfg:          cfg,
+		log:          cfg.Logger,
+		notes:        newNotifier(),
+		kick:         make(chan struct{}, 1),
+		masters:      map[string]*instance{},
+		sentinelUser: cfg.SentinelUser,
+		sentinelPass: cfg.SentinelPass,
+	}
+	if m.log != nil {
+		m.log = m.log.With("component", "monitor")
+	}
+	return m
+}
+
+// Run runs the timers until ctx ends or Close is called, then closes every
+// connection and waits for its goroutines. Callbacks are delivered while
+// Run runs.
+func (m *Monitor) Run(ctx context.Context) {
+	m.mu.Lock()
+	if m.closed || m.running {
+		m.mu.Unlock()
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	m.running, m.runCancel, m.runDone = true, cancel, done
+	m.mu.Unlock()
+	defer close(done)
+	defer cancel()
+
+	stopNotes := make(chan struct{})
+	notesDone := make(chan struct{})
+	go func() {
+		defer close(notesDone)
+		m.notes.run(stopNotes)
+	}()
+
+	t := time.NewTicker(tickInterval)
+	defer t.Stop()
+	m.tick()
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-t.C:
+		case <-m.kick:
+		}
+		m.tick()
+	}
+
+	m.mu.Lock()
+	for _, ri := range m.masters {
+		m.closeLinks(ri)
+		for _, r := range ri.replicas {
+			m.closeLinks(r)
+		}
+		for _, s := range ri.sentinels {
+			m.closeLinks(s)
+		}
+	}
+	m.running = false
+	m.mu.Unlock()
+	m.wg.Wait()
+	close(stopNotes)
+	<-notesDone
+}
+
+// Close stops Run, closes every connection and waits for all goroutines.
+// It must not be called from a callback.
+func (m *Monitor) Close() {
+	m.mu.Lock()
+	m.closed = true
+	running, cancel, done := m.running, m.runCancel, m.runDone
+	m.mu.Unlock()
+	if running {
+		cancel()
+		<-done
+	}
+	m.wg.Wait()
+}
+
+// Names returns the watched master names, sorted.
+func (m *Monitor) Names() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sortedNamesLocked()
+}
+
+func (m *Monitor) sortedNamesLocked() []string {
+	names := make([]string, 0, len(m.masters))
+	for n := range m.masters {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Status returns a deep copy of the live view of a master, its replicas and
+// its sentinels (in discovery order). It never blocks on the network.
+func (m *Monitor) Status(name string) (MasterStatus, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ri := m.masters[name]
+	if ri == nil {
+		return MasterStatus{}, false
+	}
+	st := MasterStatus{Master: ri.status()}
+	for _, r := range ri.replicas {
+		st.Replicas = append(st.Replicas, r.status())
+	}
+	for _, s := range ri.sentinels {
+		st.Sentinels = append(st.Sentinels, s.status())
+	}
+	return st, true
+}
+
+// ForceHello makes hellos about this master go out ASAP to the master, its
+// replicas and its sentinels (sentinelForceHelloUpdateForMaster).
+func (m *Monitor) ForceHello(name string) {
+	back := m.timing().PublishPeriod + time.Millisecond
+	m.mu.Lock()
+	ri := m.masters[name]
+	if ri != nil {
+		ri.lastPubTime = ri.lastPubTime.Add(-back)
+		for _, r := range ri.replicas {
+			r.lastPubTime = r.lastPubTime.Add(-back)
+		}
+		for _, s := range ri.sentinels {
+			s.lastPubTime = s.lastPubTime.Add(-back)
+		}
+	}
+	m.mu.Unlock()
+	m.poke()
+}
+
+// SetSentinelAuth changes the credentials for links to other sentinels and
+// drops those links so they reconnect with them (sentinelDropConnections).
+func (m *Monitor) SetSentinelAuth(user, pass string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sentinelUser, m.sentinelPass = user, pass
+	for _, ri := range m.masters {
+		for _, s := range ri.sentinels {
+			m.closeLinks(s)
+		}
+	}
+}
+
+// poke runs a tick soon.
+func (m *Monitor) poke() {
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
+// timing returns the current periods with zero fields defaulted. It calls
+// the Timing callback; the periods are plain values, so the node's
+// implementation must not call into the Monitor.
+func (m *Monitor) timing() Timing {
+	d := DefaultTiming()
+	if m.cfg.Timing == nil {
+		return d
+	}
+	t := m.cfg.Timing()
+	if t.PingPeriod <= 0 {
+		t.PingPeriod = d.PingPeriod
+	}
+	if t.InfoPeriod <= 0 {
+		t.InfoPeriod = d.InfoPeriod
+	}
+	if t.AskPeriod <= 0 {
+		t.AskPeriod = d.AskPeriod
+	}
+	if t.PublishPeriod <= 0 {
+		t.PublishPeriod = d.PublishPeriod
+	}
+	if t.MinLinkReconnectPeriod <= 0 {
+		t.MinLinkReconnectPeriod = d.MinLinkReconnectPeriod
+	}
+	return t
+}

@@ -1,0 +1,100 @@
+package monitor
+
+import "time"
+
+// sendPing is sentinelSendPing: the pending-PING clock only starts if the
+// previous PING was answered.
+func (m *Monitor) sendPing(ri *instance, now time.Time) {
+	lk := ri.link
+	c := lk.cc
+	c.send(replyHandler{fn: func(v value) { m.pingReply(ri, c, v) }}, ri.command("PING"))
+	lk.pending++
+	lk.lastPingTime = now
+	if lk.actPingTime.IsZero() {
+		lk.actPingTime = now
+	}
+}
+
+// sendPeriodicCommands is sentinelSendPeriodicCommands: INFO, PING and the
+// hello PUBLISH, skipped while disconnected or too many replies are due.
+func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
+	lk := ri.link
+	if lk.disconnected || lk.cc == nil {
+		return
+	}
+	if lk.pending >= maxPendingCommands*lk.refcount {
+		return
+	}
+	now := ts.now
+	infoPeriod := ts.timing.InfoPeriod
+	if ri.kind == KindReplica && (ri.master.spec.FastInfo || ri.masterLinkDownTime != 0) {
+		infoPeriod = time.Second
+	}
+	pingPeriod := min(ri.downAfter(), ts.timing.PingPeriod)
+
+	if ri.kind != KindSentinel && (ri.infoRefresh.IsZero() || now.Sub(ri.infoRefresh) > infoPeriod) {
+		c := lk.cc
+		c.send(replyHandler{fn: func(v value) { m.infoReply(ri, c, v) }}, ri.command("INFO"))
+		lk.pending++
+	}
+	if now.Sub(lk.lastPong) > pingPeriod && now.Sub(lk.lastPingTime) > pingPeriod/2 {
+		m.sendPing(ri, now)
+	}
+	if ip, ok := helloDue(ri, now, ts.timing); ok {
+		if payload, ok := ts.hellos[helloKey{ri.owner().name, ip}]; ok {
+			c := lk.cc
+			c.send(replyHandler{fn: func(v value) { m.publishReply(ri, c, v) }},
+				ri.command("PUBLISH"), helloChannel, payload)
+			lk.pending++
+		}
+	}
+}
+
+// pingReply is sentinelPingReplyCallback.
+func (m *Monitor) pingReply(ri *instance, c *conn, v value) {
+	lk := c.link
+	lk.decPending()
+	if ri.removed {
+		return
+	}
+	now := time.Now()
+	if v.isStatus() || v.isError() {
+		switch {
+		case hasPrefix(v.str, "PONG"), hasPrefix(v.str, "LOADING"), hasPrefix(v.str, "MASTERDOWN"):
+			lk.lastAvail = now
+			lk.actPingTime = time.Time{}
+			if ri.rebooting && hasPrefix(v.str, "PONG") {
+				ri.rebooting = false
+			}
+		case hasPrefix(v.str, "BUSY") && ri.sdown && !ri.scriptKillSent:
+			// The instance looks down because of a busy script.
+			if lk.cc != nil {
+				lk.cc.send(m.discard(lk.cc), ri.command("SCRIPT"), "KILL")
+				lk.pending++
+			}
+			ri.scriptKillSent = true
+		}
+	}
+	lk.lastPong = now
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// infoReply is sentinelInfoReplyCallback.
+func (m *Monitor) infoReply(ri *instance, c *conn, v value) {
+	c.link.decPending()
+	if ri.removed || v.typ != '$' || v.null {
+		return
+	}
+	m.refreshInstanceInfo(ri, v.str, time.Now())
+}
+
+// publishReply is sentinelPublishReplyCallback: only a successful PUBLISH
+// restarts the publish period, otherwise the next tick retries.
+func (m *Monitor) publishReply(ri *instance, c *conn, v value) {
+	c.link.decPending()
+	if ri.removed || v.isError() {
+		return
+	}
+	ri.lastPubTime = time.Now()
+}

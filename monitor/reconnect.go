@@ -1,0 +1,182 @@
+package monitor
+
+import "net"
+
+// helloChannel is SENTINEL_HELLO_CHANNEL.
+const helloChannel = "__sentinel__:hello"
+
+// reconnect is sentinelReconnectInstance: create the missing cmd (and, for
+// masters and replicas, pubsub) connection, at most once per ping period.
+// Commands are queued right away and go out once the TCP connect completes,
+// like hiredis' async connect; the link counts as connected from now on
+// unless the connect fails.
+func (m *Monitor) reconnect(ri *instance, ts *tickState) {
+	lk := ri.link
+	if !lk.disconnected || ri.addr.Port == 0 || m.closed {
+		return
+	}
+	if ts.now.Sub(lk.lastReconnTime) < ts.timing.PingPeriod {
+		return
+	}
+	lk.lastReconnTime = ts.now
+	dial := ri.addr.String()
+	resolved := func(ip string) {
+		if !ri.removed && ri.addr.ip != ip && net.ParseIP(ri.addr.Host) == nil {
+			ri.addr.ip = ip
+		}
+	}
+
+	if lk.cc == nil {
+		c := newConn(m, lk, false, dial)
+		c.owner = ri
+		c.resolved = resolved
+		lk.cc = c
+		lk.pending = 0
+		lk.ccConnTime = ts.now
+		m.sendAuth(ri, c)
+		m.setClientName(ri, c, "cmd")
+		m.sendPing(ri, ts.now)
+		m.start(c)
+	}
+	if ri.kind != KindSentinel && lk.pc == nil {
+		c := newConn(m, lk, true, dial)
+		c.owner = ri
+		lk.pc = c
+		lk.pcConnTime = ts.now
+		m.sendAuth(ri, c)
+		m.setClientName(ri, c, "pubsub")
+		c.send(replyHandler{fn: m.helloHandler(ri, c), sticky: true},
+			ri.command("SUBSCRIBE"), helloChannel)
+		m.start(c)
+	}
+	if lk.cc != nil && (ri.kind == KindSentinel || lk.pc != nil) {
+		lk.disconnected = false
+	}
+}
+
+func (m *Monitor) start(c *conn) {
+	m.wg.Add(1)
+	go c.run()
+}
+
+// sendAuth is sentinelSendAuthIfNeeded: the master's auth-pass/auth-user for
+// masters and replicas, the sentinel credentials for sentinels.
+func (m *Monitor) sendAuth(ri *instance, c *conn) {
+	var user, pass string
+	if ri.kind == KindSentinel {
+		user, pass = m.sentinelUser, m.sentinelPass
+	} else {
+		spec := &ri.owner().spec
+		user, pass = spec.AuthUser, spec.AuthPass
+	}
+	switch {
+	case pass == "":
+		return
+	case user == "":
+		c.send(m.discard(c), ri.command("AUTH"), pass)
+	default:
+		c.send(m.discard(c), ri.command("AUTH"), user, pass)
+	}
+	c.link.pending++
+}
+
+// setClientName names the connection sentinel-<first 8 of myid>-<kind>.
+func (m *Monitor) setClientName(ri *instance, c *conn, kind string) {
+	id := m.cfg.MyID
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	c.send(m.discard(c), ri.command("CLIENT"), "SETNAME", "sentinel-"+id+"-"+kind)
+	c.link.pending++
+}
+
+// discard ignores a reply, only accounting for it.
+func (m *Monitor) discard(c *conn) replyHandler {
+	return replyHandler{fn: func(value) { c.link.decPending() }}
+}
+
+// connEstablished records the local address once the TCP connect is done.
+func (m *Monitor) connEstablished(c *conn, local, remote net.Addr) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.localIP = hostOf(local)
+	c.remoteIP = hostOf(remote)
+	if c.resolved != nil && c.remoteIP != "" {
+		c.resolved(c.remoteIP)
+	}
+}
+
+// connFailed handles a failed connect or a broken connection: the link
+// becomes disconnected and is recreated by the next reconnect.
+func (m *Monitor) connFailed(c *conn, err error, connecting bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if connecting && c.owner != nil && !c.owner.removed {
+		// Debug level: logged by the receiver, never published.
+		typ := "-cmd-link-reconnection"
+		if c.pubsub {
+			typ = "-pubsub-link-reconnection"
+		}
+		m.emit(LevelDebug, typ, c.owner, "#%v", err)
+	}
+	m.closeConn(c)
+}
+
+// deliver hands one reply to the handler waiting for it. It returns false
+// when the conn was closed meanwhile.
+func (m *Monitor) deliver(c *conn, v value) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	if h, ok := c.nextHandler(); ok {
+		h.fn(v)
+	}
+	return !c.closed
+}
+
+// closeConn is instanceLinkCloseConnection. Caller holds m.mu.
+func (m *Monitor) closeConn(c *conn) {
+	if c == nil || c.closed {
+		return
+	}
+	c.closed = true
+	c.handlers = nil
+	lk := c.link
+	if lk.cc == c {
+		lk.cc = nil
+		lk.pending = 0
+	}
+	if lk.pc == c {
+		lk.pc = nil
+	}
+	lk.disconnected = true
+	c.shutdown()
+}
+
+// closeLinks closes both connections of ri's link (they reconnect on the
+// next tick). Caller holds m.mu.
+func (m *Monitor) closeLinks(ri *instance) {
+	m.closeConn(ri.link.cc)
+	m.closeConn(ri.link.pc)
+}
+
+// releaseInstance drops ri; its link is closed unless another master's
+// sentinel entry still shares it (releaseInstanceLink). Caller holds m.mu.
+func (m *Monitor) releaseInstance(ri *instance) {
+	ri.removed = true
+	lk := ri.link
+	lk.refcount--
+	if lk.refcount > 0 {
+		return
+	}
+	m.closeConn(lk.cc)
+	m.closeConn(lk.pc)
+}

@@ -1,0 +1,320 @@
+package monitor
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Tests against real redis-server processes (skipped when not installed).
+
+func infoFast() Timing {
+	t := DefaultTiming()
+	t.InfoPeriod = 500 * time.Millisecond
+	return t
+}
+
+func TestRedisReplicaDiscoveredThenKilledGoesSDown(t *testing.T) {
+	master := startRedis(t)
+	replica := startRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: infoFast}))
+	const downAfter = time.Second
+	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: downAfter})
+
+	ev, discovered := rec.waitEvent(t, 5*time.Second, "+slave", nil)
+	want := Ref{Kind: KindReplica, Name: fmt.Sprintf("127.0.0.1:%d", replica.port), Addr: replica.addr(),
+		Master: "mymaster", MasterAddr: master.addr()}
+	if *ev.Ref != want || ev.Level != LevelNotice {
+		t.Fatalf("+slave = %+v ref %+v", ev, *ev.Ref)
+	}
+	if rec.topoCount("mymaster") < 1 {
+		t.Fatal("no topology change for the new replica")
+	}
+	waitFor(t, 5*time.Second, "replica INFO with link up", func() bool {
+		st := status(t, m, "mymaster")
+		if len(st.Replicas) != 1 {
+			return false
+		}
+		r := st.Replicas[0]
+		return r.MasterLinkUp && !r.Disconnected && len(r.RunID) == 40 && !r.InfoRefresh.IsZero()
+	})
+	st := status(t, m, "mymaster")
+	r := st.Replicas[0]
+	if r.RoleReported != "slave" || r.MasterHost != "127.0.0.1" || r.MasterPort != master.port ||
+		r.SlavePriority != 100 || !r.ReplicaAnnounced || !strings.Contains(r.Info, "role:slave") {
+		t.Fatalf("replica status = %+v", r)
+	}
+	if st.Master.RoleReported != "master" || len(st.Master.RunID) != 40 || !strings.Contains(st.Master.Info, "role:master") ||
+		st.Master.Disconnected || st.Master.LinkRefcount != 1 {
+		t.Fatalf("master status = %+v", st.Master)
+	}
+	clients := redisCall(t, master.port, "CLIENT", "LIST").str
+	for _, name := range []string{"name=sentinel-aaaaaaaa-cmd", "name=sentinel-aaaaaaaa-pubsub"} {
+		if !strings.Contains(clients, name) {
+			t.Fatalf("CLIENT LIST lacks %s:\n%s", name, clients)
+		}
+	}
+	// Kill it once its links are older than a ping period (as in
+	// production; a reconnect attempt restarts the pending-PING clock, and
+	// one is allowed only once per ping period) and a PING was answered.
+	waitFor(t, 3*time.Second, "settled link to the replica", func() bool {
+		r := status(t, m, "mymaster").Replicas[0]
+		return time.Since(discovered) > 1100*time.Millisecond &&
+			r.PingPendingSince.IsZero() && time.Since(r.LastOKPingReply) < 500*time.Millisecond
+	})
+	if n := rec.count("+sdown", nil); n != 0 {
+		t.Fatalf("+sdown before the kill (%d)", n)
+	}
+	replica.kill()
+	killed := time.Now()
+	ev, at := rec.waitEvent(t, 3*time.Second, "+sdown", refAddr(KindReplica, replica.port))
+	took := at.Sub(killed)
+	t.Logf("+sdown %v after the kill", took)
+	if took > downAfter+200*time.Millisecond || took < downAfter/2 {
+		t.Fatalf("+sdown after %v, want about down-after (%v)", took, downAfter)
+	}
+	if ev.Level != LevelWarning || ev.Ref.Master != "mymaster" {
+		t.Fatalf("+sdown event = %+v", ev)
+	}
+	st = status(t, m, "mymaster")
+	if len(st.Replicas) != 1 || !st.Replicas[0].SDown || st.Master.SDown {
+		t.Fatalf("after kill: %+v", st)
+	}
+}
+
+// Two monitors with different ids find each other through the master's
+// hello channel, then publish hellos to each other's (fake) sentinel port.
+func TestRedisHelloDiscovery(t *testing.T) {
+	master := startRedis(t)
+	okSentinel := func(args []string) string {
+		if strings.EqualFold(args[0], "PUBLISH") {
+			return ":1\r\n"
+		}
+		if strings.EqualFold(args[0], "PING") {
+			return "+PONG\r\n"
+		}
+		return "+OK\r\n"
+	}
+	fakeA, fakeB := newFakeServer(t, okSentinel), newFakeServer(t, okSentinel)
+	var ipMu sync.Mutex
+	var localIPs []string
+	payload := func(id string, port int) func(string, string) (string, bool) {
+		return func(name, localIP string) (string, bool) {
+			ipMu.Lock()
+			localIPs = append(localIPs, localIP)
+			ipMu.Unlock()
+			return fmt.Sprintf("%s,%d,%s,3,%s,127.0.0.1,%d,1", localIP, port, id, name, master.port), true
+		}
+	}
+	recA, recB := &recorder{}, &recorder{}
+	a := startMonitor(t, recA.config(idA, Config{Timing: fastTiming, HelloPayload: payload(idA, fakeA.port())}))
+	b := startMonitor(t, recB.config(idB, Config{Timing: fastTiming, HelloPayload: payload(idB, fakeB.port())}))
+	spec := MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: 5 * time.Second}
+	a.Watch(spec)
+	b.Watch(spec)
+
+	ev, _ := recA.waitEvent(t, 5*time.Second, "+sentinel", nil)
+	if ev.Ref.Name != idB || ev.Ref.Addr != (Addr{Host: "127.0.0.1", Port: fakeB.port()}) || ev.Ref.MasterAddr != master.addr() {
+		t.Fatalf("A's +sentinel = %+v", *ev.Ref)
+	}
+	ev, _ = recB.waitEvent(t, 5*time.Second, "+sentinel", nil)
+	if ev.Ref.Name != idA || ev.Ref.Addr.Port != fakeA.port() {
+		t.Fatalf("B's +sentinel = %+v", *ev.Ref)
+	}
+	h := recA.lastHello()
+	if h.SentinelID != idB || h.CurrentEpoch != 3 || h.MasterConfigEpoch != 1 || h.MasterAddr != master.addr() || !h.FromKnownSentinel {
+		t.Fatalf("A's hello = %+v", h)
+	}
+	// Each monitor now PINGs and PUBLISHes its hello to the other's port.
+	waitFor(t, 5*time.Second, "hello PUBLISHed to sentinel B", func() bool {
+		for _, c := range fakeB.commands("PUBLISH") {
+			if len(c) == 3 && c[1] == helloChannel && strings.Contains(c[2], idA) {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, 5*time.Second, "sentinel entries connected", func() bool {
+		sa, sb := status(t, a, "mymaster"), status(t, b, "mymaster")
+		return len(sa.Sentinels) == 1 && len(sb.Sentinels) == 1 &&
+			!sa.Sentinels[0].Disconnected && !sb.Sentinels[0].Disconnected &&
+			!sa.Sentinels[0].LastOKPingReply.IsZero() && len(fakeA.commands("PING")) > 0
+	})
+	ipMu.Lock()
+	defer ipMu.Unlock()
+	for _, ip := range localIPs {
+		if ip != "127.0.0.1" {
+			t.Fatalf("HelloPayload got local IP %q", ip)
+		}
+	}
+}
+
+func TestRedisStoppedMasterSDownAndAsksSentinels(t *testing.T) {
+	master := startRedis(t)
+	t.Cleanup(func() { _ = master.cmd.Process.Signal(syscall.SIGCONT) })
+	vote := "*3\r\n:1\r\n$40\r\n" + idC + "\r\n:7\r\n"
+	var downMu sync.Mutex
+	reply := vote
+	sentinel := newFakeServer(t, func(args []string) string {
+		switch strings.ToUpper(args[0]) {
+		case "PING":
+			return "+PONG\r\n"
+		case "SENTINEL":
+			downMu.Lock()
+			defer downMu.Unlock()
+			return reply
+		}
+		return "+OK\r\n"
+	})
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming, CurrentEpoch: func() uint64 { return 9 }}))
+	const downAfter = time.Second
+	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: downAfter,
+		KnownSentinels: []SentinelRef{{Addr: Addr{Host: "127.0.0.1", Port: sentinel.port()}, RunID: idB}}})
+
+	waitFor(t, 5*time.Second, "master and sentinel healthy", func() bool {
+		st := status(t, m, "mymaster")
+		return !st.Master.InfoRefresh.IsZero() && !st.Master.Disconnected && st.Master.PingPendingSince.IsZero() &&
+			len(st.Sentinels) == 1 && !st.Sentinels[0].Disconnected && len(sentinel.commands("PING")) > 0
+	})
+	if n := len(sentinel.commands("SENTINEL")); n != 0 {
+		t.Fatalf("asked sentinels %d times while the master was up", n)
+	}
+
+	master.signal(t, syscall.SIGSTOP)
+	stopped := time.Now()
+	ev, at := rec.waitEvent(t, 5*time.Second, "+sdown", kind(KindMaster))
+	// The clock starts at the first unanswered PING, up to a ping period
+	// after the stop.
+	if took := at.Sub(stopped); took > downAfter+500*time.Millisecond || took < downAfter/2 {
+		t.Fatalf("+sdown after %v, want about %v", took, downAfter)
+	}
+	if ev.Ref.Name != "mymaster" || ev.Ref.Addr != master.addr() || ev.Level != LevelWarning {
+		t.Fatalf("+sdown = %+v", ev)
+	}
+	waitFor(t, 2*time.Second, "is-master-down-by-addr sent and recorded", func() bool {
+		st := status(t, m, "mymaster")
+		return len(sentinel.commands("SENTINEL")) > 0 && st.Sentinels[0].MasterDown
+	})
+	got := sentinel.commands("SENTINEL")[0]
+	wantArgs := []string{"SENTINEL", "is-master-down-by-addr", "127.0.0.1", strconv.Itoa(master.port), "9", "*"}
+	if strings.Join(got, " ") != strings.Join(wantArgs, " ") {
+		t.Fatalf("request = %q, want %q", got, wantArgs)
+	}
+	s := status(t, m, "mymaster").Sentinels[0]
+	if s.VotedLeader != idC || s.VotedLeaderEpoch != 7 {
+		t.Fatalf("sentinel vote = %q %d", s.VotedLeader, s.VotedLeaderEpoch)
+	}
+
+	master.signal(t, syscall.SIGCONT)
+	rec.waitEvent(t, 3*time.Second, "-sdown", kind(KindMaster))
+	// No more requests once up: the answer expires after 5×ask-period.
+	waitFor(t, 2*time.Second, "master-down answer expired", func() bool {
+		s := status(t, m, "mymaster").Sentinels[0]
+		return !s.MasterDown && s.VotedLeader == ""
+	})
+	if s := status(t, m, "mymaster").Sentinels[0]; s.VotedLeaderEpoch != 7 {
+		t.Fatalf("vote epoch dropped: %d", s.VotedLeaderEpoch)
+	}
+}
+
+func TestRedisAuthPass(t *testing.T) {
+	master := startRedis(t, "--requirepass", "s3cret")
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	spec := MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: 500 * time.Millisecond}
+	m.Watch(spec)
+
+	// Without the password PING gets -NOAUTH (not a valid reply), INFO fails.
+	rec.waitEvent(t, 3*time.Second, "+sdown", kind(KindMaster))
+	st := status(t, m, "mymaster")
+	if !st.Master.InfoRefresh.IsZero() || st.Master.RunID != "" {
+		t.Fatalf("INFO succeeded without auth: %+v", st.Master)
+	}
+	if st.Master.LastPingReply.Before(st.Master.LastOKPingReply) {
+		t.Fatalf("no reply at all recorded: %+v", st.Master)
+	}
+
+	spec.AuthPass = "s3cret"
+	m.Watch(spec)
+	rec.waitEvent(t, 3*time.Second, "-sdown", kind(KindMaster))
+	waitFor(t, 3*time.Second, "INFO with auth", func() bool {
+		st := status(t, m, "mymaster")
+		return len(st.Master.RunID) == 40 && !st.Master.Disconnected
+	})
+}
+
+func TestRedisResetRediscovers(t *testing.T) {
+	master := startRedis(t)
+	replica := startRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: 5 * time.Second})
+	rec.waitEvent(t, 5*time.Second, "+slave", refAddr(KindReplica, replica.port))
+	m.ProcessHello(hello("127.0.0.2", 0, idB, 1, "mymaster", 0))
+	waitFor(t, 3*time.Second, "master run id", func() bool {
+		st := status(t, m, "mymaster")
+		return st.Master.RunID != "" && len(st.Sentinels) == 1
+	})
+	topo := rec.topoCount("mymaster")
+
+	m.Reset("mymaster")
+	st := status(t, m, "mymaster")
+	if len(st.Replicas) != 0 || len(st.Sentinels) != 0 || st.Master.RunID != "" || st.Master.SDown ||
+		!st.Master.Disconnected || st.Master.RoleReported != "master" {
+		t.Fatalf("after reset: %+v", st)
+	}
+	waitFor(t, time.Second, "topology change for the reset", func() bool { return rec.topoCount("mymaster") > topo })
+	waitFor(t, 5*time.Second, "replica rediscovered", func() bool {
+		return rec.count("+slave", refAddr(KindReplica, replica.port)) == 2
+	})
+	waitFor(t, 3*time.Second, "master reconnected", func() bool {
+		st := status(t, m, "mymaster")
+		return !st.Master.Disconnected && st.Master.RunID != ""
+	})
+}
+
+func TestRedisSwitchMaster(t *testing.T) {
+	oldMaster := startRedis(t)
+	promoted := startRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(oldMaster.port))
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "mymaster", Addr: oldMaster.addr(), DownAfter: 5 * time.Second})
+	rec.waitEvent(t, 5*time.Second, "+slave", refAddr(KindReplica, promoted.port))
+	m.ProcessHello(hello("127.0.0.2", 0, idB, 1, "mymaster", 0))
+
+	// What a failover does to the data nodes.
+	redisCall(t, promoted.port, "REPLICAOF", "NO", "ONE")
+	redisCall(t, oldMaster.port, "REPLICAOF", "127.0.0.1", strconv.Itoa(promoted.port))
+	rec.reset()
+	m.SwitchMaster("mymaster", promoted.addr())
+
+	st := status(t, m, "mymaster")
+	if st.Master.Ref.Addr != promoted.addr() || st.Master.SDown || st.Master.RunID != "" {
+		t.Fatalf("master after switch: %+v", st.Master)
+	}
+	if len(st.Replicas) != 1 || st.Replicas[0].Ref.Addr != oldMaster.addr() {
+		t.Fatalf("replicas after switch: %+v", st.Replicas)
+	}
+	if len(st.Sentinels) != 1 || st.Sentinels[0].RunID != idB {
+		t.Fatalf("sentinels not kept: %+v", st.Sentinels)
+	}
+	ev, _ := rec.waitEvent(t, time.Second, "+slave", nil)
+	if ev.Ref.Addr != oldMaster.addr() || ev.Ref.MasterAddr != promoted.addr() {
+		t.Fatalf("+slave after switch = %+v", *ev.Ref)
+	}
+	waitFor(t, 8*time.Second, "old master replicating from the new one", func() bool {
+		st := status(t, m, "mymaster")
+		r := st.Replicas[0]
+		return st.Master.RoleReported == "master" && len(st.Master.RunID) == 40 &&
+			r.RoleReported == "slave" && r.MasterPort == promoted.port && r.MasterLinkUp
+	})
+	if n := rec.count("+slave", nil); n != 1 {
+		t.Fatalf("+slave emitted %d times", n)
+	}
+}

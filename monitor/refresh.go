@@ -1,0 +1,119 @@
+package monitor
+
+import (
+	"strings"
+	"time"
+)
+
+// refreshInstanceInfo is the monitoring half of sentinelRefreshInstanceInfo:
+// cache the INFO text, track run_id, role and replica fields, and discover
+// replicas from a master's slave<N> lines. The acting half (promotion,
+// convert-to-slave, fix-slave-config, reconf progress) belongs to the
+// failover logic, which reads the result through Status/OnInfo.
+// Caller holds m.mu.
+func (m *Monitor) refreshInstanceInfo(ri *instance, text string, now time.Time) {
+	in := ParseInfo(text)
+	ri.info = text
+	ri.masterLinkDownTime = in.MasterLinkDownTime
+
+	if in.RunID != "" {
+		switch {
+		case ri.runID == "":
+			ri.runID = in.RunID
+		case ri.runID != in.RunID:
+			m.emit(LevelNotice, "+reboot", ri, "")
+			if ri.kind == KindMaster && ri.spec.RebootDownAfter != 0 {
+				ri.rebooting = true
+				ri.rebootSince = now
+			}
+			ri.runID = in.RunID
+		}
+	}
+
+	if ri.kind == KindMaster {
+		for _, a := range in.Replicas {
+			m.addReplicaFromInfo(ri, a, now)
+		}
+	}
+	if in.HasMasterReplOffset {
+		ri.masterReplOffset = in.MasterReplOffset
+	}
+
+	if in.Role == roleSlave {
+		if in.HasMasterHost && (ri.slaveMasterHost == "" || !strings.EqualFold(in.MasterHost, ri.slaveMasterHost)) {
+			ri.slaveMasterHost = in.MasterHost
+			ri.slaveConfChangeTime = now
+		}
+		if in.HasMasterPort && in.MasterPort != ri.slaveMasterPort {
+			ri.slaveMasterPort = in.MasterPort
+			ri.slaveConfChangeTime = now
+		}
+		if in.HasMasterLinkStatus {
+			ri.slaveMasterLinkUp = in.MasterLinkUp
+		}
+		if in.HasSlavePriority {
+			ri.slavePriority = in.SlavePriority
+		}
+		if in.HasSlaveReplOffset {
+			ri.slaveReplOffset = in.SlaveReplOffset
+		}
+		if in.HasReplicaAnnounced {
+			ri.replicaAnnounced = in.ReplicaAnnounced
+		}
+	}
+	ri.infoRefresh = now
+
+	if in.Role != ri.roleReported {
+		ri.roleReportedTime = now
+		ri.roleReported = in.Role
+		if in.Role == roleSlave {
+			ri.slaveConfChangeTime = now
+		}
+		// "+" when the new role is what we think the instance is.
+		typ := "-role-change"
+		if (ri.kind == KindMaster && in.Role == roleMaster) || (ri.kind == KindReplica && in.Role == roleSlave) {
+			typ = "+role-change"
+		}
+		reported := roleSlave
+		if in.Role == roleMaster {
+			reported = roleMaster
+		}
+		m.emit(LevelVerbose, typ, ri, "new reported role is %s", reported)
+	}
+
+	if cb := m.cfg.OnInfo; cb != nil {
+		ref := *ri.ref()
+		m.notes.push(func() { cb(ref) })
+	}
+}
+
+// addReplicaFromInfo creates a replica a master reported, unless known or
+// its address is invalid. Caller holds m.mu.
+func (m *Monitor) addReplicaFromInfo(master *instance, a Addr, now time.Time) {
+	if master.findReplica(a) != nil {
+		return
+	}
+	r := m.createReplica(master, a, now)
+	if r == nil {
+		return
+	}
+	m.emit(LevelNotice, "+slave", r, "")
+	m.topologyChanged(master.name)
+}
+
+// createReplica adds a replica instance named ip:port. Caller holds m.mu.
+func (m *Monitor) createReplica(master *instance, a Addr, now time.Time) *instance {
+	addr, err := newAddress(a, m.cfg.ResolveHostnames)
+	if err != nil {
+		if m.log != nil {
+			m.log.Warn("ignoring replica", "master", master.name, "err", err)
+		}
+		return nil
+	}
+	if master.findReplica(a) != nil {
+		return nil
+	}
+	r := newInstance(KindReplica, a.String(), addr, master, now)
+	master.replicas = append(master.replicas, r)
+	return r
+}

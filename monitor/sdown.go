@@ -1,0 +1,54 @@
+package monitor
+
+import "time"
+
+// SDownInput is what sentinelCheckSubjectivelyDown looks at for one
+// instance (spec §8.5, §8.12).
+type SDownInput struct {
+	Now time.Time
+	// PingPendingSince is the time of the oldest unanswered PING (zero when
+	// none is pending). Link creation sets it, so an instance that was never
+	// reachable is measured from then.
+	PingPendingSince time.Time
+	Disconnected     bool
+	LastOKPingReply  time.Time
+	DownAfter        time.Duration
+
+	// Masters only.
+	IsMaster         bool
+	RoleReported     string // "master" or "slave" from INFO
+	RoleReportedTime time.Time
+	InfoPeriod       time.Duration
+	Rebooting        bool // run_id changed and no +PONG since (master-reboot state)
+	RebootSince      time.Time
+	RebootDownAfter  time.Duration
+}
+
+// IsSubjectivelyDown reports whether an instance is SDOWN: it has not
+// validly answered for more than down-after (counted from the oldest
+// pending PING, or, when disconnected with nothing pending, from the last
+// valid reply); or it is a master that reports role:slave for more than
+// down-after + 2×info-period; or a master still in its reboot state for more
+// than master-reboot-down-after-period.
+func IsSubjectivelyDown(in SDownInput) bool {
+	var elapsed time.Duration
+	switch {
+	case !in.PingPendingSince.IsZero():
+		elapsed = in.Now.Sub(in.PingPendingSince)
+	case in.Disconnected:
+		elapsed = in.Now.Sub(in.LastOKPingReply)
+	}
+	if elapsed > in.DownAfter {
+		return true
+	}
+	if in.IsMaster && in.RoleReported == roleSlave &&
+		in.Now.Sub(in.RoleReportedTime) > in.DownAfter+2*in.InfoPeriod {
+		return true
+	}
+	return in.IsMaster && in.Rebooting && in.Now.Sub(in.RebootSince) > in.RebootDownAfter
+}
+
+const (
+	roleMaster = "master"
+	roleSlave  = "slave"
+)

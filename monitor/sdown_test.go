@@ -1,0 +1,77 @@
+package monitor
+
+import (
+	"testing"
+	"time"
+)
+
+func TestIsSubjectivelyDown(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	ago := func(ms int) time.Time { return now.Add(-time.Duration(ms) * time.Millisecond) }
+	const downAfter = 5 * time.Second
+	const info = 10 * time.Second
+	cases := []struct {
+		name string
+		in   SDownInput
+		want bool
+	}{
+		{"answered recently", SDownInput{LastOKPingReply: ago(100)}, false},
+		{"ping pending less than down-after", SDownInput{PingPendingSince: ago(4999), LastOKPingReply: ago(9000)}, false},
+		{"ping pending exactly down-after", SDownInput{PingPendingSince: ago(5000)}, false},
+		{"ping pending beyond down-after", SDownInput{PingPendingSince: ago(5001)}, true},
+		{"pending ping wins over last ok while disconnected", SDownInput{PingPendingSince: ago(1000), Disconnected: true, LastOKPingReply: ago(60000)}, false},
+		{"disconnected, no ping, last ok old", SDownInput{Disconnected: true, LastOKPingReply: ago(5001)}, true},
+		{"connected, no ping pending, last ok old", SDownInput{LastOKPingReply: ago(60000)}, false},
+		{"master reporting slave not long enough", SDownInput{IsMaster: true, RoleReported: "slave", RoleReportedTime: ago(25000)}, false},
+		{"master reporting slave too long", SDownInput{IsMaster: true, RoleReported: "slave", RoleReportedTime: ago(25001)}, true},
+		{"replica reporting slave", SDownInput{RoleReported: "slave", RoleReportedTime: ago(60000)}, false},
+		{"master reboot within period", SDownInput{IsMaster: true, Rebooting: true, RebootSince: ago(1000), RebootDownAfter: 2 * time.Second}, false},
+		{"master reboot beyond period", SDownInput{IsMaster: true, Rebooting: true, RebootSince: ago(2001), RebootDownAfter: 2 * time.Second}, true},
+		{"reboot flag on non-master ignored", SDownInput{Rebooting: true, RebootSince: ago(9000), RebootDownAfter: time.Second}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			in.Now, in.DownAfter, in.InfoPeriod = now, downAfter, info
+			if got := IsSubjectivelyDown(in); got != tc.want {
+				t.Fatalf("IsSubjectivelyDown = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLinkStale(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	ago := func(ms int) time.Time { return now.Add(-time.Duration(ms) * time.Millisecond) }
+	minRe, downAfter, pub := 15*time.Second, 4*time.Second, 2*time.Second
+	cmd := []struct {
+		name                     string
+		conn, actPing, lastReply time.Time
+		want                     bool
+	}{
+		{"young link", ago(14000), ago(3000), ago(3000), false},
+		{"no ping pending", ago(20000), time.Time{}, ago(10000), false},
+		{"ping pending, recent error reply", ago(20000), ago(3000), ago(1000), false},
+		{"ping pending and silent", ago(20000), ago(2001), ago(2001), true},
+	}
+	for _, tc := range cmd {
+		if got := cmdLinkStale(now, tc.conn, tc.actPing, tc.lastReply, downAfter, minRe); got != tc.want {
+			t.Errorf("cmdLinkStale %s = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	ps := []struct {
+		name           string
+		conn, activity time.Time
+		want           bool
+	}{
+		{"young link", ago(1000), time.Time{}, false},
+		{"recent activity", ago(20000), ago(5999), false},
+		{"silent", ago(20000), ago(6001), true},
+		{"never active", ago(15001), time.Time{}, true},
+	}
+	for _, tc := range ps {
+		if got := pubsubLinkStale(now, tc.conn, tc.activity, pub, minRe); got != tc.want {
+			t.Errorf("pubsubLinkStale %s = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
