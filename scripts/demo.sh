@@ -51,9 +51,7 @@ for p in "${sports[@]}"; do wait_ping "$p"; done
 echo "waiting for the sentinels to discover 2 replicas and 2 peers each..."
 s=${sports[0]}
 for _ in $(seq 1 150); do
-	nr=$(redis-cli -p "$s" SENTINEL REPLICAS mymaster | grep -c '^slave$' || true)
-	ns=$(redis-cli -p "$s" SENTINEL SENTINELS mymaster | grep -c '^sentinel$' || true)
-	[ "$nr" = 2 ] && [ "$ns" = 2 ] && break
+	redis-cli -p "$s" INFO sentinel | grep -q 'slaves=2,sentinels=3' && break
 	sleep 0.2
 done
 

@@ -1,0 +1,153 @@
+// Command gosentinel is a drop-in replacement for redis-sentinel. It is
+// started exactly like it:
+//
+//	gosentinel /path/to/sentinel.conf [--port 26380] [--<directive> <value> ...]
+//	gosentinel /path/to/sentinel.conf --sentinel
+//
+// All the work is done by package node; this file only turns argv into a
+// config, handles signals and exit codes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/node"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `Usage: gosentinel /path/to/sentinel.conf [options]
+       gosentinel /path/to/sentinel.conf --sentinel [options]
+       gosentinel -v or --version
+       gosentinel -h or --help
+
+Options are sentinel.conf directives written as --<name> <value> [<value> ...],
+applied after the file, exactly as redis-sentinel does:
+
+       gosentinel sentinel.conf --port 26380
+       gosentinel sentinel.conf --loglevel verbose --logfile ""
+
+gosentinel speaks the Redis Sentinel 7.0 protocol (RESP2 and RESP3) and
+rewrites its config file like redis-sentinel.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without os.Exit, so it can be tested.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 {
+		switch args[0] {
+		case "-v", "--version":
+			fmt.Fprintf(stdout, "gosentinel v=%s redis_version=%s (Redis Sentinel compatible)\n", version, node.Version)
+			return 0
+		case "-h", "--help":
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "--") {
+		fmt.Fprintln(stderr, "Sentinel needs config file on disk to save state. Exiting...")
+		fmt.Fprint(stderr, usage)
+		return 1
+	}
+	path, overrides, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	cfg, err := config.Load(path, overrides)
+	if err != nil {
+		fmt.Fprint(stderr, err.Error())
+		if !strings.HasSuffix(err.Error(), "\n") {
+			fmt.Fprintln(stderr)
+		}
+		return 1
+	}
+	if cfg.Dir != "" {
+		if err := os.Chdir(cfg.Dir); err != nil {
+			fmt.Fprintf(stderr, "Can't chdir to '%s': %s\n", cfg.Dir, err)
+			return 1
+		}
+	}
+	if cfg.PidFile != "" {
+		if err := os.WriteFile(cfg.PidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err == nil {
+			defer os.Remove(cfg.PidFile)
+		}
+	}
+
+	n, err := node.New(cfg, node.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "gosentinel: %s\n", err)
+		return 1
+	}
+	if cfg.Daemonize {
+		n.Logger().Warn("daemonize yes is ignored: gosentinel always runs in the foreground (use your supervisor)")
+	}
+	if err := checkWritable(cfg.Path); err != nil {
+		// redis-sentinel exits here and crash-loops; we keep serving from
+		// memory and say so once, loudly.
+		n.Logger().Warn(fmt.Sprintf("Sentinel config file %s is not writable: %s. State changes will not survive a restart.", cfg.Path, err))
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	serveErr := n.Serve(ctx)
+	if ctx.Err() != nil {
+		n.Logger().Warn("Received SIGTERM scheduling shutdown...")
+	}
+	n.Close()
+	if serveErr != nil {
+		fmt.Fprintf(stderr, "gosentinel: %s\n", serveErr)
+		return 1
+	}
+	return 0
+}
+
+// parseArgs splits "conf --name v1 v2 --other v" into the config path and
+// one directive line per --name, the way redis-server builds its extra
+// config from argv.
+func parseArgs(args []string) (string, [][]string, error) {
+	path := args[0]
+	var out [][]string
+	for _, a := range args[1:] {
+		if strings.HasPrefix(a, "--") && len(a) > 2 {
+			out = append(out, []string{a[2:]})
+			continue
+		}
+		if len(out) == 0 {
+			return "", nil, fmt.Errorf("unexpected argument %q: options are written --<directive> <value>", a)
+		}
+		out[len(out)-1] = append(out[len(out)-1], a)
+	}
+	return path, out, nil
+}
+
+// checkWritable tells whether the config file can be rewritten in place:
+// the file itself and its directory (for the temp file and rename).
+func checkWritable(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	dir := path[:strings.LastIndex(path, "/")+1]
+	if dir == "" {
+		dir = "."
+	}
+	if err := syscall.Access(dir, 2 /* W_OK */); err != nil {
+		return errors.New("directory " + dir + " is not writable: " + err.Error())
+	}
+	return nil
+}

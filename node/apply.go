@@ -1,0 +1,54 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// onApply reacts to every command the FSM applied, on every sentinel: it
+// keeps the monitor's links in line with the replicated settings and
+// announces address switches. It runs inside the store's apply path, so it
+// must not propose.
+func (n *Node) onApply(c *quorum.Command, result error) {
+	if result != nil {
+		return
+	}
+	switch c.Op {
+	case quorum.OpMonitor:
+		n.mu.Lock()
+		if n.local[c.Master.Name] == nil {
+			n.local[c.Master.Name] = &masterLocal{}
+		}
+		seed, ok := n.seed[c.Master.Name]
+		delete(n.seed, c.Master.Name)
+		n.mu.Unlock()
+		spec := n.specFor(c.Master)
+		if ok {
+			spec.KnownReplicas, spec.KnownSentinels = seed.KnownReplicas, seed.KnownSentinels
+		}
+		n.mon.Watch(spec)
+	case quorum.OpRemove:
+		n.mon.Unwatch(c.Name)
+		n.mu.Lock()
+		delete(n.local, c.Name)
+		n.mu.Unlock()
+	case quorum.OpSet:
+		if m, ok := n.fsm.Master(c.Name); ok {
+			n.mon.Watch(n.specFor(m))
+		}
+	case quorum.OpSwitchMaster:
+		n.emitMsg(monitor.LevelWarning, "+switch-master", c.Name,
+			fmt.Sprintf("%s %s %d %s %d", c.Name, c.From.Host, c.From.Port, c.Addr.Host, c.Addr.Port))
+		n.mon.SwitchMaster(c.Name, monitor.Addr{Host: c.Addr.Host, Port: c.Addr.Port})
+		n.mu.Lock()
+		if l := n.local[c.Name]; l != nil {
+			l.odown = false
+		}
+		n.mu.Unlock()
+		n.flusher.request()
+	case quorum.OpObserveEpoch, quorum.OpSetConfigEpoch:
+		n.flusher.request()
+	}
+}

@@ -1,0 +1,610 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+	"github.com/x0tta6bl4/gosentinel/replication"
+	"github.com/x0tta6bl4/gosentinel/sentinel"
+)
+
+// The node is the command surface's backend.
+var _ sentinel.Backend = (*Node)(nil)
+
+// status returns the replicated master and the monitor's live view of it.
+func (n *Node) status(name string) (*quorum.Master, *monitor.MasterStatus, bool) {
+	m, ok := n.fsm.Master(name)
+	if !ok {
+		return nil, nil, false
+	}
+	ms, ok := n.mon.Status(name)
+	if !ok {
+		// Just added and not yet watched: render an empty view.
+		a := monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}
+		ms = monitor.MasterStatus{Master: monitor.InstanceStatus{
+			Ref:          monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: a, Master: m.Name, MasterAddr: a},
+			Disconnected: true, LinkRefcount: 1,
+		}}
+	}
+	return m, &ms, true
+}
+
+// MasterNames lists the masters (ROLE).
+func (n *Node) MasterNames() []string { return n.fsm.State().Names() }
+
+// Masters renders SENTINEL MASTERS.
+func (n *Node) Masters() []sentinel.Fields {
+	now := time.Now()
+	var out []sentinel.Fields
+	for _, name := range n.MasterNames() {
+		if m, ms, ok := n.status(name); ok {
+			out = append(out, n.renderMaster(now, m, ms))
+		}
+	}
+	return out
+}
+
+// Master renders SENTINEL MASTER <name>.
+func (n *Node) Master(name string) (sentinel.Fields, error) {
+	m, ms, ok := n.status(name)
+	if !ok {
+		return nil, sentinel.ErrNoSuchMaster
+	}
+	return n.renderMaster(time.Now(), m, ms), nil
+}
+
+// Replicas renders SENTINEL REPLICAS <name>, skipping replicas that announce
+// themselves as hidden (replica-announced 0), like redis-sentinel.
+func (n *Node) Replicas(name string) ([]sentinel.Fields, error) {
+	_, ms, ok := n.status(name)
+	if !ok {
+		return nil, sentinel.ErrNoSuchMaster
+	}
+	now := time.Now()
+	out := []sentinel.Fields{}
+	for i := range ms.Replicas {
+		if !ms.Replicas[i].ReplicaAnnounced && !ms.Replicas[i].InfoRefresh.IsZero() {
+			continue
+		}
+		out = append(out, renderReplica(now, &ms.Replicas[i]))
+	}
+	return out, nil
+}
+
+// Sentinels renders SENTINEL SENTINELS <name>.
+func (n *Node) Sentinels(name string) ([]sentinel.Fields, error) {
+	_, ms, ok := n.status(name)
+	if !ok {
+		return nil, sentinel.ErrNoSuchMaster
+	}
+	now := time.Now()
+	out := []sentinel.Fields{}
+	for i := range ms.Sentinels {
+		out = append(out, renderSentinel(now, &ms.Sentinels[i]))
+	}
+	return out, nil
+}
+
+// MasterAddr answers GET-MASTER-ADDR-BY-NAME from the replicated state.
+func (n *Node) MasterAddr(name string) (string, string, bool) {
+	m, ok := n.fsm.Master(name)
+	if !ok {
+		return "", "", false
+	}
+	return m.Addr.Host, strconv.Itoa(m.Addr.Port), true
+}
+
+// IsMasterDownByAddr answers a peer's question about a master found by
+// address, and casts this sentinel's vote when a runid is given
+// (sentinelVoteLeader: at most one vote per master per epoch, persisted
+// before the reply).
+func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
+	var found *quorum.Master
+	st := n.fsm.State()
+	for _, name := range st.Names() {
+		m := st.Masters[name]
+		if m.Addr.Host == ip && m.Addr.Port == port {
+			found = m
+			break
+		}
+	}
+	if found == nil {
+		return false, "*", 0
+	}
+	down := false
+	if ms, ok := n.mon.Status(found.Name); ok {
+		down = ms.Master.SDown
+	}
+	if runid == "*" {
+		return down, "*", 0
+	}
+	if epoch > n.fsm.CurrentEpoch() {
+		if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: epoch, At: nowMs()}); err == nil {
+			n.emitMsg(monitor.LevelWarning, "+new-epoch", found.Name, strconv.FormatUint(epoch, 10))
+		}
+	}
+	cur := n.fsm.CurrentEpoch()
+	n.mu.Lock()
+	l := n.local[found.Name]
+	if l == nil {
+		n.mu.Unlock()
+		return down, "*", 0
+	}
+	voted := false
+	if l.leaderEpoch < epoch && cur <= epoch {
+		l.leader, l.leaderEpoch = runid, cur
+		voted = true
+		if !strings.EqualFold(runid, n.myid) {
+			l.failoverStart = time.Now()
+		}
+	}
+	leader, leaderEpoch := l.leader, l.leaderEpoch
+	n.mu.Unlock()
+	if voted {
+		if err := n.flushConfig(); err != nil {
+			n.log.Warn("WARNING: Sentinel was not able to save the new configuration on disk!!!: " + err.Error())
+		}
+		n.emitMsg(monitor.LevelWarning, "+vote-for-leader", found.Name, fmt.Sprintf("%s %d", leader, leaderEpoch))
+	}
+	if leader == "" {
+		leader = "*"
+	}
+	return down, leader, leaderEpoch
+}
+
+// Reset answers SENTINEL RESET <pattern>: matching masters forget their
+// replicas and sentinels and rediscover them.
+func (n *Node) Reset(pattern string) int {
+	count := 0
+	for _, name := range n.MasterNames() {
+		if !globMatch(pattern, name) {
+			continue
+		}
+		m, ok := n.fsm.Master(name)
+		if !ok {
+			continue
+		}
+		n.mon.Reset(name)
+		n.mu.Lock()
+		if l := n.local[name]; l != nil {
+			l.odown = false
+			l.failoverStart = time.Time{}
+		}
+		n.mu.Unlock()
+		n.emit(monitor.LevelWarning, "+reset-master", n.masterRef(m), "")
+		count++
+	}
+	return count
+}
+
+// globMatch is redis' case-sensitive stringmatch, via path.Match where it
+// agrees; a malformed pattern matches nothing.
+func globMatch(pattern, s string) bool {
+	ok, err := path.Match(pattern, s)
+	return err == nil && ok
+}
+
+// ErrFailoverUnavailable is returned by FAILOVER until the Raft-agreed
+// failover engine (replication package) is wired in.
+var ErrFailoverUnavailable = sentinel.ReplyError("ERR failover is not available in this build")
+
+// Failover answers SENTINEL FAILOVER <name>.
+func (n *Node) Failover(name string) error {
+	m, ms, ok := n.status(name)
+	if !ok {
+		return sentinel.ErrNoSuchMaster
+	}
+	if _, ok := replication.Select(ms, n.selectParams(m)); !ok {
+		return sentinel.ErrNoGoodSlave
+	}
+	return ErrFailoverUnavailable
+}
+
+// selectParams are the replica selection inputs for master m, now.
+func (n *Node) selectParams(m *quorum.Master) replication.SelectParams {
+	return replication.SelectParams{
+		Now:        time.Now(),
+		PingPeriod: n.timing.dur("PING-PERIOD"),
+		InfoPeriod: n.timing.dur("INFO-PERIOD"),
+		DownAfter:  time.Duration(m.DownAfterMs) * time.Millisecond,
+	}
+}
+
+// CKQuorum answers SENTINEL CKQUORUM (sentinelIsQuorumReachable).
+func (n *Node) CKQuorum(name string) (string, error) {
+	m, ms, ok := n.status(name)
+	if !ok {
+		return "", sentinel.ErrNoSuchMaster
+	}
+	usable := 1
+	for _, s := range ms.Sentinels {
+		if !s.SDown {
+			usable++
+		}
+	}
+	voters := len(ms.Sentinels) + 1
+	noQuorum := usable < m.Quorum
+	noAuth := usable < voters/2+1
+	if !noQuorum && !noAuth {
+		return fmt.Sprintf("OK %d usable Sentinels. Quorum and failover authorization can be reached", usable), nil
+	}
+	e := fmt.Sprintf("NOQUORUM %d usable Sentinels. ", usable)
+	if noQuorum {
+		e += "Not enough available Sentinels to reach the specified quorum for this master"
+	}
+	if noAuth {
+		if noQuorum {
+			e += ". "
+		}
+		e += "Not enough available Sentinels to reach the majority and authorize a failover"
+	}
+	return "", sentinel.ReplyError(e)
+}
+
+// FlushConfig answers SENTINEL FLUSHCONFIG.
+func (n *Node) FlushConfig() error { return n.flushConfigAndReply() }
+
+// Monitor answers SENTINEL MONITOR with redis-sentinel's validation order.
+func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
+	q, err := strconv.ParseInt(quorumStr, 10, 64)
+	if err != nil {
+		return sentinel.ReplyError("ERR Invalid quorum")
+	}
+	port, err := strconv.ParseInt(portStr, 10, 64)
+	if err != nil {
+		return sentinel.ReplyError("ERR Invalid port")
+	}
+	if q <= 0 {
+		return sentinel.ReplyError("ERR Quorum must be 1 or greater.")
+	}
+	n.mu.Lock()
+	resolve := n.globals.resolveHostnames
+	n.mu.Unlock()
+	if net.ParseIP(host) == nil {
+		if !resolve {
+			return sentinel.ReplyError("ERR Invalid IP address or hostname specified")
+		}
+		if _, err := net.LookupHost(host); err != nil {
+			return sentinel.ReplyError("ERR Invalid IP address or hostname specified")
+		}
+	}
+	if _, ok := n.fsm.Master(name); ok {
+		return sentinel.ReplyError("ERR Duplicate master name.")
+	}
+	if port < 0 || port > 65535 {
+		return sentinel.ReplyError("ERR Invalid port number.")
+	}
+	m := &quorum.Master{Name: name, Addr: quorum.Addr{Host: host, Port: int(port)}, Quorum: int(q)}
+	n.fillDefaults(m)
+	n.mu.Lock()
+	n.local[name] = &masterLocal{}
+	n.mu.Unlock()
+	if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: m, At: nowMs()}); err != nil {
+		if errors.Is(err, quorum.ErrDuplicateMaster) {
+			return sentinel.ReplyError("ERR Duplicate master name.")
+		}
+		return sentinel.ReplyError("ERR " + err.Error())
+	}
+	reply := n.flushConfigAndReply()
+	n.emit(monitor.LevelWarning, "+monitor", n.masterRef(m), fmt.Sprintf("quorum %d", m.Quorum))
+	return reply
+}
+
+// Remove answers SENTINEL REMOVE.
+func (n *Node) Remove(name string) error {
+	m, ok := n.fsm.Master(name)
+	if !ok {
+		return sentinel.ErrNoSuchMaster
+	}
+	n.emit(monitor.LevelWarning, "-monitor", n.masterRef(m), "")
+	if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpRemove, Name: name, At: nowMs()}); err != nil {
+		if errors.Is(err, quorum.ErrNoSuchMaster) {
+			return sentinel.ErrNoSuchMaster
+		}
+		return sentinel.ReplyError("ERR " + err.Error())
+	}
+	return n.flushConfigAndReply()
+}
+
+// Set answers SENTINEL SET <name> <opt> <val> ...: options apply left to
+// right, each valid one at once with its +set event; the first bad one
+// stops with an error and earlier ones stay (sentinelSetCommand).
+func (n *Node) Set(name string, args []string) error {
+	m, ok := n.fsm.Master(name)
+	if !ok {
+		return sentinel.ErrNoSuchMaster
+	}
+	n.mu.Lock()
+	deny := n.globals.denyScripts
+	n.mu.Unlock()
+	changes := 0
+	var failure error
+	for j := 0; j < len(args); j++ {
+		opt := args[j]
+		more := len(args) - 1 - j
+		lopt := strings.ToLower(opt)
+		badfmt := func(v string) error {
+			return sentinel.ReplyError(fmt.Sprintf("ERR Invalid argument '%s' for SENTINEL SET '%s'", v, opt))
+		}
+		var p quorum.Param
+		event := ""
+		switch {
+		case more > 0 && (lopt == "down-after-milliseconds" || lopt == "failover-timeout" || lopt == "parallel-syncs" || lopt == "quorum"):
+			j++
+			v, err := strconv.ParseInt(args[j], 10, 64)
+			if err != nil || v <= 0 {
+				failure = badfmt(args[j])
+				break
+			}
+			p = quorum.Param{Key: lopt, Value: []string{args[j]}}
+			event = opt + " " + args[j]
+		case more > 0 && lopt == "master-reboot-down-after-period":
+			j++
+			v, err := strconv.ParseInt(args[j], 10, 64)
+			if err != nil || v < 0 {
+				failure = badfmt(args[j])
+				break
+			}
+			p = quorum.Param{Key: lopt, Value: []string{args[j]}}
+			event = opt + " " + args[j]
+		case more > 0 && (lopt == "notification-script" || lopt == "client-reconfig-script"):
+			j++
+			if deny {
+				failure = sentinel.ReplyError("ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration")
+				break
+			}
+			if args[j] != "" && !isExecutable(args[j]) {
+				if lopt == "notification-script" {
+					failure = sentinel.ReplyError("ERR Notification script seems non existing or non executable")
+				} else {
+					failure = sentinel.ReplyError("ERR Client reconfiguration script seems non existing or non executable")
+				}
+				break
+			}
+			p = quorum.Param{Key: lopt, Value: []string{args[j]}}
+			event = opt + " " + args[j]
+		case more > 0 && (lopt == "auth-pass" || lopt == "auth-user"):
+			j++
+			p = quorum.Param{Key: lopt, Value: []string{args[j]}}
+			if lopt == "auth-pass" {
+				event = opt + " ******"
+			} else {
+				event = opt + " " + args[j]
+			}
+		case more > 1 && lopt == "rename-command":
+			oldname, newname := args[j+1], args[j+2]
+			j += 2
+			if oldname == "" || newname == "" {
+				bad := newname
+				if newname != "" {
+					bad = oldname
+				}
+				failure = badfmt(bad)
+				break
+			}
+			p = quorum.Param{Key: lopt, Value: []string{oldname, newname}}
+			event = opt + " " + oldname + " " + newname
+		default:
+			failure = sentinel.ReplyError(fmt.Sprintf("ERR Unknown option or number of arguments for SENTINEL SET '%s'", opt))
+		}
+		if failure != nil {
+			break
+		}
+		if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpSet, Name: name, Params: []quorum.Param{p}, At: nowMs()}); err != nil {
+			failure = sentinel.ReplyError("ERR " + err.Error())
+			break
+		}
+		changes++
+		n.emit(monitor.LevelWarning, "+set", n.masterRef(m), event)
+	}
+	if failure != nil {
+		if changes > 0 {
+			if err := n.flushConfig(); err != nil {
+				n.log.Warn("WARNING: Sentinel was not able to save the new configuration on disk!!!: " + err.Error())
+			}
+		}
+		return failure
+	}
+	return n.flushConfigAndReply()
+}
+
+// isExecutable is access(path, X_OK).
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
+}
+
+// ConfigGet answers SENTINEL CONFIG GET <pattern> (glob, case-insensitive).
+func (n *Node) ConfigGet(pattern string) sentinel.Fields {
+	n.mu.Lock()
+	g := n.globals
+	n.mu.Unlock()
+	yesno := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	all := sentinel.Fields{
+		{Key: "resolve-hostnames", Value: yesno(g.resolveHostnames)},
+		{Key: "announce-hostnames", Value: yesno(g.announceHostnames)},
+		{Key: "announce-ip", Value: g.announceIP},
+		{Key: "announce-port", Value: strconv.Itoa(g.announcePort)},
+		{Key: "sentinel-user", Value: g.sentinelUser},
+		{Key: "sentinel-pass", Value: g.sentinelPass},
+	}
+	out := sentinel.Fields{}
+	lp := strings.ToLower(pattern)
+	for _, f := range all {
+		if globMatch(lp, f.Key) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ConfigSet answers SENTINEL CONFIG SET <param> <value>.
+func (n *Node) ConfigSet(param, value string) error {
+	badfmt := sentinel.ReplyError(fmt.Sprintf("ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'", value, param))
+	yesno := func() (bool, bool) {
+		switch strings.ToLower(value) {
+		case "yes":
+			return true, true
+		case "no":
+			return false, true
+		}
+		return false, false
+	}
+	dropPeers := false
+	n.mu.Lock()
+	switch strings.ToLower(param) {
+	case "resolve-hostnames":
+		v, ok := yesno()
+		if !ok {
+			n.mu.Unlock()
+			return badfmt
+		}
+		n.globals.resolveHostnames = v
+	case "announce-hostnames":
+		v, ok := yesno()
+		if !ok {
+			n.mu.Unlock()
+			return badfmt
+		}
+		n.globals.announceHostnames = v
+	case "announce-ip":
+		n.globals.announceIP, n.globals.announceIPSet = value, true
+	case "announce-port":
+		v, err := strconv.ParseInt(value, 10, 64)
+		if err != nil || v < 0 || v > 65535 {
+			n.mu.Unlock()
+			return badfmt
+		}
+		n.globals.announcePort = int(v)
+	case "sentinel-user":
+		n.globals.sentinelUser = value
+		dropPeers = true
+	case "sentinel-pass":
+		n.globals.sentinelPass = value
+		dropPeers = true
+	default:
+		n.mu.Unlock()
+		return sentinel.ReplyError(fmt.Sprintf("ERR Invalid argument '%s' to SENTINEL CONFIG SET", param))
+	}
+	user, pass := n.globals.sentinelUser, n.sentinelPassForPeers()
+	n.mu.Unlock()
+	reply := n.flushConfigAndReply()
+	if dropPeers {
+		n.mon.SetSentinelAuth(user, pass)
+	}
+	return reply
+}
+
+// InfoCache answers SENTINEL INFO-CACHE.
+func (n *Node) InfoCache(names []string) []sentinel.InfoCacheMaster {
+	if len(names) == 0 {
+		names = n.MasterNames()
+	}
+	now := time.Now()
+	var out []sentinel.InfoCacheMaster
+	seen := map[string]bool{}
+	for _, name := range names {
+		if seen[name] {
+			continue
+		}
+		_, ms, ok := n.status(name)
+		if !ok {
+			continue
+		}
+		seen[name] = true
+		e := sentinel.InfoCacheMaster{Name: name}
+		e.Entries = append(e.Entries, infoEntry(now, &ms.Master, ms.Master.InfoRefresh))
+		for i := range ms.Replicas {
+			// sentinel.c quirk: a replica's age is 0 when the master never
+			// answered INFO, and now-0 when the replica never did.
+			ref := ms.Replicas[i].InfoRefresh
+			if ms.Master.InfoRefresh.IsZero() {
+				ref = time.Time{}
+			} else if ref.IsZero() {
+				ref = time.UnixMilli(0)
+			}
+			e.Entries = append(e.Entries, infoEntry(now, &ms.Replicas[i], ref))
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func infoEntry(now time.Time, st *monitor.InstanceStatus, refresh time.Time) sentinel.InfoCacheEntry {
+	return sentinel.InfoCacheEntry{AgeMillis: sinceMs(now, refresh), Info: st.Info, Valid: st.Info != ""}
+}
+
+// PendingScripts answers SENTINEL PENDING-SCRIPTS.
+func (n *Node) PendingScripts() []sentinel.PendingScript { return n.scripts.pending() }
+
+// SimulateFailure sets the SIMULATE-FAILURE flags.
+func (n *Node) SimulateFailure(flags []string) {
+	v := 0
+	for _, f := range flags {
+		switch f {
+		case "crash-after-election":
+			v |= 1
+			n.log.Warn("Failure simulation: this Sentinel will crash after being successfully elected as failover leader")
+		case "crash-after-promotion":
+			v |= 2
+			n.log.Warn("Failure simulation: this Sentinel will crash after promoting the selected replica to master")
+		}
+	}
+	n.mu.Lock()
+	n.globals.simFailure = v
+	n.mu.Unlock()
+}
+
+// Debug answers SENTINEL DEBUG.
+func (n *Node) Debug(args []string) (sentinel.Fields, error) { return n.timing.debug(args) }
+
+// Hello processes a hello PUBLISHed to us by a peer.
+func (n *Node) Hello(payload string) { n.mon.ProcessHello(payload) }
+
+// InfoSentinel renders INFO's # Sentinel section.
+func (n *Node) InfoSentinel() []string {
+	names := n.MasterNames()
+	n.mu.Lock()
+	sim := n.globals.simFailure
+	n.mu.Unlock()
+	running, queued := n.scripts.counts()
+	lines := []string{
+		"sentinel_masters:" + strconv.Itoa(len(names)),
+		"sentinel_tilt:0",
+		"sentinel_tilt_since_seconds:-1",
+		"sentinel_running_scripts:" + strconv.Itoa(running),
+		"sentinel_scripts_queue_length:" + strconv.Itoa(queued),
+		"sentinel_simulate_failure_flags:" + strconv.Itoa(sim),
+	}
+	for i, name := range names {
+		m, ms, ok := n.status(name)
+		if !ok {
+			continue
+		}
+		status := "ok"
+		n.mu.Lock()
+		if l := n.local[name]; l != nil && l.odown {
+			status = "odown"
+		} else if ms.Master.SDown {
+			status = "sdown"
+		}
+		n.mu.Unlock()
+		lines = append(lines, fmt.Sprintf("master%d:name=%s,status=%s,address=%s:%d,slaves=%d,sentinels=%d",
+			i, name, status, m.Addr.Host, m.Addr.Port, len(ms.Replicas), len(ms.Sentinels)+1))
+	}
+	return lines
+}

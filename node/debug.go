@@ -1,0 +1,107 @@
+package node
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/sentinel"
+)
+
+// debugParam is one SENTINEL DEBUG parameter: its upper-case reply name and
+// its redis-sentinel 7.0 default in milliseconds.
+type debugParam struct {
+	name string
+	def  int64
+}
+
+// debugParams lists the parameters in the order SENTINEL DEBUG prints them
+// (sentinel.c addReplySentinelDebugInfo).
+var debugParams = []debugParam{
+	{"INFO-PERIOD", 10000},
+	{"PING-PERIOD", 1000},
+	{"ASK-PERIOD", 1000},
+	{"PUBLISH-PERIOD", 2000},
+	{"DEFAULT-DOWN-AFTER", 30000},
+	{"DEFAULT-FAILOVER-TIMEOUT", 180000},
+	{"TILT-TRIGGER", 2000},
+	{"TILT-PERIOD", 30000},
+	{"SLAVE-RECONF-TIMEOUT", 10000},
+	{"MIN-LINK-RECONNECT-PERIOD", 15000},
+	{"ELECTION-TIMEOUT", 10000},
+	{"SCRIPT-MAX-RUNTIME", 60000},
+	{"SCRIPT-RETRY-DELAY", 30000},
+}
+
+// timings holds the process-wide periods. They are not persisted, exactly
+// like redis-sentinel's DEBUG settings.
+type timings struct {
+	mu sync.RWMutex
+	v  map[string]int64
+}
+
+func newTimings() *timings {
+	t := &timings{v: map[string]int64{}}
+	for _, p := range debugParams {
+		t.v[p.name] = p.def
+	}
+	return t
+}
+
+func (t *timings) ms(name string) int64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.v[name]
+}
+
+func (t *timings) dur(name string) time.Duration {
+	return time.Duration(t.ms(name)) * time.Millisecond
+}
+
+// monitorTiming is what the monitor reads on every tick.
+func (t *timings) monitorTiming() monitor.Timing {
+	return monitor.Timing{
+		PingPeriod:             t.dur("PING-PERIOD"),
+		InfoPeriod:             t.dur("INFO-PERIOD"),
+		AskPeriod:              t.dur("ASK-PERIOD"),
+		PublishPeriod:          t.dur("PUBLISH-PERIOD"),
+		MinLinkReconnectPeriod: t.dur("MIN-LINK-RECONNECT-PERIOD"),
+	}
+}
+
+// debug implements SENTINEL DEBUG [<param> <value> ...]. Parameters are
+// applied in order; the first bad one stops with an error, earlier ones
+// stay applied (sentinelSetDebugConfigParameters).
+func (t *timings) debug(args []string) (sentinel.Fields, error) {
+	if len(args) == 0 {
+		t.mu.RLock()
+		defer t.mu.RUnlock()
+		f := make(sentinel.Fields, 0, len(debugParams))
+		for _, p := range debugParams {
+			f = append(f, sentinel.Field{Key: p.name, Value: strconv.FormatInt(t.v[p.name], 10)})
+		}
+		return f, nil
+	}
+	for i := 0; i < len(args); i += 2 {
+		name := strings.ToUpper(args[i])
+		known := false
+		for _, p := range debugParams {
+			if p.name == name {
+				known = true
+			}
+		}
+		if !known || i+1 >= len(args) {
+			return nil, sentinel.ReplyError("ERR Unknown option or number of arguments for SENTINEL DEBUG '" + args[i] + "'")
+		}
+		v, err := strconv.ParseInt(args[i+1], 10, 64)
+		if err != nil || v <= 0 {
+			return nil, sentinel.ReplyError("ERR Invalid argument '" + args[i+1] + "' for SENTINEL DEBUG '" + args[i] + "'")
+		}
+		t.mu.Lock()
+		t.v[name] = v
+		t.mu.Unlock()
+	}
+	return nil, nil
+}

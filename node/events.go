@@ -1,0 +1,119 @@
+package node
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+
+	"github.com/x0tta6bl4/gosentinel/internal/logging"
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// formatRef renders the %@ prefix of sentinel events:
+// "<kind> <name> <ip> <port>" plus " @ <master> <mip> <mport>" for replicas
+// and sentinels (sentinel.c sentinelEvent).
+func formatRef(r *monitor.Ref) string {
+	s := string(r.Kind) + " " + r.Name + " " + r.Addr.Host + " " + strconv.Itoa(r.Addr.Port)
+	if r.Kind != monitor.KindMaster {
+		s += " @ " + r.Master + " " + r.MasterAddr.Host + " " + strconv.Itoa(r.MasterAddr.Port)
+	}
+	return s
+}
+
+// masterRef is the event reference of a master.
+func (n *Node) masterRef(m *quorum.Master) *monitor.Ref {
+	a := monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}
+	return &monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: a, Master: m.Name, MasterAddr: a}
+}
+
+// emit is sentinelEvent with the %@ prefix: "<ref> <text>".
+func (n *Node) emit(level monitor.Level, typ string, ref *monitor.Ref, text string) {
+	if ref == nil {
+		n.emitMsg(level, typ, "", text)
+		return
+	}
+	msg := formatRef(ref)
+	if text != "" {
+		msg += " " + text
+	}
+	n.emitMsg(level, typ, ref.Master, msg)
+}
+
+// emitMsg logs the event, publishes it on the channel named after its type
+// (unless debug), and queues the notification script of master (if any)
+// for warnings, as sentinelEvent does for events attached to an instance.
+func (n *Node) emitMsg(level monitor.Level, typ, master, msg string) {
+	n.log.Log(context.Background(), slogLevel(level), typ+" "+msg)
+	if level == monitor.LevelDebug {
+		return
+	}
+	n.srv.Publish(typ, msg)
+	if level == monitor.LevelWarning && master != "" {
+		if m, ok := n.fsm.Master(master); ok && m.NotificationScript != "" {
+			n.scripts.schedule([]string{m.NotificationScript, typ, msg})
+		}
+	}
+}
+
+// emitMonitorEvent forwards an event observed by the monitor, and reacts to
+// the ones that change local decisions.
+func (n *Node) emitMonitorEvent(e monitor.Event) {
+	n.emit(e.Level, e.Type, e.Ref, e.Text)
+}
+
+func slogLevel(l monitor.Level) slog.Level {
+	switch l {
+	case monitor.LevelDebug:
+		return slog.LevelDebug
+	case monitor.LevelVerbose:
+		return logging.LevelVerbose
+	case monitor.LevelNotice:
+		return slog.LevelInfo
+	default:
+		return slog.LevelWarn
+	}
+}
+
+// eventQueue runs callbacks from the monitor in order on one goroutine, so
+// the monitor never blocks on the node and the node may call back into the
+// monitor without lock-order concerns. It is unbounded on purpose: dropping
+// a discovery or an SDOWN transition would leave the node's view wrong.
+type eventQueue struct {
+	mu     sync.Mutex
+	items  []func()
+	signal chan struct{}
+}
+
+func newEventQueue() *eventQueue { return &eventQueue{signal: make(chan struct{}, 1)} }
+
+func (q *eventQueue) push(f func()) {
+	q.mu.Lock()
+	q.items = append(q.items, f)
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (q *eventQueue) run(ctx context.Context) {
+	for {
+		q.mu.Lock()
+		items := q.items
+		q.items = nil
+		q.mu.Unlock()
+		for _, f := range items {
+			f()
+		}
+		if len(items) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-q.signal:
+		}
+	}
+}

@@ -1,0 +1,469 @@
+// Package node assembles one gosentinel: it takes a parsed sentinel.conf and
+// wires the replicated state (quorum), the links to Redis nodes and peers
+// (monitor) and the RESP command surface (sentinel), and implements the
+// sentinel.Backend that the command surface answers from.
+//
+// It is the embeddable API: cmd/gosentinel is a thin argv wrapper around it,
+// and a Go program or a test can run a sentinel in-process:
+//
+//	cfg, err := config.Load("sentinel.conf", nil)
+//	n, err := node.New(cfg, node.Options{})
+//	err = n.Serve(ctx) // until ctx ends or SHUTDOWN
+//	n.Close()
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/logging"
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+	"github.com/x0tta6bl4/gosentinel/sentinel"
+)
+
+// Version is the Redis version gosentinel reports (INFO, HELLO): clients and
+// tools branch on it, so it is the version whose behaviour we reproduce.
+const Version = "7.0.15"
+
+// Options are the embedding knobs that a config file does not carry.
+type Options struct {
+	// Listeners replace the listeners the node would open from the config's
+	// bind/port (tests pass 127.0.0.1:0). The node owns and closes them.
+	Listeners []net.Listener
+	// Logger replaces the logger built from logfile/loglevel.
+	Logger *slog.Logger
+	// Executable is reported by INFO (defaults to os.Executable).
+	Executable string
+}
+
+// Node is one running sentinel.
+type Node struct {
+	cfg    *config.Config // as loaded; runtime state is merged in on rewrite
+	log    *slog.Logger
+	logOut io.Closer
+
+	fsm   *quorum.FSM
+	store *quorum.Local
+	mon   *monitor.Monitor
+	srv   *sentinel.Server
+	lns   []net.Listener
+
+	timing  *timings
+	scripts *scriptRunner
+	queue   *eventQueue
+	flusher *flusher
+
+	mu      sync.Mutex // guards the local (non replicated) state below
+	myid    string
+	globals globals
+	local   map[string]*masterLocal // per master: votes, odown, failover
+	// seed holds the known replicas/sentinels of config-file masters until
+	// their OpMonitor is applied and the monitor watches them.
+	seed map[string]monitor.MasterSpec
+
+	runID     string
+	startedAt time.Time
+	shutdown  chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+	cancel    context.CancelFunc
+}
+
+// globals are the sentinel-wide settings that CONFIG SET changes.
+type globals struct {
+	announceIP        string
+	announceIPSet     bool
+	announcePort      int
+	resolveHostnames  bool
+	announceHostnames bool
+	sentinelUser      string
+	sentinelPass      string
+	denyScripts       bool
+	simFailure        int // bit 1: crash after election, bit 2: after promotion
+}
+
+// masterLocal is the per-sentinel, non-replicated state of a master.
+type masterLocal struct {
+	leader      string // runid this sentinel voted for
+	leaderEpoch uint64
+	odown       bool
+	odownSince  time.Time
+	// failoverStart paces failovers (2×failover-timeout between attempts).
+	failoverStart time.Time
+}
+
+// New builds a node from cfg. It opens the log and listeners but starts no
+// goroutines; call Serve.
+func New(cfg *config.Config, opts Options) (*Node, error) {
+	n := &Node{
+		cfg:       cfg.Clone(),
+		timing:    newTimings(),
+		local:     map[string]*masterLocal{},
+		seed:      map[string]monitor.MasterSpec{},
+		runID:     randomHex(40),
+		startedAt: time.Now(),
+		shutdown:  make(chan struct{}),
+	}
+	if err := n.openLog(opts.Logger); err != nil {
+		return nil, err
+	}
+	n.globals = globals{
+		announceIP:        cfg.AnnounceIP,
+		announceIPSet:     cfg.AnnounceIP != "",
+		announcePort:      cfg.AnnouncePort,
+		resolveHostnames:  cfg.ResolveHostnames,
+		announceHostnames: cfg.AnnounceHostnames,
+		sentinelUser:      cfg.SentinelUser,
+		sentinelPass:      cfg.SentinelPass,
+		denyScripts:       cfg.DenyScriptsReconfig,
+	}
+	n.myid = cfg.MyID
+	newID := n.myid == ""
+	if newID {
+		n.myid = randomHex(40)
+	}
+
+	n.queue = newEventQueue()
+	n.scripts = newScriptRunner(n.log, n.timing)
+	n.flusher = newFlusher(n)
+	n.fsm = quorum.NewFSM(n.onApply)
+	n.store = quorum.NewLocal(n.fsm)
+
+	n.mon = monitor.New(monitor.Config{
+		MyID:              n.myid,
+		HelloPayload:      n.helloPayload,
+		OnEvent:           func(e monitor.Event) { n.queue.push(func() { n.emitMonitorEvent(e) }) },
+		OnHello:           func(h monitor.Hello) { n.queue.push(func() { n.onHello(h) }) },
+		OnTopologyChange:  func(string) { n.flusher.request() },
+		Timing:            n.timing.monitorTiming,
+		CurrentEpoch:      n.fsm.CurrentEpoch,
+		SentinelUser:      cfg.SentinelUser,
+		SentinelPass:      n.sentinelPassForPeers(),
+		ResolveHostnames:  cfg.ResolveHostnames,
+		AnnounceHostnames: cfg.AnnounceHostnames,
+		Logger:            n.log.With("component", "monitor"),
+	})
+
+	exe := opts.Executable
+	if exe == "" {
+		exe, _ = os.Executable()
+	}
+	srv, err := sentinel.NewServer(sentinel.Config{
+		Backend:        n,
+		RequirePass:    cfg.RequirePass,
+		HasRequirePass: cfg.HasRequirePass,
+		Users:          cfg.Users,
+		RunID:          n.runID,
+		Port:           cfg.Port,
+		ConfigFile:     cfg.Path,
+		Executable:     exe,
+		Version:        Version,
+		OnShutdown:     n.requestShutdown,
+		Logger:         n.log.With("component", "resp"),
+	})
+	if err != nil {
+		n.closeLog()
+		return nil, fmt.Errorf("failed to create the command server: %w", err)
+	}
+	n.srv = srv
+
+	n.lns = opts.Listeners
+	if len(n.lns) == 0 {
+		lns, err := listen(cfg)
+		if err != nil {
+			n.closeLog()
+			return nil, err
+		}
+		n.lns = lns
+	}
+
+	// Seed the replicated state from the config file. With the local store
+	// this happens on every start, as redis-sentinel does; the Raft store
+	// seeds only an empty log.
+	for _, m := range cfg.Masters {
+		qm := &quorum.Master{
+			Name: m.Name, Addr: quorum.Addr{Host: m.Host, Port: m.Port}, Quorum: m.Quorum,
+			DownAfterMs: m.DownAfterMs, FailoverTimeoutMs: m.FailoverTimeoutMs, ParallelSyncs: m.ParallelSyncs,
+			NotificationScript: m.NotificationScript, ClientReconfigScript: m.ClientReconfigScript,
+			AuthPass: m.AuthPass, AuthUser: m.AuthUser, RebootDownAfterMs: m.RebootDownAfterMs,
+			RenameCommands: m.RenameCommands, ConfigEpoch: m.ConfigEpoch,
+		}
+		n.fillDefaults(qm)
+		seed := monitor.MasterSpec{}
+		for _, r := range m.KnownReplicas {
+			seed.KnownReplicas = append(seed.KnownReplicas, monitor.Addr{Host: r.Host, Port: r.Port})
+		}
+		for _, s := range m.KnownSentinels {
+			seed.KnownSentinels = append(seed.KnownSentinels, monitor.SentinelRef{Addr: monitor.Addr{Host: s.Addr.Host, Port: s.Addr.Port}, RunID: s.RunID})
+		}
+		n.mu.Lock()
+		n.seed[m.Name] = seed
+		n.local[m.Name] = &masterLocal{leaderEpoch: m.LeaderEpoch}
+		n.mu.Unlock()
+		if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: qm, At: nowMs()}); err != nil {
+			n.closeAll()
+			return nil, fmt.Errorf("failed to load master %s: %w", m.Name, err)
+		}
+	}
+	if cfg.CurrentEpoch > 0 {
+		if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: cfg.CurrentEpoch, At: nowMs()}); err != nil {
+			n.closeAll()
+			return nil, fmt.Errorf("failed to load current epoch: %w", err)
+		}
+	}
+	if newID {
+		// redis-sentinel persists a freshly generated id at once, so that a
+		// restart keeps it; an unwritable file is logged, not fatal.
+		if err := n.flushConfig(); err != nil {
+			n.log.Warn("WARNING: Sentinel was not able to save the new configuration on disk!!!: " + err.Error())
+		}
+	}
+	return n, nil
+}
+
+// listen opens the configured bind addresses on the configured port.
+func listen(cfg *config.Config) ([]net.Listener, error) {
+	binds := cfg.Bind
+	if len(binds) == 0 {
+		// redis' default "bind * -::*": every IPv4 address, IPv6 optional.
+		binds = []string{"*", "-::*"}
+	}
+	var lns []net.Listener
+	for _, b := range binds {
+		optional := len(b) > 0 && b[0] == '-'
+		if optional {
+			b = b[1:]
+		}
+		network, host := "tcp4", b
+		switch b {
+		case "*":
+			host = "0.0.0.0"
+		case "::*":
+			network, host = "tcp6", "::"
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+			network = "tcp6"
+		}
+		ln, err := net.Listen(network, net.JoinHostPort(host, strconv.Itoa(cfg.Port)))
+		if err != nil {
+			if optional {
+				continue
+			}
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, fmt.Errorf("failed to listen on %s:%d: %w", b, cfg.Port, err)
+		}
+		lns = append(lns, ln)
+	}
+	if len(lns) == 0 {
+		return nil, fmt.Errorf("failed to listen on port %d: no usable bind address", cfg.Port)
+	}
+	return lns, nil
+}
+
+func (n *Node) openLog(l *slog.Logger) error {
+	if l != nil {
+		n.log = l
+		return nil
+	}
+	level, err := logging.ParseLevel(n.cfg.LogLevel)
+	if err != nil {
+		level = 0
+	}
+	var w io.Writer = os.Stdout
+	if n.cfg.LogFile != "" {
+		f, err := logging.AppendFile(n.cfg.LogFile)
+		if err != nil {
+			return err
+		}
+		w, n.logOut = f, f
+	}
+	n.log = slog.New(logging.NewHandler(w, level))
+	return nil
+}
+
+func (n *Node) closeLog() {
+	if n.logOut != nil {
+		n.logOut.Close()
+	}
+}
+
+func (n *Node) closeAll() {
+	for _, l := range n.lns {
+		l.Close()
+	}
+	n.mon.Close()
+	n.closeLog()
+}
+
+// Addr returns the address of the first listener (useful with port 0).
+func (n *Node) Addr() net.Addr { return n.lns[0].Addr() }
+
+// MyID returns the sentinel id.
+func (n *Node) MyID() string { return n.myid }
+
+// Serve runs the sentinel until ctx ends or a client sends SHUTDOWN. It
+// returns nil on an orderly stop.
+func (n *Node) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	n.cancel = cancel
+	defer cancel()
+
+	n.log.Info("Sentinel ID is " + n.myid)
+	n.log.Info("Ready to accept connections")
+	for _, name := range n.fsm.State().Names() {
+		m, _ := n.fsm.Master(name)
+		n.emit(monitor.LevelWarning, "+monitor", n.masterRef(m), fmt.Sprintf("quorum %d", m.Quorum))
+	}
+
+	errc := make(chan error, len(n.lns))
+	for _, ln := range n.lns {
+		ln := ln
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			if err := n.srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+				errc <- fmt.Errorf("failed to serve on %s: %w", ln.Addr(), err)
+			}
+		}()
+	}
+	n.wg.Add(4)
+	go func() { defer n.wg.Done(); n.mon.Run(ctx) }()
+	go func() { defer n.wg.Done(); n.queue.run(ctx) }()
+	go func() { defer n.wg.Done(); n.flusher.run(ctx) }()
+	go func() { defer n.wg.Done(); n.tick(ctx) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case <-n.shutdown:
+		n.log.Warn("User requested shutdown...")
+	case err = <-errc:
+	}
+	cancel()
+	return err
+}
+
+// requestShutdown is SHUTDOWN's hook.
+func (n *Node) requestShutdown() {
+	n.closeOnce.Do(func() { close(n.shutdown) })
+}
+
+// Shutdown returns a channel closed when a client asked the node to exit.
+func (n *Node) Shutdown() <-chan struct{} { return n.shutdown }
+
+// Close stops serving and releases every resource. Safe after Serve returned
+// or instead of it.
+func (n *Node) Close() error {
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.requestShutdown()
+	n.srv.Close()
+	for _, l := range n.lns {
+		l.Close()
+	}
+	n.mon.Close()
+	n.wg.Wait()
+	n.scripts.close()
+	// Anything discovered since the last rewrite is saved on the way out.
+	n.flusher.flushIfDirty()
+	n.log.Warn("Sentinel is now ready to exit, bye bye...")
+	n.closeLog()
+	return nil
+}
+
+// tick runs the periodic sentinel-level checks (ODOWN) every 100 ms, the
+// pace of redis-sentinel's timer.
+func (n *Node) tick(ctx context.Context) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n.checkObjectivelyDown()
+			n.scripts.tick()
+		}
+	}
+}
+
+// fillDefaults applies the current DEBUG defaults to unset settings.
+func (n *Node) fillDefaults(m *quorum.Master) {
+	if m.DownAfterMs == 0 {
+		m.DownAfterMs = n.timing.ms("DEFAULT-DOWN-AFTER")
+	}
+	if m.FailoverTimeoutMs == 0 {
+		m.FailoverTimeoutMs = n.timing.ms("DEFAULT-FAILOVER-TIMEOUT")
+	}
+	if m.ParallelSyncs == 0 {
+		m.ParallelSyncs = 1
+	}
+}
+
+// specFor builds the monitor's view of a master's settings.
+func (n *Node) specFor(m *quorum.Master) monitor.MasterSpec {
+	rename := map[string]string{}
+	for _, rc := range m.RenameCommands {
+		rename[upper(rc[0])] = rc[1]
+	}
+	n.mu.Lock()
+	fast := n.local[m.Name] != nil && n.local[m.Name].odown
+	n.mu.Unlock()
+	return monitor.MasterSpec{
+		Name:            m.Name,
+		Addr:            monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port},
+		DownAfter:       time.Duration(m.DownAfterMs) * time.Millisecond,
+		AuthUser:        m.AuthUser,
+		AuthPass:        m.AuthPass,
+		RenameCommands:  rename,
+		RebootDownAfter: time.Duration(m.RebootDownAfterMs) * time.Millisecond,
+		FastInfo:        fast,
+	}
+}
+
+// sentinelPassForPeers is sentinel-pass, falling back to requirepass: all
+// sentinels of a deployment usually share one password (sentinel.c).
+func (n *Node) sentinelPassForPeers() string {
+	if n.globals.sentinelPass != "" {
+		return n.globals.sentinelPass
+	}
+	return n.cfg.RequirePass
+}
+
+func randomHex(nchars int) string {
+	b := make([]byte, (nchars+1)/2)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("failed to read random bytes: %s", err))
+	}
+	return hex.EncodeToString(b)[:nchars]
+}
+
+func nowMs() int64 { return time.Now().UnixMilli() }
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// Logger returns the node's logger (redis-style lines to logfile or stdout).
+func (n *Node) Logger() *slog.Logger { return n.log }

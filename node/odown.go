@@ -1,0 +1,56 @@
+package node
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+)
+
+// isObjectivelyDown is sentinelCheckObjectivelyDown's rule as a pure
+// function: the master must be SDOWN here, and this sentinel plus the peers
+// whose latest is-master-down-by-addr reply said "down" must reach quorum.
+func isObjectivelyDown(ms *monitor.MasterStatus, quorum int) (down bool, votes int) {
+	if !ms.Master.SDown {
+		return false, 0
+	}
+	votes = 1
+	for _, s := range ms.Sentinels {
+		if s.MasterDown {
+			votes++
+		}
+	}
+	return votes >= quorum, votes
+}
+
+// checkObjectivelyDown updates every master's ODOWN flag and emits
+// +odown/-odown on transitions.
+func (n *Node) checkObjectivelyDown() {
+	for _, name := range n.MasterNames() {
+		m, ms, ok := n.status(name)
+		if !ok {
+			continue
+		}
+		down, votes := isObjectivelyDown(ms, m.Quorum)
+		n.mu.Lock()
+		l := n.local[name]
+		if l == nil || l.odown == down {
+			n.mu.Unlock()
+			continue
+		}
+		l.odown = down
+		if down {
+			l.odownSince = time.Now()
+		} else {
+			l.odownSince = time.Time{}
+		}
+		n.mu.Unlock()
+		// Replicas of a master that is down are polled every second.
+		n.mon.Watch(n.specFor(m))
+		if down {
+			n.emit(monitor.LevelWarning, "+odown", n.masterRef(m), fmt.Sprintf("#quorum %d/%d", votes, m.Quorum))
+		} else {
+			n.emit(monitor.LevelWarning, "-odown", n.masterRef(m), "")
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package node
+
+import (
+	"testing"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+)
+
+func TestIsObjectivelyDown(t *testing.T) {
+	peer := func(down bool) monitor.InstanceStatus { return monitor.InstanceStatus{MasterDown: down} }
+	cases := []struct {
+		name      string
+		sdown     bool
+		peers     []monitor.InstanceStatus
+		quorum    int
+		wantDown  bool
+		wantVotes int
+	}{
+		{"not sdown here", false, []monitor.InstanceStatus{peer(true), peer(true)}, 2, false, 0},
+		{"alone reaches quorum 1", true, nil, 1, true, 1},
+		{"one peer agrees", true, []monitor.InstanceStatus{peer(true), peer(false)}, 2, true, 2},
+		{"peers disagree", true, []monitor.InstanceStatus{peer(false), peer(false)}, 2, false, 1},
+		{"quorum above sentinels", true, []monitor.InstanceStatus{peer(true), peer(true)}, 4, false, 3},
+	}
+	for _, c := range cases {
+		ms := &monitor.MasterStatus{Master: monitor.InstanceStatus{SDown: c.sdown}, Sentinels: c.peers}
+		down, votes := isObjectivelyDown(ms, c.quorum)
+		if down != c.wantDown || votes != c.wantVotes {
+			t.Errorf("%s: got (%v, %d), want (%v, %d)", c.name, down, votes, c.wantDown, c.wantVotes)
+		}
+	}
+}
+
+func TestFormatRef(t *testing.T) {
+	m := monitor.Addr{Host: "127.0.0.1", Port: 6379}
+	r := &monitor.Ref{Kind: monitor.KindReplica, Name: "127.0.0.1:6380", Addr: monitor.Addr{Host: "127.0.0.1", Port: 6380}, Master: "mymaster", MasterAddr: m}
+	if got, want := formatRef(r), "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"; got != want {
+		t.Errorf("replica ref %q, want %q", got, want)
+	}
+	mr := &monitor.Ref{Kind: monitor.KindMaster, Name: "mymaster", Addr: m, Master: "mymaster", MasterAddr: m}
+	if got, want := formatRef(mr), "master mymaster 127.0.0.1 6379"; got != want {
+		t.Errorf("master ref %q, want %q", got, want)
+	}
+}
+
+func TestFlagsOrder(t *testing.T) {
+	st := &monitor.InstanceStatus{Ref: monitor.Ref{Kind: monitor.KindMaster}, SDown: true, Disconnected: true}
+	if got := flagsOf(st, true); got != "s_down,o_down,master,disconnected" {
+		t.Errorf("flags %q", got)
+	}
+	s := &monitor.InstanceStatus{Ref: monitor.Ref{Kind: monitor.KindSentinel}, MasterDown: true}
+	if got := flagsOf(s, false); got != "sentinel,master_down" {
+		t.Errorf("sentinel flags %q", got)
+	}
+}
+
+func TestDebugParams(t *testing.T) {
+	tm := newTimings()
+	if _, err := tm.debug([]string{"ping-period", "100", "info-period", "200"}); err != nil {
+		t.Fatal(err)
+	}
+	if tm.ms("PING-PERIOD") != 100 || tm.ms("INFO-PERIOD") != 200 {
+		t.Fatalf("not applied: %v", tm.v)
+	}
+	if _, err := tm.debug([]string{"ping-period", "0"}); err == nil || err.Error() != "ERR Invalid argument '0' for SENTINEL DEBUG 'ping-period'" {
+		t.Errorf("bad value: %v", err)
+	}
+	if _, err := tm.debug([]string{"nope", "1"}); err == nil || err.Error() != "ERR Unknown option or number of arguments for SENTINEL DEBUG 'nope'" {
+		t.Errorf("unknown: %v", err)
+	}
+	if _, err := tm.debug([]string{"ping-period"}); err == nil {
+		t.Error("missing value accepted")
+	}
+	f, _ := tm.debug(nil)
+	if len(f) != 13 || f[0].Key != "INFO-PERIOD" || f[0].Value != "200" {
+		t.Errorf("table %v", f)
+	}
+}
