@@ -75,7 +75,7 @@ func (n *Node) Replicas(name string) ([]sentinel.Fields, error) {
 		if !ms.Replicas[i].ReplicaAnnounced && !ms.Replicas[i].InfoRefresh.IsZero() {
 			continue
 		}
-		out = append(out, renderReplica(now, &ms.Replicas[i]))
+		out = append(out, renderReplica(now, &ms.Replicas[i], n.announceHostnames()))
 	}
 	return out, nil
 }
@@ -89,7 +89,7 @@ func (n *Node) Sentinels(name string) ([]sentinel.Fields, error) {
 	now := time.Now()
 	out := []sentinel.Fields{}
 	for i := range ms.Sentinels {
-		out = append(out, renderSentinel(now, &ms.Sentinels[i]))
+		out = append(out, renderSentinel(now, &ms.Sentinels[i], n.announceHostnames()))
 	}
 	return out, nil
 }

@@ -62,7 +62,9 @@ func (n *Node) onHello(h monitor.Hello) {
 		}
 		n.emitMsg(monitor.LevelWarning, "+new-epoch", m.Name, strconv.FormatUint(h.CurrentEpoch, 10))
 	}
-	if h.MasterConfigEpoch <= m.ConfigEpoch {
+	// A hello from a sender we could not record (invalid address) does
+	// not move our config, as in sentinel.c.
+	if h.MasterConfigEpoch <= m.ConfigEpoch || !h.FromKnownSentinel {
 		return
 	}
 	newAddr := quorum.Addr{Host: h.MasterAddr.Host, Port: h.MasterAddr.Port}
@@ -72,9 +74,8 @@ func (n *Node) onHello(h monitor.Hello) {
 		}
 		return
 	}
-	ref := &monitor.Ref{Kind: monitor.KindSentinel, Name: h.SentinelID, Addr: h.SentinelAddr,
-		Master: m.Name, MasterAddr: monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}}
-	n.emit(monitor.LevelWarning, "+config-update-from", ref, "")
+	ref := h.Sentinel
+	n.emit(monitor.LevelWarning, "+config-update-from", &ref, "")
 	if err := n.store.Propose(ctx, &quorum.Command{Op: quorum.OpSwitchMaster, Name: m.Name, Addr: newAddr,
 		From: m.Addr, Epoch: h.MasterConfigEpoch, At: nowMs()}); err != nil {
 		n.log.Warn("failed to switch master from hello", "master", m.Name, "error", err)

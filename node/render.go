@@ -55,9 +55,13 @@ func flagsOf(st *monitor.InstanceStatus, odown bool) string {
 
 // commonFields are the fields every instance map starts with
 // (addReplySentinelRedisInstance), up to and including down-after.
-func commonFields(b *mapBuilder, now time.Time, st *monitor.InstanceStatus, name, flags string, odownSince time.Time) {
+func commonFields(b *mapBuilder, now time.Time, st *monitor.InstanceStatus, name, flags string, odownSince time.Time, announceHostnames bool) {
 	b.s("name", name)
 	b.s("ip", st.Ref.Addr.Host)
+	if st.IP != "" && !announceHostnames {
+		// resolve-hostnames without announce-hostnames shows the IP.
+		b.f[len(b.f)-1].Value = st.IP
+	}
 	b.i("port", int64(st.Ref.Addr.Port))
 	b.s("runid", st.RunID)
 	b.s("flags", flags)
@@ -102,7 +106,7 @@ func (n *Node) renderMaster(now time.Time, m *quorum.Master, ms *monitor.MasterS
 		st.DownAfter = time.Duration(m.DownAfterMs) * time.Millisecond
 	}
 	b := &mapBuilder{}
-	commonFields(b, now, &st, m.Name, flagsOf(&st, odown), odownSince)
+	commonFields(b, now, &st, m.Name, flagsOf(&st, odown), odownSince, n.announceHostnames())
 	roleFields(b, now, &st, "master")
 	b.i("config-epoch", int64(m.ConfigEpoch))
 	b.i("num-slaves", int64(len(ms.Replicas)))
@@ -120,9 +124,9 @@ func (n *Node) renderMaster(now time.Time, m *quorum.Master, ms *monitor.MasterS
 }
 
 // renderReplica builds one SENTINEL REPLICAS map.
-func renderReplica(now time.Time, st *monitor.InstanceStatus) sentinel.Fields {
+func renderReplica(now time.Time, st *monitor.InstanceStatus, announceHostnames bool) sentinel.Fields {
 	b := &mapBuilder{}
-	commonFields(b, now, st, st.Ref.Addr.String(), flagsOf(st, false), time.Time{})
+	commonFields(b, now, st, st.Ref.Addr.String(), flagsOf(st, false), time.Time{}, announceHostnames)
 	roleFields(b, now, st, "slave")
 	b.i("master-link-down-time", st.MasterLinkDownTime.Milliseconds())
 	if st.MasterLinkUp {
@@ -147,9 +151,9 @@ func renderReplica(now time.Time, st *monitor.InstanceStatus) sentinel.Fields {
 }
 
 // renderSentinel builds one SENTINEL SENTINELS map.
-func renderSentinel(now time.Time, st *monitor.InstanceStatus) sentinel.Fields {
+func renderSentinel(now time.Time, st *monitor.InstanceStatus, announceHostnames bool) sentinel.Fields {
 	b := &mapBuilder{}
-	commonFields(b, now, st, st.RunID, flagsOf(st, false), time.Time{})
+	commonFields(b, now, st, st.RunID, flagsOf(st, false), time.Time{}, announceHostnames)
 	b.i("last-hello-message", sinceMs(now, st.LastHello))
 	leader := st.VotedLeader
 	if leader == "" {
@@ -158,4 +162,10 @@ func renderSentinel(now time.Time, st *monitor.InstanceStatus) sentinel.Fields {
 	b.s("voted-leader", leader)
 	b.i("voted-leader-epoch", int64(st.VotedLeaderEpoch))
 	return b.f
+}
+
+func (n *Node) announceHostnames() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.globals.announceHostnames
 }

@@ -47,6 +47,9 @@ type Command struct {
 	Name   string  `json:"name,omitempty"`
 	Params []Param `json:"params,omitempty"`
 	Addr   Addr    `json:"addr,omitempty"`
+	// From is the address being replaced by OpSwitchMaster, so that every
+	// sentinel can announce "+switch-master <name> <from> <to>" on apply.
+	From Addr `json:"from,omitempty"`
 	Epoch  uint64  `json:"epoch,omitempty"`
 	// At is the proposer's wall clock in ms since the epoch: the only
 	// notion of time Apply may use.
