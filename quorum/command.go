@@ -31,6 +31,16 @@ const (
 	OpObserveEpoch Op = 5
 	// OpSetConfigEpoch raises a master's config epoch without moving it.
 	OpSetConfigEpoch Op = 6
+	// OpFailoverBegin commits the decision to fail a master over to the
+	// replica in Addr. The FSM assigns the failover epoch (current epoch +
+	// 1), so two concurrent decisions can never share an epoch; it fails
+	// with ErrFailoverInProgress if one is already recorded.
+	OpFailoverBegin Op = 7
+	// OpFailoverPromoted records that the chosen replica confirmed
+	// role:master (Epoch must match the failover in progress).
+	OpFailoverPromoted Op = 8
+	// OpFailoverAbort drops the failover in progress of Epoch.
+	OpFailoverAbort Op = 9
 )
 
 // Param is one option=value pair of a SET command.
@@ -51,6 +61,10 @@ type Command struct {
 	// sentinel can announce "+switch-master <name> <from> <to>" on apply.
 	From Addr `json:"from,omitempty"`
 	Epoch  uint64  `json:"epoch,omitempty"`
+	// Leader is the id of the sentinel that decided a failover; Forced
+	// marks SENTINEL FAILOVER.
+	Leader string `json:"leader,omitempty"`
+	Forced bool   `json:"forced,omitempty"`
 	// At is the proposer's wall clock in ms since the epoch: the only
 	// notion of time Apply may use.
 	At int64 `json:"at"`

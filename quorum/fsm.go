@@ -16,6 +16,12 @@ var (
 	ErrDuplicateMaster = errors.New("ERR Duplicate master name.")
 	// ErrNoSuchMaster is returned by ops naming an unknown master.
 	ErrNoSuchMaster = errors.New("ERR No such master with that name")
+	// ErrFailoverInProgress is returned by OpFailoverBegin while another
+	// failover of the master is recorded.
+	ErrFailoverInProgress = errors.New("INPROG Failover already in progress")
+	// ErrStaleFailover is returned by failover ops whose epoch is not the
+	// one in progress (a deposed leader acting on an old decision).
+	ErrStaleFailover = errors.New("failover epoch is not the one in progress")
 )
 
 // ApplyFunc observes every applied command with its result; the node uses
@@ -123,7 +129,11 @@ func (f *FSM) apply(c *Command) error {
 		if !ok {
 			return ErrNoSuchMaster
 		}
+		if m.Failover != nil && c.Epoch < m.Failover.Epoch {
+			return ErrStaleFailover
+		}
 		m.Addr = c.Addr
+		m.Failover = nil
 		if c.Epoch > m.ConfigEpoch {
 			m.ConfigEpoch = c.Epoch
 		}
@@ -145,6 +155,43 @@ func (f *FSM) apply(c *Command) error {
 		if c.Epoch > s.CurrentEpoch {
 			s.CurrentEpoch = c.Epoch
 		}
+	case OpFailoverBegin:
+		m, ok := s.Masters[c.Name]
+		if !ok {
+			return ErrNoSuchMaster
+		}
+		if m.Failover != nil {
+			return ErrFailoverInProgress
+		}
+		s.CurrentEpoch++
+		m.Failover = &Failover{Epoch: s.CurrentEpoch, Replica: c.Addr, From: m.Addr, Leader: c.Leader,
+			Forced: c.Forced, StartedAt: c.At}
+	case OpFailoverPromoted:
+		m, ok := s.Masters[c.Name]
+		if !ok {
+			return ErrNoSuchMaster
+		}
+		if m.Failover == nil || m.Failover.Epoch != c.Epoch {
+			return ErrStaleFailover
+		}
+		m.Failover.Promoted = true
+		if c.Epoch > m.ConfigEpoch {
+			m.ConfigEpoch = c.Epoch
+		}
+	case OpFailoverAbort:
+		m, ok := s.Masters[c.Name]
+		if !ok {
+			return ErrNoSuchMaster
+		}
+		if m.Failover == nil || m.Failover.Epoch != c.Epoch {
+			return ErrStaleFailover
+		}
+		if m.Failover.Promoted {
+			// Past promotion the only way out is forward: a promoted
+			// replica is a master now, aborting would leave two.
+			return fmt.Errorf("failover of %s at epoch %d is past promotion and cannot be aborted", c.Name, c.Epoch)
+		}
+		m.Failover = nil
 	default:
 		if c.Op&IgnorableFlag != 0 {
 			return nil

@@ -121,3 +121,43 @@ func TestCommandCodecRoundTrip(t *testing.T) {
 		t.Fatalf("empty: %v", err)
 	}
 }
+
+func TestFSM_FailoverLifecycle(t *testing.T) {
+	f := NewFSM(nil)
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "m", Addr: Addr{"127.0.0.1", 1}, Quorum: 2}, At: 1})
+	f.Apply(&Command{Op: OpObserveEpoch, Epoch: 4})
+	if err := f.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 2}, Leader: "L", At: 5}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := f.Master("m")
+	if m.Failover == nil || m.Failover.Epoch != 5 || m.Failover.From != (Addr{"127.0.0.1", 1}) || f.CurrentEpoch() != 5 {
+		t.Fatalf("begin: %+v epoch %d", m.Failover, f.CurrentEpoch())
+	}
+	if err := f.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 3}}); !errors.Is(err, ErrFailoverInProgress) {
+		t.Fatalf("second begin: %v", err)
+	}
+	if err := f.Apply(&Command{Op: OpFailoverPromoted, Name: "m", Epoch: 4}); !errors.Is(err, ErrStaleFailover) {
+		t.Fatalf("stale promoted: %v", err)
+	}
+	if err := f.Apply(&Command{Op: OpFailoverPromoted, Name: "m", Epoch: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Apply(&Command{Op: OpFailoverAbort, Name: "m", Epoch: 5}); err == nil {
+		t.Fatal("abort after promotion accepted")
+	}
+	if err := f.Apply(&Command{Op: OpSwitchMaster, Name: "m", Addr: Addr{"127.0.0.1", 2}, From: Addr{"127.0.0.1", 1}, Epoch: 5}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = f.Master("m")
+	if m.Failover != nil || m.Addr.Port != 2 || m.ConfigEpoch != 5 {
+		t.Fatalf("after switch: %+v", m)
+	}
+	// A new failover gets a new epoch; an abort before promotion clears it.
+	f.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 1}})
+	if err := f.Apply(&Command{Op: OpFailoverAbort, Name: "m", Epoch: 6}); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := f.Master("m"); m.Failover != nil || f.CurrentEpoch() != 6 {
+		t.Fatalf("after abort: %+v epoch %d", m.Failover, f.CurrentEpoch())
+	}
+}

@@ -44,12 +44,34 @@ type Master struct {
 	ConfigEpoch          uint64      `json:"config_epoch"`
 	// CreatedAt orders masters (ms since the epoch, from the command).
 	CreatedAt int64 `json:"created_at"`
+	// Failover is the failover in progress, if any: committed before any
+	// side effect, so a new leader can resume or abort it from the log.
+	Failover *Failover `json:"failover,omitempty"`
+}
+
+// Failover is the committed decision to fail a master over: which epoch,
+// which replica, started when and by whom. It exists from OpFailoverBegin
+// until OpSwitchMaster (success) or OpFailoverAbort.
+type Failover struct {
+	Epoch     uint64 `json:"epoch"`
+	Replica   Addr   `json:"replica"`
+	From      Addr   `json:"from"`
+	Leader    string `json:"leader"`
+	Forced    bool   `json:"forced,omitempty"` // SENTINEL FAILOVER
+	StartedAt int64  `json:"started_at"`       // ms, from the command
+	// Promoted is set by OpFailoverPromoted once the replica confirmed
+	// role:master; from then on the failover can only complete.
+	Promoted bool `json:"promoted,omitempty"`
 }
 
 // Clone returns a deep copy.
 func (m *Master) Clone() *Master {
 	c := *m
 	c.RenameCommands = append([][2]string(nil), m.RenameCommands...)
+	if m.Failover != nil {
+		f := *m.Failover
+		c.Failover = &f
+	}
 	return &c
 }
 
