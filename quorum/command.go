@@ -59,8 +59,8 @@ type Command struct {
 	Addr   Addr    `json:"addr,omitempty"`
 	// From is the address being replaced by OpSwitchMaster, so that every
 	// sentinel can announce "+switch-master <name> <from> <to>" on apply.
-	From Addr `json:"from,omitempty"`
-	Epoch  uint64  `json:"epoch,omitempty"`
+	From  Addr   `json:"from,omitempty"`
+	Epoch uint64 `json:"epoch,omitempty"`
 	// Leader is the id of the sentinel that decided a failover; Forced
 	// marks SENTINEL FAILOVER.
 	Leader string `json:"leader,omitempty"`

@@ -1,0 +1,254 @@
+package peer
+
+import (
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/mux"
+)
+
+// serveMux listens on a kernel port, registers header behind an
+// authenticated listener with secret, and serves the mux until cleanup.
+func serveMux(t *testing.T, header byte, secret string, opts ...ListenerOption) (string, *Listener) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mux.New(ln)
+	sub, err := m.Listen(header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := NewListener(sub, secret, opts...)
+	go m.Serve()
+	t.Cleanup(func() { pl.Close(); m.Close() })
+	return ln.Addr().String(), pl
+}
+
+// acceptOne returns the next authenticated connection, or nil if none comes
+// within d.
+func acceptOne(l *Listener, d time.Duration) net.Conn {
+	ch := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			ch <- nil
+			return
+		}
+		ch <- c
+	}()
+	select {
+	case c := <-ch:
+		return c
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func waitFailed(t *testing.T, l *Listener, want uint64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for l.Failed() < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("failed handshakes = %d, want %d", l.Failed(), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestHandshake_HappyPath(t *testing.T) {
+	for _, secret := range []string{"s3cret", ""} {
+		addr, l := serveMux(t, HeaderRaft, secret)
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, err := l.Accept()
+			if err == nil {
+				accepted <- c
+			}
+		}()
+		c, err := NewDialer(HeaderRaft, secret).Dial(addr, 5*time.Second)
+		if err != nil {
+			t.Fatalf("secret %q: dial: %v", secret, err)
+		}
+		defer c.Close()
+		var s net.Conn
+		select {
+		case s = <-accepted:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("secret %q: authenticated conn never accepted", secret)
+		}
+		defer s.Close()
+		// Payload flows both ways after the handshake, byte for byte.
+		if _, err := c.Write([]byte("append")); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 6)
+		s.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadFull(s, buf); err != nil || string(buf) != "append" {
+			t.Fatalf("server read %q, %v", buf, err)
+		}
+		s.Write([]byte("ok"))
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadFull(c, buf[:2]); err != nil || string(buf[:2]) != "ok" {
+			t.Fatalf("client read %q, %v", buf[:2], err)
+		}
+		if l.Failed() != 0 {
+			t.Fatalf("failed = %d", l.Failed())
+		}
+	}
+}
+
+func TestHandshake_WrongSecretRejected(t *testing.T) {
+	addr, l := serveMux(t, HeaderRaft, "right")
+	_, err := NewDialer(HeaderRaft, "wrong").Dial(addr, 5*time.Second)
+	if !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("dial with wrong secret: %v, want ErrAuthFailed", err)
+	}
+	// The empty secret is a secret like any other: it does not open the door.
+	if _, err := NewDialer(HeaderRaft, "").Dial(addr, 5*time.Second); !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("dial with empty secret: %v, want ErrAuthFailed", err)
+	}
+	waitFailed(t, l, 2)
+	if c := acceptOne(l, 200*time.Millisecond); c != nil {
+		t.Fatal("a connection with the wrong secret was accepted")
+	}
+}
+
+// A process that does not hold the secret learns nothing but the magic and a
+// nonce: the server sends not one byte more before closing.
+func TestHandshake_NoSecretGetsOnlyTheNonce(t *testing.T) {
+	addr, l := serveMux(t, HeaderRaft, "right")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte{HeaderRaft})
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	hello := make([]byte, len(magic)+nonceSize)
+	if _, err := io.ReadFull(c, hello); err != nil {
+		t.Fatal(err)
+	}
+	if string(hello[:4]) != magic {
+		t.Fatalf("magic %q", hello[:4])
+	}
+	// A guessed proof, then a would-be Raft RPC.
+	c.Write(make([]byte, nonceSize+macSize))
+	c.Write([]byte("\x00raft append entries"))
+	rest, err := io.ReadAll(c)
+	if len(rest) != 0 {
+		t.Fatalf("server sent %d bytes after a bad proof: %q", len(rest), rest)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatal("server did not close the connection after a bad proof")
+	}
+	waitFailed(t, l, 1)
+	if c := acceptOne(l, 200*time.Millisecond); c != nil {
+		t.Fatal("an unauthenticated connection was accepted")
+	}
+}
+
+// The client checks the server too: a server that cannot prove the secret
+// is refused.
+func TestHandshake_ClientRejectsFakeServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.ReadFull(c, make([]byte, 1)) // header
+		c.Write(append([]byte(magic), make([]byte, nonceSize)...))
+		io.ReadFull(c, make([]byte, nonceSize+macSize))
+		c.Write(make([]byte, macSize)) // not a proof
+		io.Copy(io.Discard, c)
+	}()
+	_, err = NewDialer(HeaderRaft, "s").Dial(ln.Addr().String(), 5*time.Second)
+	if !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("fake server: %v, want ErrAuthFailed", err)
+	}
+}
+
+func TestHandshake_Timeouts(t *testing.T) {
+	addr, l := serveMux(t, HeaderRaft, "s", WithHandshakeTimeout(time.Second))
+
+	// A peer that sends the header and then nothing holds its handshake...
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	silent.Write([]byte{HeaderRaft})
+
+	// ...without delaying anyone else's Accept.
+	good, err := NewDialer(HeaderRaft, "s").Dial(addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	c := acceptOne(l, 5*time.Second)
+	if c == nil {
+		t.Fatal("good peer not accepted")
+	}
+	c.Close()
+	if l.Failed() != 0 {
+		t.Fatal("good peer was accepted only after the silent one timed out")
+	}
+
+	// The silent one is cut off at the deadline.
+	silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(silent)
+	if err != nil {
+		t.Fatalf("silent peer: %v (server never closed it)", err)
+	}
+	if len(got) != len(magic)+nonceSize {
+		t.Fatalf("silent peer got %d bytes", len(got))
+	}
+	waitFailed(t, l, 1)
+
+	// Client side: a server that never speaks makes Dial fail at its timeout.
+	mute, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.Close()
+	go func() {
+		c, err := mute.Accept()
+		if err == nil {
+			defer c.Close()
+			io.Copy(io.Discard, c)
+		}
+	}()
+	start := time.Now()
+	if _, err := NewDialer(HeaderRaft, "s").Dial(mute.Addr().String(), 300*time.Millisecond); err == nil {
+		t.Fatal("dial to a mute server succeeded")
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("dial to a mute server took %v, want about 300ms", d)
+	}
+}
+
+func TestListener_CloseStopsAccept(t *testing.T) {
+	_, l := serveMux(t, HeaderRaft, "s")
+	errc := make(chan error, 1)
+	go func() { _, err := l.Accept(); errc <- err }()
+	l.Close()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("accept after close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Accept still blocked after Close")
+	}
+}

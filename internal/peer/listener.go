@@ -1,0 +1,191 @@
+package peer
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MaxPendingHandshakes bounds the handshakes a Listener runs at once; a
+// connection beyond it is closed at once and counted as failed, so a flood
+// of silent connections costs a bounded number of goroutines.
+const MaxPendingHandshakes = 256
+
+// ListenerOption configures a Listener.
+type ListenerOption func(*Listener)
+
+// WithHandshakeTimeout bounds each server-side handshake (default
+// DefaultHandshakeTimeout).
+func WithHandshakeTimeout(d time.Duration) ListenerOption {
+	return func(l *Listener) { l.timeout = d }
+}
+
+// WithRejectHook calls fn, from the handshake's goroutine, for every
+// connection that failed to authenticate (to log it).
+func WithRejectHook(fn func(remote net.Addr, err error)) ListenerOption {
+	return func(l *Listener) { l.onReject = fn }
+}
+
+// Listener wraps a listener (a mux sub-listener) so that Accept returns only
+// connections that proved they hold the secret. Handshakes run in their own
+// goroutines: one slow peer never delays another's Accept.
+type Listener struct {
+	inner    net.Listener
+	secret   string
+	timeout  time.Duration
+	onReject func(net.Addr, error)
+
+	ready   chan net.Conn // authenticated, waiting for Accept
+	done    chan struct{} // closed by Close
+	stopped chan struct{} // closed when inner.Accept fails for good
+	slots   chan struct{} // one token per running handshake
+	failed  atomic.Uint64
+
+	mu        sync.Mutex
+	pending   map[net.Conn]struct{} // handshakes in progress, closed by Close
+	acceptErr error
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+// NewListener starts accepting from inner and returns the authenticated
+// listener. Closing it closes inner.
+func NewListener(inner net.Listener, secret string, opts ...ListenerOption) *Listener {
+	l := &Listener{
+		inner:   inner,
+		secret:  secret,
+		timeout: DefaultHandshakeTimeout,
+		ready:   make(chan net.Conn),
+		done:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		slots:   make(chan struct{}, MaxPendingHandshakes),
+		pending: map[net.Conn]struct{}{},
+	}
+	for _, o := range opts {
+		o(l)
+	}
+	l.wg.Add(1)
+	go l.acceptLoop()
+	return l
+}
+
+// Accept returns the next authenticated connection.
+func (l *Listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ready:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	case <-l.stopped:
+		l.mu.Lock()
+		err := l.acceptErr
+		l.mu.Unlock()
+		return nil, err
+	}
+}
+
+// Addr is inner's address.
+func (l *Listener) Addr() net.Addr { return l.inner.Addr() }
+
+// Failed counts connections closed because they did not authenticate (wrong
+// secret, no secret, timeout, or too many handshakes at once).
+func (l *Listener) Failed() uint64 { return l.failed.Load() }
+
+// Close stops accepting, closes inner and every connection still in its
+// handshake, and waits for the handshake goroutines.
+func (l *Listener) Close() error {
+	var err error
+	l.closeOnce.Do(func() {
+		close(l.done)
+		err = l.inner.Close()
+		l.mu.Lock()
+		for c := range l.pending {
+			c.Close()
+		}
+		l.mu.Unlock()
+		l.wg.Wait()
+	})
+	return err
+}
+
+func (l *Listener) acceptLoop() {
+	defer l.wg.Done()
+	for {
+		c, err := l.inner.Accept()
+		if err != nil {
+			select {
+			case <-l.done:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond) // transient: back off briefly
+				continue
+			}
+			l.mu.Lock()
+			l.acceptErr = fmt.Errorf("peer listener: %w", err)
+			l.mu.Unlock()
+			close(l.stopped)
+			return
+		}
+		select {
+		case l.slots <- struct{}{}:
+		default:
+			c.Close()
+			l.reject(c, errors.New("too many pending peer handshakes"))
+			continue
+		}
+		l.mu.Lock()
+		select {
+		case <-l.done:
+			l.mu.Unlock()
+			c.Close()
+			return
+		default:
+		}
+		l.pending[c] = struct{}{}
+		l.wg.Add(1)
+		l.mu.Unlock()
+		go l.handshake(c)
+	}
+}
+
+func (l *Listener) handshake(c net.Conn) {
+	defer l.wg.Done()
+	err := Authenticate(c, l.secret, time.Now().Add(l.timeout))
+	l.mu.Lock()
+	delete(l.pending, c)
+	l.mu.Unlock()
+	<-l.slots
+	if err != nil {
+		c.Close()
+		l.reject(c, err)
+		return
+	}
+	select {
+	case l.ready <- c:
+	case <-l.done:
+		c.Close()
+	}
+}
+
+func (l *Listener) reject(c net.Conn, err error) {
+	l.failed.Add(1)
+	if l.onReject != nil {
+		l.onReject(c.RemoteAddr(), err)
+	}
+}
+
+// Layer pairs an authenticated listener with a dialer: the shape of
+// quorum.Layer, Raft's stream layer.
+type Layer struct {
+	net.Listener
+	*Dialer
+}
+
+// NewLayer returns the layer accepting from ln and dialing with d.
+func NewLayer(ln net.Listener, d *Dialer) *Layer { return &Layer{Listener: ln, Dialer: d} }

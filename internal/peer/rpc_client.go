@@ -1,0 +1,198 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ClientIdleTimeout is how long the client keeps an unused pooled
+// connection (less than ServerIdleTimeout).
+const ClientIdleTimeout = 30 * time.Second
+
+// DefaultCallTimeout bounds a Call whose context has no deadline.
+const DefaultCallTimeout = 10 * time.Second
+
+// maxIdlePerAddr bounds the pool per peer: calls to one peer are rare and
+// short (a forwarded proposal, a report), so a few connections suffice.
+const maxIdlePerAddr = 4
+
+// RemoteError is an error returned by the remote handler. Its text is the
+// handler's error text unchanged, so redis-style error strings pass through.
+type RemoteError struct {
+	Addr, Op, Msg string
+}
+
+// Error returns the remote handler's error text.
+func (e *RemoteError) Error() string { return e.Msg }
+
+// Client calls peer RPC servers over authenticated connections, keeping a
+// small pool of idle connections per address.
+type Client struct {
+	dialer *Dialer
+
+	mu     sync.Mutex
+	idle   map[string][]idleConn
+	closed bool
+}
+
+type idleConn struct {
+	conn  net.Conn
+	since time.Time
+}
+
+// ErrClientClosed is returned by Call after Close.
+var ErrClientClosed = errors.New("peer rpc client closed")
+
+// NewClient returns a client dialing with d (which should use HeaderRPC).
+func NewClient(d *Dialer) *Client {
+	return &Client{dialer: d, idle: map[string][]idleConn{}}
+}
+
+// Call sends op with req (marshalled as JSON; nil sends no body) to the peer
+// at addr and decodes the response body into resp (nil to ignore it). A
+// handler error comes back as *RemoteError. Without a deadline in ctx the
+// call is bounded by DefaultCallTimeout.
+//
+// A request written on a pooled connection that the peer had already closed
+// (it restarted, or dropped the connection as idle) is sent once more on a
+// fresh connection, but only when not one byte of a response arrived: the
+// server closes a connection only while it waits for a request, never
+// between reading one and answering it, short of the process dying.
+func (c *Client) Call(ctx context.Context, addr, op string, req, resp any) error {
+	rq := request{Op: op}
+	if req != nil {
+		body, err := json.Marshal(req)
+		if err != nil {
+			return fmt.Errorf("failed to encode peer rpc %s request: %w", op, err)
+		}
+		rq.Body = body
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultCallTimeout)
+		defer cancel()
+	}
+	for attempt := 0; ; attempt++ {
+		conn, reused, err := c.get(ctx, addr)
+		if err != nil {
+			return fmt.Errorf("peer rpc %s to %s: %w", op, addr, err)
+		}
+		r, n, reusable, err := roundTrip(ctx, conn, &rq)
+		if err != nil {
+			conn.Close()
+			if reused && n == 0 && attempt == 0 && ctx.Err() == nil && peerClosed(err) {
+				continue
+			}
+			// The connection's deadline is ctx's: its timeout may fire a
+			// moment before ctx notices, and callers match on ctx's error.
+			var ne net.Error
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				err = fmt.Errorf("%w (%v)", ctxErr, err)
+			} else if errors.As(err, &ne) && ne.Timeout() {
+				err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
+			}
+			return fmt.Errorf("peer rpc %s to %s: %w", op, addr, err)
+		}
+		if reusable {
+			c.put(addr, conn)
+		} else {
+			conn.Close()
+		}
+		if r.Error != "" {
+			return &RemoteError{Addr: addr, Op: op, Msg: r.Error}
+		}
+		if resp != nil && len(r.Body) > 0 {
+			if err := json.Unmarshal(r.Body, resp); err != nil {
+				return fmt.Errorf("failed to decode peer rpc %s response from %s: %w", op, addr, err)
+			}
+		}
+		return nil
+	}
+}
+
+// roundTrip writes rq and reads the response under ctx's deadline. n counts
+// response bytes read; reusable is false when ctx's cancellation touched the
+// connection's deadline.
+func roundTrip(ctx context.Context, conn net.Conn, rq *request) (r response, n int, reusable bool, err error) {
+	deadline, _ := ctx.Deadline()
+	rq.TimeoutMs = time.Until(deadline).Milliseconds()
+	if rq.TimeoutMs <= 0 {
+		return r, 0, false, context.DeadlineExceeded
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
+		return r, 0, false, fmt.Errorf("failed to set rpc deadline: %w", err)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer func() { reusable = stop() && err == nil }()
+	if err := writeFrame(conn, rq); err != nil {
+		return r, 0, false, err
+	}
+	n, err = readFrame(conn, &r)
+	return r, n, false, err
+}
+
+// peerClosed reports an error that means the peer had closed the connection.
+func peerClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+func (c *Client) get(ctx context.Context, addr string) (net.Conn, bool, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, false, ErrClientClosed
+	}
+	var stale []net.Conn
+	var conn net.Conn
+	pool := c.idle[addr]
+	for len(pool) > 0 {
+		ic := pool[len(pool)-1]
+		pool = pool[:len(pool)-1]
+		if time.Since(ic.since) < ClientIdleTimeout {
+			conn = ic.conn
+			break
+		}
+		stale = append(stale, ic.conn)
+	}
+	c.idle[addr] = pool
+	c.mu.Unlock()
+	for _, s := range stale {
+		s.Close()
+	}
+	if conn != nil {
+		return conn, true, nil
+	}
+	conn, err := c.dialer.DialContext(ctx, addr)
+	return conn, false, err
+}
+
+func (c *Client) put(addr string, conn net.Conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || len(c.idle[addr]) >= maxIdlePerAddr {
+		conn.Close()
+		return
+	}
+	c.idle[addr] = append(c.idle[addr], idleConn{conn: conn, since: time.Now()})
+}
+
+// Close closes every pooled connection; later calls fail.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	for addr, pool := range c.idle {
+		for _, ic := range pool {
+			ic.conn.Close()
+		}
+		delete(c.idle, addr)
+	}
+	return nil
+}

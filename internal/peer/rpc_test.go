@@ -1,0 +1,146 @@
+package peer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/mux"
+)
+
+type echoReq struct {
+	Name string `json:"name"`
+	N    int    `json:"n"`
+}
+
+// blockEnded receives when a "block" handler's context ends.
+var blockEnded = make(chan error, 10)
+
+func startRPC(t *testing.T, addr, secret string) (*Server, string) {
+	t.Helper()
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mux.New(ln)
+	sub, err := m.Listen(HeaderRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go m.Serve()
+	srv := NewServer(nil)
+	srv.Handle("echo", func(ctx context.Context, body json.RawMessage) (any, error) {
+		var r echoReq
+		if err := json.Unmarshal(body, &r); err != nil {
+			return nil, err
+		}
+		r.N++
+		return r, nil
+	})
+	srv.Handle("fail", func(ctx context.Context, body json.RawMessage) (any, error) {
+		return nil, errors.New("ERR Duplicate master name.")
+	})
+	srv.Handle("block", func(ctx context.Context, body json.RawMessage) (any, error) {
+		<-ctx.Done()
+		blockEnded <- ctx.Err()
+		return nil, ctx.Err()
+	})
+	go srv.Serve(NewListener(sub, secret))
+	t.Cleanup(func() { srv.Close(); m.Close() })
+	return srv, ln.Addr().String()
+}
+
+func TestRPC_RoundTrip(t *testing.T) {
+	_, addr := startRPC(t, "", "s")
+	cl := NewClient(NewDialer(HeaderRPC, "s"))
+	defer cl.Close()
+	ctx := context.Background()
+
+	var out echoReq
+	if err := cl.Call(ctx, addr, "echo", echoReq{Name: "mymaster", N: 1}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out != (echoReq{Name: "mymaster", N: 2}) {
+		t.Fatalf("echo = %+v", out)
+	}
+	// The connection went back to the pool and is reused.
+	cl.mu.Lock()
+	pooled := len(cl.idle[addr])
+	cl.mu.Unlock()
+	if pooled != 1 {
+		t.Fatalf("pooled conns = %d, want 1", pooled)
+	}
+	if err := cl.Call(ctx, addr, "echo", echoReq{N: 41}, &out); err != nil || out.N != 42 {
+		t.Fatalf("second call: %+v, %v", out, err)
+	}
+
+	err := cl.Call(ctx, addr, "fail", nil, nil)
+	var re *RemoteError
+	if !errors.As(err, &re) || err.Error() != "ERR Duplicate master name." {
+		t.Fatalf("handler error: %v (%T)", err, err)
+	}
+	if err := cl.Call(ctx, addr, "nope", nil, nil); err == nil || !strings.Contains(err.Error(), "unknown peer rpc op") {
+		t.Fatalf("unknown op: %v", err)
+	}
+}
+
+func TestRPC_WrongSecret(t *testing.T) {
+	_, addr := startRPC(t, "", "s")
+	cl := NewClient(NewDialer(HeaderRPC, "guess"))
+	defer cl.Close()
+	err := cl.Call(context.Background(), addr, "echo", echoReq{}, nil)
+	if !errors.Is(err, ErrAuthFailed) {
+		t.Fatalf("call with wrong secret: %v", err)
+	}
+}
+
+// The caller's deadline travels with the request: the handler's context ends
+// when the caller gives up.
+func TestRPC_Deadline(t *testing.T) {
+	_, addr := startRPC(t, "", "s")
+	cl := NewClient(NewDialer(HeaderRPC, "s"))
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := cl.Call(ctx, addr, "block", nil, nil)
+	// Either the caller's deadline fires first, or the handler's (the same
+	// deadline, sent along) does and its error comes back.
+	if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
+		t.Fatalf("blocked call: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("blocked call returned after %v", d)
+	}
+	select {
+	case herr := <-blockEnded:
+		if !errors.Is(herr, context.DeadlineExceeded) {
+			t.Fatalf("handler context ended with %v", herr)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler's context outlived the caller's deadline")
+	}
+}
+
+// A pooled connection to a peer that restarted is replaced transparently.
+func TestRPC_PeerRestart(t *testing.T) {
+	srv, addr := startRPC(t, "", "s")
+	cl := NewClient(NewDialer(HeaderRPC, "s"))
+	defer cl.Close()
+	if err := cl.Call(context.Background(), addr, "echo", echoReq{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close() // closes the pooled connection's server end
+	startRPC(t, addr, "s")
+	var out echoReq
+	if err := cl.Call(context.Background(), addr, "echo", echoReq{N: 6}, &out); err != nil || out.N != 7 {
+		t.Fatalf("call after restart: %+v, %v", out, err)
+	}
+}

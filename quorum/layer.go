@@ -1,0 +1,40 @@
+package quorum
+
+import (
+	"net"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// Layer is the network Raft runs on: a listener that yields authenticated
+// peer connections and a dialer that opens them. quorum declares it and
+// imports nothing of ours; the node builds it from the sentinel port's mux
+// sub-listener and the peer dialer (internal/peer.Layer has this shape).
+type Layer interface {
+	net.Listener
+	// Dial opens an authenticated connection to the peer at address within
+	// timeout.
+	Dial(address string, timeout time.Duration) (net.Conn, error)
+}
+
+// streamLayer adapts a Layer to raft.StreamLayer and reports the advertised
+// address as its own: Raft puts its local address in vote requests and in
+// the leader it reports, and the listener's own address may be a wildcard
+// (0.0.0.0:26379) that no peer can dial.
+type streamLayer struct {
+	Layer
+	advertise net.Addr
+}
+
+func (s *streamLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	return s.Layer.Dial(string(address), timeout)
+}
+
+func (s *streamLayer) Addr() net.Addr { return s.advertise }
+
+// advertisedAddr is a host:port as configured, not resolved.
+type advertisedAddr string
+
+func (a advertisedAddr) Network() string { return "tcp" }
+func (a advertisedAddr) String() string  { return string(a) }

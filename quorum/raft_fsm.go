@@ -1,0 +1,79 @@
+package quorum
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+)
+
+// raftFSM is the thin raft.FSM over FSM: the three methods delegate, all
+// op dispatch stays in FSM.apply (rqlite store/fsm.go).
+type raftFSM struct {
+	fsm *FSM
+	// applied is the index of the last log entry this adapter applied (or
+	// the snapshot index it was restored at), for RaftStore.Recovering.
+	applied   atomic.Uint64
+	onRestore func()
+}
+
+// Apply applies one committed command and returns FSM.ApplyBytes' error as
+// the future's response (nil on success).
+func (r *raftFSM) Apply(l *raft.Log) any {
+	err := r.fsm.ApplyBytes(l.Data)
+	r.raiseApplied(l.Index)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+func (r *raftFSM) raiseApplied(index uint64) {
+	for {
+		cur := r.applied.Load()
+		if index <= cur || r.applied.CompareAndSwap(cur, index) {
+			return
+		}
+	}
+}
+
+// Snapshot captures a deep copy of the state; Persist does the IO later,
+// concurrently with new Applies.
+func (r *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
+	return &raftSnapshot{state: r.fsm.State()}, nil
+}
+
+// Restore replaces the state with a snapshot's (at start-up from the local
+// snapshot store, or when the leader installs one on a lagging follower).
+func (r *raftFSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	if err := r.fsm.Restore(rc); err != nil {
+		return fmt.Errorf("failed to restore raft snapshot: %w", err)
+	}
+	if r.onRestore != nil {
+		r.onRestore()
+	}
+	return nil
+}
+
+// raftSnapshot writes a captured state in FSM.WriteSnapshot's format, so
+// FSM.Restore reads it back.
+type raftSnapshot struct {
+	state *State
+}
+
+func (s *raftSnapshot) Persist(sink raft.SnapshotSink) error {
+	err := json.NewEncoder(sink).Encode(snapshotFile{Version: snapshotVersion, State: s.state})
+	if err != nil {
+		sink.Cancel()
+		return fmt.Errorf("failed to persist raft snapshot: %w", err)
+	}
+	if err := sink.Close(); err != nil {
+		return fmt.Errorf("failed to close raft snapshot: %w", err)
+	}
+	return nil
+}
+
+func (s *raftSnapshot) Release() {}

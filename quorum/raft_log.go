@@ -1,0 +1,121 @@
+package quorum
+
+import (
+	"context"
+	"io"
+	"log"
+	"log/slog"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// hclogBridge sends hashicorp/raft's hclog output to a log/slog logger, so
+// Raft's lines come out in the sentinel's own log format with a component
+// attribute ("raft", "raft.net", "raft.snapshot").
+type hclogBridge struct {
+	l    *slog.Logger
+	name string
+	args []any
+}
+
+func newHclogBridge(l *slog.Logger, name string) hclog.Logger {
+	return &hclogBridge{l: l, name: name}
+}
+
+func slogLevel(level hclog.Level) slog.Level {
+	switch level {
+	case hclog.Trace:
+		return slog.LevelDebug - 4
+	case hclog.Debug:
+		return slog.LevelDebug
+	case hclog.Warn:
+		return slog.LevelWarn
+	case hclog.Error:
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+func (b *hclogBridge) Log(level hclog.Level, msg string, args ...any) {
+	if level == hclog.Off {
+		return
+	}
+	lvl := slogLevel(level)
+	ctx := context.Background()
+	if !b.l.Enabled(ctx, lvl) {
+		return
+	}
+	all := make([]any, 0, 2+len(b.args)+len(args))
+	if b.name != "" {
+		all = append(all, "component", b.name)
+	}
+	all = append(all, b.args...)
+	all = append(all, args...)
+	b.l.Log(ctx, lvl, msg, all...)
+}
+
+func (b *hclogBridge) Trace(msg string, args ...any) { b.Log(hclog.Trace, msg, args...) }
+func (b *hclogBridge) Debug(msg string, args ...any) { b.Log(hclog.Debug, msg, args...) }
+func (b *hclogBridge) Info(msg string, args ...any)  { b.Log(hclog.Info, msg, args...) }
+func (b *hclogBridge) Warn(msg string, args ...any)  { b.Log(hclog.Warn, msg, args...) }
+func (b *hclogBridge) Error(msg string, args ...any) { b.Log(hclog.Error, msg, args...) }
+
+func (b *hclogBridge) enabled(level hclog.Level) bool {
+	return b.l.Enabled(context.Background(), slogLevel(level))
+}
+
+func (b *hclogBridge) IsTrace() bool { return b.enabled(hclog.Trace) }
+func (b *hclogBridge) IsDebug() bool { return b.enabled(hclog.Debug) }
+func (b *hclogBridge) IsInfo() bool  { return b.enabled(hclog.Info) }
+func (b *hclogBridge) IsWarn() bool  { return b.enabled(hclog.Warn) }
+func (b *hclogBridge) IsError() bool { return b.enabled(hclog.Error) }
+
+func (b *hclogBridge) ImpliedArgs() []any { return b.args }
+
+func (b *hclogBridge) With(args ...any) hclog.Logger {
+	c := *b
+	c.args = append(append([]any(nil), b.args...), args...)
+	return &c
+}
+
+func (b *hclogBridge) Name() string { return b.name }
+
+func (b *hclogBridge) Named(name string) hclog.Logger {
+	c := *b
+	if c.name != "" {
+		name = c.name + "." + name
+	}
+	c.name = name
+	return &c
+}
+
+func (b *hclogBridge) ResetNamed(name string) hclog.Logger {
+	c := *b
+	c.name = name
+	return &c
+}
+
+// SetLevel is ignored: the slog handler's level rules.
+func (b *hclogBridge) SetLevel(hclog.Level) {}
+
+func (b *hclogBridge) GetLevel() hclog.Level {
+	for _, lv := range []hclog.Level{hclog.Trace, hclog.Debug, hclog.Info, hclog.Warn, hclog.Error} {
+		if b.enabled(lv) {
+			return lv
+		}
+	}
+	return hclog.Off
+}
+
+func (b *hclogBridge) StandardLogger(opts *hclog.StandardLoggerOptions) *log.Logger {
+	level := hclog.Info
+	if opts != nil && opts.ForceLevel != hclog.NoLevel {
+		level = opts.ForceLevel
+	}
+	return slog.NewLogLogger(b.l.With("component", b.name).Handler(), slogLevel(level))
+}
+
+func (b *hclogBridge) StandardWriter(opts *hclog.StandardLoggerOptions) io.Writer {
+	return b.StandardLogger(opts).Writer()
+}

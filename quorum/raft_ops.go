@@ -1,0 +1,206 @@
+package quorum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// translate maps raft's errors to ours at the package boundary, keeping
+// raft's in the chain for the log.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, raft.ErrLeadershipLost):
+		return ErrLeadershipLost
+	case errors.Is(err, raft.ErrNotLeader),
+		errors.Is(err, raft.ErrLeadershipTransferInProgress):
+		// A transfer in progress refuses new entries: the caller finds the
+		// new leader, as for a follower.
+		return fmt.Errorf("%w: %w", ErrNotLeader, err)
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err
+}
+
+// Propose appends c to the log on the leader and waits until it is applied
+// here, returning the FSM's result for it (ErrDuplicateMaster, ...). On a
+// follower it returns ErrNotLeader at once: the caller forwards the command
+// to Leader(). If ctx ends first, Propose returns ctx's error and the
+// command may still apply.
+func (s *RaftStore) Propose(ctx context.Context, c *Command) error {
+	r, err := s.get()
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	data, err := c.Encode()
+	if err != nil {
+		return err
+	}
+	timeout := defaultOpTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	f := r.Apply(data, timeout)
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }() // raft always answers: commit, loss or shutdown
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("failed to commit command %d: %w", c.Op, translate(err))
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err, ok := f.Response().(error); ok {
+		return err
+	}
+	return nil
+}
+
+// IsLeader reports whether this server is the Raft leader now.
+func (s *RaftStore) IsLeader() bool {
+	r, err := s.get()
+	return err == nil && r.State() == raft.Leader
+}
+
+// Leader returns the current leader's id and advertised address as this
+// server knows it; empty when there is none (or the store is not open).
+func (s *RaftStore) Leader() (id, addr string) {
+	r, err := s.get()
+	if err != nil {
+		return "", ""
+	}
+	a, i := r.LeaderWithID()
+	return string(i), string(a)
+}
+
+// Barrier waits until every entry committed before it is applied to the
+// FSM here; the leader loop calls it before acting on the state. Leader
+// only.
+func (s *RaftStore) Barrier(timeout time.Duration) error {
+	r, err := s.get()
+	if err != nil {
+		return err
+	}
+	if err := r.Barrier(timeout).Error(); err != nil {
+		return fmt.Errorf("raft barrier: %w", translate(err))
+	}
+	return nil
+}
+
+// AddVoter adds (or re-addresses) a voting member. Leader only.
+func (s *RaftStore) AddVoter(id, addr string) error {
+	r, err := s.get()
+	if err != nil {
+		return err
+	}
+	if err := r.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, defaultOpTimeout).Error(); err != nil {
+		return fmt.Errorf("failed to add raft voter %s at %s: %w", id, addr, translate(err))
+	}
+	return nil
+}
+
+// RemoveServer removes a member. Leader only.
+func (s *RaftStore) RemoveServer(id string) error {
+	r, err := s.get()
+	if err != nil {
+		return err
+	}
+	if err := r.RemoveServer(raft.ServerID(id), 0, defaultOpTimeout).Error(); err != nil {
+		return fmt.Errorf("failed to remove raft server %s: %w", id, translate(err))
+	}
+	return nil
+}
+
+// Servers returns the latest membership this server knows (committed or
+// not yet), in configuration order.
+func (s *RaftStore) Servers() ([]Server, error) {
+	r, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	f := r.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, fmt.Errorf("failed to read raft configuration: %w", translate(err))
+	}
+	var out []Server
+	for _, srv := range f.Configuration().Servers {
+		out = append(out, Server{ID: string(srv.ID), Addr: string(srv.Address)})
+	}
+	return out, nil
+}
+
+// LeaderChanges delivers every leadership transition of this server in
+// order: true when it becomes leader, false when it stops. Nothing is ever
+// dropped and Raft never waits for the reader. The channel is not closed by
+// Close; stop reading with your own context.
+func (s *RaftStore) LeaderChanges() <-chan bool { return s.leaderCh }
+
+// LastContact is when this server last heard from a leader: now on the
+// leader itself, zero if never. Feed it to IsStale.
+func (s *RaftStore) LastContact() time.Time {
+	r, err := s.get()
+	if err != nil {
+		return time.Time{}
+	}
+	if r.State() == raft.Leader {
+		return time.Now()
+	}
+	return r.LastContact()
+}
+
+// TransferLeadership hands leadership to the most up-to-date follower and
+// waits for the transfer (on SIGTERM, so a failover never waits for an
+// election). Leader only.
+func (s *RaftStore) TransferLeadership() error {
+	r, err := s.get()
+	if err != nil {
+		return err
+	}
+	if err := r.LeadershipTransfer().Error(); err != nil {
+		return fmt.Errorf("failed to transfer raft leadership: %w", translate(err))
+	}
+	return nil
+}
+
+// Stats returns raft's statistics (state, term, last_log_index,
+// applied_index, last_contact, ...), for INFO and metrics.
+func (s *RaftStore) Stats() map[string]string {
+	r, err := s.get()
+	if err != nil {
+		return map[string]string{"state": "Closed"}
+	}
+	return r.Stats()
+}
+
+// Recovering reports whether the FSM is still replaying commands that were
+// in the log when Open was called. An ApplyFunc checks it to stay silent
+// about history (no +switch-master for a switch that happened last week);
+// it turns false once the last such command has been applied (an
+// uncommitted tail that a new leader overwrites keeps it true until the log
+// grows past that index).
+func (s *RaftStore) Recovering() bool {
+	return s.adapter.applied.Load() < s.replayTo.Load()
+}
+
+// Snapshot makes Raft take a snapshot now (it also does so by itself every
+// SnapshotThreshold entries).
+func (s *RaftStore) Snapshot() error {
+	r, err := s.get()
+	if err != nil {
+		return err
+	}
+	if err := r.Snapshot().Error(); err != nil {
+		return fmt.Errorf("failed to take raft snapshot: %w", translate(err))
+	}
+	return nil
+}
