@@ -1,0 +1,65 @@
+# gosentinel build and test entry points. CI runs `make test` (see .ci/run).
+
+GO       ?= go
+BIN_DIR  := bin
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+
+# Fuzz targets run by `make test` for FUZZ_TIME each, as <FuzzFunc>:<package>.
+# Keep this list equal to the fuzz functions that exist: a listed target that
+# is missing fails `make fuzz` (nothing is skipped silently).
+FUZZ_TARGETS := FuzzParse:./config/ FuzzServe:./sentinel/
+FUZZ_TIME    ?= 20s
+
+# Debian packages the tests need: the reference redis-sentinel and the data
+# nodes, redis-cli and redis-py for the client tests, tcl for the official
+# Sentinel suite, tmux for terminal checks, gcc for the race detector.
+DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux gcc libc6-dev
+
+.PHONY: build test deps vet fmt fmt-check fuzz demo clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
+
+test: deps vet
+	$(GO) test -race -timeout 20m ./...
+	$(MAKE) fuzz
+
+# Installs the missing DEB_PACKAGES when run as root (apt-get update once,
+# skipped if the caller already did it and exported APT_UPDATED=1); as
+# another user it only reports what is missing.
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run 'make deps' as root)" >&2; exit 1; fi; \
+	echo "installing:$$missing"; \
+	if [ -z "$$APT_UPDATED" ]; then apt-get update; fi; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
+
+fuzz:
+	@set -e; for target in $(FUZZ_TARGETS); do \
+		name=$${target%%:*}; pkg=$${target#*:}; \
+		if ! $(GO) test -list "^$$name$$" $$pkg | grep -qx "$$name"; then \
+			echo "fuzz target $$name not found in $$pkg: fix FUZZ_TARGETS in the Makefile" >&2; exit 1; \
+		fi; \
+		echo "fuzz $$name ($$pkg) for $(FUZZ_TIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZ_TIME) $$pkg; \
+	done
+
+demo: build
+	bash scripts/demo.sh
+
+clean:
+	rm -rf $(BIN_DIR)

@@ -1,0 +1,240 @@
+package redistest
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// RedisServerBin is the redis-server executable used by StartRedis.
+var RedisServerBin = envOr("REDIS_SERVER", "/usr/bin/redis-server")
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// RedisOptions configures a redis-server started by StartRedis.
+type RedisOptions struct {
+	// Password sets requirepass and, on replicas, masterauth.
+	Password string
+	// ReplicaOf is the port of the master on 127.0.0.1; 0 for a master.
+	ReplicaOf int
+	// Args are extra command-line arguments ("--name value" pairs).
+	Args []string
+}
+
+// Redis is a redis-server process started by a test.
+type Redis struct {
+	*Process
+	Opts RedisOptions
+}
+
+// startAttempts bounds retries when a kernel-picked port was taken by
+// someone else between probing and binding.
+const startAttempts = 5
+
+// startWithPortRetry starts the process built by spec for a kernel-picked
+// port, retrying with a new port when the bind failed.
+func startWithPortRetry(t testing.TB, spec func(port int) (ProcessSpec, error)) (*Process, error) {
+	t.Helper()
+	var lastErr error
+	for range startAttempts {
+		port, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		s, err := spec(port)
+		if err != nil {
+			return nil, err
+		}
+		p, err := NewProcess(t, s)
+		if err != nil {
+			return nil, err
+		}
+		err = p.Start()
+		if err == nil {
+			return p, nil
+		}
+		lastErr = err
+		_ = p.Stop(StopTimeout)
+		if !strings.Contains(strings.ToLower(p.Log()), "address already in use") {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("no free port after %d attempts: %w", startAttempts, lastErr)
+}
+
+// StartRedis starts a redis-server on 127.0.0.1 without persistence and waits
+// until it answers PING; it fails the test on error.
+func StartRedis(t testing.TB, opts RedisOptions) *Redis {
+	t.Helper()
+	p, err := startWithPortRetry(t, func(port int) (ProcessSpec, error) {
+		args := []string{
+			"--port", strconv.Itoa(port),
+			"--bind", "127.0.0.1",
+			"--save", "",
+			"--appendonly", "no",
+			"--daemonize", "no",
+			"--repl-diskless-sync-delay", "0",
+		}
+		if opts.Password != "" {
+			args = append(args, "--requirepass", opts.Password, "--masterauth", opts.Password)
+		}
+		if opts.ReplicaOf != 0 {
+			args = append(args, "--replicaof", "127.0.0.1", strconv.Itoa(opts.ReplicaOf))
+		}
+		args = append(args, opts.Args...)
+		return ProcessSpec{Name: fmt.Sprintf("redis-%d", port), Bin: RedisServerBin, Args: args, Port: port}, nil
+	})
+	if err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	return &Redis{Process: p, Opts: opts}
+}
+
+// Dial opens an authenticated connection (closed in t.Cleanup).
+func (r *Redis) Dial(t testing.TB) *Conn {
+	t.Helper()
+	c, err := r.DialErr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// DialErr opens an authenticated connection; the caller closes it.
+func (r *Redis) DialErr() (*Conn, error) {
+	return dialAuth(r.Addr(), r.Opts.Password)
+}
+
+// dialAuth dials addr and, if password is set, authenticates with AUTH.
+func dialAuth(addr, password string) (*Conn, error) {
+	c, err := Dial(addr, DefaultTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if password != "" {
+		if _, err := c.DoOK("AUTH", password); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("auth on %s: %w", addr, err)
+		}
+	}
+	return c, nil
+}
+
+// Info returns the parsed fields of INFO <section> ("key:value" lines).
+func (r *Redis) Info(section string) (map[string]string, error) {
+	c, err := r.DialErr()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	reply, err := c.DoOK("INFO", section)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInfo(reply.Str), nil
+}
+
+// RunID returns the server's INFO run_id.
+func (r *Redis) RunID() (string, error) {
+	info, err := r.Info("server")
+	if err != nil {
+		return "", err
+	}
+	return info["run_id"], nil
+}
+
+// ParseInfo parses INFO text into its key:value fields (section headers and
+// blank lines are skipped).
+func ParseInfo(text string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(text, "\r\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// Topology is a master with replicas, all on 127.0.0.1.
+type Topology struct {
+	Master   *Redis
+	Replicas []*Redis
+}
+
+// StartTopology starts a master and n replicas of it (sharing opts, e.g. the
+// password) and waits until the master reports every replica online.
+func StartTopology(t testing.TB, replicas int, opts RedisOptions) *Topology {
+	t.Helper()
+	master := StartRedis(t, RedisOptions{Password: opts.Password, Args: opts.Args})
+	tp := &Topology{Master: master}
+	for range replicas {
+		tp.AddReplica(t)
+	}
+	tp.WaitReplicasOnline(t, 30*time.Second)
+	return tp
+}
+
+// AddReplica starts one more replica of the master (it does not wait for
+// the sync to finish).
+func (tp *Topology) AddReplica(t testing.TB) *Redis {
+	t.Helper()
+	opts := tp.Master.Opts
+	opts.ReplicaOf = tp.Master.Port()
+	r := StartRedis(t, opts)
+	tp.Replicas = append(tp.Replicas, r)
+	return r
+}
+
+// WaitReplicasOnline polls the master's INFO replication until it lists
+// every running replica with state=online.
+func (tp *Topology) WaitReplicasOnline(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	Poll(t, timeout, 50*time.Millisecond, func() error {
+		info, err := tp.Master.Info("replication")
+		if err != nil {
+			return err
+		}
+		for _, r := range tp.Replicas {
+			if !r.Running() {
+				continue
+			}
+			if !replicaOnline(info, r.Port()) {
+				return fmt.Errorf("replica %d not online at master %d", r.Port(), tp.Master.Port())
+			}
+		}
+		return nil
+	})
+}
+
+// replicaOnline tells whether master INFO replication lists the replica on
+// port with state=online.
+func replicaOnline(info map[string]string, port int) bool {
+	want := ",port=" + strconv.Itoa(port) + ",state=online,"
+	for k, v := range info {
+		if strings.HasPrefix(k, "slave") && strings.Contains(v, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// Ports returns the master port followed by the replica ports.
+func (tp *Topology) Ports() []int {
+	ports := []int{tp.Master.Port()}
+	for _, r := range tp.Replicas {
+		ports = append(ports, r.Port())
+	}
+	return ports
+}

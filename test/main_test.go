@@ -1,0 +1,105 @@
+package test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
+)
+
+// candidate is the sentinel binary under test, resolved once in TestMain.
+var candidate struct {
+	bin string
+	err error
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "gosentinel-systest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "temp dir:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	candidate.bin, candidate.err = resolveCandidate(dir)
+	if candidate.err != nil {
+		// Not fatal here: tests that need the candidate fail one by one
+		// with this error, the others still run.
+		fmt.Fprintln(os.Stderr, "candidate sentinel unavailable:", candidate.err)
+	}
+	return m.Run()
+}
+
+// resolveCandidate returns GOSENTINEL_BIN, or builds ./cmd/gosentinel into
+// dir.
+func resolveCandidate(dir string) (string, error) {
+	if b := os.Getenv("GOSENTINEL_BIN"); b != "" {
+		if _, err := os.Stat(b); err != nil {
+			return "", fmt.Errorf("GOSENTINEL_BIN: %w", err)
+		}
+		return b, nil
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	out := filepath.Join(dir, "gosentinel")
+	cmd := exec.Command(goBin, "build", "-o", out, "./cmd/gosentinel")
+	cmd.Dir = ".." // the module root, from ./test
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/gosentinel: %w\n%s", err, b)
+	}
+	return out, nil
+}
+
+// candidateBin returns the candidate binary or fails the test (never skips:
+// a candidate that does not build is a failure).
+func candidateBin(t testing.TB) string {
+	t.Helper()
+	if candidate.err != nil {
+		t.Fatalf("candidate sentinel: %v", candidate.err)
+	}
+	return candidate.bin
+}
+
+// target is a sentinel binary a per-binary test runs against.
+type target struct {
+	name string // "candidate" or "reference"
+	bin  func(testing.TB) string
+}
+
+// targets returns the binaries selected by SENTINEL_TEST_TARGETS (default:
+// the candidate only).
+func targets() []target {
+	sel := os.Getenv("SENTINEL_TEST_TARGETS")
+	if sel == "" {
+		sel = "candidate"
+	}
+	var out []target
+	for _, name := range strings.Split(sel, ",") {
+		switch strings.TrimSpace(name) {
+		case "candidate":
+			out = append(out, target{"candidate", candidateBin})
+		case "reference":
+			out = append(out, target{"reference", func(testing.TB) string { return redistest.ReferenceSentinelBin }})
+		default:
+			panic("SENTINEL_TEST_TARGETS: unknown target " + name)
+		}
+	}
+	return out
+}
+
+// forEachTarget runs f as a subtest per selected binary.
+func forEachTarget(t *testing.T, f func(t *testing.T, bin string)) {
+	for _, tg := range targets() {
+		t.Run(tg.name, func(t *testing.T) { f(t, tg.bin(t)) })
+	}
+}
