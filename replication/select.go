@@ -1,6 +1,3 @@
-// Package replication owns failovers: choosing the replica to promote,
-// and (run on the Raft leader only) the failover state machine that
-// promotes it and repoints the others.
 package replication
 
 import (
@@ -30,14 +27,25 @@ type SelectParams struct {
 // down plus 10×down-after. Order: lower priority, then larger replication
 // offset, then smaller run id (case-insensitive; unknown last).
 func Candidates(ms *monitor.MasterStatus, p SelectParams) []monitor.InstanceStatus {
-	maxMasterDown := 10 * p.DownAfter
-	infoValidity := 3 * p.InfoPeriod
-	if ms.Master.SDown {
-		if !ms.Master.SDownSince.IsZero() {
-			maxMasterDown += p.Now.Sub(ms.Master.SDownSince)
+	var out []monitor.InstanceStatus
+	limit := maxMasterLinkDown(ms, p)
+	for _, r := range reachable(ms, p) {
+		switch {
+		case r.SlavePriority == 0:
+			continue
+		case r.InfoRefresh.IsZero() || p.Now.Sub(r.InfoRefresh) > infoValidity(ms, p):
+			continue
+		case r.MasterLinkDownTime > limit:
+			continue
 		}
-		infoValidity = 5 * p.PingPeriod
+		out = append(out, r)
 	}
+	return Rank(out, p.MaxLag)
+}
+
+// reachable is the part of the candidate rules that only the monitor can
+// judge: not SDOWN, links up, a valid PING reply within 5 ping periods.
+func reachable(ms *monitor.MasterStatus, p SelectParams) []monitor.InstanceStatus {
 	var out []monitor.InstanceStatus
 	for _, r := range ms.Replicas {
 		switch {
@@ -45,27 +53,51 @@ func Candidates(ms *monitor.MasterStatus, p SelectParams) []monitor.InstanceStat
 			continue
 		case p.Now.Sub(r.LastOKPingReply) > 5*p.PingPeriod:
 			continue
-		case r.SlavePriority == 0:
-			continue
-		case r.InfoRefresh.IsZero() || p.Now.Sub(r.InfoRefresh) > infoValidity:
-			continue
-		case r.MasterLinkDownTime > maxMasterDown:
-			continue
 		}
 		out = append(out, r)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return better(&out[i], &out[j]) })
-	if p.MaxLag > 0 && len(out) > 0 {
-		best := out[0].SlaveReplOffset
-		kept := out[:0]
-		for _, r := range out {
-			if best-r.SlaveReplOffset <= p.MaxLag {
-				kept = append(kept, r)
-			}
-		}
-		out = kept
-	}
 	return out
+}
+
+// infoValidity is how old a replica's INFO may be for its data to count.
+func infoValidity(ms *monitor.MasterStatus, p SelectParams) time.Duration {
+	if ms.Master.SDown {
+		return 5 * p.PingPeriod
+	}
+	return 3 * p.InfoPeriod
+}
+
+// maxMasterLinkDown is how long a candidate's master link may have been
+// down: 10×down-after, plus the time the master has been SDOWN.
+func maxMasterLinkDown(ms *monitor.MasterStatus, p SelectParams) time.Duration {
+	d := 10 * p.DownAfter
+	if ms.Master.SDown && !ms.Master.SDownSince.IsZero() {
+		d += p.Now.Sub(ms.Master.SDownSince)
+	}
+	return d
+}
+
+// Rank sorts candidates best first (compareSlavesForPromotion) and, if
+// maxLag > 0, drops those more than maxLag bytes behind the best one. It
+// sorts in place and returns the kept prefix.
+func Rank(cands []monitor.InstanceStatus, maxLag int64) []monitor.InstanceStatus {
+	sort.SliceStable(cands, func(i, j int) bool { return better(&cands[i], &cands[j]) })
+	if maxLag <= 0 || len(cands) == 0 {
+		return cands
+	}
+	// The best by priority is not necessarily the most advanced one: the cap
+	// is measured from the largest offset among the candidates.
+	var top int64
+	for _, r := range cands {
+		top = max(top, r.SlaveReplOffset)
+	}
+	kept := cands[:0]
+	for _, r := range cands {
+		if top-r.SlaveReplOffset <= maxLag {
+			kept = append(kept, r)
+		}
+	}
+	return kept
 }
 
 // better is compareSlavesForPromotion(a, b) < 0.

@@ -25,11 +25,11 @@ func TestCandidates(t *testing.T) {
 		return s
 	}
 	cases := []struct {
-		name    string
-		master  monitor.InstanceStatus
-		reps    []monitor.InstanceStatus
-		maxLag  int64
-		want    []int // ports, best first
+		name   string
+		master monitor.InstanceStatus
+		reps   []monitor.InstanceStatus
+		maxLag int64
+		want   []int // ports, best first
 	}{
 		{"priority first", monitor.InstanceStatus{}, []monitor.InstanceStatus{ok(1, 100, 500, "a"), ok(2, 10, 1, "b")}, 0, []int{2, 1}},
 		{"then offset", monitor.InstanceStatus{}, []monitor.InstanceStatus{ok(1, 100, 5, "a"), ok(2, 100, 9, "b")}, 0, []int{2, 1}},
@@ -46,6 +46,9 @@ func TestCandidates(t *testing.T) {
 		{"master link down too long", monitor.InstanceStatus{}, []monitor.InstanceStatus{
 			mod(ok(1, 100, 1, "a"), func(s *monitor.InstanceStatus) { s.MasterLinkDownTime = 51 * time.Second }), ok(2, 100, 1, "b")}, 0, []int{2}},
 		{"lag cap", monitor.InstanceStatus{}, []monitor.InstanceStatus{ok(1, 100, 1000, "a"), ok(2, 100, 10, "b"), ok(3, 100, 950, "c")}, 100, []int{1, 3}},
+		// The cap is measured from the most advanced candidate, not from the
+		// one priority prefers.
+		{"lag cap from the top offset", monitor.InstanceStatus{}, []monitor.InstanceStatus{ok(1, 10, 100, "a"), ok(2, 100, 1000, "b")}, 100, []int{2}},
 	}
 	for _, c := range cases {
 		p.MaxLag = c.maxLag

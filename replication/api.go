@@ -1,0 +1,104 @@
+package replication
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// The engine's collaborators, declared here where they are consumed; the
+// node implements them.
+
+// Proposer commits commands to the replicated log. Propose returns Apply's
+// result once the command is applied on this sentinel, or an error of its
+// own (not the leader, leadership lost, timeout) when it could not commit:
+// the engine then stops driving and starts over from the log.
+type Proposer interface {
+	Propose(ctx context.Context, c *quorum.Command) error
+}
+
+// LeaderVerifier is optionally implemented by a Proposer that can confirm,
+// with a quorum round trip, that this sentinel still leads (raft's
+// VerifyLeader). The engine calls it right before promoting a replica, the
+// one side effect that must never come from a deposed leader.
+type LeaderVerifier interface {
+	VerifyLeader(ctx context.Context) error
+}
+
+// Barrier is optionally implemented by a Proposer: it returns once every
+// entry committed before it is applied here (raft's Barrier). A new term
+// starts with it, so the engine never acts on a log it has not caught up
+// with. Without it the engine commits a no-op command instead.
+type Barrier interface {
+	Barrier(ctx context.Context) error
+}
+
+// View is what the engine reads: the replicated state and this sentinel's
+// live view of the data nodes.
+type View interface {
+	// Master returns a copy of the replicated master.
+	Master(name string) (*quorum.Master, bool)
+	// Names lists the replicated masters.
+	Names() []string
+	// Status returns this sentinel's live view of a master, its replicas
+	// and its sentinels (after a switch the replicas include the old
+	// master).
+	Status(name string) (monitor.MasterStatus, bool)
+	// ObjectivelyDown is the node's ODOWN verdict for the master.
+	ObjectivelyDown(name string) bool
+}
+
+// Emitter publishes one sentinel event. ref is the %@ instance; text
+// follows it. Events that belong to a master but carry no %@ prefix
+// (+new-epoch, +vote-for-leader) come with a ref whose Kind is empty and
+// whose Master names the master: FormatEvent renders both forms. It may be
+// called from several goroutines at once.
+type Emitter func(level monitor.Level, typ string, ref *monitor.Ref, text string)
+
+// Timing holds the process-wide periods the engine uses (SENTINEL DEBUG
+// can change them at run time). failover-timeout, down-after and
+// parallel-syncs are per master, from the replicated state.
+type Timing struct {
+	PingPeriod         time.Duration // 1000 ms
+	InfoPeriod         time.Duration // 10000 ms
+	SlaveReconfTimeout time.Duration // 10000 ms
+	// ElectionTimeout bounds the commit of a failover decision (the
+	// equivalent of redis-sentinel's election), capped by failover-timeout.
+	ElectionTimeout time.Duration // 10000 ms
+}
+
+// DefaultTiming returns redis-sentinel 7.0's defaults.
+func DefaultTiming() Timing {
+	return Timing{
+		PingPeriod:         time.Second,
+		InfoPeriod:         10 * time.Second,
+		SlaveReconfTimeout: 10 * time.Second,
+		ElectionTimeout:    10 * time.Second,
+	}
+}
+
+// Config wires an Engine to its node.
+type Config struct {
+	// MyID is this sentinel's id (+vote-for-leader, the Leader of the
+	// failovers it decides).
+	MyID     string
+	Proposer Proposer
+	View     View
+	Redis    Redis
+	Emit     Emitter
+	// Timing is read whenever the periods are needed; nil means defaults.
+	Timing func() Timing
+	Logger *slog.Logger // may be nil
+	// MaxLag, if > 0, excludes candidates more than MaxLag bytes behind the
+	// most advanced one.
+	MaxLag int64
+	// Clock replaces time.Now (pacing, deadlines, command timestamps).
+	Clock func() time.Time
+	// AfterElected and AfterPromoted, if set, run right after
+	// +elected-leader and +promoted-slave (SENTINEL SIMULATE-FAILURE's
+	// crash-after-election / crash-after-promotion).
+	AfterElected, AfterPromoted func(master string)
+}

@@ -1,0 +1,99 @@
+package replication
+
+import (
+	"context"
+	"strings"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// checkGroup demotes and repoints the instances of m's group that the
+// monitor sees misconfigured, as soon as it sees them (redis-sentinel waits
+// ~8 s, or failover-timeout for +fix-slave-config, because its sentinels
+// might disagree; ours act on the committed address only):
+//
+//   - an instance that reports role:master but is not the master
+//     (typically the old master coming back) gets +convert-to-slave;
+//   - a replica replicating from another address gets +fix-slave-config.
+//
+// Only while the master itself is healthy (not ODOWN, not SDOWN here, and
+// answering role:master when asked), and at most once per second per
+// instance. The monitor's view only triggers the check: both the master and
+// the instance are asked directly before the SLAVEOF.
+func (e *Engine) checkGroup(t *term, m *quorum.Master) {
+	if e.cfg.View.ObjectivelyDown(m.Name) {
+		return
+	}
+	ms, ok := e.cfg.View.Status(m.Name)
+	maddr := toMon(m.Addr)
+	if !ok || ms.Master.Ref.Addr != maddr || ms.Master.SDown {
+		return
+	}
+	now := e.now()
+	for _, r := range ms.Replicas {
+		if r.SDown || r.InfoRefresh.IsZero() || r.Ref.Addr == maddr || viewMisconfig(&r, maddr) == "" {
+			continue
+		}
+		key := r.Ref.Addr.String()
+		addr := r.Ref.Addr
+		e.mu.Lock()
+		if last, ok := e.fixes[key]; !ok || now.Sub(last) >= e.fixEvery {
+			e.fixes[key] = now
+			e.spawnLocked(t, func() { e.fixInstance(t, m, addr) })
+		}
+		e.mu.Unlock()
+	}
+}
+
+// viewMisconfig is the monitor's opinion of a replica of master: the event
+// to fix it with, or "" if it looks right.
+func viewMisconfig(r *monitor.InstanceStatus, master monitor.Addr) string {
+	switch r.RoleReported {
+	case "master":
+		return "+convert-to-slave"
+	case "slave":
+		if r.MasterHost != "" && (!strings.EqualFold(r.MasterHost, master.Host) || r.MasterPort != master.Port) {
+			return "+fix-slave-config"
+		}
+	}
+	return ""
+}
+
+// misconfig is the same judgement on a fresh INFO replication.
+func misconfig(rep Replication, master monitor.Addr) string {
+	switch {
+	case rep.Role == "master":
+		return "+convert-to-slave"
+	case rep.Role == "slave" && !rep.follows(master):
+		return "+fix-slave-config"
+	}
+	return ""
+}
+
+// fixInstance confirms with fresh reads that m is a master and that the
+// instance at a is not its replica, then sends SLAVEOF.
+func (e *Engine) fixInstance(t *term, m *quorum.Master, a monitor.Addr) {
+	maddr := toMon(m.Addr)
+	ctx, cancel := context.WithTimeout(t.ctx, callTimeout)
+	defer cancel()
+	reads := e.readAll(ctx, m, []monitor.Addr{maddr, a})
+	if reads[0].err != nil || reads[0].rep.Role != "master" || reads[1].err != nil {
+		return
+	}
+	kind := misconfig(reads[1].rep, maddr)
+	if kind == "" {
+		return
+	}
+	// The reads took a moment: act only if the master is still the same and
+	// no failover of it started meanwhile.
+	cur, ok := e.cfg.View.Master(m.Name)
+	if !ok || cur.Failover != nil || cur.Addr != m.Addr || e.isActive(m.Name) || e.cfg.View.ObjectivelyDown(m.Name) {
+		return
+	}
+	if err := e.cfg.Redis.SlaveOf(ctx, target(cur, a), &maddr); err != nil {
+		e.log.Warn("failed to repoint an instance", "master", m.Name, "addr", a.String(), "err", err)
+		return
+	}
+	e.emit(monitor.LevelNotice, kind, replicaRef(m.Name, maddr, a), "")
+}

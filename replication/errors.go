@@ -1,0 +1,26 @@
+package replication
+
+import "errors"
+
+// ReplyError is an error whose text is a RESP error reply as
+// redis-sentinel sends it (code first, no "ERR" for these).
+type ReplyError string
+
+// Error returns the reply text.
+func (e ReplyError) Error() string { return string(e) }
+
+// Errors returned by Failover, with redis-sentinel's texts.
+var (
+	// ErrInProgress: a failover of the master is recorded or running.
+	ErrInProgress = ReplyError("INPROG Failover already in progress")
+	// ErrNoGoodSlave: no replica can be promoted now.
+	ErrNoGoodSlave = ReplyError("NOGOODSLAVE No suitable replica to promote")
+)
+
+// errRecordMissing is returned when a committed failover decision is not in
+// the state right after the commit (the state moved on at once).
+var errRecordMissing = errors.New("the committed failover is not the one recorded")
+
+// ErrNotLeader is returned by Failover when the engine is not running (this
+// sentinel does not lead).
+var ErrNotLeader = errors.New("this sentinel is not the failover leader")

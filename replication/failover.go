@@ -1,0 +1,290 @@
+package replication
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// driver carries one recorded failover to its end: promotion (unless the
+// log says it happened), switch, repointing of the other replicas. It is
+// built from the record, so a new leader drives a failover exactly as the
+// leader that decided it would have.
+type driver struct {
+	e       *Engine
+	t       *term
+	name    string
+	epoch   uint64
+	replica monitor.Addr // the replica being promoted
+	from    monitor.Addr // the master being replaced
+	forced  bool         // SENTINEL FAILOVER
+	started time.Time
+	// promoted: OpFailoverPromoted is committed.
+	promoted bool
+	// settings is the latest copy of the master (credentials and renames
+	// for the targets, timeouts).
+	settings *quorum.Master
+	// paused: we paused writes on the old master (switchover) and have not
+	// released them yet; until pausedUntil, for pauseLen.
+	paused      bool
+	pausedUntil time.Time
+	pauseLen    time.Duration
+}
+
+func (e *Engine) newDriver(t *term, m *quorum.Master) *driver {
+	f := m.Failover
+	return &driver{
+		e: e, t: t, name: m.Name, epoch: f.Epoch,
+		replica: toMon(f.Replica), from: toMon(f.From), forced: f.Forced,
+		started: time.UnixMilli(f.StartedAt), promoted: f.Promoted, settings: m,
+	}
+}
+
+// run drives the failover; fresh means this engine just decided it (the
+// start events are announced), otherwise it is resumed from the log.
+func (d *driver) run(fresh bool) {
+	defer d.cleanup()
+	if fresh {
+		d.announceStart()
+	}
+	if !d.promoted && !d.promote(fresh) {
+		return
+	}
+	replicas := d.replicasToReconfigure()
+	if !d.switchMaster() {
+		return
+	}
+	if d.paused {
+		d.demoteOldMaster()
+	}
+	d.reconfigure(replicas)
+}
+
+func (d *driver) masterRef() *monitor.Ref { return masterRef(d.name, d.from) }
+func (d *driver) replicaRef(a monitor.Addr) *monitor.Ref {
+	return replicaRef(d.name, d.from, a)
+}
+
+// announceStart publishes redis-sentinel's opening sequence, from
+// +new-epoch to +failover-state-send-slaveof-noone. The decision is already
+// in the log: election and selection happened before the commit.
+func (d *driver) announceStart() {
+	e, epoch := d.e, strconv.FormatUint(d.epoch, 10)
+	e.emit(monitor.LevelWarning, "+new-epoch", masterOnly(d.name), epoch)
+	e.emit(monitor.LevelWarning, "+try-failover", d.masterRef(), "")
+	e.emit(monitor.LevelWarning, "+vote-for-leader", masterOnly(d.name), e.cfg.MyID+" "+epoch)
+	e.emit(monitor.LevelWarning, "+elected-leader", d.masterRef(), "")
+	if e.cfg.AfterElected != nil {
+		e.cfg.AfterElected(d.name)
+	}
+	e.emit(monitor.LevelWarning, "+failover-state-select-slave", d.masterRef(), "")
+	e.emit(monitor.LevelWarning, "+selected-slave", d.replicaRef(d.replica), "")
+	e.emit(monitor.LevelNotice, "+failover-state-send-slaveof-noone", d.replicaRef(d.replica), "")
+	e.setState(d.name, "send_slaveof_noone")
+}
+
+// fence re-reads the record: every side effect before the switch is done
+// only while this very failover is the one in the log and the term lasts.
+func (d *driver) fence() (*quorum.Master, bool) {
+	if d.t.ctx.Err() != nil {
+		return nil, false
+	}
+	m, ok := d.e.cfg.View.Master(d.name)
+	if !ok || m.Failover == nil || m.Failover.Epoch != d.epoch {
+		d.e.log.Warn("failover superseded", "master", d.name, "epoch", d.epoch)
+		return nil, false
+	}
+	d.settings = m
+	return m, true
+}
+
+// call returns a context for one command to one node within the term.
+func (d *driver) call() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(d.t.ctx, callTimeout)
+}
+
+// promote turns the chosen replica into a master and records it. A resumed
+// failover first asks the replica: if it already is a master the previous
+// leader's SLAVEOF NO ONE took effect. A resumed switchover that did not
+// get that far while its old master still answers as a master is aborted
+// (the previous leader's catch-up cannot be trusted, promoting now could
+// lose writes). Otherwise SLAVEOF NO ONE is sent, resent every second, and
+// the role polled every 50 ms until failover-timeout from the start, then
+// the failover is aborted.
+func (d *driver) promote(fresh bool) bool {
+	m, ok := d.fence()
+	if !ok {
+		return false
+	}
+	deadline := d.started.Add(failoverTimeout(m))
+	if !fresh {
+		ctx, cancel := d.call()
+		rep, err := d.e.cfg.Redis.Replication(ctx, target(m, d.replica))
+		cancel()
+		if err == nil && rep.Role == "master" {
+			return d.commitPromoted()
+		}
+		if d.forced && d.oldMasterAnswers(m) {
+			d.e.log.Warn("aborting a resumed switchover whose old master still answers", "master", d.name)
+			d.abort(m)
+			d.releaseOldMaster(m)
+			return false
+		}
+	}
+	if fresh && d.forced && !d.switchover(m) {
+		return false
+	}
+	if d.paused {
+		// Writes must stay paused until the old master is demoted: a
+		// promotion that does not happen well within the pause is aborted
+		// rather than completed with the old master writable again.
+		deadline = minTime(deadline, d.pausedUntil.Add(-d.pauseLen/4))
+	}
+	var sentAt time.Time
+	for {
+		m, ok := d.fence()
+		if !ok {
+			return false
+		}
+		now := d.e.now()
+		if now.After(deadline) {
+			d.abort(m)
+			return false
+		}
+		tgt := target(m, d.replica)
+		if sentAt.IsZero() || now.Sub(sentAt) >= resendPromotion {
+			if !d.e.verifyLeader(d.t) {
+				return false
+			}
+			ctx, cancel := d.call()
+			err := d.e.cfg.Redis.SlaveOf(ctx, tgt, nil)
+			cancel()
+			if err != nil {
+				d.e.log.Warn("failed to send SLAVEOF NO ONE", "master", d.name, "replica", d.replica.String(), "err", err)
+			} else {
+				if sentAt.IsZero() {
+					d.e.emit(monitor.LevelNotice, "+failover-state-wait-promotion", d.replicaRef(d.replica), "")
+					d.e.setState(d.name, "wait_promotion")
+				}
+				sentAt = now
+			}
+		}
+		if !sentAt.IsZero() {
+			ctx, cancel := d.call()
+			rep, err := d.e.cfg.Redis.Replication(ctx, tgt)
+			cancel()
+			if err == nil && rep.Role == "master" {
+				return d.commitPromoted()
+			}
+		}
+		if !wait(d.t.ctx, pollInterval) {
+			return false
+		}
+	}
+}
+
+// commitPromoted records the promotion; from then on the failover can only
+// complete.
+func (d *driver) commitPromoted() bool {
+	err := d.e.propose(d.t.ctx, d.t, &quorum.Command{Op: quorum.OpFailoverPromoted, Name: d.name, Epoch: d.epoch})
+	if err != nil {
+		d.e.log.Warn("failed to record the promotion", "master", d.name, "epoch", d.epoch, "err", err)
+		return false
+	}
+	d.promoted = true
+	d.e.emit(monitor.LevelWarning, "+promoted-slave", d.replicaRef(d.replica), "")
+	if d.e.cfg.AfterPromoted != nil {
+		d.e.cfg.AfterPromoted(d.name)
+	}
+	d.e.emit(monitor.LevelWarning, "+failover-state-reconf-slaves", d.masterRef(), "")
+	d.e.setState(d.name, "reconf_slaves")
+	return true
+}
+
+// abort drops the failover (possible only before the promotion is
+// recorded) with -failover-abort-slave-timeout.
+func (d *driver) abort(m *quorum.Master) {
+	err := d.e.propose(d.t.ctx, d.t, &quorum.Command{Op: quorum.OpFailoverAbort, Name: d.name, Epoch: d.epoch})
+	if err != nil {
+		d.e.log.Warn("failed to abort the failover", "master", d.name, "epoch", d.epoch, "err", err)
+		return
+	}
+	d.e.emit(monitor.LevelWarning, "-failover-abort-slave-timeout", d.masterRef(), "")
+	if d.paused {
+		d.releaseOldMaster(m)
+	}
+}
+
+// switchMaster commits the new address: from this moment every sentinel
+// answers GET-MASTER-ADDR-BY-NAME with the promoted replica and publishes
+// +switch-master.
+func (d *driver) switchMaster() bool {
+	m, ok := d.fence()
+	if !ok || !m.Failover.Promoted {
+		return false
+	}
+	err := d.e.propose(d.t.ctx, d.t, &quorum.Command{Op: quorum.OpSwitchMaster, Name: d.name,
+		Addr: toQuorum(d.replica), From: toQuorum(d.from), Epoch: d.epoch})
+	if err != nil {
+		d.e.log.Warn("failed to switch the master address", "master", d.name, "epoch", d.epoch, "err", err)
+		return false
+	}
+	d.e.noteAddr(d.name, toQuorum(d.replica))
+	return true
+}
+
+// fenceSwitched is the fence after the switch: the master is still at the
+// promoted address and no newer failover is recorded.
+func (d *driver) fenceSwitched() (*quorum.Master, bool) {
+	if d.t.ctx.Err() != nil {
+		return nil, false
+	}
+	m, ok := d.e.cfg.View.Master(d.name)
+	if !ok || m.Failover != nil || m.Addr != toQuorum(d.replica) || m.ConfigEpoch < d.epoch {
+		d.e.log.Warn("failover superseded after the switch", "master", d.name, "epoch", d.epoch)
+		return nil, false
+	}
+	d.settings = m
+	return m, true
+}
+
+// cleanup runs when the driver stops for any reason. Writes paused on the
+// old master are released if the promotion never happened (the master
+// stays the master); after a promotion they stay paused until the pause
+// expires or the old master is demoted, so nothing is written that the new
+// master will not have.
+func (d *driver) cleanup() {
+	if d.paused && !d.promoted && d.settings != nil {
+		d.releaseOldMaster(d.settings)
+	}
+}
+
+// releaseOldMaster sends CLIENT UNPAUSE to the old master. It may run after
+// the term ended: it only undoes our own pause.
+func (d *driver) releaseOldMaster(m *quorum.Master) {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	if err := d.e.cfg.Redis.Unpause(ctx, target(m, d.from)); err != nil {
+		d.e.log.Warn("failed to unpause the old master", "master", d.name, "addr", d.from.String(), "err", err)
+		return
+	}
+	d.paused = false
+}
+
+// oldMasterAnswers tells whether the old master answers as a master.
+func (d *driver) oldMasterAnswers(m *quorum.Master) bool {
+	ctx, cancel := d.call()
+	defer cancel()
+	rep, err := d.e.cfg.Redis.Replication(ctx, target(m, d.from))
+	return err == nil && rep.Role == "master"
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,495 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// Fakes for the engine's collaborators: a scripted Redis, a proposer over a
+// real quorum.FSM, a settable view and an event recorder.
+
+const myID = "0123456789012345678901234567890123456789"
+
+func addr(port int) monitor.Addr { return monitor.Addr{Host: "127.0.0.1", Port: port} }
+
+// call is one side effect the engine caused on a fake node.
+type call struct {
+	op     string // SLAVEOF, PAUSE, UNPAUSE
+	addr   monitor.Addr
+	master *monitor.Addr // SLAVEOF target; nil = NO ONE
+	at     time.Time
+}
+
+func (c call) String() string {
+	switch {
+	case c.op != "SLAVEOF":
+		return fmt.Sprintf("%s %d", c.op, c.addr.Port)
+	case c.master == nil:
+		return fmt.Sprintf("SLAVEOF %d NO ONE", c.addr.Port)
+	default:
+		return fmt.Sprintf("SLAVEOF %d %d", c.addr.Port, c.master.Port)
+	}
+}
+
+// fakeNode is a Redis node's replication state.
+type fakeNode struct {
+	role       string
+	masterHost string
+	masterPort int
+	linkUp     bool
+	offset     int64 // slave_repl_offset, or master_repl_offset for a master
+	priority   int
+	down       bool // every call fails
+	// ignoreNoOne: SLAVEOF NO ONE is accepted but the role never changes.
+	ignoreNoOne bool
+	// ignoreSlaveOf: SLAVEOF host port is accepted but nothing changes.
+	ignoreSlaveOf bool
+	// linkAfter: Replication polls after SLAVEOF <master> before the link is up.
+	linkAfter int
+	polls     int
+	paused    bool
+	// onPoll runs (under the fake's lock) at every Replication of this node.
+	onPoll func(f *fakeRedis, n *fakeNode)
+}
+
+func replicaNode(master monitor.Addr, offset int64) *fakeNode {
+	return &fakeNode{role: "slave", masterHost: master.Host, masterPort: master.Port, offset: offset, priority: 100}
+}
+
+type fakeRedis struct {
+	mu    sync.Mutex
+	nodes map[monitor.Addr]*fakeNode
+	calls []call
+	// onSlaveOf runs (under the lock) before a SLAVEOF is applied.
+	onSlaveOf func(f *fakeRedis, a monitor.Addr, master *monitor.Addr)
+}
+
+func newFakeRedis(nodes map[monitor.Addr]*fakeNode) *fakeRedis {
+	return &fakeRedis{nodes: nodes}
+}
+
+var errDown = errors.New("connection refused")
+
+func (f *fakeRedis) node(a monitor.Addr) (*fakeNode, error) {
+	n := f.nodes[a]
+	if n == nil || n.down {
+		return nil, fmt.Errorf("dial %s: %w", a, errDown)
+	}
+	return n, nil
+}
+
+func (f *fakeRedis) SlaveOf(ctx context.Context, t Target, master *monitor.Addr) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.node(t.Addr)
+	if err != nil {
+		return err
+	}
+	var m *monitor.Addr
+	if master != nil {
+		c := *master
+		m = &c
+	}
+	f.calls = append(f.calls, call{op: "SLAVEOF", addr: t.Addr, master: m, at: time.Now()})
+	if f.onSlaveOf != nil {
+		f.onSlaveOf(f, t.Addr, m)
+	}
+	switch {
+	case master == nil && !n.ignoreNoOne:
+		n.role, n.masterHost, n.masterPort, n.linkUp = "master", "", 0, false
+	case master != nil && !n.ignoreSlaveOf:
+		n.role, n.masterHost, n.masterPort = "slave", master.Host, master.Port
+		n.linkUp, n.polls = n.linkAfter == 0, 0
+	}
+	return nil
+}
+
+func (f *fakeRedis) Replication(ctx context.Context, t Target) (Replication, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.node(t.Addr)
+	if err != nil {
+		return Replication{}, err
+	}
+	if n.onPoll != nil {
+		n.onPoll(f, n)
+	}
+	if n.role == "slave" && !n.linkUp {
+		n.polls++
+		if n.polls > n.linkAfter && n.linkAfter > 0 {
+			n.linkUp = true
+		}
+	}
+	r := Replication{Role: n.role, SlavePriority: n.priority}
+	if n.role == "slave" {
+		r.MasterHost, r.MasterPort, r.MasterLinkUp, r.SlaveReplOffset = n.masterHost, n.masterPort, n.linkUp, n.offset
+		r.MasterReplOffset = n.offset
+	} else {
+		r.MasterReplOffset = n.offset
+	}
+	return r, nil
+}
+
+func (f *fakeRedis) PauseWrites(ctx context.Context, t Target, d time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.node(t.Addr)
+	if err != nil {
+		return err
+	}
+	f.calls = append(f.calls, call{op: "PAUSE", addr: t.Addr, at: time.Now()})
+	n.paused = true
+	return nil
+}
+
+func (f *fakeRedis) Unpause(ctx context.Context, t Target) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.node(t.Addr)
+	if err != nil {
+		return err
+	}
+	f.calls = append(f.calls, call{op: "UNPAUSE", addr: t.Addr, at: time.Now()})
+	n.paused = false
+	return nil
+}
+
+// set changes a node under the lock.
+func (f *fakeRedis) set(a monitor.Addr, fn func(n *fakeNode)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f.nodes[a])
+}
+
+func (f *fakeRedis) callList() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, len(f.calls))
+	for i, c := range f.calls {
+		out[i] = c.String()
+	}
+	return out
+}
+
+func (f *fakeRedis) callsOf(op string, a monitor.Addr) []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []call
+	for _, c := range f.calls {
+		if c.op == op && c.addr == a {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// fakeView serves the replicated state from a real FSM and a settable live
+// view. Instances that are neither SDOWN nor disconnected look freshly
+// pinged and INFOed at every read. On a switch it rebuilds the view as the
+// monitor does (old replicas minus the promoted one, plus the old master).
+type fakeView struct {
+	fsm    *quorum.FSM
+	mu     sync.Mutex
+	status map[string]*monitor.MasterStatus
+	odown  map[string]bool
+}
+
+func (v *fakeView) Master(name string) (*quorum.Master, bool) { return v.fsm.Master(name) }
+func (v *fakeView) Names() []string                           { return v.fsm.State().Names() }
+
+func (v *fakeView) Status(name string) (monitor.MasterStatus, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	ms := v.status[name]
+	if ms == nil {
+		return monitor.MasterStatus{}, false
+	}
+	c := *ms
+	c.Replicas = append([]monitor.InstanceStatus(nil), ms.Replicas...)
+	now := time.Now()
+	for i := range c.Replicas {
+		r := &c.Replicas[i]
+		if !r.SDown && !r.Disconnected {
+			r.LastOKPingReply, r.InfoRefresh = now, now
+		}
+	}
+	return c, true
+}
+
+func (v *fakeView) ObjectivelyDown(name string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.odown[name]
+}
+
+func (v *fakeView) update(name string, fn func(ms *monitor.MasterStatus)) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	fn(v.status[name])
+}
+
+func (v *fakeView) setODown(name string, down bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.odown[name] = down
+}
+
+func (v *fakeView) onSwitch(c *quorum.Command) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	ms := v.status[c.Name]
+	if ms == nil {
+		return
+	}
+	newAddr, oldAddr := toMon(c.Addr), toMon(c.From)
+	var reps []monitor.InstanceStatus
+	for _, r := range ms.Replicas {
+		if r.Ref.Addr == newAddr {
+			continue
+		}
+		r.Ref.MasterAddr = newAddr
+		reps = append(reps, r)
+	}
+	old := ms.Master
+	old.Ref = *replicaRef(c.Name, newAddr, oldAddr)
+	old.Disconnected = old.SDown
+	reps = append(reps, old)
+	ms.Master = monitor.InstanceStatus{Ref: *masterRef(c.Name, newAddr), RoleReported: "master", InfoRefresh: time.Now()}
+	ms.Replicas = reps
+	v.odown[c.Name] = false
+}
+
+// replicaStatus is a healthy replica of master as the monitor shows it.
+func replicaStatus(master, a monitor.Addr, offset int64, runid string) monitor.InstanceStatus {
+	return monitor.InstanceStatus{
+		Ref: *replicaRef("mymaster", master, a), RunID: runid,
+		RoleReported: "slave", MasterHost: master.Host, MasterPort: master.Port, MasterLinkUp: true,
+		SlavePriority: 100, SlaveReplOffset: offset, ReplicaAnnounced: true,
+	}
+}
+
+// errFakeNotLeader is what the fake proposer returns once it "lost" the
+// leadership.
+var errFakeNotLeader = errors.New("node is not the leader")
+
+type fakeProposer struct {
+	local    *quorum.Local
+	fail     atomic.Bool
+	failures atomic.Int64
+	mu       sync.Mutex
+	ops      []quorum.Op
+}
+
+func (p *fakeProposer) Propose(ctx context.Context, c *quorum.Command) error {
+	if p.fail.Load() {
+		p.failures.Add(1)
+		return errFakeNotLeader
+	}
+	p.mu.Lock()
+	p.ops = append(p.ops, c.Op)
+	p.mu.Unlock()
+	return p.local.Propose(ctx, c)
+}
+
+// VerifyLeader fails like Propose once leadership is "lost".
+func (p *fakeProposer) VerifyLeader(ctx context.Context) error {
+	if p.fail.Load() {
+		p.failures.Add(1)
+		return errFakeNotLeader
+	}
+	return nil
+}
+
+// recorder keeps every event as "<type> <payload>", with the time seen.
+type recorder struct {
+	mu     sync.Mutex
+	events []string
+	times  []time.Time
+}
+
+func (r *recorder) add(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, s)
+	r.times = append(r.times, time.Now())
+}
+
+func (r *recorder) emit(level monitor.Level, typ string, ref *monitor.Ref, text string) {
+	_, msg := FormatEvent(ref, text)
+	r.add(typ + " " + msg)
+}
+
+func (r *recorder) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.events...)
+}
+
+// count returns how many events start with prefix.
+func (r *recorder) count(prefix string) int {
+	n := 0
+	for _, e := range r.list() {
+		if strings.HasPrefix(e, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// at returns the time of the n-th (0-based) event starting with prefix.
+func (r *recorder) at(prefix string, n int) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, e := range r.events {
+		if strings.HasPrefix(e, prefix) {
+			if n == 0 {
+				return r.times[i]
+			}
+			n--
+		}
+	}
+	return time.Time{}
+}
+
+// poll waits until cond holds, failing the test after timeout.
+func poll(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// harness is one engine over the fakes.
+type harness struct {
+	t      *testing.T
+	fsm    *quorum.FSM
+	prop   *fakeProposer
+	view   *fakeView
+	redis  *fakeRedis
+	rec    *recorder
+	eng    *Engine
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// newHarness monitors master (named mymaster) with the given live view and
+// fake nodes. The engine is built but not running.
+func newHarness(t *testing.T, m quorum.Master, ms monitor.MasterStatus, nodes map[monitor.Addr]*fakeNode) *harness {
+	t.Helper()
+	h := &harness{t: t, rec: &recorder{}, redis: newFakeRedis(nodes)}
+	h.view = &fakeView{status: map[string]*monitor.MasterStatus{m.Name: &ms}, odown: map[string]bool{}}
+	h.fsm = quorum.NewFSM(func(c *quorum.Command, err error) {
+		if err == nil && c.Op == quorum.OpSwitchMaster {
+			h.rec.add(fmt.Sprintf("+switch-master %s %s %d %s %d", c.Name, c.From.Host, c.From.Port, c.Addr.Host, c.Addr.Port))
+			h.view.onSwitch(c)
+		}
+	})
+	h.view.fsm = h.fsm
+	h.prop = &fakeProposer{local: quorum.NewLocal(h.fsm)}
+	if err := h.fsm.Apply(&quorum.Command{Op: quorum.OpMonitor, Master: &m, At: 1}); err != nil {
+		t.Fatal(err)
+	}
+	h.eng = New(Config{
+		MyID: myID, Proposer: h.prop, View: h.view, Redis: h.redis, Emit: h.rec.emit,
+		Timing: func() Timing {
+			return Timing{PingPeriod: time.Second, InfoPeriod: 10 * time.Second,
+				SlaveReconfTimeout: 2 * time.Second, ElectionTimeout: time.Second}
+		},
+	})
+	h.eng.retryDelay = 50 * time.Millisecond
+	h.eng.recheck = 100 * time.Millisecond
+	h.eng.fixEvery = 200 * time.Millisecond
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *harness) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan struct{})
+	go func() {
+		defer close(h.done)
+		h.eng.Run(ctx)
+	}()
+	poll(h.t, 2*time.Second, "engine running", func() bool {
+		h.eng.mu.Lock()
+		defer h.eng.mu.Unlock()
+		return h.eng.term != nil
+	})
+}
+
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	<-h.done
+	h.cancel = nil
+}
+
+// waitTicks waits until the engine completed n more ticks (a bounded wait
+// for things that must NOT happen).
+func (h *harness) waitTicks(n int64) {
+	h.t.Helper()
+	start := h.eng.ticks.Load()
+	poll(h.t, 5*time.Second, fmt.Sprintf("%d ticks", n), func() bool { return h.eng.ticks.Load() >= start+n })
+}
+
+func (h *harness) waitEvent(prefix string, n int, timeout time.Duration) {
+	h.t.Helper()
+	poll(h.t, timeout, fmt.Sprintf("%d× %q (events so far: %q)", n, prefix, h.rec.list()), func() bool {
+		return h.rec.count(prefix) >= n
+	})
+}
+
+// master returns the replicated master.
+func (h *harness) master() *quorum.Master {
+	m, ok := h.fsm.Master("mymaster")
+	if !ok {
+		h.t.Fatal("mymaster missing")
+	}
+	return m
+}
+
+// downMaster is the live view of mymaster at a, SDOWN for a second.
+func downMaster(a monitor.Addr) monitor.InstanceStatus {
+	return monitor.InstanceStatus{Ref: *masterRef("mymaster", a), SDown: true, SDownSince: time.Now().Add(-time.Second),
+		Disconnected: true, RoleReported: "master"}
+}
+
+// healthyMaster is the live view of mymaster at a.
+func healthyMaster(a monitor.Addr) monitor.InstanceStatus {
+	return monitor.InstanceStatus{Ref: *masterRef("mymaster", a), RoleReported: "master", InfoRefresh: time.Now(),
+		LastOKPingReply: time.Now()}
+}
+
+func equalLists(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func diffLists(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !equalLists(got, want) {
+		t.Fatalf("%s:\ngot:\n  %s\nwant:\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}

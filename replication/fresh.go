@@ -1,0 +1,93 @@
+package replication
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// readResult is one node's INFO replication, or why it could not be read.
+type readResult struct {
+	rep Replication
+	err error
+}
+
+// readAll reads INFO replication from every node in parallel, bounded by
+// ctx; results are in the order of addrs.
+func (e *Engine) readAll(ctx context.Context, m *quorum.Master, addrs []monitor.Addr) []readResult {
+	out := make([]readResult, len(addrs))
+	var wg sync.WaitGroup
+	for i, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, err := e.cfg.Redis.Replication(ctx, target(m, a))
+			out[i] = readResult{rep, err}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// pick chooses the replica to promote: the monitor's view rules out what
+// only it can judge (SDOWN, broken links, no valid PING reply lately), then
+// every remaining replica is asked for its offset, priority and link state
+// now, and they are ranked with those fresh values. A replica that does not
+// answer within freshReadTimeout is no candidate.
+func (e *Engine) pick(ctx context.Context, m *quorum.Master, ms *monitor.MasterStatus) (monitor.InstanceStatus, bool) {
+	c := e.freshCandidates(ctx, m, ms)
+	if len(c) == 0 {
+		return monitor.InstanceStatus{}, false
+	}
+	return c[0], true
+}
+
+func (e *Engine) freshCandidates(ctx context.Context, m *quorum.Master, ms *monitor.MasterStatus) []monitor.InstanceStatus {
+	tm := e.timing()
+	p := SelectParams{
+		Now:        e.now(),
+		PingPeriod: tm.PingPeriod,
+		InfoPeriod: tm.InfoPeriod,
+		DownAfter:  downAfter(m),
+		MaxLag:     e.cfg.MaxLag,
+	}
+	pre := reachable(ms, p)
+	if len(pre) == 0 {
+		return nil
+	}
+	addrs := make([]monitor.Addr, len(pre))
+	for i, r := range pre {
+		addrs[i] = r.Ref.Addr
+	}
+	rctx, cancel := context.WithTimeout(ctx, freshReadTimeout)
+	defer cancel()
+	reads := e.readAll(rctx, m, addrs)
+	limit := maxMasterLinkDown(ms, p)
+	var out []monitor.InstanceStatus
+	for i, r := range pre {
+		rd := reads[i]
+		if rd.err != nil {
+			e.log.Debug("candidate did not answer", "master", m.Name, "replica", r.Ref.Addr.String(), "err", rd.err)
+			continue
+		}
+		r.SlavePriority = rd.rep.SlavePriority
+		r.SlaveReplOffset = rd.rep.Offset()
+		r.MasterLinkDownTime = 0
+		if rd.rep.Role == "slave" {
+			r.MasterLinkDownTime = rd.rep.MasterLinkDownTime
+		}
+		if r.SlavePriority == 0 || r.MasterLinkDownTime > limit {
+			continue
+		}
+		out = append(out, r)
+	}
+	return Rank(out, p.MaxLag)
+}
+
+// downAfter is the master's down-after-milliseconds.
+func downAfter(m *quorum.Master) time.Duration {
+	return time.Duration(m.DownAfterMs) * time.Millisecond
+}

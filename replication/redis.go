@@ -1,0 +1,196 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+)
+
+// Controller is the Redis implementation over go-redis. It keeps one small
+// client per node and credentials; every command name goes through the
+// target's rename-command table, as redis-sentinel's do
+// (sentinelInstanceMapCommand).
+type Controller struct {
+	mu      sync.Mutex
+	clients map[string]*redis.Client
+	closed  bool
+}
+
+// The controller is the engine's Redis.
+var _ Redis = (*Controller)(nil)
+
+// errClosed is returned after Close.
+var errClosed = errors.New("redis controller closed")
+
+// NewController returns a controller with no connections yet.
+func NewController() *Controller {
+	return &Controller{clients: map[string]*redis.Client{}}
+}
+
+// Close closes every cached client.
+func (c *Controller) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	var errs []error
+	for k, cl := range c.clients {
+		if err := cl.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		delete(c.clients, k)
+	}
+	return errors.Join(errs...)
+}
+
+// client returns the cached client for t, creating it on first use.
+func (c *Controller) client(t Target) (*redis.Client, error) {
+	auth := mapCommand(t, "AUTH")
+	key := t.Addr.String() + "\x00" + t.AuthUser + "\x00" + t.AuthPass + "\x00" + auth
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, errClosed
+	}
+	if cl := c.clients[key]; cl != nil {
+		return cl, nil
+	}
+	user, pass := t.AuthUser, t.AuthPass
+	cl := redis.NewClient(&redis.Options{
+		Addr: t.Addr.String(),
+		// RESP2 and no identity: the same wire redis-sentinel uses, and
+		// nothing a renamed or ACL-restricted command would refuse.
+		Protocol:                 2,
+		DisableIdentity:          true,
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+		DialTimeout:              callTimeout,
+		ReadTimeout:              callTimeout,
+		WriteTimeout:             callTimeout,
+		ContextTimeoutEnabled:    true,
+		PoolSize:                 2,
+		PipelinePoolSize:         -1,
+		MaxRetries:               1,
+		// AUTH is sent here rather than through Options so that a renamed
+		// AUTH is honoured (go-redis would send the literal name).
+		OnConnect: func(ctx context.Context, cn *redis.Conn) error {
+			if pass == "" {
+				return nil
+			}
+			args := []any{auth}
+			if user != "" {
+				args = append(args, user)
+			}
+			args = append(args, pass)
+			if err := cn.Do(ctx, args...).Err(); err != nil {
+				return fmt.Errorf("failed to authenticate: %w", err)
+			}
+			return nil
+		},
+	})
+	c.clients[key] = cl
+	return cl, nil
+}
+
+// mapCommand returns the name to send for cmd on t.
+func mapCommand(t Target, cmd string) string {
+	if n, ok := t.Rename[cmd]; ok {
+		return n
+	}
+	return cmd
+}
+
+// SlaveOf sends the SLAVEOF transaction (sentinelSendSlaveOf).
+func (c *Controller) SlaveOf(ctx context.Context, t Target, master *monitor.Addr) error {
+	cl, err := c.client(t)
+	if err != nil {
+		return err
+	}
+	slaveof := []any{mapCommand(t, "SLAVEOF"), "NO", "ONE"}
+	if master != nil {
+		slaveof = []any{mapCommand(t, "SLAVEOF"), master.Host, strconv.Itoa(master.Port)}
+	}
+	client := mapCommand(t, "CLIENT")
+	var multi, so, exec *redis.Cmd
+	_, err = cl.Pipelined(ctx, func(p redis.Pipeliner) error {
+		multi = p.Do(ctx, mapCommand(t, "MULTI"))
+		so = p.Do(ctx, slaveof...)
+		p.Do(ctx, mapCommand(t, "CONFIG"), "REWRITE")
+		p.Do(ctx, client, "KILL", "TYPE", "normal")
+		p.Do(ctx, client, "KILL", "TYPE", "pubsub")
+		exec = p.Do(ctx, mapCommand(t, "EXEC"))
+		return nil
+	})
+	switch {
+	case multi.Err() != nil:
+		return fmt.Errorf("failed to send MULTI to %s: %w", t.Addr, multi.Err())
+	case so.Err() != nil:
+		return fmt.Errorf("failed to queue SLAVEOF on %s: %w", t.Addr, so.Err())
+	case exec.Err() != nil:
+		return fmt.Errorf("failed to run the SLAVEOF transaction on %s: %w", t.Addr, exec.Err())
+	}
+	replies, ok := exec.Val().([]any)
+	if !ok || len(replies) == 0 {
+		return fmt.Errorf("unexpected EXEC reply from %s: %v (%v)", t.Addr, exec.Val(), err)
+	}
+	// Only SLAVEOF's own result matters: CONFIG REWRITE fails on nodes
+	// started without a config file, and that is harmless.
+	if e, ok := replies[0].(error); ok {
+		return fmt.Errorf("SLAVEOF refused by %s: %w", t.Addr, e)
+	}
+	return nil
+}
+
+// Replication reads INFO replication.
+func (c *Controller) Replication(ctx context.Context, t Target) (Replication, error) {
+	cl, err := c.client(t)
+	if err != nil {
+		return Replication{}, err
+	}
+	v, err := cl.Do(ctx, mapCommand(t, "INFO"), "replication").Text()
+	if err != nil {
+		return Replication{}, fmt.Errorf("failed to read INFO replication from %s: %w", t.Addr, err)
+	}
+	r := ParseReplication(v)
+	if r.Role == "" {
+		return r, fmt.Errorf("INFO replication from %s has no role: %q", t.Addr, firstLine(v))
+	}
+	return r, nil
+}
+
+// PauseWrites sends CLIENT PAUSE <ms> WRITE.
+func (c *Controller) PauseWrites(ctx context.Context, t Target, d time.Duration) error {
+	cl, err := c.client(t)
+	if err != nil {
+		return err
+	}
+	ms := max(d.Milliseconds(), 1)
+	if err := cl.Do(ctx, mapCommand(t, "CLIENT"), "PAUSE", strconv.FormatInt(ms, 10), "WRITE").Err(); err != nil {
+		return fmt.Errorf("failed to pause writes on %s: %w", t.Addr, err)
+	}
+	return nil
+}
+
+// Unpause sends CLIENT UNPAUSE.
+func (c *Controller) Unpause(ctx context.Context, t Target) error {
+	cl, err := c.client(t)
+	if err != nil {
+		return err
+	}
+	if err := cl.Do(ctx, mapCommand(t, "CLIENT"), "UNPAUSE").Err(); err != nil {
+		return fmt.Errorf("failed to unpause %s: %w", t.Addr, err)
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return strings.TrimSpace(l)
+}

@@ -1,0 +1,107 @@
+package replication
+
+import (
+	"context"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// switchover is the zero-loss half of SENTINEL FAILOVER on a reachable
+// master: writes are paused on the old master (CLIENT PAUSE WRITE, for
+// min(failover-timeout, 10 s)) and the promotion waits until the chosen
+// replica has everything the master has (slave_repl_offset >=
+// master_repl_offset), for at most half the pause (and 5 s). On timeout the
+// writes are released and the failover aborted. A master that does not
+// answer, or does not say it is a master, is promoted away from as
+// redis-sentinel does (forced). It returns whether the promotion may go on.
+func (d *driver) switchover(m *quorum.Master) bool {
+	master := target(m, d.from)
+	ctx, cancel := d.call()
+	rep, err := d.e.cfg.Redis.Replication(ctx, master)
+	cancel()
+	if err != nil || rep.Role != "master" {
+		d.e.log.Warn("old master unreachable or not a master: forced promotion", "master", d.name, "addr", d.from.String(), "err", err)
+		return true
+	}
+	pause := min(failoverTimeout(m), maxSwitchoverPause)
+	ctx, cancel = d.call()
+	err = d.e.cfg.Redis.PauseWrites(ctx, master, pause)
+	cancel()
+	if err != nil {
+		// Without the pause this is redis-sentinel's lossy manual failover;
+		// refusing it would leave operators without SENTINEL FAILOVER on
+		// nodes whose ACL forbids CLIENT PAUSE.
+		d.e.log.Warn("could not pause writes on the old master: writes may be lost", "master", d.name, "err", err)
+		return true
+	}
+	start := d.e.now()
+	d.paused, d.pausedUntil, d.pauseLen = true, start.Add(pause), pause
+	deadline := start.Add(min(pause/2, maxCatchUp))
+	addrs := []monitor.Addr{d.from, d.replica}
+	for {
+		m, ok := d.fence()
+		if !ok {
+			return false
+		}
+		ctx, cancel := d.call()
+		reads := d.e.readAll(ctx, m, addrs)
+		cancel()
+		if reads[0].err != nil {
+			d.e.log.Warn("old master stopped answering during the switchover: forced promotion", "master", d.name, "err", reads[0].err)
+			return true
+		}
+		if reads[1].err == nil && reads[1].rep.Offset() >= reads[0].rep.MasterReplOffset {
+			return true
+		}
+		if d.e.now().After(deadline) {
+			d.e.log.Warn("replica did not catch up with the paused master", "master", d.name,
+				"replica", d.replica.String(), "master_offset", reads[0].rep.MasterReplOffset,
+				"replica_offset", reads[1].rep.Offset(), "err", reads[1].err)
+			d.abort(m)
+			return false
+		}
+		if !wait(d.t.ctx, pollInterval/5) {
+			return false
+		}
+	}
+}
+
+// demoteOldMaster repoints the paused old master to the new one (retrying
+// while the pause lasts), then releases its writes: the SLAVEOF transaction
+// drops its clients, which reconnect to the master the sentinels now name.
+func (d *driver) demoteOldMaster() {
+	m, ok := d.fenceSwitched()
+	if !ok {
+		return
+	}
+	tgt := target(m, d.from)
+	for {
+		ctx, cancel := d.call()
+		err := d.e.cfg.Redis.SlaveOf(ctx, tgt, &d.replica)
+		cancel()
+		if err == nil {
+			d.e.noteFix(d.from)
+			d.e.emit(monitor.LevelNotice, "+convert-to-slave", replicaRef(d.name, d.replica, d.from), "")
+			break
+		}
+		d.e.log.Warn("failed to demote the old master", "master", d.name, "addr", d.from.String(), "err", err)
+		if d.e.now().After(d.pausedUntil) || !wait(d.t.ctx, pollInterval) {
+			break
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	if err := d.e.cfg.Redis.Unpause(ctx, tgt); err != nil {
+		d.e.log.Warn("failed to unpause the old master", "master", d.name, "err", err)
+	}
+	d.paused = false
+}
+
+// noteFix records a SLAVEOF sent to an instance, so that the group check
+// does not send another one within the fix interval.
+func (e *Engine) noteFix(a monitor.Addr) {
+	e.mu.Lock()
+	e.fixes[a.String()] = e.now()
+	e.mu.Unlock()
+}

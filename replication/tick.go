@@ -1,0 +1,235 @@
+package replication
+
+import (
+	"context"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// tick looks at every master once: a recorded failover nobody drives is
+// resumed, an ODOWN master gets a failover if pacing allows, and otherwise
+// the master's group is checked for instances to demote or repoint.
+func (e *Engine) tick(t *term) {
+	names := e.cfg.View.Names()
+	defer e.forget(names)
+	for _, name := range names {
+		if t.ctx.Err() != nil {
+			return
+		}
+		m, ok := e.cfg.View.Master(name)
+		if !ok {
+			continue
+		}
+		e.noteAddr(name, m.Addr)
+		if e.isActive(name) {
+			continue
+		}
+		switch {
+		case m.Failover != nil:
+			e.maybeResume(t, m)
+		case e.autoDue(m):
+			e.startAttempt(t, m)
+		default:
+			e.checkGroup(t, m)
+		}
+	}
+}
+
+// forget drops the memory of removed masters and of instances not fixed
+// for a minute.
+func (e *Engine) forget(names []string) {
+	known := make(map[string]bool, len(names))
+	for _, n := range names {
+		known[n] = true
+	}
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for n := range e.paces {
+		if !known[n] && e.active[n] == nil {
+			delete(e.paces, n)
+		}
+	}
+	for a, last := range e.fixes {
+		if now.Sub(last) > time.Minute {
+			delete(e.fixes, a)
+		}
+	}
+}
+
+// noteAddr tracks address changes of a master, whoever made them: a switch
+// restarts the failover pacing (redis-sentinel resets failover_start_time
+// with the master) and opens the second-failover guard.
+func (e *Engine) noteAddr(name string, a quorum.Addr) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.paceLocked(name)
+	if p.addrKnown && p.addr != a {
+		p.lastSwitchAt = e.now()
+		p.lastStart = time.Time{}
+		p.lastNoGood = time.Time{}
+	}
+	p.addr, p.addrKnown = a, true
+}
+
+// autoDue tells whether an automatic failover of m should be attempted now:
+// ODOWN, seen by this sentinel at m's current address, with an SDOWN
+// observed after the last address switch (down reports about the old
+// master never count against the new one), outside the 2×failover-timeout
+// window of the previous start, and not searched for a candidate in the
+// last second.
+func (e *Engine) autoDue(m *quorum.Master) bool {
+	e.mu.Lock()
+	p := e.paceLocked(m.Name)
+	e.mu.Unlock()
+	if !e.cfg.View.ObjectivelyDown(m.Name) {
+		e.mu.Lock()
+		p.lastNoGood = time.Time{}
+		e.mu.Unlock()
+		return false
+	}
+	ms, ok := e.cfg.View.Status(m.Name)
+	if !ok || ms.Master.Ref.Addr != toMon(m.Addr) || !ms.Master.SDown {
+		return false
+	}
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !p.lastSwitchAt.IsZero() && !ms.Master.SDownSince.After(p.lastSwitchAt) {
+		return false
+	}
+	if ft := failoverTimeout(m); !p.lastStart.IsZero() && now.Sub(p.lastStart) < 2*ft {
+		if p.delayLogged != p.lastStart {
+			p.delayLogged = p.lastStart
+			e.log.Warn("Next failover delay: I will not start a failover before "+
+				p.lastStart.Add(2*ft).Format(time.ANSIC), "master", m.Name)
+		}
+		return false
+	}
+	if now.Sub(p.lastCheck) < e.recheck {
+		return false
+	}
+	p.lastCheck = now
+	return true
+}
+
+// startAttempt runs an automatic failover attempt of m in the background.
+func (e *Engine) startAttempt(t *term, m *quorum.Master) {
+	name := m.Name
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.claimLocked(name, "select_slave") {
+		return
+	}
+	if !e.spawnLocked(t, func() {
+		defer e.release(name)
+		e.attempt(t, name)
+	}) {
+		delete(e.active, name)
+	}
+}
+
+// attempt chooses a replica with fresh offsets, commits the decision and
+// drives the failover. Without a candidate nothing is committed and no
+// epoch is used: -failover-abort-no-good-slave is reported (at most once
+// per 2×failover-timeout) and the search is repeated every second while the
+// master stays ODOWN.
+func (e *Engine) attempt(t *term, name string) {
+	m, ok := e.cfg.View.Master(name)
+	if !ok || m.Failover != nil {
+		return
+	}
+	ms, ok := e.cfg.View.Status(name)
+	if !ok {
+		return
+	}
+	best, ok := e.pick(t.ctx, m, &ms)
+	if !ok {
+		e.noGoodSlave(m)
+		return
+	}
+	// The fresh reads took a moment: the master may be back.
+	if !e.cfg.View.ObjectivelyDown(name) || t.ctx.Err() != nil {
+		return
+	}
+	d, err := e.begin(t, m, best.Ref.Addr, false)
+	if err != nil {
+		e.log.Warn("failover not started", "master", name, "err", err)
+		return
+	}
+	d.run(true)
+}
+
+// noGoodSlave reports that m has no replica to promote, at most once per
+// 2×failover-timeout while it stays ODOWN.
+func (e *Engine) noGoodSlave(m *quorum.Master) {
+	now := e.now()
+	e.mu.Lock()
+	p := e.paceLocked(m.Name)
+	report := p.lastNoGood.IsZero() || now.Sub(p.lastNoGood) >= 2*failoverTimeout(m)
+	if report {
+		p.lastNoGood = now
+	}
+	e.mu.Unlock()
+	if report {
+		e.emit(monitor.LevelWarning, "-failover-abort-no-good-slave", masterRef(m.Name, toMon(m.Addr)), "")
+	}
+}
+
+// begin commits the decision to fail m over to replica and returns its
+// driver. The FSM assigns the epoch; the commit is bounded by
+// min(election-timeout, failover-timeout).
+func (e *Engine) begin(t *term, m *quorum.Master, replica monitor.Addr, forced bool) (*driver, error) {
+	ctx, cancel := context.WithTimeout(t.ctx, min(e.timing().ElectionTimeout, failoverTimeout(m)))
+	defer cancel()
+	err := e.propose(ctx, t, &quorum.Command{Op: quorum.OpFailoverBegin, Name: m.Name, Addr: toQuorum(replica),
+		Leader: e.cfg.MyID, Forced: forced})
+	if err != nil {
+		return nil, err
+	}
+	rec, ok := e.cfg.View.Master(m.Name)
+	if !ok || rec.Failover == nil || rec.Failover.Replica != toQuorum(replica) || rec.Failover.Leader != e.cfg.MyID {
+		return nil, errRecordMissing
+	}
+	e.mu.Lock()
+	e.paceLocked(m.Name).lastStart = e.now()
+	e.mu.Unlock()
+	return e.newDriver(t, rec), nil
+}
+
+// maybeResume drives a failover recorded in the log that no goroutine of
+// ours drives: a previous leader's, or ours from a term that ended. At most
+// once per second per master, so a failover that keeps failing to make
+// progress does not spin.
+func (e *Engine) maybeResume(t *term, m *quorum.Master) {
+	now := e.now()
+	name := m.Name
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.paceLocked(name)
+	if now.Sub(p.lastResume) < e.recheck {
+		return
+	}
+	state := "send_slaveof_noone"
+	if m.Failover.Promoted {
+		state = "reconf_slaves"
+	}
+	if !e.claimLocked(name, state) {
+		return
+	}
+	p.lastResume = now
+	if m.Failover.StartedAt > 0 && p.lastStart.IsZero() {
+		p.lastStart = time.UnixMilli(m.Failover.StartedAt)
+	}
+	d := e.newDriver(t, m)
+	if !e.spawnLocked(t, func() {
+		defer e.release(name)
+		e.log.Info("resuming failover from the log", "master", name, "epoch", d.epoch,
+			"replica", d.replica.String(), "promoted", d.promoted, "leader", m.Failover.Leader)
+		d.run(false)
+	}) {
+		delete(e.active, name)
+	}
+}
