@@ -34,6 +34,23 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		n.mu.Lock()
 		delete(n.local, c.Name)
 		n.mu.Unlock()
+	case quorum.OpFailoverBegin:
+		// The decision is this sentinel's vote for itself in the failover
+		// epoch (leader-epoch in the config file).
+		if m, ok := n.fsm.Master(c.Name); ok && m.Failover != nil {
+			n.mu.Lock()
+			if l := n.local[c.Name]; l != nil && c.Leader == n.myid {
+				l.leader, l.leaderEpoch = n.myid, m.Failover.Epoch
+			}
+			n.mu.Unlock()
+			n.mon.Watch(n.specFor(m))
+		}
+		n.flusher.request()
+	case quorum.OpFailoverAbort, quorum.OpFailoverPromoted:
+		if m, ok := n.fsm.Master(c.Name); ok {
+			n.mon.Watch(n.specFor(m))
+		}
+		n.flusher.request()
 	case quorum.OpSet:
 		if m, ok := n.fsm.Master(c.Name); ok {
 			n.mon.Watch(n.specFor(m))

@@ -193,22 +193,6 @@ func globMatch(pattern, s string) bool {
 	return err == nil && ok
 }
 
-// ErrFailoverUnavailable is returned by FAILOVER until the Raft-agreed
-// failover engine (replication package) is wired in.
-var ErrFailoverUnavailable = sentinel.ReplyError("ERR failover is not available in this build")
-
-// Failover answers SENTINEL FAILOVER <name>.
-func (n *Node) Failover(name string) error {
-	m, ms, ok := n.status(name)
-	if !ok {
-		return sentinel.ErrNoSuchMaster
-	}
-	if _, ok := replication.Select(ms, n.selectParams(m)); !ok {
-		return sentinel.ErrNoGoodSlave
-	}
-	return ErrFailoverUnavailable
-}
-
 // selectParams are the replica selection inputs for master m, now.
 func (n *Node) selectParams(m *quorum.Master) replication.SelectParams {
 	return replication.SelectParams{

@@ -3,8 +3,8 @@ package node_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"

@@ -30,6 +30,7 @@ import (
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
+	"github.com/x0tta6bl4/gosentinel/replication"
 	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
 
@@ -58,6 +59,8 @@ type Node struct {
 	store *quorum.Local
 	mon   *monitor.Monitor
 	srv   *sentinel.Server
+	eng   *replication.Engine
+	redis *replication.Controller
 	lns   []net.Listener
 
 	timing  *timings
@@ -155,6 +158,8 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		AnnounceHostnames: cfg.AnnounceHostnames,
 		Logger:            n.log.With("component", "monitor"),
 	})
+
+	n.eng = n.newEngine()
 
 	exe := opts.Executable
 	if exe == "" {
@@ -340,8 +345,11 @@ func (n *Node) Serve(ctx context.Context) error {
 			}
 		}()
 	}
-	n.wg.Add(4)
+	n.wg.Add(5)
 	go func() { defer n.wg.Done(); n.mon.Run(ctx) }()
+	// With the single-node store this sentinel always leads; with Raft the
+	// engine runs only for the terms in which it does.
+	go func() { defer n.wg.Done(); n.eng.Run(ctx) }()
 	go func() { defer n.wg.Done(); n.queue.run(ctx) }()
 	go func() { defer n.wg.Done(); n.flusher.run(ctx) }()
 	go func() { defer n.wg.Done(); n.tick(ctx) }()
@@ -378,6 +386,7 @@ func (n *Node) Close() error {
 	}
 	n.mon.Close()
 	n.wg.Wait()
+	n.redis.Close()
 	n.scripts.close()
 	// Anything discovered since the last rewrite is saved on the way out.
 	n.flusher.flushIfDirty()
@@ -422,7 +431,7 @@ func (n *Node) specFor(m *quorum.Master) monitor.MasterSpec {
 		rename[upper(rc[0])] = rc[1]
 	}
 	n.mu.Lock()
-	fast := n.local[m.Name] != nil && n.local[m.Name].odown
+	fast := m.Failover != nil || (n.local[m.Name] != nil && n.local[m.Name].odown)
 	n.mu.Unlock()
 	return monitor.MasterSpec{
 		Name:            m.Name,

@@ -48,6 +48,7 @@ func (n *Node) checkObjectivelyDown() {
 		// Replicas of a master that is down are polled every second.
 		n.mon.Watch(n.specFor(m))
 		if down {
+			n.eng.Kick()
 			n.emit(monitor.LevelWarning, "+odown", n.masterRef(m), fmt.Sprintf("#quorum %d/%d", votes, m.Quorum))
 		} else {
 			n.emit(monitor.LevelWarning, "-odown", n.masterRef(m), "")

@@ -28,7 +28,7 @@ func sinceMs(now, t time.Time) int64 {
 }
 
 // flagsOf renders the flags field in sentinel.c's fixed order.
-func flagsOf(st *monitor.InstanceStatus, odown bool) string {
+func flagsOf(st *monitor.InstanceStatus, odown bool, extra ...string) string {
 	var f []string
 	if st.SDown {
 		f = append(f, "s_down")
@@ -50,6 +50,7 @@ func flagsOf(st *monitor.InstanceStatus, odown bool) string {
 	if st.MasterDown {
 		f = append(f, "master_down")
 	}
+	f = append(f, extra...)
 	return strings.Join(f, ",")
 }
 
@@ -105,8 +106,25 @@ func (n *Node) renderMaster(now time.Time, m *quorum.Master, ms *monitor.MasterS
 	if st.DownAfter == 0 {
 		st.DownAfter = time.Duration(m.DownAfterMs) * time.Millisecond
 	}
+	var extra []string
+	failoverState := ""
+	if m.Failover != nil {
+		extra = append(extra, "failover_in_progress")
+		if m.Failover.Forced {
+			extra = append(extra, "force_failover")
+		}
+		failoverState = "wait_start"
+		if s, ok := n.eng.State(m.Name); ok && s != "" {
+			failoverState = s
+		}
+	}
 	b := &mapBuilder{}
-	commonFields(b, now, &st, m.Name, flagsOf(&st, odown), odownSince, n.announceHostnames())
+	commonFields(b, now, &st, m.Name, flagsOf(&st, odown, extra...), odownSince, n.announceHostnames())
+	if failoverState != "" {
+		// failover-state sits right after link-refcount (sentinel.c).
+		at := 7
+		b.f = append(b.f[:at], append(sentinel.Fields{{Key: "failover-state", Value: failoverState}}, b.f[at:]...)...)
+	}
 	roleFields(b, now, &st, "master")
 	b.i("config-epoch", int64(m.ConfigEpoch))
 	b.i("num-slaves", int64(len(ms.Replicas)))

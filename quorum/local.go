@@ -34,3 +34,7 @@ func (l *Local) Propose(ctx context.Context, c *Command) error {
 
 // FSM returns the state machine.
 func (l *Local) FSM() *FSM { return l.fsm }
+
+// Barrier returns at once: a local store has applied everything it
+// accepted (the Raft store waits for its log instead).
+func (l *Local) Barrier(ctx context.Context) error { return ctx.Err() }

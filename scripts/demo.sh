@@ -68,6 +68,25 @@ redis-cli -p "$s" INFO sentinel
 echo; echo "== events seen by sentinel $s"
 grep -E ' [+-][a-z-]+ ' "$work/s$s/log.txt" | head -20
 
+echo; echo "== killing the master (port $mport) with SIGKILL; down-after-milliseconds is 2000"
+kill -9 "${pids[0]}"
+t0=$(date +%s%N)
+for _ in $(seq 1 300); do
+	addr=$(redis-cli -p "$s" SENTINEL get-master-addr-by-name mymaster | tail -1)
+	[ "$addr" != "$mport" ] && break
+	sleep 0.05
+done
+t1=$(date +%s%N)
+echo "new master port: $addr (announced $(( (t1 - t0) / 1000000 )) ms after the kill)"
+for _ in $(seq 1 100); do
+	grep -q 'failover-end' "$work/s$s/log.txt" 2>/dev/null && break
+	sleep 0.1
+done
+echo; echo "== failover events, as every sentinel logs them (sentinel $s)"
+grep -E ' [+-](sdown|odown|new-epoch|try-failover|vote-for-leader|elected-leader|failover-state-[a-z-]+|selected-slave|promoted-slave|slave-reconf-[a-z]+|failover-end|switch-master|convert-to-slave) ' "$work/s$s/log.txt" | sed 's/^[0-9]*:X //'
+echo; echo "== redis-cli -p $addr ROLE"
+redis-cli -p "$addr" ROLE | head -1
+
 if [ "${DEMO_WAIT:-0}" = 1 ]; then
 	echo; echo "running; press Ctrl-C to stop"
 	wait

@@ -1,0 +1,104 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+	"github.com/x0tta6bl4/gosentinel/replication"
+	"github.com/x0tta6bl4/gosentinel/sentinel"
+)
+
+// nodeView is the replication engine's window on the node: the replicated
+// masters, the monitor's live view and this sentinel's ODOWN verdicts.
+type nodeView struct{ n *Node }
+
+func (v nodeView) Master(name string) (*quorum.Master, bool) { return v.n.fsm.Master(name) }
+func (v nodeView) Names() []string                           { return v.n.MasterNames() }
+func (v nodeView) Status(name string) (monitor.MasterStatus, bool) {
+	return v.n.mon.Status(name)
+}
+func (v nodeView) ObjectivelyDown(name string) bool {
+	v.n.mu.Lock()
+	defer v.n.mu.Unlock()
+	l := v.n.local[name]
+	return l != nil && l.odown
+}
+
+// newEngine builds the failover engine over the node's store and view.
+func (n *Node) newEngine() *replication.Engine {
+	n.redis = replication.NewController()
+	return replication.New(replication.Config{
+		MyID:     n.myid,
+		Proposer: n.store,
+		View:     nodeView{n},
+		Redis:    n.redis,
+		Emit:     n.emitReplication,
+		Timing: func() replication.Timing {
+			return replication.Timing{
+				PingPeriod:         n.timing.dur("PING-PERIOD"),
+				InfoPeriod:         n.timing.dur("INFO-PERIOD"),
+				SlaveReconfTimeout: n.timing.dur("SLAVE-RECONF-TIMEOUT"),
+				ElectionTimeout:    n.timing.dur("ELECTION-TIMEOUT"),
+			}
+		},
+		Logger:        n.log.With("component", "failover"),
+		AfterElected:  func(string) { n.simulatedCrash(1, "after election") },
+		AfterPromoted: func(string) { n.simulatedCrash(2, "after promotion") },
+	})
+}
+
+// emitReplication publishes an engine event, and runs the leader's
+// client-reconfig-script at +promoted-slave as redis-sentinel does.
+func (n *Node) emitReplication(level monitor.Level, typ string, ref *monitor.Ref, text string) {
+	master, msg := replication.FormatEvent(ref, text)
+	n.emitMsg(level, typ, master, msg)
+	if typ != "+promoted-slave" || ref == nil {
+		return
+	}
+	m, ok := n.fsm.Master(master)
+	if !ok || m.ClientReconfigScript == "" || m.Failover == nil {
+		return
+	}
+	f := m.Failover
+	n.scripts.schedule([]string{m.ClientReconfigScript, m.Name, "leader", "start",
+		f.From.Host, strconv.Itoa(f.From.Port), f.Replica.Host, strconv.Itoa(f.Replica.Port)})
+}
+
+// simulatedCrash implements SENTINEL SIMULATE-FAILURE: exit(99) at the
+// flagged point, like sentinel.c.
+func (n *Node) simulatedCrash(bit int, where string) {
+	n.mu.Lock()
+	on := n.globals.simFailure&bit != 0
+	n.mu.Unlock()
+	if on {
+		n.log.Warn("Simulated failure: crash " + where)
+		os.Exit(99)
+	}
+}
+
+// Failover answers SENTINEL FAILOVER <name> through the engine.
+func (n *Node) Failover(name string) error {
+	if _, ok := n.fsm.Master(name); !ok {
+		return sentinel.ErrNoSuchMaster
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := n.eng.Failover(ctx, name)
+	var re replication.ReplyError
+	switch {
+	case err == nil:
+		n.log.Warn("Executing user requested FAILOVER of '" + name + "'")
+		return nil
+	case errors.As(err, &re):
+		return sentinel.ReplyError(string(re))
+	case errors.Is(err, quorum.ErrNoSuchMaster):
+		return sentinel.ErrNoSuchMaster
+	default:
+		return sentinel.ReplyError("ERR " + err.Error())
+	}
+}
