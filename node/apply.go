@@ -37,7 +37,7 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 	case quorum.OpFailoverBegin:
 		// The decision is this sentinel's vote for itself in the failover
 		// epoch (leader-epoch in the config file).
-		if m, ok := n.fsm.Master(c.Name); ok && m.Failover != nil {
+		if m, ok := n.sm().Master(c.Name); ok && m.Failover != nil {
 			n.mu.Lock()
 			if l := n.local[c.Name]; l != nil && c.Leader == n.myid {
 				l.leader, l.leaderEpoch = n.myid, m.Failover.Epoch
@@ -47,12 +47,12 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		}
 		n.flusher.request()
 	case quorum.OpFailoverAbort, quorum.OpFailoverPromoted:
-		if m, ok := n.fsm.Master(c.Name); ok {
+		if m, ok := n.sm().Master(c.Name); ok {
 			n.mon.Watch(n.specFor(m))
 		}
 		n.flusher.request()
 	case quorum.OpSet:
-		if m, ok := n.fsm.Master(c.Name); ok {
+		if m, ok := n.sm().Master(c.Name); ok {
 			n.mon.Watch(n.specFor(m))
 		}
 	case quorum.OpSwitchMaster:

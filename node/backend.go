@@ -22,7 +22,7 @@ var _ sentinel.Backend = (*Node)(nil)
 
 // status returns the replicated master and the monitor's live view of it.
 func (n *Node) status(name string) (*quorum.Master, *monitor.MasterStatus, bool) {
-	m, ok := n.fsm.Master(name)
+	m, ok := n.sm().Master(name)
 	if !ok {
 		return nil, nil, false
 	}
@@ -39,7 +39,7 @@ func (n *Node) status(name string) (*quorum.Master, *monitor.MasterStatus, bool)
 }
 
 // MasterNames lists the masters (ROLE).
-func (n *Node) MasterNames() []string { return n.fsm.State().Names() }
+func (n *Node) MasterNames() []string { return n.sm().State().Names() }
 
 // Masters renders SENTINEL MASTERS.
 func (n *Node) Masters() []sentinel.Fields {
@@ -96,8 +96,11 @@ func (n *Node) Sentinels(name string) ([]sentinel.Fields, error) {
 
 // MasterAddr answers GET-MASTER-ADDR-BY-NAME from the replicated state.
 func (n *Node) MasterAddr(name string) (string, string, bool) {
-	m, ok := n.fsm.Master(name)
-	if !ok {
+	m, ok := n.sm().Master(name)
+	if !ok || !n.vouches() {
+		// A member cut off from the group's leader for longer than the
+		// stale bound cannot vouch for the address: null makes go-redis,
+		// ioredis and Jedis ask the next sentinel.
 		return "", "", false
 	}
 	return m.Addr.Host, strconv.Itoa(m.Addr.Port), true
@@ -109,7 +112,7 @@ func (n *Node) MasterAddr(name string) (string, string, bool) {
 // before the reply).
 func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
 	var found *quorum.Master
-	st := n.fsm.State()
+	st := n.sm().State()
 	for _, name := range st.Names() {
 		m := st.Masters[name]
 		if m.Addr.Host == ip && m.Addr.Port == port {
@@ -127,12 +130,12 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	if runid == "*" {
 		return down, "*", 0
 	}
-	if epoch > n.fsm.CurrentEpoch() {
-		if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: epoch, At: nowMs()}); err == nil {
+	if epoch > n.sm().CurrentEpoch() {
+		if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: epoch, At: nowMs()}); err == nil {
 			n.emitMsg(monitor.LevelWarning, "+new-epoch", found.Name, strconv.FormatUint(epoch, 10))
 		}
 	}
-	cur := n.fsm.CurrentEpoch()
+	cur := n.sm().CurrentEpoch()
 	n.mu.Lock()
 	l := n.local[found.Name]
 	if l == nil {
@@ -169,7 +172,7 @@ func (n *Node) Reset(pattern string) int {
 		if !globMatch(pattern, name) {
 			continue
 		}
-		m, ok := n.fsm.Master(name)
+		m, ok := n.sm().Master(name)
 		if !ok {
 			continue
 		}
@@ -261,7 +264,7 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 			return sentinel.ReplyError("ERR Invalid IP address or hostname specified")
 		}
 	}
-	if _, ok := n.fsm.Master(name); ok {
+	if _, ok := n.sm().Master(name); ok {
 		return sentinel.ReplyError("ERR Duplicate master name.")
 	}
 	if port < 0 || port > 65535 {
@@ -272,7 +275,7 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 	n.mu.Lock()
 	n.local[name] = &masterLocal{}
 	n.mu.Unlock()
-	if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: m, At: nowMs()}); err != nil {
+	if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: m, At: nowMs()}); err != nil {
 		if errors.Is(err, quorum.ErrDuplicateMaster) {
 			return sentinel.ReplyError("ERR Duplicate master name.")
 		}
@@ -285,12 +288,12 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 
 // Remove answers SENTINEL REMOVE.
 func (n *Node) Remove(name string) error {
-	m, ok := n.fsm.Master(name)
+	m, ok := n.sm().Master(name)
 	if !ok {
 		return sentinel.ErrNoSuchMaster
 	}
 	n.emit(monitor.LevelWarning, "-monitor", n.masterRef(m), "")
-	if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpRemove, Name: name, At: nowMs()}); err != nil {
+	if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpRemove, Name: name, At: nowMs()}); err != nil {
 		if errors.Is(err, quorum.ErrNoSuchMaster) {
 			return sentinel.ErrNoSuchMaster
 		}
@@ -303,7 +306,7 @@ func (n *Node) Remove(name string) error {
 // right, each valid one at once with its +set event; the first bad one
 // stops with an error and earlier ones stay (sentinelSetCommand).
 func (n *Node) Set(name string, args []string) error {
-	m, ok := n.fsm.Master(name)
+	m, ok := n.sm().Master(name)
 	if !ok {
 		return sentinel.ErrNoSuchMaster
 	}
@@ -383,7 +386,7 @@ func (n *Node) Set(name string, args []string) error {
 		if failure != nil {
 			break
 		}
-		if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpSet, Name: name, Params: []quorum.Param{p}, At: nowMs()}); err != nil {
+		if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpSet, Name: name, Params: []quorum.Param{p}, At: nowMs()}); err != nil {
 			failure = sentinel.ReplyError("ERR " + err.Error())
 			break
 		}

@@ -17,7 +17,7 @@ import (
 // masters, the monitor's live view and this sentinel's ODOWN verdicts.
 type nodeView struct{ n *Node }
 
-func (v nodeView) Master(name string) (*quorum.Master, bool) { return v.n.fsm.Master(name) }
+func (v nodeView) Master(name string) (*quorum.Master, bool) { return v.n.sm().Master(name) }
 func (v nodeView) Names() []string                           { return v.n.MasterNames() }
 func (v nodeView) Status(name string) (monitor.MasterStatus, bool) {
 	return v.n.mon.Status(name)
@@ -34,7 +34,7 @@ func (n *Node) newEngine() *replication.Engine {
 	n.redis = replication.NewController()
 	return replication.New(replication.Config{
 		MyID:     n.myid,
-		Proposer: n.store,
+		Proposer: n,
 		View:     nodeView{n},
 		Redis:    n.redis,
 		Emit:     n.emitReplication,
@@ -60,7 +60,7 @@ func (n *Node) emitReplication(level monitor.Level, typ string, ref *monitor.Ref
 	if typ != "+promoted-slave" || ref == nil {
 		return
 	}
-	m, ok := n.fsm.Master(master)
+	m, ok := n.sm().Master(master)
 	if !ok || m.ClientReconfigScript == "" || m.Failover == nil {
 		return
 	}
@@ -83,7 +83,7 @@ func (n *Node) simulatedCrash(bit int, where string) {
 
 // Failover answers SENTINEL FAILOVER <name> through the engine.
 func (n *Node) Failover(name string) error {
-	if _, ok := n.fsm.Master(name); !ok {
+	if _, ok := n.sm().Master(name); !ok {
 		return sentinel.ErrNoSuchMaster
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

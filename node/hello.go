@@ -31,7 +31,7 @@ func (n *Node) announcedPort() int {
 // helloPayload builds the 8-field hello about master name (sentinelSendHello):
 // <ip>,<port>,<myid>,<current-epoch>,<name>,<master-ip>,<master-port>,<config-epoch>.
 func (n *Node) helloPayload(name, localIP string) (string, bool) {
-	m, ok := n.fsm.Master(name)
+	m, ok := n.sm().Master(name)
 	if !ok {
 		return "", false
 	}
@@ -41,7 +41,7 @@ func (n *Node) helloPayload(name, localIP string) (string, bool) {
 		ip = n.globals.announceIP
 	}
 	n.mu.Unlock()
-	return fmt.Sprintf("%s,%d,%s,%d,%s,%s,%d,%d", ip, n.announcedPort(), n.myid, n.fsm.CurrentEpoch(),
+	return fmt.Sprintf("%s,%d,%s,%d,%s,%s,%d,%d", ip, n.announcedPort(), n.myid, n.sm().CurrentEpoch(),
 		m.Name, m.Addr.Host, m.Addr.Port, m.ConfigEpoch), true
 }
 
@@ -50,13 +50,13 @@ func (n *Node) helloPayload(name, localIP string) (string, bool) {
 // epoch together with the master address it names. Going through the store
 // keeps a single path for every state change.
 func (n *Node) onHello(h monitor.Hello) {
-	m, ok := n.fsm.Master(h.Master)
+	m, ok := n.sm().Master(h.Master)
 	if !ok {
 		return
 	}
 	ctx := context.Background()
-	if h.CurrentEpoch > n.fsm.CurrentEpoch() {
-		if err := n.store.Propose(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: h.CurrentEpoch, At: nowMs()}); err != nil {
+	if h.CurrentEpoch > n.sm().CurrentEpoch() {
+		if err := n.propose(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: h.CurrentEpoch, At: nowMs()}); err != nil {
 			n.log.Warn("failed to adopt epoch from hello", "epoch", h.CurrentEpoch, "error", err)
 			return
 		}
@@ -69,14 +69,14 @@ func (n *Node) onHello(h monitor.Hello) {
 	}
 	newAddr := quorum.Addr{Host: h.MasterAddr.Host, Port: h.MasterAddr.Port}
 	if newAddr == m.Addr {
-		if err := n.store.Propose(ctx, &quorum.Command{Op: quorum.OpSetConfigEpoch, Name: m.Name, Epoch: h.MasterConfigEpoch, At: nowMs()}); err != nil {
+		if err := n.propose(ctx, &quorum.Command{Op: quorum.OpSetConfigEpoch, Name: m.Name, Epoch: h.MasterConfigEpoch, At: nowMs()}); err != nil {
 			n.log.Warn("failed to adopt config epoch from hello", "master", m.Name, "error", err)
 		}
 		return
 	}
 	ref := h.Sentinel
 	n.emit(monitor.LevelWarning, "+config-update-from", &ref, "")
-	if err := n.store.Propose(ctx, &quorum.Command{Op: quorum.OpSwitchMaster, Name: m.Name, Addr: newAddr,
+	if err := n.propose(ctx, &quorum.Command{Op: quorum.OpSwitchMaster, Name: m.Name, Addr: newAddr,
 		From: m.Addr, Epoch: h.MasterConfigEpoch, At: nowMs()}); err != nil {
 		n.log.Warn("failed to switch master from hello", "master", m.Name, "error", err)
 		return

@@ -24,6 +24,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/config"
@@ -47,6 +48,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Executable is reported by INFO (defaults to os.Executable).
 	Executable string
+	// Cluster tunes Raft membership (environment variables fill what is
+	// unset; see ClusterOptions).
+	Cluster ClusterOptions
 }
 
 // Node is one running sentinel.
@@ -55,13 +59,21 @@ type Node struct {
 	log    *slog.Logger
 	logOut io.Closer
 
-	fsm   *quorum.FSM
-	store *quorum.Local
+	// localFSM is the state while this sentinel is alone (Raft disabled,
+	// or before it joined a group); active points at the state in force:
+	// localFSM, or the Raft group's once joined.
+	localFSM *quorum.FSM
+	active   atomic.Pointer[quorum.FSM]
+	store    *quorum.Local
+	cl       *cluster // nil when Raft is disabled
 	mon   *monitor.Monitor
 	srv   *sentinel.Server
 	eng   *replication.Engine
 	redis *replication.Controller
 	lns   []net.Listener
+	// respLns are where RESP clients arrive: lns themselves, or the
+	// default routes of the port muxes when Raft shares the port.
+	respLns []net.Listener
 
 	timing  *timings
 	scripts *scriptRunner
@@ -141,8 +153,9 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	n.queue = newEventQueue()
 	n.scripts = newScriptRunner(n.log, n.timing)
 	n.flusher = newFlusher(n)
-	n.fsm = quorum.NewFSM(n.onApply)
-	n.store = quorum.NewLocal(n.fsm)
+	n.localFSM = quorum.NewFSM(n.onApplyLocal)
+	n.active.Store(n.localFSM)
+	n.store = quorum.NewLocal(n.localFSM)
 
 	n.mon = monitor.New(monitor.Config{
 		MyID:              n.myid,
@@ -151,7 +164,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		OnHello:           func(h monitor.Hello) { n.queue.push(func() { n.onHello(h) }) },
 		OnTopologyChange:  func(string) { n.flusher.request() },
 		Timing:            n.timing.monitorTiming,
-		CurrentEpoch:      n.fsm.CurrentEpoch,
+		CurrentEpoch:      func() uint64 { return n.sm().CurrentEpoch() },
 		SentinelUser:      cfg.SentinelUser,
 		SentinelPass:      n.sentinelPassForPeers(),
 		ResolveHostnames:  cfg.ResolveHostnames,
@@ -193,6 +206,15 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		}
 		n.lns = lns
 	}
+	n.respLns = n.lns
+	if copts := clusterFromEnv(opts.Cluster); !copts.Disabled {
+		resp, err := n.setupCluster(copts)
+		if err != nil {
+			n.closeAll()
+			return nil, fmt.Errorf("failed to set up the Raft transport: %w", err)
+		}
+		n.respLns = resp
+	}
 
 	// Seed the replicated state from the config file. With the local store
 	// this happens on every start, as redis-sentinel does; the Raft store
@@ -217,13 +239,13 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		n.seed[m.Name] = seed
 		n.local[m.Name] = &masterLocal{leaderEpoch: m.LeaderEpoch}
 		n.mu.Unlock()
-		if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: qm, At: nowMs()}); err != nil {
+		if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: qm, At: nowMs()}); err != nil {
 			n.closeAll()
 			return nil, fmt.Errorf("failed to load master %s: %w", m.Name, err)
 		}
 	}
 	if cfg.CurrentEpoch > 0 {
-		if err := n.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: cfg.CurrentEpoch, At: nowMs()}); err != nil {
+		if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: cfg.CurrentEpoch, At: nowMs()}); err != nil {
 			n.closeAll()
 			return nil, fmt.Errorf("failed to load current epoch: %w", err)
 		}
@@ -329,13 +351,13 @@ func (n *Node) Serve(ctx context.Context) error {
 
 	n.log.Info("Sentinel ID is " + n.myid)
 	n.log.Info("Ready to accept connections")
-	for _, name := range n.fsm.State().Names() {
-		m, _ := n.fsm.Master(name)
+	for _, name := range n.sm().State().Names() {
+		m, _ := n.sm().Master(name)
 		n.emit(monitor.LevelWarning, "+monitor", n.masterRef(m), fmt.Sprintf("quorum %d", m.Quorum))
 	}
 
-	errc := make(chan error, len(n.lns))
-	for _, ln := range n.lns {
+	errc := make(chan error, len(n.respLns))
+	for _, ln := range n.respLns {
 		ln := ln
 		n.wg.Add(1)
 		go func() {
@@ -349,7 +371,14 @@ func (n *Node) Serve(ctx context.Context) error {
 	go func() { defer n.wg.Done(); n.mon.Run(ctx) }()
 	// With the single-node store this sentinel always leads; with Raft the
 	// engine runs only for the terms in which it does.
-	go func() { defer n.wg.Done(); n.eng.Run(ctx) }()
+	go func() {
+		defer n.wg.Done()
+		if n.cl == nil {
+			n.eng.Run(ctx)
+			return
+		}
+		n.cl.run(ctx)
+	}()
 	go func() { defer n.wg.Done(); n.queue.run(ctx) }()
 	go func() { defer n.wg.Done(); n.flusher.run(ctx) }()
 	go func() { defer n.wg.Done(); n.tick(ctx) }()
@@ -381,11 +410,14 @@ func (n *Node) Close() error {
 	}
 	n.requestShutdown()
 	n.srv.Close()
+	n.mon.Close()
+	n.wg.Wait()
+	if n.cl != nil {
+		n.cl.close()
+	}
 	for _, l := range n.lns {
 		l.Close()
 	}
-	n.mon.Close()
-	n.wg.Wait()
 	n.redis.Close()
 	n.scripts.close()
 	// Anything discovered since the last rewrite is saved on the way out.
@@ -476,3 +508,41 @@ func upper(s string) string {
 
 // Logger returns the node's logger (redis-style lines to logfile or stdout).
 func (n *Node) Logger() *slog.Logger { return n.log }
+
+// sm is the state machine in force (see Node.active).
+func (n *Node) sm() *quorum.FSM { return n.active.Load() }
+
+// setActiveFSM switches the state in force (on joining a Raft group).
+func (n *Node) setActiveFSM(f *quorum.FSM) { n.active.Store(f) }
+
+// onApplyLocal reacts to commands of the local store while it is in force.
+func (n *Node) onApplyLocal(c *quorum.Command, result error) {
+	if n.sm() != n.localFSM {
+		return
+	}
+	n.onApply(c, result)
+}
+
+// propose changes the state in force: through the Raft group once this
+// sentinel is a member, else locally.
+func (n *Node) propose(ctx context.Context, c *quorum.Command) error {
+	if n.cl != nil && n.cl.isActive() {
+		return n.cl.proposeRaft(ctx, c)
+	}
+	return n.store.Propose(ctx, c)
+}
+
+// Propose is the failover engine's path into the state (replication.Proposer).
+func (n *Node) Propose(ctx context.Context, c *quorum.Command) error { return n.propose(ctx, c) }
+
+// Barrier waits until this leader has applied everything committed before
+// (replication.Barrier).
+func (n *Node) Barrier(ctx context.Context) error {
+	if n.cl == nil || !n.cl.isActive() {
+		return ctx.Err()
+	}
+	return n.cl.getStore().Barrier(5 * time.Second)
+}
+
+// vouches reports whether this sentinel may advertise master addresses now.
+func (n *Node) vouches() bool { return n.cl == nil || n.cl.vouches() }

@@ -38,7 +38,7 @@ func (n *Node) flushConfigAndReply() error {
 // known replicas and sentinels, announce settings, users).
 func (n *Node) buildConfig() *config.Config {
 	c := n.cfg.Clone()
-	st := n.fsm.State()
+	st := n.sm().State()
 	c.MyID = n.myid
 	c.CurrentEpoch = st.CurrentEpoch
 	c.DefaultDownAfterMs = n.timing.ms("DEFAULT-DOWN-AFTER")

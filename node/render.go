@@ -101,6 +101,14 @@ func (n *Node) renderMaster(now time.Time, m *quorum.Master, ms *monitor.MasterS
 	n.mu.Unlock()
 
 	st := ms.Master
+	if !n.vouches() {
+		// Cut off from the group: report the master as subjectively down
+		// so redis-py's discover_master (which checks flags) moves on.
+		st.SDown = true
+		if st.SDownSince.IsZero() {
+			st.SDownSince = now
+		}
+	}
 	// The replicated address wins over whatever the monitor last saw.
 	st.Ref.Addr = monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}
 	if st.DownAfter == 0 {

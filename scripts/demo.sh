@@ -55,6 +55,15 @@ for _ in $(seq 1 150); do
 	sleep 0.2
 done
 
+echo "waiting for the three to form their Raft group..."
+for _ in $(seq 1 150); do
+	n=0
+	for p in "${sports[@]}"; do grep -q 'Sentinel Raft group active' "$work/s$p/log.txt" && n=$((n+1)); done
+	[ "$n" = 3 ] && break
+	sleep 0.2
+done
+grep -h -E 'Bootstrapping|joined the Raft' "$work"/s*/log.txt | sed 's/^[0-9]*:X //'
+
 echo; echo "== redis-cli -p $s SENTINEL get-master-addr-by-name mymaster"
 redis-cli -p "$s" SENTINEL get-master-addr-by-name mymaster
 echo; echo "== redis-cli -p $s SENTINEL MASTER mymaster"
@@ -79,11 +88,14 @@ done
 t1=$(date +%s%N)
 echo "new master port: $addr (announced $(( (t1 - t0) / 1000000 )) ms after the kill)"
 for _ in $(seq 1 100); do
-	grep -q 'failover-end' "$work/s$s/log.txt" 2>/dev/null && break
+	grep -q 'failover-end' "$work"/s*/log.txt 2>/dev/null && break
 	sleep 0.1
 done
-echo; echo "== failover events, as every sentinel logs them (sentinel $s)"
-grep -E ' [+-](sdown|odown|new-epoch|try-failover|vote-for-leader|elected-leader|failover-state-[a-z-]+|selected-slave|promoted-slave|slave-reconf-[a-z]+|failover-end|switch-master|convert-to-slave) ' "$work/s$s/log.txt" | sed 's/^[0-9]*:X //'
+leader=$(grep -l 'elected-leader' "$work"/s*/log.txt | head -1)
+echo; echo "== failover events on the Raft leader ($leader)"
+grep -E ' [+-](sdown|odown|new-epoch|try-failover|vote-for-leader|elected-leader|failover-state-[a-z-]+|selected-slave|promoted-slave|slave-reconf-[a-z]+|failover-end|switch-master|convert-to-slave) ' "$leader" | sed 's/^[0-9]*:X //'
+echo; echo "== +switch-master as published by every sentinel"
+grep -h 'switch-master' "$work"/s*/log.txt | sed 's/^[0-9]*:X //'
 echo; echo "== redis-cli -p $addr ROLE"
 redis-cli -p "$addr" ROLE | head -1
 
