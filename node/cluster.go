@@ -115,12 +115,12 @@ type cluster struct {
 	opts ClusterOptions
 	dir  string
 
-	muxes   []*mux.Mux
-	raftLn  net.Listener
-	rpcLn   net.Listener
+	muxes    []*mux.Mux
+	raftLn   net.Listener
+	rpcLn    net.Listener
 	raftDial *peer.Dialer
-	rpcSrv  *peer.Server
-	rpc     *peer.Client
+	rpcSrv   *peer.Server
+	rpc      *peer.Client
 
 	fsm *quorum.FSM // the replicated state once this sentinel is a member
 

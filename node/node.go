@@ -66,11 +66,11 @@ type Node struct {
 	active   atomic.Pointer[quorum.FSM]
 	store    *quorum.Local
 	cl       *cluster // nil when Raft is disabled
-	mon   *monitor.Monitor
-	srv   *sentinel.Server
-	eng   *replication.Engine
-	redis *replication.Controller
-	lns   []net.Listener
+	mon      *monitor.Monitor
+	srv      *sentinel.Server
+	eng      *replication.Engine
+	redis    *replication.Controller
+	lns      []net.Listener
 	// respLns are where RESP clients arrive: lns themselves, or the
 	// default routes of the port muxes when Raft shares the port.
 	respLns []net.Listener
