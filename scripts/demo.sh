@@ -40,6 +40,7 @@ for p in "${sports[@]}"; do
 	cat > "$work/s$p/sentinel.conf" <<CONF
 port $p
 bind 127.0.0.1
+dir $work/s$p
 sentinel monitor mymaster 127.0.0.1 $mport 2
 sentinel down-after-milliseconds mymaster 2000
 sentinel failover-timeout mymaster 10000
