@@ -1,0 +1,212 @@
+package sentinel
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// aclLogMaxLen is acllog-max-len's default.
+const aclLogMaxLen = 128
+
+// aclLogGroupWindow groups similar denials into one entry (ms).
+const aclLogGroupWindow = 60 * time.Second
+
+// aclState is the user table and the ACL log. Guarded by Server.mu.
+type aclState struct {
+	users       map[string]*aclUser
+	defaultUser *aclUser
+	log         []*aclLogEntry // newest first
+}
+
+type aclLogEntry struct {
+	count    int64
+	reason   aclResult
+	object   string
+	username string
+	ctime    time.Time
+	cinfo    string
+}
+
+func newACLState() *aclState {
+	du := newUser("default")
+	for _, op := range []string{"+@all", "~*", "&*", "on", "nopass"} {
+		_ = du.setOp(op)
+	}
+	return &aclState{users: map[string]*aclUser{"default": du}, defaultUser: du}
+}
+
+// setDefaultPassword implements requirepass (ACLUpdateDefaultUserPassword).
+func (a *aclState) setDefaultPassword(pass string) {
+	_ = a.defaultUser.setOp("resetpass")
+	_ = a.defaultUser.setOp(">" + pass)
+}
+
+// sortedUsers returns the users in name (byte) order, like redis' rax.
+func (a *aclState) sortedUsers() []*aclUser {
+	out := make([]*aclUser, 0, len(a.users))
+	for _, u := range a.users {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(x, y *aclUser) int { return strings.Compare(x.name, y.name) })
+	return out
+}
+
+// mergeSelectorArgs joins "(a" "b)" style arguments into one selector
+// rule (ACLMergeSelectorArguments). It returns the index of an unmatched
+// opening argument when a parenthesis is left open.
+func mergeSelectorArgs(args []string) ([]string, int) {
+	var out []string
+	open := -1
+	var sel string
+	for i, op := range args {
+		if op != "" && op[0] == '(' && op[len(op)-1] != ')' {
+			sel, open = op, i
+			continue
+		}
+		if open >= 0 {
+			sel += " " + cstr(op)
+			if op != "" && op[len(op)-1] == ')' {
+				out = append(out, sel)
+				open = -1
+			}
+			continue
+		}
+		out = append(out, op)
+	}
+	if open >= 0 {
+		return nil, open
+	}
+	return out, -1
+}
+
+// setUser applies rules to user name (creating it if needed) atomically:
+// on the first bad rule nothing changes (ACLStringSetUser). It returns the
+// error text to reply, and the user's previous channel permissions for
+// the caller to disconnect subscribers that lost access.
+func (a *aclState) setUser(name string, args []string) (prev *aclUser, updated *aclUser, errText string) {
+	merged, bad := mergeSelectorArgs(args)
+	if merged == nil && bad >= 0 {
+		return nil, nil, fmt.Sprintf("Unmatched parenthesis in acl selector starting at '%s'.", cstr(args[bad]))
+	}
+	u := a.users[name]
+	temp := newUser(name)
+	if u != nil {
+		temp = u.clone()
+	}
+	for _, op := range merged {
+		if err := temp.setOp(op); err != nil {
+			return nil, nil, fmt.Sprintf("Error in ACL SETUSER modifier '%s': %s", cstr(op), err.Error())
+		}
+	}
+	if u == nil {
+		u = newUser(name)
+		a.users[name] = u
+	} else {
+		prev = u.clone()
+	}
+	u.copyFrom(temp)
+	return prev, u, ""
+}
+
+// loadUserLines applies `user` config lines at startup: each line is
+// validated first (ACLAppendUserForLoading, where unknown commands are
+// tolerated), then loaded in order, the default user being reset first
+// when redefined (ACLLoadConfiguredUsers).
+func (a *aclState) loadUserLines(lines [][]string) error {
+	seen := map[string]bool{}
+	var loaded [][]string
+	for _, line := range lines {
+		if len(line) < 1 {
+			return fmt.Errorf("user line without a user name")
+		}
+		name := line[0]
+		if seen[name] {
+			return fmt.Errorf("error in user declaration '%s': %s", name, aclErrDupUser)
+		}
+		seen[name] = true
+		merged, bad := mergeSelectorArgs(line[1:])
+		if merged == nil && bad >= 0 {
+			return fmt.Errorf("error in user declaration '%s': Unmatched parenthesis in acl selector starting at '%s'", name, line[1+bad])
+		}
+		fake := newUser(name)
+		for _, op := range merged {
+			if err := fake.setOp(op); err != nil && err != aclErrNoEntry {
+				return fmt.Errorf("error in user declaration '%s' at '%s': %s", name, op, err)
+			}
+		}
+		loaded = append(loaded, append([]string{name}, merged...))
+	}
+	for _, line := range loaded {
+		name := line[0]
+		if hasSpaces(name) {
+			return fmt.Errorf("spaces not allowed in ACL usernames")
+		}
+		u := a.users[name]
+		if u == nil {
+			u = newUser(name)
+			a.users[name] = u
+		} else {
+			_ = u.setOp("reset")
+		}
+		for _, op := range line[1:] {
+			if err := u.setOp(op); err != nil {
+				return fmt.Errorf("error loading ACL rule '%s' for the user named '%s': %s", op, name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// addLog records a denial (addACLLogEntry), merging it into a similar
+// recent entry when there is one among the last ten. Requires Server.mu.
+func (a *aclState) addLog(c *client, reason aclResult, object, username string) {
+	now := time.Now()
+	e := &aclLogEntry{count: 1, reason: reason, object: object, username: username, ctime: now, cinfo: c.infoString(now, c)}
+	for i, cur := range a.log {
+		if i >= 10 {
+			break
+		}
+		d := cur.ctime.Sub(now)
+		if d < 0 {
+			d = -d
+		}
+		if cur.reason == e.reason && d <= aclLogGroupWindow && cur.object == e.object && cur.username == e.username {
+			cur.cinfo, cur.ctime = e.cinfo, e.ctime
+			cur.count++
+			a.log = append([]*aclLogEntry{cur}, slices.Delete(a.log, i, i+1)...)
+			return
+		}
+	}
+	a.log = append([]*aclLogEntry{e}, a.log...)
+	if len(a.log) > aclLogMaxLen {
+		a.log = a.log[:aclLogMaxLen]
+	}
+}
+
+// aclLogObject is what a denial logs: the command name, or the offending
+// channel argument.
+func aclLogObject(res aclResult, cmd *command, argv []string, pos int) string {
+	switch res {
+	case aclDeniedCmd:
+		return cmd.name
+	case aclDeniedChannel, aclDeniedKey:
+		return argv[pos]
+	}
+	return ""
+}
+
+func (r aclResult) logReason() string {
+	switch r {
+	case aclDeniedCmd:
+		return "command"
+	case aclDeniedKey:
+		return "key"
+	case aclDeniedChannel:
+		return "channel"
+	case aclDeniedAuth:
+		return "auth"
+	}
+	return "unknown"
+}

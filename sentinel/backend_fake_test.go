@@ -1,0 +1,243 @@
+package sentinel
+
+import (
+	"strconv"
+	"sync"
+)
+
+// fakeBackend implements Backend with overridable functions; nil functions
+// fall back to a small fixed state with one master "mymaster".
+type fakeBackend struct {
+	mu        sync.Mutex
+	hellos    []string
+	simFlags  []string
+	resets    []string
+	MyIDFn    func() string
+	MastersFn func() []Fields
+	MasterFn  func(string) (Fields, error)
+	AddrFn    func(string) (string, string, bool)
+	ReplFn    func(string) ([]Fields, error)
+	SentFn    func(string) ([]Fields, error)
+	DownFn    func(ip string, port int, epoch uint64, runid string) (bool, string, uint64)
+	FailFn    func(string) error
+	QuorumFn  func(string) (string, error)
+	FlushFn   func() error
+	MonitorFn func(name, host, port, quorum string) error
+	RemoveFn  func(string) error
+	SetFn     func(string, []string) error
+	CfgGetFn  func(string) Fields
+	CfgSetFn  func(string, string) error
+	CacheFn   func([]string) []InfoCacheMaster
+	ScriptsFn func() []PendingScript
+	DebugFn   func([]string) (Fields, error)
+	InfoFn    func() []string
+}
+
+func fakeMasterFields(name string) Fields {
+	return Fields{{"name", name}, {"ip", "127.0.0.1"}, {"port", "6379"}, {"runid", ""},
+		{"flags", "master"}, {"link-pending-commands", "0"}, {"quorum", "2"}}
+}
+
+func (f *fakeBackend) MyID() string {
+	if f.MyIDFn != nil {
+		return f.MyIDFn()
+	}
+	return "0123456789012345678901234567890123456789"
+}
+
+func (f *fakeBackend) MasterNames() []string { return []string{"mymaster"} }
+
+func (f *fakeBackend) Masters() []Fields {
+	if f.MastersFn != nil {
+		return f.MastersFn()
+	}
+	return []Fields{fakeMasterFields("mymaster")}
+}
+
+func (f *fakeBackend) Master(name string) (Fields, error) {
+	if f.MasterFn != nil {
+		return f.MasterFn(name)
+	}
+	if name != "mymaster" {
+		return nil, ErrNoSuchMaster
+	}
+	return fakeMasterFields(name), nil
+}
+
+func (f *fakeBackend) Replicas(name string) ([]Fields, error) {
+	if f.ReplFn != nil {
+		return f.ReplFn(name)
+	}
+	if name != "mymaster" {
+		return nil, ErrNoSuchMaster
+	}
+	return nil, nil
+}
+
+func (f *fakeBackend) Sentinels(name string) ([]Fields, error) {
+	if f.SentFn != nil {
+		return f.SentFn(name)
+	}
+	if name != "mymaster" {
+		return nil, ErrNoSuchMaster
+	}
+	return nil, nil
+}
+
+func (f *fakeBackend) MasterAddr(name string) (string, string, bool) {
+	if f.AddrFn != nil {
+		return f.AddrFn(name)
+	}
+	if name != "mymaster" {
+		return "", "", false
+	}
+	return "127.0.0.1", "6379", true
+}
+
+func (f *fakeBackend) IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
+	if f.DownFn != nil {
+		return f.DownFn(ip, port, epoch, runid)
+	}
+	return false, "*", 0
+}
+
+func (f *fakeBackend) Reset(pattern string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.resets = append(f.resets, pattern)
+	if globMatch(pattern, "mymaster", false) {
+		return 1
+	}
+	return 0
+}
+
+func (f *fakeBackend) Failover(name string) error {
+	if f.FailFn != nil {
+		return f.FailFn(name)
+	}
+	if name != "mymaster" {
+		return ErrNoSuchMaster
+	}
+	return ErrNoGoodSlave
+}
+
+func (f *fakeBackend) CKQuorum(name string) (string, error) {
+	if f.QuorumFn != nil {
+		return f.QuorumFn(name)
+	}
+	if name != "mymaster" {
+		return "", ErrNoSuchMaster
+	}
+	return "OK 1 usable Sentinels. Quorum and failover authorization can be reached", nil
+}
+
+func (f *fakeBackend) FlushConfig() error {
+	if f.FlushFn != nil {
+		return f.FlushFn()
+	}
+	return nil
+}
+
+func (f *fakeBackend) Monitor(name, host, port, quorum string) error {
+	if f.MonitorFn != nil {
+		return f.MonitorFn(name, host, port, quorum)
+	}
+	if _, ok := string2ll(quorum); !ok {
+		return ReplyError("ERR Invalid quorum")
+	}
+	return nil
+}
+
+func (f *fakeBackend) Remove(name string) error {
+	if f.RemoveFn != nil {
+		return f.RemoveFn(name)
+	}
+	if name != "mymaster" {
+		return ErrNoSuchMaster
+	}
+	return nil
+}
+
+func (f *fakeBackend) Set(name string, args []string) error {
+	if f.SetFn != nil {
+		return f.SetFn(name, args)
+	}
+	if name != "mymaster" {
+		return ErrNoSuchMaster
+	}
+	return nil
+}
+
+func (f *fakeBackend) ConfigGet(pattern string) Fields {
+	if f.CfgGetFn != nil {
+		return f.CfgGetFn(pattern)
+	}
+	all := Fields{{"resolve-hostnames", "no"}, {"announce-hostnames", "no"}, {"announce-ip", ""},
+		{"announce-port", "0"}, {"sentinel-user", ""}, {"sentinel-pass", ""}}
+	var out Fields
+	for _, kv := range all {
+		if globMatch(pattern, kv.Key, true) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func (f *fakeBackend) ConfigSet(param, value string) error {
+	if f.CfgSetFn != nil {
+		return f.CfgSetFn(param, value)
+	}
+	return nil
+}
+
+func (f *fakeBackend) InfoCache(names []string) []InfoCacheMaster {
+	if f.CacheFn != nil {
+		return f.CacheFn(names)
+	}
+	var out []InfoCacheMaster
+	for _, n := range names {
+		if n == "mymaster" {
+			out = append(out, InfoCacheMaster{Name: n, Entries: []InfoCacheEntry{{AgeMillis: 0}}})
+		}
+	}
+	return out
+}
+
+func (f *fakeBackend) PendingScripts() []PendingScript {
+	if f.ScriptsFn != nil {
+		return f.ScriptsFn()
+	}
+	return nil
+}
+
+func (f *fakeBackend) SimulateFailure(flags []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.simFlags = flags
+}
+
+func (f *fakeBackend) Debug(args []string) (Fields, error) {
+	if f.DebugFn != nil {
+		return f.DebugFn(args)
+	}
+	if len(args) == 0 {
+		return Fields{{"INFO-PERIOD", "10000"}, {"PING-PERIOD", "1000"}}, nil
+	}
+	return nil, nil
+}
+
+func (f *fakeBackend) Hello(payload string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hellos = append(f.hellos, payload)
+}
+
+func (f *fakeBackend) InfoSentinel() []string {
+	if f.InfoFn != nil {
+		return f.InfoFn()
+	}
+	return []string{"sentinel_masters:1", "sentinel_tilt:0", "sentinel_tilt_since_seconds:-1",
+		"sentinel_running_scripts:0", "sentinel_scripts_queue_length:0",
+		"sentinel_simulate_failure_flags:0",
+		"master0:name=mymaster,status=ok,address=127.0.0.1:6379,slaves=0,sentinels=" + strconv.Itoa(1)}
+}

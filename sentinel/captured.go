@@ -1,0 +1,273 @@
+package sentinel
+
+import (
+	"embed"
+	"fmt"
+	"strings"
+)
+
+//go:generate go run ./internal/gen -out captured
+
+// capturedFS holds replies of the real redis-sentinel 7.0.15, captured by
+// internal/gen: COMMAND and COMMAND DOCS in both protocols and the HELP
+// texts. The command table (names, arities, flags, ACL categories, order)
+// is derived from them, and COMMAND INFO/DOCS replay them byte for byte.
+//
+//go:embed captured
+var capturedFS embed.FS
+
+// Protocol indexes of per-protocol data.
+const (
+	resp2 = 0
+	resp3 = 1
+)
+
+// aclCategoryNames lists the ACL categories in redis' order (acl.c), which
+// is the order of ACL CAT, of COMMAND INFO categories and of the greedy
+// rule description.
+var aclCategoryNames = []string{
+	"keyspace", "read", "write", "set", "sortedset", "list", "hash", "string",
+	"bitmap", "hyperloglog", "geo", "stream", "pubsub", "admin", "fast",
+	"slow", "blocking", "dangerous", "connection", "transaction", "scripting",
+}
+
+// categoryFlag returns the bit of an ACL category (case-insensitive), or 0.
+func categoryFlag(name string) uint64 {
+	for i, n := range aclCategoryNames {
+		if eqFold(n, name) {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// command is one command or subcommand of the table.
+type command struct {
+	name     string // full name: "ping", "client|kill"
+	arity    int
+	noAuth   bool // may run before authentication (AUTH, HELLO)
+	cats     uint64
+	id       int // index in table.all, the ACL bitmap position
+	parent   *command
+	subs     []*command
+	subIndex map[string]*command // lower-case subcommand name
+	info     [2][]byte           // COMMAND INFO entry per protocol
+	docs     [2][]byte           // COMMAND DOCS value per protocol
+	proc     func(c *client, argv []string)
+	channels channelSpec // which arguments are channels, for ACL
+}
+
+// channelSpec says which arguments of a command are pub/sub channels.
+type channelSpec int
+
+const (
+	channelsNone      channelSpec = iota
+	channelsPublish               // argv[1]
+	channelsSubscribe             // argv[1:]
+	channelsPattern               // argv[1:], patterns
+)
+
+// commandTable is the sentinel command table.
+type commandTable struct {
+	top    []*command          // COMMAND order
+	byName map[string]*command // lower-case top-level names
+	all    []*command          // COMMAND LIST order: each command then its subcommands
+	help   map[string][]byte   // raw HELP reply per container command
+}
+
+// table is built once from the captured data.
+var table = mustBuildTable()
+
+func mustBuildTable() *commandTable {
+	t, err := buildTable()
+	if err != nil {
+		panic(fmt.Sprintf("sentinel: captured command data is corrupt: %v", err))
+	}
+	return t
+}
+
+func readCaptured(name string) ([]byte, error) {
+	b, err := capturedFS.ReadFile("captured/" + name)
+	if err != nil {
+		return nil, fmt.Errorf("read captured %s: %w", name, err)
+	}
+	return b, nil
+}
+
+func scanCaptured(name string) (respValue, error) {
+	b, err := readCaptured(name)
+	if err != nil {
+		return respValue{}, err
+	}
+	v, n, err := scanRESP(b)
+	if err != nil {
+		return respValue{}, fmt.Errorf("parse %s: %w", name, err)
+	}
+	if n != len(b) {
+		return respValue{}, fmt.Errorf("parse %s: %d trailing bytes", name, len(b)-n)
+	}
+	return v, nil
+}
+
+func buildTable() (*commandTable, error) {
+	t := &commandTable{byName: map[string]*command{}, help: map[string][]byte{}}
+	info2, err := scanCaptured("command.resp2")
+	if err != nil {
+		return nil, err
+	}
+	info3, err := scanCaptured("command.resp3")
+	if err != nil {
+		return nil, err
+	}
+	if len(info2.children) != len(info3.children) {
+		return nil, fmt.Errorf("COMMAND captures differ in length")
+	}
+	for i := range info2.children {
+		cmd, err := t.addCommand(info2.children[i], info3.children[i], nil)
+		if err != nil {
+			return nil, err
+		}
+		t.top = append(t.top, cmd)
+		t.byName[cmd.name] = cmd
+	}
+	for p, file := range []string{"docs.resp2", "docs.resp3"} {
+		docs, err := scanCaptured(file)
+		if err != nil {
+			return nil, err
+		}
+		if err := t.attachDocs(docs, p); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	for _, name := range []string{"sentinel", "client", "acl", "command"} {
+		b, err := readCaptured("help-" + name + ".resp")
+		if err != nil {
+			return nil, err
+		}
+		t.help[name] = b
+	}
+	return t, nil
+}
+
+// addCommand registers one COMMAND INFO entry (and its subcommands).
+func (t *commandTable) addCommand(v2, v3 respValue, parent *command) (*command, error) {
+	if len(v2.children) < 10 || len(v3.children) < 10 {
+		return nil, fmt.Errorf("COMMAND entry with %d fields", len(v2.children))
+	}
+	arity, ok := string2ll(v2.children[1].str)
+	if !ok {
+		return nil, fmt.Errorf("bad arity %q", v2.children[1].str)
+	}
+	cmd := &command{
+		name:   v2.children[0].str,
+		arity:  int(arity),
+		id:     len(t.all),
+		parent: parent,
+		info:   [2][]byte{v2.raw, v3.raw},
+	}
+	if cmd.name != v3.children[0].str {
+		return nil, fmt.Errorf("COMMAND captures disagree: %q vs %q", cmd.name, v3.children[0].str)
+	}
+	for _, f := range v2.children[2].children {
+		if f.str == "no_auth" {
+			cmd.noAuth = true
+		}
+	}
+	for _, c := range v2.children[6].children {
+		flag := categoryFlag(strings.TrimPrefix(c.str, "@"))
+		if flag == 0 {
+			return nil, fmt.Errorf("%s: unknown ACL category %q", cmd.name, c.str)
+		}
+		cmd.cats |= flag
+	}
+	t.all = append(t.all, cmd)
+	subs2, subs3 := v2.children[9].children, v3.children[9].children
+	if len(subs2) != len(subs3) {
+		return nil, fmt.Errorf("%s: subcommand captures differ", cmd.name)
+	}
+	if len(subs2) > 0 {
+		cmd.subIndex = map[string]*command{}
+	}
+	for i := range subs2 {
+		sub, err := t.addCommand(subs2[i], subs3[i], cmd)
+		if err != nil {
+			return nil, err
+		}
+		cmd.subs = append(cmd.subs, sub)
+		cmd.subIndex[strings.TrimPrefix(sub.name, cmd.name+"|")] = sub
+	}
+	return cmd, nil
+}
+
+// attachDocs stores the COMMAND DOCS value of every command for protocol p.
+func (t *commandTable) attachDocs(docs respValue, p int) error {
+	for _, kv := range docs.pairs() {
+		cmd := t.lookupFullName(kv[0].str)
+		if cmd == nil {
+			return fmt.Errorf("docs for unknown command %q", kv[0].str)
+		}
+		cmd.docs[p] = kv[1].raw
+		for _, field := range kv[1].pairs() {
+			if field[0].str != "subcommands" {
+				continue
+			}
+			if err := t.attachDocs(field[1], p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// lookupFullName finds "name" or "container|sub" (lookupCommandBySds: a
+// container name alone is found, more than one '|' is not).
+func (t *commandTable) lookupFullName(full string) *command {
+	parts := strings.Split(full, "|")
+	if full == "" || len(parts) > 2 {
+		return nil
+	}
+	base := t.byName[lowerASCII(parts[0])]
+	if base == nil {
+		return nil
+	}
+	if len(parts) == 1 {
+		return base
+	}
+	if base.subIndex == nil {
+		return nil
+	}
+	return base.subIndex[lowerASCII(parts[1])]
+}
+
+// lookupArgv finds the command a request runs (lookupCommand): the
+// subcommand when the base command has subcommands and there is an
+// argument, the base command otherwise.
+func (t *commandTable) lookupArgv(argv []string) *command {
+	base := t.byName[lowerASCII(argv[0])]
+	if base == nil || len(argv) == 1 || base.subIndex == nil {
+		return base
+	}
+	return base.subIndex[lowerASCII(argv[1])]
+}
+
+// isContainer reports whether name is a command with subcommands.
+func (t *commandTable) isContainer(name string) bool {
+	base := t.byName[lowerASCII(name)]
+	return base != nil && base.subIndex != nil
+}
+
+// arityOK applies redis' arity rule (positive: exact, negative: minimum).
+func (cmd *command) arityOK(argc int) bool {
+	if cmd.arity > 0 {
+		return argc == cmd.arity
+	}
+	return argc >= -cmd.arity
+}
+
+// root returns the top-level command.
+func (cmd *command) root() *command {
+	if cmd.parent != nil {
+		return cmd.parent
+	}
+	return cmd
+}

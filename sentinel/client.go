@@ -1,0 +1,285 @@
+package sentinel
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// client is one connection. Its own goroutine (serve) reads, parses and
+// executes commands one at a time, like redis' single-threaded loop does
+// for one client; a second goroutine (writeLoop) writes its output so that
+// a slow reader never blocks publishers or other clients.
+//
+// Field ownership: fields marked (mu) are written by the client's own
+// goroutine with srv.mu held and read by other clients (CLIENT LIST, ACL,
+// CLIENT KILL) under srv.mu; the owner reads them without the lock. Fields
+// marked (psmu) are guarded the same way by srv.psmu. Unmarked fields
+// belong to the client's goroutine alone.
+type client struct {
+	srv   *Server
+	conn  net.Conn
+	id    uint64
+	addr  string
+	laddr string
+	fd    int
+	ctime time.Time
+
+	out      *outbuf
+	killOnce sync.Once
+	killCh   chan struct{}
+	killed   atomic.Bool
+	resp     atomic.Int32 // protocol version; read by publishers
+
+	// (mu)
+	name            string
+	user            *aclUser
+	authenticated   bool
+	lastInteraction time.Time
+	lastCmd         string
+	curQbuf         int
+	curArgvMem      int
+	blocked         bool
+	closeAfterReply bool
+	writerDone      bool
+	noEvict         bool
+	tracking        trackingState
+
+	// (psmu)
+	channels     map[string]struct{}
+	channelOrder []string
+	patterns     []string
+
+	parser        requestParser
+	reply         []byte
+	pushing       bool
+	replyOff      bool
+	replySkip     bool
+	replySkipNext bool
+	dropOutput    bool
+	curCmd        *command
+}
+
+// trackingState is what CLIENT TRACKING configured (there are no keys in a
+// sentinel, so nothing is ever invalidated, but the state is reported).
+type trackingState struct {
+	on, bcast, optin, optout, noloop, caching, brokenRedir bool
+	redirect                                               int64
+	prefixes                                               []string // sorted
+}
+
+func (c *client) proto() int { return int(c.resp.Load()) }
+
+// subscriptions is the number of channels plus patterns (psmu or owner).
+func (c *client) subscriptions() int { return len(c.channelOrder) + len(c.patterns) }
+
+// kill closes the connection now, dropping pending output (freeClient).
+// Safe from any goroutine.
+func (c *client) kill() {
+	c.killOnce.Do(func() {
+		c.killed.Store(true)
+		close(c.killCh)
+		c.out.kill()
+		_ = c.conn.Close()
+	})
+}
+
+// connFD returns the socket's file descriptor for CLIENT LIST, or -1.
+func connFD(conn net.Conn) int {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	_ = raw.Control(func(f uintptr) { fd = int(f) })
+	return fd
+}
+
+// serve is the client's command loop.
+func (c *client) serve() {
+	defer c.srv.wg.Done()
+	defer func() {
+		if r := recover(); r != nil {
+			// A bug: crash (as redis does on an assertion) rather than run
+			// cleanup, which could deadlock on a lock the panic left held.
+			panic(r)
+		}
+		c.cleanup()
+	}()
+	buf := make([]byte, 16<<10)
+	for {
+		if !c.processInput() {
+			return
+		}
+		if !c.out.waitBelow(outputHighWater) {
+			return
+		}
+		n, err := c.conn.Read(buf)
+		if n > 0 {
+			c.srv.stats.netInput.Add(int64(n))
+			c.srv.stats.reads.Add(1)
+			c.parser.buf = append(c.parser.buf, buf[:n]...)
+			if len(c.parser.buf) > maxQueryBufLen {
+				c.srv.log.Warn("closing client that reached max query buffer length", "id", c.id, "addr", c.addr)
+				c.kill()
+				return
+			}
+		}
+		if err != nil {
+			// The peer is gone or half-closed: what was read has been
+			// answered above; let the writer deliver it, then close.
+			if n > 0 {
+				c.processInput()
+			}
+			c.closeGracefully()
+			return
+		}
+	}
+}
+
+// processInput parses and executes every complete request in the query
+// buffer. It reports false when the client must stop reading.
+func (c *client) processInput() bool {
+	defer c.parser.compact()
+	for {
+		if c.killed.Load() {
+			return false
+		}
+		argv, st, errText := c.parser.next(c.authRequiredLocked)
+		switch st {
+		case parseNeedMore:
+			c.out.flush()
+			return true
+		case parseError:
+			c.addError(errText)
+			c.commit()
+			c.closeGracefully()
+			return false
+		}
+		c.curQbufSnapshot(argv)
+		if len(argv) == 0 {
+			c.resetAfterCommand(nil)
+			continue
+		}
+		c.execute(argv)
+		if c.dropOutput {
+			c.kill()
+			return false
+		}
+		c.commit()
+		if c.out.pendingBytes() > outputHighWater {
+			c.out.flush()
+			if !c.out.waitBelow(outputHighWater) {
+				return false
+			}
+		}
+		c.srv.mu.Lock()
+		car := c.closeAfterReply
+		c.srv.mu.Unlock()
+		if car {
+			c.closeGracefully()
+			return false
+		}
+	}
+}
+
+// curQbufSnapshot records the query buffer figures CLIENT LIST shows for
+// the executing client.
+func (c *client) curQbufSnapshot(argv []string) {
+	mem := 0
+	for _, a := range argv {
+		mem += len(a)
+	}
+	c.srv.mu.Lock()
+	c.curQbuf = len(c.parser.buf)
+	c.curArgvMem = mem
+	c.srv.mu.Unlock()
+}
+
+// commit hands the reply built so far to the writer.
+func (c *client) commit() {
+	if len(c.reply) == 0 {
+		return
+	}
+	c.srv.stats.writes.Add(1)
+	c.out.push(c.reply)
+	c.reply = c.reply[:0]
+}
+
+// drainTimeout bounds how long the output of a closing connection may
+// take to reach a peer that stopped reading.
+const drainTimeout = 10 * time.Second
+
+// writeLoop writes the client's output until the buffer closes or dies.
+func (c *client) writeLoop() {
+	defer c.srv.wg.Done()
+	defer func() {
+		c.srv.mu.Lock()
+		c.writerDone = true
+		delete(c.srv.draining, c)
+		c.srv.mu.Unlock()
+	}()
+	for {
+		data, closing, dead := c.out.take()
+		if dead {
+			_ = c.conn.Close()
+			return
+		}
+		if len(data) > 0 {
+			n, err := c.conn.Write(data)
+			c.srv.stats.netOutput.Add(int64(n))
+			c.out.written(data)
+			if err != nil {
+				c.kill()
+				return
+			}
+			continue
+		}
+		if closing {
+			_ = c.conn.Close()
+			return
+		}
+	}
+}
+
+// cleanup unregisters a finished client.
+func (c *client) cleanup() {
+	s := c.srv
+	s.psmu.Lock()
+	s.unsubscribeAllLocked(c)
+	s.psmu.Unlock()
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	if c.tracking.on {
+		s.trackingClients--
+	}
+	if !c.killed.Load() && !c.writerDone {
+		// The writer may still be delivering the last replies: keep the
+		// connection reachable by Close until it is done.
+		s.draining[c] = struct{}{}
+	}
+	s.mu.Unlock()
+	if c.killed.Load() {
+		_ = c.conn.Close()
+	}
+}
+
+// authRequiredLocked is authRequired for the request parser.
+func (c *client) authRequiredLocked() bool {
+	c.srv.mu.Lock()
+	defer c.srv.mu.Unlock()
+	return c.srv.authRequired(c)
+}
+
+// closeGracefully lets the writer deliver the pending output and close,
+// within drainTimeout.
+func (c *client) closeGracefully() {
+	c.out.closeAfterFlush()
+	_ = c.conn.SetWriteDeadline(time.Now().Add(drainTimeout))
+}

@@ -1,0 +1,114 @@
+package sentinel
+
+// commandSubProcs are the COMMAND subcommand procedures.
+var commandSubProcs = map[string]func(*client, []string){
+	"command|count":           cmdCommandCount,
+	"command|list":            cmdCommandList,
+	"command|info":            cmdCommandInfo,
+	"command|docs":            cmdCommandDocs,
+	"command|getkeys":         cmdCommandGetKeys,
+	"command|getkeysandflags": cmdCommandGetKeys,
+	"command|help":            cmdCommandHelp,
+}
+
+// COMMAND: every command's info, as captured from redis-sentinel.
+func cmdCommand(c *client, argv []string) {
+	p := c.protoIndex()
+	c.addArrayLen(len(table.top))
+	for _, cmd := range table.top {
+		c.addRaw(cmd.info[p])
+	}
+}
+
+func (c *client) protoIndex() int {
+	if c.proto() == 3 {
+		return resp3
+	}
+	return resp2
+}
+
+func cmdCommandCount(c *client, argv []string) { c.addInt(int64(len(table.top))) }
+
+func cmdCommandHelp(c *client, argv []string) { c.addRaw(table.help["command"]) }
+
+// COMMAND LIST [FILTERBY (MODULE name|ACLCAT cat|PATTERN pattern)]
+func cmdCommandList(c *client, argv []string) {
+	var filter func(*command) bool
+	for i := 2; i < len(argv); i++ {
+		if !eqFold(argv[i], "filterby") || len(argv)-1-i != 2 {
+			c.addError(errSyntax)
+			return
+		}
+		arg := argv[i+2]
+		switch {
+		case eqFold(argv[i+1], "module"):
+			filter = func(*command) bool { return false } // no modules
+		case eqFold(argv[i+1], "aclcat"):
+			flag := categoryFlag(arg)
+			filter = func(cmd *command) bool { return flag != 0 && cmd.cats&flag != 0 }
+		case eqFold(argv[i+1], "pattern"):
+			filter = func(cmd *command) bool { return globMatch(arg, cmd.name, true) }
+		default:
+			c.addError(errSyntax)
+			return
+		}
+		i += 2
+	}
+	var names []string
+	for _, cmd := range table.all {
+		if filter == nil || filter(cmd) {
+			names = append(names, cmd.name)
+		}
+	}
+	c.addArrayLen(len(names))
+	for _, n := range names {
+		c.addBulk(n)
+	}
+}
+
+// COMMAND INFO [name ...]: unknown names give a null entry.
+func cmdCommandInfo(c *client, argv []string) {
+	if len(argv) == 2 {
+		cmdCommand(c, argv)
+		return
+	}
+	p := c.protoIndex()
+	c.addArrayLen(len(argv) - 2)
+	for _, name := range argv[2:] {
+		if cmd := table.lookupFullName(name); cmd != nil {
+			c.addRaw(cmd.info[p])
+		} else {
+			c.addNull()
+		}
+	}
+}
+
+// COMMAND DOCS [name ...]: a map of full name to docs; unknown names are
+// skipped.
+func cmdCommandDocs(c *client, argv []string) {
+	p := c.protoIndex()
+	var cmds []*command
+	if len(argv) == 2 {
+		cmds = table.top
+	} else {
+		for _, name := range argv[2:] {
+			if cmd := table.lookupFullName(name); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	c.addMapLen(len(cmds))
+	for _, cmd := range cmds {
+		c.addBulk(cmd.name)
+		c.addRaw(cmd.docs[p])
+	}
+}
+
+// COMMAND GETKEYS / GETKEYSANDFLAGS: no sentinel command has keys.
+func cmdCommandGetKeys(c *client, argv []string) {
+	if table.lookupArgv(argv[2:]) == nil {
+		c.addErr("Invalid command specified")
+		return
+	}
+	c.addErr("The command has no key arguments")
+}

@@ -1,0 +1,210 @@
+package sentinel
+
+import "strconv"
+
+// SENTINEL <subcommand> ...: sentinel.c:sentinelCommand. Arity was checked
+// by the table; the handler re-checks like redis does (numargserr).
+func cmdSentinel(c *client, argv []string) {
+	b := c.srv.cfg.Backend
+	sub := argv[1]
+	n := len(argv)
+	switch {
+	case n == 2 && eqFold(sub, "help"):
+		c.addRaw(table.help["sentinel"])
+	case eqFold(sub, "masters"):
+		c.addFieldsList(b.Masters())
+	case eqFold(sub, "master"):
+		f, err := b.Master(argv[2])
+		if err != nil {
+			c.addBackendError(err)
+			return
+		}
+		c.addFields(f)
+	case eqFold(sub, "slaves"), eqFold(sub, "replicas"):
+		list, err := b.Replicas(argv[2])
+		if err != nil {
+			c.addBackendError(err)
+			return
+		}
+		c.addFieldsList(list)
+	case eqFold(sub, "sentinels"):
+		list, err := b.Sentinels(argv[2])
+		if err != nil {
+			c.addBackendError(err)
+			return
+		}
+		c.addFieldsList(list)
+	case eqFold(sub, "myid") && n == 2:
+		c.addBulk(b.MyID())
+	case eqFold(sub, "is-master-down-by-addr"):
+		port, ok := string2ll(argv[3])
+		if !ok {
+			c.addError(errNotInteger)
+			return
+		}
+		epoch, ok := string2ll(argv[4])
+		if !ok {
+			c.addError(errNotInteger)
+			return
+		}
+		down, leader, leaderEpoch := b.IsMasterDownByAddr(argv[2], int(port), uint64(epoch), argv[5])
+		if leader == "" {
+			leader = "*"
+		}
+		c.addArrayLen(3)
+		if down {
+			c.addInt(1)
+		} else {
+			c.addInt(0)
+		}
+		c.addBulk(leader)
+		c.addInt(int64(leaderEpoch))
+	case eqFold(sub, "reset"):
+		c.addInt(int64(b.Reset(argv[2])))
+	case eqFold(sub, "get-master-addr-by-name"):
+		host, port, ok := b.MasterAddr(argv[2])
+		if !ok {
+			c.addNullArray()
+			return
+		}
+		c.addArrayLen(2)
+		c.addBulk(host)
+		c.addBulk(port)
+	case eqFold(sub, "failover"):
+		c.addOKOrError(b.Failover(argv[2]))
+	case eqFold(sub, "pending-scripts"):
+		c.addPendingScripts(b.PendingScripts())
+	case eqFold(sub, "monitor"):
+		c.addOKOrError(b.Monitor(argv[2], argv[3], argv[4], argv[5]))
+	case eqFold(sub, "flushconfig"):
+		c.addOKOrError(b.FlushConfig())
+	case eqFold(sub, "remove"):
+		c.addOKOrError(b.Remove(argv[2]))
+	case eqFold(sub, "ckquorum"):
+		text, err := b.CKQuorum(argv[2])
+		if err != nil {
+			c.addBackendError(err)
+			return
+		}
+		c.addStatus(text)
+	case eqFold(sub, "set"):
+		c.addOKOrError(b.Set(argv[2], argv[3:]))
+	case eqFold(sub, "config"):
+		switch {
+		case eqFold(argv[2], "set") && n == 5:
+			c.addOKOrError(b.ConfigSet(argv[3], argv[4]))
+		case eqFold(argv[2], "get") && n == 4:
+			c.addFields(b.ConfigGet(argv[3]))
+		default:
+			c.addErr("Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.")
+		}
+	case eqFold(sub, "info-cache"):
+		c.addInfoCache(b.InfoCache(argv[2:]))
+	case eqFold(sub, "simulate-failure"):
+		sentinelSimulateFailure(c, argv)
+	case eqFold(sub, "debug"):
+		f, err := b.Debug(argv[2:])
+		switch {
+		case err != nil:
+			c.addBackendError(err)
+		case n == 2:
+			c.addFields(f)
+		default:
+			c.addOK()
+		}
+	default:
+		c.addError(errSubcommandSyntax(argv))
+	}
+}
+
+func (c *client) addOKOrError(err error) {
+	if err != nil {
+		c.addBackendError(err)
+		return
+	}
+	c.addOK()
+}
+
+// addFieldsList writes an array of instance maps.
+func (c *client) addFieldsList(list []Fields) {
+	c.addArrayLen(len(list))
+	for _, f := range list {
+		c.addFields(f)
+	}
+}
+
+// addPendingScripts writes SENTINEL PENDING-SCRIPTS: an array of 5-field
+// maps with bulk-string numbers.
+func (c *client) addPendingScripts(list []PendingScript) {
+	c.addArrayLen(len(list))
+	for _, p := range list {
+		c.addMapLen(5)
+		c.addBulk("argv")
+		c.addArrayLen(len(p.Argv))
+		for _, a := range p.Argv {
+			c.addBulk(cstr(a))
+		}
+		c.addBulk("flags")
+		if p.Running {
+			c.addBulk("running")
+		} else {
+			c.addBulk("scheduled")
+		}
+		c.addBulk("pid")
+		c.addBulkInt(int64(p.Pid))
+		if p.Running {
+			c.addBulk("run-time")
+			c.addBulkInt(p.RunTimeMillis)
+		} else {
+			c.addBulk("run-delay")
+			c.addBulkInt(max(p.RunDelayMillis, 0))
+		}
+		c.addBulk("retry-num")
+		c.addBulk(strconv.Itoa(p.RetryNum))
+	}
+}
+
+// addInfoCache writes SENTINEL INFO-CACHE: [name, [[age, info|null] ...], ...].
+func (c *client) addInfoCache(list []InfoCacheMaster) {
+	c.addArrayLen(2 * len(list))
+	for _, m := range list {
+		c.addBulk(m.Name)
+		c.addArrayLen(len(m.Entries))
+		for _, e := range m.Entries {
+			c.addArrayLen(2)
+			c.addInt(e.AgeMillis)
+			if e.Valid {
+				c.addBulk(e.Info)
+			} else {
+				c.addNull()
+			}
+		}
+	}
+}
+
+// sentinelSimulateFailure validates the flags in order like redis: the
+// flags are cleared first, each valid one is applied, HELP or an unknown
+// word stops the loop (with what was set so far still applied).
+func sentinelSimulateFailure(c *client, argv []string) {
+	var flags []string
+	for _, a := range argv[2:] {
+		switch {
+		case eqFold(a, "crash-after-election"):
+			flags = append(flags, "crash-after-election")
+		case eqFold(a, "crash-after-promotion"):
+			flags = append(flags, "crash-after-promotion")
+		case eqFold(a, "help"):
+			c.srv.cfg.Backend.SimulateFailure(flags)
+			c.addArrayLen(2)
+			c.addBulk("crash-after-election")
+			c.addBulk("crash-after-promotion")
+			return
+		default:
+			c.srv.cfg.Backend.SimulateFailure(flags)
+			c.addErr("Unknown failure simulation specified")
+			return
+		}
+	}
+	c.srv.cfg.Backend.SimulateFailure(flags)
+	c.addOK()
+}

@@ -1,0 +1,197 @@
+package sentinel
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+func init() {
+	procs := map[string]func(*client, []string){
+		"acl": cmdACL, "auth": cmdAuth, "client": cmdClient, "command": cmdCommand,
+		"hello": cmdHello, "info": cmdInfo, "ping": cmdPing, "psubscribe": cmdPsubscribe,
+		"publish": cmdPublish, "punsubscribe": cmdPunsubscribe, "role": cmdRole,
+		"sentinel": cmdSentinel, "shutdown": cmdShutdown, "subscribe": cmdSubscribe,
+		"unsubscribe": cmdUnsubscribe,
+	}
+	for _, cmd := range table.all {
+		// Subcommands of ACL, CLIENT and SENTINEL share their container's
+		// procedure, which re-dispatches on argv[1] (as in redis); COMMAND
+		// subcommands have their own.
+		name := cmd.root().name
+		if name == "command" && cmd.parent != nil {
+			cmd.proc = commandSubProcs[cmd.name]
+		} else {
+			cmd.proc = procs[name]
+		}
+		if cmd.proc == nil {
+			panic("sentinel: no procedure for " + cmd.name)
+		}
+	}
+	table.byName["publish"].channels = channelsPublish
+	table.byName["subscribe"].channels = channelsSubscribe
+	table.byName["psubscribe"].channels = channelsPattern
+}
+
+// allowedInRESP2PubSub lists what a RESP2 client may run while subscribed
+// (processCommand); QUIT and RESET do not exist in sentinel mode.
+var allowedInRESP2PubSub = map[string]bool{
+	"ping": true, "subscribe": true, "unsubscribe": true, "psubscribe": true, "punsubscribe": true,
+}
+
+// execute runs one request through redis' processCommand checks and then
+// the command procedure.
+func (c *client) execute(argv []string) {
+	s := c.srv
+	// Cross-protocol scripting guard: an HTTP request line or Host header
+	// closes the connection without any reply.
+	if eqFold(argv[0], "host:") || eqFold(argv[0], "post") {
+		s.log.Warn("possible SECURITY ATTACK detected: POST or Host: command received, connection aborted", "addr", c.addr)
+		c.dropOutput = true
+		return
+	}
+	var cmd *command
+	for {
+		s.mu.Lock()
+		if c.killed.Load() {
+			s.mu.Unlock()
+			return
+		}
+		c.lastInteraction = time.Now()
+		cmd = table.lookupArgv(argv)
+		c.curCmd = cmd
+		if cmd == nil {
+			c.lastCmd = "NULL"
+			s.mu.Unlock()
+			c.addError(existenceError(argv))
+			c.resetAfterCommand(nil)
+			return
+		}
+		c.lastCmd = cmd.name
+		if reject := c.checkLocked(cmd, argv); reject != "" {
+			s.mu.Unlock()
+			c.addError(reject)
+			c.resetAfterCommand(cmd)
+			return
+		}
+		if wait := s.pause.remaining(time.Now()); wait > 0 {
+			// CLIENT PAUSE: the command waits, then goes through all the
+			// checks again (the client may have been killed or its user
+			// changed meanwhile).
+			c.blocked = true
+			s.mu.Unlock()
+			c.waitPause(wait)
+			s.mu.Lock()
+			c.blocked = false
+			s.mu.Unlock()
+			continue
+		}
+		s.mu.Unlock()
+		break
+	}
+	s.stats.commands.Add(1)
+	s.ops.tick(time.Now(), s.stats.commands.Load(), s.stats.netInput.Load(), s.stats.netOutput.Load())
+	cmd.proc(c, argv)
+	c.resetAfterCommand(cmd)
+}
+
+// existenceError is the reply to an unknown command or subcommand
+// (commandCheckExistence).
+func existenceError(argv []string) string {
+	if table.isContainer(argv[0]) {
+		return sanitizeLine(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.",
+			truncate(cstr(argv[1]), 128), cstr(upperASCII(argv[0]))))
+	}
+	var args strings.Builder
+	for _, a := range argv[1:] {
+		if args.Len() >= 128 {
+			break
+		}
+		args.WriteString("'" + truncate(cstr(a), 128-args.Len()) + "' ")
+	}
+	return sanitizeLine(fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s",
+		truncate(cstr(argv[0]), 128), args.String()))
+}
+
+// checkLocked applies processCommand's checks after the lookup: arity,
+// authentication, ACL, RESP2 pub/sub context. It returns the error text to
+// reply, or "". Requires s.mu.
+func (c *client) checkLocked(cmd *command, argv []string) string {
+	s := c.srv
+	if !cmd.arityOK(len(argv)) {
+		return fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.name)
+	}
+	if s.authRequired(c) && !cmd.noAuth {
+		return "NOAUTH Authentication required."
+	}
+	if res, pos := c.user.checkCommand(cmd, argv); res != aclOK {
+		s.acl.addLog(c, res, aclLogObject(res, cmd, argv, pos), c.user.name)
+		switch res {
+		case aclDeniedCmd:
+			return fmt.Sprintf("NOPERM this user has no permissions to run the '%s' command", cmd.name)
+		case aclDeniedChannel:
+			return "NOPERM this user has no permissions to access one of the channels used as arguments"
+		default:
+			return "NOPERM this user has no permissions to access one of the keys used as arguments"
+		}
+	}
+	if c.proto() == 2 && c.subscriptions() > 0 && !allowedInRESP2PubSub[cmd.name] {
+		return sanitizeLine(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.name))
+	}
+	return ""
+}
+
+// authRequired is redis' authRequired(): the default user needs a password
+// (or is disabled) and the client has not authenticated. Requires s.mu.
+func (s *Server) authRequired(c *client) bool {
+	du := s.acl.defaultUser
+	return (du.flags&userNopass == 0 || du.flags&userOff != 0) && !c.authenticated
+}
+
+// resetAfterCommand is redis' resetClient: it runs after every request,
+// including empty and rejected ones, and moves CLIENT REPLY SKIP along.
+func (c *client) resetAfterCommand(cmd *command) {
+	c.replySkip = false
+	if c.replySkipNext {
+		c.replySkip = true
+		c.replySkipNext = false
+	}
+	if cmd == nil || cmd.root().name != "client" {
+		if c.tracking.caching {
+			c.srv.mu.Lock()
+			c.tracking.caching = false
+			c.srv.mu.Unlock()
+		}
+	}
+	c.curCmd = nil
+}
+
+// waitPause blocks while clients are paused, at most d, returning early if
+// the pause changes, the client is killed or the server closes.
+func (c *client) waitPause(d time.Duration) {
+	s := c.srv
+	s.mu.Lock()
+	wake := s.pause.changed()
+	s.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-wake:
+	case <-c.killCh:
+	case <-s.done:
+	}
+}
+
+// errArity is the arity error of a (sub)command (addReplyErrorArity).
+func errArity(cmd *command) string {
+	return fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.name)
+}
+
+// errSubcommandSyntax is addReplySubcommandSyntaxError.
+func errSubcommandSyntax(argv []string) string {
+	return sanitizeLine(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.",
+		truncate(cstr(argv[1]), 128), cstr(upperASCII(argv[0]))))
+}
+
+const errSyntax = "ERR syntax error"

@@ -1,0 +1,280 @@
+package sentinel
+
+import (
+	"slices"
+	"strconv"
+	"time"
+)
+
+// The pub/sub registry (Server.channels, patterns, patOrder) and each
+// client's subscriptions are guarded by Server.psmu. Publish only appends
+// to subscribers' output buffers, so it never blocks on a slow reader.
+
+// subscribeLocked adds a channel subscription; it reports whether it is new.
+func (s *Server) subscribeLocked(c *client, ch string) bool {
+	if _, ok := c.channels[ch]; ok {
+		return false
+	}
+	if c.channels == nil {
+		c.channels = map[string]struct{}{}
+	}
+	c.channels[ch] = struct{}{}
+	c.channelOrder = append(c.channelOrder, ch)
+	s.channels[ch] = append(s.channels[ch], c)
+	return true
+}
+
+func (s *Server) unsubscribeLocked(c *client, ch string) bool {
+	if _, ok := c.channels[ch]; !ok {
+		return false
+	}
+	delete(c.channels, ch)
+	c.channelOrder = slices.DeleteFunc(c.channelOrder, func(x string) bool { return x == ch })
+	subs := slices.DeleteFunc(s.channels[ch], func(x *client) bool { return x == c })
+	if len(subs) == 0 {
+		delete(s.channels, ch)
+	} else {
+		s.channels[ch] = subs
+	}
+	return true
+}
+
+func (s *Server) psubscribeLocked(c *client, pat string) bool {
+	if slices.Contains(c.patterns, pat) {
+		return false
+	}
+	c.patterns = append(c.patterns, pat)
+	if _, ok := s.patterns[pat]; !ok {
+		s.patOrder = append(s.patOrder, pat)
+	}
+	s.patterns[pat] = append(s.patterns[pat], c)
+	return true
+}
+
+func (s *Server) punsubscribeLocked(c *client, pat string) bool {
+	i := slices.Index(c.patterns, pat)
+	if i < 0 {
+		return false
+	}
+	c.patterns = slices.Delete(c.patterns, i, i+1)
+	subs := slices.DeleteFunc(s.patterns[pat], func(x *client) bool { return x == c })
+	if len(subs) == 0 {
+		delete(s.patterns, pat)
+		s.patOrder = slices.DeleteFunc(s.patOrder, func(x string) bool { return x == pat })
+	} else {
+		s.patterns[pat] = subs
+	}
+	return true
+}
+
+// unsubscribeAllLocked drops every subscription of a disconnecting client.
+func (s *Server) unsubscribeAllLocked(c *client) {
+	for _, ch := range slices.Clone(c.channelOrder) {
+		s.unsubscribeLocked(c, ch)
+	}
+	for _, p := range slices.Clone(c.patterns) {
+		s.punsubscribeLocked(c, p)
+	}
+}
+
+// Publish delivers message on channel to the local subscribers (channel
+// subscribers first, then pattern subscribers) and returns how many
+// deliveries were made. RESP2 clients receive "message"/"pmessage" arrays,
+// RESP3 clients push frames. It is safe from any goroutine and never
+// blocks: a subscriber over its output limit is disconnected.
+func (s *Server) Publish(channel, message string) int {
+	s.psmu.Lock()
+	defer s.psmu.Unlock()
+	now := time.Now()
+	var frames [2][]byte
+	n := 0
+	for _, c := range s.channels[channel] {
+		p := c.proto()
+		if frames[p-2] == nil {
+			frames[p-2] = pubsubFrame(p, "message", channel, message)
+		}
+		s.deliver(c, frames[p-2], now)
+		n++
+	}
+	for _, pat := range s.patOrder {
+		if !globMatch(pat, channel, false) {
+			continue
+		}
+		var pframes [2][]byte
+		for _, c := range s.patterns[pat] {
+			p := c.proto()
+			if pframes[p-2] == nil {
+				pframes[p-2] = pubsubFrame(p, "pmessage", pat, channel, message)
+			}
+			s.deliver(c, pframes[p-2], now)
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Server) deliver(c *client, frame []byte, now time.Time) {
+	if !c.out.pushLimited(frame, now) {
+		s.log.Warn("closing pub/sub client over its output buffer limit", "id", c.id, "addr", c.addr)
+		c.kill()
+	}
+}
+
+// pubsubFrame encodes a pub/sub message for protocol p.
+func pubsubFrame(p int, parts ...string) []byte {
+	kind := byte('*')
+	if p == 3 {
+		kind = '>'
+	}
+	b := append([]byte{kind}, strconv.Itoa(len(parts))...)
+	b = append(b, '\r', '\n')
+	for _, s := range parts {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, s...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
+
+// pushSubscription writes a (p)(un)subscribe confirmation; name empty and
+// isNull true renders the null channel of an empty mass unsubscribe.
+func (c *client) pushSubscription(kind, name string, isNull bool) {
+	c.pushing = true
+	c.addPushLen(3)
+	c.addBulk(kind)
+	if isNull {
+		c.addNull()
+	} else {
+		c.addBulk(name)
+	}
+	c.addInt(int64(c.subscriptions()))
+	c.pushing = false
+}
+
+// SUBSCRIBE channel [channel ...]
+func cmdSubscribe(c *client, argv []string) {
+	s := c.srv
+	s.psmu.Lock()
+	defer s.psmu.Unlock()
+	for _, ch := range argv[1:] {
+		s.subscribeLocked(c, ch)
+		c.pushSubscription("subscribe", ch, false)
+	}
+	// Committed under psmu so that no published message can precede the
+	// confirmation in the client's output.
+	c.commit()
+}
+
+// PSUBSCRIBE pattern [pattern ...]
+func cmdPsubscribe(c *client, argv []string) {
+	s := c.srv
+	s.psmu.Lock()
+	defer s.psmu.Unlock()
+	for _, p := range argv[1:] {
+		s.psubscribeLocked(c, p)
+		c.pushSubscription("psubscribe", p, false)
+	}
+	c.commit()
+}
+
+// UNSUBSCRIBE [channel ...]
+func cmdUnsubscribe(c *client, argv []string) {
+	s := c.srv
+	s.psmu.Lock()
+	defer s.psmu.Unlock()
+	if len(argv) == 1 {
+		if len(c.channelOrder) == 0 {
+			c.pushSubscription("unsubscribe", "", true)
+		}
+		for _, ch := range slices.Clone(c.channelOrder) {
+			s.unsubscribeLocked(c, ch)
+			c.pushSubscription("unsubscribe", ch, false)
+		}
+	} else {
+		for _, ch := range argv[1:] {
+			s.unsubscribeLocked(c, ch)
+			c.pushSubscription("unsubscribe", ch, false)
+		}
+	}
+	c.commit()
+}
+
+// PUNSUBSCRIBE [pattern ...]
+func cmdPunsubscribe(c *client, argv []string) {
+	s := c.srv
+	s.psmu.Lock()
+	defer s.psmu.Unlock()
+	if len(argv) == 1 {
+		if len(c.patterns) == 0 {
+			c.pushSubscription("punsubscribe", "", true)
+		}
+		for _, p := range slices.Clone(c.patterns) {
+			s.punsubscribeLocked(c, p)
+			c.pushSubscription("punsubscribe", p, false)
+		}
+	} else {
+		for _, p := range argv[1:] {
+			s.punsubscribeLocked(c, p)
+			c.pushSubscription("punsubscribe", p, false)
+		}
+	}
+	c.commit()
+}
+
+// PUBLISH channel message: sentinel only accepts hello messages, which it
+// processes itself (they are not delivered to local subscribers).
+func cmdPublish(c *client, argv []string) {
+	if argv[1] != "__sentinel__:hello" {
+		c.addErr("Only HELLO messages are accepted by Sentinel instances.")
+		return
+	}
+	c.srv.cfg.Backend.Hello(argv[2])
+	c.addInt(1)
+}
+
+// killPubsubClientsIfNeeded disconnects u's subscribers whose
+// subscriptions the user's new channel permissions no longer allow
+// (ACLKillPubsubClientsIfNeeded). prev is the user before the change.
+// Requires Server.mu.
+func (s *Server) killPubsubClientsIfNeeded(u, prev *aclUser) {
+	if u.channelsAllowAll() {
+		return
+	}
+	upcoming := u.allChannelPatterns()
+	if !prev.channelsAllowAll() {
+		superset := true
+		for _, p := range prev.allChannelPatterns() {
+			if !slices.Contains(upcoming, p) {
+				superset = false
+				break
+			}
+		}
+		if superset {
+			return
+		}
+	}
+	check := &aclSelector{channels: upcoming}
+	s.psmu.Lock()
+	defer s.psmu.Unlock()
+	for _, c := range s.clients {
+		if c.user != u || c.subscriptions() == 0 {
+			continue
+		}
+		kill := false
+		for _, p := range c.patterns {
+			if !check.channelAllowed(p, true) {
+				kill = true
+			}
+		}
+		for _, ch := range c.channelOrder {
+			if !check.channelAllowed(ch, false) {
+				kill = true
+			}
+		}
+		if kill {
+			c.kill()
+		}
+	}
+}

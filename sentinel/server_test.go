@@ -1,0 +1,484 @@
+package sentinel
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestCommandTable(t *testing.T) {
+	if len(table.top) != 15 {
+		t.Fatalf("%d top-level commands, want 15", len(table.top))
+	}
+	if len(table.all) != 72 {
+		t.Fatalf("%d commands and subcommands, want 72", len(table.all))
+	}
+	for _, cmd := range table.all {
+		if cmd.info[resp2] == nil || cmd.info[resp3] == nil || cmd.docs[resp2] == nil || cmd.docs[resp3] == nil {
+			t.Errorf("%s lacks captured info or docs", cmd.name)
+		}
+		if cmd.proc == nil {
+			t.Errorf("%s has no procedure", cmd.name)
+		}
+	}
+	if !table.byName["auth"].noAuth || !table.byName["hello"].noAuth || table.byName["ping"].noAuth {
+		t.Errorf("no_auth flags wrong")
+	}
+	if got := table.lookupFullName("SENTINEL|Get-Master-Addr-By-Name"); got == nil || got.arity != 3 {
+		t.Errorf("lookup sentinel|get-master-addr-by-name = %+v", got)
+	}
+}
+
+func TestPublishFrames(t *testing.T) {
+	srv, addr := startServer(t, Config{})
+	r2 := dialRaw(t, addr)
+	r3 := dialRaw(t, addr)
+	r3.do("HELLO", "3")
+	if got := string(r2.do("SUBSCRIBE", "+sdown")); got != "*3\r\n$9\r\nsubscribe\r\n$6\r\n+sdown\r\n:1\r\n" {
+		t.Fatalf("RESP2 subscribe = %q", got)
+	}
+	if got := string(r2.do("PSUBSCRIBE", "+*")); got != "*3\r\n$10\r\npsubscribe\r\n$2\r\n+*\r\n:2\r\n" {
+		t.Fatalf("RESP2 psubscribe = %q", got)
+	}
+	if got := string(r3.do("PSUBSCRIBE", "*")); got != ">3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n" {
+		t.Fatalf("RESP3 psubscribe = %q", got)
+	}
+	if n := srv.Publish("+sdown", "master m 1.2.3.4 6379"); n != 3 {
+		t.Fatalf("Publish reached %d subscriptions, want 3", n)
+	}
+	want2 := []string{
+		"*3\r\n$7\r\nmessage\r\n$6\r\n+sdown\r\n$21\r\nmaster m 1.2.3.4 6379\r\n",
+		"*4\r\n$8\r\npmessage\r\n$2\r\n+*\r\n$6\r\n+sdown\r\n$21\r\nmaster m 1.2.3.4 6379\r\n",
+	}
+	for _, w := range want2 {
+		b, err := r2.reply(2 * time.Second)
+		if err != nil || string(b) != w {
+			t.Fatalf("RESP2 message = %q, %v; want %q", b, err, w)
+		}
+	}
+	b, err := r3.reply(2 * time.Second)
+	if want := ">4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$6\r\n+sdown\r\n$21\r\nmaster m 1.2.3.4 6379\r\n"; err != nil || string(b) != want {
+		t.Fatalf("RESP3 message = %q, %v", b, err)
+	}
+	if n := srv.Publish("-odown", "x"); n != 1 {
+		t.Fatalf("pattern-only Publish reached %d", n)
+	}
+	// PUBLISH by a client is a hello, not delivered locally.
+	fb := srv.cfg.Backend.(*fakeBackend)
+	r4 := dialRaw(t, addr)
+	if got := string(r4.do("PUBLISH", "__sentinel__:hello", "payload")); got != ":1\r\n" {
+		t.Fatalf("PUBLISH hello = %q", got)
+	}
+	fb.mu.Lock()
+	hellos := fb.hellos
+	fb.mu.Unlock()
+	if !reflect.DeepEqual(hellos, []string{"payload"}) {
+		t.Fatalf("backend hellos = %q", hellos)
+	}
+	st := srv.Stats()
+	if st.PubsubChannels != 1 || st.PubsubPatterns != 2 || st.ConnectedClients != 3 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func TestSlowSubscriberDoesNotBlockPublisher(t *testing.T) {
+	srv, addr := startServer(t, Config{})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		_ = tcp.SetReadBuffer(4096)
+	}
+	if _, err := conn.Write(encodeCommand("SUBSCRIBE", "ch")); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, 5*time.Second, "subscription", func() bool { return srv.Stats().PubsubChannels == 1 })
+	// The client never reads: the publisher must not block, and the
+	// subscriber is disconnected once over the pubsub output limit.
+	msg := strings.Repeat("x", 64<<10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 2*pubsubHardLimit/len(msg); i++ {
+			srv.Publish("ch", msg)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Publish blocked on a slow subscriber")
+	}
+	pollUntil(t, 5*time.Second, "slow subscriber disconnected", func() bool { return srv.Stats().ConnectedClients == 0 })
+	if n := srv.Publish("ch", "x"); n != 0 {
+		t.Fatalf("Publish after disconnect reached %d", n)
+	}
+}
+
+func TestConcurrentPublish(t *testing.T) {
+	srv, addr := startServer(t, Config{})
+	rc := dialRaw(t, addr)
+	rc.do("HELLO", "3")
+	rc.do("SUBSCRIBE", "a")
+	const n = 200
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < n/4; i++ {
+				srv.Publish("a", "m")
+			}
+			done <- struct{}{}
+		}()
+	}
+	go func() {
+		for i := 0; i < 50; i++ {
+			rc.send(encodeCommand("PING"))
+		}
+	}()
+	pongs, msgs := 0, 0
+	for pongs < 50 || msgs < n {
+		b, err := rc.reply(5 * time.Second)
+		if err != nil {
+			t.Fatalf("after %d pongs %d messages: %v", pongs, msgs, err)
+		}
+		switch string(b) {
+		case "+PONG\r\n":
+			pongs++
+		case ">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nm\r\n":
+			msgs++
+		default:
+			t.Fatalf("unexpected frame %q", b)
+		}
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}
+
+func TestClientPauseAll(t *testing.T) {
+	srv, addr := startServer(t, Config{})
+	a := dialRaw(t, addr)
+	b := dialRaw(t, addr)
+	a.do("CLIENT", "PAUSE", "300")
+	start := time.Now()
+	if got := string(b.do("PING")); got != "+PONG\r\n" {
+		t.Fatalf("PING = %q", got)
+	}
+	if waited := time.Since(start); waited < 200*time.Millisecond {
+		t.Fatalf("PING answered after %v during a 300 ms pause", waited)
+	}
+	// A WRITE pause holds nothing back: sentinel has no write commands.
+	a.do("CLIENT", "PAUSE", "100000", "WRITE")
+	if got := string(b.do("PING")); got != "+PONG\r\n" {
+		t.Fatalf("PING during WRITE pause = %q", got)
+	}
+	a.do("CLIENT", "UNPAUSE")
+	// During an ALL pause, errors are still immediate and valid commands
+	// wait (the client counts as blocked); Close releases them.
+	a.do("CLIENT", "PAUSE", "100000")
+	if got := string(b.do("NOSUCHCMD")); !strings.HasPrefix(got, "-ERR unknown command") {
+		t.Fatalf("unknown command during pause = %q", got)
+	}
+	b.send(encodeCommand("PING"))
+	pollUntil(t, 5*time.Second, "blocked client", func() bool { return srv.Stats().BlockedClients == 1 })
+	if _, err := b.reply(50 * time.Millisecond); err == nil {
+		t.Fatalf("PING answered during the pause")
+	}
+}
+
+func TestShutdown(t *testing.T) {
+	var called atomic.Int32
+	_, addr := startServer(t, Config{OnShutdown: func() { called.Add(1) }})
+	rc := dialRaw(t, addr)
+	if got := string(rc.do("SHUTDOWN", "ABORT")); got != "-ERR No shutdown in progress.\r\n" {
+		t.Fatalf("SHUTDOWN ABORT = %q", got)
+	}
+	rc.send(encodeCommand("SHUTDOWN", "NOW"))
+	out, err := rc.expectClosed(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 0 {
+		t.Fatalf("SHUTDOWN sent %q, want nothing", out)
+	}
+	pollUntil(t, 5*time.Second, "OnShutdown", func() bool { return called.Load() == 1 })
+}
+
+func TestServeAndClose(t *testing.T) {
+	srv, err := NewServer(Config{Backend: &fakeBackend{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln1, _ := net.Listen("tcp", "127.0.0.1:0")
+	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
+	errs := make(chan error, 2)
+	go func() { errs <- srv.Serve(ln1) }()
+	go func() { errs <- srv.Serve(ln2) }()
+	for _, ln := range []net.Listener{ln1, ln2} {
+		rc := dialRaw(t, ln.Addr().String())
+		if got := string(rc.do("PING")); got != "+PONG\r\n" {
+			t.Fatalf("PING = %q", got)
+		}
+	}
+	idle := dialRaw(t, ln1.Addr().String())
+	idle.do("SUBSCRIBE", "x")
+	if err := srv.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("Serve returned %v", err)
+		}
+	}
+	if _, err := idle.expectClosed(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ln3, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln3.Close()
+	if err := srv.Serve(ln3); !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve after Close = %v", err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if st := srv.Stats(); st.ConnectedClients != 0 || st.TotalConnections != 3 || st.TotalCommands < 3 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func TestConfigUsersAndRequirePass(t *testing.T) {
+	srv, addr := startServer(t, Config{
+		RequirePass: "secret", HasRequirePass: true,
+		Users: [][]string{
+			{"alice", "on", ">pw1", "~*", "&chan*", "+@all", "-sentinel|reset"},
+			{"bob", "off", "+ping"},
+		},
+	})
+	if p, ok := srv.RequirePass(); p != "secret" || !ok {
+		t.Fatalf("RequirePass = %q, %v", p, ok)
+	}
+	want := [][]string{
+		{"alice", "on", "#" + hashPassword("pw1"), "~*", "resetchannels", "&chan*", "+@all", "-sentinel|reset"},
+		{"bob", "off", "resetchannels", "-@all", "+ping"},
+		{"default", "on", "#" + hashPassword("secret"), "~*", "&*", "+@all"},
+	}
+	if got := srv.ACLUserLines(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("ACLUserLines =\n%q\nwant\n%q", got, want)
+	}
+	rc := dialRaw(t, addr)
+	if got := string(rc.do("PING")); got != "-NOAUTH Authentication required.\r\n" {
+		t.Fatalf("PING = %q", got)
+	}
+	if got := string(rc.do("AUTH", "alice", "pw1")); got != "+OK\r\n" {
+		t.Fatalf("AUTH alice = %q", got)
+	}
+	if got := string(rc.do("SENTINEL", "RESET", "*")); got != "-NOPERM this user has no permissions to run the 'sentinel|reset' command\r\n" {
+		t.Fatalf("SENTINEL RESET = %q", got)
+	}
+	// The default user can be redefined by a user line (config rewrite).
+	srv2, _ := startServer(t, Config{RequirePass: "old", HasRequirePass: true,
+		Users: [][]string{{"default", "on", "nopass", "~*", "&*", "+@all"}}})
+	if got := srv2.ACLUserLines(); !reflect.DeepEqual(got, [][]string{{"default", "on", "nopass", "sanitize-payload", "~*", "&*", "+@all"}}) {
+		t.Fatalf("redefined default = %q", got)
+	}
+	for _, bad := range [][][]string{
+		{{"x", "+@nosuchcategory"}},
+		{{"x", "+nosuchcommand"}},
+		{{"x", "bogus"}},
+		{{"x", "on"}, {"x", "off"}},
+		{{"x", "(+ping"}},
+		{{"a b", "on"}},
+		{{}},
+	} {
+		if _, err := NewServer(Config{Backend: &fakeBackend{}, Users: bad}); err == nil {
+			t.Errorf("NewServer accepted users %q", bad)
+		}
+	}
+	if _, err := NewServer(Config{}); err == nil {
+		t.Errorf("NewServer accepted a nil Backend")
+	}
+}
+
+func TestSentinelSubcommandsWithFakeBackend(t *testing.T) {
+	var downArgs string
+	fb := &fakeBackend{
+		DownFn: func(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
+			downArgs = fmt.Sprintf("%s %d %d %s", ip, port, epoch, runid)
+			return true, "", 7
+		},
+		ScriptsFn: func() []PendingScript {
+			return []PendingScript{
+				{Argv: []string{"/s.sh", "+sdown"}, Running: true, Pid: 42, RunTimeMillis: 5, RetryNum: 1},
+				{Argv: []string{"/s.sh"}, RunDelayMillis: -3},
+			}
+		},
+		CacheFn: func(names []string) []InfoCacheMaster {
+			return []InfoCacheMaster{{Name: "m", Entries: []InfoCacheEntry{{AgeMillis: 12, Info: "# Server\r\n", Valid: true}, {AgeMillis: 3}}}}
+		},
+		FlushFn: func() error { return errors.New("rename sentinel.conf: permission denied") },
+	}
+	_, addr := startServer(t, Config{Backend: fb})
+	rc := dialRaw(t, addr)
+	checks := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "10.0.0.1", "6379", "-1", "abc"}, "*3\r\n:1\r\n$1\r\n*\r\n:7\r\n"},
+		{[]string{"SENTINEL", "PENDING-SCRIPTS"}, "*2\r\n*10\r\n$4\r\nargv\r\n*2\r\n$5\r\n/s.sh\r\n$6\r\n+sdown\r\n$5\r\nflags\r\n$7\r\nrunning\r\n$3\r\npid\r\n$2\r\n42\r\n$8\r\nrun-time\r\n$1\r\n5\r\n$9\r\nretry-num\r\n$1\r\n1\r\n" +
+			"*10\r\n$4\r\nargv\r\n*1\r\n$5\r\n/s.sh\r\n$5\r\nflags\r\n$9\r\nscheduled\r\n$3\r\npid\r\n$1\r\n0\r\n$9\r\nrun-delay\r\n$1\r\n0\r\n$9\r\nretry-num\r\n$1\r\n0\r\n"},
+		{[]string{"SENTINEL", "INFO-CACHE", "m"}, "*2\r\n$1\r\nm\r\n*2\r\n*2\r\n:12\r\n$10\r\n# Server\r\n\r\n*2\r\n:3\r\n$-1\r\n"},
+		{[]string{"SENTINEL", "FLUSHCONFIG"}, "-ERR rename sentinel.conf: permission denied\r\n"},
+		{[]string{"SENTINEL", "FAILOVER", "mymaster"}, "-NOGOODSLAVE No suitable replica to promote\r\n"},
+		{[]string{"SENTINEL", "SIMULATE-FAILURE", "CRASH-AFTER-PROMOTION", "crash-after-election"}, "+OK\r\n"},
+	}
+	for _, c := range checks {
+		if got := string(rc.do(c.args...)); got != c.want {
+			t.Errorf("%q =\n%q\nwant\n%q", c.args, got, c.want)
+		}
+	}
+	if downArgs != "10.0.0.1 6379 18446744073709551615 abc" {
+		t.Errorf("IsMasterDownByAddr args = %q", downArgs)
+	}
+	fb.mu.Lock()
+	flags := fb.simFlags
+	fb.mu.Unlock()
+	if !reflect.DeepEqual(flags, []string{"crash-after-promotion", "crash-after-election"}) {
+		t.Errorf("SimulateFailure flags = %q", flags)
+	}
+	rc.do("HELLO", "3")
+	if got := string(rc.do("SENTINEL", "INFO-CACHE", "m")); got != "*2\r\n$1\r\nm\r\n*2\r\n*2\r\n:12\r\n$10\r\n# Server\r\n\r\n*2\r\n:3\r\n_\r\n" {
+		t.Errorf("RESP3 INFO-CACHE = %q", got)
+	}
+	if got := string(rc.do("SENTINEL", "DEBUG")); got != "%2\r\n$11\r\nINFO-PERIOD\r\n$5\r\n10000\r\n$11\r\nPING-PERIOD\r\n$4\r\n1000\r\n" {
+		t.Errorf("RESP3 DEBUG = %q", got)
+	}
+}
+
+func TestMaxClients(t *testing.T) {
+	srv, addr := startServer(t, Config{})
+	srv.mu.Lock()
+	srv.maxClients = 2
+	srv.mu.Unlock()
+	a, b := dialRaw(t, addr), dialRaw(t, addr)
+	a.do("PING")
+	b.do("PING")
+	c := dialRaw(t, addr)
+	out, err := c.expectClosed(5 * time.Second)
+	if err != nil || string(out) != "-ERR max number of clients reached\r\n" {
+		t.Fatalf("third client got %q, %v", out, err)
+	}
+	if st := srv.Stats(); st.RejectedConnections != 1 || st.ConnectedClients != 2 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func TestBackendErrorMapping(t *testing.T) {
+	fb := &fakeBackend{
+		RemoveFn: func(string) error { return fmt.Errorf("wrapped: %w", ErrNoSuchMaster) },
+		SetFn:    func(string, []string) error { return errors.New("NOQUORUM 1 usable Sentinels. x") },
+		CfgSetFn: func(string, string) error { return errors.New("disk\r\nfull") },
+	}
+	_, addr := startServer(t, Config{Backend: fb})
+	rc := dialRaw(t, addr)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"SENTINEL", "REMOVE", "x"}, "-ERR No such master with that name\r\n"},
+		{[]string{"SENTINEL", "SET", "x", "quorum", "1"}, "-NOQUORUM 1 usable Sentinels. x\r\n"},
+		{[]string{"SENTINEL", "CONFIG", "SET", "a", "b"}, "-ERR disk  full\r\n"},
+	} {
+		if got := string(rc.do(c.args...)); got != c.want {
+			t.Errorf("%q = %q, want %q", c.args, got, c.want)
+		}
+	}
+}
+
+// TestCloseWithStuckReader: a client that pipelines lots of output and
+// never reads must not keep Close waiting.
+func TestCloseWithStuckReader(t *testing.T) {
+	srv, err := NewServer(Config{Backend: &fakeBackend{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	go func() {
+		req := encodeCommand("COMMAND", "DOCS")
+		for i := 0; i < 600; i++ {
+			if _, err := conn.Write(req); err != nil {
+				return
+			}
+		}
+		_ = conn.(*net.TCPConn).CloseWrite()
+	}()
+	pollUntil(t, 5*time.Second, "output backlog", func() bool { return srv.Stats().TotalCommands >= 100 })
+	done := make(chan struct{})
+	go func() {
+		_ = srv.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close blocked on a client that does not read")
+	}
+}
+
+func TestClientKillForms(t *testing.T) {
+	_, addr := startServer(t, Config{})
+	admin := dialRaw(t, addr)
+	victim := func() (*rawConn, string, string, string) {
+		rc := dialRaw(t, addr)
+		id := strings.Trim(string(rc.do("CLIENT", "ID")), ":\r\n")
+		info := string(rc.do("CLIENT", "INFO"))
+		field := func(k string) string {
+			i := strings.Index(info, " "+k+"=")
+			rest := info[i+len(k)+2:]
+			return rest[:strings.IndexByte(rest, ' ')]
+		}
+		return rc, id, field("addr"), field("laddr")
+	}
+	rc, id, _, _ := victim()
+	if got := string(admin.do("CLIENT", "KILL", "ID", id)); got != ":1\r\n" {
+		t.Fatalf("KILL ID = %q", got)
+	}
+	if _, err := rc.expectClosed(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, raddr, _ := victim()
+	if got := string(admin.do("CLIENT", "KILL", raddr)); got != "+OK\r\n" {
+		t.Fatalf("KILL <addr> = %q", got)
+	}
+	if _, err := rc.expectClosed(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, raddr, laddr := victim()
+	if got := string(admin.do("CLIENT", "KILL", "ADDR", raddr, "LADDR", laddr, "SKIPME", "yes")); got != ":1\r\n" {
+		t.Fatalf("KILL ADDR LADDR = %q", got)
+	}
+	if _, err := rc.expectClosed(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// The old form may kill the caller itself, after replying.
+	self, _, saddr, _ := victim()
+	self.send(encodeCommand("CLIENT", "KILL", saddr))
+	out, err := self.expectClosed(5 * time.Second)
+	if err != nil || string(out) != "+OK\r\n" {
+		t.Fatalf("self kill: %q, %v", out, err)
+	}
+}
