@@ -281,9 +281,14 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 		}
 		return sentinel.ReplyError("ERR " + err.Error())
 	}
-	reply := n.flushConfigAndReply()
-	n.emit(monitor.LevelWarning, "+monitor", n.masterRef(m), fmt.Sprintf("quorum %d", m.Quorum))
-	return reply
+	return n.flushConfigAndReply()
+}
+
+// AfterMonitor announces +monitor once MONITOR's reply is queued.
+func (n *Node) AfterMonitor(name string) {
+	if m, ok := n.sm().Master(name); ok {
+		n.emit(monitor.LevelWarning, "+monitor", n.masterRef(m), fmt.Sprintf("quorum %d", m.Quorum))
+	}
 }
 
 // Remove answers SENTINEL REMOVE.

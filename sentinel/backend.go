@@ -99,6 +99,11 @@ type Backend interface {
 	// Monitor adds a master: the raw arguments of SENTINEL MONITOR; the
 	// backend validates them in redis-sentinel's order.
 	Monitor(name, host, port, quorum string) error
+	// AfterMonitor runs once a successful MONITOR's reply is queued:
+	// redis-sentinel announces +monitor after replying (REMOVE announces
+	// -monitor before), and a RESP3 client subscribed on the same
+	// connection sees that order.
+	AfterMonitor(name string)
 	// Remove deletes a master (SENTINEL REMOVE).
 	Remove(name string) error
 	// Set applies SENTINEL SET <name> <opt> <val> ... (args = everything

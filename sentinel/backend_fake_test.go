@@ -241,3 +241,5 @@ func (f *fakeBackend) InfoSentinel() []string {
 		"sentinel_simulate_failure_flags:0",
 		"master0:name=mymaster,status=ok,address=127.0.0.1:6379,slaves=0,sentinels=" + strconv.Itoa(1)}
 }
+
+func (f *fakeBackend) AfterMonitor(name string) {}

@@ -1,6 +1,9 @@
 package sentinel
 
-import "strconv"
+import (
+	"errors"
+	"strconv"
+)
 
 // SENTINEL <subcommand> ...: sentinel.c:sentinelCommand. Arity was checked
 // by the table; the handler re-checks like redis does (numargserr).
@@ -75,7 +78,14 @@ func cmdSentinel(c *client, argv []string) {
 	case eqFold(sub, "pending-scripts"):
 		c.addPendingScripts(b.PendingScripts())
 	case eqFold(sub, "monitor"):
-		c.addOKOrError(b.Monitor(argv[2], argv[3], argv[4], argv[5]))
+		err := b.Monitor(argv[2], argv[3], argv[4], argv[5])
+		c.addOKOrError(err)
+		if err == nil || errors.Is(err, ErrFlushConfig) {
+			// Queue the reply first so the event follows it on this
+			// connection too, as in sentinel.c.
+			c.commit()
+			b.AfterMonitor(argv[2])
+		}
 	case eqFold(sub, "flushconfig"):
 		c.addOKOrError(b.FlushConfig())
 	case eqFold(sub, "remove"):

@@ -186,3 +186,5 @@ func (m *mirrorBackend) InfoSentinel() []string {
 	lines := strings.Split(strings.TrimRight(v.str, "\r\n"), "\r\n")
 	return lines[1:]
 }
+
+func (m *mirrorBackend) AfterMonitor(name string) {}
