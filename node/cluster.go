@@ -661,10 +661,13 @@ func (c *cluster) proposeRaft(ctx context.Context, cmd *quorum.Command) error {
 // always when alone, and as a member only while it heard from a leader
 // within StaleAfter.
 func (c *cluster) vouches() bool {
-	if !c.isActive() {
-		return true
-	}
 	st := c.getStore()
+	if !c.isActive() {
+		// Alone so far: vouch like a lone redis-sentinel, unless this
+		// sentinel was a member before a restart and still has not found
+		// its group's leader after the stale bound.
+		return st == nil || !st.HasState() || time.Since(c.n.startedAt) < c.opts.StaleAfter
+	}
 	if st.IsLeader() {
 		return true
 	}
