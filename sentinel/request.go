@@ -1,7 +1,8 @@
 package sentinel
 
 import (
-	"bytes"
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
+
 	"math"
 )
 
@@ -183,114 +184,9 @@ func (p *requestParser) nextMultibulk(authRequired func() bool) ([]string, parse
 	return argv, parseRequest, ""
 }
 
-// splitArgs splits an inline request line like redis' sdssplitargs:
-// blanks separate arguments, "double quotes" support \n \r \t \b \a \xHH and
-// \<any> escapes, 'single quotes' support \', quotes may start in the middle
-// of an argument, and a closing quote must be followed by a space or the end.
-// It reports false for unbalanced quotes. A NUL byte ends the line.
+// splitArgs splits an inline request line like redis' sdssplitargs (shared
+// with the config parser); it reports false for unbalanced quotes.
 func splitArgs(line []byte) ([]string, bool) {
-	if i := bytes.IndexByte(line, 0); i >= 0 {
-		line = line[:i]
-	}
-	var argv []string
-	i := 0
-	for {
-		for i < len(line) && isCSpace(line[i]) {
-			i++
-		}
-		if i >= len(line) {
-			return argv, true
-		}
-		var cur []byte
-		inq, insq, done := false, false, false
-		for !done {
-			ch := atb(line, i) // 0 at the end, like the C terminator
-			switch {
-			case inq:
-				switch {
-				case ch == '\\' && atb(line, i+1) == 'x' && isHex(atb(line, i+2)) && isHex(atb(line, i+3)):
-					cur = append(cur, hexVal(line[i+2])*16+hexVal(line[i+3]))
-					i += 3
-				case ch == '\\' && i+1 < len(line):
-					i++
-					e := line[i]
-					switch e {
-					case 'n':
-						e = '\n'
-					case 'r':
-						e = '\r'
-					case 't':
-						e = '\t'
-					case 'b':
-						e = '\b'
-					case 'a':
-						e = '\a'
-					}
-					cur = append(cur, e)
-				case ch == '"':
-					if i+1 < len(line) && !isCSpace(line[i+1]) {
-						return nil, false
-					}
-					done = true
-				case i >= len(line):
-					return nil, false
-				default:
-					cur = append(cur, ch)
-				}
-			case insq:
-				switch {
-				case ch == '\\' && atb(line, i+1) == '\'':
-					i++
-					cur = append(cur, '\'')
-				case ch == '\'':
-					if i+1 < len(line) && !isCSpace(line[i+1]) {
-						return nil, false
-					}
-					done = true
-				case i >= len(line):
-					return nil, false
-				default:
-					cur = append(cur, ch)
-				}
-			default:
-				switch {
-				case i >= len(line), ch == ' ', ch == '\n', ch == '\r', ch == '\t':
-					done = true
-				case ch == '"':
-					inq = true
-				case ch == '\'':
-					insq = true
-				default:
-					cur = append(cur, ch)
-				}
-			}
-			if i < len(line) {
-				i++
-			}
-		}
-		argv = append(argv, string(cur))
-	}
-}
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
-
-func hexVal(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
-}
-
-// atb returns b[i], or 0 past the end (the C string terminator).
-func atb(b []byte, i int) byte {
-	if i < len(b) {
-		return b[i]
-	}
-	return 0
+	argv, err := redisargs.Split(string(line))
+	return argv, err == nil
 }
