@@ -8,8 +8,8 @@ LDFLAGS  := -X main.version=$(VERSION)
 # Fuzz targets run by `make test` for FUZZ_TIME each, as <FuzzFunc>:<package>.
 # Keep this list equal to the fuzz functions that exist: a listed target that
 # is missing fails `make fuzz` (nothing is skipped silently).
-FUZZ_TARGETS := FuzzParse:./config/ FuzzServe:./sentinel/
-FUZZ_TIME    ?= 20s
+FUZZ_TARGETS := FuzzParse:./config/ FuzzServe:./sentinel/ FuzzDispatch:./sentinel/
+FUZZ_TIME    ?= 15s
 
 # Debian packages the tests need: the reference redis-sentinel and the data
 # nodes, redis-cli and redis-py for the client tests, tcl for the official
