@@ -240,6 +240,20 @@ func (c *Config) rewriteSentinel(st *rewriteState) {
 	} else {
 		st.markProcessed("sentinel sentinel-pass")
 	}
+	if len(c.ClusterPeers) > 0 {
+		words := make([]string, len(c.ClusterPeers))
+		for i, p := range c.ClusterPeers {
+			words[i] = word(p)
+		}
+		st.rewriteLine("sentinel cluster-peers", "sentinel cluster-peers "+strings.Join(words, " "), true)
+	} else {
+		st.markProcessed("sentinel cluster-peers")
+	}
+	if c.ClusterSecret != "" {
+		st.rewriteLine("sentinel cluster-secret", "sentinel cluster-secret "+word(c.ClusterSecret), true)
+	} else {
+		st.markProcessed("sentinel cluster-secret")
+	}
 	for _, k := range []string{"monitor", "down-after-milliseconds", "failover-timeout",
 		"parallel-syncs", "notification-script", "client-reconfig-script", "auth-pass",
 		"auth-user", "config-epoch", "leader-epoch", "known-replica", "known-sentinel",

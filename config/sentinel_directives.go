@@ -10,6 +10,7 @@ var preMonitorDirectives = map[string]bool{
 	"announce-ip": true, "announce-port": true, "deny-scripts-reconfig": true,
 	"sentinel-user": true, "sentinel-pass": true, "current-epoch": true, "myid": true,
 	"resolve-hostnames": true, "announce-hostnames": true,
+	"cluster-peers": true, "cluster-secret": true,
 }
 
 // Error texts of sentinel.c:sentinelHandleConfiguration and sentinelCheckCreateInstanceErrors.
@@ -266,6 +267,10 @@ func (l *loader) sentinelDirective(argv []string) string {
 		if argv[1] != "" {
 			c.SentinelPass = argv[1]
 		}
+	case name == "cluster-peers" && argc >= 2:
+		c.ClusterPeers = append([]string(nil), argv[1:]...)
+	case name == "cluster-secret" && argc == 2:
+		c.ClusterSecret = argv[1]
 	case name == "resolve-hostnames" && argc == 2:
 		v, ok := yesNo(argv[1])
 		if !ok {

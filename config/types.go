@@ -114,6 +114,12 @@ type Config struct {
 	ResolveHostnames, AnnounceHostnames bool
 	SentinelUser, SentinelPass          string
 
+	// gosentinel's own directives (not in redis-sentinel): explicit Raft
+	// peers ("sentinel cluster-peers host:port ...") and a dedicated peer
+	// secret ("sentinel cluster-secret <s>").
+	ClusterPeers  []string
+	ClusterSecret string
+
 	Masters []*Master // in order of their monitor lines
 
 	// Generic is every other valid directive line (name lower-case, aliases kept as written)
@@ -180,6 +186,7 @@ func (c *Config) Clone() *Config {
 	}
 	n := *c
 	n.Bind = cloneStrings(c.Bind)
+	n.ClusterPeers = cloneStrings(c.ClusterPeers)
 	if c.Users != nil {
 		n.Users = make([][]string, len(c.Users))
 		for i, u := range c.Users {

@@ -52,9 +52,11 @@ type ClusterOptions struct {
 	// redis-sentinel-like single-node mode; also GOSENTINEL_RAFT=off).
 	Disabled bool
 	// Secret overrides the peer secret (default: sentinel-pass, else
-	// requirepass; also GOSENTINEL_CLUSTER_SECRET).
+	// requirepass; also "sentinel cluster-secret" and
+	// GOSENTINEL_CLUSTER_SECRET).
 	Secret string
-	// Peers are explicit seed addresses host:port (GOSENTINEL_PEERS).
+	// Peers are explicit seed addresses host:port ("sentinel
+	// cluster-peers", GOSENTINEL_PEERS).
 	Peers []string
 	// StaleAfter is how long a member may go without hearing from a leader
 	// before it stops vouching for master addresses (default 2 s).

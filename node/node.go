@@ -207,7 +207,14 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		n.lns = lns
 	}
 	n.respLns = n.lns
-	if copts := clusterFromEnv(opts.Cluster); !copts.Disabled {
+	copts := opts.Cluster
+	if copts.Secret == "" {
+		copts.Secret = cfg.ClusterSecret
+	}
+	if len(copts.Peers) == 0 {
+		copts.Peers = cfg.ClusterPeers
+	}
+	if copts = clusterFromEnv(copts); !copts.Disabled {
 		resp, err := n.setupCluster(copts)
 		if err != nil {
 			n.closeAll()

@@ -1,0 +1,32 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestClusterDirectivesRoundTrip(t *testing.T) {
+	src := "port 26379\nsentinel cluster-peers 10.1.0.1:26379 10.1.0.2:26379\nsentinel cluster-secret s3cret\nsentinel monitor m 127.0.0.1 6379 2\n"
+	c, err := Parse("x.conf", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.ClusterPeers, []string{"10.1.0.1:26379", "10.1.0.2:26379"}) || c.ClusterSecret != "s3cret" {
+		t.Fatalf("parsed peers %v secret %q", c.ClusterPeers, c.ClusterSecret)
+	}
+	out := string(Render(c, []byte(src)))
+	if !strings.Contains(out, "sentinel cluster-peers 10.1.0.1:26379 10.1.0.2:26379\n") || !strings.Contains(out, "sentinel cluster-secret s3cret\n") {
+		t.Fatalf("rewrite lost the directives:\n%s", out)
+	}
+	c2, err := Parse("x.conf", []byte(out), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c2.ClusterPeers, c.ClusterPeers) || c2.ClusterSecret != c.ClusterSecret {
+		t.Fatalf("round trip: %v %q", c2.ClusterPeers, c2.ClusterSecret)
+	}
+	if _, err := Parse("x.conf", []byte("sentinel cluster-peers\n"), nil); err == nil {
+		t.Fatal("cluster-peers without an address accepted")
+	}
+}
