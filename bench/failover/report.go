@@ -1,0 +1,160 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// kindResults are the measurements of one sentinel.
+type kindResults struct {
+	kind      sentinelKind
+	firstAck  []time.Duration
+	announced []time.Duration
+	gap       []time.Duration
+	lost      []float64
+	spurious  int // SIGKILL runs followed by a second failover
+	watched   int // SIGKILL runs watched for one
+	failures  []string
+}
+
+func medianDur(ds []time.Duration) (time.Duration, bool) {
+	if len(ds) == 0 {
+		return 0, false
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2], true
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2, true
+}
+
+func medianFloat(fs []float64) (float64, bool) {
+	if len(fs) == 0 {
+		return 0, false
+	}
+	s := slices.Clone(fs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2], true
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2, true
+}
+
+// row is one metric across the sentinels: its values in ms (or counts)
+// per sentinel and whether each exists.
+type row struct {
+	name   string
+	values []float64
+	ok     []bool
+	runs   []string // the raw values, for the detail lines
+}
+
+func durRow(name string, rs []*kindResults, get func(*kindResults) []time.Duration) row {
+	r := row{name: name}
+	for _, k := range rs {
+		m, ok := medianDur(get(k))
+		r.values = append(r.values, float64(m.Milliseconds()))
+		r.ok = append(r.ok, ok)
+		var raw []string
+		for _, d := range get(k) {
+			raw = append(raw, fmt.Sprint(d.Milliseconds()))
+		}
+		r.runs = append(r.runs, strings.Join(raw, " "))
+	}
+	return r
+}
+
+func countRow(name string, rs []*kindResults, get func(*kindResults) []float64) row {
+	r := row{name: name}
+	for _, k := range rs {
+		m, ok := medianFloat(get(k))
+		r.values = append(r.values, m)
+		r.ok = append(r.ok, ok)
+		var raw []string
+		for _, v := range get(k) {
+			raw = append(raw, fmt.Sprint(v))
+		}
+		r.runs = append(r.runs, strings.Join(raw, " "))
+	}
+	return r
+}
+
+// ratio is redis-sentinel / gosentinel when both were measured.
+func ratio(rs []*kindResults, r row) string {
+	ri, gi := -1, -1
+	for i, k := range rs {
+		switch k.kind.name {
+		case "redis-sentinel":
+			ri = i
+		case "gosentinel":
+			gi = i
+		}
+	}
+	if ri < 0 || gi < 0 || !r.ok[ri] || !r.ok[gi] {
+		return "-"
+	}
+	switch {
+	case r.values[gi] == 0 && r.values[ri] == 0:
+		return "1 (both 0)"
+	case r.values[gi] <= 0:
+		return "inf (gosentinel 0)"
+	}
+	return fmt.Sprintf("%.2f", r.values[ri]/r.values[gi])
+}
+
+func printReport(w io.Writer, c *config, rs []*kindResults) {
+	fmt.Fprintf(w, "\nFailover benchmark: %d runs per sentinel and metric (+%d SIGKILL runs watched for a second failover), down-after %v, a go-redis v9 FailoverClient writing every %v\n\n",
+		c.runs, c.spuriousRuns, c.downAfter, c.interval)
+	rows := []row{
+		durRow("SIGKILL -> first acked write - down-after (ms)", rs, func(k *kindResults) []time.Duration { return k.firstAck }),
+		durRow("SIGKILL -> all sentinels answer new master - down-after (ms)", rs, func(k *kindResults) []time.Duration { return k.announced }),
+		durRow("SENTINEL FAILOVER: longest gap between acked writes (ms)", rs, func(k *kindResults) []time.Duration { return k.gap }),
+		countRow("SENTINEL FAILOVER: acked writes lost", rs, func(k *kindResults) []float64 { return k.lost }),
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	header := "metric (median)\t"
+	for _, k := range rs {
+		header += k.kind.name + "\t"
+	}
+	fmt.Fprintln(tw, header+"redis-sentinel/gosentinel\t")
+	for _, r := range rows {
+		line := r.name + "\t"
+		for i := range rs {
+			if r.ok[i] {
+				line += fmt.Sprintf("%g\t", r.values[i])
+			} else {
+				line += "-\t"
+			}
+		}
+		fmt.Fprintln(tw, line+ratio(rs, r)+"\t")
+	}
+	line := "second failover within " + c.watch.String() + " (runs)\t"
+	for _, k := range rs {
+		line += fmt.Sprintf("%d/%d\t", k.spurious, k.watched)
+	}
+	fmt.Fprintln(tw, line+"-\t")
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nA short SENTINEL FAILOVER gap with lost writes means the old master kept acknowledging writes")
+	fmt.Fprintln(w, "that the promoted replica never got (redis-sentinel does not block them); gosentinel pauses them.")
+	fmt.Fprintln(w, "\nper run:")
+	for _, r := range rows {
+		for i, k := range rs {
+			fmt.Fprintf(w, "  %s, %s: %s\n", r.name, k.kind.name, r.runs[i])
+		}
+	}
+	for _, k := range rs {
+		for _, f := range k.failures {
+			fmt.Fprintf(w, "  %s FAILED %s\n", k.kind.name, firstLines(f, 3))
+		}
+	}
+	args := strings.Join(os.Args[1:], " ")
+	fmt.Fprintf(w, "\nreproduce (from the repository root): scripts/bench.sh %s\n", args)
+	fmt.Fprintf(w, "  which is: go build -o bin/gosentinel ./cmd/gosentinel && go build -o bin/bench-failover ./bench/failover && bin/bench-failover %s\n", args)
+}
