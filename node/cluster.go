@@ -132,7 +132,10 @@ type cluster struct {
 	active    bool
 	peerIDs   string    // last seen peer set, to detect changes
 	peerSince time.Time // when it last changed
-	lastSeen  map[string]time.Time
+	// formingSince is when this sentinel first had a master to form a
+	// group around: hellos need a couple of publish periods to arrive.
+	formingSince time.Time
+	lastSeen     map[string]time.Time
 }
 
 // statusReply answers "cluster.status".
@@ -187,14 +190,18 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 		rpcLns = append(rpcLns, pl)
 		resp = append(resp, m.Default())
 	}
-	c.raftLn = peer.NewListener(mux.Merge(raftLns...), secret)
-	c.rpcLn = peer.NewListener(mux.Merge(rpcLns...), secret)
+	reject := peer.WithRejectHook(func(addr net.Addr, err error) {
+		n.log.Warn("Rejected a peer connection that failed authentication", "from", addr.String(), "error", err)
+	})
+	c.raftLn = peer.NewListener(mux.Merge(raftLns...), secret, reject)
+	c.rpcLn = peer.NewListener(mux.Merge(rpcLns...), secret, reject)
 	c.raftDial = peer.NewDialer(peer.HeaderRaft, secret)
 	c.rpc = peer.NewClient(peer.NewDialer(peer.HeaderRPC, secret))
 	c.rpcSrv = peer.NewServer(n.log.With("component", "peer-rpc"))
 	c.rpcSrv.Handle("cluster.status", c.handleStatus)
 	c.rpcSrv.Handle("cluster.join", c.handleJoin)
 	c.rpcSrv.Handle("cluster.propose", c.handlePropose)
+	c.rpcSrv.Handle("cluster.failover", c.handleFailover)
 	c.dir = filepath.Join(n.cfg.Dir, "gosentinel-raft-"+n.myid[:8])
 	n.cl = c
 	return resp, nil
@@ -418,6 +425,13 @@ func (c *cluster) formStep(ctx context.Context) {
 		st = c.getStore()
 	}
 
+	c.mu.Lock()
+	if c.formingSince.IsZero() {
+		c.formingSince = now
+	}
+	forming := now.Sub(c.formingSince)
+	c.mu.Unlock()
+
 	lowest := c.n.myid
 	allAnswered := true
 	for _, p := range peers {
@@ -445,10 +459,38 @@ func (c *cluster) formStep(ctx context.Context) {
 	if lowest != c.n.myid || !allAnswered || now.Sub(since) < c.opts.Settle {
 		return
 	}
+	// Give hellos time to arrive before concluding that we know everybody,
+	// and expect at least quorum-1 peers (a master's quorum says how many
+	// sentinels the operator runs at the very least); a sentinel that
+	// stays short of that bootstraps anyway after loneAfter, so that a
+	// group can form while some sentinels are down at first deployment.
+	publish := c.n.timing.dur("PUBLISH-PERIOD")
+	if forming < c.opts.Settle+2*publish {
+		return
+	}
+	if need := c.expectedPeers(); len(peers) < need && forming < loneAfter {
+		return
+	}
 	c.n.log.Warn("Bootstrapping a new Sentinel Raft group", "id", c.n.myid, "addr", c.addr, "known_peers", len(peers))
 	if err := st.Bootstrap([]quorum.Server{{ID: c.n.myid, Addr: c.addr}}); err != nil {
 		c.n.log.Warn("failed to bootstrap Raft: " + err.Error())
 	}
+}
+
+// loneAfter is how long a sentinel that knows fewer peers than its
+// masters' quorums imply waits before bootstrapping with what it knows.
+const loneAfter = 30 * time.Second
+
+// expectedPeers is the largest quorum of the masters watched, minus one.
+func (c *cluster) expectedPeers() int {
+	need := 0
+	st := c.n.localFSM.State()
+	for _, m := range st.Masters {
+		if m.Quorum-1 > need {
+			need = m.Quorum - 1
+		}
+	}
+	return need
 }
 
 // join asks the leader to add this sentinel as a voter.
@@ -629,6 +671,46 @@ func (c *cluster) handlePropose(ctx context.Context, body json.RawMessage) (any,
 		return nil, quorum.ErrNotLeader
 	}
 	return nil, st.Propose(ctx, cmd)
+}
+
+type failoverRequest struct {
+	Name string `json:"name"`
+}
+
+func (c *cluster) handleFailover(ctx context.Context, body json.RawMessage) (any, error) {
+	var req failoverRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("bad failover request: %w", err)
+	}
+	st := c.getStore()
+	if st == nil || !st.IsLeader() {
+		return nil, ErrNoLeader
+	}
+	return nil, c.n.Failover(req.Name)
+}
+
+// forwardFailover asks the leader to run SENTINEL FAILOVER: redis-sentinel
+// accepts it on any sentinel, and only the leader may act.
+func (c *cluster) forwardFailover(ctx context.Context, name string) error {
+	st := c.getStore()
+	if st == nil {
+		return ErrNoLeader
+	}
+	_, addr := st.Leader()
+	if addr == "" {
+		return ErrNoLeader
+	}
+	cctx, cancel := context.WithTimeout(ctx, rpcTimeout+5*time.Second)
+	defer cancel()
+	err := c.rpc.Call(cctx, addr, "cluster.failover", failoverRequest{Name: name}, nil)
+	var re *peer.RemoteError
+	if errors.As(err, &re) {
+		return sentinel.ReplyError(re.Msg)
+	}
+	if err != nil {
+		return ErrNoLeader
+	}
+	return nil
 }
 
 // proposeRaft sends c to the leader: locally when leading, else forwarded.

@@ -88,6 +88,15 @@ func (n *Node) Failover(name string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if n.cl != nil {
+		if !n.cl.isActive() {
+			// Not in a group yet: nobody may act alone.
+			return ErrNoLeader
+		}
+		if st := n.cl.getStore(); !st.IsLeader() {
+			return n.cl.forwardFailover(ctx, name)
+		}
+	}
 	err := n.eng.Failover(ctx, name)
 	var re replication.ReplyError
 	switch {

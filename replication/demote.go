@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
@@ -32,19 +33,45 @@ func (e *Engine) checkGroup(t *term, m *quorum.Master) {
 	}
 	now := e.now()
 	for _, r := range ms.Replicas {
-		if r.SDown || r.InfoRefresh.IsZero() || r.Ref.Addr == maddr || viewMisconfig(&r, maddr) == "" {
+		if r.Ref.Addr == maddr {
 			continue
+		}
+		// An instance the monitor cannot see right now (typically the old
+		// master, down until it restarts) is probed directly every
+		// probeEvery: the monitor reconnects only once per ping period, and
+		// a returning old master must be demoted as soon as it answers.
+		unseen := r.SDown || r.Disconnected || r.InfoRefresh.IsZero()
+		if !unseen && viewMisconfig(&r, maddr) == "" {
+			continue
+		}
+		every := e.fixEvery
+		if unseen {
+			every = probeEvery
 		}
 		key := r.Ref.Addr.String()
 		addr := r.Ref.Addr
 		e.mu.Lock()
-		if last, ok := e.fixes[key]; !ok || now.Sub(last) >= e.fixEvery {
+		if last, ok := e.fixes[key]; (!ok || now.Sub(last) >= every) && !e.probing[key] {
 			e.fixes[key] = now
-			e.spawnLocked(t, func() { e.fixInstance(t, m, addr) })
+			e.probing[key] = true
+			spawned := e.spawnLocked(t, func() {
+				defer func() {
+					e.mu.Lock()
+					delete(e.probing, key)
+					e.mu.Unlock()
+				}()
+				e.fixInstance(t, m, addr)
+			})
+			if !spawned {
+				delete(e.probing, key)
+			}
 		}
 		e.mu.Unlock()
 	}
 }
+
+// probeEvery paces direct probes of instances the monitor cannot see.
+const probeEvery = 100 * time.Millisecond
 
 // viewMisconfig is the monitor's opinion of a replica of master: the event
 // to fix it with, or "" if it looks right.

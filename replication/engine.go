@@ -60,6 +60,8 @@ type Engine struct {
 	active map[string]*activity // masters with a failover being decided or driven
 	paces  map[string]*pacing   // per master
 	fixes  map[string]time.Time // per instance address: last convert/fix attempt
+	// probing marks instances with a direct probe in flight.
+	probing map[string]bool
 }
 
 // activity is a failover being decided or driven; its state is
@@ -100,6 +102,7 @@ func New(cfg Config) *Engine {
 		active:     map[string]*activity{},
 		paces:      map[string]*pacing{},
 		fixes:      map[string]time.Time{},
+		probing:    map[string]bool{},
 		kick:       make(chan struct{}, 1),
 	}
 	if e.log == nil {
