@@ -16,7 +16,7 @@ FUZZ_TIME    ?= 15s
 # Sentinel suite, tmux for terminal checks, gcc for the race detector.
 DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux gcc libc6-dev
 
-.PHONY: build test deps vet fmt fmt-check fuzz demo clean
+.PHONY: build test deps vet fmt fmt-check fuzz demo bench clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
@@ -57,6 +57,13 @@ fuzz:
 		echo "fuzz $$name ($$pkg) for $(FUZZ_TIME)"; \
 		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZ_TIME) $$pkg; \
 	done
+
+# Side-by-side benchmark against redis-sentinel (medians and ratios); see
+# bench/failover. Not part of `make test`: it takes minutes per run.
+BENCH_ARGS ?= -runs 5
+
+bench: deps
+	bash scripts/bench.sh $(BENCH_ARGS)
 
 demo: build
 	bash scripts/demo.sh
