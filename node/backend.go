@@ -13,7 +13,6 @@ import (
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
-	"github.com/x0tta6bl4/gosentinel/replication"
 	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
 
@@ -194,16 +193,6 @@ func (n *Node) Reset(pattern string) int {
 func globMatch(pattern, s string) bool {
 	ok, err := path.Match(pattern, s)
 	return err == nil && ok
-}
-
-// selectParams are the replica selection inputs for master m, now.
-func (n *Node) selectParams(m *quorum.Master) replication.SelectParams {
-	return replication.SelectParams{
-		Now:        time.Now(),
-		PingPeriod: n.timing.dur("PING-PERIOD"),
-		InfoPeriod: n.timing.dur("INFO-PERIOD"),
-		DownAfter:  time.Duration(m.DownAfterMs) * time.Millisecond,
-	}
 }
 
 // CKQuorum answers SENTINEL CKQUORUM (sentinelIsQuorumReachable).
