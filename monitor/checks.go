@@ -75,7 +75,7 @@ func (m *Monitor) askMasterStateToOtherSentinels(master *instance, ts *tickState
 // announceHost is announceSentinelAddr: the hostname with
 // announce-hostnames, else the IP when we know it.
 func (m *Monitor) announceHost(a address) string {
-	if m.cfg.AnnounceHostnames || a.ip == "" {
+	if m.announceHostnames.Load() || a.ip == "" {
 		return a.Host
 	}
 	return a.ip

@@ -83,7 +83,7 @@ func (m *Monitor) discoverSentinel(master *instance, a Addr, runid string, now t
 	// An invalid address (hostname without resolve-hostnames, bad port)
 	// matches nothing and cannot be added, but as in redis it still
 	// evicts an entry with the same runid.
-	addr, err := newAddress(a, m.cfg.ResolveHostnames)
+	addr, err := newAddress(a, m.resolveHostnames.Load())
 	valid := err == nil
 	if valid {
 		if si := findSentinel(master, &addr, runid); si != nil {

@@ -45,7 +45,7 @@ func (m *Monitor) addMaster(spec MasterSpec, now time.Time) {
 		m.createReplica(ri, a, now)
 	}
 	for _, s := range spec.KnownSentinels {
-		sa, err := newAddress(s.Addr, m.cfg.ResolveHostnames)
+		sa, err := newAddress(s.Addr, m.resolveHostnames.Load())
 		if err != nil {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,11 +56,14 @@ type Config struct {
 // replicas and the other sentinels watching them: the link and timer logic
 // of redis-sentinel (sentinelHandleRedisInstance minus failover).
 type Monitor struct {
-	cfg   Config
-	log   *slog.Logger
-	notes *notifier
-	kick  chan struct{}
-	wg    sync.WaitGroup // connection goroutines
+	cfg Config
+	// resolveHostnames and announceHostnames start from Config and follow
+	// SENTINEL CONFIG SET (SetHostnames).
+	resolveHostnames, announceHostnames atomic.Bool
+	log                                 *slog.Logger
+	notes                               *notifier
+	kick                                chan struct{}
+	wg                                  sync.WaitGroup // connection goroutines
 
 	mu           sync.Mutex
 	masters      map[string]*instance
@@ -82,6 +86,8 @@ func New(cfg Config) *Monitor {
 		sentinelUser: cfg.SentinelUser,
 		sentinelPass: cfg.SentinelPass,
 	}
+	m.resolveHostnames.Store(cfg.ResolveHostnames)
+	m.announceHostnames.Store(cfg.AnnounceHostnames)
 	if m.log != nil {
 		m.log = m.log.With("component", "monitor")
 	}
@@ -256,4 +262,11 @@ func (m *Monitor) timing() Timing {
 		t.MinLinkReconnectPeriod = d.MinLinkReconnectPeriod
 	}
 	return t
+}
+
+// SetHostnames applies SENTINEL CONFIG SET resolve-hostnames /
+// announce-hostnames at run time; addresses already known keep their form.
+func (m *Monitor) SetHostnames(resolve, announce bool) {
+	m.resolveHostnames.Store(resolve)
+	m.announceHostnames.Store(announce)
 }

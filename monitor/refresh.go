@@ -103,7 +103,7 @@ func (m *Monitor) addReplicaFromInfo(master *instance, a Addr, now time.Time) {
 
 // createReplica adds a replica instance named ip:port. Caller holds m.mu.
 func (m *Monitor) createReplica(master *instance, a Addr, now time.Time) *instance {
-	addr, err := newAddress(a, m.cfg.ResolveHostnames)
+	addr, err := newAddress(a, m.resolveHostnames.Load())
 	if err != nil {
 		if m.log != nil {
 			m.log.Warn("ignoring replica", "master", master.name, "err", err)

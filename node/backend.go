@@ -253,24 +253,64 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 			return sentinel.ReplyError("ERR Invalid IP address or hostname specified")
 		}
 	}
-	if _, ok := n.sm().Master(name); ok {
-		return sentinel.ReplyError("ERR Duplicate master name.")
+	want := quorum.Addr{Host: host, Port: int(port)}
+	if existing, ok := n.sm().Master(name); ok {
+		return n.adoptOrDuplicate(existing, want, int(q))
 	}
 	if port < 0 || port > 65535 {
 		return sentinel.ReplyError("ERR Invalid port number.")
 	}
-	m := &quorum.Master{Name: name, Addr: quorum.Addr{Host: host, Port: int(port)}, Quorum: int(q)}
+	m := &quorum.Master{Name: name, Addr: want, Quorum: int(q), Origin: n.myid}
 	n.fillDefaults(m)
 	n.mu.Lock()
 	n.local[name] = &masterLocal{}
 	n.mu.Unlock()
 	if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: m, At: nowMs()}); err != nil {
 		if errors.Is(err, quorum.ErrDuplicateMaster) {
+			// Another member's identical MONITOR won the race.
+			if existing, ok := n.sm().Master(name); ok {
+				return n.adoptOrDuplicate(existing, want, int(q))
+			}
 			return sentinel.ReplyError("ERR Duplicate master name.")
 		}
-		return sentinel.ReplyError("ERR " + err.Error())
+		return replyError(err)
 	}
 	return n.flushConfigAndReply()
+}
+
+// adoptOrDuplicate answers a MONITOR of a name the group already has. In a
+// Raft group every member sees a master that any member added, while
+// redis-sentinel's users (and the official suite's init) send the same
+// MONITOR to each sentinel: an identical MONITOR (same address and quorum)
+// of a master another sentinel added is adopted once with OK; anything else
+// is a duplicate, as on a lone redis-sentinel.
+func (n *Node) adoptOrDuplicate(existing *quorum.Master, addr quorum.Addr, q int) error {
+	n.mu.Lock()
+	l := n.local[existing.Name]
+	ok := existing.Origin != n.myid && existing.Addr == addr && existing.Quorum == q && l != nil && !l.adopted
+	if ok {
+		l.adopted = true
+	}
+	n.mu.Unlock()
+	if !ok {
+		return sentinel.ReplyError("ERR Duplicate master name.")
+	}
+	return n.flushConfigAndReply()
+}
+
+// replyError renders an error for the command surface: texts that already
+// start with a Redis error code (ERR, NOQUORUM, INPROG, ...) pass through,
+// anything else becomes "ERR <text>".
+func replyError(err error) error {
+	var re sentinel.ReplyError
+	if errors.As(err, &re) {
+		return re
+	}
+	msg := err.Error()
+	if code, _, ok := strings.Cut(msg, " "); ok && code != "" && strings.ToUpper(code) == code && !strings.ContainsAny(code, ":,.") {
+		return sentinel.ReplyError(msg)
+	}
+	return sentinel.ReplyError("ERR " + msg)
 }
 
 // AfterMonitor announces +monitor once MONITOR's reply is queued.
@@ -291,7 +331,7 @@ func (n *Node) Remove(name string) error {
 		if errors.Is(err, quorum.ErrNoSuchMaster) {
 			return sentinel.ErrNoSuchMaster
 		}
-		return sentinel.ReplyError("ERR " + err.Error())
+		return replyError(err)
 	}
 	return n.flushConfigAndReply()
 }
@@ -381,7 +421,7 @@ func (n *Node) Set(name string, args []string) error {
 			break
 		}
 		if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpSet, Name: name, Params: []quorum.Param{p}, At: nowMs()}); err != nil {
-			failure = sentinel.ReplyError("ERR " + err.Error())
+			failure = replyError(err)
 			break
 		}
 		changes++
@@ -482,7 +522,9 @@ func (n *Node) ConfigSet(param, value string) error {
 		return sentinel.ReplyError(fmt.Sprintf("ERR Invalid argument '%s' to SENTINEL CONFIG SET", param))
 	}
 	user, pass := n.globals.sentinelUser, n.sentinelPassForPeers()
+	resolve, announce := n.globals.resolveHostnames, n.globals.announceHostnames
 	n.mu.Unlock()
+	n.mon.SetHostnames(resolve, announce)
 	reply := n.flushConfigAndReply()
 	if dropPeers {
 		n.mon.SetSentinelAuth(user, pass)

@@ -135,7 +135,10 @@ type cluster struct {
 	// formingSince is when this sentinel first had a master to form a
 	// group around: hellos need a couple of publish periods to arrive.
 	formingSince time.Time
-	lastSeen     map[string]time.Time
+	// restarted is set when this sentinel reopened Raft state of a previous
+	// run: it was a member, so its local state may be stale.
+	restarted bool
+	lastSeen  map[string]time.Time
 }
 
 // statusReply answers "cluster.status".
@@ -243,7 +246,15 @@ func (c *cluster) openExisting() error {
 	if err != nil {
 		return nil // never formed: nothing to reopen
 	}
-	return c.open(strings.TrimSpace(string(b)))
+	if err := c.open(strings.TrimSpace(string(b))); err != nil {
+		return err
+	}
+	if st := c.getStore(); st.HasState() {
+		c.mu.Lock()
+		c.restarted = true
+		c.mu.Unlock()
+	}
+	return nil
 }
 
 // open creates and starts the Raft store advertising addr.
@@ -735,7 +746,14 @@ func (c *cluster) proposeRaft(ctx context.Context, cmd *quorum.Command) error {
 	err = c.rpc.Call(cctx, addr, "cluster.propose", proposeRequest{Command: data}, nil)
 	var re *peer.RemoteError
 	if errors.As(err, &re) {
-		// The leader's FSM verdict, e.g. "ERR Duplicate master name.".
+		// The leader's FSM verdict, e.g. "ERR Duplicate master name.":
+		// map it back to the error values callers match on.
+		for _, known := range []error{quorum.ErrDuplicateMaster, quorum.ErrNoSuchMaster,
+			quorum.ErrFailoverInProgress, quorum.ErrStaleFailover, quorum.ErrNotLeader} {
+			if re.Msg == known.Error() {
+				return known
+			}
+		}
 		return errors.New(re.Msg)
 	}
 	return err
@@ -750,7 +768,10 @@ func (c *cluster) vouches() bool {
 		// Alone so far: vouch like a lone redis-sentinel, unless this
 		// sentinel was a member before a restart and still has not found
 		// its group's leader after the stale bound.
-		return st == nil || !st.HasState() || time.Since(c.n.startedAt) < c.opts.StaleAfter
+		c.mu.Lock()
+		restarted := c.restarted
+		c.mu.Unlock()
+		return st == nil || !restarted || time.Since(c.n.startedAt) < c.opts.StaleAfter
 	}
 	if st.IsLeader() {
 		return true

@@ -44,6 +44,10 @@ type Master struct {
 	ConfigEpoch          uint64      `json:"config_epoch"`
 	// CreatedAt orders masters (ms since the epoch, from the command).
 	CreatedAt int64 `json:"created_at"`
+	// Origin is the id of the sentinel whose SENTINEL MONITOR (or config
+	// file) added the master: the same MONITOR sent to another member of
+	// the group adopts it instead of failing as a duplicate.
+	Origin string `json:"origin,omitempty"`
 	// Failover is the failover in progress, if any: committed before any
 	// side effect, so a new leader can resume or abort it from the log.
 	Failover *Failover `json:"failover,omitempty"`
