@@ -16,7 +16,7 @@ FUZZ_TIME    ?= 15s
 # Sentinel suite, tmux for terminal checks, gcc for the race detector.
 DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux gcc libc6-dev
 
-.PHONY: build test deps vet fmt fmt-check fuzz demo bench clean
+.PHONY: build test deps vet fmt fmt-check fuzz demo bench compat clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
@@ -64,6 +64,12 @@ BENCH_ARGS ?= -runs 5
 
 bench: deps
 	bash scripts/bench.sh $(BENCH_ARGS)
+
+# Redis 7.0.15's official Sentinel suite (from Debian's source package)
+# against SENTINEL (default: bin/gosentinel; SENTINEL=/usr/bin/redis-sentinel
+# runs the reference). Prints a row per file and "N passed, N failed".
+compat: deps build
+	bash scripts/sentinel-suite.sh $(if $(SENTINEL),SENTINEL=$(SENTINEL))
 
 demo: build
 	bash scripts/demo.sh
