@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,6 +50,25 @@ func (c *Controller) Close() error {
 		delete(c.clients, k)
 	}
 	return errors.Join(errs...)
+}
+
+// forgetIfUnreachable drops the cached client of a node that could not be
+// dialed: go-redis' pool, after PoolSize failed dials, only probes the
+// address once a second, which would delay by up to a second the demotion of
+// an old master that has just come back. A fresh client dials at once.
+func (c *Controller) forgetIfUnreachable(t Target, cl *redis.Client, err error) {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "dial" {
+		return
+	}
+	c.mu.Lock()
+	for k, v := range c.clients {
+		if v == cl {
+			delete(c.clients, k)
+		}
+	}
+	c.mu.Unlock()
+	cl.Close()
 }
 
 // client returns the cached client for t, creating it on first use.
@@ -156,6 +176,7 @@ func (c *Controller) Replication(ctx context.Context, t Target) (Replication, er
 	}
 	v, err := cl.Do(ctx, mapCommand(t, "INFO"), "replication").Text()
 	if err != nil {
+		c.forgetIfUnreachable(t, cl, err)
 		return Replication{}, fmt.Errorf("failed to read INFO replication from %s: %w", t.Addr, err)
 	}
 	r := ParseReplication(v)
