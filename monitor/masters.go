@@ -151,6 +151,11 @@ func (m *Monitor) resetMaster(ri *instance, keepSentinels bool, now time.Time) {
 	ri.runID = ""
 	ri.slaveMasterHost = ""
 	lk := ri.link
+	// A reset link is a new link in sentinel.c (createInstanceLink): it
+	// reconnects on the next tick instead of waiting out the ping period
+	// of the old one, which with down-after <= ping period made a freshly
+	// switched-to master look SDOWN for a moment.
+	lk.lastReconnTime = time.Time{}
 	lk.actPingTime = now
 	lk.lastPingTime = time.Time{}
 	lk.lastAvail = now
