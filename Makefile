@@ -9,7 +9,9 @@ LDFLAGS  := -X main.version=$(VERSION)
 # Keep this list equal to the fuzz functions that exist: a listed target that
 # is missing fails `make fuzz` (nothing is skipped silently). FuzzDispatch
 # (./sentinel/) is run by hand for now: once, a 15 s run ended in "context
-# deadline exceeded" (an input that keeps a worker busy past -fuzztime).
+# deadline exceeded"; the likely cause (a CLIENT PAUSE input stalling the
+# server the iterations share) is now skipped by the target, and it joins
+# this list once repeated runs confirm it.
 FUZZ_TARGETS := FuzzParse:./config/ FuzzServe:./sentinel/
 FUZZ_TIME    ?= 15s
 
