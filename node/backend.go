@@ -68,13 +68,13 @@ func (n *Node) Replicas(name string) ([]sentinel.Fields, error) {
 	if !ok {
 		return nil, sentinel.ErrNoSuchMaster
 	}
-	now := time.Now()
+	now, hostnames := time.Now(), n.announceHostnames()
 	out := []sentinel.Fields{}
 	for i := range ms.Replicas {
 		if !ms.Replicas[i].ReplicaAnnounced && !ms.Replicas[i].InfoRefresh.IsZero() {
 			continue
 		}
-		out = append(out, renderReplica(now, &ms.Replicas[i], n.announceHostnames()))
+		out = append(out, renderReplica(now, &ms.Replicas[i], hostnames))
 	}
 	return out, nil
 }
@@ -85,10 +85,10 @@ func (n *Node) Sentinels(name string) ([]sentinel.Fields, error) {
 	if !ok {
 		return nil, sentinel.ErrNoSuchMaster
 	}
-	now := time.Now()
+	now, hostnames := time.Now(), n.announceHostnames()
 	out := []sentinel.Fields{}
 	for i := range ms.Sentinels {
-		out = append(out, renderSentinel(now, &ms.Sentinels[i], n.announceHostnames()))
+		out = append(out, renderSentinel(now, &ms.Sentinels[i], hostnames))
 	}
 	return out, nil
 }

@@ -530,7 +530,7 @@ func (c *cluster) activate(ctx context.Context) {
 	n := c.n
 	local := n.localFSM.State()
 	n.setActiveFSM(c.fsm)
-	n.reconcileMonitor(local)
+	n.reconcileMonitor()
 	n.log.Warn("Sentinel Raft group active: the replicated state is now authoritative")
 	go c.mergeLocal(ctx, local)
 }
@@ -799,7 +799,7 @@ func (c *cluster) close() {
 
 // reconcileMonitor points the monitor at the masters of the now active
 // state: new or moved masters are watched, the others dropped.
-func (n *Node) reconcileMonitor(prev *quorum.State) {
+func (n *Node) reconcileMonitor() {
 	cur := n.sm().State()
 	for _, name := range cur.Names() {
 		n.mu.Lock()
@@ -811,7 +811,6 @@ func (n *Node) reconcileMonitor(prev *quorum.State) {
 	}
 	// Masters only this sentinel knew stay watched: mergeLocal proposes
 	// them to the group, and their OpMonitor arrives through onApply.
-	_ = prev
 	n.flusher.request()
 }
 
