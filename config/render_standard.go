@@ -35,7 +35,13 @@ func (c *Config) rewriteModeled(st *rewriteState, sc *stdConfig) {
 		}
 		addrs := `""`
 		if len(c.Bind) > 0 {
-			addrs = strings.Join(c.Bind, " ")
+			// word() keeps ordinary addresses raw, as redis writes them, and
+			// quotes the ones that would not read back (an empty one).
+			words := make([]string, len(c.Bind))
+			for i, b := range c.Bind {
+				words[i] = word(b)
+			}
+			addrs = strings.Join(words, " ")
 		}
 		st.rewriteLine("bind", "bind "+addrs, true)
 	case "port":
