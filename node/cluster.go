@@ -749,7 +749,7 @@ func (c *cluster) proposeRaft(ctx context.Context, cmd *quorum.Command) error {
 		// The leader's FSM verdict, e.g. "ERR Duplicate master name.":
 		// map it back to the error values callers match on.
 		for _, known := range []error{quorum.ErrDuplicateMaster, quorum.ErrNoSuchMaster,
-			quorum.ErrFailoverInProgress, quorum.ErrStaleFailover, quorum.ErrNotLeader} {
+			quorum.ErrFailoverInProgress, quorum.ErrStaleFailover, quorum.ErrStaleSwitch, quorum.ErrNotLeader} {
 			if re.Msg == known.Error() {
 				return known
 			}

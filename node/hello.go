@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -78,6 +79,11 @@ func (n *Node) onHello(h monitor.Hello) {
 	n.emit(monitor.LevelWarning, "+config-update-from", &ref, "")
 	if err := n.propose(ctx, &quorum.Command{Op: quorum.OpSwitchMaster, Name: m.Name, Addr: newAddr,
 		From: m.Addr, Epoch: h.MasterConfigEpoch, At: nowMs()}); err != nil {
+		if errors.Is(err, quorum.ErrStaleSwitch) {
+			// The group committed this switch already; our view was a
+			// moment old.
+			return
+		}
 		n.log.Warn("failed to switch master from hello", "master", m.Name, "error", err)
 		return
 	}

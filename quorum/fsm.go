@@ -22,6 +22,11 @@ var (
 	// ErrStaleFailover is returned by failover ops whose epoch is not the
 	// one in progress (a deposed leader acting on an old decision).
 	ErrStaleFailover = errors.New("failover epoch is not the one in progress")
+	// ErrStaleSwitch is returned by OpSwitchMaster whose epoch is not newer
+	// than the master's config epoch: the switch is already recorded (a
+	// follower that heard the leader's hello before applying the switch
+	// proposes it a second time), or an older one lost the race.
+	ErrStaleSwitch = errors.New("switch epoch is not newer than the master's config epoch")
 )
 
 // ApplyFunc observes every applied command with its result; the node uses
@@ -131,6 +136,12 @@ func (f *FSM) apply(c *Command) error {
 		}
 		if m.Failover != nil && c.Epoch < m.Failover.Epoch {
 			return ErrStaleFailover
+		}
+		// The failover's own switch carries the epoch its promotion
+		// already recorded as config epoch; any other switch must be newer.
+		ownSwitch := m.Failover != nil && c.Epoch == m.Failover.Epoch
+		if !ownSwitch && c.Epoch <= m.ConfigEpoch {
+			return ErrStaleSwitch
 		}
 		m.Addr = c.Addr
 		m.Failover = nil

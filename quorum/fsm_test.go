@@ -31,6 +31,15 @@ func TestFSM_MonitorSetSwitchRemove(t *testing.T) {
 	}})
 	mustPropose(t, l, &Command{Op: OpSwitchMaster, Name: "mymaster", Addr: Addr{"127.0.0.1", 6380}, Epoch: 7})
 
+	// The same switch proposed again (a follower that read the leader's
+	// hello before applying the switch) is refused, so nobody announces
+	// +switch-master twice; so is an older one.
+	for _, epoch := range []uint64{7, 6} {
+		err := l.Propose(context.Background(), &Command{Op: OpSwitchMaster, Name: "mymaster", Addr: Addr{"127.0.0.1", 6380}, Epoch: epoch})
+		if !errors.Is(err, ErrStaleSwitch) {
+			t.Fatalf("switch at epoch %d after epoch 7: got %v, want ErrStaleSwitch", epoch, err)
+		}
+	}
 	got, ok := l.FSM().Master("mymaster")
 	if !ok {
 		t.Fatal("master missing")
@@ -53,8 +62,8 @@ func TestFSM_MonitorSetSwitchRemove(t *testing.T) {
 	if err := l.Propose(context.Background(), &Command{Op: OpRemove, Name: "mymaster"}); !errors.Is(err, ErrNoSuchMaster) {
 		t.Fatalf("remove twice: got %v", err)
 	}
-	if len(applied) != 7 {
-		t.Fatalf("onApply saw %d commands, want 7", len(applied))
+	if len(applied) != 9 {
+		t.Fatalf("onApply saw %d commands, want 9", len(applied))
 	}
 }
 

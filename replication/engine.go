@@ -322,7 +322,7 @@ func (e *Engine) propose(ctx context.Context, t *term, c *quorum.Command) error 
 // and refused) from failures to commit it.
 func isVerdict(err error) bool {
 	return errors.Is(err, quorum.ErrStaleFailover) || errors.Is(err, quorum.ErrFailoverInProgress) ||
-		errors.Is(err, quorum.ErrNoSuchMaster)
+		errors.Is(err, quorum.ErrNoSuchMaster) || errors.Is(err, quorum.ErrStaleSwitch)
 }
 
 // verifyLeader asks the proposer, if it can tell, whether we still lead.
