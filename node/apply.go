@@ -24,7 +24,10 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		seed, ok := n.seed[c.Master.Name]
 		delete(n.seed, c.Master.Name)
 		n.mu.Unlock()
-		spec := n.specFor(c.Master)
+		n.seedSettings(c.Master)
+		m := c.Master.Clone()
+		n.withOwnSettings(m)
+		spec := n.specFor(m)
 		if ok {
 			spec.KnownReplicas, spec.KnownSentinels = seed.KnownReplicas, seed.KnownSentinels
 		}
@@ -34,10 +37,11 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		n.mu.Lock()
 		delete(n.local, c.Name)
 		n.mu.Unlock()
+		n.dropSettings(c.Name)
 	case quorum.OpFailoverBegin:
 		// The decision is this sentinel's vote for itself in the failover
 		// epoch (leader-epoch in the config file).
-		if m, ok := n.sm().Master(c.Name); ok && m.Failover != nil {
+		if m, ok := n.master(c.Name); ok && m.Failover != nil {
 			n.mu.Lock()
 			if l := n.local[c.Name]; l != nil && c.Leader == n.myid {
 				l.leader, l.leaderEpoch = n.myid, m.Failover.Epoch
@@ -47,12 +51,12 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		}
 		n.flusher.request()
 	case quorum.OpFailoverAbort, quorum.OpFailoverPromoted:
-		if m, ok := n.sm().Master(c.Name); ok {
+		if m, ok := n.master(c.Name); ok {
 			n.mon.Watch(n.specFor(m))
 		}
 		n.flusher.request()
 	case quorum.OpSet:
-		if m, ok := n.sm().Master(c.Name); ok {
+		if m, ok := n.master(c.Name); ok {
 			n.mon.Watch(n.specFor(m))
 		}
 	case quorum.OpSwitchMaster:

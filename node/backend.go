@@ -21,7 +21,7 @@ var _ sentinel.Backend = (*Node)(nil)
 
 // status returns the replicated master and the monitor's live view of it.
 func (n *Node) status(name string) (*quorum.Master, *monitor.MasterStatus, bool) {
-	m, ok := n.sm().Master(name)
+	m, ok := n.master(name)
 	if !ok {
 		return nil, nil, false
 	}
@@ -171,7 +171,7 @@ func (n *Node) Reset(pattern string) int {
 		if !globMatch(pattern, name) {
 			continue
 		}
-		m, ok := n.sm().Master(name)
+		m, ok := n.master(name)
 		if !ok {
 			continue
 		}
@@ -265,7 +265,8 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 	n.mu.Lock()
 	n.local[name] = &masterLocal{}
 	n.mu.Unlock()
-	if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: m, At: nowMs()}); err != nil {
+	n.replaceSettings(m)
+	if err := n.proposeCommand(&quorum.Command{Op: quorum.OpMonitor, Master: m, At: nowMs()}); err != nil {
 		if errors.Is(err, quorum.ErrDuplicateMaster) {
 			// Another member's identical MONITOR won the race.
 			if existing, ok := n.sm().Master(name); ok {
@@ -295,6 +296,14 @@ func (n *Node) adoptOrDuplicate(existing *quorum.Master, addr quorum.Addr, q int
 	if !ok {
 		return sentinel.ReplyError("ERR Duplicate master name.")
 	}
+	// A MONITOR here starts this sentinel's settings afresh, as on a
+	// lone redis-sentinel.
+	fresh := &quorum.Master{Name: existing.Name, Quorum: q}
+	n.fillDefaults(fresh)
+	n.replaceSettings(fresh)
+	if cur, ok := n.master(existing.Name); ok {
+		n.mon.Watch(n.specFor(cur))
+	}
 	return n.flushConfigAndReply()
 }
 
@@ -315,7 +324,7 @@ func replyError(err error) error {
 
 // AfterMonitor announces +monitor once MONITOR's reply is queued.
 func (n *Node) AfterMonitor(name string) {
-	if m, ok := n.sm().Master(name); ok {
+	if m, ok := n.master(name); ok {
 		n.emit(monitor.LevelWarning, "+monitor", n.masterRef(m), fmt.Sprintf("quorum %d", m.Quorum))
 	}
 }
@@ -327,7 +336,7 @@ func (n *Node) Remove(name string) error {
 		return sentinel.ErrNoSuchMaster
 	}
 	n.emit(monitor.LevelWarning, "-monitor", n.masterRef(m), "")
-	if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpRemove, Name: name, At: nowMs()}); err != nil {
+	if err := n.proposeCommand(&quorum.Command{Op: quorum.OpRemove, Name: name, At: nowMs()}); err != nil {
 		if errors.Is(err, quorum.ErrNoSuchMaster) {
 			return sentinel.ErrNoSuchMaster
 		}
@@ -340,7 +349,7 @@ func (n *Node) Remove(name string) error {
 // right, each valid one at once with its +set event; the first bad one
 // stops with an error and earlier ones stay (sentinelSetCommand).
 func (n *Node) Set(name string, args []string) error {
-	m, ok := n.sm().Master(name)
+	m, ok := n.master(name)
 	if !ok {
 		return sentinel.ErrNoSuchMaster
 	}
@@ -420,9 +429,14 @@ func (n *Node) Set(name string, args []string) error {
 		if failure != nil {
 			break
 		}
-		if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpSet, Name: name, Params: []quorum.Param{p}, At: nowMs()}); err != nil {
+		// Settings are this sentinel's own (settings.go): no other
+		// sentinel changes, as with redis-sentinel.
+		if err := n.setParam(name, p); err != nil {
 			failure = replyError(err)
 			break
+		}
+		if cur, ok := n.master(name); ok {
+			n.mon.Watch(n.specFor(cur))
 		}
 		changes++
 		n.emit(monitor.LevelWarning, "+set", n.masterRef(m), event)

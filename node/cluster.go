@@ -156,10 +156,6 @@ type joinRequest struct {
 	Addr string `json:"addr"`
 }
 
-type proposeRequest struct {
-	Command []byte `json:"command"`
-}
-
 // ErrNoLeader is returned to commands that need the group while it has no
 // reachable leader.
 var ErrNoLeader = sentinel.ReplyError("NOQUORUM The Sentinel group has no leader reachable from this Sentinel")
@@ -668,22 +664,6 @@ func (c *cluster) handleJoin(ctx context.Context, body json.RawMessage) (any, er
 	return nil, nil
 }
 
-func (c *cluster) handlePropose(ctx context.Context, body json.RawMessage) (any, error) {
-	var req proposeRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, fmt.Errorf("bad propose request: %w", err)
-	}
-	cmd, err := quorum.Decode(req.Command)
-	if err != nil {
-		return nil, err
-	}
-	st := c.getStore()
-	if st == nil {
-		return nil, quorum.ErrNotLeader
-	}
-	return nil, st.Propose(ctx, cmd)
-}
-
 type failoverRequest struct {
 	Name string `json:"name"`
 }
@@ -722,41 +702,6 @@ func (c *cluster) forwardFailover(ctx context.Context, name string) error {
 		return ErrNoLeader
 	}
 	return nil
-}
-
-// proposeRaft sends c to the leader: locally when leading, else forwarded.
-func (c *cluster) proposeRaft(ctx context.Context, cmd *quorum.Command) error {
-	st := c.getStore()
-	if st == nil {
-		return ErrNoLeader
-	}
-	if st.IsLeader() {
-		return st.Propose(ctx, cmd)
-	}
-	_, addr := st.Leader()
-	if addr == "" {
-		return ErrNoLeader
-	}
-	data, err := cmd.Encode()
-	if err != nil {
-		return err
-	}
-	cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-	defer cancel()
-	err = c.rpc.Call(cctx, addr, "cluster.propose", proposeRequest{Command: data}, nil)
-	var re *peer.RemoteError
-	if errors.As(err, &re) {
-		// The leader's FSM verdict, e.g. "ERR Duplicate master name.":
-		// map it back to the error values callers match on.
-		for _, known := range []error{quorum.ErrDuplicateMaster, quorum.ErrNoSuchMaster,
-			quorum.ErrFailoverInProgress, quorum.ErrStaleFailover, quorum.ErrStaleSwitch, quorum.ErrNotLeader} {
-			if re.Msg == known.Error() {
-				return known
-			}
-		}
-		return errors.New(re.Msg)
-	}
-	return err
 }
 
 // vouches reports whether this sentinel may advertise master addresses:
@@ -807,7 +752,10 @@ func (n *Node) reconcileMonitor() {
 			n.local[name] = &masterLocal{}
 		}
 		n.mu.Unlock()
-		n.mon.Watch(n.specFor(cur.Masters[name]))
+		m := cur.Masters[name]
+		n.seedSettings(m)
+		n.withOwnSettings(m)
+		n.mon.Watch(n.specFor(m))
 	}
 	// Masters only this sentinel knew stay watched: mergeLocal proposes
 	// them to the group, and their OpMonitor arrives through onApply.

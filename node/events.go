@@ -51,7 +51,7 @@ func (n *Node) emitMsg(level monitor.Level, typ, master, msg string) {
 	}
 	n.srv.Publish(typ, msg)
 	if level == monitor.LevelWarning && master != "" {
-		if m, ok := n.sm().Master(master); ok && m.NotificationScript != "" {
+		if m, ok := n.master(master); ok && m.NotificationScript != "" {
 			n.scripts.schedule([]string{m.NotificationScript, typ, msg})
 		}
 	}

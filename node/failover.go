@@ -17,7 +17,7 @@ import (
 // masters, the monitor's live view and this sentinel's ODOWN verdicts.
 type nodeView struct{ n *Node }
 
-func (v nodeView) Master(name string) (*quorum.Master, bool) { return v.n.sm().Master(name) }
+func (v nodeView) Master(name string) (*quorum.Master, bool) { return v.n.master(name) }
 func (v nodeView) Names() []string                           { return v.n.MasterNames() }
 func (v nodeView) Status(name string) (monitor.MasterStatus, bool) {
 	return v.n.mon.Status(name)
@@ -60,7 +60,7 @@ func (n *Node) emitReplication(level monitor.Level, typ string, ref *monitor.Ref
 	if typ != "+promoted-slave" || ref == nil {
 		return
 	}
-	m, ok := n.sm().Master(master)
+	m, ok := n.master(master)
 	if !ok || m.ClientReconfigScript == "" || m.Failover == nil {
 		return
 	}

@@ -51,7 +51,7 @@ func (n *Node) helloPayload(name, localIP string) (string, bool) {
 // epoch together with the master address it names. Going through the store
 // keeps a single path for every state change.
 func (n *Node) onHello(h monitor.Hello) {
-	m, ok := n.sm().Master(h.Master)
+	m, ok := n.master(h.Master)
 	if !ok {
 		return
 	}

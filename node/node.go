@@ -68,11 +68,13 @@ type Node struct {
 	active   atomic.Pointer[quorum.FSM]
 	store    *quorum.Local
 	cl       *cluster // nil when Raft is disabled
-	mon      *monitor.Monitor
-	srv      *sentinel.Server
-	eng      *replication.Engine
-	redis    *replication.Controller
-	lns      []net.Listener
+	// own holds this sentinel's settings per master (settings.go).
+	own   ownSettings
+	mon   *monitor.Monitor
+	srv   *sentinel.Server
+	eng   *replication.Engine
+	redis *replication.Controller
+	lns   []net.Listener
 	// respLns are where RESP clients arrive: lns themselves, or the
 	// default routes of the port muxes when Raft shares the port.
 	respLns []net.Listener
@@ -131,6 +133,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		cfg:       cfg.Clone(),
 		timing:    newTimings(),
 		local:     map[string]*masterLocal{},
+		own:       ownSettings{m: map[string]*quorum.Master{}},
 		seed:      map[string]monitor.MasterSpec{},
 		runID:     randomHex(40),
 		startedAt: time.Now(),
@@ -255,6 +258,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		n.seed[m.Name] = seed
 		n.local[m.Name] = &masterLocal{leaderEpoch: m.LeaderEpoch}
 		n.mu.Unlock()
+		n.replaceSettings(qm)
 		if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: qm, At: nowMs()}); err != nil {
 			n.closeAll()
 			return nil, fmt.Errorf("failed to load master %s: %w", m.Name, err)
@@ -368,7 +372,7 @@ func (n *Node) Serve(ctx context.Context) error {
 	n.log.Info("Sentinel ID is " + n.myid)
 	n.log.Info("Ready to accept connections")
 	for _, name := range n.sm().State().Names() {
-		m, _ := n.sm().Master(name)
+		m, _ := n.master(name)
 		n.emit(monitor.LevelWarning, "+monitor", n.masterRef(m), fmt.Sprintf("quorum %d", m.Quorum))
 	}
 

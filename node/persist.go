@@ -64,6 +64,7 @@ func (n *Node) buildConfig() *config.Config {
 	c.Masters = nil
 	for _, name := range st.Names() {
 		m := st.Masters[name]
+		n.withOwnSettings(m)
 		cm := &config.Master{
 			Name: m.Name, Host: m.Addr.Host, Port: m.Addr.Port, Quorum: m.Quorum,
 			DownAfterMs: m.DownAfterMs, FailoverTimeoutMs: m.FailoverTimeoutMs, ParallelSyncs: m.ParallelSyncs,

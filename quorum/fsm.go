@@ -349,3 +349,7 @@ func (f *FSM) Restore(r io.Reader) error {
 	f.mu.Unlock()
 	return nil
 }
+
+// ApplyParam applies one SENTINEL SET parameter to m, as OpSet does: the
+// node keeps each sentinel's own settings with the same rules.
+func ApplyParam(m *Master, p Param) error { return applyParam(m, p) }

@@ -34,16 +34,25 @@ func translate(err error) error {
 // to Leader(). If ctx ends first, Propose returns ctx's error and the
 // command may still apply.
 func (s *RaftStore) Propose(ctx context.Context, c *Command) error {
+	_, err := s.ProposeIndexed(ctx, c)
+	return err
+}
+
+// ProposeIndexed is Propose that also returns the log index the command
+// was committed at, also when the FSM refused it (the verdict is then the
+// error and the index is non-zero): a follower that forwarded the command
+// waits until it has applied that index, so its next read sees the result.
+func (s *RaftStore) ProposeIndexed(ctx context.Context, c *Command) (uint64, error) {
 	r, err := s.get()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	data, err := c.Encode()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	timeout := defaultOpTimeout
 	if d, ok := ctx.Deadline(); ok {
@@ -55,15 +64,15 @@ func (s *RaftStore) Propose(ctx context.Context, c *Command) error {
 	select {
 	case err := <-done:
 		if err != nil {
-			return fmt.Errorf("failed to commit command %d: %w", c.Op, translate(err))
+			return 0, fmt.Errorf("failed to commit command %d: %w", c.Op, translate(err))
 		}
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 	if err, ok := f.Response().(error); ok {
-		return err
+		return f.Index(), err
 	}
-	return nil
+	return f.Index(), nil
 }
 
 // IsLeader reports whether this server is the Raft leader now.

@@ -1,0 +1,155 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/peer"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+const (
+	// commandLeaderWait bounds how long a command from a client (MONITOR,
+	// REMOVE, SET, ...) waits for the group to have a reachable leader
+	// before it answers NOQUORUM. An election after a member restarts or
+	// leaves takes well under a second; redis-sentinel applies these
+	// commands locally at once, so its users (and the official suite)
+	// send them right after restarting sentinels.
+	commandLeaderWait = 5 * time.Second
+	// leaderRetryEvery is the pause between attempts while there is no
+	// leader to send a proposal to.
+	leaderRetryEvery = 50 * time.Millisecond
+	// applyCatchUpWait bounds how long a follower waits to apply the index
+	// its forwarded command was committed at.
+	applyCatchUpWait = 2 * time.Second
+)
+
+type proposeRequest struct {
+	Command []byte `json:"command"`
+}
+
+// proposeResponse carries the commit index also with the FSM's verdict,
+// so that the forwarding follower can catch up to it before answering.
+type proposeResponse struct {
+	Index   uint64 `json:"index"`
+	Verdict string `json:"verdict,omitempty"`
+}
+
+// verdicts are the FSM's refusals, mapped back from their text to the
+// error values callers match on.
+var verdicts = []error{quorum.ErrDuplicateMaster, quorum.ErrNoSuchMaster,
+	quorum.ErrFailoverInProgress, quorum.ErrStaleFailover, quorum.ErrStaleSwitch}
+
+func (c *cluster) handlePropose(ctx context.Context, body json.RawMessage) (any, error) {
+	var req proposeRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("bad propose request: %w", err)
+	}
+	cmd, err := quorum.Decode(req.Command)
+	if err != nil {
+		return nil, err
+	}
+	st := c.getStore()
+	if st == nil {
+		return nil, quorum.ErrNotLeader
+	}
+	idx, err := st.ProposeIndexed(ctx, cmd)
+	if err != nil && idx == 0 {
+		return nil, err // not committed: not leader, timeout, shutdown
+	}
+	resp := proposeResponse{Index: idx}
+	if err != nil {
+		resp.Verdict = err.Error()
+	}
+	return resp, nil
+}
+
+// proposeRaft sends cmd to the leader (locally when leading, else
+// forwarded) once; on a follower it returns only after applying the
+// command's index, so the caller's next read sees its effect (or, for a
+// refusal such as a duplicate MONITOR, the state that caused it).
+func (c *cluster) proposeRaft(ctx context.Context, cmd *quorum.Command) error {
+	st := c.getStore()
+	if st == nil {
+		return ErrNoLeader
+	}
+	if st.IsLeader() {
+		return st.Propose(ctx, cmd)
+	}
+	_, addr := st.Leader()
+	if addr == "" {
+		return ErrNoLeader
+	}
+	data, err := cmd.Encode()
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	defer cancel()
+	var resp proposeResponse
+	err = c.rpc.Call(cctx, addr, "cluster.propose", proposeRequest{Command: data}, &resp)
+	var re *peer.RemoteError
+	if errors.As(err, &re) {
+		if strings.HasPrefix(re.Msg, quorum.ErrNotLeader.Error()) {
+			// Refused before it entered the log: safe to send again.
+			return ErrNoLeader
+		}
+		return errors.New(re.Msg)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to forward the command to the leader at %s: %w", addr, err)
+	}
+	c.waitApplied(ctx, st, resp.Index)
+	if resp.Verdict != "" {
+		for _, known := range verdicts {
+			if resp.Verdict == known.Error() {
+				return known
+			}
+		}
+		return errors.New(resp.Verdict)
+	}
+	return nil
+}
+
+// waitApplied polls until the local FSM applied index (bounded: a
+// follower cut off right after the commit answers with what it has).
+func (c *cluster) waitApplied(ctx context.Context, st *quorum.RaftStore, index uint64) {
+	deadline := time.Now().Add(applyCatchUpWait)
+	for st.AppliedIndex() < index && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// proposeCommand is the path of client commands into the replicated state:
+// like propose, but while the group has no reachable leader (an election
+// after a restart) it retries for up to commandLeaderWait before answering
+// NOQUORUM.
+func (n *Node) proposeCommand(c *quorum.Command) error {
+	ctx, cancel := context.WithTimeout(context.Background(), commandLeaderWait)
+	defer cancel()
+	for {
+		err := n.propose(ctx, c)
+		if err == nil || !isTransient(err) {
+			return err
+		}
+		t := time.NewTimer(leaderRetryEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ErrNoLeader
+		case <-t.C:
+		}
+	}
+}
+
+// isTransient tells the failures that prove the command never entered the
+// log (no leader known, or the one asked was no longer leading), which are
+// safe to retry, from verdicts and from outcomes that are not known (a
+// forward that timed out may have committed).
+func isTransient(err error) bool {
+	return errors.Is(err, ErrNoLeader) || errors.Is(err, quorum.ErrNotLeader)
+}

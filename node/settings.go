@@ -1,0 +1,110 @@
+package node
+
+import (
+	"sync"
+
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// Settings are per sentinel, as in redis-sentinel: quorum, down-after,
+// failover-timeout, parallel-syncs, scripts, auth-pass/auth-user,
+// master-reboot-down-after-period and rename-command belong to the
+// sentinel that was given them (by its config file, MONITOR or SET), and
+// SENTINEL SET on one sentinel changes no other. The replicated record
+// carries the master's identity, address, epochs and failover; its
+// settings only seed a member that learns the master from the group.
+//
+// Why: the credentials and script paths are about this process's links and
+// file system, and users (and the official suite) configure sentinels one
+// by one, expecting the untouched ones to keep their old values. The
+// failover leader acts with its own settings, as redis-sentinel's leader
+// does.
+
+// copySettings copies the per-sentinel settings of src into dst.
+func copySettings(dst, src *quorum.Master) {
+	dst.Quorum = src.Quorum
+	dst.DownAfterMs = src.DownAfterMs
+	dst.FailoverTimeoutMs = src.FailoverTimeoutMs
+	dst.ParallelSyncs = src.ParallelSyncs
+	dst.NotificationScript = src.NotificationScript
+	dst.ClientReconfigScript = src.ClientReconfigScript
+	dst.AuthPass = src.AuthPass
+	dst.AuthUser = src.AuthUser
+	dst.RebootDownAfterMs = src.RebootDownAfterMs
+	dst.RenameCommands = append([][2]string(nil), src.RenameCommands...)
+}
+
+// settingsFrom returns a settings holder seeded from m.
+func settingsFrom(m *quorum.Master) *quorum.Master {
+	s := &quorum.Master{Name: m.Name}
+	copySettings(s, m)
+	return s
+}
+
+// ownSettings holds each master's settings for this sentinel, under its
+// own lock so that readers never contend with (or nest in) n.mu.
+type ownSettings struct {
+	mu sync.Mutex
+	m  map[string]*quorum.Master
+}
+
+// master returns the replicated master with this sentinel's own settings.
+func (n *Node) master(name string) (*quorum.Master, bool) {
+	m, ok := n.sm().Master(name)
+	if !ok {
+		return nil, false
+	}
+	n.withOwnSettings(m)
+	return m, true
+}
+
+// withOwnSettings overlays this sentinel's settings on a copy of a
+// replicated master (m must not be shared with the FSM).
+func (n *Node) withOwnSettings(m *quorum.Master) {
+	n.own.mu.Lock()
+	defer n.own.mu.Unlock()
+	if s := n.own.m[m.Name]; s != nil {
+		copySettings(m, s)
+	}
+}
+
+// seedSettings gives the master this sentinel's settings from m unless it
+// has some already (a master learned from the group, or restored).
+func (n *Node) seedSettings(m *quorum.Master) {
+	n.own.mu.Lock()
+	defer n.own.mu.Unlock()
+	if n.own.m[m.Name] == nil {
+		n.own.m[m.Name] = settingsFrom(m)
+	}
+}
+
+// replaceSettings sets the master's settings to m's (config file load,
+// SENTINEL MONITOR here).
+func (n *Node) replaceSettings(m *quorum.Master) {
+	n.own.mu.Lock()
+	defer n.own.mu.Unlock()
+	n.own.m[m.Name] = settingsFrom(m)
+}
+
+// setParam applies one SENTINEL SET parameter to this sentinel's settings.
+func (n *Node) setParam(name string, p quorum.Param) error {
+	n.own.mu.Lock()
+	defer n.own.mu.Unlock()
+	s := n.own.m[name]
+	if s == nil {
+		m, ok := n.sm().Master(name)
+		if !ok {
+			return quorum.ErrNoSuchMaster
+		}
+		s = settingsFrom(m)
+		n.own.m[name] = s
+	}
+	return quorum.ApplyParam(s, p)
+}
+
+// dropSettings forgets a removed master's settings.
+func (n *Node) dropSettings(name string) {
+	n.own.mu.Lock()
+	defer n.own.mu.Unlock()
+	delete(n.own.m, name)
+}
