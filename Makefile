@@ -17,8 +17,9 @@ FUZZ_TIME    ?= 15s
 
 # Debian packages the tests need: the reference redis-sentinel and the data
 # nodes, redis-cli and redis-py for the client tests, tcl for the official
-# Sentinel suite, tmux for terminal checks, gcc for the race detector.
-DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux gcc libc6-dev
+# Sentinel suite, tmux for terminal checks, gcc for the race detector,
+# nodejs (with npm) for the ioredis client test.
+DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux gcc libc6-dev nodejs
 
 .PHONY: build test deps vet fmt fmt-check fuzz demo bench compat clean
 
@@ -42,6 +43,10 @@ deps:
 	echo "installing:$$missing"; \
 	if [ -z "$$APT_UPDATED" ]; then apt-get update; fi; \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+	@# ioredis for test/ioredis_test.go, pinned by the committed lockfile.
+	@if [ ! -d test/clients/ioredis/node_modules/ioredis ]; then \
+		npm ci --prefix test/clients/ioredis --no-audit --no-fund; \
+	fi
 
 vet:
 	$(GO) vet ./...

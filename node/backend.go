@@ -102,7 +102,34 @@ func (n *Node) MasterAddr(name string) (string, string, bool) {
 		// ioredis and Jedis ask the next sentinel.
 		return "", "", false
 	}
-	return m.Addr.Host, strconv.Itoa(m.Addr.Port), true
+	return n.announcedHost(m), strconv.Itoa(m.Addr.Port), true
+}
+
+// announcedHost is the master's host as redis-sentinel announces it
+// (announceSentinelAddr): the hostname it was given when announce-hostnames
+// is on, else its IP address, resolved when a hostname was given.
+func (n *Node) announcedHost(m *quorum.Master) string {
+	if n.announceHostnames() {
+		return m.Addr.Host
+	}
+	return n.masterIP(m)
+}
+
+// masterIP is the master's IP address: the host itself when it is one, else
+// the address the monitor resolved it to (or a fresh lookup).
+func (n *Node) masterIP(m *quorum.Master) string {
+	host := m.Addr.Host
+	if net.ParseIP(host) != nil {
+		return host
+	}
+	if ms, ok := n.mon.Status(m.Name); ok && ms.Master.IP != "" &&
+		ms.Master.Ref.Addr == (monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}) {
+		return ms.Master.IP
+	}
+	if ips, err := net.LookupHost(host); err == nil && len(ips) > 0 {
+		return ips[0]
+	}
+	return host
 }
 
 // IsMasterDownByAddr answers a peer's question about a master found by
@@ -114,7 +141,9 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	st := n.sm().State()
 	for _, name := range st.Names() {
 		m := st.Masters[name]
-		if m.Addr.Host == ip && m.Addr.Port == port {
+		// Peers ask by IP unless they announce hostnames: match either
+		// the name the master was given or its address.
+		if m.Addr.Port == port && (m.Addr.Host == ip || n.masterIP(m) == ip) {
 			found = m
 			break
 		}

@@ -100,15 +100,12 @@ func (n *Node) renderMaster(now time.Time, m *quorum.Master, ms *monitor.MasterS
 	}
 	n.mu.Unlock()
 
+	// Flags report what this sentinel observes, also when it is cut off
+	// from the group (only GET-MASTER-ADDR-BY-NAME stops vouching): a
+	// faked s_down would make the Bitnami chart's recovery loop send
+	// SENTINEL FAILOVER, and the official suite expects a sentinel whose
+	// peers all died to keep reporting a healthy master as "master".
 	st := ms.Master
-	if !n.vouches() {
-		// Cut off from the group: report the master as subjectively down
-		// so redis-py's discover_master (which checks flags) moves on.
-		st.SDown = true
-		if st.SDownSince.IsZero() {
-			st.SDownSince = now
-		}
-	}
 	// The replicated address wins over whatever the monitor last saw.
 	st.Ref.Addr = monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}
 	if st.DownAfter == 0 {

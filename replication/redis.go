@@ -109,7 +109,17 @@ func (c *Controller) client(t Target) (*redis.Client, error) {
 				args = append(args, user)
 			}
 			args = append(args, pass)
-			if err := cn.Do(ctx, args...).Err(); err != nil {
+			err := cn.Do(ctx, args...).Err()
+			var rerr redis.Error
+			if errors.As(err, &rerr) {
+				// As redis-sentinel, which ignores AUTH's reply: a node
+				// without a password (auth-pass is often set before the
+				// nodes get theirs) answers an error and serves us
+				// anyway; a wrong password shows up as NOAUTH on the
+				// next command.
+				return nil
+			}
+			if err != nil {
 				return fmt.Errorf("failed to authenticate: %w", err)
 			}
 			return nil

@@ -116,3 +116,18 @@ func TestControllerAgainstRedis(t *testing.T) {
 		t.Fatalf("a after SLAVEOF: %v %v", info, err)
 	}
 }
+
+// auth-pass is often configured before the nodes get their password: the
+// AUTH error of a node without one must not cost the failover its replica
+// (redis-sentinel ignores AUTH's reply).
+func TestControllerAuthPassOnNodeWithoutPassword(t *testing.T) {
+	a := redistest.StartRedis(t, redistest.RedisOptions{})
+	c := NewController()
+	t.Cleanup(func() { c.Close() })
+	ta := redisTarget(a)
+	ta.AuthPass = "not-yet-required"
+	rep, err := c.Replication(context.Background(), ta)
+	if err != nil || rep.Role != "master" {
+		t.Fatalf("INFO through a controller with auth-pass on a node without a password: %+v %v", rep, err)
+	}
+}
