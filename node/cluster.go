@@ -12,15 +12,23 @@ package node
 //     redis-sentinel, plus any explicit seeds (GOSENTINEL_PEERS).
 //  3. Every formTick it asks each peer for its status. A peer that is a
 //     member and knows its leader is joined through that leader (AddVoter).
-//  4. Only the sentinel whose id is the smallest of all ids it knows, after
-//     its peer set has been stable for the settle time, and only when every
-//     peer it knows answered that it is not a member and knows no smaller
-//     id, bootstraps a group of one. Everybody else waits and joins.
+//  4. Only the sentinel whose id is the smallest of all live ids it knows,
+//     after its peer set has been stable for the settle time, and only when
+//     a strict majority of the sentinels it knows (itself included)
+//     answered that they are not members and know no smaller live id,
+//     bootstraps a group of one. Everybody else waits and joins. "Live"
+//     excludes a peer that is subjectively down (no valid reply for
+//     down-after-milliseconds) and does not answer: a sentinel that dies
+//     before the group forms must not stall formation (the official suite
+//     kills one right after start), while a slow one that still answers
+//     hellos keeps its place.
 //
-// Safety: two groups would need two bootstrappers, i.e. two sentinels that
-// each know no smaller id than their own. Since peers exchange the smallest
-// id they know, that requires two sentinels that never learnt of each other
-// through any third one during the settle time, which means two disjoint
+// Safety: two groups would need two bootstrappers A < B. B needs a majority
+// of the known sentinels to report no live id below B's, A needs a majority
+// to report A; the two majorities share a sentinel, which reports the
+// smallest id it sees alive: it would have to see A down when B asked and
+// alive when A asked, within one formation round, while A was also
+// unreachable from B. Without such a flapping view it takes two disjoint
 // sets of sentinels watching masters none of which both can see. A sentinel
 // that has Raft state never bootstraps again; a removed one must be restarted
 // with a fresh directory to rejoin.
@@ -313,6 +321,8 @@ func (c *cluster) isActive() bool {
 type peerInfo struct {
 	id   string
 	addr string
+	// down: subjectively down for every master it was seen with.
+	down bool
 }
 
 // knownPeers gathers the other sentinels of every master, plus seeds.
@@ -327,7 +337,11 @@ func (c *cluster) knownPeers() []peerInfo {
 			if s.RunID == "" || s.RunID == c.n.myid {
 				continue
 			}
-			seen[s.RunID] = peerInfo{id: s.RunID, addr: s.Ref.Addr.String()}
+			down := s.SDown
+			if prev, ok := seen[s.RunID]; ok && !prev.down {
+				down = false
+			}
+			seen[s.RunID] = peerInfo{id: s.RunID, addr: s.Ref.Addr.String(), down: down}
 			if !s.LastHello.IsZero() {
 				c.mu.Lock()
 				if s.LastHello.After(c.lastSeen[s.RunID]) {
@@ -441,18 +455,23 @@ func (c *cluster) formStep(ctx context.Context) {
 
 	lowest := c.n.myid
 	allAnswered := true
+	answered := 0
 	for _, p := range peers {
 		var r statusReply
 		cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
 		err := c.rpc.Call(cctx, p.addr, "cluster.status", nil, &r)
 		cancel()
 		if err != nil {
+			if p.down {
+				continue // dead before the group formed: not in the way
+			}
 			allAnswered = false
 			if p.id != "" && p.id < lowest {
 				lowest = p.id
 			}
 			continue
 		}
+		answered++
 		if r.Member && r.LeaderAddr != "" {
 			c.join(ctx, r.LeaderAddr)
 			return
@@ -465,6 +484,9 @@ func (c *cluster) formStep(ctx context.Context) {
 	}
 	if lowest != c.n.myid || !allAnswered || now.Sub(since) < c.opts.Settle {
 		return
+	}
+	if 2*(answered+1) <= len(peers)+1 {
+		return // no majority of the known sentinels to vouch for us
 	}
 	// Give hellos time to arrive before concluding that we know everybody,
 	// and expect at least quorum-1 peers (a master's quorum says how many
@@ -631,7 +653,7 @@ func (c *cluster) collectMembers() {
 func (c *cluster) handleStatus(ctx context.Context, _ json.RawMessage) (any, error) {
 	r := statusReply{ID: c.n.myid, LowestID: c.n.myid}
 	for _, p := range c.knownPeers() {
-		if p.id != "" && p.id < r.LowestID {
+		if p.id != "" && !p.down && p.id < r.LowestID {
 			r.LowestID = p.id
 		}
 	}

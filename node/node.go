@@ -213,8 +213,13 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	if len(n.lns) == 0 {
 		lns, err := listen(cfg)
 		if err != nil {
+			// Where redis says it: in the log, not on stderr (the
+			// official suite fails a run on any stderr output, and a
+			// restart onto a busy port is one of its cases).
+			n.log.Warn("Warning: Could not create server TCP listening socket: " + err.Error())
+			n.log.Warn(fmt.Sprintf("Failed listening on port %d (TCP), aborting.", cfg.Port))
 			n.closeLog()
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", ErrReported, err)
 		}
 		n.lns = lns
 	}
@@ -281,6 +286,10 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 }
 
 // listen opens the configured bind addresses on the configured port.
+// ErrReported marks an error that New already wrote to the sentinel's log:
+// the caller exits without repeating it on stderr.
+var ErrReported = errors.New("reported in the log")
+
 func listen(cfg *config.Config) ([]net.Listener, error) {
 	binds := cfg.Bind
 	if len(binds) == 0 {

@@ -88,6 +88,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	n, err := node.New(cfg, node.Options{})
+	if errors.Is(err, node.ErrReported) {
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gosentinel: %s\n", err)
 		return 1
