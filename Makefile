@@ -26,9 +26,13 @@ DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux g
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
 
+# The official Sentinel suite runs after the Go tests, on its own: it is
+# timing-sensitive like redis' own CI, so it does not share the two cores
+# with the race-enabled packages.
 test: deps vet
 	$(GO) test -race -timeout 20m ./...
 	$(MAKE) fuzz
+	$(MAKE) compat
 
 # Installs the missing DEB_PACKAGES when run as root (apt-get update once,
 # skipped if the caller already did it and exported APT_UPDATED=1); as
@@ -78,7 +82,7 @@ bench: deps
 # against SENTINEL (default: bin/gosentinel; SENTINEL=/usr/bin/redis-sentinel
 # runs the reference). Prints a row per file and "N passed, N failed".
 compat: deps build
-	bash scripts/sentinel-suite.sh $(if $(SENTINEL),SENTINEL=$(SENTINEL))
+	bash test/sentinel-suite.sh $(if $(SENTINEL),SENTINEL=$(SENTINEL))
 
 demo: build
 	bash scripts/demo.sh

@@ -3,7 +3,7 @@
 # taken from Debian's `redis` source package) against a sentinel binary, with
 # Debian's redis-server as the data nodes.
 #
-# Usage: scripts/sentinel-suite.sh [SENTINEL=<binary>]
+# Usage: test/sentinel-suite.sh [SENTINEL=<binary>]
 #   SENTINEL       sentinel binary to test; default: the repo's bin/gosentinel,
 #                  built first with `go build -o bin/gosentinel ./cmd/gosentinel`.
 #                  SENTINEL=/usr/bin/redis-sentinel runs the reference.
