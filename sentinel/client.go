@@ -35,6 +35,8 @@ type client struct {
 
 	// (mu)
 	name            string
+	libName         string // CLIENT SETINFO LIB-NAME
+	libVer          string // CLIENT SETINFO LIB-VER
 	user            *aclUser
 	authenticated   bool
 	lastInteraction time.Time

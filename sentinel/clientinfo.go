@@ -14,8 +14,9 @@ const (
 )
 
 // infoString renders a client like redis' catClientInfoString (CLIENT LIST,
-// CLIENT INFO, ACL LOG). Requires Server.mu; takes psmu for the
-// subscription counts.
+// CLIENT INFO, ACL LOG): the 7.0 fields, then lib-name and lib-ver as 7.2
+// appends them (empty until CLIENT SETINFO). Requires Server.mu; takes psmu
+// for the subscription counts.
 func (c *client) infoString(now time.Time, self *client) string {
 	s := c.srv
 	s.psmu.Lock()
@@ -70,11 +71,12 @@ func (c *client) infoString(now time.Time, self *client) string {
 	if c.tracking.on {
 		redir = c.tracking.redirect
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=0 sub=%d psub=%d ssub=0 multi=-1 qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=%d oll=0 omem=%d tot-mem=%d events=%s cmd=%s user=%s redir=%d resp=%d",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=0 sub=%d psub=%d ssub=0 multi=-1 qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=%d oll=0 omem=%d tot-mem=%d events=%s cmd=%s user=%s redir=%d resp=%d lib-name=%s lib-ver=%s",
 		c.id, c.addr, c.laddr, c.fd, c.name,
 		now.Unix()-c.ctime.Unix(), now.Unix()-c.lastInteraction.Unix(),
 		flags, sub, psub, qbuf, qfree, argvMem, rbs, min(rbs, peak),
-		obl, omem, totMem, events, c.lastCmd, c.user.name, redir, c.proto())
+		obl, omem, totMem, events, c.lastCmd, c.user.name, redir, c.proto(),
+		c.libName, c.libVer)
 }
 
 // clientType is redis' getClientType for our clients (no replicas or

@@ -62,6 +62,8 @@ func cmdClient(c *client, argv []string) {
 		}
 		// No sentinel command blocks, so there is never anything to unblock.
 		c.addInt(0)
+	case sub == "setinfo" && n == 4:
+		clientSetinfo(c, argv)
 	case sub == "setname" && n == 3:
 		if c.setName(argv[2]) {
 			c.addOK()
@@ -99,11 +101,9 @@ func cmdClient(c *client, argv []string) {
 // setName is clientSetNameOrReply: names are printable ASCII without
 // spaces; an empty name removes it.
 func (c *client) setName(name string) bool {
-	for i := 0; i < len(name); i++ {
-		if name[i] < '!' || name[i] > '~' {
-			c.addErr("Client names cannot contain spaces, newlines or special characters.")
-			return false
-		}
+	if !validClientAttr(name) {
+		c.addErr("Client names cannot contain spaces, newlines or special characters.")
+		return false
 	}
 	c.srv.mu.Lock()
 	c.name = name

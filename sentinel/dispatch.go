@@ -58,7 +58,7 @@ func (c *client) execute(argv []string) {
 			return
 		}
 		c.lastInteraction = time.Now()
-		cmd = table.lookupArgv(argv)
+		cmd = lookupRunnable(argv)
 		c.curCmd = cmd
 		if cmd == nil {
 			c.lastCmd = "NULL"

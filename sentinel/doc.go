@@ -1,7 +1,16 @@
 // Package sentinel is gosentinel's RESP command surface: a server that
 // answers clients exactly like redis-sentinel 7.0.15 does, byte for byte,
 // over a Backend that holds the sentinel state (implemented by the node
-// package).
+// package). The one deliberate exception is CLIENT SETINFO, which current
+// client libraries send on every connection (cmd_client_setinfo.go): it
+// runs as in redis-sentinel 7.2 (+OK, 7.2's arity and validation errors,
+// NOAUTH before authentication) and CLIENT LIST/INFO lines end with 7.2's
+// lib-name= and lib-ver= fields. It is not in the command table, so
+// COMMAND (COUNT 15, LIST 72, INFO, DOCS), ACL CAT and CLIENT HELP stay
+// 7.0.15's byte for byte and ACL rules cannot name it (as in 7.0). For ACL
+// it counts as CLIENT SETNAME, which has SETINFO's flags and categories in
+// 7.2: +client, +@connection or +client|setname allow it, -client|setname
+// denies it, and the NOPERM error and ACL LOG name 'client|setinfo'.
 //
 // What it covers: RESP2 and RESP3 (HELLO), pipelining and inline
 // commands; the 15 sentinel-mode commands (ACL AUTH CLIENT COMMAND HELLO

@@ -10,18 +10,22 @@ import (
 type normMode int
 
 const (
-	nExact  normMode = iota // byte for byte
-	nMask                   // numbers and 40-hex ids masked (timers, ids, ports)
-	nSorted                 // masked, and every array compared as a multiset (dict order)
-	nTokens                 // masked, and the words of each string compared as a multiset (ACL rules)
-	nInfo                   // INFO: the section headers and field names only
-	nShape                  // only the reply types and aggregate sizes
+	nExact   normMode = iota // byte for byte
+	nMask                    // numbers and 40-hex ids masked (timers, ids, ports)
+	nMaskLib                 // masked, without client lines' lib-name/lib-ver (deliberate: 7.2's fields)
+	nSorted                  // masked, and every array compared as a multiset (dict order)
+	nTokens                  // masked, and the words of each string compared as a multiset (ACL rules)
+	nInfo                    // INFO: the section headers and field names only
+	nShape                   // only the reply types and aggregate sizes
 )
 
 var (
 	hexID  = regexp.MustCompile(`[0-9a-f]{40}`)
 	digits = regexp.MustCompile(`[0-9][0-9.e+-]*`)
 	addrRe = regexp.MustCompile(`(addr|laddr)=[^ ]*`)
+	// libFields are the fields 7.2 appends to client lines (CLIENT
+	// LIST/INFO, ACL LOG's client-info), which we show for CLIENT SETINFO.
+	libFields = regexp.MustCompile(` lib-name=[^ \n]* lib-ver=[^ \n]*`)
 )
 
 func maskString(s string) string {
@@ -78,6 +82,9 @@ func canon(v respValue, mode normMode) string {
 		return "$-1"
 	}
 	s := v.str
+	if mode == nMaskLib {
+		s = libFields.ReplaceAllString(s, "")
+	}
 	if mode == nTokens {
 		words := strings.Fields(s)
 		slices.Sort(words)

@@ -88,14 +88,14 @@ var scenarios = []scenario{
 	{name: "client list and kill", steps: []scenarioStep{
 		st(0, "CLIENT", "SETNAME", "first"),
 		st(1, "SUBSCRIBE", "x"),
-		{conn: 2, args: []string{"CLIENT", "LIST"}, norm: nMask},
-		{conn: 2, args: []string{"CLIENT", "LIST", "TYPE", "pubsub"}, norm: nMask},
-		{conn: 2, args: []string{"CLIENT", "LIST", "TYPE", "normal"}, norm: nMask},
+		{conn: 2, args: []string{"CLIENT", "LIST"}, norm: nMaskLib},
+		{conn: 2, args: []string{"CLIENT", "LIST", "TYPE", "pubsub"}, norm: nMaskLib},
+		{conn: 2, args: []string{"CLIENT", "LIST", "TYPE", "normal"}, norm: nMaskLib},
 		st(2, "CLIENT", "KILL", "TYPE", "pubsub"),
 		{conn: 1, args: []string{"PING"}, close: true},
 		st(2, "CLIENT", "KILL", "TYPE", "normal"),
 		{conn: 0, args: []string{"PING"}, close: true},
-		{conn: 2, args: []string{"CLIENT", "LIST"}, norm: nMask},
+		{conn: 2, args: []string{"CLIENT", "LIST"}, norm: nMaskLib},
 	}},
 	{name: "pause", steps: []scenarioStep{
 		st(0, "CLIENT", "PAUSE", "100000", "WRITE"),

@@ -181,7 +181,7 @@ func catalog() []compatCase {
 		one("CLIENT", "KILL", "ADDR", "127.0.0.1:1", "SKIPME", "yes"),
 		one("CLIENT", "KILL", "USER", "nosuch"),
 		one("CLIENT", "KILL", "ID", "abc"),
-		one("CLIENT", "SETINFO", "LIB-NAME", "compat"),
+		one("CLIENT", "SETINFO", "LIB-NAME", "compat").with(setinfoAccepted),
 		one("CLIENT", "GETREDIR"),
 		one("CLIENT", "TRACKINGINFO"),
 		one("CLIENT", "NO-EVICT", "on"),
