@@ -124,6 +124,8 @@ type cluster struct {
 	n    *Node
 	opts ClusterOptions
 	dir  string
+	// deaths proves members dead while no leader is heard (vouch.go).
+	deaths *deathWatch
 
 	muxes    []*mux.Mux
 	raftLn   net.Listener
@@ -172,7 +174,7 @@ var ErrNoLeader = sentinel.ReplyError("NOQUORUM The Sentinel group has no leader
 // route) and prepares the peer transport. It returns the listeners the
 // RESP server must serve.
 func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
-	c := &cluster{n: n, opts: opts, lastSeen: map[string]time.Time{}}
+	c := &cluster{n: n, opts: opts, lastSeen: map[string]time.Time{}, deaths: newDeathWatch()}
 	c.fsm = quorum.NewFSM(n.onApplyRaft)
 	secret := opts.Secret
 	if secret == "" {
@@ -225,6 +227,8 @@ func (c *cluster) run(ctx context.Context) {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); c.rpcSrv.Serve(c.rpcLn) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); c.watchDeaths(ctx) }()
 	defer wg.Wait()
 	defer c.rpcSrv.Close()
 
@@ -743,7 +747,10 @@ func (c *cluster) vouches() bool {
 	if st.IsLeader() {
 		return true
 	}
-	return !quorum.IsStale(st.LastContact(), time.Now(), c.opts.StaleAfter)
+	if !quorum.IsStale(st.LastContact(), time.Now(), c.opts.StaleAfter) {
+		return true
+	}
+	return !c.outvotable(st) // see vouch.go
 }
 
 // close hands leadership over if leading, then stops Raft and the peers'

@@ -23,7 +23,7 @@ const (
 
 // TestFailoverPartitionedSentinel: a sentinel alone (its two peers stopped
 // with SIGSTOP, so it has no Raft majority) answers GET-MASTER-ADDR-BY-NAME
-// with null and flags the master s_down within StaleAfter + 1 s, first as a
+// with null within StaleAfter + 1 s, first as a
 // follower, then as the group's leader; and with the master killed too it
 // promotes nothing. Once its peers are back, the group fails over once.
 func TestFailoverPartitionedSentinel(t *testing.T) {
@@ -131,8 +131,7 @@ func isolate(t *testing.T, d *harness.Deployment, lone int) {
 
 // requireStopsVouching polls s from now until it answers
 // GET-MASTER-ADDR-BY-NAME with null, which must happen within
-// staleAfter + staleSlack, and then checks that SENTINEL MASTER flags the
-// master s_down.
+// staleAfter + staleSlack.
 func requireStopsVouching(t *testing.T, s *redistest.Sentinel) {
 	t.Helper()
 	start := time.Now()
@@ -247,4 +246,36 @@ func TestFailoverWrongSecretCannotJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireNoLoss(t, d, w.Stop())
+}
+
+// TestSurvivorOfDeadPeersKeepsVouching: when the other sentinels die
+// (their ports refuse connections) rather than being cut off, nobody is
+// left who could commit a switch without the survivor, so it keeps
+// answering GET-MASTER-ADDR-BY-NAME past the stale bound, as redis-sentinel
+// does when its peers crash. (TestFailoverPartitionedSentinel covers peers
+// that are only stopped: their ports accept, so nothing is proven.)
+func TestSurvivorOfDeadPeersKeepsVouching(t *testing.T) {
+	d := startFailoverDeployment(t, harness.Options{StaleAfter: staleAfter})
+	master := d.Topology.Master.Port()
+	for _, s := range d.Sentinels[1:] {
+		if err := s.Kill(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	survivor := d.Sentinels[0]
+	end := time.Now().Add(staleAfter + staleSlack + time.Second)
+	err := redistest.PollErr(staleAfter+staleSlack+3*time.Second, 50*time.Millisecond, func() error {
+		p, err := harness.MasterPort(survivor)
+		if err != nil || p != master {
+			return redistest.Abort(fmt.Errorf("%s, peers dead: GET-MASTER-ADDR-BY-NAME = %d, %v; want %d", survivor.Name(), p, err, master))
+		}
+		if time.Now().Before(end) {
+			return redistest.ErrNotYet
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s still answers %d %v after its peers died (stale bound %v)", survivor.Name(), master, staleAfter+staleSlack+time.Second, staleAfter)
 }

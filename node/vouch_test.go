@@ -1,0 +1,63 @@
+package node
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+)
+
+func TestOthersCouldCommit(t *testing.T) {
+	for _, tc := range []struct {
+		voters, alive int
+		want          bool
+	}{
+		{5, 1, false}, // three of five dead: the survivors cannot commit
+		{5, 2, false},
+		{5, 3, true},
+		{3, 1, false}, // one dead, one partitioned: it cannot commit alone
+		{3, 2, true},
+		{1, 0, false},
+	} {
+		if got := othersCouldCommit(tc.voters, tc.alive); got != tc.want {
+			t.Errorf("othersCouldCommit(%d, %d) = %v, want %v", tc.voters, tc.alive, got, tc.want)
+		}
+	}
+}
+
+func TestDeathWatchEpisodes(t *testing.T) {
+	w := newDeathWatch()
+	t0 := time.Unix(100, 0)
+	w.begin(t0)
+	w.record("a", true)
+	w.record("b", true)
+	w.record("b", false) // answered once: possibly alive for the episode
+	if !w.dead("a", t0) || w.dead("b", t0) || w.dead("c", t0) {
+		t.Fatalf("episode 1: a dead=%v b dead=%v c dead=%v, want true false false",
+			w.dead("a", t0), w.dead("b", t0), w.dead("c", t0))
+	}
+	// A leader was heard: the proof starts over.
+	t1 := t0.Add(time.Second)
+	if w.dead("a", t1) {
+		t.Fatal("a proof from an earlier episode counted")
+	}
+	w.begin(t1)
+	if w.dead("a", t1) {
+		t.Fatal("proof survived a new episode")
+	}
+}
+
+func TestProbeRefused(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if probeRefused(context.Background(), addr) {
+		t.Fatal("a listening port counted as refused")
+	}
+	ln.Close()
+	if !probeRefused(context.Background(), addr) {
+		t.Fatal("a closed port did not count as refused")
+	}
+}
