@@ -45,20 +45,27 @@ fi
 # for the module's version list (to report deprecation), which the proxy
 # here refuses for this module; an exact version is served.
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+tmp="$dir/.redis_exporter-$version.$$"
+trap 'rm -rf "$work" "$tmp"' EXIT
 cd "$work"
 export GOWORK=off GO111MODULE=on
 
 echo "building $module@$version with $("$go" version)" >&2
-src=$("$go" mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+# On failure the reason is in the JSON's "Error" field, on stdout.
+if ! info=$("$go" mod download -json "$module@$version"); then
+	echo "go mod download $module@$version failed:" >&2
+	echo "$info" >&2
+	exit 1
+fi
+src=$(printf '%s\n' "$info" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
 if [ -z "$src" ] || [ ! -f "$src/go.mod" ]; then
-	echo "go mod download $module@$version gave no source directory" >&2
+	echo "go mod download $module@$version gave no source directory:" >&2
+	echo "$info" >&2
 	exit 1
 fi
 
 # The module's own go.mod and go.sum pin its dependencies; -trimpath keeps
 # the cache path out of the binary. BuildVersion is what --version prints.
-tmp="$dir/.redis_exporter-$version.$$"
 (cd "$src" && "$go" build -trimpath -o "$tmp" \
 	-ldflags "-X main.BuildVersion=$version -X main.BuildCommitSha=module-proxy -X main.BuildDate=unknown" .)
 mv -f "$tmp" "$bin"
