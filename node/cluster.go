@@ -159,6 +159,10 @@ type statusReply struct {
 	LeaderID   string `json:"leader_id"`
 	LeaderAddr string `json:"leader_addr"`
 	LowestID   string `json:"lowest_id"`
+	// Applied is the responder's FSM applied index: a joining member
+	// takes over the group's state only once it has applied as much as
+	// the leader had, so that it never answers from a half-replayed log.
+	Applied uint64 `json:"applied"`
 }
 
 type joinRequest struct {
@@ -412,7 +416,7 @@ func (c *cluster) formStep(ctx context.Context) {
 		// A member from a previous run, or just joined: active once the log
 		// replay is over and a leader is known.
 		if !st.Recovering() {
-			if id, _ := st.Leader(); id != "" {
+			if id, addr := st.Leader(); id != "" && c.caughtUp(ctx, st, id, addr) {
 				c.activate(ctx)
 			}
 		}
@@ -541,6 +545,21 @@ func (c *cluster) join(ctx context.Context, leaderAddr string) {
 // activate makes the replicated state the node's state: the monitor is
 // reconciled with it, and masters this sentinel knew alone are proposed to
 // the group (first writer wins).
+// caughtUp reports whether this member has applied everything the leader
+// had applied when asked (the leader itself always has).
+func (c *cluster) caughtUp(ctx context.Context, st *quorum.RaftStore, leaderID, leaderAddr string) bool {
+	if leaderID == c.n.myid {
+		return true
+	}
+	var r statusReply
+	cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	defer cancel()
+	if err := c.rpc.Call(cctx, leaderAddr, "cluster.status", nil, &r); err != nil {
+		return false
+	}
+	return st.AppliedIndex() >= r.Applied
+}
+
 func (c *cluster) activate(ctx context.Context) {
 	c.mu.Lock()
 	if c.active {
@@ -663,6 +682,7 @@ func (c *cluster) handleStatus(ctx context.Context, _ json.RawMessage) (any, err
 	}
 	if st := c.getStore(); st != nil {
 		r.Addr = c.addr
+		r.Applied = st.AppliedIndex()
 		if st.HasState() {
 			r.LeaderID, r.LeaderAddr = st.Leader()
 			r.Member = r.LeaderID != ""
