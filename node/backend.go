@@ -283,6 +283,7 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 		}
 	}
 	want := quorum.Addr{Host: host, Port: int(port)}
+	n.awaitGroup()
 	if existing, ok := n.sm().Master(name); ok {
 		return n.adoptOrDuplicate(existing, want, int(q))
 	}
@@ -315,11 +316,16 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 // of a master another sentinel added is adopted once with OK; anything else
 // is a duplicate, as on a lone redis-sentinel.
 func (n *Node) adoptOrDuplicate(existing *quorum.Master, addr quorum.Addr, q int) error {
+	key := existing.Origin + "@" + strconv.FormatInt(existing.CreatedAt, 10)
 	n.mu.Lock()
 	l := n.local[existing.Name]
-	ok := existing.Origin != n.myid && existing.Addr == addr && existing.Quorum == q && l != nil && !l.adopted
+	if l == nil {
+		l = &masterLocal{}
+		n.local[existing.Name] = l
+	}
+	ok := existing.Origin != n.myid && existing.Addr == addr && existing.Quorum == q && l.adoptedOf != key
 	if ok {
-		l.adopted = true
+		l.adoptedOf = key
 	}
 	n.mu.Unlock()
 	if !ok {
@@ -360,6 +366,7 @@ func (n *Node) AfterMonitor(name string) {
 
 // Remove answers SENTINEL REMOVE.
 func (n *Node) Remove(name string) error {
+	n.awaitGroup()
 	m, ok := n.sm().Master(name)
 	if !ok {
 		return sentinel.ErrNoSuchMaster

@@ -121,9 +121,12 @@ type masterLocal struct {
 	odownSince  time.Time
 	// failoverStart paces failovers (2×failover-timeout between attempts).
 	failoverStart time.Time
-	// adopted is set once this sentinel answered OK to a MONITOR of a
-	// master another group member had added (see adoptOrDuplicate).
-	adopted bool
+	// adoptedOf identifies the replicated master (origin and creation
+	// time) this sentinel answered OK to a MONITOR of, once, although
+	// another member had added it (see adoptOrDuplicate). Keyed by identity
+	// rather than reset on REMOVE, because a member that was catching up
+	// when the group removed and re-added the master never saw the REMOVE.
+	adoptedOf string
 }
 
 // New builds a node from cfg. It opens the log and listeners but starts no

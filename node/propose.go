@@ -124,6 +124,25 @@ func (c *cluster) waitApplied(ctx context.Context, st *quorum.RaftStore, index u
 	}
 }
 
+// awaitGroup waits (up to commandLeaderWait) while this sentinel is a
+// member from a previous run that has not caught up with its group yet:
+// MONITOR and REMOVE must read and change the group's state, not the
+// config-file state a restarted member serves until then (the official
+// suite restarts sentinels and sends them REMOVE and MONITOR at once).
+func (n *Node) awaitGroup() {
+	if n.cl == nil {
+		return
+	}
+	deadline := time.Now().Add(commandLeaderWait)
+	for time.Now().Before(deadline) {
+		st := n.cl.getStore()
+		if st == nil || !st.HasState() || n.cl.isActive() {
+			return
+		}
+		time.Sleep(leaderRetryEvery)
+	}
+}
+
 // proposeCommand is the path of client commands into the replicated state:
 // like propose, but while the group has no reachable leader (an election
 // after a restart) it retries for up to commandLeaderWait before answering
