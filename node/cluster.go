@@ -573,6 +573,15 @@ func (c *cluster) activate(ctx context.Context) {
 	n.setActiveFSM(c.fsm)
 	n.reconcileMonitor()
 	n.log.Warn("Sentinel Raft group active: the replicated state is now authoritative")
+	c.mu.Lock()
+	restarted := c.restarted
+	c.mu.Unlock()
+	if restarted {
+		// A member from a previous run: the group's state is the truth.
+		// Proposing its config file's masters would bring back a master
+		// the group removed while it was down (or catching up).
+		return
+	}
 	go c.mergeLocal(ctx, local)
 }
 
