@@ -23,6 +23,10 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		}
 		seed, ok := n.seed[c.Master.Name]
 		delete(n.seed, c.Master.Name)
+		// The config file's known replicas and sentinels belong to the
+		// master it named: not to another master of that name that the
+		// group created meanwhile (REMOVE then MONITOR elsewhere).
+		ok = ok && seed.Addr == monitor.Addr{Host: c.Master.Addr.Host, Port: c.Master.Addr.Port}
 		n.mu.Unlock()
 		n.seedSettings(c.Master)
 		m := c.Master.Clone()

@@ -255,7 +255,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 			RenameCommands: m.RenameCommands, ConfigEpoch: m.ConfigEpoch, Origin: n.myid,
 		}
 		n.fillDefaults(qm)
-		seed := monitor.MasterSpec{}
+		seed := monitor.MasterSpec{Addr: monitor.Addr{Host: m.Host, Port: m.Port}}
 		for _, r := range m.KnownReplicas {
 			seed.KnownReplicas = append(seed.KnownReplicas, monitor.Addr{Host: r.Host, Port: r.Port})
 		}
