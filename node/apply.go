@@ -32,6 +32,13 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		m := c.Master.Clone()
 		n.withOwnSettings(m)
 		spec := n.specFor(m)
+		if st, watched := n.mon.Status(m.Name); watched && st.Master.Ref.Addr != spec.Addr {
+			// A new master record of a name this sentinel was watching
+			// elsewhere (its config file's, removed by the group while it
+			// caught up): start afresh rather than treat it as a switch
+			// that would carry the old master's replicas over.
+			n.mon.Unwatch(m.Name)
+		}
 		if ok {
 			spec.KnownReplicas, spec.KnownSentinels = seed.KnownReplicas, seed.KnownSentinels
 		}

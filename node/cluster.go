@@ -815,8 +815,22 @@ func (n *Node) reconcileMonitor() {
 		n.withOwnSettings(m)
 		n.mon.Watch(n.specFor(m))
 	}
-	// Masters only this sentinel knew stay watched: mergeLocal proposes
-	// them to the group, and their OpMonitor arrives through onApply.
+	// Masters only this sentinel knew stay watched on a first join:
+	// mergeLocal proposes them to the group, and their OpMonitor arrives
+	// through onApply. A member from a previous run drops them: the group
+	// removed them while it was away.
+	if n.cl != nil {
+		n.cl.mu.Lock()
+		restarted := n.cl.restarted
+		n.cl.mu.Unlock()
+		if restarted {
+			for _, name := range n.mon.Names() {
+				if _, ok := cur.Masters[name]; !ok {
+					n.mon.Unwatch(name)
+				}
+			}
+		}
+	}
 	n.flusher.request()
 }
 
