@@ -319,6 +319,14 @@ func (c *cluster) getStore() *quorum.RaftStore {
 	return c.store
 }
 
+// wasRestarted reports whether this sentinel reopened Raft state of a
+// previous run (a member before, rather than joining for the first time).
+func (c *cluster) wasRestarted() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.restarted
+}
+
 func (c *cluster) isActive() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -573,10 +581,7 @@ func (c *cluster) activate(ctx context.Context) {
 	n.setActiveFSM(c.fsm)
 	n.reconcileMonitor()
 	n.log.Warn("Sentinel Raft group active: the replicated state is now authoritative")
-	c.mu.Lock()
-	restarted := c.restarted
-	c.mu.Unlock()
-	if restarted {
+	if c.wasRestarted() {
 		// A member from a previous run: the group's state is the truth.
 		// Proposing its config file's masters would bring back a master
 		// the group removed while it was down (or catching up).
@@ -768,10 +773,7 @@ func (c *cluster) vouches() bool {
 		// Alone so far: vouch like a lone redis-sentinel, unless this
 		// sentinel was a member before a restart and still has not found
 		// its group's leader after the stale bound.
-		c.mu.Lock()
-		restarted := c.restarted
-		c.mu.Unlock()
-		return st == nil || !restarted || time.Since(c.n.startedAt) < c.opts.StaleAfter
+		return st == nil || !c.wasRestarted() || time.Since(c.n.startedAt) < c.opts.StaleAfter
 	}
 	if st.IsLeader() {
 		return true
@@ -819,15 +821,10 @@ func (n *Node) reconcileMonitor() {
 	// mergeLocal proposes them to the group, and their OpMonitor arrives
 	// through onApply. A member from a previous run drops them: the group
 	// removed them while it was away.
-	if n.cl != nil {
-		n.cl.mu.Lock()
-		restarted := n.cl.restarted
-		n.cl.mu.Unlock()
-		if restarted {
-			for _, name := range n.mon.Names() {
-				if _, ok := cur.Masters[name]; !ok {
-					n.mon.Unwatch(name)
-				}
+	if n.cl != nil && n.cl.wasRestarted() {
+		for _, name := range n.mon.Names() {
+			if _, ok := cur.Masters[name]; !ok {
+				n.mon.Unwatch(name)
 			}
 		}
 	}
