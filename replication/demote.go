@@ -118,7 +118,14 @@ func (e *Engine) fixInstance(t *term, m *quorum.Master, a monitor.Addr) {
 	if !ok || cur.Failover != nil || cur.Addr != m.Addr || e.isActive(m.Name) || e.cfg.View.ObjectivelyDown(m.Name) {
 		return
 	}
-	if err := e.cfg.Redis.SlaveOf(ctx, target(cur, a), &maddr); err != nil {
+	err := e.cfg.Redis.SlaveOf(ctx, target(cur, a), &maddr)
+	// Pace from the moment the command was sent, not from the tick that
+	// decided it: the fresh reads before it take a variable time, and two
+	// SLAVEOFs to one instance must be at least the interval apart.
+	e.mu.Lock()
+	e.fixes[a.String()] = e.now()
+	e.mu.Unlock()
+	if err != nil {
 		e.log.Warn("failed to repoint an instance", "master", m.Name, "addr", a.String(), "err", err)
 		return
 	}
