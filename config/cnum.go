@@ -2,6 +2,7 @@ package config
 
 import (
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -186,4 +187,18 @@ func formatMemory(v int64) string {
 		return itoa64(v/kb) + "kb"
 	}
 	return itoa64(v)
+}
+
+// formatMemoryUnsigned is formatMemory for unsigned sizes.
+func formatMemoryUnsigned(v uint64) string {
+	const kb, mb, gb = 1024, 1024 * 1024, 1024 * 1024 * 1024
+	switch {
+	case v != 0 && v%gb == 0:
+		return strconv.FormatUint(v/gb, 10) + "gb"
+	case v != 0 && v%mb == 0:
+		return strconv.FormatUint(v/mb, 10) + "mb"
+	case v != 0 && v%kb == 0:
+		return strconv.FormatUint(v/kb, 10) + "kb"
+	}
+	return strconv.FormatUint(v, 10)
 }

@@ -242,6 +242,11 @@ func (c *stdConfig) formatNumeric(v int64) string {
 	switch {
 	case c.nflags&numPercent != 0 && v < 0:
 		return itoa64(-v) + "%"
+	case c.nflags&numMemory != 0 && c.unsigned:
+		// Unlike redis, which formats through a long long and so writes
+		// values above 2^63-1 as a negative size it then refuses to load
+		// (found by FuzzParse), an unsigned size is written unsigned.
+		return formatMemoryUnsigned(uint64(v))
 	case c.nflags&numMemory != 0:
 		return formatMemory(v)
 	case c.nflags&numOctal != 0:
