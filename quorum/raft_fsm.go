@@ -15,8 +15,25 @@ type raftFSM struct {
 	fsm *FSM
 	// applied is the index of the last log entry this adapter applied (or
 	// the snapshot index it was restored at), for RaftStore.Recovering.
-	applied   atomic.Uint64
-	onRestore func()
+	applied         atomic.Uint64
+	onRestore       func()
+	onConfiguration func(index uint64, voters []Server)
+}
+
+// StoreConfiguration is raft's ConfigurationStore hook: called on every
+// server for each committed configuration entry, in log order.
+func (r *raftFSM) StoreConfiguration(index uint64, c raft.Configuration) {
+	r.raiseApplied(index)
+	if r.onConfiguration == nil {
+		return
+	}
+	var voters []Server
+	for _, srv := range c.Servers {
+		if srv.Suffrage == raft.Voter {
+			voters = append(voters, Server{ID: string(srv.ID), Addr: string(srv.Address)})
+		}
+	}
+	r.onConfiguration(index, voters)
 }
 
 // Apply applies one committed command and returns FSM.ApplyBytes' error as

@@ -213,3 +213,28 @@ func (s *RaftStore) Snapshot() error {
 	}
 	return nil
 }
+
+// Term is this server's current Raft term (0 when not open).
+func (s *RaftStore) Term() uint64 {
+	r, err := s.get()
+	if err != nil {
+		return 0
+	}
+	return r.CurrentTerm()
+}
+
+// CommitIndex is the highest log index this server knows to be committed.
+func (s *RaftStore) CommitIndex() uint64 {
+	r, err := s.get()
+	if err != nil {
+		return 0
+	}
+	return r.CommitIndex()
+}
+
+// FollowerContact reports, on the leader, when it last reached follower id
+// if its heartbeats to it are failing now; ok is false when they succeed
+// (or this server does not lead).
+func (s *RaftStore) FollowerContact(id string) (last time.Time, failing bool) {
+	return s.heartbeats.lastContact(id)
+}

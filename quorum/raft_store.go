@@ -49,17 +49,14 @@ package quorum
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 )
 
 // Timing defaults for a sentinel group; see the file comment for why.
@@ -128,6 +125,26 @@ type RaftConfig struct {
 	TrailingLogs uint64
 	// Logger receives Raft's logs (bridged from hclog); nil discards them.
 	Logger *slog.Logger
+	// AbstainTerm, when non-zero and the stable store holds no term yet,
+	// is recorded before Raft starts as the current term and as a term in
+	// which this server already voted (for nobody). A sentinel that lost
+	// its disk and rejoins passes the highest term its peers report, so it
+	// can never vote a second time in a term its former self voted in.
+	AbstainTerm uint64
+	// OnConfiguration, if set, is called on every server for each
+	// committed configuration entry, in log order (raft's
+	// ConfigurationStore), with the voters it names: the node logs every
+	// change of voters from it. Calls made while Recovering are replays.
+	OnConfiguration func(index uint64, voters []Server)
+
+	// Transport, LogStore, StableStore and SnapshotStore replace the
+	// network transport over Layer and the stores under Dir (the group
+	// simulation runs on raft's in-memory transport and stores). Either
+	// all three stores are set or none.
+	Transport     raft.Transport
+	LogStore      raft.LogStore
+	StableStore   raft.StableStore
+	SnapshotStore raft.SnapshotStore
 	// OnRestore, if set, is called after the FSM's state was replaced by a
 	// snapshot (at Open from the local snapshot, or installed by the
 	// leader): no ApplyFunc call reports such a change, so the node re-reads
@@ -145,13 +162,17 @@ type RaftStore struct {
 	adapter *raftFSM
 	logger  *slog.Logger
 
-	mu     sync.RWMutex // guards the fields below against Open/Close
-	raft   *raft.Raft
-	bolt   *raftboltdb.BoltStore
-	logs   raft.LogStore
-	snaps  *raft.FileSnapshotStore
-	opened bool
-	closed bool
+	mu          sync.RWMutex // guards the fields below against Open/Close
+	raft        *raft.Raft
+	closeStores func() error // closes the bolt file; nil for injected stores
+	logs        raft.LogStore
+	stable      raft.StableStore
+	snaps       raft.SnapshotStore
+	opened      bool
+	closed      bool
+	// heartbeats tracks, on the leader, which followers fail heartbeats
+	// and since when (membership decisions).
+	heartbeats heartbeatWatch
 
 	notifyCh  chan bool // raft.Config.NotifyCh
 	leaderCh  chan bool // LeaderChanges, fed in order by forwardLeaderChanges
@@ -166,7 +187,11 @@ type RaftStore struct {
 // NewRaftStore checks cfg and returns a store that feeds fsm; call Open to
 // start it.
 func NewRaftStore(cfg RaftConfig, fsm *FSM) (*RaftStore, error) {
-	if cfg.ID == "" || cfg.Addr == "" || cfg.Dir == "" || cfg.Layer == nil || fsm == nil {
+	inmem := cfg.LogStore != nil || cfg.StableStore != nil || cfg.SnapshotStore != nil
+	if inmem && (cfg.LogStore == nil || cfg.StableStore == nil || cfg.SnapshotStore == nil) {
+		return nil, errors.New("raft store needs all of its log, stable and snapshot stores, or none")
+	}
+	if cfg.ID == "" || cfg.Addr == "" || (cfg.Dir == "" && !inmem) || (cfg.Layer == nil && cfg.Transport == nil) || fsm == nil {
 		return nil, errors.New("raft store needs an id, an address, a directory, a layer and an FSM")
 	}
 	logger := cfg.Logger
@@ -176,7 +201,7 @@ func NewRaftStore(cfg RaftConfig, fsm *FSM) (*RaftStore, error) {
 	return &RaftStore{
 		cfg:      cfg,
 		fsm:      fsm,
-		adapter:  &raftFSM{fsm: fsm, onRestore: cfg.OnRestore},
+		adapter:  &raftFSM{fsm: fsm, onRestore: cfg.OnRestore, onConfiguration: cfg.OnConfiguration},
 		logger:   logger,
 		notifyCh: make(chan bool, 8),
 		leaderCh: make(chan bool, 8),
@@ -225,59 +250,52 @@ func (s *RaftStore) Open() (err error) {
 	}
 	s.opened = true
 	s.mu.Unlock()
-	if err := os.MkdirAll(s.cfg.Dir, 0o700); err != nil {
-		return fmt.Errorf("failed to create raft directory: %w", err)
-	}
 	hlog := newHclogBridge(s.logger, "raft")
 	rc := s.raftConfig(hlog)
 	if err := raft.ValidateConfig(rc); err != nil {
 		return fmt.Errorf("invalid raft configuration: %w", err)
 	}
-
-	bolt, err := raftboltdb.New(raftboltdb.Options{
-		Path: filepath.Join(s.cfg.Dir, raftDBFile),
-		// Fail instead of waiting forever when another process holds it.
-		BoltOptions: &bbolt.Options{Timeout: time.Second},
-	})
+	st, err := s.openStores(hlog)
 	if err != nil {
-		return fmt.Errorf("failed to open raft log store: %w", err)
+		return err
 	}
 	started := false
 	defer func() {
-		if !started {
-			bolt.Close()
+		if !started && st.close != nil {
+			st.close()
 		}
 	}()
-	logs, err := raft.NewLogCache(logCacheSize, bolt)
-	if err != nil {
-		return fmt.Errorf("failed to create raft log cache: %w", err)
-	}
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(s.cfg.Dir, retainSnapshots, hlog.Named("snapshot"))
-	if err != nil {
-		return fmt.Errorf("failed to create raft snapshot store: %w", err)
-	}
-	replayTo, err := lastCommandIndex(bolt)
+	replayTo, err := lastCommandIndex(st.logs)
 	if err != nil {
 		return err
 	}
 	s.replayTo.Store(replayTo)
-	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream:  &streamLayer{Layer: s.cfg.Layer, advertise: advertisedAddr(s.cfg.Addr)},
-		MaxPool: transportMaxPool,
-		Timeout: transportTimeout,
-		Logger:  hlog.Named("net"),
-	})
-	r, err := raft.NewRaft(rc, s.adapter, logs, bolt, snaps, trans)
+	if err := abstain(st.stable, s.cfg.AbstainTerm); err != nil {
+		return err
+	}
+	trans := s.cfg.Transport
+	if trans == nil {
+		trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+			Stream:  &streamLayer{Layer: s.cfg.Layer, advertise: advertisedAddr(s.cfg.Addr)},
+			MaxPool: transportMaxPool,
+			Timeout: transportTimeout,
+			Logger:  hlog.Named("net"),
+		})
+	}
+	r, err := raft.NewRaft(rc, s.adapter, st.logs, st.stable, st.snaps, trans)
 	if err != nil {
-		trans.Close()
+		if c, ok := trans.(io.Closer); ok && s.cfg.Transport == nil {
+			c.Close()
+		}
 		return fmt.Errorf("failed to start raft: %w", err)
 	}
 	started = true
 	// NewRaft restored the newest snapshot: entries up to it are not
 	// replayed through Apply.
 	s.adapter.raiseApplied(r.AppliedIndex())
+	s.heartbeats.watch(r)
 	s.mu.Lock()
-	s.raft, s.bolt, s.logs, s.snaps = r, bolt, logs, snaps
+	s.raft, s.closeStores, s.logs, s.stable, s.snaps = r, st.close, st.logs, st.stable, st.snaps
 	closed := s.closed
 	s.mu.Unlock()
 	go s.forwardLeaderChanges()
@@ -342,7 +360,7 @@ func (s *RaftStore) HasState() bool {
 	if s.raft == nil {
 		return false
 	}
-	ok, err := raft.HasExistingState(s.logs, s.bolt, s.snaps)
+	ok, err := raft.HasExistingState(s.logs, s.stable, s.snaps)
 	if err != nil {
 		s.logger.Warn("failed to check raft state", "component", "raft", "err", err)
 		return true // the conservative answer: do not bootstrap over it
@@ -399,15 +417,18 @@ func (s *RaftStore) shutdown() error {
 	var err error
 	s.closeOnce.Do(func() {
 		s.mu.RLock()
-		r, bolt := s.raft, s.bolt
+		r, closeStores := s.raft, s.closeStores
 		s.mu.RUnlock()
 		if e := r.Shutdown().Error(); e != nil {
 			err = fmt.Errorf("failed to shut raft down: %w", e)
 		}
+		s.heartbeats.stop(r)
 		close(s.fwdStop)
 		<-s.fwdDone
-		if e := bolt.Close(); e != nil && err == nil {
-			err = fmt.Errorf("failed to close raft log store: %w", e)
+		if closeStores != nil {
+			if e := closeStores(); e != nil && err == nil {
+				err = fmt.Errorf("failed to close raft log store: %w", e)
+			}
 		}
 	})
 	return err
