@@ -22,8 +22,10 @@ type request struct {
 
 // response is what Server answers.
 type response struct {
-	Error string          `json:"error,omitempty"`
-	Body  json.RawMessage `json:"body,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Code names the error value Error came from (Codes), if registered.
+	Code string          `json:"code,omitempty"`
+	Body json.RawMessage `json:"body,omitempty"`
 }
 
 func writeFrame(w io.Writer, v any) error {

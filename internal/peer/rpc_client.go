@@ -23,19 +23,28 @@ const DefaultCallTimeout = 10 * time.Second
 // short (a forwarded proposal, a report), so a few connections suffice.
 const maxIdlePerAddr = 4
 
-// RemoteError is an error returned by the remote handler. Its text is the
-// handler's error text unchanged, so redis-style error strings pass through.
+// RemoteError is an error returned by the remote handler: its text
+// unchanged, and, when the handler's error was a registered value (Codes),
+// that value, which RemoteError unwraps to.
 type RemoteError struct {
 	Addr, Op, Msg string
+	// Code is the registered name of the handler's error, or "".
+	Code string
+	err  error
 }
 
 // Error returns the remote handler's error text.
 func (e *RemoteError) Error() string { return e.Msg }
 
+// Unwrap returns the registered error value the remote handler returned,
+// or nil: errors.Is(err, quorum.ErrDuplicateMaster) holds across the RPC.
+func (e *RemoteError) Unwrap() error { return e.err }
+
 // Client calls peer RPC servers over authenticated connections, keeping a
 // small pool of idle connections per address.
 type Client struct {
 	dialer *Dialer
+	codes  *Codes
 
 	mu     sync.Mutex
 	idle   map[string][]idleConn
@@ -50,9 +59,10 @@ type idleConn struct {
 // ErrClientClosed is returned by Call after Close.
 var ErrClientClosed = errors.New("peer rpc client closed")
 
-// NewClient returns a client dialing with d (which should use HeaderRPC).
-func NewClient(d *Dialer) *Client {
-	return &Client{dialer: d, idle: map[string][]idleConn{}}
+// NewClient returns a client dialing with d (which should use HeaderRPC)
+// and mapping error codes back to the values in codes (may be nil).
+func NewClient(d *Dialer, codes *Codes) *Client {
+	return &Client{dialer: d, codes: codes, idle: map[string][]idleConn{}}
 }
 
 // Call sends op with req (marshalled as JSON; nil sends no body) to the peer
@@ -106,7 +116,7 @@ func (c *Client) Call(ctx context.Context, addr, op string, req, resp any) error
 			conn.Close()
 		}
 		if r.Error != "" {
-			return &RemoteError{Addr: addr, Op: op, Msg: r.Error}
+			return &RemoteError{Addr: addr, Op: op, Msg: r.Error, Code: r.Code, err: c.codes.lookup(r.Code)}
 		}
 		if resp != nil && len(r.Body) > 0 {
 			if err := json.Unmarshal(r.Body, resp); err != nil {

@@ -21,13 +21,14 @@ const serverWriteTimeout = 10 * time.Second
 
 // Handler serves one op. body is the request's raw JSON; the returned value
 // is marshalled as the response body, and a non-nil error reaches the caller
-// as a RemoteError carrying err.Error(). ctx ends when the caller's deadline
+// as a RemoteError carrying err.Error() and, if registered, its code. ctx ends when the caller's deadline
 // passes or the server closes.
 type Handler func(ctx context.Context, body json.RawMessage) (any, error)
 
 // Server answers peer RPCs on authenticated connections.
 type Server struct {
 	logger *slog.Logger
+	codes  *Codes
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -39,14 +40,16 @@ type Server struct {
 	wg        sync.WaitGroup
 }
 
-// NewServer returns a server with no handlers; logger may be nil.
-func NewServer(logger *slog.Logger) *Server {
+// NewServer returns a server with no handlers that sends the registered
+// name (codes, may be nil) of every handler error it can; logger may be nil.
+func NewServer(logger *slog.Logger, codes *Codes) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
 		logger:    logger,
+		codes:     codes,
 		ctx:       ctx,
 		cancel:    cancel,
 		handlers:  map[string]Handler{},
@@ -166,7 +169,7 @@ func (s *Server) dispatch(req *request) *response {
 		if msg == "" {
 			msg = "peer rpc " + req.Op + " failed" // an empty text would read as success
 		}
-		return &response{Error: msg}
+		return &response{Error: msg, Code: s.codes.nameOf(err)}
 	}
 	if out == nil {
 		return &response{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -35,7 +36,7 @@ func startRPC(t *testing.T, addr, secret string) (*Server, string) {
 		t.Fatal(err)
 	}
 	go m.Serve()
-	srv := NewServer(nil)
+	srv := NewServer(nil, testCodes)
 	srv.Handle("echo", func(ctx context.Context, body json.RawMessage) (any, error) {
 		var r echoReq
 		if err := json.Unmarshal(body, &r); err != nil {
@@ -47,6 +48,9 @@ func startRPC(t *testing.T, addr, secret string) (*Server, string) {
 	srv.Handle("fail", func(ctx context.Context, body json.RawMessage) (any, error) {
 		return nil, errors.New("ERR Duplicate master name.")
 	})
+	srv.Handle("fail-coded", func(ctx context.Context, body json.RawMessage) (any, error) {
+		return nil, fmt.Errorf("proposal refused: %w", errTestDuplicate)
+	})
 	srv.Handle("block", func(ctx context.Context, body json.RawMessage) (any, error) {
 		<-ctx.Done()
 		blockEnded <- ctx.Err()
@@ -57,9 +61,31 @@ func startRPC(t *testing.T, addr, secret string) (*Server, string) {
 	return srv, ln.Addr().String()
 }
 
+var (
+	errTestDuplicate = errors.New("ERR Duplicate master name.")
+	testCodes        = NewCodes(Code{Name: "duplicate", Err: errTestDuplicate})
+)
+
+func TestCodes_RejectsClashes(t *testing.T) {
+	for name, entries := range map[string][]Code{
+		"same name":  {{"a", errors.New("x")}, {"a", errors.New("y")}},
+		"same value": {{"a", errTestDuplicate}, {"b", errTestDuplicate}},
+		"no name":    {{"", errors.New("x")}},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: NewCodes accepted %v", name, entries)
+				}
+			}()
+			NewCodes(entries...)
+		}()
+	}
+}
+
 func TestRPC_RoundTrip(t *testing.T) {
 	_, addr := startRPC(t, "", "s")
-	cl := NewClient(NewDialer(HeaderRPC, "s"))
+	cl := NewClient(NewDialer(HeaderRPC, "s"), testCodes)
 	defer cl.Close()
 	ctx := context.Background()
 
@@ -86,6 +112,17 @@ func TestRPC_RoundTrip(t *testing.T) {
 	if !errors.As(err, &re) || err.Error() != "ERR Duplicate master name." {
 		t.Fatalf("handler error: %v (%T)", err, err)
 	}
+	if errors.Is(err, errTestDuplicate) || re.Code != "" {
+		t.Fatalf("an unregistered error came back as a registered one: %v, code %q", err, re.Code)
+	}
+	// A registered value keeps its identity across the RPC, wrapped or not.
+	err = cl.Call(ctx, addr, "fail-coded", nil, nil)
+	if !errors.Is(err, errTestDuplicate) || !errors.As(err, &re) || re.Code != "duplicate" {
+		t.Fatalf("coded handler error: %v (%T)", err, err)
+	}
+	if err.Error() != "proposal refused: ERR Duplicate master name." {
+		t.Fatalf("coded handler error text: %q", err.Error())
+	}
 	if err := cl.Call(ctx, addr, "nope", nil, nil); err == nil || !strings.Contains(err.Error(), "unknown peer rpc op") {
 		t.Fatalf("unknown op: %v", err)
 	}
@@ -93,7 +130,7 @@ func TestRPC_RoundTrip(t *testing.T) {
 
 func TestRPC_WrongSecret(t *testing.T) {
 	_, addr := startRPC(t, "", "s")
-	cl := NewClient(NewDialer(HeaderRPC, "guess"))
+	cl := NewClient(NewDialer(HeaderRPC, "guess"), testCodes)
 	defer cl.Close()
 	err := cl.Call(context.Background(), addr, "echo", echoReq{}, nil)
 	if !errors.Is(err, ErrAuthFailed) {
@@ -105,7 +142,7 @@ func TestRPC_WrongSecret(t *testing.T) {
 // when the caller gives up.
 func TestRPC_Deadline(t *testing.T) {
 	_, addr := startRPC(t, "", "s")
-	cl := NewClient(NewDialer(HeaderRPC, "s"))
+	cl := NewClient(NewDialer(HeaderRPC, "s"), testCodes)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -132,7 +169,7 @@ func TestRPC_Deadline(t *testing.T) {
 // A pooled connection to a peer that restarted is replaced transparently.
 func TestRPC_PeerRestart(t *testing.T) {
 	srv, addr := startRPC(t, "", "s")
-	cl := NewClient(NewDialer(HeaderRPC, "s"))
+	cl := NewClient(NewDialer(HeaderRPC, "s"), testCodes)
 	defer cl.Close()
 	if err := cl.Call(context.Background(), addr, "echo", echoReq{}, nil); err != nil {
 		t.Fatal(err)
