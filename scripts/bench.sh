@@ -4,6 +4,7 @@
 # 127.0.0.1, stopped by pid). Arguments go to the benchmark, e.g.
 #   scripts/bench.sh -runs 5 -v
 #   scripts/bench.sh -runs 5 -spurious-runs 25
+#   scripts/bench.sh -runs 5 -fresh=false    (settled deployments only)
 # Not a test: it prints medians and ratios, it does not judge them.
 set -euo pipefail
 

@@ -12,9 +12,23 @@
 //     acknowledged writes, and the acknowledged writes the new master does
 //     not have (lost);
 //   - second, needless failovers within -watch of a SIGKILL failover, over
-//     the SIGKILL runs plus -spurious-runs more.
+//     the SIGKILL runs plus -spurious-runs more;
 //
-// and prints the medians, the ratio redis-sentinel/gosentinel, and the
+// all on a settled deployment: every sentinel discovered the others and,
+// for gosentinel, every sentinel logged that its Raft group is active.
+// A user sees a fresh deployment instead, which looks ready as soon as
+// every sentinel reports the replicas and the other sentinels, while
+// gosentinel's Raft group may not exist yet. Unless -fresh=false, it also
+// measures, over -runs fresh deployments per sentinel and metric, with the
+// fault -fresh-delay after that discovery:
+//
+//   - SIGKILL of the master to the first acknowledged write, minus
+//     down-after, and the runs with more than one failover within -watch;
+//   - SENTINEL FAILOVER sent once to the first sentinel: how many of the
+//     runs it refused (a result, not a failure of the run) and, for the
+//     accepted ones, the longest write gap and the lost writes as above.
+//
+// It prints the medians, the ratio redis-sentinel/gosentinel, and the
 // command that reproduces them. It is a measurement, not a test: nothing
 // fails on a slow result; a run that breaks (a deadline missed, a
 // deployment that does not form) is reported and left out.
@@ -44,6 +58,8 @@ type config struct {
 	settle          time.Duration
 	interval        time.Duration
 	watch           time.Duration
+	fresh           bool
+	freshDelay      time.Duration
 	only            string
 	verbose         bool
 }
@@ -60,6 +76,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.settle, "settle", 0, "GOSENTINEL_SETTLE_MS for gosentinel (0: its default)")
 	fs.DurationVar(&c.interval, "interval", 2*time.Millisecond, "pause between the client's writes")
 	fs.DurationVar(&c.watch, "watch", 10*time.Second, "how long to watch for a second failover after a SIGKILL failover")
+	fs.BoolVar(&c.fresh, "fresh", true, "also measure fresh deployments (-fresh=false skips them)")
+	fs.DurationVar(&c.freshDelay, "fresh-delay", 3*time.Second, "time from a fresh deployment's discovery to its fault (longer than the writer's warm-up, about 0.5 s)")
 	fs.StringVar(&c.only, "only", "", "run one sentinel only: redis-sentinel or gosentinel")
 	fs.BoolVar(&c.verbose, "v", false, "print every run")
 	if err := fs.Parse(args); err != nil {
@@ -67,6 +85,9 @@ func parseFlags(args []string) (*config, error) {
 	}
 	if c.runs < 1 {
 		return nil, fmt.Errorf("-runs must be at least 1")
+	}
+	if c.freshDelay < 0 {
+		return nil, fmt.Errorf("-fresh-delay must not be negative")
 	}
 	// The sentinels run in their own temp dirs, where a relative path to
 	// their binary would not resolve.
@@ -165,7 +186,58 @@ func (c *config) measure(k sentinelKind) *kindResults {
 		r.gap = append(r.gap, mr.gap)
 		r.lost = append(r.lost, float64(mr.lost))
 	}
+	if c.fresh {
+		c.measureFresh(k, r)
+	}
 	return r
+}
+
+// measureFresh runs the fresh-deployment runs of one sentinel into r.
+func (c *config) measureFresh(k sentinelKind, r *kindResults) {
+	for i := range c.runs {
+		var fr freshKillResult
+		err := isolated(func(tb *recorder) { fr = c.freshKillRun(tb, k) })
+		c.progress(k, "fresh sigkill", i, err, func() string {
+			out := fmt.Sprintf("%v: first ack %v after down-after, announced %v", fr.state, ms(fr.firstAck), ms(fr.announced))
+			if fr.spurious {
+				return out + ", second failover: " + fr.second
+			}
+			return out + ", one failover"
+		})
+		if err != nil {
+			r.failures = append(r.failures, fmt.Sprintf("fresh sigkill run %d: %v", i+1, err))
+			continue
+		}
+		r.freshFirstAck = append(r.freshFirstAck, fr.firstAck)
+		r.freshWatched++
+		if fr.spurious {
+			r.freshSpurious++
+		}
+	}
+	for i := range c.runs {
+		var fr freshManualResult
+		err := isolated(func(tb *recorder) { fr = c.freshManualRun(tb, k) })
+		c.progress(k, "fresh failover", i, err, func() string {
+			if fr.refused != "" {
+				return fmt.Sprintf("%v: refused: %s", fr.state, fr.refused)
+			}
+			return fmt.Sprintf("%v: longest write gap %v, %d of %d acknowledged writes lost", fr.state, ms(fr.gap), fr.lost, fr.acks)
+		})
+		if err != nil {
+			r.failures = append(r.failures, fmt.Sprintf("fresh failover run %d: %v", i+1, err))
+			continue
+		}
+		r.freshAsked++
+		if fr.refused != "" {
+			if r.freshRefused == 0 {
+				r.freshRefusal = fr.refused
+			}
+			r.freshRefused++
+			continue
+		}
+		r.freshGap = append(r.freshGap, fr.gap)
+		r.freshLost = append(r.freshLost, float64(fr.lost))
+	}
 }
 
 // progress reports one run on stderr (always for failures, with -v for

@@ -43,6 +43,13 @@ type Options struct {
 	Extra []string
 	// ReadyTimeout bounds discovery and group formation (default 60 s).
 	ReadyTimeout time.Duration
+	// DiscoveryOnly makes Start return as soon as every sentinel has
+	// discovered every replica and every other sentinel, which is when a
+	// fresh deployment looks ready to a user: for gosentinel it neither
+	// waits for GroupActiveLine nor checks OneNewGroup, so the Raft group
+	// may not exist yet (or may still split). Deployment.Discovered says
+	// when that was.
+	DiscoveryOnly bool
 }
 
 func (o Options) withDefaults() Options {
@@ -76,14 +83,20 @@ type Deployment struct {
 	// Nodes are the data nodes in start order: the first master, then its
 	// replicas. Roles change with failovers; ports do not.
 	Nodes []*redistest.Redis
+	// Discovered is when Start saw every sentinel report every replica and
+	// every other sentinel (redistest.WaitDiscovered returned). It is late
+	// by up to that poll's interval (100 ms) plus the time of one round of
+	// queries, never early.
+	Discovered time.Time
 }
 
 // MasterName is the name every sentinel monitors.
 const MasterName = redistest.DefaultMasterName
 
 // Start starts the deployment and waits until every sentinel has
-// discovered every replica and every other sentinel and, for gosentinel,
-// until every sentinel is a member of the Raft group. It fails tb on error.
+// discovered every replica and every other sentinel and, for gosentinel
+// unless o.DiscoveryOnly, until every sentinel is a member of the Raft
+// group. It fails tb on error.
 func Start(tb testing.TB, o Options) *Deployment {
 	tb.Helper()
 	o = o.withDefaults()
@@ -100,7 +113,8 @@ func Start(tb testing.TB, o Options) *Deployment {
 	d.Nodes = append([]*redistest.Redis{tp.Master}, tp.Replicas...)
 	d.Sentinels = redistest.StartSentinels(tb, o.Sentinels, d.SentinelOptions())
 	redistest.WaitDiscovered(tb, d.Sentinels, tp, o.ReadyTimeout)
-	if o.Raft {
+	d.Discovered = time.Now()
+	if o.Raft && !o.DiscoveryOnly {
 		if err := d.WaitGroupActive(d.Sentinels, o.ReadyTimeout); err != nil {
 			tb.Fatal(err)
 		}
@@ -155,6 +169,18 @@ func (d *Deployment) WaitGroupActive(ss []*redistest.Sentinel, timeout time.Dura
 		}
 		return nil
 	})
+}
+
+// GroupActive counts the sentinels of ss whose current run logged
+// GroupActiveLine.
+func GroupActive(ss []*redistest.Sentinel) int {
+	n := 0
+	for _, s := range ss {
+		if strings.Contains(RunLog(s.Process), GroupActiveLine) {
+			n++
+		}
+	}
+	return n
 }
 
 // OneNewGroup checks that freshly started sentinels formed one Raft group:
