@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"errors"
 	"net"
 	"time"
 
@@ -38,3 +39,17 @@ type advertisedAddr string
 
 func (a advertisedAddr) Network() string { return "tcp" }
 func (a advertisedAddr) String() string  { return string(a) }
+
+// addressProvider adapts RaftConfig.DialAddress to raft's
+// ServerAddressProvider; an unknown id makes raft dial the configuration's
+// address.
+type addressProvider func(id string) (string, bool)
+
+var errNoAddress = errors.New("no current address known for this server")
+
+func (p addressProvider) ServerAddr(id raft.ServerID) (raft.ServerAddress, error) {
+	if a, ok := p(string(id)); ok {
+		return raft.ServerAddress(a), nil
+	}
+	return "", errNoAddress
+}

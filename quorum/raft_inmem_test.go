@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -15,18 +16,29 @@ type inmemNode struct {
 	id    string
 	trans *raft.InmemTransport
 	store *RaftStore
+	disk  *inmemDisk
 
 	mu      sync.Mutex
 	configs [][]Server // OnConfiguration calls, in order
 }
 
+// inmemDisk is what survives a restart of an inmemNode.
+type inmemDisk struct {
+	logs, stable *raft.InmemStore
+	snaps        *raft.InmemSnapshotStore
+}
+
 func newInmemNode(t *testing.T, id string, abstainTerm uint64) *inmemNode {
+	return openInmemNode(t, id, abstainTerm, &inmemDisk{raft.NewInmemStore(), raft.NewInmemStore(), raft.NewInmemSnapshotStore()})
+}
+
+func openInmemNode(t *testing.T, id string, abstainTerm uint64, d *inmemDisk) *inmemNode {
 	t.Helper()
 	addr, trans := raft.NewInmemTransport(raft.ServerAddress(id + "-addr"))
-	n := &inmemNode{id: id, trans: trans}
+	n := &inmemNode{id: id, trans: trans, disk: d}
 	st, err := NewRaftStore(RaftConfig{
 		ID: id, Addr: string(addr), Transport: trans,
-		LogStore: raft.NewInmemStore(), StableStore: raft.NewInmemStore(), SnapshotStore: raft.NewInmemSnapshotStore(),
+		LogStore: d.logs, StableStore: d.stable, SnapshotStore: d.snaps,
 		HeartbeatTimeout: 50 * time.Millisecond, ElectionTimeout: 50 * time.Millisecond,
 		LeaderLeaseTimeout: 50 * time.Millisecond, CommitTimeout: 5 * time.Millisecond,
 		AbstainTerm: abstainTerm,
@@ -151,4 +163,87 @@ func TestRaftStore_ConfigurationsAndFollowerContact(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestRaftStore_ReplacedTailEndsRecovery: a leader cut off with commands
+// that never committed restarts; the new leader replaces that tail, and the
+// restarted server stops "recovering" at once, although it applied less
+// than its log held at Open (it used to stay silent about new commands
+// until the log grew past the old tail).
+func TestRaftStore_ReplacedTailEndsRecovery(t *testing.T) {
+	a, b, c := newInmemNode(t, "a", 0), newInmemNode(t, "b", 0), newInmemNode(t, "c", 0)
+	connectAll(a, b, c)
+	if err := a.store.Bootstrap([]Server{a.server(), b.server(), c.server()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*inmemNode{b, c} {
+		if err := n.store.Bootstrap([]Server{a.server(), b.server(), c.server()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var leader *inmemNode
+	waitFor(t, 5*time.Second, "a leader", func() error {
+		for _, n := range []*inmemNode{a, b, c} {
+			if n.store.IsLeader() {
+				leader = n
+				return nil
+			}
+		}
+		return fmt.Errorf("none yet")
+	})
+	others := []*inmemNode{}
+	for _, n := range []*inmemNode{a, b, c} {
+		if n != leader {
+			others = append(others, n)
+		}
+	}
+	// Cut the leader off and let it append commands that cannot commit.
+	for _, o := range others {
+		leader.trans.Disconnect(o.trans.LocalAddr())
+		o.trans.Disconnect(leader.trans.LocalAddr())
+	}
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+			leader.store.Propose(ctx, &Command{Op: OpObserveEpoch, Epoch: uint64(100 + i), At: 1})
+			cancel()
+		}()
+	}
+	wg.Wait()
+	leader.store.Close()
+	tail, _, err := lastCommand(leader.disk.logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The others elect a leader and commit one command.
+	var next *inmemNode
+	waitFor(t, 5*time.Second, "a new leader", func() error {
+		for _, o := range others {
+			if o.store.IsLeader() {
+				next = o
+				return nil
+			}
+		}
+		return fmt.Errorf("none yet")
+	})
+	if err := next.store.Propose(context.Background(), &Command{Op: OpObserveEpoch, Epoch: 7, At: 1}); err != nil {
+		t.Fatal(err)
+	}
+	back := openInmemNode(t, leader.id, 0, leader.disk)
+	if !back.store.Recovering() {
+		t.Fatal("a restarted server must recover its log first")
+	}
+	connectAll(append(others, back)...)
+	waitFor(t, 5*time.Second, "recovery over", func() error {
+		if back.store.Recovering() {
+			return fmt.Errorf("still recovering: applied %d", back.store.AppliedIndex())
+		}
+		return nil
+	})
+	if got := back.store.AppliedIndex(); got >= tail {
+		t.Fatalf("applied %d, past the old tail at %d: the test did not make a replaced tail", got, tail)
+	}
 }

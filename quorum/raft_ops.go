@@ -194,11 +194,26 @@ func (s *RaftStore) Stats() map[string]string {
 // Recovering reports whether the FSM is still replaying commands that were
 // in the log when Open was called. An ApplyFunc checks it to stay silent
 // about history (no +switch-master for a switch that happened last week);
-// it turns false once the last such command has been applied (an
-// uncommitted tail that a new leader overwrites keeps it true until the log
-// grows past that index).
+// it turns false once the last such command has been applied, or once a
+// new leader replaced that entry (it was an uncommitted tail, which would
+// otherwise keep a restarted ex-leader "recovering", silent about new
+// switches, until the log grew past it).
 func (s *RaftStore) Recovering() bool {
-	return s.adapter.applied.Load() < s.replayTo.Load()
+	if s.replayDone.Load() || s.adapter.applied.Load() >= s.replayTo.Load() {
+		return false
+	}
+	s.mu.RLock()
+	logs := s.logs
+	s.mu.RUnlock()
+	if logs == nil {
+		return true // still opening
+	}
+	var l raft.Log
+	if err := logs.GetLog(s.replayTo.Load(), &l); err != nil || l.Term != s.replayTerm {
+		s.replayDone.Store(true)
+		return false
+	}
+	return true
 }
 
 // Snapshot makes Raft take a snapshot now (it also does so by itself every

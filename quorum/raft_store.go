@@ -137,6 +137,14 @@ type RaftConfig struct {
 	// change of voters from it. Calls made while Recovering are replays.
 	OnConfiguration func(index uint64, voters []Server)
 
+	// DialAddress, if set, gives the address to dial server id at now,
+	// instead of the one in the configuration (raft's
+	// ServerAddressProvider): sentinels move, and a group whose members
+	// all moved could otherwise never elect a leader to record it. The
+	// node returns an address that also names the id, so that the dial
+	// reaches that server or fails (internal/peer.TargetAddr).
+	DialAddress func(id string) (string, bool)
+
 	// Transport, LogStore, StableStore and SnapshotStore replace the
 	// network transport over Layer and the stores under Dir (the group
 	// simulation runs on raft's in-memory transport and stores). Either
@@ -179,9 +187,13 @@ type RaftStore struct {
 	fwdStop   chan struct{}
 	fwdDone   chan struct{}
 	closeOnce sync.Once
-	// replayTo is the index of the last command in the log at Open: until
-	// the FSM has applied it, applies are replays (Recovering).
-	replayTo atomic.Uint64
+	// replayTo is the index of the last command in the log at Open, and
+	// replayTerm its term: until the FSM has applied it, applies are
+	// replays (Recovering), unless a new leader replaced that entry (it
+	// was an uncommitted tail).
+	replayTo   atomic.Uint64
+	replayTerm uint64
+	replayDone atomic.Bool
 }
 
 // NewRaftStore checks cfg and returns a store that feeds fsm; call Open to
@@ -265,22 +277,27 @@ func (s *RaftStore) Open() (err error) {
 			st.close()
 		}
 	}()
-	replayTo, err := lastCommandIndex(st.logs)
+	replayTo, replayTerm, err := lastCommand(st.logs)
 	if err != nil {
 		return err
 	}
 	s.replayTo.Store(replayTo)
+	s.replayTerm = replayTerm
 	if err := abstain(st.stable, s.cfg.AbstainTerm); err != nil {
 		return err
 	}
 	trans := s.cfg.Transport
 	if trans == nil {
-		trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		tc := &raft.NetworkTransportConfig{
 			Stream:  &streamLayer{Layer: s.cfg.Layer, advertise: advertisedAddr(s.cfg.Addr)},
 			MaxPool: transportMaxPool,
 			Timeout: transportTimeout,
 			Logger:  hlog.Named("net"),
-		})
+		}
+		if s.cfg.DialAddress != nil {
+			tc.ServerAddressProvider = addressProvider(s.cfg.DialAddress)
+		}
+		trans = raft.NewNetworkTransportWithConfig(tc)
 	}
 	r, err := raft.NewRaft(rc, s.adapter, st.logs, st.stable, st.snaps, trans)
 	if err != nil {
@@ -306,27 +323,27 @@ func (s *RaftStore) Open() (err error) {
 	return nil
 }
 
-// lastCommandIndex finds the newest command entry in the log (trailing
-// configuration changes and no-ops never reach the FSM).
-func lastCommandIndex(logs raft.LogStore) (uint64, error) {
+// lastCommand finds the newest command entry in the log, its index and
+// term (trailing configuration changes and no-ops never reach the FSM).
+func lastCommand(logs raft.LogStore) (index, term uint64, err error) {
 	first, err := logs.FirstIndex()
 	if err != nil {
-		return 0, fmt.Errorf("failed to read raft log: %w", err)
+		return 0, 0, fmt.Errorf("failed to read raft log: %w", err)
 	}
 	last, err := logs.LastIndex()
 	if err != nil {
-		return 0, fmt.Errorf("failed to read raft log: %w", err)
+		return 0, 0, fmt.Errorf("failed to read raft log: %w", err)
 	}
 	for i := last; i >= first && i > 0; i-- {
 		var l raft.Log
 		if err := logs.GetLog(i, &l); err != nil {
-			return 0, fmt.Errorf("failed to read raft log entry %d: %w", i, err)
+			return 0, 0, fmt.Errorf("failed to read raft log entry %d: %w", i, err)
 		}
 		if l.Type == raft.LogCommand {
-			return i, nil
+			return i, l.Term, nil
 		}
 	}
-	return 0, nil
+	return 0, 0, nil
 }
 
 // forwardLeaderChanges moves raft's notifications to LeaderChanges through

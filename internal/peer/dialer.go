@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -33,9 +34,24 @@ func (d *Dialer) Dial(address string, timeout time.Duration) (net.Conn, error) {
 	return d.DialContext(ctx, address)
 }
 
-// DialContext connects to address and authenticates before ctx is done. If
-// ctx has no deadline, the handshake is bounded by DefaultHandshakeTimeout.
+// TargetAddr names the server id at address: a dial to it succeeds only if
+// the server there states that identity (Raft dials its peers so, because a
+// sentinel's address may since belong to another one).
+func TargetAddr(address, id string) string { return address + "#" + id }
+
+// SplitTarget splits a TargetAddr into the address and the id ("" if none).
+func SplitTarget(target string) (address, id string) {
+	if i := strings.LastIndexByte(target, '#'); i >= 0 {
+		return target[:i], target[i+1:]
+	}
+	return target, ""
+}
+
+// DialContext connects to address (a host:port, or a TargetAddr) and
+// authenticates before ctx is done. If ctx has no deadline, the handshake
+// is bounded by DefaultHandshakeTimeout.
 func (d *Dialer) DialContext(ctx context.Context, address string) (net.Conn, error) {
+	address, want := SplitTarget(address)
 	conn, err := d.net.DialContext(ctx, "tcp", address)
 	if err != nil {
 		return nil, fmt.Errorf("failed to dial peer %s: %w", address, err)
@@ -46,7 +62,7 @@ func (d *Dialer) DialContext(ctx context.Context, address string) (net.Conn, err
 	}
 	// Cancelling ctx mid-handshake interrupts the blocked read or write.
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	err = d.handshake(conn, deadline)
+	err = d.handshake(conn, want, deadline)
 	if !stop() && err == nil {
 		err = ctx.Err()
 	}
@@ -57,12 +73,12 @@ func (d *Dialer) DialContext(ctx context.Context, address string) (net.Conn, err
 	return conn, nil
 }
 
-func (d *Dialer) handshake(conn net.Conn, deadline time.Time) error {
+func (d *Dialer) handshake(conn net.Conn, want string, deadline time.Time) error {
 	if err := conn.SetWriteDeadline(deadline); err != nil {
 		return fmt.Errorf("failed to set handshake deadline: %w", err)
 	}
 	if _, err := conn.Write([]byte{d.header}); err != nil {
 		return fmt.Errorf("failed to send peer header: %w", err)
 	}
-	return ClientHandshake(conn, d.secret, deadline)
+	return ClientHandshake(conn, d.secret, want, deadline)
 }

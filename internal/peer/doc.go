@@ -15,9 +15,15 @@
 // A mutual challenge/response over the shared secret (sentinel-pass,
 // requirepass, or a dedicated directive, as the node decides):
 //
-//	server -> client  "GSP1" | Ns (32 random bytes)
+//	server -> client  "GSP2" | Ns (32 random bytes)
 //	client -> server  Nc (32 random bytes) | HMAC-SHA256(secret, "gosentinel peer client" | Ns | Nc)
-//	server -> client  HMAC-SHA256(secret, "gosentinel peer server" | Ns | Nc)
+//	server -> client  len(ID) (1 byte) | ID | HMAC-SHA256(secret, "gosentinel peer server" | Ns | Nc | ID)
+//
+// ID is the server's identity (its sentinel id, WithIdentity), stated under
+// its proof. A dialer that names the server it means to reach (TargetAddr:
+// Raft dials its peers by id) refuses any other: an address that moved to
+// another sentinel never receives a vote request or an append meant for
+// the sentinel that left it.
 //
 // The client proves itself first, so a process without the secret receives
 // nothing but the magic and the server's nonce before the server closes the

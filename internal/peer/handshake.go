@@ -35,21 +35,30 @@ var ErrAuthFailed = errors.New("peer authentication failed")
 var ErrNotPeer = errors.New("remote does not speak the gosentinel peer protocol")
 
 const (
-	nonceSize   = 32
-	macSize     = sha256.Size
-	magic       = "GSP1"
+	nonceSize = 32
+	macSize   = sha256.Size
+	magic     = "GSP2"
+	// maxIdentity bounds the identity a server states (a sentinel id is
+	// 40 hex characters).
+	maxIdentity = 255
 	labelClient = "gosentinel peer client"
 	labelServer = "gosentinel peer server"
 )
 
-// proof computes HMAC-SHA256(secret, label | ns | nc).
-func proof(secret, label string, ns, nc []byte) []byte {
+// proof computes HMAC-SHA256(secret, label | ns | nc | identity).
+func proof(secret, label string, ns, nc []byte, identity string) []byte {
 	h := hmac.New(sha256.New, []byte(secret))
 	h.Write([]byte(label))
 	h.Write(ns)
 	h.Write(nc)
+	h.Write([]byte(identity))
 	return h.Sum(nil)
 }
+
+// ErrWrongIdentity is returned by the client side when the server proved
+// the secret but is not the server the client meant to reach (its address
+// now belongs to another sentinel).
+var ErrWrongIdentity = errors.New("peer is not the expected server")
 
 func newNonce() ([]byte, error) {
 	n := make([]byte, nonceSize)
@@ -60,11 +69,15 @@ func newNonce() ([]byte, error) {
 }
 
 // Authenticate runs the server side of the handshake on conn: it sends a
-// fresh nonce, checks the client's proof and only then proves itself. It
-// returns nil once the client has proven it holds secret; on error the
-// caller must close conn. The deadline applies to the whole exchange and is
-// cleared on success.
-func Authenticate(conn net.Conn, secret string, deadline time.Time) error {
+// fresh nonce, checks the client's proof and only then proves itself,
+// stating its identity (may be empty) under its proof. It returns nil once
+// the client has proven it holds secret; on error the caller must close
+// conn. The deadline applies to the whole exchange and is cleared on
+// success.
+func Authenticate(conn net.Conn, secret, identity string, deadline time.Time) error {
+	if len(identity) > maxIdentity {
+		return fmt.Errorf("peer identity of %d bytes exceeds %d", len(identity), maxIdentity)
+	}
 	if err := conn.SetDeadline(deadline); err != nil {
 		return fmt.Errorf("failed to set handshake deadline: %w", err)
 	}
@@ -81,10 +94,12 @@ func Authenticate(conn net.Conn, secret string, deadline time.Time) error {
 		return fmt.Errorf("failed to read handshake response: %w", err)
 	}
 	nc, got := msg[:nonceSize], msg[nonceSize:]
-	if !hmac.Equal(got, proof(secret, labelClient, ns, nc)) {
+	if !hmac.Equal(got, proof(secret, labelClient, ns, nc, "")) {
 		return ErrAuthFailed
 	}
-	if _, err := conn.Write(proof(secret, labelServer, ns, nc)); err != nil {
+	reply := append([]byte{byte(len(identity))}, identity...)
+	reply = append(reply, proof(secret, labelServer, ns, nc, identity)...)
+	if _, err := conn.Write(reply); err != nil {
 		return fmt.Errorf("failed to send handshake proof: %w", err)
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
@@ -95,9 +110,10 @@ func Authenticate(conn net.Conn, secret string, deadline time.Time) error {
 
 // ClientHandshake runs the client side of the handshake on conn (after the
 // header byte): it answers the server's challenge and checks the server's
-// proof. On error the caller must close conn. The deadline applies to the
+// proof and, when want is not empty, that the server's stated identity is
+// want. On error the caller must close conn. The deadline applies to the
 // whole exchange and is cleared on success.
-func ClientHandshake(conn net.Conn, secret string, deadline time.Time) error {
+func ClientHandshake(conn net.Conn, secret, want string, deadline time.Time) error {
 	if err := conn.SetDeadline(deadline); err != nil {
 		return fmt.Errorf("failed to set handshake deadline: %w", err)
 	}
@@ -113,19 +129,27 @@ func ClientHandshake(conn net.Conn, secret string, deadline time.Time) error {
 	if err != nil {
 		return err
 	}
-	if _, err := conn.Write(append(nc, proof(secret, labelClient, ns, nc)...)); err != nil {
+	if _, err := conn.Write(append(nc, proof(secret, labelClient, ns, nc, "")...)); err != nil {
 		return fmt.Errorf("failed to send handshake response: %w", err)
 	}
-	got := make([]byte, macSize)
-	if _, err := io.ReadFull(conn, got); err != nil {
+	var idLen [1]byte
+	if _, err := io.ReadFull(conn, idLen[:]); err != nil {
 		// The server closes without a word when our proof is wrong.
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("%w: the server closed the connection (wrong secret?)", ErrAuthFailed)
 		}
 		return fmt.Errorf("failed to read handshake proof: %w", err)
 	}
-	if !hmac.Equal(got, proof(secret, labelServer, ns, nc)) {
+	rest := make([]byte, int(idLen[0])+macSize)
+	if _, err := io.ReadFull(conn, rest); err != nil {
+		return fmt.Errorf("failed to read handshake proof: %w", err)
+	}
+	identity, got := string(rest[:idLen[0]]), rest[idLen[0]:]
+	if !hmac.Equal(got, proof(secret, labelServer, ns, nc, identity)) {
 		return fmt.Errorf("%w: the server's proof is wrong", ErrAuthFailed)
+	}
+	if want != "" && identity != want {
+		return fmt.Errorf("%w: want %q, the server is %q", ErrWrongIdentity, want, identity)
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		return fmt.Errorf("failed to clear handshake deadline: %w", err)

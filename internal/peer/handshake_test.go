@@ -170,7 +170,7 @@ func TestHandshake_ClientRejectsFakeServer(t *testing.T) {
 		io.ReadFull(c, make([]byte, 1)) // header
 		c.Write(append([]byte(magic), make([]byte, nonceSize)...))
 		io.ReadFull(c, make([]byte, nonceSize+macSize))
-		c.Write(make([]byte, macSize)) // not a proof
+		c.Write(make([]byte, 1+macSize)) // no identity, not a proof
 		io.Copy(io.Discard, c)
 	}()
 	_, err = NewDialer(HeaderRaft, "s").Dial(ln.Addr().String(), 5*time.Second)
@@ -250,5 +250,39 @@ func TestListener_CloseStopsAccept(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Accept still blocked after Close")
+	}
+}
+
+// TestHandshake_Identity: a dial that names the server it means to reach
+// is refused by a server with another identity (an address that moved to
+// another sentinel), and goes through to the right one or without a name.
+func TestHandshake_Identity(t *testing.T) {
+	addr, l := serveMux(t, HeaderRaft, "s", WithIdentity(func() string { return "sentinel-b" }))
+	d := NewDialer(HeaderRaft, "s")
+	for _, tc := range []struct {
+		target string
+		ok     bool
+	}{
+		{TargetAddr(addr, "sentinel-b"), true},
+		{addr, true},
+		{TargetAddr(addr, "sentinel-a"), false},
+	} {
+		c, err := d.Dial(tc.target, 5*time.Second)
+		if tc.ok != (err == nil) {
+			t.Fatalf("dial %s: %v", tc.target, err)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrWrongIdentity) {
+				t.Fatalf("dial %s: %v, want ErrWrongIdentity", tc.target, err)
+			}
+			continue
+		}
+		if acceptOne(l, 5*time.Second) == nil {
+			t.Fatalf("dial %s: the listener yielded no connection", tc.target)
+		}
+		c.Close()
+	}
+	if a, id := SplitTarget(TargetAddr("[::1]:26379", "x")); a != "[::1]:26379" || id != "x" {
+		t.Fatalf("SplitTarget = %q, %q", a, id)
 	}
 }

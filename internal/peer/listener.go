@@ -23,6 +23,13 @@ func WithHandshakeTimeout(d time.Duration) ListenerOption {
 	return func(l *Listener) { l.timeout = d }
 }
 
+// WithIdentity makes the listener state id (read at each handshake) under
+// its proof, so that a dialer that meant to reach another server (its
+// address moved) is refused rather than served.
+func WithIdentity(id func() string) ListenerOption {
+	return func(l *Listener) { l.identity = id }
+}
+
 // WithRejectHook calls fn, from the handshake's goroutine, for every
 // connection that failed to authenticate (to log it).
 func WithRejectHook(fn func(remote net.Addr, err error)) ListenerOption {
@@ -37,6 +44,7 @@ type Listener struct {
 	secret   string
 	timeout  time.Duration
 	onReject func(net.Addr, error)
+	identity func() string
 
 	ready   chan net.Conn // authenticated, waiting for Accept
 	done    chan struct{} // closed by Close
@@ -156,7 +164,11 @@ func (l *Listener) acceptLoop() {
 
 func (l *Listener) handshake(c net.Conn) {
 	defer l.wg.Done()
-	err := Authenticate(c, l.secret, time.Now().Add(l.timeout))
+	id := ""
+	if l.identity != nil {
+		id = l.identity()
+	}
+	err := Authenticate(c, l.secret, id, time.Now().Add(l.timeout))
 	l.mu.Lock()
 	delete(l.pending, c)
 	l.mu.Unlock()
