@@ -1,0 +1,105 @@
+package group
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Persister keeps a sentinel's acceptor state. Save must be durable when it
+// returns: answers that depend on the state are sent after it.
+type Persister interface {
+	Load() (AcceptorState, error)
+	Save(AcceptorState) error
+}
+
+// FilePersister keeps the acceptor state in a JSON file, replaced
+// atomically (temporary file, fsync, rename, directory fsync).
+type FilePersister struct{ Path string }
+
+// Load reads the state; a missing file is the zero state.
+func (p FilePersister) Load() (AcceptorState, error) {
+	var st AcceptorState
+	b, err := os.ReadFile(p.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("failed to read %s: %w", p.Path, err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("failed to decode %s: %w", p.Path, err)
+	}
+	return st, nil
+}
+
+// Save writes the state durably.
+func (p FilePersister) Save(st AcceptorState) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("failed to encode the acceptor state: %w", err)
+	}
+	dir := filepath.Dir(p.Path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("failed to create %s: %w", dir, err)
+	}
+	return WriteFileSync(p.Path, b)
+}
+
+// WriteFileSync replaces path with data durably: a temporary file, fsync,
+// rename, and an fsync of the directory so that the rename survives a
+// crash.
+func WriteFileSync(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("failed to sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("failed to close %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("failed to replace %s: %w", path, err)
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("failed to open the directory of %s: %w", path, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("failed to sync the directory of %s: %w", path, err)
+	}
+	return nil
+}
+
+// MemPersister keeps the state in memory (the simulation's disks).
+type MemPersister struct {
+	mu sync.Mutex
+	st AcceptorState
+}
+
+// Load returns the saved state.
+func (p *MemPersister) Load() (AcceptorState, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.st.Clone(), nil
+}
+
+// Save replaces the saved state.
+func (p *MemPersister) Save(st AcceptorState) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.st = st.Clone()
+	return nil
+}
