@@ -7,26 +7,37 @@ import (
 )
 
 func TestClusterDirectivesRoundTrip(t *testing.T) {
-	src := "port 26379\nsentinel cluster-peers 10.1.0.1:26379 10.1.0.2:26379\nsentinel cluster-secret s3cret\nsentinel monitor m 127.0.0.1 6379 2\n"
+	src := "port 26379\nsentinel cluster-peers 10.1.0.1:26379 10.1.0.2:26379\nsentinel cluster-secret s3cret\nsentinel cluster-size 5\nsentinel monitor m 127.0.0.1 6379 2\n"
 	c, err := Parse("x.conf", []byte(src), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(c.ClusterPeers, []string{"10.1.0.1:26379", "10.1.0.2:26379"}) || c.ClusterSecret != "s3cret" {
+	if !reflect.DeepEqual(c.ClusterPeers, []string{"10.1.0.1:26379", "10.1.0.2:26379"}) || c.ClusterSecret != "s3cret" || c.ClusterSize != 5 {
 		t.Fatalf("parsed peers %v secret %q", c.ClusterPeers, c.ClusterSecret)
 	}
 	out := string(Render(c, []byte(src)))
-	if !strings.Contains(out, "sentinel cluster-peers 10.1.0.1:26379 10.1.0.2:26379\n") || !strings.Contains(out, "sentinel cluster-secret s3cret\n") {
+	if !strings.Contains(out, "sentinel cluster-peers 10.1.0.1:26379 10.1.0.2:26379\n") || !strings.Contains(out, "sentinel cluster-secret s3cret\n") ||
+		!strings.Contains(out, "sentinel cluster-size 5\n") {
 		t.Fatalf("rewrite lost the directives:\n%s", out)
 	}
 	c2, err := Parse("x.conf", []byte(out), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(c2.ClusterPeers, c.ClusterPeers) || c2.ClusterSecret != c.ClusterSecret {
+	if !reflect.DeepEqual(c2.ClusterPeers, c.ClusterPeers) || c2.ClusterSecret != c.ClusterSecret || c2.ClusterSize != 5 {
 		t.Fatalf("round trip: %v %q", c2.ClusterPeers, c2.ClusterSecret)
 	}
 	if _, err := Parse("x.conf", []byte("sentinel cluster-peers\n"), nil); err == nil {
 		t.Fatal("cluster-peers without an address accepted")
+	}
+	for _, bad := range []string{"0", "-1", "three"} {
+		_, err := Parse("x.conf", []byte("sentinel cluster-size "+bad+"\n"), nil)
+		if err == nil || !strings.Contains(err.Error(), "cluster-size must be a number of sentinels") {
+			t.Errorf("cluster-size %s: %v", bad, err)
+		}
+	}
+	// A wrong number of arguments is redis' usual verdict.
+	if _, err := Parse("x.conf", []byte("sentinel cluster-size 3 4\n"), nil); err == nil || !strings.Contains(err.Error(), "line 1: Unrecognized sentinel configuration statement.") {
+		t.Errorf("cluster-size 3 4: %v", err)
 	}
 }

@@ -254,6 +254,11 @@ func (c *Config) rewriteSentinel(st *rewriteState) {
 	} else {
 		st.markProcessed("sentinel cluster-secret")
 	}
+	if c.ClusterSize > 0 {
+		st.rewriteLine("sentinel cluster-size", "sentinel cluster-size "+strconv.Itoa(c.ClusterSize), true)
+	} else {
+		st.markProcessed("sentinel cluster-size")
+	}
 	for _, k := range []string{"monitor", "down-after-milliseconds", "failover-timeout",
 		"parallel-syncs", "notification-script", "client-reconfig-script", "auth-pass",
 		"auth-user", "config-epoch", "leader-epoch", "known-replica", "known-sentinel",

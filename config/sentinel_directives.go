@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -10,7 +11,7 @@ var preMonitorDirectives = map[string]bool{
 	"announce-ip": true, "announce-port": true, "deny-scripts-reconfig": true,
 	"sentinel-user": true, "sentinel-pass": true, "current-epoch": true, "myid": true,
 	"resolve-hostnames": true, "announce-hostnames": true,
-	"cluster-peers": true, "cluster-secret": true,
+	"cluster-peers": true, "cluster-secret": true, "cluster-size": true,
 }
 
 // Error texts of sentinel.c:sentinelHandleConfiguration and sentinelCheckCreateInstanceErrors.
@@ -28,6 +29,8 @@ const (
 	errNotifScript      = "Notification script seems non existing or non executable."
 	errReconfScript     = "Client reconfiguration script seems non existing or non executable."
 	errRenameTwice      = "Same command renamed multiple times with rename-command."
+	// gosentinel's own.
+	errClusterSize      = "cluster-size must be a number of sentinels, 1 or greater."
 	errMyID             = "Malformed Sentinel id in myid option."
 	errDenyScripts      = "Please specify yes or no for the deny-scripts-reconfig options."
 	errResolveHostnames = "Please specify yes or no for the resolve-hostnames option."
@@ -271,6 +274,12 @@ func (l *loader) sentinelDirective(argv []string) string {
 		c.ClusterPeers = append([]string(nil), argv[1:]...)
 	case name == "cluster-secret" && argc == 2:
 		c.ClusterSecret = argv[1]
+	case name == "cluster-size" && argc == 2:
+		n, err := strconv.Atoi(argv[1])
+		if err != nil || n < 1 {
+			return errClusterSize
+		}
+		c.ClusterSize = n
 	case name == "resolve-hostnames" && argc == 2:
 		v, ok := yesNo(argv[1])
 		if !ok {

@@ -115,10 +115,12 @@ type Config struct {
 	SentinelUser, SentinelPass          string
 
 	// gosentinel's own directives (not in redis-sentinel): explicit Raft
-	// peers ("sentinel cluster-peers host:port ...") and a dedicated peer
-	// secret ("sentinel cluster-secret <s>").
+	// peers ("sentinel cluster-peers host:port ..."), a dedicated peer
+	// secret ("sentinel cluster-secret <s>") and the expected number of
+	// sentinels in the set ("sentinel cluster-size <n>", 0 if unset).
 	ClusterPeers  []string
 	ClusterSecret string
+	ClusterSize   int
 
 	Masters []*Master // in order of their monitor lines
 
