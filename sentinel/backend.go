@@ -130,4 +130,8 @@ type Backend interface {
 	// InfoSentinel returns the lines of INFO's "# Sentinel" section after the
 	// header, each without the trailing CRLF.
 	InfoSentinel() []string
+	// InfoSection returns a section of INFO that redis-sentinel does not
+	// have (name lower case), header and CRLF-ended lines included, and
+	// whether it exists. INFO shows it only when asked for it by name.
+	InfoSection(name string) (string, bool)
 }

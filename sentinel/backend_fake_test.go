@@ -31,6 +31,13 @@ type fakeBackend struct {
 	ScriptsFn func() []PendingScript
 	DebugFn   func([]string) (Fields, error)
 	InfoFn    func() []string
+	// Sections are extra INFO sections by name.
+	Sections map[string]string
+}
+
+func (f *fakeBackend) InfoSection(name string) (string, bool) {
+	s, ok := f.Sections[name]
+	return s, ok
 }
 
 func fakeMasterFields(name string) Fields {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,23 +16,37 @@ import (
 var infoSections = []string{"server", "clients", "stats", "cpu", "sentinel"}
 
 // INFO [section ...]: sentinelInfoCommand. Unknown sections are ignored;
-// "default", "all" and "everything" select all five. Always a bulk string
-// (also in RESP3).
+// "default", "all" and "everything" select all five. Sections of our own
+// (the backend's InfoSection, e.g. "raft") follow, only when named: the
+// default output stays redis-sentinel's. Always a bulk string (also in
+// RESP3).
 func cmdInfo(c *client, argv []string) {
 	want := map[string]bool{}
+	var named []string
 	all := len(argv) == 1
 	for _, a := range argv[1:] {
-		switch lowerASCII(a) {
+		switch sec := lowerASCII(a); sec {
 		case "default", "all", "everything":
 			all = true
 		default:
-			want[lowerASCII(a)] = true
+			if !want[sec] {
+				named = append(named, sec)
+			}
+			want[sec] = true
 		}
 	}
 	var sections []string
 	for _, sec := range infoSections {
 		if all || want[sec] {
 			sections = append(sections, c.srv.infoSection(sec))
+		}
+	}
+	for _, sec := range named {
+		if slices.Contains(infoSections, sec) {
+			continue
+		}
+		if text, ok := c.srv.cfg.Backend.InfoSection(sec); ok {
+			sections = append(sections, text)
 		}
 	}
 	c.addBulk(strings.Join(sections, "\r\n"))

@@ -188,3 +188,6 @@ func (m *mirrorBackend) InfoSentinel() []string {
 }
 
 func (m *mirrorBackend) AfterMonitor(name string) {}
+
+// InfoSection: redis-sentinel has no sections of ours.
+func (m *mirrorBackend) InfoSection(string) (string, bool) { return "", false }
