@@ -71,8 +71,7 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 			n.mon.Watch(n.specFor(m))
 		}
 	case quorum.OpSwitchMaster:
-		n.emitMsg(monitor.LevelWarning, "+switch-master", c.Name,
-			fmt.Sprintf("%s %s %d %s %d", c.Name, c.From.Host, c.From.Port, c.Addr.Host, c.Addr.Port))
+		n.announceSwitch(c.Name, c.From, c.Addr)
 		n.mon.SwitchMaster(c.Name, monitor.Addr{Host: c.Addr.Host, Port: c.Addr.Port})
 		n.mu.Lock()
 		if l := n.local[c.Name]; l != nil {
@@ -83,4 +82,12 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 	case quorum.OpObserveEpoch, quorum.OpSetConfigEpoch:
 		n.flusher.request()
 	}
+}
+
+// announceSwitch publishes +switch-master <name> <old-ip> <old-port>
+// <new-ip> <new-port>, the event every client that follows a master waits
+// for.
+func (n *Node) announceSwitch(name string, from, to quorum.Addr) {
+	n.emitMsg(monitor.LevelWarning, "+switch-master", name,
+		fmt.Sprintf("%s %s %d %s %d", name, from.Host, from.Port, to.Host, to.Port))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
+	"github.com/x0tta6bl4/gosentinel/replication"
 	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
 
@@ -316,7 +317,7 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 // of a master another sentinel added is adopted once with OK; anything else
 // is a duplicate, as on a lone redis-sentinel.
 func (n *Node) adoptOrDuplicate(existing *quorum.Master, addr quorum.Addr, q int) error {
-	key := existing.Origin + "@" + strconv.FormatInt(existing.CreatedAt, 10)
+	key := adoptionKey(existing)
 	n.mu.Lock()
 	l := n.local[existing.Name]
 	if l == nil {
@@ -342,13 +343,31 @@ func (n *Node) adoptOrDuplicate(existing *quorum.Master, addr quorum.Addr, q int
 	return n.flushConfigAndReply()
 }
 
-// replyError renders an error for the command surface: texts that already
+// adoptionKey identifies a replicated master record (who created it, and
+// when): a sentinel adopts a MONITOR of another's record once.
+func adoptionKey(m *quorum.Master) string {
+	return m.Origin + "@" + strconv.FormatInt(m.CreatedAt, 10)
+}
+
+// replyError renders an error for the command surface, once, at the edge:
+// the values of quorum and replication (also when they came back from the
+// leader over the peer RPC) get redis-sentinel's texts; texts that already
 // start with a Redis error code (ERR, NOQUORUM, INPROG, ...) pass through,
 // anything else becomes "ERR <text>".
 func replyError(err error) error {
 	var re sentinel.ReplyError
-	if errors.As(err, &re) {
+	var rr replication.ReplyError
+	switch {
+	case errors.As(err, &re):
 		return re
+	case errors.As(err, &rr):
+		return sentinel.ReplyError(string(rr))
+	case errors.Is(err, quorum.ErrNoSuchMaster):
+		return sentinel.ErrNoSuchMaster
+	case errors.Is(err, quorum.ErrDuplicateMaster):
+		return sentinel.ReplyError("ERR Duplicate master name.")
+	case errors.Is(err, quorum.ErrNotLeader), errors.Is(err, quorum.ErrClosed):
+		return ErrNoLeader
 	}
 	msg := err.Error()
 	if code, _, ok := strings.Cut(msg, " "); ok && code != "" && strings.ToUpper(code) == code && !strings.ContainsAny(code, ":,.") {

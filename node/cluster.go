@@ -1,37 +1,12 @@
 package node
 
-// Raft membership of this sentinel: forming one group with the peers found
-// through hellos, joining it, forwarding proposals to its leader, and
-// running the failover engine only while leading.
-//
-// Group formation, with no extra config:
-//
-//  1. Every sentinel opens its Raft store (no configuration yet) on the
-//     sentinel port, behind the peer handshake.
-//  2. It learns its peers (id and address) from hellos, like
-//     redis-sentinel, plus any explicit seeds (GOSENTINEL_PEERS).
-//  3. Every formTick it asks each peer for its status. A peer that is a
-//     member and knows its leader is joined through that leader (AddVoter).
-//  4. Only the sentinel whose id is the smallest of all live ids it knows,
-//     after its peer set has been stable for the settle time, and only when
-//     a strict majority of the sentinels it knows (itself included)
-//     answered that they are not members and know no smaller live id,
-//     bootstraps a group of one. Everybody else waits and joins. "Live"
-//     excludes a peer that is subjectively down (no valid reply for
-//     down-after-milliseconds) and does not answer: a sentinel that dies
-//     before the group forms must not stall formation (the official suite
-//     kills one right after start), while a slow one that still answers
-//     hellos keeps its place.
-//
-// Safety: two groups would need two bootstrappers A < B. B needs a majority
-// of the known sentinels to report no live id below B's, A needs a majority
-// to report A; the two majorities share a sentinel, which reports the
-// smallest id it sees alive: it would have to see A down when B asked and
-// alive when A asked, within one formation round, while A was also
-// unreachable from B. Without such a flapping view it takes two disjoint
-// sets of sentinels watching masters none of which both can see. A sentinel
-// that has Raft state never bootstraps again; a removed one must be restarted
-// with a fresh directory to rejoin.
+// The node's side of the Raft group: it gives internal/group the
+// sentinel's peers (hellos, seeds), address and expected size, opens the
+// Raft store for it, and once this sentinel is a caught-up member makes the
+// group's state the node's (activate), then runs the failover engine for
+// every term it leads. Formation, joining and membership themselves, and
+// their safety argument, are internal/group's (docs/DESIGN.md, "The Raft
+// group").
 
 import (
 	"context"
@@ -41,15 +16,16 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/group"
 	"github.com/x0tta6bl4/gosentinel/internal/mux"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/quorum"
+	"github.com/x0tta6bl4/gosentinel/replication"
 	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
 
@@ -66,23 +42,28 @@ type ClusterOptions struct {
 	// Peers are explicit seed addresses host:port ("sentinel
 	// cluster-peers", GOSENTINEL_PEERS).
 	Peers []string
+	// Size is the expected number of sentinels in the set ("sentinel
+	// cluster-size", GOSENTINEL_CLUSTER_SIZE); 0 derives it (see
+	// internal/group.Expected). SizeSource says where it came from.
+	Size       int
+	SizeSource string
 	// StaleAfter is how long a member may go without hearing from a leader
 	// before it stops vouching for master addresses (default 2 s).
 	StaleAfter time.Duration
-	// Settle is how long the peer set must be stable before the smallest id
-	// bootstraps (default 3 s).
+	// Settle is how long a majority of the expected sentinels waits for
+	// the rest before forming the group (default 2 s, one hello period).
 	Settle time.Duration
-	// MemberTimeout is how long the leader keeps a member it cannot hear
-	// from (no hello, no RPC) before removing it (default 5 min).
+	// MemberTimeout is how long a member may be gone on every channel
+	// before the leader removes it (default 5 min).
 	MemberTimeout time.Duration
 }
 
 const (
-	defaultStaleAfter    = 2 * time.Second
-	defaultSettle        = 3 * time.Second
-	defaultMemberTimeout = 5 * time.Minute
-	formTick             = 250 * time.Millisecond
-	rpcTimeout           = 2 * time.Second
+	defaultStaleAfter = 2 * time.Second
+	// clusterTick is the period of the group's rounds and of the node's
+	// leadership housekeeping.
+	clusterTick = 250 * time.Millisecond
+	rpcTimeout  = 2 * time.Second
 )
 
 // clusterFromEnv fills unset options from the environment.
@@ -100,14 +81,19 @@ func clusterFromEnv(o ClusterOptions) ClusterOptions {
 			}
 		}
 	}
+	if o.Size == 0 {
+		if v, err := strconv.Atoi(os.Getenv("GOSENTINEL_CLUSTER_SIZE")); err == nil && v > 0 {
+			o.Size, o.SizeSource = v, group.SourceEnv
+		}
+	}
 	if o.StaleAfter == 0 {
 		o.StaleAfter = envDuration("GOSENTINEL_STALE_AFTER_MS", defaultStaleAfter)
 	}
 	if o.Settle == 0 {
-		o.Settle = envDuration("GOSENTINEL_SETTLE_MS", defaultSettle)
+		o.Settle = envDuration("GOSENTINEL_SETTLE_MS", group.DefaultSettle)
 	}
 	if o.MemberTimeout == 0 {
-		o.MemberTimeout = envDuration("GOSENTINEL_MEMBER_TIMEOUT_MS", defaultMemberTimeout)
+		o.MemberTimeout = envDuration("GOSENTINEL_MEMBER_TIMEOUT_MS", group.DefaultMemberTimeout)
 	}
 	return o
 }
@@ -128,57 +114,51 @@ type cluster struct {
 	deaths *deathWatch
 
 	muxes    []*mux.Mux
-	raftLn   net.Listener
+	raftGate *gatedListener
 	rpcLn    net.Listener
 	raftDial *peer.Dialer
 	rpcSrv   *peer.Server
 	rpc      *peer.Client
+	grp      *group.Group
 
 	fsm *quorum.FSM // the replicated state once this sentinel is a member
 
-	mu        sync.Mutex
-	store     *quorum.RaftStore
-	addr      string
-	active    bool
-	peerIDs   string    // last seen peer set, to detect changes
-	peerSince time.Time // when it last changed
-	// formingSince is when this sentinel first had a master to form a
-	// group around: hellos need a couple of publish periods to arrive.
-	formingSince time.Time
-	// restarted is set when this sentinel reopened Raft state of a previous
-	// run: it was a member, so its local state may be stale.
-	restarted bool
-	lastSeen  map[string]time.Time
-}
-
-// statusReply answers "cluster.status".
-type statusReply struct {
-	ID         string `json:"id"`
-	Addr       string `json:"addr"`
-	Member     bool   `json:"member"`
-	LeaderID   string `json:"leader_id"`
-	LeaderAddr string `json:"leader_addr"`
-	LowestID   string `json:"lowest_id"`
-	// Applied is the responder's FSM applied index: a joining member
-	// takes over the group's state only once it has applied as much as
-	// the leader had, so that it never answers from a half-replayed log.
-	Applied uint64 `json:"applied"`
-}
-
-type joinRequest struct {
-	ID   string `json:"id"`
-	Addr string `json:"addr"`
+	mu     sync.Mutex
+	store  *quorum.RaftStore
+	active bool
+	// addr caches the advertised address (finding it may take a UDP
+	// route lookup); addrAt is when it was computed.
+	addr   string
+	addrAt time.Time
 }
 
 // ErrNoLeader is returned to commands that need the group while it has no
 // reachable leader.
 var ErrNoLeader = sentinel.ReplyError("NOQUORUM The Sentinel group has no leader reachable from this Sentinel")
 
+// peerCodes are the errors that cross the peer RPC as values: every
+// gosentinel registers the same table on both ends (internal/peer.Codes).
+// ErrLeadershipLost comes before ErrNotLeader, which it wraps: a command
+// that may still apply must never be taken for one that was refused.
+var peerCodes = peer.NewCodes(append([]peer.Code{
+	{Name: "no-leader", Err: ErrNoLeader},
+	{Name: "leadership-lost", Err: quorum.ErrLeadershipLost},
+	{Name: "not-leader", Err: quorum.ErrNotLeader},
+	{Name: "closed", Err: quorum.ErrClosed},
+	{Name: "duplicate-master", Err: quorum.ErrDuplicateMaster},
+	{Name: "no-such-master", Err: quorum.ErrNoSuchMaster},
+	{Name: "failover-in-progress", Err: quorum.ErrFailoverInProgress},
+	{Name: "stale-failover", Err: quorum.ErrStaleFailover},
+	{Name: "stale-switch", Err: quorum.ErrStaleSwitch},
+	{Name: "inprog", Err: replication.ErrInProgress},
+	{Name: "nogoodslave", Err: replication.ErrNoGoodSlave},
+}, group.Codes()...)...)
+
 // setupCluster wraps the listeners in port muxes (RESP stays the default
-// route) and prepares the peer transport. It returns the listeners the
-// RESP server must serve.
+// route) and prepares the peer transport and the group. It returns the
+// listeners the RESP server must serve.
 func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
-	c := &cluster{n: n, opts: opts, lastSeen: map[string]time.Time{}, deaths: newDeathWatch()}
+	c := &cluster{n: n, opts: opts, deaths: newDeathWatch()}
 	c.fsm = quorum.NewFSM(n.onApplyRaft)
 	secret := opts.Secret
 	if secret == "" {
@@ -206,111 +186,112 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 	reject := peer.WithRejectHook(func(addr net.Addr, err error) {
 		n.log.Warn("Rejected a peer connection that failed authentication", "from", addr.String(), "error", err)
 	})
-	c.raftLn = peer.NewListener(mux.Merge(raftLns...), secret, reject)
-	c.rpcLn = peer.NewListener(mux.Merge(rpcLns...), secret, reject)
+	identity := peer.WithIdentity(func() string { return n.myid })
+	c.raftGate = newGatedListener(peer.NewListener(mux.Merge(raftLns...), secret, reject, identity))
+	c.rpcLn = peer.NewListener(mux.Merge(rpcLns...), secret, reject, identity)
 	c.raftDial = peer.NewDialer(peer.HeaderRaft, secret)
-	c.rpc = peer.NewClient(peer.NewDialer(peer.HeaderRPC, secret), nil)
-	c.rpcSrv = peer.NewServer(n.log.With("component", "peer-rpc"), nil)
-	c.rpcSrv.Handle("cluster.status", c.handleStatus)
-	c.rpcSrv.Handle("cluster.join", c.handleJoin)
+	c.rpc = peer.NewClient(peer.NewDialer(peer.HeaderRPC, secret), peerCodes)
+	c.rpcSrv = peer.NewServer(n.log.With("component", "peer-rpc"), peerCodes)
 	c.rpcSrv.Handle("cluster.propose", c.handlePropose)
 	c.rpcSrv.Handle("cluster.failover", c.handleFailover)
 	c.dir = filepath.Join(n.cfg.Dir, "gosentinel-raft-"+n.myid[:8])
+	_, err := os.Stat(filepath.Join(c.dir, "advertise"))
+	grp, err2 := group.New(group.Config{
+		ID:            n.myid,
+		Addr:          c.advertiseAddr,
+		Expect:        c.expectation,
+		Peers:         c.peers,
+		Heard:         c.heard,
+		Transport:     group.RPCTransport{Client: c.rpc},
+		Open:          c.open,
+		Existing:      err == nil,
+		Acceptor:      group.FilePersister{Path: filepath.Join(c.dir, "formation.json")},
+		Timing:        group.Timing{Settle: opts.Settle, Takeover: group.DefaultTakeover},
+		Tick:          clusterTick,
+		MemberTimeout: opts.MemberTimeout,
+		Logger:        n.log.With("component", "group"),
+		Event:         func(typ, text string) { n.log.Warn(typ + " " + text) },
+	})
+	if err2 != nil {
+		return nil, fmt.Errorf("failed to set up the sentinel group: %w", err2)
+	}
+	c.grp = grp
+	grp.Register(c.rpcSrv)
 	n.cl = c
 	return resp, nil
 }
 
-// run serves the muxes and peer RPCs, then forms or rejoins the group,
-// then follows leadership changes until ctx ends.
+// run serves the muxes and peer RPCs, runs the group, makes its state the
+// node's once this sentinel is a member, then follows leadership changes
+// until ctx ends.
 func (c *cluster) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, m := range c.muxes {
-		m := m
 		wg.Add(1)
 		go func() { defer wg.Done(); m.Serve() }()
 	}
-	wg.Add(1)
+	wg.Add(3)
 	go func() { defer wg.Done(); c.rpcSrv.Serve(c.rpcLn) }()
-	wg.Add(1)
 	go func() { defer wg.Done(); c.watchDeaths(ctx) }()
+	go func() { defer wg.Done(); c.grp.Run(ctx) }()
 	defer wg.Wait()
 	defer c.rpcSrv.Close()
 
-	if err := c.openExisting(); err != nil {
-		c.n.log.Warn("failed to open the Raft state: " + err.Error())
+	select {
+	case <-ctx.Done():
+		return
+	case <-c.grp.Joined():
 	}
-	t := time.NewTicker(formTick)
-	defer t.Stop()
-	for !c.isActive() {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			c.formStep(ctx)
-		}
+	if err := c.activate(ctx); err != nil {
+		return // ctx ended while merging
 	}
-	c.followLeadership(ctx, t)
+	c.followLeadership(ctx)
 }
 
-// openExisting reopens the Raft store of a previous run, if there is one.
-func (c *cluster) openExisting() error {
-	b, err := os.ReadFile(filepath.Join(c.dir, "advertise"))
-	if err != nil {
-		return nil // never formed: nothing to reopen
-	}
-	if err := c.open(strings.TrimSpace(string(b))); err != nil {
-		return err
-	}
-	if st := c.getStore(); st.HasState() {
-		c.mu.Lock()
-		c.restarted = true
-		c.mu.Unlock()
-	}
-	return nil
-}
-
-// open creates and starts the Raft store advertising addr.
-func (c *cluster) open(addr string) error {
+// open is the group's store opener: it creates and starts the Raft store
+// advertising addr (internal/group calls it once, from its goroutine).
+func (c *cluster) open(addr string, abstainTerm uint64) (group.Store, error) {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
-		return fmt.Errorf("failed to create %s: %w", c.dir, err)
+		return nil, fmt.Errorf("failed to create %s: %w", c.dir, err)
 	}
-	if err := writeFileSync(filepath.Join(c.dir, "advertise"), []byte(addr+"\n")); err != nil {
-		return err
+	prev, _ := os.ReadFile(filepath.Join(c.dir, "advertise"))
+	if old := strings.TrimSpace(string(prev)); old != "" && old != addr {
+		c.n.log.Warn("This sentinel's address changed since its last run: the group will be told", "was", old, "now", addr)
 	}
+	if err := group.WriteFileSync(filepath.Join(c.dir, "advertise"), []byte(addr+"\n")); err != nil {
+		return nil, err
+	}
+	var st *quorum.RaftStore
 	st, err := quorum.NewRaftStore(quorum.RaftConfig{
 		ID: c.n.myid, Addr: addr, Dir: c.dir,
-		Layer:  peer.NewLayer(c.raftLn, c.raftDial),
-		Logger: c.n.log.With("component", "raft"),
+		Layer:       peer.NewLayer(c.raftGate, c.raftDial),
+		Logger:      c.n.log.With("component", "raft"),
+		AbstainTerm: abstainTerm,
+		DialAddress: func(id string) (string, bool) {
+			a, ok := c.grp.DialAddress(id)
+			if !ok {
+				return "", false
+			}
+			return peer.TargetAddr(a, id), true
+		},
+		OnConfiguration: func(_ uint64, voters []quorum.Server) {
+			c.grp.ConfigurationCommitted(voters, st.Recovering())
+		},
 	}, c.fsm)
 	if err != nil {
-		return err
-	}
-	if err := st.Open(); err != nil {
-		return fmt.Errorf("failed to open raft in %s: %w", c.dir, err)
+		return nil, err
 	}
 	c.mu.Lock()
-	c.store, c.addr = st, addr
+	c.store = st
 	c.mu.Unlock()
-	c.n.log.Info("Raft store open", "dir", c.dir, "addr", addr, "existing_state", st.HasState())
-	return nil
-}
-
-func writeFileSync(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("failed to write %s: %w", path, err)
+	if err := st.Open(); err != nil {
+		return nil, fmt.Errorf("failed to open raft in %s: %w", c.dir, err)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to sync %s: %w", path, err)
-	}
-	f.Close()
-	return os.Rename(tmp, path)
+	// Raft connections that arrived before the store was open were closed:
+	// from now on they reach Raft.
+	c.raftGate.open()
+	c.n.log.Info("Raft store open", "dir", c.dir, "addr", addr, "existing_state", st.HasState(), "abstain_term", abstainTerm)
+	return st, nil
 }
 
 func (c *cluster) getStore() *quorum.RaftStore {
@@ -321,11 +302,7 @@ func (c *cluster) getStore() *quorum.RaftStore {
 
 // wasRestarted reports whether this sentinel reopened Raft state of a
 // previous run (a member before, rather than joining for the first time).
-func (c *cluster) wasRestarted() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.restarted
-}
+func (c *cluster) wasRestarted() bool { return c.grp.Restarted() }
 
 func (c *cluster) isActive() bool {
 	c.mu.Lock()
@@ -333,291 +310,215 @@ func (c *cluster) isActive() bool {
 	return c.active
 }
 
-// peerInfo is a sentinel known through hellos or seeds.
-type peerInfo struct {
-	id   string
-	addr string
-	// down: subjectively down for every master it was seen with.
-	down bool
+// forming reports whether a group may soon be this sentinel's: it knows a
+// peer to form a group with or a group to join, or is a member whose
+// activation is under way, and the group's state is not the node's yet.
+// Commands that need the group wait for it then (docs/DESIGN.md).
+func (c *cluster) forming() bool {
+	return !c.isActive() && c.grp.Phase() != group.PhaseAlone
 }
 
-// knownPeers gathers the other sentinels of every master, plus seeds.
-func (c *cluster) knownPeers() []peerInfo {
-	seen := map[string]peerInfo{}
-	for _, name := range c.n.localFSM.State().Names() {
-		ms, ok := c.n.mon.Status(name)
+// expectation is the expected size of the set (internal/group.Expected):
+// the operator's, else derived from this sentinel's masters and peers.
+func (c *cluster) expectation() group.Expectation {
+	in := group.ExpectInputs{Explicit: c.opts.Size, ExplicitSource: c.opts.SizeSource, Seeds: len(c.opts.Peers)}
+	if in.Explicit > 0 && in.ExplicitSource == "" {
+		in.ExplicitSource = group.SourceDirective
+	}
+	n := c.n
+	for _, name := range n.MasterNames() {
+		if m, ok := n.master(name); ok && m.Quorum > in.MaxQuorum {
+			in.MaxQuorum = m.Quorum
+		}
+	}
+	alive := map[string]bool{}
+	for _, name := range n.mon.Names() {
+		if ms, ok := n.mon.Status(name); ok {
+			for _, s := range ms.Sentinels {
+				if s.RunID != "" && s.RunID != n.myid && !s.SDown {
+					alive[s.RunID] = true
+				}
+			}
+		}
+	}
+	in.KnownAlive = len(alive)
+	return group.Expected(in)
+}
+
+// peers are the other sentinels of every watched master (hellos, the
+// config file's known-sentinel lines), plus the seeds.
+func (c *cluster) peers() []group.Peer {
+	n := c.n
+	seen := map[string]bool{}
+	var out []group.Peer
+	for _, name := range n.mon.Names() {
+		ms, ok := n.mon.Status(name)
 		if !ok {
 			continue
 		}
 		for _, s := range ms.Sentinels {
-			if s.RunID == "" || s.RunID == c.n.myid {
+			if s.RunID == "" || s.RunID == n.myid || seen[s.RunID] {
 				continue
 			}
-			down := s.SDown
-			if prev, ok := seen[s.RunID]; ok && !prev.down {
-				down = false
-			}
-			seen[s.RunID] = peerInfo{id: s.RunID, addr: s.Ref.Addr.String(), down: down}
-			if !s.LastHello.IsZero() {
-				c.mu.Lock()
-				if s.LastHello.After(c.lastSeen[s.RunID]) {
-					c.lastSeen[s.RunID] = s.LastHello
-				}
-				c.mu.Unlock()
-			}
+			seen[s.RunID] = true
+			out = append(out, group.Peer{ID: s.RunID, Addr: s.Ref.Addr.String()})
 		}
-	}
-	if active := c.isActive(); active {
-		for _, name := range c.fsm.State().Names() {
-			if ms, ok := c.n.mon.Status(name); ok {
-				for _, s := range ms.Sentinels {
-					if s.RunID != "" && s.RunID != c.n.myid {
-						seen[s.RunID] = peerInfo{id: s.RunID, addr: s.Ref.Addr.String()}
-					}
-				}
-			}
-		}
-	}
-	out := make([]peerInfo, 0, len(seen)+len(c.opts.Peers))
-	for _, p := range seen {
-		out = append(out, p)
 	}
 	for _, a := range c.opts.Peers {
-		out = append(out, peerInfo{addr: a})
+		out = append(out, group.Peer{Addr: a})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id+out[i].addr < out[j].id+out[j].addr })
 	return out
 }
 
-// advertiseAddr is the address peers reach this sentinel at: announce-ip,
-// else a specific bind address, else the local address of a route toward
-// target (no packet is sent for a UDP "dial").
-func (c *cluster) advertiseAddr(target string) string {
-	port := strconv.Itoa(c.n.announcedPort())
-	c.n.mu.Lock()
-	ip := ""
-	if c.n.globals.announceIPSet && c.n.globals.announceIP != "" {
-		ip = c.n.globals.announceIP
+// heard is when a hello from sentinel id was last seen on any master this
+// sentinel watches.
+func (c *cluster) heard(id string) time.Time {
+	var last time.Time
+	for _, name := range c.n.mon.Names() {
+		if ms, ok := c.n.mon.Status(name); ok {
+			for _, s := range ms.Sentinels {
+				if s.RunID == id && s.LastHello.After(last) {
+					last = s.LastHello
+				}
+			}
+		}
 	}
-	c.n.mu.Unlock()
+	return last
+}
+
+// advertiseAddrTTL bounds how long the advertised address is cached.
+const advertiseAddrTTL = time.Second
+
+// advertiseAddr is the address peers reach this sentinel at: announce-ip,
+// else a specific bind address, else the local address of a route toward a
+// peer or a master (no packet is sent for a UDP "dial").
+func (c *cluster) advertiseAddr() string {
+	c.mu.Lock()
+	if c.addr != "" && time.Since(c.addrAt) < advertiseAddrTTL {
+		a := c.addr
+		c.mu.Unlock()
+		return a
+	}
+	c.mu.Unlock()
+	n := c.n
+	port := strconv.Itoa(n.announcedPort())
+	n.mu.Lock()
+	ip := ""
+	if n.globals.announceIPSet && n.globals.announceIP != "" {
+		ip = n.globals.announceIP
+	}
+	n.mu.Unlock()
 	if ip == "" {
-		if a, ok := c.n.lns[0].Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+		if a, ok := n.lns[0].Addr().(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
 			ip = a.IP.String()
 		}
 	}
-	if ip == "" && target != "" {
-		if conn, err := net.Dial("udp", target); err == nil {
-			ip = conn.LocalAddr().(*net.UDPAddr).IP.String()
-			conn.Close()
+	if ip == "" {
+		target := ""
+		if ps := c.peers(); len(ps) > 0 {
+			target = ps[0].Addr
+		} else if names := n.MasterNames(); len(names) > 0 {
+			if m, ok := n.sm().Master(names[0]); ok {
+				target = m.Addr.String()
+			}
+		}
+		if target != "" {
+			if conn, err := net.Dial("udp", target); err == nil {
+				ip = conn.LocalAddr().(*net.UDPAddr).IP.String()
+				conn.Close()
+			}
 		}
 	}
 	if ip == "" {
 		ip = "127.0.0.1"
 	}
-	return net.JoinHostPort(ip, port)
-}
-
-// formStep is one round of group formation (see the file comment).
-func (c *cluster) formStep(ctx context.Context) {
-	st := c.getStore()
-	if st != nil && st.HasState() {
-		// A member from a previous run, or just joined: active once the log
-		// replay is over and a leader is known.
-		if !st.Recovering() {
-			if id, addr := st.Leader(); id != "" && c.caughtUp(ctx, st, id, addr) {
-				c.activate(ctx)
-			}
-		}
-		return
-	}
-	peers := c.knownPeers()
-	ids := make([]string, 0, len(peers))
-	for _, p := range peers {
-		ids = append(ids, p.id+"@"+p.addr)
-	}
-	set := strings.Join(ids, ",")
-	now := time.Now()
+	a := net.JoinHostPort(ip, port)
 	c.mu.Lock()
-	if set != c.peerIDs || c.peerSince.IsZero() {
-		c.peerIDs, c.peerSince = set, now
-	}
-	since := c.peerSince
+	c.addr, c.addrAt = a, time.Now()
 	c.mu.Unlock()
+	return a
+}
 
-	target := ""
-	if len(peers) > 0 {
-		target = peers[0].addr
-	} else if names := c.n.localFSM.State().Names(); len(names) > 0 {
-		m, _ := c.n.localFSM.Master(names[0])
-		target = m.Addr.String()
-	}
-	if st == nil {
-		if target == "" && len(c.opts.Peers) == 0 {
-			return // nothing monitored yet: nobody to form a group with
+// activate makes the replicated state the node's state, so that joining
+// is invisible to clients: a first-time member first proposes the masters
+// only it knew (first writer wins) and waits until they are applied; the
+// masters it knew count as its own (a duplicate MONITOR stays a
+// duplicate) and keep its settings and links; only then is the group's
+// state switched in. A member from a previous run proposes nothing.
+func (c *cluster) activate(ctx context.Context) error {
+	n := c.n
+	if !c.wasRestarted() {
+		if err := c.mergeLocal(ctx); err != nil {
+			return err
 		}
-		if err := c.open(c.advertiseAddr(target)); err != nil {
-			c.n.log.Warn("failed to start Raft: " + err.Error())
-			return
-		}
-		st = c.getStore()
 	}
-
+	local := n.localFSM.State()
+	for _, name := range local.Names() {
+		m, ok := c.fsm.Master(name)
+		if ok && m.Addr == local.Masters[name].Addr {
+			n.mu.Lock()
+			l := n.local[name]
+			if l == nil {
+				l = &masterLocal{}
+				n.local[name] = l
+			}
+			l.adoptedOf = adoptionKey(m)
+			n.mu.Unlock()
+		}
+	}
 	c.mu.Lock()
-	if c.formingSince.IsZero() {
-		c.formingSince = now
-	}
-	forming := now.Sub(c.formingSince)
-	c.mu.Unlock()
-
-	lowest := c.n.myid
-	allAnswered := true
-	answered := 0
-	for _, p := range peers {
-		var r statusReply
-		cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		err := c.rpc.Call(cctx, p.addr, "cluster.status", nil, &r)
-		cancel()
-		if err != nil {
-			if p.down {
-				continue // dead before the group formed: not in the way
-			}
-			allAnswered = false
-			if p.id != "" && p.id < lowest {
-				lowest = p.id
-			}
-			continue
-		}
-		answered++
-		if r.Member && r.LeaderAddr != "" {
-			c.join(ctx, r.LeaderAddr)
-			return
-		}
-		for _, id := range []string{r.ID, r.LowestID} {
-			if id != "" && id < lowest {
-				lowest = id
-			}
-		}
-	}
-	if lowest != c.n.myid || !allAnswered || now.Sub(since) < c.opts.Settle {
-		return
-	}
-	if 2*(answered+1) <= len(peers)+1 {
-		return // no majority of the known sentinels to vouch for us
-	}
-	// Give hellos time to arrive before concluding that we know everybody,
-	// and expect at least quorum-1 peers (a master's quorum says how many
-	// sentinels the operator runs at the very least); a sentinel that
-	// stays short of that bootstraps anyway after loneAfter, so that a
-	// group can form while some sentinels are down at first deployment.
-	publish := c.n.timing.dur("PUBLISH-PERIOD")
-	if forming < c.opts.Settle+2*publish {
-		return
-	}
-	if need := c.expectedPeers(); len(peers) < need && forming < loneAfter {
-		return
-	}
-	c.n.log.Warn("Bootstrapping a new Sentinel Raft group", "id", c.n.myid, "addr", c.addr, "known_peers", len(peers))
-	if err := st.Bootstrap([]quorum.Server{{ID: c.n.myid, Addr: c.addr}}); err != nil {
-		c.n.log.Warn("failed to bootstrap Raft: " + err.Error())
-	}
-}
-
-// loneAfter is how long a sentinel that knows fewer peers than its
-// masters' quorums imply waits before bootstrapping with what it knows.
-const loneAfter = 30 * time.Second
-
-// expectedPeers is the largest quorum of the masters watched, minus one.
-func (c *cluster) expectedPeers() int {
-	need := 0
-	st := c.n.localFSM.State()
-	for _, m := range st.Masters {
-		if m.Quorum-1 > need {
-			need = m.Quorum - 1
-		}
-	}
-	return need
-}
-
-// join asks the leader to add this sentinel as a voter.
-func (c *cluster) join(ctx context.Context, leaderAddr string) {
-	cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-	defer cancel()
-	err := c.rpc.Call(cctx, leaderAddr, "cluster.join", joinRequest{ID: c.n.myid, Addr: c.addr}, nil)
-	if err != nil {
-		c.n.log.Info("join request failed", "leader", leaderAddr, "error", err)
-		return
-	}
-	c.n.log.Warn("Joined the Sentinel Raft group", "leader", leaderAddr)
-}
-
-// activate makes the replicated state the node's state: the monitor is
-// reconciled with it, and masters this sentinel knew alone are proposed to
-// the group (first writer wins).
-// caughtUp reports whether this member has applied everything the leader
-// had applied when asked (the leader itself always has).
-func (c *cluster) caughtUp(ctx context.Context, st *quorum.RaftStore, leaderID, leaderAddr string) bool {
-	if leaderID == c.n.myid {
-		return true
-	}
-	var r statusReply
-	cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-	defer cancel()
-	if err := c.rpc.Call(cctx, leaderAddr, "cluster.status", nil, &r); err != nil {
-		return false
-	}
-	return st.AppliedIndex() >= r.Applied
-}
-
-func (c *cluster) activate(ctx context.Context) {
-	c.mu.Lock()
-	if c.active {
-		c.mu.Unlock()
-		return
-	}
 	c.active = true
 	c.mu.Unlock()
-	n := c.n
-	local := n.localFSM.State()
 	n.setActiveFSM(c.fsm)
 	n.reconcileMonitor()
 	n.log.Warn("Sentinel Raft group active: the replicated state is now authoritative")
-	if c.wasRestarted() {
-		// A member from a previous run: the group's state is the truth.
-		// Proposing its config file's masters would bring back a master
-		// the group removed while it was down (or catching up).
-		return
+	// A master the group switched while this sentinel was joining (or
+	// away) moved for its clients now: they hear it here, as from a
+	// redis-sentinel that learns a new configuration from a hello.
+	for _, name := range local.Names() {
+		if m, ok := c.fsm.Master(name); ok && m.Addr != local.Masters[name].Addr {
+			n.announceSwitch(name, local.Masters[name].Addr, m.Addr)
+		}
 	}
-	go c.mergeLocal(ctx, local)
+	return nil
 }
 
 // mergeLocal proposes what this sentinel knew before joining and the group
-// does not have. Retries until it goes through or ctx ends.
-func (c *cluster) mergeLocal(ctx context.Context, local *quorum.State) {
-	for _, name := range local.Names() {
-		m := local.Masters[name]
-		for {
+// does not have, and returns once the group has all of it (or ctx ends).
+// It reads the local state again after each pass: a MONITOR applied locally
+// meanwhile (one that waited longer than commandLeaderWait) is merged too.
+func (c *cluster) mergeLocal(ctx context.Context) error {
+	for {
+		local := c.n.localFSM.State()
+		missing := 0
+		for _, name := range local.Names() {
 			if _, ok := c.fsm.Master(name); ok {
-				break
+				continue
 			}
-			err := c.n.propose(ctx, &quorum.Command{Op: quorum.OpMonitor, Master: m, At: nowMs()})
-			if err == nil || errors.Is(err, quorum.ErrDuplicateMaster) || strings.Contains(err.Error(), "Duplicate master") {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(500 * time.Millisecond):
+			missing++
+			err := c.proposeRaft(ctx, &quorum.Command{Op: quorum.OpMonitor, Master: local.Masters[name], At: nowMs()})
+			if err != nil && !errors.Is(err, quorum.ErrDuplicateMaster) && !isTransient(err) {
+				c.n.log.Info("failed to give the group a master this sentinel knew; retrying", "master", name, "error", err)
 			}
 		}
-	}
-	if local.CurrentEpoch > c.fsm.CurrentEpoch() {
-		c.n.propose(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: local.CurrentEpoch, At: nowMs()})
+		if local.CurrentEpoch > c.fsm.CurrentEpoch() {
+			missing++
+			c.proposeRaft(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: local.CurrentEpoch, At: nowMs()})
+		}
+		if missing == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(leaderRetryEvery):
+		}
 	}
 }
 
 // followLeadership runs the failover engine for each term this sentinel
-// leads, and the membership housekeeping.
-func (c *cluster) followLeadership(ctx context.Context, t *time.Ticker) {
+// leads.
+func (c *cluster) followLeadership(ctx context.Context) {
 	st := c.getStore()
 	var cancel context.CancelFunc
 	stop := func() {
@@ -638,6 +539,8 @@ func (c *cluster) followLeadership(ctx context.Context, t *time.Ticker) {
 	if st.IsLeader() {
 		start()
 	}
+	t := time.NewTicker(clusterTick)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -651,77 +554,9 @@ func (c *cluster) followLeadership(ctx context.Context, t *time.Ticker) {
 		case <-t.C:
 			if st.IsLeader() {
 				start()
-				c.collectMembers()
 			}
 		}
 	}
-}
-
-// collectMembers removes members not heard from for MemberTimeout (no
-// ghost sentinels): a member is heard from through its hellos.
-func (c *cluster) collectMembers() {
-	st := c.getStore()
-	servers, err := st.Servers()
-	if err != nil {
-		return
-	}
-	c.knownPeers() // refreshes lastSeen from hellos
-	now := time.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range servers {
-		if s.ID == c.n.myid {
-			continue
-		}
-		seen, ok := c.lastSeen[s.ID]
-		if !ok {
-			c.lastSeen[s.ID] = now // start the clock when first considered
-			continue
-		}
-		if now.Sub(seen) > c.opts.MemberTimeout {
-			c.n.log.Warn("Removing Sentinel from the Raft group: not heard from", "id", s.ID, "addr", s.Addr, "for", now.Sub(seen).Round(time.Second))
-			if err := st.RemoveServer(s.ID); err == nil {
-				delete(c.lastSeen, s.ID)
-			}
-		}
-	}
-}
-
-func (c *cluster) handleStatus(ctx context.Context, _ json.RawMessage) (any, error) {
-	r := statusReply{ID: c.n.myid, LowestID: c.n.myid}
-	for _, p := range c.knownPeers() {
-		if p.id != "" && !p.down && p.id < r.LowestID {
-			r.LowestID = p.id
-		}
-	}
-	if st := c.getStore(); st != nil {
-		r.Addr = c.addr
-		r.Applied = st.AppliedIndex()
-		if st.HasState() {
-			r.LeaderID, r.LeaderAddr = st.Leader()
-			r.Member = r.LeaderID != ""
-		}
-	}
-	return r, nil
-}
-
-func (c *cluster) handleJoin(ctx context.Context, body json.RawMessage) (any, error) {
-	var req joinRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return nil, fmt.Errorf("bad join request: %w", err)
-	}
-	st := c.getStore()
-	if st == nil || !st.IsLeader() {
-		return nil, errors.New("not the leader")
-	}
-	if err := st.AddVoter(req.ID, req.Addr); err != nil {
-		return nil, fmt.Errorf("failed to add %s at %s: %w", req.ID, req.Addr, err)
-	}
-	c.mu.Lock()
-	c.lastSeen[req.ID] = time.Now()
-	c.mu.Unlock()
-	c.n.log.Warn("Sentinel joined the Raft group", "id", req.ID, "addr", req.Addr)
-	return nil, nil
 }
 
 type failoverRequest struct {
@@ -737,11 +572,12 @@ func (c *cluster) handleFailover(ctx context.Context, body json.RawMessage) (any
 	if st == nil || !st.IsLeader() {
 		return nil, ErrNoLeader
 	}
-	return nil, c.n.Failover(req.Name)
+	return nil, c.n.failover(ctx, req.Name)
 }
 
 // forwardFailover asks the leader to run SENTINEL FAILOVER: redis-sentinel
-// accepts it on any sentinel, and only the leader may act.
+// accepts it on any sentinel, and only the leader may act. The leader's
+// error comes back as the same value (peer codes).
 func (c *cluster) forwardFailover(ctx context.Context, name string) error {
 	st := c.getStore()
 	if st == nil {
@@ -755,13 +591,10 @@ func (c *cluster) forwardFailover(ctx context.Context, name string) error {
 	defer cancel()
 	err := c.rpc.Call(cctx, addr, "cluster.failover", failoverRequest{Name: name}, nil)
 	var re *peer.RemoteError
-	if errors.As(err, &re) {
-		return sentinel.ReplyError(re.Msg)
+	if err != nil && !errors.As(err, &re) {
+		return ErrNoLeader // not reachable: nothing was started
 	}
-	if err != nil {
-		return ErrNoLeader
-	}
-	return nil
+	return err
 }
 
 // vouches reports whether this sentinel may advertise master addresses:
@@ -797,6 +630,7 @@ func (c *cluster) close() {
 	}
 	c.rpc.Close()
 	c.rpcSrv.Close()
+	c.raftGate.Close()
 	for _, m := range c.muxes {
 		m.Close()
 	}
@@ -817,10 +651,9 @@ func (n *Node) reconcileMonitor() {
 		n.withOwnSettings(m)
 		n.mon.Watch(n.specFor(m))
 	}
-	// Masters only this sentinel knew stay watched on a first join:
-	// mergeLocal proposes them to the group, and their OpMonitor arrives
-	// through onApply. A member from a previous run drops them: the group
-	// removed them while it was away.
+	// A first-time member proposed the masters only it knew before
+	// activating, so the group has them; a member from a previous run
+	// drops them: the group removed them while it was away.
 	if n.cl != nil && n.cl.wasRestarted() {
 		for _, name := range n.mon.Names() {
 			if _, ok := cur.Masters[name]; !ok {

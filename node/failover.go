@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"os"
 	"strconv"
 	"time"
@@ -81,33 +80,36 @@ func (n *Node) simulatedCrash(bit int, where string) {
 	}
 }
 
-// Failover answers SENTINEL FAILOVER <name> through the engine.
+// Failover answers SENTINEL FAILOVER <name>: on the leader through the
+// engine, on a follower forwarded to the leader. While this sentinel is
+// forming or joining its group it waits for it (up to commandLeaderWait)
+// rather than refuse: nobody fails a master over alone, but a group that
+// is forming is seconds, not minutes, away.
 func (n *Node) Failover(name string) error {
 	if _, ok := n.sm().Master(name); !ok {
 		return sentinel.ErrNoSuchMaster
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if err := n.failover(ctx, name); err != nil {
+		return replyError(err)
+	}
+	n.log.Warn("Executing user requested FAILOVER of '" + name + "'")
+	return nil
+}
+
+// failover runs or forwards a user requested failover and returns the
+// outcome as a value (replication's, quorum's, or ErrNoLeader); the RESP
+// text is chosen once, by replyError.
+func (n *Node) failover(ctx context.Context, name string) error {
 	if n.cl != nil {
+		n.awaitGroup()
 		if !n.cl.isActive() {
-			// Not in a group yet: nobody may act alone.
 			return ErrNoLeader
 		}
 		if st := n.cl.getStore(); !st.IsLeader() {
 			return n.cl.forwardFailover(ctx, name)
 		}
 	}
-	err := n.eng.Failover(ctx, name)
-	var re replication.ReplyError
-	switch {
-	case err == nil:
-		n.log.Warn("Executing user requested FAILOVER of '" + name + "'")
-		return nil
-	case errors.As(err, &re):
-		return sentinel.ReplyError(string(re))
-	case errors.Is(err, quorum.ErrNoSuchMaster):
-		return sentinel.ErrNoSuchMaster
-	default:
-		return sentinel.ReplyError("ERR " + err.Error())
-	}
+	return n.eng.Failover(ctx, name)
 }

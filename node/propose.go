@@ -5,20 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 const (
 	// commandLeaderWait bounds how long a command from a client (MONITOR,
-	// REMOVE, SET, ...) waits for the group to have a reachable leader
-	// before it answers NOQUORUM. An election after a member restarts or
-	// leaves takes well under a second; redis-sentinel applies these
-	// commands locally at once, so its users (and the official suite)
-	// send them right after restarting sentinels.
+	// REMOVE, FAILOVER, ...) waits for the group: for a leader after a
+	// restart or a leader's loss (an election takes well under a second),
+	// or for the group to form or be joined. redis-sentinel applies these
+	// commands at once, so its users (and the official suite) send them
+	// right after (re)starting sentinels.
 	commandLeaderWait = 5 * time.Second
 	// leaderRetryEvery is the pause between attempts while there is no
 	// leader to send a proposal to.
@@ -34,15 +32,13 @@ type proposeRequest struct {
 
 // proposeResponse carries the commit index also with the FSM's verdict,
 // so that the forwarding follower can catch up to it before answering.
+// The verdict travels as its peer code (and its text, for an unregistered
+// one), like the RPC's own errors.
 type proposeResponse struct {
-	Index   uint64 `json:"index"`
-	Verdict string `json:"verdict,omitempty"`
+	Index       uint64 `json:"index"`
+	Verdict     string `json:"verdict,omitempty"`
+	VerdictText string `json:"verdict_text,omitempty"`
 }
-
-// verdicts are the FSM's refusals, mapped back from their text to the
-// error values callers match on.
-var verdicts = []error{quorum.ErrDuplicateMaster, quorum.ErrNoSuchMaster,
-	quorum.ErrFailoverInProgress, quorum.ErrStaleFailover, quorum.ErrStaleSwitch}
 
 func (c *cluster) handlePropose(ctx context.Context, body json.RawMessage) (any, error) {
 	var req proposeRequest
@@ -63,7 +59,7 @@ func (c *cluster) handlePropose(ctx context.Context, body json.RawMessage) (any,
 	}
 	resp := proposeResponse{Index: idx}
 	if err != nil {
-		resp.Verdict = err.Error()
+		resp.Verdict, resp.VerdictText = peerCodes.Name(err), err.Error()
 	}
 	return resp, nil
 }
@@ -92,25 +88,19 @@ func (c *cluster) proposeRaft(ctx context.Context, cmd *quorum.Command) error {
 	defer cancel()
 	var resp proposeResponse
 	err = c.rpc.Call(cctx, addr, "cluster.propose", proposeRequest{Command: data}, &resp)
-	var re *peer.RemoteError
-	if errors.As(err, &re) {
-		if strings.HasPrefix(re.Msg, quorum.ErrNotLeader.Error()) {
-			// Refused before it entered the log: safe to send again.
-			return ErrNoLeader
-		}
-		return errors.New(re.Msg)
+	if errors.Is(err, quorum.ErrNotLeader) && !errors.Is(err, quorum.ErrLeadershipLost) {
+		// Refused before it entered the log: safe to send again.
+		return ErrNoLeader
 	}
 	if err != nil {
 		return fmt.Errorf("failed to forward the command to the leader at %s: %w", addr, err)
 	}
 	c.waitApplied(ctx, st, resp.Index)
-	if resp.Verdict != "" {
-		for _, known := range verdicts {
-			if resp.Verdict == known.Error() {
-				return known
-			}
+	if resp.Verdict != "" || resp.VerdictText != "" {
+		if v := peerCodes.Lookup(resp.Verdict); v != nil {
+			return v
 		}
-		return errors.New(resp.Verdict)
+		return errors.New(resp.VerdictText)
 	}
 	return nil
 }
@@ -124,19 +114,18 @@ func (c *cluster) waitApplied(ctx context.Context, st *quorum.RaftStore, index u
 	}
 }
 
-// awaitGroup waits (up to commandLeaderWait) while this sentinel is a
-// member from a previous run that has not caught up with its group yet:
-// MONITOR and REMOVE must read and change the group's state, not the
-// config-file state a restarted member serves until then (the official
-// suite restarts sentinels and sends them REMOVE and MONITOR at once).
+// awaitGroup waits (up to commandLeaderWait) while this sentinel is
+// forming or joining its group, or is a member from a previous run that
+// has not caught up yet: MONITOR, REMOVE and FAILOVER must read and change
+// the group's state, not the local one a sentinel serves until it is a
+// member (docs/DESIGN.md, "Becoming a member, invisibly").
 func (n *Node) awaitGroup() {
 	if n.cl == nil {
 		return
 	}
 	deadline := time.Now().Add(commandLeaderWait)
 	for time.Now().Before(deadline) {
-		st := n.cl.getStore()
-		if st == nil || !st.HasState() || n.cl.isActive() {
+		if !n.cl.forming() {
 			return
 		}
 		time.Sleep(leaderRetryEvery)
@@ -170,5 +159,8 @@ func (n *Node) proposeCommand(c *quorum.Command) error {
 // safe to retry, from verdicts and from outcomes that are not known (a
 // forward that timed out may have committed).
 func isTransient(err error) bool {
+	if errors.Is(err, quorum.ErrLeadershipLost) {
+		return false
+	}
 	return errors.Is(err, ErrNoLeader) || errors.Is(err, quorum.ErrNotLeader)
 }

@@ -403,7 +403,9 @@ func (g *Group) freshRound(ctx context.Context, exp Expectation) {
 	case ActOpen:
 		if err := g.open(self.Addr, d.Term); err != nil {
 			g.cfg.Logger.Warn("failed to open Raft to rejoin the group: " + err.Error())
+			return
 		}
+		g.cfg.Logger.Warn("Rejoining the Sentinel Raft group as one of its voters", "abstain_term", d.Term)
 	case ActPropose:
 		if ProposeNow(d, g.cfg.ID, since, now, g.cfg.Timing, jitter) {
 			g.propose(ctx, d)

@@ -44,8 +44,10 @@ func NewCodes(entries ...Code) *Codes {
 	return c
 }
 
-// nameOf returns the name of the first entry err matches, or "".
-func (c *Codes) nameOf(err error) string {
+// Name returns the name of the first entry err matches, or "": a handler
+// that reports an error inside its response body (not as the RPC's error)
+// sends this.
+func (c *Codes) Name(err error) string {
 	if c == nil {
 		return ""
 	}
@@ -57,8 +59,8 @@ func (c *Codes) nameOf(err error) string {
 	return ""
 }
 
-// lookup returns the value registered under name, or nil.
-func (c *Codes) lookup(name string) error {
+// Lookup returns the value registered under name, or nil.
+func (c *Codes) Lookup(name string) error {
 	if c == nil || name == "" {
 		return nil
 	}

@@ -116,7 +116,7 @@ func (c *Client) Call(ctx context.Context, addr, op string, req, resp any) error
 			conn.Close()
 		}
 		if r.Error != "" {
-			return &RemoteError{Addr: addr, Op: op, Msg: r.Error, Code: r.Code, err: c.codes.lookup(r.Code)}
+			return &RemoteError{Addr: addr, Op: op, Msg: r.Error, Code: r.Code, err: c.codes.Lookup(r.Code)}
 		}
 		if resp != nil && len(r.Body) > 0 {
 			if err := json.Unmarshal(r.Body, resp); err != nil {

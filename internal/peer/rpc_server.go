@@ -169,7 +169,7 @@ func (s *Server) dispatch(req *request) *response {
 		if msg == "" {
 			msg = "peer rpc " + req.Op + " failed" // an empty text would read as success
 		}
-		return &response{Error: msg, Code: s.codes.nameOf(err)}
+		return &response{Error: msg, Code: s.codes.Name(err)}
 	}
 	if out == nil {
 		return &response{}
