@@ -1,5 +1,6 @@
 # gosentinel build and test entry points. CI runs `make test` (see .ci/run).
 
+SHELL    := /bin/bash
 GO       ?= go
 BIN_DIR  := bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -22,7 +23,17 @@ FUZZ_TIME    ?= 150000x
 # nodejs (with npm) for the ioredis client test.
 DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux gcc libc6-dev nodejs
 
-.PHONY: build test deps vet fmt fmt-check fuzz demo bench compat clean
+# The group simulation (internal/group): seeds per set size (3 and 5
+# sentinels) of the simulation on raft's in-memory transport, and of the
+# deterministic model. `make test` runs SIM_SEEDS, `make sim` SIM_LONG_SEEDS.
+# The seeds mostly wait on Raft's timers, so many run at once.
+SIM_SEEDS        ?= 150
+SIM_MODEL_SEEDS  ?= 3000
+SIM_LONG_SEEDS   ?= 1500
+SIM_LONG_MODEL   ?= 100000
+SIM_PARALLEL     ?= 32
+
+.PHONY: build test deps vet fmt fmt-check fuzz demo bench compat sim sim-short clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
@@ -32,8 +43,25 @@ build:
 # with the race-enabled packages.
 test: deps vet
 	$(GO) test -race -timeout 20m ./...
+	$(MAKE) sim-short
 	$(MAKE) fuzz
 	$(MAKE) compat
+
+# The group simulation with hundreds of seeds (without the race detector,
+# which the -race run above covers on a few seeds); a failing seed prints
+# the command that replays it.
+sim-short:
+	$(GO) test -count=1 -timeout 15m -run 'TestSimulation|TestModel' -parallel $(SIM_PARALLEL) \
+		./internal/group/ -sim.seeds $(SIM_SEEDS) -model.seeds $(SIM_MODEL_SEEDS) -v 2>&1 | \
+		grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|    --- PASS)' ; \
+		test $${PIPESTATUS[0]} -eq 0
+
+# Thousands of seeds: a campaign of its own, not part of make test.
+sim:
+	$(GO) test -count=1 -timeout 60m -run 'TestSimulation|TestModel' -parallel $(SIM_PARALLEL) \
+		./internal/group/ -sim.seeds $(SIM_LONG_SEEDS) -model.seeds $(SIM_LONG_MODEL) -v 2>&1 | \
+		grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|    --- PASS)' ; \
+		test $${PIPESTATUS[0]} -eq 0
 
 # Installs the missing DEB_PACKAGES when run as root (apt-get update once,
 # skipped if the caller already did it and exported APT_UPDATED=1); as

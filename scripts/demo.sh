@@ -63,7 +63,9 @@ for _ in $(seq 1 150); do
 	[ "$n" = 3 ] && break
 	sleep 0.2
 done
-grep -h -E 'Bootstrapping|joined the Raft' "$work"/s*/log.txt | sed 's/^[0-9]*:X //'
+grep -h -E 'configuration chosen|Bootstrapping|Joined the Sentinel Raft group' "$work"/s*/log.txt | sed 's/^[0-9]*:X //'
+echo; echo "== redis-cli -p $s INFO raft"
+redis-cli -p "$s" INFO raft
 
 echo; echo "== redis-cli -p $s SENTINEL get-master-addr-by-name mymaster"
 redis-cli -p "$s" SENTINEL get-master-addr-by-name mymaster
