@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,6 +131,8 @@ type cluster struct {
 	// route lookup); addrAt is when it was computed.
 	addr   string
 	addrAt time.Time
+	// pv caches the peer view (view).
+	pv *peerView
 }
 
 // ErrNoLeader is returned to commands that need the group while it has no
@@ -331,39 +334,66 @@ func (c *cluster) expectation() group.Expectation {
 			in.MaxQuorum = m.Quorum
 		}
 	}
-	alive := map[string]bool{}
-	for _, name := range n.mon.Names() {
-		if ms, ok := n.mon.Status(name); ok {
-			for _, s := range ms.Sentinels {
-				if s.RunID != "" && s.RunID != n.myid && !s.SDown {
-					alive[s.RunID] = true
-				}
-			}
-		}
-	}
-	in.KnownAlive = len(alive)
+	in.KnownAlive = c.view().alive
 	return group.Expected(in)
 }
 
-// peers are the other sentinels of every watched master (hellos, the
-// config file's known-sentinel lines), plus the seeds.
-func (c *cluster) peers() []group.Peer {
+// peerView is what the monitor knows of the other sentinels, across every
+// master it watches: who they are, where, when each was last heard, how
+// many are not subjectively down. The group asks for it several times a
+// round; it is built at most once per peerViewTTL, because it walks every
+// master (a sentinel set may watch a thousand).
+type peerView struct {
+	at    time.Time
+	peers []group.Peer
+	heard map[string]time.Time
+	alive int
+}
+
+const peerViewTTL = 100 * time.Millisecond
+
+func (c *cluster) view() *peerView {
+	c.mu.Lock()
+	v := c.pv
+	c.mu.Unlock()
+	if v != nil && time.Since(v.at) < peerViewTTL {
+		return v
+	}
 	n := c.n
-	seen := map[string]bool{}
-	var out []group.Peer
+	v = &peerView{at: time.Now(), heard: map[string]time.Time{}}
+	alive := map[string]bool{}
 	for _, name := range n.mon.Names() {
 		ms, ok := n.mon.Status(name)
 		if !ok {
 			continue
 		}
 		for _, s := range ms.Sentinels {
-			if s.RunID == "" || s.RunID == n.myid || seen[s.RunID] {
+			if s.RunID == "" || s.RunID == n.myid {
 				continue
 			}
-			seen[s.RunID] = true
-			out = append(out, group.Peer{ID: s.RunID, Addr: s.Ref.Addr.String()})
+			last, seen := v.heard[s.RunID]
+			if !seen {
+				v.peers = append(v.peers, group.Peer{ID: s.RunID, Addr: s.Ref.Addr.String()})
+			}
+			if !seen || s.LastHello.After(last) {
+				v.heard[s.RunID] = s.LastHello
+			}
+			if !s.SDown {
+				alive[s.RunID] = true
+			}
 		}
 	}
+	v.alive = len(alive)
+	c.mu.Lock()
+	c.pv = v
+	c.mu.Unlock()
+	return v
+}
+
+// peers are the other sentinels of every watched master (hellos, the
+// config file's known-sentinel lines), plus the seeds.
+func (c *cluster) peers() []group.Peer {
+	out := slices.Clone(c.view().peers)
 	for _, a := range c.opts.Peers {
 		out = append(out, group.Peer{Addr: a})
 	}
@@ -372,19 +402,7 @@ func (c *cluster) peers() []group.Peer {
 
 // heard is when a hello from sentinel id was last seen on any master this
 // sentinel watches.
-func (c *cluster) heard(id string) time.Time {
-	var last time.Time
-	for _, name := range c.n.mon.Names() {
-		if ms, ok := c.n.mon.Status(name); ok {
-			for _, s := range ms.Sentinels {
-				if s.RunID == id && s.LastHello.After(last) {
-					last = s.LastHello
-				}
-			}
-		}
-	}
-	return last
-}
+func (c *cluster) heard(id string) time.Time { return c.view().heard[id] }
 
 // advertiseAddrTTL bounds how long the advertised address is cached.
 const advertiseAddrTTL = time.Second

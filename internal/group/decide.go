@@ -92,6 +92,10 @@ type Decision struct {
 	// MinBallot is the highest ballot number any answer promised: a
 	// proposal uses a higher one.
 	MinBallot uint64
+	// Returning (join, open): the group lists this sentinel's id as a
+	// voter: it was a member and lost its state, so what it knew before
+	// is older than the group's and must not be proposed to it.
+	Returning bool
 }
 
 // FreshView is what a sentinel without Raft state sees in a round.
@@ -131,12 +135,13 @@ func Decide(v FreshView) Decision {
 	}
 	if len(members) > 0 {
 		// A group exists: never form another one.
+		listed := slices.ContainsFunc(members, func(s *Status) bool { return contains(s.Voters, v.Self.ID) })
 		switch {
 		case leader != nil:
-			return Decision{Action: ActJoin, LeaderAddr: leader.LeaderAddr, Term: term,
+			return Decision{Action: ActJoin, LeaderAddr: leader.LeaderAddr, Term: term, Returning: listed,
 				Reason: "a group exists, led by " + leader.LeaderID}
-		case slices.ContainsFunc(members, func(s *Status) bool { return contains(s.Voters, v.Self.ID) }):
-			return Decision{Action: ActOpen, Term: term,
+		case listed:
+			return Decision{Action: ActOpen, Term: term, Returning: true,
 				Reason: "the group lists this sentinel as a voter and has no leader: opening Raft to be counted"}
 		default:
 			return Decision{Action: ActWait,

@@ -209,8 +209,19 @@ func New(cfg Config) (*Group, error) {
 // node's.
 func (g *Group) Joined() <-chan struct{} { return g.joined }
 
-// Restarted reports whether this sentinel reopened Raft state of a
-// previous run (a member before, rather than a first-time member).
+// setReturning records that this sentinel rejoins a group that lists it:
+// it counts as restarted.
+func (g *Group) setReturning(returning bool) {
+	if returning {
+		g.mu.Lock()
+		g.restarted = true
+		g.mu.Unlock()
+	}
+}
+
+// Restarted reports whether this sentinel was a member before: it reopened
+// Raft state of a previous run, or rejoins a group that lists it after it
+// lost that state (rather than joining for the first time).
 func (g *Group) Restarted() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -365,12 +376,21 @@ func (g *Group) freshRound(ctx context.Context, exp Expectation) {
 	g.mu.Unlock()
 	self := g.self()
 	d := Decide(FreshView{Self: self, Expect: exp.Size, Chosen: chosen, Peers: statuses})
+	answered := 0
+	for _, p := range statuses {
+		if p.Status != nil {
+			answered++
+		}
+	}
 	now := time.Now()
 	g.mu.Lock()
 	switch {
 	case d.Action == ActJoin || d.Action == ActOpen:
 		g.phase = PhaseJoining
-	case len(peers) == 0 && d.Action == ActWait && len(chosen) == 0:
+	case answered == 0 && d.Action == ActWait && len(chosen) == 0:
+		// Nobody to form a group with is alive (seeds or hellos of
+		// sentinels that are down count for nothing): commands do not
+		// wait for a group that is not coming.
 		g.phase = PhaseAlone
 	default:
 		g.phase = PhaseForming
@@ -399,12 +419,14 @@ func (g *Group) freshRound(ctx context.Context, exp Expectation) {
 			g.cfg.Logger.Warn("failed to open Raft to join the group: " + err.Error())
 			return
 		}
+		g.setReturning(d.Returning)
 		g.join(ctx, d.LeaderAddr)
 	case ActOpen:
 		if err := g.open(self.Addr, d.Term); err != nil {
 			g.cfg.Logger.Warn("failed to open Raft to rejoin the group: " + err.Error())
 			return
 		}
+		g.setReturning(true)
 		g.cfg.Logger.Warn("Rejoining the Sentinel Raft group as one of its voters", "abstain_term", d.Term)
 	case ActPropose:
 		if ProposeNow(d, g.cfg.ID, since, now, g.cfg.Timing, jitter) {
