@@ -93,7 +93,13 @@ func (m *Monitor) isMasterDownReply(si *instance, c *conn, v value) {
 		return
 	}
 	si.lastMasterDownReplyTime = time.Now()
-	si.masterDown = v.elems[0].num == 1
+	down := v.elems[0].num == 1
+	if down != si.masterDown {
+		if cb, master := m.cfg.OnPeerVerdict, si.owner().name; cb != nil {
+			m.notes.push(func() { cb(master) })
+		}
+	}
+	si.masterDown = down
 	if leader := v.elems[1].str; leader != "*" {
 		if m.log != nil && int64(si.leaderEpoch) != v.elems[2].num {
 			m.log.Info("sentinel voted", "sentinel", si.name, "leader", leader, "epoch", v.elems[2].num)

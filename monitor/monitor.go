@@ -36,6 +36,10 @@ type Config struct {
 	// OnInfo, if set, is called after every INFO reply was applied, so the
 	// failover logic can react to role changes without polling.
 	OnInfo func(Ref)
+	// OnPeerVerdict, if set, is called with the master's name when a
+	// peer's is-master-down-by-addr answer about it changed its "down"
+	// verdict, so that ODOWN is decided on the answer, not on a later tick.
+	OnPeerVerdict func(master string)
 	// Timing is read on every tick (SENTINEL DEBUG changes it at run time).
 	Timing func() Timing
 	// CurrentEpoch is sent in is-master-down-by-addr requests.

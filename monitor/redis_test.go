@@ -172,7 +172,9 @@ func TestRedisStoppedMasterSDownAndAsksSentinels(t *testing.T) {
 		return "+OK\r\n"
 	})
 	rec := &recorder{}
-	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming, CurrentEpoch: func() uint64 { return 9 }}))
+	verdicts := make(chan string, 16)
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming, CurrentEpoch: func() uint64 { return 9 },
+		OnPeerVerdict: func(master string) { verdicts <- master }}))
 	const downAfter = time.Second
 	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: downAfter,
 		KnownSentinels: []SentinelRef{{Addr: Addr{Host: "127.0.0.1", Port: sentinel.port()}, RunID: idB}}})
@@ -209,6 +211,18 @@ func TestRedisStoppedMasterSDownAndAsksSentinels(t *testing.T) {
 	s := status(t, m, "mymaster").Sentinels[0]
 	if s.VotedLeader != idC || s.VotedLeaderEpoch != 7 {
 		t.Fatalf("sentinel vote = %q %d", s.VotedLeader, s.VotedLeaderEpoch)
+	}
+	// The peer's verdict turned to "down": the node hears at once, once.
+	select {
+	case got := <-verdicts:
+		if got != "mymaster" {
+			t.Fatalf("OnPeerVerdict(%q), want mymaster", got)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no OnPeerVerdict for the peer's down verdict")
+	}
+	if len(verdicts) != 0 {
+		t.Fatalf("%d more OnPeerVerdict calls for an unchanged verdict", len(verdicts))
 	}
 
 	master.signal(t, syscall.SIGCONT)

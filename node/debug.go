@@ -35,8 +35,10 @@ var debugParams = []debugParam{
 	{"SCRIPT-RETRY-DELAY", 30000},
 }
 
-// fastAskPeriod caps how long ODOWN can wait for a peer's opinion.
-const fastAskPeriod = 100 * time.Millisecond
+// fastAskPeriod caps how long ODOWN can wait for a peer's opinion: one
+// monitor tick. The answers are rare (only while a master is down here)
+// and ODOWN is decided as each arrives.
+const fastAskPeriod = 50 * time.Millisecond
 
 // timings holds the process-wide periods. They are not persisted, exactly
 // like redis-sentinel's DEBUG settings.
@@ -68,8 +70,8 @@ func (t *timings) monitorTiming() monitor.Timing {
 	return monitor.Timing{
 		PingPeriod: t.dur("PING-PERIOD"),
 		InfoPeriod: t.dur("INFO-PERIOD"),
-		// Peers are asked about a master that is down here ten times as
-		// often as redis-sentinel does (at most every 100 ms): with one ask
+		// Peers are asked about a master that is down here twenty times as
+		// often as redis-sentinel does (at most every 50 ms): with one ask
 		// a second, a peer whose SDOWN lands just after an ask delays ODOWN
 		// by up to a second, which was most of our failover time.
 		AskPeriod:              min(t.dur("ASK-PERIOD"), fastAskPeriod),

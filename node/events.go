@@ -61,6 +61,10 @@ func (n *Node) emitMsg(level monitor.Level, typ, master, msg string) {
 // the ones that change local decisions.
 func (n *Node) emitMonitorEvent(e monitor.Event) {
 	n.emit(e.Level, e.Type, e.Ref, e.Text)
+	if e.Type == "+sdown" && e.Ref != nil && e.Ref.Kind == monitor.KindMaster {
+		// The peers may have said "down" already: decide ODOWN now.
+		n.checkMasterObjectivelyDown(e.Ref.Master)
+	}
 }
 
 func slogLevel(l monitor.Level) slog.Level {

@@ -174,6 +174,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		OnEvent:           func(e monitor.Event) { n.queue.push(func() { n.emitMonitorEvent(e) }) },
 		OnHello:           func(h monitor.Hello) { n.queue.push(func() { n.onHello(h) }) },
 		OnTopologyChange:  func(string) { n.flusher.request() },
+		OnPeerVerdict:     func(master string) { n.queue.push(func() { n.checkMasterObjectivelyDown(master) }) },
 		Timing:            n.timing.monitorTiming,
 		CurrentEpoch:      func() uint64 { return n.sm().CurrentEpoch() },
 		SentinelUser:      cfg.SentinelUser,

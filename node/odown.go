@@ -24,34 +24,40 @@ func isObjectivelyDown(ms *monitor.MasterStatus, quorum int) (down bool, votes i
 }
 
 // checkObjectivelyDown updates every master's ODOWN flag and emits
-// +odown/-odown on transitions.
+// +odown/-odown on transitions (the 100 ms tick; a peer's changed verdict
+// and this sentinel's own +sdown check their master at once).
 func (n *Node) checkObjectivelyDown() {
 	for _, name := range n.MasterNames() {
-		m, ms, ok := n.status(name)
-		if !ok {
-			continue
-		}
-		down, votes := isObjectivelyDown(ms, m.Quorum)
-		n.mu.Lock()
-		l := n.local[name]
-		if l == nil || l.odown == down {
-			n.mu.Unlock()
-			continue
-		}
-		l.odown = down
-		if down {
-			l.odownSince = time.Now()
-		} else {
-			l.odownSince = time.Time{}
-		}
+		n.checkMasterObjectivelyDown(name)
+	}
+}
+
+// checkMasterObjectivelyDown updates one master's ODOWN flag.
+func (n *Node) checkMasterObjectivelyDown(name string) {
+	m, ms, ok := n.status(name)
+	if !ok {
+		return
+	}
+	down, votes := isObjectivelyDown(ms, m.Quorum)
+	n.mu.Lock()
+	l := n.local[name]
+	if l == nil || l.odown == down {
 		n.mu.Unlock()
-		// Replicas of a master that is down are polled every second.
-		n.mon.Watch(n.specFor(m))
-		if down {
-			n.eng.Kick()
-			n.emit(monitor.LevelWarning, "+odown", n.masterRef(m), fmt.Sprintf("#quorum %d/%d", votes, m.Quorum))
-		} else {
-			n.emit(monitor.LevelWarning, "-odown", n.masterRef(m), "")
-		}
+		return
+	}
+	l.odown = down
+	if down {
+		l.odownSince = time.Now()
+	} else {
+		l.odownSince = time.Time{}
+	}
+	n.mu.Unlock()
+	// Replicas of a master that is down are polled every second.
+	n.mon.Watch(n.specFor(m))
+	if down {
+		n.eng.Kick()
+		n.emit(monitor.LevelWarning, "+odown", n.masterRef(m), fmt.Sprintf("#quorum %d/%d", votes, m.Quorum))
+	} else {
+		n.emit(monitor.LevelWarning, "-odown", n.masterRef(m), "")
 	}
 }
