@@ -41,6 +41,23 @@ func startFresh(t *testing.T) *harness.Deployment {
 	return d
 }
 
+// killMaster SIGKILLs d's master and waits until every sentinel reports a
+// new one, which it returns with the moment of the kill.
+func killMaster(t *testing.T, d *harness.Deployment) (newMaster int, killed time.Time) {
+	t.Helper()
+	old := d.Topology.Master
+	killed = time.Now()
+	if err := old.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	newMaster, err := d.WaitSwitched(old.Port(), switchDeadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFailoverEnd(t, d, 1)
+	return newMaster, killed
+}
+
 // TestGroupFreshDeploymentFailsOverOnce: the master dies 3 s after every
 // sentinel reported the others (before, the group formed seconds after
 // that, and the failover waited for it); it is failed over once, by one
@@ -51,21 +68,13 @@ func TestGroupFreshDeploymentFailsOverOnce(t *testing.T) {
 	w := startWriter(t, d, "fresh-kill", 0)
 	old := d.Topology.Master
 	time.Sleep(time.Until(d.Discovered.Add(freshFaultDelay))) // the scenario's schedule, not a wait for a condition
-	killed := time.Now()
-	if err := old.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	newMaster, err := d.WaitSwitched(old.Port(), switchDeadline)
-	if err != nil {
-		t.Fatal(err)
-	}
+	newMaster, killed := killMaster(t, d)
 	first, err := w.WaitAcksAfter(killed, 1, resumeDeadline)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("master killed %v after discovery: first acknowledged write %v later (down-after %v)",
 		freshFaultDelay, first.Sub(killed).Round(time.Millisecond), failoverDownAfter)
-	waitFailoverEnd(t, d, 1)
 	waitHealthy(t, d, newMaster)
 	requireFailovers(t, d, 1, old.Port(), newMaster)
 	if n := harness.CountEvents(d.Sentinels, "+elected-leader"); n != 1 {
@@ -159,14 +168,7 @@ func TestGroupFormsOnceAfterRedisOutageAtStart(t *testing.T) {
 	t.Logf("master dark for %v at start: one group formed %v after it answered", outage, time.Since(back).Round(time.Millisecond))
 
 	old := tp.Master
-	if err := old.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	newMaster, err := d.WaitSwitched(old.Port(), switchDeadline)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFailoverEnd(t, d, 1)
+	newMaster, _ := killMaster(t, d)
 	if n := harness.CountEvents(d.Sentinels, "+elected-leader"); n != 1 {
 		t.Fatalf("%d +elected-leader logged across the sentinels, want exactly 1", n)
 	}
@@ -348,7 +350,7 @@ func TestGroupKeepsMembersOfRuntimeMasters(t *testing.T) {
 		for _, s := range d.Sentinels {
 			log := s.Log()
 			if lines := harness.Events(log, "-raft-voter"); len(lines) > 0 || strings.Contains(log, "Removing") {
-				return redistest.Abort(fmt.Errorf("%s removed a member: %q %q", s.Name(), lines, lineWith(log, "Removing")))
+				return redistest.Abort(fmt.Errorf("%s removed a member: %q %q", s.Name(), lines, harness.LineWith(log, "Removing")))
 			}
 		}
 		if time.Now().Before(end) {
@@ -414,14 +416,7 @@ func TestGroupNewIDAtSameAddressReplacesOldEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := d.Topology.Master
-	if err := old.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	newMaster, err := d.WaitSwitched(old.Port(), switchDeadline)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFailoverEnd(t, d, 1)
+	newMaster, _ := killMaster(t, d)
 	requireFailovers(t, d, 1, old.Port(), newMaster)
 }
 
@@ -586,18 +581,4 @@ func TestGroupFormsBesideANonGosentinelPeer(t *testing.T) {
 	}
 	t.Logf("three gosentinels formed their group beside a peer that does not speak the group protocol (expected %s from %s)",
 		info["raft_expected_sentinels"], info["raft_expected_source"])
-}
-
-// lineWith returns the first line of log containing sub, or "".
-func lineWith(log, sub string) string {
-	i := strings.Index(log, sub)
-	if i < 0 {
-		return ""
-	}
-	start := strings.LastIndexByte(log[:i], '\n') + 1
-	end := strings.IndexByte(log[i:], '\n')
-	if end < 0 {
-		return log[start:]
-	}
-	return log[start : i+end]
 }

@@ -199,7 +199,7 @@ func OneNewGroup(ss []*redistest.Sentinel) error {
 		log := RunLog(s.Process)
 		switch {
 		case strings.Contains(log, BootstrapLine):
-			line := lineWith(log, BootstrapLine)
+			line := LineWith(log, BootstrapLine)
 			boot = append(boot, s.Name()+": "+line)
 			_, voters, _ := strings.Cut(line, "voters=")
 			voters, _, _ = strings.Cut(voters, " ")
@@ -215,8 +215,8 @@ func OneNewGroup(ss []*redistest.Sentinel) error {
 	return nil
 }
 
-// lineWith returns the first line of log containing s.
-func lineWith(log, s string) string {
+// LineWith returns the first line of log containing s, or "".
+func LineWith(log, s string) string {
 	i := strings.Index(log, s)
 	if i < 0 {
 		return ""
