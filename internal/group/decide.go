@@ -39,6 +39,8 @@ type Status struct {
 	Voters []quorum.Server `json:"voters,omitempty"`
 	// Chosen is the bootstrap configuration this (fresh) sentinel learnt.
 	Chosen []quorum.Server `json:"chosen,omitempty"`
+	// GroupSeen is the configuration of a group this (fresh) sentinel saw.
+	GroupSeen []quorum.Server `json:"group_seen,omitempty"`
 	// Promised is the highest formation ballot it promised.
 	Promised Ballot `json:"promised"`
 }
@@ -96,6 +98,10 @@ type Decision struct {
 	// voter: it was a member and lost its state, so what it knew before
 	// is older than the group's and must not be proposed to it.
 	Returning bool
+	// GroupVoters, when not empty, is the configuration of a group a
+	// member reported this round: the sentinel records it (AcceptorState.
+	// GroupSeen) before acting, and never forms a group of its own after.
+	GroupVoters []quorum.Server
 }
 
 // FreshView is what a sentinel without Raft state sees in a round.
@@ -104,7 +110,9 @@ type FreshView struct {
 	Expect int
 	// Chosen is what its own acceptor learnt, if anything.
 	Chosen []quorum.Server
-	Peers  []PeerStatus
+	// GroupSeen is the configuration of a group it saw before, if any.
+	GroupSeen []quorum.Server
+	Peers     []PeerStatus
 }
 
 // Decide is a fresh sentinel's formation decision (docs/DESIGN.md,
@@ -136,16 +144,23 @@ func Decide(v FreshView) Decision {
 	if len(members) > 0 {
 		// A group exists: never form another one.
 		listed := slices.ContainsFunc(members, func(s *Status) bool { return contains(s.Voters, v.Self.ID) })
+		seen := members[0]
+		for _, m := range members {
+			if m.Term > seen.Term {
+				seen = m
+			}
+		}
+		voters := SortServers(seen.Voters)
 		switch {
 		case leader != nil:
-			return Decision{Action: ActJoin, LeaderAddr: leader.LeaderAddr, Term: term, Returning: listed,
+			return Decision{Action: ActJoin, LeaderAddr: leader.LeaderAddr, Term: term, Returning: listed, GroupVoters: voters,
 				Reason: "a group exists, led by " + leader.LeaderID}
 		case listed:
-			return Decision{Action: ActOpen, Term: term, Returning: true,
+			return Decision{Action: ActOpen, Term: term, Returning: true, GroupVoters: voters,
 				Reason: "the group lists this sentinel as a voter and has no leader: opening Raft to be counted"}
 		default:
-			return Decision{Action: ActWait,
-				Reason: fmt.Sprintf("a group exists (%s) but has no leader to join through", members[0].ID)}
+			return Decision{Action: ActWait, GroupVoters: voters,
+				Reason: fmt.Sprintf("a group exists (%s) but has no leader to join through", seen.ID)}
 		}
 	}
 	if len(chosen) > 0 {
@@ -153,6 +168,17 @@ func Decide(v FreshView) Decision {
 			return Decision{Action: ActBootstrap, Servers: SortServers(chosen), Reason: "bootstrapping the chosen configuration"}
 		}
 		return Decision{Action: ActWait, Reason: "not in the chosen configuration: joining once it has a leader"}
+	}
+	if len(v.GroupSeen) > 0 {
+		return Decision{Action: ActWait, Reason: "a group was seen (" + FormatServers(v.GroupSeen) + "): waiting for one of its members to join through"}
+	}
+	for _, p := range v.Peers {
+		if s := p.Status; s != nil && s.ID != v.Self.ID && len(s.GroupSeen) > 0 {
+			// A peer saw a group this sentinel cannot see: it exists all
+			// the same.
+			return Decision{Action: ActWait, GroupVoters: SortServers(s.GroupSeen),
+				Reason: s.ID + " saw a group (" + FormatServers(s.GroupSeen) + "): waiting for one of its members to join through"}
+		}
 	}
 
 	expect := max(v.Expect, 1)

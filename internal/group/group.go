@@ -372,10 +372,18 @@ func (g *Group) freshRound(ctx context.Context, exp Expectation) {
 	peers := g.knownPeers()
 	statuses := g.statusAll(ctx, peers)
 	g.mu.Lock()
-	chosen := slices.Clone(g.acc.Chosen)
+	chosen, seen := slices.Clone(g.acc.Chosen), slices.Clone(g.acc.GroupSeen)
 	g.mu.Unlock()
 	self := g.self()
-	d := Decide(FreshView{Self: self, Expect: exp.Size, Chosen: chosen, Peers: statuses})
+	d := Decide(FreshView{Self: self, Expect: exp.Size, Chosen: chosen, GroupSeen: seen, Peers: statuses})
+	if len(d.GroupVoters) > 0 && len(seen) == 0 {
+		// Remember for good that a group exists before acting on it:
+		// this sentinel must never help form another (DESIGN.md).
+		if err := g.recordGroupSeen(d.GroupVoters); err != nil {
+			g.cfg.Logger.Warn("failed to record the group seen: " + err.Error())
+			return
+		}
+	}
 	answered := 0
 	for _, p := range statuses {
 		if p.Status != nil {
@@ -467,6 +475,19 @@ func (g *Group) join(ctx context.Context, leaderAddr string) {
 		return
 	}
 	g.cfg.Logger.Warn("Joined the Sentinel Raft group", "leader", leaderAddr, "addr", self.Addr)
+}
+
+// recordGroupSeen durably records that a group with voters exists.
+func (g *Group) recordGroupSeen(voters []quorum.Server) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	next := g.acc.Clone()
+	next.GroupSeen = SortServers(voters)
+	if err := g.cfg.Acceptor.Save(next); err != nil {
+		return err
+	}
+	g.acc = next
+	return nil
 }
 
 // learn records a chosen configuration.
@@ -807,12 +828,12 @@ func (g *Group) status(from quorum.Server) *Status {
 	}
 	st := g.store
 	s := &Status{ID: g.cfg.ID, Expect: g.expect.Size, Phase: g.phase, Promised: g.acc.Promised,
-		Chosen: slices.Clone(g.acc.Chosen)}
+		Chosen: slices.Clone(g.acc.Chosen), GroupSeen: slices.Clone(g.acc.GroupSeen)}
 	g.mu.Unlock()
 	s.Addr = g.cfg.Addr()
 	if st != nil && st.HasState() {
 		s.HasState = true
-		s.Chosen = nil
+		s.Chosen, s.GroupSeen = nil, nil
 		s.LeaderID, s.LeaderAddr = st.Leader()
 		s.Term = st.Term()
 		s.Applied = st.AppliedIndex()
@@ -827,13 +848,17 @@ func (g *Group) hasState() bool {
 	return st != nil && st.HasState()
 }
 
-// handlePrepare answers a prepare, persisting the promise first.
+// handlePrepare answers a prepare, persisting the promise first. A
+// sentinel that is in a group, or saw one, refuses: the proposer must join.
 func (g *Group) handlePrepare(b Ballot) (PrepareReply, error) {
 	if g.hasState() {
 		return PrepareReply{Member: true}, nil
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if len(g.acc.GroupSeen) > 0 {
+		return PrepareReply{Member: true}, nil
+	}
 	next := g.acc.Clone()
 	r, changed := next.Prepare(b)
 	if changed {
@@ -852,6 +877,9 @@ func (g *Group) handleAccept(b Ballot, servers []quorum.Server) (AcceptReply, er
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if len(g.acc.GroupSeen) > 0 {
+		return AcceptReply{Member: true}, nil
+	}
 	next := g.acc.Clone()
 	r, changed := next.Accept(b, servers)
 	if changed {

@@ -17,7 +17,7 @@ package group
 // sentinel that returns (same id, new address, new id) is a voter at its
 // current address once it asks to join.
 //
-//	go test -run TestModel -model.seeds 100000 ./internal/group/
+//	go test -run TestModel ./internal/group/ -model.seeds 100000
 
 import (
 	"flag"
@@ -58,7 +58,7 @@ func TestModelFormation(t *testing.T) {
 		for seed := first; seed <= last; seed++ {
 			m := newFormationModel(n, seed)
 			if err := m.run(); err != nil {
-				t.Fatalf("formation model, %d sentinels, seed %d: %v\nreplay: go test -run TestModelFormation -model.seed %d ./internal/group/\ntrace:\n%s",
+				t.Fatalf("formation model, %d sentinels, seed %d: %v\nreplay: go test -run TestModelFormation ./internal/group/ -model.seed %d\ntrace:\n%s",
 					n, seed, err, seed, m.traceTail())
 			}
 			if m.chosen != nil {
@@ -309,6 +309,7 @@ func (m *formationModel) statusOf(nd *fmNode) *Status {
 	s := &Status{ID: nd.srv.ID, Addr: nd.srv.Addr, Expect: m.n, Promised: nd.acc.Promised, HasState: nd.state}
 	if !nd.state {
 		s.Chosen = slices.Clone(nd.acc.Chosen)
+		s.GroupSeen = slices.Clone(nd.acc.GroupSeen)
 		return s
 	}
 	s.Term = 1
@@ -336,13 +337,13 @@ func (m *formationModel) handle(nd *fmNode, msg fmMsg) {
 		nd.statuses[msg.from] = msg.status
 	case "prepare":
 		r := PrepareReply{Member: true}
-		if !nd.state {
+		if !nd.state && len(nd.acc.GroupSeen) == 0 {
 			r, _ = nd.acc.Prepare(msg.ballot)
 		}
 		m.send(fmMsg{from: nd.id, to: msg.from, kind: "promise", ballot: msg.ballot, prep: r, round: msg.round})
 	case "accept":
 		r := AcceptReply{Member: true}
-		if !nd.state {
+		if !nd.state && len(nd.acc.GroupSeen) == 0 {
 			r, _ = nd.acc.Accept(msg.ballot, msg.servers)
 			m.recordAccept(nd, msg.ballot, msg.servers, r)
 		}
@@ -385,7 +386,10 @@ func (m *formationModel) tickNode(nd *fmNode) {
 	slices.SortFunc(peers, func(a, b PeerStatus) int { return strings.Compare(a.Addr, b.Addr) })
 	// Answers age: a status older than two ticks is forgotten.
 	clear(nd.statuses)
-	d := Decide(FreshView{Self: nd.srv, Expect: m.n, Chosen: nd.acc.Chosen, Peers: peers})
+	d := Decide(FreshView{Self: nd.srv, Expect: m.n, Chosen: nd.acc.Chosen, GroupSeen: nd.acc.GroupSeen, Peers: peers})
+	if len(d.GroupVoters) > 0 && len(nd.acc.GroupSeen) == 0 {
+		nd.acc.GroupSeen = d.GroupVoters
+	}
 	if d.Action != ActPropose {
 		nd.quorumSince = time.Time{}
 	} else if nd.quorumSince.IsZero() {
@@ -577,7 +581,7 @@ func TestModelMembership(t *testing.T) {
 		for seed := first; seed <= last; seed++ {
 			r, err := runMembershipModel(n, seed)
 			if err != nil {
-				t.Fatalf("membership model, %d sentinels, seed %d: %v\nreplay: go test -run TestModelMembership -model.seed %d ./internal/group/", n, seed, err, seed)
+				t.Fatalf("membership model, %d sentinels, seed %d: %v\nreplay: go test -run TestModelMembership ./internal/group/ -model.seed %d", n, seed, err, seed)
 			}
 			removals += r
 		}

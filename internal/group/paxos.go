@@ -47,11 +47,16 @@ type AcceptorState struct {
 	Accepted *Proposal `json:"accepted,omitempty"`
 	// Chosen is the configuration it learnt was chosen, if any.
 	Chosen []quorum.Server `json:"chosen,omitempty"`
+	// GroupSeen is the configuration of a group a member reported to
+	// this sentinel: once it has seen that a group exists, it never
+	// promises, accepts or proposes again (it only joins), even after that
+	// member is out of sight or lost its own state.
+	GroupSeen []quorum.Server `json:"group_seen,omitempty"`
 }
 
 // Clone returns a deep copy.
 func (a AcceptorState) Clone() AcceptorState {
-	out := AcceptorState{Promised: a.Promised, Chosen: slices.Clone(a.Chosen)}
+	out := AcceptorState{Promised: a.Promised, Chosen: slices.Clone(a.Chosen), GroupSeen: slices.Clone(a.GroupSeen)}
 	if a.Accepted != nil {
 		out.Accepted = &Proposal{Ballot: a.Accepted.Ballot, Servers: slices.Clone(a.Accepted.Servers)}
 	}

@@ -100,6 +100,11 @@ func TestDecide(t *testing.T) {
 		return p
 	}
 	down := PeerStatus{Addr: "z:26379"}
+	seenBy := func(id string, voters ...string) PeerStatus {
+		p := fresh(id, 3)
+		p.Status.GroupSeen = servers(voters...)
+		return p
+	}
 	chosenBy := func(id string, chosen ...string) PeerStatus {
 		p := fresh(id, 3)
 		p.Status.Chosen = servers(chosen...)
@@ -134,6 +139,13 @@ func TestDecide(t *testing.T) {
 			func(d Decision) bool { return slices.Equal(d.Servers, servers("a", "c")) }},
 		{"our own answer (a stale hello at our address) is not a peer", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{fresh("b", 3)}}, ActWait, nil},
 		{"cluster-size 1", FreshView{Self: self, Expect: 1}, ActPropose, func(d Decision) bool { return d.Full && d.Quorum == 1 }},
+		{"a member seen is recorded", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{fresh("c", 3), member("a", "", 2, "a", "x")}}, ActWait,
+			func(d Decision) bool { return slices.Equal(d.GroupVoters, servers("a", "x")) }},
+		{"a group seen before, out of sight now: never form another", FreshView{Self: self, Expect: 3, GroupSeen: servers("a", "x"),
+			Peers: []PeerStatus{fresh("c", 3), fresh("d", 3)}}, ActWait, nil},
+		{"a peer saw a group: it exists all the same", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{fresh("c", 3), seenBy("d", "a", "x")}}, ActWait,
+			func(d Decision) bool { return slices.Equal(d.GroupVoters, servers("a", "x")) }},
+		{"chosen and in it, group seen: bootstrap the same configuration", FreshView{Self: self, Expect: 3, GroupSeen: servers("a", "b"), Chosen: servers("a", "b")}, ActBootstrap, nil},
 	} {
 		d := Decide(tc.v)
 		if d.Action != tc.action || (tc.check != nil && !tc.check(d)) {

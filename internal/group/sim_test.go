@@ -23,8 +23,8 @@ package group
 // Seeds run in parallel up to go test's -parallel (they mostly wait on
 // Raft's timers):
 //
-//	go test -run TestSimulation -parallel 32 -sim.seeds 2000 ./internal/group/   # make sim
-//	go test -run TestSimulation -sim.seed 1234 -sim.size 5 -v ./internal/group/
+//	go test -run TestSimulation -parallel 32 ./internal/group/ -sim.seeds 1500   # make sim
+//	go test -run TestSimulation -v ./internal/group/ -sim.seed 1234 -sim.size 5
 
 import (
 	"context"
@@ -254,7 +254,7 @@ func runSim(t *testing.T, n int, seed int64, stats *simStats) {
 		c.logs.mu.Lock()
 		logs := strings.Join(c.logs.lines, "\n")
 		c.logs.mu.Unlock()
-		t.Fatalf("seed %d, %d sentinels: %v\nschedule:\n  %s\nreplay: go test -run 'TestSimulation/n%d/seed%d$' -sim.seed %d -sim.size %d -v ./internal/group/\nlast log lines:\n%s",
+		t.Fatalf("seed %d, %d sentinels: %v\nschedule:\n  %s\nreplay: go test -run 'TestSimulation/n%d/seed%d$' -v ./internal/group/ -sim.seed %d -sim.size %d\nlast log lines:\n%s",
 			seed, n, err, events, n, seed, seed, n, logs)
 	}
 }
@@ -386,10 +386,23 @@ func (c *simCluster) replace(s *simSlot, newID bool) {
 
 // healthyWithout reports whether s's group can lose s's disk: s has Raft
 // state, a leader leads a configuration of at least 3 voters, every voter
-// but s is running, connected to the leader and has applied everything.
+// but s is running, connected to the leader and has applied everything,
+// and every other sentinel that ever started knows the group exists (is a
+// member, or saw one): a lost disk together with sentinels that never met
+// the group, cut off from all its members, is the fault DESIGN.md puts
+// outside the formation argument.
 func (c *simCluster) healthyWithout(s *simSlot) bool {
 	if !s.running || !s.disk().hasState() {
 		return false
+	}
+	for _, o := range c.slots {
+		if o == s || !o.started {
+			continue
+		}
+		acc, _ := o.disk().acceptor.Load()
+		if !o.disk().hasState() && len(acc.GroupSeen) == 0 {
+			return false
+		}
 	}
 	var leader *simSlot
 	var lst *quorum.RaftStore
