@@ -198,8 +198,8 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 	c.rpcSrv.Handle("cluster.propose", c.handlePropose)
 	c.rpcSrv.Handle("cluster.failover", c.handleFailover)
 	c.dir = filepath.Join(n.cfg.Dir, "gosentinel-raft-"+n.myid[:8])
-	_, err := os.Stat(filepath.Join(c.dir, "advertise"))
-	grp, err2 := group.New(group.Config{
+	_, statErr := os.Stat(filepath.Join(c.dir, "advertise"))
+	grp, err := group.New(group.Config{
 		ID:            n.myid,
 		Addr:          c.advertiseAddr,
 		Expect:        c.expectation,
@@ -207,7 +207,7 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 		Heard:         c.heard,
 		Transport:     group.RPCTransport{Client: c.rpc},
 		Open:          c.open,
-		Existing:      err == nil,
+		Existing:      statErr == nil, // Raft state of a previous run is on disk
 		Acceptor:      group.FilePersister{Path: filepath.Join(c.dir, "formation.json")},
 		Timing:        group.Timing{Settle: opts.Settle, Takeover: group.DefaultTakeover},
 		Tick:          clusterTick,
@@ -215,8 +215,8 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 		Logger:        n.log.With("component", "group"),
 		Event:         func(typ, text string) { n.log.Warn(typ + " " + text) },
 	})
-	if err2 != nil {
-		return nil, fmt.Errorf("failed to set up the sentinel group: %w", err2)
+	if err != nil {
+		return nil, fmt.Errorf("failed to set up the sentinel group: %w", err)
 	}
 	c.grp = grp
 	grp.Register(c.rpcSrv)

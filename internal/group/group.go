@@ -481,13 +481,10 @@ func (g *Group) join(ctx context.Context, leaderAddr string) {
 func (g *Group) recordGroupSeen(voters []quorum.Server) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	next := g.acc.Clone()
-	next.GroupSeen = SortServers(voters)
-	if err := g.cfg.Acceptor.Save(next); err != nil {
-		return err
-	}
-	g.acc = next
-	return nil
+	return g.updateAcceptorLocked(func(a *AcceptorState) bool {
+		a.GroupSeen = SortServers(voters)
+		return true
+	})
 }
 
 // learn records a chosen configuration.
@@ -498,21 +495,17 @@ func (g *Group) learn(servers []quorum.Server) {
 }
 
 func (g *Group) learnLocked(servers []quorum.Server) {
-	next := g.acc.Clone()
-	changed, conflict := next.Learn(servers)
-	if conflict {
-		g.cfg.Logger.Error("two different bootstrap configurations reported as chosen: keeping the first",
-			"kept", FormatServers(g.acc.Chosen), "refused", FormatServers(servers))
-		return
-	}
-	if !changed {
-		return
-	}
-	if err := g.cfg.Acceptor.Save(next); err != nil {
+	err := g.updateAcceptorLocked(func(a *AcceptorState) bool {
+		changed, conflict := a.Learn(servers)
+		if conflict {
+			g.cfg.Logger.Error("two different bootstrap configurations reported as chosen: keeping the first",
+				"kept", FormatServers(a.Chosen), "refused", FormatServers(servers))
+		}
+		return changed
+	})
+	if err != nil {
 		g.cfg.Logger.Warn("failed to save the chosen configuration: " + err.Error())
-		return
 	}
-	g.acc = next
 }
 
 // propose runs one formation round as proposer (paxos.go).
@@ -848,6 +841,22 @@ func (g *Group) hasState() bool {
 	return st != nil && st.HasState()
 }
 
+// updateAcceptorLocked runs change on a copy of the acceptor state and,
+// if it changed it, saves the copy before making it current: an answer
+// that depends on the state is sent only once it is on disk. Caller holds
+// g.mu.
+func (g *Group) updateAcceptorLocked(change func(*AcceptorState) bool) error {
+	next := g.acc.Clone()
+	if !change(&next) {
+		return nil
+	}
+	if err := g.cfg.Acceptor.Save(next); err != nil {
+		return err
+	}
+	g.acc = next
+	return nil
+}
+
 // handlePrepare answers a prepare, persisting the promise first. A
 // sentinel that is in a group, or saw one, refuses: the proposer must join.
 func (g *Group) handlePrepare(b Ballot) (PrepareReply, error) {
@@ -859,13 +868,13 @@ func (g *Group) handlePrepare(b Ballot) (PrepareReply, error) {
 	if len(g.acc.GroupSeen) > 0 {
 		return PrepareReply{Member: true}, nil
 	}
-	next := g.acc.Clone()
-	r, changed := next.Prepare(b)
-	if changed {
-		if err := g.cfg.Acceptor.Save(next); err != nil {
-			return PrepareReply{}, fmt.Errorf("failed to save the promise: %w", err)
-		}
-		g.acc = next
+	var r PrepareReply
+	err := g.updateAcceptorLocked(func(a *AcceptorState) (changed bool) {
+		r, changed = a.Prepare(b)
+		return changed
+	})
+	if err != nil {
+		return PrepareReply{}, fmt.Errorf("failed to save the promise: %w", err)
 	}
 	return r, nil
 }
@@ -880,13 +889,13 @@ func (g *Group) handleAccept(b Ballot, servers []quorum.Server) (AcceptReply, er
 	if len(g.acc.GroupSeen) > 0 {
 		return AcceptReply{Member: true}, nil
 	}
-	next := g.acc.Clone()
-	r, changed := next.Accept(b, servers)
-	if changed {
-		if err := g.cfg.Acceptor.Save(next); err != nil {
-			return AcceptReply{}, fmt.Errorf("failed to save the acceptance: %w", err)
-		}
-		g.acc = next
+	var r AcceptReply
+	err := g.updateAcceptorLocked(func(a *AcceptorState) (changed bool) {
+		r, changed = a.Accept(b, servers)
+		return changed
+	})
+	if err != nil {
+		return AcceptReply{}, fmt.Errorf("failed to save the acceptance: %w", err)
 	}
 	return r, nil
 }
