@@ -800,7 +800,6 @@ type Info struct {
 	Expect     Expectation
 	Voters     []quorum.Server
 	Changes    int
-	Restarted  bool
 	LastAdvice string
 }
 
@@ -809,7 +808,7 @@ func (g *Group) Info() Info {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return Info{Phase: g.phase, Expect: g.expect, Voters: slices.Clone(g.voters), Changes: g.changes,
-		Restarted: g.restarted, LastAdvice: g.lastAdvice}
+		LastAdvice: g.lastAdvice}
 }
 
 // status answers group.status, remembering the caller as a peer.
