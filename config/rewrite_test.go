@@ -3,6 +3,7 @@ package config
 import (
 	"bufio"
 	"bytes"
+	"github.com/x0tta6bl4/gosentinel/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -97,7 +98,7 @@ func TestRewriteAtomicAndMode(t *testing.T) {
 	if os.SameFile(before, after) {
 		t.Fatal("file rewritten in place; want a new inode renamed over it")
 	}
-	if want := os.FileMode(0o644) &^ processUmask(); after.Mode().Perm() != want {
+	if want := os.FileMode(0o644) &^ atomicfile.ProcessUmask(); after.Mode().Perm() != want {
 		t.Fatalf("mode %v, want %v", after.Mode().Perm(), want)
 	}
 	got, _ := os.ReadFile(conf)

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/atomicfile"
 	"github.com/x0tta6bl4/gosentinel/internal/group"
 	"github.com/x0tta6bl4/gosentinel/internal/mux"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
@@ -261,8 +262,8 @@ func (c *cluster) open(addr string, abstainTerm uint64) (group.Store, error) {
 	if old := strings.TrimSpace(string(prev)); old != "" && old != addr {
 		c.n.log.Warn("This sentinel's address changed since its last run: the group will be told", "was", old, "now", addr)
 	}
-	if err := group.WriteFileSync(filepath.Join(c.dir, "advertise"), []byte(addr+"\n")); err != nil {
-		return nil, err
+	if err := atomicfile.Write(filepath.Join(c.dir, "advertise"), []byte(addr+"\n")); err != nil {
+		return nil, fmt.Errorf("failed to record the advertised address in %s: %w", c.dir, err)
 	}
 	var st *quorum.RaftStore
 	st, err := quorum.NewRaftStore(quorum.RaftConfig{

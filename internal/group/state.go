@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/x0tta6bl4/gosentinel/internal/atomicfile"
 )
 
 // Persister keeps a sentinel's acceptor state. Save must be durable when it
@@ -17,7 +19,7 @@ type Persister interface {
 }
 
 // FilePersister keeps the acceptor state in a JSON file, replaced
-// atomically (temporary file, fsync, rename, directory fsync).
+// atomically and durably (internal/atomicfile).
 type FilePersister struct{ Path string }
 
 // Load reads the state; a missing file is the zero state.
@@ -46,39 +48,8 @@ func (p FilePersister) Save(st AcceptorState) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("failed to create %s: %w", dir, err)
 	}
-	return WriteFileSync(p.Path, b)
-}
-
-// WriteFileSync replaces path with data durably: a temporary file, fsync,
-// rename, and an fsync of the directory so that the rename survives a
-// crash.
-func WriteFileSync(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("failed to write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("failed to close %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("failed to replace %s: %w", path, err)
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("failed to open the directory of %s: %w", path, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("failed to sync the directory of %s: %w", path, err)
+	if err := atomicfile.Write(p.Path, b); err != nil {
+		return fmt.Errorf("failed to write %s: %w", p.Path, err)
 	}
 	return nil
 }
