@@ -101,4 +101,7 @@ type Config struct {
 	// +elected-leader and +promoted-slave (SENTINEL SIMULATE-FAILURE's
 	// crash-after-election / crash-after-promotion).
 	AfterElected, AfterPromoted func(master string)
+	// Observer, if set, is told of failovers not started, phases and
+	// outcomes (metrics).
+	Observer Observer
 }
