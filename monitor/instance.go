@@ -179,6 +179,7 @@ func (ri *instance) status() InstanceStatus {
 		PingPendingSince:    lk.actPingTime,
 		LastOKPingReply:     lk.lastAvail,
 		LastPingReply:       lk.lastPong,
+		PingRTT:             lk.pingRTT,
 		DownAfter:           ri.downAfter(),
 	}
 	if ri.kind == KindSentinel {

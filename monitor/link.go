@@ -25,6 +25,9 @@ type link struct {
 	lastPingTime time.Time // last PING sent
 	lastAvail    time.Time // last valid PING reply
 	lastPong     time.Time // last PING reply of any kind
+	// pingRTT is the round trip of the last PING answered valid (from
+	// when the most recent PING was sent), for the link latency metric.
+	pingRTT time.Duration
 }
 
 // newLink is createInstanceLink: the PING clocks start now, so an instance

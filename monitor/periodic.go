@@ -63,6 +63,9 @@ func (m *Monitor) pingReply(ri *instance, c *conn, v value) {
 		case hasPrefix(v.str, "PONG"), hasPrefix(v.str, "LOADING"), hasPrefix(v.str, "MASTERDOWN"):
 			lk.lastAvail = now
 			lk.actPingTime = time.Time{}
+			if !lk.lastPingTime.IsZero() {
+				lk.pingRTT = now.Sub(lk.lastPingTime)
+			}
 			if ri.rebooting && hasPrefix(v.str, "PONG") {
 				ri.rebooting = false
 			}

@@ -152,7 +152,10 @@ type InstanceStatus struct {
 	PingPendingSince time.Time // oldest unanswered PING; zero if none
 	LastOKPingReply  time.Time // last PONG, -LOADING or -MASTERDOWN
 	LastPingReply    time.Time // last reply of any kind
-	DownAfter        time.Duration
+	// PingRTT is the round trip of the last valid PING reply (0 before
+	// the first one).
+	PingRTT   time.Duration
+	DownAfter time.Duration
 
 	// Masters and replicas: from INFO.
 	InfoRefresh      time.Time // last INFO reply; zero if never
