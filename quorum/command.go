@@ -41,6 +41,12 @@ const (
 	OpFailoverPromoted Op = 8
 	// OpFailoverAbort drops the failover in progress of Epoch.
 	OpFailoverAbort Op = 9
+	// OpMaintenance pauses (Paused) or resumes automatic failovers
+	// (SENTINEL MAINTENANCE ON|OFF): of the masters in Names, or, with no
+	// names, of the whole set (a group-wide flag that also covers masters
+	// added later; OFF clears every pause). Not ignorable: an older member
+	// that skipped it would run failovers the group paused.
+	OpMaintenance Op = 10
 )
 
 // Param is one option=value pair of a SET command.
@@ -65,6 +71,9 @@ type Command struct {
 	// marks SENTINEL FAILOVER.
 	Leader string `json:"leader,omitempty"`
 	Forced bool   `json:"forced,omitempty"`
+	// Names and Paused are OpMaintenance's masters and direction.
+	Names  []string `json:"names,omitempty"`
+	Paused bool     `json:"paused,omitempty"`
 	// At is the proposer's wall clock in ms since the epoch: the only
 	// notion of time Apply may use.
 	At int64 `json:"at"`

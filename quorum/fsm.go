@@ -27,6 +27,11 @@ var (
 	// follower that heard the leader's hello before applying the switch
 	// proposes it a second time), or an older one lost the race.
 	ErrStaleSwitch = errors.New("switch epoch is not newer than the master's config epoch")
+	// ErrFailoversPaused is returned by an automatic OpFailoverBegin while
+	// the master's failovers are paused (SENTINEL MAINTENANCE): the pause
+	// holds in log order even against a leader that decided just before
+	// applying it. SENTINEL FAILOVER (Forced) is not refused.
+	ErrFailoversPaused = errors.New("failovers are paused (SENTINEL MAINTENANCE)")
 )
 
 // ApplyFunc observes every applied command with its result; the node uses
@@ -174,6 +179,9 @@ func (f *FSM) apply(c *Command) error {
 		if m.Failover != nil {
 			return ErrFailoverInProgress
 		}
+		if !c.Forced && s.Paused(c.Name) {
+			return ErrFailoversPaused
+		}
 		s.CurrentEpoch++
 		m.Failover = &Failover{Epoch: s.CurrentEpoch, Replica: c.Addr, From: m.Addr, Leader: c.Leader,
 			Forced: c.Forced, StartedAt: c.At}
@@ -203,6 +211,8 @@ func (f *FSM) apply(c *Command) error {
 			return fmt.Errorf("failover of %s at epoch %d is past promotion and cannot be aborted", c.Name, c.Epoch)
 		}
 		m.Failover = nil
+	case OpMaintenance:
+		return applyMaintenance(s, c)
 	default:
 		if c.Op&IgnorableFlag != 0 {
 			return nil
@@ -210,6 +220,52 @@ func (f *FSM) apply(c *Command) error {
 		panic(fmt.Sprintf("failed to apply command: unknown op %d", c.Op))
 	}
 	return nil
+}
+
+// applyMaintenance applies OpMaintenance. With names, every name must
+// exist or nothing changes (ErrNoSuchMaster); each master's own flag is set
+// to Paused. Without names, ON sets the group-wide flag and OFF clears it
+// and every master's own: the whole set runs automatic failovers again.
+func applyMaintenance(s *State, c *Command) error {
+	if len(c.Names) == 0 {
+		s.FailoversPaused = c.Paused
+		if !c.Paused {
+			for _, m := range s.Masters {
+				m.FailoversPaused = false
+			}
+		}
+		return nil
+	}
+	for _, name := range c.Names {
+		if _, ok := s.Masters[name]; !ok {
+			return ErrNoSuchMaster
+		}
+	}
+	for _, name := range c.Names {
+		s.Masters[name].FailoversPaused = c.Paused
+	}
+	return nil
+}
+
+// FailoversPaused tells whether automatic failovers of the master are
+// paused, group-wide or by name (read on every engine tick: no copy).
+func (f *FSM) FailoversPaused(name string) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.Paused(name)
+}
+
+// Maintenance returns the group-wide pause and the masters paused by name,
+// in State.Names order.
+func (f *FSM) Maintenance() (all bool, masters []string) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, name := range f.state.Names() {
+		if f.state.Masters[name].FailoversPaused {
+			masters = append(masters, name)
+		}
+	}
+	return f.state.FailoversPaused, masters
 }
 
 // applyParam sets one already validated SENTINEL SET option.

@@ -51,6 +51,10 @@ type Master struct {
 	// Failover is the failover in progress, if any: committed before any
 	// side effect, so a new leader can resume or abort it from the log.
 	Failover *Failover `json:"failover,omitempty"`
+	// FailoversPaused is set by SENTINEL MAINTENANCE ON <name>: no
+	// automatic failover of this master is started (State.FailoversPaused
+	// pauses every master). Absent from older snapshots: false.
+	FailoversPaused bool `json:"failovers_paused,omitempty"`
 }
 
 // Failover is the committed decision to fail a master over: which epoch,
@@ -84,6 +88,10 @@ func (m *Master) Clone() *Master {
 type State struct {
 	CurrentEpoch uint64             `json:"current_epoch"`
 	Masters      map[string]*Master `json:"masters"`
+	// FailoversPaused is set by SENTINEL MAINTENANCE ON without names: no
+	// automatic failover of any master, present or added later, is
+	// started. Absent from older snapshots: false.
+	FailoversPaused bool `json:"failovers_paused,omitempty"`
 }
 
 // NewState returns an empty state.
@@ -91,11 +99,22 @@ func NewState() *State { return &State{Masters: map[string]*Master{}} }
 
 // Clone returns a deep copy.
 func (s *State) Clone() *State {
-	c := &State{CurrentEpoch: s.CurrentEpoch, Masters: make(map[string]*Master, len(s.Masters))}
+	c := &State{CurrentEpoch: s.CurrentEpoch, Masters: make(map[string]*Master, len(s.Masters)),
+		FailoversPaused: s.FailoversPaused}
 	for k, m := range s.Masters {
 		c.Masters[k] = m.Clone()
 	}
 	return c
+}
+
+// Paused tells whether automatic failovers of the master are paused, by
+// the group-wide flag or by its own.
+func (s *State) Paused(name string) bool {
+	if s.FailoversPaused {
+		return true
+	}
+	m, ok := s.Masters[name]
+	return ok && m.FailoversPaused
 }
 
 // Names returns the master names in a stable order (creation, then name).
