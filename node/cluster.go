@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/config"
 	"net"
 	"os"
 	"path/filepath"
@@ -70,32 +71,32 @@ const (
 
 // clusterFromEnv fills unset options from the environment.
 func clusterFromEnv(o ClusterOptions) ClusterOptions {
-	if v := os.Getenv("GOSENTINEL_RAFT"); strings.EqualFold(v, "off") || v == "0" || strings.EqualFold(v, "no") {
+	if v := os.Getenv(config.EnvRaft); strings.EqualFold(v, "off") || v == "0" || strings.EqualFold(v, "no") {
 		o.Disabled = true
 	}
 	if o.Secret == "" {
-		o.Secret = os.Getenv("GOSENTINEL_CLUSTER_SECRET")
+		o.Secret = os.Getenv(config.EnvClusterSecret)
 	}
 	if len(o.Peers) == 0 {
-		for _, p := range strings.Split(os.Getenv("GOSENTINEL_PEERS"), ",") {
+		for _, p := range strings.Split(os.Getenv(config.EnvPeers), ",") {
 			if p = strings.TrimSpace(p); p != "" {
 				o.Peers = append(o.Peers, p)
 			}
 		}
 	}
 	if o.Size == 0 {
-		if v, err := strconv.Atoi(os.Getenv("GOSENTINEL_CLUSTER_SIZE")); err == nil && v > 0 {
+		if v, err := strconv.Atoi(os.Getenv(config.EnvClusterSize)); err == nil && v > 0 {
 			o.Size, o.SizeSource = v, group.SourceEnv
 		}
 	}
 	if o.StaleAfter == 0 {
-		o.StaleAfter = envDuration("GOSENTINEL_STALE_AFTER_MS", defaultStaleAfter)
+		o.StaleAfter = envDuration(config.EnvStaleAfterMs, defaultStaleAfter)
 	}
 	if o.Settle == 0 {
-		o.Settle = envDuration("GOSENTINEL_SETTLE_MS", group.DefaultSettle)
+		o.Settle = envDuration(config.EnvSettleMs, group.DefaultSettle)
 	}
 	if o.MemberTimeout == 0 {
-		o.MemberTimeout = envDuration("GOSENTINEL_MEMBER_TIMEOUT_MS", group.DefaultMemberTimeout)
+		o.MemberTimeout = envDuration(config.EnvMemberTimeout, group.DefaultMemberTimeout)
 	}
 	return o
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,6 +42,42 @@ gosentinel speaks the Redis Sentinel 7.0 protocol (RESP2 and RESP3) and
 rewrites its config file like redis-sentinel.
 `
 
+// subcommands are the first arguments that are not a config file: tools
+// for probes and hooks that talk to a running gosentinel.
+var subcommands = map[string]struct {
+	run     func(args []string, stdout, stderr io.Writer) int
+	summary string
+}{
+	"prestop": {runPrestop, "hand the master role away before the pod stops (preStop hook)"},
+}
+
+// writeHelp prints the usage, the subcommands, and every setting of
+// gosentinel's own (config.Extensions).
+func writeHelp(w io.Writer) {
+	fmt.Fprint(w, usage)
+	fmt.Fprintln(w, "\nSubcommands (gosentinel <subcommand> --help for their options):")
+	names := make([]string, 0, len(subcommands))
+	for name := range subcommands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "       gosentinel %-8s %s\n", name, subcommands[name].summary)
+	}
+	fmt.Fprintln(w, "\nSettings of gosentinel's own, besides redis-sentinel's directives")
+	fmt.Fprintln(w, "(where both forms exist, the environment variable wins):")
+	for _, e := range config.Extensions {
+		fmt.Fprintln(w)
+		if e.Directive != "" {
+			fmt.Fprintf(w, "  %s\n", e.Directive)
+		}
+		if e.Env != "" {
+			fmt.Fprintf(w, "  %s\n", e.Env)
+		}
+		fmt.Fprintf(w, "      %s (default: %s)\n", e.Meaning, e.Default)
+	}
+}
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -53,8 +90,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "gosentinel v=%s redis_version=%s (Redis Sentinel compatible)\n", version, node.Version)
 			return 0
 		case "-h", "--help":
-			fmt.Fprint(stdout, usage)
+			writeHelp(stdout)
 			return 0
+		}
+	}
+	if len(args) > 0 {
+		if sub, ok := subcommands[args[0]]; ok {
+			return sub.run(args[1:], stdout, stderr)
 		}
 	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "--") {

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// prestopUsage documents `gosentinel prestop`, the preStop hook of a pod
+// that runs a Redis node and a gosentinel side by side.
+const prestopUsage = `Usage: gosentinel prestop [options]
+
+Hands the master role away before the pod stops: if the Redis node of this
+pod (--redis) is the master of the set (--master-set) as the local sentinel
+reports it, asks the local sentinel for SENTINEL FAILOVER (gosentinel's
+zero-loss switchover: writes paused, the replica caught up, then promoted)
+and waits until the master has moved and the node follows it. A node that
+is a replica, or is not reachable, has nothing to hand over: exit 0 at once.
+
+Options:
+  --master-set <name>    master name (default mymaster)
+  -h <host>              local sentinel host (default 127.0.0.1)
+  -p <port>              local sentinel port (default 26379)
+  --redis <host:port>    the pod's Redis node (default 127.0.0.1:6379)
+  -a <password>          password for the sentinel and the node (default:
+                         $REDISCLI_AUTH, else the file of --password-file)
+  --password-file <f>    file holding the password (the Bitnami chart's
+                         /opt/bitnami/redis/secrets/redis-password)
+  --timeout <duration>   give up after this long, exit 1 (default 25s: keep
+                         it below terminationGracePeriodSeconds)
+
+Exit status: 0 when the node is not (or no longer) the master, 1 when the
+master did not move in time or the sentinel could not be asked.
+`
+
+// prestopOptions are the parsed flags of `gosentinel prestop`.
+type prestopOptions struct {
+	masterSet string
+	sentinel  string
+	redis     string
+	password  string
+	timeout   time.Duration
+}
+
+func parsePrestop(args []string, stderr io.Writer) (prestopOptions, error) {
+	fs := flag.NewFlagSet("prestop", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, prestopUsage) }
+	var o prestopOptions
+	host := fs.String("h", "127.0.0.1", "")
+	port := fs.Int("p", 26379, "")
+	fs.StringVar(&o.masterSet, "master-set", "mymaster", "")
+	fs.StringVar(&o.redis, "redis", "127.0.0.1:6379", "")
+	pass := fs.String("a", "", "")
+	passFile := fs.String("password-file", "", "")
+	fs.DurationVar(&o.timeout, "timeout", 25*time.Second, "")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	o.sentinel = net.JoinHostPort(*host, strconv.Itoa(*port))
+	switch {
+	case *pass != "":
+		o.password = *pass
+	case os.Getenv("REDISCLI_AUTH") != "":
+		o.password = os.Getenv("REDISCLI_AUTH")
+	case *passFile != "":
+		b, err := os.ReadFile(*passFile)
+		if err != nil {
+			return o, fmt.Errorf("password file: %w", err)
+		}
+		o.password = strings.TrimRight(string(b), "\r\n")
+	}
+	return o, nil
+}
+
+// runPrestop is `gosentinel prestop`.
+func runPrestop(args []string, stdout, stderr io.Writer) int {
+	o, err := parsePrestop(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gosentinel prestop: %s\n", err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	msg, err := handOver(ctx, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "gosentinel prestop: %s\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "gosentinel prestop: %s\n", msg)
+	return 0
+}
+
+// handOver does the work of runPrestop and says what happened.
+func handOver(ctx context.Context, o prestopOptions) (string, error) {
+	node := dialAuthenticated(ctx, o.redis, o.password)
+	defer node.Close()
+	isMaster, runID, err := nodeRole(ctx, node)
+	if err != nil {
+		return fmt.Sprintf("redis at %s does not answer (%s): nothing to hand over", o.redis, err), nil
+	}
+	if !isMaster {
+		return fmt.Sprintf("redis at %s is a replica: nothing to hand over", o.redis), nil
+	}
+	sent := dialAuthenticated(ctx, o.sentinel, o.password)
+	defer sent.Close()
+	fields, err := sent.Do(ctx, "SENTINEL", "MASTER", o.masterSet).StringSlice()
+	if err != nil {
+		return "", fmt.Errorf("SENTINEL MASTER %s at %s: %w", o.masterSet, o.sentinel, err)
+	}
+	if field(fields, "runid") != runID {
+		// Our node says master but the set follows another one: it is a
+		// stale master the sentinels demote, not ours to hand over.
+		return fmt.Sprintf("redis at %s claims the master role but %s's master is %s:%s: nothing to hand over",
+			o.redis, o.masterSet, field(fields, "ip"), field(fields, "port")), nil
+	}
+	from := net.JoinHostPort(field(fields, "ip"), field(fields, "port"))
+	// SENTINEL FAILOVER is refused while another failover runs (INPROG) or
+	// while the group is forming: ask again until it is accepted, the
+	// master has moved anyway, or time is up.
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	asked := false
+	var lastErr error
+	for {
+		if !asked {
+			if err := sent.Do(ctx, "SENTINEL", "FAILOVER", o.masterSet).Err(); err == nil {
+				asked = true
+			} else {
+				lastErr = err
+			}
+		}
+		moved, to, err := masterMoved(ctx, sent, node, o.masterSet, from)
+		if err == nil && moved {
+			return fmt.Sprintf("master of %s handed over from %s to %s", o.masterSet, from, to), nil
+		}
+		if err != nil {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			if lastErr == nil {
+				lastErr = errors.New("the master did not move")
+			}
+			return "", fmt.Errorf("master of %s still at %s after %s: %w", o.masterSet, from, o.timeout, lastErr)
+		case <-tick.C:
+		}
+	}
+}
+
+// masterMoved tells whether the set's master is no longer from and the
+// pod's node follows the new one (role slave): only then may the node stop
+// without losing writes acknowledged to clients that follow the sentinels.
+func masterMoved(ctx context.Context, sent, node *redis.Client, set, from string) (bool, string, error) {
+	addr, err := sent.Do(ctx, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", set).StringSlice()
+	if err != nil {
+		return false, "", err
+	}
+	if len(addr) != 2 {
+		return false, "", fmt.Errorf("GET-MASTER-ADDR-BY-NAME %s: %d elements", set, len(addr))
+	}
+	to := net.JoinHostPort(addr[0], addr[1])
+	if to == from {
+		return false, to, nil
+	}
+	isMaster, _, err := nodeRole(ctx, node)
+	if err != nil {
+		return false, to, err
+	}
+	return !isMaster, to, nil
+}
+
+// nodeRole reads ROLE and the run id of a Redis node.
+func nodeRole(ctx context.Context, c *redis.Client) (master bool, runID string, err error) {
+	role, err := c.Do(ctx, "ROLE").Slice()
+	if err != nil {
+		return false, "", err
+	}
+	if len(role) == 0 {
+		return false, "", errors.New("empty ROLE reply")
+	}
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return false, "", err
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
+			runID = v
+		}
+	}
+	return role[0] == "master", runID, nil
+}
+
+// dialRedis returns a RESP2 client that sends nothing but the commands
+// asked (no CLIENT SETINFO), authenticating with password when set.
+func dialRedis(addr, password string) *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr:                  addr,
+		Password:              password,
+		Protocol:              2,
+		DisableIdentity:       true,
+		DialTimeout:           time.Second,
+		ReadTimeout:           2 * time.Second,
+		WriteTimeout:          time.Second,
+		MaxRetries:            -1,
+		PoolSize:              1,
+		ContextTimeoutEnabled: true,
+	})
+}
+
+// quietLogger drops go-redis' own log lines (dial retries): the
+// subcommands say what happened in one line of their own.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...interface{}) {}
+
+func init() { redis.SetLogger(quietLogger{}) }
+
+// dialAuthenticated is dialRedis, except that a server without a password
+// (AUTH answered "called without any password configured") gets a client
+// that does not send one: one --password serves a pod whose sentinel has
+// requirepass and whose Redis node has none, and the other way round.
+func dialAuthenticated(ctx context.Context, addr, password string) *redis.Client {
+	c := dialRedis(addr, password)
+	if password == "" {
+		return c
+	}
+	if err := c.Ping(ctx).Err(); err != nil && strings.Contains(err.Error(), "without any password configured") {
+		c.Close()
+		return dialRedis(addr, "")
+	}
+	return c
+}
+
+// field returns the value of key in a flat key/value list.
+func field(kv []string, key string) string {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i] == key {
+			return kv[i+1]
+		}
+	}
+	return ""
+}

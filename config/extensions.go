@@ -1,0 +1,43 @@
+package config
+
+// Extension is one setting of gosentinel's own, beyond redis-sentinel's
+// directives: a config directive, an environment variable, or both. The
+// table below is the one place that names them; `gosentinel --help` prints
+// it and a test checks that every GOSENTINEL_ variable the code reads is in
+// it.
+type Extension struct {
+	Directive string // as written in sentinel.conf ("" for environment only)
+	Env       string // environment variable ("" for directive only)
+	Default   string
+	Meaning   string
+}
+
+// The environment variables of gosentinel's own.
+const (
+	EnvRaft          = "GOSENTINEL_RAFT"
+	EnvClusterSize   = "GOSENTINEL_CLUSTER_SIZE"
+	EnvClusterSecret = "GOSENTINEL_CLUSTER_SECRET"
+	EnvPeers         = "GOSENTINEL_PEERS"
+	EnvStaleAfterMs  = "GOSENTINEL_STALE_AFTER_MS"
+	EnvSettleMs      = "GOSENTINEL_SETTLE_MS"
+	EnvMemberTimeout = "GOSENTINEL_MEMBER_TIMEOUT_MS"
+)
+
+// Extensions lists gosentinel's own settings, in the order --help shows
+// them. Where a setting has both forms, the environment wins.
+var Extensions = []Extension{
+	{Directive: "sentinel cluster-size <n>", Env: EnvClusterSize, Default: "derived",
+		Meaning: "how many sentinels the set has; the Raft group forms with a majority of it. Derived when unset: the largest of 2*quorum-1, 1 + the sentinels known, 1 + the seeds, and 2"},
+	{Directive: "sentinel cluster-secret <secret>", Env: EnvClusterSecret, Default: "sentinel-pass, else requirepass",
+		Meaning: "the secret Raft peers prove they hold"},
+	{Directive: "sentinel cluster-peers <host:port> ...", Env: EnvPeers, Default: "none",
+		Meaning: "seed sentinels besides those found through hellos (the variable is comma-separated)"},
+	{Env: EnvRaft, Default: "on",
+		Meaning: "off: run alone and decide failovers locally, without a Raft group"},
+	{Env: EnvStaleAfterMs, Default: "2000",
+		Meaning: "how long a member cut off from the leader keeps vouching for its state (GET-MASTER-ADDR-BY-NAME answers null after it)"},
+	{Env: EnvSettleMs, Default: "2000",
+		Meaning: "how long a majority of the expected sentinels waits for the rest before forming the group"},
+	{Env: EnvMemberTimeout, Default: "300000",
+		Meaning: "how long a member may be gone on every channel before the leader removes it from the group"},
+}
