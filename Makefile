@@ -63,19 +63,10 @@ sim:
 		grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|    --- PASS)' ; \
 		test $${PIPESTATUS[0]} -eq 0
 
-# Installs the missing DEB_PACKAGES when run as root (apt-get update once,
-# skipped if the caller already did it and exported APT_UPDATED=1); as
-# another user it only reports what is missing.
+# Installs the missing DEB_PACKAGES (scripts/install-debs.sh: as root it
+# installs them, as another user it reports what is missing).
 deps:
-	@missing=""; \
-	for p in $(DEB_PACKAGES); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run 'make deps' as root)" >&2; exit 1; fi; \
-	echo "installing:$$missing"; \
-	if [ -z "$$APT_UPDATED" ]; then apt-get update; fi; \
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+	@bash scripts/install-debs.sh $(DEB_PACKAGES)
 	@# ioredis for test/ioredis_test.go, pinned by the committed lockfile.
 	@if [ ! -d test/clients/ioredis/node_modules/ioredis ]; then \
 		npm ci --prefix test/clients/ioredis --no-audit --no-fund; \
@@ -113,7 +104,12 @@ bench: deps
 compat: deps build
 	bash test/sentinel-suite.sh $(if $(SENTINEL),SENTINEL=$(SENTINEL))
 
-demo: build
+# The demo needs only the data nodes and redis-cli: it installs them itself.
+DEMO_PACKAGES := redis-server redis-tools
+
+demo:
+	@bash scripts/install-debs.sh $(DEMO_PACKAGES)
+	$(MAKE) build
 	bash scripts/demo.sh
 
 clean:

@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-command -v redis-server >/dev/null || { echo "redis-server missing: run 'make deps' (as root)"; exit 1; }
+command -v redis-server >/dev/null || { echo "redis-server missing: run 'make demo' as root, which installs it"; exit 1; }
 [ -x "$bin" ] || { echo "$bin missing: run 'make build'"; exit 1; }
 
 # Ports below 32768 stay clear of the kernel's ephemeral range.
@@ -89,6 +89,10 @@ for _ in $(seq 1 300); do
 	sleep 0.05
 done
 t1=$(date +%s%N)
+if [ "$addr" = "$mport" ]; then
+	echo "no failover: the sentinels still name port $mport 15 s after the kill" >&2
+	exit 1
+fi
 echo "new master port: $addr (announced $(( (t1 - t0) / 1000000 )) ms after the kill)"
 for _ in $(seq 1 100); do
 	grep -q 'failover-end' "$work"/s*/log.txt 2>/dev/null && break
@@ -100,7 +104,9 @@ grep -E ' [+-](sdown|odown|new-epoch|try-failover|vote-for-leader|elected-leader
 echo; echo "== +switch-master as published by every sentinel"
 grep -h 'switch-master' "$work"/s*/log.txt | sed 's/^[0-9]*:X //'
 echo; echo "== redis-cli -p $addr ROLE"
-redis-cli -p "$addr" ROLE | head -1
+role=$(redis-cli -p "$addr" ROLE | head -1)
+echo "$role"
+[ "$role" = master ] || { echo "the new master answers ROLE $role" >&2; exit 1; }
 
 if [ "${DEMO_WAIT:-0}" = 1 ]; then
 	echo; echo "running; press Ctrl-C to stop"
