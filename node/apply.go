@@ -81,6 +81,8 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		n.flusher.request()
 	case quorum.OpObserveEpoch, quorum.OpSetConfigEpoch:
 		n.flusher.request()
+	case quorum.OpMaintenance:
+		n.onMaintenanceApplied(c)
 	}
 }
 

@@ -20,6 +20,7 @@ func (n *Node) InfoSection(name string) (string, bool) {
 	b.WriteString("# Raft\r\n")
 	if n.cl == nil {
 		line("raft_enabled", 0)
+		n.maintenanceInfo(line)
 		return b.String(), true
 	}
 	c := n.cl
@@ -63,5 +64,6 @@ func (n *Node) InfoSection(name string) (string, bool) {
 	if info.Phase != group.PhaseMember {
 		line("raft_formation", info.LastAdvice)
 	}
+	n.maintenanceInfo(line)
 	return b.String(), true
 }

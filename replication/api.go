@@ -49,6 +49,11 @@ type View interface {
 	Status(name string) (monitor.MasterStatus, bool)
 	// ObjectivelyDown is the node's ODOWN verdict for the master.
 	ObjectivelyDown(name string) bool
+	// FailoversPaused tells whether automatic failovers of the master are
+	// paused (SENTINEL MAINTENANCE): none is started, while a failover
+	// already recorded, SENTINEL FAILOVER, demotions and replica
+	// reconfiguration go on.
+	FailoversPaused(name string) bool
 }
 
 // Emitter publishes one sentinel event. ref is the %@ instance; text

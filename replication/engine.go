@@ -80,6 +80,7 @@ type pacing struct {
 	addr         quorum.Addr
 	addrKnown    bool
 	lastSwitchAt time.Time // when the address last changed (second-failover guard)
+	pauseLogged  bool      // "failovers are paused" logged in this pause period
 }
 
 // term is one uninterrupted period of leadership as the engine sees it.

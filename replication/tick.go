@@ -29,7 +29,7 @@ func (e *Engine) tick(t *term) {
 		switch {
 		case m.Failover != nil:
 			e.maybeResume(t, m)
-		case e.autoDue(m):
+		case e.autoDue(m) && !e.pausedNow(m):
 			e.startAttempt(t, m)
 		default:
 			e.checkGroup(t, m)
