@@ -197,6 +197,12 @@ func (l *loader) line(num int, raw string) error {
 			return l.fatal(num, text, "Module config specified without value")
 		}
 		l.cfg.Generic = append(l.cfg.Generic, Directive{Name: name, Args: cloneStrings(args), Line: num})
+	case name == "metrics-addr" && len(argv) == 2:
+		addr, err := ParseMetricsAddr(args[0])
+		if err != nil {
+			return l.fatal(num, text, err.Error())
+		}
+		l.cfg.MetricsAddr = addr
 	case name == "sentinel":
 		// A bare "sentinel" (from --sentinel) only selects sentinel mode.
 		if len(argv) > 1 {

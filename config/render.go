@@ -23,6 +23,7 @@ func Render(c *Config, old []byte) []byte {
 	c.rewriteStandard(st)
 	st.rewriteUsers(c)
 	c.rewriteSentinel(st)
+	c.rewriteOwn(st)
 	st.removeOrphaned()
 	return st.content()
 }
@@ -67,7 +68,7 @@ func rewriteKnows(name string) bool {
 		return true
 	}
 	switch n {
-	case "include", "rename-command", "user", "loadmodule", "sentinel":
+	case "include", "rename-command", "user", "loadmodule", "sentinel", "metrics-addr":
 		return true
 	}
 	return false

@@ -121,6 +121,10 @@ type Config struct {
 	ClusterPeers  []string
 	ClusterSecret string
 	ClusterSize   int
+	// MetricsAddr is where the HTTP listener of /metrics and the health
+	// endpoints listens ("metrics-addr host:port", a top-level directive
+	// of gosentinel's own; "" when unset: no listener).
+	MetricsAddr string
 
 	Masters []*Master // in order of their monitor lines
 
