@@ -47,6 +47,7 @@ func (n *Node) newEngine() *replication.Engine {
 			}
 		},
 		Logger:        n.log.With("component", "failover"),
+		Observer:      n.observer(),
 		AfterElected:  func(string) { n.simulatedCrash(1, "after election") },
 		AfterPromoted: func(string) { n.simulatedCrash(2, "after promotion") },
 	})

@@ -1,0 +1,320 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/metrics"
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/replication"
+	"github.com/x0tta6bl4/gosentinel/sentinel"
+)
+
+// nodeMetrics is the node's side of internal/metrics: the registry (whose
+// Observer the failover engine reports to), and the HTTP listener of
+// /metrics and the health endpoints when metrics-addr is set.
+type nodeMetrics struct {
+	reg *metrics.Metrics
+	ln  net.Listener // nil: no listener
+	srv *http.Server
+}
+
+// Timing of the metrics side.
+const (
+	// noQuorumEvery paces the no_quorum count (once per second per master,
+	// as the engine's reasons).
+	noQuorumEvery = time.Second
+	// leaderPollEvery paces the observation of Raft leader changes.
+	leaderPollEvery = 100 * time.Millisecond
+	// servingTimeout bounds /healthz's PING of the command listener.
+	servingTimeout = 500 * time.Millisecond
+)
+
+// newMetrics builds the registry and opens the listener, if configured:
+// GOSENTINEL_METRICS_ADDR, else metrics-addr. A bad or busy address is an
+// error (the process exits 1).
+func (n *Node) newMetrics() (*nodeMetrics, error) {
+	m := &nodeMetrics{reg: metrics.New(metricsSource{n}, metrics.Build{Version: Version, RedisVersion: Version})}
+	addr := n.cfg.MetricsAddr
+	if v := os.Getenv(config.MetricsAddrEnv); v != "" {
+		a, err := config.ParseMetricsAddr(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", config.MetricsAddrEnv, err)
+		}
+		addr = a
+	}
+	if addr == "" {
+		return m, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("failed to listen on metrics-addr %s: %w", addr, err)
+	}
+	m.ln = ln
+	m.srv = &http.Server{
+		Handler:           m.reg.Mux(metrics.HealthOptions{Serving: n.serving}),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    1 << 16,
+	}
+	return m, nil
+}
+
+// serveMetrics runs the listener and the observations the registry needs
+// (no_quorum counts, leader changes) until ctx ends. It returns at once
+// when metrics-addr is unset.
+func (n *Node) serveMetrics(ctx context.Context) {
+	m := n.mx
+	if m == nil || m.ln == nil {
+		return
+	}
+	n.log.Info("Metrics and health endpoints listening on " + m.ln.Addr().String())
+	n.wg.Add(2)
+	go func() {
+		defer n.wg.Done()
+		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Warn("metrics listener stopped: " + err.Error())
+		}
+	}()
+	go func() {
+		defer n.wg.Done()
+		n.observe(ctx)
+	}()
+}
+
+// closeMetrics stops the listener (Close calls it before waiting for the
+// node's goroutines).
+func (n *Node) closeMetrics() {
+	if m := n.mx; m != nil && m.srv != nil {
+		m.srv.Close()
+	} else if m != nil && m.ln != nil {
+		m.ln.Close()
+	}
+}
+
+// MetricsAddr returns the metrics listener's address, nil when there is
+// none.
+func (n *Node) MetricsAddr() net.Addr {
+	if n.mx == nil || n.mx.ln == nil {
+		return nil
+	}
+	return n.mx.ln.Addr()
+}
+
+// observe counts no_quorum once per second per master, and Raft leader
+// changes, until ctx ends.
+func (n *Node) observe(ctx context.Context) {
+	poll := time.NewTicker(leaderPollEvery)
+	defer poll.Stop()
+	var lastLeader string
+	var lastCount time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-poll.C:
+			if id := n.raftLeaderID(); id != "" && id != lastLeader {
+				if lastLeader != "" {
+					n.mx.reg.LeaderChanged()
+				}
+				lastLeader = id
+			}
+			if now.Sub(lastCount) >= noQuorumEvery {
+				lastCount = now
+				n.countNoQuorum()
+			}
+		}
+	}
+}
+
+// raftLeaderID is the Raft leader this sentinel knows ("" if none).
+func (n *Node) raftLeaderID() string {
+	if n.cl == nil {
+		return ""
+	}
+	st := n.cl.getStore()
+	if st == nil {
+		return ""
+	}
+	id, _ := st.Leader()
+	return id
+}
+
+// countNoQuorum counts, for every master that is s_down here with no
+// failover in progress, a failover not started for no_quorum when it is
+// not o_down or the group has no leader (the engine, which runs on the
+// leader only, counts the other reasons).
+func (n *Node) countNoQuorum() {
+	noLeader := n.cl != nil && n.raftLeaderID() == ""
+	for _, name := range n.MasterNames() {
+		m, ok := n.master(name)
+		if !ok || m.Failover != nil {
+			continue
+		}
+		ms, ok := n.mon.Status(name)
+		if !ok || !ms.Master.SDown {
+			continue
+		}
+		n.mu.Lock()
+		odown := n.local[name] != nil && n.local[name].odown
+		n.mu.Unlock()
+		if !odown || noLeader {
+			n.mx.reg.FailoverNotStarted(name, replication.ReasonNoQuorum)
+		}
+	}
+}
+
+// observer is the failover engine's Observer.
+func (n *Node) observer() replication.Observer { return n.mx.reg }
+
+// serving tells whether the command listener answers a PING (+PONG, or
+// an error such as -NOAUTH: either way a RESP reply) within ctx.
+func (n *Node) serving(ctx context.Context) bool {
+	select {
+	case <-n.shutdown:
+		return false
+	default:
+	}
+	ctx, cancel := context.WithTimeout(ctx, servingTimeout)
+	defer cancel()
+	host, port, err := net.SplitHostPort(n.Addr().String())
+	if err != nil {
+		return false
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if ip != nil && ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && (strings.HasPrefix(line, "+") || strings.HasPrefix(line, "-"))
+}
+
+// metricsSource is the node as internal/metrics reads it: the replies of
+// the command surface (so every value equals what the commands report)
+// plus the monitor's per-node INFO and links.
+type metricsSource struct{ n *Node }
+
+func (s metricsSource) Snapshot() *metrics.Snapshot {
+	n := s.n
+	all, _ := n.Maintenance()
+	n.mu.Lock()
+	announceIP := n.globals.announceIP
+	n.mu.Unlock()
+	snap := &metrics.Snapshot{
+		InfoSentinel: n.InfoSentinel(),
+		Raft:         n.raftSnapshot(),
+		Fresh:        n.vouches(),
+		PausedAll:    all,
+		AnnounceIP:   announceIP,
+	}
+	for _, name := range n.MasterNames() {
+		if ms, ok := n.masterSnapshot(name); ok {
+			snap.Masters = append(snap.Masters, ms)
+		}
+	}
+	return snap
+}
+
+// masterSnapshot is one master's part of the snapshot.
+func (n *Node) masterSnapshot(name string) (metrics.Master, bool) {
+	m, st, ok := n.status(name)
+	if !ok {
+		return metrics.Master{}, false
+	}
+	fields, err := n.Master(name)
+	if err != nil {
+		return metrics.Master{}, false
+	}
+	out := metrics.Master{Name: name, Fields: fieldMap(fields), Down: st.Master.SDown, Paused: n.FailoversPaused(name)}
+	if msg, err := n.CKQuorum(name); err == nil {
+		out.CKQuorum, out.CKQuorumOK = msg, true
+	} else {
+		out.CKQuorum = err.Error()
+	}
+	reps, _ := n.Replicas(name)
+	for _, r := range reps {
+		out.Replicas = append(out.Replicas, fieldMap(r))
+	}
+	sens, _ := n.Sentinels(name)
+	for _, r := range sens {
+		out.Sentinels = append(out.Sentinels, fieldMap(r))
+	}
+	n.mu.Lock()
+	out.ODown = n.local[name] != nil && n.local[name].odown
+	n.mu.Unlock()
+
+	cur := monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}
+	out.Nodes = append(out.Nodes, dataNode(&st.Master, cur, true))
+	for i := range st.Replicas {
+		r := &st.Replicas[i]
+		if !r.ReplicaAnnounced && !r.InfoRefresh.IsZero() {
+			continue // hidden, as SENTINEL REPLICAS hides it
+		}
+		if r.Ref.Addr == cur {
+			continue
+		}
+		out.Nodes = append(out.Nodes, dataNode(r, r.Ref.Addr, false))
+	}
+	out.Links = append(out.Links, metrics.Link{Node: st.Master.Ref.Addr.String(), Kind: "master", RTT: st.Master.PingRTT})
+	for _, r := range st.Replicas {
+		out.Links = append(out.Links, metrics.Link{Node: r.Ref.Addr.String(), Kind: "replica", RTT: r.PingRTT})
+	}
+	for _, r := range st.Sentinels {
+		out.Links = append(out.Links, metrics.Link{Node: r.Ref.Addr.String(), Kind: "sentinel", RTT: r.PingRTT})
+	}
+	return out, true
+}
+
+func dataNode(st *monitor.InstanceStatus, a monitor.Addr, master bool) metrics.DataNode {
+	return metrics.DataNode{
+		Addr: a.String(), Host: a.Host, IP: st.IP,
+		Master: master, Role: st.RoleReported, Down: st.SDown, MasterLinkUp: st.MasterLinkUp, Info: st.Info,
+	}
+}
+
+func fieldMap(f sentinel.Fields) map[string]string {
+	out := make(map[string]string, len(f))
+	for _, kv := range f {
+		out[kv.Key] = kv.Value
+	}
+	return out
+}
+
+// raftSnapshot is the Raft part of the snapshot, nil without Raft.
+func (n *Node) raftSnapshot() *metrics.Raft {
+	if n.cl == nil {
+		return nil
+	}
+	info := n.cl.grp.Info()
+	r := &metrics.Raft{Phase: info.Phase, Voters: len(info.Voters)}
+	if st := n.cl.getStore(); st != nil {
+		r.State = strings.ToLower(st.Stats()["state"])
+		r.Term, r.CommitIndex, r.AppliedIndex = st.Term(), st.CommitIndex(), st.AppliedIndex()
+		r.LeaderID, _ = st.Leader()
+	}
+	return r
+}
