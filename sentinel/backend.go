@@ -124,6 +124,14 @@ type Backend interface {
 	// Debug answers SENTINEL DEBUG: with no args the current timing table,
 	// with args it sets them (errors in sentinel.c wording).
 	Debug(args []string) (Fields, error)
+	// SetMaintenance answers SENTINEL MAINTENANCE ON|OFF [<master-name>
+	// ...], a subcommand of gosentinel's own: it pauses (paused) or resumes
+	// automatic failovers of the named masters, or with no names of the
+	// whole set; an unknown name is ErrNoSuchMaster and changes nothing.
+	SetMaintenance(paused bool, names []string) error
+	// Maintenance answers SENTINEL MAINTENANCE [STATUS]: the group-wide
+	// pause and the masters paused by name.
+	Maintenance() (all bool, masters []string)
 
 	// Hello processes a hello received through PUBLISH __sentinel__:hello.
 	Hello(payload string)

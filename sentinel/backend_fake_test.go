@@ -33,6 +33,8 @@ type fakeBackend struct {
 	InfoFn    func() []string
 	// Sections are extra INFO sections by name.
 	Sections map[string]string
+	// pausedAll and pausedMaster are SENTINEL MAINTENANCE's state.
+	pausedAll, pausedMaster bool
 }
 
 func (f *fakeBackend) InfoSection(name string) (string, bool) {
@@ -231,6 +233,36 @@ func (f *fakeBackend) Debug(args []string) (Fields, error) {
 		return Fields{{"INFO-PERIOD", "10000"}, {"PING-PERIOD", "1000"}}, nil
 	}
 	return nil, nil
+}
+
+// SetMaintenance records the pause like the replicated state does (one
+// known master, "mymaster").
+func (f *fakeBackend) SetMaintenance(paused bool, names []string) error {
+	for _, n := range names {
+		if n != "mymaster" {
+			return ErrNoSuchMaster
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(names) == 0 {
+		f.pausedAll = paused
+		if !paused {
+			f.pausedMaster = false
+		}
+		return nil
+	}
+	f.pausedMaster = paused
+	return nil
+}
+
+func (f *fakeBackend) Maintenance() (all bool, masters []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pausedMaster {
+		masters = []string{"mymaster"}
+	}
+	return f.pausedAll, masters
 }
 
 func (f *fakeBackend) Hello(payload string) {

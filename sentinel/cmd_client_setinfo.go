@@ -19,14 +19,17 @@ var clientSetinfoCmd = func() *command {
 	return &cmd
 }()
 
-// lookupRunnable is what a request runs: the table's command, or CLIENT
-// SETINFO.
+// lookupRunnable is what a request runs: the table's command, CLIENT
+// SETINFO, or SENTINEL MAINTENANCE (cmd_sentinel_maintenance.go).
 func lookupRunnable(argv []string) *command {
 	if cmd := table.lookupArgv(argv); cmd != nil || len(argv) < 2 {
 		return cmd
 	}
 	if eqFold(argv[0], "client") && eqFold(argv[1], "setinfo") {
 		return clientSetinfoCmd
+	}
+	if eqFold(argv[0], "sentinel") && eqFold(argv[1], "maintenance") {
+		return sentinelMaintenanceCmd
 	}
 	return nil
 }

@@ -112,6 +112,8 @@ func cmdSentinel(c *client, argv []string) {
 		c.addInfoCache(b.InfoCache(argv[2:]))
 	case eqFold(sub, "simulate-failure"):
 		sentinelSimulateFailure(c, argv)
+	case eqFold(sub, "maintenance"):
+		sentinelMaintenance(c, argv)
 	case eqFold(sub, "debug"):
 		f, err := b.Debug(argv[2:])
 		switch {

@@ -179,6 +179,11 @@ func (m *mirrorBackend) Debug(args []string) (Fields, error) {
 	return nil, replyErr(v)
 }
 
+// SENTINEL MAINTENANCE is gosentinel's own: redis-sentinel has nothing
+// to mirror, so nothing is ever paused.
+func (m *mirrorBackend) SetMaintenance(bool, []string) error       { return nil }
+func (m *mirrorBackend) Maintenance() (all bool, masters []string) { return false, nil }
+
 func (m *mirrorBackend) Hello(payload string) { m.call("PUBLISH", "__sentinel__:hello", payload) }
 
 func (m *mirrorBackend) InfoSentinel() []string {
