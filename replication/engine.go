@@ -81,6 +81,7 @@ type pacing struct {
 	addrKnown    bool
 	lastSwitchAt time.Time // when the address last changed (second-failover guard)
 	pauseLogged  bool      // "failovers are paused" logged in this pause period
+	lastBackoff  time.Time // last 'backoff' told to the Observer
 }
 
 // term is one uninterrupted period of leadership as the engine sees it.

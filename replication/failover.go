@@ -32,6 +32,8 @@ type driver struct {
 	paused      bool
 	pausedUntil time.Time
 	pauseLen    time.Duration
+	// phaseStart is when the current phase began (for the Observer).
+	phaseStart time.Time
 }
 
 func (e *Engine) newDriver(t *term, m *quorum.Master) *driver {
@@ -40,6 +42,7 @@ func (e *Engine) newDriver(t *term, m *quorum.Master) *driver {
 		e: e, t: t, name: m.Name, epoch: f.Epoch,
 		replica: toMon(f.Replica), from: toMon(f.From), forced: f.Forced,
 		started: time.UnixMilli(f.StartedAt), promoted: f.Promoted, settings: m,
+		phaseStart: e.now(),
 	}
 }
 
@@ -195,6 +198,7 @@ func (d *driver) commitPromoted() bool {
 		return false
 	}
 	d.promoted = true
+	d.endPhase(PhasePromote)
 	d.e.emit(monitor.LevelWarning, "+promoted-slave", d.replicaRef(d.replica), "")
 	if d.e.cfg.AfterPromoted != nil {
 		d.e.cfg.AfterPromoted(d.name)
@@ -213,6 +217,7 @@ func (d *driver) abort(m *quorum.Master) {
 		return
 	}
 	d.e.emit(monitor.LevelWarning, "-failover-abort-slave-timeout", d.masterRef(), "")
+	d.finish(OutcomeAborted)
 	if d.paused {
 		d.releaseOldMaster(m)
 	}
@@ -280,6 +285,19 @@ func (d *driver) oldMasterAnswers(m *quorum.Master) bool {
 	defer cancel()
 	rep, err := d.e.cfg.Redis.Replication(ctx, target(m, d.from))
 	return err == nil && rep.Role == "master"
+}
+
+// endPhase tells the Observer a phase ended and starts the next one.
+func (d *driver) endPhase(p Phase) {
+	now := d.e.now()
+	d.e.observer().FailoverPhase(d.name, p, now.Sub(d.phaseStart))
+	d.phaseStart = now
+}
+
+// finish tells the Observer how the failover ended, timed from its
+// committed start.
+func (d *driver) finish(o Outcome) {
+	d.e.observer().FailoverFinished(d.name, o, d.e.now().Sub(d.started))
 }
 
 func minTime(a, b time.Time) time.Time {

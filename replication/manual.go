@@ -40,6 +40,7 @@ func (e *Engine) Failover(ctx context.Context, name string) error {
 		}
 	}()
 
+	decideStart := e.now()
 	ms, ok := e.cfg.View.Status(name)
 	if !ok {
 		return ErrNoGoodSlave
@@ -57,6 +58,7 @@ func (e *Engine) Failover(ctx context.Context, name string) error {
 		}
 		return fmt.Errorf("failed to commit the failover of %s: %w", name, err)
 	}
+	e.observer().FailoverPhase(name, PhaseDecide, e.now().Sub(decideStart))
 	e.log.Warn("Executing user requested FAILOVER of '"+name+"'", "epoch", d.epoch, "replica", d.replica.String())
 	e.mu.Lock()
 	// If the term ended just now the decision stays in the log and the next

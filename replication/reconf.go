@@ -75,6 +75,8 @@ func (d *driver) reconfigure(list []reconfReplica) {
 		if now.Sub(start) > failoverTimeout(m) {
 			e.emit(monitor.LevelWarning, "+failover-end-for-timeout", d.masterRef(), "")
 			e.emit(monitor.LevelWarning, "+failover-end", d.masterRef(), "")
+			d.endPhase(PhaseReconfigure)
+			d.finish(OutcomeTimeout)
 			for i := range list {
 				r := &list[i]
 				if r.state != reconfNone || !d.sendReconf(r.addr) {
@@ -118,6 +120,8 @@ func (d *driver) reconfigure(list []reconfReplica) {
 		}
 	}
 	e.emit(monitor.LevelWarning, "+failover-end", d.masterRef(), "")
+	d.endPhase(PhaseReconfigure)
+	d.finish(OutcomeSuccess)
 }
 
 // pollReconf asks every replica in reconf_sent/inprog where it stands.

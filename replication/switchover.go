@@ -36,6 +36,7 @@ func (d *driver) switchover(m *quorum.Master) bool {
 		return true
 	}
 	start := d.e.now()
+	d.phaseStart = start
 	d.paused, d.pausedUntil, d.pauseLen = true, start.Add(pause), pause
 	deadline := start.Add(min(pause/2, maxCatchUp))
 	addrs := []monitor.Addr{d.from, d.replica}
@@ -52,12 +53,14 @@ func (d *driver) switchover(m *quorum.Master) bool {
 			return true
 		}
 		if reads[1].err == nil && reads[1].rep.Offset() >= reads[0].rep.MasterReplOffset {
+			d.endPhase(PhaseCatchUp)
 			return true
 		}
 		if d.e.now().After(deadline) {
 			d.e.log.Warn("replica did not catch up with the paused master", "master", d.name,
 				"replica", d.replica.String(), "master_offset", reads[0].rep.MasterReplOffset,
 				"replica_offset", reads[1].rep.Offset(), "err", reads[1].err)
+			d.endPhase(PhaseCatchUp)
 			d.abort(m)
 			return false
 		}

@@ -101,6 +101,10 @@ func (e *Engine) autoDue(m *quorum.Master) bool {
 		return false
 	}
 	if ft := failoverTimeout(m); !p.lastStart.IsZero() && now.Sub(p.lastStart) < 2*ft {
+		if now.Sub(p.lastBackoff) >= e.recheck {
+			p.lastBackoff = now
+			e.observer().FailoverNotStarted(m.Name, ReasonBackoff)
+		}
 		if p.delayLogged != p.lastStart {
 			p.delayLogged = p.lastStart
 			e.log.Warn("Next failover delay: I will not start a failover before "+
@@ -145,8 +149,10 @@ func (e *Engine) attempt(t *term, name string) {
 	if !ok {
 		return
 	}
+	decideStart := e.now()
 	best, ok := e.pick(t.ctx, m, &ms)
 	if !ok {
+		e.observer().FailoverNotStarted(name, ReasonNoGoodReplica)
 		e.noGoodSlave(m)
 		return
 	}
@@ -156,9 +162,11 @@ func (e *Engine) attempt(t *term, name string) {
 	}
 	d, err := e.begin(t, m, best.Ref.Addr, false)
 	if err != nil {
+		e.observer().FailoverNotStarted(name, ReasonCommitFailed)
 		e.log.Warn("failover not started", "master", name, "err", err)
 		return
 	}
+	e.observer().FailoverPhase(name, PhaseDecide, e.now().Sub(decideStart))
 	d.run(true)
 }
 
