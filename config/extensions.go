@@ -21,6 +21,7 @@ const (
 	EnvStaleAfterMs  = "GOSENTINEL_STALE_AFTER_MS"
 	EnvSettleMs      = "GOSENTINEL_SETTLE_MS"
 	EnvMemberTimeout = "GOSENTINEL_MEMBER_TIMEOUT_MS"
+	EnvMetricsAddr   = "GOSENTINEL_METRICS_ADDR"
 )
 
 // Extensions lists gosentinel's own settings, in the order --help shows
@@ -32,6 +33,8 @@ var Extensions = []Extension{
 		Meaning: "the secret Raft peers prove they hold"},
 	{Directive: "sentinel cluster-peers <host:port> ...", Env: EnvPeers, Default: "none",
 		Meaning: "seed sentinels besides those found through hellos (the variable is comma-separated)"},
+	{Directive: "metrics-addr <host:port>", Env: EnvMetricsAddr, Default: "off",
+		Meaning: "the HTTP listener of /metrics (Prometheus) and the health endpoints /healthz, /readyz, /primary and /replica"},
 	{Env: EnvRaft, Default: "on",
 		Meaning: "off: run alone and decide failovers locally, without a Raft group"},
 	{Env: EnvStaleAfterMs, Default: "2000",

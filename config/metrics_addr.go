@@ -7,10 +7,6 @@ import (
 	"strconv"
 )
 
-// MetricsAddrEnv names the environment variable that sets metrics-addr;
-// it wins over the file and the command line.
-const MetricsAddrEnv = "GOSENTINEL_METRICS_ADDR"
-
 // ParseMetricsAddr validates a metrics-addr value: host:port (the host may
 // be empty for every address, or a name; the port 0 to 65535, 0 letting
 // the kernel choose). It returns the value as given.

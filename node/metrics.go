@@ -44,10 +44,10 @@ const (
 func (n *Node) newMetrics() (*nodeMetrics, error) {
 	m := &nodeMetrics{reg: metrics.New(metricsSource{n}, metrics.Build{Version: Version, RedisVersion: Version})}
 	addr := n.cfg.MetricsAddr
-	if v := os.Getenv(config.MetricsAddrEnv); v != "" {
+	if v := os.Getenv(config.EnvMetricsAddr); v != "" {
 		a, err := config.ParseMetricsAddr(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", config.MetricsAddrEnv, err)
+			return nil, fmt.Errorf("%s: %w", config.EnvMetricsAddr, err)
 		}
 		addr = a
 	}

@@ -49,6 +49,7 @@ var subcommands = map[string]struct {
 	summary string
 }{
 	"prestop": {runPrestop, "hand the master role away before the pod stops (preStop hook)"},
+	"health":  {runHealth, "exit 0 when the local sentinel answers PING, or an HTTP health endpoint 200 (exec probes)"},
 }
 
 // writeHelp prints the usage, the subcommands, and every setting of
