@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Builds gosentinel's image without a container engine: an OCI image layout
+# tarball (also loadable with `docker load`) that the Bitnami redis chart runs
+# as its sentinel container. `make image` calls this.
+#
+#   bash deploy/image/build.sh [OUT]      OUT defaults to bin/gosentinel-image.tar
+#
+# Steps: `apt-get download` the Debian packages named in deploy/image/packages
+# into a cache (no root needed; versions from this machine's apt index, so a
+# bookworm machine gives bookworm packages), unpack them with `dpkg-deb -x`,
+# build gosentinel (static, CGO_ENABLED=0), and let tools/mkimage keep what
+# deploy/image/files names plus the libraries those programs load, add
+# deploy/image/rootfs, and write the tarball.
+#
+#   VERSION                 image and binary version (default: git describe)
+#   SOURCE_DATE_EPOCH       the mtime of every file and the config's created
+#                           time (default 0), for reproducible builds
+#   GOSENTINEL_TOOLS_DIR    the cache (default /var/cache/gosentinel-tools,
+#                           or ~/.cache/gosentinel-tools when that is not
+#                           writable); the debs go to its image-debs/
+#   GO                      the go command (default: go on PATH, else
+#                           /usr/local/go/bin/go)
+#   GOSENTINEL_BINARY       a gosentinel binary to put in the image instead
+#                           of building one (it must be static: the image
+#                           has no Go toolchain's libraries)
+#
+# The last line of stdout is the tarball's path.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out=${1:-$repo/bin/gosentinel-image.tar}
+case $out in /*) ;; *) out=$PWD/$out ;; esac
+
+go=${GO:-}
+if [ -z "$go" ]; then
+	go=$(command -v go || echo /usr/local/go/bin/go)
+fi
+version=${VERSION:-$(git -C "$repo" describe --tags --always --dirty 2>/dev/null || echo dev)}
+epoch=${SOURCE_DATE_EPOCH:-0}
+
+cache=${GOSENTINEL_TOOLS_DIR:-}
+if [ -z "$cache" ]; then
+	cache=/var/cache/gosentinel-tools
+	if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+		cache=${XDG_CACHE_HOME:-$HOME/.cache}/gosentinel-tools
+	fi
+fi
+debs=$cache/image-debs
+mkdir -p "$debs"
+
+# deb_file PKG: the cached .deb of PKG's candidate version, downloaded if
+# missing. apt-get writes NAME_VERSION_ARCH.deb with the epoch's colon as
+# %3a; a download goes to a temp dir first, so an interrupted one never
+# looks cached.
+deb_file() {
+	local pkg=$1 ver f tmp
+	ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
+	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+		echo "build.sh: no candidate version of $pkg in the apt index (run apt-get update)" >&2
+		return 1
+	fi
+	for f in "$debs/${pkg}_${ver//:/%3a}_"*.deb; do
+		if [ -f "$f" ]; then
+			echo "$f"
+			return 0
+		fi
+	done
+	tmp=$(mktemp -d "$debs/.download.XXXXXX")
+	# As root, apt drops to its _apt user to download, which cannot write
+	# into the cache: download as root instead.
+	local -a opts=()
+	if [ "$(id -u)" = 0 ]; then
+		opts=(-o APT::Sandbox::User=root)
+	fi
+	if ! (cd "$tmp" && apt-get download -q "${opts[@]}" "$pkg=$ver" >&2); then
+		rm -rf "$tmp"
+		echo "build.sh: apt-get download $pkg=$ver failed" >&2
+		return 1
+	fi
+	f=$(ls "$tmp"/*.deb)
+	mv "$f" "$debs/"
+	rm -rf "$tmp"
+	echo "$debs/$(basename "$f")"
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/debroot"
+
+while read -r pkg _; do
+	case $pkg in '' | '#'*) continue ;; esac
+	f=$(deb_file "$pkg")
+	dpkg-deb -x "$f" "$work/debroot"
+	basename "$f" >>"$work/debs.txt"
+done <"$here/packages"
+
+if [ -n "${GOSENTINEL_BINARY:-}" ]; then
+	cp "$GOSENTINEL_BINARY" "$work/gosentinel"
+else
+	echo "building gosentinel $version" >&2
+	(cd "$repo" && CGO_ENABLED=0 "$go" build -trimpath -ldflags "-s -w -X main.version=$version" \
+		-o "$work/gosentinel" ./cmd/gosentinel)
+fi
+
+mkdir -p "$(dirname "$out")"
+(cd "$repo" && "$go" run ./tools/mkimage \
+	-debroot "$work/debroot" \
+	-files "$here/files" \
+	-overlay "$here/rootfs" \
+	-binary "$work/gosentinel" \
+	-binary-path opt/bitnami/redis-sentinel/bin/gosentinel \
+	-debs "$work/debs.txt" \
+	-version "$version" \
+	-revision "$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)" \
+	-epoch "$epoch" \
+	-o "$out")
+echo "$out"
