@@ -12,6 +12,12 @@
 // 7.2: +client, +@connection or +client|setname allow it, -client|setname
 // denies it, and the NOPERM error and ACL LOG name 'client|setinfo'.
 //
+// The other addition is SENTINEL MAINTENANCE ON|OFF [<master-name> ...]
+// and SENTINEL MAINTENANCE [STATUS], gosentinel's maintenance mode
+// (automatic failovers paused, cmd_sentinel_maintenance.go). It is
+// unlisted the same way, so SENTINEL HELP stays 7.0.15's, and for ACL it
+// counts as SENTINEL FAILOVER (@admin).
+//
 // What it covers: RESP2 and RESP3 (HELLO), pipelining and inline
 // commands; the 15 sentinel-mode commands (ACL AUTH CLIENT COMMAND HELLO
 // INFO PING PSUBSCRIBE PUBLISH PUNSUBSCRIBE ROLE SENTINEL SHUTDOWN
