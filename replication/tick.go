@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
@@ -162,7 +163,11 @@ func (e *Engine) attempt(t *term, name string) {
 	}
 	d, err := e.begin(t, m, best.Ref.Addr, false)
 	if err != nil {
-		e.observer().FailoverNotStarted(name, ReasonCommitFailed)
+		reason := ReasonCommitFailed
+		if errors.Is(err, quorum.ErrFailoversPaused) {
+			reason = ReasonPaused // a pause committed after pausedNow let the attempt start
+		}
+		e.observer().FailoverNotStarted(name, reason)
 		e.log.Warn("failover not started", "master", name, "err", err)
 		return
 	}
