@@ -30,19 +30,19 @@ type family struct {
 
 // Label names shared by several families.
 const (
-	lMaster     = "master_name"
-	lAddress    = "master_address"
-	lNode       = "node"
-	lRole       = "role"
-	lOutcome    = "outcome"
-	lPhase      = "phase"
-	lReason     = "reason"
-	lState      = "state"
-	lKind       = "kind"
-	lStatus     = "master_status"
-	lMessage    = "message"
-	lVersion    = "version"
-	lRedisVer   = "redis_version"
+	lMaster   = "master_name"
+	lAddress  = "master_address"
+	lNode     = "node"
+	lRole     = "role"
+	lOutcome  = "outcome"
+	lPhase    = "phase"
+	lReason   = "reason"
+	lState    = "state"
+	lKind     = "kind"
+	lStatus   = "master_status"
+	lMessage  = "message"
+	lVersion  = "version"
+	lRedisVer = "redis_version"
 )
 
 // Families of redis_exporter's sentinel metrics: the same names, label
@@ -89,7 +89,7 @@ var (
 	fRedisMisses          = family{"redis_keyspace_misses_total", "The data node's keyspace_misses, from the last INFO.", counter, nodeLabels}
 	fRedisMasterOffset    = family{"redis_master_repl_offset", "The data node's master_repl_offset (its replication stream position), from the last INFO.", gauge, nodeLabels}
 	fRedisSlaveOffset     = family{"redis_slave_repl_offset", "A replica's slave_repl_offset, from the last INFO (replicas only).", gauge, nodeLabels}
-	fRedisMasterLinkUp        = family{"redis_master_link_up", "A replica's master_link_status (1 up, 0 down), from the last INFO (replicas only).", gauge, nodeLabels}
+	fRedisMasterLinkUp    = family{"redis_master_link_up", "A replica's master_link_status (1 up, 0 down), from the last INFO (replicas only).", gauge, nodeLabels}
 	// nodeInfoFields maps a per-node family to the INFO field it reads.
 	nodeInfoFields = []struct {
 		f     family
