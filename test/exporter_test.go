@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/bench/harness"
+	"github.com/x0tta6bl4/gosentinel/internal/metrics"
 	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
@@ -41,7 +42,7 @@ const exporterDeadline = 30 * time.Second
 // values again after a SENTINEL FAILOVER on both.
 func TestRedisExporter(t *testing.T) {
 	bin := redisExporterBin(t)
-	cand := startFailoverDeployment(t, harness.Options{Secret: exporterSecret})
+	cand := startFailoverDeployment(t, harness.Options{Secret: exporterSecret, Extra: metricsExtra})
 	ref := harness.Start(t, harness.Options{Bin: redistest.ReferenceSentinelBin, Secret: exporterSecret})
 	candExp := startExporter(t, bin, cand.Sentinels[0].Addr(), exporterSecret)
 	refExp := startExporter(t, bin, ref.Sentinels[0].Addr(), exporterSecret)
@@ -56,6 +57,8 @@ func TestRedisExporter(t *testing.T) {
 		t.Logf("gosentinel %d exports the same view through /scrape as user default", i+1)
 	}
 	compareFamilies(t, "before the failover", refView, candView)
+	ownAddr := metricsAddr(t, cand.Sentinels[0])
+	compareOwnMetrics(t, "before the failover", candExp, ownAddr)
 
 	candMaster := cand.Nodes[0].Port()
 	refMaster := ref.Nodes[0].Port()
@@ -74,6 +77,7 @@ func TestRedisExporter(t *testing.T) {
 	candView = waitSentinelMetrics(t, candExp, "/metrics", cand, 1)
 	refView = waitSentinelMetrics(t, refExp, "/metrics", ref, 1)
 	compareFamilies(t, "after the failover", refView, candView)
+	compareOwnMetrics(t, "after the failover", candExp, ownAddr)
 	t.Logf("after SENTINEL FAILOVER: gosentinel %d -> %s, redis-sentinel %d -> %s",
 		candMaster, masterAddress(candView), refMaster, masterAddress(refView))
 }
@@ -393,6 +397,69 @@ func compareFamilies(t *testing.T, when string, ref, cand metricSet) {
 	}
 	t.Logf("%s: the %d families (%d redis_sentinel_*) and their label names match redis-sentinel's; sentinel families: %v",
 		when, len(candFams), len(sentinelFams), sentinelFams)
+}
+
+// exporterOptInFamilies are the exporter's sentinel families that only
+// its non-default flags produce (--include-sentinel-peer-info,
+// --include-config-metrics): gosentinel's /metrics does not export them.
+var exporterOptInFamilies = []string{"redis_sentinel_peer_info", "redis_sentinel_config_key_value", "redis_sentinel_config_value"}
+
+// compareOwnMetrics checks that gosentinel's own /metrics (at ownAddr)
+// exports exactly the redis_sentinel_* families redis_exporter exports for
+// the same sentinel with its default flags (redis_sentinel_sentinels, ours
+// alone, aside), with the same label names, series and values
+// (last_ok_ping_reply_seconds: label names only). The two scrapes are
+// taken one after the other, so it polls until they agree.
+func compareOwnMetrics(t *testing.T, when string, e *exporter, ownAddr string) {
+	t.Helper()
+	own := metrics.ExporterFamilyNames()
+	slices.Sort(own)
+	redistest.Poll(t, exporterDeadline, 200*time.Millisecond, func() error {
+		exp, err := e.scrape("/metrics")
+		if err != nil {
+			return err
+		}
+		c := http.Client{Timeout: 5 * time.Second}
+		resp, err := c.Get("http://" + ownAddr + "/metrics")
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		ours, err := parseExposition(string(body))
+		if err != nil {
+			return err
+		}
+		var expFams []string
+		for _, f := range exp.familyNames() {
+			if strings.HasPrefix(f, "redis_sentinel_") && !slices.Contains(exporterOptInFamilies, f) {
+				expFams = append(expFams, f)
+			}
+		}
+		if !slices.Equal(expFams, own) {
+			return redistest.Abort(fmt.Errorf("redis_exporter's default sentinel families %v, gosentinel's table %v", expFams, own))
+		}
+		for _, f := range own {
+			es, gs := exp.family(f), ours.family(f)
+			if len(gs) == 0 {
+				return fmt.Errorf("gosentinel's /metrics lacks %s", f)
+			}
+			if ek, ok := labelNames(es), labelNames(gs); !slices.Equal(ek, ok) {
+				return redistest.Abort(fmt.Errorf("%s label names: gosentinel %v, redis_exporter %v", f, ok, ek))
+			}
+			if f == "redis_sentinel_master_last_ok_ping_reply_seconds" {
+				continue
+			}
+			if em, om := maskedSeries(exp, es), maskedSeries(ours, gs); !slices.Equal(em, om) {
+				return fmt.Errorf("%s differs:\n gosentinel:     %v\n redis_exporter: %v", f, om, em)
+			}
+		}
+		return nil
+	})
+	t.Logf("%s: gosentinel's /metrics exports redis_exporter's %d default sentinel families with the same labels and values", when, len(own))
 }
 
 // labelNames returns the sorted union of the label names of ss.
