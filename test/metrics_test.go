@@ -268,7 +268,6 @@ func TestMetrics(t *testing.T) {
 	}
 	after := waitSentinelView(t, d, addrs)
 	newAddr := "127.0.0.1:" + strconv.Itoa(newPort)
-	leaders, successes := 0, 0.0
 	for i, fams := range after {
 		if err := checkExpects(fams, []expect{
 			{"redis_sentinel_master_status", map[string]string{"master_address": newAddr}, 1},
@@ -276,23 +275,43 @@ func TestMetrics(t *testing.T) {
 		}); err != nil {
 			t.Errorf("%s after the failover: %v", d.Sentinels[i].Name(), err)
 		}
-		ok, _ := series(fams, "gosentinel_failovers_total", map[string]string{"master_name": harness.MasterName, "outcome": "success"})
-		lead, _ := series(fams, "gosentinel_raft_state", map[string]string{"state": "leader"})
-		successes += ok
-		if lead == 1 {
-			leaders++
-			if ok != 1 {
-				t.Errorf("the leader %s counted %v successful failovers, want 1", d.Sentinels[i].Name(), ok)
+	}
+	// The failover is counted when it ends (+failover-end, after the
+	// replicas are repointed), which can be after every sentinel reports
+	// the new master: poll until the leader counted it.
+	redistest.Poll(t, metricsDeadline, 100*time.Millisecond, func() error {
+		leaders, successes := 0, 0.0
+		var leaderFams map[string]*dto.MetricFamily
+		for i, a := range addrs {
+			fams, err := promScrape(a)
+			if err != nil {
+				return err
 			}
-			for _, p := range []string{"decide", "catch_up", "promote", "reconfigure"} {
-				if n, err := series(fams, "gosentinel_failover_phase_seconds", map[string]string{"phase": p}); err != nil || n != 1 {
-					t.Errorf("leader's %s phase observations = %v (%v), want 1", p, n, err)
-				}
+			ok, err := series(fams, "gosentinel_failovers_total", map[string]string{"master_name": harness.MasterName, "outcome": "success"})
+			if err != nil {
+				return fmt.Errorf("%s: %w", d.Sentinels[i].Name(), err)
+			}
+			successes += ok
+			if lead, _ := series(fams, "gosentinel_raft_state", map[string]string{"state": "leader"}); lead == 1 {
+				leaders++
+				leaderFams = fams
 			}
 		}
-	}
-	if leaders != 1 || successes != 1 {
-		t.Errorf("%d leaders, %v successful failovers counted in all, want 1 and 1", leaders, successes)
-	}
+		if leaders != 1 || successes != 1 {
+			return fmt.Errorf("%d leaders, %v successful failovers counted in all, want 1 and 1", leaders, successes)
+		}
+		if ok, _ := series(leaderFams, "gosentinel_failovers_total", map[string]string{"master_name": harness.MasterName, "outcome": "success"}); ok != 1 {
+			return fmt.Errorf("the leader counted %v successful failovers, want 1", ok)
+		}
+		for _, p := range []string{"decide", "catch_up", "promote", "reconfigure"} {
+			if n, err := series(leaderFams, "gosentinel_failover_phase_seconds", map[string]string{"phase": p}); err != nil || n != 1 {
+				return redistest.Abort(fmt.Errorf("leader's %s phase observations = %v (%v), want 1", p, n, err))
+			}
+		}
+		if n, err := series(leaderFams, "gosentinel_failover_duration_seconds", map[string]string{"outcome": "success"}); err != nil || n != 1 {
+			return redistest.Abort(fmt.Errorf("leader's failover durations = %v (%v), want 1", n, err))
+		}
+		return nil
+	})
 	t.Logf("after SENTINEL FAILOVER %d -> %d: master_address moved, the leader counted the failover", old, newPort)
 }
