@@ -6,7 +6,8 @@
 #
 # Environment (set by the StatefulSet): STATEFULSET_NAME, REPLICAS,
 # HEADLESS_SERVICE, CLIENT_SERVICE, NAMESPACE, CLUSTER_DOMAIN, MASTER_SET,
-# REDIS_PORT_NUMBER, SENTINEL_PORT, SENTINEL_CONF_DIR, REDISCLI_AUTH.
+# REDIS_PORT_NUMBER, SENTINEL_PORT, SENTINEL_CONF_DIR, REDISCLI_AUTH;
+# optional SENTINEL_QUERY_ATTEMPTS (3, two seconds apart).
 
 : "${STATEFULSET_NAME:?}" "${REPLICAS:?}" "${HEADLESS_SERVICE:?}" "${CLIENT_SERVICE:?}"
 : "${NAMESPACE:?}" "${CLUSTER_DOMAIN:?}" "${MASTER_SET:?}" "${REDIS_PORT_NUMBER:?}"
@@ -27,9 +28,9 @@ node_fqdn() {
 # an answer is the group's. redis-cli exits 0 on a null or error reply: the
 # reply itself is checked.
 master_from_sentinels() {
-    local svc reply host port attempt
+    local svc reply host port attempt attempts=${SENTINEL_QUERY_ATTEMPTS:-3}
     svc="$CLIENT_SERVICE.$NAMESPACE.svc.$CLUSTER_DOMAIN"
-    for attempt in 1 2 3; do
+    for ((attempt = 1; attempt <= attempts; attempt++)); do
         if reply=$(timeout 5 redis-cli -h "$svc" -p "$SENTINEL_PORT" sentinel get-master-addr-by-name "$MASTER_SET" 2>/dev/null); then
             host=$(sed -n 1p <<<"$reply")
             port=$(sed -n 2p <<<"$reply")
@@ -38,7 +39,7 @@ master_from_sentinels() {
                 return 0
             fi
         fi
-        [[ $attempt -lt 3 ]] && sleep 2
+        if ((attempt < attempts)); then sleep 2; fi
     done
     return 1
 }
