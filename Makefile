@@ -43,6 +43,7 @@ build:
 # with the race-enabled packages.
 test: deps vet
 	$(GO) test -race -timeout 20m ./...
+	cd deploy && $(GO) test -race -count=1 -timeout 5m ./...
 	$(MAKE) sim-short
 	$(MAKE) fuzz
 	$(MAKE) compat
@@ -74,6 +75,7 @@ deps:
 
 vet:
 	$(GO) vet ./...
+	cd deploy && $(GO) vet ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
