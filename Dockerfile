@@ -1,20 +1,33 @@
 # syntax=docker/dockerfile:1
-# gosentinel: a drop-in image for the sentinel container of a redis StatefulSet.
+# gosentinel's image for people with a container engine: the same file tree
+# and settings as `make image` (deploy/image/build.sh, which needs no
+# engine), built by the same script. The Bitnami redis chart runs it as its
+# sentinel container with only sentinel.image.* changed (README, "Container
+# image").
+#
+#   docker build --build-arg VERSION=$(git describe --tags --always) -t gosentinel .
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/gosentinel ./cmd/gosentinel
+ARG SOURCE_DATE_EPOCH=0
+# build.sh downloads the Debian packages (bookworm, as this stage), builds
+# gosentinel, and writes the image; the layer it also writes is the file
+# tree the final stage copies, owners and modes included.
+RUN apt-get update \
+    && mkdir -p /out /rootfs \
+    && VERSION=${VERSION} SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH} GOSENTINEL_TOOLS_DIR=/tmp/cache \
+       IMAGE_LAYER=/out/layer.tar.gz bash deploy/image/build.sh /out/gosentinel-image.tar \
+    && tar -xzpf /out/layer.tar.gz --numeric-owner -C /rootfs
 
-FROM debian:bookworm-slim
-# redis-tools: the chart's scripts call redis-cli inside the sentinel container.
-RUN apt-get update && apt-get install -y --no-install-recommends redis-tools ca-certificates \
-    && rm -rf /var/lib/apt/lists/*
-COPY --from=build /out/gosentinel /usr/local/bin/gosentinel
-# The Bitnami chart execs "redis-server <conf> --sentinel"; this name makes that work unchanged.
-RUN ln -s /usr/local/bin/gosentinel /usr/local/bin/redis-sentinel
+FROM scratch
+COPY --from=build /rootfs/ /
+# The same settings as tools/mkimage writes into the image config.
+ENV PATH=/opt/bitnami/common/bin:/opt/bitnami/redis-sentinel/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+WORKDIR /opt/bitnami/redis-sentinel
 EXPOSE 26379
 USER 1001
-ENTRYPOINT ["/usr/local/bin/gosentinel"]
+ENTRYPOINT ["/opt/bitnami/redis-sentinel/bin/gosentinel"]
+CMD ["/opt/bitnami/redis-sentinel/etc/sentinel.conf"]

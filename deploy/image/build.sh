@@ -20,6 +20,9 @@
 #                           writable); the debs go to its image-debs/
 #   GO                      the go command (default: go on PATH, else
 #                           /usr/local/go/bin/go)
+#   IMAGE_LAYER             also write the image's one layer (a gzipped tar
+#                           of its file tree) to this path (the Dockerfile
+#                           copies the tree from it)
 #   GOSENTINEL_BINARY       a gosentinel binary to put in the image instead
 #                           of building one (it must be static: the image
 #                           has no Go toolchain's libraries)
@@ -114,5 +117,6 @@ mkdir -p "$(dirname "$out")"
 	-version "$version" \
 	-revision "$(git -C "$repo" rev-parse HEAD 2>/dev/null || true)" \
 	-epoch "$epoch" \
+	${IMAGE_LAYER:+-layer "$IMAGE_LAYER"} \
 	-o "$out")
 echo "$out"

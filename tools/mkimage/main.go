@@ -50,6 +50,7 @@ func run(args []string) error {
 		name       = fl.String("name", "gosentinel", "the image's repository name in manifest.json")
 		epoch      = fl.Int64("epoch", 0, "mtime of every file and the created time, in seconds since 1970 (SOURCE_DATE_EPOCH)")
 		out        = fl.String("o", "bin/gosentinel-image.tar", "the OCI image layout tarball to write")
+		layerOut   = fl.String("layer", "", "also write the layer (a gzipped tar of the file tree) here, for the Dockerfile")
 	)
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -89,6 +90,11 @@ func run(args []string) error {
 	l, err := writeLayer(t, created)
 	if err != nil {
 		return err
+	}
+	if *layerOut != "" {
+		if err := os.WriteFile(*layerOut, l.data, 0o644); err != nil {
+			return err
+		}
 	}
 	meta := imageMeta{
 		name:       *name,
