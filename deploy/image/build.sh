@@ -52,13 +52,33 @@ fi
 debs=$cache/image-debs
 mkdir -p "$debs"
 
+# The packages come from this machine's apt index: it must be bookworm's
+# (the release the Bitnami image and the chart's scripts are built on).
+release=$(. /etc/os-release 2>/dev/null && echo "${ID:-}:${VERSION_CODENAME:-}")
+if [ "$release" != debian:bookworm ]; then
+	echo "build.sh: this machine's apt index is for ${release:-an unknown release}, not debian:bookworm:" >&2
+	echo "build.sh: build on bookworm, or use the Dockerfile" >&2
+	exit 1
+fi
+
+# The packages and their candidate versions, from one apt-cache call (one
+# per package costs half a second each).
+packages=()
+while read -r pkg _; do
+	case $pkg in '' | '#'*) continue ;; esac
+	packages+=("$pkg")
+done <"$here/packages"
+declare -A candidate
+while read -r pkg ver; do
+	candidate[$pkg]=$ver
+done < <(apt-cache policy "${packages[@]}" | awk '/^[^ ].*:$/ {sub(/:$/, ""); p = $0} /^ *Candidate:/ {print p, $2}')
+
 # deb_file PKG: the cached .deb of PKG's candidate version, downloaded if
 # missing. apt-get writes NAME_VERSION_ARCH.deb with the epoch's colon as
 # %3a; a download goes to a temp dir first, so an interrupted one never
 # looks cached.
 deb_file() {
-	local pkg=$1 ver f tmp
-	ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
+	local pkg=$1 ver=${candidate[$1]:-} f tmp
 	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
 		echo "build.sh: no candidate version of $pkg in the apt index (run apt-get update)" >&2
 		return 1
@@ -91,12 +111,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/debroot"
 
-while read -r pkg _; do
-	case $pkg in '' | '#'*) continue ;; esac
+for pkg in "${packages[@]}"; do
 	f=$(deb_file "$pkg")
 	dpkg-deb -x "$f" "$work/debroot"
 	basename "$f" >>"$work/debs.txt"
-done <"$here/packages"
+done
 
 if [ -n "${GOSENTINEL_BINARY:-}" ]; then
 	cp "$GOSENTINEL_BINARY" "$work/gosentinel"
