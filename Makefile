@@ -33,7 +33,7 @@ SIM_LONG_SEEDS   ?= 1500
 SIM_LONG_MODEL   ?= 100000
 SIM_PARALLEL     ?= 32
 
-.PHONY: build test deps vet fmt fmt-check fuzz demo bench compat sim sim-short clean
+.PHONY: build test deps vet fmt fmt-check fuzz demo bench compat sim sim-short image clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
@@ -113,6 +113,15 @@ demo:
 	@bash scripts/install-debs.sh $(DEMO_PACKAGES)
 	$(MAKE) build
 	bash scripts/demo.sh
+
+# The container image as an OCI image layout tarball (also `docker load`-able),
+# built without a container engine from Debian bookworm packages (cached in
+# /var/cache/gosentinel-tools): see deploy/image/build.sh. Its tests
+# (tools/mkimage) run in `make test` with the other Go tests.
+IMAGE ?= $(BIN_DIR)/gosentinel-image.tar
+
+image:
+	VERSION=$(VERSION) bash deploy/image/build.sh $(IMAGE)
 
 clean:
 	rm -rf $(BIN_DIR)

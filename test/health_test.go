@@ -65,6 +65,10 @@ func healthExit(t *testing.T, args ...string) (int, string) {
 	return 0, string(out)
 }
 
+// followerOf is a follower of the set whose leader is leader (the member
+// the health test pauses failovers on and later cuts off).
+func followerOf(leader int) int { return (leader + 1) % 3 }
+
 // TestHealth checks the health endpoints on the leader and followers of a
 // live set, /primary and /replica on the master's and a replica's node
 // before and after a failover, a cut-off member's /readyz, and the exit
@@ -146,10 +150,57 @@ func TestHealth(t *testing.T) {
 	}
 	t.Logf("after the failover %d -> %d: /primary and /replica follow on every sentinel", old, newPort)
 
+	// While failovers are paused every sentinel stays ready (it still
+	// answers correctly), and /readyz and the metrics show the pause.
+	maintenance(t, d.Sentinels[followerOf(leader)], "ON")
+	for i, a := range addrs {
+		redistest.Poll(t, metricsDeadline, 50*time.Millisecond, func() error {
+			code, body, err := getHealth(a, "/readyz")
+			if err != nil {
+				return err
+			}
+			var rd struct {
+				Ready     bool `json:"ready"`
+				PausedAll bool `json:"paused_all"`
+			}
+			if err := json.Unmarshal([]byte(body), &rd); err != nil {
+				return err
+			}
+			if code != 200 || !rd.Ready || !rd.PausedAll {
+				return fmt.Errorf("%s /readyz while paused: %d %s", d.Sentinels[i].Name(), code, strings.TrimSpace(body))
+			}
+			fams, err := promScrape(a)
+			if err != nil {
+				return err
+			}
+			if v, err := series(fams, "gosentinel_failovers_paused_all", nil); err != nil || v != 1 {
+				return fmt.Errorf("%s gosentinel_failovers_paused_all = %v (%v) while paused", d.Sentinels[i].Name(), v, err)
+			}
+			if v, err := series(fams, "gosentinel_failovers_paused", map[string]string{"master_name": harness.MasterName}); err != nil || v != 1 {
+				return fmt.Errorf("%s gosentinel_failovers_paused{master_name=%q} = %v (%v) while paused", d.Sentinels[i].Name(), harness.MasterName, v, err)
+			}
+			return nil
+		})
+	}
+	maintenance(t, d.Sentinels[leader], "OFF")
+	for _, a := range addrs {
+		redistest.Poll(t, metricsDeadline, 50*time.Millisecond, func() error {
+			code, body, err := getHealth(a, "/readyz")
+			if err != nil {
+				return err
+			}
+			if code != 200 || !strings.Contains(body, `"paused_all":false`) {
+				return fmt.Errorf("/readyz after the pause: %d %s", code, strings.TrimSpace(body))
+			}
+			return nil
+		})
+	}
+	t.Logf("paused: every sentinel ready, /readyz and the metrics show it; unpaused: gone")
+
 	// A member whose peers stop (SIGSTOP: their ports still accept, so they
 	// are not provably dead) is unready within the stale bound; /healthz
 	// stays 200: it still serves.
-	cut := (leader + 1) % len(d.Sentinels)
+	cut := followerOf(leader)
 	for i, s := range d.Sentinels {
 		if i == cut {
 			continue
