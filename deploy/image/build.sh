@@ -69,9 +69,35 @@ while read -r pkg _; do
 	packages+=("$pkg")
 done <"$here/packages"
 declare -A candidate
-while read -r pkg ver; do
-	candidate[$pkg]=$ver
-done < <(apt-cache policy "${packages[@]}" | awk '/^[^ ].*:$/ {sub(/:$/, ""); p = $0} /^ *Candidate:/ {print p, $2}')
+load_candidates() {
+	candidate=()
+	while read -r pkg ver; do
+		candidate[$pkg]=$ver
+	done < <(apt-cache policy "${packages[@]}" | awk '/^[^ ].*:$/ {sub(/:$/, ""); p = $0} /^ *Candidate:/ {print p, $2}')
+}
+
+# refresh_index: apt-get update once, as root, when the index cannot give
+# what we need: a fresh machine may have no index at all, and an old index
+# names versions the archive no longer serves. Returns 1 when it cannot
+# (not root, or already done), so the caller reports its own error.
+refreshed=${APT_UPDATED:-}
+refresh_index() {
+	if [ -n "$refreshed" ] || [ "$(id -u)" != 0 ]; then
+		return 1
+	fi
+	refreshed=1
+	echo "build.sh: refreshing the apt index (apt-get update)" >&2
+	apt-get update -q >&2 && load_candidates
+}
+
+load_candidates
+for pkg in "${packages[@]}"; do
+	ver=${candidate[$pkg]:-}
+	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+		refresh_index || true
+		break
+	fi
+done
 
 # deb_file PKG: the cached .deb of PKG's candidate version, downloaded if
 # missing. apt-get writes NAME_VERSION_ARCH.deb with the epoch's colon as
@@ -98,6 +124,10 @@ deb_file() {
 	fi
 	if ! (cd "$tmp" && apt-get download -q "${opts[@]}" "$pkg=$ver" >&2); then
 		rm -rf "$tmp"
+		if refresh_index; then
+			deb_file "$pkg"
+			return
+		fi
 		echo "build.sh: apt-get download $pkg=$ver failed" >&2
 		return 1
 	fi
