@@ -27,9 +27,14 @@ var promql = parser.NewParser(parser.Options{})
 // synthetic are series Prometheus itself writes for every target.
 var synthetic = []string{"up"}
 
+// targetLabels are the labels Prometheus (and prometheus-operator's
+// relabelling) attach to every series of a scraped target.
+var targetLabels = []string{"__name__", "job", "instance", "namespace", "pod", "service", "endpoint", "container"}
+
 // metricNames parses expr and returns every metric name it selects. A
 // selector without a name (only {__name__=~...} or none) is an error: every
-// query must say which family it reads.
+// query must say which family it reads. So is a matcher on a label the
+// family does not have (a typo there silently matches nothing).
 func metricNames(expr string) ([]string, error) {
 	e, err := promql.ParseExpr(expr)
 	if err != nil {
@@ -47,6 +52,15 @@ func metricNames(expr string) ([]string, error) {
 			return nil
 		}
 		names = append(names, vs.Name)
+		labels, ok := metrics.Labels(vs.Name)
+		if !ok {
+			return nil // reported by checkExported
+		}
+		for _, m := range vs.LabelMatchers {
+			if !slices.Contains(labels, m.Name) && !slices.Contains(targetLabels, m.Name) {
+				inspectErr = fmt.Errorf("selector %s matches label %q, which %s does not have (it has %v)", vs, m.Name, vs.Name, labels)
+			}
+		}
 		return nil
 	})
 	return names, inspectErr

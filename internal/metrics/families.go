@@ -213,6 +213,37 @@ func Exports(series string) bool {
 	return false
 }
 
+// Labels returns the label names of the series (as a PromQL query names
+// it: a family, or a histogram's _bucket, _sum or _count, whose _bucket has
+// "le" too), and whether gosentinel exports it. The Go and process
+// collectors' series have no labels of ours.
+func Labels(series string) ([]string, bool) {
+	if !Exports(series) {
+		return nil, false
+	}
+	for _, f := range families() {
+		if f.name == series {
+			return slices.Clone(f.labels), true
+		}
+	}
+	for _, suf := range []string{"_bucket", "_sum", "_count"} {
+		base, ok := strings.CutSuffix(series, suf)
+		if !ok {
+			continue
+		}
+		for _, f := range families() {
+			if f.name == base && f.kind == histogram {
+				out := slices.Clone(f.labels)
+				if suf == "_bucket" {
+					out = append(out, "le")
+				}
+				return out, true
+			}
+		}
+	}
+	return nil, true
+}
+
 // desc builds the family's Prometheus descriptor.
 func (f family) desc() *prometheus.Desc {
 	return prometheus.NewDesc(f.name, f.help, f.labels, nil)
