@@ -37,9 +37,22 @@ func slogLevel(level hclog.Level) slog.Level {
 	}
 }
 
+// expectedByDesign are raft warnings about a behaviour we chose: they are
+// logged at debug level, so an operator's log shows only what needs a look.
+var expectedByDesign = map[string]bool{
+	// Our ServerAddressProvider (addressProvider) knows only the members
+	// whose current address it has learnt; for the others raft dials the
+	// configuration's address, which is what we want, but warns on every
+	// dial while a group forms.
+	"unable to get address for server, using fallback address": true,
+}
+
 func (b *hclogBridge) Log(level hclog.Level, msg string, args ...any) {
 	if level == hclog.Off {
 		return
+	}
+	if level > hclog.Debug && expectedByDesign[msg] {
+		level = hclog.Debug
 	}
 	lvl := slogLevel(level)
 	ctx := context.Background()
