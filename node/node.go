@@ -588,6 +588,21 @@ func (n *Node) Barrier(ctx context.Context) error {
 	return n.cl.getStore().Barrier(5 * time.Second)
 }
 
+// VerifyLeader confirms with a quorum round trip that this sentinel still
+// leads the Raft group (replication.LeaderVerifier): the engine asks it
+// before the side effects a deposed leader must never send. A sentinel
+// alone (local store in force) always leads.
+func (n *Node) VerifyLeader(ctx context.Context) error {
+	if n.cl == nil || !n.cl.isActive() {
+		return ctx.Err()
+	}
+	st := n.cl.getStore()
+	if st == nil {
+		return ErrNoLeader
+	}
+	return st.VerifyLeader(ctx)
+}
+
 // vouches reports whether this sentinel may advertise master addresses now.
 func (n *Node) vouches() bool { return n.cl == nil || n.cl.vouches() }
 

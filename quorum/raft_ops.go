@@ -106,6 +106,40 @@ func (s *RaftStore) Barrier(timeout time.Duration) error {
 	return nil
 }
 
+// VerifyLeader confirms with a round trip to a majority that this server
+// still leads (raft's VerifyLeader): IsLeader only reports what this server
+// believes, which a leader cut off from its majority keeps believing until
+// its lease runs out. The failover engine asks it before a side effect that
+// a deposed leader must never send (SLAVEOF NO ONE). It fails with
+// ErrNotLeader on a server that does not lead, and with ctx's error when the
+// majority does not answer within ctx.
+func (s *RaftStore) VerifyLeader(ctx context.Context) error {
+	r, err := s.get()
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f := r.VerifyLeader()
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }() // raft always answers: quorum, step-down or shutdown
+	select {
+	case err := <-done:
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, raft.ErrLeadershipLost):
+			// Stepped down during the round trip: nothing was proposed, so
+			// this is plain "not the leader", not an unknown outcome.
+			return fmt.Errorf("raft leadership not verified: %w: %w", ErrNotLeader, err)
+		}
+		return fmt.Errorf("raft leadership not verified: %w", translate(err))
+	case <-ctx.Done():
+		return fmt.Errorf("raft leadership not verified: %w", ctx.Err())
+	}
+}
+
 // AddVoter adds (or re-addresses) a voting member. Leader only.
 func (s *RaftStore) AddVoter(id, addr string) error {
 	r, err := s.get()
