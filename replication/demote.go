@@ -118,6 +118,15 @@ func (e *Engine) fixInstance(t *term, m *quorum.Master, a monitor.Addr) {
 	if !ok || cur.Failover != nil || cur.Addr != m.Addr || e.isActive(m.Name) || e.cfg.View.ObjectivelyDown(m.Name) {
 		return
 	}
+	// Demoting an instance that claims to be the master discards whatever
+	// it accepted: a deposed leader whose log is behind could demote the
+	// master a newer term promoted, so leadership is verified first (a
+	// quorum round trip, at most once per fix interval per instance).
+	// Repointing a replica (+fix-slave-config) makes no master and loses
+	// nothing a resync does not restore: not verified.
+	if kind == "+convert-to-slave" && !e.verifyLeader(t) {
+		return
+	}
 	err := e.cfg.Redis.SlaveOf(ctx, target(cur, a), &maddr)
 	// Pace from the moment the command was sent, not from the tick that
 	// decided it: the fresh reads before it take a variable time, and two

@@ -327,11 +327,18 @@ func isVerdict(err error) bool {
 		errors.Is(err, quorum.ErrNoSuchMaster) || errors.Is(err, quorum.ErrStaleSwitch)
 }
 
-// verifyLeader asks the proposer, if it can tell, whether we still lead.
+// verifyLeader asks the proposer, if it can tell, whether we still lead:
+// a quorum round trip, asked once before each side effect that only a
+// leader may send and that could leave two writable masters (SLAVEOF NO
+// ONE, releasing a switchover's pause, demoting an instance that claims to
+// be the master), never per poll. A term that ended never verifies.
 func (e *Engine) verifyLeader(t *term) bool {
+	if t.ctx.Err() != nil {
+		return false
+	}
 	v, ok := e.cfg.Proposer.(LeaderVerifier)
 	if !ok {
-		return t.ctx.Err() == nil
+		return true
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, callTimeout)
 	defer cancel()

@@ -32,6 +32,12 @@ type driver struct {
 	paused      bool
 	pausedUntil time.Time
 	pauseLen    time.Duration
+	// fresh: this engine decided the failover (not resumed from the log),
+	// so no other leader can have sent SLAVEOF NO ONE for its epoch.
+	fresh bool
+	// noOneSent: this driver sent SLAVEOF NO ONE at least once;
+	// noOneUnknown: one of them got no reply, so it may still take effect.
+	noOneSent, noOneUnknown bool
 	// phaseStart is when the current phase began (for the Observer).
 	phaseStart time.Time
 }
@@ -49,6 +55,7 @@ func (e *Engine) newDriver(t *term, m *quorum.Master) *driver {
 // run drives the failover; fresh means this engine just decided it (the
 // start events are announced), otherwise it is resumed from the log.
 func (d *driver) run(fresh bool) {
+	d.fresh = fresh
 	defer d.cleanup()
 	if fresh {
 		d.announceStart()
@@ -60,7 +67,12 @@ func (d *driver) run(fresh bool) {
 	if !d.switchMaster() {
 		return
 	}
-	if d.paused {
+	// Only a switchover pauses its old master, and only a switchover's old
+	// master was alive when the failover was decided: whether this driver
+	// or a previous leader paused it, it is demoted before anything else.
+	// (An automatic failover's old master was down: the group check
+	// demotes it when it comes back.)
+	if d.paused || d.forced {
 		d.demoteOldMaster()
 	}
 	d.reconfigure(replicas)
@@ -132,8 +144,11 @@ func (d *driver) promote(fresh bool) bool {
 		}
 		if d.forced && d.oldMasterAnswers(m) {
 			d.e.log.Warn("aborting a resumed switchover whose old master still answers", "master", d.name)
-			d.abort(m)
-			d.releaseOldMaster(m)
+			// The previous leader may have paused it: released under the
+			// same rule as our own pause.
+			if d.abort(m) && d.mayRelease(m) {
+				d.releaseOldMaster(m)
+			}
 			return false
 		}
 	}
@@ -159,13 +174,21 @@ func (d *driver) promote(fresh bool) bool {
 		}
 		tgt := target(m, d.replica)
 		if sentAt.IsZero() || now.Sub(sentAt) >= resendPromotion {
+			// A quorum round trip before every send (at most one a
+			// second): this is the side effect a deposed leader must never
+			// cause, and the term's context closes only once raft notices.
 			if !d.e.verifyLeader(d.t) {
 				return false
 			}
+			d.noOneSent = true
 			ctx, cancel := d.call()
 			err := d.e.cfg.Redis.SlaveOf(ctx, tgt, nil)
 			cancel()
 			if err != nil {
+				// No reply: the command may still reach the replica. (An
+				// error reply would be definite, but telling the two apart
+				// buys little: the pause lapses by itself.)
+				d.noOneUnknown = true
 				d.e.log.Warn("failed to send SLAVEOF NO ONE", "master", d.name, "replica", d.replica.String(), "err", err)
 			} else {
 				if sentAt.IsZero() {
@@ -209,18 +232,21 @@ func (d *driver) commitPromoted() bool {
 }
 
 // abort drops the failover (possible only before the promotion is
-// recorded) with -failover-abort-slave-timeout.
-func (d *driver) abort(m *quorum.Master) {
+// recorded) with -failover-abort-slave-timeout, and tells whether the
+// abort is committed. Our pause on the old master is released only if
+// mayRelease says so; otherwise it lapses by itself.
+func (d *driver) abort(m *quorum.Master) bool {
 	err := d.e.propose(d.t.ctx, d.t, &quorum.Command{Op: quorum.OpFailoverAbort, Name: d.name, Epoch: d.epoch})
 	if err != nil {
 		d.e.log.Warn("failed to abort the failover", "master", d.name, "epoch", d.epoch, "err", err)
-		return
+		return false
 	}
 	d.e.emit(monitor.LevelWarning, "-failover-abort-slave-timeout", d.masterRef(), "")
 	d.finish(OutcomeAborted)
-	if d.paused {
+	if d.paused && d.mayRelease(m) {
 		d.releaseOldMaster(m)
 	}
+	return true
 }
 
 // switchMaster commits the new address: from this moment every sentinel
@@ -257,18 +283,50 @@ func (d *driver) fenceSwitched() (*quorum.Master, bool) {
 }
 
 // cleanup runs when the driver stops for any reason. Writes paused on the
-// old master are released if the promotion never happened (the master
-// stays the master); after a promotion they stay paused until the pause
-// expires or the old master is demoted, so nothing is written that the new
-// master will not have.
+// old master are released only when mayRelease proves that no replica was
+// or can still be promoted; otherwise they stay paused until the old master
+// is demoted (by the leader that records the promotion) or the pause lapses
+// by itself, so nothing is written that the new master will not have.
 func (d *driver) cleanup() {
-	if d.paused && !d.promoted && d.settings != nil {
+	if d.paused && d.settings != nil && d.mayRelease(d.settings) {
 		d.releaseOldMaster(d.settings)
 	}
 }
 
-// releaseOldMaster sends CLIENT UNPAUSE to the old master. It may run after
-// the term ended: it only undoes our own pause.
+// mayRelease tells whether writes paused on the old master may be released:
+// it must be certain that no replica was or can still be promoted for this
+// failover. That holds only
+//   - while this sentinel still leads, verified now: after the term is lost
+//     a new leader may resume the failover and promote at any moment, and
+//     the release is then its decision;
+//   - and either this driver decided the failover and never sent SLAVEOF
+//     NO ONE (no other leader can have, the epoch is ours), or every
+//     SLAVEOF NO ONE we sent was answered and the replica answers, asked
+//     now, that it is still a replica. A previous leader sent its SLAVEOF
+//     NO ONE right after a successful leadership check, and our term began
+//     at least an election timeout after that check: short of a network
+//     delaying one command by that long, it has arrived by now.
+//
+// Never once the promotion is recorded.
+func (d *driver) mayRelease(m *quorum.Master) bool {
+	if d.promoted || !d.e.verifyLeader(d.t) {
+		return false
+	}
+	if d.fresh && !d.noOneSent {
+		return true
+	}
+	if d.noOneUnknown {
+		return false
+	}
+	ctx, cancel := d.call()
+	rep, err := d.e.cfg.Redis.Replication(ctx, target(m, d.replica))
+	cancel()
+	return err == nil && rep.Role == "slave"
+}
+
+// releaseOldMaster sends CLIENT UNPAUSE to the old master. Callers decide
+// with mayRelease first (or have demoted it): released while a replica may
+// be a master, it would be a second writable master.
 func (d *driver) releaseOldMaster(m *quorum.Master) {
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()

@@ -53,6 +53,8 @@ type fakeNode struct {
 	ignoreNoOne bool
 	// ignoreSlaveOf: SLAVEOF host port is accepted but nothing changes.
 	ignoreSlaveOf bool
+	// refuseSlaveOf: SLAVEOF host port fails (an error reply), nothing changes.
+	refuseSlaveOf bool
 	// linkAfter: Replication polls after SLAVEOF <master> before the link is up.
 	linkAfter int
 	polls     int
@@ -71,6 +73,34 @@ type fakeRedis struct {
 	calls []call
 	// onSlaveOf runs (under the lock) before a SLAVEOF is applied.
 	onSlaveOf func(f *fakeRedis, a monitor.Addr, master *monitor.Addr)
+	// splitBrain records every moment two reachable nodes accepted writes
+	// at once (role:master and not paused), with the calls up to then.
+	splitBrain []string
+}
+
+// checkWritersLocked records a split brain if more than one reachable
+// node accepts writes now. A pause is taken as lasting: tests that need
+// its lapse check the timing themselves. Caller holds f.mu.
+func (f *fakeRedis) checkWritersLocked() {
+	var writers []string
+	for a, n := range f.nodes {
+		if !n.down && n.role == "master" && !n.paused {
+			writers = append(writers, a.String())
+		}
+	}
+	if len(writers) > 1 {
+		var calls []string
+		for _, c := range f.calls {
+			calls = append(calls, c.String())
+		}
+		f.splitBrain = append(f.splitBrain, fmt.Sprintf("writable masters %v after %q", writers, calls))
+	}
+}
+
+func (f *fakeRedis) splitBrains() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.splitBrain...)
 }
 
 func newFakeRedis(nodes map[monitor.Addr]*fakeNode) *fakeRedis {
@@ -94,6 +124,10 @@ func (f *fakeRedis) SlaveOf(ctx context.Context, t Target, master *monitor.Addr)
 	if err != nil {
 		return err
 	}
+	if master != nil && n.refuseSlaveOf {
+		return errors.New("ERR simulated SLAVEOF failure")
+	}
+	defer f.checkWritersLocked()
 	var m *monitor.Addr
 	if master != nil {
 		c := *master
@@ -160,6 +194,7 @@ func (f *fakeRedis) Unpause(ctx context.Context, t Target) error {
 	}
 	f.calls = append(f.calls, call{op: "UNPAUSE", addr: t.Addr, at: time.Now()})
 	n.paused = false
+	f.checkWritersLocked()
 	return nil
 }
 

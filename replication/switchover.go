@@ -70,13 +70,30 @@ func (d *driver) switchover(m *quorum.Master) bool {
 	}
 }
 
-// demoteOldMaster repoints the paused old master to the new one (retrying
-// while the pause lasts), then releases its writes: the SLAVEOF transaction
-// drops its clients, which reconnect to the master the sentinels now name.
+// demoteOldMaster repoints the old master of a switchover to the new one
+// right after the switch is committed, then releases its writes: the
+// SLAVEOF transaction drops its clients, which reconnect to the master the
+// sentinels now name. Paused by this driver, it is retried while the pause
+// lasts. Otherwise (a previous leader's switchover, or a master that did
+// not answer when it was decided) it is demoted only if it answers as a
+// master, retried until a previous leader's pause would have lapsed. A
+// demotion that keeps failing leaves it paused: released, it would be a
+// second writable master. The group check keeps trying after the failover.
+//
+// No leadership check here, nor for the replicas' repointing: the switch
+// commit just proved this term, and a SLAVEOF <host> <port> only ever turns
+// a node into a replica, never into a second writable master.
 func (d *driver) demoteOldMaster() {
 	m, ok := d.fenceSwitched()
 	if !ok {
 		return
+	}
+	until := d.pausedUntil
+	if !d.paused {
+		if !d.oldMasterAnswers(m) {
+			return
+		}
+		until = d.started.Add(maxSwitchoverPause)
 	}
 	tgt := target(m, d.from)
 	for {
@@ -89,10 +106,12 @@ func (d *driver) demoteOldMaster() {
 			break
 		}
 		d.e.log.Warn("failed to demote the old master", "master", d.name, "addr", d.from.String(), "err", err)
-		if d.e.now().After(d.pausedUntil) || !wait(d.t.ctx, pollInterval) {
-			break
+		if d.e.now().After(until) || !wait(d.t.ctx, pollInterval) {
+			d.e.log.Warn("old master not demoted: its writes stay paused until the pause lapses", "master", d.name, "addr", d.from.String())
+			return
 		}
 	}
+	// A replica now: releasing its pause cannot make a second master.
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	if err := d.e.cfg.Redis.Unpause(ctx, tgt); err != nil {

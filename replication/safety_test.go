@@ -1,0 +1,170 @@
+package replication
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+)
+
+// Failover safety (issue 9 item 3): writes paused on a switchover's old
+// master are released only when no replica was or can still be promoted,
+// the leader that records the switch demotes the old master, and a
+// deposed leader sends no side effect that only a leader may send.
+
+// TestSwitchoverTermLostAfterPromotionKeepsOldMasterPaused: SLAVEOF NO ONE
+// takes effect on the replica, then the term is lost before the promotion
+// is recorded. The cleanup must not unpause the old master (the replica is
+// a master now); the next term resumes the failover from the log, demotes
+// the old master to the new one before its pause lapses, and only then
+// releases it. At no moment do two masters accept writes.
+func TestSwitchoverTermLostAfterPromotionKeepsOldMasterPaused(t *testing.T) {
+	h := switchoverScenario(t, 10000, false)
+	h.redis.onSlaveOf = func(f *fakeRedis, a monitor.Addr, master *monitor.Addr) {
+		if a == r1Addr && master == nil {
+			h.prop.fail.Store(true) // the term ends before OpFailoverPromoted commits
+		}
+	}
+	h.start()
+	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 3*time.Second, "the term lost", func() bool { return h.prop.failures.Load() >= 3 })
+	poll(t, 2*time.Second, "the driver stopped", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
+	diffLists(t, "side effects after the term was lost", h.redis.callList(),
+		[]string{"PAUSE 7000", "SLAVEOF 7001 NO ONE"})
+	if m := h.master(); m.Failover == nil || m.Failover.Promoted {
+		t.Fatalf("record after the term was lost: %+v", m.Failover)
+	}
+
+	h.redis.onSlaveOf = nil
+	h.prop.fail.Store(false)
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+	// The old master is demoted right after the switch, before the other
+	// replicas are repointed (the group check would come only after the
+	// failover ends), and released only once it is a replica.
+	diffLists(t, "side effects", h.redis.callList(), []string{
+		"PAUSE 7000", "SLAVEOF 7001 NO ONE", "SLAVEOF 7000 7001", "UNPAUSE 7000", "SLAVEOF 7002 7001"})
+	pausedAt, demotedAt := h.redis.callsOf("PAUSE", mAddr)[0].at, h.redis.callsOf("SLAVEOF", mAddr)[0].at
+	if lapse := pausedAt.Add(maxSwitchoverPause); !demotedAt.Before(lapse) {
+		t.Fatalf("old master demoted at %v, after its pause lapsed at %v", demotedAt, lapse)
+	}
+	if sb := h.redis.splitBrains(); len(sb) > 0 {
+		t.Fatalf("two writable masters: %q", sb)
+	}
+	if m := h.master(); m.Addr != toQuorum(r1Addr) || m.Failover != nil {
+		t.Fatalf("after the resumed switchover: %+v", m)
+	}
+}
+
+// TestSwitchoverUnaskableReplicaKeepsOldMasterPaused: the replica accepts
+// SLAVEOF NO ONE (it is a master now) and then cannot be asked; the
+// promotion times out and the failover is aborted, but the old master
+// stays paused: nothing proves the replica is not a writable master. The
+// pause lapses by itself.
+func TestSwitchoverUnaskableReplicaKeepsOldMasterPaused(t *testing.T) {
+	h := switchoverScenario(t, 2000, false) // pause 2 s, promotion deadline 1.5 s
+	h.redis.onSlaveOf = func(f *fakeRedis, a monitor.Addr, master *monitor.Addr) {
+		if a == r1Addr && master == nil {
+			// Applied and acknowledged, then the node stops answering.
+			f.nodes[r1Addr].down = true
+		}
+	}
+	h.start()
+	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitEvent("-failover-abort-slave-timeout", 1, 4*time.Second)
+	poll(t, time.Second, "the driver stopped", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
+	h.waitTicks(3)
+	if c := h.redis.callsOf("UNPAUSE", mAddr); len(c) != 0 {
+		t.Fatalf("old master unpaused although the replica may be a master: %q", h.redis.callList())
+	}
+}
+
+// TestSwitchoverFailedDemotionDoesNotUnpause: the old master refuses the
+// SLAVEOF that demotes it; it must not be released while it is still a
+// master (the new one is already writable). Its pause lapses by itself and
+// the group check keeps trying to demote it.
+func TestSwitchoverFailedDemotionDoesNotUnpause(t *testing.T) {
+	h := switchoverScenario(t, 2000, false) // pause 2 s
+	h.redis.set(mAddr, func(n *fakeNode) { n.refuseSlaveOf = true })
+	h.start()
+	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitEvent("+failover-end", 1, 6*time.Second)
+	if c := h.redis.callsOf("UNPAUSE", mAddr); len(c) != 0 {
+		t.Fatalf("old master unpaused after a failed demotion: %q", h.redis.callList())
+	}
+	if sb := h.redis.splitBrains(); len(sb) > 0 {
+		t.Fatalf("two writable masters: %q", sb)
+	}
+}
+
+// verifyingProposer commits like fakeProposer but reports, through
+// VerifyLeader only, that a newer term exists: the case of a leader
+// deposed by a partition whose term's context has not closed yet.
+type verifyingProposer struct {
+	*fakeProposer
+	deposed chan struct{} // closed once deposed
+}
+
+func (p *verifyingProposer) VerifyLeader(ctx context.Context) error {
+	select {
+	case <-p.deposed:
+		return errFakeNotLeader
+	default:
+		return p.fakeProposer.VerifyLeader(ctx)
+	}
+}
+
+// TestDeposedLeaderSendsNoSlaveOfNoOne: leadership is lost between the
+// commit of the decision and SLAVEOF NO ONE. The engine asks before the
+// promotion and sends nothing.
+func TestDeposedLeaderSendsNoSlaveOfNoOne(t *testing.T) {
+	h := autoScenario(t, 10000)
+	p := &verifyingProposer{fakeProposer: h.prop, deposed: make(chan struct{})}
+	h.eng.cfg.Proposer = p
+	h.eng.cfg.AfterElected = func(string) { close(p.deposed) }
+	h.start()
+	poll(t, 3*time.Second, "failover decided", func() bool { return h.master().Failover != nil })
+	h.waitTicks(5)
+	if c := h.redis.callsOf("SLAVEOF", r2Addr); len(c) != 0 {
+		t.Fatalf("a deposed leader sent %q", h.redis.callList())
+	}
+	if !errors.Is(p.VerifyLeader(context.Background()), errFakeNotLeader) {
+		t.Fatal("proposer not deposed")
+	}
+}
+
+// TestDeposedLeaderDemotesNoMaster: an instance claiming to be the master
+// is demoted only by a verified leader (a deposed one's log may be behind
+// a newer term's switch); repointing a replica needs no check.
+func TestDeposedLeaderDemotesNoMaster(t *testing.T) {
+	r3Addr, elsewhere := addr(7003), addr(7009)
+	m := settings(10000, 1)
+	m.Addr = toQuorum(r2Addr)
+	claimer := replicaStatus(r2Addr, mAddr, 0, "")
+	claimer.RoleReported, claimer.MasterHost, claimer.MasterPort = "master", "", 0
+	ms := monitor.MasterStatus{Master: healthyMaster(r2Addr), Replicas: []monitor.InstanceStatus{
+		claimer, replicaStatus(elsewhere, r3Addr, 100, ""),
+	}}
+	nodes := map[monitor.Addr]*fakeNode{
+		r2Addr: {role: "master"},
+		mAddr:  {role: "master"},
+		r3Addr: replicaNode(elsewhere, 100),
+	}
+	h := newHarness(t, m, ms, nodes)
+	p := &verifyingProposer{fakeProposer: h.prop, deposed: make(chan struct{})}
+	close(p.deposed)
+	h.eng.cfg.Proposer = p
+	h.start()
+	h.waitEvent("+fix-slave-config", 1, 2*time.Second)
+	h.waitTicks(10)
+	if c := h.redis.callsOf("SLAVEOF", mAddr); len(c) != 0 {
+		t.Fatalf("a deposed leader demoted an instance claiming to be the master: %q", h.redis.callList())
+	}
+}
