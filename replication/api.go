@@ -22,8 +22,13 @@ type Proposer interface {
 
 // LeaderVerifier is optionally implemented by a Proposer that can confirm,
 // with a quorum round trip, that this sentinel still leads (raft's
-// VerifyLeader). The engine calls it right before promoting a replica, the
-// one side effect that must never come from a deposed leader.
+// VerifyLeader; the node implements it). The engine calls it right before
+// each side effect that a deposed leader could turn into two writable
+// masters: SLAVEOF NO ONE, releasing a switchover's paused old master, and
+// demoting an instance that claims to be the master. Side effects that
+// follow a commit of the same phase (CLIENT PAUSE after the decision, the
+// old master's demotion after the switch) or only turn nodes into replicas
+// (repointing) are not verified again.
 type LeaderVerifier interface {
 	VerifyLeader(ctx context.Context) error
 }
