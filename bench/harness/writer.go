@@ -3,8 +3,11 @@ package harness
 import (
 	"context"
 	"fmt"
+	"net"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,6 +35,9 @@ type WriterOptions struct {
 	WaitReplicas int
 	// WaitTimeout is WAIT's timeout (default 200 ms).
 	WaitTimeout time.Duration
+	// Dialer, if set, opens the client's connections (to sentinels and
+	// data nodes), e.g. from inside a network namespace (internal/netlab).
+	Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Ack is one acknowledged write: key "<prefix>:<Seq>" holds Seq.
@@ -54,9 +60,12 @@ type Writer struct {
 	stop   chan struct{}
 	done   chan struct{}
 	once   sync.Once
+	// node is the data node address of the client's latest dial.
+	node atomic.Pointer[string]
 
 	mu       sync.Mutex
 	acks     []Ack
+	ackAddrs []string
 	attempts int
 	failures int
 	lastErr  error
@@ -90,24 +99,40 @@ func StartWriter(o WriterOptions) *Writer {
 	if o.WaitReplicas > 0 {
 		readTimeout += o.WaitTimeout
 	}
-	w := &Writer{
-		opts: o,
-		client: redis.NewFailoverClient(&redis.FailoverOptions{
-			MasterName:       MasterName,
-			SentinelAddrs:    o.SentinelAddrs,
-			SentinelPassword: o.SentinelPassword,
-			DialTimeout:      o.Timeout,
-			ReadTimeout:      readTimeout,
-			WriteTimeout:     o.Timeout,
-			MaxRetries:       -1,
-			DialerRetries:    1,
-			PoolSize:         poolSize,
-		}),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
-	}
+	w := &Writer{opts: o, stop: make(chan struct{}), done: make(chan struct{})}
+	empty := ""
+	w.node.Store(&empty)
+	w.client = redis.NewFailoverClient(&redis.FailoverOptions{
+		MasterName:       MasterName,
+		SentinelAddrs:    o.SentinelAddrs,
+		SentinelPassword: o.SentinelPassword,
+		DialTimeout:      o.Timeout,
+		ReadTimeout:      readTimeout,
+		WriteTimeout:     o.Timeout,
+		MaxRetries:       -1,
+		DialerRetries:    1,
+		PoolSize:         poolSize,
+		Dialer:           w.dial,
+	})
 	go w.run()
 	return w
+}
+
+// dial opens a connection with o.Dialer (or a net.Dialer) and remembers a
+// data node's address (any address that is not a sentinel's).
+func (w *Writer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	var c net.Conn
+	var err error
+	if w.opts.Dialer != nil {
+		c, err = w.opts.Dialer(ctx, network, addr)
+	} else {
+		var d net.Dialer
+		c, err = d.DialContext(ctx, network, addr)
+	}
+	if err == nil && !slices.Contains(w.opts.SentinelAddrs, addr) {
+		w.node.Store(&addr)
+	}
+	return c, err
 }
 
 // Key returns the key of write seq.
@@ -128,6 +153,7 @@ func (w *Writer) run() {
 		w.attempts++
 		if err == nil {
 			w.acks = append(w.acks, Ack{Seq: seq, At: now})
+			w.ackAddrs = append(w.ackAddrs, *w.node.Load())
 		} else {
 			w.failures++
 			w.lastErr = err
@@ -180,7 +206,7 @@ func (w *Writer) Stop() Result {
 func (w *Writer) Result() Result {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return Result{Prefix: w.opts.Prefix, Acks: append([]Ack(nil), w.acks...),
+	return Result{Prefix: w.opts.Prefix, Acks: append([]Ack(nil), w.acks...), AckAddrs: append([]string(nil), w.ackAddrs...),
 		Attempts: w.attempts, Failures: w.failures, LastErr: w.lastErr}
 }
 
@@ -224,8 +250,12 @@ func (w *Writer) WaitAcksAfter(t time.Time, n int, timeout time.Duration) (time.
 
 // Result is what a Writer did.
 type Result struct {
-	Prefix   string
-	Acks     []Ack
+	Prefix string
+	Acks   []Ack
+	// AckAddrs[i] is the data node that acknowledged Acks[i]: the node
+	// the client last connected to before it (the FailoverClient drops its
+	// pool when it switches masters, and the writer writes one at a time).
+	AckAddrs []string
 	Attempts int
 	Failures int
 	LastErr  error

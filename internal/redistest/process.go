@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,6 +36,13 @@ type ProcessSpec struct {
 	Dir string
 	// Port is the port the process listens on; readiness is a PING there.
 	Port int
+	// Host is the address the process listens on (default 127.0.0.1),
+	// e.g. a network namespace's address in internal/netlab.
+	Host string
+	// Wrap, if set, is a command prefix the process runs under, e.g.
+	// `ip netns exec <ns>`; it must exec Bin in place, so that signals sent
+	// to the started pid reach Bin.
+	Wrap []string
 }
 
 // Process is a running (or stopped) server process started by a test. All
@@ -94,8 +103,21 @@ func (p *Process) Name() string { return p.spec.Name }
 // Port returns the port the process listens on.
 func (p *Process) Port() int { return p.spec.Port }
 
-// Addr returns 127.0.0.1:port.
-func (p *Process) Addr() string { return Addr(p.spec.Port) }
+// Host returns the address the process listens on.
+func (p *Process) Host() string {
+	if p.spec.Host == "" {
+		return "127.0.0.1"
+	}
+	return p.spec.Host
+}
+
+// Addr returns host:port (127.0.0.1:port unless the spec names a Host).
+func (p *Process) Addr() string {
+	if p.spec.Host == "" {
+		return Addr(p.spec.Port)
+	}
+	return net.JoinHostPort(p.spec.Host, strconv.Itoa(p.spec.Port))
+}
 
 // LogPath is the file that receives the process's stdout and stderr.
 func (p *Process) LogPath() string { return p.logPath }
@@ -138,7 +160,8 @@ func (p *Process) Start() error {
 		return fmt.Errorf("%s: open log: %w", p.spec.Name, err)
 	}
 	fmt.Fprintf(f, "==== %s start: %s %s\n", time.Now().Format(time.RFC3339Nano), p.spec.Bin, strings.Join(p.spec.Args, " "))
-	cmd := exec.Command(p.spec.Bin, p.spec.Args...)
+	argv := append(append(append([]string(nil), p.spec.Wrap...), p.spec.Bin), p.spec.Args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = p.spec.Dir
 	cmd.Stdout, cmd.Stderr = f, f
 	// The kernel kills the child if the test binary dies without running

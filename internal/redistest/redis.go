@@ -23,8 +23,19 @@ func envOr(key, def string) string {
 type RedisOptions struct {
 	// Password sets requirepass and, on replicas, masterauth.
 	Password string
-	// ReplicaOf is the port of the master on 127.0.0.1; 0 for a master.
+	// ReplicaOf is the port of the master on 127.0.0.1 (or on
+	// ReplicaOfHost); 0 for a master.
 	ReplicaOf int
+	// ReplicaOfHost is the master's address if not 127.0.0.1.
+	ReplicaOfHost string
+	// Host is the address to bind (default 127.0.0.1); Port a fixed port
+	// (default: a free one picked by the kernel, retried if taken). A node
+	// in its own network namespace (internal/netlab) has a port space of
+	// its own and uses Redis' usual 6379 on its own address.
+	Host string
+	Port int
+	// Wrap is a command prefix (ProcessSpec.Wrap), e.g. `ip netns exec`.
+	Wrap []string
 	// Args are extra command-line arguments ("--name value" pairs).
 	Args []string
 }
@@ -70,14 +81,36 @@ func startWithPortRetry(t testing.TB, spec func(port int) (ProcessSpec, error)) 
 	return nil, fmt.Errorf("no free port after %d attempts: %w", startAttempts, lastErr)
 }
 
-// StartRedis starts a redis-server on 127.0.0.1 without persistence and waits
+// startAt starts the process built by spec on port, or on a free port
+// (startWithPortRetry) if port is 0.
+func startAt(t testing.TB, port int, spec func(port int) (ProcessSpec, error)) (*Process, error) {
+	t.Helper()
+	if port == 0 {
+		return startWithPortRetry(t, spec)
+	}
+	s, err := spec(port)
+	if err != nil {
+		return nil, err
+	}
+	p, err := NewProcess(t, s)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.Start()
+}
+
+// StartRedis starts a redis-server on 127.0.0.1 (or opts.Host) without persistence and waits
 // until it answers PING; it fails the test on error.
 func StartRedis(t testing.TB, opts RedisOptions) *Redis {
 	t.Helper()
-	p, err := startWithPortRetry(t, func(port int) (ProcessSpec, error) {
+	spec := func(port int) (ProcessSpec, error) {
+		host := opts.Host
+		if host == "" {
+			host = "127.0.0.1"
+		}
 		args := []string{
 			"--port", strconv.Itoa(port),
-			"--bind", "127.0.0.1",
+			"--bind", host,
 			"--save", "",
 			"--appendonly", "no",
 			"--daemonize", "no",
@@ -87,11 +120,20 @@ func StartRedis(t testing.TB, opts RedisOptions) *Redis {
 			args = append(args, "--requirepass", opts.Password, "--masterauth", opts.Password)
 		}
 		if opts.ReplicaOf != 0 {
-			args = append(args, "--replicaof", "127.0.0.1", strconv.Itoa(opts.ReplicaOf))
+			master := opts.ReplicaOfHost
+			if master == "" {
+				master = "127.0.0.1"
+			}
+			args = append(args, "--replicaof", master, strconv.Itoa(opts.ReplicaOf))
 		}
 		args = append(args, opts.Args...)
-		return ProcessSpec{Name: fmt.Sprintf("redis-%d", port), Bin: RedisServerBin, Args: args, Port: port}, nil
-	})
+		name := fmt.Sprintf("redis-%d", port)
+		if opts.Host != "" {
+			name = fmt.Sprintf("redis-%s-%d", opts.Host, port)
+		}
+		return ProcessSpec{Name: name, Bin: RedisServerBin, Args: args, Port: port, Host: opts.Host, Wrap: opts.Wrap}, nil
+	}
+	p, err := startAt(t, opts.Port, spec)
 	if err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}
@@ -210,7 +252,7 @@ func (tp *Topology) WaitReplicasOnline(t testing.TB, timeout time.Duration) {
 			if !r.Running() {
 				continue
 			}
-			if !replicaOnline(info, r.Port()) {
+			if !replicaOnline(info, r.Opts.Host, r.Port()) {
 				return fmt.Errorf("replica %d not online at master %d", r.Port(), tp.Master.Port())
 			}
 		}
@@ -219,9 +261,12 @@ func (tp *Topology) WaitReplicasOnline(t testing.TB, timeout time.Duration) {
 }
 
 // replicaOnline tells whether master INFO replication lists the replica on
-// port with state=online.
-func replicaOnline(info map[string]string, port int) bool {
+// port (and host, if not empty) with state=online.
+func replicaOnline(info map[string]string, host string, port int) bool {
 	want := ",port=" + strconv.Itoa(port) + ",state=online,"
+	if host != "" {
+		want = "ip=" + host + want
+	}
 	for k, v := range info {
 		if strings.HasPrefix(k, "slave") && strings.Contains(v, want) {
 			return true

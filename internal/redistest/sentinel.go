@@ -26,9 +26,18 @@ type SentinelOptions struct {
 	Bin string
 	// MasterName defaults to DefaultMasterName.
 	MasterName string
-	// MasterPort is the port of the monitored master on 127.0.0.1; 0 means
-	// no `sentinel monitor` line.
+	// MasterPort is the port of the monitored master on 127.0.0.1 (or on
+	// MasterHost); 0 means no `sentinel monitor` line.
 	MasterPort int
+	// MasterHost is the master's address if not 127.0.0.1.
+	MasterHost string
+	// Host is the address to bind (default 127.0.0.1); Port a fixed port
+	// (default: a free one). A sentinel in its own network namespace
+	// (internal/netlab) uses the usual 26379 on its own address.
+	Host string
+	Port int
+	// Wrap is a command prefix (ProcessSpec.Wrap), e.g. `ip netns exec`.
+	Wrap []string
 	// Quorum defaults to 2.
 	Quorum int
 	// DownAfter is written as `sentinel down-after-milliseconds` if > 0.
@@ -73,15 +82,22 @@ func (o SentinelOptions) withDefaults() SentinelOptions {
 // SentinelConfig renders the config file for a sentinel listening on port.
 func SentinelConfig(o SentinelOptions, port int) string {
 	o = o.withDefaults()
+	host, masterHost := o.Host, o.MasterHost
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if masterHost == "" {
+		masterHost = "127.0.0.1"
+	}
 	lines := []string{
 		"port " + strconv.Itoa(port),
-		"bind 127.0.0.1",
+		"bind " + host,
 	}
 	if o.RequirePass != "" {
 		lines = append(lines, "requirepass "+o.RequirePass)
 	}
 	if o.MasterPort != 0 {
-		lines = append(lines, fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d %d", o.MasterName, o.MasterPort, o.Quorum))
+		lines = append(lines, fmt.Sprintf("sentinel monitor %s %s %d %d", o.MasterName, masterHost, o.MasterPort, o.Quorum))
 		if o.DownAfter > 0 {
 			lines = append(lines, fmt.Sprintf("sentinel down-after-milliseconds %s %d", o.MasterName, o.DownAfter.Milliseconds()))
 		}
@@ -116,18 +132,24 @@ func StartSentinelErr(t testing.TB, opts SentinelOptions) (*Sentinel, error) {
 	t.Helper()
 	opts = opts.withDefaults()
 	var confPath string
-	p, err := startWithPortRetry(t, func(port int) (ProcessSpec, error) {
+	p, err := startAt(t, opts.Port, func(port int) (ProcessSpec, error) {
 		dir := t.TempDir()
 		confPath = filepath.Join(dir, "sentinel.conf")
 		if err := os.WriteFile(confPath, []byte(SentinelConfig(opts, port)), 0o644); err != nil {
 			return ProcessSpec{}, fmt.Errorf("write sentinel config: %w", err)
 		}
+		name := fmt.Sprintf("sentinel-%d", port)
+		if opts.Host != "" {
+			name = fmt.Sprintf("sentinel-%s-%d", opts.Host, port)
+		}
 		return ProcessSpec{
-			Name: fmt.Sprintf("sentinel-%d", port),
+			Name: name,
 			Bin:  opts.Bin,
 			Args: append([]string{confPath}, opts.Args...),
 			Dir:  dir,
 			Port: port,
+			Host: opts.Host,
+			Wrap: opts.Wrap,
 		}, nil
 	})
 	if err != nil {
