@@ -250,6 +250,16 @@ func (c *client) writeLoop() {
 	}
 }
 
+// unlistKilledLocked marks another client killed and removes it from the
+// client table at once, as redis' freeClient does inside CLIENT KILL: its
+// connection goroutine may take a moment to notice, but no later command
+// (CLIENT LIST, INFO's connected_clients) may still see it. cleanup's own
+// delete is then a no-op. Requires Server.mu.
+func (s *Server) unlistKilledLocked(other *client) {
+	other.killed.Store(true)
+	delete(s.clients, other.id)
+}
+
 // cleanup unregisters a finished client.
 func (c *client) cleanup() {
 	s := c.srv

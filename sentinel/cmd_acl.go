@@ -122,7 +122,7 @@ func aclDelUser(c *client, argv []string) {
 				c.user, c.authenticated = s.acl.defaultUser, false
 				c.closeAfterReply = true
 			} else {
-				other.killed.Store(true)
+				s.unlistKilledLocked(other)
 				victims = append(victims, other)
 			}
 		}

@@ -236,7 +236,7 @@ func clientKill(c *client, argv []string) {
 		if other == c {
 			closeSelf = true
 		} else {
-			other.killed.Store(true)
+			s.unlistKilledLocked(other)
 			defer other.kill()
 		}
 		killed++
