@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"net"
 	"os"
 	"os/exec"
@@ -182,15 +183,14 @@ func status(t *testing.T, m *Monitor, name string) MasterStatus {
 	return st
 }
 
-// freePort asks the kernel for a free loopback port.
+// freePort is redistest.FreePort (never a port this process was given
+// before), failing the test on error.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := redistest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
 	return port
 }
 

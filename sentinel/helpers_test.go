@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"net"
 	"os"
 	"os/exec"
@@ -50,15 +51,15 @@ func startServer(t testing.TB, cfg Config) (*Server, string) {
 	return srv, ln.Addr().String()
 }
 
-// freePort asks the kernel for a free loopback port.
+// freePort is redistest.FreePort (never a port this process was given
+// before), failing the test on error.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := redistest.FreePort()
 	if err != nil {
-		t.Fatalf("listen: %v", err)
+		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 const realSentinelBin = "/usr/bin/redis-sentinel"

@@ -3,22 +3,45 @@ package redistest
 import (
 	"fmt"
 	"net"
+	"sync"
 )
 
+// handedOut are the ports FreePort returned in this process. A port picked
+// for later (a sentinel port written into every pod's config before that
+// sentinel starts) is free until it is bound, so the kernel may hand it out
+// again to the next probe: a data node started meanwhile would take it
+// (seen: a Bitnami pod's sentinel port given to another pod's redis).
+var handedOut struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
 // FreePort asks the kernel for a free TCP port on 127.0.0.1 by listening on
-// port 0 and closing the listener. Another process may grab the port before
+// port 0 and closing the listener, never returning a port it returned
+// before in this process. Another process may still grab the port before
 // ours binds it, so starters retry with a new port when the bind fails
 // (see startWithPortRetry).
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("listen on 127.0.0.1:0: %w", err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[int]bool{}
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		return 0, fmt.Errorf("close probe listener: %w", err)
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("listen on 127.0.0.1:0: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		if err := l.Close(); err != nil {
+			return 0, fmt.Errorf("close probe listener: %w", err)
+		}
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port, nil
+		}
 	}
-	return port, nil
+	return 0, fmt.Errorf("no port on 127.0.0.1 that this process has not used already")
 }
 
 // Addr returns "127.0.0.1:<port>".
