@@ -97,7 +97,7 @@ func Run(tb testing.TB, o Options) (Result, error) {
 	if err := d.Lab.Cut(minority, majority); err != nil {
 		return res, err
 	}
-	o.Logf("cut {%s} from {%s}", names(minority), names(majority))
+	o.Logf("cut {%s} from {%s} (rules in place after %v)", names(minority), names(majority), time.Since(cutAt))
 	oldMaster := d.Nodes[0].Addr()
 	lone, others := d.Sentinels[0], d.Sentinels[1:]
 	// Until the cut ends: when the majority announces a new master, and
@@ -123,11 +123,13 @@ func Run(tb testing.TB, o Options) (Result, error) {
 	// The cut lasts o.Cut: this is the scenario's length, not a wait for
 	// an event (the poll above ends early only if a query hangs).
 	time.Sleep(time.Until(cutAt.Add(o.Cut)))
+	// The heal counts from the moment the last rule is gone.
+	healStart := time.Now()
 	if err := d.Lab.Heal(); err != nil {
 		return res, err
 	}
 	healAt := time.Now()
-	o.Logf("healed after %v", healAt.Sub(cutAt))
+	o.Logf("healed after %v (rules removed in %v)", healAt.Sub(cutAt), healAt.Sub(healStart))
 
 	err = redistest.PollErr(o.SettleTimeout, 10*time.Millisecond, func() error {
 		if res.Announced < 0 {

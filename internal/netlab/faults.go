@@ -2,10 +2,14 @@ package netlab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -26,11 +30,9 @@ func (h *Host) ipt(args ...string) error {
 	return nil
 }
 
-// ensureChain creates faultChain in h and the jumps to it, once.
-func (h *Host) ensureChain() error {
-	if h.ipt("-S", faultChain) == nil {
-		return nil
-	}
+// createChain creates faultChain in h and the jumps to it from INPUT and
+// OUTPUT (AddHost does, so every fault only adds rules to it).
+func (h *Host) createChain() error {
 	if err := h.ipt("-N", faultChain); err != nil {
 		return err
 	}
@@ -40,27 +42,58 @@ func (h *Host) ensureChain() error {
 	return h.ipt("-A", "OUTPUT", "-j", faultChain)
 }
 
-// Cut drops every packet between each host of a and each host of b, in
-// both directions: on both ends, INPUT from the peer's address and OUTPUT
-// to it. Hosts outside a and b, and the observer, are not affected.
-func (l *Lab) Cut(a, b []*Host) error {
-	for _, x := range a {
-		for _, y := range b {
-			for _, pair := range [][2]*Host{{x, y}, {y, x}} {
-				self, peer := pair[0], pair[1]
-				if err := self.ensureChain(); err != nil {
-					return err
-				}
-				if err := self.ipt("-A", faultChain, "-s", peer.IP, "-j", "DROP"); err != nil {
-					return err
-				}
-				if err := self.ipt("-A", faultChain, "-d", peer.IP, "-j", "DROP"); err != nil {
-					return err
-				}
-			}
-		}
+// addRules appends rules (each the arguments after "-A <chain>") to h's
+// faultChain in one iptables-restore transaction, so a host's part of a
+// fault takes effect at once rather than rule by rule.
+func (h *Host) addRules(rules [][]string) error {
+	var b strings.Builder
+	b.WriteString("*filter\n")
+	for _, r := range rules {
+		b.WriteString("-A " + faultChain + " " + strings.Join(r, " ") + "\n")
+	}
+	b.WriteString("COMMIT\n")
+	cmd := exec.Command("ip", "netns", "exec", h.NS, h.lab.ipt+"-restore", "-w", "--noflush")
+	cmd.Stdin = strings.NewReader(b.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("netlab: %s: %s-restore: %w: %s", h.Name, h.lab.ipt, err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// eachHost runs f for every host of hs at once, so a fault starts (or
+// ends) on every host within one iptables call's time.
+func eachHost(hs []*Host, f func(*Host) error) error {
+	errs := make([]error, len(hs))
+	var wg sync.WaitGroup
+	for i, h := range hs {
+		wg.Go(func() { errs[i] = f(h) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Cut drops every packet between each host of a and each host of b, in
+// both directions: on both ends, INPUT from the peer's address and OUTPUT
+// to it. Hosts outside a and b, and the observer, are not affected. Each
+// host's rules are added in one transaction, all hosts at once.
+func (l *Lab) Cut(a, b []*Host) error {
+	rules := map[*Host][][]string{}
+	var hosts []*Host
+	add := func(self, peer *Host) {
+		if _, ok := rules[self]; !ok {
+			hosts = append(hosts, self)
+		}
+		rules[self] = append(rules[self],
+			[]string{"-s", peer.IP, "-j", "DROP"},
+			[]string{"-d", peer.IP, "-j", "DROP"})
+	}
+	for _, x := range a {
+		for _, y := range b {
+			add(x, y)
+			add(y, x)
+		}
+	}
+	return eachHost(hosts, func(h *Host) error { return h.addRules(rules[h]) })
 }
 
 // Loss makes h drop each packet it receives from the lab's subnet with the
@@ -70,24 +103,14 @@ func (l *Lab) Loss(h *Host, probability float64) error {
 	if probability <= 0 || probability > 1 {
 		return fmt.Errorf("netlab: loss probability %v not in (0, 1]", probability)
 	}
-	if err := h.ensureChain(); err != nil {
-		return err
-	}
-	return h.ipt("-A", faultChain, "-s", l.Subnet(), "-m", "statistic", "--mode", "random",
-		"--probability", strconv.FormatFloat(probability, 'f', 4, 64), "-j", "DROP")
+	return h.addRules([][]string{{"-s", l.Subnet(), "-m", "statistic", "--mode", "random",
+		"--probability", strconv.FormatFloat(probability, 'f', 4, 64), "-j", "DROP"}})
 }
 
-// Heal removes every fault (cuts and losses) from every host.
+// Heal removes every fault (cuts and losses) from every host, all hosts
+// at once.
 func (l *Lab) Heal() error {
-	for _, h := range l.Hosts() {
-		if h.ipt("-S", faultChain) != nil {
-			continue // never faulted
-		}
-		if err := h.ipt("-F", faultChain); err != nil {
-			return err
-		}
-	}
-	return nil
+	return eachHost(l.Hosts(), func(h *Host) error { return h.ipt("-F", faultChain) })
 }
 
 // Rules returns h's fault rules (iptables -S of the lab's chain), empty

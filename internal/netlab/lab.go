@@ -173,6 +173,10 @@ func (l *Lab) AddHost(name string) (*Host, error) {
 		}
 		l.ipt = ipt
 	}
+	if err := h.createChain(); err != nil {
+		_ = run("ip", "netns", "del", h.NS)
+		return nil, err
+	}
 	l.hosts = append(l.hosts, h)
 	return h, nil
 }
