@@ -46,6 +46,10 @@ type Result struct {
 	// FinalMaster is the data node (host name) every sentinel agrees on at
 	// the end.
 	FinalMaster string
+	// LeaderCutOff says, for gosentinel, whether the Raft leader at the
+	// cut was the cut-off sentinel (its failover then waits for a new
+	// election on the majority side); always false for redis-sentinel.
+	LeaderCutOff bool
 	// Plain is the FailoverClient writing plain SETs, Wait1 the one that
 	// counts a SET only when WAIT 1 confirmed it.
 	Plain, Wait1 Writes
@@ -89,6 +93,14 @@ func Run(tb testing.TB, o Options) (Result, error) {
 		return res, fmt.Errorf("writer before the cut: %w", err)
 	}
 
+	if o.Raft {
+		hd := &harness.Deployment{Sentinels: d.Sentinels}
+		leader, err := hd.WaitRaftLeader(o.ReadyTimeout)
+		if err != nil {
+			return res, err
+		}
+		res.LeaderCutOff = leader == 0
+	}
 	probe := startProbe(d.Nodes, ProbePeriod)
 	defer probe.stop()
 	minority := []*netlab.Host{d.NodeHosts[0], d.SentinelHosts[0], d.Client}
@@ -97,7 +109,7 @@ func Run(tb testing.TB, o Options) (Result, error) {
 	if err := d.Lab.Cut(minority, majority); err != nil {
 		return res, err
 	}
-	o.Logf("cut {%s} from {%s} (rules in place after %v)", names(minority), names(majority), time.Since(cutAt))
+	o.Logf("cut {%s} from {%s} (rules in place after %v; Raft leader cut off: %v)", names(minority), names(majority), time.Since(cutAt), res.LeaderCutOff)
 	oldMaster := d.Nodes[0].Addr()
 	lone, others := d.Sentinels[0], d.Sentinels[1:]
 	// Until the cut ends: when the majority announces a new master, and

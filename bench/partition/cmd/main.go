@@ -138,8 +138,8 @@ func main() {
 }
 
 func describe(r partition.Result) string {
-	return fmt.Sprintf("announced %v, null %v, two masters %v, demoted %v after heal, final %s; plain %d/%d lost (%d in 1st s, %.0f/s), WAIT 1 %d/%d lost; plain acks before %v during %v after %v",
-		ms(r.Announced), ms(r.StoppedVouching), ms(r.TwoMasters), ms(r.Demoted), r.FinalMaster,
+	return fmt.Sprintf("leader cut off %v, announced %v, null %v, two masters %v, demoted %v after heal, final %s; plain %d/%d lost (%d in 1st s, %.0f/s), WAIT 1 %d/%d lost; plain acks before %v during %v after %v",
+		r.LeaderCutOff, ms(r.Announced), ms(r.StoppedVouching), ms(r.TwoMasters), ms(r.Demoted), r.FinalMaster,
 		r.Plain.Lost, r.Plain.Acked, r.Plain.FirstSecond, r.Plain.Rate, r.Wait1.Lost, r.Wait1.Acked,
 		r.Plain.Before, r.Plain.During, r.Plain.After)
 }
@@ -156,6 +156,12 @@ func dur(d time.Duration) (float64, bool) { return float64(d.Milliseconds()), d 
 
 var metrics = []metric{
 	{"new master announced, after the cut", "ms", func(r partition.Result) (float64, bool) { return dur(r.Announced) }},
+	{"  in the runs where gosentinel's Raft leader was cut off", "ms", func(r partition.Result) (float64, bool) {
+		if !r.LeaderCutOff {
+			return 0, false
+		}
+		return dur(r.Announced)
+	}},
 	{"cut-off sentinel answers null, after the cut", "ms", func(r partition.Result) (float64, bool) { return dur(r.StoppedVouching) }},
 	{"two masters accepting writes at once", "ms", func(r partition.Result) (float64, bool) { return dur(r.TwoMasters) }},
 	{"acknowledged plain writes lost", "", func(r partition.Result) (float64, bool) { return float64(r.Plain.Lost), true }},
