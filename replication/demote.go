@@ -31,6 +31,7 @@ func (e *Engine) checkGroup(t *term, m *quorum.Master) {
 	if !ok || ms.Master.Ref.Addr != maddr || ms.Master.SDown {
 		return
 	}
+	e.maintainFence(t, m, &ms, maddr)
 	now := e.now()
 	for _, r := range ms.Replicas {
 		if r.Ref.Addr == maddr {

@@ -161,6 +161,9 @@ func (d *driver) promote(fresh bool) bool {
 		// rather than completed with the old master writable again.
 		deadline = minTime(deadline, d.pausedUntil.Add(-d.pauseLen/4))
 	}
+	if !d.prepareCandidate(m, deadline) {
+		return false
+	}
 	var sentAt time.Time
 	for {
 		m, ok := d.fence()
