@@ -25,6 +25,10 @@ const (
 	// fenceMargin covers an ACK in flight when the cut happened and the
 	// jitter of Redis' once-a-second replicationCron.
 	fenceMargin = 500 * time.Millisecond
+	// pingSlack is how late after a ping period the monitor may send its
+	// next PING (it looks every tick, 50 ms, and a PING is due only once
+	// the period has passed).
+	pingSlack = 100 * time.Millisecond
 )
 
 // FenceConfig is a node's min-replicas-to-write and min-replicas-max-lag
@@ -107,6 +111,9 @@ type FenceWait struct {
 	// PINGs.
 	LastOKPingReply time.Time
 	PingPeriod      time.Duration
+	// PingPendingSince is when the leader sent its oldest unanswered PING
+	// to the old master (zero if none).
+	PingPendingSince time.Time
 	// ReplicaLinkUp and ReplicaLastIO are the chosen replica's
 	// master_link_status and master_last_io_seconds_ago, when it still
 	// replicates from the old master.
@@ -117,7 +124,8 @@ type FenceWait struct {
 // PromotionAllowedAt is the earliest moment SLAVEOF NO ONE may be sent: the
 // old master must have stopped accepting writes. The last ACK it can have
 // received came before c, the later of the leader's first unanswered PING
-// (at most a ping period after the last valid reply: under a partition by
+// (at most a ping period and pingSlack after the last valid reply, or when
+// the oldest pending one was sent, if later: under a partition by
 // sides the replicas lost the master no later than the leader did) and the
 // chosen replica's last contact with it; the master refuses writes by c +
 // fenceBound. A master known to have no active fence needs no wait: zero.
@@ -131,7 +139,10 @@ func PromotionAllowedAt(w FenceWait) time.Time {
 	}
 	c := w.Now
 	if !w.LastOKPingReply.IsZero() {
-		c = w.LastOKPingReply.Add(w.PingPeriod)
+		c = w.LastOKPingReply.Add(w.PingPeriod + pingSlack)
+		if w.PingPendingSince.After(c) {
+			c = w.PingPendingSince
+		}
 	}
 	if w.ReplicaLinkUp {
 		// master_last_io_seconds_ago is truncated: the contact was at most

@@ -152,7 +152,7 @@ func (d *driver) prepareCandidate(m *quorum.Master, deadline time.Time) bool {
 	}
 	w.Config, w.Known = e.knownFence(d.from)
 	if ms, ok := e.cfg.View.Status(d.name); ok && ms.Master.Ref.Addr == d.from {
-		w.LastOKPingReply = ms.Master.LastOKPingReply
+		w.LastOKPingReply, w.PingPendingSince = ms.Master.LastOKPingReply, ms.Master.PingPendingSince
 	}
 	if rerr == nil && rep.follows(d.from) && rep.MasterLinkUp && rep.MasterLastIO >= 0 {
 		w.ReplicaLinkUp, w.ReplicaLastIO = true, rep.MasterLastIO

@@ -67,15 +67,15 @@ func TestPromotionAllowedAt(t *testing.T) {
 		// 2 s + margin.
 		{"our fence, from the last PING reply",
 			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(time.Second), PingPeriod: time.Second},
-			now.Add(3500 * time.Millisecond)},
+			now.Add(3600 * time.Millisecond)},
 		{"unknown config is taken as ours",
-			FenceWait{LastOKPingReply: ago(time.Second), PingPeriod: time.Second}, now.Add(3500 * time.Millisecond)},
+			FenceWait{LastOKPingReply: ago(time.Second), PingPeriod: time.Second}, now.Add(3600 * time.Millisecond)},
 		{"the user's max-lag 10 lengthens the wait",
 			FenceWait{Known: true, Config: FenceConfig{1, 10}, LastOKPingReply: ago(time.Second), PingPeriod: time.Second},
-			now.Add(12500 * time.Millisecond)},
+			now.Add(12600 * time.Millisecond)},
 		{"long past: promote now (allowed already)",
 			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(time.Minute), PingPeriod: time.Second},
-			now.Add(-time.Minute + 4500*time.Millisecond)},
+			now.Add(-time.Minute + 4600*time.Millisecond)},
 		{"no PING reply known: from now",
 			FenceWait{Known: true, Config: ours, PingPeriod: time.Second}, now.Add(3500 * time.Millisecond)},
 		{"a replica that heard the master later moves the start",
@@ -83,10 +83,13 @@ func TestPromotionAllowedAt(t *testing.T) {
 				ReplicaLinkUp: true, ReplicaLastIO: 0}, now.Add(3500 * time.Millisecond)},
 		{"a replica that heard the master earlier changes nothing",
 			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(time.Second), PingPeriod: time.Second,
-				ReplicaLinkUp: true, ReplicaLastIO: 8 * time.Second}, now.Add(3500 * time.Millisecond)},
+				ReplicaLinkUp: true, ReplicaLastIO: 8 * time.Second}, now.Add(3600 * time.Millisecond)},
 		{"a replica whose link is down is not a contact",
 			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(5 * time.Second), PingPeriod: time.Second,
-				ReplicaLinkUp: false, ReplicaLastIO: 0}, now.Add(-500 * time.Millisecond)},
+				ReplicaLinkUp: false, ReplicaLastIO: 0}, now.Add(-400 * time.Millisecond)},
+		{"a PING pending since later than a period after the last reply moves the start",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(3 * time.Second), PingPeriod: time.Second,
+				PingPendingSince: ago(time.Second)}, now.Add(2500 * time.Millisecond)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.w.Now = now
@@ -204,8 +207,8 @@ func TestPromotionWaitsOutTheFence(t *testing.T) {
 	if len(noOne) == 0 || noOne[0].master != nil {
 		t.Fatalf("no SLAVEOF NO ONE to R2: %q", h.redis.callList())
 	}
-	// ping period 1 s + max-lag 1 s + 2 s + 500 ms.
-	earliest := lastOK.Add(4500 * time.Millisecond)
+	// ping period 1 s + slack 100 ms + max-lag 1 s + 2 s + 500 ms.
+	earliest := lastOK.Add(4600 * time.Millisecond)
 	if noOne[0].at.Before(earliest) {
 		t.Fatalf("SLAVEOF NO ONE sent %v before the fence must hold", earliest.Sub(noOne[0].at))
 	}
