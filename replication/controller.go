@@ -39,7 +39,7 @@ type Redis interface {
 	Fence(ctx context.Context, node Target) (FenceConfig, error)
 	// SetFence sets them (CONFIG SET): max-lag first, then to-write, so the
 	// fence never becomes active with a stale max-lag; with ToWrite 0 only
-	// to-write is set.
+	// to-write is set, and persisted (CONFIG REWRITE, its failure ignored).
 	SetFence(ctx context.Context, node Target, c FenceConfig) error
 }
 

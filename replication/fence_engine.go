@@ -126,6 +126,28 @@ func (e *Engine) clearFence(ctx context.Context, m *quorum.Master, a monitor.Add
 	e.log.Info("fence removed", "master", m.Name, "addr", a.String(), "role", role)
 }
 
+// slaveOf sends SLAVEOF to the node at t (NO ONE when master is nil) and,
+// once a node has been made a replica, removes our fence from it: it
+// ignores the fence while a replica, but would keep it if promoted later
+// by anyone (an operator's SLAVEOF NO ONE, a failover), born with no
+// replica and refusing every write. The SLAVEOF transaction's CONFIG
+// REWRITE may have persisted the fence; the removal is persisted too.
+func (e *Engine) slaveOf(ctx context.Context, m *quorum.Master, t Target, master *monitor.Addr) error {
+	if err := e.cfg.Redis.SlaveOf(ctx, t, master); err != nil {
+		return err
+	}
+	if master != nil && e.cfg.Fence {
+		// Its own deadline: the caller's may be spent, and the removal is
+		// harmless whoever leads.
+		cctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		if cur, err := e.cfg.Redis.Fence(cctx, t); err == nil && ReplicaFenceTarget(cur) == FenceClear {
+			e.clearFence(cctx, m, t.Addr, cur, "demoted")
+		}
+	}
+	return nil
+}
+
 // prepareCandidate runs right before the first SLAVEOF NO ONE of a
 // failover: it removes our fence from the chosen replica (a new master born
 // fenced refuses writes until a replica has synced) and, for an automatic

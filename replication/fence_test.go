@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -249,5 +250,32 @@ func TestNoWaitForAnUnfencedMaster(t *testing.T) {
 	noOne := h.redis.callsOf("SLAVEOF", r2Addr)
 	if len(noOne) == 0 || noOne[0].at.Sub(downAt) > 2*time.Second {
 		t.Fatalf("promotion of a replica of an unfenced master waited: %v", h.redis.callList())
+	}
+}
+
+// A switchover does not wait out the fence (its old master is paused), and
+// the fenced old master loses our fence once demoted: a later SLAVEOF NO
+// ONE by anyone would otherwise make a master that refuses every write.
+func TestSwitchoverDemotedMasterLosesTheFence(t *testing.T) {
+	h := switchoverScenario(t, 10000, false)
+	h.eng.cfg.Fence = true
+	h.redis.set(mAddr, func(n *fakeNode) { n.fence = ours })
+	h.start()
+	started := time.Now()
+	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+	if noOne := h.redis.callsOf("SLAVEOF", r1Addr); len(noOne) == 0 || noOne[0].at.Sub(started) > 2*time.Second {
+		t.Fatalf("the switchover waited for a fence: %q", h.redis.callList())
+	}
+	poll(t, 2*time.Second, "the old master's fence removed", func() bool {
+		return slices.Contains(h.redis.fenceCallList(), "7000 0 1")
+	})
+	h.redis.mu.Lock()
+	role := h.redis.nodes[mAddr].role
+	h.redis.mu.Unlock()
+	if role != "slave" {
+		t.Fatalf("old master is %s", role)
 	}
 }

@@ -248,7 +248,8 @@ func (c *Controller) Fence(ctx context.Context, t Target) (FenceConfig, error) {
 	return out, nil
 }
 
-// SetFence sets max-lag (unless clearing) then to-write.
+// SetFence sets max-lag (unless clearing) then to-write; a removal is
+// persisted with CONFIG REWRITE.
 func (c *Controller) SetFence(ctx context.Context, t Target, f FenceConfig) error {
 	cl, err := c.client(t)
 	if err != nil {
@@ -262,6 +263,13 @@ func (c *Controller) SetFence(ctx context.Context, t Target, f FenceConfig) erro
 	}
 	if err := cl.Do(ctx, config, "SET", "min-replicas-to-write", strconv.Itoa(f.ToWrite)).Err(); err != nil {
 		return fmt.Errorf("failed to set min-replicas-to-write on %s: %w", t.Addr, err)
+	}
+	if f.ToWrite == 0 {
+		// A removal is persisted: a CONFIG REWRITE (the SLAVEOF
+		// transaction's, or the user's) may have written the fence into
+		// the node's config file, which a restart would bring back. Fails
+		// harmlessly on nodes started without a config file.
+		_ = cl.Do(ctx, config, "REWRITE").Err()
 	}
 	return nil
 }
