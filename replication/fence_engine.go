@@ -31,9 +31,16 @@ func (e *Engine) maintainFence(t *term, m *quorum.Master, ms *monitor.MasterStat
 		}
 		a := r.Ref.Addr
 		e.checkFence(t, m, a, replicaFenceEvery*e.fixEvery, func(ctx context.Context, cur FenceConfig) {
-			if ReplicaFenceTarget(cur) == FenceClear {
-				e.clearFence(ctx, m, a, cur, "replica")
+			if ReplicaFenceTarget(cur) != FenceClear {
+				return
 			}
+			// Asked now, not the monitor's INFO (up to an INFO period
+			// old): a node another leader just promoted and fenced must
+			// keep its fence.
+			if rep, err := e.cfg.Redis.Replication(ctx, target(m, a)); err != nil || rep.Role != "slave" {
+				return
+			}
+			e.clearFence(ctx, m, a, cur, "replica")
 		})
 	}
 }
@@ -152,12 +159,14 @@ func (e *Engine) slaveOf(ctx context.Context, m *quorum.Master, t Target, master
 // failover: it removes our fence from the chosen replica (a new master born
 // fenced refuses writes until a replica has synced) and, for an automatic
 // failover, waits until the old master must have stopped accepting writes
-// (PromotionAllowedAt). false if the failover stopped meanwhile (the term
-// ended, it was superseded, or it timed out and was aborted).
-func (d *driver) prepareCandidate(m *quorum.Master, deadline time.Time) bool {
+// (PromotionAllowedAt). It returns how long it waited (the promotion's
+// deadline moves by as much: a failover-timeout shorter than the wait must
+// not abort every failover), and false if the failover stopped meanwhile
+// (the term ended or it was superseded).
+func (d *driver) prepareCandidate(m *quorum.Master) (time.Duration, bool) {
 	e := d.e
 	if !e.cfg.Fence {
-		return true
+		return 0, true
 	}
 	w := FenceWait{PingPeriod: e.timing().PingPeriod}
 	ctx, cancel := d.call()
@@ -170,7 +179,7 @@ func (d *driver) prepareCandidate(m *quorum.Master, deadline time.Time) bool {
 	if d.forced {
 		// A switchover's old master is reachable and paused: the pause,
 		// not the fence, keeps it from writing.
-		return true
+		return 0, true
 	}
 	w.Config, w.Known = e.knownFence(d.from)
 	if ms, ok := e.cfg.View.Status(d.name); ok && ms.Master.Ref.Addr == d.from {
@@ -182,25 +191,20 @@ func (d *driver) prepareCandidate(m *quorum.Master, deadline time.Time) bool {
 	w.Now = e.now()
 	allowed := PromotionAllowedAt(w)
 	if !allowed.After(w.Now) {
-		return true
+		return 0, true
 	}
 	e.log.Info("waiting until the old master's fence must hold before promoting", "master", d.name,
 		"old_master", d.from.String(), "wait", allowed.Sub(w.Now).Round(time.Millisecond).String())
 	for {
-		m, ok := d.fence()
-		if !ok {
-			return false
+		if _, ok := d.fence(); !ok {
+			return 0, false
 		}
 		now := e.now()
-		if now.After(deadline) {
-			d.abort(m)
-			return false
-		}
 		if !now.Before(allowed) {
-			return true
+			return now.Sub(w.Now), true
 		}
 		if !wait(d.t.ctx, min(pollInterval, allowed.Sub(now))) {
-			return false
+			return 0, false
 		}
 	}
 }

@@ -279,3 +279,16 @@ func TestSwitchoverDemotedMasterLosesTheFence(t *testing.T) {
 		t.Fatalf("old master is %s", role)
 	}
 }
+
+// The wait does not count against failover-timeout: a timeout shorter
+// than the wait would otherwise abort every automatic failover.
+func TestFenceWaitLongerThanFailoverTimeout(t *testing.T) {
+	h := autoScenario(t, 2000)
+	h.eng.cfg.Fence = true
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Master.LastOKPingReply = time.Now() })
+	h.start()
+	h.waitEvent("+failover-end", 1, 10*time.Second)
+	if n := h.rec.count("-failover-abort"); n != 0 {
+		t.Fatalf("aborted: %q", h.rec.list())
+	}
+}
