@@ -22,6 +22,7 @@ const (
 	EnvSettleMs      = "GOSENTINEL_SETTLE_MS"
 	EnvMemberTimeout = "GOSENTINEL_MEMBER_TIMEOUT_MS"
 	EnvMetricsAddr   = "GOSENTINEL_METRICS_ADDR"
+	EnvFence         = "GOSENTINEL_FENCE"
 )
 
 // Extensions lists gosentinel's own settings, in the order --help shows
@@ -43,4 +44,6 @@ var Extensions = []Extension{
 		Meaning: "how long a majority of the expected sentinels waits for the rest before forming the group"},
 	{Env: EnvMemberTimeout, Default: "300000",
 		Meaning: "how long a member may be gone on every channel before the leader removes it from the group"},
+	{Env: EnvFence, Default: "on",
+		Meaning: "off: do not manage min-replicas-to-write/min-replicas-max-lag on masters, nor wait for the cut-off master's fence before promoting"},
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 	"github.com/x0tta6bl4/gosentinel/replication"
@@ -50,7 +52,14 @@ func (n *Node) newEngine() *replication.Engine {
 		Observer:      n.observer(),
 		AfterElected:  func(string) { n.simulatedCrash(1, "after election") },
 		AfterPromoted: func(string) { n.simulatedCrash(2, "after promotion") },
+		Fence:         fenceEnabled(),
 	})
+}
+
+// fenceEnabled reads GOSENTINEL_FENCE: fencing is on unless it says off.
+func fenceEnabled() bool {
+	v := os.Getenv(config.EnvFence)
+	return !(strings.EqualFold(v, "off") || v == "0" || strings.EqualFold(v, "no"))
 }
 
 // emitReplication publishes an engine event, and runs the leader's

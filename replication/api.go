@@ -114,4 +114,9 @@ type Config struct {
 	// Observer, if set, is told of failovers not started, phases and
 	// outcomes (metrics).
 	Observer Observer
+	// Fence turns on fencing (docs/DESIGN.md, "Fencing the cut-off
+	// master"): the leader manages min-replicas-to-write/max-lag on the
+	// masters and an automatic failover's promotion waits out the old
+	// master's fence.
+	Fence bool
 }

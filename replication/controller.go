@@ -34,6 +34,13 @@ type Redis interface {
 	PauseWrites(ctx context.Context, node Target, d time.Duration) error
 	// Unpause sends CLIENT UNPAUSE.
 	Unpause(ctx context.Context, node Target) error
+	// Fence reads min-replicas-to-write and min-replicas-max-lag (CONFIG
+	// GET).
+	Fence(ctx context.Context, node Target) (FenceConfig, error)
+	// SetFence sets them (CONFIG SET): max-lag first, then to-write, so the
+	// fence never becomes active with a stale max-lag; with ToWrite 0 only
+	// to-write is set, and persisted (CONFIG REWRITE, its failure ignored).
+	SetFence(ctx context.Context, node Target, c FenceConfig) error
 }
 
 // Replication is a node's INFO replication section.
@@ -44,8 +51,11 @@ type Replication struct {
 	MasterPort         int
 	MasterLinkUp       bool
 	MasterLinkDownTime time.Duration // master_link_down_since_seconds
-	SlavePriority      int           // 100 when not reported
-	SlaveReplOffset    int64
+	// MasterLastIO is master_last_io_seconds_ago (whole seconds), -1 s
+	// when not reported.
+	MasterLastIO    time.Duration
+	SlavePriority   int // 100 when not reported
+	SlaveReplOffset int64
 	// MasterReplOffset is master_repl_offset (on a replica: what it has
 	// received from its master).
 	MasterReplOffset int64
@@ -84,6 +94,7 @@ func ParseReplication(text string) Replication {
 		MasterLinkUp:       in.MasterLinkUp,
 		MasterLinkDownTime: in.MasterLinkDownTime,
 		SlavePriority:      100,
+		MasterLastIO:       -time.Second,
 		SlaveReplOffset:    in.SlaveReplOffset,
 		MasterReplOffset:   in.MasterReplOffset,
 	}
@@ -91,6 +102,12 @@ func ParseReplication(text string) Replication {
 		r.SlavePriority = in.SlavePriority
 	}
 	for _, l := range strings.Split(text, "\r\n") {
+		if v, ok := strings.CutPrefix(l, "master_last_io_seconds_ago:"); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				r.MasterLastIO = time.Duration(n) * time.Second
+			}
+			continue
+		}
 		if len(l) < 7 || !strings.HasPrefix(l, "slave") || l[5] < '0' || l[5] > '9' {
 			continue
 		}

@@ -31,6 +31,7 @@ func (e *Engine) checkGroup(t *term, m *quorum.Master) {
 	if !ok || ms.Master.Ref.Addr != maddr || ms.Master.SDown {
 		return
 	}
+	e.maintainFence(t, m, &ms, maddr)
 	now := e.now()
 	for _, r := range ms.Replicas {
 		if r.Ref.Addr == maddr {
@@ -127,7 +128,7 @@ func (e *Engine) fixInstance(t *term, m *quorum.Master, a monitor.Addr) {
 	if kind == "+convert-to-slave" && !e.verifyLeader(t) {
 		return
 	}
-	err := e.cfg.Redis.SlaveOf(ctx, target(cur, a), &maddr)
+	err := e.slaveOf(ctx, cur, target(cur, a), &maddr)
 	// Pace from the moment the command was sent, not from the tick that
 	// decided it: the fresh reads before it take a variable time, and two
 	// SLAVEOFs to one instance must be at least the interval apart.

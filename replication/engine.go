@@ -62,6 +62,12 @@ type Engine struct {
 	fixes  map[string]time.Time // per instance address: last convert/fix attempt
 	// probing marks instances with a direct probe in flight.
 	probing map[string]bool
+	// fences is what this engine last read of each node's fence, by
+	// address; fenceChecks when it last checked one, fencing the checks in
+	// flight (fence_engine.go).
+	fences      map[string]FenceConfig
+	fenceChecks map[string]time.Time
+	fencing     map[string]bool
 }
 
 // activity is a failover being decided or driven; its state is
@@ -96,16 +102,19 @@ type term struct {
 // New returns an engine; nothing runs until Run.
 func New(cfg Config) *Engine {
 	e := &Engine{
-		cfg:        cfg,
-		log:        cfg.Logger,
-		retryDelay: termRetryDelay,
-		recheck:    recheckInterval,
-		fixEvery:   fixInterval,
-		active:     map[string]*activity{},
-		paces:      map[string]*pacing{},
-		fixes:      map[string]time.Time{},
-		probing:    map[string]bool{},
-		kick:       make(chan struct{}, 1),
+		cfg:         cfg,
+		log:         cfg.Logger,
+		retryDelay:  termRetryDelay,
+		recheck:     recheckInterval,
+		fixEvery:    fixInterval,
+		active:      map[string]*activity{},
+		paces:       map[string]*pacing{},
+		fixes:       map[string]time.Time{},
+		probing:     map[string]bool{},
+		fences:      map[string]FenceConfig{},
+		fenceChecks: map[string]time.Time{},
+		fencing:     map[string]bool{},
+		kick:        make(chan struct{}, 1),
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)

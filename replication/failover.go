@@ -161,6 +161,11 @@ func (d *driver) promote(fresh bool) bool {
 		// rather than completed with the old master writable again.
 		deadline = minTime(deadline, d.pausedUntil.Add(-d.pauseLen/4))
 	}
+	waited, ok := d.prepareCandidate(m)
+	if !ok {
+		return false
+	}
+	deadline = deadline.Add(waited)
 	var sentAt time.Time
 	for {
 		m, ok := d.fence()

@@ -59,6 +59,8 @@ type fakeNode struct {
 	linkAfter int
 	polls     int
 	paused    bool
+	// fence is the node's min-replicas-to-write/max-lag.
+	fence FenceConfig
 	// onPoll runs (under the fake's lock) at every Replication of this node.
 	onPoll func(f *fakeRedis, n *fakeNode)
 }
@@ -73,6 +75,9 @@ type fakeRedis struct {
 	calls []call
 	// onSlaveOf runs (under the lock) before a SLAVEOF is applied.
 	onSlaveOf func(f *fakeRedis, a monitor.Addr, master *monitor.Addr)
+	// fenceCalls records every SetFence as "<port> <to-write> <max-lag>"
+	// (kept apart from calls, which list failover side effects).
+	fenceCalls []string
 	// splitBrain records every moment two reachable nodes accepted writes
 	// at once (role:master and not paused), with the calls up to then.
 	splitBrain []string
@@ -198,6 +203,34 @@ func (f *fakeRedis) Unpause(ctx context.Context, t Target) error {
 	return nil
 }
 
+func (f *fakeRedis) Fence(ctx context.Context, t Target) (FenceConfig, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.node(t.Addr)
+	if err != nil {
+		return FenceConfig{}, err
+	}
+	return n.fence, nil
+}
+
+func (f *fakeRedis) SetFence(ctx context.Context, t Target, c FenceConfig) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.node(t.Addr)
+	if err != nil {
+		return err
+	}
+	f.fenceCalls = append(f.fenceCalls, fmt.Sprintf("%d %d %d", t.Addr.Port, c.ToWrite, c.MaxLag))
+	n.fence = c
+	return nil
+}
+
+func (f *fakeRedis) fenceCallList() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.fenceCalls...)
+}
+
 // set changes a node under the lock.
 func (f *fakeRedis) set(a monitor.Addr, fn func(n *fakeNode)) {
 	f.mu.Lock()
@@ -321,8 +354,11 @@ type fakeProposer struct {
 	local    *quorum.Local
 	fail     atomic.Bool
 	failures atomic.Int64
-	mu       sync.Mutex
-	ops      []quorum.Op
+	// failVerify fails VerifyLeader only (commits still succeed: a leader
+	// whose lease lapsed while its log is not yet told).
+	failVerify atomic.Bool
+	mu         sync.Mutex
+	ops        []quorum.Op
 }
 
 func (p *fakeProposer) Propose(ctx context.Context, c *quorum.Command) error {
@@ -338,7 +374,7 @@ func (p *fakeProposer) Propose(ctx context.Context, c *quorum.Command) error {
 
 // VerifyLeader fails like Propose once leadership is "lost".
 func (p *fakeProposer) VerifyLeader(ctx context.Context) error {
-	if p.fail.Load() {
+	if p.fail.Load() || p.failVerify.Load() {
 		p.failures.Add(1)
 		return errFakeNotLeader
 	}

@@ -163,7 +163,7 @@ func (d *driver) pollReconf(list []reconfReplica, now time.Time, reconfTimeout t
 func (d *driver) sendReconf(a monitor.Addr) bool {
 	ctx, cancel := d.call()
 	defer cancel()
-	if err := d.e.cfg.Redis.SlaveOf(ctx, target(d.settings, a), &d.replica); err != nil {
+	if err := d.e.slaveOf(ctx, d.settings, target(d.settings, a), &d.replica); err != nil {
 		d.e.log.Warn("failed to repoint a replica", "master", d.name, "replica", a.String(), "err", err)
 		return false
 	}

@@ -221,6 +221,59 @@ func (c *Controller) Unpause(ctx context.Context, t Target) error {
 	return nil
 }
 
+// Fence reads min-replicas-to-write and min-replicas-max-lag, one CONFIG
+// GET each (several parameters in one CONFIG GET need Redis 7).
+func (c *Controller) Fence(ctx context.Context, t Target) (FenceConfig, error) {
+	cl, err := c.client(t)
+	if err != nil {
+		return FenceConfig{}, err
+	}
+	var out FenceConfig
+	for _, p := range []struct {
+		name string
+		v    *int
+	}{{"min-replicas-to-write", &out.ToWrite}, {"min-replicas-max-lag", &out.MaxLag}} {
+		kv, err := cl.Do(ctx, mapCommand(t, "CONFIG"), "GET", p.name).StringSlice()
+		if err != nil {
+			c.forgetIfUnreachable(t, cl, err)
+			return FenceConfig{}, fmt.Errorf("failed to read %s from %s: %w", p.name, t.Addr, err)
+		}
+		if len(kv) != 2 {
+			return FenceConfig{}, fmt.Errorf("unexpected CONFIG GET %s reply from %s: %q", p.name, t.Addr, kv)
+		}
+		if *p.v, err = strconv.Atoi(kv[1]); err != nil {
+			return FenceConfig{}, fmt.Errorf("unexpected CONFIG GET %s value from %s: %w", p.name, t.Addr, err)
+		}
+	}
+	return out, nil
+}
+
+// SetFence sets max-lag (unless clearing) then to-write; a removal is
+// persisted with CONFIG REWRITE.
+func (c *Controller) SetFence(ctx context.Context, t Target, f FenceConfig) error {
+	cl, err := c.client(t)
+	if err != nil {
+		return err
+	}
+	config := mapCommand(t, "CONFIG")
+	if f.ToWrite > 0 {
+		if err := cl.Do(ctx, config, "SET", "min-replicas-max-lag", strconv.Itoa(f.MaxLag)).Err(); err != nil {
+			return fmt.Errorf("failed to set min-replicas-max-lag on %s: %w", t.Addr, err)
+		}
+	}
+	if err := cl.Do(ctx, config, "SET", "min-replicas-to-write", strconv.Itoa(f.ToWrite)).Err(); err != nil {
+		return fmt.Errorf("failed to set min-replicas-to-write on %s: %w", t.Addr, err)
+	}
+	if f.ToWrite == 0 {
+		// A removal is persisted: a CONFIG REWRITE (the SLAVEOF
+		// transaction's, or the user's) may have written the fence into
+		// the node's config file, which a restart would bring back. Fails
+		// harmlessly on nodes started without a config file.
+		_ = cl.Do(ctx, config, "REWRITE").Err()
+	}
+	return nil
+}
+
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return strings.TrimSpace(l)

@@ -98,7 +98,7 @@ func (d *driver) demoteOldMaster() {
 	tgt := target(m, d.from)
 	for {
 		ctx, cancel := d.call()
-		err := d.e.cfg.Redis.SlaveOf(ctx, tgt, &d.replica)
+		err := d.e.slaveOf(ctx, m, tgt, &d.replica)
 		cancel()
 		if err == nil {
 			d.e.noteFix(d.from)

@@ -49,6 +49,12 @@ type system struct {
 
 func startSystem(t *testing.T, downAfter time.Duration) *system {
 	t.Helper()
+	return startSystemWith(t, downAfter, false)
+}
+
+// startSystemWith is startSystem with fencing on or off.
+func startSystemWith(t *testing.T, downAfter time.Duration, fence bool) *system {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts redis-server processes")
 	}
@@ -89,6 +95,7 @@ func startSystem(t *testing.T, downAfter time.Duration) *system {
 			return tm
 		},
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Fence:  fence,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -1,0 +1,210 @@
+package replication
+
+import (
+	"context"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// replicaFenceEvery paces the fence checks of replicas (only ours is
+// removed from them, which is never urgent), in fixEvery units.
+const replicaFenceEvery = 10
+
+// maintainFence applies FenceTarget to the healthy master m at maddr (at
+// most once per fixEvery) and ReplicaFenceTarget to its healthy replicas
+// (ten times less often), in the background. Called by checkGroup, so only
+// while the master is healthy here and no failover of it runs.
+func (e *Engine) maintainFence(t *term, m *quorum.Master, ms *monitor.MasterStatus, maddr monitor.Addr) {
+	if !e.cfg.Fence {
+		return
+	}
+	healthy := healthyReplicas(ms, maddr)
+	e.checkFence(t, m, maddr, e.fixEvery, func(ctx context.Context, cur FenceConfig) {
+		e.applyMasterFence(t, ctx, m, maddr, cur, healthy)
+	})
+	for i := range ms.Replicas {
+		r := &ms.Replicas[i]
+		if r.Ref.Addr == maddr || r.SDown || r.Disconnected || r.RoleReported != "slave" {
+			continue
+		}
+		a := r.Ref.Addr
+		e.checkFence(t, m, a, replicaFenceEvery*e.fixEvery, func(ctx context.Context, cur FenceConfig) {
+			if ReplicaFenceTarget(cur) != FenceClear {
+				return
+			}
+			// Asked now, not the monitor's INFO (up to an INFO period
+			// old): a node another leader just promoted and fenced must
+			// keep its fence.
+			if rep, err := e.cfg.Redis.Replication(ctx, target(m, a)); err != nil || rep.Role != "slave" {
+				return
+			}
+			e.clearFence(ctx, m, a, cur, "replica")
+		})
+	}
+}
+
+// checkFence reads the fence of the node at a, if due, and hands it to act,
+// in a goroutine of the term.
+func (e *Engine) checkFence(t *term, m *quorum.Master, a monitor.Addr, every time.Duration,
+	act func(ctx context.Context, cur FenceConfig)) {
+	key := a.String()
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if last, ok := e.fenceChecks[key]; (ok && now.Sub(last) < every) || e.fencing[key] {
+		return
+	}
+	e.fenceChecks[key] = now
+	e.fencing[key] = true
+	if !e.spawnLocked(t, func() {
+		defer func() {
+			e.mu.Lock()
+			delete(e.fencing, key)
+			e.mu.Unlock()
+		}()
+		ctx, cancel := context.WithTimeout(t.ctx, callTimeout)
+		defer cancel()
+		cur, err := e.cfg.Redis.Fence(ctx, target(m, a))
+		if err != nil {
+			e.log.Debug("failed to read the fence", "master", m.Name, "addr", key, "err", err)
+			return
+		}
+		e.noteFence(a, cur)
+		act(ctx, cur)
+	}) {
+		delete(e.fencing, key)
+	}
+}
+
+func (e *Engine) noteFence(a monitor.Addr, c FenceConfig) {
+	e.mu.Lock()
+	e.fences[a.String()] = c
+	e.mu.Unlock()
+}
+
+// knownFence returns what this engine last read of the fence at a.
+func (e *Engine) knownFence(a monitor.Addr) (FenceConfig, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.fences[a.String()]
+	return c, ok
+}
+
+// applyMasterFence sets or clears the master's fence as FenceTarget says,
+// if the master is still the same and no failover of it started during
+// the read. Clearing needs a verified leader: a deposed leader lowering the
+// fence of a master the majority is about to replace would reopen it.
+func (e *Engine) applyMasterFence(t *term, ctx context.Context, m *quorum.Master, maddr monitor.Addr, cur FenceConfig, healthy int) {
+	action := FenceTarget(cur, healthy)
+	if action == FenceKeep {
+		return
+	}
+	now, ok := e.cfg.View.Master(m.Name)
+	if !ok || now.Failover != nil || now.Addr != m.Addr || e.isActive(m.Name) {
+		return
+	}
+	switch action {
+	case FenceSet:
+		if err := e.cfg.Redis.SetFence(ctx, target(now, maddr), ours); err != nil {
+			e.log.Warn("failed to fence the master", "master", m.Name, "addr", maddr.String(), "err", err)
+			return
+		}
+		e.noteFence(maddr, ours)
+		e.log.Info("master fenced: min-replicas-to-write 1, min-replicas-max-lag 1", "master", m.Name,
+			"addr", maddr.String(), "healthy_replicas", healthy)
+	case FenceClear:
+		if !e.verifyLeader(t) {
+			return
+		}
+		e.clearFence(ctx, now, maddr, cur, "master")
+	}
+}
+
+// clearFence sets min-replicas-to-write 0 on the node at a.
+func (e *Engine) clearFence(ctx context.Context, m *quorum.Master, a monitor.Addr, cur FenceConfig, role string) {
+	cleared := FenceConfig{ToWrite: 0, MaxLag: cur.MaxLag}
+	if err := e.cfg.Redis.SetFence(ctx, target(m, a), cleared); err != nil {
+		e.log.Warn("failed to remove the fence", "master", m.Name, "addr", a.String(), "role", role, "err", err)
+		return
+	}
+	e.noteFence(a, cleared)
+	e.log.Info("fence removed", "master", m.Name, "addr", a.String(), "role", role)
+}
+
+// slaveOf sends SLAVEOF to the node at t (NO ONE when master is nil) and,
+// once a node has been made a replica, removes our fence from it: it
+// ignores the fence while a replica, but would keep it if promoted later
+// by anyone (an operator's SLAVEOF NO ONE, a failover), born with no
+// replica and refusing every write. The SLAVEOF transaction's CONFIG
+// REWRITE may have persisted the fence; the removal is persisted too.
+func (e *Engine) slaveOf(ctx context.Context, m *quorum.Master, t Target, master *monitor.Addr) error {
+	if err := e.cfg.Redis.SlaveOf(ctx, t, master); err != nil {
+		return err
+	}
+	if master != nil && e.cfg.Fence {
+		// Its own deadline: the caller's may be spent, and the removal is
+		// harmless whoever leads.
+		cctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+		defer cancel()
+		if cur, err := e.cfg.Redis.Fence(cctx, t); err == nil && ReplicaFenceTarget(cur) == FenceClear {
+			e.clearFence(cctx, m, t.Addr, cur, "demoted")
+		}
+	}
+	return nil
+}
+
+// prepareCandidate runs right before the first SLAVEOF NO ONE of a
+// failover: it removes our fence from the chosen replica (a new master born
+// fenced refuses writes until a replica has synced) and, for an automatic
+// failover, waits until the old master must have stopped accepting writes
+// (PromotionAllowedAt). It returns how long it waited (the promotion's
+// deadline moves by as much: a failover-timeout shorter than the wait must
+// not abort every failover), and false if the failover stopped meanwhile
+// (the term ended or it was superseded).
+func (d *driver) prepareCandidate(m *quorum.Master) (time.Duration, bool) {
+	e := d.e
+	if !e.cfg.Fence {
+		return 0, true
+	}
+	w := FenceWait{PingPeriod: e.timing().PingPeriod}
+	ctx, cancel := d.call()
+	rep, rerr := e.cfg.Redis.Replication(ctx, target(m, d.replica))
+	cur, ferr := e.cfg.Redis.Fence(ctx, target(m, d.replica))
+	if ferr == nil && ReplicaFenceTarget(cur) == FenceClear {
+		e.clearFence(ctx, m, d.replica, cur, "candidate")
+	}
+	cancel()
+	if d.forced {
+		// A switchover's old master is reachable and paused: the pause,
+		// not the fence, keeps it from writing.
+		return 0, true
+	}
+	w.Config, w.Known = e.knownFence(d.from)
+	if ms, ok := e.cfg.View.Status(d.name); ok && ms.Master.Ref.Addr == d.from {
+		w.LastOKPingReply, w.PingPendingSince = ms.Master.LastOKPingReply, ms.Master.PingPendingSince
+	}
+	if rerr == nil && rep.follows(d.from) && rep.MasterLinkUp && rep.MasterLastIO >= 0 {
+		w.ReplicaLinkUp, w.ReplicaLastIO = true, rep.MasterLastIO
+	}
+	w.Now = e.now()
+	allowed := PromotionAllowedAt(w)
+	if !allowed.After(w.Now) {
+		return 0, true
+	}
+	e.log.Info("waiting until the old master's fence must hold before promoting", "master", d.name,
+		"old_master", d.from.String(), "wait", allowed.Sub(w.Now).Round(time.Millisecond).String())
+	for {
+		if _, ok := d.fence(); !ok {
+			return 0, false
+		}
+		now := e.now()
+		if !now.Before(allowed) {
+			return now.Sub(w.Now), true
+		}
+		if !wait(d.t.ctx, min(pollInterval, allowed.Sub(now))) {
+			return 0, false
+		}
+	}
+}

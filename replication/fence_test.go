@@ -1,0 +1,294 @@
+package replication
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+)
+
+func TestFenceTarget(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cur     FenceConfig
+		healthy int
+		want    FenceAction
+	}{
+		{"unfenced master with two healthy replicas is fenced", FenceConfig{0, 10}, 2, FenceSet},
+		{"unfenced master with three", FenceConfig{0, 10}, 3, FenceSet},
+		{"max-lag 0 and to-write 0: fenced", FenceConfig{0, 0}, 2, FenceSet},
+		{"ours is kept", ours, 2, FenceKeep},
+		{"the user's larger to-write is kept", FenceConfig{2, 1}, 2, FenceKeep},
+		{"the user's larger max-lag is kept", FenceConfig{1, 10}, 2, FenceKeep},
+		{"the user's to-write with max-lag 0 is kept", FenceConfig{1, 0}, 2, FenceKeep},
+		{"ours is removed with one healthy replica", ours, 1, FenceClear},
+		{"ours is removed with none", ours, 0, FenceClear},
+		{"the user's is never removed", FenceConfig{1, 10}, 0, FenceKeep},
+		{"unfenced with one healthy replica stays unfenced", FenceConfig{0, 10}, 1, FenceKeep},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := FenceTarget(tc.cur, tc.healthy); got != tc.want {
+				t.Fatalf("FenceTarget(%+v, %d) = %v, want %v", tc.cur, tc.healthy, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestReplicaFenceTarget(t *testing.T) {
+	for _, tc := range []struct {
+		cur  FenceConfig
+		want FenceAction
+	}{
+		{ours, FenceClear},
+		{FenceConfig{0, 1}, FenceKeep},
+		{FenceConfig{1, 10}, FenceKeep},
+		{FenceConfig{2, 1}, FenceKeep},
+	} {
+		if got := ReplicaFenceTarget(tc.cur); got != tc.want {
+			t.Errorf("ReplicaFenceTarget(%+v) = %v, want %v", tc.cur, got, tc.want)
+		}
+	}
+}
+
+func TestPromotionAllowedAt(t *testing.T) {
+	now := time.Unix(1000, 0)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	for _, tc := range []struct {
+		name string
+		w    FenceWait
+		want time.Time // zero: no wait
+	}{
+		{"known unfenced master: no wait",
+			FenceWait{Known: true, Config: FenceConfig{0, 10}, LastOKPingReply: ago(time.Second), PingPeriod: time.Second}, time.Time{}},
+		{"known, max-lag 0 is no fence",
+			FenceWait{Known: true, Config: FenceConfig{1, 0}, LastOKPingReply: ago(time.Second), PingPeriod: time.Second}, time.Time{}},
+		// last reply 1 s ago, next PING unanswered by +1 s, then max-lag 1 +
+		// 2 s + margin.
+		{"our fence, from the last PING reply",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(time.Second), PingPeriod: time.Second},
+			now.Add(3600 * time.Millisecond)},
+		{"unknown config is taken as ours",
+			FenceWait{LastOKPingReply: ago(time.Second), PingPeriod: time.Second}, now.Add(3600 * time.Millisecond)},
+		{"the user's max-lag 10 lengthens the wait",
+			FenceWait{Known: true, Config: FenceConfig{1, 10}, LastOKPingReply: ago(time.Second), PingPeriod: time.Second},
+			now.Add(12600 * time.Millisecond)},
+		{"long past: promote now (allowed already)",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(time.Minute), PingPeriod: time.Second},
+			now.Add(-time.Minute + 4600*time.Millisecond)},
+		{"no PING reply known: from now",
+			FenceWait{Known: true, Config: ours, PingPeriod: time.Second}, now.Add(3500 * time.Millisecond)},
+		{"a replica that heard the master later moves the start",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(5 * time.Second), PingPeriod: time.Second,
+				ReplicaLinkUp: true, ReplicaLastIO: 0}, now.Add(3500 * time.Millisecond)},
+		{"a replica that heard the master earlier changes nothing",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(time.Second), PingPeriod: time.Second,
+				ReplicaLinkUp: true, ReplicaLastIO: 8 * time.Second}, now.Add(3600 * time.Millisecond)},
+		{"a replica whose link is down is not a contact",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(5 * time.Second), PingPeriod: time.Second,
+				ReplicaLinkUp: false, ReplicaLastIO: 0}, now.Add(-400 * time.Millisecond)},
+		{"a PING pending since later than a period after the last reply moves the start",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(3 * time.Second), PingPeriod: time.Second,
+				PingPendingSince: ago(time.Second)}, now.Add(2500 * time.Millisecond)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.w.Now = now
+			if got := PromotionAllowedAt(tc.w); !got.Equal(tc.want) {
+				t.Fatalf("PromotionAllowedAt = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHealthyReplicas(t *testing.T) {
+	ok := replicaStatus(mAddr, r1Addr, 0, "a")
+	sdown := replicaStatus(mAddr, r2Addr, 0, "b")
+	sdown.SDown = true
+	linkDown := replicaStatus(mAddr, addr(7003), 0, "c")
+	linkDown.MasterLinkUp = false
+	elsewhere := replicaStatus(addr(7009), addr(7004), 0, "d")
+	gone := replicaStatus(mAddr, addr(7005), 0, "e")
+	gone.Disconnected = true
+	asMaster := replicaStatus(mAddr, addr(7006), 0, "f")
+	asMaster.RoleReported = "master"
+	ok2 := replicaStatus(mAddr, addr(7007), 0, "g")
+	ms := monitor.MasterStatus{Replicas: []monitor.InstanceStatus{ok, sdown, linkDown, elsewhere, gone, asMaster, ok2}}
+	if got := healthyReplicas(&ms, mAddr); got != 2 {
+		t.Fatalf("healthyReplicas = %d, want 2", got)
+	}
+}
+
+func TestParseReplicationLastIO(t *testing.T) {
+	r := ParseReplication("# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_port:7000\r\n" +
+		"master_link_status:up\r\nmaster_last_io_seconds_ago:3\r\n")
+	if r.MasterLastIO != 3*time.Second {
+		t.Fatalf("MasterLastIO = %v", r.MasterLastIO)
+	}
+	if r := ParseReplication("# Replication\r\nrole:master\r\n"); r.MasterLastIO != -time.Second {
+		t.Fatalf("MasterLastIO without the field = %v", r.MasterLastIO)
+	}
+}
+
+// fenceScenario: a healthy master with two healthy replicas, fencing on.
+func fenceScenario(t *testing.T, masterFence FenceConfig) *harness {
+	ms := monitor.MasterStatus{Master: healthyMaster(mAddr), Replicas: []monitor.InstanceStatus{
+		replicaStatus(mAddr, r1Addr, 1000, "aaaa"),
+		replicaStatus(mAddr, r2Addr, 1000, "bbbb"),
+	}}
+	nodes := map[monitor.Addr]*fakeNode{
+		mAddr:  {role: "master", offset: 1000, fence: masterFence},
+		r1Addr: replicaNode(mAddr, 1000),
+		r2Addr: replicaNode(mAddr, 1000),
+	}
+	h := newHarness(t, settings(3000, 1), ms, nodes)
+	h.eng.cfg.Fence = true
+	return h
+}
+
+func TestFenceAppliedKeptAndRemoved(t *testing.T) {
+	h := fenceScenario(t, FenceConfig{0, 10})
+	h.start()
+	poll(t, 3*time.Second, "the master fenced", func() bool { return slices.Contains(h.redis.fenceCallList(), "7000 1 1") })
+
+	// One replica lost: our fence is removed (after a leadership check),
+	// so the last replica's loss refuses nothing.
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
+	poll(t, 3*time.Second, "the fence removed", func() bool { return slices.Contains(h.redis.fenceCallList(), "7000 0 1") })
+
+	// The replica back: fenced again.
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = false })
+	poll(t, 3*time.Second, "the master fenced again", func() bool {
+		return len(h.redis.fenceCallList()) >= 3 && h.redis.fenceCallList()[2] == "7000 1 1"
+	})
+	if got := h.redis.fenceCallList(); len(got) != 3 {
+		t.Fatalf("fence calls: %q", got)
+	}
+}
+
+func TestFenceNeverLowersTheUsers(t *testing.T) {
+	h := fenceScenario(t, FenceConfig{1, 10})
+	h.start()
+	poll(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
+	h.waitTicks(10)
+	if got := h.redis.fenceCallList(); len(got) != 0 {
+		t.Fatalf("the user's fence was changed: %q", got)
+	}
+}
+
+func TestDeposedLeaderDoesNotRemoveTheFence(t *testing.T) {
+	h := fenceScenario(t, ours)
+	h.start()
+	poll(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
+	// Leadership in doubt (the quorum check fails), then a replica lost:
+	// the clear is refused at the leadership check.
+	h.prop.failVerify.Store(true)
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
+	poll(t, 3*time.Second, "several failed leadership checks", func() bool { return h.prop.failures.Load() >= 3 })
+	if got := h.redis.fenceCallList(); len(got) != 0 {
+		t.Fatalf("a deposed leader changed the fence: %q", got)
+	}
+}
+
+// The automatic failover's SLAVEOF NO ONE waits until the old master's
+// fence must hold, counted from the last valid PING reply; the chosen
+// replica loses our fence first; the new master is fenced once two
+// healthy replicas follow it.
+func TestPromotionWaitsOutTheFence(t *testing.T) {
+	h := autoScenario(t, 10000)
+	h.eng.cfg.Fence = true
+	lastOK := time.Now().Add(-2 * time.Second)
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Master.LastOKPingReply = lastOK })
+	h.redis.set(r2Addr, func(n *fakeNode) { n.fence = ours })
+	h.start()
+	h.waitEvent("+failover-end", 1, 10*time.Second)
+
+	noOne := h.redis.callsOf("SLAVEOF", r2Addr)
+	if len(noOne) == 0 || noOne[0].master != nil {
+		t.Fatalf("no SLAVEOF NO ONE to R2: %q", h.redis.callList())
+	}
+	// ping period 1 s + slack 100 ms + max-lag 1 s + 2 s + 500 ms.
+	earliest := lastOK.Add(4600 * time.Millisecond)
+	if noOne[0].at.Before(earliest) {
+		t.Fatalf("SLAVEOF NO ONE sent %v before the fence must hold", earliest.Sub(noOne[0].at))
+	}
+	if got := h.redis.fenceCallList(); len(got) == 0 || got[0] != "7002 0 1" {
+		t.Fatalf("the candidate's fence was not removed first: %q", got)
+	}
+
+	// The old master returns as a replica of the new one: two healthy
+	// replicas, the new master gets the fence.
+	h.redis.set(mAddr, func(n *fakeNode) {
+		n.down, n.role, n.masterHost, n.masterPort, n.linkUp = false, "slave", r2Addr.Host, r2Addr.Port, true
+	})
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) {
+		for i := range ms.Replicas {
+			r := &ms.Replicas[i]
+			r.SDown, r.Disconnected, r.RoleReported = false, false, "slave"
+			r.MasterHost, r.MasterPort, r.MasterLinkUp = r2Addr.Host, r2Addr.Port, true
+		}
+	})
+	poll(t, 3*time.Second, "the new master fenced", func() bool { return slices.Contains(h.redis.fenceCallList(), "7002 1 1") })
+}
+
+// A master this leader read without an active fence (one healthy replica)
+// is promoted away from without waiting.
+func TestNoWaitForAnUnfencedMaster(t *testing.T) {
+	h := fenceScenario(t, FenceConfig{0, 10})
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
+	h.start()
+	poll(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
+	downAt := time.Now()
+	h.redis.set(mAddr, func(n *fakeNode) { n.down = true })
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) {
+		ms.Master = downMaster(mAddr)
+		ms.Master.LastOKPingReply = downAt
+	})
+	h.view.setODown("mymaster", true)
+	h.waitEvent("+failover-end", 1, 10*time.Second)
+	noOne := h.redis.callsOf("SLAVEOF", r2Addr)
+	if len(noOne) == 0 || noOne[0].at.Sub(downAt) > 2*time.Second {
+		t.Fatalf("promotion of a replica of an unfenced master waited: %v", h.redis.callList())
+	}
+}
+
+// A switchover does not wait out the fence (its old master is paused), and
+// the fenced old master loses our fence once demoted: a later SLAVEOF NO
+// ONE by anyone would otherwise make a master that refuses every write.
+func TestSwitchoverDemotedMasterLosesTheFence(t *testing.T) {
+	h := switchoverScenario(t, 10000, false)
+	h.eng.cfg.Fence = true
+	h.redis.set(mAddr, func(n *fakeNode) { n.fence = ours })
+	h.start()
+	started := time.Now()
+	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+	if noOne := h.redis.callsOf("SLAVEOF", r1Addr); len(noOne) == 0 || noOne[0].at.Sub(started) > 2*time.Second {
+		t.Fatalf("the switchover waited for a fence: %q", h.redis.callList())
+	}
+	poll(t, 2*time.Second, "the old master's fence removed", func() bool {
+		return slices.Contains(h.redis.fenceCallList(), "7000 0 1")
+	})
+	h.redis.mu.Lock()
+	role := h.redis.nodes[mAddr].role
+	h.redis.mu.Unlock()
+	if role != "slave" {
+		t.Fatalf("old master is %s", role)
+	}
+}
+
+// The wait does not count against failover-timeout: a timeout shorter
+// than the wait would otherwise abort every automatic failover.
+func TestFenceWaitLongerThanFailoverTimeout(t *testing.T) {
+	h := autoScenario(t, 2000)
+	h.eng.cfg.Fence = true
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Master.LastOKPingReply = time.Now() })
+	h.start()
+	h.waitEvent("+failover-end", 1, 10*time.Second)
+	if n := h.rec.count("-failover-abort"); n != 0 {
+		t.Fatalf("aborted: %q", h.rec.list())
+	}
+}
