@@ -20,8 +20,10 @@ FUZZ_TIME    ?= 150000x
 # Debian packages the tests need: the reference redis-sentinel and the data
 # nodes, redis-cli and redis-py for the client tests, tcl for the official
 # Sentinel suite, tmux for terminal checks, gcc for the race detector,
-# nodejs (with npm) for the ioredis client test.
-DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux gcc libc6-dev nodejs
+# nodejs (with npm) for the ioredis client test, iptables and iproute2 for
+# the network lab (internal/netlab: network namespaces, a bridge, iptables
+# faults) of TestLab, TestNetlabPartition and bench-partition.
+DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux gcc libc6-dev nodejs iptables iproute2
 
 # The group simulation (internal/group): seeds per set size (3 and 5
 # sentinels) of the simulation on raft's in-memory transport, and of the
@@ -95,10 +97,17 @@ fuzz:
 
 # Side-by-side benchmark against redis-sentinel (medians and ratios); see
 # bench/failover. Not part of `make test`: it takes minutes per run.
-BENCH_ARGS ?= -runs 5
+# Then issue 9's partition scenario (bench/partition: every node, sentinel
+# and client in its own network namespace; needs root) at down-after 1 s
+# with an 8 s cut and at 5 s with a 15 s cut.
+BENCH_ARGS     ?= -runs 5
+PARTITION_ARGS ?= -runs 5
 
 bench: deps
 	bash scripts/bench.sh $(BENCH_ARGS)
+	$(GO) build -o $(BIN_DIR)/bench-partition ./bench/partition/cmd
+	$(BIN_DIR)/bench-partition $(PARTITION_ARGS) -gosentinel $(BIN_DIR)/gosentinel
+	$(BIN_DIR)/bench-partition $(PARTITION_ARGS) -gosentinel $(BIN_DIR)/gosentinel -down-after 5s -cut 15s
 
 # Redis 7.0.15's official Sentinel suite (from Debian's source package)
 # against SENTINEL (default: bin/gosentinel; SENTINEL=/usr/bin/redis-sentinel
