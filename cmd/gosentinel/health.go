@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -52,9 +50,7 @@ func parseHealth(args []string, stderr io.Writer) (healthOptions, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, healthUsage) }
 	var o healthOptions
-	host := fs.String("h", "127.0.0.1", "")
-	port := fs.Int("p", 26379, "")
-	fs.StringVar(&o.password, "a", os.Getenv("REDISCLI_AUTH"), "")
+	sf := addSentinelFlags(fs)
 	fs.StringVar(&o.http, "http", "", "")
 	fs.StringVar(&o.path, "path", "/readyz", "")
 	fs.StringVar(&o.query, "query", "", "")
@@ -71,7 +67,7 @@ func parseHealth(args []string, stderr io.Writer) (healthOptions, error) {
 	if !strings.HasPrefix(o.path, "/") {
 		o.path = "/" + o.path
 	}
-	o.sentinel = net.JoinHostPort(*host, strconv.Itoa(*port))
+	o.sentinel, o.password = sf.addr(), sf.password()
 	return o, nil
 }
 

@@ -56,11 +56,9 @@ func parsePrestop(args []string, stderr io.Writer) (prestopOptions, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, prestopUsage) }
 	var o prestopOptions
-	host := fs.String("h", "127.0.0.1", "")
-	port := fs.Int("p", 26379, "")
+	sf := addSentinelFlags(fs)
 	fs.StringVar(&o.masterSet, "master-set", "mymaster", "")
 	fs.StringVar(&o.redis, "redis", "127.0.0.1:6379", "")
-	pass := fs.String("a", "", "")
 	passFile := fs.String("password-file", "", "")
 	fs.DurationVar(&o.timeout, "timeout", 25*time.Second, "")
 	if err := fs.Parse(args); err != nil {
@@ -69,13 +67,8 @@ func parsePrestop(args []string, stderr io.Writer) (prestopOptions, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	o.sentinel = net.JoinHostPort(*host, strconv.Itoa(*port))
-	switch {
-	case *pass != "":
-		o.password = *pass
-	case os.Getenv("REDISCLI_AUTH") != "":
-		o.password = os.Getenv("REDISCLI_AUTH")
-	case *passFile != "":
+	o.sentinel, o.password = sf.addr(), sf.password()
+	if o.password == "" && *passFile != "" {
 		b, err := os.ReadFile(*passFile)
 		if err != nil {
 			return o, fmt.Errorf("password file: %w", err)
@@ -83,6 +76,31 @@ func parsePrestop(args []string, stderr io.Writer) (prestopOptions, error) {
 		o.password = strings.TrimRight(string(b), "\r\n")
 	}
 	return o, nil
+}
+
+// sentinelFlags are the options naming the local sentinel that every
+// subcommand takes, as redis-cli spells them: -h, -p, -a (else
+// $REDISCLI_AUTH).
+type sentinelFlags struct {
+	host, pass *string
+	port       *int
+}
+
+func addSentinelFlags(fs *flag.FlagSet) sentinelFlags {
+	return sentinelFlags{
+		host: fs.String("h", "127.0.0.1", ""),
+		port: fs.Int("p", 26379, ""),
+		pass: fs.String("a", "", ""),
+	}
+}
+
+func (f sentinelFlags) addr() string { return net.JoinHostPort(*f.host, strconv.Itoa(*f.port)) }
+
+func (f sentinelFlags) password() string {
+	if *f.pass != "" {
+		return *f.pass
+	}
+	return os.Getenv("REDISCLI_AUTH")
 }
 
 // runPrestop is `gosentinel prestop`.
