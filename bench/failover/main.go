@@ -40,6 +40,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/bench/harness"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,7 +120,7 @@ func (c *config) kinds() []sentinelKind {
 }
 
 func main() {
-	// The runs are testing.Benchmark bodies (see isolated): the testing
+	// The runs are testing.Benchmark bodies (see harness.Isolated): the testing
 	// package's flags must exist for its B to log and fail.
 	testing.Init()
 	c, err := parseFlags(os.Args[1:])
@@ -155,7 +156,7 @@ func (c *config) measure(k sentinelKind) *kindResults {
 	r := &kindResults{kind: k}
 	for i := range c.runs + c.spuriousRuns {
 		var kr killResult
-		err := isolated(func(tb *recorder) { kr = c.killRun(tb, k) })
+		err := harness.Isolated(func(tb testing.TB) { kr = c.killRun(tb, k) })
 		c.progress(k, "sigkill", i, err, func() string {
 			return fmt.Sprintf("first ack %v after down-after, announced %v, second failover %v",
 				ms(kr.firstAck), ms(kr.announced), kr.spurious)
@@ -175,7 +176,7 @@ func (c *config) measure(k sentinelKind) *kindResults {
 	}
 	for i := range c.runs {
 		var mr manualResult
-		err := isolated(func(tb *recorder) { mr = c.manualRun(tb, k) })
+		err := harness.Isolated(func(tb testing.TB) { mr = c.manualRun(tb, k) })
 		c.progress(k, "failover", i, err, func() string {
 			return fmt.Sprintf("longest write gap %v, %d of %d acknowledged writes lost", ms(mr.gap), mr.lost, mr.acks)
 		})
@@ -196,7 +197,7 @@ func (c *config) measure(k sentinelKind) *kindResults {
 func (c *config) measureFresh(k sentinelKind, r *kindResults) {
 	for i := range c.runs {
 		var fr freshKillResult
-		err := isolated(func(tb *recorder) { fr = c.freshKillRun(tb, k) })
+		err := harness.Isolated(func(tb testing.TB) { fr = c.freshKillRun(tb, k) })
 		c.progress(k, "fresh sigkill", i, err, func() string {
 			out := fmt.Sprintf("%v: first ack %v after down-after, announced %v", fr.state, ms(fr.firstAck), ms(fr.announced))
 			if fr.spurious {
@@ -216,7 +217,7 @@ func (c *config) measureFresh(k sentinelKind, r *kindResults) {
 	}
 	for i := range c.runs {
 		var fr freshManualResult
-		err := isolated(func(tb *recorder) { fr = c.freshManualRun(tb, k) })
+		err := harness.Isolated(func(tb testing.TB) { fr = c.freshManualRun(tb, k) })
 		c.progress(k, "fresh failover", i, err, func() string {
 			if fr.refused != "" {
 				return fmt.Sprintf("%v: refused: %s", fr.state, fr.refused)

@@ -25,12 +25,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/bench/harness"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -85,7 +85,7 @@ func parseFlags(args []string) (*config, error) {
 }
 
 func main() {
-	testing.Init() // the runs are testing.Benchmark bodies (see isolated)
+	testing.Init() // the runs are testing.Benchmark bodies (see harness.Isolated)
 	c, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -112,7 +112,7 @@ func main() {
 		for j, k := range kinds {
 			var r partition.Result
 			var runErr error
-			err := isolated(func(tb testing.TB) {
+			err := harness.Isolated(func(tb testing.TB) {
 				r, runErr = partition.Run(tb, partition.Options{
 					Bin: k.bin, Raft: k.raft, DownAfter: c.downAfter, Cut: c.cut, Interval: c.interval,
 				})
@@ -234,55 +234,6 @@ func report(out io.Writer, c *config, kinds []kind, results [][]partition.Result
 	tw.Flush()
 	fmt.Fprintf(out, "reproduce: go build -o bin/bench-partition ./bench/partition/cmd && bin/bench-partition -runs %d -down-after %v -cut %v\n",
 		c.runs, c.downAfter, c.cut)
-}
-
-// recorder is the testing.TB a run gets: a *testing.B (temp dirs, and
-// cleanups that stop every process of the run by pid and close its lab)
-// that keeps the failure messages testing.Benchmark would discard.
-type recorder struct {
-	*testing.B
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (r *recorder) record(s string) { r.mu.Lock(); r.msgs = append(r.msgs, s); r.mu.Unlock() }
-
-func (r *recorder) Error(args ...any) { r.record(fmt.Sprint(args...)); r.B.Error(args...) }
-func (r *recorder) Errorf(format string, args ...any) {
-	r.record(fmt.Sprintf(format, args...))
-	r.B.Errorf(format, args...)
-}
-func (r *recorder) Fatal(args ...any) { r.record(fmt.Sprint(args...)); r.B.Fatal(args...) }
-func (r *recorder) Fatalf(format string, args ...any) {
-	r.record(fmt.Sprintf(format, args...))
-	r.B.Fatalf(format, args...)
-}
-
-// isolated runs f once as the body of a testing.Benchmark, so everything
-// it starts is stopped when it returns or fails, and returns its failure.
-func isolated(f func(testing.TB)) error {
-	var rec *recorder
-	ran := false
-	testing.Benchmark(func(b *testing.B) {
-		if ran { // testing.Benchmark calls the body again after a short run
-			return
-		}
-		ran = true
-		rec = &recorder{B: b}
-		f(rec)
-	})
-	if rec == nil {
-		return errors.New("run did not start")
-	}
-	if rec.Failed() {
-		rec.mu.Lock()
-		defer rec.mu.Unlock()
-		if len(rec.msgs) == 0 {
-			return errors.New("run failed")
-		}
-		return errors.New(strings.Join(rec.msgs, "\n"))
-	}
-	return nil
 }
 
 func firstLines(s string, n int) string {

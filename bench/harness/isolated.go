@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"errors"
@@ -50,10 +50,12 @@ func (r *recorder) err() error {
 	return errors.New(strings.Join(r.msgs, "\n"))
 }
 
-// isolated runs f once as the body of a testing.Benchmark, so that every
-// process it starts is stopped when it returns or fails, and returns its
-// failure.
-func isolated(f func(*recorder)) error {
+// Isolated runs f once as the body of a testing.Benchmark, so that every
+// process it starts (and every lab it opens) is stopped by the cleanups of
+// its testing.TB when it returns or fails, and returns its failure. The
+// benchmarks (bench/failover, bench/partition) run each measured run in
+// it. A program calling it must call testing.Init first.
+func Isolated(f func(testing.TB)) error {
 	var rec *recorder
 	ran := false
 	testing.Benchmark(func(b *testing.B) {
