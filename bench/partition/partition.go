@@ -251,9 +251,9 @@ func MasterAddr(s *redistest.Sentinel) (string, error) {
 	return net.JoinHostPort(addr[0], addr[1]), nil
 }
 
-// agreedMaster returns the master every sentinel of ss reports, or an
+// AgreedMaster returns the master every sentinel of ss reports, or an
 // error if one fails, answers null or they disagree.
-func agreedMaster(ss []*redistest.Sentinel) (string, error) {
+func AgreedMaster(ss []*redistest.Sentinel) (string, error) {
 	agreed := ""
 	for _, s := range ss {
 		a, err := MasterAddr(s)

@@ -11,17 +11,17 @@ import (
 	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
-// probeSample is one probe round: which data nodes accepted a write.
-type probeSample struct {
+// ProbeSample is one probe round: which data nodes accepted a write.
+type ProbeSample struct {
 	At       time.Time
 	Accepted []bool
 }
 
-// probe tries a SET on every data node every period, from the observer
+// Probe tries a SET on every data node every period, from the observer
 // (the lab's own address, which no cut drops), and records which nodes
 // accepted it. A node accepts when it answers OK within the round: a
 // replica answers READONLY, a paused or unreachable node does not answer.
-type probe struct {
+type Probe struct {
 	clients []*redis.Client
 	period  time.Duration
 	done    chan struct{}
@@ -29,11 +29,12 @@ type probe struct {
 	once    sync.Once
 
 	mu      sync.Mutex
-	samples []probeSample
+	samples []ProbeSample
 }
 
-func startProbe(nodes []*redistest.Redis, period time.Duration) *probe {
-	p := &probe{period: period, done: make(chan struct{}), stopped: make(chan struct{})}
+// StartProbe starts probing nodes every period until Stop.
+func StartProbe(nodes []*redistest.Redis, period time.Duration) *Probe {
+	p := &Probe{period: period, done: make(chan struct{}), stopped: make(chan struct{})}
 	timeout := period * 8 / 10
 	for _, n := range nodes {
 		p.clients = append(p.clients, redis.NewClient(&redis.Options{
@@ -45,7 +46,7 @@ func startProbe(nodes []*redistest.Redis, period time.Duration) *probe {
 	return p
 }
 
-func (p *probe) run() {
+func (p *Probe) run() {
 	defer close(p.stopped)
 	t := time.NewTicker(p.period)
 	defer t.Stop()
@@ -62,7 +63,7 @@ func (p *probe) run() {
 		}
 		wg.Wait()
 		p.mu.Lock()
-		p.samples = append(p.samples, probeSample{At: at, Accepted: accepted})
+		p.samples = append(p.samples, ProbeSample{At: at, Accepted: accepted})
 		p.mu.Unlock()
 		select {
 		case <-p.done:
@@ -72,8 +73,8 @@ func (p *probe) run() {
 	}
 }
 
-// stop ends the probe and returns its samples.
-func (p *probe) stop() []probeSample {
+// Stop ends the probe and returns its samples.
+func (p *Probe) Stop() []ProbeSample {
 	p.once.Do(func() {
 		close(p.done)
 		<-p.stopped
@@ -83,12 +84,12 @@ func (p *probe) stop() []probeSample {
 	})
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]probeSample(nil), p.samples...)
+	return append([]ProbeSample(nil), p.samples...)
 }
 
-// twoMasters sums, over the rounds in which two or more nodes accepted a
+// TwoMasters sums, over the rounds in which two or more nodes accepted a
 // write, the time to the next round.
-func twoMasters(samples []probeSample) time.Duration {
+func TwoMasters(samples []ProbeSample) time.Duration {
 	var total time.Duration
 	for i := 0; i+1 < len(samples); i++ {
 		n := 0

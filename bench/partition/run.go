@@ -101,8 +101,8 @@ func Run(tb testing.TB, o Options) (Result, error) {
 		}
 		res.LeaderCutOff = leader == 0
 	}
-	probe := startProbe(d.Nodes, ProbePeriod)
-	defer probe.stop()
+	probe := StartProbe(d.Nodes, ProbePeriod)
+	defer probe.Stop()
 	minority := []*netlab.Host{d.NodeHosts[0], d.SentinelHosts[0], d.Client}
 	majority := append(append([]*netlab.Host(nil), d.NodeHosts[1:]...), d.SentinelHosts[1:]...)
 	cutAt := time.Now()
@@ -116,7 +116,7 @@ func Run(tb testing.TB, o Options) (Result, error) {
 	// when the lone sentinel stops vouching for the old one.
 	_ = redistest.PollErr(o.Cut, 20*time.Millisecond, func() error {
 		if res.Announced < 0 {
-			if a, err := agreedMaster(others); err == nil && a != oldMaster {
+			if a, err := AgreedMaster(others); err == nil && a != oldMaster {
 				res.Announced = time.Since(cutAt)
 				o.Logf("majority announced %s after %v", a, res.Announced)
 			}
@@ -145,7 +145,7 @@ func Run(tb testing.TB, o Options) (Result, error) {
 
 	err = redistest.PollErr(o.SettleTimeout, 10*time.Millisecond, func() error {
 		if res.Announced < 0 {
-			if a, err := agreedMaster(others); err == nil && a != oldMaster {
+			if a, err := AgreedMaster(others); err == nil && a != oldMaster {
 				res.Announced = time.Since(cutAt)
 			}
 		}
@@ -163,7 +163,7 @@ func Run(tb testing.TB, o Options) (Result, error) {
 	}
 	var final string
 	err = redistest.PollErr(o.SettleTimeout, 50*time.Millisecond, func() error {
-		a, err := agreedMaster(d.Sentinels)
+		a, err := AgreedMaster(d.Sentinels)
 		if err != nil {
 			return err
 		}
@@ -173,7 +173,7 @@ func Run(tb testing.TB, o Options) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("after the heal, sentinels never agreed: %w", err)
 	}
-	finalNode := d.nodeByAddr(final)
+	finalNode := d.NodeByAddr(final)
 	if finalNode < 0 {
 		return res, fmt.Errorf("final master %s is not a data node", final)
 	}
@@ -184,8 +184,8 @@ func Run(tb testing.TB, o Options) (Result, error) {
 			return res, fmt.Errorf("writer after the heal: %w", err)
 		}
 	}
-	samples := probe.stop()
-	res.TwoMasters = twoMasters(samples)
+	samples := probe.Stop()
+	res.TwoMasters = TwoMasters(samples)
 	for _, wr := range []struct {
 		w   *harness.Writer
 		out *Writes
@@ -200,8 +200,8 @@ func Run(tb testing.TB, o Options) (Result, error) {
 	return res, nil
 }
 
-// nodeByAddr returns the index of the data node at addr, or -1.
-func (d *Deployment) nodeByAddr(addr string) int {
+// NodeByAddr returns the index of the data node at addr, or -1.
+func (d *Deployment) NodeByAddr(addr string) int {
 	for i, n := range d.Nodes {
 		if n.Addr() == addr {
 			return i
@@ -217,7 +217,7 @@ func (d *Deployment) writes(r harness.Result, lost int, cutAt, healAt time.Time)
 	rateFrom := cutAt.Add(-time.Second)
 	for i, a := range r.Acks {
 		node := "?"
-		if n := d.nodeByAddr(r.AckAddrs[i]); n >= 0 {
+		if n := d.NodeByAddr(r.AckAddrs[i]); n >= 0 {
 			node = d.NodeHosts[n].Name
 		}
 		switch {
