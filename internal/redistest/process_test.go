@@ -141,3 +141,39 @@ func TestTopologyReplicasOnline(t *testing.T) {
 		t.Fatalf("Ports = %v", tp.Ports())
 	}
 }
+
+func TestStartAsReplicaOf(t *testing.T) {
+	tp := StartTopology(t, 1, RedisOptions{})
+	master, replica := tp.Master, tp.Replicas[0]
+	if err := master.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	// The killed master comes back as a replica of its former replica...
+	if err := master.StartAsReplicaOf("127.0.0.1", replica.Port()); err != nil {
+		t.Fatal(err)
+	}
+	info, err := master.Info("replication")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info["role"] != "slave" || info["master_port"] != fmt.Sprint(replica.Port()) {
+		t.Fatalf("restarted master: role=%s master_port=%s, want slave of %d", info["role"], info["master_port"], replica.Port())
+	}
+	// ...and the killed replica as a master, without its --replicaof.
+	if err := replica.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := replica.StartAsReplicaOf("", 0); err != nil {
+		t.Fatal(err)
+	}
+	if info, err = replica.Info("replication"); err != nil || info["role"] != "master" {
+		t.Fatalf("restarted replica: role=%s (%v), want master", info["role"], err)
+	}
+}
+
+func TestWithoutReplicaOf(t *testing.T) {
+	got := withoutReplicaOf([]string{"--port", "1", "--replicaof", "h", "2", "--save", ""})
+	if want := []string{"--port", "1", "--save", ""}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("withoutReplicaOf = %q, want %q", got, want)
+	}
+}

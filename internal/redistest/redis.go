@@ -283,3 +283,34 @@ func (tp *Topology) Ports() []int {
 	}
 	return ports
 }
+
+// StartAsReplicaOf starts a node that is not running (killed, stopped)
+// again as a replica of host:port, or as a master if port is 0, and waits
+// for PING. A node without persistence restarted with its original
+// arguments would come back as whatever it was started as (the first
+// master: an empty master), where a deployment whose sentinel rewrote the
+// node's config brings it back as a replica of the current master. The
+// change sticks for later starts; Opts keeps the original options.
+func (r *Redis) StartAsReplicaOf(host string, port int) error {
+	r.mu.Lock()
+	args := withoutReplicaOf(r.spec.Args)
+	if port != 0 {
+		args = append(args, "--replicaof", host, strconv.Itoa(port))
+	}
+	r.spec.Args = args
+	r.mu.Unlock()
+	return r.Start()
+}
+
+// withoutReplicaOf returns args without any "--replicaof <host> <port>".
+func withoutReplicaOf(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--replicaof" && i+2 < len(args) {
+			i += 2
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
+}
