@@ -14,8 +14,9 @@ type Role struct {
 	Port int
 	// Role is "master" or "slave"; "" when the node did not answer.
 	Role string
-	// MasterPort and State are a replica's master and link state
-	// ("connect", "connecting", "sync", "connected").
+	// MasterHost and MasterPort are a replica's master, State its link
+	// state ("connect", "connecting", "sync", "connected").
+	MasterHost string
 	MasterPort int
 	State      string
 	Err        error
@@ -45,6 +46,7 @@ func parseRole(r *Role, reply *redistest.Reply) {
 	}
 	r.Role = reply.Elems[0].Text()
 	if r.Role == "slave" && len(reply.Elems) >= 4 {
+		r.MasterHost = reply.Elems[1].Text()
 		r.MasterPort, _ = strconv.Atoi(reply.Elems[2].Text())
 		r.State = reply.Elems[3].Text()
 	}
