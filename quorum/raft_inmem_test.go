@@ -3,6 +3,7 @@ package quorum
 import (
 	"context"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -15,8 +16,11 @@ import (
 type inmemNode struct {
 	id    string
 	trans *raft.InmemTransport
-	store *RaftStore
-	disk  *inmemDisk
+	// counted, when set, is what raft sends through: trans with a count of
+	// the RPCs in flight to each peer.
+	counted *countedTransport
+	store   *RaftStore
+	disk    *inmemDisk
 
 	mu      sync.Mutex
 	configs [][]Server // OnConfiguration calls, in order
@@ -29,15 +33,29 @@ type inmemDisk struct {
 }
 
 func newInmemNode(t *testing.T, id string, abstainTerm uint64) *inmemNode {
-	return openInmemNode(t, id, abstainTerm, &inmemDisk{raft.NewInmemStore(), raft.NewInmemStore(), raft.NewInmemSnapshotStore()})
+	return openInmemNode(t, id, abstainTerm, newInmemDisk(), false)
 }
 
-func openInmemNode(t *testing.T, id string, abstainTerm uint64, d *inmemDisk) *inmemNode {
+// newCountedInmemNode is a node whose RPCs go through a countedTransport.
+func newCountedInmemNode(t *testing.T, id string) *inmemNode {
+	return openInmemNode(t, id, 0, newInmemDisk(), true)
+}
+
+func newInmemDisk() *inmemDisk {
+	return &inmemDisk{raft.NewInmemStore(), raft.NewInmemStore(), raft.NewInmemSnapshotStore()}
+}
+
+func openInmemNode(t *testing.T, id string, abstainTerm uint64, d *inmemDisk, counted bool) *inmemNode {
 	t.Helper()
 	addr, trans := raft.NewInmemTransport(raft.ServerAddress(id + "-addr"))
 	n := &inmemNode{id: id, trans: trans, disk: d}
+	var sendVia raft.Transport = trans
+	if counted {
+		n.counted = &countedTransport{InmemTransport: trans, inflight: map[raft.ServerAddress]int{}}
+		sendVia = n.counted
+	}
 	st, err := NewRaftStore(RaftConfig{
-		ID: id, Addr: string(addr), Transport: trans,
+		ID: id, Addr: string(addr), Transport: sendVia,
 		LogStore: d.logs, StableStore: d.stable, SnapshotStore: d.snaps,
 		HeartbeatTimeout: 50 * time.Millisecond, ElectionTimeout: 50 * time.Millisecond,
 		LeaderLeaseTimeout: 50 * time.Millisecond, CommitTimeout: 5 * time.Millisecond,
@@ -69,6 +87,48 @@ func (n *inmemNode) lastConfig() []Server {
 		return nil
 	}
 	return n.configs[len(n.configs)-1]
+}
+
+// countedTransport is an in-memory transport that counts the AppendEntries
+// and InstallSnapshot RPCs it has in flight to each peer (the RPCs whose
+// replies raft counts as a follower's contact). Disconnect only stops new
+// RPCs: one already handed to the peer completes, and its reply still
+// counts as contact (a heartbeat in flight landed 60 µs after the cut in
+// CI). It refuses pipelines, so that every AppendEntries goes through the
+// count.
+type countedTransport struct {
+	*raft.InmemTransport
+	mu       sync.Mutex
+	inflight map[raft.ServerAddress]int
+}
+
+func (t *countedTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
+	t.add(target, 1)
+	defer t.add(target, -1)
+	return t.InmemTransport.AppendEntries(id, target, args, resp)
+}
+
+func (t *countedTransport) InstallSnapshot(id raft.ServerID, target raft.ServerAddress, args *raft.InstallSnapshotRequest, resp *raft.InstallSnapshotResponse, data io.Reader) error {
+	t.add(target, 1)
+	defer t.add(target, -1)
+	return t.InmemTransport.InstallSnapshot(id, target, args, resp, data)
+}
+
+func (t *countedTransport) AppendEntriesPipeline(raft.ServerID, raft.ServerAddress) (raft.AppendPipeline, error) {
+	return nil, raft.ErrPipelineReplicationNotSupported
+}
+
+func (t *countedTransport) add(target raft.ServerAddress, d int) {
+	t.mu.Lock()
+	t.inflight[target] += d
+	t.mu.Unlock()
+}
+
+// inFlight is how many RPCs to target have been sent and not yet returned.
+func (t *countedTransport) inFlight(target raft.ServerAddress) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.inflight[target]
 }
 
 func connectAll(nodes ...*inmemNode) {
@@ -116,7 +176,7 @@ func TestRaftStore_AbstainedTermRefusesVotes(t *testing.T) {
 // committed configuration; the leader reports a follower it cannot reach
 // as failing since its last contact, and a reachable one as not failing.
 func TestRaftStore_ConfigurationsAndFollowerContact(t *testing.T) {
-	a, b, c := newInmemNode(t, "a", 0), newInmemNode(t, "b", 0), newInmemNode(t, "c", 0)
+	a, b, c := newCountedInmemNode(t, "a"), newInmemNode(t, "b", 0), newInmemNode(t, "c", 0)
 	connectAll(a, b, c)
 	if err := a.store.Bootstrap([]Server{a.server()}); err != nil {
 		t.Fatal(err)
@@ -127,6 +187,7 @@ func TestRaftStore_ConfigurationsAndFollowerContact(t *testing.T) {
 		}
 		return nil
 	})
+	adding := time.Now() // a sends nothing to b or c before they are added
 	for _, n := range []*inmemNode{b, c} {
 		if err := a.store.AddVoter(n.id, string(n.trans.LocalAddr())); err != nil {
 			t.Fatal(err)
@@ -144,18 +205,36 @@ func TestRaftStore_ConfigurationsAndFollowerContact(t *testing.T) {
 	if _, failing := a.store.FollowerContact("b"); failing {
 		t.Fatal("b answers heartbeats but is reported failing")
 	}
-	cut := time.Now()
+	// c is cut off once no reply from it can still arrive: after the
+	// disconnect, when the RPCs already handed to it have returned (every
+	// later one fails), and raft has had a poll interval to record the last
+	// replies (it does so right after they return).
 	a.trans.Disconnect(c.trans.LocalAddr())
-	waitFor(t, 5*time.Second, "c failing", func() error {
-		last, failing := a.store.FollowerContact("c")
-		if !failing {
-			return fmt.Errorf("c not reported failing yet")
+	var cut time.Time
+	returned := false
+	waitFor(t, 5*time.Second, "RPCs in flight to c returned", func() error {
+		if n := a.counted.inFlight(c.trans.LocalAddr()); n > 0 {
+			returned = false
+			return fmt.Errorf("%d in flight", n)
 		}
-		if last.After(cut) {
-			return fmt.Errorf("c's last contact %v is after it was cut off at %v", last, cut)
+		if !returned {
+			returned = true
+			return fmt.Errorf("none in flight: giving raft a poll interval to record their replies")
+		}
+		cut = time.Now()
+		return nil
+	})
+	var last time.Time
+	waitFor(t, 5*time.Second, "c failing", func() error {
+		var failing bool
+		if last, failing = a.store.FollowerContact("c"); !failing {
+			return fmt.Errorf("c not reported failing yet")
 		}
 		return nil
 	})
+	if last.After(cut) || !last.After(adding) {
+		t.Fatalf("c's last contact %v is not between its addition at %v and its cut at %v", last, adding, cut)
+	}
 	a.trans.Connect(c.trans.LocalAddr(), c.trans)
 	waitFor(t, 5*time.Second, "c back", func() error {
 		if _, failing := a.store.FollowerContact("c"); failing {
@@ -232,7 +311,7 @@ func TestRaftStore_ReplacedTailEndsRecovery(t *testing.T) {
 	if err := next.store.Propose(context.Background(), &Command{Op: OpObserveEpoch, Epoch: 7, At: 1}); err != nil {
 		t.Fatal(err)
 	}
-	back := openInmemNode(t, leader.id, 0, leader.disk)
+	back := openInmemNode(t, leader.id, 0, leader.disk, false)
 	if !back.store.Recovering() {
 		t.Fatal("a restarted server must recover its log first")
 	}
