@@ -235,9 +235,10 @@ func (c *cluster) run(ctx context.Context) {
 		wg.Add(1)
 		go func() { defer wg.Done(); m.Serve() }()
 	}
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); c.rpcSrv.Serve(c.rpcLn) }()
 	go func() { defer wg.Done(); c.watchDeaths(ctx) }()
+	go func() { defer wg.Done(); c.runCutOffFence(ctx) }()
 	go func() { defer wg.Done(); c.grp.Run(ctx) }()
 	defer wg.Wait()
 	defer c.rpcSrv.Close()

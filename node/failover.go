@@ -53,7 +53,30 @@ func (n *Node) newEngine() *replication.Engine {
 		AfterElected:  func(string) { n.simulatedCrash(1, "after election") },
 		AfterPromoted: func(string) { n.simulatedCrash(2, "after promotion") },
 		Fence:         fenceEnabled(),
+		IsMember:      n.isMember,
 	})
+}
+
+// isMember tells whether sentinel id is a voter of this sentinel's active
+// Raft group.
+func (n *Node) isMember(id string) bool {
+	if n.cl == nil || !n.cl.isActive() {
+		return false
+	}
+	st := n.cl.getStore()
+	if st == nil {
+		return false
+	}
+	servers, err := st.Servers()
+	if err != nil {
+		return false
+	}
+	for _, s := range servers {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // fenceEnabled reads GOSENTINEL_FENCE: fencing is off unless it says on.

@@ -119,4 +119,9 @@ type Config struct {
 	// masters and an automatic failover's promotion waits out the old
 	// master's fence.
 	Fence bool
+	// IsMember tells whether a sentinel (by id) is a member of this
+	// sentinel's Raft group: only a member runs the cut-off pause, which
+	// can shorten an automatic promotion's wait (PromotionAllowedAt).
+	// Nil: no member is counted on.
+	IsMember func(id string) bool
 }

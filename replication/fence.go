@@ -119,6 +119,84 @@ type FenceWait struct {
 	// replicates from the old master.
 	ReplicaLinkUp bool
 	ReplicaLastIO time.Duration
+	// Partners are the other members of the group this leader cannot
+	// reach: each may be on the old master's side of the cut, holding a
+	// cut-off pause on it (cutoff.go).
+	Partners []CutOffPartner
+}
+
+// CutOffPartner is what the leader knows of another member that may have
+// been cut off with the old master: its PING clocks in this leader's
+// monitor, and whether a dial to it just now timed out (refused: the
+// process is gone and pauses nothing; accepted: it is not cut off, hears
+// the leader and pauses nothing either).
+type CutOffPartner struct {
+	LastOKPingReply, PingPendingSince time.Time
+	TimedOut                          bool
+}
+
+// cutOffHold is how long after a cut a member cut off with the master has
+// paused it at the latest: cutOffAfter of silence (its last heartbeat came
+// no later than the cut), plus a heartbeat, a look's period, the replicas'
+// probe and the pause's own exchange (each bounded by cutOffProbe), plus
+// 200 ms for scheduling.
+const cutOffHold = cutOffAfter + 50*time.Millisecond + cutOffEvery + 2*cutOffProbe + 200*time.Millisecond
+
+// lostAt returns the window in which the leader lost an instance: after
+// its last valid PING reply p and no later than its first unanswered PING
+// (at most a ping period and pingSlack after p, or the oldest pending one
+// if later).
+func lostAt(p, pending time.Time, period time.Duration) (after, by time.Time) {
+	by = p.Add(period + pingSlack)
+	if pending.After(by) {
+		by = pending
+	}
+	return p, by
+}
+
+// cutOffPausedBy returns when a partner's cut-off pause must hold on the
+// old master, if some partner was lost in the same window as the master
+// (consistent with one cut that left them on the same side) and is
+// neither dead nor reachable: the cut came before both first unanswered
+// PINGs, the partner heard its last heartbeat no later than the cut, and
+// paused the master within cutOffHold of that. Its first lease outlasts
+// the master's own fence (cutOffFirstLease >= fenceBound(1)), so the pause
+// hands over to min-replicas without a gap. ok is false without such a
+// partner.
+func cutOffPausedBy(w FenceWait) (time.Time, bool) {
+	if w.LastOKPingReply.IsZero() {
+		return time.Time{}, false
+	}
+	mAfter, mBy := lostAt(w.LastOKPingReply, w.PingPendingSince, w.PingPeriod)
+	var best time.Time
+	for _, p := range w.Partners {
+		if !p.TimedOut || p.LastOKPingReply.IsZero() {
+			continue
+		}
+		sAfter, sBy := lostAt(p.LastOKPingReply, p.PingPendingSince, w.PingPeriod)
+		lo, hi := later(mAfter, sAfter), earlier(mBy, sBy)
+		if !lo.Before(hi) {
+			continue // lost at different times: not one cut
+		}
+		if at := hi.Add(cutOffHold); best.IsZero() || at.Before(best) {
+			best = at
+		}
+	}
+	return best, !best.IsZero()
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // PromotionAllowedAt is the earliest moment SLAVEOF NO ONE may be sent: the
@@ -129,6 +207,8 @@ type FenceWait struct {
 // sides the replicas lost the master no later than the leader did) and the
 // chosen replica's last contact with it; the master refuses writes by c +
 // fenceBound. A master known to have no active fence needs no wait: zero.
+// A partner cut off with the master (cutOffPausedBy) shortens the wait to
+// when its pause must hold, if that is earlier.
 func PromotionAllowedAt(w FenceWait) time.Time {
 	lag := fenceMaxLag
 	if w.Known {
@@ -151,7 +231,11 @@ func PromotionAllowedAt(w FenceWait) time.Time {
 			c = io
 		}
 	}
-	return c.Add(fenceBound(lag) + fenceMargin)
+	allowed := c.Add(fenceBound(lag) + fenceMargin)
+	if paused, ok := cutOffPausedBy(w); ok && paused.Before(allowed) && lag <= fenceMaxLag {
+		return paused
+	}
+	return allowed
 }
 
 // healthyReplicas counts the replicas of the master at a that the monitor

@@ -2,6 +2,9 @@ package replication
 
 import (
 	"context"
+	"errors"
+	"net"
+	"sync"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
@@ -188,6 +191,7 @@ func (d *driver) prepareCandidate(m *quorum.Master) (time.Duration, bool) {
 	if rerr == nil && rep.follows(d.from) && rep.MasterLinkUp && rep.MasterLastIO >= 0 {
 		w.ReplicaLinkUp, w.ReplicaLastIO = true, rep.MasterLastIO
 	}
+	w.Partners = e.cutOffPartners(d.t.ctx, d.name)
 	w.Now = e.now()
 	allowed := PromotionAllowedAt(w)
 	if !allowed.After(w.Now) {
@@ -207,4 +211,51 @@ func (d *driver) prepareCandidate(m *quorum.Master) (time.Duration, bool) {
 			return 0, false
 		}
 	}
+}
+
+// partnerDial bounds the dial that tells a partner cut off (timeout) from
+// dead (refused) or reachable.
+const partnerDial = 200 * time.Millisecond
+
+// cutOffPartners lists the other members this leader's monitor lost
+// track of (a PING pending), with a dial to each: only a member whose dial
+// times out may be on the other side of a cut, holding a cut-off pause.
+func (e *Engine) cutOffPartners(ctx context.Context, name string) []CutOffPartner {
+	ms, ok := e.cfg.View.Status(name)
+	if !ok || e.cfg.IsMember == nil {
+		return nil
+	}
+	var out []CutOffPartner
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range ms.Sentinels {
+		s := ms.Sentinels[i]
+		if s.RunID == "" || s.RunID == e.cfg.MyID || s.PingPendingSince.IsZero() || !e.cfg.IsMember(s.RunID) {
+			continue
+		}
+		wg.Go(func() {
+			p := CutOffPartner{LastOKPingReply: s.LastOKPingReply, PingPendingSince: s.PingPendingSince,
+				TimedOut: dialTimesOut(ctx, s.Ref.Addr.String())}
+			mu.Lock()
+			out = append(out, p)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// dialTimesOut dials addr once: true only when the dial timed out (no
+// answer at all, as behind a cut), not when it was refused or accepted.
+func dialTimesOut(ctx context.Context, addr string) bool {
+	dctx, cancel := context.WithTimeout(ctx, partnerDial)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(dctx, "tcp", addr)
+	if err == nil {
+		conn.Close()
+		return false
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
 }

@@ -91,6 +91,40 @@ func TestPromotionAllowedAt(t *testing.T) {
 		{"a PING pending since later than a period after the last reply moves the start",
 			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(3 * time.Second), PingPeriod: time.Second,
 				PingPendingSince: ago(time.Second)}, now.Add(2500 * time.Millisecond)},
+		// The master: last reply 1 s ago and no PING pending yet, so its
+		// first unanswered PING goes by last reply + period + slack = +100 ms.
+		{"a partner lost in the same window: its pause, 1150 ms after the earlier first unanswered PING",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(time.Second), PingPeriod: time.Second,
+				Partners: []CutOffPartner{{LastOKPingReply: ago(1200 * time.Millisecond), PingPendingSince: ago(200 * time.Millisecond), TimedOut: true}}},
+			// partner: after -1.2 s, by max(-1.2+1.1, -0.2) = -0.1 s; master by +0.1 s: earlier is -0.1 s.
+			now.Add(-100*time.Millisecond + cutOffHold)},
+		{"a partner that refused or answered the dial is no partner",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(time.Second), PingPeriod: time.Second,
+				Partners: []CutOffPartner{{LastOKPingReply: ago(1200 * time.Millisecond), PingPendingSince: ago(200 * time.Millisecond)}}},
+			now.Add(3600 * time.Millisecond)},
+		{"a partner lost long before the master: not one cut",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(time.Second), PingPeriod: time.Second,
+				Partners: []CutOffPartner{{LastOKPingReply: ago(10 * time.Second), PingPendingSince: ago(9 * time.Second), TimedOut: true}}},
+			now.Add(3600 * time.Millisecond)},
+		{"a partner lost after the master's first unanswered PING: not one cut",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(3 * time.Second), PingPeriod: time.Second,
+				PingPendingSince: ago(2 * time.Second),
+				Partners: []CutOffPartner{{LastOKPingReply: ago(500 * time.Millisecond), PingPendingSince: ago(100 * time.Millisecond), TimedOut: true}}},
+			// master by max(-3+1.1, -2) = -1.9, + 3.5 s.
+			now.Add(1600 * time.Millisecond)},
+		{"the user's larger max-lag: the first lease would not bridge to the fence",
+			FenceWait{Known: true, Config: FenceConfig{1, 10}, LastOKPingReply: ago(time.Second), PingPeriod: time.Second,
+				Partners: []CutOffPartner{{LastOKPingReply: ago(1200 * time.Millisecond), PingPendingSince: ago(200 * time.Millisecond), TimedOut: true}}},
+			now.Add(12600 * time.Millisecond)},
+		{"the earliest of two partners counts",
+			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(2 * time.Second), PingPeriod: time.Second,
+				PingPendingSince: ago(1500 * time.Millisecond),
+				Partners: []CutOffPartner{
+					{LastOKPingReply: ago(1900 * time.Millisecond), PingPendingSince: ago(700 * time.Millisecond), TimedOut: true},
+					{LastOKPingReply: ago(2100 * time.Millisecond), PingPendingSince: ago(1000 * time.Millisecond), TimedOut: true},
+				}},
+			// master by max(-2+1.1, -1.5) = -0.9; first partner by -0.7 -> -0.9; second by max(-1.0, -1.0) = -1.0.
+			now.Add(-1000*time.Millisecond + cutOffHold)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.w.Now = now

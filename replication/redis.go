@@ -278,3 +278,16 @@ func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return strings.TrimSpace(l)
 }
+
+// Ping sends PING (the cut-off pause's probe of a replica).
+func (c *Controller) Ping(ctx context.Context, t Target) error {
+	cl, err := c.client(t)
+	if err != nil {
+		return err
+	}
+	if err := cl.Do(ctx, mapCommand(t, "PING")).Err(); err != nil {
+		c.forgetIfUnreachable(t, cl, err)
+		return fmt.Errorf("failed to ping %s: %w", t.Addr, err)
+	}
+	return nil
+}

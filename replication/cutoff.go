@@ -1,0 +1,219 @@
+package replication
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// The cut-off pause (docs/DESIGN.md, "Fencing the cut-off master"): a
+// member that stops hearing a leader and still reaches a master, but none
+// of that master's replicas, is on the master's side of a partition. It
+// pauses the master's writes (CLIENT PAUSE WRITE) at once, as a lease it
+// renews while the cut lasts, instead of letting the master acknowledge
+// writes for the seconds its min-replicas fence needs: the writes it would
+// acknowledge are the ones the majority's promotion loses. It is a loss
+// reducer with its own safety: it only ever stops writes, it never starts
+// a failover, and it expires by itself.
+
+const (
+	// cutOffAfter is how long a member goes without hearing a leader before
+	// it looks: six missed heartbeats (the leader sends one every 50 ms),
+	// and past a leader's 250 ms lease, so a leader cut off with the
+	// master has stepped down by then.
+	cutOffAfter = 300 * time.Millisecond
+	// cutOffEvery paces the looks and the renewals.
+	cutOffEvery = 100 * time.Millisecond
+	// cutOffProbe bounds the PING to each replica: a replica on this side
+	// answers in a round trip, one behind the cut never does.
+	cutOffProbe = 250 * time.Millisecond
+	// cutOffFirstLease is the first pause of an episode: it lasts until the
+	// master's own min-replicas fence must hold (fenceBound after the cut,
+	// which came before this member's silence began), so the pause does not
+	// depend on this sentinel living through the partition.
+	cutOffFirstLease = 3 * time.Second
+	// cutOffLease is each renewal: a healed partition releases the master
+	// within it.
+	cutOffLease = time.Second
+)
+
+// CutOffView is what a member knows about one master when it decides
+// whether to pause it.
+type CutOffView struct {
+	// InGroup: a member of an active Raft group (a sentinel alone, or one
+	// still forming its group, has no majority to be cut off from).
+	InGroup bool
+	// Leading: the Raft leader, which by its lease still has a quorum.
+	Leading bool
+	// Silence is how long since it last heard a leader.
+	Silence time.Duration
+	// Outvotable: the members it cannot prove dead could commit without
+	// it. When the others died (their ports refuse connections) rather
+	// than went out of reach, nobody can promote a replica: no pause.
+	Outvotable bool
+	// Replicas is how many replicas of the master it knows, Answering how
+	// many of them answered a PING just now.
+	Replicas, Answering int
+}
+
+// CutOffPauseDue decides whether to pause the master's writes: this
+// member lost the group, and the master's replicas are all beyond the cut
+// with the majority, which can promote one. A replica that answers means
+// the cut is between sentinels only: the majority still sees the master,
+// and the pause would be an outage. A master without replicas has nothing
+// to be replaced by.
+func CutOffPauseDue(v CutOffView) bool {
+	return v.InGroup && !v.Leading && v.Outvotable && v.Silence >= cutOffAfter && v.Replicas > 0 && v.Answering == 0
+}
+
+// CutOffState returns the member's standing with its group, read every
+// look: every field of CutOffView but the replicas'.
+type CutOffState func() CutOffView
+
+// CutOffPinger is the one extra command the cut-off pause needs.
+type CutOffPinger interface {
+	Ping(ctx context.Context, node Target) error
+}
+
+// CutOffFence runs the cut-off pause on every member.
+type CutOffFence struct {
+	State  CutOffState
+	View   View
+	Redis  Redis
+	Pinger CutOffPinger
+	Log    *slog.Logger
+	// Emit, if set, publishes +cut-off-pause when a master is first paused.
+	Emit Emitter
+
+	// held lists the masters paused in the current episode of silence
+	// (by address), for the first lease and the log.
+	mu   sync.Mutex
+	held map[string]bool
+}
+
+// Run looks every cutOffEvery until ctx ends.
+func (f *CutOffFence) Run(ctx context.Context) {
+	f.mu.Lock()
+	f.held = map[string]bool{}
+	f.mu.Unlock()
+	t := time.NewTicker(cutOffEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		f.look(ctx)
+	}
+}
+
+func (f *CutOffFence) look(ctx context.Context) {
+	st := f.State()
+	quiet := st
+	quiet.Replicas = 1
+	if !CutOffPauseDue(quiet) {
+		// Not cut off (or no way to know): the episode is over. Held
+		// pauses lapse by themselves within cutOffLease: releasing them
+		// here could undo a switchover's pause the leader just set.
+		f.mu.Lock()
+		if len(f.held) > 0 {
+			f.log().Info("the group is back: cut-off pauses lapse", "masters", len(f.held))
+			f.held = map[string]bool{}
+		}
+		f.mu.Unlock()
+		return
+	}
+	var wg sync.WaitGroup
+	for _, name := range f.View.Names() {
+		m, ok := f.View.Master(name)
+		if !ok {
+			continue
+		}
+		wg.Go(func() { f.lookAt(ctx, m, st) })
+	}
+	wg.Wait()
+}
+
+// lookAt probes the replicas of m and pauses m if none answers.
+func (f *CutOffFence) lookAt(ctx context.Context, m *quorum.Master, v CutOffView) {
+	maddr := toMon(m.Addr)
+	ms, ok := f.View.Status(m.Name)
+	if !ok {
+		return
+	}
+	var replicas []monitor.Addr
+	for i := range ms.Replicas {
+		if a := ms.Replicas[i].Ref.Addr; a != maddr {
+			replicas = append(replicas, a)
+		}
+	}
+	v.Replicas, v.Answering = len(replicas), f.probe(ctx, m, replicas)
+	if !CutOffPauseDue(v) {
+		return
+	}
+	key := maddr.String()
+	first := !f.isHeld(key)
+	lease := cutOffLease
+	if first {
+		lease = cutOffFirstLease
+	}
+	pctx, cancel := context.WithTimeout(ctx, cutOffProbe)
+	defer cancel()
+	if err := f.Redis.PauseWrites(pctx, target(m, maddr), lease); err != nil {
+		// The master is not reachable from here either: this member is
+		// cut off alone (or the master is down); nothing to pause.
+		return
+	}
+	if first {
+		f.hold(key)
+		f.log().Warn("cut off from the group with the master: its writes are paused", "master", m.Name,
+			"addr", key, "silence", v.Silence.Round(time.Millisecond).String(), "replicas", len(replicas))
+		if f.Emit != nil {
+			f.Emit(monitor.LevelWarning, "+cut-off-pause", &monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: maddr, Master: m.Name}, "")
+		}
+	}
+}
+
+func (f *CutOffFence) isHeld(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.held[key]
+}
+
+func (f *CutOffFence) hold(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.held[key] = true
+}
+
+// probe PINGs every replica at once and counts the answers.
+func (f *CutOffFence) probe(ctx context.Context, m *quorum.Master, replicas []monitor.Addr) int {
+	var mu sync.Mutex
+	n := 0
+	var wg sync.WaitGroup
+	for _, a := range replicas {
+		wg.Go(func() {
+			pctx, cancel := context.WithTimeout(ctx, cutOffProbe)
+			defer cancel()
+			if f.Pinger.Ping(pctx, target(m, a)) == nil {
+				mu.Lock()
+				n++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return n
+}
+
+func (f *CutOffFence) log() *slog.Logger {
+	if f.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return f.Log
+}

@@ -1,0 +1,149 @@
+package replication
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+)
+
+func TestCutOffPauseDue(t *testing.T) {
+	cut := CutOffView{InGroup: true, Outvotable: true, Silence: cutOffAfter, Replicas: 2}
+	with := func(f func(v *CutOffView)) CutOffView { v := cut; f(&v); return v }
+	for _, tc := range []struct {
+		name string
+		v    CutOffView
+		want bool
+	}{
+		{"cut off with the master, every replica beyond the cut", cut, true},
+		{"long silence", with(func(v *CutOffView) { v.Silence = time.Minute }), true},
+		{"one replica answers: only the sentinels are cut", with(func(v *CutOffView) { v.Answering = 1 }), false},
+		{"heard a leader recently", with(func(v *CutOffView) { v.Silence = cutOffAfter - time.Millisecond }), false},
+		{"the leader itself holds a quorum", with(func(v *CutOffView) { v.Leading = true }), false},
+		{"alone, or forming: no majority to be cut from", with(func(v *CutOffView) { v.InGroup = false }), false},
+		{"the others are proven dead: nobody can promote", with(func(v *CutOffView) { v.Outvotable = false }), false},
+		{"no replica: nothing to replace the master with", with(func(v *CutOffView) { v.Replicas = 0 }), false},
+		{"zero view", CutOffView{}, false},
+	} {
+		if got := CutOffPauseDue(tc.v); got != tc.want {
+			t.Errorf("%s: CutOffPauseDue(%+v) = %v, want %v", tc.name, tc.v, got, tc.want)
+		}
+	}
+}
+
+// leaseRedis records the duration of every pause over the fakes.
+type leaseRedis struct {
+	*fakeRedis
+	mu     sync.Mutex
+	leases []time.Duration
+}
+
+func (l *leaseRedis) PauseWrites(ctx context.Context, t Target, d time.Duration) error {
+	if err := l.fakeRedis.PauseWrites(ctx, t, d); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.leases = append(l.leases, d)
+	l.mu.Unlock()
+	return nil
+}
+
+func (l *leaseRedis) Ping(ctx context.Context, t Target) error {
+	l.fakeRedis.mu.Lock()
+	defer l.fakeRedis.mu.Unlock()
+	_, err := l.fakeRedis.node(t.Addr)
+	return err
+}
+
+func (l *leaseRedis) list() []time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]time.Duration(nil), l.leases...)
+}
+
+// TestCutOffFence drives the looks one by one: a member cut off with the
+// master pauses it with the long first lease, renews with the short one,
+// and starts over after hearing a leader; it never pauses while a replica
+// answers, nor a master it cannot reach.
+func TestCutOffFence(t *testing.T) {
+	ms := monitor.MasterStatus{Master: healthyMaster(mAddr), Replicas: []monitor.InstanceStatus{
+		replicaStatus(mAddr, r1Addr, 900, "aaaa"),
+		replicaStatus(mAddr, r2Addr, 900, "bbbb"),
+	}}
+	nodes := map[monitor.Addr]*fakeNode{
+		mAddr:  {role: "master", offset: 1000},
+		r1Addr: replicaNode(mAddr, 900),
+		r2Addr: replicaNode(mAddr, 900),
+	}
+	h := newHarness(t, settings(60000, 1), ms, nodes)
+	lr := &leaseRedis{fakeRedis: h.redis}
+	var mu sync.Mutex
+	state := CutOffView{InGroup: true, Outvotable: true}
+	setState := func(v CutOffView) { mu.Lock(); state = v; mu.Unlock() }
+	f := &CutOffFence{
+		State: func() CutOffView { mu.Lock(); defer mu.Unlock(); return state },
+		View:  h.view, Redis: lr, Pinger: lr, Emit: h.rec.emit,
+		held: map[string]bool{},
+	}
+	ctx := context.Background()
+	want := func(step string, leases ...time.Duration) {
+		t.Helper()
+		got := lr.list()
+		if len(got) != len(leases) {
+			t.Fatalf("%s: pauses %v, want %v", step, got, leases)
+		}
+		for i := range got {
+			if got[i] != leases[i] {
+				t.Fatalf("%s: pauses %v, want %v", step, got, leases)
+			}
+		}
+	}
+
+	// Hearing the leader: nothing is probed or paused.
+	setState(CutOffView{InGroup: true, Outvotable: true, Silence: 50 * time.Millisecond})
+	f.look(ctx)
+	want("leader heard")
+
+	// Silent, but the replicas answer: the cut is between sentinels only.
+	setState(CutOffView{InGroup: true, Outvotable: true, Silence: time.Second})
+	f.look(ctx)
+	want("replicas answer")
+
+	// One replica beyond the cut, the other answers: still no pause.
+	h.redis.set(r1Addr, func(n *fakeNode) { n.down = true })
+	f.look(ctx)
+	want("one replica answers")
+
+	// Both beyond the cut: the first lease, then renewals.
+	h.redis.set(r2Addr, func(n *fakeNode) { n.down = true })
+	f.look(ctx)
+	want("cut off with the master", cutOffFirstLease)
+	if h.rec.count("+cut-off-pause") != 1 {
+		t.Fatalf("events %v, want one +cut-off-pause", h.rec.list())
+	}
+	f.look(ctx)
+	f.look(ctx)
+	want("renewed", cutOffFirstLease, cutOffLease, cutOffLease)
+
+	// The leader is heard again: the episode ends, nothing is sent (the
+	// pause lapses); the next episode starts with a first lease again.
+	setState(CutOffView{InGroup: true, Outvotable: true, Silence: 10 * time.Millisecond})
+	f.look(ctx)
+	want("healed", cutOffFirstLease, cutOffLease, cutOffLease)
+	setState(CutOffView{InGroup: true, Outvotable: true, Silence: time.Second})
+	f.look(ctx)
+	want("next episode", cutOffFirstLease, cutOffLease, cutOffLease, cutOffFirstLease)
+	if h.rec.count("+cut-off-pause") != 2 {
+		t.Fatalf("events %v, want two +cut-off-pause", h.rec.list())
+	}
+
+	// Cut off alone: the master does not answer either, nothing is paused.
+	setState(CutOffView{InGroup: true, Outvotable: true, Silence: 10 * time.Millisecond})
+	f.look(ctx)
+	h.redis.set(mAddr, func(n *fakeNode) { n.down = true })
+	setState(CutOffView{InGroup: true, Outvotable: true, Silence: time.Second})
+	f.look(ctx)
+	want("cut off alone", cutOffFirstLease, cutOffLease, cutOffLease, cutOffFirstLease)
+}
