@@ -109,7 +109,7 @@ func TestPromotionAllowedAt(t *testing.T) {
 		{"a partner lost after the master's first unanswered PING: not one cut",
 			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(3 * time.Second), PingPeriod: time.Second,
 				PingPendingSince: ago(2 * time.Second),
-				Partners: []CutOffPartner{{LastOKPingReply: ago(500 * time.Millisecond), PingPendingSince: ago(100 * time.Millisecond), TimedOut: true}}},
+				Partners:         []CutOffPartner{{LastOKPingReply: ago(500 * time.Millisecond), PingPendingSince: ago(100 * time.Millisecond), TimedOut: true}}},
 			// master by max(-3+1.1, -2) = -1.9, + 3.5 s.
 			now.Add(1600 * time.Millisecond)},
 		{"the user's larger max-lag: the first lease would not bridge to the fence",
