@@ -44,6 +44,6 @@ var Extensions = []Extension{
 		Meaning: "how long a majority of the expected sentinels waits for the rest before forming the group"},
 	{Env: EnvMemberTimeout, Default: "300000",
 		Meaning: "how long a member may be gone on every channel before the leader removes it from the group"},
-	{Env: EnvFence, Default: "off",
-		Meaning: "on: fence a cut-off master: the leader keeps min-replicas-to-write 1 / min-replicas-max-lag 1 on masters with two healthy replicas (never lowering the user's), so a master cut off from all its replicas refuses writes within about 3 s, and an automatic promotion waits until it must have (about +2.5 s at down-after 1000)"},
+	{Env: EnvFence, Default: "on",
+		Meaning: "off: do not fence a cut-off master. On: a member cut off from the group with a master but none of its replicas pauses the master's writes (CLIENT PAUSE WRITE, a lease), and the leader keeps min-replicas-to-write 1 / min-replicas-max-lag 1 on masters with two healthy replicas (never lowering the user's); an automatic promotion waits until the old master must have stopped writing"},
 }

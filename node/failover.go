@@ -79,13 +79,15 @@ func (n *Node) isMember(id string) bool {
 	return false
 }
 
-// fenceEnabled reads GOSENTINEL_FENCE: fencing is off unless it says on.
-// Off by default until it meets issue 9's partition acceptance (it bounds
-// the loss to about 3 s of writes, not 1 s, and delays an automatic
-// promotion by about 2.5 s): an operator opts in knowing both.
+// fenceEnabled reads GOSENTINEL_FENCE: fencing is on unless it says off
+// (docs/DESIGN.md, "Fencing the cut-off master"). It must be the same on
+// every member: the leader's promotion counts on a cut-off member's pause.
 func fenceEnabled() bool {
-	v := os.Getenv(config.EnvFence)
-	return strings.EqualFold(v, "on") || v == "1" || strings.EqualFold(v, "yes")
+	switch v := strings.ToLower(strings.TrimSpace(os.Getenv(config.EnvFence))); v {
+	case "off", "0", "no", "false":
+		return false
+	}
+	return true
 }
 
 // emitReplication publishes an engine event, and runs the leader's
