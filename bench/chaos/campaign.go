@@ -219,6 +219,7 @@ func (c *campaign) fault(index int, f Fault) Record {
 	switches := harness.CountEvents(c.d.Sentinels, "+switch-master")
 	probe := partition.StartProbe(c.d.Nodes, partition.ProbePeriod)
 	start := time.Now()
+	r.Start = start
 	in, err := c.inject(f, &r, start, old)
 	if err != nil {
 		r.InjectErr = err.Error()
@@ -456,9 +457,9 @@ func (c *campaign) settleAndCheck(r *Record) {
 			c.checked[c.wait1], c.checked[c.plain] = w1.through, pl.through
 			return
 		}
-		c.o.Logf("fault %d: the master changed while its writes were read; settling again", r.Index)
+		c.o.Logf("fault %d: no longer settled on %s after its writes were read; settling again", r.Index, c.name(c.master))
 	}
-	r.Settled, r.SettleErr = false, fmt.Sprintf("the master changed while its writes were read, %d times", settleAttempts)
+	r.Settled, r.SettleErr = false, fmt.Sprintf("no longer settled after the writes were read, %d times", settleAttempts)
 }
 
 // settle waits until the deployment has been settled (settled) on the

@@ -14,6 +14,8 @@ type Record struct {
 	// Index counts faults from 1.
 	Index int
 	Fault Fault
+	// Start is when the fault was injected (to find it in the logs).
+	Start time.Time
 	// Deadline is the fault's failover deadline (Fault.Deadline).
 	Deadline time.Duration
 	// OldMaster is the data node (host name) every sentinel agreed on
@@ -164,7 +166,7 @@ func checkSettled(r Record) (string, bool) {
 // Line renders one fault's record and violations on one line.
 func Line(r Record, vs []Violation) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#%d %s: master %s", r.Index, r.Fault, r.OldMaster)
+	fmt.Fprintf(&b, "#%d %s %s: master %s", r.Index, r.Start.Format("15:04:05.000"), r.Fault, r.OldMaster)
 	if r.Leader != "" {
 		fmt.Fprintf(&b, ", leader %s faulted", r.Leader)
 	}
