@@ -5,13 +5,7 @@ import (
 	"context"
 	"net"
 	"sync"
-	"time"
 )
-
-// dialTimeout bounds a TCP connect. redis-sentinel has none (hiredis async
-// connect); a link that hangs in connect is anyway covered by the
-// pending-PING clock and the link hygiene rule.
-const dialTimeout = 10 * time.Second
 
 // replyHandler consumes one reply. It runs with Monitor.mu held.
 type replyHandler struct {
@@ -88,12 +82,14 @@ func (c *conn) shutdown() {
 	c.wmu.Unlock()
 }
 
-// run dials, then writes queued commands until the conn dies; a second
-// goroutine reads replies. The caller has done mon.wg.Add(1).
+// run dials (dialPaced), then writes queued commands until the conn dies;
+// a second goroutine reads replies. The caller has done mon.wg.Add(1).
 func (c *conn) run() {
 	defer c.mon.wg.Done()
-	d := net.Dialer{Timeout: dialTimeout}
-	nc, err := d.DialContext(c.ctx, "tcp", c.addr)
+	nc, err := dialPaced(c.ctx, defaultDialPacing, func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", c.addr)
+	})
 	if err != nil {
 		c.mon.connFailed(c, err, true)
 		return
