@@ -115,8 +115,11 @@ type campaign struct {
 	o            Options
 	d            *partition.Deployment
 	plain, wait1 *harness.Writer
-	// checked counts each writer's acknowledged writes checked fully.
+	// checked counts each writer's acknowledged writes checked fully;
+	// lost holds the keys of those found missing after an earlier fault,
+	// which a later one's sample must not count again.
 	checked map[*harness.Writer]int
+	lost    map[*harness.Writer]map[string]bool
 	// master is the index of the data node the sentinels agree on.
 	master int
 }
@@ -178,6 +181,7 @@ func (c *campaign) build() error {
 	wo.Prefix, wo.WaitReplicas = "wait1", 1
 	c.wait1 = harness.StartWriter(wo)
 	c.checked = map[*harness.Writer]int{}
+	c.lost = map[*harness.Writer]map[string]bool{c.plain: {}, c.wait1: {}}
 	var r Record
 	c.settle(&r)
 	if !r.Settled {
@@ -453,8 +457,13 @@ func (c *campaign) settleAndCheck(r *Record) {
 			return
 		}
 		if i, err := c.settled(); err == nil && i == c.master {
-			r.Wait1Checked, r.Wait1Lost, r.PlainChecked, r.PlainLost = w1.checked, w1.lost, pl.checked, pl.lost
-			c.checked[c.wait1], c.checked[c.plain] = w1.through, pl.through
+			r.Wait1Checked, r.Wait1Lost, r.PlainChecked, r.PlainLost = w1.checked, len(w1.lost), pl.checked, len(pl.lost)
+			for w, wc := range map[*harness.Writer]writeCheck{c.wait1: w1, c.plain: pl} {
+				c.checked[w] = wc.through
+				for _, k := range wc.lost {
+					c.lost[w][k] = true
+				}
+			}
 			return
 		}
 		c.o.Logf("fault %d: no longer settled on %s after its writes were read; settling again", r.Index, c.name(c.master))
@@ -577,12 +586,16 @@ func (c *campaign) settled() (int, error) {
 const checkWritesStride = 50
 
 // writeCheck is one writer's writes read from the master: checked were
-// read, lost were missing, and the check covers every write up to
-// through (the next check starts there).
-type writeCheck struct{ checked, lost, through int }
+// read, lost are the keys newly found missing, and the check covers every
+// write up to through (the next check starts there).
+type writeCheck struct {
+	checked, through int
+	lost             []string
+}
 
 // checkWrites reads w's acknowledged writes from the master at addr: those
-// acknowledged since the last check, and a sample of the older ones.
+// acknowledged since the last check, and a sample of the older ones; a
+// write already found lost after an earlier fault is not counted again.
 func (c *campaign) checkWrites(w *harness.Writer, addr string) (writeCheck, error) {
 	res := w.Result()
 	from := c.checked[w]
@@ -595,7 +608,13 @@ func (c *campaign) checkWrites(w *harness.Writer, addr string) (writeCheck, erro
 	if err != nil {
 		return writeCheck{}, err
 	}
-	return writeCheck{checked: len(acks), lost: len(missing), through: len(res.Acks)}, nil
+	wc := writeCheck{checked: len(acks), through: len(res.Acks)}
+	for _, k := range missing {
+		if !c.lost[w][k] {
+			wc.lost = append(wc.lost, k)
+		}
+	}
+	return wc, nil
 }
 
 // majorityMaster returns the master address at least two sentinels (a
