@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -146,4 +147,36 @@ func TestCutOffFence(t *testing.T) {
 	setState(CutOffView{InGroup: true, Outvotable: true, Silence: time.Second})
 	f.look(ctx)
 	want("cut off alone", cutOffFirstLease, cutOffLease, cutOffLease, cutOffFirstLease)
+}
+
+// TestDialTimesOut: a partner that accepts or refuses the dial is not cut
+// off (the timeout case, a cut, is measured in the network lab:
+// TestNetlabPartition).
+func TestDialTimesOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	if dialTimesOut(context.Background(), ln.Addr().String()) {
+		t.Fatal("an accepting listener counted as cut off")
+	}
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := closed.Addr().String()
+	closed.Close()
+	if dialTimesOut(context.Background(), addr) {
+		t.Fatal("a refused dial counted as cut off")
+	}
 }

@@ -67,11 +67,11 @@ func (d *driver) run(fresh bool) {
 	if !d.switchMaster() {
 		return
 	}
-	// Only a switchover pauses its old master, and only a switchover's old
-	// master was alive when the failover was decided: whether this driver
-	// or a previous leader paused it, it is demoted before anything else.
-	// (An automatic failover's old master was down: the group check
-	// demotes it when it comes back.)
+	// A switchover's old master, or an automatic failover's that still
+	// answered and was paused, is demoted before anything else, whether
+	// this driver or a previous leader paused it. (An automatic failover's
+	// old master that was down: the group check demotes it when it comes
+	// back.)
 	if d.paused || d.forced {
 		d.demoteOldMaster()
 	}
@@ -152,7 +152,7 @@ func (d *driver) promote(fresh bool) bool {
 			return false
 		}
 	}
-	if fresh && d.forced && !d.switchover(m) {
+	if fresh && !d.switchover(m, !d.forced) {
 		return false
 	}
 	if d.paused {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
@@ -179,9 +180,11 @@ func (d *driver) prepareCandidate(m *quorum.Master) (time.Duration, bool) {
 		e.clearFence(ctx, m, d.replica, cur, "candidate")
 	}
 	cancel()
-	if d.forced {
-		// A switchover's old master is reachable and paused: the pause,
-		// not the fence, keeps it from writing.
+	if d.forced || d.paused {
+		// A switchover's old master is reachable and paused (or, forced,
+		// promoted away from as redis-sentinel does), and so is an
+		// automatic failover's that still answered: the pause, not the
+		// fence, keeps it from writing.
 		return 0, true
 	}
 	w.Config, w.Known = e.knownFence(d.from)
@@ -215,7 +218,10 @@ func (d *driver) prepareCandidate(m *quorum.Master) (time.Duration, bool) {
 
 // partnerDial bounds the dial that tells a partner cut off (timeout) from
 // dead (refused) or reachable.
-const partnerDial = 200 * time.Millisecond
+const (
+	partnerDial  = 200 * time.Millisecond
+	partnerDials = 3
+)
 
 // cutOffPartners lists the other members this leader's monitor lost
 // track of (a PING pending), with a dial to each: only a member whose dial
@@ -245,17 +251,29 @@ func (e *Engine) cutOffPartners(ctx context.Context, name string) []CutOffPartne
 	return out
 }
 
-// dialTimesOut dials addr once: true only when the dial timed out (no
-// answer at all, as behind a cut), not when it was refused or accepted.
+// dialTimesOut dials addr partnerDials times at once: true only when every
+// dial timed out (no answer at all, as behind a cut), not when one was
+// refused or accepted. Several dials, because under random packet loss a
+// single SYN is lost often enough to look like a cut.
 func dialTimesOut(ctx context.Context, addr string) bool {
 	dctx, cancel := context.WithTimeout(ctx, partnerDial)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(dctx, "tcp", addr)
-	if err == nil {
-		conn.Close()
-		return false
+	var timeouts atomic.Int32
+	var wg sync.WaitGroup
+	for range partnerDials {
+		wg.Go(func() {
+			var d net.Dialer
+			conn, err := d.DialContext(dctx, "tcp", addr)
+			if err == nil {
+				conn.Close()
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+				timeouts.Add(1)
+			}
+		})
 	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
+	wg.Wait()
+	return timeouts.Load() == partnerDials
 }

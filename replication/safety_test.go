@@ -168,3 +168,21 @@ func TestDeposedLeaderDemotesNoMaster(t *testing.T) {
 		t.Fatalf("a deposed leader demoted an instance claiming to be the master: %q", h.redis.callList())
 	}
 }
+
+// TestAutomaticFailoverPausesAnAnsweringOldMaster: a master a quorum sees
+// down but the leader still reaches (packet loss, a process resumed from a
+// stop) is paused before the promotion and demoted right after the switch,
+// so at no moment do two masters accept writes. It failed before the
+// change: the old master stayed writable until the group check demoted it.
+func TestAutomaticFailoverPausesAnAnsweringOldMaster(t *testing.T) {
+	h := autoScenario(t, 3000)
+	h.redis.set(mAddr, func(n *fakeNode) { n.down, n.offset = false, 900 })
+	h.redis.set(r2Addr, func(n *fakeNode) { n.linkUp = true })
+	h.start()
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+	diffLists(t, "side effects", h.redis.callList(), []string{
+		"PAUSE 7000", "SLAVEOF 7002 NO ONE", "SLAVEOF 7000 7002", "UNPAUSE 7000", "SLAVEOF 7001 7002"})
+	if sb := h.redis.splitBrains(); len(sb) > 0 {
+		t.Fatalf("two writable masters: %v", sb)
+	}
+}

@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"time"
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
@@ -15,14 +16,29 @@ import (
 // writes are released and the failover aborted. A master that does not
 // answer, or does not say it is a master, is promoted away from as
 // redis-sentinel does (forced). It returns whether the promotion may go on.
-func (d *driver) switchover(m *quorum.Master) bool {
+//
+// An automatic failover (auto) runs it too, with a short first read: a
+// master the majority sees down may still answer the leader (packet loss,
+// a process resumed from a stop), and without the pause it would accept
+// writes next to the promoted replica until demoted. There a replica that
+// does not catch up in time is promoted anyway, as redis-sentinel would
+// (the master is down for a quorum), with the old master still paused.
+func (d *driver) switchover(m *quorum.Master, auto bool) bool {
 	master := target(m, d.from)
 	ctx, cancel := d.call()
+	if auto {
+		ctx, cancel = context.WithTimeout(d.t.ctx, autoPauseProbe)
+	}
 	rep, err := d.e.cfg.Redis.Replication(ctx, master)
 	cancel()
 	if err != nil || rep.Role != "master" {
-		d.e.log.Warn("old master unreachable or not a master: forced promotion", "master", d.name, "addr", d.from.String(), "err", err)
+		if !auto {
+			d.e.log.Warn("old master unreachable or not a master: forced promotion", "master", d.name, "addr", d.from.String(), "err", err)
+		}
 		return true
+	}
+	if auto {
+		d.e.log.Warn("the old master still answers the leader: pausing its writes before promoting", "master", d.name, "addr", d.from.String())
 	}
 	pause := min(failoverTimeout(m), maxSwitchoverPause)
 	ctx, cancel = d.call()
@@ -61,6 +77,9 @@ func (d *driver) switchover(m *quorum.Master) bool {
 				"replica", d.replica.String(), "master_offset", reads[0].rep.MasterReplOffset,
 				"replica_offset", reads[1].rep.Offset(), "err", reads[1].err)
 			d.endPhase(PhaseCatchUp)
+			if auto {
+				return true
+			}
 			d.abort(m)
 			return false
 		}
@@ -127,3 +146,7 @@ func (e *Engine) noteFix(a monitor.Addr) {
 	e.fixes[a.String()] = e.now()
 	e.mu.Unlock()
 }
+
+// autoPauseProbe bounds an automatic failover's read of its old master:
+// usually down, it must not delay the promotion by more than this.
+const autoPauseProbe = 250 * time.Millisecond
