@@ -1,6 +1,9 @@
 package monitor
 
-import "net"
+import (
+	"errors"
+	"net"
+)
 
 // helloChannel is SENTINEL_HELLO_CHANNEL.
 const helloChannel = "__sentinel__:hello"
@@ -116,6 +119,11 @@ func (m *Monitor) connFailed(c *conn, err error, connecting bool) {
 	defer m.mu.Unlock()
 	if c.closed {
 		return
+	}
+	if errors.Is(err, errProtocol) && m.log != nil {
+		// A reply beyond the reader's bounds (or garbage): the node is
+		// broken or hostile; say so, drop the link, redial as usual.
+		m.log.Warn("closing link after a bad reply", "addr", c.addr, "pubsub", c.pubsub, "error", err)
 	}
 	if connecting && c.owner != nil && !c.owner.removed {
 		// Debug level: logged by the receiver, never published.

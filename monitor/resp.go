@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,12 +15,35 @@ import (
 // (link-pending-commands), which needs a FIFO of reply handlers per
 // connection rather than request/response calls.
 
-// Limits on what a peer may send, so a broken peer cannot make us allocate
-// without bound.
+// Bounds on one reply, so that any node the monitor connects to (a fake
+// sentinel announced by a hello, a fake replica) can neither exhaust the
+// stack nor make us allocate from a count it announces. A reply beyond a
+// bound is a protocol error: the link is closed (and logged) and redialled.
 const (
-	maxBulkLen  = 64 << 20
-	maxArrayLen = 1 << 20
-	maxLineLen  = 64 << 10
+	// maxReplyDepth is the nesting hiredis' reader stack allowed (7
+	// aggregates, the innermost holding scalars). The
+	// deepest reply the monitor reads is a pub/sub message or the
+	// is-master-down-by-addr answer: one level.
+	maxReplyDepth = 7
+	// maxAggregateLen bounds one array/set/push/map (a map counts its keys
+	// and its values). The monitor's replies have at most 3 elements.
+	maxAggregateLen = 1024
+	// maxReplyElems bounds the elements of one reply in all: elements
+	// cost ~80 bytes here for 3 on the wire.
+	maxReplyElems = 4 * maxAggregateLen
+	// maxBulkLen bounds one bulk string. The largest reply the monitor
+	// reads is INFO: a few KB, ~100 bytes more per replica; 8 MB is room
+	// for tens of thousands of replicas. redis' proto-max-bulk-len (512 MB)
+	// is a data server's bound, not a sentinel's.
+	maxBulkLen = 8 << 20
+	// maxReplyBytes bounds the bulk and line bytes of one reply in all.
+	maxReplyBytes = maxBulkLen + 1<<20
+	// maxLineLen is hiredis' and redis' inline bound (64 KB).
+	maxLineLen = 64 << 10
+	// preallocElems and preallocBulk are what we allocate before the data
+	// arrives; beyond them buffers grow as bytes and elements come in.
+	preallocElems = 8
+	preallocBulk  = 64 << 10
 )
 
 var errProtocol = errors.New("resp protocol error")
@@ -69,10 +93,35 @@ func readLine(r *bufio.Reader) (string, error) {
 	}
 }
 
-// readValue decodes one RESP2 (or RESP3) reply.
+// readValue decodes one RESP2 (or RESP3) reply within the bounds above.
 func readValue(r *bufio.Reader) (value, error) {
-	line, err := readLine(r)
+	rd := replyReader{r: r, elems: maxReplyElems, bytes: maxReplyBytes}
+	return rd.read(1)
+}
+
+// replyReader reads one reply and holds what is left of its budgets.
+type replyReader struct {
+	r     *bufio.Reader
+	elems int // elements the rest of the reply may still carry
+	bytes int // bulk and line bytes the rest of the reply may still carry
+}
+
+// spend takes n bytes from the reply's byte budget.
+func (rd *replyReader) spend(n int) error {
+	if n > rd.bytes {
+		return fmt.Errorf("reply larger than %d bytes: %w", maxReplyBytes, errProtocol)
+	}
+	rd.bytes -= n
+	return nil
+}
+
+// read decodes one value at nesting level depth (1 for the reply itself).
+func (rd *replyReader) read(depth int) (value, error) {
+	line, err := readLine(rd.r)
 	if err != nil {
+		return value{}, err
+	}
+	if err := rd.spend(len(line) + 2); err != nil {
 		return value{}, err
 	}
 	if line == "" {
@@ -96,37 +145,44 @@ func readValue(r *bufio.Reader) (value, error) {
 	case '$', '=', '!':
 		n, err := strconv.Atoi(rest)
 		if err != nil || n > maxBulkLen {
-			return value{}, fmt.Errorf("bad bulk length %q: %w", rest, errProtocol)
+			return value{}, fmt.Errorf("bad bulk length %q (at most %d): %w", rest, maxBulkLen, errProtocol)
 		}
 		if n < 0 {
 			return value{typ: '$', null: true}, nil
 		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
+		if err := rd.spend(n); err != nil {
 			return value{}, err
 		}
-		if buf[n] != '\r' || buf[n+1] != '\n' {
-			return value{}, fmt.Errorf("bulk not CRLF terminated: %w", errProtocol)
+		s, err := readBulk(rd.r, n)
+		if err != nil {
+			return value{}, err
 		}
 		typ := byte('$')
 		if t == '!' {
 			typ = '-'
 		}
-		return value{typ: typ, str: string(buf[:n])}, nil
+		return value{typ: typ, str: s}, nil
 	case '*', '~', '>', '%', '|':
 		n, err := strconv.Atoi(rest)
-		if err != nil || n > maxArrayLen {
-			return value{}, fmt.Errorf("bad aggregate length %q: %w", rest, errProtocol)
+		if err == nil && (t == '%' || t == '|') && n > 0 && n <= maxAggregateLen {
+			n *= 2
+		}
+		if err != nil || n > maxAggregateLen {
+			return value{}, fmt.Errorf("bad aggregate length %q (at most %d elements): %w", rest, maxAggregateLen, errProtocol)
 		}
 		if n < 0 {
 			return value{typ: '*', null: true}, nil
 		}
-		if t == '%' || t == '|' {
-			n *= 2
+		if depth > maxReplyDepth {
+			return value{}, fmt.Errorf("reply nested deeper than %d levels: %w", maxReplyDepth, errProtocol)
 		}
-		v := value{typ: '*', elems: make([]value, 0, n)}
+		if n > rd.elems {
+			return value{}, fmt.Errorf("reply with more than %d elements: %w", maxReplyElems, errProtocol)
+		}
+		rd.elems -= n
+		v := value{typ: '*', elems: make([]value, 0, min(n, preallocElems))}
 		for i := 0; i < n; i++ {
-			e, err := readValue(r)
+			e, err := rd.read(depth + 1)
 			if err != nil {
 				return value{}, err
 			}
@@ -134,10 +190,37 @@ func readValue(r *bufio.Reader) (value, error) {
 		}
 		if t == '|' {
 			// An attribute precedes the real reply: skip it.
-			return readValue(r)
+			return rd.read(depth)
 		}
 		return v, nil
 	default:
 		return value{}, fmt.Errorf("unknown reply type %q: %w", t, errProtocol)
 	}
+}
+
+// readBulk reads n bytes and their CRLF. Up to preallocBulk is read into
+// one buffer; a longer bulk grows its buffer as its bytes arrive, so an
+// announced length costs nothing until the peer actually sends the data.
+func readBulk(r *bufio.Reader, n int) (string, error) {
+	var buf []byte
+	if n+2 <= preallocBulk {
+		buf = make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return "", err
+		}
+	} else {
+		var b bytes.Buffer
+		b.Grow(preallocBulk)
+		if _, err := io.CopyN(&b, r, int64(n+2)); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return "", err
+		}
+		buf = b.Bytes()
+	}
+	if buf[n] != '\r' || buf[n+1] != '\n' {
+		return "", fmt.Errorf("bulk not CRLF terminated: %w", errProtocol)
+	}
+	return string(buf[:n]), nil
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"errors"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -49,5 +51,96 @@ func TestReadValueRejectsGarbage(t *testing.T) {
 		if !errors.Is(err, errProtocol) {
 			t.Errorf("%q: err = %v, want a protocol error", in, err)
 		}
+	}
+}
+
+// allocatedBy reports the bytes the Go heap handed out while f ran.
+func allocatedBy(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// A reply nested deeper than any reply the monitor reads is refused before
+// the recursion can exhaust the stack (a peer could send "*1\r\n" millions
+// of times).
+func TestReadValueRefusesDeepNesting(t *testing.T) {
+	ok := strings.Repeat("*1\r\n", maxReplyDepth) + ":1\r\n"
+	if _, err := readValue(bufio.NewReader(strings.NewReader(ok))); err != nil {
+		t.Fatalf("nesting of %d levels: %v", maxReplyDepth, err)
+	}
+	deep := strings.Repeat("*1\r\n", maxReplyDepth+1) + ":1\r\n"
+	if _, err := readValue(bufio.NewReader(strings.NewReader(deep))); !errors.Is(err, errProtocol) {
+		t.Fatalf("nesting of %d levels: err = %v, want a protocol error", maxReplyDepth+1, err)
+	}
+	huge := strings.Repeat("*1\r\n", 1_000_000)
+	if _, err := readValue(bufio.NewReader(strings.NewReader(huge))); !errors.Is(err, errProtocol) {
+		t.Fatalf("nesting of 1e6 levels: err = %v, want a protocol error", err)
+	}
+}
+
+// The count a peer announces is never allocated up front: a header alone
+// costs what its bytes cost, and a count beyond the bound is refused.
+func TestReadValueDoesNotAllocateFromAnnouncedCounts(t *testing.T) {
+	for _, in := range []string{"*1000\r\n", "%1000\r\n", "*1000\r\n*1000\r\n*1000\r\n"} {
+		var err error
+		n := allocatedBy(func() { _, err = readValue(bufio.NewReader(strings.NewReader(in))) })
+		if err == nil {
+			t.Fatalf("%q: truncated reply accepted", in)
+		}
+		if n > 64<<10 {
+			t.Errorf("%q: reading the header allocated %d bytes", in, n)
+		}
+	}
+	for _, in := range []string{"*2147483647\r\n", "*1000000\r\n", "%600\r\n", "*9223372036854775807\r\n"} {
+		var err error
+		n := allocatedBy(func() { _, err = readValue(bufio.NewReader(strings.NewReader(in))) })
+		if !errors.Is(err, errProtocol) {
+			t.Errorf("%q: err = %v, want a protocol error", in, err)
+		}
+		if n > 64<<10 {
+			t.Errorf("%q: allocated %d bytes", in, n)
+		}
+	}
+	// Elements that do arrive are bounded per reply too: many small
+	// aggregates cannot add up to more than maxReplyElems.
+	many := "*" + strconv.Itoa(maxAggregateLen) + "\r\n" + strings.Repeat("*"+strconv.Itoa(maxAggregateLen)+"\r\n"+strings.Repeat(":1\r\n", maxAggregateLen), maxAggregateLen)
+	if _, err := readValue(bufio.NewReader(strings.NewReader(many))); !errors.Is(err, errProtocol) {
+		t.Fatalf("%d elements in one reply: err = %v, want a protocol error", maxAggregateLen*maxAggregateLen, err)
+	}
+}
+
+// Bulk strings: the largest reply the monitor reads (INFO) fits; a larger
+// announced length is refused, and a large announced length allocates only
+// as its bytes arrive.
+func TestReadValueBoundsBulks(t *testing.T) {
+	info := strings.Repeat("x", 1<<20)
+	got, err := readValue(bufio.NewReader(strings.NewReader("$" + strconv.Itoa(len(info)) + "\r\n" + info + "\r\n")))
+	if err != nil || got.str != info {
+		t.Fatalf("1 MB bulk: err = %v", err)
+	}
+	for _, in := range []string{"$" + strconv.Itoa(maxBulkLen+1) + "\r\n", "$536870912\r\n", "=99999999\r\n"} {
+		if _, err := readValue(bufio.NewReader(strings.NewReader(in))); !errors.Is(err, errProtocol) {
+			t.Errorf("%q: err = %v, want a protocol error", in, err)
+		}
+	}
+	var rerr error
+	n := allocatedBy(func() {
+		_, rerr = readValue(bufio.NewReader(strings.NewReader("$" + strconv.Itoa(maxBulkLen) + "\r\nabc")))
+	})
+	if rerr == nil || n > 1<<20 {
+		t.Fatalf("a %d-byte bulk announced, 3 bytes sent: err = %v, allocated %d bytes", maxBulkLen, rerr, n)
+	}
+	// Two bulks of the maximum size are more than one reply may carry.
+	two := "*2\r\n" + strings.Repeat("$"+strconv.Itoa(maxBulkLen)+"\r\n"+strings.Repeat("y", maxBulkLen)+"\r\n", 2)
+	if _, err := readValue(bufio.NewReader(strings.NewReader(two))); !errors.Is(err, errProtocol) {
+		t.Fatalf("two maximal bulks in one reply: err = %v, want a protocol error", err)
+	}
+	long := strings.Repeat("+", maxLineLen+2) + "\r\n"
+	if _, err := readValue(bufio.NewReader(strings.NewReader(long))); !errors.Is(err, errProtocol) {
+		t.Fatalf("a %d-byte line: err = %v, want a protocol error", len(long), err)
 	}
 }
