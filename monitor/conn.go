@@ -3,6 +3,8 @@ package monitor
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"fmt"
 	"net"
 	"sync"
 )
@@ -88,7 +90,18 @@ func (c *conn) run() {
 	defer c.mon.wg.Done()
 	nc, err := dialPaced(c.ctx, defaultDialPacing, func(ctx context.Context) (net.Conn, error) {
 		var d net.Dialer
-		return d.DialContext(ctx, "tcp", c.addr)
+		nc, err := d.DialContext(ctx, "tcp", c.addr)
+		if err != nil || c.mon.cfg.TLS == nil {
+			return nc, err
+		}
+		// The handshake is part of the attempt: a node that accepts but
+		// never answers it is abandoned like one that never connects.
+		tc := tls.Client(nc, c.mon.cfg.TLS)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("TLS handshake with %s: %w", c.addr, err)
+		}
+		return tc, nil
 	})
 	if err != nil {
 		c.mon.connFailed(c, err, true)

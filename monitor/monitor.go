@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"sort"
 	"sync"
@@ -53,7 +54,10 @@ type Config struct {
 	// ResolveHostnames accepts hostnames (resolved when connecting);
 	// AnnounceHostnames sends hostnames in is-master-down-by-addr.
 	ResolveHostnames, AnnounceHostnames bool
-	Logger                              *slog.Logger // may be nil
+	// TLS, if set, is the client configuration of every link (to Redis
+	// nodes and to other sentinels): redis-sentinel's tls-replication.
+	TLS    *tls.Config
+	Logger *slog.Logger // may be nil
 }
 
 // Monitor is one sentinel's health checker of monitored masters, their

@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +22,9 @@ import (
 // target's rename-command table, as redis-sentinel's do
 // (sentinelInstanceMapCommand).
 type Controller struct {
+	// tls, if set, is the client configuration towards the nodes
+	// (tls-replication).
+	tls     *tls.Config
 	mu      sync.Mutex
 	clients map[string]*redis.Client
 	closed  bool
@@ -32,9 +36,14 @@ var _ Redis = (*Controller)(nil)
 // errClosed is returned after Close.
 var errClosed = errors.New("redis controller closed")
 
-// NewController returns a controller with no connections yet.
-func NewController() *Controller {
-	return &Controller{clients: map[string]*redis.Client{}}
+// NewController returns a controller with no connections yet; with a TLS
+// configuration it speaks TLS to every node (tls-replication yes).
+func NewController(tlsConf ...*tls.Config) *Controller {
+	c := &Controller{clients: map[string]*redis.Client{}}
+	if len(tlsConf) > 0 {
+		c.tls = tlsConf[0]
+	}
+	return c
 }
 
 // Close closes every cached client.
@@ -85,7 +94,8 @@ func (c *Controller) client(t Target) (*redis.Client, error) {
 	}
 	user, pass := t.AuthUser, t.AuthPass
 	cl := redis.NewClient(&redis.Options{
-		Addr: t.Addr.String(),
+		Addr:      t.Addr.String(),
+		TLSConfig: c.tls,
 		// RESP2 and no identity: the same wire redis-sentinel uses, and
 		// nothing a renamed or ACL-restricted command would refuse.
 		Protocol:                 2,

@@ -28,7 +28,11 @@ func Dial(addr string, timeout time.Duration) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
-	return &Conn{Timeout: DefaultTimeout, nc: nc, br: bufio.NewReader(nc)}, nil
+	return newConn(nc), nil
+}
+
+func newConn(nc net.Conn) *Conn {
+	return &Conn{Timeout: DefaultTimeout, nc: nc, br: bufio.NewReader(nc)}
 }
 
 // MustDial connects to addr or fails the test; the connection is closed in

@@ -3,6 +3,7 @@ package redistest
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -43,6 +44,9 @@ type ProcessSpec struct {
 	// `ip netns exec <ns>`; it must exec Bin in place, so that signals sent
 	// to the started pid reach Bin.
 	Wrap []string
+	// TLS, if set, is the client configuration of the readiness PING: the
+	// port speaks TLS only.
+	TLS *tls.Config
 }
 
 // Process is a running (or stopped) server process started by a test. All
@@ -196,7 +200,7 @@ func (p *Process) WaitReady(timeout time.Duration) error {
 		if run.exited() {
 			return Abort(fmt.Errorf("%w (%v)", errExited, run.err))
 		}
-		return pingOnce(p.Addr())
+		return pingOnce(p.Addr(), p.spec.TLS)
 	})
 	if err != nil {
 		return fmt.Errorf("%s: not ready on %s: %w\nlog tail:\n%s", p.spec.Name, p.Addr(), err, p.LogTail(30))
@@ -208,8 +212,8 @@ var errExited = errors.New("process exited")
 
 // pingOnce sends the inline PING the official test harness uses as its
 // readiness probe and accepts any '+' or '-' line.
-func pingOnce(addr string) error {
-	c, err := Dial(addr, time.Second)
+func pingOnce(addr string, tlsConf *tls.Config) error {
+	c, err := dialMaybeTLS(addr, tlsConf, time.Second)
 	if err != nil {
 		return err
 	}

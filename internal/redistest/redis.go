@@ -1,6 +1,7 @@
 package redistest
 
 import (
+	"crypto/tls"
 	"fmt"
 	"os"
 	"strconv"
@@ -38,6 +39,10 @@ type RedisOptions struct {
 	Wrap []string
 	// Args are extra command-line arguments ("--name value" pairs).
 	Args []string
+	// TLS, if set, makes the node TLS-only (TLSFiles.RedisArgs: port 0,
+	// the tls-port, tls-replication and client certificates required);
+	// the harness dials it with TLS.Client.
+	TLS *TLSFiles
 }
 
 // Redis is a redis-server process started by a test.
@@ -108,14 +113,18 @@ func StartRedis(t testing.TB, opts RedisOptions) *Redis {
 		if host == "" {
 			host = "127.0.0.1"
 		}
-		args := []string{
-			"--port", strconv.Itoa(port),
+		args := []string{"--port", strconv.Itoa(port)}
+		var tlsConf *tls.Config
+		if opts.TLS != nil {
+			args, tlsConf = opts.TLS.RedisArgs(port), opts.TLS.Client
+		}
+		args = append(args,
 			"--bind", host,
 			"--save", "",
 			"--appendonly", "no",
 			"--daemonize", "no",
 			"--repl-diskless-sync-delay", "0",
-		}
+		)
 		if opts.Password != "" {
 			args = append(args, "--requirepass", opts.Password, "--masterauth", opts.Password)
 		}
@@ -131,7 +140,7 @@ func StartRedis(t testing.TB, opts RedisOptions) *Redis {
 		if opts.Host != "" {
 			name = fmt.Sprintf("redis-%s-%d", opts.Host, port)
 		}
-		return ProcessSpec{Name: name, Bin: RedisServerBin, Args: args, Port: port, Host: opts.Host, Wrap: opts.Wrap}, nil
+		return ProcessSpec{Name: name, Bin: RedisServerBin, Args: args, Port: port, Host: opts.Host, Wrap: opts.Wrap, TLS: tlsConf}, nil
 	}
 	p, err := startAt(t, opts.Port, spec)
 	if err != nil {
@@ -153,12 +162,13 @@ func (r *Redis) Dial(t testing.TB) *Conn {
 
 // DialErr opens an authenticated connection; the caller closes it.
 func (r *Redis) DialErr() (*Conn, error) {
-	return dialAuth(r.Addr(), r.Opts.Password)
+	return dialAuth(r.Addr(), r.Opts.Password, r.spec.TLS)
 }
 
-// dialAuth dials addr and, if password is set, authenticates with AUTH.
-func dialAuth(addr, password string) (*Conn, error) {
-	c, err := Dial(addr, DefaultTimeout)
+// dialAuth dials addr (over TLS if tlsConf is set) and, if password is
+// set, authenticates with AUTH.
+func dialAuth(addr, password string, tlsConf *tls.Config) (*Conn, error) {
+	c, err := dialMaybeTLS(addr, tlsConf, DefaultTimeout)
 	if err != nil {
 		return nil, err
 	}

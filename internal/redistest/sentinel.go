@@ -1,6 +1,7 @@
 package redistest
 
 import (
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,6 +56,13 @@ type SentinelOptions struct {
 	Extra []string
 	// Args are extra command-line arguments after the config path.
 	Args []string
+	// TLS, if set, makes the sentinel TLS-only (port 0, tls-port, the
+	// files, tls-replication yes, tls-auth-clients yes), written in the
+	// config file unless TLSOnCommandLine, where they go as the Bitnami
+	// chart passes them (TLSFiles.RedisArgs); the harness dials it with
+	// TLS.Client.
+	TLS              *TLSFiles
+	TLSOnCommandLine bool
 }
 
 // Sentinel is a sentinel process started by a test.
@@ -92,6 +100,13 @@ func SentinelConfig(o SentinelOptions, port int) string {
 	lines := []string{
 		"port " + strconv.Itoa(port),
 		"bind " + host,
+	}
+	if o.TLS != nil && !o.TLSOnCommandLine {
+		args := o.TLS.RedisArgs(port)
+		lines = lines[1:]
+		for i := 0; i+1 < len(args); i += 2 {
+			lines = append(lines, args[i][2:]+" "+args[i+1])
+		}
 	}
 	if o.RequirePass != "" {
 		lines = append(lines, "requirepass "+o.RequirePass)
@@ -142,10 +157,19 @@ func StartSentinelErr(t testing.TB, opts SentinelOptions) (*Sentinel, error) {
 		if opts.Host != "" {
 			name = fmt.Sprintf("sentinel-%s-%d", opts.Host, port)
 		}
+		args := append([]string{confPath}, opts.Args...)
+		var tlsConf *tls.Config
+		if opts.TLS != nil {
+			tlsConf = opts.TLS.Client
+			if opts.TLSOnCommandLine {
+				args = append(args, opts.TLS.RedisArgs(port)...)
+			}
+		}
 		return ProcessSpec{
+			TLS:  tlsConf,
 			Name: name,
 			Bin:  opts.Bin,
-			Args: append([]string{confPath}, opts.Args...),
+			Args: args,
 			Dir:  dir,
 			Port: port,
 			Host: opts.Host,
@@ -170,7 +194,9 @@ func StartSentinels(t testing.TB, n int, opts SentinelOptions) []*Sentinel {
 
 // DialErr opens a connection, authenticated with AUTH if the sentinel has a
 // password; the caller closes it.
-func (s *Sentinel) DialErr() (*Conn, error) { return dialAuth(s.Addr(), s.Opts.RequirePass) }
+func (s *Sentinel) DialErr() (*Conn, error) {
+	return dialAuth(s.Addr(), s.Opts.RequirePass, s.spec.TLS)
+}
 
 // Dial opens an authenticated connection (closed in t.Cleanup).
 func (s *Sentinel) Dial(t testing.TB) *Conn {
