@@ -12,15 +12,44 @@ import (
 // the client side of the handshake. Its Dial method has the shape Raft's
 // stream layer wants (quorum.Layer).
 type Dialer struct {
-	header byte
-	secret string
-	net    net.Dialer
+	header   byte
+	keys     *Keys
+	self     func() Identity
+	wrap     func(context.Context, net.Conn) (net.Conn, error)
+	onReject func(net.Addr, error)
+	net      net.Dialer
+}
+
+// DialerOption configures a Dialer.
+type DialerOption func(*Dialer)
+
+// WithSelf makes the dialer state self (read at each dial) under its
+// proof: the server learns, authenticated, which sentinel dialled it.
+func WithSelf(self func() Identity) DialerOption {
+	return func(d *Dialer) { d.self = self }
+}
+
+// WithTransport wraps each TCP connection before the header byte is sent:
+// the place where a TLS client plugs in (the server side terminates TLS
+// before the port's mux, so the handshake runs inside it unchanged).
+func WithTransport(wrap func(ctx context.Context, raw net.Conn) (net.Conn, error)) DialerOption {
+	return func(d *Dialer) { d.wrap = wrap }
+}
+
+// WithDialRejectHook calls fn when a record from the server fails
+// authentication on a connection this dialer opened (to log it).
+func WithDialRejectHook(fn func(remote net.Addr, err error)) DialerOption {
+	return func(d *Dialer) { d.onReject = fn }
 }
 
 // NewDialer returns a dialer that opens header connections (HeaderRaft or
-// HeaderRPC) authenticated with secret.
-func NewDialer(header byte, secret string) *Dialer {
-	return &Dialer{header: header, secret: secret}
+// HeaderRPC) proving keys.
+func NewDialer(header byte, keys *Keys, opts ...DialerOption) *Dialer {
+	d := &Dialer{header: header, keys: keys}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
 }
 
 // Dial connects to address and authenticates within timeout (0 means
@@ -35,7 +64,7 @@ func (d *Dialer) Dial(address string, timeout time.Duration) (net.Conn, error) {
 }
 
 // TargetAddr names the server id at address: a dial to it succeeds only if
-// the server there states that identity (Raft dials its peers so, because a
+// the server there proves that identity (Raft dials its peers so, because a
 // sentinel's address may since belong to another one).
 func TargetAddr(address, id string) string { return address + "#" + id }
 
@@ -56,13 +85,18 @@ func (d *Dialer) DialContext(ctx context.Context, address string) (net.Conn, err
 	if err != nil {
 		return nil, fmt.Errorf("failed to dial peer %s: %w", address, err)
 	}
+	if d.wrap != nil {
+		if conn, err = d.wrap(ctx, conn); err != nil {
+			return nil, fmt.Errorf("failed to dial peer %s: %w", address, err)
+		}
+	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(DefaultHandshakeTimeout)
 	}
 	// Cancelling ctx mid-handshake interrupts the blocked read or write.
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	err = d.handshake(conn, want, deadline)
+	sc, err := d.handshake(conn, want, deadline)
 	if !stop() && err == nil {
 		err = ctx.Err()
 	}
@@ -70,15 +104,24 @@ func (d *Dialer) DialContext(ctx context.Context, address string) (net.Conn, err
 		conn.Close()
 		return nil, fmt.Errorf("failed to authenticate to peer %s: %w", address, err)
 	}
-	return conn, nil
+	return sc, nil
 }
 
-func (d *Dialer) handshake(conn net.Conn, want string, deadline time.Time) error {
+func (d *Dialer) handshake(conn net.Conn, want string, deadline time.Time) (*Conn, error) {
 	if err := conn.SetWriteDeadline(deadline); err != nil {
-		return fmt.Errorf("failed to set handshake deadline: %w", err)
+		return nil, fmt.Errorf("failed to set handshake deadline: %w", err)
 	}
 	if _, err := conn.Write([]byte{d.header}); err != nil {
-		return fmt.Errorf("failed to send peer header: %w", err)
+		return nil, fmt.Errorf("failed to send peer header: %w", err)
 	}
-	return ClientHandshake(conn, d.secret, want, deadline)
+	var self Identity
+	if d.self != nil {
+		self = d.self()
+	}
+	sc, err := ClientHandshake(conn, d.header, d.keys, self, want, deadline)
+	if err != nil {
+		return nil, err
+	}
+	sc.onReject = d.onReject
+	return sc, nil
 }

@@ -23,7 +23,7 @@ func serveMux(t *testing.T, header byte, secret string, opts ...ListenerOption) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl := NewListener(sub, secret, opts...)
+	pl := NewListener(sub, header, NewSecretKeys(secret), opts...)
 	go m.Serve()
 	t.Cleanup(func() { pl.Close(); m.Close() })
 	return ln.Addr().String(), pl
@@ -70,7 +70,7 @@ func TestHandshake_HappyPath(t *testing.T) {
 				accepted <- c
 			}
 		}()
-		c, err := NewDialer(HeaderRaft, secret).Dial(addr, 5*time.Second)
+		c, err := NewDialer(HeaderRaft, NewSecretKeys(secret)).Dial(addr, 5*time.Second)
 		if err != nil {
 			t.Fatalf("secret %q: dial: %v", secret, err)
 		}
@@ -104,12 +104,12 @@ func TestHandshake_HappyPath(t *testing.T) {
 
 func TestHandshake_WrongSecretRejected(t *testing.T) {
 	addr, l := serveMux(t, HeaderRaft, "right")
-	_, err := NewDialer(HeaderRaft, "wrong").Dial(addr, 5*time.Second)
+	_, err := NewDialer(HeaderRaft, NewSecretKeys("wrong")).Dial(addr, 5*time.Second)
 	if !errors.Is(err, ErrAuthFailed) {
 		t.Fatalf("dial with wrong secret: %v, want ErrAuthFailed", err)
 	}
 	// The empty secret is a secret like any other: it does not open the door.
-	if _, err := NewDialer(HeaderRaft, "").Dial(addr, 5*time.Second); !errors.Is(err, ErrAuthFailed) {
+	if _, err := NewDialer(HeaderRaft, NewSecretKeys("")).Dial(addr, 5*time.Second); !errors.Is(err, ErrAuthFailed) {
 		t.Fatalf("dial with empty secret: %v, want ErrAuthFailed", err)
 	}
 	waitFailed(t, l, 2)
@@ -129,15 +129,15 @@ func TestHandshake_NoSecretGetsOnlyTheNonce(t *testing.T) {
 	defer c.Close()
 	c.Write([]byte{HeaderRaft})
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	hello := make([]byte, len(magic)+nonceSize)
+	hello := make([]byte, len(magic)+nonceSize+pubSize)
 	if _, err := io.ReadFull(c, hello); err != nil {
 		t.Fatal(err)
 	}
 	if string(hello[:4]) != magic {
 		t.Fatalf("magic %q", hello[:4])
 	}
-	// A guessed proof, then a would-be Raft RPC.
-	c.Write(make([]byte, nonceSize+macSize))
+	// A well-formed response with a guessed proof, then a would-be Raft RPC.
+	c.Write(guessedResponse(t))
 	c.Write([]byte("\x00raft append entries"))
 	rest, err := io.ReadAll(c)
 	if len(rest) != 0 {
@@ -168,12 +168,12 @@ func TestHandshake_ClientRejectsFakeServer(t *testing.T) {
 		}
 		defer c.Close()
 		io.ReadFull(c, make([]byte, 1)) // header
-		c.Write(append([]byte(magic), make([]byte, nonceSize)...))
-		io.ReadFull(c, make([]byte, nonceSize+macSize))
-		c.Write(make([]byte, 1+macSize)) // no identity, not a proof
+		c.Write(append(append([]byte(magic), make([]byte, nonceSize)...), ephemeralPub(t)...))
+		io.ReadFull(c, make([]byte, len(magic)+nonceSize+pubSize+3+1+macSize)) // one key, no identity
+		c.Write(make([]byte, 2+macSize)) // no identity, not a proof
 		io.Copy(io.Discard, c)
 	}()
-	_, err = NewDialer(HeaderRaft, "s").Dial(ln.Addr().String(), 5*time.Second)
+	_, err = NewDialer(HeaderRaft, NewSecretKeys("s")).Dial(ln.Addr().String(), 5*time.Second)
 	if !errors.Is(err, ErrAuthFailed) {
 		t.Fatalf("fake server: %v, want ErrAuthFailed", err)
 	}
@@ -191,7 +191,7 @@ func TestHandshake_Timeouts(t *testing.T) {
 	silent.Write([]byte{HeaderRaft})
 
 	// ...without delaying anyone else's Accept.
-	good, err := NewDialer(HeaderRaft, "s").Dial(addr, 5*time.Second)
+	good, err := NewDialer(HeaderRaft, NewSecretKeys("s")).Dial(addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestHandshake_Timeouts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("silent peer: %v (server never closed it)", err)
 	}
-	if len(got) != len(magic)+nonceSize {
+	if len(got) != len(magic)+nonceSize+pubSize {
 		t.Fatalf("silent peer got %d bytes", len(got))
 	}
 	waitFailed(t, l, 1)
@@ -230,7 +230,7 @@ func TestHandshake_Timeouts(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	if _, err := NewDialer(HeaderRaft, "s").Dial(mute.Addr().String(), 300*time.Millisecond); err == nil {
+	if _, err := NewDialer(HeaderRaft, NewSecretKeys("s")).Dial(mute.Addr().String(), 300*time.Millisecond); err == nil {
 		t.Fatal("dial to a mute server succeeded")
 	}
 	if d := time.Since(start); d > 3*time.Second {
@@ -257,8 +257,8 @@ func TestListener_CloseStopsAccept(t *testing.T) {
 // is refused by a server with another identity (an address that moved to
 // another sentinel), and goes through to the right one or without a name.
 func TestHandshake_Identity(t *testing.T) {
-	addr, l := serveMux(t, HeaderRaft, "s", WithIdentity(func() string { return "sentinel-b" }))
-	d := NewDialer(HeaderRaft, "s")
+	addr, l := serveMux(t, HeaderRaft, "s", WithIdentity(func() Identity { return Identity{ID: "sentinel-b"} }))
+	d := NewDialer(HeaderRaft, NewSecretKeys("s"))
 	for _, tc := range []struct {
 		target string
 		ok     bool

@@ -26,25 +26,26 @@ func WithHandshakeTimeout(d time.Duration) ListenerOption {
 // WithIdentity makes the listener state id (read at each handshake) under
 // its proof, so that a dialer that meant to reach another server (its
 // address moved) is refused rather than served.
-func WithIdentity(id func() string) ListenerOption {
+func WithIdentity(id func() Identity) ListenerOption {
 	return func(l *Listener) { l.identity = id }
 }
 
-// WithRejectHook calls fn, from the handshake's goroutine, for every
-// connection that failed to authenticate (to log it).
+// WithRejectHook calls fn for every connection that failed to
+// authenticate, in its handshake or later in a record (to log it).
 func WithRejectHook(fn func(remote net.Addr, err error)) ListenerOption {
 	return func(l *Listener) { l.onReject = fn }
 }
 
 // Listener wraps a listener (a mux sub-listener) so that Accept returns only
-// connections that proved they hold the secret. Handshakes run in their own
-// goroutines: one slow peer never delays another's Accept.
+// connections that proved they hold a key, sealed (*Conn). Handshakes run in
+// their own goroutines: one slow peer never delays another's Accept.
 type Listener struct {
 	inner    net.Listener
-	secret   string
+	header   byte
+	keys     *Keys
 	timeout  time.Duration
 	onReject func(net.Addr, error)
-	identity func() string
+	identity func() Identity
 
 	ready   chan net.Conn // authenticated, waiting for Accept
 	done    chan struct{} // closed by Close
@@ -59,12 +60,14 @@ type Listener struct {
 	wg        sync.WaitGroup
 }
 
-// NewListener starts accepting from inner and returns the authenticated
-// listener. Closing it closes inner.
-func NewListener(inner net.Listener, secret string, opts ...ListenerOption) *Listener {
+// NewListener starts accepting header connections (the header byte already
+// consumed by the mux) from inner and returns the authenticated listener.
+// Closing it closes inner.
+func NewListener(inner net.Listener, header byte, keys *Keys, opts ...ListenerOption) *Listener {
 	l := &Listener{
 		inner:   inner,
-		secret:  secret,
+		header:  header,
+		keys:    keys,
 		timeout: DefaultHandshakeTimeout,
 		ready:   make(chan net.Conn),
 		done:    make(chan struct{}),
@@ -99,7 +102,8 @@ func (l *Listener) Accept() (net.Conn, error) {
 func (l *Listener) Addr() net.Addr { return l.inner.Addr() }
 
 // Failed counts connections closed because they did not authenticate (wrong
-// secret, no secret, timeout, or too many handshakes at once).
+// secret, no secret, timeout, or too many handshakes at once) or sent a
+// record that failed authentication.
 func (l *Listener) Failed() uint64 { return l.failed.Load() }
 
 // Close stops accepting, closes inner and every connection still in its
@@ -144,7 +148,7 @@ func (l *Listener) acceptLoop() {
 		case l.slots <- struct{}{}:
 		default:
 			c.Close()
-			l.reject(c, errors.New("too many pending peer handshakes"))
+			l.reject(c.RemoteAddr(), errors.New("too many pending peer handshakes"))
 			continue
 		}
 		l.mu.Lock()
@@ -164,31 +168,32 @@ func (l *Listener) acceptLoop() {
 
 func (l *Listener) handshake(c net.Conn) {
 	defer l.wg.Done()
-	id := ""
+	var self Identity
 	if l.identity != nil {
-		id = l.identity()
+		self = l.identity()
 	}
-	err := Authenticate(c, l.secret, id, time.Now().Add(l.timeout))
+	sc, err := Authenticate(c, l.header, l.keys, self, time.Now().Add(l.timeout))
 	l.mu.Lock()
 	delete(l.pending, c)
 	l.mu.Unlock()
 	<-l.slots
 	if err != nil {
 		c.Close()
-		l.reject(c, err)
+		l.reject(c.RemoteAddr(), err)
 		return
 	}
+	sc.onReject = l.reject
 	select {
-	case l.ready <- c:
+	case l.ready <- sc:
 	case <-l.done:
 		c.Close()
 	}
 }
 
-func (l *Listener) reject(c net.Conn, err error) {
+func (l *Listener) reject(remote net.Addr, err error) {
 	l.failed.Add(1)
 	if l.onReject != nil {
-		l.onReject(c.RemoteAddr(), err)
+		l.onReject(remote, err)
 	}
 }
 

@@ -56,7 +56,7 @@ func startRPC(t *testing.T, addr, secret string) (*Server, string) {
 		blockEnded <- ctx.Err()
 		return nil, ctx.Err()
 	})
-	go srv.Serve(NewListener(sub, secret))
+	go srv.Serve(NewListener(sub, HeaderRPC, NewSecretKeys(secret)))
 	t.Cleanup(func() { srv.Close(); m.Close() })
 	return srv, ln.Addr().String()
 }
@@ -85,7 +85,7 @@ func TestCodes_RejectsClashes(t *testing.T) {
 
 func TestRPC_RoundTrip(t *testing.T) {
 	_, addr := startRPC(t, "", "s")
-	cl := NewClient(NewDialer(HeaderRPC, "s"), testCodes)
+	cl := NewClient(NewDialer(HeaderRPC, NewSecretKeys("s")), testCodes)
 	defer cl.Close()
 	ctx := context.Background()
 
@@ -130,7 +130,7 @@ func TestRPC_RoundTrip(t *testing.T) {
 
 func TestRPC_WrongSecret(t *testing.T) {
 	_, addr := startRPC(t, "", "s")
-	cl := NewClient(NewDialer(HeaderRPC, "guess"), testCodes)
+	cl := NewClient(NewDialer(HeaderRPC, NewSecretKeys("guess")), testCodes)
 	defer cl.Close()
 	err := cl.Call(context.Background(), addr, "echo", echoReq{}, nil)
 	if !errors.Is(err, ErrAuthFailed) {
@@ -142,7 +142,7 @@ func TestRPC_WrongSecret(t *testing.T) {
 // when the caller gives up.
 func TestRPC_Deadline(t *testing.T) {
 	_, addr := startRPC(t, "", "s")
-	cl := NewClient(NewDialer(HeaderRPC, "s"), testCodes)
+	cl := NewClient(NewDialer(HeaderRPC, NewSecretKeys("s")), testCodes)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -169,7 +169,7 @@ func TestRPC_Deadline(t *testing.T) {
 // A pooled connection to a peer that restarted is replaced transparently.
 func TestRPC_PeerRestart(t *testing.T) {
 	srv, addr := startRPC(t, "", "s")
-	cl := NewClient(NewDialer(HeaderRPC, "s"), testCodes)
+	cl := NewClient(NewDialer(HeaderRPC, NewSecretKeys("s")), testCodes)
 	defer cl.Close()
 	if err := cl.Call(context.Background(), addr, "echo", echoReq{}, nil); err != nil {
 		t.Fatal(err)
