@@ -373,3 +373,27 @@ func (c *Config) userLines() []string {
 	}
 	return out
 }
+
+// UserPasswordHashes returns the password hashes (SHA-256, hex) of every enabled user that the
+// `user` lines give at least one password, by user name: what protects the sentinel port
+// besides requirepass (node derives the peer secret from it when nothing else is set).
+func (c *Config) UserPasswordHashes() map[string][]string {
+	out := map[string][]string{}
+	for _, line := range c.Users {
+		if len(line) == 0 {
+			continue
+		}
+		u := newACLUser()
+		ops, bad := mergeSelectorArgs(line[1:])
+		if bad >= 0 {
+			continue // refused at load
+		}
+		for _, op := range ops {
+			_ = u.apply(op) // lines were validated at load
+		}
+		if u.enabled && !u.nopass && len(u.passwords) > 0 {
+			out[line[0]] = append([]string(nil), u.passwords...)
+		}
+	}
+	return out
+}

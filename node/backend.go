@@ -597,6 +597,9 @@ func (n *Node) ConfigSet(param, value string) error {
 	reply := n.flushConfigAndReply()
 	if dropPeers {
 		n.mon.SetSentinelAuth(user, pass)
+		if n.cl != nil {
+			n.cl.peerSecretChanged() // sentinel-pass may be the peer secret
+		}
 	}
 	return reply
 }

@@ -39,9 +39,13 @@ type ClusterOptions struct {
 	// redis-sentinel-like single-node mode; also GOSENTINEL_RAFT=off).
 	Disabled bool
 	// Secret overrides the peer secret (default: sentinel-pass, else
-	// requirepass; also "sentinel cluster-secret" and
-	// GOSENTINEL_CLUSTER_SECRET).
-	Secret string
+	// requirepass, else the ACL users' passwords; also "sentinel
+	// cluster-secret" and GOSENTINEL_CLUSTER_SECRET). SecretSource names
+	// where it was set, for the log.
+	Secret, SecretSource string
+	// SecretGrace is how long a replaced peer secret stays accepted
+	// (default peer.DefaultRotationGrace).
+	SecretGrace time.Duration
 	// Peers are explicit seed addresses host:port ("sentinel
 	// cluster-peers", GOSENTINEL_PEERS).
 	Peers []string
@@ -75,7 +79,9 @@ func clusterFromEnv(o ClusterOptions) ClusterOptions {
 		o.Disabled = true
 	}
 	if o.Secret == "" {
-		o.Secret = os.Getenv(config.EnvClusterSecret)
+		if o.Secret = os.Getenv(config.EnvClusterSecret); o.Secret != "" {
+			o.SecretSource = config.EnvClusterSecret
+		}
 	}
 	if len(o.Peers) == 0 {
 		for _, p := range strings.Split(os.Getenv(config.EnvPeers), ",") {
@@ -120,6 +126,7 @@ type cluster struct {
 	raftGate *gatedListener
 	rpcLn    net.Listener
 	raftDial *peer.Dialer
+	keys     *peer.Keys // what peers prove (peersecret.go)
 	rpcSrv   *peer.Server
 	rpc      *peer.Client
 	grp      *group.Group
@@ -127,6 +134,7 @@ type cluster struct {
 	fsm *quorum.FSM // the replicated state once this sentinel is a member
 
 	mu     sync.Mutex
+	secret peerSecret // the secret keys' current key came from
 	store  *quorum.RaftStore
 	active bool
 	// addr caches the advertised address (finding it may take a UDP
@@ -165,12 +173,9 @@ var peerCodes = peer.NewCodes(append([]peer.Code{
 func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 	c := &cluster{n: n, opts: opts, deaths: newDeathWatch()}
 	c.fsm = quorum.NewFSM(n.onApplyRaft)
-	secret := opts.Secret
-	if secret == "" {
-		secret = n.sentinelPassForPeers()
-	}
-	if secret == "" {
-		n.log.Warn("No sentinel-pass, requirepass or GOSENTINEL_CLUSTER_SECRET set: Raft peers authenticate with an empty secret, so anything that can reach this port can join the group")
+	c.dir = filepath.Join(n.cfg.Dir, "gosentinel-raft-"+n.myid[:8])
+	if err := c.initPeerKeys(); err != nil {
+		return nil, err
 	}
 	var raftLns, rpcLns, resp []net.Listener
 	for _, ln := range n.lns {
@@ -191,15 +196,24 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 	reject := peer.WithRejectHook(func(addr net.Addr, err error) {
 		n.log.Warn("Rejected a peer connection that failed authentication", "from", addr.String(), "error", err)
 	})
-	identity := peer.WithIdentity(func() string { return n.myid })
-	c.raftGate = newGatedListener(peer.NewListener(mux.Merge(raftLns...), secret, reject, identity))
-	c.rpcLn = peer.NewListener(mux.Merge(rpcLns...), secret, reject, identity)
-	c.raftDial = peer.NewDialer(peer.HeaderRaft, secret)
-	c.rpc = peer.NewClient(peer.NewDialer(peer.HeaderRPC, secret), peerCodes)
+	dialReject := peer.WithDialRejectHook(func(addr net.Addr, err error) {
+		n.log.Warn("Closed a peer connection whose data failed authentication", "to", addr.String(), "error", err)
+	})
+	// The address stated in handshakes is the one last computed (the group
+	// asks for it every round): a handshake never waits on the node's lock.
+	self := func() peer.Identity {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return peer.Identity{ID: n.myid, Addr: c.addr}
+	}
+	identity := peer.WithIdentity(self)
+	c.raftGate = newGatedListener(peer.NewListener(mux.Merge(raftLns...), peer.HeaderRaft, c.keys, reject, identity))
+	c.rpcLn = peer.NewListener(mux.Merge(rpcLns...), peer.HeaderRPC, c.keys, reject, identity)
+	c.raftDial = peer.NewDialer(peer.HeaderRaft, c.keys, peer.WithSelf(self), dialReject)
+	c.rpc = peer.NewClient(peer.NewDialer(peer.HeaderRPC, c.keys, peer.WithSelf(self), dialReject), peerCodes)
 	c.rpcSrv = peer.NewServer(n.log.With("component", "peer-rpc"), peerCodes)
 	c.rpcSrv.Handle("cluster.propose", c.handlePropose)
 	c.rpcSrv.Handle("cluster.failover", c.handleFailover)
-	c.dir = filepath.Join(n.cfg.Dir, "gosentinel-raft-"+n.myid[:8])
 	_, statErr := os.Stat(filepath.Join(c.dir, "advertise"))
 	grp, err := group.New(group.Config{
 		ID:            n.myid,

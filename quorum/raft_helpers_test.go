@@ -66,7 +66,7 @@ func (n *raftNode) start() {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	n.listener = peer.NewListener(sub, n.secret)
+	n.listener = peer.NewListener(sub, peer.HeaderRaft, peer.NewSecretKeys(n.secret))
 	go n.mux.Serve()
 
 	n.restores.Store(0)
@@ -82,7 +82,7 @@ func (n *raftNode) start() {
 		ID:        n.id,
 		Addr:      n.addr,
 		Dir:       n.dir,
-		Layer:     peer.NewLayer(n.listener, peer.NewDialer(peer.HeaderRaft, n.secret)),
+		Layer:     peer.NewLayer(n.listener, peer.NewDialer(peer.HeaderRaft, peer.NewSecretKeys(n.secret))),
 		Logger:    testRaftLogger().With("node", n.id),
 		OnRestore: func() { n.restores.Add(1) },
 	}

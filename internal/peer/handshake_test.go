@@ -170,7 +170,7 @@ func TestHandshake_ClientRejectsFakeServer(t *testing.T) {
 		io.ReadFull(c, make([]byte, 1)) // header
 		c.Write(append(append([]byte(magic), make([]byte, nonceSize)...), ephemeralPub(t)...))
 		io.ReadFull(c, make([]byte, len(magic)+nonceSize+pubSize+3+1+macSize)) // one key, no identity
-		c.Write(make([]byte, 2+macSize)) // no identity, not a proof
+		c.Write(make([]byte, 2+macSize))                                       // no identity, not a proof
 		io.Copy(io.Discard, c)
 	}()
 	_, err = NewDialer(HeaderRaft, NewSecretKeys("s")).Dial(ln.Addr().String(), 5*time.Second)

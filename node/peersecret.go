@@ -1,0 +1,219 @@
+package node
+
+// The secret the sentinel's peers prove to each other (internal/peer):
+// where it comes from, and how it rotates without partitioning the group.
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/peer"
+)
+
+// Where a peer secret came from, as the log names it.
+const (
+	secretFromClusterSecret = "sentinel cluster-secret"
+	secretFromOptions       = "ClusterOptions.Secret"
+	secretFromSentinelPass  = "sentinel sentinel-pass"
+	secretFromRequirePass   = "requirepass"
+	secretFromACL           = "the ACL users' passwords"
+)
+
+// peerSecretInputs are every setting a peer secret may come from.
+type peerSecretInputs struct {
+	// Explicit is the dedicated secret and ExplicitSource where it was set
+	// (sentinel cluster-secret, GOSENTINEL_CLUSTER_SECRET, the options).
+	Explicit, ExplicitSource string
+	SentinelPass             string
+	RequirePass              string
+	// UserPasswords are the enabled ACL users' password hashes by name
+	// (config.Config.UserPasswordHashes).
+	UserPasswords map[string][]string
+}
+
+// peerSecret is the secret and where it came from ("" for nowhere: the
+// sentinel port is not protected, and neither are its peers).
+type peerSecret struct {
+	value, source string
+}
+
+// choosePeerSecret picks the peer secret: the dedicated one, else
+// sentinel-pass, else requirepass, else one derived from the ACL users'
+// password hashes (the same users on every member give the same secret).
+// Whenever the sentinel port is protected at all, peers need a secret;
+// with no password anywhere the sentinel trusts its network, as
+// redis-sentinel does.
+func choosePeerSecret(in peerSecretInputs) peerSecret {
+	switch {
+	case in.Explicit != "":
+		return peerSecret{in.Explicit, in.ExplicitSource}
+	case in.SentinelPass != "":
+		return peerSecret{in.SentinelPass, secretFromSentinelPass}
+	case in.RequirePass != "":
+		return peerSecret{in.RequirePass, secretFromRequirePass}
+	case len(in.UserPasswords) > 0:
+		names := make([]string, 0, len(in.UserPasswords))
+		for name := range in.UserPasswords {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		var b strings.Builder
+		b.WriteString("gosentinel acl users\x00")
+		for _, name := range names {
+			hashes := slices.Clone(in.UserPasswords[name])
+			slices.Sort(hashes)
+			fmt.Fprintf(&b, "%s\x00%s\x01", name, strings.Join(hashes, "\x00"))
+		}
+		return peerSecret{b.String(), secretFromACL + " (" + strings.Join(names, ", ") + ")"}
+	}
+	return peerSecret{}
+}
+
+// peerSecretInputs gathers the node's settings now (sentinel-pass may
+// change at run time; the rest is the config file's).
+func (c *cluster) peerSecretInputs() peerSecretInputs {
+	n := c.n
+	n.mu.Lock()
+	sp := n.globals.sentinelPass
+	n.mu.Unlock()
+	in := peerSecretInputs{Explicit: c.opts.Secret, ExplicitSource: c.opts.SecretSource, SentinelPass: sp}
+	if n.cfg != nil {
+		in.RequirePass = n.cfg.RequirePass
+		in.UserPasswords = n.cfg.UserPasswordHashes()
+	}
+	if in.Explicit != "" && in.ExplicitSource == "" {
+		in.ExplicitSource = secretFromOptions
+		if n.cfg != nil && in.Explicit == n.cfg.ClusterSecret {
+			in.ExplicitSource = secretFromClusterSecret
+		}
+	}
+	return in
+}
+
+// peerKeysFile keeps the key in use and, during a rotation, the previous
+// one with its expiry, so that a member restarted with a new secret still
+// proves and accepts the old one while the others are rolled. It holds
+// keys (peer.DeriveKey), never the secret, and is written 0600.
+const peerKeysFile = "peer-keys.json"
+
+type persistedKeys struct {
+	Current  string    `json:"current"`
+	Previous string    `json:"previous,omitempty"`
+	Until    time.Time `json:"until,omitzero"`
+}
+
+func decodeKey(s string) (peer.Key, bool) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(peer.Key{}) {
+		return peer.Key{}, false
+	}
+	return peer.Key(b), true
+}
+
+// initPeerKeys derives the key from the chosen secret, logs where the
+// secret came from (never its value), and restores a rotation under way:
+// if the key recorded by the last run differs, that one stays accepted
+// for the grace period.
+func (c *cluster) initPeerKeys() error {
+	s := choosePeerSecret(c.peerSecretInputs())
+	c.secret = s
+	key := peer.DeriveKey(s.value)
+	c.keys = peer.NewKeys(key)
+	if s.source == "" {
+		c.n.log.Warn("No sentinel-pass, requirepass, ACL user password or cluster-secret set: Raft peers authenticate with an empty secret, so anything that can reach this port can join the group")
+	} else {
+		c.n.log.Info("Raft peers authenticate with a secret derived from " + s.source)
+	}
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return fmt.Errorf("failed to create %s: %w", c.dir, err)
+	}
+	b, err := os.ReadFile(filepath.Join(c.dir, peerKeysFile))
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("failed to read the peer keys: %w", err)
+	}
+	var p persistedKeys
+	if err == nil {
+		if err := json.Unmarshal(b, &p); err != nil {
+			c.n.log.Warn("Ignoring an unreadable peer keys file", "file", filepath.Join(c.dir, peerKeysFile), "error", err)
+		}
+	}
+	if old, ok := decodeKey(p.Current); ok && old != key {
+		c.keys.Restore(old, peer.Key{}, time.Time{})
+		c.keys.Rotate(key, c.grace())
+		c.n.log.Warn("The peer secret changed since the last run: the previous one stays accepted while the other sentinels are rolled", "source", s.source, "grace", c.grace().String())
+	} else if prev, ok := decodeKey(p.Previous); ok {
+		c.keys.Restore(key, prev, p.Until)
+	}
+	return c.savePeerKeys()
+}
+
+func (c *cluster) grace() time.Duration {
+	if c.opts.SecretGrace > 0 {
+		return c.opts.SecretGrace
+	}
+	return peer.DefaultRotationGrace
+}
+
+// savePeerKeys writes the keys' state, 0600, replacing the file atomically.
+func (c *cluster) savePeerKeys() error {
+	cur, prev, until, ok := c.keys.State()
+	p := persistedKeys{Current: hex.EncodeToString(cur[:])}
+	if ok {
+		p.Previous, p.Until = hex.EncodeToString(prev[:]), until
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(c.dir, peerKeysFile+".tmp*") // created 0600
+	if err != nil {
+		return fmt.Errorf("failed to save the peer keys: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("failed to save the peer keys: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("failed to save the peer keys: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("failed to save the peer keys: %w", err)
+	}
+	if err := os.Rename(f.Name(), filepath.Join(c.dir, peerKeysFile)); err != nil {
+		return fmt.Errorf("failed to save the peer keys: %w", err)
+	}
+	return nil
+}
+
+// peerSecretChanged re-reads the settings after a CONFIG SET: if the peer
+// secret changed, new connections prove the new key, and the previous one
+// stays proved and accepted for the grace period, so that the members not
+// yet changed are still reached. Connections already up keep their
+// session keys.
+func (c *cluster) peerSecretChanged() {
+	s := choosePeerSecret(c.peerSecretInputs())
+	c.mu.Lock()
+	same := s == c.secret
+	c.secret = s
+	c.mu.Unlock()
+	if same {
+		return
+	}
+	c.keys.Rotate(peer.DeriveKey(s.value), c.grace())
+	if s.source == "" {
+		c.n.log.Warn("The peer secret is now empty (no password left anywhere): anything that can reach this port can join the group")
+	} else {
+		c.n.log.Warn("The peer secret changed: it is now derived from "+s.source+"; the previous one stays accepted while the other sentinels are changed", "grace", c.grace().String())
+	}
+	if err := c.savePeerKeys(); err != nil {
+		c.n.log.Warn("Failed to record the rotated peer key: a restart within the grace period forgets the previous one", "error", err)
+	}
+}

@@ -1,0 +1,138 @@
+package node
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/peer"
+)
+
+// TestChoosePeerSecret: whenever the sentinel port is protected at all,
+// peers need a secret derived from that protection, and the source is
+// named; only a port with no password anywhere leaves peers on "".
+// Before, a sentinel protected only by ACL users ran with "".
+func TestChoosePeerSecret(t *testing.T) {
+	users := func(lines ...string) map[string][]string {
+		cfg, err := config.Parse("t.conf", []byte("port 26379\n"+strings.Join(lines, "\n")+"\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.UserPasswordHashes()
+	}
+	acl := users("user default off", "user admin on >adminpw +@all", "user app on >apppw +@all")
+	for _, tc := range []struct {
+		name       string
+		in         peerSecretInputs
+		wantSource string // "" means no secret
+		wantValue  string // checked when not ""
+	}{
+		{"nothing", peerSecretInputs{}, "", ""},
+		{"explicit wins", peerSecretInputs{Explicit: "x", ExplicitSource: secretFromClusterSecret, SentinelPass: "sp", RequirePass: "rp", UserPasswords: acl}, secretFromClusterSecret, "x"},
+		{"sentinel-pass", peerSecretInputs{SentinelPass: "sp", RequirePass: "rp", UserPasswords: acl}, secretFromSentinelPass, "sp"},
+		{"requirepass", peerSecretInputs{RequirePass: "rp", UserPasswords: acl}, secretFromRequirePass, "rp"},
+		{"acl users only", peerSecretInputs{UserPasswords: acl}, secretFromACL + " (admin, app)", ""},
+		{"acl users without passwords", peerSecretInputs{UserPasswords: users("user app on nopass +@all", "user off1 off >pw")}, "", ""},
+	} {
+		got := choosePeerSecret(tc.in)
+		if got.source != tc.wantSource {
+			t.Errorf("%s: source %q, want %q", tc.name, got.source, tc.wantSource)
+		}
+		if (got.value == "") != (tc.wantSource == "") {
+			t.Errorf("%s: value %q with source %q", tc.name, got.value, got.source)
+		}
+		if tc.wantValue != "" && got.value != tc.wantValue {
+			t.Errorf("%s: value %q, want %q", tc.name, got.value, tc.wantValue)
+		}
+	}
+	// The ACL secret is a function of the users' names and passwords only:
+	// the same users in another order give the same secret, another
+	// password another one, and the secret is never a password itself.
+	a := choosePeerSecret(peerSecretInputs{UserPasswords: acl})
+	b := choosePeerSecret(peerSecretInputs{UserPasswords: users("user app on >apppw +@all", "user admin on #"+sha256hex("adminpw")+" +@all")})
+	c := choosePeerSecret(peerSecretInputs{UserPasswords: users("user admin on >adminpw +@all", "user app on >other +@all")})
+	if a.value != b.value {
+		t.Error("the same users in another order gave another secret")
+	}
+	if a.value == c.value {
+		t.Error("another password gave the same secret")
+	}
+	if strings.Contains(a.value, "adminpw") {
+		t.Error("the ACL secret contains a password in clear")
+	}
+}
+
+func sha256hex(s string) string {
+	u := config.Config{Users: [][]string{{"x", "on", ">" + s}}}
+	return u.UserPasswordHashes()["x"][0]
+}
+
+func testCluster(t *testing.T, dir string, cfg *config.Config, sentinelPass string) *cluster {
+	t.Helper()
+	n := &Node{cfg: cfg, log: slog.New(slog.DiscardHandler)}
+	n.globals.sentinelPass = sentinelPass
+	c := &cluster{n: n, dir: dir, opts: ClusterOptions{SecretGrace: time.Minute}}
+	if err := c.initPeerKeys(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestPeerKeys_RestartWithNewSecret: a member restarted with a new secret
+// proves and accepts the old one for the grace period (its file keeps the
+// old key, 0600, never the secret), so the members not yet restarted still
+// reach it and it still reaches them; CONFIG SET does the same at run time.
+func TestPeerKeys_RestartWithNewSecret(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "raft")
+	cfg := &config.Config{}
+	c := testCluster(t, dir, cfg, "old")
+	if _, _, _, ok := c.keys.State(); ok {
+		t.Fatal("a first start has a previous key")
+	}
+	fi, err := os.Stat(filepath.Join(dir, peerKeysFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s is %v, want 0600", peerKeysFile, fi.Mode().Perm())
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, peerKeysFile))
+	if strings.Contains(string(b), "old") {
+		t.Fatal("the keys file holds the secret")
+	}
+
+	c = testCluster(t, dir, cfg, "new") // restarted with a new secret
+	cur, prev, _, ok := c.keys.State()
+	if cur != peer.DeriveKey("new") || !ok || prev != peer.DeriveKey("old") {
+		t.Fatal("restarted with a new secret: the old key is not kept as previous")
+	}
+	c = testCluster(t, dir, cfg, "new") // and again, within the grace
+	if _, prev, _, ok := c.keys.State(); !ok || prev != peer.DeriveKey("old") {
+		t.Fatal("a second restart within the grace forgot the old key")
+	}
+
+	// CONFIG SET sentinel-pass: the same rotation at run time.
+	c.n.globals.sentinelPass = "newer"
+	c.peerSecretChanged()
+	cur, prev, _, ok = c.keys.State()
+	if cur != peer.DeriveKey("newer") || !ok || prev != peer.DeriveKey("new") {
+		t.Fatal("CONFIG SET sentinel-pass did not rotate the peer key")
+	}
+	if c.secret.source != secretFromSentinelPass {
+		t.Fatalf("source %q", c.secret.source)
+	}
+	// An explicit cluster-secret is not touched by sentinel-pass.
+	c2 := &cluster{n: &Node{cfg: cfg, log: slog.New(slog.DiscardHandler)}, dir: t.TempDir(), opts: ClusterOptions{Secret: "fixed", SecretSource: secretFromClusterSecret}}
+	if err := c2.initPeerKeys(); err != nil {
+		t.Fatal(err)
+	}
+	c2.n.globals.sentinelPass = "whatever"
+	c2.peerSecretChanged()
+	if cur, _, _, ok := c2.keys.State(); cur != peer.DeriveKey("fixed") || ok {
+		t.Fatal("sentinel-pass rotated an explicit cluster-secret")
+	}
+}
