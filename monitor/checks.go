@@ -57,6 +57,12 @@ func (m *Monitor) askMasterStateToOtherSentinels(master *instance, ts *tickState
 			si.masterDown = false
 			si.leader = ""
 		}
+		if !si.idConfirmed() {
+			// Not (or no longer) confirmed: no vote is asked or kept.
+			si.masterDown = false
+			si.leader = ""
+			continue
+		}
 		if !master.sdown || si.link.disconnected || si.link.cc == nil {
 			continue
 		}
@@ -85,7 +91,7 @@ func (m *Monitor) announceHost(a address) string {
 // [down 0|1, leader runid or "*", leader epoch]; anything else is ignored.
 func (m *Monitor) isMasterDownReply(si *instance, c *conn, v value) {
 	c.link.decPending()
-	if si.removed {
+	if si.removed || !si.idConfirmed() {
 		return
 	}
 	if v.typ != '*' || len(v.elems) != 3 ||

@@ -230,7 +230,7 @@ func TestSwitchMasterClearsSDownAndRecreatesReplicas(t *testing.T) {
 	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: 0}, DownAfter: 200 * time.Millisecond,
 		KnownReplicas: []Addr{{Host: "127.0.0.8", Port: 0}, {Host: "127.0.0.9", Port: 0}}})
-	m.ProcessHello(hello("127.0.0.2", 0, idB, 1, "m", 0))
+	m.ProcessHello(hello("127.0.0.2", 1, idB, 1, "m", 0))
 	rec.waitEvent(t, 2*time.Second, "+sdown", kind(KindMaster))
 
 	m.SwitchMaster("m", Addr{Host: "127.0.0.8", Port: 0})
@@ -307,7 +307,7 @@ func TestResolveHostnames(t *testing.T) {
 		t.Fatalf("announced host replaced: %+v", st.Master.Ref)
 	}
 	// With resolve-hostnames, a sentinel announcing a hostname is accepted.
-	m.ProcessHello("sentinel-1.example,0," + idB + ",1,m,localhost,0,0")
+	m.ProcessHello("sentinel-1.example,1," + idB + ",1,m,localhost," + strconv.Itoa(srv.port()) + ",0")
 	ev, _ := rec.waitEvent(t, time.Second, "+sentinel", nil)
 	if ev.Ref.Addr.Host != "sentinel-1.example" {
 		t.Fatalf("+sentinel = %+v", *ev.Ref)

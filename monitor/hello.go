@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -31,7 +33,7 @@ func (m *Monitor) helloHandler(ri *instance, c *conn) func(value) {
 		if v.elems[0].str != "message" {
 			return
 		}
-		m.processHelloLocked(v.elems[2].str, time.Now())
+		m.processHelloLocked(v.elems[2].str, ri.owner(), time.Now())
 	}
 }
 
@@ -39,42 +41,62 @@ func (m *Monitor) helloHandler(ri *instance, c *conn) func(value) {
 func (m *Monitor) ProcessHello(payload string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.processHelloLocked(payload, time.Now())
+	m.processHelloLocked(payload, nil, time.Now())
 }
 
 // processHelloLocked is sentinelProcessHelloMessage step 1 (sentinel
 // discovery) and step 4 (last-hello time); the epoch and master-address
-// steps are the receiver's, through OnHello. Caller holds m.mu.
-func (m *Monitor) processHelloLocked(payload string, now time.Time) {
+// steps are the receiver's, through OnHello. via is the master whose
+// instance's pub/sub link carried the hello (nil for a PUBLISH to our own
+// port): a hello there must be about that master. Nothing of a hello that
+// fails validation (parseHello) is used. Caller holds m.mu.
+func (m *Monitor) processHelloLocked(payload string, via *instance, now time.Time) {
 	// We are not interested in meeting ourselves.
 	if m.cfg.MyID != "" && strings.Contains(payload, m.cfg.MyID) {
 		return
 	}
-	tok := strings.Split(payload, ",")
-	if len(tok) != 8 {
+	h, err := parseHello(payload)
+	if err != nil {
+		m.dropHello(payload, err)
 		return
 	}
-	master := m.masters[tok[4]]
+	master := m.masters[h.Master]
 	if master == nil {
 		return
 	}
-	h := Hello{
-		SentinelAddr:      Addr{Host: tok[0], Port: int(atoi64(tok[1]))},
-		SentinelID:        tok[2],
-		CurrentEpoch:      atou64(tok[3]),
-		Master:            tok[4],
-		MasterAddr:        Addr{Host: tok[5], Port: int(atoi64(tok[6]))},
-		MasterConfigEpoch: atou64(tok[7]),
+	if via != nil && via != master {
+		m.dropHello(payload, fmt.Errorf("received on a link of master %q: %w", via.name, errBadHello))
+		return
 	}
+	// redis' sentinelResetMasterAndChangeAddress refuses an address that
+	// createSentinelAddr refuses: so does the receiver, told here.
+	_, err = newAddress(h.MasterAddr, m.resolveHostnames.Load())
+	h.MasterAddrUsable = err == nil
 	si := m.discoverSentinel(master, h.SentinelAddr, h.SentinelID, now)
 	if si != nil {
 		si.lastHelloTime = now
 		h.Sentinel = *si.ref()
 		h.FromKnownSentinel = true
+		h.FromConfirmedSentinel = si.idConfirmed()
 	}
 	if cb := m.cfg.OnHello; cb != nil {
 		m.notes.push(func() { cb(h) })
 	}
+}
+
+// dropHello logs a refused hello at debug level: anyone who can PUBLISH to a
+// monitored node can send them, so they must not flood the log.
+func (m *Monitor) dropHello(payload string, err error) {
+	if m.log != nil {
+		m.log.Debug("hello dropped", "payload", strconv.Quote(truncate(payload, 256)), "error", err)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // discoverSentinel finds or adds the sender of a hello (§6.3 step 1).

@@ -9,7 +9,7 @@ import (
 // Port 0 instances are never connected, so these tests exercise the hello
 // bookkeeping without any network.
 func hello(ip string, port int, id string, epoch int, master string, cfgEpoch int) string {
-	return fmt.Sprintf("%s,%d,%s,%d,%s,127.0.0.1,0,%d", ip, port, id, epoch, master, cfgEpoch)
+	return fmt.Sprintf("%s,%d,%s,%d,%s,127.0.0.1,6379,%d", ip, port, id, epoch, master, cfgEpoch)
 }
 
 func watchOffline(m *Monitor, name string) {
@@ -21,9 +21,9 @@ func TestHelloSentinelDiscovery(t *testing.T) {
 	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
 	watchOffline(m, "mymaster")
 
-	m.ProcessHello(hello("127.0.0.2", 0, idB, 5, "mymaster", 3))
+	m.ProcessHello(hello("127.0.0.2", 1, idB, 5, "mymaster", 3))
 	ev, _ := rec.waitEvent(t, 2*time.Second, "+sentinel", nil)
-	want := Ref{Kind: KindSentinel, Name: idB, Addr: Addr{Host: "127.0.0.2", Port: 0},
+	want := Ref{Kind: KindSentinel, Name: idB, Addr: Addr{Host: "127.0.0.2", Port: 1},
 		Master: "mymaster", MasterAddr: Addr{Host: "127.0.0.1", Port: 0}}
 	if *ev.Ref != want || ev.Level != LevelNotice || ev.Text != "" {
 		t.Fatalf("+sentinel event = %+v ref %+v", ev, *ev.Ref)
@@ -44,16 +44,16 @@ func TestHelloSentinelDiscovery(t *testing.T) {
 	}
 
 	// The same hello again only refreshes last-hello.
-	m.ProcessHello(hello("127.0.0.2", 0, idB, 5, "mymaster", 3))
+	m.ProcessHello(hello("127.0.0.2", 1, idB, 5, "mymaster", 3))
 	waitFor(t, time.Second, "second OnHello", func() bool { return rec.helloCount() == 2 })
 	if n := rec.count("+sentinel", nil); n != 1 {
 		t.Fatalf("+sentinel emitted %d times", n)
 	}
 
 	// Same runid, new address: address switch, no +sentinel.
-	m.ProcessHello(hello("127.0.0.3", 0, idB, 5, "mymaster", 3))
+	m.ProcessHello(hello("127.0.0.3", 1, idB, 5, "mymaster", 3))
 	ev, _ = rec.waitEvent(t, time.Second, "+sentinel-address-switch", nil)
-	if ev.Ref.Kind != KindMaster || ev.Ref.Name != "mymaster" || ev.Text != "ip 127.0.0.3 port 0 for "+idB {
+	if ev.Ref.Kind != KindMaster || ev.Ref.Name != "mymaster" || ev.Text != "ip 127.0.0.3 port 1 for "+idB {
 		t.Fatalf("address switch event = %+v", ev)
 	}
 	st = status(t, m, "mymaster")
@@ -62,7 +62,7 @@ func TestHelloSentinelDiscovery(t *testing.T) {
 	}
 
 	// Another runid at that address: the old one is invalid and removed.
-	m.ProcessHello(hello("127.0.0.3", 0, idC, 6, "mymaster", 3))
+	m.ProcessHello(hello("127.0.0.3", 1, idC, 6, "mymaster", 3))
 	ev, _ = rec.waitEvent(t, time.Second, "+sentinel-invalid-addr", nil)
 	if ev.Ref.Kind != KindSentinel || ev.Ref.Name != idB {
 		t.Fatalf("invalid-addr event = %+v", ev)
@@ -76,11 +76,11 @@ func TestHelloSentinelDiscovery(t *testing.T) {
 	// Ignored: our own id, wrong field count, unknown master.
 	waitFor(t, time.Second, "four hellos delivered", func() bool { return rec.helloCount() == 4 })
 	before := rec.helloCount()
-	m.ProcessHello(hello("127.0.0.9", 0, idA, 1, "mymaster", 0))
-	m.ProcessHello("127.0.0.9,0," + idC + ",1,mymaster,127.0.0.1,0")
-	m.ProcessHello(hello("127.0.0.9", 0, idC, 1, "unknown", 0))
+	m.ProcessHello(hello("127.0.0.9", 1, idA, 1, "mymaster", 0))
+	m.ProcessHello("127.0.0.9,1," + idC + ",1,mymaster,127.0.0.1,6379")
+	m.ProcessHello(hello("127.0.0.9", 1, idC, 1, "unknown", 0))
 	// A hostname without resolve-hostnames: reported, but not added.
-	m.ProcessHello(hello("sentinel-host", 0, "dddddddd44444444444444444444444444444444", 7, "mymaster", 0))
+	m.ProcessHello(hello("sentinel-host", 1, "dddddddd44444444444444444444444444444444", 7, "mymaster", 0))
 	waitFor(t, time.Second, "hostname hello", func() bool { return rec.helloCount() == before+1 })
 	if h := rec.lastHello(); h.FromKnownSentinel || h.CurrentEpoch != 7 {
 		t.Fatalf("hostname hello = %+v", h)
@@ -91,8 +91,8 @@ func TestHelloSentinelDiscovery(t *testing.T) {
 
 	// A known runid announcing an invalid address loses its entry (redis
 	// removes by runid before failing to create the new one).
-	m.ProcessHello(hello("sentinel-host", 0, idC, 7, "mymaster", 0))
-	rec.waitEvent(t, time.Second, "+sentinel-address-switch", func(e Event) bool { return e.Text == "ip sentinel-host port 0 for "+idC })
+	m.ProcessHello(hello("sentinel-host", 1, idC, 7, "mymaster", 0))
+	rec.waitEvent(t, time.Second, "+sentinel-address-switch", func(e Event) bool { return e.Text == "ip sentinel-host port 1 for "+idC })
 	if st := status(t, m, "mymaster"); len(st.Sentinels) != 0 {
 		t.Fatalf("sentinels = %+v", st.Sentinels)
 	}
@@ -104,8 +104,8 @@ func TestHelloLinkSharingAcrossMasters(t *testing.T) {
 	watchOffline(m, "m1")
 	watchOffline(m, "m2")
 
-	m.ProcessHello(hello("127.0.0.2", 0, idB, 1, "m1", 0))
-	m.ProcessHello(hello("127.0.0.2", 0, idB, 1, "m2", 0))
+	m.ProcessHello(hello("127.0.0.2", 1, idB, 1, "m1", 0))
+	m.ProcessHello(hello("127.0.0.2", 1, idB, 1, "m2", 0))
 	for _, name := range []string{"m1", "m2"} {
 		st := status(t, m, name)
 		if len(st.Sentinels) != 1 || st.Sentinels[0].LinkRefcount != 2 {
@@ -114,7 +114,7 @@ func TestHelloLinkSharingAcrossMasters(t *testing.T) {
 	}
 
 	// An address switch seen under m1 moves the entry under m2 too.
-	m.ProcessHello(hello("127.0.0.4", 0, idB, 1, "m1", 0))
+	m.ProcessHello(hello("127.0.0.4", 1, idB, 1, "m1", 0))
 	ev, _ := rec.waitEvent(t, time.Second, "+sentinel-address-update", nil)
 	if ev.Text != "1 additional matching instances" || ev.Ref.Master != "m1" {
 		t.Fatalf("address update event = %+v", ev)

@@ -188,6 +188,7 @@ func (ri *instance) status() InstanceStatus {
 		st.MasterDown = ri.masterDown
 		st.VotedLeader = ri.leader
 		st.VotedLeaderEpoch = ri.leaderEpoch
+		st.IDConfirmed = ri.idConfirmed()
 		return st
 	}
 	st.InfoRefresh = ri.infoRefresh

@@ -28,6 +28,10 @@ type link struct {
 	// pingRTT is the round trip of the last PING answered valid (from
 	// when the most recent PING was sent), for the link latency metric.
 	pingRTT time.Duration
+
+	// myid is what the current cmd connection of a sentinel answered to
+	// SENTINEL MYID ("" until it did; cleared when the connection closes).
+	myid string
 }
 
 // newLink is createInstanceLink: the PING clocks start now, so an instance

@@ -38,6 +38,9 @@ func (m *Monitor) reconnect(ri *instance, ts *tickState) {
 		lk.ccConnTime = ts.now
 		m.sendAuth(ri, c)
 		m.setClientName(ri, c, "cmd")
+		if ri.kind == KindSentinel {
+			m.askMyID(ri, c)
+		}
 		m.sendPing(ri, ts.now)
 		m.start(c)
 	}
@@ -161,6 +164,7 @@ func (m *Monitor) closeConn(c *conn) {
 	if lk.cc == c {
 		lk.cc = nil
 		lk.pending = 0
+		lk.myid = ""
 	}
 	if lk.pc == c {
 		lk.pc = nil

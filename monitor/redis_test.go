@@ -165,6 +165,9 @@ func TestRedisStoppedMasterSDownAndAsksSentinels(t *testing.T) {
 		case "PING":
 			return "+PONG\r\n"
 		case "SENTINEL":
+			if len(args) == 2 && strings.EqualFold(args[1], "MYID") {
+				return "$40\r\n" + idB + "\r\n"
+			}
 			downMu.Lock()
 			defer downMu.Unlock()
 			return reply
@@ -184,7 +187,7 @@ func TestRedisStoppedMasterSDownAndAsksSentinels(t *testing.T) {
 		return !st.Master.InfoRefresh.IsZero() && !st.Master.Disconnected && st.Master.PingPendingSince.IsZero() &&
 			len(st.Sentinels) == 1 && !st.Sentinels[0].Disconnected && len(sentinel.commands("PING")) > 0
 	})
-	if n := len(sentinel.commands("SENTINEL")); n != 0 {
+	if n := len(downAsks(sentinel)); n != 0 {
 		t.Fatalf("asked sentinels %d times while the master was up", n)
 	}
 
@@ -201,9 +204,9 @@ func TestRedisStoppedMasterSDownAndAsksSentinels(t *testing.T) {
 	}
 	waitFor(t, 2*time.Second, "is-master-down-by-addr sent and recorded", func() bool {
 		st := status(t, m, "mymaster")
-		return len(sentinel.commands("SENTINEL")) > 0 && st.Sentinels[0].MasterDown
+		return len(downAsks(sentinel)) > 0 && st.Sentinels[0].MasterDown
 	})
-	got := sentinel.commands("SENTINEL")[0]
+	got := downAsks(sentinel)[0]
 	wantArgs := []string{"SENTINEL", "is-master-down-by-addr", "127.0.0.1", strconv.Itoa(master.port), "9", "*"}
 	if strings.Join(got, " ") != strings.Join(wantArgs, " ") {
 		t.Fatalf("request = %q, want %q", got, wantArgs)
@@ -270,7 +273,7 @@ func TestRedisResetRediscovers(t *testing.T) {
 	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
 	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: 5 * time.Second})
 	rec.waitEvent(t, 5*time.Second, "+slave", refAddr(KindReplica, replica.port))
-	m.ProcessHello(hello("127.0.0.2", 0, idB, 1, "mymaster", 0))
+	m.ProcessHello(hello("127.0.0.2", 1, idB, 1, "mymaster", 0))
 	waitFor(t, 3*time.Second, "master run id", func() bool {
 		st := status(t, m, "mymaster")
 		return st.Master.RunID != "" && len(st.Sentinels) == 1
@@ -300,7 +303,7 @@ func TestRedisSwitchMaster(t *testing.T) {
 	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
 	m.Watch(MasterSpec{Name: "mymaster", Addr: oldMaster.addr(), DownAfter: 5 * time.Second})
 	rec.waitEvent(t, 5*time.Second, "+slave", refAddr(KindReplica, promoted.port))
-	m.ProcessHello(hello("127.0.0.2", 0, idB, 1, "mymaster", 0))
+	m.ProcessHello(hello("127.0.0.2", 1, idB, 1, "mymaster", 0))
 
 	// What a failover does to the data nodes.
 	redisCall(t, promoted.port, "REPLICAOF", "NO", "ONE")

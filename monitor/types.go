@@ -76,6 +76,13 @@ type Hello struct {
 	// skips the config-epoch step (§6.3 step 3) but still adopts the epoch.
 	Sentinel          Ref
 	FromKnownSentinel bool
+	// FromConfirmedSentinel: the sender is known and our own link to its
+	// address answered SENTINEL MYID with the runid it announces. Epochs
+	// and master addresses are only taken from such a sender.
+	FromConfirmedSentinel bool
+	// MasterAddrUsable: MasterAddr is an IP, or a hostname and
+	// resolve-hostnames is on (createSentinelAddr's rule).
+	MasterAddrUsable bool
 }
 
 // Timing holds the process-wide periods (SENTINEL DEBUG can change them).
@@ -180,6 +187,10 @@ type InstanceStatus struct {
 	MasterDown          bool      // last is-master-down-by-addr reply said 1
 	VotedLeader         string    // "" if none or expired
 	VotedLeaderEpoch    uint64
+	// IDConfirmed: our own link to the sentinel's announced address
+	// answered SENTINEL MYID with the runid its hellos announce. Only then
+	// is it asked is-master-down-by-addr and its vote counted for ODOWN.
+	IDConfirmed bool
 }
 
 // MasterStatus is a master with its replicas and sentinels.

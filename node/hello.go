@@ -12,12 +12,16 @@ import (
 )
 
 // announcedPort is the port our hellos carry: announce-port, else the
-// configured port, else (port 0 in tests) the listener's port.
+// tls-port with tls-replication (sentinelSendHello), else the configured
+// port, else (port 0 in tests) the listener's port.
 func (n *Node) announcedPort() int {
 	n.mu.Lock()
 	p := n.globals.announcePort
 	n.mu.Unlock()
 	if p != 0 {
+		return p
+	}
+	if p := n.tlsPort(); p != 0 {
 		return p
 	}
 	if n.cfg.Port != 0 {
@@ -46,33 +50,62 @@ func (n *Node) helloPayload(name, localIP string) (string, bool) {
 		m.Name, m.Addr.Host, m.Addr.Port, m.ConfigEpoch), true
 }
 
-// onHello applies the epoch part of a peer's hello (sentinelProcessHelloMessage
-// steps 2 and 3): adopt a higher current epoch, and a higher master config
-// epoch together with the master address it names. Going through the store
-// keeps a single path for every state change.
+// helloDecision is what a peer's hello changes here.
+type helloDecision struct {
+	adoptEpoch     bool // OpObserveEpoch with the hello's current epoch
+	setConfigEpoch bool // OpSetConfigEpoch: newer config epoch, same address
+	switchTo       bool // OpSwitchMaster to the hello's master address
+}
+
+// decideHello is sentinelProcessHelloMessage steps 2 and 3 as a pure
+// function: adopt a higher current epoch, and a higher master config epoch
+// together with the master address it names. Unlike redis, which takes
+// both from any hello naming a known master, only a sender whose id our own
+// link confirmed (Hello.FromConfirmedSentinel, monitor/confirm.go) moves
+// anything: a hello is unauthenticated, and these go to the Raft log. The
+// fields were validated by the monitor (ports, epochs, runid); an address
+// this sentinel cannot use (a hostname without resolve-hostnames) is not
+// switched to, as sentinelResetMasterAndChangeAddress refuses it.
+func decideHello(h monitor.Hello, m *quorum.Master, currentEpoch uint64) helloDecision {
+	if !h.FromKnownSentinel || !h.FromConfirmedSentinel {
+		return helloDecision{}
+	}
+	d := helloDecision{adoptEpoch: h.CurrentEpoch > currentEpoch}
+	if h.MasterConfigEpoch <= m.ConfigEpoch || !h.MasterAddrUsable {
+		return d
+	}
+	if (quorum.Addr{Host: h.MasterAddr.Host, Port: h.MasterAddr.Port}) == m.Addr {
+		d.setConfigEpoch = true
+	} else {
+		d.switchTo = true
+	}
+	return d
+}
+
+// onHello applies what decideHello allows. Going through the store keeps a
+// single path for every state change.
 func (n *Node) onHello(h monitor.Hello) {
 	m, ok := n.master(h.Master)
 	if !ok {
 		return
 	}
+	d := decideHello(h, m, n.sm().CurrentEpoch())
 	ctx := context.Background()
-	if h.CurrentEpoch > n.sm().CurrentEpoch() {
+	if d.adoptEpoch {
 		if err := n.propose(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: h.CurrentEpoch, At: nowMs()}); err != nil {
 			n.log.Warn("failed to adopt epoch from hello", "epoch", h.CurrentEpoch, "error", err)
 			return
 		}
 		n.emitMsg(monitor.LevelWarning, "+new-epoch", m.Name, strconv.FormatUint(h.CurrentEpoch, 10))
 	}
-	// A hello from a sender we could not record (invalid address) does
-	// not move our config, as in sentinel.c.
-	if h.MasterConfigEpoch <= m.ConfigEpoch || !h.FromKnownSentinel {
-		return
-	}
 	newAddr := quorum.Addr{Host: h.MasterAddr.Host, Port: h.MasterAddr.Port}
-	if newAddr == m.Addr {
+	switch {
+	case d.setConfigEpoch:
 		if err := n.propose(ctx, &quorum.Command{Op: quorum.OpSetConfigEpoch, Name: m.Name, Epoch: h.MasterConfigEpoch, At: nowMs()}); err != nil {
 			n.log.Warn("failed to adopt config epoch from hello", "master", m.Name, "error", err)
 		}
+		return
+	case !d.switchTo:
 		return
 	}
 	ref := h.Sentinel

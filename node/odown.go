@@ -10,13 +10,16 @@ import (
 // isObjectivelyDown is sentinelCheckObjectivelyDown's rule as a pure
 // function: the master must be SDOWN here, and this sentinel plus the peers
 // whose latest is-master-down-by-addr reply said "down" must reach quorum.
+// Only peers whose id is confirmed count (monitor/confirm.go): a sentinel
+// that a hello announced is not a vote until our own link to its address
+// answered SENTINEL MYID with the runid the hello gave.
 func isObjectivelyDown(ms *monitor.MasterStatus, quorum int) (down bool, votes int) {
 	if !ms.Master.SDown {
 		return false, 0
 	}
 	votes = 1
 	for _, s := range ms.Sentinels {
-		if s.MasterDown {
+		if s.MasterDown && s.IDConfirmed {
 			votes++
 		}
 	}

@@ -7,7 +7,11 @@ import (
 )
 
 func TestIsObjectivelyDown(t *testing.T) {
-	peer := func(down bool) monitor.InstanceStatus { return monitor.InstanceStatus{MasterDown: down} }
+	peer := func(down bool) monitor.InstanceStatus {
+		return monitor.InstanceStatus{MasterDown: down, IDConfirmed: true}
+	}
+	// A sentinel announced by hellos whose id our link has not confirmed.
+	unconfirmed := monitor.InstanceStatus{MasterDown: true}
 	cases := []struct {
 		name      string
 		sdown     bool
@@ -21,6 +25,7 @@ func TestIsObjectivelyDown(t *testing.T) {
 		{"one peer agrees", true, []monitor.InstanceStatus{peer(true), peer(false)}, 2, true, 2},
 		{"peers disagree", true, []monitor.InstanceStatus{peer(false), peer(false)}, 2, false, 1},
 		{"quorum above sentinels", true, []monitor.InstanceStatus{peer(true), peer(true)}, 4, false, 3},
+		{"unconfirmed votes do not count", true, []monitor.InstanceStatus{unconfirmed, unconfirmed, peer(true)}, 3, false, 2},
 	}
 	for _, c := range cases {
 		ms := &monitor.MasterStatus{Master: monitor.InstanceStatus{SDown: c.sdown}, Sentinels: c.peers}

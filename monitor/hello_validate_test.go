@@ -1,0 +1,147 @@
+package monitor
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// A hello that fails validation reaches neither the sentinel table nor the
+// receiver (OnHello: epochs, master addresses).
+func TestInvalidHellosAreDropped(t *testing.T) {
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	watchOffline(m, "mymaster")
+	for _, in := range []string{
+		"127.0.0.2,-5," + idB + ",1,mymaster,127.0.0.1,6379,0",
+		"127.0.0.2,70000," + idB + ",1,mymaster,127.0.0.1,6379,0",
+		"127.0.0.2,26379,not-a-runid,1,mymaster,127.0.0.1,6379,0",
+		"127.0.0.2,26379," + idB + ",-1,mymaster,127.0.0.1,6379,0",
+		"127.0.0.2,26379," + idB + ",1,mymaster,127.0.0.1,0,99",
+		"127.0.0.2,26379," + idB + ",1,mymaster,127.0.0.1,6379,18446744073709551616",
+	} {
+		m.ProcessHello(in)
+	}
+	// A valid hello after them is the first one delivered.
+	m.ProcessHello("127.0.0.3,26379," + idC + ",1,mymaster,127.0.0.1,6379,0")
+	waitFor(t, 2*time.Second, "the valid hello", func() bool { return rec.helloCount() >= 1 })
+	if n := rec.helloCount(); n != 1 || rec.lastHello().SentinelID != idC {
+		t.Fatalf("%d hellos delivered, last %+v", n, rec.lastHello())
+	}
+	if st := status(t, m, "mymaster"); len(st.Sentinels) != 1 || st.Sentinels[0].RunID != idC {
+		t.Fatalf("sentinels = %+v", st.Sentinels)
+	}
+}
+
+// A hello received on a master's pub/sub link is about that master: one
+// naming another master is dropped (a node that one master's sentinels
+// publish to cannot speak for another master).
+func TestHelloForAnotherMasterOnALinkIsDropped(t *testing.T) {
+	var mu sync.Mutex
+	var payloads []string
+	srv := newFakeServer(t, func(args []string) string {
+		if strings.EqualFold(args[0], "SUBSCRIBE") {
+			mu.Lock()
+			defer mu.Unlock()
+			out := "*3\r\n$9\r\nsubscribe\r\n$18\r\n__sentinel__:hello\r\n:1\r\n"
+			for _, p := range payloads {
+				out += fmt.Sprintf("*3\r\n$7\r\nmessage\r\n$18\r\n__sentinel__:hello\r\n$%d\r\n%s\r\n", len(p), p)
+			}
+			return out
+		}
+		return redisLike(func() string { return masterInfo(strings.Repeat("2", 40)) }, func() string { return "+PONG\r\n" })(args)
+	})
+	payloads = []string{
+		"127.0.0.5,26379," + idB + ",1,other,127.0.0.1,6379,0",
+		fmt.Sprintf("127.0.0.6,26379,%s,1,m,127.0.0.1,%d,0", idC, srv.port()),
+	}
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	watchOffline(m, "other")
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: time.Hour})
+	rec.waitEvent(t, 5*time.Second, "+sentinel", func(e Event) bool { return e.Ref.Name == idC })
+	if st := status(t, m, "other"); len(st.Sentinels) != 0 {
+		t.Fatalf("a hello about \"other\" on m's link added %+v", st.Sentinels)
+	}
+	for _, h := range hellosOf(rec) {
+		if h.Master != "m" {
+			t.Fatalf("hello delivered: %+v", h)
+		}
+	}
+}
+
+// fakeSentinel answers PING, SENTINEL MYID with myid, and
+// is-master-down-by-addr with "down".
+func fakeSentinel(t *testing.T, myid string) *fakeServer {
+	return newFakeServer(t, func(args []string) string {
+		switch strings.ToUpper(args[0]) {
+		case "PING":
+			return "+PONG\r\n"
+		case "SENTINEL":
+			switch {
+			case len(args) == 2 && strings.EqualFold(args[1], "myid"):
+				return fmt.Sprintf("$%d\r\n%s\r\n", len(myid), myid)
+			case len(args) > 1 && strings.EqualFold(args[1], "is-master-down-by-addr"):
+				return "*3\r\n:1\r\n$1\r\n*\r\n:0\r\n"
+			}
+			return "-ERR unknown subcommand\r\n"
+		}
+		return "+OK\r\n"
+	})
+}
+
+// A sentinel is counted (asked is-master-down-by-addr, its "down" kept) only
+// once our own link to the address it announced answered SENTINEL MYID with
+// the runid it announced. A hello naming an address where another sentinel
+// (or anything else) answers gets no vote.
+func TestSentinelVoteCountedOnlyOnceItsIDIsConfirmed(t *testing.T) {
+	impostor := fakeSentinel(t, idC) // announced as idB, answers idC
+	honest := fakeSentinel(t, "dddddddd44444444444444444444444444444444")
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	// The master's port is closed: it goes SDOWN after down-after.
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 200 * time.Millisecond})
+	rec.waitEvent(t, 3*time.Second, "+sdown", kind(KindMaster))
+
+	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", impostor.port(), idB))
+	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", honest.port(), "dddddddd44444444444444444444444444444444"))
+	waitFor(t, 5*time.Second, "the honest sentinel's vote", func() bool {
+		for _, s := range status(t, m, "m").Sentinels {
+			if s.Ref.Addr.Port == honest.port() {
+				return s.MasterDown && s.IDConfirmed
+			}
+		}
+		return false
+	})
+	// By now the impostor was asked MYID and answered long ago.
+	waitFor(t, 3*time.Second, "MYID asked of the impostor", func() bool { return len(impostor.commands("SENTINEL")) > 0 })
+	for _, s := range status(t, m, "m").Sentinels {
+		if s.Ref.Addr.Port == impostor.port() && (s.MasterDown || s.IDConfirmed) {
+			t.Fatalf("the impostor's vote counts: %+v", s)
+		}
+	}
+	for _, c := range impostor.commands("SENTINEL") {
+		if len(c) > 1 && strings.EqualFold(c[1], "is-master-down-by-addr") {
+			t.Fatalf("the impostor was asked for its vote: %q", c)
+		}
+	}
+}
+
+func hellosOf(r *recorder) []Hello {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Hello(nil), r.hellos...)
+}
+
+// downAsks are the is-master-down-by-addr requests a fake sentinel received.
+func downAsks(f *fakeServer) [][]string {
+	var out [][]string
+	for _, c := range f.commands("SENTINEL") {
+		if len(c) > 1 && strings.EqualFold(c[1], "is-master-down-by-addr") {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,42 @@
+package node
+
+import (
+	"testing"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+func TestDecideHello(t *testing.T) {
+	m := &quorum.Master{Name: "m", Addr: quorum.Addr{Host: "10.0.0.1", Port: 6379}, ConfigEpoch: 5}
+	confirmed := func(cur, cfg uint64, host string, port int) monitor.Hello {
+		return monitor.Hello{Master: "m", CurrentEpoch: cur, MasterConfigEpoch: cfg,
+			MasterAddr: monitor.Addr{Host: host, Port: port}, MasterAddrUsable: true,
+			FromKnownSentinel: true, FromConfirmedSentinel: true}
+	}
+	unconfirmed := confirmed(9, 9, "10.6.6.6", 6379)
+	unconfirmed.FromConfirmedSentinel = false
+	unknown := confirmed(9, 9, "10.6.6.6", 6379)
+	unknown.FromKnownSentinel, unknown.FromConfirmedSentinel = false, false
+	unusable := confirmed(9, 9, "redis-new", 6379)
+	unusable.MasterAddrUsable = false
+	cases := []struct {
+		name string
+		h    monitor.Hello
+		cur  uint64
+		want helloDecision
+	}{
+		{"nothing newer", confirmed(3, 5, "10.0.0.1", 6379), 3, helloDecision{}},
+		{"newer current epoch", confirmed(7, 5, "10.0.0.1", 6379), 3, helloDecision{adoptEpoch: true}},
+		{"newer config epoch, same address", confirmed(3, 6, "10.0.0.1", 6379), 3, helloDecision{setConfigEpoch: true}},
+		{"newer config epoch, new address", confirmed(7, 6, "10.0.0.2", 6379), 3, helloDecision{adoptEpoch: true, switchTo: true}},
+		{"sender's id not confirmed", unconfirmed, 3, helloDecision{}},
+		{"sender unknown", unknown, 3, helloDecision{}},
+		{"address not usable here", unusable, 3, helloDecision{adoptEpoch: true}},
+	}
+	for _, c := range cases {
+		if got := decideHello(c.h, m, c.cur); got != c.want {
+			t.Errorf("%s: got %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
