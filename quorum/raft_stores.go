@@ -3,6 +3,7 @@ package quorum
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -27,7 +28,7 @@ func (s *RaftStore) openStores(hlog hclog.Logger) (raftStores, error) {
 	if s.cfg.LogStore != nil {
 		return raftStores{logs: s.cfg.LogStore, stable: s.cfg.StableStore, snaps: s.cfg.SnapshotStore}, nil
 	}
-	if err := os.MkdirAll(s.cfg.Dir, 0o700); err != nil {
+	if err := privateDir(s.cfg.Dir); err != nil {
 		return raftStores{}, fmt.Errorf("failed to create raft directory: %w", err)
 	}
 	bolt, err := raftboltdb.New(raftboltdb.Options{
@@ -43,12 +44,92 @@ func (s *RaftStore) openStores(hlog hclog.Logger) (raftStores, error) {
 		bolt.Close()
 		return raftStores{}, fmt.Errorf("failed to create raft log cache: %w", err)
 	}
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(s.cfg.Dir, retainSnapshots, hlog.Named("snapshot"))
+	files, err := raft.NewFileSnapshotStoreWithLogger(s.cfg.Dir, retainSnapshots, hlog.Named("snapshot"))
 	if err != nil {
 		bolt.Close()
 		return raftStores{}, fmt.Errorf("failed to create raft snapshot store: %w", err)
 	}
+	snaps := privateSnapshots{SnapshotStore: files, dir: filepath.Join(s.cfg.Dir, snapshotsDir)}
+	if err := snaps.tighten(); err != nil {
+		bolt.Close()
+		return raftStores{}, err
+	}
 	return raftStores{logs: logs, stable: bolt, snaps: snaps, close: bolt.Close}, nil
+}
+
+// The Raft directory holds the replicated state, auth-pass included, so
+// everything under it is private to the sentinel's user: directories 0700,
+// files 0600. raft.db is created 0600 by raft-boltdb; hashicorp/raft's
+// FileSnapshotStore creates snapshots/ and each snapshot's directory 0755
+// and meta.json and state.bin 0644 (with os.Create), and has no option for
+// it, so privateSnapshots tightens them after each snapshot is written. A
+// snapshot being written is already out of reach: its parents are 0700.
+
+// snapshotsDir is the FileSnapshotStore's directory under Dir.
+const snapshotsDir = "snapshots"
+
+// privateDir creates dir 0700, or makes an existing one 0700 (a directory
+// an older version created 0755).
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// privateSnapshots is a SnapshotStore whose snapshots end up 0600 files in
+// 0700 directories.
+type privateSnapshots struct {
+	raft.SnapshotStore
+	dir string // the snapshots directory
+}
+
+// Create starts a snapshot whose sink tightens the modes when it is closed.
+func (p privateSnapshots) Create(version raft.SnapshotVersion, index, term uint64, configuration raft.Configuration,
+	configurationIndex uint64, trans raft.Transport) (raft.SnapshotSink, error) {
+	sink, err := p.SnapshotStore.Create(version, index, term, configuration, configurationIndex, trans)
+	if err != nil {
+		return nil, err
+	}
+	return privateSink{SnapshotSink: sink, store: p}, nil
+}
+
+// tighten makes every directory under the snapshots directory 0700 and
+// every file 0600.
+func (p privateSnapshots) tighten() error {
+	err := filepath.WalkDir(p.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // a snapshot reaped meanwhile
+			}
+			return err
+		}
+		mode := fs.FileMode(0o600)
+		if d.IsDir() {
+			mode = 0o700
+		}
+		if err := os.Chmod(path, mode); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("failed to make the raft snapshots private: %w", err)
+	}
+	return nil
+}
+
+type privateSink struct {
+	raft.SnapshotSink
+	store privateSnapshots
+}
+
+// Close finishes the snapshot, then tightens the modes of what it wrote.
+func (s privateSink) Close() error {
+	if err := s.SnapshotSink.Close(); err != nil {
+		return err
+	}
+	return s.store.tighten()
 }
 
 // The stable store keys hashicorp/raft keeps its term and vote under
