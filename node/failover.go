@@ -33,7 +33,7 @@ func (v nodeView) ObjectivelyDown(name string) bool {
 
 // newEngine builds the failover engine over the node's store and view.
 func (n *Node) newEngine() *replication.Engine {
-	n.redis = replication.NewController()
+	n.redis = replication.NewController(n.clientTLS())
 	return replication.New(replication.Config{
 		MyID:     n.myid,
 		Proposer: n,

@@ -31,6 +31,7 @@ import (
 
 	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
+	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 	"github.com/x0tta6bl4/gosentinel/replication"
@@ -75,6 +76,8 @@ type Node struct {
 	eng   *replication.Engine
 	redis *replication.Controller
 	lns   []net.Listener
+	// tls holds the certificates when TLS is configured (tls.go), else nil.
+	tls *tlsconf.TLS
 	// respLns are where RESP clients arrive: lns themselves, or the
 	// default routes of the port muxes when Raft shares the port.
 	respLns []net.Listener
@@ -146,6 +149,10 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	if err := n.openLog(opts.Logger); err != nil {
 		return nil, err
 	}
+	if err := n.setupTLS(cfg); err != nil {
+		n.closeLog()
+		return nil, err
+	}
 	n.globals = globals{
 		announceIP:        cfg.AnnounceIP,
 		announceIPSet:     cfg.AnnounceIP != "",
@@ -182,6 +189,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		SentinelPass:      n.sentinelPassForPeers(),
 		ResolveHostnames:  cfg.ResolveHostnames,
 		AnnounceHostnames: cfg.AnnounceHostnames,
+		TLS:               n.clientTLS(),
 		Logger:            n.log.With("component", "monitor"),
 	})
 
@@ -223,7 +231,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 
 	n.lns = opts.Listeners
 	if len(n.lns) == 0 {
-		lns, err := listen(cfg)
+		lns, err := n.listenAll(cfg)
 		if err != nil {
 			// Where redis says it: in the log, not on stderr (the
 			// official suite fails a run on any stderr output, and a
@@ -302,7 +310,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 // the caller exits without repeating it on stderr.
 var ErrReported = errors.New("reported in the log")
 
-func listen(cfg *config.Config) ([]net.Listener, error) {
+func listen(cfg *config.Config, port int) ([]net.Listener, error) {
 	binds := cfg.Bind
 	if len(binds) == 0 {
 		// redis' default "bind * -::*": every IPv4 address, IPv6 optional.
@@ -324,7 +332,7 @@ func listen(cfg *config.Config) ([]net.Listener, error) {
 		if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
 			network = "tcp6"
 		}
-		ln, err := net.Listen(network, net.JoinHostPort(host, strconv.Itoa(cfg.Port)))
+		ln, err := net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
 		if err != nil {
 			if optional {
 				continue
@@ -332,12 +340,12 @@ func listen(cfg *config.Config) ([]net.Listener, error) {
 			for _, l := range lns {
 				l.Close()
 			}
-			return nil, fmt.Errorf("failed to listen on %s:%d: %w", b, cfg.Port, err)
+			return nil, fmt.Errorf("failed to listen on %s:%d: %w", b, port, err)
 		}
 		lns = append(lns, ln)
 	}
 	if len(lns) == 0 {
-		return nil, fmt.Errorf("failed to listen on port %d: no usable bind address", cfg.Port)
+		return nil, fmt.Errorf("failed to listen on port %d: no usable bind address", port)
 	}
 	return lns, nil
 }

@@ -134,6 +134,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, node.ErrReported) {
 		return 1
 	}
+	// A setting the node cannot honour (a tls-* directive) names its line
+	// in the same block as the config file's own errors.
+	var fatal *config.FatalError
+	if errors.As(err, &fatal) {
+		fmt.Fprintln(stderr, fatal.Error())
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gosentinel: %s\n", err)
 		return 1

@@ -229,7 +229,7 @@ type Topology struct {
 // password) and waits until the master reports every replica online.
 func StartTopology(t testing.TB, replicas int, opts RedisOptions) *Topology {
 	t.Helper()
-	master := StartRedis(t, RedisOptions{Password: opts.Password, Args: opts.Args})
+	master := StartRedis(t, RedisOptions{Password: opts.Password, Args: opts.Args, TLS: opts.TLS})
 	tp := &Topology{Master: master}
 	for range replicas {
 		tp.AddReplica(t)

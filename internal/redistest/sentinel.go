@@ -157,7 +157,7 @@ func StartSentinelErr(t testing.TB, opts SentinelOptions) (*Sentinel, error) {
 		if opts.Host != "" {
 			name = fmt.Sprintf("sentinel-%s-%d", opts.Host, port)
 		}
-		args := append([]string{confPath}, opts.Args...)
+		args := []string{confPath}
 		var tlsConf *tls.Config
 		if opts.TLS != nil {
 			tlsConf = opts.TLS.Client
@@ -165,6 +165,7 @@ func StartSentinelErr(t testing.TB, opts SentinelOptions) (*Sentinel, error) {
 				args = append(args, opts.TLS.RedisArgs(port)...)
 			}
 		}
+		args = append(args, opts.Args...)
 		return ProcessSpec{
 			TLS:  tlsConf,
 			Name: name,

@@ -1,0 +1,99 @@
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+
+	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/peer"
+	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
+)
+
+// setupTLS reads the tls-* directives and loads the certificates when TLS is configured
+// (tls-port or tls-replication), as redis' tlsConfigure at start. A directive Go's TLS cannot
+// honour comes back as the *config.FatalError naming its line; a file that cannot be loaded
+// is logged as redis logs it and comes back as ErrReported.
+func (n *Node) setupTLS(cfg *config.Config) error {
+	s, err := tlsconf.FromConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if !s.Enabled() {
+		return nil
+	}
+	t, err := tlsconf.New(s, n.log.With("component", "tls"))
+	if err != nil {
+		n.log.Warn(err.Error())
+		n.log.Warn("Failed to configure TLS. Check logs for more info.")
+		return fmt.Errorf("%w: failed to configure TLS: %w", ErrReported, err)
+	}
+	n.tls = t
+	return nil
+}
+
+// clientTLS is the configuration of links to Redis nodes and peer sentinels: nil (plain
+// text) unless tls-replication is on, as in redis-sentinel.
+func (n *Node) clientTLS() *tls.Config {
+	if n.tls == nil || !n.tls.Settings().Replication {
+		return nil
+	}
+	return n.tls.Client()
+}
+
+// peerTransport makes peer dials speak TLS when links do (tls-replication): the peer's
+// announced port is then its TLS port. The accepting side needs nothing: the TLS port's
+// listener terminates TLS before the port's mux.
+func (n *Node) peerTransport() []peer.DialerOption {
+	c := n.clientTLS()
+	if c == nil {
+		return nil
+	}
+	return []peer.DialerOption{peer.WithTransport(func(ctx context.Context, raw net.Conn) (net.Conn, error) {
+		tc := tls.Client(raw, c)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("TLS handshake: %w", err)
+		}
+		return tc, nil
+	})}
+}
+
+// tlsPort is the TLS port to announce (tls-replication with a tls-port, as sentinelSendHello),
+// or 0.
+func (n *Node) tlsPort() int {
+	if n.tls == nil || !n.tls.Settings().Replication {
+		return 0
+	}
+	if n.cfg.TLSPort != 0 {
+		return n.cfg.TLSPort
+	}
+	return 0
+}
+
+// listenAll opens the plain port (unless port 0 with a tls-port: port 0 disables plain text,
+// as in redis) and the TLS port, each on every bind address. The TLS listeners come last.
+func (n *Node) listenAll(cfg *config.Config) ([]net.Listener, error) {
+	var lns []net.Listener
+	if cfg.Port != 0 || cfg.TLSPort == 0 {
+		l, err := listen(cfg, cfg.Port)
+		if err != nil {
+			return nil, err
+		}
+		lns = l
+	}
+	if cfg.TLSPort != 0 {
+		l, err := listen(cfg, cfg.TLSPort)
+		if err != nil {
+			for _, x := range lns {
+				x.Close()
+			}
+			return nil, err
+		}
+		for _, x := range l {
+			lns = append(lns, tls.NewListener(x, n.tls.Server()))
+		}
+	}
+	return lns, nil
+}
