@@ -289,4 +289,3 @@ func runClientScript(t *testing.T, cmd *exec.Cmd) []byte {
 	}
 	return out
 }
-
