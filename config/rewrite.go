@@ -11,9 +11,11 @@ import (
 
 // Rewrite writes c to c.Path with redis' CONFIG REWRITE algorithm against the current file
 // content (see Render), atomically like config.c:rewriteConfigOverwriteFile: a temp file
-// "<path>.XXXXXX" in the same directory, fsync, chmod 0644 &^ umask, rename over the file,
-// fsync of the directory, then (as 7.0's sentinelFlushConfig does) open+fsync of the result.
-// A missing file is created; an unreadable one (e.g. a directory) is an error.
+// "<path>.XXXXXX" in the same directory, fsync, chmod, rename over the file, fsync of the
+// directory, then (as 7.0's sentinelFlushConfig does) open+fsync of the result. The file keeps
+// its mode (it holds auth-pass and sentinel-pass; redis chmods 0644 &^ umask, which made a
+// private file world-readable); a missing file is created 0600. An unreadable one (e.g. a
+// directory) is an error.
 func Rewrite(c *Config) error {
 	if c.Path == "" {
 		return errors.New("config: rewrite: no config file path")
@@ -22,7 +24,7 @@ func Rewrite(c *Config) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("config: rewrite %s: read old file: %w", c.Path, err)
 	}
-	if err := atomicfile.Write(c.Path, Render(c, old)); err != nil {
+	if err := atomicfile.WriteKeepMode(c.Path, Render(c, old)); err != nil {
 		return fmt.Errorf("config: rewrite %s: %w", c.Path, err)
 	}
 	return nil

@@ -3,7 +3,6 @@ package config
 import (
 	"bufio"
 	"bytes"
-	"github.com/x0tta6bl4/gosentinel/internal/atomicfile"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -98,8 +97,10 @@ func TestRewriteAtomicAndMode(t *testing.T) {
 	if os.SameFile(before, after) {
 		t.Fatal("file rewritten in place; want a new inode renamed over it")
 	}
-	if want := os.FileMode(0o644) &^ atomicfile.ProcessUmask(); after.Mode().Perm() != want {
-		t.Fatalf("mode %v, want %v", after.Mode().Perm(), want)
+	// The file holds secrets (auth-pass, sentinel-pass): its 0600 is kept
+	// (redis' rewrite, and ours before, made it 0644 &^ umask).
+	if want := os.FileMode(0o600); after.Mode().Perm() != want {
+		t.Fatalf("mode %v, want %v kept", after.Mode().Perm(), want)
 	}
 	got, _ := os.ReadFile(conf)
 	if !bytes.HasPrefix(got, []byte("port 26380\n# keep me\nsentinel monitor m 127.0.0.1 6379 2\n")) ||

@@ -271,7 +271,9 @@ func (c *cluster) run(ctx context.Context) {
 // open is the group's store opener: it creates and starts the Raft store
 // advertising addr (internal/group calls it once, from its goroutine).
 func (c *cluster) open(addr string, abstainTerm uint64) (group.Store, error) {
-	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+	// Private: Raft's log and snapshots hold auth-pass (quorum keeps
+	// what it writes there 0600 in 0700 directories).
+	if err := atomicfile.PrivateDir(c.dir); err != nil {
 		return nil, fmt.Errorf("failed to create %s: %w", c.dir, err)
 	}
 	prev, _ := os.ReadFile(filepath.Join(c.dir, "advertise"))

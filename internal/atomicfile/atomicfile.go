@@ -4,21 +4,45 @@
 package atomicfile
 
 import (
-	"bufio"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 )
 
 // Write replaces path with content atomically and durably, as redis'
 // config.c:rewriteConfigOverwriteFile does: a temp file "<path>.XXXXXX" in
-// the same directory, fsync, chmod 0644 &^ umask, rename over the file,
-// fsync of the directory, then open+fsync of the result. A crash leaves
-// either the old content or the new, never a mix; the rename survives it.
-func Write(path string, content []byte) (err error) {
+// the same directory, fsync, chmod, rename over the file, fsync of the
+// directory, then open+fsync of the result. A crash leaves either the old
+// content or the new, never a mix; the rename survives it. The file is
+// 0600 whatever it was before: what is written here (the Raft directory's
+// files, the acceptor's state) is the sentinel's own and may hold secrets.
+func Write(path string, content []byte) error {
+	return write(path, content, 0o600)
+}
+
+// WriteKeepMode is Write for a file an operator owns (the config file,
+// which holds auth-pass and sentinel-pass): an existing file keeps its
+// permission bits (redis' rewrite chmods to 0644 &^ umask, which turned a
+// private config world-readable); a new file is 0600.
+func WriteKeepMode(path string, content []byte) error {
+	mode := fs.FileMode(0o600)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	return write(path, content, mode)
+}
+
+// PrivateDir creates dir (and its parents) 0700, or makes an existing dir
+// 0700: a directory an older version created 0755 is tightened.
+func PrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+func write(path string, content []byte, mode fs.FileMode) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -40,7 +64,7 @@ func Write(path string, content []byte) (err error) {
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("sync temp file: %w", err)
 	}
-	if err = f.Chmod(0o644 &^ ProcessUmask()); err != nil {
+	if err = f.Chmod(mode); err != nil {
 		return fmt.Errorf("chmod temp file: %w", err)
 	}
 	if err = f.Close(); err != nil {
@@ -69,23 +93,4 @@ func syncPath(p string) error {
 		return serr
 	}
 	return cerr
-}
-
-// processUmask reads the umask from /proc/self/status (setting and restoring it with umask(2)
-// would race with other goroutines creating files); it falls back to 022.
-func ProcessUmask() fs.FileMode {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0o022
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "Umask:"); ok {
-			if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
-				return fs.FileMode(m) & 0o777
-			}
-		}
-	}
-	return 0o022
 }

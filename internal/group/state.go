@@ -45,7 +45,8 @@ func (p FilePersister) Save(st AcceptorState) error {
 		return fmt.Errorf("failed to encode the acceptor state: %w", err)
 	}
 	dir := filepath.Dir(p.Path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// The Raft directory: private, as Raft's state in it holds secrets.
+	if err := atomicfile.PrivateDir(dir); err != nil {
 		return fmt.Errorf("failed to create %s: %w", dir, err)
 	}
 	if err := atomicfile.Write(p.Path, b); err != nil {
