@@ -44,20 +44,20 @@ func (n *Node) clientTLS() *tls.Config {
 
 // peerTransport makes peer dials speak TLS when links do (tls-replication): the peer's
 // announced port is then its TLS port. The accepting side needs nothing: the TLS port's
-// listener terminates TLS before the port's mux.
-func (n *Node) peerTransport() []peer.DialerOption {
+// listener terminates TLS before the port's mux. Without TLS the option changes nothing.
+func (n *Node) peerTransport() peer.DialerOption {
 	c := n.clientTLS()
 	if c == nil {
-		return nil
+		return func(*peer.Dialer) {}
 	}
-	return []peer.DialerOption{peer.WithTransport(func(ctx context.Context, raw net.Conn) (net.Conn, error) {
+	return peer.WithTransport(func(ctx context.Context, raw net.Conn) (net.Conn, error) {
 		tc := tls.Client(raw, c)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
 			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 		return tc, nil
-	})}
+	})
 }
 
 // tlsPort is the TLS port to announce (tls-replication with a tls-port, as sentinelSendHello),
