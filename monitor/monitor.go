@@ -28,8 +28,9 @@ type Config struct {
 	// ±role-change, +sentinel-address-switch, +sentinel-address-update,
 	// +sentinel-invalid-addr and the debug -cmd/-pubsub-link-reconnection.
 	OnEvent func(Event)
-	// OnHello receives every valid hello (8 fields, known master name, not
-	// our own myid), after sentinel discovery.
+	// OnHello receives every valid hello (parseHello's checks, a known
+	// master name, the master of the link it came on, not our own myid),
+	// after sentinel discovery.
 	OnHello func(Hello)
 	// OnTopologyChange is called when a replica or sentinel was added,
 	// removed or moved (the node rewrites its config).

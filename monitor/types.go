@@ -73,7 +73,8 @@ type Hello struct {
 	// Sentinel is the sender as a known sentinel of Master (for
 	// "+config-update-from %@"). FromKnownSentinel is false when the
 	// sender's address was invalid and it could not be added: redis then
-	// skips the config-epoch step (§6.3 step 3) but still adopts the epoch.
+	// skips the config-epoch step (§6.3 step 3) but still adopts the epoch;
+	// the node adopts neither unless FromConfirmedSentinel.
 	Sentinel          Ref
 	FromKnownSentinel bool
 	// FromConfirmedSentinel: the sender is known and our own link to its
