@@ -86,7 +86,9 @@ func (d *Dialer) DialContext(ctx context.Context, address string) (net.Conn, err
 		return nil, fmt.Errorf("failed to dial peer %s: %w", address, err)
 	}
 	if d.wrap != nil {
-		if conn, err = d.wrap(ctx, conn); err != nil {
+		raw := conn
+		if conn, err = d.wrap(ctx, raw); err != nil {
+			raw.Close()
 			return nil, fmt.Errorf("failed to dial peer %s: %w", address, err)
 		}
 	}
