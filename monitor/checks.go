@@ -88,14 +88,17 @@ func (m *Monitor) announceHost(a address) string {
 }
 
 // isMasterDownReply is sentinelReceiveIsMasterDownReply: a reply
-// [down 0|1, leader runid or "*", leader epoch]; anything else is ignored.
+// [down 0|1, leader runid or "*", leader epoch]; anything else is ignored,
+// and so is (unlike redis) a leader that is neither "*" nor a runid or a
+// negative epoch, and any reply of a sentinel whose id is not confirmed.
 func (m *Monitor) isMasterDownReply(si *instance, c *conn, v value) {
 	c.link.decPending()
 	if si.removed || !si.idConfirmed() {
 		return
 	}
 	if v.typ != '*' || len(v.elems) != 3 ||
-		v.elems[0].typ != ':' || v.elems[1].typ != '$' || v.elems[1].null || v.elems[2].typ != ':' {
+		v.elems[0].typ != ':' || v.elems[1].typ != '$' || v.elems[1].null || v.elems[2].typ != ':' ||
+		(v.elems[1].str != "*" && !isRunID(v.elems[1].str)) || v.elems[2].num < 0 {
 		return
 	}
 	si.lastMasterDownReplyTime = time.Now()

@@ -145,3 +145,31 @@ func downAsks(f *fakeServer) [][]string {
 	}
 	return out
 }
+
+// An is-master-down-by-addr reply whose leader is neither "*" nor a runid,
+// or whose epoch is negative, is ignored like any malformed reply.
+func TestMalformedDownReplyIgnored(t *testing.T) {
+	const id = "dddddddd44444444444444444444444444444444"
+	srv := newFakeServer(t, func(args []string) string {
+		switch strings.ToUpper(args[0]) {
+		case "PING":
+			return "+PONG\r\n"
+		case "SENTINEL":
+			if strings.EqualFold(args[1], "myid") {
+				return "$40\r\n" + id + "\r\n"
+			}
+			return "*3\r\n:1\r\n$3\r\nbad\r\n:-5\r\n"
+		}
+		return "+OK\r\n"
+	})
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 200 * time.Millisecond})
+	rec.waitEvent(t, 3*time.Second, "+sdown", kind(KindMaster))
+	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", srv.port(), id))
+	waitFor(t, 5*time.Second, "three asks", func() bool { return len(downAsks(srv)) >= 3 })
+	st := status(t, m, "m").Sentinels
+	if len(st) != 1 || !st[0].IDConfirmed || st[0].MasterDown || st[0].VotedLeader != "" {
+		t.Fatalf("after malformed replies: %+v", st)
+	}
+}
