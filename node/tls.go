@@ -4,9 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net"
+	"sync"
+	"time"
 
 	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
 )
@@ -92,8 +96,52 @@ func (n *Node) listenAll(cfg *config.Config) ([]net.Listener, error) {
 			return nil, err
 		}
 		for _, x := range l {
-			lns = append(lns, tls.NewListener(x, n.tls.Server()))
+			lns = append(lns, &tlsListener{Listener: x, conf: n.tls.Server(), log: n.log})
 		}
 	}
 	return lns, nil
+}
+
+// tlsHandshakeTimeout bounds the server side of a handshake: a TLS client starts it as soon
+// as it connects (unlike a plain client, which may stay silent), so only a stuck or hostile
+// peer reaches it.
+const tlsHandshakeTimeout = 10 * time.Second
+
+// tlsListener is tls.NewListener whose connections complete their handshake on the first
+// read within tlsHandshakeTimeout, and log a failed one at verbose level as redis does
+// ("Error accepting a client connection"): a client refused for its certificate is visible.
+type tlsListener struct {
+	net.Listener
+	conf *tls.Config
+	log  *slog.Logger
+}
+
+func (l *tlsListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &tlsServerConn{Conn: tls.Server(c, l.conf), log: l.log}, nil
+}
+
+type tlsServerConn struct {
+	*tls.Conn
+	log  *slog.Logger
+	once sync.Once
+	err  error
+}
+
+func (c *tlsServerConn) Read(p []byte) (int, error) {
+	c.once.Do(func() {
+		c.Conn.SetDeadline(time.Now().Add(tlsHandshakeTimeout))
+		if c.err = c.Conn.Handshake(); c.err != nil {
+			c.log.Log(context.Background(), logging.LevelVerbose, fmt.Sprintf("Error accepting a client connection: %s (addr=%s)", c.err, c.Conn.RemoteAddr()))
+			return
+		}
+		c.Conn.SetDeadline(time.Time{})
+	})
+	if c.err != nil {
+		return 0, c.err
+	}
+	return c.Conn.Read(p)
 }
