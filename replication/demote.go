@@ -41,19 +41,29 @@ func (e *Engine) checkGroup(t *term, m *quorum.Master) {
 		// master, down until it restarts) is probed directly every
 		// probeEvery: the monitor reconnects only once per ping period, and
 		// a returning old master must be demoted as soon as it answers.
-		unseen := r.SDown || r.Disconnected || r.InfoRefresh.IsZero()
+		// One that answers PING again but has not yet answered INFO (an
+		// entry made at the switch, reconnected after a partition healed)
+		// is probed too: waiting for the monitor's INFO would hold back the
+		// demotion of a returning old master by up to an INFO period.
+		unseen := r.SDown || r.Disconnected || r.InfoRefresh.IsZero() || r.RoleReported == ""
 		if !unseen && viewMisconfig(&r, maddr) == "" {
 			continue
-		}
-		every := e.fixEvery
-		if unseen {
-			every = probeEvery
 		}
 		key := r.Ref.Addr.String()
 		addr := r.Ref.Addr
 		e.mu.Lock()
-		if last, ok := e.fixes[key]; (!ok || now.Sub(last) >= every) && !e.probing[key] {
-			e.fixes[key] = now
+		// Probes and fixes are paced apart: a probe of an unseen instance
+		// must not hold back, by a fix interval, the fix of the same
+		// instance once the monitor sees it (the old master answering
+		// INFO a moment after the heal). fixes also records every SLAVEOF
+		// sent, so a fix follows a probe's SLAVEOF no sooner than the fix
+		// interval.
+		pace, every := e.fixes, e.fixEvery
+		if unseen {
+			pace, every = e.probes, probeEvery
+		}
+		if last, ok := pace[key]; (!ok || now.Sub(last) >= every) && !e.probing[key] {
+			pace[key] = now
 			e.probing[key] = true
 			spawned := e.spawnLocked(t, func() {
 				defer func() {
@@ -61,7 +71,7 @@ func (e *Engine) checkGroup(t *term, m *quorum.Master) {
 					delete(e.probing, key)
 					e.mu.Unlock()
 				}()
-				e.fixInstance(t, m, addr)
+				e.fixInstance(t, m, addr, unseen)
 			})
 			if !spawned {
 				delete(e.probing, key)
@@ -71,8 +81,16 @@ func (e *Engine) checkGroup(t *term, m *quorum.Master) {
 	}
 }
 
-// probeEvery paces direct probes of instances the monitor cannot see.
-const probeEvery = 100 * time.Millisecond
+const (
+	// probeEvery paces direct probes of instances the monitor cannot see.
+	probeEvery = 100 * time.Millisecond
+	// probeTimeout bounds such a probe's reads: a dial whose SYN was
+	// dropped by a partition is retransmitted by the kernel only after a
+	// second, so a probe begun just before the heal would hold the next
+	// one back that long. A fresh dial every probeEvery + probeTimeout
+	// reaches a healed node within a few hundred ms.
+	probeTimeout = 300 * time.Millisecond
+)
 
 // viewMisconfig is the monitor's opinion of a replica of master: the event
 // to fix it with, or "" if it looks right.
@@ -100,15 +118,22 @@ func misconfig(rep Replication, master monitor.Addr) string {
 }
 
 // fixInstance confirms with fresh reads that m is a master and that the
-// instance at a is not its replica, then sends SLAVEOF.
-func (e *Engine) fixInstance(t *term, m *quorum.Master, a monitor.Addr) {
+// instance at a is not its replica, then sends SLAVEOF. probe: the monitor
+// cannot see the instance, and the reads are bounded by probeTimeout.
+func (e *Engine) fixInstance(t *term, m *quorum.Master, a monitor.Addr, probe bool) {
 	maddr := toMon(m.Addr)
-	ctx, cancel := context.WithTimeout(t.ctx, callTimeout)
-	defer cancel()
-	reads := e.readAll(ctx, m, []monitor.Addr{maddr, a})
+	readFor := callTimeout
+	if probe {
+		readFor = probeTimeout
+	}
+	rctx, rcancel := context.WithTimeout(t.ctx, readFor)
+	reads := e.readAll(rctx, m, []monitor.Addr{maddr, a})
+	rcancel()
 	if reads[0].err != nil || reads[0].rep.Role != "master" || reads[1].err != nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(t.ctx, callTimeout)
+	defer cancel()
 	kind := misconfig(reads[1].rep, maddr)
 	if kind == "" {
 		return

@@ -60,6 +60,9 @@ type Engine struct {
 	active map[string]*activity // masters with a failover being decided or driven
 	paces  map[string]*pacing   // per master
 	fixes  map[string]time.Time // per instance address: last convert/fix attempt
+	// probes: per instance address, the last direct probe of an instance
+	// the monitor cannot see (paced apart from fixes: demote.go).
+	probes map[string]time.Time
 	// probing marks instances with a direct probe in flight.
 	probing map[string]bool
 	// fences is what this engine last read of each node's fence, by
@@ -110,6 +113,7 @@ func New(cfg Config) *Engine {
 		active:      map[string]*activity{},
 		paces:       map[string]*pacing{},
 		fixes:       map[string]time.Time{},
+		probes:      map[string]time.Time{},
 		probing:     map[string]bool{},
 		fences:      map[string]FenceConfig{},
 		fenceChecks: map[string]time.Time{},

@@ -53,9 +53,11 @@ func (e *Engine) forget(names []string) {
 			delete(e.paces, n)
 		}
 	}
-	for a, last := range e.fixes {
-		if now.Sub(last) > time.Minute {
-			delete(e.fixes, a)
+	for _, m := range []map[string]time.Time{e.fixes, e.probes} {
+		for a, last := range m {
+			if now.Sub(last) > time.Minute {
+				delete(m, a)
+			}
 		}
 	}
 }
