@@ -30,8 +30,8 @@ const (
 var Extensions = []Extension{
 	{Directive: "sentinel cluster-size <n>", Env: EnvClusterSize, Default: "derived",
 		Meaning: "how many sentinels the set has; the Raft group forms with a majority of it. Derived when unset: the largest of 2*quorum-1, 1 + the sentinels known, 1 + the seeds, and 2"},
-	{Directive: "sentinel cluster-secret <secret>", Env: EnvClusterSecret, Default: "sentinel-pass, else requirepass",
-		Meaning: "the secret Raft peers prove they hold"},
+	{Directive: "sentinel cluster-secret <secret>", Env: EnvClusterSecret, Default: "sentinel-pass, else requirepass, else the ACL users' passwords",
+		Meaning: "the secret Raft peers prove they hold (the log names its source, never its value); after a change (CONFIG SET sentinel-pass, or a restart with another secret) the previous one stays accepted for an hour, so a rolling change keeps the group"},
 	{Directive: "sentinel cluster-peers <host:port> ...", Env: EnvPeers, Default: "none",
 		Meaning: "seed sentinels besides those found through hellos (the variable is comma-separated)"},
 	{Directive: "metrics-addr <host:port>", Env: EnvMetricsAddr, Default: "off",
