@@ -27,6 +27,9 @@ func (n *Node) setupTLS(cfg *config.Config) error {
 	if !s.Enabled() {
 		return nil
 	}
+	for _, w := range s.Warnings {
+		n.log.Warn(w)
+	}
 	t, err := tlsconf.New(s, n.log.With("component", "tls"))
 	if err != nil {
 		n.log.Warn(err.Error())

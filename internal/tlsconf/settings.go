@@ -36,6 +36,8 @@ type Settings struct {
 	CipherSuites []uint16
 	// SessionTickets is tls-session-caching.
 	SessionTickets bool
+	// Warnings are settings honoured only in part, to log at start.
+	Warnings []string
 }
 
 // Enabled tells whether TLS is configured at all: redis configures its TLS context when
@@ -97,7 +99,11 @@ func FromConfig(cfg *config.Config) (Settings, error) {
 		case "tls-prefer-server-ciphers":
 			// Go's server always picks the suite by its own order (it prefers AES-GCM when
 			// both sides have AES hardware, else ChaCha20): "yes" is what it does, and "no",
-			// redis' default, cannot be requested. Both are accepted; the README says so.
+			// redis' default, cannot be requested. Both are accepted (refusing redis' own
+			// default would refuse copied configs); an explicit "no" is logged.
+			if strings.EqualFold(v, "no") {
+				s.Warnings = append(s.Warnings, fmt.Sprintf("%s:%d: tls-prefer-server-ciphers no is not followed: Go's TLS server always chooses the cipher suite by its own order (AES-GCM first when both sides have AES hardware, else ChaCha20-Poly1305)", cfg.Path, d.Line))
+			}
 		case "tls-session-caching":
 			s.SessionTickets = strings.EqualFold(v, "yes")
 		case "tls-session-cache-size":

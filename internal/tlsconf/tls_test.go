@@ -115,6 +115,17 @@ func TestFromConfigNamesTheLine(t *testing.T) {
 	}
 }
 
+func TestPreferServerCiphersNoIsLogged(t *testing.T) {
+	cfg, err := config.Parse("/etc/s.conf", []byte("tls-port 1\ntls-prefer-server-ciphers no\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := FromConfig(cfg)
+	if err != nil || len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "/etc/s.conf:2: tls-prefer-server-ciphers no is not followed") {
+		t.Fatalf("%+v, %v", s.Warnings, err)
+	}
+}
+
 func TestNewChecksLikeRedis(t *testing.T) {
 	f := redistest.NewTLSFiles(t)
 	for _, c := range []struct {
