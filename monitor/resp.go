@@ -116,85 +116,100 @@ func (rd *replyReader) spend(n int) error {
 }
 
 // read decodes one value at nesting level depth (1 for the reply itself).
+// RESP3 attributes ahead of it are read and dropped in a loop, each costing
+// one element of the budget, so a chain of them neither recurses nor runs
+// unbounded.
 func (rd *replyReader) read(depth int) (value, error) {
+	for {
+		v, attr, err := rd.readOne(depth)
+		if err != nil || !attr {
+			return v, err
+		}
+		if rd.elems == 0 {
+			return value{}, fmt.Errorf("reply with more than %d elements: %w", maxReplyElems, errProtocol)
+		}
+		rd.elems--
+	}
+}
+
+// readOne decodes one value, or one attribute (attr true: the real value
+// follows).
+func (rd *replyReader) readOne(depth int) (v value, attr bool, err error) {
 	line, err := readLine(rd.r)
 	if err != nil {
-		return value{}, err
+		return value{}, false, err
 	}
 	if err := rd.spend(len(line) + 2); err != nil {
-		return value{}, err
+		return value{}, false, err
 	}
 	if line == "" {
-		return value{}, fmt.Errorf("empty reply line: %w", errProtocol)
+		return value{}, false, fmt.Errorf("empty reply line: %w", errProtocol)
 	}
 	t, rest := line[0], line[1:]
 	switch t {
 	case '+', '-':
-		return value{typ: t, str: rest}, nil
+		return value{typ: t, str: rest}, false, nil
 	case ':':
 		n, err := strconv.ParseInt(rest, 10, 64)
 		if err != nil {
-			return value{}, fmt.Errorf("bad integer %q: %w", rest, errProtocol)
+			return value{}, false, fmt.Errorf("bad integer %q: %w", rest, errProtocol)
 		}
-		return value{typ: ':', num: n}, nil
+		return value{typ: ':', num: n}, false, nil
 	case '_':
-		return value{typ: '$', null: true}, nil
+		return value{typ: '$', null: true}, false, nil
 	case ',', '(', '#':
 		// RESP3 double, big number, boolean: keep the text.
-		return value{typ: '+', str: rest}, nil
+		return value{typ: '+', str: rest}, false, nil
 	case '$', '=', '!':
 		n, err := strconv.Atoi(rest)
 		if err != nil || n > maxBulkLen {
-			return value{}, fmt.Errorf("bad bulk length %q (at most %d): %w", rest, maxBulkLen, errProtocol)
+			return value{}, false, fmt.Errorf("bad bulk length %q (at most %d): %w", rest, maxBulkLen, errProtocol)
 		}
 		if n < 0 {
-			return value{typ: '$', null: true}, nil
+			return value{typ: '$', null: true}, false, nil
 		}
 		if err := rd.spend(n); err != nil {
-			return value{}, err
+			return value{}, false, err
 		}
 		s, err := readBulk(rd.r, n)
 		if err != nil {
-			return value{}, err
+			return value{}, false, err
 		}
 		typ := byte('$')
 		if t == '!' {
 			typ = '-'
 		}
-		return value{typ: typ, str: s}, nil
+		return value{typ: typ, str: s}, false, nil
 	case '*', '~', '>', '%', '|':
 		n, err := strconv.Atoi(rest)
 		if err == nil && (t == '%' || t == '|') && n > 0 && n <= maxAggregateLen {
 			n *= 2
 		}
 		if err != nil || n > maxAggregateLen {
-			return value{}, fmt.Errorf("bad aggregate length %q (at most %d elements): %w", rest, maxAggregateLen, errProtocol)
+			return value{}, false, fmt.Errorf("bad aggregate length %q (at most %d elements): %w", rest, maxAggregateLen, errProtocol)
 		}
 		if n < 0 {
-			return value{typ: '*', null: true}, nil
+			return value{typ: '*', null: true}, false, nil
 		}
 		if depth > maxReplyDepth {
-			return value{}, fmt.Errorf("reply nested deeper than %d levels: %w", maxReplyDepth, errProtocol)
+			return value{}, false, fmt.Errorf("reply nested deeper than %d levels: %w", maxReplyDepth, errProtocol)
 		}
 		if n > rd.elems {
-			return value{}, fmt.Errorf("reply with more than %d elements: %w", maxReplyElems, errProtocol)
+			return value{}, false, fmt.Errorf("reply with more than %d elements: %w", maxReplyElems, errProtocol)
 		}
 		rd.elems -= n
-		v := value{typ: '*', elems: make([]value, 0, min(n, preallocElems))}
+		v = value{typ: '*', elems: make([]value, 0, min(n, preallocElems))}
 		for i := 0; i < n; i++ {
 			e, err := rd.read(depth + 1)
 			if err != nil {
-				return value{}, err
+				return value{}, false, err
 			}
 			v.elems = append(v.elems, e)
 		}
-		if t == '|' {
-			// An attribute precedes the real reply: skip it.
-			return rd.read(depth)
-		}
-		return v, nil
+		// An attribute precedes the real reply: the caller skips it.
+		return v, t == '|', nil
 	default:
-		return value{}, fmt.Errorf("unknown reply type %q: %w", t, errProtocol)
+		return value{}, false, fmt.Errorf("unknown reply type %q: %w", t, errProtocol)
 	}
 }
 

@@ -144,3 +144,17 @@ func TestReadValueBoundsBulks(t *testing.T) {
 		t.Fatalf("a %d-byte line: err = %v, want a protocol error", len(long), err)
 	}
 }
+
+// RESP3 attributes ahead of a reply count against the reply's element
+// budget: a chain of them is refused instead of recursing once per
+// attribute.
+func TestReadValueBoundsAttributeChains(t *testing.T) {
+	got, err := readValue(bufio.NewReader(strings.NewReader("|1\r\n+k\r\n+v\r\n:7\r\n")))
+	if err != nil || got.typ != ':' || got.num != 7 {
+		t.Fatalf("one attribute: %+v, %v", got, err)
+	}
+	chain := strings.Repeat("|0\r\n", 1_000_000) + ":1\r\n"
+	if _, err := readValue(bufio.NewReader(strings.NewReader(chain))); !errors.Is(err, errProtocol) {
+		t.Fatalf("a chain of 1e6 attributes: err = %v, want a protocol error", err)
+	}
+}
