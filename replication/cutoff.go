@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +59,8 @@ type CutOffView struct {
 	// Replicas is how many replicas of the master it knows, Answering how
 	// many of them answered a PING just now.
 	Replicas, Answering int
+	// MasterAnswered: the master answered a PING sent with the replicas'.
+	MasterAnswered bool
 }
 
 // CutOffPauseDue decides whether to pause the master's writes: this
@@ -65,9 +68,14 @@ type CutOffView struct {
 // with the majority, which can promote one. A replica that answers means
 // the cut is between sentinels only: the majority still sees the master,
 // and the pause would be an outage. A master without replicas has nothing
-// to be replaced by.
+// to be replaced by. The master must answer the PING sent together with
+// the replicas': a sentinel cut off alone gets no answer from it, and one
+// whose process stalled (CPU starvation, a long GC pause) sees every PING
+// of the round time out at once and heard no leader for the same reason;
+// neither may pause a master the majority sees healthy.
 func CutOffPauseDue(v CutOffView) bool {
-	return v.InGroup && !v.Leading && v.Outvotable && v.Silence >= cutOffAfter && v.Replicas > 0 && v.Answering == 0
+	return v.InGroup && !v.Leading && v.Outvotable && v.Silence >= cutOffAfter &&
+		v.Replicas > 0 && v.Answering == 0 && v.MasterAnswered
 }
 
 // CutOffState returns the member's standing with its group, read every
@@ -115,7 +123,7 @@ func (f *CutOffFence) Run(ctx context.Context) {
 func (f *CutOffFence) look(ctx context.Context) {
 	st := f.State()
 	quiet := st
-	quiet.Replicas = 1
+	quiet.Replicas, quiet.MasterAnswered = 1, true
 	if !CutOffPauseDue(quiet) {
 		// Not cut off (or no way to know): the episode is over. Held
 		// pauses lapse by themselves within cutOffLease: releasing them
@@ -152,7 +160,14 @@ func (f *CutOffFence) lookAt(ctx context.Context, m *quorum.Master, v CutOffView
 			replicas = append(replicas, a)
 		}
 	}
-	v.Replicas, v.Answering = len(replicas), f.probe(ctx, m, replicas)
+	v.Replicas = len(replicas)
+	answered, errs := f.probe(ctx, m, append([]monitor.Addr{maddr}, replicas...))
+	v.MasterAnswered = answered[0]
+	for _, ok := range answered[1:] {
+		if ok {
+			v.Answering++
+		}
+	}
 	if !CutOffPauseDue(v) {
 		return
 	}
@@ -172,7 +187,7 @@ func (f *CutOffFence) lookAt(ctx context.Context, m *quorum.Master, v CutOffView
 	if first {
 		f.hold(key)
 		f.log().Warn("cut off from the group with the master: its writes are paused", "master", m.Name,
-			"addr", key, "silence", v.Silence.Round(time.Millisecond).String(), "replicas", len(replicas))
+			"addr", key, "silence", v.Silence.Round(time.Millisecond).String(), "replicas", len(replicas), "probes", strings.Join(errs, "; "))
 		if f.Emit != nil {
 			f.Emit(monitor.LevelWarning, "+cut-off-pause", &monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: maddr, Master: m.Name}, "")
 		}
@@ -191,24 +206,28 @@ func (f *CutOffFence) hold(key string) {
 	f.held[key] = true
 }
 
-// probe PINGs every replica at once and counts the answers.
-func (f *CutOffFence) probe(ctx context.Context, m *quorum.Master, replicas []monitor.Addr) int {
+// probe PINGs every node of addrs at once and tells which answered; errs
+// says why the others did not.
+func (f *CutOffFence) probe(ctx context.Context, m *quorum.Master, addrs []monitor.Addr) (answered []bool, errs []string) {
+	answered = make([]bool, len(addrs))
 	var mu sync.Mutex
-	n := 0
 	var wg sync.WaitGroup
-	for _, a := range replicas {
+	for i, a := range addrs {
 		wg.Go(func() {
 			pctx, cancel := context.WithTimeout(ctx, cutOffProbe)
 			defer cancel()
-			if f.Pinger.Ping(pctx, target(m, a)) == nil {
-				mu.Lock()
-				n++
-				mu.Unlock()
+			err := f.Pinger.Ping(pctx, target(m, a))
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				answered[i] = true
+			} else {
+				errs = append(errs, err.Error())
 			}
 		})
 	}
 	wg.Wait()
-	return n
+	return answered, errs
 }
 
 func (f *CutOffFence) log() *slog.Logger {

@@ -11,7 +11,7 @@ import (
 )
 
 func TestCutOffPauseDue(t *testing.T) {
-	cut := CutOffView{InGroup: true, Outvotable: true, Silence: cutOffAfter, Replicas: 2}
+	cut := CutOffView{InGroup: true, Outvotable: true, Silence: cutOffAfter, Replicas: 2, MasterAnswered: true}
 	with := func(f func(v *CutOffView)) CutOffView { v := cut; f(&v); return v }
 	for _, tc := range []struct {
 		name string
@@ -26,6 +26,7 @@ func TestCutOffPauseDue(t *testing.T) {
 		{"alone, or forming: no majority to be cut from", with(func(v *CutOffView) { v.InGroup = false }), false},
 		{"the others are proven dead: nobody can promote", with(func(v *CutOffView) { v.Outvotable = false }), false},
 		{"no replica: nothing to replace the master with", with(func(v *CutOffView) { v.Replicas = 0 }), false},
+		{"the master did not answer either: cut off alone, or this process stalled", with(func(v *CutOffView) { v.MasterAnswered = false }), false},
 		{"zero view", CutOffView{}, false},
 	} {
 		if got := CutOffPauseDue(tc.v); got != tc.want {
