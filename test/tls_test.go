@@ -170,8 +170,34 @@ const r = new Redis({
 			t.Fatalf("ioredis: %s (%v)", out, err)
 		}
 	})
+	tlsArgs := []string{"--tls", "--cacert", f.CACert, "--cert", f.Cert, "--key", f.Key}
+	t.Run("gosentinel health", func(t *testing.T) {
+		args := append([]string{"health", "-p", strconv.Itoa(ss[0].Port())}, tlsArgs...)
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("health --tls: %v\n%s", err, out)
+		}
+		args = []string{"health", "-p", strconv.Itoa(ss[0].Port()), "--tls", "--cacert", f.CACert}
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err == nil {
+			t.Fatalf("health --tls without a client certificate passed:\n%s", out)
+		}
+	})
+	t.Run("gosentinel prestop", func(t *testing.T) {
+		old := tp.Master.Port()
+		args := append([]string{"prestop", "-p", strconv.Itoa(ss[1].Port()), "--redis", tp.Master.Addr(), "--timeout", "30s"}, tlsArgs...)
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("prestop --tls: %v\n%s", err, out)
+		}
+		if _, err := d.WaitSwitched(old, tlsDeadline); err != nil {
+			t.Fatal(err)
+		}
+		waitFailoverEnd(t, d, 1)
+	})
 	t.Run("failover", func(t *testing.T) {
-		old := tp.Master
+		cur, err := d.AgreedMasterPort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := d.Node(cur)
 		if err := old.Kill(); err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +205,7 @@ const r = new Redis({
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFailoverEnd(t, d, 1)
+		waitFailoverEnd(t, d, 2)
 		n := d.Node(newMaster)
 		redistest.Poll(t, tlsDeadline, 50*time.Millisecond, func() error {
 			info, err := n.Info("replication")

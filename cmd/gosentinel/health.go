@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -34,7 +35,7 @@ Options:
   --path <path>          the endpoint (default /readyz)
   --query <query>        its query string, e.g. node=10.0.0.5:6379
   --timeout <duration>   give up after this long (default 1s)
-`
+` + tlsUsage
 
 type healthOptions struct {
 	sentinel string
@@ -43,6 +44,7 @@ type healthOptions struct {
 	path     string
 	query    string
 	timeout  time.Duration
+	tls      *tls.Config // set with --tls
 }
 
 func parseHealth(args []string, stderr io.Writer) (healthOptions, error) {
@@ -68,6 +70,10 @@ func parseHealth(args []string, stderr io.Writer) (healthOptions, error) {
 		o.path = "/" + o.path
 	}
 	o.sentinel, o.password = sf.addr(), sf.password()
+	var err error
+	if o.tls, err = sf.tls.config(); err != nil {
+		return o, err
+	}
 	return o, nil
 }
 
@@ -116,7 +122,14 @@ func checkHTTP(o healthOptions) error {
 // connection and wants +OK then +PONG.
 func checkPing(o healthOptions) error {
 	deadline := time.Now().Add(o.timeout)
-	conn, err := net.DialTimeout("tcp", o.sentinel, o.timeout)
+	d := &net.Dialer{Timeout: o.timeout}
+	var conn net.Conn
+	var err error
+	if o.tls != nil {
+		conn, err = tls.DialWithDialer(d, "tcp", o.sentinel, o.tls)
+	} else {
+		conn, err = d.Dial("tcp", o.sentinel)
+	}
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,6 +36,7 @@ Options:
                          $REDISCLI_AUTH, else the file of --password-file)
   --password-file <f>    file holding the password (the Bitnami chart's
                          /opt/bitnami/redis/secrets/redis-password)
+` + tlsUsage + `                         (--tls applies to the sentinel and the node)
   --timeout <duration>   give up after this long, exit 1 (default 25s: keep
                          it below terminationGracePeriodSeconds)
 
@@ -49,6 +51,8 @@ type prestopOptions struct {
 	redis     string
 	password  string
 	timeout   time.Duration
+	// tls is set with --tls: the sentinel and the node speak TLS.
+	tls *tls.Config
 }
 
 func parsePrestop(args []string, stderr io.Writer) (prestopOptions, error) {
@@ -68,6 +72,10 @@ func parsePrestop(args []string, stderr io.Writer) (prestopOptions, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	o.sentinel, o.password = sf.addr(), sf.password()
+	var err error
+	if o.tls, err = sf.tls.config(); err != nil {
+		return o, err
+	}
 	if o.password == "" && *passFile != "" {
 		b, err := os.ReadFile(*passFile)
 		if err != nil {
@@ -84,6 +92,7 @@ func parsePrestop(args []string, stderr io.Writer) (prestopOptions, error) {
 type sentinelFlags struct {
 	host, pass *string
 	port       *int
+	tls        tlsFlags
 }
 
 func addSentinelFlags(fs *flag.FlagSet) sentinelFlags {
@@ -91,6 +100,7 @@ func addSentinelFlags(fs *flag.FlagSet) sentinelFlags {
 		host: fs.String("h", "127.0.0.1", ""),
 		port: fs.Int("p", 26379, ""),
 		pass: fs.String("a", "", ""),
+		tls:  addTLSFlags(fs),
 	}
 }
 
@@ -126,7 +136,7 @@ func runPrestop(args []string, stdout, stderr io.Writer) int {
 
 // handOver does the work of runPrestop and says what happened.
 func handOver(ctx context.Context, o prestopOptions) (string, error) {
-	node := dialAuthenticated(ctx, o.redis, o.password)
+	node := dialAuthenticated(ctx, o.redis, o.password, o.tls)
 	defer node.Close()
 	isMaster, runID, err := nodeRole(ctx, node)
 	if err != nil {
@@ -135,7 +145,7 @@ func handOver(ctx context.Context, o prestopOptions) (string, error) {
 	if !isMaster {
 		return fmt.Sprintf("redis at %s is a replica: nothing to hand over", o.redis), nil
 	}
-	sent := dialAuthenticated(ctx, o.sentinel, o.password)
+	sent := dialAuthenticated(ctx, o.sentinel, o.password, o.tls)
 	defer sent.Close()
 	fields, err := sent.Do(ctx, "SENTINEL", "MASTER", o.masterSet).StringSlice()
 	if err != nil {
@@ -226,9 +236,10 @@ func nodeRole(ctx context.Context, c *redis.Client) (master bool, runID string, 
 
 // dialRedis returns a RESP2 client that sends nothing but the commands
 // asked (no CLIENT SETINFO), authenticating with password when set.
-func dialRedis(addr, password string) *redis.Client {
+func dialRedis(addr, password string, tlsConf *tls.Config) *redis.Client {
 	return redis.NewClient(&redis.Options{
 		Addr:                  addr,
+		TLSConfig:             tlsConf,
 		Password:              password,
 		Protocol:              2,
 		DisableIdentity:       true,
@@ -253,14 +264,14 @@ func init() { redis.SetLogger(quietLogger{}) }
 // (AUTH answered "called without any password configured") gets a client
 // that does not send one: one --password serves a pod whose sentinel has
 // requirepass and whose Redis node has none, and the other way round.
-func dialAuthenticated(ctx context.Context, addr, password string) *redis.Client {
-	c := dialRedis(addr, password)
+func dialAuthenticated(ctx context.Context, addr, password string, tlsConf *tls.Config) *redis.Client {
+	c := dialRedis(addr, password, tlsConf)
 	if password == "" {
 		return c
 	}
 	if err := c.Ping(ctx).Err(); err != nil && strings.Contains(err.Error(), "without any password configured") {
 		c.Close()
-		return dialRedis(addr, "")
+		return dialRedis(addr, "", tlsConf)
 	}
 	return c
 }
