@@ -18,7 +18,7 @@ package quorum
 // reports it as the leader's.
 //
 // Authentication. Every connection the Layer yields or dials has already
-// passed a mutual HMAC-SHA256 challenge/response over the shared secret
+// passed the GSP3 handshake over the shared secret and is sealed after it
 // (internal/peer): a process without the secret never gets one Raft byte
 // through, so it cannot vote, append or join. quorum itself only sees
 // authenticated connections.
