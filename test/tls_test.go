@@ -26,8 +26,9 @@ const tlsDeadline = 60 * time.Second
 // client certificates required) watched by three TLS-only gosentinels, one of them started
 // with the Bitnami chart's TLS arguments on its command line. The group forms over TLS peer
 // links, redis-cli, go-redis, redis-py and ioredis reach the sentinels with TLS, a client
-// without a certificate and a plain-text client are refused, and a SIGKILL of the master is
-// failed over, end to end with TLS everywhere.
+// without a certificate and a plain-text client are refused, gosentinel's own health and
+// prestop subcommands work with redis-cli's TLS options (prestop hands the master over), and
+// a SIGKILL of the master is failed over, end to end with TLS everywhere.
 func TestTLSEverywhere(t *testing.T) {
 	bin := candidateBin(t)
 	f := redistest.NewTLSFiles(t)
