@@ -29,8 +29,9 @@ const (
 	cutOffAfter = 300 * time.Millisecond
 	// cutOffEvery paces the looks and the renewals.
 	cutOffEvery = 100 * time.Millisecond
-	// cutOffProbe bounds the PING to each replica: a replica on this side
-	// answers in a round trip, one behind the cut never does.
+	// cutOffProbe bounds the PING to each node (one probe round): a node on
+	// this side answers in a round trip, one behind the cut never does.
+	// The first pause takes two rounds.
 	cutOffProbe = 250 * time.Millisecond
 	// cutOffFirstLease is the first pause of an episode: it lasts until the
 	// master's own min-replicas fence must hold (fenceBound after the cut,
@@ -161,18 +162,30 @@ func (f *CutOffFence) lookAt(ctx context.Context, m *quorum.Master, v CutOffView
 		}
 	}
 	v.Replicas = len(replicas)
-	answered, errs := f.probe(ctx, m, append([]monitor.Addr{maddr}, replicas...))
-	v.MasterAnswered = answered[0]
-	for _, ok := range answered[1:] {
-		if ok {
-			v.Answering++
-		}
-	}
-	if !CutOffPauseDue(v) {
-		return
-	}
 	key := maddr.String()
 	first := !f.isHeld(key)
+	// The first pause of an episode needs two probe rounds in a row to
+	// agree: a process that stalls (CPU throttling, a long GC pause) misses
+	// its leader's heartbeats and sees a round's PINGs time out, but not
+	// those of the round after it wakes up. Renewals need one.
+	rounds := 1
+	if first {
+		rounds = 2
+	}
+	var errs []string
+	for range rounds {
+		var answered []bool
+		answered, errs = f.probe(ctx, m, append([]monitor.Addr{maddr}, replicas...))
+		v.MasterAnswered, v.Answering = answered[0], 0
+		for _, ok := range answered[1:] {
+			if ok {
+				v.Answering++
+			}
+		}
+		if !CutOffPauseDue(v) {
+			return
+		}
+	}
 	lease := cutOffLease
 	if first {
 		lease = cutOffFirstLease

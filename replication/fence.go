@@ -137,10 +137,10 @@ type CutOffPartner struct {
 
 // cutOffHold is how long after a cut a member cut off with the master has
 // paused it at the latest: cutOffAfter of silence (its last heartbeat came
-// no later than the cut), plus a heartbeat, a look's period, the replicas'
-// probe and the pause's own exchange (each bounded by cutOffProbe), plus
-// 200 ms for scheduling.
-const cutOffHold = cutOffAfter + 50*time.Millisecond + cutOffEvery + 2*cutOffProbe + 200*time.Millisecond
+// no later than the cut), a heartbeat, a look's period, two probe rounds
+// and the pause's own exchange (each bounded by cutOffProbe), plus 200 ms
+// for scheduling.
+const cutOffHold = cutOffAfter + 50*time.Millisecond + cutOffEvery + 3*cutOffProbe + 200*time.Millisecond
 
 // lostAt returns the window in which the leader lost an instance: after
 // its last valid PING reply p and no later than its first unanswered PING
