@@ -93,7 +93,7 @@ func TestPromotionAllowedAt(t *testing.T) {
 				PingPendingSince: ago(time.Second)}, now.Add(2500 * time.Millisecond)},
 		// The master: last reply 1 s ago and no PING pending yet, so its
 		// first unanswered PING goes by last reply + period + slack = +100 ms.
-		{"a partner lost in the same window: its pause, 1150 ms after the earlier first unanswered PING",
+		{"a partner lost in the same window: its pause, cutOffHold after the earlier first unanswered PING",
 			FenceWait{Known: true, Config: ours, LastOKPingReply: ago(time.Second), PingPeriod: time.Second,
 				Partners: []CutOffPartner{{LastOKPingReply: ago(1200 * time.Millisecond), PingPendingSince: ago(200 * time.Millisecond), TimedOut: true}}},
 			// partner: after -1.2 s, by max(-1.2+1.1, -0.2) = -0.1 s; master by +0.1 s: earlier is -0.1 s.
