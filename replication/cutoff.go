@@ -32,7 +32,7 @@ const (
 	// cutOffProbe bounds the PING to each node (one probe round): a node on
 	// this side answers in a round trip, one behind the cut never does.
 	// The first pause takes two rounds.
-	cutOffProbe = 250 * time.Millisecond
+	cutOffProbe = 200 * time.Millisecond
 	// cutOffFirstLease is the first pause of an episode: it lasts until the
 	// master's own min-replicas fence must hold (fenceBound after the cut,
 	// which came before this member's silence began), so the pause does not
