@@ -188,11 +188,12 @@ const r = new Redis({
 	})
 	tlsArgs := []string{"--tls", "--cacert", f.CACert, "--cert", f.Cert, "--key", f.Key}
 	t.Run("gosentinel health", func(t *testing.T) {
-		args := append([]string{"health", "-p", strconv.Itoa(ss[0].Port())}, tlsArgs...)
+		// 10 s, not the probe's 1 s default: a loaded machine took longer for the handshake.
+		args := append([]string{"health", "-p", strconv.Itoa(ss[0].Port()), "--timeout", "10s"}, tlsArgs...)
 		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 			t.Fatalf("health --tls: %v\n%s", err, out)
 		}
-		args = []string{"health", "-p", strconv.Itoa(ss[0].Port()), "--tls", "--cacert", f.CACert}
+		args = []string{"health", "-p", strconv.Itoa(ss[0].Port()), "--timeout", "10s", "--tls", "--cacert", f.CACert}
 		if out, err := exec.Command(bin, args...).CombinedOutput(); err == nil {
 			t.Fatalf("health --tls without a client certificate passed:\n%s", out)
 		}
