@@ -332,3 +332,52 @@ func runClientScript(t *testing.T, cmd *exec.Cmd) []byte {
 	}
 	return out
 }
+
+// TestTLSBesidePlainPort: with both port and tls-port, plain text is served on port and TLS
+// on tls-port, and tls-auth-clients optional serves a TLS client without a certificate there
+// but refuses one whose certificate another CA signed.
+func TestTLSBesidePlainPort(t *testing.T) {
+	f := redistest.NewTLSFiles(t)
+	tlsPort := freePort(t)
+	s := redistest.StartSentinel(t, redistest.SentinelOptions{
+		Bin: candidateBin(t),
+		Extra: []string{
+			"tls-port " + strconv.Itoa(tlsPort), "tls-cert-file " + f.Cert, "tls-key-file " + f.Key,
+			"tls-ca-cert-file " + f.CACert, "tls-auth-clients optional",
+		},
+	})
+	if r, err := s.Do("PING"); err != nil || r.Str != "PONG" {
+		t.Fatalf("plain PING on port %d: %v, %v", s.Port(), r, err)
+	}
+	tlsAddr := "127.0.0.1:" + strconv.Itoa(tlsPort)
+	noCert, err := f.ClientConfig("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := redistest.DialTLS(tlsAddr, noCert, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if r, err := c.Do("PING"); err != nil || r.Str != "PONG" {
+		t.Fatalf("TLS PING without a certificate under optional: %v, %v", r, err)
+	}
+	other := redistest.NewTLSFiles(t)
+	foreign, err := f.ClientConfig(other.Cert, other.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := redistest.DialTLS(tlsAddr, foreign, 5*time.Second); err == nil {
+		defer c.Close()
+		if r, err := c.Do("PING"); err == nil {
+			t.Fatalf("a certificate from another CA got %s under optional", r)
+		}
+	}
+	if c, err := redistest.Dial(tlsAddr, time.Second); err == nil {
+		defer c.Close()
+		c.Timeout = 2 * time.Second
+		if r, err := c.Do("PING"); err == nil {
+			t.Fatalf("plain text on the TLS port answered %s", r)
+		}
+	}
+}
