@@ -3,6 +3,7 @@ package test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -334,8 +335,9 @@ func runClientScript(t *testing.T, cmd *exec.Cmd) []byte {
 }
 
 // TestTLSBesidePlainPort: with both port and tls-port, plain text is served on port and TLS
-// on tls-port, and tls-auth-clients optional serves a TLS client without a certificate there
-// but refuses one whose certificate another CA signed.
+// on tls-port, tls-auth-clients optional serves a TLS client without a certificate there but
+// refuses one whose certificate another CA signed, and certificate files replaced on disk are
+// served without a restart.
 func TestTLSBesidePlainPort(t *testing.T) {
 	f := redistest.NewTLSFiles(t)
 	tlsPort := freePort(t)
@@ -380,4 +382,31 @@ func TestTLSBesidePlainPort(t *testing.T) {
 			t.Fatalf("plain text on the TLS port answered %s", r)
 		}
 	}
+
+	// Certificate rotation: files replaced in place (as Kubernetes updates a Secret) are
+	// served to new connections without a restart.
+	cert, key, err := f.Issue("rotated", 77)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][2]string{{cert, f.Cert}, {key, f.Key}} {
+		b, err := os.ReadFile(p[0])
+		if err == nil {
+			err = os.WriteFile(p[1], b, 0o600)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	redistest.Poll(t, 10*time.Second, 100*time.Millisecond, func() error {
+		tc, err := tls.Dial("tcp", tlsAddr, f.Client)
+		if err != nil {
+			return err
+		}
+		defer tc.Close()
+		if got := tc.ConnectionState().PeerCertificates[0].SerialNumber.Int64(); got != 77 {
+			return fmt.Errorf("still serving certificate serial %d", got)
+		}
+		return nil
+	})
 }
