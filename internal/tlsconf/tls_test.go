@@ -1,7 +1,10 @@
 package tlsconf
 
 import (
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"net"
 	"os"
@@ -308,5 +311,52 @@ func TestReloadOnFileChange(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEncryptedKey: a key in OpenSSL's traditional PEM encryption loads with tls-key-file-pass,
+// not without it or with a wrong one; an encrypted PKCS#8 key is refused with the reason.
+func TestEncryptedKey(t *testing.T) {
+	f := redistest.NewTLSFiles(t)
+	b, err := os.ReadFile(f.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	//lint:ignore SA1019 producing the legacy format tls-key-file-pass reads
+	enc, err := x509.EncryptPEMBlock(rand.Reader, blk.Type, blk.Bytes, []byte("s3cret"), x509.PEMCipherAES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encFile := filepath.Join(t.TempDir(), "enc.key")
+	if err := os.WriteFile(encFile, pem.EncodeToMemory(enc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := settingsFor(f, "yes")
+	s.KeyFile = encFile
+	for _, c := range []struct {
+		pass, want string
+	}{
+		{"", "no tls-key-file-pass is set"},
+		{"wrong", "failed to decrypt the key"},
+		{"s3cret", ""},
+	} {
+		s.KeyFilePass = c.pass
+		_, err := New(s, nil)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("pass %q: %v", c.pass, err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("pass %q: %v, want %q", c.pass, err, c.want)
+		}
+	}
+	p8 := filepath.Join(t.TempDir(), "p8.key")
+	if err := os.WriteFile(p8, pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{1}}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.KeyFile, s.KeyFilePass = p8, "x"
+	if _, err := New(s, nil); err == nil || !strings.Contains(err.Error(), "encrypted PKCS#8 key") {
+		t.Errorf("PKCS#8: %v", err)
 	}
 }
