@@ -73,10 +73,7 @@ func (n *Node) tlsPort() int {
 	if n.tls == nil || !n.tls.Settings().Replication {
 		return 0
 	}
-	if n.cfg.TLSPort != 0 {
-		return n.cfg.TLSPort
-	}
-	return 0
+	return n.cfg.TLSPort
 }
 
 // listenAll opens the plain port (unless port 0 with a tls-port: port 0 disables plain text,
