@@ -21,7 +21,9 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "gosentinel-example")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "sentinel.conf")
-	os.WriteFile(path, []byte("sentinel monitor mymaster 127.0.0.1 6399 2\n"), 0o644)
+	// dir: the sentinel's state (its Raft directory) goes there, not into
+	// the working directory.
+	os.WriteFile(path, []byte("dir "+dir+"\nsentinel monitor mymaster 127.0.0.1 6399 2\n"), 0o644)
 
 	cfg, err := config.Load(path, nil)
 	if err != nil {
