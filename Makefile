@@ -15,7 +15,8 @@ LDFLAGS  := -X main.version=$(VERSION)
 # (golang/go#75804, fixed in Go 1.27); a count has no deadline to race.
 # 150000 executions take 9-13 s per target here.
 FUZZ_TARGETS := FuzzParse:./config/ FuzzServe:./sentinel/ FuzzDispatch:./sentinel/ \
-                FuzzAuthenticate:./internal/peer/ FuzzRecords:./internal/peer/
+                FuzzAuthenticate:./internal/peer/ FuzzRecords:./internal/peer/ \
+                FuzzReadValue:./monitor/ FuzzParseHello:./monitor/
 FUZZ_TIME    ?= 150000x
 
 # Debian packages the tests need: the reference redis-sentinel and the data
