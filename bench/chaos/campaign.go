@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -37,6 +39,10 @@ type Options struct {
 	// OnFault, if set, receives each fault's record and violations as soon
 	// as they are known.
 	OnFault func(Record, []Violation)
+	// LogDir, if set, receives every sentinel's log of its current run
+	// after a fault that broke an invariant (fault-<n>-<sentinel>.log), to
+	// find the cause.
+	LogDir string
 	// Logf, if set, receives progress lines.
 	Logf func(format string, args ...any)
 }
@@ -147,6 +153,9 @@ func Run(tb testing.TB, o Options) (Report, error) {
 		vs := Check(r)
 		rep.Records = append(rep.Records, r)
 		rep.Violations = append(rep.Violations, vs)
+		if len(vs) > 0 && o.LogDir != "" {
+			c.saveLogs(r.Index)
+		}
 		o.OnFault(r, vs)
 		if !r.Settled && i+1 < len(o.Faults) {
 			o.Logf("fault %d did not settle: a fresh deployment for the next faults", r.Index)
@@ -690,4 +699,19 @@ func askMap(s *redistest.Sentinel, args ...string) (map[string]string, error) {
 		return nil, err
 	}
 	return r.StringMap()
+}
+
+// saveLogs writes every sentinel's log of its current run to o.LogDir.
+func (c *campaign) saveLogs(index int) {
+	if err := os.MkdirAll(c.o.LogDir, 0o755); err != nil {
+		c.o.Logf("fault %d: logs not kept: %v", index, err)
+		return
+	}
+	for _, s := range c.d.Sentinels {
+		name := filepath.Join(c.o.LogDir, fmt.Sprintf("fault-%d-%s.log", index, s.Name()))
+		if err := os.WriteFile(name, []byte(harness.RunLog(s.Process)), 0o644); err != nil {
+			c.o.Logf("fault %d: log not kept: %v", index, err)
+		}
+	}
+	c.o.Logf("fault %d: sentinel logs in %s", index, c.o.LogDir)
 }

@@ -41,6 +41,7 @@ type config struct {
 	redisSentinel   string
 	fence           bool
 	markdown        string
+	logs            string
 }
 
 // system is one sentinel the campaign runs against.
@@ -63,6 +64,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.redisSentinel, "redis-sentinel", "/usr/bin/redis-sentinel", "redis-sentinel binary")
 	fs.BoolVar(&c.fence, "fence", true, "run gosentinel with GOSENTINEL_FENCE=on")
 	fs.StringVar(&c.markdown, "markdown", "", "also write the summary table to this file (markdown)")
+	fs.StringVar(&c.logs, "logs", "", "after a fault that broke an invariant, keep every sentinel's log in this directory (default: a new temp directory)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -98,6 +100,15 @@ func (c *config) systems() []system {
 	return out
 }
 
+// logDir is where violating faults' logs go: -logs, else a temp directory
+// named after the seed.
+func (c *config) logDir() string {
+	if c.logs != "" {
+		return c.logs
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("gosentinel-chaos-%d-%d", c.seed, os.Getpid()))
+}
+
 // outcome is one system's campaign.
 type outcome struct {
 	system system
@@ -125,6 +136,7 @@ func main() {
 			o.report, o.err = chaos.Run(tb, chaos.Options{
 				Bin: s.bin, Raft: s.raft, Fence: c.fence, Faults: faults,
 				DownAfter: c.downAfter, FailoverTimeout: c.failoverTimeout,
+				LogDir: filepath.Join(c.logDir(), s.name),
 				OnFault: func(r chaos.Record, vs []chaos.Violation) {
 					fmt.Printf("%s %s\n", s.name, chaos.Line(r, vs))
 				},
