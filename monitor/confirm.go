@@ -1,5 +1,7 @@
 package monitor
 
+import "time"
+
 // A sentinel is counted only once its hellos are consistent with what
 // answers at the address they announce. A hello is unauthenticated: anyone
 // who can PUBLISH to a monitored node (or to our port) can announce a
@@ -17,11 +19,30 @@ package monitor
 // (internal/peer). A peer that refuses SENTINEL MYID (an ACL without it, a
 // redis-sentinel older than 6.2) is never counted, and the log says so.
 
-// askMyID queues SENTINEL MYID on a sentinel's new cmd connection. Caller
-// holds m.mu.
-func (m *Monitor) askMyID(ri *instance, c *conn) {
+// myIDRetry paces SENTINEL MYID on a connection whose answer did not
+// confirm the announced runid: an error (the peer still loading, an ACL
+// changed since), no answer yet, or a runid its hellos announced only
+// later. Without a retry one transient error on a long-lived connection
+// would keep that sentinel's vote out of ODOWN for as long as the
+// connection lives, and a quorum could never be reached.
+const myIDRetry = time.Second
+
+// askMyID queues SENTINEL MYID on a sentinel's cmd connection. Caller holds
+// m.mu.
+func (m *Monitor) askMyID(ri *instance, c *conn, now time.Time) {
 	c.send(replyHandler{fn: func(v value) { m.myIDReply(ri, c, v) }}, ri.command("SENTINEL"), "MYID")
 	c.link.pending++
+	c.link.myidAsked = now
+}
+
+// retryMyID asks again, at most every myIDRetry, while ri's id is not
+// confirmed. Caller holds m.mu.
+func (m *Monitor) retryMyID(ri *instance, now time.Time) {
+	lk := ri.link
+	if ri.kind != KindSentinel || lk.cc == nil || ri.idConfirmed() || now.Sub(lk.myidAsked) < myIDRetry {
+		return
+	}
+	m.askMyID(ri, lk.cc, now)
 }
 
 // myIDReply records the answer to SENTINEL MYID. Caller holds m.mu.
@@ -31,13 +52,15 @@ func (m *Monitor) myIDReply(ri *instance, c *conn, v value) {
 		return
 	}
 	if (v.typ != '$' && v.typ != '+') || v.null || !isRunID(v.str) {
-		if m.log != nil {
-			m.log.Warn("sentinel did not confirm its id; its votes are not counted", "addr", c.addr, "announced", ri.runID, "reply", truncate(v.str, 128))
+		if m.log != nil && !c.link.myidWarned {
+			c.link.myidWarned = true
+			m.log.Warn("sentinel did not confirm its id; its votes are not counted until it does (asked again every second)", "addr", c.addr, "announced", ri.runID, "reply", truncate(v.str, 128))
 		}
 		return
 	}
 	c.link.myid = v.str
-	if v.str != ri.runID && m.log != nil {
+	if v.str != ri.runID && m.log != nil && !c.link.myidWarned {
+		c.link.myidWarned = true
 		m.log.Warn("sentinel answers another id than its hellos announce; its votes are not counted", "addr", c.addr, "announced", ri.runID, "answered", v.str)
 	}
 }

@@ -173,3 +173,51 @@ func TestMalformedDownReplyIgnored(t *testing.T) {
 		t.Fatalf("after malformed replies: %+v", st)
 	}
 }
+
+// A sentinel whose first SENTINEL MYID failed (still loading, an ACL
+// changed since) is asked again: one transient error on a long-lived
+// connection must not keep its vote out of ODOWN for the connection's
+// life (in the chaos campaign a quorum was then never reached).
+func TestSentinelIDConfirmedAfterAFailedMyID(t *testing.T) {
+	const id = "dddddddd44444444444444444444444444444444"
+	var mu sync.Mutex
+	asked := 0
+	srv := newFakeServer(t, func(args []string) string {
+		switch strings.ToUpper(args[0]) {
+		case "PING":
+			return "+PONG\r\n"
+		case "SENTINEL":
+			switch {
+			case len(args) == 2 && strings.EqualFold(args[1], "myid"):
+				mu.Lock()
+				defer mu.Unlock()
+				if asked++; asked == 1 {
+					return "-LOADING Redis is loading the dataset in memory\r\n"
+				}
+				return fmt.Sprintf("$%d\r\n%s\r\n", len(id), id)
+			case len(args) > 1 && strings.EqualFold(args[1], "is-master-down-by-addr"):
+				return "*3\r\n:1\r\n$1\r\n*\r\n:0\r\n"
+			}
+			return "-ERR unknown subcommand\r\n"
+		}
+		return "+OK\r\n"
+	})
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 200 * time.Millisecond})
+	rec.waitEvent(t, 3*time.Second, "+sdown", kind(KindMaster))
+	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", srv.port(), id))
+	waitFor(t, 5*time.Second, "the sentinel's vote once it confirmed its id", func() bool {
+		for _, s := range status(t, m, "m").Sentinels {
+			if s.Ref.Addr.Port == srv.port() {
+				return s.MasterDown && s.IDConfirmed
+			}
+		}
+		return false
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if asked < 2 {
+		t.Fatalf("SENTINEL MYID asked %d times, want a retry after the error", asked)
+	}
+}

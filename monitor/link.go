@@ -32,6 +32,10 @@ type link struct {
 	// myid is what the current cmd connection of a sentinel answered to
 	// SENTINEL MYID ("" until it did; cleared when the connection closes).
 	myid string
+	// myidAsked is when SENTINEL MYID was last sent on it, myidWarned
+	// whether a failed confirmation was logged for it.
+	myidAsked  time.Time
+	myidWarned bool
 }
 
 // newLink is createInstanceLink: the PING clocks start now, so an instance

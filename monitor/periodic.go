@@ -40,6 +40,7 @@ func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 	if now.Sub(lk.lastPong) > pingPeriod && now.Sub(lk.lastPingTime) > pingPeriod/2 {
 		m.sendPing(ri, now)
 	}
+	m.retryMyID(ri, now)
 	if ip, ok := helloDue(ri, now, ts.timing); ok {
 		if payload, ok := ts.hellos[helloKey{ri.owner().name, ip}]; ok {
 			c := lk.cc

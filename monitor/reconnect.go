@@ -39,7 +39,8 @@ func (m *Monitor) reconnect(ri *instance, ts *tickState) {
 		m.sendAuth(ri, c)
 		m.setClientName(ri, c, "cmd")
 		if ri.kind == KindSentinel {
-			m.askMyID(ri, c)
+			lk.myidWarned = false
+			m.askMyID(ri, c, ts.now)
 		}
 		m.sendPing(ri, ts.now)
 		m.start(c)
