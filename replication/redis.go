@@ -62,12 +62,20 @@ func (c *Controller) Close() error {
 }
 
 // forgetIfUnreachable drops the cached client of a node that could not be
-// dialed: go-redis' pool, after PoolSize failed dials, only probes the
-// address once a second, which would delay by up to a second the demotion of
-// an old master that has just come back. A fresh client dials at once.
+// dialed, or whose reply timed out. go-redis' pool, after PoolSize failed
+// dials, only probes the address once a second, which would delay by up to
+// a second the demotion of an old master that has just come back. And
+// after a partition its pooled connections are stuck: the kernel
+// retransmits what they sent with a backoff of seconds, so each of them
+// would time out in turn after the heal before a fresh one is dialled (a
+// cut-off sentinel whose replica PINGs went that way paused a healthy
+// master right after a heal). A fresh client dials at once.
 func (c *Controller) forgetIfUnreachable(t Target, cl *redis.Client, err error) {
 	var op *net.OpError
-	if !errors.As(err, &op) || op.Op != "dial" {
+	var ne net.Error
+	dial := errors.As(err, &op) && op.Op == "dial"
+	timeout := errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+	if !dial && !timeout {
 		return
 	}
 	c.mu.Lock()
@@ -168,6 +176,9 @@ func (c *Controller) SlaveOf(ctx context.Context, t Target, master *monitor.Addr
 		exec = p.Do(ctx, mapCommand(t, "EXEC"))
 		return nil
 	})
+	if err != nil {
+		c.forgetIfUnreachable(t, cl, err)
+	}
 	switch {
 	case multi.Err() != nil:
 		return fmt.Errorf("failed to send MULTI to %s: %w", t.Addr, multi.Err())
@@ -214,6 +225,7 @@ func (c *Controller) PauseWrites(ctx context.Context, t Target, d time.Duration)
 	}
 	ms := max(d.Milliseconds(), 1)
 	if err := cl.Do(ctx, mapCommand(t, "CLIENT"), "PAUSE", strconv.FormatInt(ms, 10), "WRITE").Err(); err != nil {
+		c.forgetIfUnreachable(t, cl, err)
 		return fmt.Errorf("failed to pause writes on %s: %w", t.Addr, err)
 	}
 	return nil
@@ -226,6 +238,7 @@ func (c *Controller) Unpause(ctx context.Context, t Target) error {
 		return err
 	}
 	if err := cl.Do(ctx, mapCommand(t, "CLIENT"), "UNPAUSE").Err(); err != nil {
+		c.forgetIfUnreachable(t, cl, err)
 		return fmt.Errorf("failed to unpause %s: %w", t.Addr, err)
 	}
 	return nil
