@@ -100,8 +100,16 @@ func (c *Controller) client(t Target) (*redis.Client, error) {
 	if cl := c.clients[key]; cl != nil {
 		return cl, nil
 	}
+	cl := c.newClient(t, auth)
+	c.clients[key] = cl
+	return cl, nil
+}
+
+// newClient makes a client for t (not cached): RESP2, no identity, AUTH
+// through the rename map.
+func (c *Controller) newClient(t Target, auth string) *redis.Client {
 	user, pass := t.AuthUser, t.AuthPass
-	cl := redis.NewClient(&redis.Options{
+	return redis.NewClient(&redis.Options{
 		Addr:      t.Addr.String(),
 		TLSConfig: c.tls,
 		// RESP2 and no identity: the same wire redis-sentinel uses, and
@@ -143,8 +151,6 @@ func (c *Controller) client(t Target) (*redis.Client, error) {
 			return nil
 		},
 	})
-	c.clients[key] = cl
-	return cl, nil
 }
 
 // mapCommand returns the name to send for cmd on t.
@@ -302,15 +308,32 @@ func firstLine(s string) string {
 	return strings.TrimSpace(l)
 }
 
-// Ping sends PING (the cut-off pause's probe of a replica).
+// Ping sends PING (the cut-off pause's probe of a node) on the cached
+// client and, at the same time, on a fresh connection: the node answers if
+// either gets PONG. Right after a partition heals the pooled connections
+// are stuck behind the kernel's retransmission backoff while a fresh one
+// connects at once; under random packet loss a fresh connection needs more
+// packets through (a lost SYN waits a second) while a pooled one is
+// usually fine. Only a node that is really out of reach fails both.
 func (c *Controller) Ping(ctx context.Context, t Target) error {
 	cl, err := c.client(t)
 	if err != nil {
 		return err
 	}
-	if err := cl.Do(ctx, mapCommand(t, "PING")).Err(); err != nil {
-		c.forgetIfUnreachable(t, cl, err)
-		return fmt.Errorf("failed to ping %s: %w", t.Addr, err)
+	fresh := c.newClient(t, mapCommand(t, "AUTH"))
+	defer fresh.Close()
+	errs := make(chan error, 2)
+	for _, client := range []*redis.Client{cl, fresh} {
+		go func() { errs <- client.Do(ctx, mapCommand(t, "PING")).Err() }()
 	}
-	return nil
+	var first error
+	for range 2 {
+		if err := <-errs; err == nil {
+			return nil
+		} else if first == nil {
+			first = err
+		}
+	}
+	c.forgetIfUnreachable(t, cl, first)
+	return fmt.Errorf("failed to ping %s: %w", t.Addr, first)
 }

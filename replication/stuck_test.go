@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/x0tta6bl4/gosentinel/monitor"
 )
 
@@ -100,37 +102,61 @@ func (s *stuckServer) freeze() {
 
 // TestControllerForgetsStuckConnections: once a reply times out, the next
 // command goes out on a fresh connection instead of the next stuck one in
-// go-redis' pool. Before, with two pooled connections stuck, the second
-// command timed out too (a cut-off sentinel's replica PINGs did, right
-// after a heal, and it paused a healthy master).
+// go-redis' pool (before, with two pooled connections stuck, the second
+// command timed out too: a cut-off sentinel's replica PINGs did, right
+// after a heal, and it paused a healthy master). And Ping, the cut-off
+// pause's probe, is answered at once on a fresh connection.
 func TestControllerForgetsStuckConnections(t *testing.T) {
 	srv := newStuckServer(t)
 	port := srv.ln.Addr().(*net.TCPAddr).Port
 	tgt := Target{Addr: monitor.Addr{Host: "127.0.0.1", Port: port}}
 	c := NewController()
 	defer c.Close()
-	// Two connections in the pool: two PINGs at once, both answered.
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			if err := c.Ping(ctx, tgt); err != nil {
-				t.Error(err)
-			}
-		})
+	// stuckPool fills the client's pool with two answered connections,
+	// then makes them stuck.
+	stuckPool := func() *redis.Client {
+		cl, err := c.client(tgt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				if err := cl.Do(ctx, "PING").Err(); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		srv.freeze()
+		return cl
 	}
-	wg.Wait()
-	srv.freeze()
+
+	cl := stuckPool()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	err := c.Ping(ctx, tgt)
+	err := cl.Do(ctx, "PING").Err()
 	cancel()
 	if err == nil {
 		t.Fatal("a PING on a stuck connection was answered")
 	}
+	c.forgetIfUnreachable(tgt, cl, err)
+	next, err := c.client(tgt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 500*time.Millisecond)
+	err = next.Do(ctx, "PING").Err()
+	cancel()
+	if err != nil {
+		t.Fatalf("the command after a timeout did not go out on a fresh connection: %v", err)
+	}
+
+	stuckPool()
 	ctx, cancel = context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	if err := c.Ping(ctx, tgt); err != nil {
-		t.Fatalf("the PING after a timeout did not go out on a fresh connection: %v", err)
+		t.Fatalf("Ping with every pooled connection stuck: %v", err)
 	}
 }
