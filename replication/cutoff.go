@@ -23,16 +23,16 @@ import (
 
 const (
 	// cutOffAfter is how long a member goes without hearing a leader before
-	// it looks: six missed heartbeats (the leader sends one every 50 ms),
-	// and past a leader's 250 ms lease, so a leader cut off with the
-	// master has stepped down by then.
-	cutOffAfter = 300 * time.Millisecond
+	// it looks: four missed heartbeats (the leader sends one every 50 ms).
+	// A leader cut off with the master steps down after its 250 ms lease
+	// and looks at once (its last contact with a leader is older).
+	cutOffAfter = 200 * time.Millisecond
 	// cutOffEvery paces the looks and the renewals.
-	cutOffEvery = 100 * time.Millisecond
+	cutOffEvery = 50 * time.Millisecond
 	// cutOffProbe bounds the PING to each node (one probe round): a node on
 	// this side answers in a round trip, one behind the cut never does.
 	// The first pause takes two rounds.
-	cutOffProbe = 200 * time.Millisecond
+	cutOffProbe = 150 * time.Millisecond
 	// cutOffFirstLease is the first pause of an episode: it lasts until the
 	// master's own min-replicas fence must hold (fenceBound after the cut,
 	// which came before this member's silence began), so the pause does not
