@@ -75,6 +75,12 @@ func TestHelloForAnotherMasterOnALinkIsDropped(t *testing.T) {
 // fakeSentinel answers PING, SENTINEL MYID with myid, and
 // is-master-down-by-addr with "down".
 func fakeSentinel(t *testing.T, myid string) *fakeServer {
+	return fakeSentinelMyID(t, func() string { return fmt.Sprintf("$%d\r\n%s\r\n", len(myid), myid) })
+}
+
+// fakeSentinelMyID is fakeSentinel whose SENTINEL MYID reply (raw RESP) is
+// myid's, asked at each request.
+func fakeSentinelMyID(t *testing.T, myid func() string) *fakeServer {
 	return newFakeServer(t, func(args []string) string {
 		switch strings.ToUpper(args[0]) {
 		case "PING":
@@ -82,7 +88,7 @@ func fakeSentinel(t *testing.T, myid string) *fakeServer {
 		case "SENTINEL":
 			switch {
 			case len(args) == 2 && strings.EqualFold(args[1], "myid"):
-				return fmt.Sprintf("$%d\r\n%s\r\n", len(myid), myid)
+				return myid()
 			case len(args) > 1 && strings.EqualFold(args[1], "is-master-down-by-addr"):
 				return "*3\r\n:1\r\n$1\r\n*\r\n:0\r\n"
 			}
@@ -182,25 +188,13 @@ func TestSentinelIDConfirmedAfterAFailedMyID(t *testing.T) {
 	const id = "dddddddd44444444444444444444444444444444"
 	var mu sync.Mutex
 	asked := 0
-	srv := newFakeServer(t, func(args []string) string {
-		switch strings.ToUpper(args[0]) {
-		case "PING":
-			return "+PONG\r\n"
-		case "SENTINEL":
-			switch {
-			case len(args) == 2 && strings.EqualFold(args[1], "myid"):
-				mu.Lock()
-				defer mu.Unlock()
-				if asked++; asked == 1 {
-					return "-LOADING Redis is loading the dataset in memory\r\n"
-				}
-				return fmt.Sprintf("$%d\r\n%s\r\n", len(id), id)
-			case len(args) > 1 && strings.EqualFold(args[1], "is-master-down-by-addr"):
-				return "*3\r\n:1\r\n$1\r\n*\r\n:0\r\n"
-			}
-			return "-ERR unknown subcommand\r\n"
+	srv := fakeSentinelMyID(t, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		if asked++; asked == 1 {
+			return "-LOADING Redis is loading the dataset in memory\r\n"
 		}
-		return "+OK\r\n"
+		return fmt.Sprintf("$%d\r\n%s\r\n", len(id), id)
 	})
 	rec := &recorder{}
 	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
