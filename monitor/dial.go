@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"time"
 )
 
@@ -68,7 +69,7 @@ func dialPaced(ctx context.Context, p dialPacing, dial func(context.Context) (ne
 			actx, acancel := context.WithTimeout(ctx, p.attemptTimeout)
 			defer acancel()
 			nc, err := dial(actx)
-			results <- result{nc: nc, err: err, unanswered: err != nil && actx.Err() != nil && ctx.Err() == nil}
+			results <- result{nc: nc, err: err, unanswered: err != nil && ctx.Err() == nil && (actx.Err() != nil || timedOut(err))}
 		}()
 	}
 	retry := time.NewTicker(p.retry)
@@ -112,4 +113,16 @@ wait:
 		return won, nil
 	}
 	return nil, err
+}
+
+// timedOut reports whether err is a deadline's. The dialer's connect
+// deadline (the attempt's context deadline, armed in the poller) can fire
+// before the context's own timer marks it done: an attempt abandoned at its
+// deadline then returned "i/o timeout" with actx.Err() still nil, and was
+// taken for a hard failure that ended the whole dial, leaving the link
+// down until the next reconnect, up to a ping period after a heal.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
 }

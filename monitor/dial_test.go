@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -121,6 +122,27 @@ func TestDialPacedReachesHealedNode(t *testing.T) {
 		if (c == nc) == c.closed.Load() {
 			t.Errorf("connection closed=%v, winner=%v", c.closed.Load(), c == nc)
 		}
+	}
+}
+
+// TestDialPacedTimeoutBeforeItsContext: an attempt whose connect deadline
+// fires (i/o timeout) before its context reports the deadline is still an
+// unanswered attempt, not a failure: the dial goes on and reaches the node
+// once it answers. Before the fix the first such timeout ended the dial.
+func TestDialPacedTimeoutBeforeItsContext(t *testing.T) {
+	ioTimeout := &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	f := &fakeDials{connect: func(attempt int) (bool, error) {
+		if attempt < 3 {
+			return true, ioTimeout
+		}
+		return true, nil
+	}}
+	nc, err := dialPaced(context.Background(), testPacing, f.dial)
+	if err != nil {
+		t.Fatalf("dial ended with %v, want the attempts to go on until one connects", err)
+	}
+	if started, _, _ := f.stats(); started != 4 || nc == nil {
+		t.Fatalf("%d attempts, conn %v; want the fourth attempt's connection", started, nc)
 	}
 }
 

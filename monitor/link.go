@@ -16,9 +16,15 @@ type link struct {
 	pending      int
 	cc, pc       *conn
 
-	ccConnTime     time.Time
-	pcConnTime     time.Time
-	lastReconnTime time.Time
+	ccConnTime time.Time
+	pcConnTime time.Time
+	// ccReconnTime and pcReconnTime pace the redial of each connection
+	// (sentinel.c's last_reconn_time, kept per connection: one shared
+	// clock let a pub/sub redial hold back the command connection's,
+	// closed by the link hygiene rule in the same tick, for a whole ping
+	// period, so a healed node's PING went unanswered for up to 1 s).
+	ccReconnTime   time.Time
+	pcReconnTime   time.Time
 	pcLastActivity time.Time
 
 	actPingTime  time.Time // oldest unanswered PING; zero when none

@@ -155,7 +155,8 @@ func (m *Monitor) resetMaster(ri *instance, keepSentinels bool, now time.Time) {
 	// reconnects on the next tick instead of waiting out the ping period
 	// of the old one, which with down-after <= ping period made a freshly
 	// switched-to master look SDOWN for a moment.
-	lk.lastReconnTime = time.Time{}
+	lk.ccReconnTime = time.Time{}
+	lk.pcReconnTime = time.Time{}
 	lk.actPingTime = now
 	lk.lastPingTime = time.Time{}
 	lk.lastAvail = now

@@ -3,13 +3,15 @@ package monitor
 import (
 	"errors"
 	"net"
+	"time"
 )
 
 // helloChannel is SENTINEL_HELLO_CHANNEL.
 const helloChannel = "__sentinel__:hello"
 
 // reconnect is sentinelReconnectInstance: create the missing cmd (and, for
-// masters and replicas, pubsub) connection, at most once per ping period.
+// masters and replicas, pubsub) connection, each at most once per ping
+// period.
 // Commands are queued right away and go out once the TCP connect completes,
 // like hiredis' async connect; the link counts as connected from now on
 // unless the connect fails.
@@ -18,10 +20,6 @@ func (m *Monitor) reconnect(ri *instance, ts *tickState) {
 	if !lk.disconnected || ri.addr.Port == 0 || m.closed {
 		return
 	}
-	if ts.now.Sub(lk.lastReconnTime) < ts.timing.PingPeriod {
-		return
-	}
-	lk.lastReconnTime = ts.now
 	dial := ri.addr.String()
 	resolved := func(ip string) {
 		if !ri.removed && ri.addr.ip != ip && net.ParseIP(ri.addr.Host) == nil {
@@ -29,7 +27,10 @@ func (m *Monitor) reconnect(ri *instance, ts *tickState) {
 		}
 	}
 
-	if lk.cc == nil {
+	// Each connection redials at most once per ping period.
+	due := func(last time.Time) bool { return ts.now.Sub(last) >= ts.timing.PingPeriod }
+	if lk.cc == nil && due(lk.ccReconnTime) {
+		lk.ccReconnTime = ts.now
 		c := newConn(m, lk, false, dial)
 		c.owner = ri
 		c.resolved = resolved
@@ -45,7 +46,8 @@ func (m *Monitor) reconnect(ri *instance, ts *tickState) {
 		m.sendPing(ri, ts.now)
 		m.start(c)
 	}
-	if ri.kind != KindSentinel && lk.pc == nil {
+	if ri.kind != KindSentinel && lk.pc == nil && due(lk.pcReconnTime) {
+		lk.pcReconnTime = ts.now
 		c := newConn(m, lk, true, dial)
 		c.owner = ri
 		lk.pc = c
