@@ -51,6 +51,14 @@ func (m *Monitor) checkSubjectivelyDown(ri *instance, ts *tickState) {
 // Caller holds m.mu.
 func (m *Monitor) askMasterStateToOtherSentinels(master *instance, ts *tickState) {
 	ask := ts.timing.AskPeriod
+	// Without an election of ours the asks only want SDOWN verdicts ("*");
+	// during one they ask for votes, with our run id and its epoch.
+	runid, epoch := "*", ts.epoch
+	if master.electionEpoch != 0 {
+		runid, epoch = m.cfg.MyID, master.electionEpoch
+	}
+	forced := master.electionAsk
+	master.electionAsk = false
 	for _, si := range master.sentinels {
 		elapsed := ts.now.Sub(si.lastMasterDownReplyTime)
 		if elapsed > 5*ask {
@@ -66,14 +74,14 @@ func (m *Monitor) askMasterStateToOtherSentinels(master *instance, ts *tickState
 		if !master.sdown || si.link.disconnected || si.link.cc == nil {
 			continue
 		}
-		if elapsed < ask {
+		if elapsed < ask && !forced {
 			continue
 		}
 		c := si.link.cc
 		c.send(replyHandler{fn: func(v value) { m.isMasterDownReply(si, c, v) }},
 			si.command("SENTINEL"), "is-master-down-by-addr",
 			m.announceHost(master.addr), strconv.Itoa(master.addr.Port),
-			strconv.FormatUint(ts.epoch, 10), "*")
+			strconv.FormatUint(epoch, 10), runid)
 		si.link.pending++
 	}
 }

@@ -78,9 +78,15 @@ type instance struct {
 	leaderEpoch             uint64
 
 	// Masters only.
-	spec      MasterSpec
-	replicas  []*instance
-	sentinels []*instance
+	spec MasterSpec
+	// electionEpoch is the epoch of this sentinel's running leader
+	// election for the master (0: none): the is-master-down-by-addr asks
+	// carry our run id and that epoch, asking for votes (SetElection).
+	// electionAsk forces the next ask at once (SENTINEL_ASK_FORCED).
+	electionEpoch uint64
+	electionAsk   bool
+	replicas      []*instance
+	sentinels     []*instance
 }
 
 // newInstance is createSentinelRedisInstance without the table insertion.

@@ -90,6 +90,26 @@ func (m *Monitor) Reset(name string) {
 	m.poke()
 }
 
+// SetElection starts (epoch > 0) or ends (0) this sentinel's leader
+// election for master name: while it runs, the is-master-down-by-addr asks
+// to the master's sentinels carry this sentinel's run id and the election's
+// epoch, so that their replies are votes (SentinelStatus.VotedLeader), and
+// the first ask goes out on the next tick instead of after the ask period,
+// as sentinelStartFailover's forced ask.
+func (m *Monitor) SetElection(name string, epoch uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ri := m.masters[name]
+	if ri == nil {
+		return
+	}
+	ri.electionEpoch = epoch
+	ri.electionAsk = epoch != 0
+	if epoch != 0 {
+		m.poke()
+	}
+}
+
 // SwitchMaster points a master at its new address after a failover
 // (sentinelResetMasterAndChangeAddress): replicas become the old replicas
 // minus newAddr plus the old master address, each announced with "+slave";
