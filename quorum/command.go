@@ -34,7 +34,9 @@ const (
 	// OpFailoverBegin commits the decision to fail a master over to the
 	// replica in Addr. The FSM assigns the failover epoch (current epoch +
 	// 1), so two concurrent decisions can never share an epoch; it fails
-	// with ErrFailoverInProgress if one is already recorded.
+	// with ErrFailoverInProgress if one is already recorded. A decision
+	// won in redis-sentinel's vote (never in the Raft log) names its
+	// epoch instead: not below the current epoch (ErrStaleFailover).
 	OpFailoverBegin Op = 7
 	// OpFailoverPromoted records that the chosen replica confirmed
 	// role:master (Epoch must match the failover in progress).

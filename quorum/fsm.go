@@ -182,7 +182,17 @@ func (f *FSM) apply(c *Command) error {
 		if !c.Forced && s.Paused(c.Name) {
 			return ErrFailoversPaused
 		}
-		s.CurrentEpoch++
+		// A failover decided by redis-sentinel's vote (a mixed set,
+		// docs/DESIGN.md) carries the epoch it was elected in, already
+		// observed; one the log decides takes the next epoch.
+		switch {
+		case c.Epoch == 0:
+			s.CurrentEpoch++
+		case c.Epoch < s.CurrentEpoch:
+			return ErrStaleFailover
+		default:
+			s.CurrentEpoch = c.Epoch
+		}
 		m.Failover = &Failover{Epoch: s.CurrentEpoch, Replica: c.Addr, From: m.Addr, Leader: c.Leader,
 			Forced: c.Forced, StartedAt: c.At}
 	case OpFailoverPromoted:

@@ -131,6 +131,23 @@ func TestCommandCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// A failover won in an election names the epoch it was elected in (already
+// observed): the FSM records that epoch, and refuses one below the current.
+func TestFSM_FailoverBeginAtElectedEpoch(t *testing.T) {
+	f := NewFSM(nil)
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "m", Addr: Addr{"127.0.0.1", 1}, Quorum: 2}, At: 1})
+	f.Apply(&Command{Op: OpObserveEpoch, Epoch: 7})
+	if err := f.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 2}, Epoch: 6}); !errors.Is(err, ErrStaleFailover) {
+		t.Fatalf("begin below the current epoch: %v", err)
+	}
+	if err := f.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 2}, Epoch: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := f.Master("m"); m.Failover == nil || m.Failover.Epoch != 7 || f.CurrentEpoch() != 7 {
+		t.Fatalf("begin at the elected epoch 7: %+v, current %d", m.Failover, f.CurrentEpoch())
+	}
+}
+
 func TestFSM_FailoverLifecycle(t *testing.T) {
 	f := NewFSM(nil)
 	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "m", Addr: Addr{"127.0.0.1", 1}, Quorum: 2}, At: 1})
