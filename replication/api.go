@@ -124,4 +124,15 @@ type Config struct {
 	// can shorten an automatic promotion's wait (PromotionAllowedAt).
 	// Nil: no member is counted on.
 	IsMember func(id string) bool
+	// Elect, if set, runs redis-sentinel's leader election for an
+	// automatic failover of m (a set that holds a redis-sentinel,
+	// docs/DESIGN.md "Mixed sets"): it returns the epoch this sentinel was
+	// elected in, or an error when it was not elected; 0 and no error
+	// means the Raft commit decides, as without Elect.
+	Elect func(ctx context.Context, m *quorum.Master) (epoch uint64, err error)
+	// VotedAt, if set, is when this sentinel last voted for another
+	// sentinel's election of the master (zero if never): like its own
+	// start, the vote holds off its automatic failovers of the master for
+	// 2×failover-timeout (sentinelVoteLeader's failover_start_time).
+	VotedAt func(name string) time.Time
 }

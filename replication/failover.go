@@ -32,6 +32,9 @@ type driver struct {
 	paused      bool
 	pausedUntil time.Time
 	pauseLen    time.Duration
+	// elected: the decision was won in redis-sentinel's election, whose
+	// opening events (+new-epoch to +vote-for-leader) were published then.
+	elected bool
 	// fresh: this engine decided the failover (not resumed from the log),
 	// so no other leader can have sent SLAVEOF NO ONE for its epoch.
 	fresh bool
@@ -88,9 +91,11 @@ func (d *driver) replicaRef(a monitor.Addr) *monitor.Ref {
 // in the log: election and selection happened before the commit.
 func (d *driver) announceStart() {
 	e, epoch := d.e, strconv.FormatUint(d.epoch, 10)
-	e.emit(monitor.LevelWarning, "+new-epoch", masterOnly(d.name), epoch)
-	e.emit(monitor.LevelWarning, "+try-failover", d.masterRef(), "")
-	e.emit(monitor.LevelWarning, "+vote-for-leader", masterOnly(d.name), e.cfg.MyID+" "+epoch)
+	if !d.elected {
+		e.emit(monitor.LevelWarning, "+new-epoch", masterOnly(d.name), epoch)
+		e.emit(monitor.LevelWarning, "+try-failover", d.masterRef(), "")
+		e.emit(monitor.LevelWarning, "+vote-for-leader", masterOnly(d.name), e.cfg.MyID+" "+epoch)
+	}
 	e.emit(monitor.LevelWarning, "+elected-leader", d.masterRef(), "")
 	if e.cfg.AfterElected != nil {
 		e.cfg.AfterElected(d.name)

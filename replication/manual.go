@@ -51,7 +51,7 @@ func (e *Engine) Failover(ctx context.Context, name string) error {
 	}
 	// The commit is bounded by the term, not by the client's request: a
 	// client that goes away must not look like a lost leadership.
-	d, err := e.begin(t, m, best.Ref.Addr, true)
+	d, err := e.begin(t, m, best.Ref.Addr, true, 0)
 	if err != nil {
 		if errors.Is(err, quorum.ErrFailoverInProgress) {
 			return ErrInProgress

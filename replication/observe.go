@@ -33,6 +33,9 @@ const (
 	ReasonPaused NotStartedReason = "paused"
 	// ReasonBackoff: inside 2×failover-timeout of the previous start.
 	ReasonBackoff NotStartedReason = "backoff"
+	// ReasonNotElected: redis-sentinel's election (a mixed set) did not
+	// elect this sentinel.
+	ReasonNotElected NotStartedReason = "not_elected"
 	// ReasonCommitFailed: the decision could not be committed.
 	ReasonCommitFailed NotStartedReason = "commit_failed"
 )

@@ -103,15 +103,21 @@ func (e *Engine) autoDue(m *quorum.Master) bool {
 	if !p.lastSwitchAt.IsZero() && !ms.Master.SDownSince.After(p.lastSwitchAt) {
 		return false
 	}
-	if ft := failoverTimeout(m); !p.lastStart.IsZero() && now.Sub(p.lastStart) < 2*ft {
+	last := p.lastStart
+	if e.cfg.VotedAt != nil {
+		if v := e.cfg.VotedAt(m.Name); v.After(last) {
+			last = v
+		}
+	}
+	if ft := failoverTimeout(m); !last.IsZero() && now.Sub(last) < 2*ft {
 		if now.Sub(p.lastBackoff) >= e.recheck {
 			p.lastBackoff = now
 			e.observer().FailoverNotStarted(m.Name, ReasonBackoff)
 		}
-		if p.delayLogged != p.lastStart {
-			p.delayLogged = p.lastStart
+		if p.delayLogged != last {
+			p.delayLogged = last
 			e.log.Warn("Next failover delay: I will not start a failover before "+
-				p.lastStart.Add(2*ft).Format(time.ANSIC), "master", m.Name)
+				last.Add(2*ft).Format(time.ANSIC), "master", m.Name)
 		}
 		return false
 	}
@@ -163,7 +169,21 @@ func (e *Engine) attempt(t *term, name string) {
 	if !e.cfg.View.ObjectivelyDown(name) || t.ctx.Err() != nil {
 		return
 	}
-	d, err := e.begin(t, m, best.Ref.Addr, false)
+	var epoch uint64
+	if e.cfg.Elect != nil {
+		// The election starts the 2×failover-timeout pacing whatever
+		// its outcome, as sentinelStartFailover does.
+		e.mu.Lock()
+		e.paceLocked(name).lastStart = e.now()
+		e.mu.Unlock()
+		var err error
+		if epoch, err = e.cfg.Elect(t.ctx, m); err != nil {
+			e.observer().FailoverNotStarted(name, ReasonNotElected)
+			e.log.Info("failover not started: not elected", "master", name, "err", err)
+			return
+		}
+	}
+	d, err := e.begin(t, m, best.Ref.Addr, false, epoch)
 	if err != nil {
 		reason := ReasonCommitFailed
 		if errors.Is(err, quorum.ErrFailoversPaused) {
@@ -194,13 +214,14 @@ func (e *Engine) noGoodSlave(m *quorum.Master) {
 }
 
 // begin commits the decision to fail m over to replica and returns its
-// driver. The FSM assigns the epoch; the commit is bounded by
+// driver. The FSM assigns the epoch, unless the decision was won in an
+// election (elected: its epoch); the commit is bounded by
 // min(election-timeout, failover-timeout).
-func (e *Engine) begin(t *term, m *quorum.Master, replica monitor.Addr, forced bool) (*driver, error) {
+func (e *Engine) begin(t *term, m *quorum.Master, replica monitor.Addr, forced bool, elected uint64) (*driver, error) {
 	ctx, cancel := context.WithTimeout(t.ctx, min(e.timing().ElectionTimeout, failoverTimeout(m)))
 	defer cancel()
 	err := e.propose(ctx, t, &quorum.Command{Op: quorum.OpFailoverBegin, Name: m.Name, Addr: toQuorum(replica),
-		Leader: e.cfg.MyID, Forced: forced})
+		Leader: e.cfg.MyID, Forced: forced, Epoch: elected})
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +232,9 @@ func (e *Engine) begin(t *term, m *quorum.Master, replica monitor.Addr, forced b
 	e.mu.Lock()
 	e.paceLocked(m.Name).lastStart = e.now()
 	e.mu.Unlock()
-	return e.newDriver(t, rec), nil
+	d := e.newDriver(t, rec)
+	d.elected = elected != 0
+	return d, nil
 }
 
 // maybeResume drives a failover recorded in the log that no goroutine of
