@@ -1,0 +1,680 @@
+package test
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/bench/harness"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
+)
+
+// The mixed-set roll of issue 11: pod i is data node i and sentinel i; a
+// pod's sentinel is replaced by gosentinel (or back) on the config file the
+// previous process rewrote, on the same port, and at every stage the set
+// must fail over exactly once per fault.
+
+// sentinelKind is which binary a pod's sentinel runs.
+type sentinelKind string
+
+const (
+	kindRedis sentinelKind = "redis-sentinel"
+	kindGo    sentinelKind = "gosentinel"
+)
+
+const (
+	// rollFailoverTimeout is every sentinel's failover-timeout. Short,
+	// because redis-sentinel does not start an automatic failover within
+	// 2 x failover-timeout of the last one it started or voted for, and
+	// the stages follow each other within seconds: at 5 s that back-off
+	// adds at most 10 s to a fault's switch.
+	rollFailoverTimeout = 5 * time.Second
+	// rollSwitchDeadline: from a fault to every running sentinel naming
+	// the same new master (down-after, the back-off above, election,
+	// promotion, on a loaded 2-core machine).
+	rollSwitchDeadline = 40 * time.Second
+	// rollAgreeBound is the acceptance bound: every sentinel names the new
+	// master within this time of the first +switch-master.
+	rollAgreeBound = 2 * time.Second
+	// rollGroupDeadline: from the end of the 0+3 stage's faults to one
+	// Raft group holding the three gosentinels.
+	rollGroupDeadline = 60 * time.Second
+	// rollSamplePeriod is the ROLE sampling period used to count
+	// promotions.
+	rollSamplePeriod = 20 * time.Millisecond
+)
+
+// rollMode is GOSENTINEL_ROLL: "full" (the default: every stage, both
+// faults, the rollback) or "short" (stages 3+0 and 2+1, the kill fault
+// only, for make test).
+func rollMode(t *testing.T) string {
+	switch m := os.Getenv("GOSENTINEL_ROLL"); m {
+	case "", "full":
+		return "full"
+	case "short":
+		return "short"
+	default:
+		t.Fatalf("GOSENTINEL_ROLL=%q: want full or short", m)
+		return ""
+	}
+}
+
+// rollStage is one step of the roll: before its checks, pod's sentinel
+// becomes to (pod < 0: no change).
+type rollStage struct {
+	name string
+	pod  int
+	to   sentinelKind
+	// via is the kind of sentinel SENTINEL FAILOVER is sent to.
+	via sentinelKind
+	// group: the stage ends with one Raft group of all three.
+	group bool
+}
+
+// rollStages is the helm roll (ordinals 2, 1, 0) and the rollback of pod 0.
+func rollStages(mode string) []rollStage {
+	all := []rollStage{
+		{name: "3+0", pod: -1, via: kindRedis},
+		{name: "2+1", pod: 2, to: kindGo, via: kindGo},
+		{name: "1+2", pod: 1, to: kindGo, via: kindGo},
+		{name: "0+3", pod: 0, to: kindGo, via: kindGo, group: true},
+		{name: "rollback-1+2", pod: 0, to: kindRedis, via: kindGo},
+	}
+	if mode == "short" {
+		return all[:2]
+	}
+	return all
+}
+
+// rollFigure is what one fault measured.
+type rollFigure struct {
+	stage, fault string
+	from, to     int
+	// firstSwitch: from the fault to the first +switch-master any
+	// sentinel published; agreed: to every running sentinel naming the
+	// new master; resumed: to the client's first acknowledged write
+	// after the fault; settled: to a settled set (old master back and a
+	// replica, every sentinel agreeing, no failover in progress).
+	firstSwitch, agreed, resumed, settled time.Duration
+	// lost: acknowledged writes since the previous kill missing on the new
+	// master (a SIGKILL may lose asynchronously replicated writes; a
+	// SENTINEL FAILOVER sent to a gosentinel may not).
+	lost int
+}
+
+// rollSet is the deployment being rolled and what the test recorded.
+type rollSet struct {
+	// t owns every process: stage subtests start sentinels that must
+	// outlive them.
+	t     *testing.T
+	d     *harness.Deployment
+	kinds []sentinelKind
+	goBin string
+	watch *switchWatch
+	w     *harness.Writer
+	// since: acknowledged writes at or after it must survive every later
+	// failover but a kill (the last kill's fault time).
+	since time.Time
+	// epoch is the config epoch every sentinel agreed on last.
+	epoch   int
+	figures []rollFigure
+}
+
+// startRoll starts a master, two replicas, three redis-sentinels
+// (quorum 2, down-after 1 s, failover-timeout rollFailoverTimeout), the
+// +switch-master subscriptions and a FailoverClient writer.
+func startRoll(t *testing.T) *rollSet {
+	t.Helper()
+	goBin := candidateBin(t)
+	// Inherited by every gosentinel started later.
+	t.Setenv("GOSENTINEL_SETTLE_MS", strconv.FormatInt(failoverSettle.Milliseconds(), 10))
+	d := harness.Start(t, harness.Options{
+		Bin: redistest.ReferenceSentinelBin, DownAfter: failoverDownAfter, FailoverTimeout: rollFailoverTimeout,
+	})
+	r := &rollSet{t: t, d: d, goBin: goBin, watch: newSwitchWatch(t)}
+	for i, s := range d.Sentinels {
+		r.kinds = append(r.kinds, kindRedis)
+		if err := r.watch.subscribe(i, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.w = startWriter(t, d, "roll", 0)
+	r.settle(t, d.Topology.Master.Port(), false)
+	t.Logf("set ready: data nodes %v, sentinels %v (pod i = node i + sentinel i)", ports(d.Nodes), d.SentinelAddrs())
+	return r
+}
+
+// bin returns the executable of kind.
+func (r *rollSet) bin(kind sentinelKind) string {
+	if kind == kindGo {
+		return r.goBin
+	}
+	return redistest.ReferenceSentinelBin
+}
+
+// describe renders the pods' sentinel kinds, e.g. "[redis-sentinel
+// redis-sentinel gosentinel]".
+func (r *rollSet) describe() string {
+	return fmt.Sprint(r.kinds)
+}
+
+// podOf returns the pod whose data node listens on port.
+func (r *rollSet) podOf(t *testing.T, port int) int {
+	t.Helper()
+	i := slices.IndexFunc(r.d.Nodes, func(n *redistest.Redis) bool { return n.Port() == port })
+	if i < 0 {
+		t.Fatalf("no data node on port %d", port)
+	}
+	return i
+}
+
+// replace stops pod's sentinel with SIGTERM and starts a sentinel of kind
+// on the config file it rewrote, on the same port, then checks that it kept
+// its id and that the set settles without a failover.
+func (r *rollSet) replace(t *testing.T, pod int, kind sentinelKind) {
+	t.Helper()
+	old := r.d.Sentinels[pod]
+	id, err := old.MyID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, err := r.d.AgreedMasterPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := old.Stop(redistest.StopTimeout); err != nil {
+		t.Fatalf("stop %s of pod %d: %v", r.kinds[pod], pod, err)
+	}
+	s := r.startSentinel(t, pod, kind)
+	if got, err := s.MyID(); err != nil || got != id {
+		t.Fatalf("pod %d: %s on the rewritten file answers SENTINEL MYID %q (%v), want %s's %q", pod, kind, got, err, r.kinds[pod], id)
+	}
+	r.kinds[pod] = kind
+	r.settle(t, master, false)
+	if sw := r.watch.since(start); len(sw) > 0 {
+		t.Fatalf("replacing pod %d's sentinel caused a switch: %v", pod, sw)
+	}
+	t.Logf("pod %d: %s replaced by %s on %s (myid %s kept) in %v; sentinels now %s", pod, old.Name(), kind, s.ConfigPath,
+		id[:8], time.Since(start).Round(time.Millisecond), r.describe())
+}
+
+// startSentinel starts a sentinel of kind for pod on the config file, port
+// and working directory of its previous process.
+func (r *rollSet) startSentinel(t *testing.T, pod int, kind sentinelKind) *redistest.Sentinel {
+	t.Helper()
+	old := r.d.Sentinels[pod]
+	bin := r.bin(kind)
+	p, err := redistest.NewProcess(r.t, redistest.ProcessSpec{
+		Name: fmt.Sprintf("%s-%d", kind, old.Port()), Bin: bin, Args: []string{old.ConfigPath},
+		Dir: old.Dir(), Port: old.Port(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatalf("pod %d: start %s on %s: %v", pod, kind, old.ConfigPath, err)
+	}
+	opts := old.Opts
+	opts.Bin = bin
+	s := &redistest.Sentinel{Process: p, Opts: opts, ConfigPath: old.ConfigPath}
+	r.d.Sentinels[pod] = s
+	if err := r.watch.subscribe(pod, s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// killMaster is the kill fault: SIGKILL of the master's redis-server (and
+// of its pod's sentinel if withSentinel), exactly one failover, the client
+// writing again, then the killed processes restarted (the node with its
+// original arguments: the sentinels must demote or repoint it) and the set
+// settled.
+func (r *rollSet) killMaster(t *testing.T, stage string, withSentinel bool) {
+	t.Helper()
+	old, err := r.d.AgreedMasterPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := r.podOf(t, old)
+	node := r.d.Nodes[pod]
+	fault := "kill"
+	restarted := -1
+	if withSentinel {
+		fault, restarted = "kill-pod", pod
+	}
+	sampler := harness.StartRoleSampler(r.d.Nodes, rollSamplePeriod)
+	defer sampler.Stop()
+	if err := node.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if withSentinel {
+		if err := r.d.Sentinels[pod].Kill(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Now() // reaped: any later ack is the new master's
+	f := rollFigure{stage: stage, fault: fault, from: old}
+	f.to, f.firstSwitch, f.agreed = r.waitOneSwitch(t, old, at)
+	first, err := r.w.WaitAcksAfter(at, 20, resumeDeadline)
+	if err != nil {
+		t.Fatalf("%s %s: the client does not write again: %v", stage, fault, err)
+	}
+	f.resumed = first.Sub(at)
+	requireOnePromotion(t, sampler.Stop(), old, f.to, true)
+
+	if withSentinel {
+		// The pod comes back: its sentinel (the same kind, on the file it
+		// last wrote) and its data node.
+		s := r.d.Sentinels[pod]
+		if err := s.Start(); err != nil {
+			t.Fatalf("restart pod %d's %s: %v", pod, r.kinds[pod], err)
+		}
+		if err := r.watch.subscribe(pod, s); err != nil {
+			t.Fatal(err)
+		}
+		// The node comes back only once its sentinel names the new master,
+		// as the chart's redis container asks the sentinels before it
+		// starts: a sentinel still naming the old master while the old
+		// node answers again, empty, would send the client there.
+		redistest.Poll(t, settleDeadline, 20*time.Millisecond, func() error {
+			if p, err := harness.MasterPort(s); err != nil || p != f.to {
+				return fmt.Errorf("restarted pod %d's %s names master %d (%v), want %d", pod, r.kinds[pod], p, err, f.to)
+			}
+			return nil
+		})
+	}
+	if err := node.Start(); err != nil {
+		t.Fatalf("restart the killed master %d: %v", old, err)
+	}
+	r.settle(t, f.to, true)
+	f.settled = time.Since(at)
+	r.requireOneSwitchEach(t, at, old, f.to, restarted)
+	f.lost = r.lost(t, f.to)
+	r.since = at
+	r.record(t, f)
+}
+
+// manualFailover sends SENTINEL FAILOVER to a sentinel of kind via (the
+// master's pod's own, as the chart's preStop does, if it is of that kind)
+// and checks exactly one failover, the client writing again and, when a
+// gosentinel ran it, no acknowledged write lost.
+func (r *rollSet) manualFailover(t *testing.T, stage string, via sentinelKind) {
+	t.Helper()
+	old, err := r.d.AgreedMasterPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := r.podOf(t, old)
+	if r.kinds[target] != via {
+		target = slices.Index(r.kinds, via)
+	}
+	if target < 0 {
+		t.Fatalf("no %s to send SENTINEL FAILOVER to: %s", via, r.describe())
+	}
+	s := r.d.Sentinels[target]
+	sampler := harness.StartRoleSampler(r.d.Nodes, rollSamplePeriod)
+	defer sampler.Stop()
+	at := time.Now()
+	reply, err := s.Do("SENTINEL", "FAILOVER", harness.MasterName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.Kind != redistest.KindStatus || reply.Str != "OK" {
+		t.Fatalf("%s: SENTINEL FAILOVER on pod %d's %s (%s) answered %s", stage, target, via, s.Name(), reply)
+	}
+	f := rollFigure{stage: stage, fault: "failover@" + strconv.Itoa(target), from: old}
+	f.to, f.firstSwitch, f.agreed = r.waitOneSwitch(t, old, at)
+	first, err := r.w.WaitAcksAfter(at, 20, resumeDeadline)
+	if err != nil {
+		t.Fatalf("%s SENTINEL FAILOVER: the client does not write again: %v", stage, err)
+	}
+	f.resumed = first.Sub(at)
+	requireOnePromotion(t, sampler.Stop(), old, f.to, false)
+	r.settle(t, f.to, true)
+	f.settled = time.Since(at)
+	r.requireOneSwitchEach(t, at, old, f.to, -1)
+	f.lost = r.lost(t, f.to)
+	r.record(t, f)
+	if f.lost > 0 && via == kindGo {
+		t.Fatalf("%s: SENTINEL FAILOVER run by a gosentinel lost %d acknowledged writes", stage, f.lost)
+	}
+}
+
+// waitOneSwitch waits until every running sentinel names the same master
+// other than old, and checks that this happened within rollAgreeBound of
+// the first +switch-master published after at. It returns the new master,
+// and the times from at to the first +switch-master and to agreement.
+func (r *rollSet) waitOneSwitch(t *testing.T, old int, at time.Time) (int, time.Duration, time.Duration) {
+	t.Helper()
+	newMaster, err := r.d.WaitSwitched(old, rollSwitchDeadline)
+	if err != nil {
+		t.Fatalf("no failover of %d (sentinels %s): %v; +switch-master published since: %v", old, r.describe(), err, r.watch.since(at))
+	}
+	agreed := time.Now()
+	var first time.Time
+	// The subscriptions may deliver the first message a little after a
+	// poll saw every sentinel agree.
+	err = redistest.PollErr(rollAgreeBound, 5*time.Millisecond, func() error {
+		sw := r.watch.since(at)
+		if len(sw) == 0 {
+			return fmt.Errorf("every sentinel names %d but none published +switch-master", newMaster)
+		}
+		first = sw[0].at
+		for _, e := range sw {
+			if e.at.Before(first) {
+				first = e.at
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lag := agreed.Sub(first); lag > rollAgreeBound {
+		t.Fatalf("every sentinel named %d only %v after the first +switch-master (bound %v): %v", newMaster,
+			lag.Round(time.Millisecond), rollAgreeBound, r.watch.since(at))
+	}
+	return newMaster, first.Sub(at), agreed.Sub(at)
+}
+
+// requireOneSwitchEach checks the +switch-master messages published since
+// at: every sentinel exactly one, from old to newMaster, except the one of
+// pod restarted (down during the switch), which may learn it without
+// announcing it: at most one, the same.
+func (r *rollSet) requireOneSwitchEach(t *testing.T, at time.Time, old, newMaster, restarted int) {
+	t.Helper()
+	want := fmt.Sprintf("%s 127.0.0.1 %d 127.0.0.1 %d", harness.MasterName, old, newMaster)
+	per := make([][]string, len(r.d.Sentinels))
+	for _, e := range r.watch.since(at) {
+		per[e.pod] = append(per[e.pod], e.msg)
+	}
+	var errs []string
+	for pod, msgs := range per {
+		wrong := slices.ContainsFunc(msgs, func(m string) bool { return m != want })
+		switch {
+		case wrong:
+			errs = append(errs, fmt.Sprintf("pod %d (%s) published %q, want only %q", pod, r.kinds[pod], msgs, want))
+		case pod == restarted && len(msgs) > 1:
+			errs = append(errs, fmt.Sprintf("pod %d (%s, restarted) published %d +switch-master: %q", pod, r.kinds[pod], len(msgs), msgs))
+		case pod != restarted && len(msgs) != 1:
+			errs = append(errs, fmt.Sprintf("pod %d (%s) published %d +switch-master, want 1: %q", pod, r.kinds[pod], len(msgs), msgs))
+		}
+	}
+	if len(errs) > 0 {
+		t.Fatalf("not exactly one switch %d -> %d:\n%s", old, newMaster, strings.Join(errs, "\n"))
+	}
+}
+
+// requireOnePromotion checks ROLE samples of one fault: apart from old,
+// exactly one node was ever a master, newMaster; after a kill (old is
+// dead) never two masters at once.
+func requireOnePromotion(t *testing.T, samples []harness.RoleSample, old, newMaster int, killed bool) {
+	t.Helper()
+	if len(samples) == 0 {
+		t.Fatal("no ROLE samples")
+	}
+	promoted := map[int]bool{}
+	for _, s := range samples {
+		m := harness.Masters(s.Roles)
+		if killed && len(m) > 1 {
+			t.Fatalf("two masters at %s: %v", s.At.Format("15:04:05.000"), s.Roles)
+		}
+		for _, p := range m {
+			if p != old {
+				promoted[p] = true
+			}
+		}
+	}
+	if len(promoted) != 1 || !promoted[newMaster] {
+		t.Fatalf("promoted %v (ROLE every %v), want exactly %d", slices.Sorted(maps.Keys(promoted)), rollSamplePeriod, newMaster)
+	}
+}
+
+// settle polls until the set is quiet around master: every data node and
+// sentinel running, master the only master and every other node its
+// linked replica, every sentinel naming it with flags exactly "master" (no
+// failover in progress, no SDOWN or ODOWN), listing the two replicas
+// healthy and the two other sentinels, and all on one config epoch: a new
+// one (above the last) if newEpoch, else the same.
+func (r *rollSet) settle(t *testing.T, master int, newEpoch bool) {
+	t.Helper()
+	var epoch int
+	redistest.Poll(t, settleDeadline, 50*time.Millisecond, func() error {
+		for _, n := range r.d.Nodes {
+			if !n.Running() {
+				return redistest.Abort(fmt.Errorf("data node %d is not running", n.Port()))
+			}
+		}
+		if err := checkRoles(r.d, master, true); err != nil {
+			return err
+		}
+		if err := checkSentinelViews(r.d, master); err != nil {
+			return err
+		}
+		var replicas []int
+		for _, n := range r.d.Nodes {
+			if n.Port() != master {
+				replicas = append(replicas, n.Port())
+			}
+		}
+		epochs := map[int]bool{}
+		for i, s := range r.d.Sentinels {
+			if !s.Running() {
+				return redistest.Abort(fmt.Errorf("pod %d's %s is not running", i, r.kinds[i]))
+			}
+			var others []int
+			for _, o := range r.d.Sentinels {
+				if o != s {
+					others = append(others, o.Port())
+				}
+			}
+			if err := s.CheckDiscovered(harness.MasterName, replicas, others); err != nil {
+				return fmt.Errorf("pod %d (%s): %w", i, r.kinds[i], err)
+			}
+			e, err := harness.ConfigEpoch(s)
+			if err != nil {
+				return err
+			}
+			epochs[e] = true
+			epoch = e
+		}
+		if len(epochs) != 1 {
+			return fmt.Errorf("the sentinels report config epochs %v", slices.Sorted(maps.Keys(epochs)))
+		}
+		return nil
+	})
+	switch {
+	case newEpoch && epoch <= r.epoch:
+		t.Fatalf("after a failover the sentinels agree on config epoch %d, not above the previous %d", epoch, r.epoch)
+	case !newEpoch && epoch != r.epoch:
+		t.Fatalf("config epoch moved from %d to %d without a failover", r.epoch, epoch)
+	}
+	r.epoch = epoch
+}
+
+// lost counts the writes acknowledged since r.since that master lacks.
+func (r *rollSet) lost(t *testing.T, master int) int {
+	t.Helper()
+	res := r.w.Result()
+	var acks []harness.Ack
+	for _, a := range res.Acks {
+		if !a.At.Before(r.since) {
+			acks = append(acks, a)
+		}
+	}
+	lost, err := harness.Lost(redistest.Addr(master), harness.Result{Prefix: res.Prefix, Acks: acks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lost) > 0 {
+		t.Logf("%d of %d acknowledged writes since %s missing on %d, e.g. %v", len(lost), len(acks),
+			r.since.Format("15:04:05.000"), master, lost[:min(len(lost), 5)])
+	}
+	return len(lost)
+}
+
+func (r *rollSet) record(t *testing.T, f rollFigure) {
+	t.Helper()
+	r.figures = append(r.figures, f)
+	t.Logf("%s %s %d -> %d: first +switch-master %v, all agree %v, writes again %v, settled %v, lost %d (sentinels %s)",
+		f.stage, f.fault, f.from, f.to, f.firstSwitch.Round(time.Millisecond), f.agreed.Round(time.Millisecond),
+		f.resumed.Round(time.Millisecond), f.settled.Round(time.Millisecond), f.lost, r.describe())
+}
+
+// report logs the figures of every fault as a table.
+func (r *rollSet) report(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("| stage | fault | first +switch-master | all agree | writes again | settled | lost |\n|---|---|---|---|---|---|---|\n")
+	for _, f := range r.figures {
+		fmt.Fprintf(&b, "| %s | %s | %v | %v | %v | %v | %d |\n", f.stage, f.fault, f.firstSwitch.Round(time.Millisecond),
+			f.agreed.Round(time.Millisecond), f.resumed.Round(time.Millisecond), f.settled.Round(time.Millisecond), f.lost)
+	}
+	t.Logf("figures (times from the fault):\n%s", b.String())
+}
+
+// requireOneGroup polls until every gosentinel's INFO raft shows one active
+// group whose voters are exactly the three sentinels' ids, with one
+// leader every member names.
+func (r *rollSet) requireOneGroup(t *testing.T) {
+	t.Helper()
+	var want []string
+	for _, s := range r.d.Sentinels {
+		id, err := s.MyID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	slices.Sort(want)
+	start := time.Now()
+	redistest.Poll(t, rollGroupDeadline, 100*time.Millisecond, func() error {
+		leaders, leaderIDs := 0, map[string]bool{}
+		for i, s := range r.d.Sentinels {
+			if r.kinds[i] != kindGo {
+				return redistest.Abort(fmt.Errorf("pod %d runs %s", i, r.kinds[i]))
+			}
+			info, err := raftInfo(s)
+			if err != nil {
+				return err
+			}
+			if info["raft_active"] != "1" {
+				return fmt.Errorf("pod %d: raft_active=%s raft_phase=%s raft_formation=%q", i, info["raft_active"], info["raft_phase"], info["raft_formation"])
+			}
+			var got []string
+			for _, v := range voters(info) {
+				got = append(got, v.id)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				return fmt.Errorf("pod %d: voters %v, want the three sentinels %v", i, got, want)
+			}
+			if info["raft_state"] == "leader" {
+				leaders++
+			}
+			leaderIDs[info["raft_leader_id"]] = true
+		}
+		if leaders != 1 || len(leaderIDs) != 1 {
+			return fmt.Errorf("%d sentinels lead, leader ids named %v", leaders, leaderIDs)
+		}
+		return nil
+	})
+	t.Logf("one Raft group of the three gosentinels (voters %v), %v after the stage's faults", want, time.Since(start).Round(time.Millisecond))
+}
+
+// switchEvent is one +switch-master message a sentinel published.
+type switchEvent struct {
+	pod int
+	at  time.Time
+	msg string // "<name> <old-ip> <old-port> <new-ip> <new-port>"
+}
+
+func (e switchEvent) String() string {
+	return fmt.Sprintf("pod%d@%s:%q", e.pod, e.at.Format("15:04:05.000"), e.msg)
+}
+
+// switchWatch subscribes to +switch-master on sentinels and records every
+// message with its arrival time.
+type switchWatch struct {
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  []*redistest.Conn
+	events []switchEvent
+}
+
+// newSwitchWatch returns a watch whose connections are closed (and
+// readers waited for) in t's cleanup.
+func newSwitchWatch(t *testing.T) *switchWatch {
+	w := &switchWatch{}
+	t.Cleanup(w.close)
+	return w
+}
+
+// subscribe subscribes to s's +switch-master, confirmed before it
+// returns; the reader ends when s exits (a restarted sentinel is
+// subscribed again).
+func (w *switchWatch) subscribe(pod int, s *redistest.Sentinel) error {
+	c, err := s.DialErr()
+	if err != nil {
+		return fmt.Errorf("subscribe to %s: %w", s.Name(), err)
+	}
+	r, err := c.Do("SUBSCRIBE", "+switch-master")
+	if err == nil && (len(r.Elems) != 3 || r.Elems[0].Text() != "subscribe") {
+		err = fmt.Errorf("SUBSCRIBE answered %s", r)
+	}
+	if err != nil {
+		c.Close()
+		return fmt.Errorf("subscribe to %s: %w", s.Name(), err)
+	}
+	// Messages come whenever they come: reads end only when the
+	// connection does.
+	c.Timeout = 24 * time.Hour
+	w.mu.Lock()
+	w.conns = append(w.conns, c)
+	w.mu.Unlock()
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		for {
+			m, err := c.Read()
+			if err != nil {
+				return
+			}
+			at := time.Now()
+			if len(m.Elems) == 3 && m.Elems[0].Text() == "message" {
+				w.mu.Lock()
+				w.events = append(w.events, switchEvent{pod: pod, at: at, msg: m.Elems[2].Text()})
+				w.mu.Unlock()
+			}
+		}
+	}()
+	return nil
+}
+
+// since returns the messages that arrived after t, in arrival order.
+func (w *switchWatch) since(t time.Time) []switchEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []switchEvent
+	for _, e := range w.events {
+		if e.at.After(t) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (w *switchWatch) close() {
+	w.mu.Lock()
+	for _, c := range w.conns {
+		c.Close()
+	}
+	w.mu.Unlock()
+	w.wg.Wait()
+}
