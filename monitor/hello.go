@@ -75,6 +75,7 @@ func (m *Monitor) processHelloLocked(payload string, via *instance, now time.Tim
 	si := m.discoverSentinel(master, h.SentinelAddr, h.SentinelID, now)
 	if si != nil {
 		si.lastHelloTime = now
+		si.helloReceived = now
 		h.Sentinel = *si.ref()
 		h.FromKnownSentinel = true
 		h.FromConfirmedSentinel = si.idConfirmed()

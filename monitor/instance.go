@@ -72,6 +72,7 @@ type instance struct {
 
 	// Sentinels.
 	lastHelloTime           time.Time
+	helloReceived           time.Time // zero until a hello arrives
 	lastMasterDownReplyTime time.Time
 	masterDown              bool
 	leader                  string
@@ -190,6 +191,7 @@ func (ri *instance) status() InstanceStatus {
 	}
 	if ri.kind == KindSentinel {
 		st.LastHello = ri.lastHelloTime
+		st.HelloReceived = ri.helloReceived
 		st.LastMasterDownReply = ri.lastMasterDownReplyTime
 		st.MasterDown = ri.masterDown
 		st.VotedLeader = ri.leader

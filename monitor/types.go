@@ -183,7 +183,10 @@ type InstanceStatus struct {
 	MasterReplOffset    int64 // master_repl_offset of a master
 
 	// Sentinels.
-	LastHello           time.Time
+	LastHello time.Time
+	// HelloReceived is when the sentinel's last hello arrived; zero until
+	// one does (LastHello starts at the sentinel's discovery, as redis').
+	HelloReceived       time.Time
 	LastMasterDownReply time.Time // last valid is-master-down-by-addr reply
 	MasterDown          bool      // last is-master-down-by-addr reply said 1
 	VotedLeader         string    // "" if none or expired

@@ -130,6 +130,11 @@ type Config struct {
 	// elected in, or an error when it was not elected; 0 and no error
 	// means the Raft commit decides, as without Elect.
 	Elect func(ctx context.Context, m *quorum.Master) (epoch uint64, err error)
+	// Mixed, if set, tells whether the set holds a sentinel that is not a
+	// gosentinel: its failovers are not in our state until its hellos
+	// announce them, so instances are fixed only after redis-sentinel's
+	// wait (mixedFixWait), never at first sight.
+	Mixed func() bool
 	// VotedAt, if set, is when this sentinel last voted for another
 	// sentinel's election of the master (zero if never): like its own
 	// start, the vote holds off its automatic failovers of the master for

@@ -49,6 +49,12 @@ func (e *Engine) checkGroup(t *term, m *quorum.Master) {
 		if !unseen && viewMisconfig(&r, maddr) == "" {
 			continue
 		}
+		if e.cautious() && !misconfigSettled(&r, now, mixedFixWait) {
+			// A redis-sentinel's failover may be under way that this
+			// sentinel has not heard of yet: wait as redis-sentinel
+			// does, and never probe what the monitor cannot see.
+			continue
+		}
 		key := r.Ref.Addr.String()
 		addr := r.Ref.Addr
 		e.mu.Lock()
@@ -91,6 +97,25 @@ const (
 	// reaches a healed node within a few hundred ms.
 	probeTimeout = 300 * time.Millisecond
 )
+
+// mixedFixWait is how long, in a set that holds a redis-sentinel, an
+// instance must have reported its wrong role or master before it is fixed:
+// redis-sentinel's 4 × hello period (sentinelRefreshInstanceInfo), the time
+// its failover leader's hellos take to announce a promotion it made.
+const mixedFixWait = 8 * time.Second
+
+// misconfigSettled reports whether the monitor saw r misconfigured for at
+// least wait: its role reported that long ago, and for a replica following
+// another master, its master last changed that long ago.
+func misconfigSettled(r *monitor.InstanceStatus, now time.Time, wait time.Duration) bool {
+	if r.SDown || r.Disconnected || r.RoleReported == "" || now.Sub(r.RoleReportedTime) < wait {
+		return false
+	}
+	return r.RoleReported != "slave" || now.Sub(r.SlaveConfChangeTime) >= wait
+}
+
+// cautious tells whether the set holds a redis-sentinel (Config.Mixed).
+func (e *Engine) cautious() bool { return e.cfg.Mixed != nil && e.cfg.Mixed() }
 
 // viewMisconfig is the monitor's opinion of a replica of master: the event
 // to fix it with, or "" if it looks right.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -57,5 +58,53 @@ func TestVoteForAnotherHoldsOffOwnFailover(t *testing.T) {
 	h.waitTicks(10)
 	if len(h.redis.callList()) != 0 || h.fsm.CurrentEpoch() != 0 {
 		t.Fatalf("failed over right after voting for another: %q, epoch %d", h.redis.callList(), h.fsm.CurrentEpoch())
+	}
+}
+
+// In a mixed set an instance that claims to be the master (a replica a
+// redis-sentinel just promoted, whose hellos have not arrived yet) is left
+// alone until it has done so for redis-sentinel's 4 hello periods; then it
+// is converted as usual.
+func TestMixedSetWaitsBeforeConvertingAMaster(t *testing.T) {
+	m := settings(10000, 1)
+	promoted := replicaStatus(mAddr, r1Addr, 100, "")
+	promoted.RoleReported, promoted.MasterHost, promoted.MasterPort = "master", "", 0
+	promoted.RoleReportedTime = time.Now()
+	ms := monitor.MasterStatus{Master: healthyMaster(mAddr), Replicas: []monitor.InstanceStatus{promoted}}
+	nodes := map[monitor.Addr]*fakeNode{
+		mAddr:  {role: "master"},
+		r1Addr: {role: "master"},
+	}
+	h := newHarness(t, m, ms, nodes)
+	h.eng.cfg.Mixed = func() bool { return true }
+	h.start()
+	h.waitTicks(10)
+	if c := h.redis.callsOf("SLAVEOF", r1Addr); len(c) != 0 {
+		t.Fatalf("converted at first sight in a mixed set: %v", c)
+	}
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) {
+		ms.Replicas[0].RoleReportedTime = time.Now().Add(-mixedFixWait - time.Second)
+	})
+	h.waitEvent("+convert-to-slave", 1, 2*time.Second)
+}
+
+func TestMisconfigSettled(t *testing.T) {
+	now := time.Now()
+	old, recent := now.Add(-9*time.Second), now.Add(-time.Second)
+	for _, tc := range []struct {
+		name string
+		r    monitor.InstanceStatus
+		want bool
+	}{
+		{"master claimed long ago", monitor.InstanceStatus{RoleReported: "master", RoleReportedTime: old}, true},
+		{"master claimed just now", monitor.InstanceStatus{RoleReported: "master", RoleReportedTime: recent}, false},
+		{"replica repointed just now", monitor.InstanceStatus{RoleReported: "slave", RoleReportedTime: old, SlaveConfChangeTime: recent}, false},
+		{"replica wrong for long", monitor.InstanceStatus{RoleReported: "slave", RoleReportedTime: old, SlaveConfChangeTime: old}, true},
+		{"unseen", monitor.InstanceStatus{RoleReported: "master", RoleReportedTime: old, Disconnected: true}, false},
+		{"no role yet", monitor.InstanceStatus{RoleReportedTime: old}, false},
+	} {
+		if got := misconfigSettled(&tc.r, now, mixedFixWait); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
