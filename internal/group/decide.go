@@ -43,6 +43,10 @@ type Status struct {
 	GroupSeen []quorum.Server `json:"group_seen,omitempty"`
 	// Promised is the highest formation ballot it promised.
 	Promised Ballot `json:"promised"`
+	// Foreign lists the sentinels in its hellos that are not gosentinels
+	// (docs/DESIGN.md, "Mixed sets"): while any sentinel reports one, no
+	// group is formed.
+	Foreign []string `json:"foreign,omitempty"`
 }
 
 // PeerStatus is one peer's answer this round; Status is nil when it did
@@ -112,7 +116,9 @@ type FreshView struct {
 	Chosen []quorum.Server
 	// GroupSeen is the configuration of a group it saw before, if any.
 	GroupSeen []quorum.Server
-	Peers     []PeerStatus
+	// Foreign lists the sentinels it hears that are not gosentinels.
+	Foreign []string
+	Peers   []PeerStatus
 }
 
 // Decide is a fresh sentinel's formation decision (docs/DESIGN.md,
@@ -178,6 +184,19 @@ func Decide(v FreshView) Decision {
 			// the same.
 			return Decision{Action: ActWait, GroupVoters: SortServers(s.GroupSeen),
 				Reason: s.ID + " saw a group (" + FormatServers(s.GroupSeen) + "): waiting for one of its members to join through"}
+		}
+	}
+
+	// A set that holds a redis-sentinel fails over by its protocol: a
+	// group formed now would decide failovers beside it.
+	if len(v.Foreign) > 0 {
+		return Decision{Action: ActWait, Reason: "not forming a group while a sentinel that is not a gosentinel is in the set (" +
+			strings.Join(v.Foreign, ",") + ")"}
+	}
+	for _, p := range v.Peers {
+		if s := p.Status; s != nil && s.ID != v.Self.ID && len(s.Foreign) > 0 {
+			return Decision{Action: ActWait, Reason: s.ID + " hears a sentinel that is not a gosentinel (" +
+				strings.Join(s.Foreign, ",") + "): not forming a group"}
 		}
 	}
 

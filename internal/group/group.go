@@ -59,6 +59,9 @@ var (
 	ErrJoinRefused = errors.New("join refused: the address belongs to another sentinel")
 	// ErrNoGroup answers a join while this sentinel has no Raft store.
 	ErrNoGroup = errors.New("no sentinel group here")
+	// ErrMixedSet answers a formation ballot while this sentinel hears a
+	// sentinel that is not a gosentinel.
+	ErrMixedSet = errors.New("a sentinel that is not a gosentinel is in the set")
 )
 
 // Config configures a Group. Funcs are called from the group's goroutine
@@ -72,6 +75,10 @@ type Config struct {
 	Expect func() Expectation
 	// Peers are the sentinels known through hellos and seeds now.
 	Peers func() []Peer
+	// Foreign lists the sentinels heard that are not gosentinels (nil:
+	// none): while there is one, this sentinel proposes no group and
+	// refuses formation ballots (docs/DESIGN.md, "Mixed sets").
+	Foreign func() []string
 	// Heard is when a hello from sentinel id was last seen on any master
 	// (zero if never): the leader removes only members gone on every
 	// channel.
@@ -375,7 +382,7 @@ func (g *Group) freshRound(ctx context.Context, exp Expectation) {
 	chosen, seen := slices.Clone(g.acc.Chosen), slices.Clone(g.acc.GroupSeen)
 	g.mu.Unlock()
 	self := g.self()
-	d := Decide(FreshView{Self: self, Expect: exp.Size, Chosen: chosen, GroupSeen: seen, Peers: statuses})
+	d := Decide(FreshView{Self: self, Expect: exp.Size, Chosen: chosen, GroupSeen: seen, Foreign: g.foreign(), Peers: statuses})
 	if len(d.GroupVoters) > 0 && len(seen) == 0 {
 		// Remember for good that a group exists before acting on it:
 		// this sentinel must never help form another (DESIGN.md).
@@ -823,6 +830,7 @@ func (g *Group) status(from quorum.Server) *Status {
 		Chosen: slices.Clone(g.acc.Chosen), GroupSeen: slices.Clone(g.acc.GroupSeen)}
 	g.mu.Unlock()
 	s.Addr = g.cfg.Addr()
+	s.Foreign = g.foreign()
 	if st != nil && st.HasState() {
 		s.HasState = true
 		s.Chosen, s.GroupSeen = nil, nil
@@ -832,6 +840,14 @@ func (g *Group) status(from quorum.Server) *Status {
 		s.Voters, _ = st.Servers()
 	}
 	return s
+}
+
+// foreign lists the sentinels heard that are not gosentinels.
+func (g *Group) foreign() []string {
+	if g.cfg.Foreign == nil {
+		return nil
+	}
+	return g.cfg.Foreign()
 }
 
 // hasState reports whether this sentinel has Raft state.
@@ -862,6 +878,9 @@ func (g *Group) handlePrepare(b Ballot) (PrepareReply, error) {
 	if g.hasState() {
 		return PrepareReply{Member: true}, nil
 	}
+	if f := g.foreign(); len(f) > 0 {
+		return PrepareReply{}, fmt.Errorf("%w (%s)", ErrMixedSet, strings.Join(f, ","))
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.acc.GroupSeen) > 0 {
@@ -882,6 +901,9 @@ func (g *Group) handlePrepare(b Ballot) (PrepareReply, error) {
 func (g *Group) handleAccept(b Ballot, servers []quorum.Server) (AcceptReply, error) {
 	if g.hasState() {
 		return AcceptReply{Member: true}, nil
+	}
+	if f := g.foreign(); len(f) > 0 {
+		return AcceptReply{}, fmt.Errorf("%w (%s)", ErrMixedSet, strings.Join(f, ","))
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -105,6 +105,11 @@ func TestDecide(t *testing.T) {
 		p.Status.GroupSeen = servers(voters...)
 		return p
 	}
+	foreignBy := func(id string, foreign ...string) PeerStatus {
+		p := fresh(id, 3)
+		p.Status.Foreign = foreign
+		return p
+	}
 	chosenBy := func(id string, chosen ...string) PeerStatus {
 		p := fresh(id, 3)
 		p.Status.Chosen = servers(chosen...)
@@ -117,6 +122,10 @@ func TestDecide(t *testing.T) {
 		check  func(Decision) bool
 	}{
 		{"alone", FreshView{Self: self, Expect: 3}, ActWait, nil},
+		{"everybody, but we hear a redis-sentinel: no group", FreshView{Self: self, Expect: 3, Foreign: []string{"r"}, Peers: []PeerStatus{fresh("a", 3), fresh("c", 3)}}, ActWait, nil},
+		{"everybody, but a peer hears a redis-sentinel: no group", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{fresh("a", 3), foreignBy("c", "r")}}, ActWait, nil},
+		{"a redis-sentinel in the set does not stop joining a group", FreshView{Self: self, Expect: 3, Foreign: []string{"r"}, Peers: []PeerStatus{member("a", "a", 4, "a", "c")}}, ActJoin, nil},
+		{"a redis-sentinel in the set does not stop bootstrapping the chosen configuration", FreshView{Self: self, Expect: 3, Foreign: []string{"r"}, Chosen: servers("b", "c")}, ActBootstrap, nil},
 		{"one peer of three is a majority", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{fresh("c", 3), down}}, ActPropose,
 			func(d Decision) bool { return !d.Full && d.Quorum == 2 && len(d.Servers) == 2 }},
 		{"everybody", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{fresh("a", 3), fresh("c", 3)}}, ActPropose,

@@ -46,6 +46,7 @@ func Codes() []peer.Code {
 		{Name: "group-not-leader", Err: ErrNotLeader},
 		{Name: "group-join-refused", Err: ErrJoinRefused},
 		{Name: "group-none", Err: ErrNoGroup},
+		{Name: "group-mixed-set", Err: ErrMixedSet},
 	}
 }
 
