@@ -165,6 +165,10 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 		}
 	}
 	cur := n.sm().CurrentEpoch()
+	// A member of an active group votes for nobody: its failovers are
+	// the Raft leader's, and a vote could let a redis-sentinel fail the
+	// master over beside them (docs/DESIGN.md, "Mixed sets").
+	member := n.cl != nil && n.cl.isActive()
 	n.mu.Lock()
 	l := n.local[found.Name]
 	if l == nil {
@@ -172,7 +176,7 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 		return down, "*", 0
 	}
 	voted := false
-	if l.leaderEpoch < epoch && cur <= epoch {
+	if !member && l.leaderEpoch < epoch && cur <= epoch {
 		l.leader, l.leaderEpoch = runid, cur
 		voted = true
 		if !strings.EqualFold(runid, n.myid) {

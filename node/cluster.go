@@ -133,6 +133,9 @@ type cluster struct {
 
 	fsm *quorum.FSM // the replicated state once this sentinel is a member
 
+	// mixed tells gosentinels from other sentinels (mixed.go).
+	mixed *mixedSet
+
 	mu     sync.Mutex
 	secret peerSecret // the secret keys' current key came from
 	store  *quorum.RaftStore
@@ -171,7 +174,7 @@ var peerCodes = peer.NewCodes(append([]peer.Code{
 // route) and prepares the peer transport and the group. It returns the
 // listeners the RESP server must serve.
 func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
-	c := &cluster{n: n, opts: opts, deaths: newDeathWatch()}
+	c := &cluster{n: n, opts: opts, deaths: newDeathWatch(), mixed: newMixedSet()}
 	c.fsm = quorum.NewFSM(n.onApplyRaft)
 	c.dir = filepath.Join(n.cfg.Dir, "gosentinel-raft-"+n.myid[:8])
 	if err := c.initPeerKeys(); err != nil {
@@ -221,6 +224,7 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 		Expect:        c.expectation,
 		Peers:         c.peers,
 		Heard:         c.heard,
+		Foreign:       c.foreign,
 		Transport:     group.RPCTransport{Client: c.rpc},
 		Open:          c.open,
 		Existing:      statErr == nil, // Raft state of a previous run is on disk
@@ -249,7 +253,8 @@ func (c *cluster) run(ctx context.Context) {
 		wg.Add(1)
 		go func() { defer wg.Done(); m.Serve() }()
 	}
-	wg.Add(4)
+	wg.Add(5)
+	go func() { defer wg.Done(); c.runMixed(ctx) }()
 	go func() { defer wg.Done(); c.rpcSrv.Serve(c.rpcLn) }()
 	go func() { defer wg.Done(); c.watchDeaths(ctx) }()
 	go func() { defer wg.Done(); c.runCutOffFence(ctx) }()
@@ -337,7 +342,7 @@ func (c *cluster) isActive() bool {
 // activation is under way, and the group's state is not the node's yet.
 // Commands that need the group wait for it then (docs/DESIGN.md).
 func (c *cluster) forming() bool {
-	return !c.isActive() && c.grp.Phase() != group.PhaseAlone
+	return !c.isActive() && c.grp.Phase() != group.PhaseAlone && !c.isMixed()
 }
 
 // expectation is the expected size of the set (internal/group.Expected):
@@ -366,6 +371,9 @@ type peerView struct {
 	at    time.Time
 	peers []group.Peer
 	heard map[string]time.Time
+	// hello is when a hello of each sentinel last arrived (zero: none
+	// since it was added), for telling gosentinels from others.
+	hello map[string]time.Time
 	alive int
 }
 
@@ -379,7 +387,7 @@ func (c *cluster) view() *peerView {
 		return v
 	}
 	n := c.n
-	v = &peerView{at: time.Now(), heard: map[string]time.Time{}}
+	v = &peerView{at: time.Now(), heard: map[string]time.Time{}, hello: map[string]time.Time{}}
 	alive := map[string]bool{}
 	for _, name := range n.mon.Names() {
 		ms, ok := n.mon.Status(name)
@@ -396,6 +404,9 @@ func (c *cluster) view() *peerView {
 			}
 			if !seen || s.LastHello.After(last) {
 				v.heard[s.RunID] = s.LastHello
+			}
+			if s.HelloReceived.After(v.hello[s.RunID]) {
+				v.hello[s.RunID] = s.HelloReceived
 			}
 			if !s.SDown {
 				alive[s.RunID] = true
@@ -484,6 +495,9 @@ func (c *cluster) advertiseAddr() string {
 // state switched in. A member from a previous run proposes nothing.
 func (c *cluster) activate(ctx context.Context) error {
 	n := c.n
+	// A member's failovers are the Raft leader's: the engine that ran on
+	// the local state in a mixed set stops first, for good.
+	c.stopLocalEngine(true)
 	if !c.wasRestarted() {
 		if err := c.mergeLocal(ctx); err != nil {
 			return err

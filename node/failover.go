@@ -54,6 +54,9 @@ func (n *Node) newEngine() *replication.Engine {
 		AfterPromoted: func(string) { n.simulatedCrash(2, "after promotion") },
 		Fence:         fenceEnabled(),
 		IsMember:      n.isMember,
+		Elect:         n.elect,
+		VotedAt:       n.votedAt,
+		Mixed:         n.inMixedSet,
 	})
 }
 
@@ -141,6 +144,11 @@ func (n *Node) Failover(name string) error {
 // outcome as a value (replication's, quorum's, or ErrNoLeader); the RESP
 // text is chosen once, by replyError.
 func (n *Node) failover(ctx context.Context, name string) error {
+	if n.localVoteMode() {
+		// A mixed set, and not a member: like redis-sentinel, the
+		// sentinel asked runs it, no election needed (forced).
+		return n.eng.Failover(ctx, name)
+	}
 	if n.cl != nil {
 		n.awaitGroup()
 		if !n.cl.isActive() {

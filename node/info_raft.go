@@ -31,6 +31,8 @@ func (n *Node) InfoSection(name string) (string, bool) {
 	line("raft_expected_sentinels", info.Expect.Size)
 	line("raft_expected_source", info.Expect.Source)
 	line("raft_vouching", boolInt(n.vouches()))
+	line("raft_failover_protocol", n.failoverProtocol())
+	line("raft_foreign_sentinels", strings.Join(c.foreign(), ","))
 	st := c.getStore()
 	if st == nil {
 		line("raft_state", "none")
@@ -66,4 +68,17 @@ func (n *Node) InfoSection(name string) (string, bool) {
 	}
 	n.maintenanceInfo(line)
 	return b.String(), true
+}
+
+// failoverProtocol names who decides this sentinel's failovers: "raft"
+// (a member: the group's leader), "sentinel" (redis-sentinel's election,
+// in a mixed set before joining a group), "none" (waiting for a group).
+func (n *Node) failoverProtocol() string {
+	switch {
+	case n.cl == nil || n.cl.isActive():
+		return "raft"
+	case n.cl.isMixed():
+		return "sentinel"
+	}
+	return "none"
 }

@@ -314,8 +314,8 @@ func (e *Engine) timing() Timing {
 	return t
 }
 
-// failoverTimeout is the master's failover-timeout (180 s if unset).
-func failoverTimeout(m *quorum.Master) time.Duration {
+// FailoverTimeout is the master's failover-timeout (180 s if unset).
+func FailoverTimeout(m *quorum.Master) time.Duration {
 	if m.FailoverTimeoutMs <= 0 {
 		return 180 * time.Second
 	}

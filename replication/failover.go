@@ -139,7 +139,7 @@ func (d *driver) promote(fresh bool) bool {
 	if !ok {
 		return false
 	}
-	deadline := d.started.Add(failoverTimeout(m))
+	deadline := d.started.Add(FailoverTimeout(m))
 	if !fresh {
 		ctx, cancel := d.call()
 		rep, err := d.e.cfg.Redis.Replication(ctx, target(m, d.replica))

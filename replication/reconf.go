@@ -72,7 +72,7 @@ func (d *driver) reconfigure(list []reconfReplica) {
 		if settled(list) {
 			break
 		}
-		if now.Sub(start) > failoverTimeout(m) {
+		if now.Sub(start) > FailoverTimeout(m) {
 			e.emit(monitor.LevelWarning, "+failover-end-for-timeout", d.masterRef(), "")
 			e.emit(monitor.LevelWarning, "+failover-end", d.masterRef(), "")
 			d.endPhase(PhaseReconfigure)

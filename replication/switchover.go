@@ -40,7 +40,7 @@ func (d *driver) switchover(m *quorum.Master, auto bool) bool {
 	if auto {
 		d.e.log.Warn("the old master still answers the leader: pausing its writes before promoting", "master", d.name, "addr", d.from.String())
 	}
-	pause := min(failoverTimeout(m), maxSwitchoverPause)
+	pause := min(FailoverTimeout(m), maxSwitchoverPause)
 	ctx, cancel = d.call()
 	err = d.e.cfg.Redis.PauseWrites(ctx, master, pause)
 	cancel()

@@ -109,7 +109,7 @@ func (e *Engine) autoDue(m *quorum.Master) bool {
 			last = v
 		}
 	}
-	if ft := failoverTimeout(m); !last.IsZero() && now.Sub(last) < 2*ft {
+	if ft := FailoverTimeout(m); !last.IsZero() && now.Sub(last) < 2*ft {
 		if now.Sub(p.lastBackoff) >= e.recheck {
 			p.lastBackoff = now
 			e.observer().FailoverNotStarted(m.Name, ReasonBackoff)
@@ -203,7 +203,7 @@ func (e *Engine) noGoodSlave(m *quorum.Master) {
 	now := e.now()
 	e.mu.Lock()
 	p := e.paceLocked(m.Name)
-	report := p.lastNoGood.IsZero() || now.Sub(p.lastNoGood) >= 2*failoverTimeout(m)
+	report := p.lastNoGood.IsZero() || now.Sub(p.lastNoGood) >= 2*FailoverTimeout(m)
 	if report {
 		p.lastNoGood = now
 	}
@@ -218,7 +218,7 @@ func (e *Engine) noGoodSlave(m *quorum.Master) {
 // election (elected: its epoch); the commit is bounded by
 // min(election-timeout, failover-timeout).
 func (e *Engine) begin(t *term, m *quorum.Master, replica monitor.Addr, forced bool, elected uint64) (*driver, error) {
-	ctx, cancel := context.WithTimeout(t.ctx, min(e.timing().ElectionTimeout, failoverTimeout(m)))
+	ctx, cancel := context.WithTimeout(t.ctx, min(e.timing().ElectionTimeout, FailoverTimeout(m)))
 	defer cancel()
 	err := e.propose(ctx, t, &quorum.Command{Op: quorum.OpFailoverBegin, Name: m.Name, Addr: toQuorum(replica),
 		Leader: e.cfg.MyID, Forced: forced, Epoch: elected})

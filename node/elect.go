@@ -1,0 +1,148 @@
+package node
+
+// redis-sentinel's leader election, for a sentinel that decides failovers
+// by that protocol (a mixed set, not a group member: mixed.go). It is
+// sentinelStartFailover and sentinelGetLeader: a new epoch, our own vote,
+// the others' votes asked through is-master-down-by-addr with our run id
+// (monitor.SetElection), elected by a majority of the sentinels that is
+// also at least the quorum, within min(election-timeout, failover-timeout).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+	"github.com/x0tta6bl4/gosentinel/replication"
+)
+
+// errNotElected: the election's time ran out without a winner that is us.
+var errNotElected = errors.New("not elected")
+
+// electionPoll is how often the votes are counted while an election runs
+// (the monitor's tick, at which replies are recorded).
+const electionPoll = 50 * time.Millisecond
+
+// electionWinner is sentinelGetLeader's count: votes maps each voter to the
+// run id it voted for in this epoch (our own vote included). The most
+// voted run id wins if it has at least a majority of voters and at least
+// quorum votes; ties go to the lexicographically greater run id, as in
+// redis (the last of equal counts in its dictionary walk is arbitrary; any
+// fixed rule will do, since a winner needs a majority).
+func electionWinner(votes map[string]string, voters, quorum int) string {
+	counts := map[string]int{}
+	for _, leader := range votes {
+		if leader != "" && leader != "*" {
+			counts[strings.ToLower(leader)]++
+		}
+	}
+	winner, best := "", 0
+	for id, n := range counts {
+		if n > best || (n == best && id > winner) {
+			winner, best = id, n
+		}
+	}
+	if winner == "" || best < voters/2+1 || best < quorum {
+		return ""
+	}
+	return winner
+}
+
+// elect is replication.Config.Elect: outside a mixed set, or as a member,
+// the Raft commit decides (0, nil); otherwise it runs redis-sentinel's
+// election for m and returns the epoch it won.
+func (n *Node) elect(ctx context.Context, m *quorum.Master) (uint64, error) {
+	if !n.localVoteMode() {
+		return 0, nil
+	}
+	epoch := n.sm().CurrentEpoch() + 1
+	if err := n.propose(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: epoch, At: nowMs()}); err != nil {
+		return 0, fmt.Errorf("failed to start epoch %d: %w", epoch, err)
+	}
+	ep := strconv.FormatUint(epoch, 10)
+	n.emitMsg(monitor.LevelWarning, "+new-epoch", m.Name, ep)
+	n.emit(monitor.LevelWarning, "+try-failover", n.masterRef(m), "")
+	if !n.voteFor(m.Name, n.myid, epoch) {
+		return 0, fmt.Errorf("already voted in epoch %d", epoch)
+	}
+
+	n.mon.SetElection(m.Name, epoch)
+	defer n.mon.SetElection(m.Name, 0)
+	limit := min(n.timing.dur("ELECTION-TIMEOUT"), replication.FailoverTimeout(m))
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	tick := time.NewTicker(electionPoll)
+	defer tick.Stop()
+	for {
+		if winner := n.countVotes(m, epoch); winner == strings.ToLower(n.myid) {
+			return epoch, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-deadline.C:
+			n.emit(monitor.LevelWarning, "-failover-abort-not-elected", n.masterRef(m), "")
+			return 0, errNotElected
+		case <-tick.C:
+		}
+	}
+}
+
+// countVotes counts the votes of epoch for m: the sentinels' replies and
+// our own.
+func (n *Node) countVotes(m *quorum.Master, epoch uint64) string {
+	ms, ok := n.mon.Status(m.Name)
+	if !ok {
+		return ""
+	}
+	votes := map[string]string{}
+	for _, s := range ms.Sentinels {
+		if s.VotedLeaderEpoch == epoch && s.VotedLeader != "" {
+			votes[s.RunID] = s.VotedLeader
+		}
+	}
+	n.mu.Lock()
+	if l := n.local[m.Name]; l != nil && l.leaderEpoch == epoch {
+		votes[n.myid] = l.leader
+	}
+	n.mu.Unlock()
+	return electionWinner(votes, len(ms.Sentinels)+1, m.Quorum)
+}
+
+// voteFor is sentinelVoteLeader for our own election: it records the vote
+// (on disk before anyone is asked) unless this sentinel voted in epoch
+// already.
+func (n *Node) voteFor(name, runid string, epoch uint64) bool {
+	n.mu.Lock()
+	l := n.local[name]
+	if l == nil {
+		l = &masterLocal{}
+		n.local[name] = l
+	}
+	if l.leaderEpoch >= epoch {
+		n.mu.Unlock()
+		return false
+	}
+	l.leader, l.leaderEpoch = runid, epoch
+	n.mu.Unlock()
+	if err := n.flushConfig(); err != nil {
+		n.log.Warn("WARNING: Sentinel was not able to save the new configuration on disk!!!: " + err.Error())
+	}
+	n.emitMsg(monitor.LevelWarning, "+vote-for-leader", name, runid+" "+strconv.FormatUint(epoch, 10))
+	return true
+}
+
+// votedAt is replication.Config.VotedAt: when this sentinel last voted for
+// another sentinel's election of the master.
+func (n *Node) votedAt(name string) time.Time {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if l := n.local[name]; l != nil {
+		return l.failoverStart
+	}
+	return time.Time{}
+}

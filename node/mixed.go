@@ -1,0 +1,213 @@
+package node
+
+// Mixed sets (docs/DESIGN.md, "Mixed sets"): while a sentinel that is not a
+// gosentinel (redis-sentinel, Valkey's sentinel) is in the set, failovers
+// follow redis-sentinel's protocol, in which gosentinels take full part.
+// This file tells gosentinels from the others, keeps the list of the
+// others, and runs the failover engine of a sentinel that is not a group
+// member in that protocol (elections, node/elect.go).
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/group"
+	"github.com/x0tta6bl4/gosentinel/internal/peer"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+const (
+	// foreignGone is how long after its last hello a sentinel that is not
+	// a gosentinel stops counting: five hello periods, so that a
+	// redis-sentinel that is merely slow (a loaded node, a stalled hello)
+	// keeps the set mixed, while one that left frees it ten seconds later.
+	foreignGone = 10 * time.Second
+	// proofSlack: a sentinel is a gosentinel when it answered our peer
+	// channel, with its id, no earlier than this before its last hello.
+	// It is proved every kindProbeEvery, so a live gosentinel's proof is
+	// never older than its last hello by more than a failed probe or two;
+	// a gosentinel replaced by a redis-sentinel with the same id (a
+	// rollback) keeps sending hellos but never answers again, and counts
+	// as foreign this long after.
+	proofSlack     = 3 * time.Second
+	kindProbeEvery = time.Second
+	kindProbeLimit = 500 * time.Millisecond
+	mixedTick      = 250 * time.Millisecond
+)
+
+// foreignSentinels lists, sorted, the sentinels whose last hello arrived
+// within gone of now and that did not prove themselves gosentinels at or
+// after slack before it. hellos and proofs are keyed by run id; a zero
+// hello time means none arrived.
+func foreignSentinels(now time.Time, hellos, proofs map[string]time.Time, gone, slack time.Duration) []string {
+	var out []string
+	for id, h := range hellos {
+		if h.IsZero() || now.Sub(h) >= gone {
+			continue
+		}
+		if p, ok := proofs[id]; ok && !p.Before(h.Add(-slack)) {
+			continue
+		}
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// mixedSet is the cluster's view of the set's kinds.
+type mixedSet struct {
+	mu      sync.Mutex
+	proofs  map[string]time.Time // run id -> last answer on the peer channel
+	probed  map[string]time.Time // run id -> last probe started
+	foreign []string
+	// The local engine: the failover engine of a sentinel that is not a
+	// member, run while the set is mixed.
+	localCancel context.CancelFunc
+	localDone   chan struct{}
+	noLocal     bool // a member now: never again
+}
+
+func newMixedSet() *mixedSet {
+	return &mixedSet{proofs: map[string]time.Time{}, probed: map[string]time.Time{}}
+}
+
+// foreign lists the sentinels in the set that are not gosentinels.
+func (c *cluster) foreign() []string {
+	if c.mixed == nil {
+		return nil
+	}
+	c.mixed.mu.Lock()
+	defer c.mixed.mu.Unlock()
+	return slices.Clone(c.mixed.foreign)
+}
+
+// isMixed tells whether the set holds a sentinel that is not a gosentinel.
+func (c *cluster) isMixed() bool {
+	if c.mixed == nil {
+		return false
+	}
+	c.mixed.mu.Lock()
+	defer c.mixed.mu.Unlock()
+	return len(c.mixed.foreign) > 0
+}
+
+// runMixed proves peers, keeps the foreign list and runs the local engine
+// while the set is mixed and this sentinel is not a member.
+func (c *cluster) runMixed(ctx context.Context) {
+	t := time.NewTicker(mixedTick)
+	defer t.Stop()
+	defer c.stopLocalEngine(false)
+	for {
+		c.mixedRound(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (c *cluster) mixedRound(ctx context.Context) {
+	now := time.Now()
+	v := c.view()
+	ms := c.mixed
+	ms.mu.Lock()
+	for _, p := range v.peers {
+		h := v.hello[p.ID]
+		if p.ID == "" || h.IsZero() || now.Sub(h) >= foreignGone || now.Sub(ms.probed[p.ID]) < kindProbeEvery {
+			continue
+		}
+		ms.probed[p.ID] = now
+		go c.prove(ctx, p)
+	}
+	for id, at := range ms.probed {
+		if now.Sub(at) > 2*foreignGone && now.Sub(v.hello[id]) > foreignGone {
+			delete(ms.probed, id)
+			delete(ms.proofs, id)
+		}
+	}
+	foreign := foreignSentinels(now, v.hello, ms.proofs, foreignGone, proofSlack)
+	was := ms.foreign
+	ms.foreign = foreign
+	ms.mu.Unlock()
+
+	switch {
+	case len(foreign) > 0 && len(was) == 0:
+		c.n.log.Warn("A sentinel that is not a gosentinel is in the set: failovers follow redis-sentinel's protocol",
+			"sentinels", strings.Join(foreign, ","))
+	case len(foreign) == 0 && len(was) > 0:
+		c.n.log.Warn("Only gosentinels are left in the set", "gone", strings.Join(was, ","), "after", foreignGone.String())
+	case !slices.Equal(foreign, was):
+		c.n.log.Info("Sentinels that are not gosentinels", "sentinels", strings.Join(foreign, ","))
+	}
+	if len(foreign) > 0 && !c.isActive() {
+		c.startLocalEngine(ctx)
+	} else {
+		c.stopLocalEngine(false)
+	}
+}
+
+// prove asks sentinel p for its group status over the peer channel, naming
+// its id: only a gosentinel that holds the secret and that id answers.
+func (c *cluster) prove(ctx context.Context, p group.Peer) {
+	pctx, cancel := context.WithTimeout(ctx, kindProbeLimit)
+	defer cancel()
+	self := quorum.Server{ID: c.n.myid, Addr: c.advertiseAddr()}
+	if _, err := (group.RPCTransport{Client: c.rpc}).Status(pctx, peer.TargetAddr(p.Addr, p.ID), self); err != nil {
+		return
+	}
+	c.mixed.mu.Lock()
+	c.mixed.proofs[p.ID] = time.Now()
+	c.mixed.mu.Unlock()
+}
+
+// startLocalEngine runs the failover engine on the local state, unless it
+// runs already or this sentinel became a member.
+func (c *cluster) startLocalEngine(ctx context.Context) {
+	ms := c.mixed
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	if ms.noLocal || ms.localCancel != nil {
+		return
+	}
+	ectx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	ms.localCancel, ms.localDone = cancel, done
+	c.n.log.Info("Running failovers by redis-sentinel's protocol (not a group member)")
+	go func() {
+		defer close(done)
+		c.n.eng.Run(ectx)
+	}()
+}
+
+// stopLocalEngine stops the local engine and waits for it; forever: it is
+// never started again (the sentinel became a member).
+func (c *cluster) stopLocalEngine(forever bool) {
+	ms := c.mixed
+	if ms == nil {
+		return
+	}
+	ms.mu.Lock()
+	if forever {
+		ms.noLocal = true
+	}
+	cancel, done := ms.localCancel, ms.localDone
+	ms.localCancel, ms.localDone = nil, nil
+	ms.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+// localVoteMode tells whether this sentinel decides failovers by
+// redis-sentinel's protocol: the set is mixed and it is not a member.
+func (n *Node) localVoteMode() bool {
+	return n.cl != nil && !n.cl.isActive() && n.cl.isMixed()
+}
+
+// inMixedSet tells whether the set holds a sentinel that is not a gosentinel.
+func (n *Node) inMixedSet() bool { return n.cl != nil && n.cl.isMixed() }
