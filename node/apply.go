@@ -73,6 +73,10 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 	case quorum.OpSwitchMaster:
 		n.announceSwitch(c.Name, c.From, c.Addr)
 		n.mon.SwitchMaster(c.Name, monitor.Addr{Host: c.Addr.Host, Port: c.Addr.Port})
+		// The new configuration goes out in hellos at the next tick, not
+		// up to a hello period later (sentinelForceHelloUpdateForMaster):
+		// a redis-sentinel in the set learns it from hellos only.
+		n.mon.ForceHello(c.Name)
 		n.mu.Lock()
 		if l := n.local[c.Name]; l != nil {
 			l.odown = false
