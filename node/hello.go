@@ -46,8 +46,23 @@ func (n *Node) helloPayload(name, localIP string) (string, bool) {
 		ip = n.globals.announceIP
 	}
 	n.mu.Unlock()
+	addr := helloMasterAddr(m)
 	return fmt.Sprintf("%s,%d,%s,%d,%s,%s,%d,%d", ip, n.announcedPort(), n.myid, n.sm().CurrentEpoch(),
-		m.Name, m.Addr.Host, m.Addr.Port, m.ConfigEpoch), true
+		m.Name, addr.Host, addr.Port, m.ConfigEpoch), true
+}
+
+// helloMasterAddr is the master address our hellos announce with the
+// master's config epoch (sentinelGetCurrentMasterAddress): once the
+// promotion is recorded the config epoch is the failover's, and the
+// address that goes with it is the promoted replica's. A hello naming the
+// old address with the new epoch made a redis-sentinel adopt that epoch
+// for the old master and then ignore the switch's hellos, whose epoch was
+// no newer: it kept the dead master.
+func helloMasterAddr(m *quorum.Master) quorum.Addr {
+	if f := m.Failover; f != nil && f.Promoted {
+		return f.Replica
+	}
+	return m.Addr
 }
 
 // helloDecision is what a peer's hello changes here.

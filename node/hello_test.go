@@ -40,3 +40,19 @@ func TestDecideHello(t *testing.T) {
 		}
 	}
 }
+
+func TestHelloMasterAddr(t *testing.T) {
+	old, promoted := quorum.Addr{Host: "10.0.0.1", Port: 6379}, quorum.Addr{Host: "10.0.0.2", Port: 6379}
+	m := &quorum.Master{Name: "m", Addr: old, ConfigEpoch: 4}
+	if got := helloMasterAddr(m); got != old {
+		t.Fatalf("no failover: %v", got)
+	}
+	m.Failover = &quorum.Failover{Epoch: 5, Replica: promoted, From: old}
+	if got := helloMasterAddr(m); got != old {
+		t.Fatalf("decided, not promoted: %v, want the old master", got)
+	}
+	m.Failover.Promoted, m.ConfigEpoch = true, 5
+	if got := helloMasterAddr(m); got != promoted {
+		t.Fatalf("promoted at epoch 5: %v, want the promoted replica", got)
+	}
+}
