@@ -35,7 +35,7 @@ const (
 	proofSlack     = 3 * time.Second
 	kindProbeEvery = time.Second
 	kindProbeLimit = 500 * time.Millisecond
-	mixedTick      = 250 * time.Millisecond
+	mixedTick      = 100 * time.Millisecond
 )
 
 // foreignSentinels lists, sorted, the sentinels whose last hello arrived
