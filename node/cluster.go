@@ -371,8 +371,9 @@ type peerView struct {
 	at    time.Time
 	peers []group.Peer
 	heard map[string]time.Time
-	// hello is when a hello of each sentinel last arrived (zero: none
-	// since it was added), for telling gosentinels from others.
+	// hello is when a hello of each sentinel whose id is confirmed last
+	// arrived (zero: none since it was added), for telling gosentinels
+	// from others.
 	hello map[string]time.Time
 	alive int
 }
@@ -405,7 +406,10 @@ func (c *cluster) view() *peerView {
 			if !seen || s.LastHello.After(last) {
 				v.heard[s.RunID] = s.LastHello
 			}
-			if s.HelloReceived.After(v.hello[s.RunID]) {
+			// Only a sentinel that confirmed its run id (SENTINEL MYID
+			// on our own link) can be foreign: a forged hello naming
+			// a plain Redis node never holds the group back.
+			if s.IDConfirmed && s.HelloReceived.After(v.hello[s.RunID]) {
 				v.hello[s.RunID] = s.HelloReceived
 			}
 			if !s.SDown {

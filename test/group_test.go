@@ -522,9 +522,11 @@ func TestGroupWipedMemberNeverFormsSecondGroup(t *testing.T) {
 
 // TestGroupFormsBesideANonGosentinelPeer: the sentinels learn of a "peer"
 // that answers PING but not the group's RPC (here a plain redis-server
-// announced by a forged hello; a redis-sentinel looks the same to the
-// group). Before, formation waited for it forever. Now the gosentinels form
-// their group without it.
+// announced by a forged hello). Before, formation waited for it forever.
+// Now the gosentinels form their group without it: it never confirms the
+// announced run id (SENTINEL MYID), so it is not a sentinel that could
+// fail the master over beside the group (a real redis-sentinel does, and
+// holds formation back: docs/DESIGN.md, "Mixed sets"; test/roll_test.go).
 func TestGroupFormsBesideANonGosentinelPeer(t *testing.T) {
 	bin := candidateBin(t)
 	t.Setenv("GOSENTINEL_SETTLE_MS", strconv.FormatInt(failoverSettle.Milliseconds(), 10))
