@@ -75,7 +75,7 @@ var (
 	outcomes = []replication.Outcome{replication.OutcomeSuccess, replication.OutcomeAborted, replication.OutcomeTimeout}
 	phases   = []replication.Phase{replication.PhaseDecide, replication.PhaseCatchUp, replication.PhasePromote, replication.PhaseReconfigure}
 	reasons  = []replication.NotStartedReason{replication.ReasonNoQuorum, replication.ReasonNoGoodReplica,
-		replication.ReasonLagCap, replication.ReasonPaused, replication.ReasonBackoff, replication.ReasonCommitFailed}
+		replication.ReasonLagCap, replication.ReasonPaused, replication.ReasonBackoff, replication.ReasonNotElected, replication.ReasonCommitFailed}
 )
 
 // Registry is the registry /metrics serves.
