@@ -155,7 +155,9 @@ func (n *Node) raftLeaderID() string {
 // not o_down or the group has no leader (the engine, which runs on the
 // leader only, counts the other reasons).
 func (n *Node) countNoQuorum() {
-	noLeader := n.cl != nil && n.raftLeaderID() == ""
+	// In a mixed set a non-member needs no Raft leader: redis-sentinel's
+	// election decides (its failures count as not_elected).
+	noLeader := n.cl != nil && n.raftLeaderID() == "" && !n.localVoteMode()
 	for _, name := range n.MasterNames() {
 		m, ok := n.master(name)
 		if !ok || m.Failover != nil {
