@@ -102,9 +102,11 @@ type rollFigure struct {
 	// after the fault; settled: to a settled set (old master back and a
 	// replica, every sentinel agreeing, no failover in progress).
 	firstSwitch, agreed, resumed, settled time.Duration
-	// lost: acknowledged writes since the previous kill missing on the new
-	// master (a SIGKILL may lose asynchronously replicated writes; a
-	// SENTINEL FAILOVER sent to a gosentinel may not).
+	// lost: acknowledged writes this fault lost (missing on the new
+	// master, not counted by an earlier fault). A SIGKILL may lose
+	// asynchronously replicated writes, and so does redis-sentinel's
+	// SENTINEL FAILOVER (no write pause); one sent to a gosentinel may
+	// not.
 	lost int
 }
 
@@ -118,9 +120,10 @@ type rollSet struct {
 	goBin string
 	watch *switchWatch
 	w     *harness.Writer
-	// since: acknowledged writes at or after it must survive every later
-	// failover but a kill (the last kill's fault time).
-	since time.Time
+	// counted are the acknowledged writes an earlier fault lost (reported
+	// in its figure); every other one must be on the master after every
+	// fault but a kill or a SENTINEL FAILOVER run by redis-sentinel.
+	counted map[string]bool
 	// epoch is the config epoch every sentinel agreed on last.
 	epoch   int
 	figures []rollFigure
@@ -137,7 +140,7 @@ func startRoll(t *testing.T) *rollSet {
 	d := harness.Start(t, harness.Options{
 		Bin: redistest.ReferenceSentinelBin, DownAfter: failoverDownAfter, FailoverTimeout: rollFailoverTimeout,
 	})
-	r := &rollSet{t: t, d: d, goBin: goBin, watch: newSwitchWatch(t)}
+	r := &rollSet{t: t, d: d, goBin: goBin, watch: newSwitchWatch(t), counted: map[string]bool{}}
 	for i, s := range d.Sentinels {
 		r.kinds = append(r.kinds, kindRedis)
 		if err := r.watch.subscribe(i, s); err != nil {
@@ -249,6 +252,7 @@ func (r *rollSet) killMaster(t *testing.T, stage string, withSentinel bool) {
 	if withSentinel {
 		fault, restarted = "kill-pod", pod
 	}
+	logs := r.tailLogs()
 	sampler := harness.StartRoleSampler(r.d.Nodes, rollSamplePeriod)
 	defer sampler.Stop()
 	if err := node.Kill(); err != nil {
@@ -295,9 +299,9 @@ func (r *rollSet) killMaster(t *testing.T, stage string, withSentinel bool) {
 	}
 	r.settle(t, f.to, true)
 	f.settled = time.Since(at)
+	requireOneLeader(t, r, logs)
 	r.requireOneSwitchEach(t, at, old, f.to, restarted)
 	f.lost = r.lost(t, f.to)
-	r.since = at
 	r.record(t, f)
 }
 
@@ -319,6 +323,7 @@ func (r *rollSet) manualFailover(t *testing.T, stage string, via sentinelKind) {
 		t.Fatalf("no %s to send SENTINEL FAILOVER to: %s", via, r.describe())
 	}
 	s := r.d.Sentinels[target]
+	logs := r.tailLogs()
 	sampler := harness.StartRoleSampler(r.d.Nodes, rollSamplePeriod)
 	defer sampler.Stop()
 	at := time.Now()
@@ -339,6 +344,7 @@ func (r *rollSet) manualFailover(t *testing.T, stage string, via sentinelKind) {
 	requireOnePromotion(t, sampler.Stop(), old, f.to, false)
 	r.settle(t, f.to, true)
 	f.settled = time.Since(at)
+	requireOneLeader(t, r, logs)
 	r.requireOneSwitchEach(t, at, old, f.to, -1)
 	f.lost = r.lost(t, f.to)
 	r.record(t, f)
@@ -409,6 +415,35 @@ func (r *rollSet) requireOneSwitchEach(t *testing.T, at time.Time, old, newMaste
 	}
 	if len(errs) > 0 {
 		t.Fatalf("not exactly one switch %d -> %d:\n%s", old, newMaster, strings.Join(errs, "\n"))
+	}
+}
+
+// tailLogs starts reading every pod's sentinel log from its current end
+// (a sentinel restarted later appends to the same file).
+func (r *rollSet) tailLogs() []*logTail {
+	out := make([]*logTail, len(r.d.Sentinels))
+	for i, s := range r.d.Sentinels {
+		out[i] = newLogTail(s.LogPath())
+	}
+	return out
+}
+
+// requireOneLeader checks that exactly one sentinel ran a failover since
+// logs started: one +elected-leader in all. Both kinds log it once per
+// failover they run (redis-sentinel also for SENTINEL FAILOVER, which
+// needs no election), and a second failover that promotes the replica the
+// first one promoted changes neither the master nor the ROLE samples: only
+// this count sees it.
+func requireOneLeader(t *testing.T, r *rollSet, logs []*logTail) {
+	t.Helper()
+	var runs []string
+	for pod, l := range logs {
+		for _, line := range harness.Events(l.next(), "+elected-leader") {
+			runs = append(runs, fmt.Sprintf("pod %d (%s): %s", pod, r.kinds[pod], line))
+		}
+	}
+	if len(runs) != 1 {
+		t.Fatalf("%d failovers run (+elected-leader logged), want exactly 1:\n%s", len(runs), strings.Join(runs, "\n"))
 	}
 }
 
@@ -499,25 +534,28 @@ func (r *rollSet) settle(t *testing.T, master int, newEpoch bool) {
 	r.epoch = epoch
 }
 
-// lost counts the writes acknowledged since r.since that master lacks.
+// lost reads every write acknowledged so far back from master and returns
+// how many are missing that no earlier fault already lost; it counts them
+// as lost from now on.
 func (r *rollSet) lost(t *testing.T, master int) int {
 	t.Helper()
 	res := r.w.Result()
-	var acks []harness.Ack
-	for _, a := range res.Acks {
-		if !a.At.Before(r.since) {
-			acks = append(acks, a)
-		}
-	}
-	lost, err := harness.Lost(redistest.Addr(master), harness.Result{Prefix: res.Prefix, Acks: acks})
+	lost, err := harness.Lost(redistest.Addr(master), res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lost) > 0 {
-		t.Logf("%d of %d acknowledged writes since %s missing on %d, e.g. %v", len(lost), len(acks),
-			r.since.Format("15:04:05.000"), master, lost[:min(len(lost), 5)])
+	var fresh []string
+	for _, k := range lost {
+		if !r.counted[k] {
+			r.counted[k] = true
+			fresh = append(fresh, k)
+		}
 	}
-	return len(lost)
+	if len(fresh) > 0 {
+		t.Logf("%d of %d acknowledged writes newly missing on %d: %s ... %s", len(fresh), len(res.Acks), master,
+			fresh[0], fresh[len(fresh)-1])
+	}
+	return len(fresh)
 }
 
 func (r *rollSet) record(t *testing.T, f rollFigure) {
