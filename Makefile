@@ -37,7 +37,7 @@ SIM_LONG_SEEDS   ?= 1500
 SIM_LONG_MODEL   ?= 100000
 SIM_PARALLEL     ?= 32
 
-.PHONY: build test deps vet fmt fmt-check fuzz demo bench chaos compat sim sim-short image clean
+.PHONY: build test deps vet fmt fmt-check fuzz demo bench chaos roll compat sim sim-short image clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
@@ -128,6 +128,14 @@ CHAOS_ARGS   ?=
 chaos: deps build
 	$(GO) build -o $(BIN_DIR)/chaos ./bench/chaos/cmd
 	$(BIN_DIR)/chaos -faults $(CHAOS_FAULTS) $(CHAOS_ARGS) -gosentinel $(BIN_DIR)/gosentinel -markdown $(BIN_DIR)/chaos.md
+
+# Issue 11's roll in full (test/roll_test.go): three redis-sentinels replaced
+# one pod at a time by gosentinels on the files they rewrote (2+1, 1+2, 0+3),
+# then pod 0 rolled back; at every stage a master SIGKILL (TestRollPodRestarts:
+# with its pod's sentinel) and a SENTINEL FAILOVER, each exactly one failover.
+# About 5 min. make test runs the short variant (3+0 and 2+1, the kill only).
+roll: deps build
+	GOSENTINEL_ROLL=full $(GO) test -race -count=1 -timeout 30m -run 'TestRoll' -v ./test/
 
 # Redis 7.0.15's official Sentinel suite (from Debian's source package)
 # against SENTINEL (default: bin/gosentinel; SENTINEL=/usr/bin/redis-sentinel

@@ -50,14 +50,14 @@ const (
 	rollSamplePeriod = 20 * time.Millisecond
 )
 
-// rollMode is GOSENTINEL_ROLL: "full" (the default: every stage, both
-// faults, the rollback) or "short" (stages 3+0 and 2+1, the kill fault
-// only, for make test).
+// rollMode is GOSENTINEL_ROLL: "short" (the default, in make test: stages
+// 3+0 and 2+1, the kill fault only) or "full" (make roll: every stage,
+// both faults, the rollback).
 func rollMode(t *testing.T) string {
 	switch m := os.Getenv("GOSENTINEL_ROLL"); m {
-	case "", "full":
+	case "full":
 		return "full"
-	case "short":
+	case "", "short":
 		return "short"
 	default:
 		t.Fatalf("GOSENTINEL_ROLL=%q: want full or short", m)
