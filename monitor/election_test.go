@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 )
@@ -10,24 +9,13 @@ import (
 // fakeVoter is a fake sentinel that votes for whoever asks with a run id,
 // at the epoch asked, as a redis-sentinel that has not voted in it.
 func fakeVoter(t *testing.T, myid string) *fakeServer {
-	return newFakeServer(t, func(args []string) string {
-		switch strings.ToUpper(args[0]) {
-		case "PING":
-			return "+PONG\r\n"
-		case "SENTINEL":
-			switch {
-			case len(args) == 2 && strings.EqualFold(args[1], "myid"):
-				return fmt.Sprintf("$%d\r\n%s\r\n", len(myid), myid)
-			case len(args) == 6 && strings.EqualFold(args[1], "is-master-down-by-addr"):
-				if args[5] == "*" {
-					return "*3\r\n:1\r\n$1\r\n*\r\n:0\r\n"
-				}
-				return fmt.Sprintf("*3\r\n:1\r\n$%d\r\n%s\r\n:%s\r\n", len(args[5]), args[5], args[4])
+	return fakeSentinelAnswering(t, func() string { return fmt.Sprintf("$%d\r\n%s\r\n", len(myid), myid) },
+		func(args []string) string {
+			if len(args) != 6 || args[5] == "*" {
+				return "*3\r\n:1\r\n$1\r\n*\r\n:0\r\n"
 			}
-			return "-ERR unknown subcommand\r\n"
-		}
-		return "+OK\r\n"
-	})
+			return fmt.Sprintf("*3\r\n:1\r\n$%d\r\n%s\r\n:%s\r\n", len(args[5]), args[5], args[4])
+		})
 }
 
 // TestElectionAsksForVotes: while an election runs (SetElection), the

@@ -81,6 +81,13 @@ func fakeSentinel(t *testing.T, myid string) *fakeServer {
 // fakeSentinelMyID is fakeSentinel whose SENTINEL MYID reply (raw RESP) is
 // myid's, asked at each request.
 func fakeSentinelMyID(t *testing.T, myid func() string) *fakeServer {
+	return fakeSentinelAnswering(t, myid, func([]string) string { return "*3\r\n:1\r\n$1\r\n*\r\n:0\r\n" })
+}
+
+// fakeSentinelAnswering is a fake sentinel whose SENTINEL MYID reply (raw
+// RESP) is myid's and whose is-master-down-by-addr reply is down's, given
+// the request.
+func fakeSentinelAnswering(t *testing.T, myid func() string, down func(args []string) string) *fakeServer {
 	return newFakeServer(t, func(args []string) string {
 		switch strings.ToUpper(args[0]) {
 		case "PING":
@@ -90,7 +97,7 @@ func fakeSentinelMyID(t *testing.T, myid func() string) *fakeServer {
 			case len(args) == 2 && strings.EqualFold(args[1], "myid"):
 				return myid()
 			case len(args) > 1 && strings.EqualFold(args[1], "is-master-down-by-addr"):
-				return "*3\r\n:1\r\n$1\r\n*\r\n:0\r\n"
+				return down(args)
 			}
 			return "-ERR unknown subcommand\r\n"
 		}
