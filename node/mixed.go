@@ -39,16 +39,22 @@ const (
 )
 
 // foreignSentinels lists, sorted, the sentinels whose last hello arrived
-// within gone of now and that did not prove themselves gosentinels at or
-// after slack before it. hellos and proofs are keyed by run id; a zero
-// hello time means none arrived.
-func foreignSentinels(now time.Time, hellos, proofs map[string]time.Time, gone, slack time.Duration) []string {
+// within gone of now, that did not prove themselves gosentinels at or
+// after slack before it, and whose last probe failed: a gosentinel heard
+// for the first time is not foreign while its first probe is under way.
+// hellos, proofs and failures are keyed by run id; a zero hello time means
+// none arrived.
+func foreignSentinels(now time.Time, hellos, proofs, failures map[string]time.Time, gone, slack time.Duration) []string {
 	var out []string
 	for id, h := range hellos {
 		if h.IsZero() || now.Sub(h) >= gone {
 			continue
 		}
-		if p, ok := proofs[id]; ok && !p.Before(h.Add(-slack)) {
+		p, proved := proofs[id]
+		if proved && !p.Before(h.Add(-slack)) {
+			continue
+		}
+		if f, ok := failures[id]; !ok || (proved && !f.After(p)) {
 			continue
 		}
 		out = append(out, id)
@@ -61,6 +67,7 @@ func foreignSentinels(now time.Time, hellos, proofs map[string]time.Time, gone, 
 type mixedSet struct {
 	mu      sync.Mutex
 	proofs  map[string]time.Time // run id -> last answer on the peer channel
+	failed  map[string]time.Time // run id -> last probe that got no answer
 	probed  map[string]time.Time // run id -> last probe started
 	foreign []string
 	// The local engine: the failover engine of a sentinel that is not a
@@ -71,7 +78,7 @@ type mixedSet struct {
 }
 
 func newMixedSet() *mixedSet {
-	return &mixedSet{proofs: map[string]time.Time{}, probed: map[string]time.Time{}}
+	return &mixedSet{proofs: map[string]time.Time{}, failed: map[string]time.Time{}, probed: map[string]time.Time{}}
 }
 
 // foreign lists the sentinels in the set that are not gosentinels.
@@ -127,9 +134,10 @@ func (c *cluster) mixedRound(ctx context.Context) {
 		if now.Sub(at) > 2*foreignGone && now.Sub(v.hello[id]) > foreignGone {
 			delete(ms.probed, id)
 			delete(ms.proofs, id)
+			delete(ms.failed, id)
 		}
 	}
-	foreign := foreignSentinels(now, v.hello, ms.proofs, foreignGone, proofSlack)
+	foreign := foreignSentinels(now, v.hello, ms.proofs, ms.failed, foreignGone, proofSlack)
 	was := ms.foreign
 	ms.foreign = foreign
 	ms.mu.Unlock()
@@ -156,12 +164,14 @@ func (c *cluster) prove(ctx context.Context, p group.Peer) {
 	pctx, cancel := context.WithTimeout(ctx, kindProbeLimit)
 	defer cancel()
 	self := quorum.Server{ID: c.n.myid, Addr: c.advertiseAddr()}
-	if _, err := (group.RPCTransport{Client: c.rpc}).Status(pctx, peer.TargetAddr(p.Addr, p.ID), self); err != nil {
+	_, err := (group.RPCTransport{Client: c.rpc}).Status(pctx, peer.TargetAddr(p.Addr, p.ID), self)
+	c.mixed.mu.Lock()
+	defer c.mixed.mu.Unlock()
+	if err != nil {
+		c.mixed.failed[p.ID] = time.Now()
 		return
 	}
-	c.mixed.mu.Lock()
 	c.mixed.proofs[p.ID] = time.Now()
-	c.mixed.mu.Unlock()
 }
 
 // startLocalEngine runs the failover engine on the local state, unless it

@@ -9,21 +9,24 @@ import (
 func TestForeignSentinels(t *testing.T) {
 	now := time.Now()
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	type times = map[string]time.Time
 	for _, tc := range []struct {
-		name           string
-		hellos, proofs map[string]time.Time
-		want           []string
+		name                     string
+		hellos, proofs, failures times
+		want                     []string
 	}{
-		{"a redis-sentinel: hellos, never a proof", map[string]time.Time{"r": ago(time.Second)}, nil, []string{"r"}},
-		{"a gosentinel: proved since its last hellos", map[string]time.Time{"g": ago(2 * time.Second)}, map[string]time.Time{"g": ago(time.Second)}, nil},
-		{"a gosentinel whose last probe failed", map[string]time.Time{"g": ago(0)}, map[string]time.Time{"g": ago(2 * time.Second)}, nil},
-		{"rolled back: hellos go on, the proofs stopped", map[string]time.Time{"g": ago(0)}, map[string]time.Time{"g": ago(4 * time.Second)}, []string{"g"}},
-		{"a gosentinel that died: hellos and proofs stopped together", map[string]time.Time{"g": ago(9 * time.Second)}, map[string]time.Time{"g": ago(9 * time.Second)}, nil},
-		{"a redis-sentinel gone for the period", map[string]time.Time{"r": ago(foreignGone)}, nil, nil},
-		{"a sentinel never heard (known from the file only)", map[string]time.Time{"k": {}}, nil, nil},
-		{"sorted", map[string]time.Time{"r2": ago(0), "r1": ago(0), "g": ago(0)}, map[string]time.Time{"g": ago(0)}, []string{"r1", "r2"}},
+		{"a redis-sentinel: hellos, probes fail", times{"r": ago(time.Second)}, nil, times{"r": ago(0)}, []string{"r"}},
+		{"heard, its first probe under way", times{"r": ago(0)}, nil, nil, nil},
+		{"a gosentinel: proved since its last hellos", times{"g": ago(2 * time.Second)}, times{"g": ago(time.Second)}, nil, nil},
+		{"a gosentinel whose last probe failed", times{"g": ago(0)}, times{"g": ago(2 * time.Second)}, times{"g": ago(time.Second)}, nil},
+		{"rolled back: hellos go on, the proofs stopped", times{"g": ago(0)}, times{"g": ago(4 * time.Second)}, times{"g": ago(0)}, []string{"g"}},
+		{"an old failure before the last proof", times{"g": ago(0)}, times{"g": ago(4 * time.Second)}, times{"g": ago(5 * time.Second)}, nil},
+		{"a gosentinel that died: hellos and proofs stopped together", times{"g": ago(9 * time.Second)}, times{"g": ago(9 * time.Second)}, times{"g": ago(0)}, nil},
+		{"a redis-sentinel gone for the period", times{"r": ago(foreignGone)}, nil, times{"r": ago(0)}, nil},
+		{"a sentinel never heard (known from the file only)", times{"k": {}}, nil, times{"k": ago(0)}, nil},
+		{"sorted", times{"r2": ago(0), "r1": ago(0), "g": ago(0)}, times{"g": ago(0)}, times{"r1": ago(0), "r2": ago(0)}, []string{"r1", "r2"}},
 	} {
-		if got := foreignSentinels(now, tc.hellos, tc.proofs, foreignGone, proofSlack); !slices.Equal(got, tc.want) {
+		if got := foreignSentinels(now, tc.hellos, tc.proofs, tc.failures, foreignGone, proofSlack); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
