@@ -35,7 +35,8 @@ import (
 //  3. At 0+3: INFO raft on every gosentinel shows one group of all three
 //     as voters, with one leader.
 //
-// GOSENTINEL_ROLL=short runs stages 3+0 and 2+1 with the kill fault only.
+// GOSENTINEL_ROLL=short (the default, in make test) runs stages 3+0 and 2+1
+// with the kill fault only; GOSENTINEL_ROLL=full (make roll) runs them all.
 
 // TestRollMixedSet: the kill fault takes the master's redis-server only.
 func TestRollMixedSet(t *testing.T) {
