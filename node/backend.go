@@ -186,10 +186,7 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	leader, leaderEpoch := l.leader, l.leaderEpoch
 	n.mu.Unlock()
 	if voted {
-		if err := n.flushConfig(); err != nil {
-			n.log.Warn("WARNING: Sentinel was not able to save the new configuration on disk!!!: " + err.Error())
-		}
-		n.emitMsg(monitor.LevelWarning, "+vote-for-leader", found.Name, fmt.Sprintf("%s %d", leader, leaderEpoch))
+		n.saveVote(found.Name, leader, leaderEpoch)
 	}
 	if leader == "" {
 		leader = "*"

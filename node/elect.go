@@ -129,11 +129,18 @@ func (n *Node) voteFor(name, runid string, epoch uint64) bool {
 	}
 	l.leader, l.leaderEpoch = runid, epoch
 	n.mu.Unlock()
+	n.saveVote(name, runid, epoch)
+	return true
+}
+
+// saveVote writes a vote just recorded to disk and announces it
+// (+vote-for-leader), as sentinelVoteLeader: whether asked by a peer or
+// cast for our own election.
+func (n *Node) saveVote(name, leader string, epoch uint64) {
 	if err := n.flushConfig(); err != nil {
 		n.log.Warn("WARNING: Sentinel was not able to save the new configuration on disk!!!: " + err.Error())
 	}
-	n.emitMsg(monitor.LevelWarning, "+vote-for-leader", name, runid+" "+strconv.FormatUint(epoch, 10))
-	return true
+	n.emitMsg(monitor.LevelWarning, "+vote-for-leader", name, leader+" "+strconv.FormatUint(epoch, 10))
 }
 
 // votedAt is replication.Config.VotedAt: when this sentinel last voted for
