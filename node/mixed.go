@@ -38,23 +38,66 @@ const (
 	mixedTick      = 100 * time.Millisecond
 )
 
+// foreignMisses is how many probes in a row, each begun after a hello
+// heard while the sentinel's proof was stale, must get no answer before it
+// counts as foreign: one miss may be a peer connection that died in a
+// partition and is redialled, or a probe sent just before a heal.
+const foreignMisses = 2
+
+// kindRecord is what the probes told of one sentinel.
+type kindRecord struct {
+	proof time.Time // last answer on the peer channel; zero: none
+	// stale is the first hello heard while the proof was older than
+	// proofSlack before it; zero while the proof is fresh. Only probes
+	// begun at or after it count as misses: a probe begun while a
+	// partition cut the sentinel off says nothing of what answers once the
+	// hellos come back.
+	stale  time.Time
+	misses int       // probes begun at or after stale that got no answer
+	probed time.Time // last probe begun
+}
+
+// provenAt reports whether the proof is fresh for a hello heard at h: no
+// older than slack before it.
+func (k kindRecord) provenAt(h time.Time, slack time.Duration) bool {
+	return !k.proof.IsZero() && !k.proof.Before(h.Add(-slack))
+}
+
+// heard records the sentinel's latest hello h: the first one heard while
+// its proof is stale starts the count of misses.
+func (k *kindRecord) heard(h time.Time, slack time.Duration) {
+	if h.IsZero() || k.provenAt(h, slack) || !k.stale.IsZero() {
+		return
+	}
+	k.stale, k.misses = h, 0
+}
+
+// answered records a probe begun at start: answered or not.
+func (k *kindRecord) answered(start, at time.Time, ok bool) {
+	switch {
+	case ok:
+		k.proof, k.stale, k.misses = at, time.Time{}, 0
+	case !k.stale.IsZero() && !start.Before(k.stale):
+		k.misses++
+	}
+}
+
 // foreignSentinels lists, sorted, the sentinels whose last hello arrived
 // within gone of now, that did not prove themselves gosentinels at or
-// after slack before it, and whose last probe failed: a gosentinel heard
-// for the first time is not foreign while its first probe is under way.
-// hellos, proofs and failures are keyed by run id; a zero hello time means
-// none arrived.
-func foreignSentinels(now time.Time, hellos, proofs, failures map[string]time.Time, gone, slack time.Duration) []string {
+// after slack before it, and whose last foreignMisses probes, begun after
+// a hello heard while the proof was stale, got no answer. A gosentinel
+// heard for the first time is not foreign while its first probes are under
+// way, nor one heard again after a partition while its probes get through.
+// hellos and kinds are keyed by run id; a zero hello time means none
+// arrived.
+func foreignSentinels(now time.Time, hellos map[string]time.Time, kinds map[string]kindRecord, gone, slack time.Duration) []string {
 	var out []string
 	for id, h := range hellos {
 		if h.IsZero() || now.Sub(h) >= gone {
 			continue
 		}
-		p, proved := proofs[id]
-		if proved && !p.Before(h.Add(-slack)) {
-			continue
-		}
-		if f, ok := failures[id]; !ok || (proved && !f.After(p)) {
+		k := kinds[id]
+		if k.provenAt(h, slack) || k.misses < foreignMisses {
 			continue
 		}
 		out = append(out, id)
@@ -66,9 +109,7 @@ func foreignSentinels(now time.Time, hellos, proofs, failures map[string]time.Ti
 // mixedSet is the cluster's view of the set's kinds.
 type mixedSet struct {
 	mu      sync.Mutex
-	proofs  map[string]time.Time // run id -> last answer on the peer channel
-	failed  map[string]time.Time // run id -> last probe that got no answer
-	probed  map[string]time.Time // run id -> last probe started
+	kinds   map[string]kindRecord // run id -> what its probes told
 	foreign []string
 	// The local engine: the failover engine of a sentinel that is not a
 	// member, run while the set is mixed.
@@ -78,7 +119,7 @@ type mixedSet struct {
 }
 
 func newMixedSet() *mixedSet {
-	return &mixedSet{proofs: map[string]time.Time{}, failed: map[string]time.Time{}, probed: map[string]time.Time{}}
+	return &mixedSet{kinds: map[string]kindRecord{}}
 }
 
 // foreign lists the sentinels in the set that are not gosentinels.
@@ -124,20 +165,23 @@ func (c *cluster) mixedRound(ctx context.Context) {
 	ms.mu.Lock()
 	for _, p := range v.peers {
 		h := v.hello[p.ID]
-		if p.ID == "" || h.IsZero() || now.Sub(h) >= foreignGone || now.Sub(ms.probed[p.ID]) < kindProbeEvery {
+		if p.ID == "" || h.IsZero() || now.Sub(h) >= foreignGone {
 			continue
 		}
-		ms.probed[p.ID] = now
-		go c.prove(ctx, p)
+		k := ms.kinds[p.ID]
+		k.heard(h, proofSlack)
+		if now.Sub(k.probed) >= kindProbeEvery {
+			k.probed = now
+			go c.prove(ctx, p, now)
+		}
+		ms.kinds[p.ID] = k
 	}
-	for id, at := range ms.probed {
-		if now.Sub(at) > 2*foreignGone && now.Sub(v.hello[id]) > foreignGone {
-			delete(ms.probed, id)
-			delete(ms.proofs, id)
-			delete(ms.failed, id)
+	for id, k := range ms.kinds {
+		if now.Sub(k.probed) > 2*foreignGone && now.Sub(v.hello[id]) > foreignGone {
+			delete(ms.kinds, id)
 		}
 	}
-	foreign := foreignSentinels(now, v.hello, ms.proofs, ms.failed, foreignGone, proofSlack)
+	foreign := foreignSentinels(now, v.hello, ms.kinds, foreignGone, proofSlack)
 	was := ms.foreign
 	ms.foreign = foreign
 	ms.mu.Unlock()
@@ -160,18 +204,20 @@ func (c *cluster) mixedRound(ctx context.Context) {
 
 // prove asks sentinel p for its group status over the peer channel, naming
 // its id: only a gosentinel that holds the secret and that id answers.
-func (c *cluster) prove(ctx context.Context, p group.Peer) {
+// start is when the round decided to probe.
+func (c *cluster) prove(ctx context.Context, p group.Peer, start time.Time) {
 	pctx, cancel := context.WithTimeout(ctx, kindProbeLimit)
 	defer cancel()
 	self := quorum.Server{ID: c.n.myid, Addr: c.advertiseAddr()}
 	_, err := (group.RPCTransport{Client: c.rpc}).Status(pctx, peer.TargetAddr(p.Addr, p.ID), self)
 	c.mixed.mu.Lock()
 	defer c.mixed.mu.Unlock()
-	if err != nil {
-		c.mixed.failed[p.ID] = time.Now()
-		return
+	k, ok := c.mixed.kinds[p.ID]
+	if !ok {
+		return // forgotten meanwhile
 	}
-	c.mixed.proofs[p.ID] = time.Now()
+	k.answered(start, time.Now(), err == nil)
+	c.mixed.kinds[p.ID] = k
 }
 
 // startLocalEngine runs the failover engine on the local state, unless it

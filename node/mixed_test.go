@@ -10,25 +10,69 @@ func TestForeignSentinels(t *testing.T) {
 	now := time.Now()
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
 	type times = map[string]time.Time
+	type kinds = map[string]kindRecord
 	for _, tc := range []struct {
-		name                     string
-		hellos, proofs, failures times
-		want                     []string
+		name   string
+		hellos times
+		kinds  kinds
+		want   []string
 	}{
-		{"a redis-sentinel: hellos, probes fail", times{"r": ago(time.Second)}, nil, times{"r": ago(0)}, []string{"r"}},
-		{"heard, its first probe under way", times{"r": ago(0)}, nil, nil, nil},
-		{"a gosentinel: proved since its last hellos", times{"g": ago(2 * time.Second)}, times{"g": ago(time.Second)}, nil, nil},
-		{"a gosentinel whose last probe failed", times{"g": ago(0)}, times{"g": ago(2 * time.Second)}, times{"g": ago(time.Second)}, nil},
-		{"rolled back: hellos go on, the proofs stopped", times{"g": ago(0)}, times{"g": ago(4 * time.Second)}, times{"g": ago(0)}, []string{"g"}},
-		{"an old failure before the last proof", times{"g": ago(0)}, times{"g": ago(4 * time.Second)}, times{"g": ago(5 * time.Second)}, nil},
-		{"a gosentinel that died: hellos and proofs stopped together", times{"g": ago(9 * time.Second)}, times{"g": ago(9 * time.Second)}, times{"g": ago(0)}, nil},
-		{"a redis-sentinel gone for the period", times{"r": ago(foreignGone)}, nil, times{"r": ago(0)}, nil},
-		{"a sentinel never heard (known from the file only)", times{"k": {}}, nil, times{"k": ago(0)}, nil},
-		{"sorted", times{"r2": ago(0), "r1": ago(0), "g": ago(0)}, times{"g": ago(0)}, times{"r1": ago(0), "r2": ago(0)}, []string{"r1", "r2"}},
+		{"a redis-sentinel: hellos, probes fail", times{"r": ago(time.Second)}, kinds{"r": {stale: ago(2 * time.Second), misses: 2}}, []string{"r"}},
+		{"heard, its first probes under way", times{"r": ago(0)}, kinds{"r": {stale: ago(0), misses: 1}}, nil},
+		{"a gosentinel: proved since its last hellos", times{"g": ago(2 * time.Second)}, kinds{"g": {proof: ago(time.Second)}}, nil},
+		{"a gosentinel whose last probes failed", times{"g": ago(0)}, kinds{"g": {proof: ago(2 * time.Second), misses: 2}}, nil},
+		{"rolled back: hellos go on, the proofs stopped", times{"g": ago(0)}, kinds{"g": {proof: ago(4 * time.Second), stale: ago(time.Second), misses: 3}}, []string{"g"}},
+		{"heard again after a partition, probes not yet through", times{"g": ago(0)}, kinds{"g": {proof: ago(5 * time.Second), stale: ago(0), misses: 1}}, nil},
+		{"a gosentinel that died: hellos and proofs stopped together", times{"g": ago(9 * time.Second)}, kinds{"g": {proof: ago(9 * time.Second), misses: 5}}, nil},
+		{"a redis-sentinel gone for the period", times{"r": ago(foreignGone)}, kinds{"r": {stale: ago(foreignGone), misses: 9}}, nil},
+		{"a sentinel never heard (known from the file only)", times{"k": {}}, kinds{"k": {misses: 3}}, nil},
+		{"sorted", times{"r2": ago(0), "r1": ago(0), "g": ago(0)}, kinds{"g": {proof: ago(0)}, "r1": {stale: ago(3 * time.Second), misses: 2}, "r2": {stale: ago(3 * time.Second), misses: 2}}, []string{"r1", "r2"}},
 	} {
-		if got := foreignSentinels(now, tc.hellos, tc.proofs, tc.failures, foreignGone, proofSlack); !slices.Equal(got, tc.want) {
+		if got := foreignSentinels(now, tc.hellos, tc.kinds, foreignGone, proofSlack); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestKindRecordAfterPartition replays what the probes of a gosentinel cut
+// off by a partition tell: misses while cut off do not count, its first
+// hello after the heal starts the count, the probe begun before that hello
+// does not count, and one answer clears it. (A gosentinel heard again after
+// a partition was once taken for a redis-sentinel until its next probe,
+// which held the demotion of the returning master back: TestNetlabPartition.)
+func TestKindRecordAfterPartition(t *testing.T) {
+	t0 := time.Now()
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	var k kindRecord
+	k.heard(at(0), proofSlack)
+	k.answered(at(0), at(10), true) // proved before the cut
+	k.heard(at(1000), proofSlack)   // last hello before the cut
+	for ms := 2000; ms < 8000; ms += 1000 {
+		k.answered(at(ms), at(ms+500), false) // cut off
+	}
+	if k.misses != 0 || !k.stale.IsZero() {
+		t.Fatalf("misses during the cut counted: %+v", k)
+	}
+	k.heard(at(8200), proofSlack)         // the heal: a hello, the proof is 8 s old
+	k.answered(at(8000), at(8500), false) // begun before that hello
+	k.answered(at(8300), at(8800), false) // a dead pooled connection
+	hellos := map[string]time.Time{"g": at(8200)}
+	if got := foreignSentinels(at(8900), hellos, map[string]kindRecord{"g": k}, foreignGone, proofSlack); got != nil {
+		t.Fatalf("foreign after one miss since the heal: %v (%+v)", got, k)
+	}
+	k.answered(at(9300), at(9310), true)
+	k.heard(at(10200), proofSlack)
+	if k.misses != 0 || !k.stale.IsZero() {
+		t.Fatalf("an answer did not clear the count: %+v", k)
+	}
+	// A redis-sentinel now answers for that id: the proofs stop.
+	for ms := 14000; ms < 17000; ms += 1000 {
+		k.heard(at(ms), proofSlack)
+		k.answered(at(ms), at(ms+5), false)
+	}
+	hellos["g"] = at(16000)
+	if got := foreignSentinels(at(16100), hellos, map[string]kindRecord{"g": k}, foreignGone, proofSlack); !slices.Equal(got, []string{"g"}) {
+		t.Fatalf("a rolled-back sentinel is not foreign: %v (%+v)", got, k)
 	}
 }
 
