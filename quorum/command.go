@@ -49,6 +49,14 @@ const (
 	// added later; OFF clears every pause). Not ignorable: an older member
 	// that skipped it would run failovers the group paused.
 	OpMaintenance Op = 10
+	// OpProtocol records how the group's failovers are decided
+	// (docs/DESIGN.md, "A group in a mixed set"). Mixed: by redis-sentinel's
+	// election, a sentinel that is not a gosentinel being in the set; the
+	// generation (MixedGen) goes up by one each time. Not Mixed, with Epoch
+	// the generation it ends: by Raft again, refused if the generation
+	// moved on meanwhile (ErrStaleProtocol). Not ignorable: an older member
+	// that skipped it would run Raft failovers beside the elections.
+	OpProtocol Op = 11
 )
 
 // Param is one option=value pair of a SET command.
@@ -76,6 +84,8 @@ type Command struct {
 	// Names and Paused are OpMaintenance's masters and direction.
 	Names  []string `json:"names,omitempty"`
 	Paused bool     `json:"paused,omitempty"`
+	// Mixed is OpProtocol's direction.
+	Mixed bool `json:"mixed,omitempty"`
 	// At is the proposer's wall clock in ms since the epoch: the only
 	// notion of time Apply may use.
 	At int64 `json:"at"`

@@ -32,6 +32,13 @@ var (
 	// holds in log order even against a leader that decided just before
 	// applying it. SENTINEL FAILOVER (Forced) is not refused.
 	ErrFailoversPaused = errors.New("failovers are paused (SENTINEL MAINTENANCE)")
+	// ErrMixedProtocol is returned by an OpFailoverBegin the log decided
+	// (no elected epoch) while the group's failovers follow
+	// redis-sentinel's protocol (OpProtocol).
+	ErrMixedProtocol = errors.New("failovers follow redis-sentinel's protocol: a sentinel that is not a gosentinel is in the set")
+	// ErrStaleProtocol is returned by an OpProtocol that ends a generation
+	// of the mixed protocol other than the current one.
+	ErrStaleProtocol = errors.New("the mixed protocol's generation is not the one to end")
 )
 
 // ApplyFunc observes every applied command with its result; the node uses
@@ -186,6 +193,8 @@ func (f *FSM) apply(c *Command) error {
 		// docs/DESIGN.md) carries the epoch it was elected in, already
 		// observed; one the log decides takes the next epoch.
 		switch {
+		case c.Epoch == 0 && s.Mixed:
+			return ErrMixedProtocol
 		case c.Epoch == 0:
 			s.CurrentEpoch++
 		case c.Epoch < s.CurrentEpoch:
@@ -223,6 +232,16 @@ func (f *FSM) apply(c *Command) error {
 		m.Failover = nil
 	case OpMaintenance:
 		return applyMaintenance(s, c)
+	case OpProtocol:
+		switch {
+		case c.Mixed:
+			s.Mixed = true
+			s.MixedGen++
+		case !s.Mixed || c.Epoch != s.MixedGen:
+			return ErrStaleProtocol
+		default:
+			s.Mixed = false
+		}
 	default:
 		if c.Op&IgnorableFlag != 0 {
 			return nil
@@ -255,6 +274,26 @@ func applyMaintenance(s *State, c *Command) error {
 		s.Masters[name].FailoversPaused = c.Paused
 	}
 	return nil
+}
+
+// Protocol reports whether the group's failovers follow redis-sentinel's
+// protocol, with the generation of that protocol.
+func (f *FSM) Protocol() (mixed bool, gen uint64) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.Mixed, f.state.MixedGen
+}
+
+// FailoverInProgress reports whether any master has a failover recorded.
+func (f *FSM) FailoverInProgress() bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, m := range f.state.Masters {
+		if m.Failover != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // FailoversPaused tells whether automatic failovers of the master are

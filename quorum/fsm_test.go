@@ -148,6 +148,57 @@ func TestFSM_FailoverBeginAtElectedEpoch(t *testing.T) {
 	}
 }
 
+// TestFSM_Protocol: while the group's failovers follow redis-sentinel's
+// protocol, a failover the log decides is refused and an elected one is
+// not; ending the protocol names its generation, so an end decided before
+// a member heard a redis-sentinel again cannot end the newer generation,
+// and the flag survives a snapshot.
+func TestFSM_Protocol(t *testing.T) {
+	f := NewFSM(nil)
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "m", Addr: Addr{"127.0.0.1", 1}, Quorum: 2}, At: 1})
+	if err := f.Apply(&Command{Op: OpProtocol, Epoch: 0}); !errors.Is(err, ErrStaleProtocol) {
+		t.Fatalf("end while not mixed: %v", err)
+	}
+	f.Apply(&Command{Op: OpProtocol, Mixed: true})
+	if mixed, gen := f.Protocol(); !mixed || gen != 1 {
+		t.Fatalf("after enter: %v %d", mixed, gen)
+	}
+	if err := f.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 2}}); !errors.Is(err, ErrMixedProtocol) {
+		t.Fatalf("a decision of the log while mixed: %v", err)
+	}
+	if err := f.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 2}, Epoch: 3}); err != nil {
+		t.Fatalf("an elected decision while mixed: %v", err)
+	}
+	if !f.FailoverInProgress() {
+		t.Fatal("failover in progress not reported")
+	}
+	f.Apply(&Command{Op: OpFailoverAbort, Name: "m", Epoch: 3})
+	f.Apply(&Command{Op: OpProtocol, Mixed: true}) // heard again: generation 2
+	if err := f.Apply(&Command{Op: OpProtocol, Epoch: 1}); !errors.Is(err, ErrStaleProtocol) {
+		t.Fatalf("end of an older generation: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := f.WriteSnapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	g := NewFSM(nil)
+	if err := g.Restore(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if mixed, gen := g.Protocol(); !mixed || gen != 2 {
+		t.Fatalf("restored: %v %d", mixed, gen)
+	}
+	if err := g.Apply(&Command{Op: OpProtocol, Epoch: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if mixed, _ := g.Protocol(); mixed {
+		t.Fatal("still mixed after the end")
+	}
+	if err := g.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 2}}); err != nil {
+		t.Fatalf("a decision of the log after the end: %v", err)
+	}
+}
+
 func TestFSM_FailoverLifecycle(t *testing.T) {
 	f := NewFSM(nil)
 	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "m", Addr: Addr{"127.0.0.1", 1}, Quorum: 2}, At: 1})
