@@ -241,6 +241,7 @@ func (f *FSM) apply(c *Command) error {
 			return ErrStaleProtocol
 		default:
 			s.Mixed = false
+			s.MixedEnded = c.Epoch
 		}
 	default:
 		if c.Op&IgnorableFlag != 0 {
@@ -277,11 +278,12 @@ func applyMaintenance(s *State, c *Command) error {
 }
 
 // Protocol reports whether the group's failovers follow redis-sentinel's
-// protocol, with the generation of that protocol.
-func (f *FSM) Protocol() (mixed bool, gen uint64) {
+// protocol, with the generation of that protocol and the last generation
+// ended.
+func (f *FSM) Protocol() (mixed bool, gen, ended uint64) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return f.state.Mixed, f.state.MixedGen
+	return f.state.Mixed, f.state.MixedGen, f.state.MixedEnded
 }
 
 // FailoverInProgress reports whether any master has a failover recorded.
@@ -453,6 +455,15 @@ func (f *FSM) Restore(r io.Reader) error {
 	f.state = sf.State
 	f.mu.Unlock()
 	return nil
+}
+
+// Replace installs a copy of s as the whole state (a member detaching
+// from its group takes a copy of the group's state, node/protocol.go).
+func (f *FSM) Replace(s *State) {
+	c := s.Clone()
+	f.mu.Lock()
+	f.state = c
+	f.mu.Unlock()
 }
 
 // ApplyParam applies one SENTINEL SET parameter to m, as OpSet does: the

@@ -160,7 +160,7 @@ func TestFSM_Protocol(t *testing.T) {
 		t.Fatalf("end while not mixed: %v", err)
 	}
 	f.Apply(&Command{Op: OpProtocol, Mixed: true})
-	if mixed, gen := f.Protocol(); !mixed || gen != 1 {
+	if mixed, gen, _ := f.Protocol(); !mixed || gen != 1 {
 		t.Fatalf("after enter: %v %d", mixed, gen)
 	}
 	if err := f.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 2}}); !errors.Is(err, ErrMixedProtocol) {
@@ -185,14 +185,14 @@ func TestFSM_Protocol(t *testing.T) {
 	if err := g.Restore(&buf); err != nil {
 		t.Fatal(err)
 	}
-	if mixed, gen := g.Protocol(); !mixed || gen != 2 {
+	if mixed, gen, _ := g.Protocol(); !mixed || gen != 2 {
 		t.Fatalf("restored: %v %d", mixed, gen)
 	}
 	if err := g.Apply(&Command{Op: OpProtocol, Epoch: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if mixed, _ := g.Protocol(); mixed {
-		t.Fatal("still mixed after the end")
+	if mixed, _, ended := g.Protocol(); mixed || ended != 2 {
+		t.Fatalf("after the end of generation 2: mixed %v, ended %d", mixed, ended)
 	}
 	if err := g.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 2}}); err != nil {
 		t.Fatalf("a decision of the log after the end: %v", err)

@@ -55,12 +55,6 @@ type Master struct {
 	// automatic failover of this master is started (State.FailoversPaused
 	// pauses every master). Absent from older snapshots: false.
 	FailoversPaused bool `json:"failovers_paused,omitempty"`
-	// Mixed is set while the set holds a sentinel that is not a
-	// gosentinel (OpProtocol): failovers are decided by redis-sentinel's
-	// election, never by the log. MixedGen counts the times it was set.
-	// Absent from older snapshots: false, 0.
-	Mixed    bool   `json:"mixed,omitempty"`
-	MixedGen uint64 `json:"mixed_gen,omitempty"`
 }
 
 // Failover is the committed decision to fail a master over: which epoch,
@@ -104,6 +98,9 @@ type State struct {
 	// Absent from older snapshots: false, 0.
 	Mixed    bool   `json:"mixed,omitempty"`
 	MixedGen uint64 `json:"mixed_gen,omitempty"`
+	// MixedEnded is the last generation ended: a member quiet in an older
+	// one knows the log may have decided meanwhile.
+	MixedEnded uint64 `json:"mixed_ended,omitempty"`
 }
 
 // NewState returns an empty state.
@@ -112,7 +109,7 @@ func NewState() *State { return &State{Masters: map[string]*Master{}} }
 // Clone returns a deep copy.
 func (s *State) Clone() *State {
 	c := &State{CurrentEpoch: s.CurrentEpoch, Masters: make(map[string]*Master, len(s.Masters)),
-		FailoversPaused: s.FailoversPaused, Mixed: s.Mixed, MixedGen: s.MixedGen}
+		FailoversPaused: s.FailoversPaused, Mixed: s.Mixed, MixedGen: s.MixedGen, MixedEnded: s.MixedEnded}
 	for k, m := range s.Masters {
 		c.Masters[k] = m.Clone()
 	}
