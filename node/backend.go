@@ -165,10 +165,12 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 		}
 	}
 	cur := n.sm().CurrentEpoch()
-	// A member of an active group votes for nobody: its failovers are
-	// the Raft leader's, and a vote could let a redis-sentinel fail the
-	// master over beside them (docs/DESIGN.md, "Mixed sets").
-	member := n.cl != nil && n.cl.isActive()
+	// A member votes for nobody unless the group's failovers follow
+	// redis-sentinel's protocol and it is not quiet: otherwise its
+	// failovers are the Raft leader's, and a vote could let a
+	// redis-sentinel fail the master over beside them (docs/DESIGN.md,
+	// "Mixed sets").
+	member := n.cl != nil && (n.cl.isActive() || n.cl.memberMode() != modeNone) && !n.localVoteMode()
 	n.mu.Lock()
 	l := n.local[found.Name]
 	if l == nil {

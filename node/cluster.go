@@ -136,10 +136,19 @@ type cluster struct {
 	// mixed tells gosentinels from other sentinels (mixed.go).
 	mixed *mixedSet
 
+	// termStop asks followLeadership to stop the term's engine and
+	// closes the channel it sends once it has (protocol.go's detach).
+	termStop chan chan struct{}
+
 	mu     sync.Mutex
 	secret peerSecret // the secret keys' current key came from
 	store  *quorum.RaftStore
 	active bool
+	// mode and quietGen: how this member takes part in failovers
+	// (protocol.go).
+	mode       memberMode
+	quietGen   uint64
+	localSince time.Time // when it last entered modeLocal
 	// addr caches the advertised address (finding it may take a UDP
 	// route lookup); addrAt is when it was computed.
 	addr   string
@@ -174,7 +183,7 @@ var peerCodes = peer.NewCodes(append([]peer.Code{
 // route) and prepares the peer transport and the group. It returns the
 // listeners the RESP server must serve.
 func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
-	c := &cluster{n: n, opts: opts, deaths: newDeathWatch(), mixed: newMixedSet()}
+	c := &cluster{n: n, opts: opts, deaths: newDeathWatch(), mixed: newMixedSet(), termStop: make(chan chan struct{})}
 	c.fsm = quorum.NewFSM(n.onApplyRaft)
 	c.dir = filepath.Join(n.cfg.Dir, "gosentinel-raft-"+n.myid[:8])
 	if err := c.initPeerKeys(); err != nil {
@@ -217,6 +226,7 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 	c.rpcSrv = peer.NewServer(n.log.With("component", "peer-rpc"), peerCodes)
 	c.rpcSrv.Handle("cluster.propose", c.handlePropose)
 	c.rpcSrv.Handle("cluster.failover", c.handleFailover)
+	c.rpcSrv.Handle("cluster.protocol", c.handleProtocol)
 	_, statErr := os.Stat(filepath.Join(c.dir, "advertise"))
 	grp, err := group.New(group.Config{
 		ID:            n.myid,
@@ -270,6 +280,8 @@ func (c *cluster) run(ctx context.Context) {
 	if err := c.activate(ctx); err != nil {
 		return // ctx ended while merging
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); c.runProtocol(ctx) }()
 	c.followLeadership(ctx)
 }
 
@@ -342,7 +354,7 @@ func (c *cluster) isActive() bool {
 // activation is under way, and the group's state is not the node's yet.
 // Commands that need the group wait for it then (docs/DESIGN.md).
 func (c *cluster) forming() bool {
-	return !c.isActive() && c.grp.Phase() != group.PhaseAlone && !c.isMixed()
+	return !c.isActive() && c.grp.Phase() != group.PhaseAlone && !c.isMixed() && c.memberMode() == modeNone
 }
 
 // expectation is the expected size of the set (internal/group.Expected):
@@ -500,12 +512,27 @@ func (c *cluster) advertiseAddr() string {
 func (c *cluster) activate(ctx context.Context) error {
 	n := c.n
 	// A member's failovers are the Raft leader's: the engine that ran on
-	// the local state in a mixed set stops first, for good.
+	// the local state in a mixed set stops first (until the group's
+	// failovers follow redis-sentinel's protocol: protocol.go).
 	c.stopLocalEngine(true)
 	if !c.wasRestarted() {
 		if err := c.mergeLocal(ctx); err != nil {
 			return err
 		}
+	}
+	if mixed, gen, _ := c.fsm.Protocol(); mixed {
+		// The group's failovers follow redis-sentinel's protocol: its
+		// state is not kept up to date (each member decides on its own
+		// copy), so this sentinel keeps deciding on its own state,
+		// detached, rather than take the group's older one and announce
+		// a switch back to an old master (protocol.go).
+		c.mu.Lock()
+		c.mode, c.localSince = modeLocal, time.Now()
+		c.mu.Unlock()
+		c.allowLocalEngine()
+		n.log.Warn("Sentinel Raft group joined while its failovers follow redis-sentinel's protocol: this sentinel votes and fails over on its own state",
+			"generation", gen)
+		return nil
 	}
 	local := n.localFSM.State()
 	for _, name := range local.Names() {
@@ -521,39 +548,60 @@ func (c *cluster) activate(ctx context.Context) error {
 			n.mu.Unlock()
 		}
 	}
+	c.switchToGroup(local)
+	n.log.Warn("Sentinel Raft group active: the replicated state is now authoritative")
+	return nil
+}
+
+// switchToGroup makes the group's state the node's, and announces the
+// masters the group switched away from local's addresses: they moved for
+// this sentinel's clients now, as for a redis-sentinel that learns a new
+// configuration from a hello.
+func (c *cluster) switchToGroup(local *quorum.State) {
+	n := c.n
 	c.mu.Lock()
 	c.active = true
+	c.mode, c.quietGen = modeRaft, 0
 	c.mu.Unlock()
 	n.setActiveFSM(c.fsm)
 	n.reconcileMonitor()
-	n.log.Warn("Sentinel Raft group active: the replicated state is now authoritative")
-	// A master the group switched while this sentinel was joining (or
-	// away) moved for its clients now: they hear it here, as from a
-	// redis-sentinel that learns a new configuration from a hello.
 	for _, name := range local.Names() {
 		if m, ok := c.fsm.Master(name); ok && m.Addr != local.Masters[name].Addr {
 			n.announceSwitch(name, local.Masters[name].Addr, m.Addr)
 		}
 	}
-	return nil
 }
 
-// mergeLocal proposes what this sentinel knew before joining and the group
-// does not have, and returns once the group has all of it (or ctx ends).
-// It reads the local state again after each pass: a MONITOR applied locally
-// meanwhile (one that waited longer than commandLeaderWait) is merged too.
+// mergeLocal proposes what this sentinel knew before joining (or learnt
+// while detached, protocol.go) and the group does not have: masters it
+// monitors, newer master addresses and config epochs (a failover decided
+// by redis-sentinel's election), a newer current epoch. It returns once the
+// group has all of it (or ctx ends). It reads the local state again after
+// each pass: a MONITOR applied locally meanwhile (one that waited longer
+// than commandLeaderWait) is merged too.
 func (c *cluster) mergeLocal(ctx context.Context) error {
 	for {
 		local := c.n.localFSM.State()
 		missing := 0
 		for _, name := range local.Names() {
-			if _, ok := c.fsm.Master(name); ok {
+			lm := local.Masters[name]
+			gm, ok := c.fsm.Master(name)
+			if !ok {
+				missing++
+				err := c.proposeRaft(ctx, &quorum.Command{Op: quorum.OpMonitor, Master: lm, At: nowMs()})
+				if err != nil && !errors.Is(err, quorum.ErrDuplicateMaster) && !isTransient(err) {
+					c.n.log.Info("failed to give the group a master this sentinel knew; retrying", "master", name, "error", err)
+				}
+				continue
+			}
+			cmd := newerConfig(lm, gm)
+			if cmd == nil {
 				continue
 			}
 			missing++
-			err := c.proposeRaft(ctx, &quorum.Command{Op: quorum.OpMonitor, Master: local.Masters[name], At: nowMs()})
-			if err != nil && !errors.Is(err, quorum.ErrDuplicateMaster) && !isTransient(err) {
-				c.n.log.Info("failed to give the group a master this sentinel knew; retrying", "master", name, "error", err)
+			err := c.proposeRaft(ctx, cmd)
+			if err != nil && !errors.Is(err, quorum.ErrStaleSwitch) && !isTransient(err) {
+				c.n.log.Info("failed to give the group a newer configuration this sentinel knew; retrying", "master", name, "error", err)
 			}
 		}
 		if local.CurrentEpoch > c.fsm.CurrentEpoch() {
@@ -571,25 +619,44 @@ func (c *cluster) mergeLocal(ctx context.Context) error {
 	}
 }
 
+// newerConfig is the command that gives the group's record of a master
+// (group) the newer configuration of this sentinel's (local), or nil if
+// local's is not newer or the group runs a failover of it at an epoch no
+// older (the failover decides).
+func newerConfig(local, group *quorum.Master) *quorum.Command {
+	if local.ConfigEpoch <= group.ConfigEpoch || (group.Failover != nil && group.Failover.Epoch >= local.ConfigEpoch) {
+		return nil
+	}
+	if local.Addr == group.Addr {
+		return &quorum.Command{Op: quorum.OpSetConfigEpoch, Name: local.Name, Epoch: local.ConfigEpoch, At: nowMs()}
+	}
+	return &quorum.Command{Op: quorum.OpSwitchMaster, Name: local.Name, Addr: local.Addr, From: group.Addr,
+		Epoch: local.ConfigEpoch, At: nowMs()}
+}
+
 // followLeadership runs the failover engine for each term this sentinel
-// leads.
+// leads, while the group's state is the node's (modeRaft): a detaching
+// member asks it to stop the engine and waits (termStop).
 func (c *cluster) followLeadership(ctx context.Context) {
 	st := c.getStore()
 	var cancel context.CancelFunc
+	var done chan struct{}
 	stop := func() {
 		if cancel != nil {
 			cancel()
-			cancel = nil
+			<-done
+			cancel, done = nil, nil
 		}
 	}
 	defer stop()
 	start := func() {
-		if cancel != nil {
+		if cancel != nil || c.memberMode() != modeRaft {
 			return
 		}
 		var tctx context.Context
 		tctx, cancel = context.WithCancel(ctx)
-		go c.n.eng.Run(tctx)
+		done = make(chan struct{})
+		go func(done chan struct{}) { defer close(done); c.n.eng.Run(tctx) }(done)
 	}
 	if st.IsLeader() {
 		start()
@@ -600,6 +667,9 @@ func (c *cluster) followLeadership(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case ack := <-c.termStop:
+			stop()
+			close(ack)
 		case leader := <-st.LeaderChanges():
 			if leader {
 				start()
@@ -607,10 +677,27 @@ func (c *cluster) followLeadership(ctx context.Context) {
 				stop()
 			}
 		case <-t.C:
-			if st.IsLeader() {
+			switch {
+			case c.memberMode() != modeRaft:
+				stop()
+			case st.IsLeader():
 				start()
 			}
 		}
+	}
+}
+
+// stopTerm stops the term's engine, if it runs, and waits for it.
+func (c *cluster) stopTerm(ctx context.Context) {
+	ack := make(chan struct{})
+	select {
+	case c.termStop <- ack:
+	case <-ctx.Done():
+		return
+	}
+	select {
+	case <-ack:
+	case <-ctx.Done():
 	}
 }
 
@@ -657,6 +744,11 @@ func (c *cluster) forwardFailover(ctx context.Context, name string) error {
 // within StaleAfter.
 func (c *cluster) vouches() bool {
 	st := c.getStore()
+	if m := c.memberMode(); m == modeLocal || m == modeQuiet {
+		// Detached while the group's failovers follow redis-sentinel's
+		// protocol: its own copy is in force, as a redis-sentinel's.
+		return true
+	}
 	if !c.isActive() {
 		// Alone so far: vouch like a lone redis-sentinel, unless this
 		// sentinel was a member before a restart and still has not found

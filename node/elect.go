@@ -59,6 +59,8 @@ func (n *Node) elect(ctx context.Context, m *quorum.Master) (uint64, error) {
 	if !n.localVoteMode() {
 		return 0, nil
 	}
+	n.electing.Add(1)
+	defer n.electing.Add(-1)
 	epoch := n.sm().CurrentEpoch() + 1
 	if err := n.propose(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: epoch, At: nowMs()}); err != nil {
 		return 0, fmt.Errorf("failed to start epoch %d: %w", epoch, err)

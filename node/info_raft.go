@@ -71,13 +71,15 @@ func (n *Node) InfoSection(name string) (string, bool) {
 }
 
 // failoverProtocol names who decides this sentinel's failovers: "raft"
-// (a member: the group's leader), "sentinel" (redis-sentinel's election,
-// in a mixed set before joining a group), "none" (waiting for a group).
+// (a member: the group's leader), "sentinel" (redis-sentinel's election:
+// in a mixed set before joining a group, or a member while the group's
+// failovers follow that protocol), "none" (waiting for a group, or a
+// quiet member waiting for the group to decide again).
 func (n *Node) failoverProtocol() string {
 	switch {
 	case n.cl == nil || n.cl.isActive():
 		return "raft"
-	case n.cl.isMixed():
+	case n.localVoteMode():
 		return "sentinel"
 	}
 	return "none"

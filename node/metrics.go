@@ -312,7 +312,8 @@ func (n *Node) raftSnapshot() *metrics.Raft {
 		return nil
 	}
 	info := n.cl.grp.Info()
-	r := &metrics.Raft{Phase: info.Phase, Voters: len(info.Voters)}
+	r := &metrics.Raft{Phase: info.Phase, Voters: len(info.Voters), FailoverProtocol: n.failoverProtocol(),
+		Foreign: len(n.cl.foreign())}
 	if st := n.cl.getStore(); st != nil {
 		r.State = strings.ToLower(st.Stats()["state"])
 		r.Term, r.CommitIndex, r.AppliedIndex = st.Term(), st.CommitIndex(), st.AppliedIndex()

@@ -195,7 +195,7 @@ func (c *cluster) mixedRound(ctx context.Context) {
 	case !slices.Equal(foreign, was):
 		c.n.log.Info("Sentinels that are not gosentinels", "sentinels", strings.Join(foreign, ","))
 	}
-	if len(foreign) > 0 && !c.isActive() {
+	if c.n.localVoteMode() {
 		c.startLocalEngine(ctx)
 	} else {
 		c.stopLocalEngine(false)
@@ -260,9 +260,20 @@ func (c *cluster) stopLocalEngine(forever bool) {
 }
 
 // localVoteMode tells whether this sentinel decides failovers by
-// redis-sentinel's protocol: the set is mixed and it is not a member.
+// redis-sentinel's protocol: the set is mixed and it is not a member, or
+// it is a member detached while the group's failovers follow that protocol
+// (protocol.go; not while quiet).
 func (n *Node) localVoteMode() bool {
-	return n.cl != nil && !n.cl.isActive() && n.cl.isMixed()
+	if n.cl == nil {
+		return false
+	}
+	switch n.cl.memberMode() {
+	case modeNone:
+		return !n.cl.isActive() && n.cl.isMixed()
+	case modeLocal:
+		return true
+	}
+	return false
 }
 
 // inMixedSet tells whether the set holds a sentinel that is not a gosentinel.

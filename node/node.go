@@ -92,6 +92,8 @@ type Node struct {
 	myid    string
 	globals globals
 	local   map[string]*masterLocal // per master: votes, odown, failover
+	// electing counts redis-sentinel elections under way (elect.go).
+	electing atomic.Int32
 	// seed holds the known replicas/sentinels of config-file masters until
 	// their OpMonitor is applied and the monitor watches them.
 	seed map[string]monitor.MasterSpec

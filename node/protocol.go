@@ -1,0 +1,367 @@
+package node
+
+// A group in a mixed set (docs/DESIGN.md, "A group in a mixed set"): when a
+// sentinel that is not a gosentinel appears beside a Raft group (a pod
+// rolled back to redis-sentinel), the group commits that its failovers
+// follow redis-sentinel's protocol (quorum.OpProtocol) and every member
+// detaches: it decides on its own copy of the group's state, votes and runs
+// elections like a sentinel that is not a member, so that losing members
+// later (a pod restarting with its master) costs votes, not the set's
+// ability to fail over. When no such sentinel has been heard for
+// foreignGone, each member goes quiet (votes for nobody, starts nothing);
+// once every voter is quiet the leader ends the protocol's generation and
+// the members hand the group what they learnt and take its state again.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/peer"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+	"github.com/x0tta6bl4/gosentinel/replication"
+)
+
+// memberMode is how a member takes part in failovers.
+type memberMode int32
+
+const (
+	// modeNone: not a member (yet), or Raft is off.
+	modeNone memberMode = iota
+	// modeRaft: the group's state is the node's and its leader decides.
+	modeRaft
+	// modeDetaching: leaving modeRaft, the term's engine is stopping.
+	modeDetaching
+	// modeLocal: the group's failovers follow redis-sentinel's protocol;
+	// this member decides on its own copy, votes and runs elections.
+	modeLocal
+	// modeQuiet: still detached, but no foreign sentinel heard for
+	// foreignGone: it votes for nobody and starts nothing, waiting for the
+	// group to end the protocol's generation it went quiet in.
+	modeQuiet
+)
+
+func (m memberMode) String() string {
+	switch m {
+	case modeRaft:
+		return "raft"
+	case modeDetaching:
+		return "detaching"
+	case modeLocal:
+		return "sentinel"
+	case modeQuiet:
+		return "quiet"
+	}
+	return "none"
+}
+
+// protocolView is what a member's next protocol step depends on.
+type protocolView struct {
+	mode            memberMode
+	groupMixed      bool   // the group's state: failovers by election
+	groupGen        uint64 // the generation of that protocol
+	quietGen        uint64 // the generation this member went quiet in
+	groupEnded      uint64 // the last generation the group ended
+	failoverInGroup bool   // the group's state records a failover in progress
+	foreign         bool   // this sentinel hears a foreign sentinel
+	// localFor is how long ago it last entered modeLocal: it goes quiet
+	// only foreignGone after that too, since a sentinel that has just
+	// started (or detached) has not had the time to hear anyone.
+	localFor  time.Duration
+	localBusy bool // its own engine runs an election or a failover
+}
+
+// protocolAction is a member's next step.
+type protocolAction int
+
+const (
+	protoNothing  protocolAction = iota
+	protoEnter                   // propose OpProtocol (mixed)
+	protoDetach                  // take a copy of the group's state and decide on it
+	protoQuiet                   // stop voting and electing
+	protoReattach                // hand the group what the copy learnt, take its state again
+	protoWake                    // quiet to local, on its own state (kept up to date by hellos)
+)
+
+// protocolStep decides a member's next step. A member detaches only once
+// the group records no failover in progress (one the log decided before
+// the protocol changed is finished by its leader first), goes quiet only
+// foreignGone after it last heard a foreign sentinel and after it entered
+// modeLocal, and leaves quiet only by applying a later entry, never on its
+// own, so that the leader's count of quiet voters stays true until the end
+// it decides is applied: the end of its generation (reattach), or a newer
+// generation, after which it wakes on its own state, kept up to date by
+// hellos while quiet, unless an end was applied in between (the log may
+// have decided meanwhile: reattach, then detach again).
+func protocolStep(v protocolView) protocolAction {
+	switch v.mode {
+	case modeRaft:
+		switch {
+		case v.groupMixed && !v.failoverInGroup:
+			return protoDetach
+		case !v.groupMixed && v.foreign:
+			return protoEnter
+		}
+	case modeLocal:
+		switch {
+		case !v.groupMixed:
+			return protoReattach
+		case !v.foreign && !v.localBusy && v.localFor >= foreignGone:
+			return protoQuiet
+		}
+	case modeQuiet:
+		switch {
+		case !v.groupMixed || v.groupEnded >= v.quietGen:
+			return protoReattach
+		case v.groupGen > v.quietGen:
+			return protoWake
+		case v.foreign:
+			return protoEnter
+		}
+	}
+	return protoNothing
+}
+
+// quietMajority reports whether the leader may end generation gen: every
+// voter that answered is quiet in it, and they are a majority. A voter
+// that does not answer (its pod restarting with its master) cannot hold
+// the group back: without the majority's votes no election can win, so it
+// can start no failover beside the log's; and it applies the end when it
+// returns, being a voter.
+func quietMajority(voters []string, answers map[string]protocolStatus, gen uint64) bool {
+	quiet := 0
+	for _, id := range voters {
+		a, ok := answers[id]
+		if !ok {
+			continue
+		}
+		if a.Mode != modeQuiet.String() || a.Gen != gen {
+			return false
+		}
+		quiet++
+	}
+	return quiet > len(voters)/2
+}
+
+// protocolStatus is a member's answer to cluster.protocol.
+type protocolStatus struct {
+	Mode string `json:"mode"`
+	Gen  uint64 `json:"gen,omitempty"` // the generation it is quiet in
+}
+
+const (
+	// protocolTick paces the protocol's steps.
+	protocolTick = 100 * time.Millisecond
+	// protocolRetry paces proposals (enter, end) and the leader's census.
+	protocolRetry = time.Second
+)
+
+// memberMode returns this member's mode.
+func (c *cluster) memberMode() memberMode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mode
+}
+
+// status answers cluster.protocol.
+func (c *cluster) protocolStatus() protocolStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := protocolStatus{Mode: c.mode.String()}
+	if c.mode == modeQuiet {
+		s.Gen = c.quietGen
+	}
+	return s
+}
+
+func (c *cluster) handleProtocol(_ context.Context, _ json.RawMessage) (any, error) {
+	return c.protocolStatus(), nil
+}
+
+// runProtocol takes this member's protocol steps until ctx ends (from its
+// activation on).
+func (c *cluster) runProtocol(ctx context.Context) {
+	t := time.NewTicker(protocolTick)
+	defer t.Stop()
+	var lastPropose, lastCensus time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		mixed, gen, ended := c.fsm.Protocol()
+		c.mu.Lock()
+		mode, quietGen, localSince := c.mode, c.quietGen, c.localSince
+		c.mu.Unlock()
+		v := protocolView{mode: mode, groupMixed: mixed, groupGen: gen, groupEnded: ended, quietGen: quietGen,
+			failoverInGroup: c.fsm.FailoverInProgress(), foreign: c.isMixed(), localFor: time.Since(localSince),
+			localBusy: c.n.localBusy()}
+		switch protocolStep(v) {
+		case protoEnter:
+			if time.Since(lastPropose) >= protocolRetry {
+				lastPropose = time.Now()
+				go c.proposeProtocol(ctx, &quorum.Command{Op: quorum.OpProtocol, Mixed: true, At: nowMs()})
+			}
+		case protoDetach:
+			c.detach(ctx, gen)
+		case protoQuiet:
+			c.quiet(gen)
+		case protoWake:
+			c.wake(gen)
+		case protoReattach:
+			if err := c.reattach(ctx); err != nil && ctx.Err() == nil {
+				c.n.log.Info("failed to hand the group this sentinel's state; retrying", "error", err)
+			}
+		}
+		if st := c.getStore(); mixed && st != nil && st.IsLeader() && time.Since(lastCensus) >= protocolRetry {
+			lastCensus = time.Now()
+			go c.endProtocolIfQuiet(ctx, st, gen)
+		}
+	}
+}
+
+// proposeProtocol proposes an OpProtocol entry through the leader.
+func (c *cluster) proposeProtocol(ctx context.Context, cmd *quorum.Command) {
+	pctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	defer cancel()
+	err := c.proposeRaft(pctx, cmd)
+	switch {
+	case err == nil && cmd.Mixed:
+		c.n.log.Warn("A sentinel that is not a gosentinel is in the set: the group's failovers now follow redis-sentinel's protocol")
+	case err == nil:
+		c.n.log.Warn("Every member is quiet and no sentinel that is not a gosentinel is left: the group decides failovers again", "generation", cmd.Epoch)
+	case errors.Is(err, quorum.ErrStaleProtocol):
+	default:
+		c.n.log.Info("failed to record the group's failover protocol", "mixed", cmd.Mixed, "error", err)
+	}
+}
+
+// endProtocolIfQuiet, on the leader, asks every voter for its mode and
+// ends generation gen once quietMajority holds.
+func (c *cluster) endProtocolIfQuiet(ctx context.Context, st *quorum.RaftStore, gen uint64) {
+	servers, err := st.Servers()
+	if err != nil {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	defer cancel()
+	answers := map[string]protocolStatus{}
+	var ids []string
+	for _, s := range servers {
+		ids = append(ids, s.ID)
+		if s.ID == c.n.myid {
+			answers[s.ID] = c.protocolStatus()
+			continue
+		}
+		var a protocolStatus
+		if err := c.rpc.Call(cctx, peer.TargetAddr(s.Addr, s.ID), "cluster.protocol", struct{}{}, &a); err == nil {
+			answers[s.ID] = a
+		}
+	}
+	if quietMajority(ids, answers, gen) {
+		c.proposeProtocol(ctx, &quorum.Command{Op: quorum.OpProtocol, Epoch: gen, At: nowMs()})
+	}
+}
+
+// detach makes a copy of the group's state the node's and lets the local
+// engine decide on it (mixed.go starts it): the term's engine stops first,
+// so no two engines ever act on one state.
+func (c *cluster) detach(ctx context.Context, gen uint64) {
+	n := c.n
+	c.mu.Lock()
+	c.mode = modeDetaching
+	c.mu.Unlock()
+	c.stopTerm(ctx)
+	// The copy is this sentinel's own state from now on: its decisions
+	// are elected (automatic) or its own (SENTINEL FAILOVER, as on
+	// redis-sentinel), never refused as the log's would be.
+	st := c.fsm.State()
+	st.Mixed = false
+	n.localFSM.Replace(st)
+	c.mu.Lock()
+	c.active = false
+	c.mode, c.localSince = modeLocal, time.Now()
+	c.mu.Unlock()
+	n.setActiveFSM(n.localFSM)
+	n.reconcileMonitor()
+	c.allowLocalEngine()
+	n.log.Warn("The group's failovers follow redis-sentinel's protocol: this sentinel votes and fails over on its own copy of the group's state",
+		"generation", gen)
+}
+
+// quiet stops this member's elections and votes in generation gen, unless
+// its engine turns out to be running a failover (then it stays detached).
+func (c *cluster) quiet(gen uint64) {
+	c.mu.Lock()
+	c.mode, c.quietGen = modeQuiet, gen
+	c.mu.Unlock()
+	c.stopLocalEngine(true)
+	if c.n.localFSM.FailoverInProgress() {
+		// A failover began between the decision and the stop: finish it.
+		c.mu.Lock()
+		c.mode, c.quietGen, c.localSince = modeLocal, 0, time.Now()
+		c.mu.Unlock()
+		c.allowLocalEngine()
+		return
+	}
+	c.n.log.Warn("No sentinel that is not a gosentinel heard for a while: this sentinel stops voting until the group decides again",
+		"generation", gen, "after", foreignGone.String())
+}
+
+// wake makes a quiet member vote and elect again on its own state, in the
+// newer generation gen.
+func (c *cluster) wake(gen uint64) {
+	c.mu.Lock()
+	c.mode, c.quietGen, c.localSince = modeLocal, 0, time.Now()
+	c.mu.Unlock()
+	c.allowLocalEngine()
+	c.n.log.Warn("A sentinel that is not a gosentinel is in the set again: this sentinel votes and fails over on its own state",
+		"generation", gen)
+}
+
+// reattach hands the group what this member's copy learnt (mergeLocal) and
+// makes the group's state the node's again. It votes for nobody meanwhile.
+func (c *cluster) reattach(ctx context.Context) error {
+	c.stopLocalEngine(true)
+	c.mu.Lock()
+	if c.mode == modeLocal {
+		c.mode, c.quietGen = modeQuiet, 0
+	}
+	c.mu.Unlock()
+	mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := c.mergeLocal(mctx); err != nil {
+		return fmt.Errorf("failed to merge this sentinel's state: %w", err)
+	}
+	c.switchToGroup(c.n.localFSM.State())
+	c.n.log.Warn("The group decides failovers again: its state is this sentinel's")
+	return nil
+}
+
+// localBusy reports whether the local engine runs an election or a
+// failover, or this sentinel voted for another's election within twice
+// that master's failover-timeout (the winner may still be failing it
+// over: redis-sentinel holds its own failovers off as long).
+func (n *Node) localBusy() bool {
+	if n.electing.Load() > 0 || n.localFSM.FailoverInProgress() {
+		return true
+	}
+	st := n.localFSM.State()
+	for _, name := range st.Names() {
+		if v := n.votedAt(name); !v.IsZero() && time.Since(v) < 2*replication.FailoverTimeout(st.Masters[name]) {
+			return true
+		}
+	}
+	return false
+}
+
+// allowLocalEngine lets mixed.go start the local engine again (a member
+// detached: stopLocalEngine(true) had stopped it for good).
+func (c *cluster) allowLocalEngine() {
+	c.mixed.mu.Lock()
+	c.mixed.noLocal = false
+	c.mixed.mu.Unlock()
+}

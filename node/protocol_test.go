@@ -1,0 +1,64 @@
+package node
+
+import (
+	"testing"
+	"time"
+)
+
+func TestProtocolStep(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		v    protocolView
+		want protocolAction
+	}{
+		{"raft, nothing foreign", protocolView{mode: modeRaft}, protoNothing},
+		{"raft, a redis-sentinel heard: record it", protocolView{mode: modeRaft, foreign: true}, protoEnter},
+		{"raft, the group recorded it: detach", protocolView{mode: modeRaft, groupMixed: true, groupGen: 1, foreign: true}, protoDetach},
+		{"raft, recorded, but a failover the log decided runs: its leader finishes it first",
+			protocolView{mode: modeRaft, groupMixed: true, groupGen: 1, failoverInGroup: true}, protoNothing},
+		{"local, the redis-sentinel still heard", protocolView{mode: modeLocal, groupMixed: true, groupGen: 1, foreign: true}, protoNothing},
+		{"local, none heard, an election under way", protocolView{mode: modeLocal, groupMixed: true, groupGen: 1, localFor: time.Minute, localBusy: true}, protoNothing},
+		{"local, none heard, idle: go quiet", protocolView{mode: modeLocal, groupMixed: true, groupGen: 1, localFor: foreignGone}, protoQuiet},
+		{"local since a moment (just restarted): none heard yet, not quiet",
+			protocolView{mode: modeLocal, groupMixed: true, groupGen: 1, localFor: foreignGone - time.Millisecond}, protoNothing},
+		{"local, the group decides again (not a voter it counted)", protocolView{mode: modeLocal, groupGen: 1}, protoReattach},
+		{"quiet, waiting for the end", protocolView{mode: modeQuiet, groupMixed: true, groupGen: 1, quietGen: 1}, protoNothing},
+		{"quiet, the group ended it", protocolView{mode: modeQuiet, groupGen: 1, groupEnded: 1, quietGen: 1}, protoReattach},
+		{"quiet, ended and a newer generation both applied: the log may have decided in between",
+			protocolView{mode: modeQuiet, groupMixed: true, groupGen: 2, groupEnded: 1, quietGen: 1}, protoReattach},
+		{"quiet, heard again: record a new generation, never wake alone",
+			protocolView{mode: modeQuiet, groupMixed: true, groupGen: 1, quietGen: 1, foreign: true}, protoEnter},
+		{"quiet, a newer generation applied, no end between: wake on its own state",
+			protocolView{mode: modeQuiet, groupMixed: true, groupGen: 2, quietGen: 1, foreign: true}, protoWake},
+		{"detaching: wait", protocolView{mode: modeDetaching, groupMixed: true, foreign: true}, protoNothing},
+		{"not a member", protocolView{mode: modeNone, groupMixed: true, foreign: true}, protoNothing},
+	} {
+		if got := protocolStep(tc.v); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestQuietMajority(t *testing.T) {
+	q := func(gen uint64) protocolStatus { return protocolStatus{Mode: modeQuiet.String(), Gen: gen} }
+	voters := []string{"a", "b", "c"}
+	for _, tc := range []struct {
+		name    string
+		answers map[string]protocolStatus
+		want    bool
+	}{
+		{"every voter quiet in the generation", map[string]protocolStatus{"a": q(2), "b": q(2), "c": q(2)}, true},
+		{"one did not answer (its pod restarting): a quiet majority", map[string]protocolStatus{"a": q(2), "b": q(2)}, true},
+		{"only one answered", map[string]protocolStatus{"a": q(2)}, false},
+		{"one still votes", map[string]protocolStatus{"a": q(2), "b": q(2), "c": {Mode: modeLocal.String()}}, false},
+		{"one not a member yet (restarted, votes as a non-member)", map[string]protocolStatus{"a": q(2), "b": q(2), "c": {Mode: modeNone.String()}}, false},
+		{"one quiet in an older generation", map[string]protocolStatus{"a": q(2), "b": q(1), "c": q(2)}, false},
+	} {
+		if got := quietMajority(voters, tc.answers, 2); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if quietMajority(nil, nil, 1) {
+		t.Error("no voters counted as a quiet majority")
+	}
+}
