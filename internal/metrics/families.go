@@ -36,6 +36,7 @@ const (
 	lRole     = "role"
 	lOutcome  = "outcome"
 	lPhase    = "phase"
+	lProtocol = "protocol"
 	lReason   = "reason"
 	lState    = "state"
 	lKind     = "kind"
@@ -127,6 +128,8 @@ var (
 	fRaftLeader         = family{"gosentinel_raft_leader", "1 when this sentinel knows a Raft leader (itself or another member), 0 otherwise.", gauge, nil}
 	fRaftLeaderChanges  = family{"gosentinel_raft_leader_changes_total", "Times the Raft leader this sentinel knows changed to a different sentinel, observed every 100 ms.", counter, nil}
 	fRaftVoters         = family{"gosentinel_raft_voters", "Voters in the Raft configuration this sentinel knows.", gauge, nil}
+	fFailoverProtocol   = family{"gosentinel_failover_protocol", "1 for the protocol that decides this sentinel's failovers (raft: the Raft group's leader; sentinel: redis-sentinel's election, while a sentinel that is not a gosentinel is in the set; none: waiting for a group, or quiet until the group decides again), 0 for the others.", gauge, []string{lProtocol}}
+	fForeignSentinels   = family{"gosentinel_foreign_sentinels", "Sentinels heard in hellos that are not gosentinels (redis-sentinel during a roll): while above 0, failovers follow redis-sentinel's protocol.", gauge, nil}
 	fGroupPhase         = family{"gosentinel_group_phase", "1 for this sentinel's phase in its Raft group (alone, forming, joining, member), 0 for the others; all 0 without Raft.", gauge, []string{lPhase}}
 	fStateFresh         = family{"gosentinel_state_fresh", "1 when this sentinel vouches for its state (alone, leader, or heard from the leader within the stale bound, or the others are provably dead), 0 when it answers GET-MASTER-ADDR-BY-NAME with null.", gauge, nil}
 	fLinkLatency        = family{"gosentinel_link_latency_seconds", "Round trip of the last valid PING reply of each linked instance (kind master, replica or sentinel); absent until it answered once.", gauge, []string{lMaster, lNode, lKind}}
@@ -139,6 +142,8 @@ var (
 var (
 	raftStates  = []string{"leader", "follower", "candidate", "shutdown"}
 	groupPhases = []string{"alone", "forming", "joining", "member"}
+	// failoverProtocols are gosentinel_failover_protocol's label values.
+	failoverProtocols = []string{"raft", "sentinel", "none"}
 )
 
 // families is every family of ours, in exposition order.
@@ -150,7 +155,7 @@ func families() []family {
 		out = append(out, f.f)
 	}
 	return append(out, fFailovers, fFailoverDuration, fFailoverPhase, fNotStarted, fRaftState, fRaftTerm,
-		fRaftCommit, fRaftApplied, fRaftLeader, fRaftLeaderChanges, fRaftVoters, fGroupPhase, fStateFresh,
+		fRaftCommit, fRaftApplied, fRaftLeader, fRaftLeaderChanges, fRaftVoters, fGroupPhase, fFailoverProtocol, fForeignSentinels, fStateFresh,
 		fLinkLatency, fFailoversPaused, fFailoversPausedAll, fBuildInfo)
 }
 

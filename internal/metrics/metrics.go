@@ -332,6 +332,10 @@ func (w writer) own(s *Snapshot, b Build) {
 	for _, p := range groupPhases {
 		w.put(fGroupPhase, boolValue(r.Phase == p), p)
 	}
+	for _, p := range failoverProtocols {
+		w.put(fFailoverProtocol, boolValue(r.FailoverProtocol == p), p)
+	}
+	w.put(fForeignSentinels, float64(r.Foreign))
 	w.put(fStateFresh, boolValue(s.Fresh))
 	w.put(fFailoversPausedAll, boolValue(s.PausedAll))
 	w.put(fBuildInfo, 1, b.Version, b.RedisVersion)

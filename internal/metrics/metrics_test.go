@@ -190,7 +190,8 @@ func TestCollector(t *testing.T) {
 				Info: "# Server\r\nuptime_in_seconds:42\r\n# Memory\r\nused_memory:1024\r\n# Stats\r\ntotal_commands_processed:7\r\n# Replication\r\nrole:master\r\nconnected_slaves:2\r\nmaster_repl_offset:99\r\n"}},
 			Links: []Link{{Node: "10.0.0.1:6379", Kind: "master", RTT: 2 * time.Millisecond}},
 		}},
-		Raft:  &Raft{Phase: "member", State: "leader", Term: 4, CommitIndex: 10, AppliedIndex: 10, LeaderID: "x", Voters: 3},
+		Raft: &Raft{Phase: "member", State: "leader", Term: 4, CommitIndex: 10, AppliedIndex: 10, LeaderID: "x", Voters: 3,
+			FailoverProtocol: "sentinel", Foreign: 1},
 		Fresh: true,
 	}
 	m := New(fakeSource{s}, Build{Version: "7.0.15", RedisVersion: "7.0.15"})
@@ -254,6 +255,9 @@ func TestCollector(t *testing.T) {
 		"gosentinel_raft_state{state=follower}":                                                               0,
 		"gosentinel_group_phase{phase=member}":                                                                1,
 		"gosentinel_raft_term{}":                                                                              4,
+		"gosentinel_failover_protocol{protocol=sentinel}":                                                     1,
+		"gosentinel_failover_protocol{protocol=raft}":                                                         0,
+		"gosentinel_foreign_sentinels{}":                                                                      1,
 		"gosentinel_failovers_total{master_name=mymaster,outcome=success}":                                    1,
 		"gosentinel_failovers_total{master_name=mymaster,outcome=aborted}":                                    0,
 		"gosentinel_failovers_not_started_total{master_name=mymaster,reason=no_quorum}":                       1,

@@ -91,4 +91,8 @@ type Raft struct {
 	// LeaderID is the leader this sentinel knows ("" if none).
 	LeaderID string
 	Voters   int
+	// FailoverProtocol is INFO raft's raft_failover_protocol (raft,
+	// sentinel or none); Foreign counts raft_foreign_sentinels.
+	FailoverProtocol string
+	Foreign          int
 }
