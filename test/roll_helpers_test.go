@@ -50,9 +50,10 @@ const (
 	rollSamplePeriod = 20 * time.Millisecond
 )
 
-// rollMode is GOSENTINEL_ROLL: "short" (the default, in make test: stages
-// 3+0 and 2+1, the kill fault only) or "full" (make roll: every stage,
-// both faults, the rollback).
+// rollMode is GOSENTINEL_ROLL: "short" (the default, in make test: the
+// kill fault at 3+0, 2+1 and rollback-1+2, through 1+2 and 0+3 without
+// faults, and back to one group at again-0+3) or "full" (make roll: every
+// stage, both faults).
 func rollMode(t *testing.T) string {
 	switch m := os.Getenv("GOSENTINEL_ROLL"); m {
 	case "full":
@@ -75,21 +76,37 @@ type rollStage struct {
 	via sentinelKind
 	// group: the stage ends with one Raft group of all three.
 	group bool
+	// protocol: before the faults, every gosentinel reports this
+	// raft_failover_protocol in INFO raft ("" : not checked).
+	protocol string
+	// short: the stage runs in short mode, with the kill fault if kill.
+	short, kill bool
 }
 
-// rollStages is the helm roll (ordinals 2, 1, 0) and the rollback of pod 0.
+// rollStages is the helm roll (ordinals 2, 1, 0), the rollback of pods 2
+// and 1 (helm's order again) beside the group the roll formed, and the
+// roll forward once more to one group.
 func rollStages(mode string) []rollStage {
 	all := []rollStage{
-		{name: "3+0", pod: -1, via: kindRedis},
-		{name: "2+1", pod: 2, to: kindGo, via: kindGo},
-		{name: "1+2", pod: 1, to: kindGo, via: kindGo},
-		{name: "0+3", pod: 0, to: kindGo, via: kindGo, group: true},
-		{name: "rollback-1+2", pod: 0, to: kindRedis, via: kindGo},
+		{name: "3+0", pod: -1, via: kindRedis, short: true, kill: true},
+		{name: "2+1", pod: 2, to: kindGo, via: kindGo, short: true, kill: true},
+		{name: "1+2", pod: 1, to: kindGo, via: kindGo, short: true},
+		{name: "0+3", pod: 0, to: kindGo, via: kindGo, group: true, short: true},
+		{name: "rollback-1+2", pod: 2, to: kindRedis, via: kindGo, protocol: "sentinel", short: true, kill: true},
+		{name: "rollback-2+1", pod: 1, to: kindRedis, via: kindGo, protocol: "sentinel"},
+		{name: "again-1+2", pod: 1, to: kindGo, via: kindGo},
+		{name: "again-0+3", pod: 2, to: kindGo, via: kindGo, group: true, protocol: "raft", short: true},
 	}
-	if mode == "short" {
-		return all[:2]
+	if mode == "full" {
+		return all
 	}
-	return all
+	var short []rollStage
+	for _, st := range all {
+		if st.short {
+			short = append(short, st)
+		}
+	}
+	return short
 }
 
 // rollFigure is what one fault measured.
@@ -580,6 +597,29 @@ func (r *rollSet) report(t *testing.T) {
 // requireOneGroup polls until every gosentinel's INFO raft shows one active
 // group whose voters are exactly the three sentinels' ids, with one
 // leader every member names.
+// requireProtocol waits until every gosentinel reports protocol as its
+// raft_failover_protocol in INFO raft.
+func (r *rollSet) requireProtocol(t *testing.T, protocol string) {
+	t.Helper()
+	start := time.Now()
+	redistest.Poll(t, rollGroupDeadline, 100*time.Millisecond, func() error {
+		for i, s := range r.d.Sentinels {
+			if r.kinds[i] != kindGo {
+				continue
+			}
+			info, err := raftInfo(s)
+			if err != nil {
+				return err
+			}
+			if got := info["raft_failover_protocol"]; got != protocol {
+				return fmt.Errorf("pod %d: raft_failover_protocol=%s raft_foreign_sentinels=%s", i, got, info["raft_foreign_sentinels"])
+			}
+		}
+		return nil
+	})
+	t.Logf("every gosentinel decides failovers by %s's protocol %v after the stage began", protocol, time.Since(start).Round(time.Millisecond))
+}
+
 func (r *rollSet) requireOneGroup(t *testing.T) {
 	t.Helper()
 	var want []string

@@ -11,9 +11,12 @@ import (
 // FailoverClient writing, rolled to gosentinel one pod at a time as helm
 // rolls a StatefulSet (ordinal 2, then 1, then 0), each gosentinel started
 // on the file its redis-sentinel rewrote (same myid, known-sentinel and
-// known-replica lines) and on the same port; then pod 0 rolled back to
-// redis-sentinel on the file gosentinel rewrote. At every stage (3+0, 2+1,
-// 1+2, 0+3, rollback 1+2):
+// known-replica lines) and on the same port; then pods 2 and 1 rolled back
+// to redis-sentinel on the files gosentinel rewrote, beside the group the
+// roll formed (which must go back to redis-sentinel's protocol: every
+// gosentinel reports raft_failover_protocol:sentinel first), and rolled
+// forward again to one group. At every stage (3+0, 2+1, 1+2, 0+3,
+// rollback 1+2 and 2+1, again 1+2 and 0+3):
 //
 //  1. SIGKILL of the master's redis-server: exactly one failover (one
 //     +elected-leader in all the sentinels' logs; every sentinel publishes
@@ -32,11 +35,13 @@ import (
 //     the loss is only reported: redis-sentinel's SENTINEL FAILOVER does
 //     not pause writes, and the old master acknowledges writes after the
 //     promotion until the client moves (hundreds of them here).
-//  3. At 0+3: INFO raft on every gosentinel shows one group of all three
-//     as voters, with one leader.
+//  3. At 0+3 (both times): INFO raft on every gosentinel shows one group
+//     of all three as voters, with one leader.
 //
-// GOSENTINEL_ROLL=short (the default, in make test) runs stages 3+0 and 2+1
-// with the kill fault only; GOSENTINEL_ROLL=full (make roll) runs them all.
+// GOSENTINEL_ROLL=short (the default, in make test) runs the kill fault at
+// 3+0, 2+1 and rollback-1+2 (reaching 0+3 without faults) and ends at
+// again-0+3 (one group again); GOSENTINEL_ROLL=full (make roll) runs every
+// stage with both faults.
 
 // TestRollMixedSet: the kill fault takes the master's redis-server only.
 func TestRollMixedSet(t *testing.T) {
@@ -65,7 +70,12 @@ func testRoll(t *testing.T, podRestarts bool) {
 			if st.pod >= 0 {
 				r.replace(t, st.pod, st.to)
 			}
-			r.killMaster(t, st.name, podRestarts)
+			if st.protocol != "" {
+				r.requireProtocol(t, st.protocol)
+			}
+			if mode == "full" || st.kill {
+				r.killMaster(t, st.name, podRestarts)
+			}
 			if mode == "full" {
 				r.manualFailover(t, st.name, st.via)
 			}
