@@ -648,7 +648,14 @@ func (c *cluster) followLeadership(ctx context.Context) {
 			cancel, done = nil, nil
 		}
 	}
-	defer stop()
+	// On the way out the engine is only cancelled, not waited for: it may
+	// take seconds to unwind a call, and nothing else will run on the
+	// state (waiting held a sentinel's shutdown for up to 10 s).
+	defer func() {
+		if cancel != nil {
+			cancel()
+		}
+	}()
 	start := func() {
 		if cancel != nil || c.memberMode() != modeRaft {
 			return
@@ -744,9 +751,13 @@ func (c *cluster) forwardFailover(ctx context.Context, name string) error {
 // within StaleAfter.
 func (c *cluster) vouches() bool {
 	st := c.getStore()
-	if m := c.memberMode(); m == modeLocal || m == modeQuiet {
+	if m := c.memberMode(); m == modeLocal || m == modeQuiet || c.n.localVoteMode() {
 		// Detached while the group's failovers follow redis-sentinel's
-		// protocol: its own copy is in force, as a redis-sentinel's.
+		// protocol, or not a member (a member restarted whose group
+		// has no majority left, the others rolled back) in a mixed
+		// set: its own state is in force and kept current by hellos,
+		// as a redis-sentinel's. Answering null would make the chart's
+		// start scripts fail (they treat it as fatal).
 		return true
 	}
 	if !c.isActive() {

@@ -71,6 +71,9 @@ type protocolView struct {
 	// started (or detached) has not had the time to hear anyone.
 	localFor  time.Duration
 	localBusy bool // its own engine runs an election or a failover
+	// leaderKnown: this member knows a Raft leader, so the group can end
+	// the generation once the members are quiet.
+	leaderKnown bool
 }
 
 // protocolAction is a member's next step.
@@ -89,7 +92,10 @@ const (
 // the group records no failover in progress (one the log decided before
 // the protocol changed is finished by its leader first), goes quiet only
 // foreignGone after it last heard a foreign sentinel and after it entered
-// modeLocal, and leaves quiet only by applying a later entry, never on its
+// modeLocal, and only while it knows a leader (a quiet member waits for
+// the group's end: with no leader to decide it, going quiet would only
+// withdraw a vote, as when the other pods are redis-sentinels now or
+// restarting), and leaves quiet only by applying a later entry, never on its
 // own, so that the leader's count of quiet voters stays true until the end
 // it decides is applied: the end of its generation (reattach), or a newer
 // generation, after which it wakes on its own state, kept up to date by
@@ -108,7 +114,7 @@ func protocolStep(v protocolView) protocolAction {
 		switch {
 		case !v.groupMixed:
 			return protoReattach
-		case !v.foreign && !v.localBusy && v.localFor >= foreignGone:
+		case !v.foreign && !v.localBusy && v.localFor >= foreignGone && v.leaderKnown:
 			return protoQuiet
 		}
 	case modeQuiet:
@@ -165,7 +171,7 @@ func (c *cluster) memberMode() memberMode {
 	return c.mode
 }
 
-// status answers cluster.protocol.
+// protocolStatus is what this member answers to cluster.protocol.
 func (c *cluster) protocolStatus() protocolStatus {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -196,9 +202,14 @@ func (c *cluster) runProtocol(ctx context.Context) {
 		c.mu.Lock()
 		mode, quietGen, localSince := c.mode, c.quietGen, c.localSince
 		c.mu.Unlock()
+		st := c.getStore()
+		leaderID := ""
+		if st != nil {
+			leaderID, _ = st.Leader()
+		}
 		v := protocolView{mode: mode, groupMixed: mixed, groupGen: gen, groupEnded: ended, quietGen: quietGen,
 			failoverInGroup: c.fsm.FailoverInProgress(), foreign: c.isMixed(), localFor: time.Since(localSince),
-			localBusy: c.n.localBusy()}
+			localBusy: c.n.localBusy(), leaderKnown: leaderID != ""}
 		switch protocolStep(v) {
 		case protoEnter:
 			if time.Since(lastPropose) >= protocolRetry {
@@ -216,7 +227,7 @@ func (c *cluster) runProtocol(ctx context.Context) {
 				c.n.log.Info("failed to hand the group this sentinel's state; retrying", "error", err)
 			}
 		}
-		if st := c.getStore(); mixed && st != nil && st.IsLeader() && time.Since(lastCensus) >= protocolRetry {
+		if mixed && st != nil && st.IsLeader() && time.Since(lastCensus) >= protocolRetry {
 			lastCensus = time.Now()
 			go c.endProtocolIfQuiet(ctx, st, gen)
 		}
