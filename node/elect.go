@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,27 @@ var errNotElected = errors.New("not elected")
 // electionPoll is how often the votes are counted while an election runs
 // (the monitor's tick, at which replies are recorded).
 const electionPoll = 50 * time.Millisecond
+
+// electionDesync bounds the random wait before an election starts. Two
+// sentinels that see a master ODOWN in the same tick would otherwise start
+// their elections in the same epoch within a millisecond, each vote for
+// itself, and both lose, then wait out 2×failover-timeout (the roll test
+// measured a 12 s failover from two gosentinels doing that).
+// redis-sentinel breaks that symmetry with a random tick rate (hz 10-19).
+// The first to start asks the other, which grants its vote and so holds
+// its own failover off.
+const electionDesync = 150 * time.Millisecond
+
+// errVotedForOther: while this sentinel waited to start its election, it
+// voted for another sentinel's election of the master.
+var errVotedForOther = errors.New("voted for another sentinel's election meanwhile")
+
+// heldOffByVote reports whether a vote given at votedAt for another
+// sentinel's election still holds this sentinel's own failover off at
+// now: for 2×failover-timeout, as in redis-sentinel.
+func heldOffByVote(votedAt, now time.Time, failoverTimeout time.Duration) bool {
+	return !votedAt.IsZero() && now.Sub(votedAt) < 2*failoverTimeout
+}
 
 // electionWinner is sentinelGetLeader's count: votes maps each voter to the
 // run id it voted for in this epoch (our own vote included). The most
@@ -61,6 +83,16 @@ func (n *Node) elect(ctx context.Context, m *quorum.Master) (uint64, error) {
 	}
 	n.electing.Add(1)
 	defer n.electing.Add(-1)
+	wait := time.NewTimer(rand.N(electionDesync))
+	select {
+	case <-ctx.Done():
+		wait.Stop()
+		return 0, ctx.Err()
+	case <-wait.C:
+	}
+	if heldOffByVote(n.votedAt(m.Name), time.Now(), replication.FailoverTimeout(m)) {
+		return 0, errVotedForOther
+	}
 	epoch := n.sm().CurrentEpoch() + 1
 	if err := n.propose(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: epoch, At: nowMs()}); err != nil {
 		return 0, fmt.Errorf("failed to start epoch %d: %w", epoch, err)

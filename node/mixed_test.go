@@ -76,6 +76,25 @@ func TestKindRecordAfterPartition(t *testing.T) {
 	}
 }
 
+func TestHeldOffByVote(t *testing.T) {
+	now := time.Now()
+	ft := 5 * time.Second
+	for _, tc := range []struct {
+		name    string
+		votedAt time.Time
+		want    bool
+	}{
+		{"never voted for another", time.Time{}, false},
+		{"voted a moment ago (while waiting to start)", now.Add(-time.Millisecond), true},
+		{"voted just inside 2×failover-timeout", now.Add(-2*ft + time.Millisecond), true},
+		{"voted 2×failover-timeout ago", now.Add(-2 * ft), false},
+	} {
+		if got := heldOffByVote(tc.votedAt, now, ft); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestElectionWinner(t *testing.T) {
 	for _, tc := range []struct {
 		name           string

@@ -362,7 +362,7 @@ func (n *Node) localBusy() bool {
 	}
 	st := n.localFSM.State()
 	for _, name := range st.Names() {
-		if v := n.votedAt(name); !v.IsZero() && time.Since(v) < 2*replication.FailoverTimeout(st.Masters[name]) {
+		if heldOffByVote(n.votedAt(name), time.Now(), replication.FailoverTimeout(st.Masters[name])) {
 			return true
 		}
 	}
