@@ -126,6 +126,7 @@ type cluster struct {
 	raftGate *gatedListener
 	rpcLn    net.Listener
 	raftDial *peer.Dialer
+	rpcDial  *peer.Dialer // c.rpc's; mixed.go proves peers with its handshake alone
 	keys     *peer.Keys // what peers prove (peersecret.go)
 	rpcSrv   *peer.Server
 	rpc      *peer.Client
@@ -222,7 +223,8 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 	c.raftGate = newGatedListener(peer.NewListener(mux.Merge(raftLns...), peer.HeaderRaft, c.keys, reject, identity))
 	c.rpcLn = peer.NewListener(mux.Merge(rpcLns...), peer.HeaderRPC, c.keys, reject, identity)
 	c.raftDial = peer.NewDialer(peer.HeaderRaft, c.keys, peer.WithSelf(self), dialReject, n.peerTransport())
-	c.rpc = peer.NewClient(peer.NewDialer(peer.HeaderRPC, c.keys, peer.WithSelf(self), dialReject, n.peerTransport()), peerCodes)
+	c.rpcDial = peer.NewDialer(peer.HeaderRPC, c.keys, peer.WithSelf(self), dialReject, n.peerTransport())
+	c.rpc = peer.NewClient(c.rpcDial, peerCodes)
 	c.rpcSrv = peer.NewServer(n.log.With("component", "peer-rpc"), peerCodes)
 	c.rpcSrv.Handle("cluster.propose", c.handlePropose)
 	c.rpcSrv.Handle("cluster.failover", c.handleFailover)

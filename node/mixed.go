@@ -16,7 +16,6 @@ import (
 
 	"github.com/x0tta6bl4/gosentinel/internal/group"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
-	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 const (
@@ -202,14 +201,19 @@ func (c *cluster) mixedRound(ctx context.Context) {
 	}
 }
 
-// prove asks sentinel p for its group status over the peer channel, naming
-// its id: only a gosentinel that holds the secret and that id answers.
+// prove opens a peer channel to sentinel p naming its id: only a
+// gosentinel that holds the secret and that id completes the handshake
+// (docs/DESIGN.md, "Transport"). The handshake alone is the proof: the
+// status call used before read Raft's configuration, which can wait on a
+// member that is starting or electing, and its timeout counted as a miss.
 // start is when the round decided to probe.
 func (c *cluster) prove(ctx context.Context, p group.Peer, start time.Time) {
 	pctx, cancel := context.WithTimeout(ctx, kindProbeLimit)
 	defer cancel()
-	self := quorum.Server{ID: c.n.myid, Addr: c.advertiseAddr()}
-	_, err := (group.RPCTransport{Client: c.rpc}).Status(pctx, peer.TargetAddr(p.Addr, p.ID), self)
+	conn, err := c.rpcDial.DialContext(pctx, peer.TargetAddr(p.Addr, p.ID))
+	if err == nil {
+		conn.Close()
+	}
 	c.mixed.mu.Lock()
 	defer c.mixed.mu.Unlock()
 	k, ok := c.mixed.kinds[p.ID]
