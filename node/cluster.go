@@ -596,7 +596,11 @@ func (c *cluster) mergeLocal(ctx context.Context) error {
 				}
 				continue
 			}
-			cmd := newerConfig(lm, gm)
+			cmd, wait := newerConfig(lm, gm)
+			if wait {
+				missing++ // the group's failover lands it
+				continue
+			}
 			if cmd == nil {
 				continue
 			}
@@ -623,17 +627,24 @@ func (c *cluster) mergeLocal(ctx context.Context) error {
 
 // newerConfig is the command that gives the group's record of a master
 // (group) the newer configuration of this sentinel's (local), or nil if
-// local's is not newer or the group runs a failover of it at an epoch no
-// older (the failover decides).
-func newerConfig(local, group *quorum.Master) *quorum.Command {
-	if local.ConfigEpoch <= group.ConfigEpoch || (group.Failover != nil && group.Failover.Epoch >= local.ConfigEpoch) {
-		return nil
+// local's is not newer. wait: the group runs a failover of it at an epoch
+// no older, which decides; local's newer configuration is most likely that
+// failover's, learnt from the leader's hello before this sentinel applied
+// the switch, and switching to the group's state before the switch lands
+// would announce a switch back to the old master (the fresh-deployment
+// test caught three +switch-master that way).
+func newerConfig(local, group *quorum.Master) (cmd *quorum.Command, wait bool) {
+	if local.ConfigEpoch <= group.ConfigEpoch {
+		return nil, false
+	}
+	if group.Failover != nil && group.Failover.Epoch >= local.ConfigEpoch {
+		return nil, true
 	}
 	if local.Addr == group.Addr {
-		return &quorum.Command{Op: quorum.OpSetConfigEpoch, Name: local.Name, Epoch: local.ConfigEpoch, At: nowMs()}
+		return &quorum.Command{Op: quorum.OpSetConfigEpoch, Name: local.Name, Epoch: local.ConfigEpoch, At: nowMs()}, false
 	}
 	return &quorum.Command{Op: quorum.OpSwitchMaster, Name: local.Name, Addr: local.Addr, From: group.Addr,
-		Epoch: local.ConfigEpoch, At: nowMs()}
+		Epoch: local.ConfigEpoch, At: nowMs()}, false
 }
 
 // followLeadership runs the failover engine for each term this sentinel

@@ -3,6 +3,8 @@ package node
 import (
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 func TestProtocolStep(t *testing.T) {
@@ -62,5 +64,35 @@ func TestQuietMajority(t *testing.T) {
 	}
 	if quietMajority(nil, nil, 1) {
 		t.Error("no voters counted as a quiet majority")
+	}
+}
+
+func TestNewerConfig(t *testing.T) {
+	a := quorum.Addr{Host: "10.0.0.1", Port: 6379}
+	b := quorum.Addr{Host: "10.0.0.2", Port: 6379}
+	m := func(addr quorum.Addr, epoch uint64, f *quorum.Failover) *quorum.Master {
+		return &quorum.Master{Name: "m", Addr: addr, ConfigEpoch: epoch, Failover: f}
+	}
+	for _, tc := range []struct {
+		name         string
+		local, group *quorum.Master
+		op           quorum.Op
+		wait         bool
+	}{
+		{"the same configuration", m(a, 1, nil), m(a, 1, nil), 0, false},
+		{"the group's is newer", m(a, 1, nil), m(b, 2, nil), 0, false},
+		{"ours is newer, another address: switch", m(b, 2, nil), m(a, 1, nil), quorum.OpSwitchMaster, false},
+		{"ours is newer, same address: raise the epoch", m(a, 2, nil), m(a, 1, nil), quorum.OpSetConfigEpoch, false},
+		{"the group's failover at that epoch will land it: wait", m(b, 2, nil), m(a, 1, &quorum.Failover{Epoch: 2}), 0, true},
+		{"the group's failover is older: switch", m(b, 3, nil), m(a, 1, &quorum.Failover{Epoch: 2}), quorum.OpSwitchMaster, false},
+	} {
+		cmd, wait := newerConfig(tc.local, tc.group)
+		var op quorum.Op
+		if cmd != nil {
+			op = cmd.Op
+		}
+		if op != tc.op || wait != tc.wait {
+			t.Errorf("%s: op %d wait %v, want %d %v", tc.name, op, wait, tc.op, tc.wait)
+		}
 	}
 }
