@@ -127,7 +127,7 @@ type cluster struct {
 	rpcLn    net.Listener
 	raftDial *peer.Dialer
 	rpcDial  *peer.Dialer // c.rpc's; mixed.go proves peers with its handshake alone
-	keys     *peer.Keys // what peers prove (peersecret.go)
+	keys     *peer.Keys   // what peers prove (peersecret.go)
 	rpcSrv   *peer.Server
 	rpc      *peer.Client
 	grp      *group.Group
