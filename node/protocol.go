@@ -209,7 +209,12 @@ func (c *cluster) runProtocol(ctx context.Context) {
 		}
 		v := protocolView{mode: mode, groupMixed: mixed, groupGen: gen, groupEnded: ended, quietGen: quietGen,
 			failoverInGroup: c.fsm.FailoverInProgress(), foreign: c.isMixed(), localFor: time.Since(localSince),
-			localBusy: c.n.localBusy(), leaderKnown: leaderID != ""}
+			leaderKnown: leaderID != ""}
+		if mode == modeLocal {
+			// Only a detached member's step reads it, and it copies the
+			// local state: not every tick on every member of a pure set.
+			v.localBusy = c.n.localBusy()
+		}
 		switch protocolStep(v) {
 		case protoEnter:
 			if time.Since(lastPropose) >= protocolRetry {
