@@ -354,9 +354,32 @@ func (c *cluster) isActive() bool {
 // forming reports whether a group may soon be this sentinel's: it knows a
 // peer to form a group with or a group to join, or is a member whose
 // activation is under way, and the group's state is not the node's yet.
-// Commands that need the group wait for it then (docs/DESIGN.md).
+// Commands that need the group wait for it then (docs/DESIGN.md). A live
+// peer heard in hellos counts before it answered the group's status call:
+// the formation round that asks it runs every 250 ms, later under load,
+// and SENTINEL FAILOVER sent as soon as the sentinels reported each other
+// was answered NOQUORUM in that window (TestGroupFreshDeploymentSentinelFailover).
 func (c *cluster) forming() bool {
-	return !c.isActive() && c.grp.Phase() != group.PhaseAlone && !c.isMixed() && c.memberMode() == modeNone
+	if c.isActive() || c.isMixed() || c.memberMode() != modeNone {
+		return false
+	}
+	return c.grp.Phase() != group.PhaseAlone || c.view().heardWithin(time.Now(), formingHelloAge) > 0
+}
+
+// formingHelloAge: a peer whose hello is no older counts as one to form a
+// group with before it answered (three hello periods); a known-sentinel
+// line of a peer that is gone does not.
+const formingHelloAge = 6 * time.Second
+
+// heardWithin counts the peers whose last hello is at most age old.
+func (v *peerView) heardWithin(now time.Time, age time.Duration) int {
+	k := 0
+	for _, at := range v.heard {
+		if !at.IsZero() && now.Sub(at) <= age {
+			k++
+		}
+	}
+	return k
 }
 
 // expectation is the expected size of the set (internal/group.Expected):
@@ -517,7 +540,8 @@ func (c *cluster) activate(ctx context.Context) error {
 	// the local state in a mixed set stops first (until the group's
 	// failovers follow redis-sentinel's protocol: protocol.go).
 	c.stopLocalEngine(true)
-	if !c.wasRestarted() {
+	merge := !c.wasRestarted()
+	if merge {
 		if err := c.mergeLocal(ctx); err != nil {
 			return err
 		}
@@ -536,21 +560,24 @@ func (c *cluster) activate(ctx context.Context) error {
 			"generation", gen)
 		return nil
 	}
-	local := n.localFSM.State()
-	for _, name := range local.Names() {
-		m, ok := c.fsm.Master(name)
-		if ok && m.Addr == local.Masters[name].Addr {
-			n.mu.Lock()
-			l := n.local[name]
-			if l == nil {
-				l = &masterLocal{}
-				n.local[name] = l
+	err := c.mergeAndSwitch(ctx, merge, func(local *quorum.State) {
+		for _, name := range local.Names() {
+			m, ok := c.fsm.Master(name)
+			if ok && m.Addr == local.Masters[name].Addr {
+				n.mu.Lock()
+				l := n.local[name]
+				if l == nil {
+					l = &masterLocal{}
+					n.local[name] = l
+				}
+				l.adoptedOf = adoptionKey(m)
+				n.mu.Unlock()
 			}
-			l.adoptedOf = adoptionKey(m)
-			n.mu.Unlock()
 		}
+	})
+	if err != nil {
+		return err
 	}
-	c.switchToGroup(local)
 	n.log.Warn("Sentinel Raft group active: the replicated state is now authoritative")
 	return nil
 }
@@ -583,45 +610,85 @@ func (c *cluster) switchToGroup(local *quorum.State) {
 // than commandLeaderWait) is merged too.
 func (c *cluster) mergeLocal(ctx context.Context) error {
 	for {
-		local := c.n.localFSM.State()
-		missing := 0
-		for _, name := range local.Names() {
-			lm := local.Masters[name]
-			gm, ok := c.fsm.Master(name)
-			if !ok {
-				missing++
-				err := c.proposeRaft(ctx, &quorum.Command{Op: quorum.OpMonitor, Master: lm, At: nowMs()})
-				if err != nil && !errors.Is(err, quorum.ErrDuplicateMaster) && !isTransient(err) {
-					c.n.log.Info("failed to give the group a master this sentinel knew; retrying", "master", name, "error", err)
-				}
-				continue
-			}
-			cmd, wait := newerConfig(lm, gm)
-			if wait {
-				missing++ // the group's failover lands it
-				continue
-			}
-			if cmd == nil {
-				continue
-			}
-			missing++
-			err := c.proposeRaft(ctx, cmd)
-			if err != nil && !errors.Is(err, quorum.ErrStaleSwitch) && !isTransient(err) {
-				c.n.log.Info("failed to give the group a newer configuration this sentinel knew; retrying", "master", name, "error", err)
-			}
-		}
-		if local.CurrentEpoch > c.fsm.CurrentEpoch() {
-			missing++
-			c.proposeRaft(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: local.CurrentEpoch, At: nowMs()})
-		}
-		if missing == 0 {
+		cmds, waiting := mergeStep(c.n.localFSM.State(), c.fsm.State())
+		if len(cmds) == 0 && waiting == 0 {
 			return nil
+		}
+		for _, cmd := range cmds {
+			err := c.proposeRaft(ctx, cmd)
+			switch {
+			case err == nil, isTransient(err), errors.Is(err, quorum.ErrDuplicateMaster), errors.Is(err, quorum.ErrStaleSwitch):
+			case cmd.Op == quorum.OpObserveEpoch:
+			default:
+				name := cmd.Name
+				if cmd.Master != nil {
+					name = cmd.Master.Name
+				}
+				c.n.log.Info("failed to give the group what this sentinel knew; retrying", "master", name, "op", cmd.Op, "error", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(leaderRetryEvery):
 		}
+	}
+}
+
+// mergeStep is what the group's state (group) lacks of this sentinel's
+// (local): the commands that give it, and how many masters wait for a
+// failover the group runs (newerConfig). Both empty: the group has it all.
+func mergeStep(local, group *quorum.State) (cmds []*quorum.Command, waiting int) {
+	for _, name := range local.Names() {
+		lm := local.Masters[name]
+		gm, ok := group.Masters[name]
+		if !ok {
+			cmds = append(cmds, &quorum.Command{Op: quorum.OpMonitor, Master: lm, At: nowMs()})
+			continue
+		}
+		cmd, wait := newerConfig(lm, gm)
+		if wait {
+			waiting++
+		} else if cmd != nil {
+			cmds = append(cmds, cmd)
+		}
+	}
+	if local.CurrentEpoch > group.CurrentEpoch {
+		cmds = append(cmds, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: local.CurrentEpoch, At: nowMs()})
+	}
+	return cmds, waiting
+}
+
+// mergeAndSwitch merges this sentinel's state into the group's (unless
+// merge is false) and makes the group's the node's, with no local change
+// in between: the check that the group has it all and the switch hold the
+// node's localGate, which every local proposal holds too. Without it, a
+// hello applied locally after mergeLocal's last pass (the leader's switch,
+// before this member applied it from the log) was announced as a switch
+// back to the old master (TestGroupFreshDeploymentSentinelFailover: three
+// +switch-master). before runs under the gate, on the state switched from.
+func (c *cluster) mergeAndSwitch(ctx context.Context, merge bool, before func(local *quorum.State)) error {
+	n := c.n
+	for {
+		if merge {
+			if err := c.mergeLocal(ctx); err != nil {
+				return err
+			}
+		}
+		n.localGate.Lock()
+		local := n.localFSM.State()
+		if merge {
+			if cmds, waiting := mergeStep(local, c.fsm.State()); len(cmds) > 0 || waiting > 0 {
+				n.localGate.Unlock()
+				continue
+			}
+		}
+		if before != nil {
+			before(local)
+		}
+		c.switchToGroup(local)
+		n.localGate.Unlock()
+		return nil
 	}
 }
 
@@ -634,11 +701,17 @@ func (c *cluster) mergeLocal(ctx context.Context) error {
 // would announce a switch back to the old master (the fresh-deployment
 // test caught three +switch-master that way).
 func newerConfig(local, group *quorum.Master) (cmd *quorum.Command, wait bool) {
-	if local.ConfigEpoch <= group.ConfigEpoch {
+	if local.ConfigEpoch < group.ConfigEpoch || local.ConfigEpoch == group.ConfigEpoch && local.Addr == group.Addr {
 		return nil, false
 	}
+	// The failover's promotion records its epoch as the config epoch
+	// before its switch records the address: an equal epoch with another
+	// address is that failover's too.
 	if group.Failover != nil && group.Failover.Epoch >= local.ConfigEpoch {
 		return nil, true
+	}
+	if local.ConfigEpoch == group.ConfigEpoch {
+		return nil, false
 	}
 	if local.Addr == group.Addr {
 		return &quorum.Command{Op: quorum.OpSetConfigEpoch, Name: local.Name, Epoch: local.ConfigEpoch, At: nowMs()}, false

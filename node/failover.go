@@ -144,19 +144,33 @@ func (n *Node) Failover(name string) error {
 // outcome as a value (replication's, quorum's, or ErrNoLeader); the RESP
 // text is chosen once, by replyError.
 func (n *Node) failover(ctx context.Context, name string) error {
-	if n.localVoteMode() {
-		// A mixed set, and not a member: like redis-sentinel, the
-		// sentinel asked runs it, no election needed (forced).
+	if n.cl != nil && !n.localVoteMode() {
+		n.awaitGroup()
+	}
+	if n.cl == nil || n.localVoteMode() {
+		// Alone, or a mixed set and not a member: like redis-sentinel,
+		// the sentinel asked runs it, no election needed (forced).
 		return n.eng.Failover(ctx, name)
 	}
-	if n.cl != nil {
-		n.awaitGroup()
-		if !n.cl.isActive() {
+	for {
+		st := n.cl.getStore()
+		if !n.cl.isActive() || st == nil {
 			return ErrNoLeader
 		}
-		if st := n.cl.getStore(); !st.IsLeader() {
+		if st.IsLeader() {
+			return n.eng.Failover(ctx, name)
+		}
+		if _, addr := st.Leader(); addr != "" {
 			return n.cl.forwardFailover(ctx, name)
 		}
+		// An election (the group just formed, or lost its leader):
+		// seconds away, like a forming group.
+		t := time.NewTimer(leaderRetryEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ErrNoLeader
+		case <-t.C:
+		}
 	}
-	return n.eng.Failover(ctx, name)
 }

@@ -66,9 +66,13 @@ type Node struct {
 	// or before it joined a group); active points at the state in force:
 	// localFSM, or the Raft group's once joined.
 	localFSM *quorum.FSM
-	active   atomic.Pointer[quorum.FSM]
-	store    *quorum.Local
-	cl       *cluster // nil when Raft is disabled
+	// localGate orders local proposals (read side) against the switch to
+	// the group's state (write side, cluster.mergeAndSwitch): none lands
+	// between the check that the group has the local state and the switch.
+	localGate sync.RWMutex
+	active    atomic.Pointer[quorum.FSM]
+	store     *quorum.Local
+	cl        *cluster // nil when Raft is disabled
 	// own holds this sentinel's settings per master (settings.go).
 	own   ownSettings
 	mon   *monitor.Monitor
@@ -580,9 +584,12 @@ func (n *Node) onApplyLocal(c *quorum.Command, result error) {
 // propose changes the state in force: through the Raft group once this
 // sentinel is a member, else locally.
 func (n *Node) propose(ctx context.Context, c *quorum.Command) error {
+	n.localGate.RLock()
 	if n.cl != nil && n.cl.isActive() {
+		n.localGate.RUnlock()
 		return n.cl.proposeRaft(ctx, c)
 	}
+	defer n.localGate.RUnlock()
 	return n.store.Propose(ctx, c)
 }
 

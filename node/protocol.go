@@ -349,10 +349,9 @@ func (c *cluster) reattach(ctx context.Context) error {
 	c.mu.Unlock()
 	mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := c.mergeLocal(mctx); err != nil {
+	if err := c.mergeAndSwitch(mctx, true, nil); err != nil {
 		return fmt.Errorf("failed to merge this sentinel's state: %w", err)
 	}
-	c.switchToGroup(c.n.localFSM.State())
 	c.n.log.Warn("The group decides failovers again: its state is this sentinel's")
 	return nil
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -85,6 +86,9 @@ func TestNewerConfig(t *testing.T) {
 		{"ours is newer, same address: raise the epoch", m(a, 2, nil), m(a, 1, nil), quorum.OpSetConfigEpoch, false},
 		{"the group's failover at that epoch will land it: wait", m(b, 2, nil), m(a, 1, &quorum.Failover{Epoch: 2}), 0, true},
 		{"the group's failover is older: switch", m(b, 3, nil), m(a, 1, &quorum.Failover{Epoch: 2}), quorum.OpSwitchMaster, false},
+		{"the group's failover promoted, not yet switched: wait", m(b, 2, nil), m(a, 2, &quorum.Failover{Epoch: 2, Promoted: true}), 0, true},
+		{"the same epoch, another address, no failover: the group's", m(b, 2, nil), m(a, 2, nil), 0, false},
+		{"the group's failover of an older configuration: nothing", m(a, 1, nil), m(a, 1, &quorum.Failover{Epoch: 2}), 0, false},
 	} {
 		cmd, wait := newerConfig(tc.local, tc.group)
 		var op quorum.Op
@@ -93,6 +97,45 @@ func TestNewerConfig(t *testing.T) {
 		}
 		if op != tc.op || wait != tc.wait {
 			t.Errorf("%s: op %d wait %v, want %d %v", tc.name, op, wait, tc.op, tc.wait)
+		}
+	}
+}
+
+func TestMergeStep(t *testing.T) {
+	a := quorum.Addr{Host: "10.0.0.1", Port: 6379}
+	b := quorum.Addr{Host: "10.0.0.2", Port: 6379}
+	state := func(epoch uint64, ms ...*quorum.Master) *quorum.State {
+		st := &quorum.State{CurrentEpoch: epoch, Masters: map[string]*quorum.Master{}}
+		for _, m := range ms {
+			st.Masters[m.Name] = m
+		}
+		return st
+	}
+	m := func(name string, addr quorum.Addr, epoch uint64, f *quorum.Failover) *quorum.Master {
+		return &quorum.Master{Name: name, Addr: addr, ConfigEpoch: epoch, Failover: f}
+	}
+	for _, tc := range []struct {
+		name         string
+		local, group *quorum.State
+		ops          []quorum.Op
+		waiting      int
+	}{
+		{"the group has it all", state(2, m("m", b, 2, nil)), state(2, m("m", b, 2, nil)), nil, 0},
+		{"the group's is newer", state(1, m("m", a, 1, nil)), state(3, m("m", b, 3, nil)), nil, 0},
+		{"a master the group lacks", state(0, m("m", a, 0, nil), m("n", a, 0, nil)), state(0, m("m", a, 0, nil)), []quorum.Op{quorum.OpMonitor}, 0},
+		{"a newer address and epoch", state(2, m("m", b, 2, nil)), state(1, m("m", a, 1, nil)), []quorum.Op{quorum.OpSwitchMaster, quorum.OpObserveEpoch}, 0},
+		// The leader's hello told this member of the switch the group's
+		// failover is recording: not done until the log lands it.
+		{"the group's failover lands it", state(1, m("m", b, 1, nil)), state(1, m("m", a, 0, &quorum.Failover{Epoch: 1})), nil, 1},
+		{"the group's failover promoted, not yet switched", state(1, m("m", b, 1, nil)), state(1, m("m", a, 1, &quorum.Failover{Epoch: 1, Promoted: true})), nil, 1},
+	} {
+		cmds, waiting := mergeStep(tc.local, tc.group)
+		var ops []quorum.Op
+		for _, c := range cmds {
+			ops = append(ops, c.Op)
+		}
+		if fmt.Sprint(ops) != fmt.Sprint(tc.ops) || waiting != tc.waiting {
+			t.Errorf("%s: ops %v waiting %d, want %v %d", tc.name, ops, waiting, tc.ops, tc.waiting)
 		}
 	}
 }
