@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,9 +97,33 @@ func NewProcess(t testing.TB, spec ProcessSpec) (*Process, error) {
 		}
 		if t.Failed() {
 			t.Logf("---- log of %s (%s, last lines) ----\n%s", p.spec.Name, p.logPath, p.LogTail(120))
+			p.keepLog(t)
 		}
 	})
 	return p, nil
+}
+
+// KeepLogsEnv names a directory where the whole log of every process of a
+// failed test is copied (the temp dir holding it is removed): the last
+// lines printed are often not enough to explain a rare failure.
+const KeepLogsEnv = "GOSENTINEL_TEST_LOGDIR"
+
+func (p *Process) keepLog(t testing.TB) {
+	dir := os.Getenv(KeepLogsEnv)
+	if dir == "" {
+		return
+	}
+	data, err := os.ReadFile(p.logPath)
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err == nil {
+		name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "-" + p.spec.Name + ".log"
+		err = os.WriteFile(filepath.Join(dir, name), data, 0o644)
+	}
+	if err != nil {
+		t.Logf("failed to keep the log of %s: %v", p.spec.Name, err)
+	}
 }
 
 // Name returns the process name given in its spec.
