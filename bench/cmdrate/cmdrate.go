@@ -1,0 +1,243 @@
+// Package cmdrate measures the command surface's throughput side by side
+// with redis-sentinel (issue 12): one redis-server master, then in
+// alternating rounds one redis-sentinel and one gosentinel monitoring it,
+// each loaded by redis-benchmark (50 clients by default) with SENTINEL
+// GET-MASTER-ADDR-BY-NAME, SENTINEL MASTERS and PING at pipeline 1 and 16.
+// The report is the median requests per second of each sentinel over the
+// rounds, and their ratio.
+package cmdrate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
+)
+
+// MasterName is the name every sentinel monitors the master under.
+const MasterName = "mymaster"
+
+// Workload is one redis-benchmark invocation: a command at a pipeline depth.
+type Workload struct {
+	Name     string   // short label for the report, e.g. "GET-MASTER-ADDR-BY-NAME"
+	Args     []string // the command, e.g. SENTINEL GET-MASTER-ADDR-BY-NAME mymaster
+	Pipeline int
+}
+
+// DefaultWorkloads are the issue's two measurements first, then SENTINEL
+// MASTERS and PING at the same depths.
+func DefaultWorkloads() []Workload {
+	var out []Workload
+	for _, cmd := range []struct {
+		name string
+		args []string
+	}{
+		{"GET-MASTER-ADDR-BY-NAME", []string{"SENTINEL", "GET-MASTER-ADDR-BY-NAME", MasterName}},
+		{"MASTERS", []string{"SENTINEL", "MASTERS"}},
+		{"PING", []string{"PING"}},
+	} {
+		for _, p := range []int{1, 16} {
+			out = append(out, Workload{Name: cmd.name, Args: cmd.args, Pipeline: p})
+		}
+	}
+	return out
+}
+
+// Sentinel is one kind of sentinel under test.
+type Sentinel struct {
+	Name string // "redis-sentinel" or "gosentinel"
+	Bin  string
+}
+
+// Options configure a measurement.
+type Options struct {
+	Sentinels []Sentinel
+	Workloads []Workload
+	// Rounds is how many times each sentinel is started and measured;
+	// the sentinels alternate within a round, so a change in the
+	// machine's load hits both.
+	Rounds int
+	// Clients and Requests are redis-benchmark's -c and -n.
+	Clients  int
+	Requests int
+	// Benchmark is the redis-benchmark executable.
+	Benchmark string
+	// Progress, if set, receives one line per measured run.
+	Progress io.Writer
+}
+
+// Results holds, per sentinel (index of Options.Sentinels) and workload
+// (index of Options.Workloads), the requests per second of every round.
+type Results [][][]float64
+
+// Run starts the master and measures every sentinel in every round. The
+// processes belong to tb: its cleanups stop them by pid.
+func Run(tb testing.TB, o Options) (Results, error) {
+	if o.Rounds < 1 || o.Clients < 1 || o.Requests < 1 {
+		return nil, errors.New("cmdrate: rounds, clients and requests must be at least 1")
+	}
+	master := redistest.StartRedis(tb, redistest.RedisOptions{})
+	res := make(Results, len(o.Sentinels))
+	for i := range res {
+		res[i] = make([][]float64, len(o.Workloads))
+	}
+	for round := range o.Rounds {
+		for i, s := range o.Sentinels {
+			rates, err := measure(tb, o, s, master.Port())
+			if err != nil {
+				return nil, fmt.Errorf("%s, round %d: %w", s.Name, round+1, err)
+			}
+			for j, r := range rates {
+				res[i][j] = append(res[i][j], r)
+				if o.Progress != nil {
+					fmt.Fprintf(o.Progress, "round %d %s %s P%d: %.0f req/s\n",
+						round+1, s.Name, o.Workloads[j].Name, o.Workloads[j].Pipeline, r)
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+// measure starts one sentinel, checks that it answers the master's
+// address, runs every workload against it and stops it.
+func measure(tb testing.TB, o Options, s Sentinel, masterPort int) ([]float64, error) {
+	sn, err := redistest.StartSentinelErr(tb, redistest.SentinelOptions{
+		Bin: s.Bin, MasterPort: masterPort, MasterName: MasterName, Quorum: 1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	defer func() { _ = sn.Stop(redistest.StopTimeout) }()
+	want := strconv.Itoa(masterPort)
+	err = redistest.PollErr(30*time.Second, 50*time.Millisecond, func() error {
+		r, err := sn.Do("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MasterName)
+		if err != nil {
+			return err
+		}
+		if got, err := r.Strings(); err != nil || len(got) != 2 || got[1] != want {
+			return fmt.Errorf("GET-MASTER-ADDR-BY-NAME: %s, want port %s", r, want)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rates := make([]float64, len(o.Workloads))
+	for i, w := range o.Workloads {
+		if rates[i], err = runBenchmark(o, sn.Port(), w); err != nil {
+			return nil, fmt.Errorf("%s P%d: %w", w.Name, w.Pipeline, err)
+		}
+	}
+	return rates, nil
+}
+
+// BenchmarkArgs is redis-benchmark's command line for one workload.
+func BenchmarkArgs(port, clients, requests int, w Workload) []string {
+	args := []string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-c", strconv.Itoa(clients),
+		"-n", strconv.Itoa(requests), "-P", strconv.Itoa(w.Pipeline), "-q"}
+	return append(args, w.Args...)
+}
+
+func runBenchmark(o Options, port int, w Workload) (float64, error) {
+	cmd := exec.Command(o.Benchmark, BenchmarkArgs(port, o.Clients, o.Requests, w)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w: %s", o.Benchmark, err, strings.TrimSpace(stderr.String()))
+	}
+	if strings.Contains(stderr.String(), "Error from server") {
+		// An error reply counts as a request: a rate made of errors
+		// measures nothing.
+		return 0, fmt.Errorf("error replies: %s", firstLine(stderr.String()))
+	}
+	return ParseRate(string(out))
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// ParseRate reads the throughput from redis-benchmark -q's output, e.g.
+// "SENTINEL GET-MASTER-ADDR-BY-NAME mymaster: 49019.61 requests per
+// second, p50=0.511 msec" (after progress lines ended by CR).
+func ParseRate(out string) (float64, error) {
+	const marker = " requests per second"
+	i := strings.LastIndex(out, marker)
+	if i < 0 {
+		return 0, fmt.Errorf("no %q in redis-benchmark's output %q", strings.TrimSpace(marker), out)
+	}
+	head := out[:i]
+	j := strings.LastIndexAny(head, " \t\r\n")
+	rate, err := strconv.ParseFloat(head[j+1:], 64)
+	if err != nil || rate <= 0 {
+		return 0, fmt.Errorf("bad rate %q in redis-benchmark's output", head[j+1:])
+	}
+	return rate, nil
+}
+
+// Median is the median of vs (the mean of the middle two for an even
+// count); ok is false for none.
+func Median(vs []float64) (float64, bool) {
+	if len(vs) == 0 {
+		return 0, false
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2], true
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2, true
+}
+
+// Report writes the markdown table: one row per workload, the median
+// requests per second of each sentinel and, with two sentinels, the ratio
+// of the second to the first (gosentinel / redis-sentinel).
+func Report(out io.Writer, o Options, res Results) {
+	header := "| command | pipeline |"
+	rule := "|---|---:|"
+	for _, s := range o.Sentinels {
+		header += " " + s.Name + " req/s |"
+		rule += "---:|"
+	}
+	if len(o.Sentinels) == 2 {
+		header += " ratio |"
+		rule += "---:|"
+	}
+	fmt.Fprintln(out, header)
+	fmt.Fprintln(out, rule)
+	for j, w := range o.Workloads {
+		line := fmt.Sprintf("| %s | %d |", w.Name, w.Pipeline)
+		var meds []float64
+		for i := range o.Sentinels {
+			m, ok := Median(res[i][j])
+			meds = append(meds, m)
+			if ok {
+				line += fmt.Sprintf(" %.0f |", m)
+			} else {
+				line += " - |"
+			}
+		}
+		if len(meds) == 2 {
+			if meds[0] > 0 && meds[1] > 0 {
+				line += fmt.Sprintf(" %.2f x |", meds[1]/meds[0])
+			} else {
+				line += " - |"
+			}
+		}
+		fmt.Fprintln(out, line)
+	}
+}

@@ -1,0 +1,47 @@
+package cmdrate
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseRate(t *testing.T) {
+	for _, tc := range []struct {
+		name, out string
+		want      float64
+		ok        bool
+	}{
+		{"quiet", "SENTINEL GET-MASTER-ADDR-BY-NAME mymaster: 49019.61 requests per second, p50=0.511 msec\n", 49019.61, true},
+		{"after progress", "SENTINEL GET-MASTER-ADDR-BY-NAME mymaster: rps=0.0 (overall: nan) avg_msec=nan (overall: nan)\rSENTINEL GET-MASTER-ADDR-BY-NAME mymaster: 765000.00 requests per second, p50=0.815 msec\n", 765000, true},
+		{"old format", "PING: 123.4 requests per second\n", 123.4, true},
+		{"none", "WARNING: Could not fetch server CONFIG\n", 0, false},
+		{"not a number", "PING: fast requests per second\n", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseRate(tc.out)
+			if (err == nil) != tc.ok || got != tc.want {
+				t.Errorf("ParseRate = %v, %v; want %v, ok %v", got, err, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func TestReport(t *testing.T) {
+	o := Options{
+		Sentinels: []Sentinel{{Name: "redis-sentinel"}, {Name: "gosentinel"}},
+		Workloads: DefaultWorkloads()[:2],
+	}
+	res := Results{
+		{{100, 300, 200}, {1000}},
+		{{150, 250, 50}, {}},
+	}
+	var b strings.Builder
+	Report(&b, o, res)
+	want := "| command | pipeline | redis-sentinel req/s | gosentinel req/s | ratio |\n" +
+		"|---|---:|---:|---:|---:|\n" +
+		"| GET-MASTER-ADDR-BY-NAME | 1 | 200 | 150 | 0.75 x |\n" +
+		"| GET-MASTER-ADDR-BY-NAME | 16 | 1000 | - | - |\n"
+	if b.String() != want {
+		t.Errorf("Report:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
