@@ -1,0 +1,418 @@
+// Package fleet is issue 12's "many masters" measurement: three sentinels
+// of one kind (redis-sentinel or gosentinel) watching every master of a
+// fake fleet (internal/fakefleet), each sentinel knowing nothing of the
+// others, so that they find each other through hellos. Run measures one
+// deployment; the command under cmd/ runs it side by side at several
+// sizes and prints the table; test/fleet_test.go asserts on it.
+package fleet
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/bench/harness"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
+)
+
+// Options describe one measured deployment.
+type Options struct {
+	// Bin is the sentinel binary, Kind its name in reports.
+	Bin  string
+	Kind string
+	// Ports are the fleet's masters, named m0, m1, ... in this order.
+	Ports []int
+	// FleetPid, if not 0, is the fleet's process, whose CPU is reported.
+	FleetPid int
+	// DownAfter is every master's down-after-milliseconds.
+	DownAfter time.Duration
+	// ConvergeDeadline bounds the wait for every sentinel to count three
+	// sentinels for every master.
+	ConvergeDeadline time.Duration
+	// Steady is the window, right after convergence (or the deadline),
+	// over which CPU and RSS are averaged.
+	Steady time.Duration
+	// Dark is how many masters are made dark, one at a time, after the
+	// steady window (the last ones of Ports).
+	Dark int
+	// Logf, if set, reports progress.
+	Logf func(format string, args ...any)
+}
+
+// Result is what one deployment measured.
+type Result struct {
+	Kind    string
+	Masters int
+	// Converged says whether every sentinel counted 3 sentinels for every
+	// master within ConvergeDeadline, after ConvergeTime; Fraction is the
+	// share of (sentinel, master) pairs that did at the end of the wait.
+	Converged    bool
+	ConvergeTime time.Duration
+	Fraction     float64
+	// RSS per sentinel (mean over the sentinels): mean over the steady
+	// window, and peak over the whole run, in bytes.
+	RSSSteady, RSSPeak float64
+	// CPU per sentinel (mean over the sentinels) over the steady window,
+	// in % of one core; FleetCPU the fleet's, 0 without FleetPid.
+	CPU, FleetCPU float64
+	// FalseSdownWarm and FalseSdownSteady count `+sdown master` lines for
+	// masters that were answering, before the steady window and from its
+	// start on; Tilt counts `+tilt` lines.
+	FalseSdownWarm, FalseSdownSteady int
+	Tilt                             int
+	// Detection holds, per dark master and sentinel, the time from dark to
+	// the sentinel's `+sdown master` line minus down-after; Missed counts
+	// the sentinels that logged none within down-after + 30 s.
+	Detection []time.Duration
+	Missed    int
+	// Errors are steps that failed (a sentinel that did not start, ...).
+	Errors []string
+}
+
+// MasterName is the name master i of the fleet is monitored under.
+func MasterName(i int) string { return "m" + strconv.Itoa(i) }
+
+// MonitorLines are the config lines that make a sentinel watch every port.
+func MonitorLines(ports []int, downAfter time.Duration) []string {
+	out := make([]string, 0, 2*len(ports))
+	for i, p := range ports {
+		out = append(out, fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d 2", MasterName(i), p),
+			fmt.Sprintf("sentinel down-after-milliseconds %s %d", MasterName(i), downAfter.Milliseconds()))
+	}
+	return out
+}
+
+// Run starts three sentinels of o.Bin on o.Ports and measures them; the
+// sentinels are stopped by tb's cleanups.
+func Run(tb testing.TB, o Options) Result {
+	logf := o.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	res := Result{Kind: o.Kind, Masters: len(o.Ports)}
+	fail := func(format string, args ...any) Result {
+		res.Errors = append(res.Errors, fmt.Sprintf(format, args...))
+		return res
+	}
+	lines := MonitorLines(o.Ports, o.DownAfter)
+	start := time.Now()
+	var ss []*redistest.Sentinel
+	for range 3 {
+		s, err := redistest.StartSentinelErr(tb, redistest.SentinelOptions{Bin: o.Bin, Extra: lines})
+		if err != nil {
+			return fail("start %s: %v", o.Kind, err)
+		}
+		ss = append(ss, s)
+	}
+	pids := make([]int, 0, 4)
+	for _, s := range ss {
+		pids = append(pids, s.Pid())
+	}
+	if o.FleetPid != 0 {
+		pids = append(pids, o.FleetPid)
+	}
+	smp := startSampler(pids, time.Second)
+	defer smp.stop()
+	logf("%s, %d masters: sentinels started in %v", o.Kind, len(o.Ports), time.Since(start).Round(time.Millisecond))
+
+	conv := newConvergence(ss, len(o.Ports))
+	err := redistest.PollErr(o.ConvergeDeadline, 500*time.Millisecond, conv.check)
+	res.Fraction = conv.fraction
+	res.Converged = err == nil
+	res.ConvergeTime = time.Since(start)
+	conv.close()
+	logf("%s, %d masters: converged=%v after %v (%.1f %%)", o.Kind, len(o.Ports), res.Converged,
+		res.ConvergeTime.Round(time.Millisecond), 100*res.Fraction)
+
+	steadyStart := time.Now()
+	before := smp.snapshot()
+	time.Sleep(o.Steady) // the measurement window itself, not a synchronisation
+	after := smp.snapshot()
+	steadyEnd := time.Now()
+	window := steadyEnd.Sub(steadyStart)
+	for i := range ss {
+		res.CPU += 100 * float64(after[i].cpu-before[i].cpu) / float64(window) / float64(len(ss))
+		res.RSSSteady += smp.meanRSS(i, steadyStart, steadyEnd) / float64(len(ss))
+	}
+	if o.FleetPid != 0 {
+		res.FleetCPU = 100 * float64(after[3].cpu-before[3].cpu) / float64(window)
+	}
+	logf("%s, %d masters: steady CPU %.1f %%, RSS %.1f MB (fleet CPU %.1f %%)", o.Kind, len(o.Ports),
+		res.CPU, res.RSSSteady/(1<<20), res.FleetCPU)
+
+	darkSince := map[string]time.Time{}
+	for k := range min(o.Dark, len(o.Ports)) {
+		i := len(o.Ports) - 1 - k
+		ds, missed, at, err := detect(ss, o.Ports[i], MasterName(i), o.DownAfter)
+		darkSince[MasterName(i)] = at
+		res.Detection = append(res.Detection, ds...)
+		res.Missed += missed
+		if err != nil {
+			res.Errors = append(res.Errors, err.Error())
+			break
+		}
+		logf("%s, %d masters: %s dark, +sdown after down-after + %v", o.Kind, len(o.Ports), MasterName(i), ds)
+	}
+
+	for i := range ss {
+		res.RSSPeak += float64(smp.peakRSS(i)) / float64(len(ss))
+	}
+	for _, s := range ss {
+		log := harness.RunLog(s.Process)
+		res.Tilt += len(harness.Events(log, "+tilt"))
+		for _, line := range harness.Events(log, "+sdown") {
+			e, err := ParseEvent(line)
+			if err != nil || len(e.Args) < 2 || e.Args[0] != "master" {
+				continue
+			}
+			if at, ok := darkSince[e.Args[1]]; ok && !e.At.Before(at.Truncate(time.Millisecond)) {
+				continue // a master made dark, after it was
+			}
+			if e.At.Before(steadyStart.Truncate(time.Millisecond)) {
+				res.FalseSdownWarm++
+			} else {
+				res.FalseSdownSteady++
+			}
+		}
+	}
+	return res
+}
+
+// convergence polls `INFO sentinel` of every sentinel.
+type convergence struct {
+	ss       []*redistest.Sentinel
+	conns    []*redistest.Conn
+	masters  int
+	fraction float64
+}
+
+func newConvergence(ss []*redistest.Sentinel, masters int) *convergence {
+	return &convergence{ss: ss, conns: make([]*redistest.Conn, len(ss)), masters: masters}
+}
+
+// check is a PollErr condition: nil once every sentinel counts 3
+// sentinels for every master.
+func (c *convergence) check() error {
+	known := 0
+	var firstErr error
+	for i, s := range c.ss {
+		if !s.Running() {
+			return redistest.Abort(fmt.Errorf("%s exited", s.Name()))
+		}
+		if c.conns[i] == nil {
+			conn, err := s.DialErr()
+			if err != nil {
+				firstErr = cmp(firstErr, err)
+				continue
+			}
+			conn.Timeout = 10 * time.Second
+			c.conns[i] = conn
+		}
+		r, err := c.conns[i].Do("INFO", "sentinel")
+		if err != nil {
+			c.conns[i].Close()
+			c.conns[i] = nil
+			firstErr = cmp(firstErr, err)
+			continue
+		}
+		for _, n := range KnownSentinels(r.Str) {
+			if n >= 3 {
+				known++
+			}
+		}
+	}
+	c.fraction = float64(known) / float64(len(c.ss)*c.masters)
+	if known == len(c.ss)*c.masters {
+		return nil
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return fmt.Errorf("%d of %d (sentinel, master) pairs count 3 sentinels", known, len(c.ss)*c.masters)
+}
+
+func (c *convergence) close() {
+	for _, conn := range c.conns {
+		if conn != nil {
+			conn.Close()
+		}
+	}
+}
+
+func cmp(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// detect makes the master at port dark, waits for every sentinel's
+// `+sdown master` line about it, makes it answer again and waits for
+// every `-sdown`. It returns each sentinel's detection beyond down-after,
+// the sentinels that logged none, and when the master went dark.
+func detect(ss []*redistest.Sentinel, port int, name string, downAfter time.Duration) ([]time.Duration, int, time.Time, error) {
+	ctl, err := redistest.Dial(redistest.Addr(port), 5*time.Second)
+	if err != nil {
+		return nil, 0, time.Time{}, fmt.Errorf("control connection to %s: %w", name, err)
+	}
+	defer ctl.Close()
+	at := time.Now()
+	if _, err := ctl.DoOK("FAKEFLEET", "DARK"); err != nil {
+		return nil, 0, at, fmt.Errorf("%s: %w", name, err)
+	}
+	seen := make([]time.Time, len(ss))
+	waitEvents(ss, "+sdown", name, at, seen, downAfter+30*time.Second)
+	var ds []time.Duration
+	missed := 0
+	for _, t := range seen {
+		if t.IsZero() {
+			missed++
+			continue
+		}
+		ds = append(ds, t.Sub(at)-downAfter)
+	}
+	if _, err := ctl.DoOK("FAKEFLEET", "LIGHT"); err != nil {
+		return ds, missed, at, fmt.Errorf("%s: %w", name, err)
+	}
+	back := make([]time.Time, len(ss))
+	if !waitEvents(ss, "-sdown", name, at, back, 30*time.Second) {
+		return ds, missed, at, fmt.Errorf("%s: not every sentinel logged -sdown within 30 s of FAKEFLEET LIGHT", name)
+	}
+	return ds, missed, at, nil
+}
+
+// waitEvents polls the sentinels' logs until each logged typ about master
+// name at or after since, filling seen; false if one did not by timeout.
+func waitEvents(ss []*redistest.Sentinel, typ, name string, since time.Time, seen []time.Time, timeout time.Duration) bool {
+	err := redistest.PollErr(timeout, 20*time.Millisecond, func() error {
+		pending := 0
+		for i, s := range ss {
+			if !seen[i].IsZero() {
+				continue
+			}
+			for _, line := range harness.Events(harness.RunLog(s.Process), typ) {
+				e, err := ParseEvent(line)
+				if err == nil && e.MasterEvent(name) && !e.At.Before(since.Truncate(time.Millisecond)) {
+					seen[i] = e.At
+					break
+				}
+			}
+			if seen[i].IsZero() {
+				pending++
+			}
+		}
+		if pending > 0 {
+			return fmt.Errorf("%d sentinels have not logged %s master %s", pending, typ, name)
+		}
+		return nil
+	})
+	return err == nil
+}
+
+// sample is one reading of a process.
+type sample struct {
+	at  time.Time
+	cpu time.Duration
+	rss int64
+}
+
+// sampler reads /proc for a few processes every period.
+type sampler struct {
+	pids []int
+	mu   sync.Mutex
+	rows [][]sample // per pid
+	quit chan struct{}
+	done chan struct{}
+}
+
+func startSampler(pids []int, period time.Duration) *sampler {
+	s := &sampler{pids: pids, rows: make([][]sample, len(pids)), quit: make(chan struct{}), done: make(chan struct{})}
+	s.snapshot()
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.quit:
+				return
+			case <-t.C:
+				s.snapshot()
+			}
+		}
+	}()
+	return s
+}
+
+func (s *sampler) stop() {
+	close(s.quit)
+	<-s.done
+}
+
+// snapshot reads every process now, records and returns the readings (a
+// process gone reads as zeros).
+func (s *sampler) snapshot() []sample {
+	now := time.Now()
+	out := make([]sample, len(s.pids))
+	for i, pid := range s.pids {
+		out[i].at = now
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+			out[i].cpu, _ = ParseStatCPU(string(b))
+		}
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+			out[i].rss, _ = ParseVmRSS(string(b))
+		}
+	}
+	s.mu.Lock()
+	for i := range out {
+		s.rows[i] = append(s.rows[i], out[i])
+	}
+	s.mu.Unlock()
+	return out
+}
+
+func (s *sampler) meanRSS(i int, from, to time.Time) float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sum float64
+	n := 0
+	for _, x := range s.rows[i] {
+		if !x.at.Before(from) && !x.at.After(to) {
+			sum += float64(x.rss)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
+func (s *sampler) peakRSS(i int) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var peak int64
+	for _, x := range s.rows[i] {
+		peak = max(peak, x.rss)
+	}
+	return peak
+}
+
+// Summary returns min, median and max of ds (zeros if empty).
+func Summary(ds []time.Duration) (lo, med, hi time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0, 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		med = s[len(s)/2]
+	} else {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[0], med, s[len(s)-1]
+}
