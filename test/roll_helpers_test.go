@@ -146,8 +146,20 @@ type rollSet struct {
 	figures []rollFigure
 }
 
+// rollDownAfter is the sets' down-after: 2 s, not the 1 s of the other
+// failover tests. redis-sentinel marks a new master SDOWN when no PONG came
+// within down-after of the switch that reset its link, and counts the
+// other sentinels' "down" answers of the last 5 s, given about the master
+// just failed over, toward ODOWN: on this loaded 2-core machine a
+// redis-sentinel restarted 3 s earlier did so 1.015 s after a switch (the
+// new master answered it 65 ms later, and the other sentinels saw it up
+// throughout) and failed the new master over at once, a second failover
+// with no gosentinel involved (TestRollMixedSet at 3+0 and at
+// rollback-2+1, 2 of 6 full runs).
+const rollDownAfter = 2 * time.Second
+
 // startRoll starts a master, two replicas, three redis-sentinels
-// (quorum 2, down-after 1 s, failover-timeout rollFailoverTimeout), the
+// (quorum 2, down-after rollDownAfter, failover-timeout rollFailoverTimeout), the
 // +switch-master subscriptions and a FailoverClient writer.
 func startRoll(t *testing.T) *rollSet {
 	t.Helper()
@@ -155,7 +167,7 @@ func startRoll(t *testing.T) *rollSet {
 	// Inherited by every gosentinel started later.
 	t.Setenv("GOSENTINEL_SETTLE_MS", strconv.FormatInt(failoverSettle.Milliseconds(), 10))
 	d := harness.Start(t, harness.Options{
-		Bin: redistest.ReferenceSentinelBin, DownAfter: failoverDownAfter, FailoverTimeout: rollFailoverTimeout,
+		Bin: redistest.ReferenceSentinelBin, DownAfter: rollDownAfter, FailoverTimeout: rollFailoverTimeout,
 	})
 	r := &rollSet{t: t, d: d, goBin: goBin, watch: newSwitchWatch(t), counted: map[string]bool{}}
 	for i, s := range d.Sentinels {

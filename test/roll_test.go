@@ -6,7 +6,7 @@ import (
 )
 
 // Issue 11's acceptance: a set of three redis-sentinels (each with its own
-// sentinel.conf: monitor mymaster quorum 2, down-after 1 s,
+// sentinel.conf: monitor mymaster quorum 2, down-after 2 s,
 // failover-timeout 5 s), a master, two replicas and a go-redis
 // FailoverClient writing, rolled to gosentinel one pod at a time as helm
 // rolls a StatefulSet (ordinal 2, then 1, then 0), each gosentinel started
