@@ -243,11 +243,28 @@ func (t *commandTable) lookupFullName(full string) *command {
 // subcommand when the base command has subcommands and there is an
 // argument, the base command otherwise.
 func (t *commandTable) lookupArgv(argv []string) *command {
-	base := t.byName[lowerASCII(argv[0])]
+	base := lookupFold(t.byName, argv[0])
 	if base == nil || len(argv) == 1 || base.subIndex == nil {
 		return base
 	}
-	return base.subIndex[lowerASCII(argv[1])]
+	return lookupFold(base.subIndex, argv[1])
+}
+
+// lookupFold is m[lowerASCII(name)] without lowerASCII's allocation for
+// names no longer than any command's: every request looks its command up.
+func lookupFold(m map[string]*command, name string) *command {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return m[lowerASCII(name)]
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return m[string(buf[:len(name)])] // the conversion in an index does not allocate
 }
 
 // isContainer reports whether name is a command with subcommands.

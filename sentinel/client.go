@@ -28,6 +28,11 @@ type client struct {
 	ctime time.Time
 
 	out      *outbuf
+	raw      syscall.RawConn // the socket, for non-blocking writes; nil if conn is not one (TLS)
+	rawWrite func(fd uintptr) bool
+	wbuf     []byte // what rawWrite writes, and its outcome
+	wn       int
+	werr     error
 	killOnce sync.Once
 	killCh   chan struct{}
 	killed   atomic.Bool
@@ -88,19 +93,66 @@ func (c *client) kill() {
 	})
 }
 
-// connFD returns the socket's file descriptor for CLIENT LIST, or -1.
-func connFD(conn net.Conn) int {
+// socketOf returns the socket under conn, or nil when conn is not a
+// socket's own net.Conn (a TLS connection is not: its bytes are records).
+func socketOf(conn net.Conn) syscall.RawConn {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
-		return -1
+		return nil
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
-		return -1
+		return nil
 	}
+	return raw
+}
+
+// connFD returns the socket's file descriptor for CLIENT LIST, or -1.
+func connFD(raw syscall.RawConn) int {
 	fd := -1
-	_ = raw.Control(func(f uintptr) { fd = int(f) })
+	if raw != nil {
+		_ = raw.Control(func(f uintptr) { fd = int(f) })
+	}
 	return fd
+}
+
+// flush writes the replies to the commands just processed. With a socket
+// the command loop writes them itself, with one write(2) that does not
+// wait: the writer goroutine gets only what the socket did not take (and
+// everything when something else is being written), so a reader that
+// stops reading never blocks the command loop beyond outputHighWater, as
+// before. This saves a hand-off between goroutines per batch of commands.
+func (c *client) flush() {
+	if c.raw == nil {
+		c.out.flush()
+		return
+	}
+	data := c.out.flushOwn()
+	if data == nil {
+		return
+	}
+	c.wbuf = data
+	err := c.raw.Write(c.rawWrite)
+	n := max(c.wn, 0)
+	if err == nil && c.werr != syscall.EAGAIN {
+		err = c.werr
+	}
+	c.wbuf, c.werr = nil, nil
+	c.srv.stats.netOutput.Add(int64(n))
+	c.out.writtenOwn(data, n)
+	if err != nil {
+		c.kill()
+	}
+}
+
+// writeOnce is rawWrite: one write(2) of wbuf, retried on EINTR only.
+func (c *client) writeOnce(fd uintptr) bool {
+	for {
+		c.wn, c.werr = syscall.Write(int(fd), c.wbuf)
+		if c.werr != syscall.EINTR {
+			return true
+		}
+	}
 }
 
 // serve is the client's command loop.
@@ -147,8 +199,13 @@ func (c *client) serve() {
 
 // processInput parses and executes every complete request in the query
 // buffer. It reports false when the client must stop reading.
+//
+// The clock is read once per call, as redis reads it once per event loop
+// iteration: the commands of one read share their last-interaction time
+// (CLIENT LIST's idle counts seconds) and INFO's ops sample.
 func (c *client) processInput() bool {
 	defer c.parser.compact()
+	now := time.Now()
 	for {
 		if c.killed.Load() {
 			return false
@@ -156,7 +213,9 @@ func (c *client) processInput() bool {
 		argv, st, errText := c.parser.next(c.authRequiredLocked)
 		switch st {
 		case parseNeedMore:
-			c.out.flush()
+			c.flush()
+			s := c.srv
+			s.ops.tick(now, s.stats.commands.Load(), s.stats.netInput.Load(), s.stats.netOutput.Load())
 			return true
 		case parseError:
 			c.addError(errText)
@@ -164,54 +223,65 @@ func (c *client) processInput() bool {
 			c.closeGracefully()
 			return false
 		}
-		c.curQbufSnapshot(argv)
 		if len(argv) == 0 {
+			c.curQbufSnapshot(0)
 			c.resetAfterCommand(nil)
 			continue
 		}
-		c.execute(argv)
+		now = c.execute(argv, now)
 		if c.dropOutput {
 			c.kill()
 			return false
 		}
-		c.commit()
-		if c.out.pendingBytes() > outputHighWater {
+		if c.commit() > outputHighWater {
 			c.out.flush()
 			if !c.out.waitBelow(outputHighWater) {
 				return false
 			}
+			now = time.Now()
 		}
-		c.srv.mu.Lock()
-		car := c.closeAfterReply
-		c.srv.mu.Unlock()
-		if car {
+		// Set by this goroutine only (CLIENT KILL or ACL DELUSER of
+		// itself): no lock needed to read it.
+		if c.closeAfterReply {
 			c.closeGracefully()
 			return false
 		}
 	}
 }
 
-// curQbufSnapshot records the query buffer figures CLIENT LIST shows for
-// the executing client.
-func (c *client) curQbufSnapshot(argv []string) {
+// argvMem is CLIENT LIST's argv-mem of a request.
+func argvMem(argv []string) int {
 	mem := 0
 	for _, a := range argv {
 		mem += len(a)
 	}
+	return mem
+}
+
+// curQbufSnapshot records the query buffer figures CLIENT LIST shows for
+// the executing client (execute records them with its own checks).
+func (c *client) curQbufSnapshot(argvMem int) {
 	c.srv.mu.Lock()
-	c.curQbuf = len(c.parser.buf)
-	c.curArgvMem = mem
+	c.curQbufSnapshotLocked(argvMem)
 	c.srv.mu.Unlock()
 }
 
-// commit hands the reply built so far to the writer.
-func (c *client) commit() {
+// curQbufSnapshotLocked is curQbufSnapshot with Server.mu held.
+func (c *client) curQbufSnapshotLocked(argvMem int) {
+	c.curQbuf = len(c.parser.buf)
+	c.curArgvMem = argvMem
+}
+
+// commit hands the reply built so far to the writer and returns the
+// output now pending.
+func (c *client) commit() int {
 	if len(c.reply) == 0 {
-		return
+		return c.out.pendingBytes()
 	}
 	c.srv.stats.writes.Add(1)
-	c.out.push(c.reply)
+	pending := c.out.push(c.reply)
 	c.reply = c.reply[:0]
+	return pending
 }
 
 // drainTimeout bounds how long the output of a closing connection may

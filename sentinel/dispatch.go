@@ -40,24 +40,28 @@ var allowedInRESP2PubSub = map[string]bool{
 }
 
 // execute runs one request through redis' processCommand checks and then
-// the command procedure.
-func (c *client) execute(argv []string) {
+// the command procedure. now is the time of the read that brought it; it
+// returns the time to use for the next request of that read (later, if
+// CLIENT PAUSE held this one).
+func (c *client) execute(argv []string, now time.Time) time.Time {
 	s := c.srv
 	// Cross-protocol scripting guard: an HTTP request line or Host header
 	// closes the connection without any reply.
 	if eqFold(argv[0], "host:") || eqFold(argv[0], "post") {
 		s.log.Warn("possible SECURITY ATTACK detected: POST or Host: command received, connection aborted", "addr", c.addr)
 		c.dropOutput = true
-		return
+		return now
 	}
 	var cmd *command
+	mem := argvMem(argv)
 	for {
 		s.mu.Lock()
+		c.curQbufSnapshotLocked(mem)
 		if c.killed.Load() {
 			s.mu.Unlock()
-			return
+			return now
 		}
-		c.lastInteraction = time.Now()
+		c.lastInteraction = now
 		cmd = lookupRunnable(argv)
 		c.curCmd = cmd
 		if cmd == nil {
@@ -65,34 +69,39 @@ func (c *client) execute(argv []string) {
 			s.mu.Unlock()
 			c.addError(existenceError(argv))
 			c.resetAfterCommand(nil)
-			return
+			return now
 		}
 		c.lastCmd = cmd.name
 		if reject := c.checkLocked(cmd, argv); reject != "" {
 			s.mu.Unlock()
 			c.addError(reject)
 			c.resetAfterCommand(cmd)
-			return
+			return now
 		}
-		if wait := s.pause.remaining(time.Now()); wait > 0 {
-			// CLIENT PAUSE: the command waits, then goes through all the
-			// checks again (the client may have been killed or its user
-			// changed meanwhile).
-			c.blocked = true
-			s.mu.Unlock()
-			c.waitPause(wait)
-			s.mu.Lock()
-			c.blocked = false
-			s.mu.Unlock()
-			continue
+		// The clock is read only while a pause is on (remaining is 0
+		// otherwise).
+		if s.pause.typ != pauseOff {
+			if wait := s.pause.remaining(time.Now()); wait > 0 {
+				// CLIENT PAUSE: the command waits, then goes through all
+				// the checks again (the client may have been killed or its
+				// user changed meanwhile).
+				c.blocked = true
+				s.mu.Unlock()
+				c.waitPause(wait)
+				s.mu.Lock()
+				c.blocked = false
+				s.mu.Unlock()
+				now = time.Now()
+				continue
+			}
 		}
 		s.mu.Unlock()
 		break
 	}
 	s.stats.commands.Add(1)
-	s.ops.tick(time.Now(), s.stats.commands.Load(), s.stats.netInput.Load(), s.stats.netOutput.Load())
 	cmd.proc(c, argv)
 	c.resetAfterCommand(cmd)
+	return now
 }
 
 // existenceError is the reply to an unknown command or subcommand

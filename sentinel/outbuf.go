@@ -21,13 +21,21 @@ const (
 // outbuf is a client's pending output, shared by the client's command loop,
 // publishers (any goroutine) and the client's writer goroutine. Frames are
 // appended whole, so concurrent producers never interleave inside a reply.
+//
+// One buffer at a time is being written (writing): by the writer goroutine
+// (take, written), or by the command loop itself (flushOwn, writtenOwn),
+// which writes the replies to its own commands directly when nothing else
+// is being written, as redis writes them before going back to its event
+// loop, saving the hand-off to the writer goroutine.
 type outbuf struct {
 	mu        sync.Mutex
-	cond      sync.Cond
+	work      sync.Cond // the writer goroutine waits here for output
+	space     sync.Cond // waitBelow waits here for output to be written
 	buf       []byte
 	ready     int // leading bytes of buf the writer may take
 	spare     []byte
-	inFlight  int  // bytes handed to the writer and not yet written
+	inFlight  int  // bytes handed out for writing and not yet written
+	writing   bool // a buffer handed out is being written
 	peak      int  // largest pending output seen (CLIENT LIST rbp)
 	closing   bool // write what is pending, then close
 	dead      bool // connection gone: drop everything
@@ -36,23 +44,22 @@ type outbuf struct {
 
 func newOutbuf() *outbuf {
 	o := &outbuf{}
-	o.cond.L = &o.mu
+	o.work.L = &o.mu
+	o.space.L = &o.mu
 	return o
 }
 
 // push appends b without waking the writer: replies to a batch of
 // pipelined commands are written together once the batch is processed
 // (flush), like redis writes them before going back to the event loop.
-func (o *outbuf) push(b []byte) {
-	if len(b) == 0 {
-		return
-	}
+// It returns the output then pending (pendingBytes).
+func (o *outbuf) push(b []byte) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.dead || o.closing {
-		return
+	if len(b) > 0 && !o.dead && !o.closing {
+		o.buf = append(o.buf, b...)
 	}
-	o.buf = append(o.buf, b...)
+	return len(o.buf) + o.inFlight
 }
 
 // flush makes everything pushed so far writable and wakes the writer.
@@ -60,8 +67,47 @@ func (o *outbuf) flush() {
 	o.mu.Lock()
 	o.ready = len(o.buf)
 	o.peak = max(o.peak, o.ready+o.inFlight)
-	o.cond.Broadcast()
+	o.work.Signal()
 	o.mu.Unlock()
+}
+
+// flushOwn is flush for a caller that writes the output itself: when
+// nothing is being written it returns everything pending, which the caller
+// writes and hands back to writtenOwn; otherwise (nil) it wakes the writer.
+func (o *outbuf) flushOwn() []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ready = len(o.buf)
+	o.peak = max(o.peak, o.ready+o.inFlight)
+	if o.ready == 0 {
+		return nil
+	}
+	if o.writing || o.closing || o.dead {
+		o.work.Signal()
+		return nil
+	}
+	return o.takeLocked()
+}
+
+// writtenOwn returns a buffer from flushOwn of which the first n bytes
+// were written: the rest goes back in front of the pending output, for the
+// writer goroutine.
+func (o *outbuf) writtenOwn(data []byte, n int) {
+	if n >= len(data) {
+		o.written(data)
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.inFlight, o.writing = 0, false
+	if !o.dead {
+		rest := make([]byte, 0, len(data)-n+len(o.buf))
+		rest = append(append(rest, data[n:]...), o.buf...)
+		o.ready += len(data) - n
+		o.buf = rest
+	}
+	o.space.Broadcast()
+	o.work.Signal()
 }
 
 // pushLimited appends b unless that makes the pending output exceed the
@@ -87,21 +133,29 @@ func (o *outbuf) pushLimited(b []byte, now time.Time) bool {
 	}
 	o.buf = append(o.buf, b...)
 	o.ready = len(o.buf)
-	o.cond.Broadcast()
+	o.work.Signal()
 	return true
 }
 
-// take blocks until there is something to write or the buffer is closing
-// or dead, and hands the pending bytes to the writer.
+// take blocks until there is something to write (and nothing else is
+// being written) or the buffer is closing or dead, and hands the pending
+// bytes to the writer.
 func (o *outbuf) take() (data []byte, closing, dead bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	for o.ready == 0 && !o.closing && !o.dead {
-		o.cond.Wait()
+	for !o.dead && (o.writing || (o.ready == 0 && !o.closing)) {
+		o.work.Wait()
 	}
 	if o.dead {
 		return nil, false, true
 	}
+	data = o.takeLocked()
+	return data, o.closing && len(o.buf) == 0, false
+}
+
+// takeLocked hands out the ready bytes for writing.
+func (o *outbuf) takeLocked() []byte {
+	var data []byte
 	if o.ready == len(o.buf) {
 		data = o.buf
 		o.buf = o.spare[:0]
@@ -113,21 +167,26 @@ func (o *outbuf) take() (data []byte, closing, dead bool) {
 	}
 	o.ready = 0
 	o.inFlight = len(data)
-	return data, o.closing && len(o.buf) == 0, false
+	o.writing = len(data) > 0
+	return data
 }
 
-// written returns a buffer handed out by take once it has been written.
+// written returns a buffer handed out by take or flushOwn once it has
+// been written.
 func (o *outbuf) written(data []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.inFlight = 0
+	o.inFlight, o.writing = 0, false
 	if cap(data) <= 64<<10 {
 		o.spare = data[:0]
 	}
 	if len(o.buf) <= pubsubSoftLimit {
 		o.softSince = time.Time{}
 	}
-	o.cond.Broadcast()
+	o.space.Broadcast()
+	if o.ready > 0 || o.closing || o.dead {
+		o.work.Signal()
+	}
 }
 
 // waitBelow blocks while more than limit bytes are pending. It reports
@@ -136,7 +195,7 @@ func (o *outbuf) waitBelow(limit int) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for !o.dead && len(o.buf)+o.inFlight > limit {
-		o.cond.Wait()
+		o.space.Wait()
 	}
 	return !o.dead
 }
@@ -160,7 +219,7 @@ func (o *outbuf) closeAfterFlush() {
 	o.mu.Lock()
 	o.ready = len(o.buf)
 	o.closing = true
-	o.cond.Broadcast()
+	o.work.Signal()
 	o.mu.Unlock()
 }
 
@@ -170,6 +229,7 @@ func (o *outbuf) kill() {
 	o.dead = true
 	o.buf = nil
 	o.ready = 0
-	o.cond.Broadcast()
+	o.work.Broadcast()
+	o.space.Broadcast()
 	o.mu.Unlock()
 }

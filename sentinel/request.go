@@ -35,9 +35,85 @@ type requestParser struct {
 	buf     []byte
 	pos     int
 	reqType byte // 0 = not yet known, 'i' inline, 'm' multibulk
+	argc    int64
 	left    int64
 	bulkLen int64
 	argv    []string
+	// spans are the arguments read by the current next call and not yet
+	// in argv (positions in buf; reused between requests).
+	spans []span
+	// Every request allocated its argv and the strings of its arguments;
+	// pipelined requests now share both (redis-benchmark -P 16: 2
+	// allocations per read instead of 2 per request). batch is a copy of
+	// buf[batchAt:] made when a request completed, shared by the requests
+	// of the same read that it covers (until compact moves buf); arena is
+	// a block from which argument vectors are cut, each with its own
+	// capacity, so no request ever sees another's arguments.
+	batch   string
+	batchAt int
+	arena   []string
+}
+
+// span is one argument's position in the query buffer.
+type span struct{ start, end int }
+
+// Bounds of the shared allocations: a larger batch is not copied whole
+// (one small argument kept by a command, such as a client name, would keep
+// it all), a larger request gets its own argv.
+const (
+	maxBatchCopy = 64 << 10
+	arenaBlock   = 128
+	maxArenaArgv = 16
+)
+
+// takeSpans converts the arguments in spans into argv, one string each:
+// before returning for more data (compact may then move the buffer) or
+// when the request began in an earlier call.
+func (p *requestParser) takeSpans() {
+	if len(p.spans) > 0 && p.argv == nil {
+		p.argv = make([]string, 0, min(p.argc, 1024))
+	}
+	for _, sp := range p.spans {
+		p.argv = append(p.argv, string(p.buf[sp.start:sp.end]))
+	}
+	p.spans = p.spans[:0]
+}
+
+// finishArgv completes argv. The arguments of a request read whole by one
+// next call (the usual case) are substrings of the batch copy.
+func (p *requestParser) finishArgv() []string {
+	if p.argv != nil || len(p.spans) == 0 {
+		p.takeSpans()
+		return p.argv
+	}
+	first, last := p.spans[0].start, p.spans[len(p.spans)-1].end
+	if first < p.batchAt || last > p.batchAt+len(p.batch) {
+		if len(p.buf)-first <= maxBatchCopy {
+			p.batch, p.batchAt = string(p.buf[first:]), first
+		} else {
+			p.batch, p.batchAt = string(p.buf[first:last]), first
+		}
+	}
+	argv := p.newArgv(len(p.spans))
+	for i, sp := range p.spans {
+		argv[i] = p.batch[sp.start-p.batchAt : sp.end-p.batchAt]
+	}
+	p.spans = p.spans[:0]
+	return argv
+}
+
+// newArgv returns an argument vector of n elements, cut from the arena
+// when it is small.
+func (p *requestParser) newArgv(n int) []string {
+	if n > maxArenaArgv {
+		return make([]string, n)
+	}
+	if cap(p.arena)-len(p.arena) < n {
+		p.arena = make([]string, 0, arenaBlock)
+	}
+	l := len(p.arena)
+	p.arena = p.arena[:l+n]
+	return p.arena[l : l+n : l+n]
 }
 
 // pending returns the number of unparsed bytes.
@@ -48,6 +124,7 @@ func (p *requestParser) compact() {
 	if p.pos == 0 {
 		return
 	}
+	p.batch, p.batchAt = "", 0 // its positions move
 	if p.pos >= len(p.buf) {
 		p.buf = p.buf[:0]
 	} else {
@@ -140,7 +217,9 @@ func (p *requestParser) nextMultibulk(authRequired func() bool) ([]string, parse
 		}
 		p.left = n
 		p.bulkLen = -1
-		p.argv = make([]string, 0, min(n, 1024))
+		p.argc = n
+		p.argv = nil
+		p.spans = p.spans[:0] // left over by a protocol error
 	}
 	for p.left > 0 {
 		if p.bulkLen == -1 {
@@ -150,9 +229,11 @@ func (p *requestParser) nextMultibulk(authRequired func() bool) ([]string, parse
 				if len(rest) > protoInlineMaxSize {
 					return nil, parseError, "ERR Protocol error: too big bulk count string"
 				}
+				p.takeSpans()
 				return nil, parseNeedMore, ""
 			}
 			if cr > len(rest)-2 {
+				p.takeSpans()
 				return nil, parseNeedMore, ""
 			}
 			if rest[0] != '$' {
@@ -170,15 +251,16 @@ func (p *requestParser) nextMultibulk(authRequired func() bool) ([]string, parse
 			p.bulkLen = n
 		}
 		if int64(len(p.buf)-p.pos) < p.bulkLen+2 {
+			p.takeSpans()
 			return nil, parseNeedMore, ""
 		}
 		// redis skips the two bytes after the data without checking them.
-		p.argv = append(p.argv, string(p.buf[p.pos:p.pos+int(p.bulkLen)]))
+		p.spans = append(p.spans, span{p.pos, p.pos + int(p.bulkLen)})
 		p.pos += int(p.bulkLen) + 2
 		p.bulkLen = -1
 		p.left--
 	}
-	argv := p.argv
+	argv := p.finishArgv()
 	p.argv = nil
 	p.reqType = 0
 	return argv, parseRequest, ""

@@ -207,13 +207,15 @@ func (s *Server) accept(conn net.Conn) {
 		return
 	}
 	now := time.Now()
+	raw := socketOf(conn)
 	c := &client{
 		srv:             s,
 		conn:            conn,
 		id:              s.nextClientID,
 		addr:            addrString(conn.RemoteAddr()),
 		laddr:           addrString(conn.LocalAddr()),
-		fd:              connFD(conn),
+		fd:              connFD(raw),
+		raw:             raw,
 		ctime:           now,
 		out:             newOutbuf(),
 		killCh:          make(chan struct{}),
@@ -221,6 +223,7 @@ func (s *Server) accept(conn net.Conn) {
 		lastInteraction: now,
 		lastCmd:         "NULL",
 	}
+	c.rawWrite = c.writeOnce
 	c.resp.Store(2)
 	c.authenticated = s.acl.defaultUser.flags&userNopass != 0 && s.acl.defaultUser.flags&userOff == 0
 	s.nextClientID++
