@@ -3,24 +3,12 @@ package node
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"sync"
 
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
-
-// formatRef renders the %@ prefix of sentinel events:
-// "<kind> <name> <ip> <port>" plus " @ <master> <mip> <mport>" for replicas
-// and sentinels (sentinel.c sentinelEvent).
-func formatRef(r *monitor.Ref) string {
-	s := string(r.Kind) + " " + r.Name + " " + r.Addr.Host + " " + strconv.Itoa(r.Addr.Port)
-	if r.Kind != monitor.KindMaster {
-		s += " @ " + r.Master + " " + r.MasterAddr.Host + " " + strconv.Itoa(r.MasterAddr.Port)
-	}
-	return s
-}
 
 // masterRef is the event reference of a master.
 func (n *Node) masterRef(m *quorum.Master) *monitor.Ref {
@@ -34,7 +22,7 @@ func (n *Node) emit(level monitor.Level, typ string, ref *monitor.Ref, text stri
 		n.emitMsg(level, typ, "", text)
 		return
 	}
-	msg := formatRef(ref)
+	msg := ref.String() // the %@ prefix of sentinelEvent
 	if text != "" {
 		msg += " " + text
 	}

@@ -65,7 +65,7 @@ func (n *Node) onMaintenanceApplied(c *quorum.Command) {
 	}
 	for _, name := range c.Names {
 		if m, ok := n.master(name); ok {
-			n.emitMsg(monitor.LevelWarning, typ, "", formatRef(n.masterRef(m)))
+			n.emitMsg(monitor.LevelWarning, typ, "", n.masterRef(m).String())
 		}
 	}
 }

@@ -36,18 +36,6 @@ func TestIsObjectivelyDown(t *testing.T) {
 	}
 }
 
-func TestFormatRef(t *testing.T) {
-	m := monitor.Addr{Host: "127.0.0.1", Port: 6379}
-	r := &monitor.Ref{Kind: monitor.KindReplica, Name: "127.0.0.1:6380", Addr: monitor.Addr{Host: "127.0.0.1", Port: 6380}, Master: "mymaster", MasterAddr: m}
-	if got, want := formatRef(r), "slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379"; got != want {
-		t.Errorf("replica ref %q, want %q", got, want)
-	}
-	mr := &monitor.Ref{Kind: monitor.KindMaster, Name: "mymaster", Addr: m, Master: "mymaster", MasterAddr: m}
-	if got, want := formatRef(mr), "master mymaster 127.0.0.1 6379"; got != want {
-		t.Errorf("master ref %q, want %q", got, want)
-	}
-}
-
 func TestFlagsOrder(t *testing.T) {
 	st := &monitor.InstanceStatus{Ref: monitor.Ref{Kind: monitor.KindMaster}, SDown: true, Disconnected: true}
 	if got := flagsOf(st, true); got != "s_down,o_down,master,disconnected" {
