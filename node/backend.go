@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path"
 	"strconv"
@@ -96,41 +97,56 @@ func (n *Node) Sentinels(name string) ([]sentinel.Fields, error) {
 
 // MasterAddr answers GET-MASTER-ADDR-BY-NAME from the replicated state.
 func (n *Node) MasterAddr(name string) (string, string, bool) {
-	m, ok := n.sm().Master(name)
+	addr, ok := n.sm().MasterAddr(name)
 	if !ok || !n.vouches() {
 		// A member cut off from the group's leader for longer than the
 		// stale bound cannot vouch for the address: null makes go-redis,
 		// ioredis and Jedis ask the next sentinel.
 		return "", "", false
 	}
-	return n.announcedHost(m), strconv.Itoa(m.Addr.Port), true
+	return n.announcedAddrHost(name, addr), strconv.Itoa(addr.Port), true
 }
 
 // announcedHost is the master's host as redis-sentinel announces it
 // (announceSentinelAddr): the hostname it was given when announce-hostnames
 // is on, else its IP address, resolved when a hostname was given.
 func (n *Node) announcedHost(m *quorum.Master) string {
+	return n.announcedAddrHost(m.Name, m.Addr)
+}
+
+// announcedAddrHost is announcedHost for the master name at addr.
+func (n *Node) announcedAddrHost(name string, addr quorum.Addr) string {
 	if n.announceHostnames() {
-		return m.Addr.Host
+		return addr.Host
 	}
-	return n.masterIP(m)
+	return n.addrIP(name, addr)
 }
 
 // masterIP is the master's IP address: the host itself when it is one, else
 // the address the monitor resolved it to (or a fresh lookup).
-func (n *Node) masterIP(m *quorum.Master) string {
-	host := m.Addr.Host
-	if net.ParseIP(host) != nil {
+func (n *Node) masterIP(m *quorum.Master) string { return n.addrIP(m.Name, m.Addr) }
+
+// addrIP is masterIP for the master name at addr.
+func (n *Node) addrIP(name string, addr quorum.Addr) string {
+	host := addr.Host
+	if isIP(host) {
 		return host
 	}
-	if ms, ok := n.mon.Status(m.Name); ok && ms.Master.IP != "" &&
-		ms.Master.Ref.Addr == (monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}) {
+	if ms, ok := n.mon.Status(name); ok && ms.Master.IP != "" &&
+		ms.Master.Ref.Addr == (monitor.Addr{Host: addr.Host, Port: addr.Port}) {
 		return ms.Master.IP
 	}
 	if ips, err := net.LookupHost(host); err == nil && len(ips) > 0 {
 		return ips[0]
 	}
 	return host
+}
+
+// isIP is net.ParseIP(host) != nil without its allocation (ParseIP is
+// netip.ParseAddr refusing zones).
+func isIP(host string) bool {
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Zone() == ""
 }
 
 // IsMasterDownByAddr answers a peer's question about a master found by

@@ -79,6 +79,19 @@ func (f *FSM) Master(name string) (*Master, bool) {
 	return m.Clone(), true
 }
 
+// MasterAddr returns one master's current address, if present: Master
+// without the copy, for SENTINEL GET-MASTER-ADDR-BY-NAME, which clients
+// ask at high rates.
+func (f *FSM) MasterAddr(name string) (Addr, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	m, ok := f.state.Masters[name]
+	if !ok {
+		return Addr{}, false
+	}
+	return m.Addr, true
+}
+
 // CurrentEpoch returns the current epoch.
 func (f *FSM) CurrentEpoch() uint64 {
 	f.mu.RLock()
