@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -175,3 +176,15 @@ type bufferedConn struct {
 }
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// SyscallConn is the socket's when the connection is a plain one (not TLS,
+// whose bytes are records): the command surface writes its replies with a
+// non-blocking write(2) on it, and CLIENT LIST shows its fd. Writes only:
+// reading the socket directly would skip the replayed bytes.
+func (c *bufferedConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("mux: not a socket connection")
+	}
+	return sc.SyscallConn()
+}
