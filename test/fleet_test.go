@@ -51,8 +51,10 @@ func TestFleetManyMasters(t *testing.T) {
 			t.Errorf("the dark master was reported +sdown by %d sentinels, want 3 (%d missed)", len(res.Detection), res.Missed)
 		}
 		lo, med, hi := fleet.Summary(res.Detection)
+		llo, lmed, lhi := fleet.Summary(res.Lateness)
 		t.Logf("%d masters: converged in %v; steady CPU %.1f %% of a core and RSS %.0f MB per sentinel (peak %.0f MB); "+
-			"+tilt %d; detection beyond down-after %v / %v / %v", fleetMasters, res.ConvergeTime.Round(time.Millisecond),
-			res.CPU, res.RSSSteady/(1<<20), res.RSSPeak/(1<<20), res.Tilt, lo, med, hi)
+			"+tilt %d; detection beyond down-after %v / %v / %v (min / median / max), of which after the first unanswered PING %v / %v / %v",
+			fleetMasters, res.ConvergeTime.Round(time.Millisecond), res.CPU, res.RSSSteady/(1<<20), res.RSSPeak/(1<<20), res.Tilt,
+			lo, med, hi, llo, lmed, lhi)
 	})
 }

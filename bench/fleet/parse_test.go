@@ -93,7 +93,8 @@ func TestSummary(t *testing.T) {
 func TestWriteTable(t *testing.T) {
 	redis := &Result{Kind: "redis-sentinel", Masters: 500, Converged: true, ConvergeTime: 26 * time.Second,
 		RSSSteady: 24 << 20, RSSPeak: 30 << 20, CPU: 4.2, Tilt: 6,
-		Detection: []time.Duration{183 * time.Millisecond, 300 * time.Millisecond, 813 * time.Millisecond}}
+		Detection: []time.Duration{183 * time.Millisecond, 300 * time.Millisecond, 813 * time.Millisecond},
+		Lateness:  []time.Duration{10 * time.Millisecond, 40 * time.Millisecond, 90 * time.Millisecond}}
 	gos := &Result{Kind: "gosentinel", Masters: 500, Converged: false, ConvergeTime: 280 * time.Second, Fraction: 0.988,
 		RSSSteady: 48 << 20, RSSPeak: 91 << 20, CPU: 8.4, FalseSdownWarm: 1155,
 		Detection: []time.Duration{150 * time.Millisecond}, Missed: 2, Errors: []string{"boom"}}
@@ -107,6 +108,7 @@ func TestWriteTable(t *testing.T) {
 		"| 500 masters: `+sdown master` for masters that were up (warm-up + steady) | 0 + 0 | 1155 + 0 | - |",
 		"| 500 masters: detection of a dark master beyond down-after (min / median / max) | 183 / 300 / 813 ms (n=3) | 150 / 150 / 150 ms (n=1), 2 missed | 0.50 |",
 		"| 1000 masters: `+tilt` | not run | 0 | - |",
+		"| 500 masters: SDOWN lateness: `+sdown` minus (first unanswered PING + down-after) (min / median / max) | 10 / 40 / 90 ms | none | - |",
 		"gosentinel at 500 masters: boom",
 	} {
 		if !strings.Contains(out, want) {

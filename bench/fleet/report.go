@@ -110,6 +110,20 @@ var metrics = []metric{
 		},
 	},
 	{
+		name: "SDOWN lateness: `+sdown` minus (first unanswered PING + down-after) (min / median / max)",
+		text: func(r *Result) string {
+			if len(r.Lateness) == 0 {
+				return "none"
+			}
+			lo, med, hi := Summary(r.Lateness)
+			return fmt.Sprintf("%d / %d / %d ms", lo.Milliseconds(), med.Milliseconds(), hi.Milliseconds())
+		},
+		value: func(r *Result) float64 {
+			_, med, _ := Summary(r.Lateness)
+			return float64(med)
+		},
+	},
+	{
 		name: "fake fleet's CPU, steady (not a sentinel's)",
 		text: func(r *Result) string { return fmt.Sprintf("%.1f %% of a core", r.FleetCPU) },
 	},

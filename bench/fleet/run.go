@@ -69,6 +69,12 @@ type Result struct {
 	// the sentinels that logged none within down-after + 30 s.
 	Detection []time.Duration
 	Missed    int
+	// Lateness holds, per dark master and sentinel, the time from the
+	// sentinel's first PING the dark master received (where its SDOWN
+	// clock starts) to its `+sdown master` line, minus down-after: the
+	// part of Detection that is the sentinel's own, without where the
+	// hang fell in its 1 s PING cycle.
+	Lateness []time.Duration
 	// Errors are steps that failed (a sentinel that did not start, ...).
 	Errors []string
 }
@@ -109,8 +115,14 @@ func Run(tb testing.TB, o Options) Result {
 		ss = append(ss, s)
 	}
 	pids := make([]int, 0, 4)
-	for _, s := range ss {
+	names := make([]string, len(ss)) // of the command connections, as CLIENT SETNAME sets them
+	for i, s := range ss {
 		pids = append(pids, s.Pid())
+		id, err := s.MyID()
+		if err != nil || len(id) < 8 {
+			return fail("%s: SENTINEL MYID: %q, %v", s.Name(), id, err)
+		}
+		names[i] = "sentinel-" + id[:8] + "-cmd"
 	}
 	if o.FleetPid != 0 {
 		pids = append(pids, o.FleetPid)
@@ -147,15 +159,17 @@ func Run(tb testing.TB, o Options) Result {
 	darkSince := map[string]time.Time{}
 	for k := range min(o.Dark, len(o.Ports)) {
 		i := len(o.Ports) - 1 - k
-		ds, missed, at, err := detect(ss, o.Ports[i], MasterName(i), o.DownAfter)
+		ds, late, missed, at, err := detect(ss, names, o.Ports[i], MasterName(i), o.DownAfter)
 		darkSince[MasterName(i)] = at
 		res.Detection = append(res.Detection, ds...)
+		res.Lateness = append(res.Lateness, late...)
 		res.Missed += missed
 		if err != nil {
 			res.Errors = append(res.Errors, err.Error())
 			break
 		}
-		logf("%s, %d masters: %s dark, +sdown after down-after + %v", o.Kind, len(o.Ports), MasterName(i), ds)
+		logf("%s, %d masters: %s dark, +sdown after down-after + %v, after the first unanswered PING + down-after + %v",
+			o.Kind, len(o.Ports), MasterName(i), ds, late)
 	}
 
 	for i := range ss {
@@ -253,36 +267,52 @@ func cmp(first, err error) error {
 // detect makes the master at port dark, waits for every sentinel's
 // `+sdown master` line about it, makes it answer again and waits for
 // every `-sdown`. It returns each sentinel's detection beyond down-after,
-// the sentinels that logged none, and when the master went dark.
-func detect(ss []*redistest.Sentinel, port int, name string, downAfter time.Duration) ([]time.Duration, int, time.Time, error) {
+// its lateness (see Result.Lateness; clients are the sentinels' command
+// connection names), the sentinels that logged none, and when the master
+// went dark.
+func detect(ss []*redistest.Sentinel, clients []string, port int, name string, downAfter time.Duration) (ds, late []time.Duration, missed int, at time.Time, err error) {
 	ctl, err := redistest.Dial(redistest.Addr(port), 5*time.Second)
 	if err != nil {
-		return nil, 0, time.Time{}, fmt.Errorf("control connection to %s: %w", name, err)
+		return nil, nil, 0, time.Time{}, fmt.Errorf("control connection to %s: %w", name, err)
 	}
 	defer ctl.Close()
-	at := time.Now()
+	at = time.Now()
 	if _, err := ctl.DoOK("FAKEFLEET", "DARK"); err != nil {
-		return nil, 0, at, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, 0, at, fmt.Errorf("%s: %w", name, err)
 	}
 	seen := make([]time.Time, len(ss))
 	waitEvents(ss, "+sdown", name, at, seen, downAfter+30*time.Second)
-	var ds []time.Duration
-	missed := 0
-	for _, t := range seen {
+	r, err := ctl.DoOK("FAKEFLEET", "PINGS")
+	if err != nil {
+		return nil, nil, 0, at, fmt.Errorf("%s: %w", name, err)
+	}
+	pings, err := r.Strings()
+	if err != nil {
+		return nil, nil, 0, at, fmt.Errorf("%s: FAKEFLEET PINGS: %w", name, err)
+	}
+	firstPing := map[string]time.Time{}
+	for i := 0; i+1 < len(pings); i += 2 {
+		us, _ := strconv.ParseInt(pings[i+1], 10, 64)
+		firstPing[pings[i]] = time.UnixMicro(us)
+	}
+	for i, t := range seen {
 		if t.IsZero() {
 			missed++
 			continue
 		}
 		ds = append(ds, t.Sub(at)-downAfter)
+		if p, ok := firstPing[clients[i]]; ok {
+			late = append(late, t.Sub(p)-downAfter)
+		}
 	}
 	if _, err := ctl.DoOK("FAKEFLEET", "LIGHT"); err != nil {
-		return ds, missed, at, fmt.Errorf("%s: %w", name, err)
+		return ds, late, missed, at, fmt.Errorf("%s: %w", name, err)
 	}
 	back := make([]time.Time, len(ss))
 	if !waitEvents(ss, "-sdown", name, at, back, 30*time.Second) {
-		return ds, missed, at, fmt.Errorf("%s: not every sentinel logged -sdown within 30 s of FAKEFLEET LIGHT", name)
+		return ds, late, missed, at, fmt.Errorf("%s: not every sentinel logged -sdown within 30 s of FAKEFLEET LIGHT", name)
 	}
-	return ds, missed, at, nil
+	return ds, late, missed, at, nil
 }
 
 // waitEvents polls the sentinels' logs until each logged typ about master

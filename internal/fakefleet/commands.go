@@ -2,6 +2,7 @@ package fakefleet
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -312,6 +313,19 @@ func (c *client) control(out []byte, args []string) []byte {
 			d = 1
 		}
 		return appendBulk(out, fmt.Sprintf("dark=%d replicaof=%s clients=%d", d, replicaOf, clients))
+	case "pings":
+		c.m.mu.Lock()
+		names := make([]string, 0, len(c.m.darkPings))
+		for n := range c.m.darkPings {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		out = appendArrayHeader(out, 2*len(names))
+		for _, n := range names {
+			out = appendBulk(appendBulk(out, n), strconv.FormatInt(c.m.darkPings[n].UnixMicro(), 10))
+		}
+		c.m.mu.Unlock()
+		return out
 	}
-	return appendError(out, fmt.Sprintf("ERR unknown subcommand '%.128s'. Try FAKEFLEET DARK, LIGHT or STATE.", args[1]))
+	return appendError(out, fmt.Sprintf("ERR unknown subcommand '%.128s'. Try FAKEFLEET DARK, LIGHT, STATE or PINGS.", args[1]))
 }

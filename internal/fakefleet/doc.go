@@ -25,4 +25,11 @@
 //	                 FAKEFLEET LIGHT, then answered in order.
 //	FAKEFLEET LIGHT  the master answers again.
 //	FAKEFLEET STATE  "dark=0|1 replicaof=<host:port|none> clients=N".
+//	FAKEFLEET PINGS  since the last DARK, per client name (CLIENT SETNAME),
+//	                 when its first PING arrived, in Unix microseconds:
+//	                 a flat array name, time, name, time... A sentinel's
+//	                 SDOWN clock starts at its first unanswered PING, sent
+//	                 up to a ping period (1 s) after the master hung, so
+//	                 this separates a sentinel's own lateness from where
+//	                 the hang fell in its PING cycle.
 package fakefleet

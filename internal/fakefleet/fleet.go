@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -144,8 +145,12 @@ type master struct {
 	runID  string
 	replID string
 
-	mu        sync.Mutex
-	light     chan struct{} // non-nil while dark; closed by LIGHT
+	mu    sync.Mutex
+	light chan struct{} // non-nil while dark; closed by LIGHT
+	// darkPings is, per client name, when the first PING of a named
+	// client arrived since FAKEFLEET DARK: the start of a sentinel's SDOWN
+	// clock (its first unanswered PING).
+	darkPings map[string]time.Time
 	replicaOf string
 	clients   int
 	subs      map[string]map[*client]struct{} // channel -> subscribers
@@ -177,16 +182,24 @@ func (m *master) setDark(dark bool) {
 	switch {
 	case dark && m.light == nil:
 		m.light = make(chan struct{})
+		m.darkPings = map[string]time.Time{}
 	case !dark && m.light != nil:
 		close(m.light)
 		m.light = nil
 	}
 }
 
-// waitLight blocks while the master is dark; false if the fleet closed.
-func (m *master) waitLight() bool {
+// waitLight blocks while the master is dark, noting the first PING of each
+// named client; false if the fleet closed.
+func (m *master) waitLight(name string, args []string) bool {
+	now := time.Now()
 	m.mu.Lock()
 	light := m.light
+	if light != nil && name != "" && strings.EqualFold(args[0], "ping") {
+		if _, ok := m.darkPings[name]; !ok {
+			m.darkPings[name] = now
+		}
+	}
 	m.mu.Unlock()
 	if light == nil {
 		return true
@@ -306,7 +319,7 @@ func (c *client) serve() {
 		if len(args) == 0 {
 			continue
 		}
-		if !isControl(args) && !c.m.waitLight() {
+		if !isControl(args) && !c.m.waitLight(c.name, args) {
 			return
 		}
 		c.out = c.exec(c.out, args)

@@ -1,6 +1,7 @@
 package fakefleet
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,9 +84,11 @@ func TestDarkAndLight(t *testing.T) {
 	f := startFleet(t, 2)
 	p := f.Ports()
 	c, ctl, other := dial(t, p[0]), dial(t, p[0]), dial(t, p[1])
+	do(t, c, "CLIENT", "SETNAME", "sentinel-0123abcd-cmd")
 	if r := do(t, ctl, "FAKEFLEET", "DARK"); r.Str != "OK" {
 		t.Fatalf("DARK: %s", r)
 	}
+	sent := time.Now()
 	if err := c.Send("PING"); err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +106,13 @@ func TestDarkAndLight(t *testing.T) {
 	}
 	if r := do(t, ctl, "FAKEFLEET", "STATE"); !strings.HasPrefix(r.Str, "dark=1 replicaof=none clients=") {
 		t.Fatalf("STATE: %s", r)
+	}
+	pings := do(t, ctl, "FAKEFLEET", "PINGS")
+	if len(pings.Elems) != 2 || pings.Elems[0].Str != "sentinel-0123abcd-cmd" {
+		t.Fatalf("PINGS: %s", pings)
+	}
+	if at, _ := strconv.ParseInt(pings.Elems[1].Str, 10, 64); time.UnixMicro(at).Sub(sent).Abs() > 200*time.Millisecond {
+		t.Fatalf("PINGS: the PING sent at %v noted at %v", sent, time.UnixMicro(at))
 	}
 	do(t, ctl, "FAKEFLEET", "LIGHT")
 	c.Timeout = redistest.DefaultTimeout
