@@ -267,16 +267,17 @@ func (c *client) clientCmd(out []byte, args []string) []byte {
 				return appendError(out, "ERR Client names cannot contain spaces, newlines or special characters.")
 			}
 		}
-		c.name = args[2]
+		name := args[2]
+		c.name.Store(&name)
 		return appendStatus(out, "OK")
 	case "getname":
 		if e := checkArity("client|getname", 2, args); e != "" {
 			return appendError(out, e)
 		}
-		if c.name == "" {
+		if c.clientName() == "" {
 			return appendNull(out)
 		}
-		return appendBulk(out, c.name)
+		return appendBulk(out, c.clientName())
 	case "id":
 		return appendInt(out, int64(c.m.index)+1)
 	case "kill":

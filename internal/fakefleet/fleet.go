@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -189,17 +190,10 @@ func (m *master) setDark(dark bool) {
 	}
 }
 
-// waitLight blocks while the master is dark, noting the first PING of each
-// named client; false if the fleet closed.
-func (m *master) waitLight(name string, args []string) bool {
-	now := time.Now()
+// waitLight blocks while the master is dark; false if the fleet closed.
+func (m *master) waitLight() bool {
 	m.mu.Lock()
 	light := m.light
-	if light != nil && name != "" && strings.EqualFold(args[0], "ping") {
-		if _, ok := m.darkPings[name]; !ok {
-			m.darkPings[name] = now
-		}
-	}
 	m.mu.Unlock()
 	if light == nil {
 		return true
@@ -209,6 +203,21 @@ func (m *master) waitLight(name string, args []string) bool {
 		return true
 	case <-m.fleet.done:
 		return false
+	}
+}
+
+// notePing records the first PING of a named client while dark.
+func (m *master) notePing(name string, args []string, at time.Time) {
+	if name == "" || len(args) == 0 || !strings.EqualFold(args[0], "ping") {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.light == nil {
+		return
+	}
+	if _, ok := m.darkPings[name]; !ok {
+		m.darkPings[name] = at
 	}
 }
 
@@ -275,9 +284,17 @@ type client struct {
 	// and messages published by other clients.
 	wmu sync.Mutex
 
+	// name is set by CLIENT SETNAME, read by the feed's reader too.
+	name atomic.Pointer[string]
+
+	// feed, once a command met a dark master, brings the commands read
+	// by a second goroutine, so that the ones behind it (a sentinel's PING
+	// after its hello PUBLISH) are seen while dark (FAKEFLEET PINGS).
+	feed     chan request
+	feedDone chan struct{}
+
 	// Owned by the client's goroutine.
 	out      []byte
-	name     string
 	channels map[string]struct{}
 	multi    [][]string // queued commands while in MULTI; nil outside
 	inMulti  bool
@@ -288,6 +305,12 @@ type client struct {
 // does not read: the subscriber is disconnected rather than stalling the
 // publisher.
 const pushTimeout = 5 * time.Second
+
+// request is one command read by the feed's reader, or its read error.
+type request struct {
+	args []string
+	err  error
+}
 
 func newClient(m *master, nc net.Conn) *client {
 	return &client{m: m, nc: nc, br: bufio.NewReaderSize(nc, 1024)}
@@ -305,9 +328,12 @@ func (c *client) serve() {
 		c.m.clients--
 		c.m.mu.Unlock()
 		c.nc.Close()
+		if c.feedDone != nil {
+			close(c.feedDone)
+		}
 	}()
 	for !c.quit {
-		args, err := readCommand(c.br)
+		args, err := c.next()
 		if err != nil {
 			var pe protocolError
 			if errors.As(err, &pe) {
@@ -319,18 +345,79 @@ func (c *client) serve() {
 		if len(args) == 0 {
 			continue
 		}
-		if !isControl(args) && !c.m.waitLight(c.name, args) {
-			return
+		if !isControl(args) {
+			c.m.notePing(c.clientName(), args, time.Now())
+			if c.m.isDark() {
+				c.startFeed()
+			}
+			if !c.m.waitLight() {
+				return
+			}
 		}
 		c.out = c.exec(c.out, args)
 		// Replies to pipelined commands go out together.
-		if c.br.Buffered() == 0 || len(c.out) > 16<<10 {
+		if c.nothingBuffered() || len(c.out) > 16<<10 {
 			if !c.flush() {
 				return
 			}
 		}
 	}
 	c.flush()
+}
+
+// next returns the next command, from the feed once it runs.
+func (c *client) next() ([]string, error) {
+	if c.feed == nil {
+		return readCommand(c.br)
+	}
+	r := <-c.feed
+	return r.args, r.err
+}
+
+// startFeed starts reading commands on a second goroutine, noting PINGs
+// while the master is dark, unless it runs already.
+func (c *client) startFeed() {
+	if c.feed != nil {
+		return
+	}
+	c.feed, c.feedDone = make(chan request, 64), make(chan struct{})
+	go func() {
+		for {
+			args, err := readCommand(c.br)
+			if err == nil {
+				c.m.notePing(c.clientName(), args, time.Now())
+			}
+			select {
+			case c.feed <- request{args, err}:
+			case <-c.feedDone:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// nothingBuffered says whether no command already received waits.
+func (c *client) nothingBuffered() bool {
+	if c.feed != nil {
+		return len(c.feed) == 0
+	}
+	return c.br.Buffered() == 0
+}
+
+func (c *client) clientName() string {
+	if p := c.name.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (m *master) isDark() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.light != nil
 }
 
 // flush writes the pending replies; false if the connection broke.
