@@ -124,6 +124,10 @@ var metrics = []metric{
 		},
 	},
 	{
+		name: "machine's 1-minute load average after the steady window",
+		text: func(r *Result) string { return fmt.Sprintf("%.1f", r.Load) },
+	},
+	{
 		name: "fake fleet's CPU, steady (not a sentinel's)",
 		text: func(r *Result) string { return fmt.Sprintf("%.1f %% of a core", r.FleetCPU) },
 	},

@@ -9,8 +9,10 @@ package fleet
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +43,9 @@ type Options struct {
 	Dark int
 	// Logf, if set, reports progress.
 	Logf func(format string, args ...any)
+	// KeepLogs, if set, is a directory the sentinels' logs are copied to
+	// (<kind>-<masters>-<i>.log) at the end.
+	KeepLogs string
 }
 
 // Result is what one deployment measured.
@@ -75,6 +80,10 @@ type Result struct {
 	// part of Detection that is the sentinel's own, without where the
 	// hang fell in its 1 s PING cycle.
 	Lateness []time.Duration
+	// Load is the machine's 1-minute load average at the end of the
+	// steady window: the machine is shared, and a figure taken under a
+	// load above its cores says less.
+	Load float64
 	// Errors are steps that failed (a sentinel that did not start, ...).
 	Errors []string
 }
@@ -145,6 +154,7 @@ func Run(tb testing.TB, o Options) Result {
 	time.Sleep(o.Steady) // the measurement window itself, not a synchronisation
 	after := smp.snapshot()
 	steadyEnd := time.Now()
+	res.Load = loadAverage()
 	window := steadyEnd.Sub(steadyStart)
 	for i := range ss {
 		res.CPU += 100 * float64(after[i].cpu-before[i].cpu) / float64(window) / float64(len(ss))
@@ -175,8 +185,14 @@ func Run(tb testing.TB, o Options) Result {
 	for i := range ss {
 		res.RSSPeak += float64(smp.peakRSS(i)) / float64(len(ss))
 	}
-	for _, s := range ss {
+	for i, s := range ss {
 		log := harness.RunLog(s.Process)
+		if o.KeepLogs != "" {
+			name := filepath.Join(o.KeepLogs, fmt.Sprintf("%s-%d-%d.log", filepath.Base(o.Kind), len(o.Ports), i))
+			if err := os.WriteFile(name, []byte(log), 0o644); err != nil {
+				res.Errors = append(res.Errors, fmt.Sprintf("keep log: %v", err))
+			}
+		}
 		res.Tilt += len(harness.Events(log, "+tilt"))
 		for _, line := range harness.Events(log, "+sdown") {
 			e, err := ParseEvent(line)
@@ -430,6 +446,20 @@ func (s *sampler) peakRSS(i int) int64 {
 		peak = max(peak, x.rss)
 	}
 	return peak
+}
+
+// loadAverage is the 1-minute load average (0 if unreadable).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 // Summary returns min, median and max of ds (zeros if empty).

@@ -40,6 +40,7 @@ type config struct {
 	steady           time.Duration
 	dark             int
 	only             string
+	keepLogs         string
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -54,6 +55,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.steady, "steady", 30*time.Second, "window after convergence over which CPU and RSS are averaged")
 	fs.IntVar(&c.dark, "dark", 3, "masters made dark one at a time to time detection")
 	fs.StringVar(&c.only, "only", "", "run one sentinel only: redis-sentinel or gosentinel")
+	fs.StringVar(&c.keepLogs, "keep-logs", "", "copy every sentinel's log into this directory")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -66,6 +68,11 @@ func parseFlags(args []string) (*config, error) {
 	}
 	if c.only != "" && c.only != "redis-sentinel" && c.only != "gosentinel" {
 		return nil, fmt.Errorf("-only %q: want redis-sentinel or gosentinel", c.only)
+	}
+	if c.keepLogs != "" {
+		if err := os.MkdirAll(c.keepLogs, 0o755); err != nil {
+			return nil, err
+		}
 	}
 	// The sentinels run in their own temp dirs, where a relative path to
 	// a binary would not resolve.
@@ -130,7 +137,8 @@ func (c *config) measure(kind string, n int) *fleet.Result {
 		res = fleet.Run(tb, fleet.Options{
 			Bin: bin, Kind: kind, Ports: ports, FleetPid: pid, DownAfter: c.downAfter,
 			ConvergeDeadline: c.convergeDeadline, Steady: c.steady, Dark: c.dark,
-			Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+			Logf:     func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+			KeepLogs: c.keepLogs,
 		})
 	})
 	if err != nil {
