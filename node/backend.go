@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -217,7 +216,7 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 func (n *Node) Reset(pattern string) int {
 	count := 0
 	for _, name := range n.MasterNames() {
-		if !globMatch(pattern, name) {
+		if !sentinel.Match(pattern, name, false) { // stringmatch(pattern, ri->name, 0)
 			continue
 		}
 		m, ok := n.master(name)
@@ -235,13 +234,6 @@ func (n *Node) Reset(pattern string) int {
 		count++
 	}
 	return count
-}
-
-// globMatch is redis' case-sensitive stringmatch, via path.Match where it
-// agrees; a malformed pattern matches nothing.
-func globMatch(pattern, s string) bool {
-	ok, err := path.Match(pattern, s)
-	return err == nil && ok
 }
 
 // CKQuorum answers SENTINEL CKQUORUM (sentinelIsQuorumReachable).
@@ -552,9 +544,8 @@ func (n *Node) ConfigGet(pattern string) sentinel.Fields {
 		{Key: "sentinel-pass", Value: g.sentinelPass},
 	}
 	out := sentinel.Fields{}
-	lp := strings.ToLower(pattern)
 	for _, f := range all {
-		if globMatch(lp, f.Key) {
+		if sentinel.Match(pattern, f.Key, true) { // stringmatch(pattern, name, 1)
 			out = append(out, f)
 		}
 	}
