@@ -207,7 +207,7 @@ func (s *Server) accept(conn net.Conn) {
 		return
 	}
 	now := time.Now()
-	raw := socketOf(conn)
+	raw, readBuf := socketOf(conn)
 	c := &client{
 		srv:             s,
 		conn:            conn,
@@ -216,6 +216,7 @@ func (s *Server) accept(conn net.Conn) {
 		laddr:           addrString(conn.LocalAddr()),
 		fd:              connFD(raw),
 		raw:             raw,
+		readBuf:         readBuf,
 		ctime:           now,
 		out:             newOutbuf(),
 		killCh:          make(chan struct{}),
@@ -224,6 +225,7 @@ func (s *Server) accept(conn net.Conn) {
 		lastCmd:         "NULL",
 	}
 	c.rawWrite = c.writeOnce
+	c.rawRead = c.readOnce
 	c.resp.Store(2)
 	c.authenticated = s.acl.defaultUser.flags&userNopass != 0 && s.acl.defaultUser.flags&userOff == 0
 	s.nextClientID++
