@@ -177,10 +177,14 @@ type bufferedConn struct {
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
+// Buffered is how many peeked bytes Read has still to replay: until it is
+// 0, the socket must not be read directly.
+func (c *bufferedConn) Buffered() int { return c.r.Buffered() }
+
 // SyscallConn is the socket's when the connection is a plain one (not TLS,
-// whose bytes are records): the command surface writes its replies with a
-// non-blocking write(2) on it, and CLIENT LIST shows its fd. Writes only:
-// reading the socket directly would skip the replayed bytes.
+// whose bytes are records): the command surface reads and writes it with
+// raw system calls (reading only once Buffered is 0), and CLIENT LIST
+// shows its fd.
 func (c *bufferedConn) SyscallConn() (syscall.RawConn, error) {
 	sc, ok := c.Conn.(syscall.Conn)
 	if !ok {
