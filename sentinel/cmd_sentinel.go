@@ -12,6 +12,17 @@ func cmdSentinel(c *client, argv []string) {
 	sub := argv[1]
 	n := len(argv)
 	switch {
+	// First: what clients ask most, at every connect and reconnect (the
+	// cases are exclusive, so their order changes no reply).
+	case eqFold(sub, "get-master-addr-by-name"):
+		host, port, ok := b.MasterAddr(argv[2])
+		if !ok {
+			c.addNullArray()
+			return
+		}
+		c.addArrayLen(2)
+		c.addBulk(host)
+		c.addBulk(port)
 	case n == 2 && eqFold(sub, "help"):
 		c.addRaw(table.help["sentinel"])
 	case eqFold(sub, "masters"):
@@ -64,15 +75,6 @@ func cmdSentinel(c *client, argv []string) {
 		c.addInt(int64(leaderEpoch))
 	case eqFold(sub, "reset"):
 		c.addInt(int64(b.Reset(argv[2])))
-	case eqFold(sub, "get-master-addr-by-name"):
-		host, port, ok := b.MasterAddr(argv[2])
-		if !ok {
-			c.addNullArray()
-			return
-		}
-		c.addArrayLen(2)
-		c.addBulk(host)
-		c.addBulk(port)
 	case eqFold(sub, "failover"):
 		c.addOKOrError(b.Failover(argv[2]))
 	case eqFold(sub, "pending-scripts"):
