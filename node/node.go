@@ -516,10 +516,6 @@ func (n *Node) fillDefaults(m *quorum.Master) {
 
 // specFor builds the monitor's view of a master's settings.
 func (n *Node) specFor(m *quorum.Master) monitor.MasterSpec {
-	rename := map[string]string{}
-	for _, rc := range m.RenameCommands {
-		rename[upper(rc[0])] = rc[1]
-	}
 	n.mu.Lock()
 	fast := m.Failover != nil || (n.local[m.Name] != nil && n.local[m.Name].odown)
 	n.mu.Unlock()
@@ -529,7 +525,7 @@ func (n *Node) specFor(m *quorum.Master) monitor.MasterSpec {
 		DownAfter:       time.Duration(m.DownAfterMs) * time.Millisecond,
 		AuthUser:        m.AuthUser,
 		AuthPass:        m.AuthPass,
-		RenameCommands:  rename,
+		RenameCommands:  m.RenameMap(),
 		RebootDownAfter: time.Duration(m.RebootDownAfterMs) * time.Millisecond,
 		FastInfo:        fast,
 	}
@@ -553,16 +549,6 @@ func randomHex(nchars int) string {
 }
 
 func nowMs() int64 { return time.Now().UnixMilli() }
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
-}
 
 // Logger returns the node's logger (redis-style lines to logfile or stdout).
 func (n *Node) Logger() *slog.Logger { return n.log }

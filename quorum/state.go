@@ -141,3 +141,23 @@ func (s *State) Names() []string {
 	})
 	return names
 }
+
+// RenameMap is the master's rename-command table as the links use it:
+// the upper-cased original name to the name to send (ASCII upper case, as
+// redis' command lookup folds case), nil when nothing is renamed.
+func (m *Master) RenameMap() map[string]string {
+	if len(m.RenameCommands) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m.RenameCommands))
+	for _, rc := range m.RenameCommands {
+		b := []byte(rc[0])
+		for i, c := range b {
+			if 'a' <= c && c <= 'z' {
+				b[i] = c - 'a' + 'A'
+			}
+		}
+		out[string(b)] = rc[1]
+	}
+	return out
+}

@@ -376,25 +376,8 @@ func wait(ctx context.Context, d time.Duration) bool {
 
 // target builds the controller's view of a node of master m's group.
 func target(m *quorum.Master, a monitor.Addr) Target {
-	t := Target{Addr: a, AuthUser: m.AuthUser, AuthPass: m.AuthPass}
-	if len(m.RenameCommands) > 0 {
-		t.Rename = make(map[string]string, len(m.RenameCommands))
-		for _, rc := range m.RenameCommands {
-			t.Rename[upper(rc[0])] = rc[1]
-		}
-	}
-	return t
+	return Target{Addr: a, AuthUser: m.AuthUser, AuthPass: m.AuthPass, Rename: m.RenameMap()}
 }
 
 func toMon(a quorum.Addr) monitor.Addr    { return monitor.Addr{Host: a.Host, Port: a.Port} }
 func toQuorum(a monitor.Addr) quorum.Addr { return quorum.Addr{Host: a.Host, Port: a.Port} }
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
-}
