@@ -80,11 +80,13 @@ type Timing struct {
 	ElectionTimeout time.Duration // 10000 ms
 }
 
-// DefaultTiming returns redis-sentinel 7.0's defaults.
+// DefaultTiming returns redis-sentinel 7.0's defaults; the PING and INFO
+// periods are the monitor's (one definition).
 func DefaultTiming() Timing {
+	links := monitor.DefaultTiming()
 	return Timing{
-		PingPeriod:         time.Second,
-		InfoPeriod:         10 * time.Second,
+		PingPeriod:         links.PingPeriod,
+		InfoPeriod:         links.InfoPeriod,
 		SlaveReconfTimeout: 10 * time.Second,
 		ElectionTimeout:    10 * time.Second,
 	}
