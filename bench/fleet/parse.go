@@ -113,3 +113,17 @@ func ParseVmRSS(status string) (int64, error) {
 	}
 	return 0, fmt.Errorf("no VmRSS line")
 }
+
+// ParseStats reads FAKEFLEET STATS ("accepted=3 ping=10 ...").
+func ParseStats(s string) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, f := range strings.Fields(s) {
+		k, v, ok := strings.Cut(f, "=")
+		n, err := strconv.ParseInt(v, 10, 64)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("FAKEFLEET STATS: bad field %q", f)
+		}
+		out[k] = n
+	}
+	return out, nil
+}

@@ -93,8 +93,9 @@ func TestSummary(t *testing.T) {
 func TestWriteTable(t *testing.T) {
 	redis := &Result{Kind: "redis-sentinel", Masters: 500, Converged: true, ConvergeTime: 26 * time.Second,
 		RSSSteady: 24 << 20, RSSPeak: 30 << 20, CPU: 4.2, Tilt: 6,
-		Detection: []time.Duration{183 * time.Millisecond, 300 * time.Millisecond, 813 * time.Millisecond},
-		Lateness:  []time.Duration{10 * time.Millisecond, 40 * time.Millisecond, 90 * time.Millisecond}}
+		FleetRates: map[string]float64{"accepted": 0, "ping": 1500, "info": 150, "publish": 750, "client": 0.5},
+		Detection:  []time.Duration{183 * time.Millisecond, 300 * time.Millisecond, 813 * time.Millisecond},
+		Lateness:   []time.Duration{10 * time.Millisecond, 40 * time.Millisecond, 90 * time.Millisecond}}
 	gos := &Result{Kind: "gosentinel", Masters: 500, Converged: false, ConvergeTime: 280 * time.Second, Fraction: 0.988,
 		RSSSteady: 48 << 20, RSSPeak: 91 << 20, CPU: 8.4, FalseSdownWarm: 1155,
 		Detection: []time.Duration{150 * time.Millisecond}, Missed: 2, Errors: []string{"boom"}}
@@ -110,9 +111,20 @@ func TestWriteTable(t *testing.T) {
 		"| 1000 masters: `+tilt` | not run | 0 | - |",
 		"| 500 masters: SDOWN lateness: `+sdown` minus (first unanswered PING + down-after) (min / median / max) | 10 / 40 / 90 ms | none | - |",
 		"gosentinel at 500 masters: boom",
+		"| 500 masters: what the fleet received per second, steady (new connections; PING, INFO, PUBLISH, other commands) | 0.0; 1500, 150.0, 750, 0.5 | - | - |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestParseStats(t *testing.T) {
+	got, err := ParseStats("accepted=3 ping=10 other=0")
+	if err != nil || !reflect.DeepEqual(got, map[string]int64{"accepted": 3, "ping": 10, "other": 0}) {
+		t.Fatalf("ParseStats = %v, %v", got, err)
+	}
+	if _, err := ParseStats("accepted=x"); err == nil {
+		t.Fatal("ParseStats accepted a bad count")
 	}
 }

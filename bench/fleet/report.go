@@ -128,6 +128,25 @@ var metrics = []metric{
 		text: func(r *Result) string { return fmt.Sprintf("%.1f", r.Load) },
 	},
 	{
+		name: "what the fleet received per second, steady (new connections; PING, INFO, PUBLISH, other commands)",
+		text: func(r *Result) string {
+			if r.FleetRates == nil {
+				return "-"
+			}
+			other := 0.0
+			for k, v := range r.FleetRates {
+				switch k {
+				case "accepted", "ping", "info", "publish":
+				default:
+					other += v
+				}
+			}
+			f := r.FleetRates
+			return fmt.Sprintf("%.1f; %.0f, %.1f, %.0f, %.1f", f["accepted"], f["ping"], f["info"], f["publish"], other)
+		},
+		value: func(r *Result) float64 { return r.FleetRates["ping"] + r.FleetRates["info"] + r.FleetRates["publish"] },
+	},
+	{
 		name: "fake fleet's CPU, steady (not a sentinel's)",
 		text: func(r *Result) string { return fmt.Sprintf("%.1f %% of a core", r.FleetCPU) },
 	},

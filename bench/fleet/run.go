@@ -64,6 +64,9 @@ type Result struct {
 	// CPU per sentinel (mean over the sentinels) over the steady window,
 	// in % of one core; FleetCPU the fleet's, 0 without FleetPid.
 	CPU, FleetCPU float64
+	// FleetRates are what the fleet received per second over the steady
+	// window, by FAKEFLEET STATS counter ("accepted", "ping", ...).
+	FleetRates map[string]float64
 	// FalseSdownWarm and FalseSdownSteady count `+sdown master` lines for
 	// masters that were answering, before the steady window and from its
 	// start on; Tilt counts `+tilt` lines.
@@ -149,11 +152,21 @@ func Run(tb testing.TB, o Options) Result {
 	logf("%s, %d masters: converged=%v after %v (%.1f %%)", o.Kind, len(o.Ports), res.Converged,
 		res.ConvergeTime.Round(time.Millisecond), 100*res.Fraction)
 
+	statsBefore, statsErr := fleetStats(o.Ports[0])
 	steadyStart := time.Now()
 	before := smp.snapshot()
 	time.Sleep(o.Steady) // the measurement window itself, not a synchronisation
 	after := smp.snapshot()
 	steadyEnd := time.Now()
+	statsAfter, err := fleetStats(o.Ports[0])
+	if err == nil && statsErr == nil {
+		res.FleetRates = map[string]float64{}
+		for k, v := range statsAfter {
+			res.FleetRates[k] = float64(v-statsBefore[k]) / steadyEnd.Sub(steadyStart).Seconds()
+		}
+	} else {
+		res.Errors = append(res.Errors, fmt.Sprintf("FAKEFLEET STATS: %v %v", statsErr, err))
+	}
 	res.Load = loadAverage()
 	window := steadyEnd.Sub(steadyStart)
 	for i := range ss {
@@ -446,6 +459,20 @@ func (s *sampler) peakRSS(i int) int64 {
 		peak = max(peak, x.rss)
 	}
 	return peak
+}
+
+// fleetStats reads FAKEFLEET STATS on the master at port.
+func fleetStats(port int) (map[string]int64, error) {
+	c, err := redistest.Dial(redistest.Addr(port), 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	r, err := c.DoOK("FAKEFLEET", "STATS")
+	if err != nil {
+		return nil, err
+	}
+	return ParseStats(r.Str)
 }
 
 // loadAverage is the 1-minute load average (0 if unreadable).

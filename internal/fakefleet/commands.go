@@ -314,6 +314,8 @@ func (c *client) control(out []byte, args []string) []byte {
 			d = 1
 		}
 		return appendBulk(out, fmt.Sprintf("dark=%d replicaof=%s clients=%d", d, replicaOf, clients))
+	case "stats":
+		return appendBulk(out, c.m.fleet.Stats())
 	case "pings":
 		c.m.mu.Lock()
 		names := make([]string, 0, len(c.m.darkPings))
@@ -328,5 +330,5 @@ func (c *client) control(out []byte, args []string) []byte {
 		c.m.mu.Unlock()
 		return out
 	}
-	return appendError(out, fmt.Sprintf("ERR unknown subcommand '%.128s'. Try FAKEFLEET DARK, LIGHT, STATE or PINGS.", args[1]))
+	return appendError(out, fmt.Sprintf("ERR unknown subcommand '%.128s'. Try FAKEFLEET DARK, LIGHT, STATE, PINGS or STATS.", args[1]))
 }

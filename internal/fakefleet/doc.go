@@ -32,4 +32,7 @@
 //	                 up to a ping period (1 s) after the master hung, so
 //	                 this separates a sentinel's own lateness from where
 //	                 the hang fell in its PING cycle.
+//	FAKEFLEET STATS  fleet-wide counters since the start: "accepted=N
+//	                 ping=N info=N publish=N ... other=N" (connections
+//	                 accepted, commands received by name).
 package fakefleet

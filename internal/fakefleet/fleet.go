@@ -20,6 +20,11 @@ type Fleet struct {
 	masters []*master
 	started time.Time
 
+	// Fleet-wide counters (FAKEFLEET STATS): connections accepted and
+	// commands received by name (statNames), the rest as "other".
+	accepted atomic.Int64
+	commands [len(statNames) + 1]atomic.Int64
+
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	closed bool
@@ -129,6 +134,32 @@ func (f *Fleet) track(c net.Conn, add bool) bool {
 	return true
 }
 
+// statNames are the commands FAKEFLEET STATS counts by name, in its
+// order.
+var statNames = [...]string{"ping", "info", "publish", "subscribe", "client", "role", "replicaof", "slaveof", "multi", "exec", "script", "auth", "fakefleet"}
+
+func (f *Fleet) count(name string) {
+	for i, n := range statNames {
+		if strings.EqualFold(name, n) {
+			f.commands[i].Add(1)
+			return
+		}
+	}
+	f.commands[len(statNames)].Add(1)
+}
+
+// Stats renders the fleet-wide counters: "accepted=N ping=N info=N ...
+// other=N", every command received since the start.
+func (f *Fleet) Stats() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "accepted=%d", f.accepted.Load())
+	for i, n := range statNames {
+		fmt.Fprintf(&b, " %s=%d", n, f.commands[i].Load())
+	}
+	fmt.Fprintf(&b, " other=%d", f.commands[len(statNames)].Load())
+	return b.String()
+}
+
 func randomHex() string {
 	var b [20]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -164,6 +195,7 @@ func (m *master) accept() {
 		if err != nil {
 			return // closed by Fleet.Close
 		}
+		m.fleet.accepted.Add(1)
 		if !m.fleet.track(nc, true) {
 			nc.Close()
 			return
@@ -345,6 +377,7 @@ func (c *client) serve() {
 		if len(args) == 0 {
 			continue
 		}
+		c.m.fleet.count(args[0])
 		if !isControl(args) {
 			c.m.notePing(c.clientName(), args, time.Now())
 			if c.m.isDark() {

@@ -159,4 +159,8 @@ func TestReplicaOfIsRecorded(t *testing.T) {
 	if got := f.ReplicaOf(0); got != "" {
 		t.Fatalf("after REPLICAOF NO ONE: %q", got)
 	}
+	want := "accepted=1 ping=0 info=1 publish=0 subscribe=0 client=2 role=1 replicaof=1 slaveof=1 multi=1 exec=1 script=0 auth=0 fakefleet=1 other=1"
+	if r := do(t, c, "FAKEFLEET", "STATS"); r.Str != want {
+		t.Fatalf("STATS = %q, want %q", r.Str, want)
+	}
 }
