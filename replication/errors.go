@@ -1,6 +1,10 @@
 package replication
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
 
 // ReplyError is an error whose text is a RESP error reply as
 // redis-sentinel sends it (code first, no "ERR" for these).
@@ -11,8 +15,9 @@ func (e ReplyError) Error() string { return string(e) }
 
 // Errors returned by Failover, with redis-sentinel's texts.
 var (
-	// ErrInProgress: a failover of the master is recorded or running.
-	ErrInProgress = ReplyError("INPROG Failover already in progress")
+	// ErrInProgress: a failover of the master is recorded or running
+	// (the FSM's refusal, quorum.ErrFailoverInProgress, has the text).
+	ErrInProgress = ReplyError(quorum.ErrFailoverInProgress.Error())
 	// ErrNoGoodSlave: no replica can be promoted now.
 	ErrNoGoodSlave = ReplyError("NOGOODSLAVE No suitable replica to promote")
 )

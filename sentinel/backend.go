@@ -33,8 +33,6 @@ func (e ReplyError) Error() string { return string(e) }
 const (
 	ErrNoSuchMaster = ReplyError("ERR No such master with that name")
 	ErrFlushConfig  = ReplyError("ERR Failed to save config file. Check server logs.")
-	ErrInProgress   = ReplyError("INPROG Failover already in progress")
-	ErrNoGoodSlave  = ReplyError("NOGOODSLAVE No suitable replica to promote")
 )
 
 // InfoCacheEntry is one instance of SENTINEL INFO-CACHE: the age of the

@@ -127,7 +127,7 @@ func (f *fakeBackend) Failover(name string) error {
 	if name != "mymaster" {
 		return ErrNoSuchMaster
 	}
-	return ErrNoGoodSlave
+	return ReplyError("NOGOODSLAVE No suitable replica to promote") // replication.ErrNoGoodSlave's text
 }
 
 func (f *fakeBackend) CKQuorum(name string) (string, error) {
