@@ -1,7 +1,7 @@
 // Package cmdrate measures the command surface's throughput side by side
 // with redis-sentinel (issue 12): one redis-server master, then in
-// alternating rounds one redis-sentinel and one gosentinel monitoring it,
-// each loaded by redis-benchmark (50 clients by default) with SENTINEL
+// rounds one redis-sentinel and one gosentinel monitoring it, each loaded
+// in turn by redis-benchmark (50 clients by default) with SENTINEL
 // GET-MASTER-ADDR-BY-NAME, SENTINEL MASTERS and PING at pipeline 1 and 16.
 // The report is the median requests per second of each sentinel over the
 // rounds, and their ratio.
@@ -62,8 +62,8 @@ type Options struct {
 	Sentinels []Sentinel
 	Workloads []Workload
 	// Rounds is how many times each sentinel is started and measured;
-	// the sentinels alternate within a round, so a change in the
-	// machine's load hits both.
+	// within a round the sentinels take turns on each workload, so a
+	// change in the machine's load hits both.
 	Rounds int
 	// Clients and Requests are redis-benchmark's -c and -n.
 	Clients  int
@@ -78,8 +78,11 @@ type Options struct {
 // (index of Options.Workloads), the requests per second of every round.
 type Results [][][]float64
 
-// Run starts the master and measures every sentinel in every round. The
-// processes belong to tb: its cleanups stop them by pid.
+// Run starts the master and measures every sentinel in every round. In a
+// round every sentinel is started, then each workload is run against each
+// sentinel in turn, so that the runs compared are seconds apart (on a
+// shared machine, the load of others moves both alike). The processes
+// belong to tb: its cleanups stop them by pid.
 func Run(tb testing.TB, o Options) (Results, error) {
 	if o.Rounds < 1 || o.Clients < 1 || o.Requests < 1 {
 		return nil, errors.New("cmdrate: rounds, clients and requests must be at least 1")
@@ -90,33 +93,49 @@ func Run(tb testing.TB, o Options) (Results, error) {
 		res[i] = make([][]float64, len(o.Workloads))
 	}
 	for round := range o.Rounds {
-		for i, s := range o.Sentinels {
-			rates, err := measure(tb, o, s, master.Port())
-			if err != nil {
-				return nil, fmt.Errorf("%s, round %d: %w", s.Name, round+1, err)
-			}
-			for j, r := range rates {
-				res[i][j] = append(res[i][j], r)
-				if o.Progress != nil {
-					fmt.Fprintf(o.Progress, "round %d %s %s P%d: %.0f req/s\n",
-						round+1, s.Name, o.Workloads[j].Name, o.Workloads[j].Pipeline, r)
-				}
-			}
+		if err := runRound(tb, o, master.Port(), round, res); err != nil {
+			return nil, err
 		}
 	}
 	return res, nil
 }
 
-// measure starts one sentinel, checks that it answers the master's
-// address, runs every workload against it and stops it.
-func measure(tb testing.TB, o Options, s Sentinel, masterPort int) ([]float64, error) {
+// runRound starts every sentinel, runs every workload against each, and
+// stops them.
+func runRound(tb testing.TB, o Options, masterPort, round int, res Results) error {
+	ports := make([]int, len(o.Sentinels))
+	for i, s := range o.Sentinels {
+		sn, err := startSentinel(tb, s, masterPort)
+		if err != nil {
+			return fmt.Errorf("%s, round %d: %w", s.Name, round+1, err)
+		}
+		defer func() { _ = sn.Stop(redistest.StopTimeout) }()
+		ports[i] = sn.Port()
+	}
+	for j, w := range o.Workloads {
+		for i, s := range o.Sentinels {
+			rate, err := runBenchmark(o, ports[i], w)
+			if err != nil {
+				return fmt.Errorf("%s, round %d, %s P%d: %w", s.Name, round+1, w.Name, w.Pipeline, err)
+			}
+			res[i][j] = append(res[i][j], rate)
+			if o.Progress != nil {
+				fmt.Fprintf(o.Progress, "round %d %s %s P%d: %.0f req/s\n", round+1, s.Name, w.Name, w.Pipeline, rate)
+			}
+		}
+	}
+	return nil
+}
+
+// startSentinel starts one sentinel monitoring the master and waits until
+// it answers the master's address.
+func startSentinel(tb testing.TB, s Sentinel, masterPort int) (*redistest.Sentinel, error) {
 	sn, err := redistest.StartSentinelErr(tb, redistest.SentinelOptions{
 		Bin: s.Bin, MasterPort: masterPort, MasterName: MasterName, Quorum: 1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
 	}
-	defer func() { _ = sn.Stop(redistest.StopTimeout) }()
 	want := strconv.Itoa(masterPort)
 	err = redistest.PollErr(30*time.Second, 50*time.Millisecond, func() error {
 		r, err := sn.Do("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MasterName)
@@ -129,15 +148,10 @@ func measure(tb testing.TB, o Options, s Sentinel, masterPort int) ([]float64, e
 		return nil
 	})
 	if err != nil {
+		_ = sn.Stop(redistest.StopTimeout)
 		return nil, err
 	}
-	rates := make([]float64, len(o.Workloads))
-	for i, w := range o.Workloads {
-		if rates[i], err = runBenchmark(o, sn.Port(), w); err != nil {
-			return nil, fmt.Errorf("%s P%d: %w", w.Name, w.Pipeline, err)
-		}
-	}
-	return rates, nil
+	return sn, nil
 }
 
 // BenchmarkArgs is redis-benchmark's command line for one workload.

@@ -1,8 +1,8 @@
 // Command bench-cmdrate compares the command surface's throughput of
 // gosentinel and redis-sentinel side by side on this machine (issue 12):
 // one redis-server master, then -rounds rounds in which one redis-sentinel
-// and one gosentinel, each monitoring that master, are started in turn
-// and loaded by redis-benchmark (-c clients, -n requests) with SENTINEL
+// and one gosentinel, each monitoring that master, are started and take
+// turns under redis-benchmark (-c clients, -n requests) with SENTINEL
 // GET-MASTER-ADDR-BY-NAME, SENTINEL MASTERS and PING at pipeline 1 and 16.
 //
 // It prints a markdown table of the median requests per second over the
