@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -201,17 +200,13 @@ type redisProc struct {
 	done chan struct{}
 }
 
-const redisServerPath = "/usr/bin/redis-server"
-
 func startRedis(t *testing.T, args ...string) *redisProc {
 	t.Helper()
-	if _, err := os.Stat(redisServerPath); err != nil {
-		t.Skip("redis-server not installed")
-	}
+	redistest.RequireBin(t, redistest.RedisServerBin)
 	port := freePort(t)
 	argv := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0", "--dir", t.TempDir(), "--logfile", ""}, args...)
-	cmd := exec.Command(redisServerPath, argv...)
+	cmd := exec.Command(redistest.RedisServerBin, argv...)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}

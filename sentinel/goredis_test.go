@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -14,15 +13,15 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // startRedisServer runs a real redis-server (a data node) on a free port.
 func startRedisServer(t *testing.T) int {
 	t.Helper()
-	const bin = "/usr/bin/redis-server"
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("%s not installed", bin)
-	}
+	bin := redistest.RedisServerBin
+	redistest.RequireBin(t, bin)
 	port := freePort(t)
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
 	dieWithTest(cmd)

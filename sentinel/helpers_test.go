@@ -62,15 +62,11 @@ func freePort(t testing.TB) int {
 	return port
 }
 
-const realSentinelBin = "/usr/bin/redis-sentinel"
-
 // startRealSentinel starts redis-sentinel with a config made of extra lines
 // plus port and a monitored (absent) master; it is killed by pid at cleanup.
 func startRealSentinel(t testing.TB, extra string, masterPort int) string {
 	t.Helper()
-	if _, err := os.Stat(realSentinelBin); err != nil {
-		t.Skipf("%s not installed", realSentinelBin)
-	}
+	redistest.RequireBin(t, redistest.ReferenceSentinelBin)
 	dir := t.TempDir()
 	port := freePort(t)
 	conf := fmt.Sprintf("port %d\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 2\nsentinel down-after-milliseconds mymaster 600000\n%s\n",
@@ -79,7 +75,7 @@ func startRealSentinel(t testing.TB, extra string, masterPort int) string {
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(realSentinelBin, path)
+	cmd := exec.Command(redistest.ReferenceSentinelBin, path)
 	cmd.Dir = dir
 	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-const redisCLI = "/usr/bin/redis-cli"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
+)
 
 // runCLI runs a command line with a deadline and returns its output.
 func runCLI(t *testing.T, stdin string, args ...string) string {
@@ -32,9 +32,7 @@ func runCLI(t *testing.T, stdin string, args ...string) string {
 // our server and expects the same output, in one-shot mode and in
 // interactive mode (which fetches COMMAND DOCS first).
 func TestRedisCLI(t *testing.T) {
-	if _, err := os.Stat(redisCLI); err != nil {
-		t.Skipf("%s not installed", redisCLI)
-	}
+	redistest.RequireBin(t, redistest.RedisCLIBin)
 	masterPort := freePort(t)
 	real := startRealSentinel(t, "requirepass secret", masterPort)
 	fb := &fakeBackend{AddrFn: func(name string) (string, string, bool) {
@@ -60,7 +58,7 @@ func TestRedisCLI(t *testing.T) {
 	for _, inv := range invocations {
 		var outs [2]string
 		for i, addr := range []string{real, ours} {
-			args := append([]string{redisCLI, "-p", port(addr)}, inv.args...)
+			args := append([]string{redistest.RedisCLIBin, "-p", port(addr)}, inv.args...)
 			if inv.term {
 				if _, err := os.Stat("/usr/bin/script"); err != nil {
 					t.Skip("script(1) not installed")

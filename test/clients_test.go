@@ -29,16 +29,9 @@ const (
 
 // Client executables; overridable for machines that keep them elsewhere.
 var (
-	python3Bin  = envOr("PYTHON3", "/usr/bin/python3") // Debian's, which has python3-redis
-	redisCLIBin = envOr("REDIS_CLI", "/usr/bin/redis-cli")
+	python3Bin  = redistest.EnvOr("PYTHON3", "/usr/bin/python3") // Debian's, which has python3-redis
+	redisCLIBin = redistest.RedisCLIBin
 )
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
 
 // clientDeployment is a master with one replica, both with requirepass,
 // watched by three password-protected sentinels.

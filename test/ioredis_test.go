@@ -46,8 +46,8 @@ const (
 )
 
 var (
-	nodeBin = envOr("NODE", "/usr/bin/node")
-	npmBin  = envOr("NPM", "/usr/bin/npm")
+	nodeBin = redistest.EnvOr("NODE", "/usr/bin/node")
+	npmBin  = redistest.EnvOr("NPM", "/usr/bin/npm")
 )
 
 // ioredisReplicaRead is what a slave-role client of the script read and

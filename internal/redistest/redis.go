@@ -11,9 +11,23 @@ import (
 )
 
 // RedisServerBin is the redis-server executable used by StartRedis.
-var RedisServerBin = envOr("REDIS_SERVER", "/usr/bin/redis-server")
+var RedisServerBin = EnvOr("REDIS_SERVER", "/usr/bin/redis-server")
 
-func envOr(key, def string) string {
+// RedisCLIBin is the redis-cli executable the tests drive.
+var RedisCLIBin = EnvOr("REDIS_CLI", "/usr/bin/redis-cli")
+
+// RequireBin fails the test when the executable bin is missing: a test
+// that cannot run must not pass as skipped (make deps installs them all).
+func RequireBin(t testing.TB, bin string) {
+	t.Helper()
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("%s is needed: %v (make deps installs it, or set its variable: REDIS_SERVER, REDIS_CLI, REFERENCE_SENTINEL)", bin, err)
+	}
+}
+
+// EnvOr is the environment's value of key, or def: every executable the
+// tests start can be overridden for a machine that keeps it elsewhere.
+func EnvOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v
 	}

@@ -13,7 +13,7 @@ import (
 
 // ReferenceSentinelBin is the reference sentinel: env REFERENCE_SENTINEL or
 // Debian's redis-sentinel.
-var ReferenceSentinelBin = envOr("REFERENCE_SENTINEL", "/usr/bin/redis-sentinel")
+var ReferenceSentinelBin = EnvOr("REFERENCE_SENTINEL", "/usr/bin/redis-sentinel")
 
 // DefaultMasterName is the master name used when SentinelOptions.MasterName
 // is empty.
