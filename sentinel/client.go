@@ -77,6 +77,7 @@ type client struct {
 	replySkipNext bool
 	dropOutput    bool
 	curCmd        *command
+	lastLookup    lookupCache
 }
 
 // trackingState is what CLIENT TRACKING configured (there are no keys in a

@@ -62,7 +62,7 @@ func (c *client) execute(argv []string, now time.Time) time.Time {
 			return now
 		}
 		c.lastInteraction = now
-		cmd = lookupRunnable(argv)
+		cmd = c.lookup(argv)
 		c.curCmd = cmd
 		if cmd == nil {
 			c.lastCmd = "NULL"
@@ -102,6 +102,39 @@ func (c *client) execute(argv []string, now time.Time) time.Time {
 	cmd.proc(c, argv)
 	c.resetAfterCommand(cmd)
 	return now
+}
+
+// lookupCache is the command a client ran last, by the names it sent.
+type lookupCache struct {
+	name, sub string // argv[0], and argv[1] for a subcommand, as sent
+	cmd       *command
+}
+
+// lookup is lookupRunnable with a one-entry cache per client: clients
+// mostly repeat one command, and comparing the names they sent costs less
+// than lower-casing and hashing them into two maps. The table never
+// changes, so what a name ran once it always runs.
+func (c *client) lookup(argv []string) *command {
+	k := &c.lastLookup
+	if k.cmd != nil && argv[0] == k.name {
+		switch {
+		case k.cmd.parent == nil && k.cmd.subIndex == nil:
+			return k.cmd // a command without subcommands: argv[1] does not matter
+		case k.cmd.parent != nil && len(argv) > 1 && argv[1] == k.sub:
+			return k.cmd
+		}
+	}
+	cmd := lookupRunnable(argv)
+	switch {
+	case cmd == nil || (cmd.parent == nil && cmd.subIndex != nil):
+		// Unknown, or a container named alone: not cached.
+	case cmd.parent == nil:
+		// Copies: the arguments share their read's buffer (requestParser).
+		*k = lookupCache{name: strings.Clone(argv[0]), cmd: cmd}
+	default:
+		*k = lookupCache{name: strings.Clone(argv[0]), sub: strings.Clone(argv[1]), cmd: cmd}
+	}
+	return cmd
 }
 
 // existenceError is the reply to an unknown command or subcommand

@@ -203,7 +203,7 @@ func (p *requestParser) nextMultibulk(authRequired func() bool) ([]string, parse
 		if cr > len(rest)-2 {
 			return nil, parseNeedMore, "" // the byte after CR is not here yet
 		}
-		n, ok := string2ll(string(rest[1:cr]))
+		n, ok := string2ll(rest[1:cr])
 		if !ok || n > math.MaxInt32 {
 			return nil, parseError, "ERR Protocol error: invalid multibulk length"
 		}
@@ -240,7 +240,7 @@ func (p *requestParser) nextMultibulk(authRequired func() bool) ([]string, parse
 				// %c of a NUL byte ends the C string early.
 				return nil, parseError, cstr("ERR Protocol error: expected '$', got '" + string(rest[:1]) + "'")
 			}
-			n, ok := string2ll(string(rest[1:cr]))
+			n, ok := string2ll(rest[1:cr])
 			if !ok || n < 0 || n > protoMaxBulkLen {
 				return nil, parseError, "ERR Protocol error: invalid bulk length"
 			}

@@ -9,11 +9,11 @@ import (
 // '+', no leading zeros (except "0" itself), no spaces, at most 20 bytes,
 // within int64. Every integer argument redis validates goes through it, so
 // the accepted spellings (and the error replies for the others) match.
-func string2ll(s string) (int64, bool) {
+func string2ll[T ~string | ~[]byte](s T) (int64, bool) {
 	if len(s) == 0 || len(s) >= 21 {
 		return 0, false
 	}
-	if s == "0" {
+	if len(s) == 1 && s[0] == '0' {
 		return 0, true
 	}
 	neg := false
