@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
@@ -103,8 +104,28 @@ func (n *Node) MasterAddr(name string) (string, string, bool) {
 		// ioredis and Jedis ask the next sentinel.
 		return "", "", false
 	}
-	return n.announcedAddrHost(name, addr), strconv.Itoa(addr.Port), true
+	if t := lastAddrText.Load(); t != nil && t.addr == addr {
+		return addr.Host, t.port, true
+	}
+	host, port := n.announcedAddrHost(name, addr), strconv.Itoa(addr.Port)
+	if isIP(addr.Host) {
+		lastAddrText.Store(&addrText{addr: addr, port: port})
+	}
+	return host, port, true
 }
+
+// addrText is the reply to GET-MASTER-ADDR-BY-NAME for a master at an IP
+// address: the host as given whether or not announce-hostnames is on
+// (announcedAddrHost), and the port in decimal. It depends on the address
+// alone, so the last one is kept for every node of the process: clients
+// ask again and again for the same master, and telling an IP and
+// formatting the port were a tenth of the command's time.
+type addrText struct {
+	addr quorum.Addr
+	port string
+}
+
+var lastAddrText atomic.Pointer[addrText]
 
 // announcedHost is the master's host as redis-sentinel announces it
 // (announceSentinelAddr): the hostname it was given when announce-hostnames
