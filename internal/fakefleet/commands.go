@@ -245,10 +245,21 @@ func (c *client) config(out []byte, args []string) []byte {
 		if e := checkArity("config|get", -3, args); e != "" {
 			return appendError(out, e)
 		}
-		return appendArrayHeader(out, 0)
+		kv := c.m.configGet(args[2:])
+		out = appendArrayHeader(out, len(kv))
+		for _, s := range kv {
+			out = appendBulk(out, s)
+		}
+		return out
 	case "set":
 		if e := checkArity("config|set", -4, args); e != "" {
 			return appendError(out, e)
+		}
+		if len(args)%2 != 0 {
+			return appendError(out, "ERR wrong number of arguments for 'config|set' command")
+		}
+		if bad := c.m.configSet(args[2:]); bad != "" {
+			return appendError(out, fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", bad))
 		}
 		return appendStatus(out, "OK")
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"strconv"
@@ -56,6 +57,7 @@ func Listen(addrs []string) (*Fleet, error) {
 			runID:  randomHex(),
 			replID: randomHex(),
 			subs:   map[string]map[*client]struct{}{},
+			config: maps.Clone(configDefaults),
 		}
 		f.masters = append(f.masters, m)
 	}
@@ -184,6 +186,7 @@ type master struct {
 	// clock (its first unanswered PING).
 	darkPings map[string]time.Time
 	replicaOf string
+	config    map[string]string // CONFIG GET/SET parameters, from configDefaults
 	clients   int
 	subs      map[string]map[*client]struct{} // channel -> subscribers
 }
