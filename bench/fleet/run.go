@@ -130,9 +130,19 @@ func Run(tb testing.TB, o Options) Result {
 	names := make([]string, len(ss)) // of the command connections, as CLIENT SETNAME sets them
 	for i, s := range ss {
 		pids = append(pids, s.Pid())
-		id, err := s.MyID()
-		if err != nil || len(id) < 8 {
-			return fail("%s: SENTINEL MYID: %q, %v", s.Name(), id, err)
+		// redis-sentinel may stall for seconds at start with many masters
+		// (a config rewrite and fsync per master): ask until it answers.
+		var id string
+		err := redistest.PollErr(o.ConvergeDeadline, 200*time.Millisecond, func() error {
+			var err error
+			id, err = s.MyID()
+			if err == nil && len(id) < 8 {
+				err = fmt.Errorf("SENTINEL MYID answered %q", id)
+			}
+			return err
+		})
+		if err != nil {
+			return fail("%s: SENTINEL MYID: %v", s.Name(), err)
 		}
 		names[i] = "sentinel-" + id[:8] + "-cmd"
 	}
