@@ -102,14 +102,20 @@ fuzz:
 # Then issue 9's partition scenario (bench/partition: every node, sentinel
 # and client in its own network namespace; needs root) at down-after 1 s
 # with an 8 s cut and at 5 s with a 15 s cut.
+# Then issue 12's command rate (bench/cmdrate): redis-benchmark -c 50
+# against redis-sentinel and gosentinel taking turns, GET-MASTER-ADDR-BY-NAME,
+# MASTERS and PING at -P 1 and 16.
 BENCH_ARGS     ?= -runs 5
 PARTITION_ARGS ?= -runs 5
+CMDRATE_ARGS   ?= -rounds 5
 
 bench: deps
 	bash scripts/bench.sh $(BENCH_ARGS)
 	$(GO) build -o $(BIN_DIR)/bench-partition ./bench/partition/cmd
 	$(BIN_DIR)/bench-partition $(PARTITION_ARGS) -gosentinel $(BIN_DIR)/gosentinel
 	$(BIN_DIR)/bench-partition $(PARTITION_ARGS) -gosentinel $(BIN_DIR)/gosentinel -down-after 5s -cut 15s
+	$(GO) build -o $(BIN_DIR)/bench-cmdrate ./bench/cmdrate/cmd
+	$(BIN_DIR)/bench-cmdrate $(CMDRATE_ARGS) -gosentinel $(BIN_DIR)/gosentinel
 
 # Issue 9's chaos campaign (bench/chaos): CHAOS_FAULTS seeded faults (SIGKILL
 # and SIGSTOP of the master, of the failover leader mid-failover and of a
@@ -131,9 +137,11 @@ chaos: deps build
 
 # Issue 11's roll in full (test/roll_test.go): three redis-sentinels replaced
 # one pod at a time by gosentinels on the files they rewrote (2+1, 1+2, 0+3),
-# then pod 0 rolled back; at every stage a master SIGKILL (TestRollPodRestarts:
-# with its pod's sentinel) and a SENTINEL FAILOVER, each exactly one failover.
-# About 5 min. make test runs the short variant (3+0 and 2+1, the kill only).
+# then pods 2 and 1 rolled back beside the group and rolled forward again to
+# one group; at every stage a master SIGKILL (TestRollPodRestarts: with its
+# pod's sentinel) and a SENTINEL FAILOVER, each exactly one failover. About
+# 8 min. make test runs the short variant (the kill at 3+0, 2+1 and
+# rollback-1+2, the other stages without faults).
 roll: deps build
 	GOSENTINEL_ROLL=full $(GO) test -race -count=1 -timeout 30m -run 'TestRoll' -v ./test/
 
