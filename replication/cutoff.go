@@ -162,6 +162,17 @@ func (f *CutOffFence) lookAt(ctx context.Context, m *quorum.Master, v CutOffView
 		}
 	}
 	v.Replicas = len(replicas)
+	// Even if the master answered and no replica did, would it be paused?
+	// Not without replicas: then there is nothing to probe. (Each probe is
+	// a fresh connection per node; probing every master without replicas
+	// every cutOffEvery, on a loaded member whose heartbeats came late,
+	// opened hundreds of connections a second against a fleet of 500
+	// masters: bench/fleet.)
+	worst := v
+	worst.MasterAnswered, worst.Answering = true, 0
+	if !CutOffPauseDue(worst) {
+		return
+	}
 	key := maddr.String()
 	first := !f.isHeld(key)
 	// The first pause of an episode needs two probe rounds in a row to

@@ -40,6 +40,7 @@ type leaseRedis struct {
 	*fakeRedis
 	mu     sync.Mutex
 	leases []time.Duration
+	pings  int
 }
 
 func (l *leaseRedis) PauseWrites(ctx context.Context, t Target, d time.Duration) error {
@@ -53,6 +54,9 @@ func (l *leaseRedis) PauseWrites(ctx context.Context, t Target, d time.Duration)
 }
 
 func (l *leaseRedis) Ping(ctx context.Context, t Target) error {
+	l.mu.Lock()
+	l.pings++
+	l.mu.Unlock()
 	l.fakeRedis.mu.Lock()
 	defer l.fakeRedis.mu.Unlock()
 	_, err := l.fakeRedis.node(t.Addr)
@@ -148,6 +152,26 @@ func TestCutOffFence(t *testing.T) {
 	setState(CutOffView{InGroup: true, Outvotable: true, Silence: time.Second})
 	f.look(ctx)
 	want("cut off alone", cutOffFirstLease, cutOffLease, cutOffLease, cutOffFirstLease)
+}
+
+// TestCutOffFenceMasterWithoutReplicas: a master without replicas is never
+// paused (nothing could replace it), so a silent member does not probe it.
+func TestCutOffFenceMasterWithoutReplicas(t *testing.T) {
+	ms := monitor.MasterStatus{Master: healthyMaster(mAddr)}
+	nodes := map[monitor.Addr]*fakeNode{mAddr: {role: "master", offset: 1000}}
+	h := newHarness(t, settings(60000, 1), ms, nodes)
+	lr := &leaseRedis{fakeRedis: h.redis}
+	f := &CutOffFence{
+		State: func() CutOffView { return CutOffView{InGroup: true, Outvotable: true, Silence: time.Second} },
+		View:  h.view, Redis: lr, Pinger: lr, held: map[string]bool{},
+	}
+	f.look(context.Background())
+	lr.mu.Lock()
+	pings, leases := lr.pings, len(lr.leases)
+	lr.mu.Unlock()
+	if pings != 0 || leases != 0 {
+		t.Fatalf("a master without replicas: %d probes and %d pauses, want none", pings, leases)
+	}
 }
 
 // TestDialTimesOut: a partner that accepts or refuses the dial is not cut
