@@ -37,7 +37,7 @@ SIM_LONG_SEEDS   ?= 1500
 SIM_LONG_MODEL   ?= 100000
 SIM_PARALLEL     ?= 32
 
-.PHONY: build test deps vet fmt fmt-check fuzz demo bench chaos roll compat sim sim-short image clean
+.PHONY: build test deps vet fmt fmt-check fuzz demo bench bench-fleet chaos roll compat sim sim-short image clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
@@ -116,6 +116,24 @@ bench: deps
 	$(BIN_DIR)/bench-partition $(PARTITION_ARGS) -gosentinel $(BIN_DIR)/gosentinel -down-after 5s -cut 15s
 	$(GO) build -o $(BIN_DIR)/bench-cmdrate ./bench/cmdrate/cmd
 	$(BIN_DIR)/bench-cmdrate $(CMDRATE_ARGS) -gosentinel $(BIN_DIR)/gosentinel
+	$(MAKE) bench-fleet
+
+# Issue 12's many masters (bench/fleet): for each of FLEET_SIZES, a fake
+# fleet of that many Redis 7.0.15 masters without replicas (tools/fakefleet,
+# one process, one port per master) watched by three redis-sentinels, then on
+# a fresh fleet by three gosentinels, each configured with every master and
+# none of the other sentinels (down-after 5 s): time until every sentinel
+# counts 3 sentinels for every master, RSS and CPU per sentinel, false
+# +sdown (warm-up and steady), +tilt, detection of a dark (hung) master and
+# what the fleet received. Prints issue 12's table with ratios. About 1.5 min
+# per size and kind at 100 and 500 masters, 2-4 min at 1000.
+FLEET_SIZES ?= 100,500,1000
+FLEET_ARGS  ?=
+
+bench-fleet: deps build
+	$(GO) build -o $(BIN_DIR)/fakefleet ./tools/fakefleet
+	$(GO) build -o $(BIN_DIR)/bench-fleet ./bench/fleet/cmd
+	$(BIN_DIR)/bench-fleet -sizes $(FLEET_SIZES) $(FLEET_ARGS) -gosentinel $(BIN_DIR)/gosentinel -fakefleet $(BIN_DIR)/fakefleet
 
 # Issue 9's chaos campaign (bench/chaos): CHAOS_FAULTS seeded faults (SIGKILL
 # and SIGSTOP of the master, of the failover leader mid-failover and of a
