@@ -339,7 +339,6 @@ func catalog() []compatCase {
 			st("SENTINEL", "RESET", "[compat"),
 			st("SENTINEL", "REMOVE", "compat/slash"),
 		),
-		one("SENTINEL", "CONFIG", "GET", "ANNOUNCE-*"),
 		one("SENTINEL", "RESET"),
 		one("SENTINEL", "FAILOVER", "nosuch"),
 		one("SENTINEL", "FLUSHCONFIG"),
