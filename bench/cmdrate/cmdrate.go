@@ -13,12 +13,12 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/bench/harness"
 	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
@@ -203,20 +203,6 @@ func ParseRate(out string) (float64, error) {
 	return rate, nil
 }
 
-// Median is the median of vs (the mean of the middle two for an even
-// count); ok is false for none.
-func Median(vs []float64) (float64, bool) {
-	if len(vs) == 0 {
-		return 0, false
-	}
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2], true
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2, true
-}
-
 // Report writes the markdown table: one row per workload, the median
 // requests per second of each sentinel and, with two sentinels, the ratio
 // of the second to the first (gosentinel / redis-sentinel).
@@ -237,7 +223,7 @@ func Report(out io.Writer, o Options, res Results) {
 		line := fmt.Sprintf("| %s | %d |", w.Name, w.Pipeline)
 		var meds []float64
 		for i := range o.Sentinels {
-			m, ok := Median(res[i][j])
+			m, ok := harness.Median(res[i][j])
 			meds = append(meds, m)
 			if ok {
 				line += fmt.Sprintf(" %.0f |", m)

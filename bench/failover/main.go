@@ -42,7 +42,6 @@ import (
 	"fmt"
 	"github.com/x0tta6bl4/gosentinel/bench/harness"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,14 +89,8 @@ func parseFlags(args []string) (*config, error) {
 	if c.freshDelay < 0 {
 		return nil, fmt.Errorf("-fresh-delay must not be negative")
 	}
-	// The sentinels run in their own temp dirs, where a relative path to
-	// their binary would not resolve.
-	for _, p := range []*string{&c.gosentinel, &c.redisSentinel} {
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", *p, err)
-		}
-		*p = abs
+	if err := harness.AbsPaths(&c.gosentinel, &c.redisSentinel); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/bench/harness"
 )
 
 // kindResults are the measurements of one sentinel.
@@ -32,30 +33,6 @@ type kindResults struct {
 	freshRefusal  string // the first refusal's error reply
 }
 
-func medianDur(ds []time.Duration) (time.Duration, bool) {
-	if len(ds) == 0 {
-		return 0, false
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2], true
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2, true
-}
-
-func medianFloat(fs []float64) (float64, bool) {
-	if len(fs) == 0 {
-		return 0, false
-	}
-	s := slices.Clone(fs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2], true
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2, true
-}
-
 // row is one metric across the sentinels: its values in ms (or counts)
 // per sentinel and whether each exists.
 type row struct {
@@ -68,7 +45,7 @@ type row struct {
 func durRow(name string, rs []*kindResults, get func(*kindResults) []time.Duration) row {
 	r := row{name: name}
 	for _, k := range rs {
-		m, ok := medianDur(get(k))
+		m, ok := harness.Median(get(k))
 		r.values = append(r.values, float64(m.Milliseconds()))
 		r.ok = append(r.ok, ok)
 		var raw []string
@@ -83,7 +60,7 @@ func durRow(name string, rs []*kindResults, get func(*kindResults) []time.Durati
 func countRow(name string, rs []*kindResults, get func(*kindResults) []float64) row {
 	r := row{name: name}
 	for _, k := range rs {
-		m, ok := medianFloat(get(k))
+		m, ok := harness.Median(get(k))
 		r.values = append(r.values, m)
 		r.ok = append(r.ok, ok)
 		var raw []string

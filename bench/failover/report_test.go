@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/bench/harness"
 )
 
 func TestMedianDur(t *testing.T) {
@@ -25,9 +27,9 @@ func TestMedianDur(t *testing.T) {
 		{ms(400, 100, 300, 200), 250 * time.Millisecond, true},
 		{nil, 0, false},
 	} {
-		got, ok := medianDur(tc.in)
+		got, ok := harness.Median(tc.in)
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("medianDur(%v) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+			t.Errorf("Median(%v) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
 }

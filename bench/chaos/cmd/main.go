@@ -79,13 +79,8 @@ func parseFlags(args []string) (*config, error) {
 	if c.seed == 0 {
 		c.seed = uint64(time.Now().UnixNano())
 	}
-	// The sentinels run in their own temp dirs.
-	for _, p := range []*string{&c.gosentinel, &c.redisSentinel} {
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", *p, err)
-		}
-		*p = abs
+	if err := harness.AbsPaths(&c.gosentinel, &c.redisSentinel); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -61,16 +60,8 @@ func parseFlags(args []string) (*config, error) {
 	if c.rounds < 1 {
 		return nil, errors.New("-rounds must be at least 1")
 	}
-	// The sentinels run in their own temp dirs.
-	for _, p := range []*string{&c.gosentinel, &c.redisSentinel, &c.benchmark} {
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", *p, err)
-		}
-		if _, err := os.Stat(abs); err != nil {
-			return nil, err
-		}
-		*p = abs
+	if err := harness.AbsPaths(&c.gosentinel, &c.redisSentinel, &c.benchmark); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

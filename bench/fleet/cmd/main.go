@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -74,17 +73,8 @@ func parseFlags(args []string) (*config, error) {
 			return nil, err
 		}
 	}
-	// The sentinels run in their own temp dirs, where a relative path to
-	// a binary would not resolve.
-	for _, p := range []*string{&c.gosentinel, &c.redisSentinel, &c.fakefleet} {
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", *p, err)
-		}
-		if _, err := os.Stat(abs); err != nil {
-			return nil, err
-		}
-		*p = abs
+	if err := harness.AbsPaths(&c.gosentinel, &c.redisSentinel, &c.fakefleet); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

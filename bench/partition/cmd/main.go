@@ -28,8 +28,6 @@ import (
 	"github.com/x0tta6bl4/gosentinel/bench/harness"
 	"io"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -73,13 +71,8 @@ func parseFlags(args []string) (*config, error) {
 	if c.runs < 1 {
 		return nil, errors.New("-runs must be at least 1")
 	}
-	// The sentinels run in their own temp dirs.
-	for _, p := range []*string{&c.gosentinel, &c.redisSentinel} {
-		abs, err := filepath.Abs(*p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", *p, err)
-		}
-		*p = abs
+	if err := harness.AbsPaths(&c.gosentinel, &c.redisSentinel); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -172,18 +165,6 @@ var metrics = []metric{
 	{"old master demoted, after the heal", "ms", func(r partition.Result) (float64, bool) { return dur(r.Demoted) }},
 }
 
-func median(vs []float64) (float64, bool) {
-	if len(vs) == 0 {
-		return 0, false
-	}
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2], true
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2, true
-}
-
 func report(out io.Writer, c *config, kinds []kind, results [][]partition.Result) {
 	fmt.Fprintf(out, "partition {master, 1 sentinel, client} | {2 sentinels, 2 replicas}: down-after %v, cut %v, medians over %d runs\n",
 		c.downAfter, c.cut, c.runs)
@@ -207,7 +188,7 @@ func report(out io.Writer, c *config, kinds []kind, results [][]partition.Result
 					vs = append(vs, v)
 				}
 			}
-			med, ok := median(vs)
+			med, ok := harness.Median(vs)
 			allOK = allOK && ok
 			cell := "-"
 			if ok {
