@@ -138,24 +138,26 @@ func infoSection(st infoState, section string) string {
 			"pubsub_patterns:0",
 		}
 	case "replication":
+		// Both roles end with the master side of replication: nobody
+		// replicates from a fake.
+		ownSide := []string{
+			"connected_slaves:0",
+			"master_failover_state:no-failover",
+			"master_replid:" + st.replID,
+			"master_replid2:0000000000000000000000000000000000000000",
+			"master_repl_offset:0",
+			"second_repl_offset:-1",
+			"repl_backlog_active:0",
+			"repl_backlog_size:1048576",
+			"repl_backlog_first_byte_offset:0",
+			"repl_backlog_histlen:0",
+		}
 		if st.replicaOf == "" {
-			lines = []string{
-				"role:master",
-				"connected_slaves:0",
-				"master_failover_state:no-failover",
-				"master_replid:" + st.replID,
-				"master_replid2:0000000000000000000000000000000000000000",
-				"master_repl_offset:0",
-				"second_repl_offset:-1",
-				"repl_backlog_active:0",
-				"repl_backlog_size:1048576",
-				"repl_backlog_first_byte_offset:0",
-				"repl_backlog_histlen:0",
-			}
+			lines = append([]string{"role:master"}, ownSide...)
 			break
 		}
 		host, port, _ := strings.Cut(st.replicaOf, ":")
-		lines = []string{
+		lines = append([]string{
 			"role:slave",
 			"master_host:" + host,
 			"master_port:" + port,
@@ -168,17 +170,7 @@ func infoSection(st infoState, section string) string {
 			"slave_priority:100",
 			"slave_read_only:1",
 			"replica_announced:1",
-			"connected_slaves:0",
-			"master_failover_state:no-failover",
-			"master_replid:" + st.replID,
-			"master_replid2:0000000000000000000000000000000000000000",
-			"master_repl_offset:0",
-			"second_repl_offset:-1",
-			"repl_backlog_active:0",
-			"repl_backlog_size:1048576",
-			"repl_backlog_first_byte_offset:0",
-			"repl_backlog_histlen:0",
-		}
+		}, ownSide...)
 	case "cpu":
 		lines = []string{
 			"used_cpu_sys:0.000000",
