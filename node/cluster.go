@@ -836,8 +836,13 @@ func (c *cluster) forwardFailover(ctx context.Context, name string) error {
 // always when alone, and as a member only while it heard from a leader
 // within StaleAfter.
 func (c *cluster) vouches() bool {
-	st := c.getStore()
-	if m := c.memberMode(); m == modeLocal || m == modeQuiet || c.n.localVoteMode() {
+	// One read of the fields under c.mu: this runs on every
+	// GET-MASTER-ADDR-BY-NAME (it took c.mu five times).
+	c.mu.Lock()
+	st, mode, active := c.store, c.mode, c.active
+	c.mu.Unlock()
+	// localVoteMode, plus a quiet member.
+	if mode == modeLocal || mode == modeQuiet || mode == modeNone && !active && c.isMixed() {
 		// Detached while the group's failovers follow redis-sentinel's
 		// protocol, or not a member (a member restarted whose group
 		// has no majority left, the others rolled back) in a mixed
@@ -846,7 +851,7 @@ func (c *cluster) vouches() bool {
 		// start scripts fail (they treat it as fatal).
 		return true
 	}
-	if !c.isActive() {
+	if !active {
 		// Alone so far: vouch like a lone redis-sentinel, unless this
 		// sentinel was a member before a restart and still has not found
 		// its group's leader after the stale bound.
