@@ -1,6 +1,9 @@
 package monitor
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // A sentinel is counted only once its hellos are consistent with what
 // answers at the address they announce. A hello is unauthenticated: anyone
@@ -69,4 +72,60 @@ func (m *Monitor) myIDReply(ri *instance, c *conn, v value) {
 // runid.
 func (ri *instance) idConfirmed() bool {
 	return ri.kind == KindSentinel && ri.runID != "" && ri.link.myid == ri.runID
+}
+
+// A sentinel's flavor: whether it is a gosentinel. The node needs it to
+// tell a mixed set (a redis-sentinel among gosentinels, node/mixed.go). The
+// peer channel's handshake proves a gosentinel, but its failure proves
+// nothing: packet loss or a partition makes a gosentinel's handshakes
+// time out exactly as a redis-sentinel's do (the chaos campaign's 30 %
+// loss took every member for foreign, and the set ran redis-sentinel's
+// protocol for seconds). So the command link asks SENTINEL MAINTENANCE
+// STATUS, a subcommand only gosentinel has: redis-sentinel answers its
+// unknown-subcommand error, which no network fault produces.
+type flavor uint8
+
+const (
+	flavorUnknown flavor = iota
+	flavorGosentinel
+	flavorOther
+)
+
+// flavorOf classifies the answer to SENTINEL MAINTENANCE STATUS: any reply
+// but an error is gosentinel's; redis' unknown-subcommand error (7.0:
+// "ERR unknown subcommand 'MAINTENANCE'. Try SENTINEL HELP.", and its
+// older and Valkey's wordings) is another sentinel's; other errors
+// (NOAUTH, NOPERM from an ACL, LOADING) say nothing.
+func flavorOf(v value) flavor {
+	if !v.isError() {
+		return flavorGosentinel
+	}
+	if strings.Contains(strings.ToLower(v.str), "unknown subcommand") ||
+		strings.Contains(strings.ToLower(v.str), "unknown sentinel subcommand") {
+		return flavorOther
+	}
+	return flavorUnknown
+}
+
+// askFlavor queues SENTINEL MAINTENANCE STATUS on a sentinel's cmd
+// connection. Caller holds m.mu.
+func (m *Monitor) askFlavor(ri *instance, c *conn, now time.Time) {
+	c.send(replyHandler{fn: func(v value) {
+		c.link.decPending()
+		if c.link.cc == c {
+			c.link.flavor = flavorOf(v)
+		}
+	}}, ri.command("SENTINEL"), "MAINTENANCE", "STATUS")
+	c.link.pending++
+	c.link.flavorAsked = now
+}
+
+// retryFlavor asks again, at most every myIDRetry, while the answer said
+// nothing. Caller holds m.mu.
+func (m *Monitor) retryFlavor(ri *instance, now time.Time) {
+	lk := ri.link
+	if ri.kind != KindSentinel || lk.cc == nil || lk.flavor != flavorUnknown || now.Sub(lk.flavorAsked) < myIDRetry {
+		return
+	}
+	m.askFlavor(ri, lk.cc, now)
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // A hello that fails validation reaches neither the sentinel table nor the
@@ -220,5 +222,58 @@ func TestSentinelIDConfirmedAfterAFailedMyID(t *testing.T) {
 	defer mu.Unlock()
 	if asked < 2 {
 		t.Fatalf("SENTINEL MYID asked %d times, want a retry after the error", asked)
+	}
+}
+
+// A sentinel's flavor is positive evidence only: redis-sentinel declines
+// gosentinel's own SENTINEL MAINTENANCE STATUS with its unknown-subcommand
+// error (Declined), a gosentinel answers it, and an error that says
+// nothing (an ACL's NOPERM) is asked again until an answer does. Failed
+// peer probes alone (packet loss) made gosentinels look foreign before.
+func TestSentinelFlavor(t *testing.T) {
+	redistest.RequireBin(t, redistest.ReferenceSentinelBin)
+	real := redistest.StartSentinel(t, redistest.SentinelOptions{Bin: redistest.ReferenceSentinelBin})
+	realID, err := real.MyID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const goID = "eeeeeeee55555555555555555555555555555555"
+	var mu sync.Mutex
+	goAsked := 0
+	gosentinel := newFakeServer(t, func(args []string) string {
+		switch {
+		case strings.EqualFold(args[0], "PING"):
+			return "+PONG\r\n"
+		case len(args) == 2 && strings.EqualFold(args[1], "myid"):
+			return fmt.Sprintf("$%d\r\n%s\r\n", len(goID), goID)
+		case len(args) == 3 && strings.EqualFold(args[1], "maintenance"):
+			mu.Lock()
+			defer mu.Unlock()
+			if goAsked++; goAsked == 1 {
+				return "-NOPERM User default has no permissions to run the 'sentinel|maintenance' command\r\n"
+			}
+			return "*1\r\n*2\r\n$1\r\n*\r\n:0\r\n"
+		}
+		return "+OK\r\n"
+	})
+	m := startMonitor(t, (&recorder{}).config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 5 * time.Second})
+	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", real.Port(), realID))
+	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", gosentinel.port(), goID))
+	byID := func() map[string]InstanceStatus {
+		out := map[string]InstanceStatus{}
+		for _, s := range status(t, m, "m").Sentinels {
+			out[s.RunID] = s
+		}
+		return out
+	}
+	waitFor(t, 5*time.Second, "redis-sentinel declined, the gosentinel asked again after NOPERM", func() bool {
+		s := byID()
+		mu.Lock()
+		defer mu.Unlock()
+		return s[realID].Declined && s[realID].IDConfirmed && s[goID].IDConfirmed && goAsked >= 2
+	})
+	if s := byID(); s[goID].Declined {
+		t.Fatalf("a gosentinel taken as declined: %+v", s[goID])
 	}
 }

@@ -197,6 +197,7 @@ func (ri *instance) status() InstanceStatus {
 		st.VotedLeader = ri.leader
 		st.VotedLeaderEpoch = ri.leaderEpoch
 		st.IDConfirmed = ri.idConfirmed()
+		st.Declined = lk.flavor == flavorOther
 		return st
 	}
 	st.InfoRefresh = ri.infoRefresh

@@ -42,6 +42,11 @@ type link struct {
 	// whether a failed confirmation was logged for it.
 	myidAsked  time.Time
 	myidWarned bool
+	// flavor is what the current cmd connection of a sentinel answered
+	// to SENTINEL MAINTENANCE STATUS (flavorUnknown until it did; cleared
+	// when the connection closes); flavorAsked when it was last sent.
+	flavor      flavor
+	flavorAsked time.Time
 }
 
 // newLink is createInstanceLink: the PING clocks start now, so an instance

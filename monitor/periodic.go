@@ -41,6 +41,7 @@ func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 		m.sendPing(ri, now)
 	}
 	m.retryMyID(ri, now)
+	m.retryFlavor(ri, now)
 	if ip, ok := helloDue(ri, now, ts.timing); ok {
 		if payload, ok := ts.hellos[helloKey{ri.owner().name, ip}]; ok {
 			c := lk.cc

@@ -42,6 +42,7 @@ func (m *Monitor) reconnect(ri *instance, ts *tickState) {
 		if ri.kind == KindSentinel {
 			lk.myidWarned = false
 			m.askMyID(ri, c, ts.now)
+			m.askFlavor(ri, c, ts.now)
 		}
 		m.sendPing(ri, ts.now)
 		m.start(c)
@@ -168,6 +169,7 @@ func (m *Monitor) closeConn(c *conn) {
 		lk.cc = nil
 		lk.pending = 0
 		lk.myid = ""
+		lk.flavor = flavorUnknown
 	}
 	if lk.pc == c {
 		lk.pc = nil

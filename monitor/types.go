@@ -195,6 +195,12 @@ type InstanceStatus struct {
 	// answered SENTINEL MYID with the runid its hellos announce. Only then
 	// is it asked is-master-down-by-addr and its vote counted for ODOWN.
 	IDConfirmed bool
+	// Declined: on the current connection the sentinel answered SENTINEL
+	// MAINTENANCE STATUS (gosentinel's own subcommand) with redis'
+	// unknown-subcommand error: positive evidence of a sentinel that is
+	// not a gosentinel (redis-sentinel, Valkey's), which no network fault
+	// can forge. Cleared when the connection closes.
+	Declined bool
 }
 
 // MasterStatus is a master with its replicas and sentinels.

@@ -412,7 +412,10 @@ type peerView struct {
 	// arrived (zero: none since it was added), for telling gosentinels
 	// from others.
 	hello map[string]time.Time
-	alive int
+	// declined: the sentinels whose command link answered like a sentinel
+	// that is not a gosentinel (monitor's InstanceStatus.Declined).
+	declined map[string]bool
+	alive    int
 }
 
 const peerViewTTL = 100 * time.Millisecond
@@ -425,7 +428,7 @@ func (c *cluster) view() *peerView {
 		return v
 	}
 	n := c.n
-	v = &peerView{at: time.Now(), heard: map[string]time.Time{}, hello: map[string]time.Time{}}
+	v = &peerView{at: time.Now(), heard: map[string]time.Time{}, hello: map[string]time.Time{}, declined: map[string]bool{}}
 	alive := map[string]bool{}
 	for _, name := range n.mon.Names() {
 		ms, ok := n.mon.Status(name)
@@ -448,6 +451,9 @@ func (c *cluster) view() *peerView {
 			// a plain Redis node never holds the group back.
 			if s.IDConfirmed && s.HelloReceived.After(v.hello[s.RunID]) {
 				v.hello[s.RunID] = s.HelloReceived
+			}
+			if s.IDConfirmed && s.Declined {
+				v.declined[s.RunID] = true
 			}
 			if !s.SDown {
 				alive[s.RunID] = true

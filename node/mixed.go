@@ -54,6 +54,12 @@ type kindRecord struct {
 	stale  time.Time
 	misses int       // probes begun at or after stale that got no answer
 	probed time.Time // last probe begun
+	// declined: our command link to it answered SENTINEL MAINTENANCE
+	// STATUS with redis' unknown-subcommand error (monitor's
+	// InstanceStatus.Declined), the only positive evidence of a sentinel
+	// that is not a gosentinel. Failed probes alone are what packet loss
+	// or a partition also produce; they never make a sentinel foreign.
+	declined bool
 }
 
 // provenAt reports whether the proof is fresh for a hello heard at h: no
@@ -83,8 +89,9 @@ func (k *kindRecord) answered(start, at time.Time, ok bool) {
 
 // foreignSentinels lists, sorted, the sentinels whose last hello arrived
 // within gone of now, that did not prove themselves gosentinels at or
-// after slack before it, and whose last foreignMisses probes, begun after
-// a hello heard while the proof was stale, got no answer. A gosentinel
+// after slack before it, whose last foreignMisses probes, begun after
+// a hello heard while the proof was stale, got no answer, and that
+// declined gosentinel's own subcommand on our command link. A gosentinel
 // heard for the first time is not foreign while its first probes are under
 // way, nor one heard again after a partition while its probes get through.
 // hellos and kinds are keyed by run id; a zero hello time means none
@@ -96,7 +103,7 @@ func foreignSentinels(now time.Time, hellos map[string]time.Time, kinds map[stri
 			continue
 		}
 		k := kinds[id]
-		if k.provenAt(h, slack) || k.misses < foreignMisses {
+		if k.provenAt(h, slack) || k.misses < foreignMisses || !k.declined {
 			continue
 		}
 		out = append(out, id)
@@ -169,6 +176,7 @@ func (c *cluster) mixedRound(ctx context.Context) {
 		}
 		k := ms.kinds[p.ID]
 		k.heard(h, proofSlack)
+		k.declined = v.declined[p.ID]
 		if now.Sub(k.probed) >= kindProbeEvery {
 			k.probed = now
 			go c.prove(ctx, p, now)
