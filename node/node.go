@@ -593,11 +593,19 @@ func (n *Node) Barrier(ctx context.Context) error {
 
 // VerifyLeader confirms with a quorum round trip that this sentinel still
 // leads the Raft group (replication.LeaderVerifier): the engine asks it
-// before the side effects a deposed leader must never send. A sentinel
-// alone (local store in force) always leads.
+// before the side effects a deposed leader must never send. Without an
+// active group (no Raft, or redis-sentinel's protocol in a mixed set) it
+// asks its own links instead: this sentinel must reach a majority of the
+// sentinels it knows (reach.go); one that knows none leads.
 func (n *Node) VerifyLeader(ctx context.Context) error {
 	if n.cl == nil || !n.cl.isActive() {
-		return ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !reachesMajority(time.Now(), sentinelLinks(n.mon, n.myid)) {
+			return errNoMajority
+		}
+		return nil
 	}
 	st := n.cl.getStore()
 	if st == nil {

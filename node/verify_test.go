@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/replication"
 )
 
@@ -21,6 +22,19 @@ func TestNodeVerifiesLeadership(t *testing.T) {
 	}
 	if err := v.VerifyLeader(context.Background()); err != nil {
 		t.Fatalf("local store: %v", err)
+	}
+	// Without an active group, a sentinel that knows others must reach a
+	// majority of them: here two it has never reached.
+	mon := monitor.New(monitor.Config{MyID: "aaaaaaaa11111111111111111111111111111111"})
+	mon.Watch(monitor.MasterSpec{Name: "m", Addr: monitor.Addr{Host: "127.0.0.1", Port: 6379}})
+	mon.ProcessHello("127.0.0.1,26380,bbbbbbbb22222222222222222222222222222222,0,m,127.0.0.1,6379,0")
+	mon.ProcessHello("127.0.0.1,26381,cccccccc33333333333333333333333333333333,0,m,127.0.0.1,6379,0")
+	if st, _ := mon.Status("m"); len(st.Sentinels) != 2 {
+		t.Fatalf("sentinels known: %+v", st.Sentinels)
+	}
+	alone := &Node{mon: mon, myid: "aaaaaaaa11111111111111111111111111111111"}
+	if err := alone.VerifyLeader(context.Background()); !errors.Is(err, errNoMajority) {
+		t.Fatalf("no group, two sentinels known and not reached: %v, want errNoMajority", err)
 	}
 	n := &Node{cl: &cluster{active: true}}
 	if err := n.VerifyLeader(context.Background()); !errors.Is(err, ErrNoLeader) {
