@@ -23,6 +23,7 @@ const (
 	EnvMemberTimeout = "GOSENTINEL_MEMBER_TIMEOUT_MS"
 	EnvMetricsAddr   = "GOSENTINEL_METRICS_ADDR"
 	EnvFence         = "GOSENTINEL_FENCE"
+	EnvPprof         = "GOSENTINEL_PPROF"
 )
 
 // Extensions lists gosentinel's own settings, in the order --help shows
@@ -46,4 +47,6 @@ var Extensions = []Extension{
 		Meaning: "how long a member may be gone on every channel before the leader removes it from the group"},
 	{Env: EnvFence, Default: "on",
 		Meaning: "off: do not fence a cut-off master. On: a member cut off from the group with a master but none of its replicas pauses the master's writes (CLIENT PAUSE WRITE, a lease), and the leader keeps min-replicas-to-write 1 / min-replicas-max-lag 1 on masters with two healthy replicas (never lowering the user's); an automatic promotion waits until the old master must have stopped writing"},
+	{Env: EnvPprof, Default: "off",
+		Meaning: "on: the metrics listener also serves Go's profiles under /debug/pprof/ (CPU, heap, goroutines, mutex and block contention), for finding where time and memory go; they reveal internals, so keep it off where the metrics port is reachable by others"},
 }

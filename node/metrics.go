@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -59,8 +60,14 @@ func (n *Node) newMetrics() (*nodeMetrics, error) {
 		return nil, fmt.Errorf("failed to listen on metrics-addr %s: %w", addr, err)
 	}
 	m.ln = ln
+	profiles := strings.EqualFold(strings.TrimSpace(os.Getenv(config.EnvPprof)), "on")
+	if profiles {
+		// Sampled, so that the profiles cost little while they are on.
+		runtime.SetMutexProfileFraction(100)
+		runtime.SetBlockProfileRate(int(100 * time.Microsecond))
+	}
 	m.srv = &http.Server{
-		Handler:           m.reg.Mux(metrics.HealthOptions{Serving: n.serving}),
+		Handler:           m.reg.Mux(metrics.HealthOptions{Serving: n.serving, Profiles: profiles}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      15 * time.Second,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -225,6 +226,8 @@ type HealthOptions struct {
 	Serving func(ctx context.Context) bool
 	// IsLocal decides the co-located node (LocalHost by default).
 	IsLocal func(host string) bool
+	// Profiles also serves Go's profiles under /debug/pprof/.
+	Profiles bool
 }
 
 // handlerTimeout bounds every health request.
@@ -266,6 +269,15 @@ func (m *Metrics) Mux(o HealthOptions) *http.ServeMux {
 	}
 	mux.Handle("/primary", role(RolePrimary))
 	mux.Handle("/replica", role(RoleReplica))
+	if o.Profiles {
+		// Not bounded by handlerTimeout: a CPU profile runs for its
+		// ?seconds=.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 
