@@ -25,6 +25,7 @@ func (m *Monitor) checkSubjectivelyDown(ri *instance, ts *tickState) {
 		Disconnected:     lk.disconnected,
 		LastOKPingReply:  lk.lastAvail,
 		DownAfter:        downAfter,
+		PubsubPong:       lk.pcPong,
 		IsMaster:         ri.kind == KindMaster,
 		RoleReported:     ri.roleReported,
 		RoleReportedTime: ri.roleReportedTime,

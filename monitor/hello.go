@@ -22,6 +22,10 @@ func (m *Monitor) helloHandler(ri *instance, c *conn) func(value) {
 			m.closeConn(c)
 			return
 		}
+		if v.typ == '*' && len(v.elems) == 2 && v.elems[0].typ == '$' && strings.EqualFold(v.elems[0].str, "pong") {
+			m.pubsubPong(c.link, time.Now())
+			return
+		}
 		if v.typ != '*' || len(v.elems) != 3 {
 			return
 		}

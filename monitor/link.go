@@ -27,6 +27,12 @@ type link struct {
 	pcReconnTime   time.Time
 	pcLastActivity time.Time
 
+	// pcPingTime is when the PING on the pub/sub connection went out
+	// (zero: none unanswered), pcPong its last valid answer (zero: none
+	// on this connection). See sendPubsubPing.
+	pcPingTime time.Time
+	pcPong     time.Time
+
 	actPingTime  time.Time // oldest unanswered PING; zero when none
 	lastPingTime time.Time // last PING sent
 	lastAvail    time.Time // last valid PING reply

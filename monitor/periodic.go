@@ -40,6 +40,7 @@ func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 	if now.Sub(lk.lastPong) > pingPeriod && now.Sub(lk.lastPingTime) > pingPeriod/2 {
 		m.sendPing(ri, now)
 	}
+	m.sendPubsubPing(ri, now, pingPeriod)
 	m.retryMyID(ri, now)
 	m.retryFlavor(ri, now)
 	if ip, ok := helloDue(ri, now, ts.timing); ok {
@@ -49,6 +50,36 @@ func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 				ri.command("PUBLISH"), helloChannel, payload)
 			lk.pending++
 		}
+	}
+}
+
+// sendPubsubPing asks PING on the pub/sub connection of a master or
+// replica whose command link has had a PING unanswered for half a ping
+// period, one at a time. A node whose writes are paused (CLIENT PAUSE
+// WRITE) answers PING, but our hello PUBLISH on the command link waits for
+// the pause to end and the PINGs queued behind it with it; the pub/sub
+// connection carries no write, so its PING is answered, and SDOWN counts
+// that answer (SDownInput.PubsubPong). A node that is down answers neither.
+// redis-sentinel has no such PING: it takes a paused master for down once
+// its hello is stuck. Caller holds m.mu.
+func (m *Monitor) sendPubsubPing(ri *instance, now time.Time, pingPeriod time.Duration) {
+	lk := ri.link
+	c := lk.pc
+	if ri.kind == KindSentinel || c == nil || !lk.pcPingTime.IsZero() ||
+		lk.actPingTime.IsZero() || now.Sub(lk.actPingTime) <= pingPeriod/2 {
+		return
+	}
+	lk.pcPingTime = now
+	// The reply, ["pong", ""] in RESP2's subscribed mode, reaches the
+	// connection's sticky handler (helloHandler).
+	c.write(ri.command("PING"))
+}
+
+// pubsubPong records the answer to sendPubsubPing. Caller holds m.mu.
+func (m *Monitor) pubsubPong(lk *link, now time.Time) {
+	if !lk.pcPingTime.IsZero() {
+		lk.pcPong = now
+		lk.pcPingTime = time.Time{}
 	}
 }
 

@@ -173,6 +173,7 @@ func (m *Monitor) closeConn(c *conn) {
 	}
 	if lk.pc == c {
 		lk.pc = nil
+		lk.pcPingTime, lk.pcPong = time.Time{}, time.Time{}
 	}
 	lk.disconnected = true
 	c.shutdown()

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Tests against real redis-server processes (skipped when not installed).
+// Tests against real redis-server processes (a missing redis-server fails them).
 
 func infoFast() Timing {
 	t := DefaultTiming()
@@ -333,5 +333,45 @@ func TestRedisSwitchMaster(t *testing.T) {
 	})
 	if n := rec.count("+slave", nil); n != 1 {
 		t.Fatalf("+slave emitted %d times", n)
+	}
+}
+
+// A master whose writes are paused (CLIENT PAUSE WRITE: gosentinel's
+// cut-off pause and switchover) still answers PING, but our hello PUBLISH
+// on the command link waits for the pause to end, and so does every PING
+// queued behind it. Counted from those PINGs, a paused master looked down
+// after down-after to every sentinel, and a false cut-off pause (10 %
+// packet loss, chaos seed 9) became a failover. The pub/sub connection
+// asks PING once the command link's has waited half a ping period, and
+// its answer counts.
+func TestPausedMasterIsNotDown(t *testing.T) {
+	master := startRedis(t)
+	rec := &recorder{}
+	tm := fastTiming()
+	m := startMonitor(t, rec.config(idA, Config{
+		Timing: func() Timing { return tm },
+		HelloPayload: func(name, ip string) (string, bool) {
+			return fmt.Sprintf("%s,26379,%s,0,%s,127.0.0.1,%d,0", ip, idA, name, master.port), true
+		},
+	}))
+	const downAfter = 500 * time.Millisecond
+	m.Watch(MasterSpec{Name: "m", Addr: master.addr(), DownAfter: downAfter})
+	waitFor(t, 5*time.Second, "the master's INFO and a valid PING reply", func() bool {
+		st := status(t, m, "m").Master
+		return !st.InfoRefresh.IsZero() && !st.LastOKPingReply.IsZero() && !st.SDown
+	})
+	const pause = 2 * time.Second
+	if v := redisCall(t, master.port, "CLIENT", "PAUSE", strconv.Itoa(int(pause.Milliseconds())), "WRITE"); v.str != "OK" {
+		t.Fatalf("CLIENT PAUSE: %+v", v)
+	}
+	paused := time.Now()
+	// The hello PUBLISH goes out every 200 ms and blocks; PINGs queue
+	// behind it. Watch the whole pause and a down-after beyond it.
+	waitFor(t, pause+3*time.Second, "the pause over and the command link answering again", func() bool {
+		st := status(t, m, "m").Master
+		return time.Since(paused) > pause+downAfter && st.PingPendingSince.IsZero()
+	})
+	if n := rec.count("+sdown", kind(KindMaster)); n != 0 {
+		t.Fatalf("a paused master that answers PING was reported down (%d +sdown)", n)
 	}
 }

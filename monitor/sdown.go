@@ -13,6 +13,11 @@ type SDownInput struct {
 	Disconnected     bool
 	LastOKPingReply  time.Time
 	DownAfter        time.Duration
+	// PubsubPong is the last answer to a PING on the pub/sub connection
+	// (zero: none): a node that answered it within down-after is not down,
+	// whatever waits on the command link (a write pause holding our hello
+	// PUBLISH and the PINGs behind it).
+	PubsubPong time.Time
 
 	// Masters only.
 	IsMaster         bool
@@ -27,7 +32,8 @@ type SDownInput struct {
 // IsSubjectivelyDown reports whether an instance is SDOWN: it has not
 // validly answered for more than down-after (counted from the oldest
 // pending PING, or, when disconnected with nothing pending, from the last
-// valid reply); or it is a master that reports role:slave for more than
+// valid reply), nor answered a PING on its pub/sub connection within
+// down-after; or it is a master that reports role:slave for more than
 // down-after + 2×info-period; or a master still in its reboot state for more
 // than master-reboot-down-after-period.
 func IsSubjectivelyDown(in SDownInput) bool {
@@ -38,7 +44,7 @@ func IsSubjectivelyDown(in SDownInput) bool {
 	case in.Disconnected:
 		elapsed = in.Now.Sub(in.LastOKPingReply)
 	}
-	if elapsed > in.DownAfter {
+	if elapsed > in.DownAfter && (in.PubsubPong.IsZero() || in.Now.Sub(in.PubsubPong) > in.DownAfter) {
 		return true
 	}
 	if in.IsMaster && in.RoleReported == roleSlave &&
