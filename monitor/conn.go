@@ -45,29 +45,93 @@ type conn struct {
 
 	wmu  sync.Mutex
 	wbuf []byte
-	nc   net.Conn
-	dead bool
-	wsig chan struct{}
+	// spare is the buffer the last flush wrote, kept for the next
+	// commands so that a steady link allocates no write buffers.
+	spare []byte
+	nc    net.Conn
+	dead  bool
+	// flushing: a flush goroutine runs; it exits once wbuf is empty.
+	flushing bool
 }
+
+// Goroutines and buffers per connection. A sentinel watching many masters
+// holds two connections per master and replica (issue 12: 1000 masters
+// are over 2000 connections), and most of the time each is idle. So a
+// connection keeps one goroutine, the reader, with a small buffer
+// (readBufSize; an INFO reply larger than it is read straight into its
+// own buffer); writes run in a short-lived goroutine started when commands
+// are queued on an idle connection, instead of a writer parked for the
+// connection's life.
+const (
+	readBufSize = 4 << 10
+	// maxSpare is the largest write buffer kept between flushes.
+	maxSpare = 16 << 10
+)
 
 func newConn(m *Monitor, lk *link, pubsub bool, addr string) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &conn{
 		mon: m, link: lk, pubsub: pubsub, addr: addr,
 		ctx: ctx, cancel: cancel,
-		wsig: make(chan struct{}, 1),
 	}
 }
 
 // send queues a command and the handler of its reply. Caller holds mon.mu.
 func (c *conn) send(h replyHandler, args ...string) {
 	c.handlers = append(c.handlers, h)
+	c.write(args...)
+}
+
+// write queues a command whose reply goes to the sticky handler at the
+// head of the queue (a subscribed connection's). Caller holds mon.mu.
+func (c *conn) write(args ...string) {
 	c.wmu.Lock()
+	if c.wbuf == nil {
+		c.wbuf, c.spare = c.spare, nil
+	}
 	c.wbuf = appendCommand(c.wbuf, args...)
+	c.startFlushLocked()
 	c.wmu.Unlock()
-	select {
-	case c.wsig <- struct{}{}:
-	default:
+}
+
+// startFlushLocked starts a flush goroutine if the connection is up, has
+// something to write and none runs. Caller holds c.wmu.
+func (c *conn) startFlushLocked() {
+	if c.nc == nil || c.dead || c.flushing || len(c.wbuf) == 0 {
+		return
+	}
+	c.flushing = true
+	c.mon.wg.Add(1)
+	go c.flush(c.nc)
+}
+
+// flush writes queued commands until none are left.
+func (c *conn) flush(nc net.Conn) {
+	defer c.mon.wg.Done()
+	for {
+		c.wmu.Lock()
+		buf := c.wbuf
+		c.wbuf = nil
+		if len(buf) == 0 || c.dead {
+			c.flushing = false
+			c.wmu.Unlock()
+			return
+		}
+		c.wmu.Unlock()
+		if _, err := nc.Write(buf); err != nil {
+			c.wmu.Lock()
+			c.flushing = false
+			c.wmu.Unlock()
+			c.mon.connFailed(c, err, false)
+			return
+		}
+		if cap(buf) <= maxSpare {
+			c.wmu.Lock()
+			if c.spare == nil {
+				c.spare = buf[:0]
+			}
+			c.wmu.Unlock()
+		}
 	}
 }
 
@@ -77,15 +141,16 @@ func (c *conn) shutdown() {
 	c.cancel()
 	c.wmu.Lock()
 	c.dead = true
-	c.wbuf = nil
+	c.wbuf, c.spare = nil, nil
 	if c.nc != nil {
 		_ = c.nc.Close()
 	}
 	c.wmu.Unlock()
 }
 
-// run dials (dialPaced), then writes queued commands until the conn dies;
-// a second goroutine reads replies. The caller has done mon.wg.Add(1).
+// run dials (dialPaced), then reads replies until the conn dies; commands
+// queued meanwhile go out once it is connected. The caller has done
+// mon.wg.Add(1).
 func (c *conn) run() {
 	defer c.mon.wg.Done()
 	nc, err := dialPaced(c.ctx, defaultDialPacing, func(ctx context.Context) (net.Conn, error) {
@@ -107,6 +172,7 @@ func (c *conn) run() {
 		c.mon.connFailed(c, err, true)
 		return
 	}
+	c.mon.connEstablished(c, nc.LocalAddr(), nc.RemoteAddr())
 	c.wmu.Lock()
 	if c.dead {
 		c.wmu.Unlock()
@@ -114,35 +180,13 @@ func (c *conn) run() {
 		return
 	}
 	c.nc = nc
+	c.startFlushLocked()
 	c.wmu.Unlock()
-	c.mon.connEstablished(c, nc.LocalAddr(), nc.RemoteAddr())
-
-	c.mon.wg.Add(1)
-	go c.readLoop(nc)
-
-	for {
-		c.wmu.Lock()
-		buf := c.wbuf
-		c.wbuf = nil
-		c.wmu.Unlock()
-		if len(buf) > 0 {
-			if _, err := nc.Write(buf); err != nil {
-				c.mon.connFailed(c, err, false)
-				return
-			}
-			continue
-		}
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-c.wsig:
-		}
-	}
+	c.readLoop(nc)
 }
 
 func (c *conn) readLoop(nc net.Conn) {
-	defer c.mon.wg.Done()
-	r := bufio.NewReaderSize(nc, 16<<10)
+	r := bufio.NewReaderSize(nc, readBufSize)
 	for {
 		v, err := readValue(r)
 		if err != nil {
