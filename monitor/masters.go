@@ -41,6 +41,7 @@ func (m *Monitor) addMaster(spec MasterSpec, now time.Time) {
 	ri := newInstance(KindMaster, spec.Name, addr, nil, now)
 	ri.spec = spec
 	m.masters[spec.Name] = ri
+	m.sorted = nil
 	for _, a := range spec.KnownReplicas {
 		m.createReplica(ri, a, now)
 	}
@@ -65,6 +66,7 @@ func (m *Monitor) Unwatch(name string) {
 		return
 	}
 	delete(m.masters, name)
+	m.sorted = nil
 	for _, r := range ri.replicas {
 		m.releaseInstance(r)
 	}

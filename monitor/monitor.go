@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -74,8 +75,11 @@ type Monitor struct {
 	kick                                chan struct{}
 	wg                                  sync.WaitGroup // connection goroutines
 
-	mu           sync.Mutex
-	masters      map[string]*instance
+	mu      sync.Mutex
+	masters map[string]*instance
+	// sorted is the masters' names, sorted (nil: to be rebuilt). Every
+	// tick walks them in this order.
+	sorted       []string
 	sentinelUser string
 	sentinelPass string
 	closed       bool
@@ -175,16 +179,20 @@ func (m *Monitor) Close() {
 func (m *Monitor) Names() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.sortedNamesLocked()
+	return slices.Clone(m.sortedNamesLocked())
 }
 
+// sortedNamesLocked returns the cached sorted names; callers must not
+// modify the slice.
 func (m *Monitor) sortedNamesLocked() []string {
-	names := make([]string, 0, len(m.masters))
-	for n := range m.masters {
-		names = append(names, n)
+	if m.sorted == nil {
+		m.sorted = make([]string, 0, len(m.masters))
+		for n := range m.masters {
+			m.sorted = append(m.sorted, n)
+		}
+		sort.Strings(m.sorted)
 	}
-	sort.Strings(names)
-	return names
+	return m.sorted
 }
 
 // Status returns a deep copy of the live view of a master, its replicas and

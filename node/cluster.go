@@ -429,38 +429,25 @@ func (c *cluster) view() *peerView {
 	}
 	n := c.n
 	v = &peerView{at: time.Now(), heard: map[string]time.Time{}, hello: map[string]time.Time{}, declined: map[string]bool{}}
-	alive := map[string]bool{}
-	for _, name := range n.mon.Names() {
-		ms, ok := n.mon.Status(name)
-		if !ok {
+	for _, s := range n.mon.Sentinels() {
+		if s.RunID == n.myid {
 			continue
 		}
-		for _, s := range ms.Sentinels {
-			if s.RunID == "" || s.RunID == n.myid {
-				continue
-			}
-			last, seen := v.heard[s.RunID]
-			if !seen {
-				v.peers = append(v.peers, group.Peer{ID: s.RunID, Addr: s.Ref.Addr.String()})
-			}
-			if !seen || s.LastHello.After(last) {
-				v.heard[s.RunID] = s.LastHello
-			}
-			// Only a sentinel that confirmed its run id (SENTINEL MYID
-			// on our own link) can be foreign: a forged hello naming
-			// a plain Redis node never holds the group back.
-			if s.IDConfirmed && s.HelloReceived.After(v.hello[s.RunID]) {
-				v.hello[s.RunID] = s.HelloReceived
-			}
-			if s.IDConfirmed && s.Declined {
-				v.declined[s.RunID] = true
-			}
-			if !s.SDown {
-				alive[s.RunID] = true
-			}
+		v.peers = append(v.peers, group.Peer{ID: s.RunID, Addr: s.Addr.String()})
+		v.heard[s.RunID] = s.LastHello
+		// Only a sentinel that confirmed its run id (SENTINEL MYID on
+		// our own link) can be foreign: a forged hello naming a plain
+		// Redis node never holds the group back.
+		if !s.HelloReceived.IsZero() {
+			v.hello[s.RunID] = s.HelloReceived
+		}
+		if s.Declined {
+			v.declined[s.RunID] = true
+		}
+		if s.Up {
+			v.alive++
 		}
 	}
-	v.alive = len(alive)
 	c.mu.Lock()
 	c.pv = v
 	c.mu.Unlock()

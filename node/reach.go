@@ -60,20 +60,9 @@ func sentinelLinks(mon *monitor.Monitor, self string) map[string]reached {
 	if mon == nil {
 		return out
 	}
-	for _, name := range mon.Names() {
-		ms, ok := mon.Status(name)
-		if !ok {
-			continue
-		}
-		for _, s := range ms.Sentinels {
-			if s.RunID == "" || s.RunID == self {
-				continue
-			}
-			r := reached{disconnected: s.Disconnected, pendingSince: s.PingPendingSince, lastOK: s.LastOKPingReply}
-			if was, ok := out[s.RunID]; ok && (was.lastOK.After(r.lastOK) || (!was.disconnected && r.disconnected)) {
-				continue
-			}
-			out[s.RunID] = r
+	for _, s := range mon.Sentinels() {
+		if s.RunID != self {
+			out[s.RunID] = reached{disconnected: s.Disconnected, pendingSince: s.PingPendingSince, lastOK: s.LastOKPingReply}
 		}
 	}
 	return out

@@ -1,0 +1,72 @@
+package monitor
+
+import "time"
+
+// SentinelSummary is one other sentinel as every master's entry for it
+// tells, for the questions the node asks of the whole set at 10 Hz (who
+// the peers are, which of them are up, confirmed, foreign; whether this
+// sentinel reaches a majority). Status would copy every master with its
+// replicas for that: at 1000 masters, tens of thousands of copies a second.
+type SentinelSummary struct {
+	RunID string
+	// Addr is the address of its first entry (sorted master names,
+	// discovery order).
+	Addr Addr
+	// LastHello is the latest over its entries; HelloReceived the latest
+	// over the entries whose id is confirmed (zero: none).
+	LastHello, HelloReceived time.Time
+	// IDConfirmed, Declined: some entry's link says so (InstanceStatus).
+	IDConfirmed, Declined bool
+	// Up: some entry is not SDOWN.
+	Up bool
+	// The link of its entry with the latest valid PING reply (entries
+	// share one link per run id and address).
+	Disconnected     bool
+	PingPendingSince time.Time
+	LastOKPingReply  time.Time
+}
+
+// Sentinels summarises the other sentinels of every watched master by run
+// id (those without one yet are left out), in order of first appearance
+// over the sorted master names.
+func (m *Monitor) Sentinels() []SentinelSummary {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []SentinelSummary
+	at := map[string]int{}
+	for _, name := range m.sortedNamesLocked() {
+		for _, s := range m.masters[name].sentinels {
+			if s.runID == "" || s.removed {
+				continue
+			}
+			i, ok := at[s.runID]
+			if !ok {
+				i = len(out)
+				at[s.runID] = i
+				out = append(out, SentinelSummary{RunID: s.runID, Addr: s.addr.Addr, Disconnected: true})
+			}
+			sum := &out[i]
+			lk := s.link
+			if s.lastHelloTime.After(sum.LastHello) {
+				sum.LastHello = s.lastHelloTime
+			}
+			confirmed := s.idConfirmed()
+			if confirmed {
+				sum.IDConfirmed = true
+				if s.helloReceived.After(sum.HelloReceived) {
+					sum.HelloReceived = s.helloReceived
+				}
+				if lk.flavor == flavorOther {
+					sum.Declined = true
+				}
+			}
+			if !s.sdown {
+				sum.Up = true
+			}
+			if !ok || lk.lastAvail.After(sum.LastOKPingReply) {
+				sum.Disconnected, sum.PingPendingSince, sum.LastOKPingReply = lk.disconnected, lk.actPingTime, lk.lastAvail
+			}
+		}
+	}
+	return out
+}
