@@ -71,6 +71,9 @@ type Engine struct {
 	fences      map[string]FenceConfig
 	fenceChecks map[string]time.Time
 	fencing     map[string]bool
+	// settledFences: per master address, what the engine saw when a read
+	// of its fence last left nothing to do (fence_engine.go).
+	settledFences map[string]fenceSeen
 }
 
 // activity is a failover being decided or driven; its state is
@@ -105,20 +108,21 @@ type term struct {
 // New returns an engine; nothing runs until Run.
 func New(cfg Config) *Engine {
 	e := &Engine{
-		cfg:         cfg,
-		log:         cfg.Logger,
-		retryDelay:  termRetryDelay,
-		recheck:     recheckInterval,
-		fixEvery:    fixInterval,
-		active:      map[string]*activity{},
-		paces:       map[string]*pacing{},
-		fixes:       map[string]time.Time{},
-		probes:      map[string]time.Time{},
-		probing:     map[string]bool{},
-		fences:      map[string]FenceConfig{},
-		fenceChecks: map[string]time.Time{},
-		fencing:     map[string]bool{},
-		kick:        make(chan struct{}, 1),
+		cfg:           cfg,
+		log:           cfg.Logger,
+		retryDelay:    termRetryDelay,
+		recheck:       recheckInterval,
+		fixEvery:      fixInterval,
+		active:        map[string]*activity{},
+		paces:         map[string]*pacing{},
+		fixes:         map[string]time.Time{},
+		probes:        map[string]time.Time{},
+		probing:       map[string]bool{},
+		fences:        map[string]FenceConfig{},
+		fenceChecks:   map[string]time.Time{},
+		settledFences: map[string]fenceSeen{},
+		fencing:       map[string]bool{},
+		kick:          make(chan struct{}, 1),
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)

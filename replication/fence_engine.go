@@ -25,8 +25,16 @@ func (e *Engine) maintainFence(t *term, m *quorum.Master, ms *monitor.MasterStat
 		return
 	}
 	healthy := healthyReplicas(ms, maddr)
-	e.checkFence(t, m, maddr, e.fixEvery, func(ctx context.Context, cur FenceConfig) {
-		e.applyMasterFence(t, ctx, m, maddr, cur, healthy)
+	seen := fenceSeen{healthy: healthy, runID: ms.Master.RunID}
+	e.mu.Lock()
+	last, settled := e.settledFences[maddr.String()]
+	e.mu.Unlock()
+	e.checkFence(t, m, maddr, masterFenceEvery(e.fixEvery, seen, last, settled), func(ctx context.Context, cur FenceConfig) {
+		if e.applyMasterFence(t, ctx, m, maddr, cur, healthy) {
+			e.mu.Lock()
+			e.settledFences[maddr.String()] = seen
+			e.mu.Unlock()
+		}
 	})
 	for i := range ms.Replicas {
 		r := &ms.Replicas[i]
@@ -47,6 +55,28 @@ func (e *Engine) maintainFence(t *term, m *quorum.Master, ms *monitor.MasterStat
 			e.clearFence(ctx, m, a, cur, "replica")
 		})
 	}
+}
+
+// fenceSeen is what decides a master's fence besides the fence itself: its
+// healthy replicas, and its run id (a restarted master has the fence of
+// its config file again).
+type fenceSeen struct {
+	healthy int
+	runID   string
+}
+
+// masterFenceEvery paces the reads of a healthy master's fence. Read every
+// fixEvery while something that decides it changed since the last read
+// that left nothing to do (or none did); otherwise ten times less often,
+// like replicas' (cause 2 of issue 12: two CONFIG GETs per master every
+// second from the leader, 2000 a second at 1000 masters, although a
+// master's replicas and run id, the inputs of FenceTarget besides the
+// fence, change rarely).
+func masterFenceEvery(fixEvery time.Duration, now, last fenceSeen, settled bool) time.Duration {
+	if settled && now == last {
+		return replicaFenceEvery * fixEvery
+	}
+	return fixEvery
 }
 
 // checkFence reads the fence of the node at a, if due, and hands it to act,
@@ -100,41 +130,46 @@ func (e *Engine) knownFence(a monitor.Addr) (FenceConfig, bool) {
 // if the master is still the same and no failover of it started during
 // the read. Clearing needs a verified leader: a deposed leader lowering the
 // fence of a master the majority is about to replace would reopen it.
-func (e *Engine) applyMasterFence(t *term, ctx context.Context, m *quorum.Master, maddr monitor.Addr, cur FenceConfig, healthy int) {
+// It reports whether the fence is as FenceTarget wants it now.
+func (e *Engine) applyMasterFence(t *term, ctx context.Context, m *quorum.Master, maddr monitor.Addr, cur FenceConfig, healthy int) bool {
 	action := FenceTarget(cur, healthy)
 	if action == FenceKeep {
-		return
+		return true
 	}
 	now, ok := e.cfg.View.Master(m.Name)
 	if !ok || now.Failover != nil || now.Addr != m.Addr || e.isActive(m.Name) {
-		return
+		return false
 	}
 	switch action {
 	case FenceSet:
 		if err := e.cfg.Redis.SetFence(ctx, target(now, maddr), ours); err != nil {
 			e.log.Warn("failed to fence the master", "master", m.Name, "addr", maddr.String(), "err", err)
-			return
+			return false
 		}
 		e.noteFence(maddr, ours)
 		e.log.Info("master fenced: min-replicas-to-write 1, min-replicas-max-lag 1", "master", m.Name,
 			"addr", maddr.String(), "healthy_replicas", healthy)
+		return true
 	case FenceClear:
 		if !e.verifyLeader(t) {
-			return
+			return false
 		}
-		e.clearFence(ctx, now, maddr, cur, "master")
+		return e.clearFence(ctx, now, maddr, cur, "master")
 	}
+	return false
 }
 
-// clearFence sets min-replicas-to-write 0 on the node at a.
-func (e *Engine) clearFence(ctx context.Context, m *quorum.Master, a monitor.Addr, cur FenceConfig, role string) {
+// clearFence sets min-replicas-to-write 0 on the node at a; false if it
+// failed.
+func (e *Engine) clearFence(ctx context.Context, m *quorum.Master, a monitor.Addr, cur FenceConfig, role string) bool {
 	cleared := FenceConfig{ToWrite: 0, MaxLag: cur.MaxLag}
 	if err := e.cfg.Redis.SetFence(ctx, target(m, a), cleared); err != nil {
 		e.log.Warn("failed to remove the fence", "master", m.Name, "addr", a.String(), "role", role, "err", err)
-		return
+		return false
 	}
 	e.noteFence(a, cleared)
 	e.log.Info("fence removed", "master", m.Name, "addr", a.String(), "role", role)
+	return true
 }
 
 // slaveOf sends SLAVEOF to the node at t (NO ONE when master is nil) and,

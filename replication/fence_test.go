@@ -326,3 +326,24 @@ func TestFenceWaitLongerThanFailoverTimeout(t *testing.T) {
 		t.Fatalf("aborted: %q", h.rec.list())
 	}
 }
+
+func TestMasterFenceEvery(t *testing.T) {
+	const fix = time.Second
+	a := fenceSeen{healthy: 2, runID: "aaaa"}
+	for _, tc := range []struct {
+		name      string
+		now, last fenceSeen
+		settled   bool
+		want      time.Duration
+	}{
+		{"never settled", a, fenceSeen{}, false, fix},
+		{"nothing changed since it settled", a, a, true, replicaFenceEvery * fix},
+		{"a replica lost", fenceSeen{healthy: 1, runID: "aaaa"}, a, true, fix},
+		{"a replica more", fenceSeen{healthy: 3, runID: "aaaa"}, a, true, fix},
+		{"the master restarted", fenceSeen{healthy: 2, runID: "bbbb"}, a, true, fix},
+	} {
+		if got := masterFenceEvery(fix, tc.now, tc.last, tc.settled); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
