@@ -80,6 +80,7 @@ type Monitor struct {
 	// sorted is the masters' names, sorted (nil: to be rebuilt). Every
 	// tick walks them in this order.
 	sorted       []string
+	tilt         tiltState
 	sentinelUser string
 	sentinelPass string
 	closed       bool
@@ -277,6 +278,12 @@ func (m *Monitor) timing() Timing {
 	}
 	if t.MinLinkReconnectPeriod <= 0 {
 		t.MinLinkReconnectPeriod = d.MinLinkReconnectPeriod
+	}
+	if t.TiltTrigger <= 0 {
+		t.TiltTrigger = d.TiltTrigger
+	}
+	if t.TiltPeriod <= 0 {
+		t.TiltPeriod = d.TiltPeriod
 	}
 	return t
 }

@@ -375,3 +375,38 @@ func TestPausedMasterIsNotDown(t *testing.T) {
 		t.Fatalf("a paused master that answers PING was reported down (%d +sdown)", n)
 	}
 }
+
+// A stall of this process (here: the monitor's lock held beyond
+// TILT-TRIGGER, so neither the timer nor the readers run) puts it in TILT:
+// the PONGs that arrived meanwhile are read before any node is judged, and
+// the master, which answered all along, is not reported down. TILT ends
+// after the master's down-after.
+func TestStallEntersTiltNotSDown(t *testing.T) {
+	master := startRedis(t)
+	rec := &recorder{}
+	tm := fastTiming()
+	tm.TiltTrigger = time.Second
+	m := startMonitor(t, rec.config(idA, Config{Timing: func() Timing { return tm }}))
+	const downAfter = 300 * time.Millisecond
+	m.Watch(MasterSpec{Name: "m", Addr: master.addr(), DownAfter: downAfter})
+	// INFO goes out from the timer: it has run.
+	waitFor(t, 5*time.Second, "INFO and a valid PING reply", func() bool {
+		st := status(t, m, "m").Master
+		return !st.LastOKPingReply.IsZero() && !st.InfoRefresh.IsZero()
+	})
+	m.mu.Lock()
+	stall := time.NewTimer(1500 * time.Millisecond) // the fault injected: the process stalls
+	<-stall.C
+	m.mu.Unlock()
+	rec.waitEvent(t, 2*time.Second, "+tilt", nil)
+	if on, _ := m.Tilt(); !on {
+		t.Fatal("not in TILT right after the stall")
+	}
+	rec.waitEvent(t, 2*time.Second, "-tilt", nil)
+	if n := rec.count("+sdown", kind(KindMaster)); n != 0 {
+		t.Fatalf("the master was reported down after our own stall (%d +sdown)", n)
+	}
+	// A node that is really down is still judged after TILT.
+	master.kill()
+	rec.waitEvent(t, 3*time.Second, "+sdown", kind(KindMaster))
+}

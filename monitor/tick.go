@@ -40,6 +40,8 @@ func (m *Monitor) tick() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ts.now = time.Now()
+	m.checkTiltLocked(ts.now, ts.timing)
+	ts.tilt = ts.tilt || m.tilt.on
 	for _, name := range m.sortedNamesLocked() {
 		ri := m.masters[name]
 		m.handleInstance(ri, &ts)

@@ -93,6 +93,10 @@ type Timing struct {
 	AskPeriod              time.Duration // 1000 ms
 	PublishPeriod          time.Duration // 2000 ms
 	MinLinkReconnectPeriod time.Duration // 15000 ms
+	// TiltTrigger and TiltPeriod are SENTINEL DEBUG's TILT-TRIGGER and
+	// TILT-PERIOD (tilt.go).
+	TiltTrigger time.Duration // 2000 ms
+	TiltPeriod  time.Duration // 30000 ms
 }
 
 // DefaultTiming returns redis-sentinel 7.0's defaults.
@@ -103,6 +107,8 @@ func DefaultTiming() Timing {
 		AskPeriod:              time.Second,
 		PublishPeriod:          2 * time.Second,
 		MinLinkReconnectPeriod: 15 * time.Second,
+		TiltTrigger:            2 * time.Second,
+		TiltPeriod:             30 * time.Second,
 	}
 }
 

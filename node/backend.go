@@ -188,9 +188,13 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	if found == nil {
 		return false, "*", 0
 	}
+	// Not down while in TILT, as redis-sentinel answers (monitor/tilt.go);
+	// votes are still granted.
 	down := false
-	if ms, ok := n.mon.Status(found.Name); ok {
-		down = ms.Master.SDown
+	if tilt, _ := n.mon.Tilt(); !tilt {
+		if ms, ok := n.mon.Status(found.Name); ok {
+			down = ms.Master.SDown
+		}
 	}
 	if runid == "*" {
 		return down, "*", 0
@@ -708,10 +712,14 @@ func (n *Node) InfoSentinel() []string {
 	sim := n.globals.simFailure
 	n.mu.Unlock()
 	running, queued := n.scripts.counts()
+	tiltFlag, tiltSince := "0", "-1"
+	if on, since := n.mon.Tilt(); on {
+		tiltFlag, tiltSince = "1", strconv.FormatInt(int64(time.Since(since)/time.Second), 10)
+	}
 	lines := []string{
 		"sentinel_masters:" + strconv.Itoa(len(names)),
-		"sentinel_tilt:0",
-		"sentinel_tilt_since_seconds:-1",
+		"sentinel_tilt:" + tiltFlag,
+		"sentinel_tilt_since_seconds:" + tiltSince,
 		"sentinel_running_scripts:" + strconv.Itoa(running),
 		"sentinel_scripts_queue_length:" + strconv.Itoa(queued),
 		"sentinel_simulate_failure_flags:" + strconv.Itoa(sim),

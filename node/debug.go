@@ -77,6 +77,8 @@ func (t *timings) monitorTiming() monitor.Timing {
 		AskPeriod:              min(t.dur("ASK-PERIOD"), fastAskPeriod),
 		PublishPeriod:          t.dur("PUBLISH-PERIOD"),
 		MinLinkReconnectPeriod: t.dur("MIN-LINK-RECONNECT-PERIOD"),
+		TiltTrigger:            t.dur("TILT-TRIGGER"),
+		TiltPeriod:             t.dur("TILT-PERIOD"),
 	}
 }
 
