@@ -123,7 +123,13 @@ func (c *Controller) newClient(t Target, auth string) *redis.Client {
 		ContextTimeoutEnabled:    true,
 		PoolSize:                 2,
 		PipelinePoolSize:         -1,
-		MaxRetries:               1,
+		// The leader keeps a client per node it manages (at 1000 masters,
+		// over 1000): go-redis' 32 KiB read and write buffers were 64 MB
+		// there. Our replies (INFO replication, CONFIG GET, ROLE) are a
+		// few KB, and a larger one is read past the buffer anyway.
+		ReadBufferSize:  4 << 10,
+		WriteBufferSize: 4 << 10,
+		MaxRetries:      1,
 		// AUTH is sent here rather than through Options so that a renamed
 		// AUTH is honoured (go-redis would send the literal name).
 		OnConnect: func(ctx context.Context, cn *redis.Conn) error {
