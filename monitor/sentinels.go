@@ -70,3 +70,16 @@ func (m *Monitor) Sentinels() []SentinelSummary {
 	}
 	return out
 }
+
+// SDownMasters lists the masters that are SDOWN here, in sorted order.
+func (m *Monitor) SDownMasters() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, name := range m.sortedNamesLocked() {
+		if m.masters[name].sdown {
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -40,7 +40,7 @@ func (n *Node) status(name string) (*quorum.Master, *monitor.MasterStatus, bool)
 }
 
 // MasterNames lists the masters (ROLE).
-func (n *Node) MasterNames() []string { return n.sm().State().Names() }
+func (n *Node) MasterNames() []string { return n.sm().Names() }
 
 // Masters renders SENTINEL MASTERS.
 func (n *Node) Masters() []sentinel.Fields {
