@@ -17,8 +17,9 @@
 //     network I/O and Status never blocks on it.
 //   - Callbacks into the node go through one ordered queue (notify.go) and
 //     are never called with the mutex held; the node's synchronous
-//     callbacks (Timing, CurrentEpoch, Tilt, HelloPayload) are called by the
-//     timer before it takes the mutex.
+//     callbacks are called by the timer without the mutex: Timing,
+//     CurrentEpoch and Tilt before its pass over the instances,
+//     HelloPayload after it, for the hellos the pass found due.
 //   - Failover, ODOWN, epochs and config-epoch handling are not here: the
 //     node gets hellos via OnHello and the live view via Status/OnInfo.
 package monitor

@@ -43,14 +43,18 @@ func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 	m.sendPubsubPing(ri, now, pingPeriod)
 	m.retryMyID(ri, now)
 	m.retryFlavor(ri, now)
-	if ip, ok := helloDue(ri, now, ts.timing); ok {
-		if payload, ok := ts.hellos[helloKey{ri.owner().name, ip}]; ok {
-			c := lk.cc
-			c.send(replyHandler{fn: func(v value) { m.publishReply(ri, c, v) }},
-				ri.command("PUBLISH"), helloChannel, payload)
-			lk.pending++
-		}
+	if _, ok := helloDue(ri, now, ts.timing); ok {
+		ts.helloDue = append(ts.helloDue, ri)
 	}
+}
+
+// sendHello publishes a hello on ri's command link. Caller holds m.mu.
+func (m *Monitor) sendHello(ri *instance, payload string) {
+	lk := ri.link
+	c := lk.cc
+	c.send(replyHandler{fn: func(v value) { m.publishReply(ri, c, v) }},
+		ri.command("PUBLISH"), helloChannel, payload)
+	lk.pending++
 }
 
 // sendPubsubPing asks PING on the pub/sub connection of a master or

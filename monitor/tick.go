@@ -3,14 +3,16 @@ package monitor
 import "time"
 
 // tickState is what one timer run needs besides the instances. The node's
-// callbacks (Timing, CurrentEpoch, Tilt, HelloPayload) are all called before
-// the lock is taken.
+// callbacks (Timing, CurrentEpoch, Tilt) are called before the lock is
+// taken, HelloPayload after the instances were handled (below).
 type tickState struct {
 	now    time.Time
 	timing Timing
 	epoch  uint64
 	tilt   bool
-	hellos map[helloKey]string
+	// helloDue collects the instances whose hello is due this tick; the
+	// payloads are built after the pass, without the lock.
+	helloDue []*instance
 }
 
 // helloKey identifies a hello payload: per master and per local IP of the
@@ -18,27 +20,19 @@ type tickState struct {
 type helloKey struct{ master, localIP string }
 
 // tick is sentinelHandleDictOfRedisInstances over every master, its
-// replicas and its sentinels.
+// replicas and its sentinels. The hellos due are published after the pass:
+// their payloads come from the node (HelloPayload), which must not be
+// called with the lock held, and a hello is due about once per publish
+// period per instance, so a scan of every instance before the pass to find
+// them (as before) cost more than the pass at 1000 masters.
 func (m *Monitor) tick() {
-	ts := tickState{timing: m.timing(), hellos: map[helloKey]string{}}
+	ts := tickState{timing: m.timing()}
 	if m.cfg.CurrentEpoch != nil {
 		ts.epoch = m.cfg.CurrentEpoch()
 	}
 	ts.tilt = m.cfg.Tilt != nil && m.cfg.Tilt()
 
 	m.mu.Lock()
-	keys := m.helloKeysLocked(time.Now(), ts.timing)
-	m.mu.Unlock()
-	if m.cfg.HelloPayload != nil {
-		for k := range keys {
-			if p, ok := m.cfg.HelloPayload(k.master, k.localIP); ok {
-				ts.hellos[k] = p
-			}
-		}
-	}
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	ts.now = time.Now()
 	m.checkTiltLocked(ts.now, ts.timing)
 	ts.tilt = ts.tilt || m.tilt.on
@@ -50,6 +44,36 @@ func (m *Monitor) tick() {
 		}
 		for _, s := range append([]*instance(nil), ri.sentinels...) {
 			m.handleInstance(s, &ts)
+		}
+	}
+	due := ts.helloDue
+	keys := make(map[helloKey]bool, len(due))
+	for _, ri := range due {
+		if ip, ok := helloDue(ri, ts.now, ts.timing); ok {
+			keys[helloKey{ri.owner().name, ip}] = true
+		}
+	}
+	m.mu.Unlock()
+	if len(due) == 0 || m.cfg.HelloPayload == nil {
+		return
+	}
+	payloads := make(map[helloKey]string, len(keys))
+	for k := range keys {
+		if p, ok := m.cfg.HelloPayload(k.master, k.localIP); ok {
+			payloads[k] = p
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	for _, ri := range due {
+		if ri.removed {
+			continue
+		}
+		if ip, ok := helloDue(ri, now, ts.timing); ok {
+			if p, ok := payloads[helloKey{ri.owner().name, ip}]; ok {
+				m.sendHello(ri, p)
+			}
 		}
 	}
 }
@@ -68,26 +92,6 @@ func (m *Monitor) handleInstance(ri *instance, ts *tickState) {
 	if ri.kind == KindMaster {
 		m.askMasterStateToOtherSentinels(ri, ts)
 	}
-}
-
-// helloKeysLocked lists the payloads the coming tick will need.
-func (m *Monitor) helloKeysLocked(now time.Time, t Timing) map[helloKey]bool {
-	keys := map[helloKey]bool{}
-	add := func(ri *instance) {
-		if ip, ok := helloDue(ri, now, t); ok {
-			keys[helloKey{ri.owner().name, ip}] = true
-		}
-	}
-	for _, ri := range m.masters {
-		add(ri)
-		for _, r := range ri.replicas {
-			add(r)
-		}
-		for _, s := range ri.sentinels {
-			add(s)
-		}
-	}
-	return keys
 }
 
 // helloDue reports whether a hello should be published on ri's command
