@@ -61,6 +61,12 @@ func (m *Monitor) askMasterStateToOtherSentinels(master *instance, ts *tickState
 	forced := master.electionAsk
 	master.electionAsk = false
 	for _, si := range master.sentinels {
+		if !master.sdown && !si.masterDown && si.leader == "" {
+			// Nothing to ask and nothing to expire: the common case,
+			// every master of every tick (the id check below compares
+			// two run ids).
+			continue
+		}
 		elapsed := ts.now.Sub(si.lastMasterDownReplyTime)
 		if elapsed > 5*ask {
 			si.masterDown = false
