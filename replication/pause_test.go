@@ -16,6 +16,21 @@ import (
 type pauseObserver struct {
 	mu       sync.Mutex
 	notStart map[NotStartedReason][]time.Time
+	// engineNow, when set, is the engine's clock as it last read it
+	// (clock): a report is stamped with the time the engine decided on,
+	// which is what it paces, not with when the report arrived, which
+	// adds scheduling delay (two reports 97 ms apart with a 100 ms pace in
+	// a loaded CI run).
+	engineNow time.Time
+}
+
+// clock is an engine Clock that records what it returns for the reports.
+func (o *pauseObserver) clock() time.Time {
+	now := time.Now()
+	o.mu.Lock()
+	o.engineNow = now
+	o.mu.Unlock()
+	return now
 }
 
 func (o *pauseObserver) FailoverNotStarted(master string, reason NotStartedReason) {
@@ -24,7 +39,11 @@ func (o *pauseObserver) FailoverNotStarted(master string, reason NotStartedReaso
 	if o.notStart == nil {
 		o.notStart = map[NotStartedReason][]time.Time{}
 	}
-	o.notStart[reason] = append(o.notStart[reason], time.Now())
+	at := time.Now()
+	if !o.engineNow.IsZero() {
+		at = o.engineNow
+	}
+	o.notStart[reason] = append(o.notStart[reason], at)
 }
 func (o *pauseObserver) FailoverPhase(string, Phase, time.Duration)      {}
 func (o *pauseObserver) FailoverFinished(string, Outcome, time.Duration) {}
@@ -72,6 +91,7 @@ func TestPausedMasterIsNotFailedOver(t *testing.T) {
 			obs := &pauseObserver{}
 			logs := &syncBuffer{}
 			h.eng.cfg.Observer = obs
+			h.eng.cfg.Clock = obs.clock
 			h.eng.log = slog.New(slog.NewTextHandler(logs, nil))
 			setPause(t, h, true, scope...)
 			h.start()
