@@ -38,14 +38,21 @@ func (m *Monitor) askMyID(ri *instance, c *conn, now time.Time) {
 	c.link.myidAsked = now
 }
 
-// retryMyID asks again, at most every myIDRetry, while ri's id is not
-// confirmed. Caller holds m.mu.
-func (m *Monitor) retryMyID(ri *instance, now time.Time) {
+// retrySentinelAsks asks a sentinel's command link again, at most every
+// myIDRetry, what it has not usefully answered yet: SENTINEL MYID while
+// its id is not confirmed, and its flavor while no answer said anything.
+// Caller holds m.mu.
+func (m *Monitor) retrySentinelAsks(ri *instance, now time.Time) {
 	lk := ri.link
-	if ri.kind != KindSentinel || lk.cc == nil || ri.idConfirmed() || now.Sub(lk.myidAsked) < myIDRetry {
+	if ri.kind != KindSentinel || lk.cc == nil {
 		return
 	}
-	m.askMyID(ri, lk.cc, now)
+	if !ri.idConfirmed() && now.Sub(lk.myidAsked) >= myIDRetry {
+		m.askMyID(ri, lk.cc, now)
+	}
+	if lk.flavor == flavorUnknown && now.Sub(lk.flavorAsked) >= myIDRetry {
+		m.askFlavor(ri, lk.cc, now)
+	}
 }
 
 // myIDReply records the answer to SENTINEL MYID. Caller holds m.mu.
@@ -118,14 +125,4 @@ func (m *Monitor) askFlavor(ri *instance, c *conn, now time.Time) {
 	}}, ri.command("SENTINEL"), "MAINTENANCE", "STATUS")
 	c.link.pending++
 	c.link.flavorAsked = now
-}
-
-// retryFlavor asks again, at most every myIDRetry, while the answer said
-// nothing. Caller holds m.mu.
-func (m *Monitor) retryFlavor(ri *instance, now time.Time) {
-	lk := ri.link
-	if ri.kind != KindSentinel || lk.cc == nil || lk.flavor != flavorUnknown || now.Sub(lk.flavorAsked) < myIDRetry {
-		return
-	}
-	m.askFlavor(ri, lk.cc, now)
 }

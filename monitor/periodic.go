@@ -41,8 +41,7 @@ func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 		m.sendPing(ri, now)
 	}
 	m.sendPubsubPing(ri, now, pingPeriod)
-	m.retryMyID(ri, now)
-	m.retryFlavor(ri, now)
+	m.retrySentinelAsks(ri, now)
 	if _, ok := helloDue(ri, now, ts.timing); ok {
 		ts.helloDue = append(ts.helloDue, ri)
 	}

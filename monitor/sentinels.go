@@ -15,8 +15,8 @@ type SentinelSummary struct {
 	// LastHello is the latest over its entries; HelloReceived the latest
 	// over the entries whose id is confirmed (zero: none).
 	LastHello, HelloReceived time.Time
-	// IDConfirmed, Declined: some entry's link says so (InstanceStatus).
-	IDConfirmed, Declined bool
+	// Declined: some entry whose id is confirmed says so (InstanceStatus).
+	Declined bool
 	// Up: some entry is not SDOWN.
 	Up bool
 	// The link of its entry with the latest valid PING reply (entries
@@ -50,9 +50,7 @@ func (m *Monitor) Sentinels() []SentinelSummary {
 			if s.lastHelloTime.After(sum.LastHello) {
 				sum.LastHello = s.lastHelloTime
 			}
-			confirmed := s.idConfirmed()
-			if confirmed {
-				sum.IDConfirmed = true
+			if s.idConfirmed() {
 				if s.helloReceived.After(sum.HelloReceived) {
 					sum.HelloReceived = s.helloReceived
 				}
