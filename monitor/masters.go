@@ -83,6 +83,13 @@ func (m *Monitor) Unwatch(name string) {
 func (m *Monitor) Reset(name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.resetLocked(name)
+}
+
+// resetLocked is Reset with m.mu held. It pokes the timer, which
+// reconnects at once: on loopback the master may be rediscovered before
+// the lock is next free. Caller holds m.mu.
+func (m *Monitor) resetLocked(name string) {
 	ri := m.masters[name]
 	if ri == nil {
 		return

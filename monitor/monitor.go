@@ -201,6 +201,11 @@ func (m *Monitor) sortedNamesLocked() []string {
 func (m *Monitor) Status(name string) (MasterStatus, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.statusLocked(name)
+}
+
+// statusLocked is Status with m.mu held.
+func (m *Monitor) statusLocked(name string) (MasterStatus, bool) {
 	ri := m.masters[name]
 	if ri == nil {
 		return MasterStatus{}, false
