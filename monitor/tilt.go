@@ -49,11 +49,16 @@ func tiltStep(st tiltState, now time.Time, trigger, period time.Duration) (next 
 // checkTiltLocked applies tiltStep, restarts the pending PINGs' clocks on
 // entering, and logs +tilt/-tilt as redis does. Caller holds m.mu.
 func (m *Monitor) checkTiltLocked(now time.Time, t Timing) {
-	period := time.Duration(0)
-	for _, ri := range m.masters {
-		period = max(period, ri.downAfter())
+	// The longest down-after is only needed in or on entering TILT: not a
+	// walk over every master on every tick.
+	period := t.TiltPeriod
+	if st := m.tilt; st.on || (!st.lastTick.IsZero() && now.Sub(st.lastTick) > t.TiltTrigger) {
+		longest := time.Duration(0)
+		for _, ri := range m.masters {
+			longest = max(longest, ri.downAfter())
+		}
+		period = min(longest, t.TiltPeriod)
 	}
-	period = min(period, t.TiltPeriod)
 	next, entered, exited := tiltStep(m.tilt, now, t.TiltTrigger, period)
 	m.tilt = next
 	switch {
