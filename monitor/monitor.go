@@ -79,8 +79,10 @@ type Monitor struct {
 	masters map[string]*instance
 	// sorted is the masters' names, sorted (nil: to be rebuilt). Every
 	// tick walks them in this order.
-	sorted       []string
-	tilt         tiltState
+	sorted []string
+	tilt   tiltState
+	// scratch is the timer's copy of one master's replicas and sentinels.
+	scratch      []*instance
 	sentinelUser string
 	sentinelPass string
 	closed       bool

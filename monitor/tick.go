@@ -39,13 +39,15 @@ func (m *Monitor) tick() {
 	for _, name := range m.sortedNamesLocked() {
 		ri := m.masters[name]
 		m.handleInstance(ri, &ts)
-		for _, r := range append([]*instance(nil), ri.replicas...) {
+		// Handling an instance may remove others from these lists: walk
+		// a copy (in a buffer reused from tick to tick).
+		m.scratch = append(m.scratch[:0], ri.replicas...)
+		m.scratch = append(m.scratch, ri.sentinels...)
+		for _, r := range m.scratch {
 			m.handleInstance(r, &ts)
 		}
-		for _, s := range append([]*instance(nil), ri.sentinels...) {
-			m.handleInstance(s, &ts)
-		}
 	}
+	clear(m.scratch)
 	due := ts.helloDue
 	keys := make(map[helloKey]bool, len(due))
 	for _, ri := range due {
