@@ -81,3 +81,15 @@ func (m *Monitor) SDownMasters() []string {
 	}
 	return out
 }
+
+// MasterSDown reports whether the master is SDOWN here: Status without the
+// copy, for the answer to every peer's is-master-down-by-addr.
+func (m *Monitor) MasterSDown(name string) (sdown, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ri := m.masters[name]
+	if ri == nil {
+		return false, false
+	}
+	return ri.sdown, true
+}

@@ -174,14 +174,15 @@ func isIP(host string) bool {
 // (sentinelVoteLeader: at most one vote per master per epoch, persisted
 // before the reply).
 func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid string) (bool, string, uint64) {
-	var found *quorum.Master
-	st := n.sm().State()
-	for _, name := range st.Names() {
-		m := st.Masters[name]
+	// By name and address only: a peer asks about every master it sees
+	// down, and a copy of the whole state per ask (as before) was O(masters)
+	// per ask at 1000 masters.
+	var found *quorum.NamedAddr
+	for _, m := range n.sm().Addrs() {
 		// Peers ask by IP unless they announce hostnames: match either
 		// the name the master was given or its address.
-		if m.Addr.Port == port && (m.Addr.Host == ip || n.masterIP(m) == ip) {
-			found = m
+		if m.Addr.Port == port && (m.Addr.Host == ip || n.addrIP(m.Name, m.Addr) == ip) {
+			found = &m
 			break
 		}
 	}
@@ -192,9 +193,7 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	// votes are still granted.
 	down := false
 	if tilt, _ := n.mon.Tilt(); !tilt {
-		if ms, ok := n.mon.Status(found.Name); ok {
-			down = ms.Master.SDown
-		}
+		down, _ = n.mon.MasterSDown(found.Name)
 	}
 	if runid == "*" {
 		return down, "*", 0

@@ -389,12 +389,7 @@ func (c *cluster) expectation() group.Expectation {
 	if in.Explicit > 0 && in.ExplicitSource == "" {
 		in.ExplicitSource = group.SourceDirective
 	}
-	n := c.n
-	for _, name := range n.MasterNames() {
-		if m, ok := n.master(name); ok && m.Quorum > in.MaxQuorum {
-			in.MaxQuorum = m.Quorum
-		}
-	}
+	in.MaxQuorum = c.n.maxQuorum()
 	in.KnownAlive = c.view().alive
 	return group.Expected(in)
 }

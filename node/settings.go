@@ -58,6 +58,30 @@ func (n *Node) master(name string) (*quorum.Master, bool) {
 	return m, true
 }
 
+// maxQuorum is the largest quorum this sentinel uses among its masters.
+// The group asks for it every round: it reads the settings, not a copy of
+// every master (1000 copies per round at 1000 masters).
+func (n *Node) maxQuorum() int {
+	q := 0
+	var unset []string
+	names := n.MasterNames()
+	n.own.mu.Lock()
+	for _, name := range names {
+		if s := n.own.m[name]; s != nil {
+			q = max(q, s.Quorum)
+		} else {
+			unset = append(unset, name)
+		}
+	}
+	n.own.mu.Unlock()
+	for _, name := range unset {
+		if m, ok := n.master(name); ok {
+			q = max(q, m.Quorum)
+		}
+	}
+	return q
+}
+
 // withOwnSettings overlays this sentinel's settings on a copy of a
 // replicated master (m must not be shared with the FSM).
 func (n *Node) withOwnSettings(m *quorum.Master) {

@@ -238,3 +238,51 @@ func TestFSM_FailoverLifecycle(t *testing.T) {
 		t.Fatalf("after abort: %+v epoch %d", m.Failover, f.CurrentEpoch())
 	}
 }
+
+// TestFSMNamesFollowEveryChange: Names and Addrs are cached between
+// changes; every way the state changes (Apply, Restore, Replace) must
+// drop the cache, and a caller's copy must not alias it.
+func TestFSMNamesFollowEveryChange(t *testing.T) {
+	f := NewFSM(nil)
+	check := func(step string, want ...string) {
+		t.Helper()
+		got := f.Names()
+		if len(want) == 0 {
+			want = []string{}
+		}
+		if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Fatalf("%s: Names() = %v, want %v", step, got, want)
+		}
+		var addrNames []string
+		for _, a := range f.Addrs() {
+			addrNames = append(addrNames, a.Name)
+		}
+		if !reflect.DeepEqual(addrNames, got) && !(len(got) == 0 && len(addrNames) == 0) {
+			t.Fatalf("%s: Addrs() names %v, Names() %v", step, addrNames, got)
+		}
+	}
+	check("empty")
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "b", Addr: Addr{"10.0.0.2", 2}, Quorum: 1}, At: 1})
+	check("monitor b", "b")
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "a", Addr: Addr{"10.0.0.1", 1}, Quorum: 1}, At: 2})
+	check("monitor a", "b", "a") // creation order first, as State.Names
+	f.Names()[0] = "mutated"
+	check("after a caller changed its copy", "b", "a")
+	f.Apply(&Command{Op: OpRemove, Name: "b", At: 3})
+	check("remove b", "a")
+	var buf bytes.Buffer
+	g := NewFSM(nil)
+	g.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "x", Addr: Addr{"10.0.0.9", 9}, Quorum: 1}, At: 1})
+	if err := g.WriteSnapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Restore(&buf); err != nil {
+		t.Fatal(err)
+	}
+	check("restore", "x")
+	f.Replace(NewState())
+	check("replace")
+	if a := g.Addrs(); len(a) != 1 || a[0].Addr != (Addr{"10.0.0.9", 9}) {
+		t.Fatalf("Addrs() = %+v", a)
+	}
+}
