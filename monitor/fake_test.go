@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
@@ -343,4 +344,33 @@ func TestCloseReleasesEverything(t *testing.T) {
 	m.Run(context.Background()) // returns at once once closed
 	srv.close()
 	waitFor(t, 2*time.Second, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// A node slow to answer gets one INFO and one hello at a time. redis-
+// sentinel repeats both at every timer run until answered, so the slower a
+// node answered, the more it was asked (three sentinels starting together
+// at 1000 masters had a fleet take seconds to answer a PING, and reported
+// hundreds of healthy masters down).
+func TestUnansweredInfoAndHelloAreNotRepeated(t *testing.T) {
+	srv := newFakeServer(t, func([]string) string { return "" }) // never answers
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{
+		Timing: fastTiming,
+		HelloPayload: func(name, ip string) (string, bool) {
+			return fmt.Sprintf("%s,26379,%s,0,%s,127.0.0.1,%d,0", ip, idA, name, srv.port()), true
+		},
+	}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: 10 * time.Second})
+	// Unanswered PINGs go every half ping period (50 ms): twelve of them
+	// span twelve timer runs past the first hello's due time.
+	waitFor(t, 5*time.Second, "twelve PINGs", func() bool { return len(srv.commands("PING")) >= 12 })
+	if n := len(srv.commands("CLIENT")); n != 2 {
+		t.Fatalf("%d connections, want the first two", n)
+	}
+	if n := len(srv.commands("INFO")); n != 1 {
+		t.Fatalf("%d INFO sent while the first was unanswered, want 1", n)
+	}
+	if n := len(srv.commands("PUBLISH")); n != 1 {
+		t.Fatalf("%d hello PUBLISH sent while the first was unanswered, want 1", n)
+	}
 }

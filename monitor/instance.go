@@ -54,6 +54,12 @@ type instance struct {
 	rebooting      bool
 	rebootSince    time.Time
 	lastPubTime    time.Time
+	// infoConn is the connection an INFO awaits its reply on (nil: none):
+	// no other INFO is sent on it meanwhile (sendPeriodicCommands).
+	infoConn *conn
+	// pubConn is the connection a hello PUBLISH awaits its reply on (nil:
+	// none): no other hello is sent on it meanwhile (helloDue).
+	pubConn *conn
 
 	// Masters and replicas.
 	info                string

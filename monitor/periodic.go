@@ -32,10 +32,17 @@ func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 	}
 	pingPeriod := min(ri.downAfter(), ts.timing.PingPeriod)
 
-	if ri.kind != KindSentinel && (ri.infoRefresh.IsZero() || now.Sub(ri.infoRefresh) > infoPeriod) {
+	// One INFO at a time per connection. redis-sentinel asks INFO at
+	// every timer run until the first one is answered, so a node slow to
+	// answer its first INFO (every node, when three sentinels start
+	// together at 1000 masters) got 20 a second of 4 KB replies to build,
+	// which made it slower still.
+	if ri.kind != KindSentinel && (ri.infoRefresh.IsZero() || now.Sub(ri.infoRefresh) > infoPeriod) &&
+		(ri.infoConn == nil || ri.infoConn != lk.cc) {
 		c := lk.cc
 		c.send(replyHandler{fn: func(v value) { m.infoReply(ri, c, v) }}, ri.command("INFO"))
 		lk.pending++
+		ri.infoConn = c
 	}
 	if now.Sub(lk.lastPong) > pingPeriod && now.Sub(lk.lastPingTime) > pingPeriod/2 {
 		m.sendPing(ri, now)
@@ -54,6 +61,7 @@ func (m *Monitor) sendHello(ri *instance, payload string) {
 	c.send(replyHandler{fn: func(v value) { m.publishReply(ri, c, v) }},
 		ri.command("PUBLISH"), helloChannel, payload)
 	lk.pending++
+	ri.pubConn = c
 }
 
 // sendPubsubPing asks PING on the pub/sub connection of a master or
@@ -122,6 +130,9 @@ func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 // infoReply is sentinelInfoReplyCallback.
 func (m *Monitor) infoReply(ri *instance, c *conn, v value) {
 	c.link.decPending()
+	if ri.infoConn == c {
+		ri.infoConn = nil
+	}
 	if ri.removed || v.typ != '$' || v.null {
 		return
 	}
@@ -129,9 +140,13 @@ func (m *Monitor) infoReply(ri *instance, c *conn, v value) {
 }
 
 // publishReply is sentinelPublishReplyCallback: only a successful PUBLISH
-// restarts the publish period, otherwise the next tick retries.
+// restarts the publish period, otherwise the next tick retries. Any reply
+// lets the next hello go (helloDue).
 func (m *Monitor) publishReply(ri *instance, c *conn, v value) {
 	c.link.decPending()
+	if ri.pubConn == c {
+		ri.pubConn = nil
+	}
 	if ri.removed || v.isError() {
 		return
 	}

@@ -106,6 +106,17 @@ func helloDue(ri *instance, now time.Time, t Timing) (string, bool) {
 	if lk.pending >= maxPendingCommands*lk.refcount {
 		return "", false
 	}
+	// One hello at a time per connection. redis-sentinel sends one every
+	// timer run (10 Hz) until a PUBLISH is answered: a node slow to
+	// answer got more hellos the slower it was, each fanned out to every
+	// subscriber. Three gosentinels starting together at 1000 masters
+	// (20 Hz) sent a fake fleet 60,000 PUBLISH a second, which then took
+	// seconds to answer a PING, and hundreds of healthy masters were
+	// reported down. A hello is only the same announcement again; the
+	// next one goes once this one is answered, or its connection is gone.
+	if ri.pubConn != nil && ri.pubConn == lk.cc {
+		return "", false
+	}
 	if now.Sub(ri.lastPubTime) <= t.PublishPeriod {
 		return "", false
 	}
