@@ -12,14 +12,17 @@ func (m *Monitor) checkSubjectivelyDown(ri *instance, ts *tickState) {
 	now := ts.now
 	downAfter := ri.downAfter()
 
-	if lk.cc != nil && cmdLinkStale(now, lk.ccConnTime, lk.actPingTime, lk.lastPong, downAfter, ts.timing.MinLinkReconnectPeriod) {
+	// Whether the node sent something we have not handled: asked only
+	// when a link would be closed or the node found down (a system call).
+	behind := func() bool { return lk.cc.behind() || lk.pc.behind() }
+	if lk.cc != nil && cmdLinkStale(now, lk.ccConnTime, lk.actPingTime, lk.lastPong, downAfter, ts.timing.MinLinkReconnectPeriod) && !behind() {
 		m.closeConn(lk.cc)
 	}
 	if lk.pc != nil && pubsubLinkStale(now, lk.pcConnTime, lk.pcLastActivity, ts.timing.PublishPeriod, ts.timing.MinLinkReconnectPeriod) {
 		m.closeConn(lk.pc)
 	}
 
-	down := IsSubjectivelyDown(SDownInput{
+	in := SDownInput{
 		Now:              now,
 		PingPendingSince: lk.actPingTime,
 		Disconnected:     lk.disconnected,
@@ -33,7 +36,12 @@ func (m *Monitor) checkSubjectivelyDown(ri *instance, ts *tickState) {
 		Rebooting:        ri.rebooting,
 		RebootSince:      ri.rebootSince,
 		RebootDownAfter:  ri.owner().spec.RebootDownAfter,
-	})
+	}
+	down := IsSubjectivelyDown(in)
+	if down && !ri.sdown {
+		in.RepliesWaiting = behind()
+		down = IsSubjectivelyDown(in)
+	}
 	switch {
 	case down && !ri.sdown:
 		m.emit(LevelWarning, "+sdown", ri, "")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // replyHandler consumes one reply. It runs with Monitor.mu held.
@@ -52,6 +53,11 @@ type conn struct {
 	dead  bool
 	// flushing: a flush goroutine runs; it exits once wbuf is empty.
 	flushing bool
+
+	// held: the reader has bytes from the node it has not finished
+	// handling (set when a read returns data, cleared when the reader
+	// reads again). See behind.
+	held atomic.Bool
 }
 
 // Goroutines and buffers per connection. A sentinel watching many masters
@@ -192,7 +198,7 @@ func (c *conn) run() {
 }
 
 func (c *conn) readLoop(nc net.Conn) {
-	r := bufio.NewReaderSize(nc, readBufSize)
+	r := bufio.NewReaderSize(heldReader{c: c, nc: nc}, readBufSize)
 	for {
 		v, err := readValue(r)
 		if err != nil {
@@ -203,6 +209,44 @@ func (c *conn) readLoop(nc net.Conn) {
 			return
 		}
 	}
+}
+
+// heldReader is the reader's source: it marks the conn held while what a
+// read returned is being handled.
+type heldReader struct {
+	c  *conn
+	nc net.Conn
+}
+
+func (r heldReader) Read(p []byte) (int, error) {
+	r.c.held.Store(false)
+	n, err := r.nc.Read(p)
+	if n > 0 {
+		r.c.held.Store(true)
+	}
+	return n, err
+}
+
+// behind reports whether the node has sent us something this process has
+// not handled yet: bytes the reader took and is still handling (or waits
+// for the lock to hand over), or bytes waiting in the socket. Then the
+// node answered, and the lateness of its replies is ours (a starved
+// process, a long hold of the lock): see IsSubjectivelyDown.
+//
+// A node that stops mid-reply leaves the reader blocked in a read with
+// the partial reply, which does not count: only a reader between reads
+// holds bytes.
+func (c *conn) behind() bool {
+	if c == nil {
+		return false
+	}
+	if c.held.Load() {
+		return true
+	}
+	c.wmu.Lock()
+	nc := c.nc
+	c.wmu.Unlock()
+	return nc != nil && unreadBytes(nc) > 0
 }
 
 // nextHandler pops the handler for the next reply. Caller holds mon.mu.

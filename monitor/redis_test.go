@@ -416,3 +416,54 @@ func TestStallEntersTiltNotSDown(t *testing.T) {
 	master.kill()
 	rec.waitEvent(t, 3*time.Second, "+sdown", kind(KindMaster))
 }
+
+// A reply that came in while this process could not handle it (here: the
+// monitor's lock held beyond down-after, short of TILT-TRIGGER, as a
+// starved process or a long hold would) is the node's answer: the master
+// is not reported down for our own lateness. Before conn.behind, three
+// sentinels starting together at 1000 masters reported hundreds of
+// healthy masters down.
+func TestRepliesWaitingAreNotSDown(t *testing.T) {
+	master := startRedis(t)
+	rec := &recorder{}
+	tm := fastTiming()
+	tm.TiltTrigger = time.Minute // TILT must not be what spares the master
+	m := startMonitor(t, rec.config(idA, Config{Timing: func() Timing { return tm }}))
+	const downAfter = 300 * time.Millisecond
+	m.Watch(MasterSpec{Name: "m", Addr: master.addr(), DownAfter: downAfter})
+	waitFor(t, 5*time.Second, "INFO and a valid PING reply", func() bool {
+		st := status(t, m, "m").Master
+		return !st.LastOKPingReply.IsZero() && !st.InfoRefresh.IsZero() && !st.SDown
+	})
+	m.mu.Lock()
+	ri := m.masters["m"]
+	c := ri.link.cc
+	sent := time.Now()
+	m.sendPing(ri, sent)
+	// The PONG is read; its handler waits for the lock.
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.held.Load() {
+		if time.Now().After(deadline) {
+			m.mu.Unlock()
+			t.Fatal("no reply read within 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The fault injected: the hold outlasts down-after.
+	hold := time.NewTimer(time.Until(sent.Add(downAfter + 100*time.Millisecond)))
+	<-hold.C
+	ts := tickState{now: time.Now(), timing: tm}
+	pending := ri.link.actPingTime
+	m.checkSubjectivelyDown(ri, &ts)
+	sdown := ri.sdown
+	m.mu.Unlock()
+	if pending.IsZero() || ts.now.Sub(pending) <= downAfter {
+		t.Fatalf("the check did not see a PING pending beyond down-after (pending since %v)", pending)
+	}
+	if sdown || rec.count("+sdown", kind(KindMaster)) != 0 {
+		t.Fatal("a master whose PONG waited in this process was reported down")
+	}
+	waitFor(t, 5*time.Second, "the PONG handled", func() bool {
+		return status(t, m, "m").Master.PingPendingSince.IsZero()
+	})
+}
