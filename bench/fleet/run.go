@@ -7,6 +7,7 @@
 package fleet
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -118,13 +119,25 @@ func Run(tb testing.TB, o Options) Result {
 	}
 	lines := MonitorLines(o.Ports, o.DownAfter)
 	start := time.Now()
-	var ss []*redistest.Sentinel
-	for range 3 {
-		s, err := redistest.StartSentinelErr(tb, redistest.SentinelOptions{Bin: o.Bin, Extra: lines})
-		if err != nil {
-			return fail("start %s: %v", o.Kind, err)
-		}
-		ss = append(ss, s)
+	// The three start together, as a fresh deployment's do (a compose
+	// file, a StatefulSet with parallel pod management): one after the
+	// other, each sentinel met a fleet the previous one had already
+	// warmed, and the start-up storm three of them make together (which
+	// once had gosentinel report hundreds of healthy masters down) went
+	// unmeasured.
+	ss := make([]*redistest.Sentinel, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range ss {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ss[i], errs[i] = redistest.StartSentinelErr(tb, redistest.SentinelOptions{Bin: o.Bin, Extra: lines})
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fail("start %s: %v", o.Kind, err)
 	}
 	pids := make([]int, 0, 4)
 	names := make([]string, len(ss)) // of the command connections, as CLIENT SETNAME sets them
