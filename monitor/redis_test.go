@@ -420,9 +420,7 @@ func TestStallEntersTiltNotSDown(t *testing.T) {
 // A reply that came in while this process could not handle it (here: the
 // monitor's lock held beyond down-after, short of TILT-TRIGGER, as a
 // starved process or a long hold would) is the node's answer: the master
-// is not reported down for our own lateness. Before conn.behind, three
-// sentinels starting together at 1000 masters reported hundreds of
-// healthy masters down.
+// is not reported down for our own lateness.
 func TestRepliesWaitingAreNotSDown(t *testing.T) {
 	master := startRedis(t)
 	rec := &recorder{}

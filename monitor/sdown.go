@@ -21,11 +21,10 @@ type SDownInput struct {
 	// RepliesWaiting: the node has sent something this process has not
 	// handled yet (conn.behind): it answered, and we are the ones behind.
 	// A starved process, or one whose lock was held while the replies came
-	// in, then does not blame the node for its own lateness (three
-	// sentinels starting together at 1000 masters reported hundreds of
-	// healthy masters down 5 s after the start: the PONGs were in their
-	// sockets). redis-sentinel's TILT catches the same lateness only when
-	// its single thread is late for its own timer.
+	// in, then does not blame the node for its own lateness.
+	// redis-sentinel's TILT catches such lateness only when its single
+	// thread is late for its own timer; ours runs on its own goroutine
+	// and can be punctual while the readers are not.
 	RepliesWaiting bool
 
 	// Masters only.
@@ -42,7 +41,8 @@ type SDownInput struct {
 // validly answered for more than down-after (counted from the oldest
 // pending PING, or, when disconnected with nothing pending, from the last
 // valid reply), nor answered a PING on its pub/sub connection within
-// down-after, nor sent anything still waiting to be handled; or it is a master that reports role:slave for more than
+// down-after, nor sent anything still waiting to be handled; or it is a
+// master that reports role:slave for more than
 // down-after + 2×info-period; or a master still in its reboot state for more
 // than master-reboot-down-after-period.
 func IsSubjectivelyDown(in SDownInput) bool {
