@@ -37,6 +37,7 @@ type config struct {
 	downAfter        time.Duration
 	convergeDeadline time.Duration
 	steady           time.Duration
+	steadyAfter      time.Duration
 	dark             int
 	only             string
 	keepLogs         string
@@ -52,6 +53,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.downAfter, "down-after", 5*time.Second, "down-after-milliseconds of every master")
 	fs.DurationVar(&c.convergeDeadline, "converge-deadline", 180*time.Second, "how long to wait for every sentinel to know the others for every master")
 	fs.DurationVar(&c.steady, "steady", 30*time.Second, "window after convergence over which CPU and RSS are averaged")
+	fs.DurationVar(&c.steadyAfter, "steady-after", 60*time.Second, "the steady window starts no sooner than this after the sentinels start")
 	fs.IntVar(&c.dark, "dark", 3, "masters made dark one at a time to time detection")
 	fs.StringVar(&c.only, "only", "", "run one sentinel only: redis-sentinel or gosentinel")
 	fs.StringVar(&c.keepLogs, "keep-logs", "", "copy every sentinel's log into this directory")
@@ -126,7 +128,7 @@ func (c *config) measure(kind string, n int) *fleet.Result {
 		}
 		res = fleet.Run(tb, fleet.Options{
 			Bin: bin, Kind: kind, Ports: ports, FleetPid: pid, DownAfter: c.downAfter,
-			ConvergeDeadline: c.convergeDeadline, Steady: c.steady, Dark: c.dark,
+			ConvergeDeadline: c.convergeDeadline, Steady: c.steady, SteadyAfter: c.steadyAfter, Dark: c.dark,
 			Logf:     func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
 			KeepLogs: c.keepLogs,
 		})
@@ -183,7 +185,8 @@ func printHeader(w *os.File, c *config) {
 	if out, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
 		commit = strings.TrimSpace(string(out))
 	}
-	fmt.Fprintf(w, "\nMany masters (issue 12): 3 sentinels, a fake fleet of Redis 7.0.15 masters without replicas, down-after %v.\n", c.downAfter)
+	fmt.Fprintf(w, "\nMany masters (issue 12): 3 sentinels started together, a fake fleet of Redis 7.0.15 masters without replicas, down-after %v.\n", c.downAfter)
+	fmt.Fprintf(w, "Steady window: %v, from convergence but no sooner than %v after the start.\n", c.steady, c.steadyAfter)
 	fmt.Fprintf(w, "Machine: %d cores (nproc), %s. Date: %s. Commit: %s.\n", runtime.NumCPU(), model,
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), commit)
 	fmt.Fprintf(w, "Command: %s\n\n", strings.Join(os.Args, " "))
