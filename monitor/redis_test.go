@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // Tests against real redis-server processes (a missing redis-server fails them).
@@ -439,13 +442,14 @@ func TestRepliesWaitingAreNotSDown(t *testing.T) {
 	sent := time.Now()
 	m.sendPing(ri, sent)
 	// The PONG is read; its handler waits for the lock.
-	deadline := time.Now().Add(5 * time.Second)
-	for !c.held.Load() {
-		if time.Now().After(deadline) {
-			m.mu.Unlock()
-			t.Fatal("no reply read within 5 s")
+	if err := redistest.PollErr(5*time.Second, time.Millisecond, func() error {
+		if !c.held.Load() {
+			return errors.New("no reply read")
 		}
-		time.Sleep(time.Millisecond)
+		return nil
+	}); err != nil {
+		m.mu.Unlock()
+		t.Fatal(err)
 	}
 	// The fault injected: the hold outlasts down-after.
 	hold := time.NewTimer(time.Until(sent.Add(downAfter + 100*time.Millisecond)))

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // A compareCase is a request stream run on a fresh connection against the
@@ -363,19 +365,14 @@ func TestCompareWithRealSentinel(t *testing.T) {
 // waitNoClients polls until srv lists no client.
 func waitNoClients(t *testing.T, srv *Server) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	redistest.Poll(t, 5*time.Second, time.Millisecond, func() error {
 		srv.mu.Lock()
-		n := len(srv.clients)
-		srv.mu.Unlock()
-		if n == 0 {
-			return
+		defer srv.mu.Unlock()
+		if n := len(srv.clients); n > 0 {
+			return fmt.Errorf("%d clients still listed after the case closed its connection", n)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d clients still listed 5 s after the case closed its connection", n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func compareReplies(t *testing.T, c compareCase, want, got [][]byte) {
