@@ -142,11 +142,8 @@ func (n *Node) announcedAddrHost(name string, addr quorum.Addr) string {
 	return n.addrIP(name, addr)
 }
 
-// masterIP is the master's IP address: the host itself when it is one, else
-// the address the monitor resolved it to (or a fresh lookup).
-func (n *Node) masterIP(m *quorum.Master) string { return n.addrIP(m.Name, m.Addr) }
-
-// addrIP is masterIP for the master name at addr.
+// addrIP is the IP address of master name at addr: the host itself when it
+// is one, else the address the monitor resolved it to (or a fresh lookup).
 func (n *Node) addrIP(name string, addr quorum.Addr) string {
 	host := addr.Host
 	if isIP(host) {
