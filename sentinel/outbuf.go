@@ -28,14 +28,21 @@ const (
 // is being written, as redis writes them before going back to its event
 // loop, saving the hand-off to the writer goroutine.
 type outbuf struct {
-	mu        sync.Mutex
-	work      sync.Cond // the writer goroutine waits here for output
-	space     sync.Cond // waitBelow waits here for output to be written
-	buf       []byte
-	ready     int // leading bytes of buf the writer may take
-	spare     []byte
-	inFlight  int  // bytes handed out for writing and not yet written
-	writing   bool // a buffer handed out is being written
+	mu       sync.Mutex
+	work     sync.Cond // the writer goroutine waits here for output
+	space    sync.Cond // waitBelow waits here for output to be written
+	buf      []byte
+	ready    int // leading bytes of buf the writer may take
+	spare    []byte
+	inFlight int  // bytes handed out for writing and not yet written
+	writing  bool // a buffer handed out is being written
+	// ownWrite: the buffer being written was handed to the command loop's
+	// single non-blocking write(2) (flushOwn). CLIENT LIST counts it as
+	// written: redis writes a reply before any other client's command runs,
+	// so its observers never see a reply the peer may already have read;
+	// ours, without this, could (the command loop between its write and
+	// writtenOwn). What the socket did not take comes back in writtenOwn.
+	ownWrite  bool
 	peak      int  // largest pending output seen (CLIENT LIST rbp)
 	closing   bool // write what is pending, then close
 	dead      bool // connection gone: drop everything
@@ -86,6 +93,7 @@ func (o *outbuf) flushOwn() []byte {
 		o.work.Signal()
 		return nil
 	}
+	o.ownWrite = true
 	return o.takeLocked()
 }
 
@@ -99,7 +107,7 @@ func (o *outbuf) writtenOwn(data []byte, n int) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.inFlight, o.writing = 0, false
+	o.inFlight, o.writing, o.ownWrite = 0, false, false
 	if !o.dead {
 		rest := make([]byte, 0, len(data)-n+len(o.buf))
 		rest = append(append(rest, data[n:]...), o.buf...)
@@ -176,7 +184,7 @@ func (o *outbuf) takeLocked() []byte {
 func (o *outbuf) written(data []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.inFlight, o.writing = 0, false
+	o.inFlight, o.writing, o.ownWrite = 0, false, false
 	if cap(data) <= 64<<10 {
 		o.spare = data[:0]
 	}
@@ -207,11 +215,16 @@ func (o *outbuf) pendingBytes() int {
 	return len(o.buf) + o.inFlight
 }
 
-// stats returns the pending output and its peak (CLIENT LIST).
+// stats returns the pending output and its peak (CLIENT LIST). Output
+// in the command loop's own write counts as written (ownWrite).
 func (o *outbuf) stats() (pending, peak int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return len(o.buf) + o.inFlight, max(o.peak, len(o.buf)+o.inFlight)
+	pending = len(o.buf) + o.inFlight
+	if o.ownWrite {
+		pending = len(o.buf)
+	}
+	return pending, max(o.peak, len(o.buf)+o.inFlight)
 }
 
 // closeAfterFlush asks the writer to write what is pending and then close.
