@@ -53,6 +53,19 @@ type conn struct {
 	dead  bool
 	// flushing: a flush goroutine runs; it exits once wbuf is empty.
 	flushing bool
+	// polled: the connection is served by the monitor's event loop
+	// (poller) on the raw descriptor fd (-1 once closed), instead of nc
+	// and a reader goroutine. wantOut: a write would have blocked and the
+	// loop finishes it. Guarded by wmu.
+	polled  bool
+	fd      int
+	wantOut bool
+	// poll is the monitor's event loop when the conn was created (nil:
+	// none runs); set once.
+	poll *poller
+	// parser holds a partly received reply between the loop's reads.
+	// Used by the loop goroutine only.
+	parser replyParser
 
 	// held: the reader has bytes from the node it has not finished
 	// handling (set when a read returns data, cleared when the reader
@@ -84,7 +97,7 @@ func newConn(m *Monitor, lk *link, pubsub bool, addr string) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &conn{
 		mon: m, link: lk, pubsub: pubsub, addr: addr,
-		ctx: ctx, cancel: cancel,
+		ctx: ctx, cancel: cancel, fd: -1, poll: m.poll,
 	}
 }
 
@@ -109,7 +122,19 @@ func (c *conn) write(args ...string) {
 // startFlushLocked starts a flush goroutine if the connection is up, has
 // something to write and none runs. Caller holds c.wmu.
 func (c *conn) startFlushLocked() {
-	if c.nc == nil || c.dead || c.flushing || len(c.wbuf) == 0 {
+	if c.dead || c.flushing || len(c.wbuf) == 0 {
+		return
+	}
+	if c.polled {
+		if c.fd < 0 || c.wantOut {
+			return // closed, or the loop finishes the writes
+		}
+		c.flushing = true
+		c.mon.wg.Add(1)
+		go c.flushFD()
+		return
+	}
+	if c.nc == nil {
 		return
 	}
 	c.flushing = true
@@ -154,7 +179,9 @@ func (c *conn) shutdown() {
 	c.wmu.Lock()
 	c.dead = true
 	c.wbuf, c.spare = nil, nil
-	if c.nc != nil {
+	if c.polled {
+		c.poll.release(c)
+	} else if c.nc != nil {
 		_ = c.nc.Close()
 	}
 	c.wmu.Unlock()
@@ -185,6 +212,9 @@ func (c *conn) run() {
 		return
 	}
 	c.mon.connEstablished(c, nc.LocalAddr(), nc.RemoteAddr())
+	if c.poll.takeOver(c, nc) {
+		return
+	}
 	c.wmu.Lock()
 	if c.dead {
 		c.wmu.Unlock()
@@ -244,6 +274,12 @@ func (c *conn) behind() bool {
 		return true
 	}
 	c.wmu.Lock()
+	if c.polled {
+		// Under wmu: the descriptor cannot be closed (and its number
+		// reused) meanwhile.
+		defer c.wmu.Unlock()
+		return c.fd >= 0 && unreadFD(c.fd) > 0
+	}
 	nc := c.nc
 	c.wmu.Unlock()
 	return nc != nil && unreadBytes(nc) > 0

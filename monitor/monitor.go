@@ -74,6 +74,9 @@ type Monitor struct {
 	notes                               *notifier
 	kick                                chan struct{}
 	wg                                  sync.WaitGroup // connection goroutines
+	// poll is the event loop reading the links while Run runs (nil
+	// where there is none: a goroutine per connection reads).
+	poll *poller
 
 	mu      sync.Mutex
 	masters map[string]*instance
@@ -122,6 +125,7 @@ func (m *Monitor) Run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	m.running, m.runCancel, m.runDone = true, cancel, done
+	m.poll = newPoller(m)
 	m.mu.Unlock()
 	defer close(done)
 	defer cancel()
@@ -158,8 +162,14 @@ loop:
 		}
 	}
 	m.running = false
+	poll := m.poll
+	m.poll = nil
 	m.mu.Unlock()
 	m.wg.Wait()
+	if poll != nil {
+		// Every conn it served was released by closeLinks above.
+		poll.close()
+	}
 	close(stopNotes)
 	<-notesDone
 }

@@ -157,6 +157,21 @@ func (m *Monitor) deliver(c *conn, v value) bool {
 	return !c.closed
 }
 
+// deliverAll hands replies read together to their handlers, in order,
+// under one hold of the lock (the event loop's batch).
+func (m *Monitor) deliverAll(c *conn, vs []value) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, v := range vs {
+		if c.closed {
+			return
+		}
+		if h, ok := c.nextHandler(); ok {
+			h.fn(v)
+		}
+	}
+}
+
 // closeConn is instanceLinkCloseConnection. Caller holds m.mu.
 func (m *Monitor) closeConn(c *conn) {
 	if c == nil || c.closed {

@@ -1,0 +1,329 @@
+//go:build linux
+
+package monitor
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// poller is the monitor's event loop for its plain TCP connections: one
+// goroutine waits on an epoll set for every link and reads and decodes
+// what arrives, as redis-sentinel's single thread does, instead of a
+// reader goroutine parked per connection (issue 12: at 1000 masters, 2,000
+// goroutines whose stacks alone were 16 MB, and a goroutine wakeup, a read
+// and a second read ending in EAGAIN for every reply).
+//
+// A connection is dialled by the net package (dialPaced: its attempts,
+// timeouts and TLS stay as they are), then its socket is taken out of the
+// runtime's poller: the descriptor is duplicated and the net.Conn closed
+// (which removes the original from the runtime's epoll set; the socket
+// lives on through the duplicate). From then on the conn owns a raw
+// non-blocking descriptor (conn.fd, guarded by conn.wmu: every read,
+// write and the close take that lock, so a descriptor number is never
+// used after it was closed and possibly reused by another socket).
+//
+// The set is level-triggered: each readiness event gets one read of up to
+// pollReadSize bytes; whatever is left is reported again. Writes stay
+// where they were (conn.flush); one that would block leaves the rest
+// queued and asks the set for writability (EPOLLOUT), and the loop
+// finishes it.
+type poller struct {
+	mon  *Monitor
+	epfd int
+	wake int // eventfd: stop
+
+	mu    sync.Mutex
+	conns map[int32]*conn
+
+	done chan struct{}
+	// Used by the loop goroutine only.
+	buf  []byte
+	vals []value
+}
+
+// pollReadSize is the loop's one read buffer: a batch of replies or a
+// large INFO in one read.
+const pollReadSize = 64 << 10
+
+// newPoller starts the event loop; nil if the system refuses (the
+// monitor then reads with a goroutine per connection).
+func newPoller(m *Monitor) *poller {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil
+	}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}); err != nil {
+		unix.Close(wake)
+		unix.Close(epfd)
+		return nil
+	}
+	p := &poller{
+		mon: m, epfd: epfd, wake: wake,
+		conns: map[int32]*conn{},
+		done:  make(chan struct{}),
+		buf:   make([]byte, pollReadSize),
+	}
+	go p.loop()
+	return p
+}
+
+// close stops the loop and waits for it. Every conn must be closed first.
+func (p *poller) close() {
+	var one [8]byte
+	one[0] = 1
+	_, _ = unix.Write(p.wake, one[:])
+	<-p.done
+	unix.Close(p.wake)
+	unix.Close(p.epfd)
+}
+
+// takeOver moves nc's socket to a raw descriptor served by the loop. It
+// reports false (nc untouched) for a connection it cannot take: TLS, or
+// anything but a TCP socket.
+func (p *poller) takeOver(c *conn, nc net.Conn) bool {
+	tc, ok := nc.(*net.TCPConn)
+	if p == nil || !ok {
+		return false
+	}
+	raw, err := tc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	fd := -1
+	var derr error
+	if err := raw.Control(func(s uintptr) {
+		fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil || derr != nil {
+		return false
+	}
+	_ = nc.Close()
+	if err := p.add(c, fd); err != nil {
+		c.mon.wg.Add(1)
+		go func() {
+			defer c.mon.wg.Done()
+			c.mon.connFailed(c, err, false)
+		}()
+	}
+	return true
+}
+
+// add serves c on the non-blocking descriptor fd, which it now owns, and
+// starts writing what is queued. On an error fd is closed.
+func (p *poller) add(c *conn, fd int) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.polled = true
+	if c.dead {
+		unix.Close(fd)
+		return nil
+	}
+	p.mu.Lock()
+	p.conns[int32(fd)] = c
+	p.mu.Unlock()
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd)}); err != nil {
+		p.mu.Lock()
+		delete(p.conns, int32(fd))
+		p.mu.Unlock()
+		unix.Close(fd)
+		return fmt.Errorf("epoll: %w", err)
+	}
+	c.fd = fd
+	c.startFlushLocked()
+	return nil
+}
+
+// release takes c's descriptor out of the set and closes it. Caller holds
+// c.wmu.
+func (p *poller) release(c *conn) {
+	if c.fd < 0 {
+		return
+	}
+	p.mu.Lock()
+	if p.conns[int32(c.fd)] == c {
+		delete(p.conns, int32(c.fd))
+	}
+	p.mu.Unlock()
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	unix.Close(c.fd)
+	c.fd = -1
+}
+
+// wantWritable asks (or stops asking) for c's writability. Caller holds
+// c.wmu.
+func (p *poller) wantWritable(c *conn, on bool) {
+	if c.fd < 0 || c.wantOut == on {
+		return
+	}
+	c.wantOut = on
+	ev := uint32(unix.EPOLLIN | unix.EPOLLRDHUP)
+	if on {
+		ev |= unix.EPOLLOUT
+	}
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: ev, Fd: int32(c.fd)})
+}
+
+func (p *poller) loop() {
+	defer close(p.done)
+	events := make([]unix.EpollEvent, 128)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			// Only a bug gets here (EBADF, EFAULT, EINVAL).
+			panic(fmt.Sprintf("monitor: epoll_wait: %v", err))
+		}
+		for _, ev := range events[:n] {
+			if int(ev.Fd) == p.wake {
+				return
+			}
+			p.mu.Lock()
+			c := p.conns[ev.Fd]
+			p.mu.Unlock()
+			if c == nil {
+				// Released after epoll_wait reported it.
+				continue
+			}
+			if ev.Events&unix.EPOLLOUT != 0 {
+				p.writable(c)
+			}
+			if ev.Events&^unix.EPOLLOUT != 0 {
+				p.readable(c)
+			}
+		}
+	}
+}
+
+// writable finishes c's queued writes.
+func (p *poller) writable(c *conn) {
+	c.wmu.Lock()
+	err := c.writeFDLocked()
+	c.wmu.Unlock()
+	if err != nil {
+		c.mon.connFailed(c, err, false)
+	}
+}
+
+// readable reads what c's node sent, once, and hands the complete replies
+// to their handlers.
+func (p *poller) readable(c *conn) {
+	c.wmu.Lock()
+	if c.fd < 0 {
+		c.wmu.Unlock()
+		return
+	}
+	n, err := readFD(c.fd, p.buf)
+	if n > 0 {
+		c.held.Store(true)
+	}
+	c.wmu.Unlock()
+	if errors.Is(err, unix.EAGAIN) {
+		return
+	}
+	if err == nil && n == 0 {
+		err = io.EOF
+	}
+	if err != nil {
+		c.mon.connFailed(c, err, false)
+		return
+	}
+	p.vals = p.vals[:0]
+	perr := c.parser.feed(p.buf[:n], func(v value) bool {
+		p.vals = append(p.vals, v)
+		return true
+	})
+	if len(p.vals) > 0 {
+		c.mon.deliverAll(c, p.vals)
+		clear(p.vals)
+	}
+	c.held.Store(false)
+	if perr != nil {
+		c.mon.connFailed(c, perr, false)
+	}
+}
+
+// readFD is one read(2), retried on EINTR only. readFD and writeFD call
+// package syscall, not x/sys/unix: its Read and Write tell the race
+// detector that what goes through a descriptor orders the two sides, as
+// net.Conn's do (without it, a test's fake node reading what the test
+// wrote before the monitor sent a command is reported as a race).
+func readFD(fd int, buf []byte) (int, error) {
+	for {
+		n, err := syscall.Read(fd, buf)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		return max(n, 0), err
+	}
+}
+
+// writeFD is one write(2), retried on EINTR only.
+func writeFD(fd int, buf []byte) (int, error) {
+	for {
+		n, err := syscall.Write(fd, buf)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		return max(n, 0), err
+	}
+}
+
+// unreadFD is FIONREAD on a raw descriptor.
+func unreadFD(fd int) int {
+	n, err := unix.IoctlGetInt(fd, unix.TIOCINQ)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// flushFD writes c's queued commands on its raw descriptor: what the
+// socket takes now, the rest once it is writable (the loop).
+func (c *conn) flushFD() {
+	defer c.mon.wg.Done()
+	c.wmu.Lock()
+	err := c.writeFDLocked()
+	c.flushing = false
+	c.wmu.Unlock()
+	if err != nil {
+		c.mon.connFailed(c, err, false)
+	}
+}
+
+// writeFDLocked writes what is queued until done or the socket is full,
+// then asks the loop for writability. Caller holds c.wmu.
+func (c *conn) writeFDLocked() error {
+	for len(c.wbuf) > 0 && c.fd >= 0 {
+		n, err := writeFD(c.fd, c.wbuf)
+		if errors.Is(err, unix.EAGAIN) {
+			c.poll.wantWritable(c, true)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if n < len(c.wbuf) {
+			c.wbuf = append(c.wbuf[:0], c.wbuf[n:]...)
+			continue
+		}
+		if cap(c.wbuf) <= maxSpare {
+			c.spare = c.wbuf[:0]
+		}
+		c.wbuf = nil
+	}
+	c.poll.wantWritable(c, false)
+	return nil
+}

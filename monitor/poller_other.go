@@ -1,0 +1,15 @@
+//go:build !linux
+
+package monitor
+
+import "net"
+
+// poller: without epoll, every connection keeps its reader goroutine.
+type poller struct{}
+
+func newPoller(*Monitor) *poller                     { return nil }
+func (p *poller) close()                             {}
+func (p *poller) takeOver(c *conn, nc net.Conn) bool { return false }
+func (p *poller) release(c *conn)                    {}
+func (c *conn) flushFD()                             {}
+func unreadFD(int) int                               { return 0 }
