@@ -21,8 +21,9 @@ type replyHandler struct {
 // conn is one TCP connection of an instance link (cmd or pubsub), the
 // equivalent of a hiredis async context. Commands are queued while it is
 // still connecting, written by a writer goroutine, and their replies are
-// matched in order against handlers by a reader goroutine. No network call
-// ever happens with Monitor.mu held.
+// matched in order against handlers by the event loop (poller) or, without
+// one, a reader goroutine. No network call ever happens with Monitor.mu
+// held.
 type conn struct {
 	mon    *Monitor
 	link   *link
@@ -67,9 +68,10 @@ type conn struct {
 	// Used by the loop goroutine only.
 	parser replyParser
 
-	// held: the reader has bytes from the node it has not finished
-	// handling (set when a read returns data, cleared when the reader
-	// reads again). See behind.
+	// held: the reader (or the event loop) has bytes from the node it has
+	// not finished handling (set when a read returns data, cleared when
+	// the reader reads again, or the loop has handed them over). See
+	// behind.
 	held atomic.Bool
 }
 
@@ -264,8 +266,8 @@ func (r heldReader) Read(p []byte) (int, error) {
 // process, a long hold of the lock): see IsSubjectivelyDown.
 //
 // A node that stops mid-reply leaves the reader blocked in a read with
-// the partial reply, which does not count: only a reader between reads
-// holds bytes.
+// the partial reply (or the partial reply in the loop's parser), which
+// does not count: only bytes not yet handed over do.
 func (c *conn) behind() bool {
 	if c == nil {
 		return false
