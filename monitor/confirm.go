@@ -68,7 +68,7 @@ func (m *Monitor) myIDReply(ri *instance, c *conn, v value) {
 		}
 		return
 	}
-	c.link.myid = v.str
+	c.link.myid = m.internRunID(v.str)
 	if v.str != ri.runID && m.log != nil && !c.link.myidWarned {
 		c.link.myidWarned = true
 		m.log.Warn("sentinel answers another id than its hellos announce; its votes are not counted", "addr", c.addr, "announced", ri.runID, "answered", v.str)
@@ -76,7 +76,8 @@ func (m *Monitor) myIDReply(ri *instance, c *conn, v value) {
 }
 
 // idConfirmed reports whether ri's link answered SENTINEL MYID with ri's
-// runid.
+// runid. Both are interned (internRunID), so the comparison, made for
+// every sentinel of every master at every tick, is one of pointers.
 func (ri *instance) idConfirmed() bool {
 	return ri.kind == KindSentinel && ri.runID != "" && ri.link.myid == ri.runID
 }
@@ -125,4 +126,24 @@ func (m *Monitor) askFlavor(ri *instance, c *conn, now time.Time) {
 	}}, ri.command("SENTINEL"), "MAINTENANCE", "STATUS")
 	c.link.pending++
 	c.link.flavorAsked = now
+}
+
+// maxInternedRunIDs bounds the intern table: run ids come from hellos and
+// MYID replies, which any node may send; past the bound it starts over
+// (a missed intern only costs a byte comparison).
+const maxInternedRunIDs = 4096
+
+// internRunID returns the monitor's one copy of a sentinel run id. The same
+// id arrives in every hello for every master, each a fresh string; the
+// sentinel entries of every master and their shared link keep one copy.
+// Caller holds m.mu.
+func (m *Monitor) internRunID(id string) string {
+	if s, ok := m.runIDs[id]; ok {
+		return s
+	}
+	if m.runIDs == nil || len(m.runIDs) >= maxInternedRunIDs {
+		m.runIDs = make(map[string]string)
+	}
+	m.runIDs[id] = id
+	return id
 }

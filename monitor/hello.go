@@ -185,6 +185,7 @@ func (m *Monitor) createSentinel(master *instance, addr address, runid string, n
 			return nil
 		}
 	}
+	runid = m.internRunID(runid)
 	si := newInstance(KindSentinel, runid, addr, master, now)
 	si.runID = runid
 	master.sentinels = append(master.sentinels, si)

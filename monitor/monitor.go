@@ -85,7 +85,9 @@ type Monitor struct {
 	sorted []string
 	tilt   tiltState
 	// scratch is the timer's copy of one master's replicas and sentinels.
-	scratch      []*instance
+	scratch []*instance
+	// runIDs interns sentinel run ids (internRunID).
+	runIDs       map[string]string
 	sentinelUser string
 	sentinelPass string
 	closed       bool
