@@ -225,8 +225,14 @@ func (m *Monitor) statusLocked(name string) (MasterStatus, bool) {
 		return MasterStatus{}, false
 	}
 	st := MasterStatus{Master: ri.status()}
+	if len(ri.replicas) > 0 {
+		st.Replicas = make([]InstanceStatus, 0, len(ri.replicas))
+	}
 	for _, r := range ri.replicas {
 		st.Replicas = append(st.Replicas, r.status())
+	}
+	if len(ri.sentinels) > 0 {
+		st.Sentinels = make([]InstanceStatus, 0, len(ri.sentinels))
 	}
 	for _, s := range ri.sentinels {
 		st.Sentinels = append(st.Sentinels, s.status())
