@@ -36,8 +36,11 @@ func (n *Node) announcedPort() int {
 // helloPayload builds the 8-field hello about master name (sentinelSendHello):
 // <ip>,<port>,<myid>,<current-epoch>,<name>,<master-ip>,<master-port>,<config-epoch>.
 func (n *Node) helloPayload(name, localIP string) (string, bool) {
-	m, ok := n.sm().Master(name)
-	if !ok {
+	var addr quorum.Addr
+	var configEpoch uint64
+	if !n.sm().ReadMaster(name, func(m *quorum.Master) {
+		addr, configEpoch = helloMasterAddr(m), m.ConfigEpoch
+	}) {
 		return "", false
 	}
 	n.mu.Lock()
@@ -46,9 +49,8 @@ func (n *Node) helloPayload(name, localIP string) (string, bool) {
 		ip = n.globals.announceIP
 	}
 	n.mu.Unlock()
-	addr := helloMasterAddr(m)
 	return fmt.Sprintf("%s,%d,%s,%d,%s,%s,%d,%d", ip, n.announcedPort(), n.myid, n.sm().CurrentEpoch(),
-		m.Name, addr.Host, addr.Port, m.ConfigEpoch), true
+		name, addr.Host, addr.Port, configEpoch), true
 }
 
 // helloMasterAddr is the master address our hellos announce with the
@@ -100,11 +102,18 @@ func decideHello(h monitor.Hello, m *quorum.Master, currentEpoch uint64) helloDe
 // onHello applies what decideHello allows. Going through the store keeps a
 // single path for every state change.
 func (n *Node) onHello(h monitor.Hello) {
+	// Nearly every hello changes nothing: decide on the state as it is,
+	// without a copy of the master (ReadMaster), and copy only to act.
+	var d helloDecision
+	epoch := n.sm().CurrentEpoch()
+	if !n.sm().ReadMaster(h.Master, func(m *quorum.Master) { d = decideHello(h, m, epoch) }) || d == (helloDecision{}) {
+		return
+	}
 	m, ok := n.master(h.Master)
 	if !ok {
 		return
 	}
-	d := decideHello(h, m, n.sm().CurrentEpoch())
+	d = decideHello(h, m, n.sm().CurrentEpoch())
 	ctx := context.Background()
 	if d.adoptEpoch {
 		if err := n.propose(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: h.CurrentEpoch, At: nowMs()}); err != nil {

@@ -286,3 +286,22 @@ func TestFSMNamesFollowEveryChange(t *testing.T) {
 		t.Fatalf("Addrs() = %+v", a)
 	}
 }
+
+// ReadMaster reads the master in force, and nothing for an unknown name.
+func TestFSMReadMaster(t *testing.T) {
+	f := NewFSM(nil)
+	if f.ReadMaster("a", func(*Master) { t.Fatal("read called for an unknown master") }) {
+		t.Fatal("ReadMaster found an unknown master")
+	}
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "a", Addr: Addr{"10.0.0.1", 1}, Quorum: 1}, At: 1})
+	f.Apply(&Command{Op: OpSwitchMaster, Name: "a", Addr: Addr{"10.0.0.2", 2}, From: Addr{"10.0.0.1", 1}, Epoch: 7, At: 2})
+	var got Addr
+	var epoch uint64
+	if !f.ReadMaster("a", func(m *Master) { got, epoch = m.Addr, m.ConfigEpoch }) {
+		t.Fatal("ReadMaster did not find a")
+	}
+	want, _ := f.Master("a")
+	if got != want.Addr || epoch != want.ConfigEpoch || got != (Addr{"10.0.0.2", 2}) {
+		t.Fatalf("ReadMaster read %v epoch %d; Master says %v epoch %d", got, epoch, want.Addr, want.ConfigEpoch)
+	}
+}
