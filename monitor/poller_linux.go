@@ -255,29 +255,25 @@ func (p *poller) readable(c *conn) {
 	}
 }
 
-// readFD is one read(2), retried on EINTR only. readFD and writeFD call
-// package syscall, not x/sys/unix: its Read and Write tell the race
-// detector that what goes through a descriptor orders the two sides, as
-// net.Conn's do (without it, a test's fake node reading what the test
-// wrote before the monitor sent a command is reported as a race).
+// readFD is one read(2) and writeFD one write(2), each retried on EINTR
+// only. They call package syscall, not x/sys/unix: its Read and Write tell
+// the race detector that what goes through a descriptor orders the two
+// sides, as net.Conn's do (without it, a test's fake node reading what the
+// test wrote before the monitor sent a command is reported as a race).
 func readFD(fd int, buf []byte) (int, error) {
-	for {
-		n, err := syscall.Read(fd, buf)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		return max(n, 0), err
-	}
+	return retryEINTR(func() (int, error) { return syscall.Read(fd, buf) })
 }
 
-// writeFD is one write(2), retried on EINTR only.
 func writeFD(fd int, buf []byte) (int, error) {
+	return retryEINTR(func() (int, error) { return syscall.Write(fd, buf) })
+}
+
+func retryEINTR(call func() (int, error)) (int, error) {
 	for {
-		n, err := syscall.Write(fd, buf)
-		if errors.Is(err, unix.EINTR) {
-			continue
+		n, err := call()
+		if !errors.Is(err, unix.EINTR) {
+			return max(n, 0), err
 		}
-		return max(n, 0), err
 	}
 }
 
