@@ -277,3 +277,24 @@ func TestSentinelFlavor(t *testing.T) {
 		t.Fatalf("a gosentinel taken as declined: %+v", s[goID])
 	}
 }
+
+// GroupStatus is Status without the sentinels: the same master and
+// replicas.
+func TestGroupStatusLeavesOutSentinels(t *testing.T) {
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	watchOffline(m, "mymaster")
+	m.ProcessHello("127.0.0.3,26379," + idC + ",1,mymaster,127.0.0.1,6379,0")
+	waitFor(t, 2*time.Second, "the sentinel", func() bool { return len(status(t, m, "mymaster").Sentinels) == 1 })
+	full := status(t, m, "mymaster")
+	g, ok := m.GroupStatus("mymaster")
+	if !ok || g.Sentinels != nil {
+		t.Fatalf("GroupStatus = %+v, %v; want no sentinels", g.Sentinels, ok)
+	}
+	if g.Master.Ref.Addr != full.Master.Ref.Addr || g.Master.Ref.Name != full.Master.Ref.Name || len(g.Replicas) != len(full.Replicas) {
+		t.Fatalf("GroupStatus master %+v replicas %d; Status master %+v replicas %d", g.Master.Ref, len(g.Replicas), full.Master.Ref, len(full.Replicas))
+	}
+	if _, ok := m.GroupStatus("unknown"); ok {
+		t.Fatal("GroupStatus found an unknown master")
+	}
+}

@@ -218,8 +218,25 @@ func (m *Monitor) Status(name string) (MasterStatus, bool) {
 	return m.statusLocked(name)
 }
 
+// GroupStatus is Status without the sentinels (Sentinels nil): the master
+// and its replicas, for a caller that looks at replication only. The
+// failover engine's leader asks it for every master ten times a second,
+// where copying the sentinels' records too was most of the leader's
+// allocations (issue 12).
+func (m *Monitor) GroupStatus(name string) (MasterStatus, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.statusOfLocked(name, false)
+}
+
 // statusLocked is Status with m.mu held.
 func (m *Monitor) statusLocked(name string) (MasterStatus, bool) {
+	return m.statusOfLocked(name, true)
+}
+
+// statusOfLocked copies a master's view, with its sentinels or not.
+// Caller holds m.mu.
+func (m *Monitor) statusOfLocked(name string, sentinels bool) (MasterStatus, bool) {
 	ri := m.masters[name]
 	if ri == nil {
 		return MasterStatus{}, false
@@ -230,6 +247,9 @@ func (m *Monitor) statusLocked(name string) (MasterStatus, bool) {
 	}
 	for _, r := range ri.replicas {
 		st.Replicas = append(st.Replicas, r.status())
+	}
+	if !sentinels {
+		return st, true
 	}
 	if len(ri.sentinels) > 0 {
 		st.Sentinels = make([]InstanceStatus, 0, len(ri.sentinels))

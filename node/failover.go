@@ -23,6 +23,9 @@ func (v nodeView) Names() []string                           { return v.n.Master
 func (v nodeView) Status(name string) (monitor.MasterStatus, bool) {
 	return v.n.mon.Status(name)
 }
+func (v nodeView) GroupStatus(name string) (monitor.MasterStatus, bool) {
+	return v.n.mon.GroupStatus(name)
+}
 func (v nodeView) FailoversPaused(name string) bool { return v.n.FailoversPaused(name) }
 func (v nodeView) ObjectivelyDown(name string) bool {
 	v.n.mu.Lock()

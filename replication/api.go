@@ -52,6 +52,9 @@ type View interface {
 	// and its sentinels (after a switch the replicas include the old
 	// master).
 	Status(name string) (monitor.MasterStatus, bool)
+	// GroupStatus is Status without the sentinels (Sentinels nil), for
+	// the per-tick look at every master's replication group.
+	GroupStatus(name string) (monitor.MasterStatus, bool)
 	// ObjectivelyDown is the node's ODOWN verdict for the master.
 	ObjectivelyDown(name string) bool
 	// FailoversPaused tells whether automatic failovers of the master are

@@ -26,7 +26,7 @@ func (e *Engine) checkGroup(t *term, m *quorum.Master) {
 	if e.cfg.View.ObjectivelyDown(m.Name) {
 		return
 	}
-	ms, ok := e.cfg.View.Status(m.Name)
+	ms, ok := e.cfg.View.GroupStatus(m.Name)
 	maddr := toMon(m.Addr)
 	if !ok || ms.Master.Ref.Addr != maddr || ms.Master.SDown {
 		return

@@ -294,6 +294,12 @@ func (v *fakeView) Status(name string) (monitor.MasterStatus, bool) {
 	return c, true
 }
 
+func (v *fakeView) GroupStatus(name string) (monitor.MasterStatus, bool) {
+	ms, ok := v.Status(name)
+	ms.Sentinels = nil
+	return ms, ok
+}
+
 func (v *fakeView) ObjectivelyDown(name string) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()

@@ -31,6 +31,9 @@ func (v monitorView) FailoversPaused(name string) bool          { return v.fsm.F
 func (v monitorView) Status(name string) (monitor.MasterStatus, bool) {
 	return v.mon.Status(name)
 }
+func (v monitorView) GroupStatus(name string) (monitor.MasterStatus, bool) {
+	return v.mon.GroupStatus(name)
+}
 func (v monitorView) ObjectivelyDown(name string) bool {
 	ms, ok := v.mon.Status(name)
 	return ok && ms.Master.SDown
