@@ -110,11 +110,7 @@ func (p *poller) takeOver(c *conn, nc net.Conn) bool {
 	}
 	_ = nc.Close()
 	if err := p.add(c, fd); err != nil {
-		c.mon.wg.Add(1)
-		go func() {
-			defer c.mon.wg.Done()
-			c.mon.connFailed(c, err, false)
-		}()
+		c.mon.connFailed(c, err, false)
 	}
 	return true
 }
