@@ -24,6 +24,7 @@ const (
 	EnvMetricsAddr   = "GOSENTINEL_METRICS_ADDR"
 	EnvFence         = "GOSENTINEL_FENCE"
 	EnvPprof         = "GOSENTINEL_PPROF"
+	EnvCompat        = "GOSENTINEL_COMPAT"
 )
 
 // Extensions lists gosentinel's own settings, in the order --help shows
@@ -37,6 +38,8 @@ var Extensions = []Extension{
 		Meaning: "seed sentinels besides those found through hellos (the variable is comma-separated)"},
 	{Directive: "metrics-addr <host:port>", Env: EnvMetricsAddr, Default: "off",
 		Meaning: "the HTTP listener of /metrics (Prometheus) and the health endpoints /healthz, /readyz, /primary and /replica"},
+	{Directive: "compat-version <7.0|8.0>", Env: EnvCompat, Default: "7.0",
+		Meaning: "the redis-sentinel version to behave as: 7.0 is redis-sentinel 7.0.15 byte for byte (COMMAND tables, HELP texts, SENTINEL CONFIG with one parameter); 8.0 is redis-sentinel 8.0.2 (COMMAND lists CLIENT SETINFO, SENTINEL CONFIG GET/SET take several parameters and loglevel, INFO reports 8.0.2)"},
 	{Env: EnvRaft, Default: "on",
 		Meaning: "off: run alone and decide failovers locally, without a Raft group"},
 	{Env: EnvStaleAfterMs, Default: "2000",

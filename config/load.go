@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/x0tta6bl4/gosentinel/internal/compat"
 )
 
 // Load reads the file and then applies the command line overrides (each element is one
@@ -197,6 +199,12 @@ func (l *loader) line(num int, raw string) error {
 			return l.fatal(num, text, "Module config specified without value")
 		}
 		l.cfg.Generic = append(l.cfg.Generic, Directive{Name: name, Args: cloneStrings(args), Line: num})
+	case name == "compat-version" && len(argv) == 2:
+		p, err := compat.Parse(args[0])
+		if err != nil {
+			return l.fatal(num, text, err.Error())
+		}
+		l.cfg.Compat = p
 	case name == "metrics-addr" && len(argv) == 2:
 		addr, err := ParseMetricsAddr(args[0])
 		if err != nil {

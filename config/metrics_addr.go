@@ -33,4 +33,9 @@ func (c *Config) rewriteOwn(st *rewriteState) {
 	} else {
 		st.markProcessed("metrics-addr")
 	}
+	if c.Compat != "" {
+		st.rewriteLine("compat-version", "compat-version "+string(c.Compat), true)
+	} else {
+		st.markProcessed("compat-version")
+	}
 }

@@ -1,5 +1,7 @@
 package config
 
+import "strings"
+
 // modeledConfigs are the standard redis configs gosentinel reads into Config fields; every
 // other standard config is kept in Config.Generic.
 var modeledConfigs = map[string]bool{
@@ -33,6 +35,13 @@ func (l *loader) standard(sc *stdConfig, args []string) string {
 			args = nil
 		}
 		l.cfg.Bind = append([]string{}, args...)
+		return ""
+	}
+	if sc.name == "loglevel" && len(args) == 1 && strings.EqualFold(args[0], "nothing") {
+		// Redis 7.2 added "nothing", which the 8.0 profile's SENTINEL
+		// CONFIG SET loglevel may write; 7.0.15's table lacks it (and its
+		// error text, which lists the table, is kept).
+		l.cfg.LogLevel = "nothing"
 		return ""
 	}
 	v, msg := sc.parse(args)

@@ -68,7 +68,7 @@ func rewriteKnows(name string) bool {
 		return true
 	}
 	switch n {
-	case "include", "rename-command", "user", "loadmodule", "sentinel", "metrics-addr":
+	case "include", "rename-command", "user", "loadmodule", "sentinel", "metrics-addr", "compat-version":
 		return true
 	}
 	return false

@@ -7,11 +7,13 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 	"github.com/x0tta6bl4/gosentinel/replication"
@@ -545,8 +547,22 @@ func isExecutable(p string) bool {
 	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }
 
-// ConfigGet answers SENTINEL CONFIG GET <pattern> (glob, case-insensitive).
-func (n *Node) ConfigGet(pattern string) sentinel.Fields {
+// configOptions are SENTINEL CONFIG's parameters, in the order CONFIG GET
+// lists them (sentinelConfigGetCommand); loglevel only in profiles that
+// have it.
+func (n *Node) configOptions() []string {
+	opts := []string{"resolve-hostnames", "announce-hostnames", "announce-ip", "announce-port", "sentinel-user", "sentinel-pass"}
+	if n.compat.ConfigLoglevel() {
+		opts = append(opts, "loglevel")
+	}
+	return opts
+}
+
+// ConfigGet answers SENTINEL CONFIG GET <pattern> [<pattern> ...] (glob,
+// case-insensitive): each parameter once, in the order of the patterns
+// that first matched it, as 8.0's sentinelConfigGetCommand; the 7.0
+// profile is given one pattern (the command layer checks the arity).
+func (n *Node) ConfigGet(patterns []string) sentinel.Fields {
 	n.mu.Lock()
 	g := n.globals
 	n.mu.Unlock()
@@ -556,28 +572,47 @@ func (n *Node) ConfigGet(pattern string) sentinel.Fields {
 		}
 		return "no"
 	}
-	all := sentinel.Fields{
-		{Key: "resolve-hostnames", Value: yesno(g.resolveHostnames)},
-		{Key: "announce-hostnames", Value: yesno(g.announceHostnames)},
-		{Key: "announce-ip", Value: g.announceIP},
-		{Key: "announce-port", Value: strconv.Itoa(g.announcePort)},
-		{Key: "sentinel-user", Value: g.sentinelUser},
-		{Key: "sentinel-pass", Value: g.sentinelPass},
+	value := func(opt string) string {
+		switch opt {
+		case "resolve-hostnames":
+			return yesno(g.resolveHostnames)
+		case "announce-hostnames":
+			return yesno(g.announceHostnames)
+		case "announce-ip":
+			return g.announceIP
+		case "announce-port":
+			return strconv.Itoa(g.announcePort)
+		case "sentinel-user":
+			return g.sentinelUser
+		case "sentinel-pass":
+			return g.sentinelPass
+		case "loglevel":
+			return g.logLevel
+		}
+		return ""
 	}
+	opts := n.configOptions()
 	out := sentinel.Fields{}
-	for _, f := range all {
-		if sentinel.Match(pattern, f.Key, true) { // stringmatch(pattern, name, 1)
-			out = append(out, f)
+	seen := map[string]bool{}
+	for _, pattern := range patterns {
+		for _, opt := range opts {
+			if !seen[opt] && sentinel.Match(pattern, opt, true) { // stringmatch(pattern, name, 1)
+				seen[opt] = true
+				out = append(out, sentinel.Field{Key: opt, Value: value(opt)})
+			}
 		}
 	}
 	return out
 }
 
-// ConfigSet answers SENTINEL CONFIG SET <param> <value>.
-func (n *Node) ConfigSet(param, value string) error {
-	badfmt := sentinel.ReplyError(fmt.Sprintf("ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'", value, param))
-	yesno := func() (bool, bool) {
-		switch strings.ToLower(value) {
+// ConfigSet answers SENTINEL CONFIG SET <param> <value> [<param> <value>
+// ...], as 8.0's sentinelConfigSetCommand: every pair is checked in order
+// (a known parameter, not given twice, with a value, a valid one) before
+// any is applied, so one bad pair changes nothing. The 7.0 profile is
+// given one pair (the command layer checks the arity).
+func (n *Node) ConfigSet(args []string) error {
+	yesno := func(v string) (bool, bool) {
+		switch strings.ToLower(v) {
 		case "yes":
 			return true, true
 		case "no":
@@ -585,41 +620,61 @@ func (n *Node) ConfigSet(param, value string) error {
 		}
 		return false, false
 	}
+	known := n.configOptions()
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i += 2 {
+		param := strings.ToLower(args[i])
+		if !slices.Contains(known, param) {
+			return sentinel.ReplyError(fmt.Sprintf("ERR Invalid argument '%s' to SENTINEL CONFIG SET", args[i]))
+		}
+		if seen[param] {
+			return sentinel.ReplyError(fmt.Sprintf("ERR Duplicate argument '%s' to SENTINEL CONFIG SET", args[i]))
+		}
+		seen[param] = true
+		if i+1 == len(args) {
+			return sentinel.ReplyError(fmt.Sprintf("ERR Missing argument '%s' value", args[i]))
+		}
+		value := args[i+1]
+		ok := true
+		switch param {
+		case "resolve-hostnames", "announce-hostnames":
+			_, ok = yesno(value)
+		case "announce-port":
+			v, err := strconv.ParseInt(value, 10, 64)
+			ok = err == nil && v >= 0 && v <= 65535
+		case "loglevel":
+			_, err := logging.ParseLevel(value)
+			ok = err == nil && value != ""
+		}
+		if !ok {
+			return sentinel.ReplyError(fmt.Sprintf("ERR Invalid value '%s' to SENTINEL CONFIG SET '%s'", value, args[i]))
+		}
+	}
 	dropPeers := false
 	n.mu.Lock()
-	switch strings.ToLower(param) {
-	case "resolve-hostnames":
-		v, ok := yesno()
-		if !ok {
-			n.mu.Unlock()
-			return badfmt
+	for i := 0; i+1 < len(args); i += 2 {
+		value := args[i+1]
+		switch strings.ToLower(args[i]) {
+		case "resolve-hostnames":
+			n.globals.resolveHostnames, _ = yesno(value)
+		case "announce-hostnames":
+			n.globals.announceHostnames, _ = yesno(value)
+		case "announce-ip":
+			n.globals.announceIP, n.globals.announceIPSet = value, true
+		case "announce-port":
+			v, _ := strconv.Atoi(value)
+			n.globals.announcePort = v
+		case "sentinel-user":
+			n.globals.sentinelUser = value
+			dropPeers = true
+		case "sentinel-pass":
+			n.globals.sentinelPass = value
+			dropPeers = true
+		case "loglevel":
+			level, _ := logging.ParseLevel(value)
+			n.logLevel.Set(level)
+			n.globals.logLevel = strings.ToLower(value)
 		}
-		n.globals.resolveHostnames = v
-	case "announce-hostnames":
-		v, ok := yesno()
-		if !ok {
-			n.mu.Unlock()
-			return badfmt
-		}
-		n.globals.announceHostnames = v
-	case "announce-ip":
-		n.globals.announceIP, n.globals.announceIPSet = value, true
-	case "announce-port":
-		v, err := strconv.ParseInt(value, 10, 64)
-		if err != nil || v < 0 || v > 65535 {
-			n.mu.Unlock()
-			return badfmt
-		}
-		n.globals.announcePort = int(v)
-	case "sentinel-user":
-		n.globals.sentinelUser = value
-		dropPeers = true
-	case "sentinel-pass":
-		n.globals.sentinelPass = value
-		dropPeers = true
-	default:
-		n.mu.Unlock()
-		return sentinel.ReplyError(fmt.Sprintf("ERR Invalid argument '%s' to SENTINEL CONFIG SET", param))
 	}
 	user, pass := n.globals.sentinelUser, n.sentinelPassForPeers()
 	resolve, announce := n.globals.resolveHostnames, n.globals.announceHostnames

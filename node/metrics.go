@@ -43,7 +43,7 @@ const (
 // GOSENTINEL_METRICS_ADDR, else metrics-addr. A bad or busy address is an
 // error (the process exits 1).
 func (n *Node) newMetrics() (*nodeMetrics, error) {
-	m := &nodeMetrics{reg: metrics.New(metricsSource{n}, metrics.Build{Version: Version, RedisVersion: Version})}
+	m := &nodeMetrics{reg: metrics.New(metricsSource{n}, metrics.Build{Version: n.compat.RedisVersion(), RedisVersion: n.compat.RedisVersion()})}
 	addr := n.cfg.MetricsAddr
 	if v := os.Getenv(config.EnvMetricsAddr); v != "" {
 		a, err := config.ParseMetricsAddr(v)

@@ -30,6 +30,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/compat"
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
 	"github.com/x0tta6bl4/gosentinel/monitor"
@@ -37,10 +38,6 @@ import (
 	"github.com/x0tta6bl4/gosentinel/replication"
 	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
-
-// Version is the Redis version gosentinel reports (INFO, HELLO): clients and
-// tools branch on it, so it is the version whose behaviour we reproduce.
-const Version = "7.0.15"
 
 // Options are the embedding knobs that a config file does not carry.
 type Options struct {
@@ -61,6 +58,11 @@ type Node struct {
 	cfg    *config.Config // as loaded; runtime state is merged in on rewrite
 	log    *slog.Logger
 	logOut io.Closer
+	// logLevel is the level of the log built from logfile/loglevel, which
+	// SENTINEL CONFIG SET loglevel changes (8.0 profile).
+	logLevel slog.LevelVar
+	// compat is the redis-sentinel version this node behaves as.
+	compat compat.Profile
 
 	// localFSM is the state while this sentinel is alone (Raft disabled,
 	// or before it joined a group); active points at the state in force:
@@ -120,7 +122,8 @@ type globals struct {
 	sentinelUser      string
 	sentinelPass      string
 	denyScripts       bool
-	simFailure        int // bit 1: crash after election, bit 2: after promotion
+	simFailure        int    // bit 1: crash after election, bit 2: after promotion
+	logLevel          string // SENTINEL CONFIG GET loglevel (8.0 profile)
 }
 
 // masterLocal is the per-sentinel, non-replicated state of a master.
@@ -152,6 +155,11 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		startedAt: time.Now(),
 		shutdown:  make(chan struct{}),
 	}
+	p, err := compatProfile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n.compat = p
 	if err := n.openLog(opts.Logger); err != nil {
 		return nil, err
 	}
@@ -168,6 +176,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		sentinelUser:      cfg.SentinelUser,
 		sentinelPass:      cfg.SentinelPass,
 		denyScripts:       cfg.DenyScriptsReconfig,
+		logLevel:          orNotice(cfg.LogLevel),
 	}
 	n.myid = cfg.MyID
 	newID := n.myid == ""
@@ -225,7 +234,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		Port:           cfg.Port,
 		ConfigFile:     cfg.Path,
 		Executable:     exe,
-		Version:        Version,
+		Compat:         n.compat,
 		OnShutdown:     n.requestShutdown,
 		Logger:         n.log.With("component", "resp"),
 	})
@@ -365,6 +374,7 @@ func (n *Node) openLog(l *slog.Logger) error {
 	if err != nil {
 		level = 0
 	}
+	n.logLevel.Set(level)
 	var w io.Writer = os.Stdout
 	if n.cfg.LogFile != "" {
 		f, err := logging.AppendFile(n.cfg.LogFile)
@@ -373,7 +383,7 @@ func (n *Node) openLog(l *slog.Logger) error {
 		}
 		w, n.logOut = f, f
 	}
-	n.log = slog.New(logging.NewHandler(w, level))
+	n.log = slog.New(logging.NewHandler(w, &n.logLevel))
 	return nil
 }
 

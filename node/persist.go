@@ -58,6 +58,7 @@ func (n *Node) buildConfig() *config.Config {
 	c.SentinelUser = g.sentinelUser
 	c.SentinelPass = g.sentinelPass
 	c.DenyScriptsReconfig = g.denyScripts
+	c.LogLevel = g.logLevel
 	c.Users = n.srv.ACLUserLines()
 	c.RequirePass, c.HasRequirePass = n.srv.RequirePass()
 

@@ -42,6 +42,8 @@ type keyPattern struct {
 // table plus a last one for "future commands" (set only by +@all), which
 // decides whether a description starts with +@all or -@all.
 type aclSelector struct {
+	// tbl is the command table allowed indexes (the server's profile).
+	tbl         *commandTable
 	root        bool
 	allKeys     bool
 	allChannels bool
@@ -55,6 +57,7 @@ type aclSelector struct {
 // aclUser is an ACL user. Users are shared by the clients authenticated
 // with them; all access happens under Server.mu.
 type aclUser struct {
+	tbl       *commandTable
 	name      string
 	flags     int
 	passwords []string // SHA-256 hex, in insertion order
@@ -77,12 +80,12 @@ const (
 
 func (e aclError) Error() string { return string(e) }
 
-func newSelector(root bool) *aclSelector {
+func newSelector(tbl *commandTable, root bool) *aclSelector {
 	// acl-pubsub-default is resetchannels in 7.0: no channel permission.
-	return &aclSelector{root: root, allowed: make([]bool, len(table.all)+1)}
+	return &aclSelector{tbl: tbl, root: root, allowed: make([]bool, len(tbl.all)+1)}
 }
 
-func (s *aclSelector) futureBit() int { return len(table.all) }
+func (s *aclSelector) futureBit() int { return len(s.tbl.all) }
 
 func (s *aclSelector) clone() *aclSelector {
 	n := *s
@@ -99,12 +102,12 @@ func (s *aclSelector) clone() *aclSelector {
 	return &n
 }
 
-func newUser(name string) *aclUser {
-	return &aclUser{name: name, flags: userOff, selectors: []*aclSelector{newSelector(true)}}
+func newUser(tbl *commandTable, name string) *aclUser {
+	return &aclUser{tbl: tbl, name: name, flags: userOff, selectors: []*aclSelector{newSelector(tbl, true)}}
 }
 
 func (u *aclUser) clone() *aclUser {
-	n := &aclUser{name: u.name, flags: u.flags, passwords: slices.Clone(u.passwords)}
+	n := &aclUser{tbl: u.tbl, name: u.name, flags: u.flags, passwords: slices.Clone(u.passwords)}
 	for _, s := range u.selectors {
 		n.selectors = append(n.selectors, s.clone())
 	}
@@ -176,11 +179,11 @@ func (s *aclSelector) setCategory(flag uint64, allow bool) {
 			walk(cmd.subs)
 		}
 	}
-	walk(table.top)
+	walk(s.tbl.top)
 }
 
 func (s *aclSelector) countCategory(flag uint64) (on, off int) {
-	for _, cmd := range table.all {
+	for _, cmd := range s.tbl.all {
 		if cmd.cats&flag == 0 {
 			continue
 		}

@@ -10,7 +10,7 @@ import (
 // 7.0 does (ACLDescribeSelectorCommandRules): start from +@all or -@all,
 // greedily add the categories that fit best, then fix single commands.
 func (s *aclSelector) commandRules() []string {
-	fake := newSelector(false)
+	fake := newSelector(s.tbl, false)
 	additive := !s.allowed[s.futureBit()]
 	var rules []string
 	if additive {
@@ -20,7 +20,7 @@ func (s *aclSelector) commandRules() []string {
 		rules = append(rules, "+@all")
 		_ = fake.setOp("+@all")
 	}
-	temp := &aclSelector{allowed: slices.Clone(s.allowed)}
+	temp := &aclSelector{tbl: s.tbl, allowed: slices.Clone(s.allowed)}
 	applied := make([]bool, len(aclCategoryNames))
 	for {
 		best, mindiff, maxsame := -1, math.MaxInt, 0
@@ -49,7 +49,7 @@ func (s *aclSelector) commandRules() []string {
 		rules = append(rules, sign+aclCategoryNames[best])
 		applied[best] = true
 	}
-	return s.singleCommandRules(fake, rules, table.top)
+	return s.singleCommandRules(fake, rules, s.tbl.top)
 }
 
 func (s *aclSelector) singleCommandRules(fake *aclSelector, rules []string, cmds []*command) []string {

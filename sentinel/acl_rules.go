@@ -55,7 +55,7 @@ func (u *aclUser) setOp(op string) error {
 		}
 		u.passwords = slices.Delete(u.passwords, i, i+1)
 	case op[0] == '(' && op[len(op)-1] == ')':
-		sel := newSelector(false)
+		sel := newSelector(u.tbl, false)
 		// A rule list with unbalanced quotes splits into nothing, leaving
 		// an empty selector (sdssplitargs returns NULL, argc 0).
 		ops, _ := splitArgs([]byte(op[1 : len(op)-1]))
@@ -124,7 +124,7 @@ func (s *aclSelector) setOp(op string) error {
 	case op[0] == '+' && at(op, 1) != '@':
 		return s.allowCommand(op[1:])
 	case op[0] == '-' && at(op, 1) != '@':
-		cmd := table.lookupFullName(op[1:])
+		cmd := s.tbl.lookupFullName(op[1:])
 		if cmd == nil {
 			return aclErrNoEntry
 		}
@@ -186,14 +186,14 @@ func (s *aclSelector) addKeyPattern(op string) error {
 func (s *aclSelector) allowCommand(name string) error {
 	bar := strings.LastIndexByte(name, '|')
 	if bar < 0 {
-		cmd := table.lookupFullName(name)
+		cmd := s.tbl.lookupFullName(name)
 		if cmd == nil {
 			return aclErrNoEntry
 		}
 		s.changePerm(cmd, true)
 		return nil
 	}
-	cmd := table.lookupFullName(name[:bar])
+	cmd := s.tbl.lookupFullName(name[:bar])
 	if cmd == nil {
 		return aclErrNoEntry
 	}
@@ -205,7 +205,7 @@ func (s *aclSelector) allowCommand(name string) error {
 		return aclErrSyntax
 	}
 	if cmd.subs != nil {
-		full := table.lookupFullName(name)
+		full := s.tbl.lookupFullName(name)
 		if full == nil {
 			return aclErrNoEntry
 		}

@@ -15,6 +15,7 @@ const aclLogGroupWindow = 60 * time.Second
 
 // aclState is the user table and the ACL log. Guarded by Server.mu.
 type aclState struct {
+	tbl         *commandTable
 	users       map[string]*aclUser
 	defaultUser *aclUser
 	log         []*aclLogEntry // newest first
@@ -29,12 +30,12 @@ type aclLogEntry struct {
 	cinfo    string
 }
 
-func newACLState() *aclState {
-	du := newUser("default")
+func newACLState(tbl *commandTable) *aclState {
+	du := newUser(tbl, "default")
 	for _, op := range []string{"+@all", "~*", "&*", "on", "nopass"} {
 		_ = du.setOp(op)
 	}
-	return &aclState{users: map[string]*aclUser{"default": du}, defaultUser: du}
+	return &aclState{tbl: tbl, users: map[string]*aclUser{"default": du}, defaultUser: du}
 }
 
 // setDefaultPassword implements requirepass (ACLUpdateDefaultUserPassword).
@@ -91,7 +92,7 @@ func (a *aclState) setUser(name string, args []string) (prev *aclUser, updated *
 		return nil, nil, fmt.Sprintf("Unmatched parenthesis in acl selector starting at '%s'.", cstr(args[bad]))
 	}
 	u := a.users[name]
-	temp := newUser(name)
+	temp := newUser(a.tbl, name)
 	if u != nil {
 		temp = u.clone()
 	}
@@ -101,7 +102,7 @@ func (a *aclState) setUser(name string, args []string) (prev *aclUser, updated *
 		}
 	}
 	if u == nil {
-		u = newUser(name)
+		u = newUser(a.tbl, name)
 		a.users[name] = u
 	} else {
 		prev = u.clone()
@@ -130,7 +131,7 @@ func (a *aclState) loadUserLines(lines [][]string) error {
 		if merged == nil && bad >= 0 {
 			return fmt.Errorf("error in user declaration '%s': Unmatched parenthesis in acl selector starting at '%s'", name, line[1+bad])
 		}
-		fake := newUser(name)
+		fake := newUser(a.tbl, name)
 		for _, op := range merged {
 			if err := fake.setOp(op); err != nil && err != aclErrNoEntry {
 				return fmt.Errorf("error in user declaration '%s' at '%s': %s", name, op, err)
@@ -145,7 +146,7 @@ func (a *aclState) loadUserLines(lines [][]string) error {
 		}
 		u := a.users[name]
 		if u == nil {
-			u = newUser(name)
+			u = newUser(a.tbl, name)
 			a.users[name] = u
 		} else {
 			_ = u.setOp("reset")

@@ -107,10 +107,13 @@ type Backend interface {
 	// Set applies SENTINEL SET <name> <opt> <val> ... (args = everything
 	// after the name).
 	Set(name string, args []string) error
-	// ConfigGet answers SENTINEL CONFIG GET <pattern>.
-	ConfigGet(pattern string) Fields
-	// ConfigSet answers SENTINEL CONFIG SET <param> <value>.
-	ConfigSet(param, value string) error
+	// ConfigGet answers SENTINEL CONFIG GET <pattern> [<pattern> ...]
+	// (one pattern in the 7.0 profile).
+	ConfigGet(patterns []string) Fields
+	// ConfigSet answers SENTINEL CONFIG SET <param> <value> [<param>
+	// <value> ...] (one pair in the 7.0 profile); args are what follows
+	// SET, possibly one short of pairs.
+	ConfigSet(args []string) error
 	// InfoCache answers SENTINEL INFO-CACHE for the given names (unknown
 	// names skipped).
 	InfoCache(names []string) []InfoCacheMaster

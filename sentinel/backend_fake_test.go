@@ -25,8 +25,8 @@ type fakeBackend struct {
 	MonitorFn func(name, host, port, quorum string) error
 	RemoveFn  func(string) error
 	SetFn     func(string, []string) error
-	CfgGetFn  func(string) Fields
-	CfgSetFn  func(string, string) error
+	CfgGetFn  func([]string) Fields
+	CfgSetFn  func([]string) error
 	CacheFn   func([]string) []InfoCacheMaster
 	ScriptsFn func() []PendingScript
 	DebugFn   func([]string) (Fields, error)
@@ -177,10 +177,11 @@ func (f *fakeBackend) Set(name string, args []string) error {
 	return nil
 }
 
-func (f *fakeBackend) ConfigGet(pattern string) Fields {
+func (f *fakeBackend) ConfigGet(patterns []string) Fields {
 	if f.CfgGetFn != nil {
-		return f.CfgGetFn(pattern)
+		return f.CfgGetFn(patterns)
 	}
+	pattern := patterns[0]
 	all := Fields{{"resolve-hostnames", "no"}, {"announce-hostnames", "no"}, {"announce-ip", ""},
 		{"announce-port", "0"}, {"sentinel-user", ""}, {"sentinel-pass", ""}}
 	var out Fields
@@ -192,9 +193,9 @@ func (f *fakeBackend) ConfigGet(pattern string) Fields {
 	return out
 }
 
-func (f *fakeBackend) ConfigSet(param, value string) error {
+func (f *fakeBackend) ConfigSet(args []string) error {
 	if f.CfgSetFn != nil {
-		return f.CfgSetFn(param, value)
+		return f.CfgSetFn(args)
 	}
 	return nil
 }

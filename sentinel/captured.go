@@ -4,13 +4,18 @@ import (
 	"embed"
 	"fmt"
 	"strings"
+
+	"github.com/x0tta6bl4/gosentinel/internal/compat"
 )
 
-//go:generate go run ./internal/gen -out captured
+//go:generate go run ./internal/gen -out captured/7.0
+//go:generate bash internal/gen/capture-8.0.sh
 
-// capturedFS holds replies of the real redis-sentinel 7.0.15, captured by
-// internal/gen: COMMAND and COMMAND DOCS in both protocols and the HELP
-// texts. The command table (names, arities, flags, ACL categories, order)
+// capturedFS holds replies of the real redis-sentinel of each
+// compatibility profile (captured/<profile>: 7.0.15, Debian 12's, and
+// 8.0.2, built from Debian 13's source package), captured by internal/gen:
+// COMMAND and COMMAND DOCS in both protocols and the HELP texts. Each
+// profile's command table (names, arities, flags, ACL categories, order)
 // is derived from them, and COMMAND INFO/DOCS replay them byte for byte.
 //
 //go:embed captured
@@ -73,29 +78,35 @@ type commandTable struct {
 	byName map[string]*command // lower-case top-level names
 	all    []*command          // COMMAND LIST order: each command then its subcommands
 	help   map[string][]byte   // raw HELP reply per container command
+	// Runnable but not listed (lookupRunnable): CLIENT SETINFO where the
+	// table lacks it (nil where it has it), SENTINEL MAINTENANCE.
+	setinfo, maintenance *command
 }
 
-// table is built once from the captured data.
-var table = mustBuildTable()
-
-func mustBuildTable() *commandTable {
-	t, err := buildTable()
-	if err != nil {
-		panic(fmt.Sprintf("sentinel: captured command data is corrupt: %v", err))
+// tables holds each profile's command table, built once from its captured
+// data.
+var tables = func() map[compat.Profile]*commandTable {
+	m := map[compat.Profile]*commandTable{}
+	for _, p := range compat.Profiles {
+		t, err := buildTable(string(p))
+		if err != nil {
+			panic(fmt.Sprintf("sentinel: captured command data of %s is corrupt: %v", p, err))
+		}
+		m[p] = t
 	}
-	return t
-}
+	return m
+}()
 
-func readCaptured(name string) ([]byte, error) {
-	b, err := capturedFS.ReadFile("captured/" + name)
+func readCaptured(dir, name string) ([]byte, error) {
+	b, err := capturedFS.ReadFile("captured/" + dir + "/" + name)
 	if err != nil {
 		return nil, fmt.Errorf("read captured %s: %w", name, err)
 	}
 	return b, nil
 }
 
-func scanCaptured(name string) (respValue, error) {
-	b, err := readCaptured(name)
+func scanCaptured(dir, name string) (respValue, error) {
+	b, err := readCaptured(dir, name)
 	if err != nil {
 		return respValue{}, err
 	}
@@ -109,13 +120,13 @@ func scanCaptured(name string) (respValue, error) {
 	return v, nil
 }
 
-func buildTable() (*commandTable, error) {
+func buildTable(dir string) (*commandTable, error) {
 	t := &commandTable{byName: map[string]*command{}, help: map[string][]byte{}}
-	info2, err := scanCaptured("command.resp2")
+	info2, err := scanCaptured(dir, "command.resp2")
 	if err != nil {
 		return nil, err
 	}
-	info3, err := scanCaptured("command.resp3")
+	info3, err := scanCaptured(dir, "command.resp3")
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +142,7 @@ func buildTable() (*commandTable, error) {
 		t.byName[cmd.name] = cmd
 	}
 	for p, file := range []string{"docs.resp2", "docs.resp3"} {
-		docs, err := scanCaptured(file)
+		docs, err := scanCaptured(dir, file)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +151,7 @@ func buildTable() (*commandTable, error) {
 		}
 	}
 	for _, name := range []string{"sentinel", "client", "acl", "command"} {
-		b, err := readCaptured("help-" + name + ".resp")
+		b, err := readCaptured(dir, "help-"+name+".resp")
 		if err != nil {
 			return nil, err
 		}

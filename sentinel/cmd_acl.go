@@ -53,7 +53,7 @@ func cmdACL(c *client, argv []string) {
 			return
 		}
 		var names []string
-		for _, cmd := range table.all {
+		for _, cmd := range c.srv.tbl.all {
 			if cmd.cats&flag != 0 {
 				names = append(names, cmd.name)
 			}
@@ -69,7 +69,7 @@ func cmdACL(c *client, argv []string) {
 	case eqFold(sub, "dryrun") && n >= 4:
 		aclDryRun(c, argv)
 	case n == 2 && eqFold(sub, "help"):
-		c.addRaw(table.help["acl"])
+		c.addRaw(c.srv.tbl.help["acl"])
 	default:
 		c.addError(errSubcommandSyntax(argv))
 	}
@@ -278,7 +278,7 @@ func aclDryRun(c *client, argv []string) {
 		return
 	}
 	args := argv[3:]
-	cmd := table.lookupArgv(args)
+	cmd := c.srv.tbl.lookupArgv(args)
 	if cmd == nil {
 		c.addErr(sanitizeLine(fmt.Sprintf("Command '%s' not found", cstr(args[0]))))
 		return

@@ -98,7 +98,7 @@ func cmdHello(c *client, argv []string) {
 	c.addBulk("server")
 	c.addBulk("redis")
 	c.addBulk("version")
-	c.addBulk(c.srv.cfg.Version)
+	c.addBulk(c.srv.cfg.Compat.RedisVersion())
 	c.addBulk("proto")
 	c.addInt(int64(c.proto()))
 	c.addBulk("id")

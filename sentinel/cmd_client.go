@@ -15,7 +15,7 @@ func cmdClient(c *client, argv []string) {
 	n := len(argv)
 	switch {
 	case n == 2 && sub == "help":
-		c.addRaw(table.help["client"])
+		c.addRaw(c.srv.tbl.help["client"])
 	case sub == "id" && n == 2:
 		c.addInt(int64(c.id))
 	case sub == "info" && n == 2:

@@ -2,34 +2,39 @@ package sentinel
 
 import "fmt"
 
-// clientSetinfoCmd is CLIENT SETINFO, which redis-sentinel gained in 7.2
-// and current client libraries send on every connection. It runs as in
-// 7.2 but is deliberately not in the command table: COMMAND, COMMAND
-// COUNT/LIST/INFO/DOCS, ACL CAT and CLIENT HELP stay those of 7.0.15 (the
-// official Sentinel suite counts them), so only lookupRunnable finds it.
+// setinfoOf returns CLIENT SETINFO for a table that does not list it (7.0's;
+// 8.0's does, and its entry is used as captured). Redis-sentinel gained it
+// in 7.2 and current client libraries send it on every connection. In the
+// 7.0 profile it runs as in 7.2 but is deliberately not in the command
+// table: COMMAND, COMMAND COUNT/LIST/INFO/DOCS, ACL CAT and CLIENT HELP
+// stay those of 7.0.15 (the official Sentinel suite counts them), so only
+// lookupRunnable finds it.
 // It borrows client|setname's ACL bit and categories (7.2 gives SETINFO
 // the same flags and categories as SETNAME): a user allowed +client,
 // +@connection or +client|setname may call it, and a denial names
 // 'client|setinfo' as 7.2 does. ACL rules cannot name it, as in 7.0.
-var clientSetinfoCmd = func() *command {
-	setname := table.lookupFullName("client|setname")
+func setinfoOf(t *commandTable) *command {
+	if t.lookupFullName("client|setinfo") != nil {
+		return nil
+	}
+	setname := t.lookupFullName("client|setname")
 	cmd := *setname
 	cmd.name, cmd.arity, cmd.proc = "client|setinfo", 4, cmdClient
 	cmd.info, cmd.docs = [2][]byte{}, [2][]byte{} // not listed by COMMAND
 	return &cmd
-}()
+}
 
 // lookupRunnable is what a request runs: the table's command, CLIENT
 // SETINFO, or SENTINEL MAINTENANCE (cmd_sentinel_maintenance.go).
-func lookupRunnable(argv []string) *command {
-	if cmd := table.lookupArgv(argv); cmd != nil || len(argv) < 2 {
+func (t *commandTable) lookupRunnable(argv []string) *command {
+	if cmd := t.lookupArgv(argv); cmd != nil || len(argv) < 2 {
 		return cmd
 	}
-	if eqFold(argv[0], "client") && eqFold(argv[1], "setinfo") {
-		return clientSetinfoCmd
+	if t.setinfo != nil && eqFold(argv[0], "client") && eqFold(argv[1], "setinfo") {
+		return t.setinfo
 	}
 	if eqFold(argv[0], "sentinel") && eqFold(argv[1], "maintenance") {
-		return sentinelMaintenanceCmd
+		return t.maintenance
 	}
 	return nil
 }

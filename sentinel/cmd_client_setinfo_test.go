@@ -54,7 +54,7 @@ func TestClientSetinfo(t *testing.T) {
 func TestClientSetinfoUnlisted(t *testing.T) {
 	_, addr := startServer(t, Config{})
 	rc := dialRaw(t, addr)
-	help, err := readCaptured("help-client.resp")
+	help, err := readCaptured("7.0", "help-client.resp")
 	if err != nil {
 		t.Fatal(err)
 	}

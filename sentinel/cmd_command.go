@@ -14,8 +14,8 @@ var commandSubProcs = map[string]func(*client, []string){
 // COMMAND: every command's info, as captured from redis-sentinel.
 func cmdCommand(c *client, argv []string) {
 	p := c.protoIndex()
-	c.addArrayLen(len(table.top))
-	for _, cmd := range table.top {
+	c.addArrayLen(len(c.srv.tbl.top))
+	for _, cmd := range c.srv.tbl.top {
 		c.addRaw(cmd.info[p])
 	}
 }
@@ -27,9 +27,9 @@ func (c *client) protoIndex() int {
 	return resp2
 }
 
-func cmdCommandCount(c *client, argv []string) { c.addInt(int64(len(table.top))) }
+func cmdCommandCount(c *client, argv []string) { c.addInt(int64(len(c.srv.tbl.top))) }
 
-func cmdCommandHelp(c *client, argv []string) { c.addRaw(table.help["command"]) }
+func cmdCommandHelp(c *client, argv []string) { c.addRaw(c.srv.tbl.help["command"]) }
 
 // COMMAND LIST [FILTERBY (MODULE name|ACLCAT cat|PATTERN pattern)]
 func cmdCommandList(c *client, argv []string) {
@@ -55,7 +55,7 @@ func cmdCommandList(c *client, argv []string) {
 		i += 2
 	}
 	var names []string
-	for _, cmd := range table.all {
+	for _, cmd := range c.srv.tbl.all {
 		if filter == nil || filter(cmd) {
 			names = append(names, cmd.name)
 		}
@@ -75,7 +75,7 @@ func cmdCommandInfo(c *client, argv []string) {
 	p := c.protoIndex()
 	c.addArrayLen(len(argv) - 2)
 	for _, name := range argv[2:] {
-		if cmd := table.lookupFullName(name); cmd != nil {
+		if cmd := c.srv.tbl.lookupFullName(name); cmd != nil {
 			c.addRaw(cmd.info[p])
 		} else {
 			c.addNull()
@@ -89,10 +89,10 @@ func cmdCommandDocs(c *client, argv []string) {
 	p := c.protoIndex()
 	var cmds []*command
 	if len(argv) == 2 {
-		cmds = table.top
+		cmds = c.srv.tbl.top
 	} else {
 		for _, name := range argv[2:] {
-			if cmd := table.lookupFullName(name); cmd != nil {
+			if cmd := c.srv.tbl.lookupFullName(name); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		}
@@ -106,7 +106,7 @@ func cmdCommandDocs(c *client, argv []string) {
 
 // COMMAND GETKEYS / GETKEYSANDFLAGS: no sentinel command has keys.
 func cmdCommandGetKeys(c *client, argv []string) {
-	if table.lookupArgv(argv[2:]) == nil {
+	if c.srv.tbl.lookupArgv(argv[2:]) == nil {
 		c.addErr("Invalid command specified")
 		return
 	}

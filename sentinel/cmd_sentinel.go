@@ -24,7 +24,7 @@ func cmdSentinel(c *client, argv []string) {
 		c.addBulk(host)
 		c.addBulk(port)
 	case n == 2 && eqFold(sub, "help"):
-		c.addRaw(table.help["sentinel"])
+		c.addRaw(c.srv.tbl.help["sentinel"])
 	case eqFold(sub, "masters"):
 		c.addFieldsList(b.Masters())
 	case eqFold(sub, "master"):
@@ -76,6 +76,18 @@ func cmdSentinel(c *client, argv []string) {
 	case eqFold(sub, "reset"):
 		c.addInt(int64(b.Reset(argv[2])))
 	case eqFold(sub, "failover"):
+		// Valkey 9's SENTINEL FAILOVER <name> [COORDINATED] (see
+		// coordinatedFailover): gosentinel's switchover always pauses
+		// the old master and waits for the replica to catch up, so the
+		// option asks for what it does anyway.
+		if n == 4 && !eqFold(argv[3], "coordinated") {
+			if _, err := b.Master(argv[2]); err != nil {
+				c.addBackendError(err)
+				return
+			}
+			c.addErr("Unknown failover option specified")
+			return
+		}
 		c.addOKOrError(b.Failover(argv[2]))
 	case eqFold(sub, "pending-scripts"):
 		c.addPendingScripts(b.PendingScripts())
@@ -102,14 +114,7 @@ func cmdSentinel(c *client, argv []string) {
 	case eqFold(sub, "set"):
 		c.addOKOrError(b.Set(argv[2], argv[3:]))
 	case eqFold(sub, "config"):
-		switch {
-		case eqFold(argv[2], "set") && n == 5:
-			c.addOKOrError(b.ConfigSet(argv[3], argv[4]))
-		case eqFold(argv[2], "get") && n == 4:
-			c.addFields(b.ConfigGet(argv[3]))
-		default:
-			c.addErr("Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.")
-		}
+		sentinelConfig(c, argv)
 	case eqFold(sub, "info-cache"):
 		c.addInfoCache(b.InfoCache(argv[2:]))
 	case eqFold(sub, "simulate-failure"):
@@ -221,4 +226,34 @@ func sentinelSimulateFailure(c *client, argv []string) {
 	}
 	c.srv.cfg.Backend.SimulateFailure(flags)
 	c.addOK()
+}
+
+// sentinelConfig is SENTINEL CONFIG GET/SET: one parameter in the 7.0
+// profile, several from 7.2 on (the 8.0 profile), with that version's
+// usage error.
+func sentinelConfig(c *client, argv []string) {
+	b, n := c.srv.cfg.Backend, len(argv)
+	if !c.srv.cfg.Compat.MultiConfig() {
+		switch {
+		case eqFold(argv[2], "set") && n == 5:
+			c.addOKOrError(b.ConfigSet(argv[3:]))
+		case eqFold(argv[2], "get") && n == 4:
+			c.addFields(b.ConfigGet(argv[3:]))
+		default:
+			c.addErr("Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.")
+		}
+		return
+	}
+	if n < 4 {
+		c.addError(errArity(c.curCmd))
+		return
+	}
+	switch {
+	case eqFold(argv[2], "set") && n >= 5:
+		c.addOKOrError(b.ConfigSet(argv[3:]))
+	case eqFold(argv[2], "get"):
+		c.addFields(b.ConfigGet(argv[3:]))
+	default:
+		c.addErr("Only SENTINEL CONFIG GET <param> [<param> <param> ...] / SET <param> <value> [<param> <value> ...] are supported.")
+	}
 }

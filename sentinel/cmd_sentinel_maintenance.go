@@ -12,17 +12,18 @@ import "fmt"
 // Like CLIENT SETINFO it is not in the command table: COMMAND, COMMAND
 // COUNT/LIST/INFO/DOCS, ACL CAT and SENTINEL HELP stay redis-sentinel
 // 7.0.15's byte for byte (the comparisons and the official suite check
-// them), so only lookupRunnable finds it. For ACL it counts as SENTINEL
+// them), so only lookupRunnable finds it (maintenanceOf makes it for each
+// profile's table). For ACL it counts as SENTINEL
 // FAILOVER, whose flags and categories (@admin @slow @dangerous) it
 // borrows: +sentinel, +@admin or +sentinel|failover allow it,
 // -sentinel|failover denies it, and a denial names 'sentinel|maintenance'.
-var sentinelMaintenanceCmd = func() *command {
-	failover := table.lookupFullName("sentinel|failover")
+func maintenanceOf(t *commandTable) *command {
+	failover := t.lookupFullName("sentinel|failover")
 	cmd := *failover
 	cmd.name, cmd.arity, cmd.proc = "sentinel|maintenance", -2, cmdSentinel
 	cmd.info, cmd.docs = [2][]byte{}, [2][]byte{} // not listed by COMMAND
 	return &cmd
-}()
+}
 
 // maintenanceStatusAll is the key of the group-wide flag in the status
 // reply (the events name the whole set "*" too).

@@ -73,7 +73,7 @@ func TestSentinelMaintenance(t *testing.T) {
 func TestSentinelMaintenanceUnlisted(t *testing.T) {
 	_, addr := startServer(t, Config{})
 	rc := dialRaw(t, addr)
-	help, err := readCaptured("help-sentinel.resp")
+	help, err := readCaptured("7.0", "help-sentinel.resp")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -326,7 +326,6 @@ func TestCompareWithRealSentinel(t *testing.T) {
 		srv, ours := startServer(t, Config{
 			Backend:     newMirrorBackend(t, mirrored, pass),
 			RequirePass: pass, HasRequirePass: auth,
-			Version: "7.0.15",
 		})
 		for _, v := range compareVariants {
 			if v.auth != auth {

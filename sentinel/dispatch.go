@@ -14,23 +14,26 @@ func init() {
 		"sentinel": cmdSentinel, "shutdown": cmdShutdown, "subscribe": cmdSubscribe,
 		"unsubscribe": cmdUnsubscribe,
 	}
-	for _, cmd := range table.all {
-		// Subcommands of ACL, CLIENT and SENTINEL share their container's
-		// procedure, which re-dispatches on argv[1] (as in redis); COMMAND
-		// subcommands have their own.
-		name := cmd.root().name
-		if name == "command" && cmd.parent != nil {
-			cmd.proc = commandSubProcs[cmd.name]
-		} else {
-			cmd.proc = procs[name]
+	for _, table := range tables {
+		for _, cmd := range table.all {
+			// Subcommands of ACL, CLIENT and SENTINEL share their
+			// container's procedure, which re-dispatches on argv[1] (as in
+			// redis); COMMAND subcommands have their own.
+			name := cmd.root().name
+			if name == "command" && cmd.parent != nil {
+				cmd.proc = commandSubProcs[cmd.name]
+			} else {
+				cmd.proc = procs[name]
+			}
+			if cmd.proc == nil {
+				panic("sentinel: no procedure for " + cmd.name)
+			}
 		}
-		if cmd.proc == nil {
-			panic("sentinel: no procedure for " + cmd.name)
-		}
+		table.byName["publish"].channels = channelsPublish
+		table.byName["subscribe"].channels = channelsSubscribe
+		table.byName["psubscribe"].channels = channelsPattern
+		table.setinfo, table.maintenance = setinfoOf(table), maintenanceOf(table)
 	}
-	table.byName["publish"].channels = channelsPublish
-	table.byName["subscribe"].channels = channelsSubscribe
-	table.byName["psubscribe"].channels = channelsPattern
 }
 
 // allowedInRESP2PubSub lists what a RESP2 client may run while subscribed
@@ -67,7 +70,7 @@ func (c *client) execute(argv []string, now time.Time) time.Time {
 		if cmd == nil {
 			c.lastCmd = "NULL"
 			s.mu.Unlock()
-			c.addError(existenceError(argv))
+			c.addError(c.srv.tbl.existenceError(argv))
 			c.resetAfterCommand(nil)
 			return now
 		}
@@ -124,7 +127,7 @@ func (c *client) lookup(argv []string) *command {
 			return k.cmd
 		}
 	}
-	cmd := lookupRunnable(argv)
+	cmd := c.srv.tbl.lookupRunnable(argv)
 	switch {
 	case cmd == nil || (cmd.parent == nil && cmd.subIndex != nil):
 		// Unknown, or a container named alone: not cached.
@@ -139,8 +142,8 @@ func (c *client) lookup(argv []string) *command {
 
 // existenceError is the reply to an unknown command or subcommand
 // (commandCheckExistence).
-func existenceError(argv []string) string {
-	if table.isContainer(argv[0]) {
+func (t *commandTable) existenceError(argv []string) string {
+	if t.isContainer(argv[0]) {
 		return sanitizeLine(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.",
 			truncate(cstr(argv[1]), 128), cstr(upperASCII(argv[0]))))
 	}
@@ -160,7 +163,7 @@ func existenceError(argv []string) string {
 // reply, or "". Requires s.mu.
 func (c *client) checkLocked(cmd *command, argv []string) string {
 	s := c.srv
-	if !cmd.arityOK(len(argv)) {
+	if !cmd.arityOK(len(argv)) && !coordinatedFailover(cmd, argv) {
 		return fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.name)
 	}
 	if s.authRequired(c) && !cmd.noAuth {
@@ -237,3 +240,12 @@ func errSubcommandSyntax(argv []string) string {
 }
 
 const errSyntax = "ERR syntax error"
+
+// coordinatedFailover reports a SENTINEL FAILOVER with one more argument
+// than redis' arity allows, which Valkey 9 takes (SENTINEL FAILOVER <name>
+// [COORDINATED]; any other word is refused by the handler, as Valkey
+// does): scripts written for Valkey's sentinel run unchanged. The table's
+// arity, which COMMAND reports, stays redis'.
+func coordinatedFailover(cmd *command, argv []string) bool {
+	return len(argv) == 4 && cmd.name == "sentinel|failover"
+}

@@ -16,12 +16,14 @@ func TestLookupCacheAgreesWithTable(t *testing.T) {
 		"CLIENT SETINFO lib-name x", "CLIENT SETNAME x", "CLIENT", "CLIENT SETINFO lib-ver 1",
 		"NOSUCH", "NOSUCH a", "PUBLISH ch msg", "PUBLISH other msg", "SENTINEL MASTERS x",
 	}
-	c := &client{}
-	for round := 0; round < 2; round++ {
-		for _, r := range reqs {
-			argv := strings.Fields(r)
-			if got, want := c.lookup(argv), lookupRunnable(argv); got != want {
-				t.Errorf("%q after the others: lookup = %v, want %v", r, cmdName(got), cmdName(want))
+	for p, tbl := range tables {
+		c := &client{srv: &Server{tbl: tbl}}
+		for round := 0; round < 2; round++ {
+			for _, r := range reqs {
+				argv := strings.Fields(r)
+				if got, want := c.lookup(argv), tbl.lookupRunnable(argv); got != want {
+					t.Errorf("%s: %q after the others: lookup = %v, want %v", p, r, cmdName(got), cmdName(want))
+				}
 			}
 		}
 	}

@@ -60,10 +60,10 @@ func (s *Server) infoSection(name string) string {
 	case "server":
 		uptime := int64(now.Sub(s.started) / time.Second)
 		b.WriteString("# Server\r\n")
-		line("redis_version", s.cfg.Version)
+		line("redis_version", s.cfg.Compat.RedisVersion())
 		line("redis_git_sha1", "00000000")
 		line("redis_git_dirty", 0)
-		line("redis_build_id", buildID(s.cfg.Version))
+		line("redis_build_id", buildID(s.cfg.Compat.RedisVersion()))
 		line("redis_mode", "sentinel")
 		line("os", osString())
 		line("arch_bits", strconv.IntSize)

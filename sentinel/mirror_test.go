@@ -140,12 +140,12 @@ func (m *mirrorBackend) Set(name string, args []string) error {
 	return replyErr(m.call(append([]string{"SENTINEL", "SET", name}, args...)...))
 }
 
-func (m *mirrorBackend) ConfigGet(pattern string) Fields {
-	return toFields(m.call("SENTINEL", "CONFIG", "GET", pattern))
+func (m *mirrorBackend) ConfigGet(patterns []string) Fields {
+	return toFields(m.call(append([]string{"SENTINEL", "CONFIG", "GET"}, patterns...)...))
 }
 
-func (m *mirrorBackend) ConfigSet(param, value string) error {
-	return replyErr(m.call("SENTINEL", "CONFIG", "SET", param, value))
+func (m *mirrorBackend) ConfigSet(args []string) error {
+	return replyErr(m.call(append([]string{"SENTINEL", "CONFIG", "SET"}, args...)...))
 }
 
 func (m *mirrorBackend) InfoCache(names []string) []InfoCacheMaster {

@@ -112,7 +112,7 @@ func TestScenariosWithRealSentinel(t *testing.T) {
 	masterPort := freePort(t)
 	real := startRealSentinel(t, "", masterPort)
 	mirrored := startRealSentinel(t, "", masterPort)
-	srv, ours := startServer(t, Config{Backend: newMirrorBackend(t, mirrored, ""), Version: "7.0.15"})
+	srv, ours := startServer(t, Config{Backend: newMirrorBackend(t, mirrored, "")})
 	forwardEvents(t, mirrored, srv)
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

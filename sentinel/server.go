@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/compat"
 )
 
 // Config configures a Server.
@@ -30,8 +32,10 @@ type Config struct {
 	// ConfigFile and Executable are INFO's config_file and executable.
 	ConfigFile string
 	Executable string
-	// Version is the version reported by INFO and HELLO, e.g. "7.0.15".
-	Version string
+	// Compat is the redis-sentinel version to behave as (command table,
+	// HELP texts, SENTINEL CONFIG, the version INFO and HELLO report);
+	// empty is compat.Default.
+	Compat compat.Profile
 	// OnShutdown is called (on its own goroutine) when a client runs a valid
 	// SHUTDOWN: the node exits.
 	OnShutdown func()
@@ -50,6 +54,7 @@ const firstClientID = 3
 // connections and answers them like redis-sentinel 7.0 does.
 type Server struct {
 	cfg     Config
+	tbl     *commandTable // the profile's command table
 	log     *slog.Logger
 	started time.Time
 	done    chan struct{}
@@ -115,14 +120,18 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Backend == nil {
 		return nil, errors.New("sentinel: Config.Backend is required")
 	}
-	if cfg.Version == "" {
-		cfg.Version = "7.0.15"
+	if cfg.Compat == "" {
+		cfg.Compat = compat.Default
+	}
+	tbl := tables[cfg.Compat]
+	if tbl == nil {
+		return nil, fmt.Errorf("sentinel: unknown compatibility profile %q", cfg.Compat)
 	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	acl := newACLState()
+	acl := newACLState(tbl)
 	if cfg.HasRequirePass {
 		acl.setDefaultPassword(cfg.RequirePass)
 	}
@@ -131,6 +140,7 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	return &Server{
 		cfg:          cfg,
+		tbl:          tbl,
 		log:          logger,
 		started:      time.Now(),
 		done:         make(chan struct{}),

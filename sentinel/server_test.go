@@ -9,9 +9,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/compat"
 )
 
 func TestCommandTable(t *testing.T) {
+	table := tables[compat.V70]
 	if len(table.top) != 15 {
 		t.Fatalf("%d top-level commands, want 15", len(table.top))
 	}
@@ -382,7 +385,7 @@ func TestBackendErrorMapping(t *testing.T) {
 	fb := &fakeBackend{
 		RemoveFn: func(string) error { return fmt.Errorf("wrapped: %w", ErrNoSuchMaster) },
 		SetFn:    func(string, []string) error { return errors.New("NOQUORUM 1 usable Sentinels. x") },
-		CfgSetFn: func(string, string) error { return errors.New("disk\r\nfull") },
+		CfgSetFn: func([]string) error { return errors.New("disk\r\nfull") },
 	}
 	_, addr := startServer(t, Config{Backend: fb})
 	rc := dialRaw(t, addr)

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs Redis 7.0.15's official Sentinel test suite (tests/sentinel/run.tcl,
-# taken from Debian's `redis` source package) against a sentinel binary, with
-# Debian's redis-server as the data nodes.
+# Runs Redis' official Sentinel test suite (tests/sentinel/run.tcl) against a
+# sentinel binary: 7.0.15's (Debian 12's source package `redis`, with
+# Debian's redis-server as the data nodes), or 8.0.2's (Debian 13's, with
+# redis-server 8.0.2 built from it by scripts/build-redis8.sh).
 #
-# Usage: test/sentinel-suite.sh [SENTINEL=<binary>]
+# Usage: test/sentinel-suite.sh [SENTINEL=<binary>] [REDIS=7.0|8.0]
 #   SENTINEL       sentinel binary to test; default: the repo's bin/gosentinel,
 #                  built first with `go build -o bin/gosentinel ./cmd/gosentinel`.
 #                  SENTINEL=/usr/bin/redis-sentinel runs the reference.
+#   REDIS          which suite (default 7.0). gosentinel runs with the same
+#                  compatibility profile (GOSENTINEL_COMPAT, unless set).
 #   SUITE_CACHE    where the source package is downloaded once
 #                  (default /var/cache/gosentinel-suite; outside the repo).
 #   SUITE_TIMEOUT  seconds allowed for the whole run.tcl process (default 2400).
@@ -24,8 +27,9 @@ set -euo pipefail
 for arg in "$@"; do
 	case "$arg" in
 	SENTINEL=*) SENTINEL="${arg#SENTINEL=}" ;;
+	REDIS=*) SUITE_REDIS="${arg#REDIS=}" ;;
 	-h | --help)
-		sed -n '2,21p' "$0"
+		sed -n '2,25p' "$0"
 		exit 0
 		;;
 	*)
@@ -39,10 +43,24 @@ REPO="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE="${SUITE_CACHE:-/var/cache/gosentinel-suite}"
 TIMEOUT_S="${SUITE_TIMEOUT:-2400}"
 KEEP="${SUITE_KEEP:-auto}"
-REDIS_VERSION=7.0.15
-REDIS_SERVER=/usr/bin/redis-server
 GO="${GO:-go}"
 command -v "$GO" >/dev/null 2>&1 || GO=/usr/local/go/bin/go
+case "${SUITE_REDIS:-7.0}" in
+7.0)
+	REDIS_VERSION=7.0.15
+	REDIS_SERVER=/usr/bin/redis-server
+	;;
+8.0)
+	REDIS_VERSION=8.0.2
+	REDIS8="$(bash "$(dirname "$0")/../scripts/build-redis8.sh" | tail -n 1)" || exit 2
+	REDIS_SERVER="$REDIS8/bin/redis-server"
+	;;
+*)
+	echo "sentinel-suite: REDIS must be 7.0 or 8.0" >&2
+	exit 2
+	;;
+esac
+export GOSENTINEL_COMPAT="${GOSENTINEL_COMPAT:-${SUITE_REDIS:-7.0}}"
 
 die() {
 	echo "sentinel-suite: $*" >&2
@@ -104,13 +122,16 @@ fetch_source() {
 	[ -n "$tarball" ] || die "redis_$REDIS_VERSION.orig.tar.gz not in the source package"
 	echo "$tarball"
 }
-TARBALL="$(fetch_source)"
-
 # --- work dir: tests/ + src/ links -------------------------------------------------
 WORK="$(mktemp -d /tmp/sentinel-suite.XXXXXX)"
 ROOT="$WORK/redis-$REDIS_VERSION"
-tar -C "$WORK" -xzf "$TARBALL" --wildcards "redis-$REDIS_VERSION/tests/*" ||
-	die "extracting tests/ from $TARBALL failed"
+if [ "$REDIS_VERSION" = 7.0.15 ]; then
+	TARBALL="$(fetch_source)"
+	tar -C "$WORK" -xzf "$TARBALL" --wildcards "redis-$REDIS_VERSION/tests/*" ||
+		die "extracting tests/ from $TARBALL failed"
+else
+	mkdir -p "$ROOT" && cp -r "$REDIS8/src/tests" "$ROOT/tests"
+fi
 mkdir -p "$ROOT/src"
 ln -s "$REDIS_SERVER" "$ROOT/src/redis-server"
 ln -s "$SENTINEL" "$ROOT/src/redis-sentinel"

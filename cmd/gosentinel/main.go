@@ -88,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 1 {
 		switch args[0] {
 		case "-v", "--version":
-			fmt.Fprintf(stdout, "gosentinel v=%s redis_version=%s (Redis Sentinel compatible)\n", version, node.Version)
+			fmt.Fprintf(stdout, "gosentinel v=%s redis_version=%s (Redis Sentinel compatible)\n", version, node.RedisVersion())
 			return 0
 		case "-h", "--help":
 			writeHelp(stdout)
