@@ -25,7 +25,7 @@ FUZZ_TIME    ?= 150000x
 # nodejs (with npm) for the ioredis client test, iptables and iproute2 for
 # the network lab (internal/netlab: network namespaces, a bridge, iptables
 # faults) of TestLab, TestNetlabPartition and bench-partition.
-DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux gcc libc6-dev nodejs iptables iproute2
+DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux gcc g++ make libc6-dev nodejs iptables iproute2
 
 # The group simulation (internal/group): seeds per set size (3 and 5
 # sentinels) of the simulation on raft's in-memory transport, and of the
@@ -163,11 +163,18 @@ chaos: deps build
 roll: deps build
 	GOSENTINEL_ROLL=full $(GO) test -race -count=1 -timeout 30m -run 'TestRoll' -v ./test/
 
-# Redis 7.0.15's official Sentinel suite (from Debian's source package)
-# against SENTINEL (default: bin/gosentinel; SENTINEL=/usr/bin/redis-sentinel
-# runs the reference). Prints a row per file and "N passed, N failed".
+# The official Sentinel suites against SENTINEL (default: bin/gosentinel;
+# SENTINEL=/usr/bin/redis-sentinel runs the reference on 7.0's): Redis
+# 7.0.15's (Debian 12's source package) with the 7.0 profile, then Redis
+# 8.0.2's (Debian 13's, with redis-server 8.0.2 built from it by
+# scripts/build-redis8.sh) with the 8.0 profile. Each prints a row per file
+# and "N passed, N failed". COMPAT_SUITES=7.0 runs one.
+COMPAT_SUITES ?= $(if $(SENTINEL),7.0,7.0 8.0)
 compat: deps build
-	bash test/sentinel-suite.sh $(if $(SENTINEL),SENTINEL=$(SENTINEL))
+	@rc=0; for v in $(COMPAT_SUITES); do \
+		echo "== Redis $$v Sentinel suite"; \
+		bash test/sentinel-suite.sh REDIS=$$v $(if $(SENTINEL),SENTINEL=$(SENTINEL)) || rc=1; \
+	done; exit $$rc
 
 # The demo needs only the data nodes and redis-cli: it installs them itself.
 DEMO_PACKAGES := redis-server redis-tools

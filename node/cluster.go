@@ -228,6 +228,7 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 	c.rpcSrv = peer.NewServer(n.log.With("component", "peer-rpc"), peerCodes)
 	c.rpcSrv.Handle("cluster.propose", c.handlePropose)
 	c.rpcSrv.Handle("cluster.failover", c.handleFailover)
+	c.rpcSrv.Handle("cluster.lead", c.handleLead)
 	c.rpcSrv.Handle("cluster.protocol", c.handleProtocol)
 	_, statErr := os.Stat(filepath.Join(c.dir, "advertise"))
 	grp, err := group.New(group.Config{
@@ -797,6 +798,69 @@ func (c *cluster) handleFailover(ctx context.Context, body json.RawMessage) (any
 	}
 	return nil, c.n.failover(ctx, req.Name)
 }
+
+// leadRequest asks the leader to hand Raft leadership to the member ID.
+type leadRequest struct {
+	ID string `json:"id"`
+}
+
+// handleLead transfers leadership to the member asking (SENTINEL FAILOVER
+// asked of a follower: the sentinel asked leads it). It declines while a
+// failover is recorded: that one finishes under the leader running it.
+func (c *cluster) handleLead(ctx context.Context, body json.RawMessage) (any, error) {
+	var req leadRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("bad lead request: %w", err)
+	}
+	st := c.getStore()
+	if st == nil || !st.IsLeader() {
+		return nil, ErrNoLeader
+	}
+	state := c.n.sm().State()
+	for _, name := range state.Names() {
+		if state.Masters[name].Failover != nil {
+			return nil, replication.ErrInProgress
+		}
+	}
+	c.n.log.Info("handing raft leadership over for a failover asked there", "to", req.ID)
+	return nil, st.TransferLeadershipTo(req.ID)
+}
+
+// takeLeadership asks the leader to hand Raft leadership to this sentinel
+// and waits, within leadTimeout, until this sentinel leads with its
+// failover engine running. false: it does not lead (the leader declined,
+// the transfer failed, or it took too long); the caller forwards instead.
+func (c *cluster) takeLeadership(ctx context.Context) bool {
+	st := c.getStore()
+	if st == nil {
+		return false
+	}
+	_, addr := st.Leader()
+	if addr == "" {
+		return false
+	}
+	cctx, cancel := context.WithTimeout(ctx, leadTimeout)
+	defer cancel()
+	if err := c.rpc.Call(cctx, addr, "cluster.lead", leadRequest{ID: c.n.myid}, nil); err != nil {
+		c.n.log.Info("the leader did not hand raft leadership over; forwarding the failover", "err", err)
+		return false
+	}
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for !st.IsLeader() || !c.n.eng.Leading() {
+		select {
+		case <-cctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
+}
+
+// leadTimeout bounds takeLeadership: raft's transfer gives up after an
+// election timeout (500 ms by default); a failover asked of a follower is then
+// forwarded to whoever leads.
+const leadTimeout = 2 * time.Second
 
 // forwardFailover asks the leader to run SENTINEL FAILOVER: redis-sentinel
 // accepts it on any sentinel, and only the leader may act. The leader's

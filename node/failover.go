@@ -164,6 +164,17 @@ func (n *Node) failover(ctx context.Context, name string) error {
 			return n.eng.Failover(ctx, name)
 		}
 		if _, addr := st.Leader(); addr != "" {
+			// As in redis-sentinel, the sentinel asked leads the
+			// failover: its events are in its own log, and SIMULATE-
+			// FAILURE set on it fires. It takes Raft leadership first;
+			// if the leader declines (a failover is running) or the
+			// transfer fails, the leader runs it.
+			if m, ok := n.sm().Master(name); ok && m.Failover != nil {
+				return replication.ErrInProgress
+			}
+			if n.cl.takeLeadership(ctx) {
+				return n.eng.Failover(ctx, name)
+			}
 			return n.cl.forwardFailover(ctx, name)
 		}
 		// An election (the group just formed, or lost its leader):

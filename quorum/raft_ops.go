@@ -215,6 +215,38 @@ func (s *RaftStore) TransferLeadership() error {
 	return nil
 }
 
+// TransferLeadershipTo hands leadership to the voter with the given id and
+// waits until it took it (or the transfer failed: raft gives up after an
+// election timeout). Leader only; a transfer to this server itself is a
+// no-op. SENTINEL FAILOVER uses it so that the sentinel asked leads the
+// failover, as in redis-sentinel.
+func (s *RaftStore) TransferLeadershipTo(id string) error {
+	r, err := s.get()
+	if err != nil {
+		return err
+	}
+	f := r.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return fmt.Errorf("failed to read raft configuration: %w", translate(err))
+	}
+	for _, srv := range f.Configuration().Servers {
+		if string(srv.ID) != id {
+			continue
+		}
+		if srv.Suffrage != raft.Voter {
+			return fmt.Errorf("failed to transfer raft leadership to %s: not a voter", id)
+		}
+		if _, leader := r.LeaderWithID(); leader == srv.ID {
+			return nil
+		}
+		if err := r.LeadershipTransferToServer(srv.ID, srv.Address).Error(); err != nil {
+			return fmt.Errorf("failed to transfer raft leadership to %s: %w", id, translate(err))
+		}
+		return nil
+	}
+	return fmt.Errorf("failed to transfer raft leadership to %s: not a member", id)
+}
+
 // Stats returns raft's statistics (state, term, last_log_index,
 // applied_index, last_contact, ...), for INFO and metrics.
 func (s *RaftStore) Stats() map[string]string {

@@ -188,6 +188,36 @@ func TestRaftStore_ThreeNodeCluster(t *testing.T) {
 		}
 		return nil
 	})
+
+	// A chosen follower takes it (SENTINEL FAILOVER asked of a follower),
+	// for each follower in turn; to the leader itself it is a no-op.
+	for i := 0; i < 2; i++ {
+		waitFor(t, 20*time.Second, "leadership transferred to a chosen follower", func() error {
+			from := waitLeader(t, nodes...)
+			var target *raftNode
+			for _, n := range nodes {
+				if n != from {
+					target = n
+					if i == 1 {
+						break
+					}
+				}
+			}
+			if err := from.store.TransferLeadershipTo(from.id); err != nil || !from.store.IsLeader() {
+				return fmt.Errorf("transfer to itself: %v, leader %v", err, from.store.IsLeader())
+			}
+			if err := from.store.TransferLeadershipTo(target.id); err != nil {
+				return err
+			}
+			if to := waitLeader(t, nodes...); to != target {
+				return fmt.Errorf("%s leads, want %s", to.id, target.id)
+			}
+			return nil
+		})
+	}
+	if err := waitLeader(t, nodes...).store.TransferLeadershipTo("nobody"); err == nil {
+		t.Fatal("transfer to a non-member succeeded")
+	}
 }
 
 // A process configured with another secret cannot take part: its votes and

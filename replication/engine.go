@@ -205,6 +205,13 @@ func (e *Engine) barrier(t *term) bool {
 	return true
 }
 
+// Leading reports whether a leader term runs: Failover may be called.
+func (e *Engine) Leading() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.term != nil
+}
+
 // Kick makes the leader loop look for work now instead of at its next
 // tick (100 ms). The node calls it when a master turns ODOWN, so a failover
 // starts without waiting.

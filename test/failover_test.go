@@ -197,7 +197,9 @@ const manualFailovers = 10
 // TestFailoverManualUnderLoad: SENTINEL FAILOVER on a healthy master, 10
 // times in a row under write load, loses no acknowledged write, and each is
 // exactly one failover. The command goes to each sentinel in turn, as
-// redis-sentinel accepts it on any of them.
+// redis-sentinel accepts it on any of them, and, as in redis-sentinel, the
+// sentinel asked leads it: +elected-leader is in its own log (it takes Raft
+// leadership first).
 func TestFailoverManualUnderLoad(t *testing.T) {
 	d := startFailoverDeployment(t, harness.Options{})
 	w := startWriter(t, d, "manual", 0)
@@ -206,6 +208,7 @@ func TestFailoverManualUnderLoad(t *testing.T) {
 	all := []int{0, 1, 2}
 	for i := range manualFailovers {
 		target := d.Sentinels[i%len(d.Sentinels)]
+		ledBefore := strings.Count(target.Log(), "+elected-leader")
 		start := time.Now()
 		r, err := target.Do("SENTINEL", "FAILOVER", harness.MasterName)
 		if err != nil {
@@ -231,6 +234,10 @@ func TestFailoverManualUnderLoad(t *testing.T) {
 		t.Logf("switchover %d: %d -> %d, longest gap between acknowledged writes %v", i+1, master, newMaster,
 			w.Result().LongestGap(start, time.Now()).Round(time.Millisecond))
 		requireFailovers(t, d, i+1, master, newMaster)
+		if led := strings.Count(target.Log(), "+elected-leader") - ledBefore; led != 1 {
+			t.Errorf("switchover %d asked of %s: %d +elected-leader in its log, want 1 (the sentinel asked leads the failover)",
+				i+1, target.Name(), led)
+		}
 		master = newMaster
 	}
 	res := w.Stop()
