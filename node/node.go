@@ -230,6 +230,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		RequirePass:    cfg.RequirePass,
 		HasRequirePass: cfg.HasRequirePass,
 		Users:          cfg.Users,
+		ACLFile:        cfg.ACLFile,
 		RunID:          n.runID,
 		Port:           cfg.Port,
 		ConfigFile:     cfg.Path,

@@ -38,9 +38,12 @@ func cmdACL(c *client, argv []string) {
 		}
 	case eqFold(sub, "whoami") && n == 2:
 		c.addBulk(c.user.name)
-	case eqFold(sub, "load") || eqFold(sub, "save"):
-		// There is no aclfile directive support: users live in the config.
-		c.addErr("This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.")
+	case c.srv.cfg.ACLFile == "" && (eqFold(sub, "load") || eqFold(sub, "save")):
+		c.addErr(errNoACLFile)
+	case eqFold(sub, "load") && n == 2:
+		aclLoad(c)
+	case eqFold(sub, "save") && n == 2:
+		aclSave(c)
 	case eqFold(sub, "cat") && n == 2:
 		c.addArrayLen(len(aclCategoryNames))
 		for _, name := range aclCategoryNames {

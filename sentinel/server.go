@@ -25,6 +25,10 @@ type Config struct {
 	// Users holds the arguments of each `user` config line (user name
 	// first, then ACL rules), applied after requirepass like redis does.
 	Users [][]string
+	// ACLFile is the aclfile directive: the users are loaded from it at
+	// start (then Users must be empty, as in redis) and by ACL LOAD, and
+	// ACL SAVE writes them there.
+	ACLFile string
 	// RunID is INFO's run_id (new for every process).
 	RunID string
 	// Port is INFO's tcp_port.
@@ -138,7 +142,18 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := acl.loadUserLines(cfg.Users); err != nil {
 		return nil, fmt.Errorf("sentinel: %w", err)
 	}
-	return &Server{
+	var fileUsers map[string]*aclUser
+	if cfg.ACLFile != "" {
+		if len(cfg.Users) > 0 {
+			return nil, errors.New(errACLFileAndUsers)
+		}
+		users, errs := parseACLFile(tbl, cfg.ACLFile)
+		if errs != "" {
+			return nil, fmt.Errorf("Aborting Redis startup because of ACL errors: %s", errs)
+		}
+		fileUsers = users
+	}
+	srv := &Server{
 		cfg:          cfg,
 		tbl:          tbl,
 		log:          logger,
@@ -152,7 +167,11 @@ func NewServer(cfg Config) (*Server, error) {
 		channels:     map[string][]*client{},
 		patterns:     map[string][]*client{},
 		maxClients:   defaultMaxClients,
-	}, nil
+	}
+	if fileUsers != nil {
+		srv.installUsersLocked(nil, fileUsers) // no client yet
+	}
+	return srv, nil
 }
 
 // Serve accepts connections on ln until Close is called (it then returns
