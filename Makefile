@@ -72,9 +72,13 @@ sim:
 # installs them, as another user it reports what is missing).
 deps:
 	@bash scripts/install-debs.sh $(DEB_PACKAGES)
-	@# ioredis for test/ioredis_test.go, pinned by the committed lockfile.
+	@# ioredis for test/ioredis_test.go and node-redis for the 8.0 client
+	@# matrix, pinned by the committed lockfiles.
 	@if [ ! -d test/clients/ioredis/node_modules/ioredis ]; then \
 		npm ci --prefix test/clients/ioredis --no-audit --no-fund; \
+	fi
+	@if [ ! -d test/clients/noderedis/node_modules/redis ]; then \
+		npm ci --prefix test/clients/noderedis --no-audit --no-fund; \
 	fi
 
 vet:

@@ -57,19 +57,42 @@ const (
 // gosentinels watching password-protected data nodes.
 func TestClientMatrix(t *testing.T) {
 	logClientVersions(t)
-	env := &matrixEnv{d: startMatrixDeployment(t), cleanup: t.Cleanup}
-	d := env.d
-	cases := []struct {
-		name   string
-		client matrixClient
-	}{
+	runMatrix(t, &matrixEnv{d: startMatrixDeployment(t), cleanup: t.Cleanup}, []matrixCase{
 		{"go-redis/FailoverClient", &failoverClientCase{}},
 		{"go-redis/FailoverClusterClient/RouteRandomly", &clusterClientCase{replicaOnly: false}},
 		{"go-redis/FailoverClusterClient/ReplicaOnly", &clusterClientCase{replicaOnly: true}},
 		{"go-redis/SentinelClient", &sentinelClientCase{}},
 		{"redis-py", &redisPyCase{}},
 		{"redis-cli", &redisCLICase{}},
-	}
+	})
+}
+
+// TestClientMatrix80 runs today's clients against gosentinels with the
+// 8.0 compatibility profile (issue 13), through one failover: node-redis v5
+// (createSentinel, npm) on RESP3 and RESP2, go-redis' FailoverClient on
+// RESP2 and RESP3, and its SentinelClient. ioredis (5.x, the current
+// major) speaks RESP2 only and is in TestIORedisFailover.
+func TestClientMatrix80(t *testing.T) {
+	pinned := ensureNodeModules(t, nodeRedisDir, "redis")
+	runMatrix(t, &matrixEnv{d: startMatrixDeployment(t, "compat-version 8.0"), cleanup: t.Cleanup}, []matrixCase{
+		{"go-redis/FailoverClient/RESP2", &failoverClientCase{prefix: "fc2", protocol: 2}},
+		{"go-redis/FailoverClient/RESP3", &failoverClientCase{prefix: "fc3", protocol: 3}},
+		{"go-redis/SentinelClient", &sentinelClientCase{}},
+		{"node-redis/RESP3", &nodeRedisCase{resp: 3, pinned: pinned}},
+		{"node-redis/RESP2", &nodeRedisCase{resp: 2, pinned: pinned}},
+	})
+}
+
+// matrixCase is a named client of a matrix run.
+type matrixCase struct {
+	name   string
+	client matrixClient
+}
+
+// runMatrix starts every case, SIGKILLs the master once, and checks every
+// case after the failover settled.
+func runMatrix(t *testing.T, env *matrixEnv, cases []matrixCase) {
+	d := env.d
 	ready := make([]bool, len(cases))
 	for i, c := range cases {
 		ready[i] = t.Run("before/"+c.name, func(t *testing.T) { c.client.before(t, env) })
@@ -187,11 +210,11 @@ func logClientVersions(t *testing.T) {
 // as redis-sentinel does), then each node gets masterauth (for the links
 // its replicas make after the failover) and requirepass. Connections made
 // before keep their authentication.
-func startMatrixDeployment(t *testing.T) *harness.Deployment {
+func startMatrixDeployment(t *testing.T, extra ...string) *harness.Deployment {
 	t.Helper()
 	d := startFailoverDeployment(t, harness.Options{
 		Secret: clientSentinelPassword,
-		Extra:  []string{fmt.Sprintf("sentinel auth-pass %s %s", harness.MasterName, clientDataPassword)},
+		Extra:  append([]string{fmt.Sprintf("sentinel auth-pass %s %s", harness.MasterName, clientDataPassword)}, extra...),
 	})
 	for _, n := range d.Nodes {
 		c, err := redistest.Dial(n.Addr(), roleTimeout)
@@ -457,29 +480,50 @@ func (w *ackWriter) stopAfter(t *testing.T, at time.Time, n int) []int {
 // failoverClientCase is go-redis' NewFailoverClient: a writer through the
 // failover, and ReplicaOnly clients for the replica reads.
 type failoverClientCase struct {
+	// prefix names its keys ("fc" when empty); protocol is go-redis'
+	// Protocol (0: its default, RESP3).
+	prefix   string
+	protocol int
+
 	rdb  *redis.Client
 	w    *ackWriter
 	ro   *redis.Client // ReplicaOnly, made before the fault
 	seqs []int         // written before the fault
 }
 
+func (c *failoverClientCase) p(s string) string {
+	if c.prefix == "" {
+		return "fc:" + s
+	}
+	return c.prefix + ":" + s
+}
+
 func (c *failoverClientCase) before(t *testing.T, env *matrixEnv) {
-	c.rdb = redis.NewFailoverClient(env.failoverOptions())
+	o := env.failoverOptions()
+	o.Protocol = c.protocol
+	c.rdb = redis.NewFailoverClient(o)
 	env.cleanup(func() { c.rdb.Close() })
-	c.seqs = writeBeforeFault(t, c.rdb, "fc:before")
+	c.seqs = writeBeforeFault(t, c.rdb, c.p("before"))
 	old := env.d.Nodes[0].Port()
-	requireWritesOn(t, env.d, old, "fc:before", c.seqs)
+	requireWritesOn(t, env.d, old, c.p("before"), c.seqs)
 	c.ro = newReplicaOnlyClient(env)
-	checkReplicaOnlyClient(t, env.d, c.ro, "fc:before:"+strconv.Itoa(c.seqs[len(c.seqs)-1]), old, env.oldReplicas())
-	c.w = startAckWriter(env, "fc:w", func(ctx context.Context, key string, seq int) error {
+	checkReplicaOnlyClient(t, env.d, c.ro, c.p("before:")+strconv.Itoa(c.seqs[len(c.seqs)-1]), old, env.oldReplicas())
+	if c.protocol != 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), matrixOpTimeout)
+		defer cancel()
+		// HELLO's proto says what the connection speaks.
+		hello, err := c.rdb.Do(ctx, "HELLO").Result()
+		t.Logf("go-redis Protocol %d: HELLO on the master answers %v (%v)", c.protocol, hello, err)
+	}
+	c.w = startAckWriter(env, c.p("w"), func(ctx context.Context, key string, seq int) error {
 		return c.rdb.Set(ctx, key, seq, 0).Err()
 	})
 }
 
 func (c *failoverClientCase) after(t *testing.T, env *matrixEnv, fo matrixFailover) {
 	seqs := c.w.stopAfter(t, fo.killedAt, matrixAfterAcks)
-	requireWritesOn(t, env.d, fo.new, "fc:w", seqs)
-	requireWritesOn(t, env.d, fo.new, "fc:before", c.seqs)
+	requireWritesOn(t, env.d, fo.new, c.p("w"), seqs)
+	requireWritesOn(t, env.d, fo.new, c.p("before"), c.seqs)
 
 	// The ReplicaOnly client made before the fault keeps a pooled
 	// connection to whichever replica it dialled; go-redis closes it on
@@ -492,7 +536,7 @@ func (c *failoverClientCase) after(t *testing.T, env *matrixEnv, fo matrixFailov
 
 	// A ReplicaOnly client made now must read from the replica left.
 	ro := newReplicaOnlyClient(env)
-	checkReplicaOnlyClient(t, env.d, ro, "fc:w:"+strconv.Itoa(seqs[len(seqs)-1]), fo.new, []int{fo.replica})
+	checkReplicaOnlyClient(t, env.d, ro, c.p("w:")+strconv.Itoa(seqs[len(seqs)-1]), fo.new, []int{fo.replica})
 }
 
 func newReplicaOnlyClient(env *matrixEnv) *redis.Client {

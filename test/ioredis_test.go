@@ -65,8 +65,10 @@ type ioredisReplicaRead struct {
 type ioredisEvent struct {
 	Event string `json:"event"`
 	// version
-	IORedis string `json:"ioredis"`
-	Node    string `json:"node"`
+	IORedis   string `json:"ioredis"`
+	NodeRedis string `json:"noderedis"`
+	Node      string `json:"node"`
+	RESP      int    `json:"resp"`
 	// writing
 	MasterPort    int                 `json:"master_port"`
 	Acks          int                 `json:"acks"`
@@ -85,6 +87,12 @@ type ioredisEvent struct {
 	Errors         map[string]int      `json:"errors"`
 	SentinelErrors map[string]int      `json:"sentinel_errors"`
 	ReplicaAfter   *ioredisReplicaRead `json:"replica_after"`
+	// node-redis: the replicas its topology lists before the kill and
+	// after the switch, the master after it, the topology-change events.
+	ReplicasBefore []int    `json:"replicas_before"`
+	ReplicasAfter  []int    `json:"replicas_after"`
+	MasterAfter    int      `json:"master_after"`
+	Topology       []string `json:"topology"`
 }
 
 // TestIORedisFailover: an ioredis client (role master, sentinelPassword)
@@ -229,48 +237,52 @@ func requireIORedisReplicaRead(t *testing.T, d *harness.Deployment, rr *ioredisR
 	t.Logf("the slave-role client read %s=%s from replica %d of %d", rr.Key, rr.Value, rr.Port, newMaster)
 }
 
-// ensureIORedisModules runs `npm ci` unless node_modules already holds the
-// ioredis version package.json pins, and returns that version. npm works
-// from its cache when it can; a failure fails the test (never skips it).
-func ensureIORedisModules(t *testing.T) string {
+// ensureIORedisModules is ensureNodeModules for ioredis.
+func ensureIORedisModules(t *testing.T) string { return ensureNodeModules(t, ioredisDir, "ioredis") }
+
+// ensureNodeModules runs `npm ci` in dir unless node_modules already holds
+// the version of pkg that dir/package.json pins, and returns that version.
+// npm works from its cache when it can; a failure fails the test (never
+// skips it).
+func ensureNodeModules(t *testing.T, dir, pkgName string) string {
 	t.Helper()
 	var pkg struct {
 		Dependencies map[string]string `json:"dependencies"`
 	}
-	b, err := os.ReadFile(filepath.Join(ioredisDir, "package.json"))
+	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
 	if err == nil {
 		err = json.Unmarshal(b, &pkg)
 	}
 	if err != nil {
-		t.Fatalf("read %s/package.json: %v", ioredisDir, err)
+		t.Fatalf("read %s/package.json: %v", dir, err)
 	}
-	pinned := pkg.Dependencies["ioredis"]
+	pinned := pkg.Dependencies[pkgName]
 	if pinned == "" {
-		t.Fatalf("%s/package.json does not pin ioredis", ioredisDir)
+		t.Fatalf("%s/package.json does not pin %s", dir, pkgName)
 	}
-	if installedIORedis() == pinned {
+	if installedNodeModule(dir, pkgName) == pinned {
 		return pinned
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), npmTimeout)
 	defer cancel()
 	// From the module root, the same command as the Makefile's.
-	cmd := exec.CommandContext(ctx, npmBin, "ci", "--prefix", filepath.Join("test", ioredisDir), "--prefer-offline", "--no-audit", "--no-fund")
+	cmd := exec.CommandContext(ctx, npmBin, "ci", "--prefix", filepath.Join("test", dir), "--prefer-offline", "--no-audit", "--no-fund")
 	cmd.Dir = ".."
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("npm ci for ioredis failed: %v\n%s", err, out)
+		t.Fatalf("npm ci for %s failed: %v\n%s", pkgName, err, out)
 	}
-	if got := installedIORedis(); got != pinned {
-		t.Fatalf("after npm ci, node_modules holds ioredis %q, package.json pins %s", got, pinned)
+	if got := installedNodeModule(dir, pkgName); got != pinned {
+		t.Fatalf("after npm ci, node_modules holds %s %q, package.json pins %s", pkgName, got, pinned)
 	}
-	t.Logf("npm ci installed ioredis %s in %v", pinned, time.Since(start).Round(time.Millisecond))
+	t.Logf("npm ci installed %s %s in %v", pkgName, pinned, time.Since(start).Round(time.Millisecond))
 	return pinned
 }
 
-// installedIORedis returns the version of ioredis in node_modules, or "".
-func installedIORedis() string {
-	b, err := os.ReadFile(filepath.Join(ioredisDir, "node_modules", "ioredis", "package.json"))
+// installedNodeModule returns the version of pkg in dir/node_modules, or "".
+func installedNodeModule(dir, pkgName string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "node_modules", pkgName, "package.json"))
 	if err != nil {
 		return ""
 	}
@@ -303,18 +315,26 @@ func startIORedisScript(t *testing.T, d *harness.Deployment, prefix string) *ior
 	for _, s := range d.Sentinels {
 		sentinels = append(sentinels, map[string]any{"host": "127.0.0.1", "port": s.Port()})
 	}
-	cfg, err := json.Marshal(map[string]any{
+	return startNodeScript(t, t.Cleanup, ioredisDir, map[string]any{
 		"sentinels": sentinels, "name": harness.MasterName, "sentinelPassword": d.Opts.Secret,
 		"prefix": prefix, "preAcks": ioredisPreAcks, "postAcks": ioredisPostAcks,
 		"commandTimeoutMs": 500, "deadlineMs": ioredisScriptDeadline.Milliseconds(),
 	})
+}
+
+// startNodeScript starts dir/failover.js with cfg as its JSON argument; it
+// is killed (by pid) in the cleanup registered with cleanup (t.Cleanup, or
+// a parent test's when the script must outlive a subtest).
+func startNodeScript(t *testing.T, cleanup func(func()), dir string, cfgMap map[string]any) *ioredisScript {
+	t.Helper()
+	cfg, err := json.Marshal(cfgMap)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ioredisScriptKill)
 	s := &ioredisScript{events: make(chan ioredisEvent, 16), exited: make(chan struct{})}
 	s.cmd = exec.CommandContext(ctx, nodeBin, "failover.js", string(cfg))
-	s.cmd.Dir = ioredisDir
+	s.cmd.Dir = dir
 	s.cmd.Stderr = &s.stderr
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
@@ -332,7 +352,7 @@ func startIORedisScript(t *testing.T, d *harness.Deployment, prefix string) *ior
 		s.err = s.cmd.Wait()
 		close(s.exited)
 	}()
-	t.Cleanup(func() {
+	cleanup(func() {
 		_ = s.cmd.Process.Kill() // by pid; harmless once it exited
 		<-s.exited
 	})
