@@ -233,6 +233,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		ACLFile:        cfg.ACLFile,
 		RunID:          n.runID,
 		Port:           cfg.Port,
+		Bind:           cfg.Bind,
 		ConfigFile:     cfg.Path,
 		Executable:     exe,
 		Compat:         n.compat,

@@ -16,6 +16,7 @@ const aclLogGroupWindow = 60 * time.Second
 // aclState is the user table and the ACL log. Guarded by Server.mu.
 type aclState struct {
 	tbl         *commandTable
+	denied      [aclDeniedChannel + 1]int64 // denials by reason (Server.mu)
 	users       map[string]*aclUser
 	defaultUser *aclUser
 	log         []*aclLogEntry // newest first
@@ -163,6 +164,9 @@ func (a *aclState) loadUserLines(lines [][]string) error {
 // addLog records a denial (addACLLogEntry), merging it into a similar
 // recent entry when there is one among the last ten. Requires Server.mu.
 func (a *aclState) addLog(c *client, reason aclResult, object, username string) {
+	// INFO's acl_access_denied_* (7.2 on) count every denial, as
+	// addACLLogEntry does.
+	a.denied[reason]++
 	now := time.Now()
 	e := &aclLogEntry{count: 1, reason: reason, object: object, username: username, ctime: now, cinfo: c.infoString(now, c)}
 	for i, cur := range a.log {

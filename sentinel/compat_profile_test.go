@@ -3,6 +3,7 @@ package sentinel
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -134,6 +135,57 @@ func TestFailoverCoordinated(t *testing.T) {
 		}
 		if info := string(rc.do("COMMAND", "INFO", "sentinel|failover")); !strings.Contains(info, ":3\r\n") {
 			t.Errorf("%s: COMMAND INFO sentinel|failover arity changed: %q", p, info)
+		}
+	}
+}
+
+// info80Fields are the fields of redis-sentinel 8.0.2's INFO server,
+// clients, stats and cpu sections, in order (captured from the binary
+// scripts/build-redis8.sh builds).
+const info80Fields = "redis_version redis_git_sha1 redis_git_dirty redis_build_id redis_mode os arch_bits monotonic_clock multiplexing_api atomicvar_api gcc_version process_id process_supervised run_id tcp_port server_time_usec uptime_in_seconds uptime_in_days hz configured_hz lru_clock executable config_file io_threads_active listener0 connected_clients cluster_connections maxclients client_recent_max_input_buffer client_recent_max_output_buffer blocked_clients tracking_clients pubsub_clients watching_clients clients_in_timeout_table total_watched_keys total_blocking_keys total_blocking_keys_on_nokey total_connections_received total_commands_processed instantaneous_ops_per_sec total_net_input_bytes total_net_output_bytes total_net_repl_input_bytes total_net_repl_output_bytes instantaneous_input_kbps instantaneous_output_kbps instantaneous_input_repl_kbps instantaneous_output_repl_kbps rejected_connections sync_full sync_partial_ok sync_partial_err expired_subkeys expired_keys expired_stale_perc expired_time_cap_reached_count expire_cycle_cpu_milliseconds evicted_keys evicted_clients evicted_scripts total_eviction_exceeded_time current_eviction_exceeded_time keyspace_hits keyspace_misses pubsub_channels pubsub_patterns pubsubshard_channels latest_fork_usec total_forks migrate_cached_sockets slave_expires_tracked_keys active_defrag_hits active_defrag_misses active_defrag_key_hits active_defrag_key_misses total_active_defrag_time current_active_defrag_time tracking_total_keys tracking_total_items tracking_total_prefixes unexpected_error_replies total_error_replies dump_payload_sanitizations total_reads_processed total_writes_processed io_threaded_reads_processed io_threaded_writes_processed client_query_buffer_limit_disconnections client_output_buffer_limit_disconnections reply_buffer_shrinks reply_buffer_expands eventloop_cycles eventloop_duration_sum eventloop_duration_cmd_sum instantaneous_eventloop_cycles_per_sec instantaneous_eventloop_duration_usec acl_access_denied_auth acl_access_denied_cmd acl_access_denied_key acl_access_denied_channel used_cpu_sys used_cpu_user used_cpu_sys_children used_cpu_user_children used_cpu_sys_main_thread used_cpu_user_main_thread "
+
+// INFO's fields are 8.0.2's in the 8.0 profile and 7.0.15's (none of
+// those added since) in the 7.0 profile.
+func TestInfoFieldsPerProfile(t *testing.T) {
+	fieldsOf := func(p compat.Profile) []string {
+		_, addr := startServer(t, Config{Backend: &fakeBackend{}, Compat: p, Port: 26379})
+		rc := dialRaw(t, addr)
+		v, _, err := scanRESP(rc.do("INFO", "server", "clients", "stats", "cpu"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range strings.Split(v.str, "\r\n") {
+			if k, _, ok := strings.Cut(l, ":"); ok {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	if got, want := strings.Join(fieldsOf(compat.V80), " "), strings.TrimSpace(info80Fields); got != want {
+		t.Errorf("8.0 INFO fields:\n%s\nwant (redis-sentinel 8.0.2):\n%s", got, want)
+	}
+	got70 := fieldsOf(compat.V70)
+	for _, added := range []string{"listener0", "pubsub_clients", "expired_subkeys", "eventloop_cycles", "acl_access_denied_cmd"} {
+		if slices.Contains(got70, added) {
+			t.Errorf("7.0 INFO has %s", added)
+		}
+	}
+}
+
+// 8.0's acl_access_denied_* count denials; listener0 names the port.
+func TestInfo80Values(t *testing.T) {
+	_, addr := startServer(t, Config{Backend: &fakeBackend{}, Compat: compat.V80, Port: 26379,
+		Users: [][]string{{"u", "on", "nopass", "-@all", "+auth"}}})
+	rc := dialRaw(t, addr)
+	rc.do("AUTH", "u", "x")
+	rc.do("PING")
+	rc.do("AUTH", "nosuch", "x")
+	rc.do("AUTH", "default", "")
+	info := string(rc.do("INFO", "server", "stats"))
+	for _, want := range []string{"listener0:name=tcp,bind=*,bind=-::*,port=26379\r\n", "acl_access_denied_cmd:1\r\n", "acl_access_denied_auth:1\r\n"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO lacks %q:\n%s", want, info)
 		}
 	}
 }

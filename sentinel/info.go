@@ -54,7 +54,16 @@ func cmdInfo(c *client, argv []string) {
 
 func (s *Server) infoSection(name string) string {
 	var b strings.Builder
-	line := func(k string, v any) { fmt.Fprintf(&b, "%s:%v\r\n", k, v) }
+	fields := infoFields[s.cfg.Compat]
+	line := func(k string, v any) {
+		if f, ok := fields.replace[k]; ok {
+			v = f(s)
+		}
+		fmt.Fprintf(&b, "%s:%v\r\n", k, v)
+		for _, f := range fields.after[k] {
+			fmt.Fprintf(&b, "%s:%v\r\n", f.name, f.value(s))
+		}
+	}
 	now := time.Now()
 	switch name {
 	case "server":

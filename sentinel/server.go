@@ -33,6 +33,9 @@ type Config struct {
 	RunID string
 	// Port is INFO's tcp_port.
 	Port int
+	// Bind is the bind directive's addresses, for INFO's listener0 (8.0
+	// profile); empty is redis' default.
+	Bind []string
 	// ConfigFile and Executable are INFO's config_file and executable.
 	ConfigFile string
 	Executable string

@@ -1,0 +1,100 @@
+package sentinel
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/x0tta6bl4/gosentinel/internal/compat"
+)
+
+// infoField is one INFO field a profile adds: its name and value.
+type infoField struct {
+	name  string
+	value func(s *Server) any
+}
+
+// profileInfo is how a profile's INFO differs from 7.0.15's (infoSection
+// writes 7.0.15's fields): fields inserted after a 7.0.15 field, and 7.0.15
+// fields whose value differs. Captured from redis-sentinel 8.0.2's INFO.
+type profileInfo struct {
+	after   map[string][]infoField
+	replace map[string]func(s *Server) any
+}
+
+func zero(*Server) any { return 0 }
+
+// infoFields holds each profile's INFO differences (none for 7.0).
+var infoFields = map[compat.Profile]profileInfo{
+	compat.V80: {
+		after: map[string][]infoField{
+			"io_threads_active": {{"listener0", func(s *Server) any { return s.listenerInfo() }}},
+			"tracking_clients": {
+				{"pubsub_clients", func(s *Server) any { return s.pubsubClients() }},
+				{"watching_clients", zero},
+			},
+			"clients_in_timeout_table": {
+				{"total_watched_keys", zero}, {"total_blocking_keys", zero}, {"total_blocking_keys_on_nokey", zero},
+			},
+			"sync_partial_err": {{"expired_subkeys", zero}},
+			"evicted_clients":  {{"evicted_scripts", zero}},
+			"io_threaded_writes_processed": {
+				{"client_query_buffer_limit_disconnections", zero}, {"client_output_buffer_limit_disconnections", zero},
+			},
+			// There is no single event loop to time (each client has its
+			// goroutine): its counters stay 0.
+			"reply_buffer_expands": {
+				{"eventloop_cycles", zero}, {"eventloop_duration_sum", zero}, {"eventloop_duration_cmd_sum", zero},
+				{"instantaneous_eventloop_cycles_per_sec", zero}, {"instantaneous_eventloop_duration_usec", zero},
+				{"acl_access_denied_auth", func(s *Server) any { return s.aclDenied(aclDeniedAuth) }},
+				{"acl_access_denied_cmd", func(s *Server) any { return s.aclDenied(aclDeniedCmd) }},
+				{"acl_access_denied_key", func(s *Server) any { return s.aclDenied(aclDeniedKey) }},
+				{"acl_access_denied_channel", func(s *Server) any { return s.aclDenied(aclDeniedChannel) }},
+			},
+		},
+		replace: map[string]func(s *Server) any{
+			// 8.0 reads queries into a shared buffer: no client keeps one.
+			"client_recent_max_input_buffer": zero,
+		},
+	},
+}
+
+// listenerInfo is 8.0's listener0 line: the TCP listener's bind addresses
+// (redis' default "* -::*" when none is configured) and port.
+func (s *Server) listenerInfo() string {
+	bind := s.cfg.Bind
+	if len(bind) == 0 {
+		bind = []string{"*", "-::*"}
+	}
+	var b strings.Builder
+	b.WriteString("name=tcp")
+	for _, a := range bind {
+		b.WriteString(",bind=" + a)
+	}
+	b.WriteString(",port=" + strconv.Itoa(s.cfg.Port))
+	return b.String()
+}
+
+// pubsubClients counts clients with at least one subscription.
+func (s *Server) pubsubClients() int {
+	s.psmu.Lock()
+	defer s.psmu.Unlock()
+	seen := map[*client]bool{}
+	for _, cs := range s.channels {
+		for _, c := range cs {
+			seen[c] = true
+		}
+	}
+	for _, cs := range s.patterns {
+		for _, c := range cs {
+			seen[c] = true
+		}
+	}
+	return len(seen)
+}
+
+// aclDenied is how many denials of reason the ACL log has counted.
+func (s *Server) aclDenied(reason aclResult) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acl.denied[reason]
+}
