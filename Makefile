@@ -171,13 +171,20 @@ roll: deps build
 # SENTINEL=/usr/bin/redis-sentinel runs the reference on 7.0's): Redis
 # 7.0.15's (Debian 12's source package) with the 7.0 profile, then Redis
 # 8.0.2's (Debian 13's, with redis-server 8.0.2 built from it by
-# scripts/build-redis8.sh) with the 8.0 profile. Each prints a row per file
-# and "N passed, N failed". COMPAT_SUITES=7.0 runs one.
+# scripts/build-redis8.sh) with the 8.0 profile, then the command catalog
+# (TestCompatibility) of the 8.0 profile against redis-sentinel 8.0.2 (the
+# 7.0 one runs in go test). Each suite prints a row per file and "N passed,
+# N failed". COMPAT_SUITES=7.0 runs one.
 COMPAT_SUITES ?= $(if $(SENTINEL),7.0,7.0 8.0)
 compat: deps build
 	@rc=0; for v in $(COMPAT_SUITES); do \
 		echo "== Redis $$v Sentinel suite"; \
 		bash test/sentinel-suite.sh REDIS=$$v $(if $(SENTINEL),SENTINEL=$(SENTINEL)) || rc=1; \
+		if [ $$v = 8.0 ]; then \
+			echo "== the command catalog: the 8.0 profile against redis-sentinel 8.0.2"; \
+			ref="$$(bash scripts/build-redis8.sh | tail -n 1)/bin/redis-sentinel"; \
+			REFERENCE_SENTINEL=$$ref GOSENTINEL_COMPAT=8.0 $(GO) test -count=1 -run 'TestCompatibility$$' ./test/ || rc=1; \
+		fi; \
 	done; exit $$rc
 
 # The demo needs only the data nodes and redis-cli: it installs them itself.

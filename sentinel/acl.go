@@ -103,7 +103,11 @@ func (s *aclSelector) clone() *aclSelector {
 }
 
 func newUser(tbl *commandTable, name string) *aclUser {
-	return &aclUser{tbl: tbl, name: name, flags: userOff, selectors: []*aclSelector{newSelector(tbl, true)}}
+	flags := userOff
+	if tbl.profile.NewUserSanitizes() {
+		flags |= userSanitize
+	}
+	return &aclUser{tbl: tbl, name: name, flags: flags, selectors: []*aclSelector{newSelector(tbl, true)}}
 }
 
 func (u *aclUser) clone() *aclUser {

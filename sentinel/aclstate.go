@@ -17,12 +17,15 @@ const aclLogGroupWindow = 60 * time.Second
 type aclState struct {
 	tbl         *commandTable
 	denied      [aclDeniedChannel + 1]int64 // denials by reason (Server.mu)
+	nextLogID   int64                       // the next ACL LOG entry-id (Server.mu)
 	users       map[string]*aclUser
 	defaultUser *aclUser
 	log         []*aclLogEntry // newest first
 }
 
 type aclLogEntry struct {
+	id       int64     // entry-id (7.2 on): the log's running count
+	created  time.Time // timestamp-created (7.2 on)
 	count    int64
 	reason   aclResult
 	object   string
@@ -168,7 +171,7 @@ func (a *aclState) addLog(c *client, reason aclResult, object, username string) 
 	// addACLLogEntry does.
 	a.denied[reason]++
 	now := time.Now()
-	e := &aclLogEntry{count: 1, reason: reason, object: object, username: username, ctime: now, cinfo: c.infoString(now, c)}
+	e := &aclLogEntry{id: a.nextLogID, created: now, count: 1, reason: reason, object: object, username: username, ctime: now, cinfo: c.infoString(now, c)}
 	for i, cur := range a.log {
 		if i >= 10 {
 			break
@@ -184,6 +187,7 @@ func (a *aclState) addLog(c *client, reason aclResult, object, username string) 
 			return
 		}
 	}
+	a.nextLogID++
 	a.log = append([]*aclLogEntry{e}, a.log...)
 	if len(a.log) > aclLogMaxLen {
 		a.log = a.log[:aclLogMaxLen]

@@ -74,10 +74,11 @@ const (
 
 // commandTable is the sentinel command table.
 type commandTable struct {
-	top    []*command          // COMMAND order
-	byName map[string]*command // lower-case top-level names
-	all    []*command          // COMMAND LIST order: each command then its subcommands
-	help   map[string][]byte   // raw HELP reply per container command
+	profile compat.Profile
+	top     []*command          // COMMAND order
+	byName  map[string]*command // lower-case top-level names
+	all     []*command          // COMMAND LIST order: each command then its subcommands
+	help    map[string][]byte   // raw HELP reply per container command
 	// Runnable but not listed (lookupRunnable): CLIENT SETINFO where the
 	// table lacks it (nil where it has it), SENTINEL MAINTENANCE.
 	setinfo, maintenance *command
@@ -89,6 +90,9 @@ var tables = func() map[compat.Profile]*commandTable {
 	m := map[compat.Profile]*commandTable{}
 	for _, p := range compat.Profiles {
 		t, err := buildTable(string(p))
+		if t != nil {
+			t.profile = p
+		}
 		if err != nil {
 			panic(fmt.Sprintf("sentinel: captured command data of %s is corrupt: %v", p, err))
 		}

@@ -69,6 +69,13 @@ type client struct {
 	channelOrder []string
 	patterns     []string
 
+	// pushMu orders pub/sub messages around a command that defers them
+	// (compat DeferOwnPushes): while executing, messages wait in deferred
+	// and follow the command's reply.
+	pushMu    sync.Mutex
+	executing bool     // (pushMu)
+	deferred  [][]byte // (pushMu)
+
 	parser        requestParser
 	reply         []byte
 	pushing       bool
@@ -319,7 +326,9 @@ func (c *client) processInput() bool {
 			c.kill()
 			return false
 		}
-		if c.commit() > outputHighWater {
+		pending := c.commit()
+		c.releaseDeferred()
+		if pending > outputHighWater {
 			c.out.flush()
 			if !c.out.waitBelow(outputHighWater) {
 				return false

@@ -71,12 +71,16 @@ func (c *client) infoString(now time.Time, self *client) string {
 	if c.tracking.on {
 		redir = c.tracking.redirect
 	}
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=0 sub=%d psub=%d ssub=0 multi=-1 qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=%d oll=0 omem=%d tot-mem=%d events=%s cmd=%s user=%s redir=%d resp=%d lib-name=%s lib-ver=%s",
+	watch, ioThread := "", ""
+	if c.srv.cfg.Compat.ClientWatchIOThread() {
+		watch, ioThread = " watch=0", " io-thread=0"
+	}
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=0 sub=%d psub=%d ssub=0 multi=-1%s qbuf=%d qbuf-free=%d argv-mem=%d multi-mem=0 rbs=%d rbp=%d obl=%d oll=0 omem=%d tot-mem=%d events=%s cmd=%s user=%s redir=%d resp=%d lib-name=%s lib-ver=%s%s",
 		c.id, c.addr, c.laddr, c.fd, c.name,
 		now.Unix()-c.ctime.Unix(), now.Unix()-c.lastInteraction.Unix(),
-		flags, sub, psub, qbuf, qfree, argvMem, rbs, min(rbs, peak),
+		flags, sub, psub, watch, qbuf, qfree, argvMem, rbs, min(rbs, peak),
 		obl, omem, totMem, events, c.lastCmd, c.user.name, redir, c.proto(),
-		c.libName, c.libVer)
+		c.libName, c.libVer, ioThread)
 }
 
 // clientType is redis' getClientType for our clients (no replicas or

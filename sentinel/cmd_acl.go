@@ -252,8 +252,13 @@ func aclLog(c *client, argv []string) {
 	s.mu.Unlock()
 	now := time.Now()
 	c.addArrayLen(len(entries))
+	stamps := c.srv.cfg.Compat.ACLLogTimestamps()
 	for _, e := range entries {
-		c.addMapLen(7)
+		if stamps {
+			c.addMapLen(10)
+		} else {
+			c.addMapLen(7)
+		}
 		c.addBulk("count")
 		c.addInt(e.count)
 		c.addBulk("reason")
@@ -268,6 +273,14 @@ func aclLog(c *client, argv []string) {
 		c.addDouble(float64(now.UnixMilli()-e.ctime.UnixMilli()) / 1000)
 		c.addBulk("client-info")
 		c.addBulk(e.cinfo)
+		if stamps {
+			c.addBulk("entry-id")
+			c.addInt(e.id)
+			c.addBulk("timestamp-created")
+			c.addInt(e.created.UnixMilli())
+			c.addBulk("timestamp-last-updated")
+			c.addInt(e.ctime.UnixMilli())
+		}
 	}
 }
 

@@ -86,7 +86,7 @@ func cmdHello(c *client, argv []string) {
 		}
 	}
 	if !c.authenticated {
-		c.addError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		c.addError(errHelloNoAuth[c.srv.cfg.Compat])
 		return
 	}
 	if ver != 0 {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
 )
@@ -186,6 +187,63 @@ func TestInfo80Values(t *testing.T) {
 	for _, want := range []string{"listener0:name=tcp,bind=*,bind=-::*,port=26379\r\n", "acl_access_denied_cmd:1\r\n", "acl_access_denied_auth:1\r\n"} {
 		if !strings.Contains(info, want) {
 			t.Errorf("INFO lacks %q:\n%s", want, info)
+		}
+	}
+}
+
+// A message published to a client while it runs a command precedes the
+// command's reply in 7.0 and follows it in 8.0 (7.2's deferred pushes).
+func TestOwnPushOrderPerProfile(t *testing.T) {
+	for _, tc := range []struct {
+		p     compat.Profile
+		first string
+	}{{compat.V70, ">3"}, {compat.V80, "+OK"}} {
+		var srv *Server
+		fb := &fakeBackend{SetFn: func(string, []string) error {
+			srv.Publish("+set", "master mymaster 127.0.0.1 6379 quorum 2")
+			return nil
+		}}
+		s, addr := startServer(t, Config{Backend: fb, Compat: tc.p})
+		srv = s
+		rc := dialRaw(t, addr)
+		rc.do("HELLO", "3")
+		rc.do("SUBSCRIBE", "+set")
+		rc.send(encodeCommand("SENTINEL", "SET", "mymaster", "quorum", "2"))
+		first, err := rc.reply(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := rc.reply(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(first), tc.first) || string(first) == string(second) {
+			t.Errorf("%s: replies %q then %q, want %s first", tc.p, first, second, tc.first)
+		}
+	}
+}
+
+// 8.0's ACL LOG entries end with entry-id and the two timestamps; 7.0's do
+// not; CLIENT INFO carries watch= and io-thread= in 8.0 only; a new user
+// has sanitize-payload in 8.0 only.
+func TestACLAndClientFieldsPerProfile(t *testing.T) {
+	for _, p := range compat.Profiles {
+		_, addr := startServer(t, Config{Backend: &fakeBackend{}, Compat: p})
+		rc := dialRaw(t, addr)
+		rc.do("AUTH", "nobody", "x")
+		log := string(rc.do("ACL", "LOG"))
+		info := string(rc.do("CLIENT", "INFO"))
+		rc.do("ACL", "SETUSER", "alice")
+		user := string(rc.do("ACL", "LIST"))
+		is80 := p == compat.V80
+		if got := strings.Contains(log, "entry-id") && strings.Contains(log, "timestamp-last-updated"); got != is80 {
+			t.Errorf("%s: ACL LOG %q", p, log)
+		}
+		if got := strings.Contains(info, " multi=-1 watch=0 ") && strings.HasSuffix(strings.TrimSpace(info), " io-thread=0"); got != is80 {
+			t.Errorf("%s: CLIENT INFO %q", p, info)
+		}
+		if got := strings.Contains(user, "user alice off sanitize-payload "); got != is80 {
+			t.Errorf("%s: ACL LIST %q", p, user)
 		}
 	}
 }

@@ -102,6 +102,11 @@ func (c *client) execute(argv []string, now time.Time) time.Time {
 		break
 	}
 	s.stats.commands.Add(1)
+	if s.cfg.Compat.DeferOwnPushes() {
+		c.pushMu.Lock()
+		c.executing = true
+		c.pushMu.Unlock()
+	}
 	cmd.proc(c, argv)
 	c.resetAfterCommand(cmd)
 	return now

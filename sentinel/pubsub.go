@@ -114,6 +114,19 @@ func (s *Server) Publish(channel, message string) int {
 }
 
 func (s *Server) deliver(c *client, frame []byte, now time.Time) {
+	c.pushMu.Lock()
+	defer c.pushMu.Unlock()
+	if c.executing {
+		// After the reply of the command running (DeferOwnPushes).
+		c.deferred = append(c.deferred, frame)
+		return
+	}
+	s.pushLocked(c, frame, now)
+}
+
+// pushLocked queues a message for c, or drops c over its output limit.
+// Requires c.pushMu.
+func (s *Server) pushLocked(c *client, frame []byte, now time.Time) {
 	if !c.out.pushLimited(frame, now) {
 		s.log.Warn("closing pub/sub client over its output buffer limit", "id", c.id, "addr", c.addr)
 		c.kill()
@@ -277,4 +290,20 @@ func (s *Server) killPubsubClientsIfNeeded(u, prev *aclUser) {
 			c.kill()
 		}
 	}
+}
+
+// releaseDeferred ends a command that defers messages: those that arrived
+// meanwhile follow its reply, which the caller has just committed.
+func (c *client) releaseDeferred() {
+	c.pushMu.Lock()
+	defer c.pushMu.Unlock()
+	if !c.executing {
+		return
+	}
+	c.executing = false
+	now := time.Now()
+	for _, f := range c.deferred {
+		c.srv.pushLocked(c, f, now)
+	}
+	c.deferred = nil
 }

@@ -101,6 +101,8 @@ var (
 	)
 	aclLogRules = append(
 		rulesAt("*/age-seconds", redistest.AnyValue, "seconds since the entry, an integer or a double"),
+		redistest.Rule{Path: "*/timestamp-created", Check: redistest.AnyValue, Why: "clock (8.0's entries)"},
+		redistest.Rule{Path: "*/timestamp-last-updated", Check: redistest.AnyValue, Why: "clock (8.0's entries)"},
 		redistest.Rule{Path: "*/client-info", Check: clientLines, Why: "client list line, see clientLines"},
 	)
 	masterMapRules    = instanceRules("", masterTimingFields)

@@ -57,5 +57,22 @@ func (p Profile) MultiConfig() bool { return p == V80 }
 // (Redis 7.2 and later).
 func (p Profile) ConfigLoglevel() bool { return p == V80 }
 
+// NewUserSanitizes reports whether a new ACL user carries the
+// sanitize-payload flag (8.0's ACLCreateUser; 7.0 sets it only on reset).
+func (p Profile) NewUserSanitizes() bool { return p == V80 }
+
+// ACLLogTimestamps reports whether ACL LOG entries end with entry-id,
+// timestamp-created and timestamp-last-updated (7.2 on).
+func (p Profile) ACLLogTimestamps() bool { return p == V80 }
+
+// ClientWatchIOThread reports whether CLIENT LIST/INFO lines carry
+// watch= (after multi=) and io-thread= (at the end): 8.0's.
+func (p Profile) ClientWatchIOThread() bool { return p == V80 }
+
+// DeferOwnPushes reports whether a pub/sub message reaching a client while
+// it runs a command (its own SENTINEL SET's +set, say) follows that
+// command's reply instead of preceding it (7.2 on).
+func (p Profile) DeferOwnPushes() bool { return p == V80 }
+
 // String is the profile's name.
 func (p Profile) String() string { return string(p) }

@@ -7,6 +7,9 @@ import (
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
 )
 
+// What differs between the profiles in the replies themselves, as data:
+// INFO's fields and the error texts that changed.
+
 // infoField is one INFO field a profile adds: its name and value.
 type infoField struct {
 	name  string
@@ -97,4 +100,11 @@ func (s *Server) aclDenied(reason aclResult) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.acl.denied[reason]
+}
+
+// errHelloNoAuth is HELLO's reply before authentication, per profile: 7.2
+// added "<proto>" to the hint.
+var errHelloNoAuth = map[compat.Profile]string{
+	compat.V70: "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+	compat.V80: "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
 }
