@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,38 +15,13 @@ import (
 	"github.com/x0tta6bl4/gosentinel/node"
 )
 
-// startConfigNode runs an in-process sentinel (no Raft peers) from a config
-// file with extra lines; it returns a client and the config path.
+// startConfigNode runs startTestNode with extra config lines and returns
+// a RESP2 client of it and the config path.
 func startConfigNode(t *testing.T, extra string) (*redis.Client, string) {
 	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sentinel.conf")
-	text := "dir " + dir + "\nsentinel monitor mymaster 127.0.0.1 6399 2\n" + extra
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.New(cfg, node.Options{Listeners: []net.Listener{ln}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx) }()
+	n, path := startTestNode(t, extra)
 	c := redis.NewClient(&redis.Options{Addr: n.Addr().String(), Protocol: 2})
-	t.Cleanup(func() {
-		c.Close()
-		cancel()
-		<-done
-		n.Close()
-	})
+	t.Cleanup(func() { c.Close() })
 	return c, path
 }
 

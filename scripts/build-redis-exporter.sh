@@ -20,14 +20,9 @@ set -euo pipefail
 version=${REDIS_EXPORTER_VERSION:-v1.88.0}
 module=github.com/oliver006/redis_exporter
 
-dir=${GOSENTINEL_TOOLS_DIR:-}
-if [ -z "$dir" ]; then
-	dir=/var/cache/gosentinel-tools
-	if ! mkdir -p "$dir" 2>/dev/null || [ ! -w "$dir" ]; then
-		dir=${XDG_CACHE_HOME:-$HOME/.cache}/gosentinel-tools
-	fi
-fi
-mkdir -p "$dir"
+# shellcheck source=tools-dir.sh
+. "$(dirname "$0")/tools-dir.sh"
+dir=$tools_dir
 bin="$dir/redis_exporter-$version"
 
 if [ -x "$bin" ]; then

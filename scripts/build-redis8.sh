@@ -19,14 +19,9 @@
 set -euo pipefail
 
 version=8.0.2
-dir=${GOSENTINEL_TOOLS_DIR:-}
-if [ -z "$dir" ]; then
-	dir=/var/cache/gosentinel-tools
-	if ! mkdir -p "$dir" 2>/dev/null || [ ! -w "$dir" ]; then
-		dir=${XDG_CACHE_HOME:-$HOME/.cache}/gosentinel-tools
-	fi
-fi
-mkdir -p "$dir"
+# shellcheck source=tools-dir.sh
+. "$(dirname "$0")/tools-dir.sh"
+dir=$tools_dir
 out="$dir/redis-$version"
 if [ -x "$out/bin/redis-sentinel" ] && [ -x "$out/bin/redis-server" ] && [ -d "$out/src/tests/sentinel" ]; then
 	echo "$out"

@@ -42,13 +42,9 @@ fi
 version=${VERSION:-$(git -C "$repo" describe --tags --always --dirty 2>/dev/null || echo dev)}
 epoch=${SOURCE_DATE_EPOCH:-0}
 
-cache=${GOSENTINEL_TOOLS_DIR:-}
-if [ -z "$cache" ]; then
-	cache=/var/cache/gosentinel-tools
-	if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
-		cache=${XDG_CACHE_HOME:-$HOME/.cache}/gosentinel-tools
-	fi
-fi
+# shellcheck source=../../scripts/tools-dir.sh
+. "$repo/scripts/tools-dir.sh"
+cache=$tools_dir
 debs=$cache/image-debs
 mkdir -p "$debs"
 

@@ -22,23 +22,7 @@
 
 const Redis = require("ioredis");
 const ioredisVersion = require("ioredis/package.json").version;
-
-const cfg = JSON.parse(process.argv[2]);
-const deadline = Date.now() + cfg.deadlineMs;
-
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + "\n");
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function checkDeadline(what) {
-  if (Date.now() > deadline) {
-    throw new Error(`deadline of ${cfg.deadlineMs} ms passed while ${what}`);
-  }
-}
+const { cfg, deadline, emit, sleep, checkDeadline } = require("../common.js");
 
 // errors tallies the client's error events and failed commands by text;
 // sentinelErrors the "sentinelError" events, which ioredis emits when a

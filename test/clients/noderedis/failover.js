@@ -22,23 +22,7 @@
 
 const { createSentinel } = require("redis");
 const version = require("redis/package.json").version;
-
-const cfg = JSON.parse(process.argv[2]);
-const deadline = Date.now() + cfg.deadlineMs;
-
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + "\n");
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function checkDeadline(what) {
-  if (Date.now() > deadline) {
-    throw new Error(`deadline of ${cfg.deadlineMs} ms passed while ${what}`);
-  }
-}
+const { cfg, emit, sleep, checkDeadline } = require("../common.js");
 
 const errors = new Map();
 function noteError(where, err) {
