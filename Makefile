@@ -16,7 +16,8 @@ LDFLAGS  := -X main.version=$(VERSION)
 # 150000 executions take 9-13 s per target here.
 FUZZ_TARGETS := FuzzParse:./config/ FuzzServe:./sentinel/ FuzzDispatch:./sentinel/ \
                 FuzzAuthenticate:./internal/peer/ FuzzRecords:./internal/peer/ \
-                FuzzReadValue:./monitor/ FuzzReplyParser:./monitor/ FuzzParseHello:./monitor/
+                FuzzReadValue:./monitor/ FuzzReplyParser:./monitor/ FuzzParseHello:./monitor/ \
+                FuzzACLFile:./sentinel/
 FUZZ_TIME    ?= 150000x
 
 # Debian packages the tests need: the reference redis-sentinel and the data

@@ -33,6 +33,12 @@ func parseACLFile(tbl *commandTable, path string) (users map[string]*aclUser, er
 	if err != nil {
 		return nil, fmt.Sprintf("Error loading ACLs, opening file '%s': %s", path, errnoText(err))
 	}
+	return parseACLText(tbl, path, data)
+}
+
+// parseACLText is parseACLFile's parse of the file's content; path names
+// the file in the errors.
+func parseACLText(tbl *commandTable, path string, data []byte) (users map[string]*aclUser, errs string) {
 	users = map[string]*aclUser{}
 	var b strings.Builder
 	for i, line := range strings.Split(string(data), "\n") {

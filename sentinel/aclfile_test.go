@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/compat"
 )
 
 // ACL SAVE writes the users; ACL LOAD reads them back atomically: a bad
@@ -214,4 +216,42 @@ func sameACLRules(a, b string) bool {
 		return out
 	}
 	return slices.Equal(lines(a), lines(b))
+}
+
+// FuzzACLFile: any file content either loads or is refused with redis'
+// description, never panics; a loaded set, saved, loads back to the same
+// ACL LIST (ACL SAVE then ACL LOAD changes nothing).
+func FuzzACLFile(f *testing.F) {
+	for _, seed := range []string{
+		"user default on nopass ~* &* +@all\n",
+		"user alice on >pw ~app:* &chan -@all +ping +sentinel|get-master-addr-by-name\n\nuser bob off\n",
+		"user ops on #abababababababababababababababababababababababababababababababab +@all -sentinel|remove (~x -@all +ping)\n",
+		"user carol on +nosuchcmd\n# comment\nuser carol\n",
+		"usr x\nuser  two-spaces\nuser a (unbalanced\n",
+	} {
+		f.Add(seed)
+	}
+	tbl := tables[compat.Default]
+	const path = "users.acl"
+	f.Fuzz(func(t *testing.T, content string) {
+		users, errs := parseACLText(tbl, path, []byte(content))
+		if errs != "" {
+			if users != nil || !strings.HasSuffix(errs, "no change to the previously active ACL rules was performed") {
+				t.Fatalf("refused file: users %v, errors %q", users != nil, errs)
+			}
+			return
+		}
+		srv := &Server{tbl: tbl, acl: newACLState(tbl)}
+		srv.installUsersLocked(nil, users)
+		saved := srv.aclFileTextLocked()
+		again, errs := parseACLText(tbl, path, saved)
+		if errs != "" {
+			t.Fatalf("the saved file does not load: %s\n%s", errs, saved)
+		}
+		srv2 := &Server{tbl: tbl, acl: newACLState(tbl)}
+		srv2.installUsersLocked(nil, again)
+		if got := srv2.aclFileTextLocked(); string(got) != string(saved) {
+			t.Fatalf("saved then loaded:\n%s\nwant\n%s", got, saved)
+		}
+	})
 }
