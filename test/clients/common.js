@@ -24,4 +24,44 @@ function checkDeadline(what) {
   }
 }
 
-module.exports = { cfg, deadline, emit, sleep, checkDeadline };
+// writeThroughSwitch writes "<prefix>:<seq>" = seq, one SET after another
+// through write(key, value), which resolves to the port of the node that
+// acknowledged it, retrying with the next seq after an error (onError,
+// then a pause of retryMs), until cfg.postAcks writes were acknowledged by
+// a node other than firstPort. Once cfg.preAcks were acknowledged by
+// firstPort, it awaits signal(seq, preAcks) (which tells the Go side to
+// kill the master) once. It returns the writes acknowledged after the
+// switch ([{seq, port}]), how many were acknowledged before it, and the
+// time between the last of those and the first after it.
+async function writeThroughSwitch({ firstPort, write, onError, retryMs, signal }) {
+  let seq = 0;
+  let preAcks = 0;
+  let lastPreAckAt = 0;
+  let firstPostAckAt = 0;
+  let signalled = false;
+  const postSwitch = [];
+  while (postSwitch.length < cfg.postAcks) {
+    checkDeadline(`writing (${preAcks} acks on ${firstPort}, ${postSwitch.length} after the switch)`);
+    seq++;
+    try {
+      const port = await write(`${cfg.prefix}:${seq}`, String(seq));
+      if (port === firstPort) {
+        preAcks++;
+        lastPreAckAt = Date.now();
+      } else {
+        if (postSwitch.length === 0) firstPostAckAt = Date.now();
+        postSwitch.push({ seq, port });
+      }
+    } catch (err) {
+      onError(err);
+      await sleep(retryMs);
+    }
+    if (!signalled && preAcks >= cfg.preAcks) {
+      await signal(seq, preAcks);
+      signalled = true;
+    }
+  }
+  return { postSwitch, preAcks, gapMs: firstPostAckAt - lastPreAckAt };
+}
+
+module.exports = { cfg, deadline, emit, sleep, checkDeadline, writeThroughSwitch };

@@ -22,7 +22,7 @@
 
 const Redis = require("ioredis");
 const ioredisVersion = require("ioredis/package.json").version;
-const { cfg, deadline, emit, sleep, checkDeadline } = require("../common.js");
+const { cfg, deadline, emit, sleep, checkDeadline, writeThroughSwitch } = require("../common.js");
 
 // errors tallies the client's error events and failed commands by text;
 // sentinelErrors the "sentinelError" events, which ioredis emits when a
@@ -122,35 +122,19 @@ async function main() {
   await ready(master, "master-role client");
   const firstPort = remotePort(master);
 
-  let seq = 0;
-  let preAcks = 0;
-  let lastPreAckAt = 0;
-  let firstPostAckAt = 0;
-  let signalled = false;
-  const postSwitch = [];
-  while (postSwitch.length < cfg.postAcks) {
-    checkDeadline(`writing (${preAcks} acks on ${firstPort}, ${postSwitch.length} after the switch)`);
-    seq++;
-    try {
-      await master.set(`${cfg.prefix}:${seq}`, String(seq));
-      const port = remotePort(master);
-      if (port === firstPort) {
-        preAcks++;
-        lastPreAckAt = Date.now();
-      } else {
-        if (postSwitch.length === 0) firstPostAckAt = Date.now();
-        postSwitch.push({ seq, port });
-      }
-    } catch (err) {
-      noteError("master SET", err);
-      await sleep(2);
-    }
-    if (!signalled && preAcks >= cfg.preAcks) {
+  const { postSwitch, preAcks, gapMs } = await writeThroughSwitch({
+    firstPort,
+    write: async (key, value) => {
+      await master.set(key, value);
+      return remotePort(master);
+    },
+    onError: (err) => noteError("master SET", err),
+    retryMs: 2,
+    signal: async (seq, acks) => {
       const replicaBefore = await readFromReplica(`${cfg.prefix}:${seq}`, String(seq));
-      emit({ event: "writing", master_port: firstPort, acks: preAcks, replica_before: replicaBefore });
-      signalled = true;
-    }
-  }
+      emit({ event: "writing", master_port: firstPort, acks, replica_before: replicaBefore });
+    },
+  });
   master.disconnect();
 
   const last = postSwitch[postSwitch.length - 1];
@@ -161,7 +145,7 @@ async function main() {
     first_master_port: firstPort,
     pre_switch_acks: preAcks,
     post_switch: postSwitch,
-    writes_gap_ms: firstPostAckAt - lastPreAckAt,
+    writes_gap_ms: gapMs,
     errors: counts(errors),
     sentinel_errors: counts(sentinelErrors),
     replica_after: replicaAfter,

@@ -22,7 +22,7 @@
 
 const { createSentinel } = require("redis");
 const version = require("redis/package.json").version;
-const { cfg, emit, sleep, checkDeadline } = require("../common.js");
+const { cfg, emit, sleep, checkDeadline, writeThroughSwitch } = require("../common.js");
 
 const errors = new Map();
 function noteError(where, err) {
@@ -68,33 +68,15 @@ async function main() {
   await sentinel.connect();
   const firstPort = sentinel.getMasterNode().port;
 
-  let seq = 0;
-  let preAcks = 0;
-  let lastPreAckAt = 0;
-  let firstPostAckAt = 0;
-  let signalled = false;
-  const postSwitch = [];
-  while (postSwitch.length < cfg.postAcks) {
-    checkDeadline(`writing (${preAcks} acks on ${firstPort}, ${postSwitch.length} after the switch)`);
-    seq++;
-    try {
-      const port = await write(sentinel, `${cfg.prefix}:${seq}`, String(seq));
-      if (port === firstPort) {
-        preAcks++;
-        lastPreAckAt = Date.now();
-      } else {
-        if (postSwitch.length === 0) firstPostAckAt = Date.now();
-        postSwitch.push({ seq, port });
-      }
-    } catch (err) {
-      noteError("SET", err);
-      await sleep(20);
-    }
-    if (!signalled && preAcks >= cfg.preAcks) {
-      emit({ event: "writing", master_port: firstPort, acks: preAcks, replicas_before: replicaPorts(sentinel) });
-      signalled = true;
-    }
-  }
+  const { postSwitch, preAcks, gapMs } = await writeThroughSwitch({
+    firstPort,
+    write: (key, value) => write(sentinel, key, value),
+    onError: (err) => noteError("SET", err),
+    retryMs: 20,
+    signal: async (seq, acks) => {
+      emit({ event: "writing", master_port: firstPort, acks, replicas_before: replicaPorts(sentinel) });
+    },
+  });
   // The scan (scanInterval) lists the new master's replicas.
   let replicasAfter = replicaPorts(sentinel);
   while (replicasAfter.length === 0 || replicasAfter.includes(sentinel.getMasterNode().port)) {
@@ -111,7 +93,7 @@ async function main() {
     master_after: masterAfter,
     pre_switch_acks: preAcks,
     post_switch: postSwitch,
-    writes_gap_ms: firstPostAckAt - lastPreAckAt,
+    writes_gap_ms: gapMs,
     errors: Object.fromEntries(errors),
     topology,
     replicas_after: replicasAfter,
