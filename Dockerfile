@@ -9,6 +9,8 @@
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# go.mod replaces hashicorp/raft with the patched copy in third_party/raft.
+COPY third_party/ third_party/
 RUN go mod download
 COPY . .
 ARG VERSION=dev

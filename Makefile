@@ -85,6 +85,7 @@ deps:
 vet:
 	$(GO) vet ./...
 	cd deploy && $(GO) vet ./...
+	bash scripts/check-raft-patch.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')

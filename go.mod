@@ -35,3 +35,5 @@ require (
 	go.uber.org/atomic v1.12.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace github.com/hashicorp/raft v1.7.3 => ./third_party/raft
