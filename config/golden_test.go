@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/x0tta6bl4/gosentinel/quorum"
+
 	"os"
 	"path/filepath"
 	"regexp"
@@ -153,7 +155,7 @@ func applyCLI(t *testing.T, c *Config, w []string) {
 	switch strings.ToLower(w[1]) {
 	case "flushconfig":
 	case "monitor":
-		c.Masters = append(c.Masters, &Master{Name: w[2], Host: w[3], Port: atoiT(w[4]), Quorum: atoiT(w[5]), ParallelSyncs: 1})
+		c.Masters = append(c.Masters, &Master{Name: w[2], Host: w[3], Port: atoiT(w[4]), Settings: quorum.Settings{Quorum: atoiT(w[5]), ParallelSyncs: 1}})
 	case "remove":
 		for i, m := range c.Masters {
 			if m.Name == w[2] {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/x0tta6bl4/gosentinel/quorum"
+
 	"errors"
 	"os"
 	"path/filepath"
@@ -109,12 +111,10 @@ sentinel
 `
 	c := mustParse(t, text)
 	m := c.Master("mymaster")
-	want := &Master{Name: "mymaster", Host: "127.0.0.1", Port: 6379, Quorum: 2, ParallelSyncs: -3,
-		NotificationScript: script, AuthPass: "p w", AuthUser: "u", RebootDownAfterMs: 1000,
+	want := &Master{Name: "mymaster", Host: "127.0.0.1", Port: 6379,
 		ConfigEpoch: 5, LeaderEpoch: 6,
 		KnownReplicas:  []Addr{{"127.0.0.2", 6380}, {"127.0.0.1", 6381}},
-		KnownSentinels: []KnownSentinel{{Addr{"127.0.0.3", 26379}, strings.Repeat("e", 40)}},
-		RenameCommands: [][2]string{{"CONFIG", "XCONFIG"}}}
+		KnownSentinels: []KnownSentinel{{Addr{"127.0.0.3", 26379}, strings.Repeat("e", 40)}}, Settings: quorum.Settings{Quorum: 2, ParallelSyncs: -3, NotificationScript: script, AuthPass: "p w", AuthUser: "u", RebootDownAfterMs: 1000, RenameCommands: [][2]string{{"CONFIG", "XCONFIG"}}}}
 	if !reflect.DeepEqual(m, want) {
 		t.Fatalf("master:\n got %+v\nwant %+v", m, want)
 	}

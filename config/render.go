@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/x0tta6bl4/gosentinel/quorum"
 	"strconv"
 	"strings"
 )
@@ -180,30 +181,7 @@ func (c *Config) rewriteSentinel(st *rewriteState) {
 	for _, m := range c.Masters {
 		name := word(m.Name)
 		st.rewriteLine("sentinel monitor", "sentinel monitor "+name+" "+word(m.Host)+" "+strconv.Itoa(m.Port)+" "+strconv.Itoa(m.Quorum), true)
-		if m.DownAfterMs != 0 && m.DownAfterMs != c.DefaultDownAfterMs {
-			st.rewriteLine("sentinel down-after-milliseconds", "sentinel down-after-milliseconds "+name+" "+itoa64(m.DownAfterMs), true)
-		}
-		if m.FailoverTimeoutMs != 0 && m.FailoverTimeoutMs != c.DefaultFailoverTimeoutMs {
-			st.rewriteLine("sentinel failover-timeout", "sentinel failover-timeout "+name+" "+itoa64(m.FailoverTimeoutMs), true)
-		}
-		if m.ParallelSyncs != DefaultParallelSyncs {
-			st.rewriteLine("sentinel parallel-syncs", "sentinel parallel-syncs "+name+" "+strconv.Itoa(m.ParallelSyncs), true)
-		}
-		if m.NotificationScript != "" {
-			st.rewriteLine("sentinel notification-script", "sentinel notification-script "+name+" "+word(m.NotificationScript), true)
-		}
-		if m.ClientReconfigScript != "" {
-			st.rewriteLine("sentinel client-reconfig-script", "sentinel client-reconfig-script "+name+" "+word(m.ClientReconfigScript), true)
-		}
-		if m.AuthPass != "" {
-			st.rewriteLine("sentinel auth-pass", "sentinel auth-pass "+name+" "+word(m.AuthPass), true)
-		}
-		if m.AuthUser != "" {
-			st.rewriteLine("sentinel auth-user", "sentinel auth-user "+name+" "+word(m.AuthUser), true)
-		}
-		if m.RebootDownAfterMs != 0 {
-			st.rewriteLine("sentinel master-reboot-down-after-period", "sentinel master-reboot-down-after-period "+name+" "+itoa64(m.RebootDownAfterMs), true)
-		}
+		c.rewriteOptions(st, m, false)
 		st.rewriteLine("sentinel config-epoch", "sentinel config-epoch "+name+" "+u(m.ConfigEpoch, 10), true)
 		st.rewriteLine("sentinel leader-epoch", "sentinel leader-epoch "+name+" "+u(m.LeaderEpoch, 10), true)
 		for _, r := range m.KnownReplicas {
@@ -215,9 +193,7 @@ func (c *Config) rewriteSentinel(st *rewriteState) {
 			}
 			st.rewriteLine("sentinel known-sentinel", "sentinel known-sentinel "+name+" "+word(s.Addr.Host)+" "+strconv.Itoa(s.Addr.Port)+" "+word(s.RunID), true)
 		}
-		for _, rc := range m.RenameCommands {
-			st.rewriteLine("sentinel rename-command", "sentinel rename-command "+name+" "+word(rc[0])+" "+word(rc[1]), true)
-		}
+		c.rewriteOptions(st, m, true)
 	}
 
 	st.rewriteLine("sentinel current-epoch", "sentinel current-epoch "+u(c.CurrentEpoch, 10), true)
@@ -260,11 +236,35 @@ func (c *Config) rewriteSentinel(st *rewriteState) {
 	} else {
 		st.markProcessed("sentinel cluster-size")
 	}
-	for _, k := range []string{"monitor", "down-after-milliseconds", "failover-timeout",
-		"parallel-syncs", "notification-script", "client-reconfig-script", "auth-pass",
-		"auth-user", "config-epoch", "leader-epoch", "known-replica", "known-sentinel",
-		"rename-command", "master-reboot-down-after-period"} {
+	for _, k := range []string{"monitor", "config-epoch", "leader-epoch", "known-replica", "known-sentinel"} {
 		st.markProcessed("sentinel " + k)
+	}
+	for _, o := range quorum.Options {
+		if o.Directive {
+			st.markProcessed("sentinel " + o.Name)
+		}
+	}
+}
+
+// rewriteOptions writes m's per-master options that differ from this
+// sentinel's defaults, in the table's order: the list options (rename-command)
+// when late, after the known-replica and known-sentinel lines, the others
+// before, as redis does.
+func (c *Config) rewriteOptions(st *rewriteState, m *Master, late bool) {
+	defaults := quorum.Settings{DownAfterMs: c.DefaultDownAfterMs, FailoverTimeoutMs: c.DefaultFailoverTimeoutMs,
+		ParallelSyncs: DefaultParallelSyncs}
+	for i := range quorum.Options {
+		o := &quorum.Options[i]
+		if !o.Directive || (o.Kind == quorum.OptRename) != late || o.IsDefault(&m.Settings, &defaults) {
+			continue
+		}
+		for _, v := range o.Values(&m.Settings) {
+			line := "sentinel " + o.Name + " " + word(m.Name)
+			for _, w := range v {
+				line += " " + word(w)
+			}
+			st.rewriteLine("sentinel "+o.Name, line, true)
+		}
 	}
 }
 

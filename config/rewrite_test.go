@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/x0tta6bl4/gosentinel/quorum"
+
 	"bufio"
 	"bytes"
 	"os"
@@ -228,7 +230,7 @@ func TestRenderRules(t *testing.T) {
 
 func TestRenderHandBuiltConfig(t *testing.T) {
 	c := &Config{Port: 26379, Dir: "/data", MyID: strings.Repeat("1", 40), DenyScriptsReconfig: true,
-		Masters: []*Master{{Name: "m", Host: "10.0.0.5", Port: 6379, Quorum: 2, ParallelSyncs: 1,
+		Masters: []*Master{{Name: "m", Host: "10.0.0.5", Port: 6379, Settings: quorum.Settings{Quorum: 2, ParallelSyncs: 1},
 			KnownReplicas: []Addr{{"10.0.0.6", 6379}}}}}
 	want := rewriteSignature + "\nprotected-mode no\nport 26379\ndir \"/data\"\n" +
 		"latency-tracking-info-percentiles 50 99 99.9\nuser default on nopass ~* &* +@all\n" +

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 // preMonitorDirectives are applied before every monitor line (sentinel.c:preMonitorCfgName).
@@ -26,8 +28,6 @@ const (
 	errInvalidPort      = "Invalid port number."
 	errTimeParam        = "negative or zero time parameter."
 	errNegativeTime     = "negative time parameter."
-	errNotifScript      = "Notification script seems non existing or non executable."
-	errReconfScript     = "Client reconfiguration script seems non existing or non executable."
 	errRenameTwice      = "Same command renamed multiple times with rename-command."
 	// gosentinel's own.
 	errClusterSize      = "cluster-size must be a number of sentinels, 1 or greater."
@@ -104,6 +104,49 @@ func (l *loader) scriptExecutable(path string) bool {
 	return syscall.Access(p, 1) == nil
 }
 
+// masterOption sets a per-master option (quorum.Options) from its
+// sentinel.conf line, with sentinel.c:sentinelHandleConfiguration's checks:
+// numbers are read by atoi; times must be positive (or not negative, for
+// master-reboot-down-after-period), parallel-syncs is not checked; scripts
+// must be executables; a command is renamed once.
+func (l *loader) masterOption(m *Master, o *quorum.Option, v []string) string {
+	switch o.Kind {
+	case quorum.OptMillis:
+		n := atoi(v[0])
+		if n <= 0 {
+			return errTimeParam
+		}
+		o.SetNumber(&m.Settings, int64(n))
+	case quorum.OptMillisOrZero:
+		n := atoi(v[0])
+		if n < 0 {
+			return errNegativeTime
+		}
+		o.SetNumber(&m.Settings, int64(n))
+	case quorum.OptCount:
+		o.SetNumber(&m.Settings, int64(atoi(v[0])))
+	case quorum.OptScript:
+		if !l.scriptExecutable(v[0]) {
+			return o.ScriptError + "."
+		}
+		if err := o.Apply(&m.Settings, v); err != nil {
+			return err.Error()
+		}
+	case quorum.OptRename:
+		for _, rc := range m.RenameCommands {
+			if strings.EqualFold(rc[0], v[0]) {
+				return errRenameTwice
+			}
+		}
+		m.RenameCommands = append(m.RenameCommands, [2]string{v[0], v[1]})
+	default:
+		if err := o.Apply(&m.Settings, v); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
+}
+
 // sentinelDirective is sentinel.c:sentinelHandleConfiguration; it returns redis' error text.
 func (l *loader) sentinelDirective(argv []string) string {
 	c := l.cfg
@@ -111,10 +154,17 @@ func (l *loader) sentinelDirective(argv []string) string {
 	argc := len(argv)
 	master := func() *Master { return c.Master(argv[1]) }
 
+	if o, ok := quorum.LookupOption(name); ok && o.Directive && argc == 2+o.Arity() {
+		m := master()
+		if m == nil {
+			return errNoSuchMaster
+		}
+		return l.masterOption(m, o, argv[2:])
+	}
 	switch {
 	case name == "monitor" && argc == 5:
-		quorum := atoi(argv[4])
-		if quorum <= 0 {
+		q := atoi(argv[4])
+		if q <= 0 {
 			return errQuorum
 		}
 		addr, msg := l.instanceAddr(argv[2], argv[3])
@@ -125,63 +175,7 @@ func (l *loader) sentinelDirective(argv []string) string {
 			return errDuplicateMaster
 		}
 		c.Masters = append(c.Masters, &Master{Name: argv[1], Host: addr.Host, Port: addr.Port,
-			Quorum: quorum, ParallelSyncs: DefaultParallelSyncs})
-	case name == "down-after-milliseconds" && argc == 3:
-		m := master()
-		if m == nil {
-			return errNoSuchMaster
-		}
-		v := atoi(argv[2])
-		if v <= 0 {
-			return errTimeParam
-		}
-		m.DownAfterMs = int64(v)
-	case name == "failover-timeout" && argc == 3:
-		m := master()
-		if m == nil {
-			return errNoSuchMaster
-		}
-		v := atoi(argv[2])
-		if v <= 0 {
-			return errTimeParam
-		}
-		m.FailoverTimeoutMs = int64(v)
-	case name == "parallel-syncs" && argc == 3:
-		m := master()
-		if m == nil {
-			return errNoSuchMaster
-		}
-		m.ParallelSyncs = atoi(argv[2])
-	case name == "notification-script" && argc == 3:
-		m := master()
-		if m == nil {
-			return errNoSuchMaster
-		}
-		if !l.scriptExecutable(argv[2]) {
-			return errNotifScript
-		}
-		m.NotificationScript = argv[2]
-	case name == "client-reconfig-script" && argc == 3:
-		m := master()
-		if m == nil {
-			return errNoSuchMaster
-		}
-		if !l.scriptExecutable(argv[2]) {
-			return errReconfScript
-		}
-		m.ClientReconfigScript = argv[2]
-	case name == "auth-pass" && argc == 3:
-		m := master()
-		if m == nil {
-			return errNoSuchMaster
-		}
-		m.AuthPass = argv[2]
-	case name == "auth-user" && argc == 3:
-		m := master()
-		if m == nil {
-			return errNoSuchMaster
-		}
-		m.AuthUser = argv[2]
+			Settings: quorum.Settings{Quorum: q, ParallelSyncs: DefaultParallelSyncs}})
 	case name == "current-epoch" && argc == 2:
 		if e := strtoull(argv[1]); e > c.CurrentEpoch {
 			c.CurrentEpoch = e
@@ -239,17 +233,6 @@ func (l *loader) sentinelDirective(argv []string) string {
 			}
 		}
 		m.KnownSentinels = append(m.KnownSentinels, KnownSentinel{Addr: addr, RunID: argv[4]})
-	case name == "rename-command" && argc == 4:
-		m := master()
-		if m == nil {
-			return errNoSuchMaster
-		}
-		for _, rc := range m.RenameCommands {
-			if strings.EqualFold(rc[0], argv[2]) {
-				return errRenameTwice
-			}
-		}
-		m.RenameCommands = append(m.RenameCommands, [2]string{argv[2], argv[3]})
 	case name == "announce-ip" && argc == 2:
 		if argv[1] != "" {
 			c.AnnounceIP = argv[1]
@@ -292,16 +275,6 @@ func (l *loader) sentinelDirective(argv []string) string {
 			return errAnnounceHosts
 		}
 		c.AnnounceHostnames = v
-	case name == "master-reboot-down-after-period" && argc == 3:
-		m := master()
-		if m == nil {
-			return errNoSuchMaster
-		}
-		v := atoi(argv[2])
-		if v < 0 {
-			return errNegativeTime
-		}
-		m.RebootDownAfterMs = int64(v)
 	default:
 		return errUnrecognized
 	}

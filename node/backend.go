@@ -325,7 +325,7 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 	if port < 0 || port > 65535 {
 		return sentinel.ReplyError("ERR Invalid port number.")
 	}
-	m := &quorum.Master{Name: name, Addr: want, Quorum: int(q), Origin: n.myid}
+	m := &quorum.Master{Name: name, Addr: want, Origin: n.myid, Settings: quorum.Settings{Quorum: int(q)}}
 	n.fillDefaults(m)
 	n.mu.Lock()
 	n.local[name] = &masterLocal{}
@@ -368,7 +368,7 @@ func (n *Node) adoptOrDuplicate(existing *quorum.Master, addr quorum.Addr, q int
 	}
 	// A MONITOR here starts this sentinel's settings afresh, as on a
 	// lone redis-sentinel.
-	fresh := &quorum.Master{Name: existing.Name, Quorum: q}
+	fresh := &quorum.Master{Name: existing.Name, Settings: quorum.Settings{Quorum: q}}
 	n.fillDefaults(fresh)
 	n.replaceSettings(fresh)
 	if cur, ok := n.master(existing.Name); ok {
@@ -454,69 +454,20 @@ func (n *Node) Set(name string, args []string) error {
 		badfmt := func(v string) error {
 			return sentinel.ReplyError(fmt.Sprintf("ERR Invalid argument '%s' for SENTINEL SET '%s'", v, opt))
 		}
-		var p quorum.Param
-		event := ""
-		switch {
-		case more > 0 && (lopt == "down-after-milliseconds" || lopt == "failover-timeout" || lopt == "parallel-syncs" || lopt == "quorum"):
-			j++
-			v, err := strconv.ParseInt(args[j], 10, 64)
-			if err != nil || v <= 0 {
-				failure = badfmt(args[j])
-				break
-			}
-			p = quorum.Param{Key: lopt, Value: []string{args[j]}}
-			event = opt + " " + args[j]
-		case more > 0 && lopt == "master-reboot-down-after-period":
-			j++
-			v, err := strconv.ParseInt(args[j], 10, 64)
-			if err != nil || v < 0 {
-				failure = badfmt(args[j])
-				break
-			}
-			p = quorum.Param{Key: lopt, Value: []string{args[j]}}
-			event = opt + " " + args[j]
-		case more > 0 && (lopt == "notification-script" || lopt == "client-reconfig-script"):
-			j++
-			if deny {
-				failure = sentinel.ReplyError("ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration")
-				break
-			}
-			if args[j] != "" && !isExecutable(args[j]) {
-				if lopt == "notification-script" {
-					failure = sentinel.ReplyError("ERR Notification script seems non existing or non executable")
-				} else {
-					failure = sentinel.ReplyError("ERR Client reconfiguration script seems non existing or non executable")
-				}
-				break
-			}
-			p = quorum.Param{Key: lopt, Value: []string{args[j]}}
-			event = opt + " " + args[j]
-		case more > 0 && (lopt == "auth-pass" || lopt == "auth-user"):
-			j++
-			p = quorum.Param{Key: lopt, Value: []string{args[j]}}
-			if lopt == "auth-pass" {
-				event = opt + " ******"
-			} else {
-				event = opt + " " + args[j]
-			}
-		case more > 1 && lopt == "rename-command":
-			oldname, newname := args[j+1], args[j+2]
-			j += 2
-			if oldname == "" || newname == "" {
-				bad := newname
-				if newname != "" {
-					bad = oldname
-				}
-				failure = badfmt(bad)
-				break
-			}
-			p = quorum.Param{Key: lopt, Value: []string{oldname, newname}}
-			event = opt + " " + oldname + " " + newname
-		default:
+		o, ok := quorum.LookupOption(lopt)
+		if !ok || more < o.Arity() {
 			failure = sentinel.ReplyError(fmt.Sprintf("ERR Unknown option or number of arguments for SENTINEL SET '%s'", opt))
-		}
-		if failure != nil {
 			break
+		}
+		vals := args[j+1 : j+1+o.Arity()]
+		j += o.Arity()
+		if failure = checkSetValue(o, vals, deny, badfmt); failure != nil {
+			break
+		}
+		p := quorum.Param{Key: o.Name, Value: append([]string(nil), vals...)}
+		event := opt + " " + strings.Join(vals, " ")
+		if o.Kind == quorum.OptSecret {
+			event = opt + " ******"
 		}
 		// Settings are this sentinel's own (settings.go): no other
 		// sentinel changes, as with redis-sentinel.
@@ -539,6 +490,29 @@ func (n *Node) Set(name string, args []string) error {
 		return failure
 	}
 	return n.flushConfigAndReply()
+}
+
+// checkSetValue is sentinelSetCommand's check of one option's values.
+func checkSetValue(o *quorum.Option, v []string, denyScripts bool, badfmt func(string) error) error {
+	switch o.Kind {
+	case quorum.OptMillis, quorum.OptCount, quorum.OptMillisOrZero:
+		n, err := strconv.ParseInt(v[0], 10, 64)
+		if err != nil || n < 0 || (n == 0 && o.Kind != quorum.OptMillisOrZero) {
+			return badfmt(v[0])
+		}
+	case quorum.OptScript:
+		if denyScripts {
+			return sentinel.ReplyError("ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration")
+		}
+		if v[0] != "" && !isExecutable(v[0]) {
+			return sentinel.ReplyError("ERR " + o.ScriptError)
+		}
+	case quorum.OptRename:
+		if v[0] == "" || v[1] == "" {
+			return badfmt("") // the empty name
+		}
+	}
+	return nil
 }
 
 // isExecutable is access(path, X_OK).

@@ -282,11 +282,8 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	// seeds only an empty log.
 	for _, m := range cfg.Masters {
 		qm := &quorum.Master{
-			Name: m.Name, Addr: quorum.Addr{Host: m.Host, Port: m.Port}, Quorum: m.Quorum,
-			DownAfterMs: m.DownAfterMs, FailoverTimeoutMs: m.FailoverTimeoutMs, ParallelSyncs: m.ParallelSyncs,
-			NotificationScript: m.NotificationScript, ClientReconfigScript: m.ClientReconfigScript,
-			AuthPass: m.AuthPass, AuthUser: m.AuthUser, RebootDownAfterMs: m.RebootDownAfterMs,
-			RenameCommands: m.RenameCommands, ConfigEpoch: m.ConfigEpoch, Origin: n.myid,
+			Name: m.Name, Addr: quorum.Addr{Host: m.Host, Port: m.Port}, ConfigEpoch: m.ConfigEpoch, Origin: n.myid,
+			Settings: m.Settings.Clone(),
 		}
 		n.fillDefaults(qm)
 		seed := monitor.MasterSpec{Addr: monitor.Addr{Host: m.Host, Port: m.Port}}

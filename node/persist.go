@@ -67,12 +67,9 @@ func (n *Node) buildConfig() *config.Config {
 		m := st.Masters[name]
 		n.withOwnSettings(m)
 		cm := &config.Master{
-			Name: m.Name, Host: m.Addr.Host, Port: m.Addr.Port, Quorum: m.Quorum,
-			DownAfterMs: m.DownAfterMs, FailoverTimeoutMs: m.FailoverTimeoutMs, ParallelSyncs: m.ParallelSyncs,
-			NotificationScript: m.NotificationScript, ClientReconfigScript: m.ClientReconfigScript,
-			AuthPass: m.AuthPass, AuthUser: m.AuthUser, RebootDownAfterMs: m.RebootDownAfterMs,
+			Name: m.Name, Host: m.Addr.Host, Port: m.Addr.Port,
 			ConfigEpoch: m.ConfigEpoch, LeaderEpoch: leaderEpochs[name],
-			RenameCommands: append([][2]string(nil), m.RenameCommands...),
+			Settings: m.Settings.Clone(),
 		}
 		if ms, ok := n.mon.Status(name); ok {
 			for _, r := range ms.Replicas {

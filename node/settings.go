@@ -21,18 +21,7 @@ import (
 // does.
 
 // copySettings copies the per-sentinel settings of src into dst.
-func copySettings(dst, src *quorum.Master) {
-	dst.Quorum = src.Quorum
-	dst.DownAfterMs = src.DownAfterMs
-	dst.FailoverTimeoutMs = src.FailoverTimeoutMs
-	dst.ParallelSyncs = src.ParallelSyncs
-	dst.NotificationScript = src.NotificationScript
-	dst.ClientReconfigScript = src.ClientReconfigScript
-	dst.AuthPass = src.AuthPass
-	dst.AuthUser = src.AuthUser
-	dst.RebootDownAfterMs = src.RebootDownAfterMs
-	dst.RenameCommands = append([][2]string(nil), src.RenameCommands...)
-}
+func copySettings(dst, src *quorum.Master) { dst.Settings = src.Settings.Clone() }
 
 // settingsFrom returns a settings holder seeded from m.
 func settingsFrom(m *quorum.Master) *quorum.Master {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"sync"
 )
 
@@ -396,101 +395,11 @@ func (f *FSM) Maintenance() (all bool, masters []string) {
 
 // applyParam sets one already validated SENTINEL SET option.
 func applyParam(m *Master, p Param) error {
-	one := func() string {
-		if len(p.Value) == 0 {
-			return ""
-		}
-		return p.Value[0]
-	}
-	num := func() (int64, error) {
-		n, err := strconv.ParseInt(one(), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("bad value for %s: %w", p.Key, err)
-		}
-		return n, nil
-	}
-	switch p.Key {
-	case "down-after-milliseconds":
-		n, err := num()
-		if err != nil {
-			return err
-		}
-		m.DownAfterMs = n
-	case "failover-timeout":
-		n, err := num()
-		if err != nil {
-			return err
-		}
-		m.FailoverTimeoutMs = n
-	case "parallel-syncs":
-		n, err := num()
-		if err != nil {
-			return err
-		}
-		m.ParallelSyncs = int(n)
-	case "quorum":
-		n, err := num()
-		if err != nil {
-			return err
-		}
-		m.Quorum = int(n)
-	case "master-reboot-down-after-period":
-		n, err := num()
-		if err != nil {
-			return err
-		}
-		m.RebootDownAfterMs = n
-	case "notification-script":
-		m.NotificationScript = one()
-	case "client-reconfig-script":
-		m.ClientReconfigScript = one()
-	case "auth-pass":
-		m.AuthPass = one()
-	case "auth-user":
-		m.AuthUser = one()
-	case "rename-command":
-		if len(p.Value) != 2 {
-			return fmt.Errorf("rename-command needs two values")
-		}
-		applyRename(m, p.Value[0], p.Value[1])
-	default:
+	o, ok := LookupOption(p.Key)
+	if !ok {
 		return fmt.Errorf("unknown parameter %q", p.Key)
 	}
-	return nil
-}
-
-// applyRename records cmd -> newname; renaming a command to itself removes
-// the mapping (sentinel.c sentinelSetCommand).
-func applyRename(m *Master, cmd, newname string) {
-	out := m.RenameCommands[:0]
-	for _, rc := range m.RenameCommands {
-		if !equalFold(rc[0], cmd) {
-			out = append(out, rc)
-		}
-	}
-	m.RenameCommands = out
-	if !equalFold(cmd, newname) {
-		m.RenameCommands = append(m.RenameCommands, [2]string{cmd, newname})
-	}
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+	return o.Apply(&m.Settings, p.Value)
 }
 
 // snapshotVersion heads every persisted snapshot, so a future format can be

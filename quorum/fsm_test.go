@@ -18,7 +18,7 @@ func mustPropose(t *testing.T, l *Local, c *Command) {
 func TestFSM_MonitorSetSwitchRemove(t *testing.T) {
 	var applied []Op
 	l := NewLocal(NewFSM(func(c *Command, err error) { applied = append(applied, c.Op) }))
-	m := &Master{Name: "mymaster", Addr: Addr{"127.0.0.1", 6379}, Quorum: 2, ParallelSyncs: 1}
+	m := &Master{Name: "mymaster", Addr: Addr{"127.0.0.1", 6379}, Settings: Settings{Quorum: 2, ParallelSyncs: 1}}
 	mustPropose(t, l, &Command{Op: OpMonitor, Master: m, At: 10})
 
 	if err := l.Propose(context.Background(), &Command{Op: OpMonitor, Master: m, At: 11}); !errors.Is(err, ErrDuplicateMaster) {
@@ -44,9 +44,8 @@ func TestFSM_MonitorSetSwitchRemove(t *testing.T) {
 	if !ok {
 		t.Fatal("master missing")
 	}
-	want := &Master{Name: "mymaster", Addr: Addr{"127.0.0.1", 6380}, Quorum: 2, ParallelSyncs: 1,
-		DownAfterMs: 5000, AuthPass: "secret", RenameCommands: [][2]string{{"PING", "PONG"}},
-		ConfigEpoch: 7, CreatedAt: 10}
+	want := &Master{Name: "mymaster", Addr: Addr{"127.0.0.1", 6380},
+		ConfigEpoch: 7, CreatedAt: 10, Settings: Settings{Quorum: 2, ParallelSyncs: 1, DownAfterMs: 5000, AuthPass: "secret", RenameCommands: [][2]string{{"PING", "PONG"}}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("master = %+v\nwant %+v", got, want)
 	}
@@ -81,8 +80,8 @@ func TestFSM_EpochsOnlyGrow(t *testing.T) {
 
 func TestFSM_SnapshotRestore(t *testing.T) {
 	f := NewFSM(nil)
-	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "a", Addr: Addr{"10.0.0.1", 1}, Quorum: 1}, At: 1})
-	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "b", Addr: Addr{"10.0.0.2", 2}, Quorum: 2, ConfigEpoch: 4}, At: 2})
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "a", Addr: Addr{"10.0.0.1", 1}, Settings: Settings{Quorum: 1}}, At: 1})
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "b", Addr: Addr{"10.0.0.2", 2}, ConfigEpoch: 4, Settings: Settings{Quorum: 2}}, At: 2})
 	var buf bytes.Buffer
 	if err := f.WriteSnapshot(&buf); err != nil {
 		t.Fatal(err)
@@ -135,7 +134,7 @@ func TestCommandCodecRoundTrip(t *testing.T) {
 // observed): the FSM records that epoch, and refuses one below the current.
 func TestFSM_FailoverBeginAtElectedEpoch(t *testing.T) {
 	f := NewFSM(nil)
-	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "m", Addr: Addr{"127.0.0.1", 1}, Quorum: 2}, At: 1})
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "m", Addr: Addr{"127.0.0.1", 1}, Settings: Settings{Quorum: 2}}, At: 1})
 	f.Apply(&Command{Op: OpObserveEpoch, Epoch: 7})
 	if err := f.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 2}, Epoch: 6}); !errors.Is(err, ErrStaleFailover) {
 		t.Fatalf("begin below the current epoch: %v", err)
@@ -155,7 +154,7 @@ func TestFSM_FailoverBeginAtElectedEpoch(t *testing.T) {
 // and the flag survives a snapshot.
 func TestFSM_Protocol(t *testing.T) {
 	f := NewFSM(nil)
-	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "m", Addr: Addr{"127.0.0.1", 1}, Quorum: 2}, At: 1})
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "m", Addr: Addr{"127.0.0.1", 1}, Settings: Settings{Quorum: 2}}, At: 1})
 	if err := f.Apply(&Command{Op: OpProtocol, Epoch: 0}); !errors.Is(err, ErrStaleProtocol) {
 		t.Fatalf("end while not mixed: %v", err)
 	}
@@ -201,7 +200,7 @@ func TestFSM_Protocol(t *testing.T) {
 
 func TestFSM_FailoverLifecycle(t *testing.T) {
 	f := NewFSM(nil)
-	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "m", Addr: Addr{"127.0.0.1", 1}, Quorum: 2}, At: 1})
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "m", Addr: Addr{"127.0.0.1", 1}, Settings: Settings{Quorum: 2}}, At: 1})
 	f.Apply(&Command{Op: OpObserveEpoch, Epoch: 4})
 	if err := f.Apply(&Command{Op: OpFailoverBegin, Name: "m", Addr: Addr{"127.0.0.1", 2}, Leader: "L", At: 5}); err != nil {
 		t.Fatal(err)
@@ -262,9 +261,9 @@ func TestFSMNamesFollowEveryChange(t *testing.T) {
 		}
 	}
 	check("empty")
-	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "b", Addr: Addr{"10.0.0.2", 2}, Quorum: 1}, At: 1})
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "b", Addr: Addr{"10.0.0.2", 2}, Settings: Settings{Quorum: 1}}, At: 1})
 	check("monitor b", "b")
-	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "a", Addr: Addr{"10.0.0.1", 1}, Quorum: 1}, At: 2})
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "a", Addr: Addr{"10.0.0.1", 1}, Settings: Settings{Quorum: 1}}, At: 2})
 	check("monitor a", "b", "a") // creation order first, as State.Names
 	f.Names()[0] = "mutated"
 	check("after a caller changed its copy", "b", "a")
@@ -272,7 +271,7 @@ func TestFSMNamesFollowEveryChange(t *testing.T) {
 	check("remove b", "a")
 	var buf bytes.Buffer
 	g := NewFSM(nil)
-	g.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "x", Addr: Addr{"10.0.0.9", 9}, Quorum: 1}, At: 1})
+	g.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "x", Addr: Addr{"10.0.0.9", 9}, Settings: Settings{Quorum: 1}}, At: 1})
 	if err := g.WriteSnapshot(&buf); err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +292,7 @@ func TestFSMReadMaster(t *testing.T) {
 	if f.ReadMaster("a", func(*Master) { t.Fatal("read called for an unknown master") }) {
 		t.Fatal("ReadMaster found an unknown master")
 	}
-	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "a", Addr: Addr{"10.0.0.1", 1}, Quorum: 1}, At: 1})
+	f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: "a", Addr: Addr{"10.0.0.1", 1}, Settings: Settings{Quorum: 1}}, At: 1})
 	f.Apply(&Command{Op: OpSwitchMaster, Name: "a", Addr: Addr{"10.0.0.2", 2}, From: Addr{"10.0.0.1", 1}, Epoch: 7, At: 2})
 	var got Addr
 	var epoch uint64

@@ -49,7 +49,7 @@ func TestFSM_Maintenance(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := NewFSM(nil)
 			for i, n := range []string{"a", "b"} {
-				if err := f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: n, Quorum: 2}, At: int64(i + 1)}); err != nil {
+				if err := f.Apply(&Command{Op: OpMonitor, Master: &Master{Name: n, Settings: Settings{Quorum: 2}}, At: int64(i + 1)}); err != nil {
 					t.Fatal(err)
 				}
 			}

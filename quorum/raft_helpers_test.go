@@ -180,8 +180,8 @@ func waitState(t *testing.T, want *State, nodes ...*raftNode) {
 
 func monitorCmd(name string, port int, at int64) *Command {
 	return &Command{Op: OpMonitor, At: at, Master: &Master{
-		Name: name, Addr: Addr{Host: "127.0.0.1", Port: port}, Quorum: 2,
-		DownAfterMs: 30000, FailoverTimeoutMs: 180000, ParallelSyncs: 1,
+		Name: name, Addr: Addr{Host: "127.0.0.1", Port: port},
+		Settings: Settings{Quorum: 2, DownAfterMs: 30000, FailoverTimeoutMs: 180000, ParallelSyncs: 1},
 	}}
 }
 

@@ -29,19 +29,11 @@ func (a Addr) String() string { return net.JoinHostPort(a.Host, strconv.Itoa(a.P
 // operator settings and the outcome of failovers (address and config
 // epoch). Volatile observations (links, INFO, SDOWN) are not here.
 type Master struct {
-	Name                 string      `json:"name"`
-	Addr                 Addr        `json:"addr"`
-	Quorum               int         `json:"quorum"`
-	DownAfterMs          int64       `json:"down_after_ms"`
-	FailoverTimeoutMs    int64       `json:"failover_timeout_ms"`
-	ParallelSyncs        int         `json:"parallel_syncs"`
-	NotificationScript   string      `json:"notification_script,omitempty"`
-	ClientReconfigScript string      `json:"client_reconfig_script,omitempty"`
-	AuthPass             string      `json:"auth_pass,omitempty"`
-	AuthUser             string      `json:"auth_user,omitempty"`
-	RebootDownAfterMs    int64       `json:"reboot_down_after_ms,omitempty"`
-	RenameCommands       [][2]string `json:"rename_commands,omitempty"`
-	ConfigEpoch          uint64      `json:"config_epoch"`
+	Name string `json:"name"`
+	Addr Addr   `json:"addr"`
+	// Settings are encoded inline, as they were before they had a type.
+	Settings
+	ConfigEpoch uint64 `json:"config_epoch"`
 	// CreatedAt orders masters (ms since the epoch, from the command).
 	CreatedAt int64 `json:"created_at"`
 	// Origin is the id of the sentinel whose SENTINEL MONITOR (or config
@@ -75,7 +67,7 @@ type Failover struct {
 // Clone returns a deep copy.
 func (m *Master) Clone() *Master {
 	c := *m
-	c.RenameCommands = append([][2]string(nil), m.RenameCommands...)
+	c.Settings = m.Settings.Clone()
 	if m.Failover != nil {
 		f := *m.Failover
 		c.Failover = &f

@@ -15,7 +15,7 @@ func TestMasterRenameMap(t *testing.T) {
 		{"upper-cased originals", [][2]string{{"config", "MYCONFIG"}, {"SlaveOf", "so"}}, map[string]string{"CONFIG": "MYCONFIG", "SLAVEOF": "so"}},
 		{"the new name kept as given", [][2]string{{"PING", "pInG2"}}, map[string]string{"PING": "pInG2"}},
 	} {
-		m := &Master{RenameCommands: tc.rename}
+		m := &Master{Settings: Settings{RenameCommands: tc.rename}}
 		if got := m.RenameMap(); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}

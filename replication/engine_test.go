@@ -18,8 +18,7 @@ var (
 )
 
 func settings(ftMs int64, parallel int) quorum.Master {
-	return quorum.Master{Name: "mymaster", Addr: toQuorum(mAddr), Quorum: 1, DownAfterMs: 1000,
-		FailoverTimeoutMs: ftMs, ParallelSyncs: parallel}
+	return quorum.Master{Name: "mymaster", Addr: toQuorum(mAddr), Settings: quorum.Settings{Quorum: 1, DownAfterMs: 1000, FailoverTimeoutMs: ftMs, ParallelSyncs: parallel}}
 }
 
 // opening is the leader's sequence up to SLAVEOF NO ONE, for a failover of

@@ -83,8 +83,7 @@ func startSystemWith(t *testing.T, downAfter time.Duration, fence bool) *system 
 	})
 	s.store = quorum.NewLocal(s.fsm)
 	maddr := addr(s.tp.Master.Port())
-	m := &quorum.Master{Name: "mymaster", Addr: toQuorum(maddr), Quorum: 1, DownAfterMs: downAfter.Milliseconds(),
-		FailoverTimeoutMs: 10000, ParallelSyncs: 1}
+	m := &quorum.Master{Name: "mymaster", Addr: toQuorum(maddr), Settings: quorum.Settings{Quorum: 1, DownAfterMs: downAfter.Milliseconds(), FailoverTimeoutMs: 10000, ParallelSyncs: 1}}
 	if err := s.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: m}); err != nil {
 		t.Fatal(err)
 	}

@@ -468,7 +468,7 @@ func (c *simCluster) write(k int) {
 			c.mu.Unlock()
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			err := st.Propose(ctx, &quorum.Command{Op: quorum.OpMonitor, At: 1,
-				Master: &quorum.Master{Name: name, Addr: quorum.Addr{Host: "10.1.0.1", Port: 6379}, Quorum: 2}})
+				Master: &quorum.Master{Name: name, Addr: quorum.Addr{Host: "10.1.0.1", Port: 6379}, Settings: quorum.Settings{Quorum: 2}}})
 			cancel()
 			if err == nil {
 				c.mu.Lock()
@@ -794,7 +794,10 @@ func (c *simCluster) oneGroup() error {
 		select {
 		case <-s.group.Joined():
 		default:
-			return fmt.Errorf("%s has not caught up (phase %s)", s.id, s.group.Phase())
+			// Everything Joined waits for, so that a failure says which.
+			return fmt.Errorf("%s has not caught up (phase %s; recovering %v, applied %d, commit %d; leader %s applied %d, commit %d)",
+				s.id, s.group.Phase(), stores[s].Recovering(), stores[s].AppliedIndex(), stores[s].CommitIndex(),
+				leader.id, stores[leader].AppliedIndex(), stores[leader].CommitIndex())
 		}
 	}
 	return nil
