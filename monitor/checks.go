@@ -128,7 +128,7 @@ func (m *Monitor) isMasterDownReply(si *instance, c *conn, v value) {
 	down := v.elems[0].num == 1
 	if down != si.masterDown {
 		if cb, master := m.cfg.OnPeerVerdict, si.owner().name; cb != nil {
-			m.notes.push(func() { cb(master) })
+			m.notes.Push(func() { cb(master) })
 		}
 	}
 	si.masterDown = down

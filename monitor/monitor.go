@@ -71,7 +71,7 @@ type Monitor struct {
 	// SENTINEL CONFIG SET (SetHostnames).
 	resolveHostnames, announceHostnames atomic.Bool
 	log                                 *slog.Logger
-	notes                               *notifier
+	notes                               *CallbackQueue
 	kick                                chan struct{}
 	wg                                  sync.WaitGroup // connection goroutines
 	// poll is the event loop reading the links while Run runs (nil
@@ -101,7 +101,7 @@ func New(cfg Config) *Monitor {
 	m := &Monitor{
 		cfg:          cfg,
 		log:          cfg.Logger,
-		notes:        newNotifier(),
+		notes:        NewCallbackQueue(),
 		kick:         make(chan struct{}, 1),
 		masters:      map[string]*instance{},
 		sentinelUser: cfg.SentinelUser,
@@ -136,7 +136,8 @@ func (m *Monitor) Run(ctx context.Context) {
 	notesDone := make(chan struct{})
 	go func() {
 		defer close(notesDone)
-		m.notes.run(stopNotes)
+		m.notes.Run(stopNotes)
+		m.notes.Drain() // what was queued before the stop
 	}()
 
 	t := time.NewTicker(tickInterval)

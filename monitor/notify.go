@@ -5,50 +5,62 @@ import (
 	"sync"
 )
 
-// notifier delivers callbacks (OnEvent, OnHello, OnTopologyChange, OnInfo)
-// in order from one goroutine, never with Monitor.mu held: the receiver
-// may call back into the Monitor (SwitchMaster from OnHello, Status from
-// OnEvent) and may hold its own locks while calling us.
-type notifier struct {
+// CallbackQueue runs callbacks in order on the goroutine that calls Run.
+// Push never blocks and the queue is unbounded on purpose: dropping a
+// discovery or an SDOWN transition would leave the receiver's view wrong.
+// The monitor delivers its callbacks (OnEvent, OnHello, OnTopologyChange,
+// OnInfo, OnPeerVerdict) through one, never with Monitor.mu held, so the
+// receiver may call back into the Monitor (SwitchMaster from OnHello,
+// Status from OnEvent) and may hold its own locks while calling us; the
+// node runs the ones it must not run on the monitor's goroutine through
+// another.
+type CallbackQueue struct {
 	mu    sync.Mutex
 	queue []func()
 	sig   chan struct{}
 }
 
-func newNotifier() *notifier { return &notifier{sig: make(chan struct{}, 1)} }
+// NewCallbackQueue returns an empty queue.
+func NewCallbackQueue() *CallbackQueue { return &CallbackQueue{sig: make(chan struct{}, 1)} }
 
-func (n *notifier) push(f func()) {
-	n.mu.Lock()
-	n.queue = append(n.queue, f)
-	n.mu.Unlock()
+// Push queues f.
+func (q *CallbackQueue) Push(f func()) {
+	q.mu.Lock()
+	q.queue = append(q.queue, f)
+	q.mu.Unlock()
 	select {
-	case n.sig <- struct{}{}:
+	case q.sig <- struct{}{}:
 	default:
 	}
 }
 
-func (n *notifier) take() []func() {
-	n.mu.Lock()
-	q := n.queue
-	n.queue = nil
-	n.mu.Unlock()
-	return q
+func (q *CallbackQueue) take() []func() {
+	q.mu.Lock()
+	fs := q.queue
+	q.queue = nil
+	q.mu.Unlock()
+	return fs
 }
 
-// run delivers until stop is closed, then delivers what is left.
-func (n *notifier) run(stop <-chan struct{}) {
+// Run delivers until stop is closed. What is queued then stays queued:
+// Drain delivers it.
+func (q *CallbackQueue) Run(stop <-chan struct{}) {
 	for {
-		for _, f := range n.take() {
+		for _, f := range q.take() {
 			f()
 		}
 		select {
-		case <-n.sig:
+		case <-q.sig:
 		case <-stop:
-			for _, f := range n.take() {
-				f()
-			}
 			return
 		}
+	}
+}
+
+// Drain delivers what is queued now, on the caller's goroutine.
+func (q *CallbackQueue) Drain() {
+	for _, f := range q.take() {
+		f()
 	}
 }
 
@@ -66,13 +78,13 @@ func (m *Monitor) emit(level Level, typ string, ri *instance, format string, arg
 		m.log.Debug("event", "type", ev.Type, "instance", inst, "text", ev.Text)
 	}
 	if cb := m.cfg.OnEvent; cb != nil {
-		m.notes.push(func() { cb(ev) })
+		m.notes.Push(func() { cb(ev) })
 	}
 }
 
 // topologyChanged queues OnTopologyChange. Caller holds m.mu.
 func (m *Monitor) topologyChanged(master string) {
 	if cb := m.cfg.OnTopologyChange; cb != nil {
-		m.notes.push(func() { cb(master) })
+		m.notes.Push(func() { cb(master) })
 	}
 }

@@ -83,7 +83,7 @@ func (m *Monitor) refreshInstanceInfo(ri *instance, text string, now time.Time) 
 
 	if cb := m.cfg.OnInfo; cb != nil {
 		ref := *ri.ref()
-		m.notes.push(func() { cb(ref) })
+		m.notes.Push(func() { cb(ref) })
 	}
 }
 

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"log/slog"
-	"sync"
 
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/monitor"
@@ -65,47 +64,5 @@ func slogLevel(l monitor.Level) slog.Level {
 		return slog.LevelInfo
 	default:
 		return slog.LevelWarn
-	}
-}
-
-// eventQueue runs callbacks from the monitor in order on one goroutine, so
-// the monitor never blocks on the node and the node may call back into the
-// monitor without lock-order concerns. It is unbounded on purpose: dropping
-// a discovery or an SDOWN transition would leave the node's view wrong.
-type eventQueue struct {
-	mu     sync.Mutex
-	items  []func()
-	signal chan struct{}
-}
-
-func newEventQueue() *eventQueue { return &eventQueue{signal: make(chan struct{}, 1)} }
-
-func (q *eventQueue) push(f func()) {
-	q.mu.Lock()
-	q.items = append(q.items, f)
-	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default:
-	}
-}
-
-func (q *eventQueue) run(ctx context.Context) {
-	for {
-		q.mu.Lock()
-		items := q.items
-		q.items = nil
-		q.mu.Unlock()
-		for _, f := range items {
-			f()
-		}
-		if len(items) > 0 {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-q.signal:
-		}
 	}
 }

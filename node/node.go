@@ -91,7 +91,7 @@ type Node struct {
 	timing  *timings
 	mx      *nodeMetrics // metrics registry and listener (metrics.go)
 	scripts *scriptRunner
-	queue   *eventQueue
+	queue   *monitor.CallbackQueue
 	flusher *flusher
 
 	mu      sync.Mutex // guards the local (non replicated) state below
@@ -184,7 +184,10 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		n.myid = randomHex(40)
 	}
 
-	n.queue = newEventQueue()
+	// The monitor's callbacks that may block on Raft or the server run on
+	// the node's own queue, not on the monitor's delivering goroutine; what
+	// is queued when the node stops is dropped.
+	n.queue = monitor.NewCallbackQueue()
 	n.scripts = newScriptRunner(n.log, n.timing)
 	n.flusher = newFlusher(n)
 	n.localFSM = quorum.NewFSM(n.onApplyLocal)
@@ -194,10 +197,10 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	n.mon = monitor.New(monitor.Config{
 		MyID:              n.myid,
 		HelloPayload:      n.helloPayload,
-		OnEvent:           func(e monitor.Event) { n.queue.push(func() { n.emitMonitorEvent(e) }) },
-		OnHello:           func(h monitor.Hello) { n.queue.push(func() { n.onHello(h) }) },
+		OnEvent:           func(e monitor.Event) { n.queue.Push(func() { n.emitMonitorEvent(e) }) },
+		OnHello:           func(h monitor.Hello) { n.queue.Push(func() { n.onHello(h) }) },
 		OnTopologyChange:  func(string) { n.flusher.request() },
-		OnPeerVerdict:     func(master string) { n.queue.push(func() { n.checkMasterObjectivelyDown(master) }) },
+		OnPeerVerdict:     func(master string) { n.queue.Push(func() { n.checkMasterObjectivelyDown(master) }) },
 		Timing:            n.timing.monitorTiming,
 		CurrentEpoch:      func() uint64 { return n.sm().CurrentEpoch() },
 		SentinelUser:      cfg.SentinelUser,
@@ -445,7 +448,7 @@ func (n *Node) Serve(ctx context.Context) error {
 		}
 		n.cl.run(ctx)
 	}()
-	go func() { defer n.wg.Done(); n.queue.run(ctx) }()
+	go func() { defer n.wg.Done(); n.queue.Run(ctx.Done()) }()
 	go func() { defer n.wg.Done(); n.flusher.run(ctx) }()
 	go func() { defer n.wg.Done(); n.tick(ctx) }()
 
