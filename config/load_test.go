@@ -113,8 +113,8 @@ sentinel
 	m := c.Master("mymaster")
 	want := &Master{Name: "mymaster", Host: "127.0.0.1", Port: 6379,
 		ConfigEpoch: 5, LeaderEpoch: 6,
-		KnownReplicas:  []Addr{{"127.0.0.2", 6380}, {"127.0.0.1", 6381}},
-		KnownSentinels: []KnownSentinel{{Addr{"127.0.0.3", 26379}, strings.Repeat("e", 40)}}, Settings: quorum.Settings{Quorum: 2, ParallelSyncs: -3, NotificationScript: script, AuthPass: "p w", AuthUser: "u", RebootDownAfterMs: 1000, RenameCommands: [][2]string{{"CONFIG", "XCONFIG"}}}}
+		KnownReplicas:  []Addr{{Host: "127.0.0.2", Port: 6380}, {Host: "127.0.0.1", Port: 6381}},
+		KnownSentinels: []KnownSentinel{{Addr{Host: "127.0.0.3", Port: 26379}, strings.Repeat("e", 40)}}, Settings: quorum.Settings{Quorum: 2, ParallelSyncs: -3, NotificationScript: script, AuthPass: "p w", AuthUser: "u", RebootDownAfterMs: 1000, RenameCommands: [][2]string{{"CONFIG", "XCONFIG"}}}}
 	if !reflect.DeepEqual(m, want) {
 		t.Fatalf("master:\n got %+v\nwant %+v", m, want)
 	}

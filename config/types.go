@@ -18,8 +18,6 @@
 package config
 
 import (
-	"strconv"
-
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
@@ -44,23 +42,10 @@ const (
 // address whose bind failure is not fatal.
 var DefaultBind = []string{"*", "-::*"}
 
-// Addr is host+port.
-type Addr struct {
-	Host string
-	Port int
-}
-
-// String renders the address as redis' announceSentinelAddrAndPort does: "host:port", or
-// "[host]:port" when host is an IPv6 literal.
-func (a Addr) String() string {
-	p := strconv.Itoa(a.Port)
-	for i := 0; i < len(a.Host); i++ {
-		if a.Host[i] == ':' {
-			return "[" + a.Host + "]:" + p
-		}
-	}
-	return a.Host + ":" + p
-}
+// Addr is host+port: the replicated record's type. Its String renders
+// "host:port", or "[host]:port" for an IPv6 literal, as redis'
+// announceSentinelAddrAndPort does.
+type Addr = quorum.Addr
 
 // KnownSentinel is a `sentinel known-sentinel <master> <ip> <port> <runid>` entry.
 type KnownSentinel struct {

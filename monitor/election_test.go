@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"testing"
 	"time"
 )
@@ -35,7 +36,7 @@ func TestElectionAsksForVotes(t *testing.T) {
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 200 * time.Millisecond})
 	rec.waitEvent(t, 3*time.Second, "+sdown", kind(KindMaster))
 	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", voter.port(), peerID))
-	waitFor(t, 3*time.Second, "the voter's id confirmed", func() bool {
+	redistest.Until(t, 3*time.Second, "the voter's id confirmed", func() bool {
 		for _, s := range status(t, m, "m").Sentinels {
 			if s.RunID == peerID {
 				return s.IDConfirmed
@@ -48,7 +49,7 @@ func TestElectionAsksForVotes(t *testing.T) {
 	}
 
 	m.SetElection("m", 7)
-	waitFor(t, 2*time.Second, "the vote for us at epoch 7", func() bool {
+	redistest.Until(t, 2*time.Second, "the vote for us at epoch 7", func() bool {
 		for _, s := range status(t, m, "m").Sentinels {
 			if s.RunID == peerID {
 				return s.VotedLeader == idA && s.VotedLeaderEpoch == 7

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"runtime"
 	"strconv"
 	"strings"
@@ -54,7 +55,7 @@ func TestRenamedCommandsAuthAndHello(t *testing.T) {
 		RenameCommands: map[string]string{"PING": "XPING", "INFO": "XINFO", "SUBSCRIBE": "XSUBSCRIBE",
 			"PUBLISH": "XPUBLISH", "AUTH": "XAUTH", "CLIENT": "XCLIENT"},
 	})
-	waitFor(t, 3*time.Second, "renamed commands", func() bool {
+	redistest.Until(t, 3*time.Second, "renamed commands", func() bool {
 		return has(srv.commands("XPUBLISH"), "XPUBLISH", helloChannel, "hello-mymaster-127.0.0.1") &&
 			len(srv.commands("XPING")) > 0 && len(srv.commands("XINFO")) > 0
 	})
@@ -90,7 +91,7 @@ func TestPingRepliesLoadingBusyAndPong(t *testing.T) {
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: downAfter})
 
 	// -LOADING is a valid reply: still up well after down-after.
-	waitFor(t, 3*time.Second, "valid -LOADING replies", func() bool {
+	redistest.Until(t, 3*time.Second, "valid -LOADING replies", func() bool {
 		return status(t, m, "m").Master.LastOKPingReply.After(start.Add(downAfter + 200*time.Millisecond))
 	})
 	if st := status(t, m, "m"); st.Master.SDown || rec.count("+sdown", nil) != 0 {
@@ -100,11 +101,11 @@ func TestPingRepliesLoadingBusyAndPong(t *testing.T) {
 	// -BUSY is not: SDOWN after down-after, then one SCRIPT KILL.
 	ping.set("-BUSY Redis is busy running a script\r\n")
 	rec.waitEvent(t, 2*time.Second, "+sdown", nil)
-	waitFor(t, time.Second, "SCRIPT KILL", func() bool { return len(srv.commands("SCRIPT")) > 0 })
+	redistest.Until(t, time.Second, "SCRIPT KILL", func() bool { return len(srv.commands("SCRIPT")) > 0 })
 	if st := status(t, m, "m"); !st.Master.ScriptKillSent || st.Master.LastPingReply.Before(st.Master.LastOKPingReply) {
 		t.Fatalf("after -BUSY: %+v", st.Master)
 	}
-	waitFor(t, 2*time.Second, "more -BUSY replies", func() bool {
+	redistest.Until(t, 2*time.Second, "more -BUSY replies", func() bool {
 		return time.Since(status(t, m, "m").Master.SDownSince) > 300*time.Millisecond
 	})
 	if got := srv.commands("SCRIPT"); len(got) != 1 || !has(got, "SCRIPT", "KILL") {
@@ -126,7 +127,7 @@ func TestRebootAndMasterRebootDownAfter(t *testing.T) {
 	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: time.Hour,
 		RebootDownAfter: 300 * time.Millisecond})
-	waitFor(t, 2*time.Second, "first INFO", func() bool { return status(t, m, "m").Master.RunID != "" })
+	redistest.Until(t, 2*time.Second, "first INFO", func() bool { return status(t, m, "m").Master.RunID != "" })
 
 	// A restarted master answers -LOADING with a new run id.
 	ping.set("-LOADING loading\r\n")
@@ -183,9 +184,9 @@ func TestReplicaFastInfo(t *testing.T) {
 	rec.waitEvent(t, 2*time.Second, "+slave", nil)
 	// INFO goes out every tick until the first reply; after it, not again
 	// within the info-period.
-	waitFor(t, time.Second, "master INFO", func() bool { return !status(t, m, "m").Master.InfoRefresh.IsZero() })
+	redistest.Until(t, time.Second, "master INFO", func() bool { return !status(t, m, "m").Master.InfoRefresh.IsZero() })
 	n0 := len(master.commands("INFO"))
-	waitFor(t, 4*time.Second, "replica INFO every second", func() bool { return len(replica.commands("INFO")) >= 3 })
+	redistest.Until(t, 4*time.Second, "replica INFO every second", func() bool { return len(replica.commands("INFO")) >= 3 })
 	if n := len(master.commands("INFO")); n != n0 {
 		t.Fatalf("master got %d more INFO within the 10 s info-period", n-n0)
 	}
@@ -204,7 +205,7 @@ func TestStalledLinksAreRecycled(t *testing.T) {
 		t.Fatalf("stalled master = %+v", st.Master)
 	}
 	// Both links are closed and recreated: more connections than the first two.
-	waitFor(t, 3*time.Second, "links recreated", func() bool {
+	redistest.Until(t, 3*time.Second, "links recreated", func() bool {
 		return len(srv.commands("CLIENT")) >= 4 && len(srv.commands("SUBSCRIBE")) >= 2
 	})
 }
@@ -256,7 +257,7 @@ func TestSwitchMasterClearsSDownAndRecreatesReplicas(t *testing.T) {
 	if len(st.Sentinels) != 1 {
 		t.Fatalf("sentinels after switch = %+v", st.Sentinels)
 	}
-	waitFor(t, time.Second, "+slave events", func() bool {
+	redistest.Until(t, time.Second, "+slave events", func() bool {
 		return rec.count("+slave", func(e Event) bool { return e.Ref.MasterAddr.Host == "127.0.0.8" }) == 2
 	})
 	// A Watch that carries the new address is not another switch.
@@ -283,20 +284,20 @@ func TestSentinelAuthAndForceHello(t *testing.T) {
 		HelloPayload: func(name, ip string) (string, bool) { return "hi", true }}))
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: 0}, DownAfter: time.Hour,
 		KnownSentinels: []SentinelRef{{Addr: Addr{Host: "127.0.0.1", Port: sentinel.port()}, RunID: idB}}})
-	waitFor(t, 2*time.Second, "AUTH p1", func() bool { return has(sentinel.commands("AUTH"), "AUTH", "p1") })
-	waitFor(t, 2*time.Second, "sentinel connected", func() bool {
+	redistest.Until(t, 2*time.Second, "AUTH p1", func() bool { return has(sentinel.commands("AUTH"), "AUTH", "p1") })
+	redistest.Until(t, 2*time.Second, "sentinel connected", func() bool {
 		st := status(t, m, "m")
 		return !st.Sentinels[0].Disconnected && st.Sentinels[0].PingPendingSince.IsZero()
 	})
 
 	m.SetSentinelAuth("su", "sp")
-	waitFor(t, 2*time.Second, "AUTH su sp", func() bool { return has(sentinel.commands("AUTH"), "AUTH", "su", "sp") })
+	redistest.Until(t, 2*time.Second, "AUTH su sp", func() bool { return has(sentinel.commands("AUTH"), "AUTH", "su", "sp") })
 	if n := len(sentinel.commands("PUBLISH")); n != 0 {
 		t.Fatalf("%d hellos before the publish period", n)
 	}
-	waitFor(t, 2*time.Second, "sentinel reconnected", func() bool { return !status(t, m, "m").Sentinels[0].Disconnected })
+	redistest.Until(t, 2*time.Second, "sentinel reconnected", func() bool { return !status(t, m, "m").Sentinels[0].Disconnected })
 	m.ForceHello("m")
-	waitFor(t, 2*time.Second, "forced hello", func() bool {
+	redistest.Until(t, 2*time.Second, "forced hello", func() bool {
 		return has(sentinel.commands("PUBLISH"), "PUBLISH", helloChannel, "hi")
 	})
 }
@@ -307,7 +308,7 @@ func TestResolveHostnames(t *testing.T) {
 	rec := &recorder{}
 	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming, ResolveHostnames: true}))
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "localhost", Port: srv.port()}, DownAfter: time.Hour})
-	waitFor(t, 3*time.Second, "INFO from localhost", func() bool {
+	redistest.Until(t, 3*time.Second, "INFO from localhost", func() bool {
 		st := status(t, m, "m")
 		return st.Master.RunID == runid && st.Master.IP == "127.0.0.1"
 	})
@@ -333,7 +334,7 @@ func TestCloseReleasesEverything(t *testing.T) {
 	}()
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: time.Hour,
 		KnownSentinels: []SentinelRef{{Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, RunID: idB}}})
-	waitFor(t, 2*time.Second, "connected", func() bool {
+	redistest.Until(t, 2*time.Second, "connected", func() bool {
 		st := status(t, m, "m")
 		return st.Master.RunID != "" && !st.Sentinels[0].Disconnected
 	})
@@ -346,7 +347,7 @@ func TestCloseReleasesEverything(t *testing.T) {
 	m.Close()                   // idempotent
 	m.Run(context.Background()) // returns at once once closed
 	srv.close()
-	waitFor(t, 2*time.Second, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
+	redistest.Until(t, 2*time.Second, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
 }
 
 // A node slow to answer gets one INFO and one hello at a time. redis-
@@ -366,7 +367,7 @@ func TestUnansweredInfoAndHelloAreNotRepeated(t *testing.T) {
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: 10 * time.Second})
 	// Unanswered PINGs go every half ping period (50 ms): twelve of them
 	// span twelve timer runs past the first hello's due time.
-	waitFor(t, 5*time.Second, "twelve PINGs", func() bool { return len(srv.commands("PING")) >= 12 })
+	redistest.Until(t, 5*time.Second, "twelve PINGs", func() bool { return len(srv.commands("PING")) >= 12 })
 	if n := len(srv.commands("CLIENT")); n != 2 {
 		t.Fatalf("%d connections, want the first two", n)
 	}

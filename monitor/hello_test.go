@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"testing"
 	"time"
 )
@@ -28,7 +29,7 @@ func TestHelloSentinelDiscovery(t *testing.T) {
 	if *ev.Ref != want || ev.Level != LevelNotice || ev.Text != "" {
 		t.Fatalf("+sentinel event = %+v ref %+v", ev, *ev.Ref)
 	}
-	waitFor(t, time.Second, "OnHello", func() bool { return rec.helloCount() == 1 })
+	redistest.Until(t, time.Second, "OnHello", func() bool { return rec.helloCount() == 1 })
 	h := rec.lastHello()
 	if h.SentinelID != idB || h.CurrentEpoch != 5 || h.MasterConfigEpoch != 3 || h.Master != "mymaster" ||
 		!h.FromKnownSentinel || h.Sentinel != want || h.SentinelAddr != want.Addr {
@@ -45,7 +46,7 @@ func TestHelloSentinelDiscovery(t *testing.T) {
 
 	// The same hello again only refreshes last-hello.
 	m.ProcessHello(hello("127.0.0.2", 1, idB, 5, "mymaster", 3))
-	waitFor(t, time.Second, "second OnHello", func() bool { return rec.helloCount() == 2 })
+	redistest.Until(t, time.Second, "second OnHello", func() bool { return rec.helloCount() == 2 })
 	if n := rec.count("+sentinel", nil); n != 1 {
 		t.Fatalf("+sentinel emitted %d times", n)
 	}
@@ -74,14 +75,14 @@ func TestHelloSentinelDiscovery(t *testing.T) {
 	}
 
 	// Ignored: our own id, wrong field count, unknown master.
-	waitFor(t, time.Second, "four hellos delivered", func() bool { return rec.helloCount() == 4 })
+	redistest.Until(t, time.Second, "four hellos delivered", func() bool { return rec.helloCount() == 4 })
 	before := rec.helloCount()
 	m.ProcessHello(hello("127.0.0.9", 1, idA, 1, "mymaster", 0))
 	m.ProcessHello("127.0.0.9,1," + idC + ",1,mymaster,127.0.0.1,6379")
 	m.ProcessHello(hello("127.0.0.9", 1, idC, 1, "unknown", 0))
 	// A hostname without resolve-hostnames: reported, but not added.
 	m.ProcessHello(hello("sentinel-host", 1, "dddddddd44444444444444444444444444444444", 7, "mymaster", 0))
-	waitFor(t, time.Second, "hostname hello", func() bool { return rec.helloCount() == before+1 })
+	redistest.Until(t, time.Second, "hostname hello", func() bool { return rec.helloCount() == before+1 })
 	if h := rec.lastHello(); h.FromKnownSentinel || h.CurrentEpoch != 7 {
 		t.Fatalf("hostname hello = %+v", h)
 	}

@@ -28,7 +28,7 @@ func TestInvalidHellosAreDropped(t *testing.T) {
 	}
 	// A valid hello after them is the first one delivered.
 	m.ProcessHello("127.0.0.3,26379," + idC + ",1,mymaster,127.0.0.1,6379,0")
-	waitFor(t, 2*time.Second, "the valid hello", func() bool { return rec.helloCount() >= 1 })
+	redistest.Until(t, 2*time.Second, "the valid hello", func() bool { return rec.helloCount() >= 1 })
 	if n := rec.helloCount(); n != 1 || rec.lastHello().SentinelID != idC {
 		t.Fatalf("%d hellos delivered, last %+v", n, rec.lastHello())
 	}
@@ -122,7 +122,7 @@ func TestSentinelVoteCountedOnlyOnceItsIDIsConfirmed(t *testing.T) {
 
 	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", impostor.port(), idB))
 	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", honest.port(), "dddddddd44444444444444444444444444444444"))
-	waitFor(t, 5*time.Second, "the honest sentinel's vote", func() bool {
+	redistest.Until(t, 5*time.Second, "the honest sentinel's vote", func() bool {
 		for _, s := range status(t, m, "m").Sentinels {
 			if s.Ref.Addr.Port == honest.port() {
 				return s.MasterDown && s.IDConfirmed
@@ -131,7 +131,7 @@ func TestSentinelVoteCountedOnlyOnceItsIDIsConfirmed(t *testing.T) {
 		return false
 	})
 	// By now the impostor was asked MYID and answered long ago.
-	waitFor(t, 3*time.Second, "MYID asked of the impostor", func() bool { return len(impostor.commands("SENTINEL")) > 0 })
+	redistest.Until(t, 3*time.Second, "MYID asked of the impostor", func() bool { return len(impostor.commands("SENTINEL")) > 0 })
 	for _, s := range status(t, m, "m").Sentinels {
 		if s.Ref.Addr.Port == impostor.port() && (s.MasterDown || s.IDConfirmed) {
 			t.Fatalf("the impostor's vote counts: %+v", s)
@@ -182,7 +182,7 @@ func TestMalformedDownReplyIgnored(t *testing.T) {
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 200 * time.Millisecond})
 	rec.waitEvent(t, 3*time.Second, "+sdown", kind(KindMaster))
 	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", srv.port(), id))
-	waitFor(t, 5*time.Second, "three asks", func() bool { return len(downAsks(srv)) >= 3 })
+	redistest.Until(t, 5*time.Second, "three asks", func() bool { return len(downAsks(srv)) >= 3 })
 	st := status(t, m, "m").Sentinels
 	if len(st) != 1 || !st[0].IDConfirmed || st[0].MasterDown || st[0].VotedLeader != "" {
 		t.Fatalf("after malformed replies: %+v", st)
@@ -210,7 +210,7 @@ func TestSentinelIDConfirmedAfterAFailedMyID(t *testing.T) {
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 200 * time.Millisecond})
 	rec.waitEvent(t, 3*time.Second, "+sdown", kind(KindMaster))
 	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", srv.port(), id))
-	waitFor(t, 5*time.Second, "the sentinel's vote once it confirmed its id", func() bool {
+	redistest.Until(t, 5*time.Second, "the sentinel's vote once it confirmed its id", func() bool {
 		for _, s := range status(t, m, "m").Sentinels {
 			if s.Ref.Addr.Port == srv.port() {
 				return s.MasterDown && s.IDConfirmed
@@ -267,7 +267,7 @@ func TestSentinelFlavor(t *testing.T) {
 		}
 		return out
 	}
-	waitFor(t, 5*time.Second, "redis-sentinel declined, the gosentinel asked again after NOPERM", func() bool {
+	redistest.Until(t, 5*time.Second, "redis-sentinel declined, the gosentinel asked again after NOPERM", func() bool {
 		s := byID()
 		mu.Lock()
 		defer mu.Unlock()
@@ -285,7 +285,7 @@ func TestGroupStatusLeavesOutSentinels(t *testing.T) {
 	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
 	watchOffline(m, "mymaster")
 	m.ProcessHello("127.0.0.3,26379," + idC + ",1,mymaster,127.0.0.1,6379,0")
-	waitFor(t, 2*time.Second, "the sentinel", func() bool { return len(status(t, m, "mymaster").Sentinels) == 1 })
+	redistest.Until(t, 2*time.Second, "the sentinel", func() bool { return len(status(t, m, "mymaster").Sentinels) == 1 })
 	full := status(t, m, "mymaster")
 	g, ok := m.GroupStatus("mymaster")
 	if !ok || g.Sentinels != nil {

@@ -21,18 +21,6 @@ const (
 	idC = "cccccccc33333333333333333333333333333333"
 )
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // recorder collects everything a Monitor reports.
 type recorder struct {
 	mu     sync.Mutex
@@ -97,7 +85,7 @@ func (r *recorder) waitEvent(t *testing.T, timeout time.Duration, typ string, pr
 	t.Helper()
 	var ev Event
 	var at time.Time
-	waitFor(t, timeout, "event "+typ, func() bool {
+	redistest.Until(t, timeout, "event "+typ, func() bool {
 		var ok bool
 		ev, at, ok = r.find(typ, pred)
 		return ok
@@ -216,7 +204,7 @@ func startRedis(t *testing.T, args ...string) *redisProc {
 		close(p.done)
 	}()
 	t.Cleanup(p.kill)
-	waitFor(t, 5*time.Second, "redis-server on "+strconv.Itoa(port), func() bool {
+	redistest.Until(t, 5*time.Second, "redis-server on "+strconv.Itoa(port), func() bool {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
 		if err != nil {
 			return false

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"bytes"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"log/slog"
 	"strings"
 	"sync"
@@ -45,14 +46,14 @@ func TestHostileReplyClosesLinkWithLoggedError(t *testing.T) {
 			m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
 			m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: time.Hour})
-			waitFor(t, 5*time.Second, "the protocol error logged", func() bool {
+			redistest.Until(t, 5*time.Second, "the protocol error logged", func() bool {
 				return strings.Contains(logs.String(), "resp protocol error")
 			})
 			if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "127.0.0.1:") {
 				t.Fatalf("log = %s", logs.String())
 			}
 			// The link was closed and is dialled again.
-			waitFor(t, 5*time.Second, "a second connection", func() bool {
+			redistest.Until(t, 5*time.Second, "a second connection", func() bool {
 				srv.mu.Lock()
 				defer srv.mu.Unlock()
 				return len(srv.conns) >= 3

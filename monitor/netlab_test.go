@@ -84,7 +84,7 @@ func TestNetlabLinkBackAfterHeal(t *testing.T) {
 		}
 		healAt := time.Now()
 		var back time.Duration
-		waitFor(t, 15*time.Second, "a valid PING reply after the heal", func() bool {
+		redistest.Until(t, 15*time.Second, "a valid PING reply after the heal", func() bool {
 			st := status(t, m, "m")
 			back = st.Master.LastOKPingReply.Sub(healAt)
 			return back > 0
@@ -115,5 +115,5 @@ func TestNetlabLinkBackAfterHeal(t *testing.T) {
 	}
 
 	stop()
-	waitFor(t, 5*time.Second, "the monitor's goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+	redistest.Until(t, 5*time.Second, "the monitor's goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }

@@ -5,6 +5,7 @@ package monitor
 import (
 	"bytes"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"io"
 	"os"
 	"runtime"
@@ -27,7 +28,7 @@ func TestLinksAreServedByTheEventLoop(t *testing.T) {
 		srv := newFakeServer(t, redisLike(func() string { return masterInfo(runid) }, func() string { return "+PONG\r\n" }))
 		m.Watch(MasterSpec{Name: fmt.Sprintf("m%d", i), Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: time.Hour})
 	}
-	waitFor(t, 10*time.Second, "every master's INFO and PONG", func() bool {
+	redistest.Until(t, 10*time.Second, "every master's INFO and PONG", func() bool {
 		for i := 0; i < n; i++ {
 			st, _ := m.Status(fmt.Sprintf("m%d", i))
 			if st.Master.RunID != fmt.Sprintf("%040d", i) || st.Master.LastOKPingReply.IsZero() || !st.Master.PingPendingSince.IsZero() && st.Master.LastOKPingReply.Before(st.Master.PingPendingSince) {
@@ -95,7 +96,7 @@ func TestPolledConnWaitsForAFullSocket(t *testing.T) {
 		c.write("ECHO", arg)
 		m.mu.Unlock()
 	}
-	waitFor(t, 5*time.Second, "the socket to fill and the loop to wait for it", func() bool {
+	redistest.Until(t, 5*time.Second, "the socket to fill and the loop to wait for it", func() bool {
 		c.wmu.Lock()
 		defer c.wmu.Unlock()
 		return c.wantOut && !c.flushing
@@ -107,7 +108,7 @@ func TestPolledConnWaitsForAFullSocket(t *testing.T) {
 	if !bytes.Equal(got, want.Bytes()) {
 		t.Fatal("the node received the commands altered or out of order")
 	}
-	waitFor(t, 5*time.Second, "the writes to finish", func() bool {
+	redistest.Until(t, 5*time.Second, "the writes to finish", func() bool {
 		c.wmu.Lock()
 		defer c.wmu.Unlock()
 		return !c.wantOut && len(c.wbuf) == 0

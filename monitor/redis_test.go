@@ -38,7 +38,7 @@ func TestRedisReplicaDiscoveredThenKilledGoesSDown(t *testing.T) {
 	if rec.topoCount("mymaster") < 1 {
 		t.Fatal("no topology change for the new replica")
 	}
-	waitFor(t, 5*time.Second, "replica INFO with link up", func() bool {
+	redistest.Until(t, 5*time.Second, "replica INFO with link up", func() bool {
 		st := status(t, m, "mymaster")
 		if len(st.Replicas) != 1 {
 			return false
@@ -65,7 +65,7 @@ func TestRedisReplicaDiscoveredThenKilledGoesSDown(t *testing.T) {
 	// Kill it once its links are older than a ping period (as in
 	// production; a reconnect attempt restarts the pending-PING clock, and
 	// one is allowed only once per ping period) and a PING was answered.
-	waitFor(t, 3*time.Second, "settled link to the replica", func() bool {
+	redistest.Until(t, 3*time.Second, "settled link to the replica", func() bool {
 		r := status(t, m, "mymaster").Replicas[0]
 		return time.Since(discovered) > 1100*time.Millisecond &&
 			r.PingPendingSince.IsZero() && time.Since(r.LastOKPingReply) < 500*time.Millisecond
@@ -134,7 +134,7 @@ func TestRedisHelloDiscovery(t *testing.T) {
 		t.Fatalf("A's hello = %+v", h)
 	}
 	// Each monitor now PINGs and PUBLISHes its hello to the other's port.
-	waitFor(t, 5*time.Second, "hello PUBLISHed to sentinel B", func() bool {
+	redistest.Until(t, 5*time.Second, "hello PUBLISHed to sentinel B", func() bool {
 		for _, c := range fakeB.commands("PUBLISH") {
 			if len(c) == 3 && c[1] == helloChannel && strings.Contains(c[2], idA) {
 				return true
@@ -142,7 +142,7 @@ func TestRedisHelloDiscovery(t *testing.T) {
 		}
 		return false
 	})
-	waitFor(t, 5*time.Second, "sentinel entries connected", func() bool {
+	redistest.Until(t, 5*time.Second, "sentinel entries connected", func() bool {
 		sa, sb := status(t, a, "mymaster"), status(t, b, "mymaster")
 		return len(sa.Sentinels) == 1 && len(sb.Sentinels) == 1 &&
 			!sa.Sentinels[0].Disconnected && !sb.Sentinels[0].Disconnected &&
@@ -185,7 +185,7 @@ func TestRedisStoppedMasterSDownAndAsksSentinels(t *testing.T) {
 	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: downAfter,
 		KnownSentinels: []SentinelRef{{Addr: Addr{Host: "127.0.0.1", Port: sentinel.port()}, RunID: idB}}})
 
-	waitFor(t, 5*time.Second, "master and sentinel healthy", func() bool {
+	redistest.Until(t, 5*time.Second, "master and sentinel healthy", func() bool {
 		st := status(t, m, "mymaster")
 		return !st.Master.InfoRefresh.IsZero() && !st.Master.Disconnected && st.Master.PingPendingSince.IsZero() &&
 			len(st.Sentinels) == 1 && !st.Sentinels[0].Disconnected && len(sentinel.commands("PING")) > 0
@@ -205,7 +205,7 @@ func TestRedisStoppedMasterSDownAndAsksSentinels(t *testing.T) {
 	if ev.Ref.Name != "mymaster" || ev.Ref.Addr != master.addr() || ev.Level != LevelWarning {
 		t.Fatalf("+sdown = %+v", ev)
 	}
-	waitFor(t, 2*time.Second, "is-master-down-by-addr sent and recorded", func() bool {
+	redistest.Until(t, 2*time.Second, "is-master-down-by-addr sent and recorded", func() bool {
 		st := status(t, m, "mymaster")
 		return len(downAsks(sentinel)) > 0 && st.Sentinels[0].MasterDown
 	})
@@ -234,7 +234,7 @@ func TestRedisStoppedMasterSDownAndAsksSentinels(t *testing.T) {
 	master.signal(t, syscall.SIGCONT)
 	rec.waitEvent(t, 3*time.Second, "-sdown", kind(KindMaster))
 	// No more requests once up: the answer expires after 5×ask-period.
-	waitFor(t, 2*time.Second, "master-down answer expired", func() bool {
+	redistest.Until(t, 2*time.Second, "master-down answer expired", func() bool {
 		s := status(t, m, "mymaster").Sentinels[0]
 		return !s.MasterDown && s.VotedLeader == ""
 	})
@@ -263,7 +263,7 @@ func TestRedisAuthPass(t *testing.T) {
 	spec.AuthPass = "s3cret"
 	m.Watch(spec)
 	rec.waitEvent(t, 3*time.Second, "-sdown", kind(KindMaster))
-	waitFor(t, 3*time.Second, "INFO with auth", func() bool {
+	redistest.Until(t, 3*time.Second, "INFO with auth", func() bool {
 		st := status(t, m, "mymaster")
 		return len(st.Master.RunID) == 40 && !st.Master.Disconnected
 	})
@@ -277,7 +277,7 @@ func TestRedisResetRediscovers(t *testing.T) {
 	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: 5 * time.Second})
 	rec.waitEvent(t, 5*time.Second, "+slave", refAddr(KindReplica, replica.port))
 	m.ProcessHello(hello("127.0.0.2", 1, idB, 1, "mymaster", 0))
-	waitFor(t, 3*time.Second, "master run id", func() bool {
+	redistest.Until(t, 3*time.Second, "master run id", func() bool {
 		st := status(t, m, "mymaster")
 		return st.Master.RunID != "" && len(st.Sentinels) == 1
 	})
@@ -295,11 +295,11 @@ func TestRedisResetRediscovers(t *testing.T) {
 		!st.Master.Disconnected || st.Master.RoleReported != "master" {
 		t.Fatalf("after reset: %+v", st)
 	}
-	waitFor(t, time.Second, "topology change for the reset", func() bool { return rec.topoCount("mymaster") > topo })
-	waitFor(t, 5*time.Second, "replica rediscovered", func() bool {
+	redistest.Until(t, time.Second, "topology change for the reset", func() bool { return rec.topoCount("mymaster") > topo })
+	redistest.Until(t, 5*time.Second, "replica rediscovered", func() bool {
 		return rec.count("+slave", refAddr(KindReplica, replica.port)) == 2
 	})
-	waitFor(t, 3*time.Second, "master reconnected", func() bool {
+	redistest.Until(t, 3*time.Second, "master reconnected", func() bool {
 		st := status(t, m, "mymaster")
 		return !st.Master.Disconnected && st.Master.RunID != ""
 	})
@@ -334,7 +334,7 @@ func TestRedisSwitchMaster(t *testing.T) {
 	if ev.Ref.Addr != oldMaster.addr() || ev.Ref.MasterAddr != promoted.addr() {
 		t.Fatalf("+slave after switch = %+v", *ev.Ref)
 	}
-	waitFor(t, 8*time.Second, "old master replicating from the new one", func() bool {
+	redistest.Until(t, 8*time.Second, "old master replicating from the new one", func() bool {
 		st := status(t, m, "mymaster")
 		r := st.Replicas[0]
 		return st.Master.RoleReported == "master" && len(st.Master.RunID) == 40 &&
@@ -365,7 +365,7 @@ func TestPausedMasterIsNotDown(t *testing.T) {
 	}))
 	const downAfter = 500 * time.Millisecond
 	m.Watch(MasterSpec{Name: "m", Addr: master.addr(), DownAfter: downAfter})
-	waitFor(t, 5*time.Second, "the master's INFO and a valid PING reply", func() bool {
+	redistest.Until(t, 5*time.Second, "the master's INFO and a valid PING reply", func() bool {
 		st := status(t, m, "m").Master
 		return !st.InfoRefresh.IsZero() && !st.LastOKPingReply.IsZero() && !st.SDown
 	})
@@ -376,7 +376,7 @@ func TestPausedMasterIsNotDown(t *testing.T) {
 	paused := time.Now()
 	// The hello PUBLISH goes out every 200 ms and blocks; PINGs queue
 	// behind it. Watch the whole pause and a down-after beyond it.
-	waitFor(t, pause+3*time.Second, "the pause over and the command link answering again", func() bool {
+	redistest.Until(t, pause+3*time.Second, "the pause over and the command link answering again", func() bool {
 		st := status(t, m, "m").Master
 		return time.Since(paused) > pause+downAfter && st.PingPendingSince.IsZero()
 	})
@@ -399,7 +399,7 @@ func TestStallEntersTiltNotSDown(t *testing.T) {
 	const downAfter = 300 * time.Millisecond
 	m.Watch(MasterSpec{Name: "m", Addr: master.addr(), DownAfter: downAfter})
 	// INFO goes out from the timer: it has run.
-	waitFor(t, 5*time.Second, "INFO and a valid PING reply", func() bool {
+	redistest.Until(t, 5*time.Second, "INFO and a valid PING reply", func() bool {
 		st := status(t, m, "m").Master
 		return !st.LastOKPingReply.IsZero() && !st.InfoRefresh.IsZero()
 	})
@@ -432,7 +432,7 @@ func TestRepliesWaitingAreNotSDown(t *testing.T) {
 	m := startMonitor(t, rec.config(idA, Config{Timing: func() Timing { return tm }}))
 	const downAfter = 300 * time.Millisecond
 	m.Watch(MasterSpec{Name: "m", Addr: master.addr(), DownAfter: downAfter})
-	waitFor(t, 5*time.Second, "INFO and a valid PING reply", func() bool {
+	redistest.Until(t, 5*time.Second, "INFO and a valid PING reply", func() bool {
 		st := status(t, m, "m").Master
 		return !st.LastOKPingReply.IsZero() && !st.InfoRefresh.IsZero() && !st.SDown
 	})
@@ -465,7 +465,7 @@ func TestRepliesWaitingAreNotSDown(t *testing.T) {
 	if sdown || rec.count("+sdown", kind(KindMaster)) != 0 {
 		t.Fatal("a master whose PONG waited in this process was reported down")
 	}
-	waitFor(t, 5*time.Second, "the PONG handled", func() bool {
+	redistest.Until(t, 5*time.Second, "the PONG handled", func() bool {
 		return status(t, m, "m").Master.PingPendingSince.IsZero()
 	})
 }

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"net"
 	"runtime"
 	"testing"
@@ -34,7 +35,7 @@ func TestUnreadBytes(t *testing.T) {
 	if _, err := server.Write([]byte("+PONG\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "7 bytes waiting", func() bool { return unreadBytes(client) == 7 })
+	redistest.Until(t, 5*time.Second, "7 bytes waiting", func() bool { return unreadBytes(client) == 7 })
 	buf := make([]byte, 16)
 	if n, err := client.Read(buf); err != nil || n != 7 {
 		t.Fatalf("read %d, %v", n, err)

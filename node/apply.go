@@ -26,7 +26,7 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		// The config file's known replicas and sentinels belong to the
 		// master it named: not to another master of that name that the
 		// group created meanwhile (REMOVE then MONITOR elsewhere).
-		ok = ok && seed.Addr == monitor.Addr{Host: c.Master.Addr.Host, Port: c.Master.Addr.Port}
+		ok = ok && seed.Addr == monitor.Addr(c.Master.Addr)
 		n.mu.Unlock()
 		n.seedSettings(c.Master)
 		m := c.Master.Clone()
@@ -72,7 +72,7 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		}
 	case quorum.OpSwitchMaster:
 		n.announceSwitch(c.Name, c.From, c.Addr)
-		n.mon.SwitchMaster(c.Name, monitor.Addr{Host: c.Addr.Host, Port: c.Addr.Port})
+		n.mon.SwitchMaster(c.Name, monitor.Addr(c.Addr))
 		// The new configuration goes out in hellos at the next tick, not
 		// up to a hello period later (sentinelForceHelloUpdateForMaster):
 		// a redis-sentinel in the set learns it from hellos only.

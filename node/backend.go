@@ -32,7 +32,7 @@ func (n *Node) status(name string) (*quorum.Master, *monitor.MasterStatus, bool)
 	ms, ok := n.mon.Status(name)
 	if !ok {
 		// Just added and not yet watched: render an empty view.
-		a := monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}
+		a := monitor.Addr(m.Addr)
 		ms = monitor.MasterStatus{Master: monitor.InstanceStatus{
 			Ref:          monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: a, Master: m.Name, MasterAddr: a},
 			Disconnected: true, LinkRefcount: 1,
@@ -152,7 +152,7 @@ func (n *Node) addrIP(name string, addr quorum.Addr) string {
 		return host
 	}
 	if ms, ok := n.mon.Status(name); ok && ms.Master.IP != "" &&
-		ms.Master.Ref.Addr == (monitor.Addr{Host: addr.Host, Port: addr.Port}) {
+		ms.Master.Ref.Addr == (monitor.Addr(addr)) {
 		return ms.Master.IP
 	}
 	if ips, err := net.LookupHost(host); err == nil && len(ips) > 0 {

@@ -11,7 +11,7 @@ import (
 
 // masterRef is the event reference of a master.
 func (n *Node) masterRef(m *quorum.Master) *monitor.Ref {
-	a := monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}
+	a := monitor.Addr(m.Addr)
 	return &monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: a, Master: m.Name, MasterAddr: a}
 }
 

@@ -91,7 +91,7 @@ func decideHello(h monitor.Hello, m *quorum.Master, currentEpoch uint64) helloDe
 	if h.MasterConfigEpoch <= m.ConfigEpoch || !h.MasterAddrUsable {
 		return d
 	}
-	if (quorum.Addr{Host: h.MasterAddr.Host, Port: h.MasterAddr.Port}) == m.Addr {
+	if (quorum.Addr(h.MasterAddr)) == m.Addr {
 		d.setConfigEpoch = true
 	} else {
 		d.switchTo = true
@@ -122,7 +122,7 @@ func (n *Node) onHello(h monitor.Hello) {
 		}
 		n.emitMsg(monitor.LevelWarning, "+new-epoch", m.Name, strconv.FormatUint(h.CurrentEpoch, 10))
 	}
-	newAddr := quorum.Addr{Host: h.MasterAddr.Host, Port: h.MasterAddr.Port}
+	newAddr := quorum.Addr(h.MasterAddr)
 	switch {
 	case d.setConfigEpoch:
 		if err := n.propose(ctx, &quorum.Command{Op: quorum.OpSetConfigEpoch, Name: m.Name, Epoch: h.MasterConfigEpoch, At: nowMs()}); err != nil {

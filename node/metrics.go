@@ -275,7 +275,7 @@ func (n *Node) masterSnapshot(name string) (metrics.Master, bool) {
 	out.ODown = n.local[name] != nil && n.local[name].odown
 	n.mu.Unlock()
 
-	cur := monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}
+	cur := monitor.Addr(m.Addr)
 	out.Nodes = append(out.Nodes, dataNode(&st.Master, cur, true))
 	for i := range st.Replicas {
 		r := &st.Replicas[i]

@@ -291,10 +291,10 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		n.fillDefaults(qm)
 		seed := monitor.MasterSpec{Addr: monitor.Addr{Host: m.Host, Port: m.Port}}
 		for _, r := range m.KnownReplicas {
-			seed.KnownReplicas = append(seed.KnownReplicas, monitor.Addr{Host: r.Host, Port: r.Port})
+			seed.KnownReplicas = append(seed.KnownReplicas, monitor.Addr(r))
 		}
 		for _, s := range m.KnownSentinels {
-			seed.KnownSentinels = append(seed.KnownSentinels, monitor.SentinelRef{Addr: monitor.Addr{Host: s.Addr.Host, Port: s.Addr.Port}, RunID: s.RunID})
+			seed.KnownSentinels = append(seed.KnownSentinels, monitor.SentinelRef{Addr: monitor.Addr(s.Addr), RunID: s.RunID})
 		}
 		n.mu.Lock()
 		n.seed[m.Name] = seed
@@ -533,7 +533,7 @@ func (n *Node) specFor(m *quorum.Master) monitor.MasterSpec {
 	n.mu.Unlock()
 	return monitor.MasterSpec{
 		Name:            m.Name,
-		Addr:            monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port},
+		Addr:            monitor.Addr(m.Addr),
 		DownAfter:       time.Duration(m.DownAfterMs) * time.Millisecond,
 		AuthUser:        m.AuthUser,
 		AuthPass:        m.AuthPass,

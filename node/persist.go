@@ -73,14 +73,14 @@ func (n *Node) buildConfig() *config.Config {
 		}
 		if ms, ok := n.mon.Status(name); ok {
 			for _, r := range ms.Replicas {
-				cm.KnownReplicas = append(cm.KnownReplicas, config.Addr{Host: r.Ref.Addr.Host, Port: r.Ref.Addr.Port})
+				cm.KnownReplicas = append(cm.KnownReplicas, config.Addr(r.Ref.Addr))
 			}
 			for _, s := range ms.Sentinels {
 				if s.RunID == "" {
 					continue
 				}
 				cm.KnownSentinels = append(cm.KnownSentinels, config.KnownSentinel{
-					Addr: config.Addr{Host: s.Ref.Addr.Host, Port: s.Ref.Addr.Port}, RunID: s.RunID})
+					Addr: config.Addr(s.Ref.Addr), RunID: s.RunID})
 			}
 		}
 		c.Masters = append(c.Masters, cm)

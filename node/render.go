@@ -107,7 +107,7 @@ func (n *Node) renderMaster(now time.Time, m *quorum.Master, ms *monitor.MasterS
 	// peers all died to keep reporting a healthy master as "master".
 	st := ms.Master
 	// The replicated address wins over whatever the monitor last saw.
-	st.Ref.Addr = monitor.Addr{Host: m.Addr.Host, Port: m.Addr.Port}
+	st.Ref.Addr = monitor.Addr(m.Addr)
 	if st.DownAfter == 0 {
 		st.DownAfter = time.Duration(m.DownAfterMs) * time.Millisecond
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"log/slog"
 	"net"
 	"os"
@@ -114,28 +115,12 @@ func (n *raftNode) stop() {
 
 func (n *raftNode) server() Server { return Server{ID: n.id, Addr: n.addr} }
 
-// waitFor polls fn until it returns nil or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // waitLeader waits until exactly one of the running nodes leads and every
 // running node names it, and returns it.
 func waitLeader(t *testing.T, nodes ...*raftNode) *raftNode {
 	t.Helper()
 	var leader *raftNode
-	waitFor(t, 15*time.Second, "one raft leader", func() error {
+	redistest.Wait(t, 15*time.Second, "one raft leader", func() error {
 		leader = nil
 		for _, n := range nodes {
 			if n.running && n.store.IsLeader() {
@@ -164,7 +149,7 @@ func waitLeader(t *testing.T, nodes ...*raftNode) *raftNode {
 // waitState waits until every running node's FSM holds want.
 func waitState(t *testing.T, want *State, nodes ...*raftNode) {
 	t.Helper()
-	waitFor(t, 15*time.Second, "equal replicated state", func() error {
+	redistest.Wait(t, 15*time.Second, "equal replicated state", func() error {
 		for _, n := range nodes {
 			if !n.running {
 				continue
@@ -194,7 +179,7 @@ func proposeOnLeader(t *testing.T, c *Command, nodes ...*raftNode) *raftNode {
 	t.Helper()
 	var leader *raftNode
 	lost := false
-	waitFor(t, 20*time.Second, fmt.Sprintf("command %d committed", c.Op), func() error {
+	redistest.Wait(t, 20*time.Second, fmt.Sprintf("command %d committed", c.Op), func() error {
 		leader = waitLeader(t, nodes...)
 		err := leader.store.Propose(context.Background(), c)
 		switch {

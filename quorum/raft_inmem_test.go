@@ -3,6 +3,7 @@ package quorum
 import (
 	"context"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"io"
 	"sync"
 	"testing"
@@ -181,7 +182,7 @@ func TestRaftStore_ConfigurationsAndFollowerContact(t *testing.T) {
 	if err := a.store.Bootstrap([]Server{a.server()}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "a leads", func() error {
+	redistest.Wait(t, 5*time.Second, "a leads", func() error {
 		if !a.store.IsLeader() {
 			return fmt.Errorf("not yet")
 		}
@@ -195,7 +196,7 @@ func TestRaftStore_ConfigurationsAndFollowerContact(t *testing.T) {
 	}
 	for _, n := range []*inmemNode{a, b, c} {
 		n := n
-		waitFor(t, 5*time.Second, n.id+" sees three voters", func() error {
+		redistest.Wait(t, 5*time.Second, n.id+" sees three voters", func() error {
 			if got := n.lastConfig(); len(got) != 3 {
 				return fmt.Errorf("%s: last configuration %v", n.id, got)
 			}
@@ -212,7 +213,7 @@ func TestRaftStore_ConfigurationsAndFollowerContact(t *testing.T) {
 	a.trans.Disconnect(c.trans.LocalAddr())
 	var cut time.Time
 	returned := false
-	waitFor(t, 5*time.Second, "RPCs in flight to c returned", func() error {
+	redistest.Wait(t, 5*time.Second, "RPCs in flight to c returned", func() error {
 		if n := a.counted.inFlight(c.trans.LocalAddr()); n > 0 {
 			returned = false
 			return fmt.Errorf("%d in flight", n)
@@ -225,7 +226,7 @@ func TestRaftStore_ConfigurationsAndFollowerContact(t *testing.T) {
 		return nil
 	})
 	var last time.Time
-	waitFor(t, 5*time.Second, "c failing", func() error {
+	redistest.Wait(t, 5*time.Second, "c failing", func() error {
 		var failing bool
 		if last, failing = a.store.FollowerContact("c"); !failing {
 			return fmt.Errorf("c not reported failing yet")
@@ -236,7 +237,7 @@ func TestRaftStore_ConfigurationsAndFollowerContact(t *testing.T) {
 		t.Fatalf("c's last contact %v is not between its addition at %v and its cut at %v", last, adding, cut)
 	}
 	a.trans.Connect(c.trans.LocalAddr(), c.trans)
-	waitFor(t, 5*time.Second, "c back", func() error {
+	redistest.Wait(t, 5*time.Second, "c back", func() error {
 		if _, failing := a.store.FollowerContact("c"); failing {
 			return fmt.Errorf("c still failing")
 		}
@@ -261,7 +262,7 @@ func TestRaftStore_ReplacedTailEndsRecovery(t *testing.T) {
 		}
 	}
 	var leader *inmemNode
-	waitFor(t, 5*time.Second, "a leader", func() error {
+	redistest.Wait(t, 5*time.Second, "a leader", func() error {
 		for _, n := range []*inmemNode{a, b, c} {
 			if n.store.IsLeader() {
 				leader = n
@@ -299,7 +300,7 @@ func TestRaftStore_ReplacedTailEndsRecovery(t *testing.T) {
 	}
 	// The others elect a leader and commit one command.
 	var next *inmemNode
-	waitFor(t, 5*time.Second, "a new leader", func() error {
+	redistest.Wait(t, 5*time.Second, "a new leader", func() error {
 		for _, o := range others {
 			if o.store.IsLeader() {
 				next = o
@@ -316,7 +317,7 @@ func TestRaftStore_ReplacedTailEndsRecovery(t *testing.T) {
 		t.Fatal("a restarted server must recover its log first")
 	}
 	connectAll(append(others, back)...)
-	waitFor(t, 5*time.Second, "recovery over", func() error {
+	redistest.Wait(t, 5*time.Second, "recovery over", func() error {
 		if back.store.Recovering() {
 			return fmt.Errorf("still recovering: applied %d", back.store.AppliedIndex())
 		}

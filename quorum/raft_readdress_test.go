@@ -3,6 +3,7 @@ package quorum
 import (
 	"context"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"sync"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func TestRaftStore_ReaddressWhileReplicating(t *testing.T) {
 	if err := a.store.Bootstrap([]Server{a.server(), b.server(), c.server()}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "a leads", func() error {
+	redistest.Wait(t, 5*time.Second, "a leads", func() error {
 		if !a.store.IsLeader() {
 			return fmt.Errorf("not yet")
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"testing"
 	"time"
 )
@@ -68,7 +69,7 @@ func TestRaftStore_SingleNodeRecoversAfterRestart(t *testing.T) {
 	}
 	waitLeader(t, n)
 	waitState(t, want, n)
-	waitFor(t, 5*time.Second, "replay finished", func() error {
+	redistest.Wait(t, 5*time.Second, "replay finished", func() error {
 		if n.store.Recovering() {
 			return errors.New("still recovering")
 		}
@@ -125,7 +126,7 @@ func TestRaftStore_ThreeNodeCluster(t *testing.T) {
 	waitState(t, want, nodes...)
 
 	// Followers refuse what only the leader may do, and know who leads.
-	waitFor(t, 15*time.Second, "followers refuse leader-only operations", func() error {
+	redistest.Wait(t, 15*time.Second, "followers refuse leader-only operations", func() error {
 		leader := waitLeader(t, nodes...)
 		for _, n := range nodes {
 			if n == leader {
@@ -178,7 +179,7 @@ func TestRaftStore_ThreeNodeCluster(t *testing.T) {
 	}
 
 	// A leader hands over (SIGTERM) and another takes it at once.
-	waitFor(t, 20*time.Second, "leadership transferred", func() error {
+	redistest.Wait(t, 20*time.Second, "leadership transferred", func() error {
 		from := waitLeader(t, nodes...)
 		if err := from.store.TransferLeadership(); err != nil {
 			return err
@@ -192,7 +193,7 @@ func TestRaftStore_ThreeNodeCluster(t *testing.T) {
 	// A chosen follower takes it (SENTINEL FAILOVER asked of a follower),
 	// for each follower in turn; to the leader itself it is a no-op.
 	for i := 0; i < 2; i++ {
-		waitFor(t, 20*time.Second, "leadership transferred to a chosen follower", func() error {
+		redistest.Wait(t, 20*time.Second, "leadership transferred to a chosen follower", func() error {
 			from := waitLeader(t, nodes...)
 			var target *raftNode
 			for _, n := range nodes {
@@ -243,14 +244,14 @@ func TestRaftStore_WrongSecretCannotJoinVoteOrAppend(t *testing.T) {
 	}
 	// The group adds it as a voter, as a join request would: the leader's
 	// appends to it are refused in turn (and 3 of 4 voters still commit).
-	waitFor(t, 20*time.Second, "intruder added as a voter", func() error {
+	redistest.Wait(t, 20*time.Second, "intruder added as a voter", func() error {
 		err := waitLeader(t, nodes...).store.AddVoter(evil.id, evil.addr)
 		if err != nil && !errors.Is(err, ErrNotLeader) {
 			t.Fatal(err)
 		}
 		return err
 	})
-	waitFor(t, 15*time.Second, "intruder's connections refused by every member", func() error {
+	redistest.Wait(t, 15*time.Second, "intruder's connections refused by every member", func() error {
 		for _, n := range nodes {
 			if n.listener.Failed() == 0 {
 				return fmt.Errorf("%s refused nothing yet", n.id)
@@ -348,7 +349,7 @@ func TestRaftStore_SnapshotInstallAndRestore(t *testing.T) {
 
 	// The leader removes the other member.
 	var leader *raftNode
-	waitFor(t, 20*time.Second, "member removed", func() error {
+	redistest.Wait(t, 20*time.Second, "member removed", func() error {
 		leader = waitLeader(t, a, b)
 		other := a
 		if leader == a {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"testing"
 	"time"
 )
@@ -17,7 +18,7 @@ func TestRaftStore_VerifyLeader(t *testing.T) {
 	if err := a.store.Bootstrap([]Server{a.server()}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "a leads", func() error {
+	redistest.Wait(t, 5*time.Second, "a leads", func() error {
 		if !a.store.IsLeader() {
 			return fmt.Errorf("not yet")
 		}

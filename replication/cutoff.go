@@ -150,7 +150,7 @@ func (f *CutOffFence) look(ctx context.Context) {
 
 // lookAt probes the replicas of m and pauses m if none answers.
 func (f *CutOffFence) lookAt(ctx context.Context, m *quorum.Master, v CutOffView) {
-	maddr := toMon(m.Addr)
+	maddr := monitor.Addr(m.Addr)
 	ms, ok := f.View.Status(m.Name)
 	if !ok {
 		return

@@ -27,7 +27,7 @@ func (e *Engine) checkGroup(t *term, m *quorum.Master) {
 		return
 	}
 	ms, ok := e.cfg.View.GroupStatus(m.Name)
-	maddr := toMon(m.Addr)
+	maddr := monitor.Addr(m.Addr)
 	if !ok || ms.Master.Ref.Addr != maddr || ms.Master.SDown {
 		return
 	}
@@ -146,7 +146,7 @@ func misconfig(rep Replication, master monitor.Addr) string {
 // instance at a is not its replica, then sends SLAVEOF. probe: the monitor
 // cannot see the instance, and the reads are bounded by probeTimeout.
 func (e *Engine) fixInstance(t *term, m *quorum.Master, a monitor.Addr, probe bool) {
-	maddr := toMon(m.Addr)
+	maddr := monitor.Addr(m.Addr)
 	readFor := callTimeout
 	if probe {
 		readFor = probeTimeout

@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"errors"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestElectionDecidesAutomaticFailover(t *testing.T) {
 		return 0, errors.New("not elected")
 	}
 	h.start()
-	poll(t, 2*time.Second, "an election", func() bool { return calls.Load() == 1 })
+	redistest.Until(t, 2*time.Second, "an election", func() bool { return calls.Load() == 1 })
 	h.waitTicks(10)
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("%d elections inside 2×failover-timeout of the first", n)
@@ -40,7 +41,7 @@ func TestElectionDecidesAutomaticFailover(t *testing.T) {
 	}
 	h2.start()
 	h2.waitEvent("+failover-end", 1, 5*time.Second)
-	if m := h2.master(); m.Addr != toQuorum(r2Addr) || m.ConfigEpoch != 5 || h2.fsm.CurrentEpoch() != 5 {
+	if m := h2.master(); m.Addr != quorum.Addr(r2Addr) || m.ConfigEpoch != 5 || h2.fsm.CurrentEpoch() != 5 {
 		t.Fatalf("elected at epoch 5: %+v, current epoch %d", m, h2.fsm.CurrentEpoch())
 	}
 	if h2.rec.count("+new-epoch") != 0 || h2.rec.count("+try-failover") != 0 || h2.rec.count("+elected-leader") != 1 {

@@ -389,6 +389,3 @@ func wait(ctx context.Context, d time.Duration) bool {
 func target(m *quorum.Master, a monitor.Addr) Target {
 	return Target{Addr: a, AuthUser: m.AuthUser, AuthPass: m.AuthPass, Rename: m.RenameMap()}
 }
-
-func toMon(a quorum.Addr) monitor.Addr    { return monitor.Addr{Host: a.Host, Port: a.Port} }
-func toQuorum(a monitor.Addr) quorum.Addr { return quorum.Addr{Host: a.Host, Port: a.Port} }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ var (
 )
 
 func settings(ftMs int64, parallel int) quorum.Master {
-	return quorum.Master{Name: "mymaster", Addr: toQuorum(mAddr), Settings: quorum.Settings{Quorum: 1, DownAfterMs: 1000, FailoverTimeoutMs: ftMs, ParallelSyncs: parallel}}
+	return quorum.Master{Name: "mymaster", Addr: quorum.Addr(mAddr), Settings: quorum.Settings{Quorum: 1, DownAfterMs: 1000, FailoverTimeoutMs: ftMs, ParallelSyncs: parallel}}
 }
 
 // opening is the leader's sequence up to SLAVEOF NO ONE, for a failover of
@@ -79,7 +80,7 @@ func TestAutomaticFailoverHappyPath(t *testing.T) {
 	diffLists(t, "events", h.rec.list(), want)
 	diffLists(t, "side effects", h.redis.callList(), []string{"SLAVEOF 7002 NO ONE", "SLAVEOF 7001 7002"})
 	m := h.master()
-	if m.Addr != toQuorum(r2Addr) || m.ConfigEpoch != 1 || m.Failover != nil || h.fsm.CurrentEpoch() != 1 {
+	if m.Addr != quorum.Addr(r2Addr) || m.ConfigEpoch != 1 || m.Failover != nil || h.fsm.CurrentEpoch() != 1 {
 		t.Fatalf("state after failover: %+v epoch %d", m, h.fsm.CurrentEpoch())
 	}
 	if _, ok := h.eng.State("mymaster"); ok {
@@ -101,7 +102,7 @@ func TestAutomaticFailoverHappyPath(t *testing.T) {
 	h.redis.set(r2Addr, func(n *fakeNode) { n.down = true })
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Master.SDownSince = time.Now() })
 	h.waitEvent("+failover-end", 2, 5*time.Second)
-	if m := h.master(); m.Addr != toQuorum(r1Addr) || m.ConfigEpoch != 2 {
+	if m := h.master(); m.Addr != quorum.Addr(r1Addr) || m.ConfigEpoch != 2 {
 		t.Fatalf("second failover: %+v", m)
 	}
 }
@@ -121,7 +122,7 @@ func TestNoGoodReplica(t *testing.T) {
 	// A candidate that appears is used at the next search.
 	h.redis.set(r1Addr, func(n *fakeNode) { n.priority = 100 })
 	h.waitEvent("+failover-end", 1, 5*time.Second)
-	if m := h.master(); m.Addr != toQuorum(r1Addr) || m.ConfigEpoch != 1 {
+	if m := h.master(); m.Addr != quorum.Addr(r1Addr) || m.ConfigEpoch != 1 {
 		t.Fatalf("after the candidate appeared: %+v", m)
 	}
 }
@@ -135,7 +136,7 @@ func TestPromotionTimeoutAborts(t *testing.T) {
 		"+failover-state-wait-promotion "+slaveRef(r2Addr, mAddr),
 		"-failover-abort-slave-timeout "+masterOf(mAddr))
 	diffLists(t, "events", h.rec.list()[:len(want)], want)
-	if m := h.master(); m.Failover != nil || m.Addr != toQuorum(mAddr) {
+	if m := h.master(); m.Failover != nil || m.Addr != quorum.Addr(mAddr) {
 		t.Fatalf("after abort: %+v", m)
 	}
 	if n := len(h.redis.callsOf("SLAVEOF", r1Addr)); n != 0 {
@@ -162,13 +163,13 @@ func TestLeaderLossMidFailoverStopsSideEffects(t *testing.T) {
 	// SLAVEOF NO ONE (after a second) is refused by the leadership check,
 	// the term ends, and every new term fails its barrier.
 	h.prop.fail.Store(true)
-	poll(t, 5*time.Second, "leadership checks failing", func() bool { return h.prop.failures.Load() >= 5 })
+	redistest.Until(t, 5*time.Second, "leadership checks failing", func() bool { return h.prop.failures.Load() >= 5 })
 	diffLists(t, "side effects while not leading", h.redis.callList(), []string{"SLAVEOF 7002 NO ONE"})
 
 	// The replica now reports master, but nothing may be recorded or done.
 	h.redis.set(r2Addr, func(n *fakeNode) { n.role, n.masterHost, n.masterPort = "master", "", 0 })
 	n := h.prop.failures.Load()
-	poll(t, 3*time.Second, "more failing terms", func() bool { return h.prop.failures.Load() >= n+3 })
+	redistest.Until(t, 3*time.Second, "more failing terms", func() bool { return h.prop.failures.Load() >= n+3 })
 	diffLists(t, "side effects while not leading", h.redis.callList(), []string{"SLAVEOF 7002 NO ONE"})
 	if h.rec.count("+promoted-slave") != 0 {
 		t.Fatalf("promotion announced without being recorded: %q", h.rec.list())
@@ -184,7 +185,7 @@ func TestLeaderLossMidFailoverStopsSideEffects(t *testing.T) {
 		t.Fatalf("the resumed failover was started again: %q", h.rec.list())
 	}
 	diffLists(t, "side effects", h.redis.callList(), []string{"SLAVEOF 7002 NO ONE", "SLAVEOF 7001 7002"})
-	if m := h.master(); m.Addr != toQuorum(r2Addr) || m.ConfigEpoch != 1 {
+	if m := h.master(); m.Addr != quorum.Addr(r2Addr) || m.ConfigEpoch != 1 {
 		t.Fatalf("after resumption: %+v", m)
 	}
 }
@@ -198,7 +199,7 @@ func recordFailover(t *testing.T, h *harness, replica monitor.Addr, startedAt ti
 
 func recordDecision(t *testing.T, h *harness, replica monitor.Addr, startedAt time.Time, forced bool) {
 	t.Helper()
-	err := h.fsm.Apply(&quorum.Command{Op: quorum.OpFailoverBegin, Name: "mymaster", Addr: toQuorum(replica),
+	err := h.fsm.Apply(&quorum.Command{Op: quorum.OpFailoverBegin, Name: "mymaster", Addr: quorum.Addr(replica),
 		Leader: "previous-leader", Forced: forced, At: startedAt.UnixMilli()})
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +230,7 @@ func TestResumeAfterFailoverTimeoutAbortsWithoutSideEffects(t *testing.T) {
 	h.view.setODown("mymaster", false)
 	h.start()
 	h.waitEvent("-failover-abort-slave-timeout", 1, 3*time.Second)
-	if m := h.master(); m.Failover != nil || m.Addr != toQuorum(mAddr) {
+	if m := h.master(); m.Failover != nil || m.Addr != quorum.Addr(mAddr) {
 		t.Fatalf("after abort: %+v", m)
 	}
 	diffLists(t, "side effects", h.redis.callList(), nil)
@@ -242,9 +243,9 @@ func TestResumedSwitchover(t *testing.T) {
 	recordDecision(t, h, r1Addr, time.Now(), true)
 	h.start()
 	h.waitEvent("-failover-abort-slave-timeout", 1, 3*time.Second)
-	poll(t, time.Second, "unpause", func() bool { return len(h.redis.callList()) == 1 })
+	redistest.Until(t, time.Second, "unpause", func() bool { return len(h.redis.callList()) == 1 })
 	diffLists(t, "side effects", h.redis.callList(), []string{"UNPAUSE 7000"})
-	if m := h.master(); m.Failover != nil || m.Addr != toQuorum(mAddr) {
+	if m := h.master(); m.Failover != nil || m.Addr != quorum.Addr(mAddr) {
 		t.Fatalf("after abort: %+v", m)
 	}
 
@@ -363,7 +364,7 @@ func TestManualSwitchoverWaitsForOffsetAndUnpauses(t *testing.T) {
 		"+failover-end "+masterOf(mAddr),
 	)
 	diffLists(t, "events", h.rec.list(), want)
-	if m := h.master(); m.Addr != toQuorum(r1Addr) || m.Failover != nil {
+	if m := h.master(); m.Addr != quorum.Addr(r1Addr) || m.Failover != nil {
 		t.Fatalf("after switchover: %+v", m)
 	}
 }
@@ -375,9 +376,9 @@ func TestManualSwitchoverTimeoutUnpausesAndAborts(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitEvent("-failover-abort-slave-timeout", 1, 3*time.Second)
-	poll(t, time.Second, "driver done", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
+	redistest.Until(t, time.Second, "driver done", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
 	diffLists(t, "side effects", h.redis.callList(), []string{"PAUSE 7000", "UNPAUSE 7000"})
-	if m := h.master(); m.Failover != nil || m.Addr != toQuorum(mAddr) {
+	if m := h.master(); m.Failover != nil || m.Addr != quorum.Addr(mAddr) {
 		t.Fatalf("after aborted switchover: %+v", m)
 	}
 }
@@ -413,7 +414,7 @@ func TestReturningOldMasterIsConvertedAndWrongReplicaFixed(t *testing.T) {
 	// After a failover to R2: the old master is back as a master, R3
 	// replicates from an address that is nobody's master.
 	m := settings(10000, 1)
-	m.Addr = toQuorum(r2Addr)
+	m.Addr = quorum.Addr(r2Addr)
 	oldMaster := replicaStatus(r2Addr, mAddr, 0, "")
 	oldMaster.RoleReported, oldMaster.MasterHost, oldMaster.MasterPort = "master", "", 0
 	ms := monitor.MasterStatus{Master: healthyMaster(r2Addr), Replicas: []monitor.InstanceStatus{
@@ -439,7 +440,7 @@ func TestReturningOldMasterIsConvertedAndWrongReplicaFixed(t *testing.T) {
 		t.Fatalf("a correct replica was repointed: %v", c)
 	}
 	// The old master keeps claiming master: retried, once per fix interval.
-	poll(t, 3*time.Second, "three conversions", func() bool { return len(h.redis.callsOf("SLAVEOF", mAddr)) >= 3 })
+	redistest.Until(t, 3*time.Second, "three conversions", func() bool { return len(h.redis.callsOf("SLAVEOF", mAddr)) >= 3 })
 	c := h.redis.callsOf("SLAVEOF", mAddr)
 	for i := 1; i < len(c); i++ {
 		if gap := c[i].at.Sub(c[i-1].at); gap < 200*time.Millisecond {

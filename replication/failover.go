@@ -49,7 +49,7 @@ func (e *Engine) newDriver(t *term, m *quorum.Master) *driver {
 	f := m.Failover
 	return &driver{
 		e: e, t: t, name: m.Name, epoch: f.Epoch,
-		replica: toMon(f.Replica), from: toMon(f.From), forced: f.Forced,
+		replica: monitor.Addr(f.Replica), from: monitor.Addr(f.From), forced: f.Forced,
 		started: time.UnixMilli(f.StartedAt), promoted: f.Promoted, settings: m,
 		phaseStart: e.now(),
 	}
@@ -268,12 +268,12 @@ func (d *driver) switchMaster() bool {
 		return false
 	}
 	err := d.e.propose(d.t.ctx, d.t, &quorum.Command{Op: quorum.OpSwitchMaster, Name: d.name,
-		Addr: toQuorum(d.replica), From: toQuorum(d.from), Epoch: d.epoch})
+		Addr: quorum.Addr(d.replica), From: quorum.Addr(d.from), Epoch: d.epoch})
 	if err != nil {
 		d.e.log.Warn("failed to switch the master address", "master", d.name, "epoch", d.epoch, "err", err)
 		return false
 	}
-	d.e.noteAddr(d.name, toQuorum(d.replica))
+	d.e.noteAddr(d.name, quorum.Addr(d.replica))
 	return true
 }
 
@@ -284,7 +284,7 @@ func (d *driver) fenceSwitched() (*quorum.Master, bool) {
 		return nil, false
 	}
 	m, ok := d.e.cfg.View.Master(d.name)
-	if !ok || m.Failover != nil || m.Addr != toQuorum(d.replica) || m.ConfigEpoch < d.epoch {
+	if !ok || m.Failover != nil || m.Addr != quorum.Addr(d.replica) || m.ConfigEpoch < d.epoch {
 		d.e.log.Warn("failover superseded after the switch", "master", d.name, "epoch", d.epoch)
 		return nil, false
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -325,7 +326,7 @@ func (v *fakeView) onSwitch(c *quorum.Command) {
 	if ms == nil {
 		return
 	}
-	newAddr, oldAddr := toMon(c.Addr), toMon(c.From)
+	newAddr, oldAddr := monitor.Addr(c.Addr), monitor.Addr(c.From)
 	var reps []monitor.InstanceStatus
 	for _, r := range ms.Replicas {
 		if r.Ref.Addr == newAddr {
@@ -438,18 +439,6 @@ func (r *recorder) at(prefix string, n int) time.Time {
 	return time.Time{}
 }
 
-// poll waits until cond holds, failing the test after timeout.
-func poll(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // harness is one engine over the fakes.
 type harness struct {
 	t      *testing.T
@@ -501,7 +490,7 @@ func (h *harness) start() {
 		defer close(h.done)
 		h.eng.Run(ctx)
 	}()
-	poll(h.t, 2*time.Second, "engine running", func() bool {
+	redistest.Until(h.t, 2*time.Second, "engine running", func() bool {
 		h.eng.mu.Lock()
 		defer h.eng.mu.Unlock()
 		return h.eng.term != nil
@@ -522,12 +511,12 @@ func (h *harness) stop() {
 func (h *harness) waitTicks(n int64) {
 	h.t.Helper()
 	start := h.eng.ticks.Load()
-	poll(h.t, 5*time.Second, fmt.Sprintf("%d ticks", n), func() bool { return h.eng.ticks.Load() >= start+n })
+	redistest.Until(h.t, 5*time.Second, fmt.Sprintf("%d ticks", n), func() bool { return h.eng.ticks.Load() >= start+n })
 }
 
 func (h *harness) waitEvent(prefix string, n int, timeout time.Duration) {
 	h.t.Helper()
-	poll(h.t, timeout, fmt.Sprintf("%d× %q (events so far: %q)", n, prefix, h.rec.list()), func() bool {
+	redistest.Until(h.t, timeout, fmt.Sprintf("%d× %q (events so far: %q)", n, prefix, h.rec.list()), func() bool {
 		return h.rec.count(prefix) >= n
 	})
 }

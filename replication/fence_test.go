@@ -2,6 +2,7 @@ package replication
 
 import (
 	"context"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"slices"
 	"testing"
 	"time"
@@ -183,16 +184,16 @@ func fenceScenario(t *testing.T, masterFence FenceConfig) *harness {
 func TestFenceAppliedKeptAndRemoved(t *testing.T) {
 	h := fenceScenario(t, FenceConfig{0, 10})
 	h.start()
-	poll(t, 3*time.Second, "the master fenced", func() bool { return slices.Contains(h.redis.fenceCallList(), "7000 1 1") })
+	redistest.Until(t, 3*time.Second, "the master fenced", func() bool { return slices.Contains(h.redis.fenceCallList(), "7000 1 1") })
 
 	// One replica lost: our fence is removed (after a leadership check),
 	// so the last replica's loss refuses nothing.
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
-	poll(t, 3*time.Second, "the fence removed", func() bool { return slices.Contains(h.redis.fenceCallList(), "7000 0 1") })
+	redistest.Until(t, 3*time.Second, "the fence removed", func() bool { return slices.Contains(h.redis.fenceCallList(), "7000 0 1") })
 
 	// The replica back: fenced again.
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = false })
-	poll(t, 3*time.Second, "the master fenced again", func() bool {
+	redistest.Until(t, 3*time.Second, "the master fenced again", func() bool {
 		return len(h.redis.fenceCallList()) >= 3 && h.redis.fenceCallList()[2] == "7000 1 1"
 	})
 	if got := h.redis.fenceCallList(); len(got) != 3 {
@@ -203,7 +204,7 @@ func TestFenceAppliedKeptAndRemoved(t *testing.T) {
 func TestFenceNeverLowersTheUsers(t *testing.T) {
 	h := fenceScenario(t, FenceConfig{1, 10})
 	h.start()
-	poll(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
+	redistest.Until(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
 	h.waitTicks(10)
 	if got := h.redis.fenceCallList(); len(got) != 0 {
@@ -214,12 +215,12 @@ func TestFenceNeverLowersTheUsers(t *testing.T) {
 func TestDeposedLeaderDoesNotRemoveTheFence(t *testing.T) {
 	h := fenceScenario(t, ours)
 	h.start()
-	poll(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
+	redistest.Until(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
 	// Leadership in doubt (the quorum check fails), then a replica lost:
 	// the clear is refused at the leadership check.
 	h.prop.failVerify.Store(true)
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
-	poll(t, 3*time.Second, "several failed leadership checks", func() bool { return h.prop.failures.Load() >= 3 })
+	redistest.Until(t, 3*time.Second, "several failed leadership checks", func() bool { return h.prop.failures.Load() >= 3 })
 	if got := h.redis.fenceCallList(); len(got) != 0 {
 		t.Fatalf("a deposed leader changed the fence: %q", got)
 	}
@@ -263,7 +264,7 @@ func TestPromotionWaitsOutTheFence(t *testing.T) {
 			r.MasterHost, r.MasterPort, r.MasterLinkUp = r2Addr.Host, r2Addr.Port, true
 		}
 	})
-	poll(t, 3*time.Second, "the new master fenced", func() bool { return slices.Contains(h.redis.fenceCallList(), "7002 1 1") })
+	redistest.Until(t, 3*time.Second, "the new master fenced", func() bool { return slices.Contains(h.redis.fenceCallList(), "7002 1 1") })
 }
 
 // A master this leader read without an active fence (one healthy replica)
@@ -272,7 +273,7 @@ func TestNoWaitForAnUnfencedMaster(t *testing.T) {
 	h := fenceScenario(t, FenceConfig{0, 10})
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
 	h.start()
-	poll(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
+	redistest.Until(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
 	downAt := time.Now()
 	h.redis.set(mAddr, func(n *fakeNode) { n.down = true })
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) {
@@ -303,7 +304,7 @@ func TestSwitchoverDemotedMasterLosesTheFence(t *testing.T) {
 	if noOne := h.redis.callsOf("SLAVEOF", r1Addr); len(noOne) == 0 || noOne[0].at.Sub(started) > 2*time.Second {
 		t.Fatalf("the switchover waited for a fence: %q", h.redis.callList())
 	}
-	poll(t, 2*time.Second, "the old master's fence removed", func() bool {
+	redistest.Until(t, 2*time.Second, "the old master's fence removed", func() bool {
 		return slices.Contains(h.redis.fenceCallList(), "7000 0 1")
 	})
 	h.redis.mu.Lock()

@@ -117,7 +117,7 @@ func TestPausedMasterIsNotFailedOver(t *testing.T) {
 
 			setPause(t, h, false, scope...)
 			h.waitEvent("+failover-end", 1, 5*time.Second)
-			if m := h.master(); m.Addr != toQuorum(r2Addr) || m.ConfigEpoch != 1 {
+			if m := h.master(); m.Addr != quorum.Addr(r2Addr) || m.ConfigEpoch != 1 {
 				t.Fatalf("after unpause: %+v", m)
 			}
 		})
@@ -146,7 +146,7 @@ func TestManualFailoverWhilePaused(t *testing.T) {
 		t.Fatalf("SENTINEL FAILOVER while paused: %v", err)
 	}
 	h.waitEvent("+failover-end", 1, 5*time.Second)
-	if m := h.master(); m.Addr != toQuorum(r1Addr) {
+	if m := h.master(); m.Addr != quorum.Addr(r1Addr) {
 		t.Fatalf("after switchover: %+v", m)
 	}
 }
@@ -159,7 +159,7 @@ func TestRecordedFailoverRunsWhilePaused(t *testing.T) {
 	setPause(t, h, true)
 	h.start()
 	h.waitEvent("+failover-end", 1, 5*time.Second)
-	if m := h.master(); m.Addr != toQuorum(r2Addr) || m.Failover != nil {
+	if m := h.master(); m.Addr != quorum.Addr(r2Addr) || m.Failover != nil {
 		t.Fatalf("after resumed failover: %+v", m)
 	}
 }

@@ -1,6 +1,9 @@
 package replication
 
 import (
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+
 	"context"
 	"errors"
 	"testing"
@@ -31,8 +34,8 @@ func TestSwitchoverTermLostAfterPromotionKeepsOldMasterPaused(t *testing.T) {
 	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, 3*time.Second, "the term lost", func() bool { return h.prop.failures.Load() >= 3 })
-	poll(t, 2*time.Second, "the driver stopped", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
+	redistest.Until(t, 3*time.Second, "the term lost", func() bool { return h.prop.failures.Load() >= 3 })
+	redistest.Until(t, 2*time.Second, "the driver stopped", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
 	diffLists(t, "side effects after the term was lost", h.redis.callList(),
 		[]string{"PAUSE 7000", "SLAVEOF 7001 NO ONE"})
 	if m := h.master(); m.Failover == nil || m.Failover.Promoted {
@@ -54,7 +57,7 @@ func TestSwitchoverTermLostAfterPromotionKeepsOldMasterPaused(t *testing.T) {
 	if sb := h.redis.splitBrains(); len(sb) > 0 {
 		t.Fatalf("two writable masters: %q", sb)
 	}
-	if m := h.master(); m.Addr != toQuorum(r1Addr) || m.Failover != nil {
+	if m := h.master(); m.Addr != quorum.Addr(r1Addr) || m.Failover != nil {
 		t.Fatalf("after the resumed switchover: %+v", m)
 	}
 }
@@ -77,7 +80,7 @@ func TestSwitchoverUnaskableReplicaKeepsOldMasterPaused(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitEvent("-failover-abort-slave-timeout", 1, 4*time.Second)
-	poll(t, time.Second, "the driver stopped", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
+	redistest.Until(t, time.Second, "the driver stopped", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
 	h.waitTicks(3)
 	if c := h.redis.callsOf("UNPAUSE", mAddr); len(c) != 0 {
 		t.Fatalf("old master unpaused although the replica may be a master: %q", h.redis.callList())
@@ -130,7 +133,7 @@ func TestDeposedLeaderSendsNoSlaveOfNoOne(t *testing.T) {
 	h.eng.cfg.Proposer = p
 	h.eng.cfg.AfterElected = func(string) { close(p.deposed) }
 	h.start()
-	poll(t, 3*time.Second, "failover decided", func() bool { return h.master().Failover != nil })
+	redistest.Until(t, 3*time.Second, "failover decided", func() bool { return h.master().Failover != nil })
 	h.waitTicks(5)
 	if c := h.redis.callsOf("SLAVEOF", r2Addr); len(c) != 0 {
 		t.Fatalf("a deposed leader sent %q", h.redis.callList())
@@ -146,7 +149,7 @@ func TestDeposedLeaderSendsNoSlaveOfNoOne(t *testing.T) {
 func TestDeposedLeaderDemotesNoMaster(t *testing.T) {
 	r3Addr, elsewhere := addr(7003), addr(7009)
 	m := settings(10000, 1)
-	m.Addr = toQuorum(r2Addr)
+	m.Addr = quorum.Addr(r2Addr)
 	claimer := replicaStatus(r2Addr, mAddr, 0, "")
 	claimer.RoleReported, claimer.MasterHost, claimer.MasterPort = "master", "", 0
 	ms := monitor.MasterStatus{Master: healthyMaster(r2Addr), Replicas: []monitor.InstanceStatus{

@@ -78,12 +78,12 @@ func startSystemWith(t *testing.T, downAfter time.Duration, fence bool) *system 
 	s.fsm = quorum.NewFSM(func(c *quorum.Command, err error) {
 		if err == nil && c.Op == quorum.OpSwitchMaster {
 			s.rec.add(fmt.Sprintf("+switch-master %s %s %d %s %d", c.Name, c.From.Host, c.From.Port, c.Addr.Host, c.Addr.Port))
-			s.mon.SwitchMaster(c.Name, toMon(c.Addr))
+			s.mon.SwitchMaster(c.Name, monitor.Addr(c.Addr))
 		}
 	})
 	s.store = quorum.NewLocal(s.fsm)
 	maddr := addr(s.tp.Master.Port())
-	m := &quorum.Master{Name: "mymaster", Addr: toQuorum(maddr), Settings: quorum.Settings{Quorum: 1, DownAfterMs: downAfter.Milliseconds(), FailoverTimeoutMs: 10000, ParallelSyncs: 1}}
+	m := &quorum.Master{Name: "mymaster", Addr: quorum.Addr(maddr), Settings: quorum.Settings{Quorum: 1, DownAfterMs: downAfter.Milliseconds(), FailoverTimeoutMs: 10000, ParallelSyncs: 1}}
 	if err := s.store.Propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: m}); err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func startSystemWith(t *testing.T, downAfter time.Duration, fence bool) *system 
 		ctrl.Close()
 	})
 	// Both replicas discovered, with INFO and a valid PING reply.
-	poll(t, 15*time.Second, "replicas discovered", func() bool {
+	redistest.Until(t, 15*time.Second, "replicas discovered", func() bool {
 		ms, ok := s.mon.Status("mymaster")
 		if !ok || len(ms.Replicas) != 2 {
 			return false
@@ -249,7 +249,7 @@ func TestSystemSwitchoverLosesNoAcknowledgedWrite(t *testing.T) {
 			ackCount.Add(1)
 		}
 	}()
-	poll(t, 5*time.Second, "writes flowing", func() bool { return ackCount.Load() >= 1000 })
+	redistest.Until(t, 5*time.Second, "writes flowing", func() bool { return ackCount.Load() >= 1000 })
 	if err := s.eng.Failover(context.Background(), "mymaster"); err != nil {
 		t.Fatal(err)
 	}
@@ -282,5 +282,5 @@ func TestSystemSwitchoverLosesNoAcknowledgedWrite(t *testing.T) {
 
 func (s *system) waitEvent(prefix string, timeout time.Duration) {
 	s.t.Helper()
-	poll(s.t, timeout, fmt.Sprintf("%q (events: %q)", prefix, s.rec.list()), func() bool { return s.rec.count(prefix) > 0 })
+	redistest.Until(s.t, timeout, fmt.Sprintf("%q (events: %q)", prefix, s.rec.list()), func() bool { return s.rec.count(prefix) > 0 })
 }

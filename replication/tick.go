@@ -94,7 +94,7 @@ func (e *Engine) autoDue(m *quorum.Master) bool {
 		return false
 	}
 	ms, ok := e.cfg.View.Status(m.Name)
-	if !ok || ms.Master.Ref.Addr != toMon(m.Addr) || !ms.Master.SDown {
+	if !ok || ms.Master.Ref.Addr != monitor.Addr(m.Addr) || !ms.Master.SDown {
 		return false
 	}
 	now := e.now()
@@ -209,7 +209,7 @@ func (e *Engine) noGoodSlave(m *quorum.Master) {
 	}
 	e.mu.Unlock()
 	if report {
-		e.emit(monitor.LevelWarning, "-failover-abort-no-good-slave", masterRef(m.Name, toMon(m.Addr)), "")
+		e.emit(monitor.LevelWarning, "-failover-abort-no-good-slave", masterRef(m.Name, monitor.Addr(m.Addr)), "")
 	}
 }
 
@@ -220,13 +220,13 @@ func (e *Engine) noGoodSlave(m *quorum.Master) {
 func (e *Engine) begin(t *term, m *quorum.Master, replica monitor.Addr, forced bool, elected uint64) (*driver, error) {
 	ctx, cancel := context.WithTimeout(t.ctx, min(e.timing().ElectionTimeout, FailoverTimeout(m)))
 	defer cancel()
-	err := e.propose(ctx, t, &quorum.Command{Op: quorum.OpFailoverBegin, Name: m.Name, Addr: toQuorum(replica),
+	err := e.propose(ctx, t, &quorum.Command{Op: quorum.OpFailoverBegin, Name: m.Name, Addr: quorum.Addr(replica),
 		Leader: e.cfg.MyID, Forced: forced, Epoch: elected})
 	if err != nil {
 		return nil, err
 	}
 	rec, ok := e.cfg.View.Master(m.Name)
-	if !ok || rec.Failover == nil || rec.Failover.Replica != toQuorum(replica) || rec.Failover.Leader != e.cfg.MyID {
+	if !ok || rec.Failover == nil || rec.Failover.Replica != quorum.Addr(replica) || rec.Failover.Leader != e.cfg.MyID {
 		return nil, errRecordMissing
 	}
 	e.mu.Lock()

@@ -32,7 +32,7 @@ func startRedisServer(t *testing.T) int {
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		_ = cmd.Wait()
 	})
-	pollUntil(t, 10*time.Second, "redis-server", func() bool {
+	redistest.Until(t, 10*time.Second, "redis-server", func() bool {
 		c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 		if err == nil {
 			c.Close()
@@ -119,7 +119,7 @@ func TestGoRedisSentinelClient(t *testing.T) {
 	if _, err := ps.Receive(ctx); err != nil {
 		t.Fatalf("subscribe: %v", err)
 	}
-	pollUntil(t, 5*time.Second, "subscription registered", func() bool { return srv.Stats().PubsubChannels == 1 })
+	redistest.Until(t, 5*time.Second, "subscription registered", func() bool { return srv.Stats().PubsubChannels == 1 })
 	if n := srv.Publish("+switch-master", "mymaster 127.0.0.1 6379 127.0.0.1 6380"); n != 1 {
 		t.Fatalf("Publish delivered to %d", n)
 	}
@@ -170,7 +170,7 @@ func TestGoRedisFailoverClient(t *testing.T) {
 	mu.Lock()
 	current = p2
 	mu.Unlock()
-	pollUntil(t, 10*time.Second, "go-redis subscribed to +switch-master", func() bool { return srv.Stats().PubsubChannels >= 1 })
+	redistest.Until(t, 10*time.Second, "go-redis subscribed to +switch-master", func() bool { return srv.Stats().PubsubChannels >= 1 })
 	srv.Publish("+switch-master", fmt.Sprintf("mymaster 127.0.0.1 %d 127.0.0.1 %d", p1, p2))
-	pollUntil(t, 10*time.Second, "switch to the new master", func() bool { return port() == strconv.Itoa(p2) })
+	redistest.Until(t, 10*time.Second, "switch to the new master", func() bool { return port() == strconv.Itoa(p2) })
 }

@@ -196,16 +196,3 @@ func (r *rawConn) expectClosed(timeout time.Duration) ([]byte, error) {
 		}
 	}
 }
-
-// pollUntil polls cond every few milliseconds until it holds or the
-// deadline passes.
-func pollUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}

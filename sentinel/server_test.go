@@ -3,6 +3,7 @@ package sentinel
 import (
 	"errors"
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"net"
 	"reflect"
 	"strings"
@@ -102,7 +103,7 @@ func TestSlowSubscriberDoesNotBlockPublisher(t *testing.T) {
 	if _, err := conn.Write(encodeCommand("SUBSCRIBE", "ch")); err != nil {
 		t.Fatal(err)
 	}
-	pollUntil(t, 5*time.Second, "subscription", func() bool { return srv.Stats().PubsubChannels == 1 })
+	redistest.Until(t, 5*time.Second, "subscription", func() bool { return srv.Stats().PubsubChannels == 1 })
 	// The client never reads: the publisher must not block, and the
 	// subscriber is disconnected once over the pubsub output limit.
 	msg := strings.Repeat("x", 64<<10)
@@ -118,7 +119,7 @@ func TestSlowSubscriberDoesNotBlockPublisher(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Publish blocked on a slow subscriber")
 	}
-	pollUntil(t, 5*time.Second, "slow subscriber disconnected", func() bool { return srv.Stats().ConnectedClients == 0 })
+	redistest.Until(t, 5*time.Second, "slow subscriber disconnected", func() bool { return srv.Stats().ConnectedClients == 0 })
 	if n := srv.Publish("ch", "x"); n != 0 {
 		t.Fatalf("Publish after disconnect reached %d", n)
 	}
@@ -189,7 +190,7 @@ func TestClientPauseAll(t *testing.T) {
 		t.Fatalf("unknown command during pause = %q", got)
 	}
 	b.send(encodeCommand("PING"))
-	pollUntil(t, 5*time.Second, "blocked client", func() bool { return srv.Stats().BlockedClients == 1 })
+	redistest.Until(t, 5*time.Second, "blocked client", func() bool { return srv.Stats().BlockedClients == 1 })
 	if _, err := b.reply(50 * time.Millisecond); err == nil {
 		t.Fatalf("PING answered during the pause")
 	}
@@ -210,7 +211,7 @@ func TestShutdown(t *testing.T) {
 	if len(out) != 0 {
 		t.Fatalf("SHUTDOWN sent %q, want nothing", out)
 	}
-	pollUntil(t, 5*time.Second, "OnShutdown", func() bool { return called.Load() == 1 })
+	redistest.Until(t, 5*time.Second, "OnShutdown", func() bool { return called.Load() == 1 })
 }
 
 func TestServeAndClose(t *testing.T) {
@@ -429,7 +430,7 @@ func TestCloseWithStuckReader(t *testing.T) {
 		}
 		_ = conn.(*net.TCPConn).CloseWrite()
 	}()
-	pollUntil(t, 5*time.Second, "output backlog", func() bool { return srv.Stats().TotalCommands >= 100 })
+	redistest.Until(t, 5*time.Second, "output backlog", func() bool { return srv.Stats().TotalCommands >= 100 })
 	done := make(chan struct{})
 	go func() {
 		_ = srv.Close()

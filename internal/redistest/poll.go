@@ -52,3 +52,28 @@ func (a abortError) Unwrap() error { return a.err }
 // ErrNotYet is a convenient error for Poll conditions that have no better
 // explanation.
 var ErrNotYet = errors.New("not yet")
+
+// pollInterval is how often Until and Wait look: short, since the
+// conditions are cheap reads and a late look only delays the test.
+const pollInterval = 10 * time.Millisecond
+
+// Until polls cond until it holds; after timeout the test fails, naming
+// what it waited for. Call it from the test goroutine.
+func Until(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	Wait(t, timeout, what, func() error {
+		if cond() {
+			return nil
+		}
+		return ErrNotYet
+	})
+}
+
+// Wait polls f until it returns nil; after timeout the test fails, naming
+// what it waited for and f's last error. Call it from the test goroutine.
+func Wait(t testing.TB, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	if err := PollErr(timeout, pollInterval, f); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
