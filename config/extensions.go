@@ -25,6 +25,10 @@ const (
 	EnvFence         = "GOSENTINEL_FENCE"
 	EnvPprof         = "GOSENTINEL_PPROF"
 	EnvCompat        = "GOSENTINEL_COMPAT"
+
+	EnvRaftSnapshotThreshold  = "GOSENTINEL_RAFT_SNAPSHOT_THRESHOLD"
+	EnvRaftSnapshotIntervalMs = "GOSENTINEL_RAFT_SNAPSHOT_INTERVAL_MS"
+	EnvRaftTrailingLogs       = "GOSENTINEL_RAFT_TRAILING_LOGS"
 )
 
 // Extensions lists gosentinel's own settings, in the order --help shows
@@ -50,6 +54,12 @@ var Extensions = []Extension{
 		Meaning: "how long a member may be gone on every channel before the leader removes it from the group"},
 	{Env: EnvFence, Default: "on",
 		Meaning: "off: do not fence a cut-off master. On: a member cut off from the group with a master but none of its replicas pauses the master's writes (CLIENT PAUSE WRITE, a lease), and the leader keeps min-replicas-to-write 1 / min-replicas-max-lag 1 on masters with two healthy replicas (never lowering the user's); an automatic promotion waits until the old master must have stopped writing"},
+	{Env: EnvRaftSnapshotThreshold, Default: "8192",
+		Meaning: "how many Raft log entries since the last snapshot make the next snapshot check take one (as Consul's raft_snapshot_threshold)"},
+	{Env: EnvRaftSnapshotIntervalMs, Default: "120000",
+		Meaning: "how often Raft checks whether to take a snapshot (each check waits a random 1 to 2 intervals)"},
+	{Env: EnvRaftTrailingLogs, Default: "10240",
+		Meaning: "how many Raft log entries a snapshot leaves behind, so that a member that fell less far behind catches up from the log; one further behind is sent the snapshot"},
 	{Env: EnvPprof, Default: "off",
 		Meaning: "on: the metrics listener also serves Go's profiles under /debug/pprof/ (CPU, heap, goroutines, mutex and block contention), for finding where time and memory go; they reveal internals, so keep it off where the metrics port is reachable by others"},
 }

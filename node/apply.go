@@ -44,11 +44,7 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		}
 		n.mon.Watch(spec)
 	case quorum.OpRemove:
-		n.mon.Unwatch(c.Name)
-		n.mu.Lock()
-		delete(n.local, c.Name)
-		n.mu.Unlock()
-		n.dropSettings(c.Name)
+		n.forgetMaster(c.Name)
 	case quorum.OpFailoverBegin:
 		// The decision is this sentinel's vote for itself in the failover
 		// epoch (leader-epoch in the config file).
@@ -71,23 +67,29 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 			n.mon.Watch(n.specFor(m))
 		}
 	case quorum.OpSwitchMaster:
-		n.announceSwitch(c.Name, c.From, c.Addr)
-		n.mon.SwitchMaster(c.Name, monitor.Addr(c.Addr))
-		// The new configuration goes out in hellos at the next tick, not
-		// up to a hello period later (sentinelForceHelloUpdateForMaster):
-		// a redis-sentinel in the set learns it from hellos only.
-		n.mon.ForceHello(c.Name)
-		n.mu.Lock()
-		if l := n.local[c.Name]; l != nil {
-			l.odown = false
-		}
-		n.mu.Unlock()
-		n.flusher.request()
+		n.switchedMaster(c.Name, c.From, c.Addr)
 	case quorum.OpObserveEpoch, quorum.OpSetConfigEpoch:
 		n.flusher.request()
 	case quorum.OpMaintenance:
 		n.onMaintenanceApplied(c)
 	}
+}
+
+// switchedMaster is what a sentinel does when the state moved a master:
+// announce it, watch the new address, say so in hellos.
+func (n *Node) switchedMaster(name string, from, to quorum.Addr) {
+	n.announceSwitch(name, from, to)
+	n.mon.SwitchMaster(name, monitor.Addr(to))
+	// The new configuration goes out in hellos at the next tick, not up to
+	// a hello period later (sentinelForceHelloUpdateForMaster): a
+	// redis-sentinel in the set learns it from hellos only.
+	n.mon.ForceHello(name)
+	n.mu.Lock()
+	if l := n.local[name]; l != nil {
+		l.odown = false
+	}
+	n.mu.Unlock()
+	n.flusher.request()
 }
 
 // announceSwitch publishes +switch-master <name> <old-ip> <old-port>
@@ -96,4 +98,14 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 func (n *Node) announceSwitch(name string, from, to quorum.Addr) {
 	n.emitMsg(monitor.LevelWarning, "+switch-master", name,
 		fmt.Sprintf("%s %s %d %s %d", name, from.Host, from.Port, to.Host, to.Port))
+}
+
+// forgetMaster drops what this sentinel holds about a master the state no
+// longer has: its links, its local record and its own settings.
+func (n *Node) forgetMaster(name string) {
+	n.mon.Unwatch(name)
+	n.mu.Lock()
+	delete(n.local, name)
+	n.mu.Unlock()
+	n.dropSettings(name)
 }

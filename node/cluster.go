@@ -63,6 +63,11 @@ type ClusterOptions struct {
 	// MemberTimeout is how long a member may be gone on every channel
 	// before the leader removes it (default 5 min).
 	MemberTimeout time.Duration
+	// SnapshotThreshold, SnapshotInterval and TrailingLogs tune Raft's
+	// snapshots (0: raft's defaults, 8192 entries, 120 s, 10240 entries).
+	SnapshotThreshold uint64
+	SnapshotInterval  time.Duration
+	TrailingLogs      uint64
 }
 
 const (
@@ -104,7 +109,25 @@ func clusterFromEnv(o ClusterOptions) ClusterOptions {
 	if o.MemberTimeout == 0 {
 		o.MemberTimeout = envDuration(config.EnvMemberTimeout, group.DefaultMemberTimeout)
 	}
+	if o.SnapshotThreshold == 0 {
+		o.SnapshotThreshold = envCount(config.EnvRaftSnapshotThreshold)
+	}
+	if o.SnapshotInterval == 0 {
+		o.SnapshotInterval = envDuration(config.EnvRaftSnapshotIntervalMs, 0)
+	}
+	if o.TrailingLogs == 0 {
+		o.TrailingLogs = envCount(config.EnvRaftTrailingLogs)
+	}
 	return o
+}
+
+// envCount is a positive count from the environment, 0 when unset or bad.
+func envCount(name string) uint64 {
+	v, err := strconv.ParseUint(os.Getenv(name), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return v
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
@@ -319,6 +342,10 @@ func (c *cluster) open(addr string, abstainTerm uint64) (group.Store, error) {
 		OnConfiguration: func(_ uint64, voters []quorum.Server) {
 			c.grp.ConfigurationCommitted(voters, st.Recovering())
 		},
+		OnRestore:         c.onRestore,
+		SnapshotThreshold: c.opts.SnapshotThreshold,
+		SnapshotInterval:  c.opts.SnapshotInterval,
+		TrailingLogs:      c.opts.TrailingLogs,
 	}, c.fsm)
 	if err != nil {
 		return nil, err
@@ -582,7 +609,10 @@ func (c *cluster) switchToGroup(local *quorum.State) {
 	c.mode, c.quietGen = modeRaft, 0
 	c.mu.Unlock()
 	n.setActiveFSM(c.fsm)
-	n.reconcileMonitor()
+	// A first-time member proposed the masters only it knew before
+	// activating, so the group has them; a member from a previous run
+	// drops them: the group removed them while it was away.
+	n.reconcileMonitor(c.wasRestarted())
 	for _, name := range local.Names() {
 		if m, ok := c.fsm.Master(name); ok && m.Addr != local.Masters[name].Addr {
 			n.announceSwitch(name, local.Masters[name].Addr, m.Addr)
@@ -937,9 +967,39 @@ func (c *cluster) close() {
 	}
 }
 
+// onRestore runs when the group's state was replaced by a snapshot: the
+// leader sent one because this member fell further behind than the log
+// keeps (a partition), or Raft reopened its own. No command reported the
+// changes, so an active member re-reads the whole state as at activation:
+// masters added, removed or moved while it was away are watched, dropped
+// or switched, and each switch it missed is announced (+switch-master),
+// since its clients may subscribe to it alone. Before activation there is
+// nothing to do: activation adopts the state wholesale. It runs on Raft's
+// FSM goroutine and proposes nothing.
+func (c *cluster) onRestore() {
+	if !c.isActive() {
+		return
+	}
+	n := c.n
+	watched := map[string]quorum.Addr{}
+	for _, name := range n.mon.Names() {
+		if ms, ok := n.mon.Status(name); ok {
+			watched[name] = quorum.Addr(ms.Master.Ref.Addr)
+		}
+	}
+	n.log.Warn("The group's state was replaced by a snapshot: re-reading it")
+	for name, from := range watched {
+		if to, ok := c.fsm.MasterAddr(name); ok && to != from {
+			n.switchedMaster(name, from, to)
+		}
+	}
+	n.reconcileMonitor(true)
+}
+
 // reconcileMonitor points the monitor at the masters of the now active
-// state: new or moved masters are watched, the others dropped.
-func (n *Node) reconcileMonitor() {
+// state: new or moved masters are watched; with dropMissing, the masters
+// the state no longer has are forgotten.
+func (n *Node) reconcileMonitor(dropMissing bool) {
 	cur := n.sm().State()
 	for _, name := range cur.Names() {
 		n.mu.Lock()
@@ -952,13 +1012,10 @@ func (n *Node) reconcileMonitor() {
 		n.withOwnSettings(m)
 		n.mon.Watch(n.specFor(m))
 	}
-	// A first-time member proposed the masters only it knew before
-	// activating, so the group has them; a member from a previous run
-	// drops them: the group removed them while it was away.
-	if n.cl != nil && n.cl.wasRestarted() {
+	if dropMissing {
 		for _, name := range n.mon.Names() {
 			if _, ok := cur.Masters[name]; !ok {
-				n.mon.Unwatch(name)
+				n.forgetMaster(name)
 			}
 		}
 	}

@@ -51,6 +51,7 @@ func (n *Node) InfoSection(name string) (string, bool) {
 		line("raft_commit_index", st.CommitIndex())
 		line("raft_applied_index", st.AppliedIndex())
 		line("raft_last_log_index", st.LastIndex())
+		line("raft_last_snapshot_index", stats["last_snapshot_index"])
 	}
 	line("raft_voters", len(info.Voters))
 	for i, v := range info.Voters {

@@ -302,7 +302,7 @@ func (c *cluster) detach(ctx context.Context, gen uint64) {
 	c.mode, c.localSince = modeLocal, time.Now()
 	c.mu.Unlock()
 	n.setActiveFSM(n.localFSM)
-	n.reconcileMonitor()
+	n.reconcileMonitor(c.wasRestarted())
 	c.allowLocalEngine()
 	n.log.Warn("The group's failovers follow redis-sentinel's protocol: this sentinel votes and fails over on its own copy of the group's state",
 		"generation", gen)

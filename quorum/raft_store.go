@@ -123,6 +123,9 @@ type RaftConfig struct {
 	// slightly lagging follower catches up without a snapshot (raft's
 	// default 10240 when 0).
 	TrailingLogs uint64
+	// SnapshotInterval is how often raft checks SnapshotThreshold (raft's
+	// default 120 s when 0; each check waits a random 1 to 2 intervals).
+	SnapshotInterval time.Duration
 	// Logger receives Raft's logs (bridged from hclog); nil discards them.
 	Logger *slog.Logger
 	// AbstainTerm, when non-zero and the stable store holds no term yet,
@@ -235,6 +238,9 @@ func (s *RaftStore) raftConfig(logger hclog.Logger) *raft.Config {
 	}
 	if s.cfg.TrailingLogs != 0 {
 		c.TrailingLogs = s.cfg.TrailingLogs
+	}
+	if s.cfg.SnapshotInterval != 0 {
+		c.SnapshotInterval = s.cfg.SnapshotInterval
 	}
 	c.NotifyCh = s.notifyCh
 	c.Logger = logger
