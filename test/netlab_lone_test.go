@@ -40,14 +40,8 @@ func TestNetlabLoneCut(t *testing.T) {
 			case "replica":
 				lone = d.NodeHosts[1]
 			}
-			var rest []*netlab.Host
-			for _, h := range append(append(append([]*netlab.Host{}, d.NodeHosts...), d.SentinelHosts...), d.Client) {
-				if h != lone {
-					rest = append(rest, h)
-				}
-			}
 			probe := partition.StartProbe(d.Nodes[:1], partition.ProbePeriod)
-			if err := d.Lab.Cut([]*netlab.Host{lone}, rest); err != nil {
+			if err := d.Lab.Cut([]*netlab.Host{lone}, d.AllBut(lone)); err != nil {
 				t.Fatal(err)
 			}
 			cutAt := time.Now()

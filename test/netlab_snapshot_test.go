@@ -70,13 +70,7 @@ func TestNetlabSnapshotInstalledOnMember(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var rest []*netlab.Host
-	for _, h := range append(append(append([]*netlab.Host{}, d.NodeHosts...), d.SentinelHosts...), d.Client) {
-		if h != d.SentinelHosts[member] {
-			rest = append(rest, h)
-		}
-	}
-	if err := d.Lab.Cut([]*netlab.Host{d.SentinelHosts[member]}, rest); err != nil {
+	if err := d.Lab.Cut([]*netlab.Host{d.SentinelHosts[member]}, d.AllBut(d.SentinelHosts[member])); err != nil {
 		t.Fatal(err)
 	}
 	old := d.Nodes[0]

@@ -94,6 +94,18 @@ type Deployment struct {
 	Sentinels                []*redistest.Sentinel
 }
 
+// AllBut is every host of the deployment (nodes, sentinels, the client)
+// except h: what to cut h from to isolate it.
+func (d *Deployment) AllBut(h *netlab.Host) []*netlab.Host {
+	var out []*netlab.Host
+	for _, x := range append(append(append([]*netlab.Host{}, d.NodeHosts...), d.SentinelHosts...), d.Client) {
+		if x != h {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // Start creates a lab (closed in tb's cleanup, after the processes are
 // stopped) and starts the deployment in it, then waits until every
 // sentinel has discovered every replica and every other sentinel and, for
