@@ -1,11 +1,11 @@
 package config
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"sort"
 	"strings"
+
+	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
 )
 
 // This file validates `user` lines like redis' ACLAppendUserForLoading and renders users back
@@ -68,24 +68,6 @@ func (u *aclUser) removePassword(h string) error {
 	return errACLNoPassword
 }
 
-func isPasswordHash(h string) bool {
-	if len(h) != 64 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func hashPassword(pw string) string {
-	s := sha256.Sum256([]byte(pw))
-	return hex.EncodeToString(s[:])
-}
-
 // apply is ACLSetUser for one (already selector-merged) op.
 func (u *aclUser) apply(op string) error {
 	lop := strings.ToLower(op)
@@ -109,21 +91,21 @@ func (u *aclUser) apply(op string) error {
 	case lop == "reset":
 		u.reset()
 	case strings.HasPrefix(op, ">"):
-		h := hashPassword(op[1:])
+		h := aclsyntax.HashPassword(op[1:])
 		_ = u.removePassword(h)
 		u.passwords = append(u.passwords, h)
 		u.nopass = false
 	case strings.HasPrefix(op, "#"):
-		if !isPasswordHash(op[1:]) {
+		if !aclsyntax.ValidHash(op[1:]) {
 			return errACLBadHash
 		}
 		_ = u.removePassword(op[1:])
 		u.passwords = append(u.passwords, op[1:])
 		u.nopass = false
 	case strings.HasPrefix(op, "<"):
-		return u.removePassword(hashPassword(op[1:]))
+		return u.removePassword(aclsyntax.HashPassword(op[1:]))
 	case strings.HasPrefix(op, "!"):
-		if !isPasswordHash(op[1:]) {
+		if !aclsyntax.ValidHash(op[1:]) {
 			return errACLBadHash
 		}
 		return u.removePassword(op[1:])
@@ -278,33 +260,6 @@ func (u *aclUser) describe() string {
 	return out
 }
 
-// mergeSelectorArgs is ACLMergeSelectorArguments: words from "(" to ")" become one op. On an
-// unterminated selector it returns the index of its first word.
-func mergeSelectorArgs(args []string) ([]string, int) {
-	var out []string
-	open := -1
-	var sel string
-	for j, op := range args {
-		if open < 0 && strings.HasPrefix(op, "(") && !strings.HasSuffix(op, ")") {
-			open, sel = j, op
-			continue
-		}
-		if open >= 0 {
-			sel += " " + op
-			if strings.HasSuffix(op, ")") {
-				open = -1
-				out = append(out, sel)
-			}
-			continue
-		}
-		out = append(out, op)
-	}
-	if open >= 0 {
-		return nil, open
-	}
-	return out, -1
-}
-
 // checkUserLine validates one `user` line (args after "user") like ACLAppendUserForLoading
 // and returns redis' error text, or "".
 func checkUserLine(args []string, seen map[string]bool) string {
@@ -321,7 +276,7 @@ func checkUserLine(args []string, seen map[string]bool) string {
 	if seen[args[0]] {
 		return fail(1, errACLDuplicate)
 	}
-	ops, bad := mergeSelectorArgs(args[1:])
+	ops, bad := aclsyntax.MergeSelectorArgs(args[1:])
 	if bad >= 0 {
 		return fail(bad, errACLUnknown)
 	}
@@ -341,7 +296,7 @@ func (c *Config) userLines() []string {
 	users := map[string]*aclUser{}
 	def := newDefaultACLUser()
 	if c.HasRequirePass {
-		def.passwords = []string{hashPassword(c.RequirePass)}
+		def.passwords = []string{aclsyntax.HashPassword(c.RequirePass)}
 		def.nopass = false
 	}
 	users["default"] = def
@@ -354,7 +309,7 @@ func (c *Config) userLines() []string {
 			u = def
 			u.reset()
 		}
-		ops, bad := mergeSelectorArgs(line[1:])
+		ops, bad := aclsyntax.MergeSelectorArgs(line[1:])
 		if bad < 0 {
 			for _, op := range ops {
 				_ = u.apply(op) // lines were validated at load; skip what fails like redis would refuse
@@ -384,7 +339,7 @@ func (c *Config) UserPasswordHashes() map[string][]string {
 			continue
 		}
 		u := newACLUser()
-		ops, bad := mergeSelectorArgs(line[1:])
+		ops, bad := aclsyntax.MergeSelectorArgs(line[1:])
 		if bad >= 0 {
 			continue // refused at load
 		}

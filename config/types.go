@@ -13,8 +13,10 @@
 // dropped and runs of blank lines collapse.
 //
 // Of ours, the package imports internal/redisargs (the argument splitter),
-// internal/compat (the compatibility profiles) and quorum, for the table of
-// per-master options (quorum.Options) and the Settings it reads.
+// internal/aclsyntax (the ACL words it shares with sentinel),
+// internal/atomicfile, internal/compat (the compatibility profiles) and
+// quorum, for the table of per-master options (quorum.Options) and the
+// Settings it reads.
 package config
 
 import (

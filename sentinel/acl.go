@@ -1,8 +1,6 @@
 package sentinel
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -123,24 +121,6 @@ func (u *aclUser) clone() *aclUser {
 func (u *aclUser) copyFrom(src *aclUser) {
 	c := src.clone()
 	u.flags, u.passwords, u.selectors = c.flags, c.passwords, c.selectors
-}
-
-func hashPassword(p string) string {
-	sum := sha256.Sum256([]byte(p))
-	return hex.EncodeToString(sum[:])
-}
-
-func validHash(h string) bool {
-	if len(h) != 64 {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if (c < 'a' || c > 'f') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // hasSpaces reports whether s contains isspace() characters or NUL.

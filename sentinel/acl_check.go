@@ -1,6 +1,10 @@
 package sentinel
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
+)
 
 // ACL check results (ACL_OK, ACL_DENIED_*), ordered by relevance.
 type aclResult int
@@ -102,6 +106,6 @@ func (u *aclUser) credentialsOK(password string) bool {
 	if u.flags&userNopass != 0 {
 		return true
 	}
-	h := hashPassword(password)
+	h := aclsyntax.HashPassword(password)
 	return slices.Contains(u.passwords, h)
 }

@@ -1,6 +1,7 @@
 package sentinel
 
 import (
+	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
 	"slices"
 	"strings"
 )
@@ -28,9 +29,9 @@ func (u *aclUser) setOp(op string) error {
 	case op[0] == '>' || op[0] == '#':
 		var h string
 		if op[0] == '>' {
-			h = hashPassword(op[1:])
+			h = aclsyntax.HashPassword(op[1:])
 		} else {
-			if !validHash(op[1:]) {
+			if !aclsyntax.ValidHash(op[1:]) {
 				return aclErrBadHash
 			}
 			h = op[1:]
@@ -42,9 +43,9 @@ func (u *aclUser) setOp(op string) error {
 	case op[0] == '<' || op[0] == '!':
 		var h string
 		if op[0] == '<' {
-			h = hashPassword(op[1:])
+			h = aclsyntax.HashPassword(op[1:])
 		} else {
-			if !validHash(op[1:]) {
+			if !aclsyntax.ValidHash(op[1:]) {
 				return aclErrBadHash
 			}
 			h = op[1:]

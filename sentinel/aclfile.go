@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
 	"os"
 	"strings"
 
@@ -63,7 +64,7 @@ func parseACLText(tbl *commandTable, path string, data []byte) (users map[string
 		}
 		u := newUser(tbl, name)
 		users[name] = u
-		merged, bad := mergeSelectorArgs(argv[2:])
+		merged, bad := aclsyntax.MergeSelectorArgs(argv[2:])
 		if merged == nil && bad >= 0 {
 			fmt.Fprintf(&b, "%s:%d: Unmatched parenthesis in selector definition.", path, num)
 		}

@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"fmt"
+	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
 	"slices"
 	"strings"
 	"time"
@@ -58,40 +59,12 @@ func (a *aclState) sortedUsers() []*aclUser {
 	return out
 }
 
-// mergeSelectorArgs joins "(a" "b)" style arguments into one selector
-// rule (ACLMergeSelectorArguments). It returns the index of an unmatched
-// opening argument when a parenthesis is left open.
-func mergeSelectorArgs(args []string) ([]string, int) {
-	var out []string
-	open := -1
-	var sel string
-	for i, op := range args {
-		if op != "" && op[0] == '(' && op[len(op)-1] != ')' {
-			sel, open = op, i
-			continue
-		}
-		if open >= 0 {
-			sel += " " + cstr(op)
-			if op != "" && op[len(op)-1] == ')' {
-				out = append(out, sel)
-				open = -1
-			}
-			continue
-		}
-		out = append(out, op)
-	}
-	if open >= 0 {
-		return nil, open
-	}
-	return out, -1
-}
-
 // setUser applies rules to user name (creating it if needed) atomically:
 // on the first bad rule nothing changes (ACLStringSetUser). It returns the
 // error text to reply, and the user's previous channel permissions for
 // the caller to disconnect subscribers that lost access.
 func (a *aclState) setUser(name string, args []string) (prev *aclUser, updated *aclUser, errText string) {
-	merged, bad := mergeSelectorArgs(args)
+	merged, bad := aclsyntax.MergeSelectorArgs(args)
 	if merged == nil && bad >= 0 {
 		return nil, nil, fmt.Sprintf("Unmatched parenthesis in acl selector starting at '%s'.", cstr(args[bad]))
 	}
@@ -131,7 +104,7 @@ func (a *aclState) loadUserLines(lines [][]string) error {
 			return fmt.Errorf("error in user declaration '%s': %s", name, aclErrDupUser)
 		}
 		seen[name] = true
-		merged, bad := mergeSelectorArgs(line[1:])
+		merged, bad := aclsyntax.MergeSelectorArgs(line[1:])
 		if merged == nil && bad >= 0 {
 			return fmt.Errorf("error in user declaration '%s': Unmatched parenthesis in acl selector starting at '%s'", name, line[1+bad])
 		}

@@ -1,6 +1,8 @@
 package sentinel
 
 import (
+	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
+
 	"errors"
 	"fmt"
 	"github.com/x0tta6bl4/gosentinel/internal/redistest"
@@ -268,9 +270,9 @@ func TestConfigUsersAndRequirePass(t *testing.T) {
 		t.Fatalf("RequirePass = %q, %v", p, ok)
 	}
 	want := [][]string{
-		{"alice", "on", "#" + hashPassword("pw1"), "~*", "resetchannels", "&chan*", "+@all", "-sentinel|reset"},
+		{"alice", "on", "#" + aclsyntax.HashPassword("pw1"), "~*", "resetchannels", "&chan*", "+@all", "-sentinel|reset"},
 		{"bob", "off", "resetchannels", "-@all", "+ping"},
-		{"default", "on", "#" + hashPassword("secret"), "~*", "&*", "+@all"},
+		{"default", "on", "#" + aclsyntax.HashPassword("secret"), "~*", "&*", "+@all"},
 	}
 	if got := srv.ACLUserLines(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("ACLUserLines =\n%q\nwant\n%q", got, want)
