@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,7 +81,22 @@ func writeHelp(w io.Writer) {
 }
 
 func main() {
+	oneProcessor()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// oneProcessor runs Go code on one processor at a time (GOMAXPROCS 1), as
+// redis-sentinel runs on one thread, unless GOMAXPROCS is set. A sentinel's
+// work is small and mostly waiting; with more processors the scheduler
+// spins threads looking for work and wakes goroutines across cores, which
+// cost more CPU than the parallelism gives back. Measured on 2 cores
+// (bench-cmdrate, SENTINEL GET-MASTER-ADDR-BY-NAME, 50 clients, pipeline
+// 16): 0.86x redis-sentinel's throughput with 2 processors, at least 1.0x
+// with 1 (docs/RESULTS.md). System calls still run off the processor.
+func oneProcessor() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 }
 
 // run is main without os.Exit, so it can be tested.
