@@ -82,11 +82,7 @@ func TestNetlabLoneCut(t *testing.T) {
 					t.Errorf("%s: %q", s.Name(), ev)
 				}
 			}
-			if t.Failed() {
-				for _, s := range d.Sentinels {
-					t.Logf("%s:\n%s", s.Name(), harness.RunLog(s.Process))
-				}
-			}
+			harness.LogRunsIfFailed(t, d.Sentinels)
 		})
 	}
 }

@@ -37,13 +37,7 @@ func TestNetlabSnapshotInstalledOnMember(t *testing.T) {
 	}
 	member := (leader + 1) % len(d.Sentinels)
 	m := d.Sentinels[member]
-	defer func() {
-		if t.Failed() {
-			for _, s := range d.Sentinels {
-				t.Logf("%s:\n%s", s.Name(), harness.RunLog(s.Process))
-			}
-		}
-	}()
+	defer harness.LogRunsIfFailed(t, d.Sentinels)
 
 	// The test process is the lab's observer: a cut leaves its links up.
 	sub := m.Dial(t)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/redistest"
@@ -97,4 +98,15 @@ func (d *Deployment) WaitRaftLeader(timeout time.Duration) (int, error) {
 		return err
 	})
 	return leader, err
+}
+
+// LogRunsIfFailed logs the whole log of each sentinel's current run when tb
+// has failed (a process's own cleanup logs only its last lines).
+func LogRunsIfFailed(tb testing.TB, sentinels []*redistest.Sentinel) {
+	if !tb.Failed() {
+		return
+	}
+	for _, s := range sentinels {
+		tb.Logf("%s:\n%s", s.Name(), RunLog(s.Process))
+	}
 }
