@@ -220,7 +220,9 @@ func sameACLRules(a, b string) bool {
 
 // FuzzACLFile: any file content either loads or is refused with redis'
 // description, never panics; a loaded set, saved, loads back to the same
-// ACL LIST (ACL SAVE then ACL LOAD changes nothing).
+// ACL LIST (ACL SAVE then ACL LOAD changes nothing), except where redis'
+// own save does not load either (a pattern ending in ")" in a selector;
+// testdata/fuzz/FuzzACLFile holds the case the fuzzer found).
 func FuzzACLFile(f *testing.F) {
 	for _, seed := range []string{
 		"user default on nopass ~* &* +@all\n",
@@ -246,6 +248,16 @@ func FuzzACLFile(f *testing.F) {
 		saved := srv.aclFileTextLocked()
 		again, errs := parseACLText(tbl, path, saved)
 		if errs != "" {
+			// As redis 7.0.15 (checked by hand: ACL SETUSER u on '(&))',
+			// ACL SAVE, ACL LOAD): a key or channel pattern ending in ")"
+			// inside a selector is saved as it is, and loading closes the
+			// selector at it (ACLMergeSelectorArguments), so the selector's
+			// last word stands alone and is refused with the same text,
+			// "Error in applying operation '-@all)'". Only that refusal is
+			// redis' own; any other is ours.
+			if strings.Contains(errs, "Error in applying operation '") && strings.Contains(errs, ")': ") {
+				return
+			}
 			t.Fatalf("the saved file does not load: %s\n%s", errs, saved)
 		}
 		srv2 := &Server{tbl: tbl, acl: newACLState(tbl)}
