@@ -1,8 +1,6 @@
 package config
 
 import (
-	"github.com/x0tta6bl4/gosentinel/quorum"
-
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 // TestGoldenRewrites replays every testdata/golden/<case> (captured from redis-sentinel 7.0.15

@@ -1,14 +1,14 @@
 package config
 
 import (
-	"github.com/x0tta6bl4/gosentinel/quorum"
-
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 func mustParse(t *testing.T, text string, overrides ...[]string) *Config {

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"github.com/x0tta6bl4/gosentinel/quorum"
-
 	"bufio"
 	"bytes"
 	"os"
@@ -10,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 // TestStartInitTemplateKeptByteIdentical reproduces the official suite's (start-init) check

@@ -2,9 +2,10 @@ package monitor
 
 import (
 	"fmt"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // fakeVoter is a fake sentinel that votes for whoever asks with a run id,

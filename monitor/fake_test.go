@@ -3,13 +3,14 @@ package monitor
 import (
 	"context"
 	"fmt"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // Tests against a scripted RESP server, for replies a real redis-server

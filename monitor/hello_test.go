@@ -2,9 +2,10 @@ package monitor
 
 import (
 	"fmt"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // Port 0 instances are never connected, so these tests exercise the hello

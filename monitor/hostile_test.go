@@ -2,12 +2,13 @@ package monitor
 
 import (
 	"bytes"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // syncBuffer is a log destination the monitor's goroutines write to while

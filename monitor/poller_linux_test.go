@@ -5,7 +5,6 @@ package monitor
 import (
 	"bytes"
 	"fmt"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"io"
 	"os"
 	"runtime"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"golang.org/x/sys/unix"
 )
 

@@ -1,11 +1,12 @@
 package monitor
 
 import (
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"net"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // unreadBytes counts what waits in the socket; conn.behind relies on it

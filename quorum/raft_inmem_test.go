@@ -3,13 +3,13 @@ package quorum
 import (
 	"context"
 	"fmt"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"io"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // inmemNode is a RaftStore on raft's in-memory transport and stores (the

@@ -3,12 +3,12 @@ package quorum
 import (
 	"context"
 	"fmt"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // TestRaftStore_ReaddressWhileReplicating re-addresses a follower in place

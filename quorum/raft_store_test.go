@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 func TestRaftStore_SingleNodeRecoversAfterRestart(t *testing.T) {

@@ -3,11 +3,11 @@ package replication
 import (
 	"context"
 	"errors"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )

@@ -2,11 +2,11 @@ package replication
 
 import (
 	"context"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 )
 

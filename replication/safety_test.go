@@ -1,15 +1,14 @@
 package replication
 
 import (
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
-	"github.com/x0tta6bl4/gosentinel/quorum"
-
 	"context"
 	"errors"
 	"testing"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 // Failover safety (issue 9 item 3): writes paused on a switchover's old

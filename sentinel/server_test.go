@@ -1,11 +1,8 @@
 package sentinel
 
 import (
-	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
-
 	"errors"
 	"fmt"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"net"
 	"reflect"
 	"strings"
@@ -13,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 func TestCommandTable(t *testing.T) {
