@@ -19,6 +19,11 @@ func TestFatalErrorsMatchRedis(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".conf")
 		t.Run(name, func(t *testing.T) {
+			if strings.HasPrefix(name, "user-") {
+				// `user` lines are checked by the ACL engine when the node starts, with
+				// the same block: node's TestUserLineErrorsMatchRedis runs these.
+				t.Skip("checked by the ACL engine at start")
+			}
 			want, err := os.ReadFile(strings.TrimSuffix(f, ".conf") + ".err")
 			if err != nil {
 				t.Fatal(err)

@@ -91,6 +91,19 @@ func runGolden(t *testing.T, caseDir string) {
 	if c.Path != conf {
 		t.Fatalf("Path = %q, want %q", c.Path, conf)
 	}
+	// The `user` lines are the ACL engine's description of the users, which node gives the
+	// rewrite (node's TestGoldenUserLines checks it against these files); here they only
+	// show where the rewrite puts them.
+	c.Users = nil
+	for _, l := range strings.Split(string(want), "\n") {
+		if strings.HasPrefix(l, "user ") {
+			w, err := splitArgs(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Users = append(c.Users, w[1:])
+		}
+	}
 	old := input
 	if c.MyID == "" {
 		// Startup without a myid: redis picks a random one and flushes.

@@ -59,8 +59,7 @@ type loader struct {
 	checkLogFile bool
 
 	sentinelQueue [3][]queuedSentinel // pre-monitor, monitor, post-monitor
-	seenUsers     map[string]bool
-	commands      map[string]bool // the sentinel command table, for rename-command
+	commands      map[string]bool     // the sentinel command table, for rename-command
 }
 
 // queuedSentinel is one `sentinel ...` line waiting for loadSentinelConfigFromQueue.
@@ -82,7 +81,7 @@ func newLoader(path string) (*loader, error) {
 	for _, c := range sentinelCommands {
 		cmds[c] = true
 	}
-	return &loader{cfg: cfg, cwd: cwd, seenUsers: map[string]bool{}, commands: cmds}, nil
+	return &loader{cfg: cfg, cwd: cwd, commands: cmds}, nil
 }
 
 // sentinelCommands is the command table of redis-sentinel 7.0.15 (COMMAND LIST, top level),
@@ -188,10 +187,9 @@ func (l *loader) line(num int, raw string) error {
 		}
 		l.cfg.Generic = append(l.cfg.Generic, Directive{Name: name, Args: cloneStrings(args), Line: num})
 	case name == "user" && len(argv) >= 2:
-		if msg := checkUserLine(args, l.seenUsers); msg != "" {
-			return l.fatal(num, text, msg)
-		}
+		// Checked by the ACL engine at start (see acl.go).
 		l.cfg.Users = append(l.cfg.Users, cloneStrings(args))
+		l.cfg.userSources = append(l.cfg.userSources, userSource{num, text})
 	case name == "loadmodule" && len(argv) >= 2:
 		l.cfg.Generic = append(l.cfg.Generic, Directive{Name: name, Args: cloneStrings(args), Line: num})
 	case strings.IndexByte(name, '.') >= 0:

@@ -158,8 +158,10 @@ func (st *rewriteState) rewriteUsers(c *Config) {
 		st.markProcessed("user")
 		return
 	}
-	for _, l := range c.userLines() {
-		st.rewriteLine("user", l, true)
+	for _, u := range c.Users {
+		if len(u) > 0 {
+			st.rewriteLine("user", userLine(u), true)
+		}
 	}
 	st.markProcessed("user")
 }

@@ -200,7 +200,7 @@ func TestRenderRules(t *testing.T) {
 		{
 			name:      "bind and requirepass",
 			in:        "bind 127.0.0.1 ::1\nrequirepass pw\nsentinel myid " + id + "\n",
-			wantInOut: []string{"bind 127.0.0.1 ::1\nrequirepass \"pw\"\n", "user default on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~* &* +@all\n"},
+			wantInOut: []string{"bind 127.0.0.1 ::1\nrequirepass \"pw\"\n"},
 		},
 	}
 	for _, tt := range tests {
@@ -231,7 +231,8 @@ func TestRenderRules(t *testing.T) {
 func TestRenderHandBuiltConfig(t *testing.T) {
 	c := &Config{Port: 26379, Dir: "/data", MyID: strings.Repeat("1", 40), DenyScriptsReconfig: true,
 		Masters: []*Master{{Name: "m", Host: "10.0.0.5", Port: 6379, Settings: quorum.Settings{Quorum: 2, ParallelSyncs: 1},
-			KnownReplicas: []Addr{{Host: "10.0.0.6", Port: 6379}}}}}
+			KnownReplicas: []Addr{{Host: "10.0.0.6", Port: 6379}}}},
+		Users: [][]string{{"default", "on", "nopass", "~*", "&*", "+@all"}}}
 	want := rewriteSignature + "\nprotected-mode no\nport 26379\ndir \"/data\"\n" +
 		"latency-tracking-info-percentiles 50 99 99.9\nuser default on nopass ~* &* +@all\n" +
 		"sentinel myid " + strings.Repeat("1", 40) + "\nsentinel monitor m 10.0.0.5 6379 2\n" +

@@ -160,6 +160,9 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		return nil, err
 	}
 	n.compat = p
+	if err := checkUsers(cfg, p); err != nil {
+		return nil, err
+	}
 	if err := n.openLog(opts.Logger); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
+	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
 
 // Where a peer secret came from, as the log names it.
@@ -32,8 +33,8 @@ type peerSecretInputs struct {
 	Explicit, ExplicitSource string
 	SentinelPass             string
 	RequirePass              string
-	// UserPasswords are the enabled ACL users' password hashes by name
-	// (config.Config.UserPasswordHashes).
+	// UserPasswords are the enabled ACL users' password hashes by name,
+	// from the config's `user` lines (sentinel.UserPasswordHashes).
 	UserPasswords map[string][]string
 }
 
@@ -85,7 +86,7 @@ func (c *cluster) peerSecretInputs() peerSecretInputs {
 	in := peerSecretInputs{Explicit: c.opts.Secret, ExplicitSource: c.opts.SecretSource, SentinelPass: sp}
 	if n.cfg != nil {
 		in.RequirePass = n.cfg.RequirePass
-		in.UserPasswords = n.cfg.UserPasswordHashes()
+		in.UserPasswords = sentinel.UserPasswordHashes(n.cfg.Users)
 	}
 	if in.Explicit != "" && in.ExplicitSource == "" {
 		in.ExplicitSource = secretFromOptions

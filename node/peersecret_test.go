@@ -10,6 +10,7 @@ import (
 
 	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
+	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
 
 // TestChoosePeerSecret: whenever the sentinel port is protected at all,
@@ -22,7 +23,7 @@ func TestChoosePeerSecret(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return cfg.UserPasswordHashes()
+		return sentinel.UserPasswordHashes(cfg.Users)
 	}
 	acl := users("user default off", "user admin on >adminpw +@all", "user app on >apppw +@all")
 	for _, tc := range []struct {
@@ -67,8 +68,7 @@ func TestChoosePeerSecret(t *testing.T) {
 }
 
 func sha256hex(s string) string {
-	u := config.Config{Users: [][]string{{"x", "on", ">" + s}}}
-	return u.UserPasswordHashes()["x"][0]
+	return sentinel.UserPasswordHashes([][]string{{"x", "on", ">" + s}})["x"][0]
 }
 
 func testCluster(t *testing.T, dir string, cfg *config.Config, sentinelPass string) *cluster {

@@ -59,7 +59,7 @@ func (n *Node) buildConfig() *config.Config {
 	c.SentinelPass = g.sentinelPass
 	c.DenyScriptsReconfig = g.denyScripts
 	c.LogLevel = g.logLevel
-	c.Users = n.srv.ACLUserLines()
+	c.Users = n.srv.ACLUserLines() // the ACL engine's description: written as given
 	c.RequirePass, c.HasRequirePass = n.srv.RequirePass()
 
 	c.Masters = nil

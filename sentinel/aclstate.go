@@ -88,36 +88,16 @@ func (a *aclState) setUser(name string, args []string) (prev *aclUser, updated *
 	return prev, u, ""
 }
 
-// loadUserLines applies `user` config lines at startup: each line is
-// validated first (ACLAppendUserForLoading, where unknown commands are
-// tolerated), then loaded in order, the default user being reset first
-// when redefined (ACLLoadConfiguredUsers).
+// loadUserLines applies `user` config lines at startup: every line is
+// checked first (checkUserLines), then the users are built in order, the
+// default user being reset first when redefined (ACLLoadConfiguredUsers).
 func (a *aclState) loadUserLines(lines [][]string) error {
-	seen := map[string]bool{}
-	var loaded [][]string
-	for _, line := range lines {
-		if len(line) < 1 {
-			return fmt.Errorf("user line without a user name")
-		}
-		name := line[0]
-		if seen[name] {
-			return fmt.Errorf("error in user declaration '%s': %s", name, aclErrDupUser)
-		}
-		seen[name] = true
-		merged, bad := aclsyntax.MergeSelectorArgs(line[1:])
-		if merged == nil && bad >= 0 {
-			return fmt.Errorf("error in user declaration '%s': Unmatched parenthesis in acl selector starting at '%s'", name, line[1+bad])
-		}
-		fake := newUser(a.tbl, name)
-		for _, op := range merged {
-			if err := fake.setOp(op); err != nil && err != aclErrNoEntry {
-				return fmt.Errorf("error in user declaration '%s' at '%s': %s", name, op, err)
-			}
-		}
-		loaded = append(loaded, append([]string{name}, merged...))
+	if err := checkUserLines(a.tbl, lines); err != nil {
+		return err
 	}
-	for _, line := range loaded {
+	for _, line := range lines {
 		name := line[0]
+		merged, _ := aclsyntax.MergeSelectorArgs(line[1:]) // checked above
 		if hasSpaces(name) {
 			return fmt.Errorf("spaces not allowed in ACL usernames")
 		}
@@ -128,7 +108,7 @@ func (a *aclState) loadUserLines(lines [][]string) error {
 		} else {
 			_ = u.setOp("reset")
 		}
-		for _, op := range line[1:] {
+		for _, op := range merged {
 			if err := u.setOp(op); err != nil {
 				return fmt.Errorf("error loading ACL rule '%s' for the user named '%s': %s", op, name, err)
 			}

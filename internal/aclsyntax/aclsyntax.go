@@ -1,7 +1,8 @@
-// Package aclsyntax holds the pieces of redis' ACL rule syntax that both
-// readers of ACL rules use: sentinel.conf's `user` lines (config) and the
-// ACL commands and file (sentinel). Each reader keeps its own model of a
-// user; these are the words they share. It imports nothing of ours.
+// Package aclsyntax holds the words of redis' ACL rule syntax that stand
+// apart from a user model: selector merging and password hashes. The one
+// model of a user is sentinel's ACL engine (the ACL commands and file, and
+// sentinel.conf's `user` lines, which config keeps as written). It imports
+// nothing of ours.
 package aclsyntax
 
 import (
