@@ -37,6 +37,8 @@ func (v nodeView) ObjectivelyDown(name string) bool {
 // newEngine builds the failover engine over the node's store and view.
 func (n *Node) newEngine() *replication.Engine {
 	n.redis = replication.NewController(n.clientTLS())
+	// The fence's reads and writes ride on the monitor's links.
+	n.redis.UseLink(n.mon.Call)
 	return replication.New(replication.Config{
 		MyID:     n.myid,
 		Proposer: n,

@@ -28,7 +28,24 @@ type Controller struct {
 	mu      sync.Mutex
 	clients map[string]*redis.Client
 	closed  bool
+	// link, if set, carries the fence's CONFIG commands (UseLink).
+	link Link
 }
+
+// Link sends one command on a connection kept to the node by someone else
+// (the node passes the monitor's Call): the reply as strings, an error
+// reply as an error, and monitor.ErrNoLink when it has no connected link
+// to the node.
+type Link func(ctx context.Context, a monitor.Addr, args ...string) ([]string, error)
+
+// UseLink makes Fence and SetFence use l, falling back to the
+// controller's own client for a node l has no link to. The leader reads
+// the fence of every master and replica again and again: at 1000 masters
+// a client of its own per node was a thousand idle connections and
+// 25 MB of buffers and garbage on the leader, where the monitor already
+// keeps a connection to each of them (redis-sentinel sends every command
+// on that one). Call it before the controller is used.
+func (c *Controller) UseLink(l Link) { c.link = l }
 
 // The controller is the engine's Redis.
 var _ Redis = (*Controller)(nil)
@@ -259,18 +276,13 @@ func (c *Controller) Unpause(ctx context.Context, t Target) error {
 // Fence reads min-replicas-to-write and min-replicas-max-lag, one CONFIG
 // GET each (several parameters in one CONFIG GET need Redis 7).
 func (c *Controller) Fence(ctx context.Context, t Target) (FenceConfig, error) {
-	cl, err := c.client(t)
-	if err != nil {
-		return FenceConfig{}, err
-	}
 	var out FenceConfig
 	for _, p := range []struct {
 		name string
 		v    *int
 	}{{"min-replicas-to-write", &out.ToWrite}, {"min-replicas-max-lag", &out.MaxLag}} {
-		kv, err := cl.Do(ctx, mapCommand(t, "CONFIG"), "GET", p.name).StringSlice()
+		kv, err := c.call(ctx, t, "CONFIG", "GET", p.name)
 		if err != nil {
-			c.forgetIfUnreachable(t, cl, err)
 			return FenceConfig{}, fmt.Errorf("failed to read %s from %s: %w", p.name, t.Addr, err)
 		}
 		if len(kv) != 2 {
@@ -286,17 +298,12 @@ func (c *Controller) Fence(ctx context.Context, t Target) (FenceConfig, error) {
 // SetFence sets max-lag (unless clearing) then to-write; a removal is
 // persisted with CONFIG REWRITE.
 func (c *Controller) SetFence(ctx context.Context, t Target, f FenceConfig) error {
-	cl, err := c.client(t)
-	if err != nil {
-		return err
-	}
-	config := mapCommand(t, "CONFIG")
 	if f.ToWrite > 0 {
-		if err := cl.Do(ctx, config, "SET", "min-replicas-max-lag", strconv.Itoa(f.MaxLag)).Err(); err != nil {
+		if _, err := c.call(ctx, t, "CONFIG", "SET", "min-replicas-max-lag", strconv.Itoa(f.MaxLag)); err != nil {
 			return fmt.Errorf("failed to set min-replicas-max-lag on %s: %w", t.Addr, err)
 		}
 	}
-	if err := cl.Do(ctx, config, "SET", "min-replicas-to-write", strconv.Itoa(f.ToWrite)).Err(); err != nil {
+	if _, err := c.call(ctx, t, "CONFIG", "SET", "min-replicas-to-write", strconv.Itoa(f.ToWrite)); err != nil {
 		return fmt.Errorf("failed to set min-replicas-to-write on %s: %w", t.Addr, err)
 	}
 	if f.ToWrite == 0 {
@@ -304,9 +311,46 @@ func (c *Controller) SetFence(ctx context.Context, t Target, f FenceConfig) erro
 		// transaction's, or the user's) may have written the fence into
 		// the node's config file, which a restart would bring back. Fails
 		// harmlessly on nodes started without a config file.
-		_ = cl.Do(ctx, config, "REWRITE").Err()
+		_, _ = c.call(ctx, t, "CONFIG", "REWRITE")
 	}
 	return nil
+}
+
+// call runs one command whose reply is a status, a bulk or an array of
+// them: on the link when one is set and up, else on the cached client.
+// args[0] is the command's own name; both paths apply t's renames (the
+// monitor's link those of the same master).
+func (c *Controller) call(ctx context.Context, t Target, args ...string) ([]string, error) {
+	if c.link != nil {
+		out, err := c.link(ctx, t.Addr, args...)
+		if !errors.Is(err, monitor.ErrNoLink) || ctx.Err() != nil {
+			return out, err
+		}
+	}
+	cl, err := c.client(t)
+	if err != nil {
+		return nil, err
+	}
+	a := make([]any, len(args))
+	a[0] = mapCommand(t, args[0])
+	for i, s := range args[1:] {
+		a[i+1] = s
+	}
+	v, err := cl.Do(ctx, a...).Result()
+	if err != nil {
+		c.forgetIfUnreachable(t, cl, err)
+		return nil, err
+	}
+	switch v := v.(type) {
+	case []any:
+		out := make([]string, len(v))
+		for i, e := range v {
+			out[i] = fmt.Sprint(e)
+		}
+		return out, nil
+	default:
+		return []string{fmt.Sprint(v)}, nil
+	}
 }
 
 func firstLine(s string) string {

@@ -1,0 +1,66 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
+)
+
+// Call carries a command on the link the monitor keeps to a node: to the
+// master and to a discovered replica, renamed as the master's
+// rename-command says, with error replies as values and ErrNoLink for a
+// node it has no connected link to.
+func TestCallUsesTheCommandLink(t *testing.T) {
+	master := startRedis(t, "--rename-command", "CONFIG", "MYCONFIG")
+	replica := startRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.port), "--rename-command", "CONFIG", "MYCONFIG")
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: infoFast}))
+	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: 5 * time.Second,
+		RenameCommands: map[string]string{"CONFIG": "MYCONFIG"}})
+	rec.waitEvent(t, 5*time.Second, "+slave", nil)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var got []string
+	redistest.Wait(t, 5*time.Second, "CONFIG GET over the replica's link", func() error {
+		var err error
+		got, err = m.Call(ctx, replica.addr(), "CONFIG", "GET", "min-replicas-max-lag")
+		return err
+	})
+	if want := []string{"min-replicas-max-lag", "10"}; !slices.Equal(got, want) {
+		t.Fatalf("replica CONFIG GET = %q, want %q", got, want)
+	}
+	if got, err := m.Call(ctx, master.addr(), "CONFIG", "GET", "min-replicas-to-write"); err != nil ||
+		!slices.Equal(got, []string{"min-replicas-to-write", "0"}) {
+		t.Fatalf("master CONFIG GET = %q, %v", got, err)
+	}
+	if got, err := m.Call(ctx, master.addr(), "PING"); err != nil || !slices.Equal(got, []string{"PONG"}) {
+		t.Fatalf("PING = %q, %v", got, err)
+	}
+	_, err := m.Call(ctx, master.addr(), "CONFIG", "GET")
+	var rerr *ReplyError
+	if !errors.As(err, &rerr) || rerr.Msg == "" {
+		t.Fatalf("CONFIG GET without a parameter: %v, want a ReplyError", err)
+	}
+	// The link is the monitor's: no connection of its own.
+	clients := redisCall(t, master.port, "CLIENT", "LIST").str
+	if n := strings.Count(clients, "name=sentinel-"); n != 2 {
+		t.Fatalf("master has %d sentinel connections, want the link's 2:\n%s", n, clients)
+	}
+	if _, err := m.Call(ctx, Addr{Host: "127.0.0.1", Port: freePort(t)}, "PING"); !errors.Is(err, ErrNoLink) {
+		t.Fatalf("Call to an unknown node: %v, want ErrNoLink", err)
+	}
+	replica.kill()
+	redistest.Wait(t, 10*time.Second, "Call to the killed replica refused", func() error {
+		if _, err := m.Call(ctx, replica.addr(), "PING"); !errors.Is(err, ErrNoLink) {
+			return errors.New("still answered or another error")
+		}
+		return nil
+	})
+}
