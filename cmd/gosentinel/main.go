@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -82,6 +83,7 @@ func writeHelp(w io.Writer) {
 
 func main() {
 	oneProcessor()
+	smallerHeap()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -96,6 +98,19 @@ func main() {
 func oneProcessor() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
+	}
+}
+
+// smallerHeap collects garbage once the heap has grown by half of what
+// was live after the last collection (GOGC 50) rather than Go's default of
+// all of it, unless GOGC is set. A sentinel keeps little live data and
+// allocates slowly, so collecting twice as often costs little CPU, while
+// the heap's headroom is most of its resident memory above the live data:
+// at 1000 masters a sentinel's RSS went from 57 to 50 MB (docs/RESULTS.md,
+// "Smaller heap").
+func smallerHeap() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
 	}
 }
 
