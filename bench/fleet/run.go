@@ -52,6 +52,11 @@ type Options struct {
 	// KeepLogs, if set, is a directory the sentinels' logs are copied to
 	// (<kind>-<masters>-<i>.log) at the end.
 	KeepLogs string
+	// PingPeriod, if not 0, is set on every sentinel right after its start
+	// with SENTINEL DEBUG ping-period (both kinds have it; the default is
+	// 1 s). Detection beyond down-after is at most about one ping period:
+	// both start the SDOWN clock at the first unanswered PING.
+	PingPeriod time.Duration
 }
 
 // Result is what one deployment measured.
@@ -163,6 +168,16 @@ func Run(tb testing.TB, o Options) Result {
 			return fail("%s: SENTINEL MYID: %v", s.Name(), err)
 		}
 		names[i] = "sentinel-" + id[:8] + "-cmd"
+		if o.PingPeriod > 0 {
+			ms := strconv.FormatInt(o.PingPeriod.Milliseconds(), 10)
+			r, err := s.Do("SENTINEL", "DEBUG", "ping-period", ms)
+			if err == nil {
+				err = r.Err()
+			}
+			if err != nil {
+				return fail("%s: SENTINEL DEBUG ping-period %s: %v", s.Name(), ms, err)
+			}
+		}
 	}
 	if o.FleetPid != 0 {
 		pids = append(pids, o.FleetPid)

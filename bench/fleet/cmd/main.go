@@ -41,6 +41,7 @@ type config struct {
 	dark             int
 	only             string
 	keepLogs         string
+	pingPeriod       time.Duration
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -57,6 +58,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.dark, "dark", 3, "masters made dark one at a time to time detection")
 	fs.StringVar(&c.only, "only", "", "run one sentinel only: redis-sentinel or gosentinel")
 	fs.StringVar(&c.keepLogs, "keep-logs", "", "copy every sentinel's log into this directory")
+	fs.DurationVar(&c.pingPeriod, "ping-period", 0, "if set, SENTINEL DEBUG ping-period on every sentinel of both kinds (default: theirs, 1s)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -130,7 +132,7 @@ func (c *config) measure(kind string, n int) *fleet.Result {
 			Bin: bin, Kind: kind, Ports: ports, FleetPid: pid, DownAfter: c.downAfter,
 			ConvergeDeadline: c.convergeDeadline, Steady: c.steady, SteadyAfter: c.steadyAfter, Dark: c.dark,
 			Logf:     func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
-			KeepLogs: c.keepLogs,
+			KeepLogs: c.keepLogs, PingPeriod: c.pingPeriod,
 		})
 	})
 	if err != nil {
@@ -187,6 +189,9 @@ func printHeader(w *os.File, c *config) {
 	}
 	fmt.Fprintf(w, "\nMany masters (issue 12): 3 sentinels started together, a fake fleet of Redis 7.0.15 masters without replicas, down-after %v.\n", c.downAfter)
 	fmt.Fprintf(w, "Steady window: %v, from convergence but no sooner than %v after the start.\n", c.steady, c.steadyAfter)
+	if c.pingPeriod > 0 {
+		fmt.Fprintf(w, "Ping period: %v on every sentinel (SENTINEL DEBUG ping-period; the default is 1s).\n", c.pingPeriod)
+	}
 	fmt.Fprintf(w, "Machine: %d cores (nproc), %s. Date: %s. Commit: %s.\n", runtime.NumCPU(), model,
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), commit)
 	fmt.Fprintf(w, "Command: %s\n\n", strings.Join(os.Args, " "))
