@@ -41,12 +41,17 @@ type Info struct {
 
 // ParseInfo parses an INFO reply with the same line tests as
 // sentinelRefreshInstanceInfo (prefix matches, atoi/strtoll leniency).
+//
+// The strings it returns are copies, not parts of text: an instance keeps
+// its run id and its master's host for as long as they do not change, and
+// a part would keep the whole INFO reply it came from alive with them (at
+// 1000 masters, a second INFO text per instance).
 func ParseInfo(text string) Info {
 	var in Info
 	role := ""
-	for _, l := range strings.Split(text, "\r\n") {
+	for l := range strings.SplitSeq(text, "\r\n") {
 		if len(l) >= 47 && strings.HasPrefix(l, "run_id:") {
-			in.RunID = l[7:47]
+			in.RunID = strings.Clone(l[7:47])
 		}
 		if len(l) >= 7 && strings.HasPrefix(l, "slave") && isDigit(l[5]) {
 			if a, ok := parseReplicaLine(l); ok {
@@ -71,7 +76,7 @@ func ParseInfo(text string) Info {
 		}
 		switch {
 		case strings.HasPrefix(l, "master_host:"):
-			in.MasterHost, in.HasMasterHost = l[12:], true
+			in.MasterHost, in.HasMasterHost = strings.Clone(l[12:]), true
 		case strings.HasPrefix(l, "master_port:"):
 			in.MasterPort, in.HasMasterPort = int(atoi64(l[12:])), true
 		case strings.HasPrefix(l, "master_link_status:"):
@@ -104,7 +109,7 @@ func parseReplicaLine(l string) (Addr, bool) {
 		if !ok {
 			return Addr{}, false
 		}
-		return Addr{Host: ip, Port: int(atoi64(port))}, true
+		return Addr{Host: strings.Clone(ip), Port: int(atoi64(port))}, true
 	}
 	i := strings.Index(l, "ip=")
 	j := strings.Index(l, "port=")
@@ -113,7 +118,7 @@ func parseReplicaLine(l string) (Addr, bool) {
 	}
 	ip, _, _ := strings.Cut(l[i+3:], ",")
 	port, _, _ := strings.Cut(l[j+5:], ",")
-	return Addr{Host: ip, Port: int(atoi64(port))}, true
+	return Addr{Host: strings.Clone(ip), Port: int(atoi64(port))}, true
 }
 
 func isDigit(b byte) bool { return b >= '0' && b <= '9' }

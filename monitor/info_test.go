@@ -4,8 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // The testdata INFO replies were captured from Debian's redis-server 7.0.15
@@ -157,6 +159,42 @@ func TestAtoi64(t *testing.T) {
 	for in, want := range cases {
 		if got := atoi64(in); got != want {
 			t.Errorf("atoi64(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+// What ParseInfo returns shares no memory with the reply: an instance
+// keeps its run id, its master's host and its replicas' addresses, and a
+// part of the reply would keep the whole reply alive with them.
+func TestParseInfoCopiesWhatItKeeps(t *testing.T) {
+	id := strings.Repeat("a", 40)
+	master := "# Server\r\nrun_id:" + id + "\r\n# Replication\r\nrole:master\r\n" +
+		"slave0:ip=10.0.0.2,port=6379,state=online,offset=1,lag=0\r\nslave1:10.0.0.3,6380,online\r\n"
+	replica := "run_id:" + id + "\r\nrole:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6379\r\n"
+	inside := func(text, s string) bool {
+		if s == "" {
+			return false
+		}
+		base := uintptr(unsafe.Pointer(unsafe.StringData(text)))
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return p >= base && p < base+uintptr(len(text))
+	}
+	m := ParseInfo(master)
+	if m.RunID != id || len(m.Replicas) != 2 || m.Replicas[0].Host != "10.0.0.2" || m.Replicas[1].Host != "10.0.0.3" {
+		t.Fatalf("ParseInfo(master) = %+v", m)
+	}
+	for _, s := range []string{m.RunID, m.Replicas[0].Host, m.Replicas[1].Host} {
+		if inside(master, s) {
+			t.Errorf("%q is a part of the reply", s)
+		}
+	}
+	r := ParseInfo(replica)
+	if r.MasterHost != "10.0.0.1" || !r.HasMasterHost {
+		t.Fatalf("ParseInfo(replica) = %+v", r)
+	}
+	for _, s := range []string{r.RunID, r.MasterHost} {
+		if inside(replica, s) {
+			t.Errorf("%q is a part of the reply", s)
 		}
 	}
 }
