@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/clock"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
@@ -110,8 +111,12 @@ type Config struct {
 	// MaxLag, if > 0, excludes candidates more than MaxLag bytes behind the
 	// most advanced one.
 	MaxLag int64
-	// Clock replaces time.Now (pacing, deadlines, command timestamps).
-	Clock func() time.Time
+	// Clock is the engine's time: every reading (pacing, deadlines,
+	// command timestamps) and every wait (the tick, the polls of a
+	// failover, the pause after a lost term) goes through it. Nil: the
+	// real clock. Tests pass a clock.Fake. The timeouts of calls to Redis
+	// nodes and of Raft commits stay on the wall clock (they bound I/O).
+	Clock clock.Clock
 	// AfterElected and AfterPromoted, if set, run right after
 	// +elected-leader and +promoted-slave (SENTINEL SIMULATE-FAILURE's
 	// crash-after-election / crash-after-promotion).

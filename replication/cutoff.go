@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/clock"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
@@ -97,6 +98,9 @@ type CutOffFence struct {
 	Log    *slog.Logger
 	// Emit, if set, publishes +cut-off-pause when a master is first paused.
 	Emit Emitter
+	// Clock paces the looks; nil: the real clock. The probes' timeouts
+	// stay on the wall clock: they bound round trips to Redis nodes.
+	Clock clock.Clock
 
 	// held lists the masters paused in the current episode of silence
 	// (by address), for the first lease and the log.
@@ -109,13 +113,13 @@ func (f *CutOffFence) Run(ctx context.Context) {
 	f.mu.Lock()
 	f.held = map[string]bool{}
 	f.mu.Unlock()
-	t := time.NewTicker(cutOffEvery)
+	t := clock.OrReal(f.Clock).NewTicker(cutOffEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 		f.look(ctx)
 	}

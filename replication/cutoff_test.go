@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/clock"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 )
 
@@ -171,6 +172,44 @@ func TestCutOffFenceMasterWithoutReplicas(t *testing.T) {
 	lr.mu.Unlock()
 	if pings != 0 || leases != 0 {
 		t.Fatalf("a master without replicas: %d probes and %d pauses, want none", pings, leases)
+	}
+}
+
+// TestCutOffFenceRun: Run looks once every cutOffEvery of its clock, the
+// first time one period after it starts, and stops with its context.
+func TestCutOffFenceRun(t *testing.T) {
+	c := clock.NewFake(fakeStart)
+	looked := make(chan time.Time) // each look hands over the time it began
+	f := &CutOffFence{Clock: c, State: func() CutOffView {
+		looked <- c.Now()
+		return CutOffView{} // not in a group: nothing else to do
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.Run(ctx)
+	}()
+	bctx, bcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer bcancel()
+	if err := c.BlockUntil(bctx, 1); err != nil {
+		t.Fatalf("Run armed no ticker: %v", err)
+	}
+	for i := 1; i <= 3; i++ {
+		c.Advance(cutOffEvery)
+		select {
+		case at := <-looked:
+			if want := fakeStart.Add(time.Duration(i) * cutOffEvery); !at.Equal(want) {
+				t.Fatalf("look %d at %v, want %v", i, at.Sub(fakeStart), want.Sub(fakeStart))
+			}
+		case <-bctx.Done():
+			t.Fatalf("no look %d after %v", i, time.Duration(i)*cutOffEvery)
+		}
+	}
+	cancel()
+	<-done
+	if n := c.Waiters(); n != 0 {
+		t.Fatalf("Run left %d timers armed", n)
 	}
 }
 

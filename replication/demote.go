@@ -64,7 +64,7 @@ func (e *Engine) checkGroup(t *term, m *quorum.Master) {
 		// INFO a moment after the heal). fixes also records every SLAVEOF
 		// sent, so a fix follows a probe's SLAVEOF no sooner than the fix
 		// interval.
-		pace, every := e.fixes, e.fixEvery
+		pace, every := e.fixes, fixInterval
 		if unseen {
 			pace, every = e.probes, probeEvery
 		}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
@@ -25,8 +24,8 @@ func TestElectionDecidesAutomaticFailover(t *testing.T) {
 		return 0, errors.New("not elected")
 	}
 	h.start()
-	redistest.Until(t, 2*time.Second, "an election", func() bool { return calls.Load() == 1 })
-	h.waitTicks(10)
+	h.until(2*time.Second, "an election", func() bool { return calls.Load() == 1 })
+	h.advance(5 * recheckInterval) // five more searches' worth, inside 2×failover-timeout (6 s)
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("%d elections inside 2×failover-timeout of the first", n)
 	}
@@ -53,10 +52,10 @@ func TestElectionDecidesAutomaticFailover(t *testing.T) {
 // automatic failover of the master for 2×failover-timeout.
 func TestVoteForAnotherHoldsOffOwnFailover(t *testing.T) {
 	h := autoScenario(t, 3000)
-	voted := time.Now()
+	voted := h.now()
 	h.eng.cfg.VotedAt = func(string) time.Time { return voted }
 	h.start()
-	h.waitTicks(10)
+	h.advance(5 * recheckInterval) // inside 2×failover-timeout (6 s) of the vote
 	if len(h.redis.callList()) != 0 || h.fsm.CurrentEpoch() != 0 {
 		t.Fatalf("failed over right after voting for another: %q, epoch %d", h.redis.callList(), h.fsm.CurrentEpoch())
 	}
@@ -70,7 +69,7 @@ func TestMixedSetWaitsBeforeConvertingAMaster(t *testing.T) {
 	m := settings(10000, 1)
 	promoted := replicaStatus(mAddr, r1Addr, 100, "")
 	promoted.RoleReported, promoted.MasterHost, promoted.MasterPort = "master", "", 0
-	promoted.RoleReportedTime = time.Now()
+	promoted.RoleReportedTime = fakeStart
 	ms := monitor.MasterStatus{Master: healthyMaster(mAddr), Replicas: []monitor.InstanceStatus{promoted}}
 	nodes := map[monitor.Addr]*fakeNode{
 		mAddr:  {role: "master"},
@@ -79,18 +78,18 @@ func TestMixedSetWaitsBeforeConvertingAMaster(t *testing.T) {
 	h := newHarness(t, m, ms, nodes)
 	h.eng.cfg.Mixed = func() bool { return true }
 	h.start()
-	h.waitTicks(10)
+	h.advance(10 * tickInterval)
 	if c := h.redis.callsOf("SLAVEOF", r1Addr); len(c) != 0 {
 		t.Fatalf("converted at first sight in a mixed set: %v", c)
 	}
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) {
-		ms.Replicas[0].RoleReportedTime = time.Now().Add(-mixedFixWait - time.Second)
+		ms.Replicas[0].RoleReportedTime = h.now().Add(-mixedFixWait - time.Second)
 	})
 	h.waitEvent("+convert-to-slave", 1, 2*time.Second)
 }
 
 func TestMisconfigSettled(t *testing.T) {
-	now := time.Now()
+	now := fakeStart
 	old, recent := now.Add(-9*time.Second), now.Add(-time.Second)
 	for _, tc := range []struct {
 		name string

@@ -8,12 +8,17 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/clock"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 // Polling and pacing. The engine asks Redis nodes directly instead of
-// waiting for the monitor's periodic INFO.
+// waiting for the monitor's periodic INFO. The intervals are read and
+// waited on the engine's clock (Config.Clock); the timeouts (callTimeout,
+// freshReadTimeout, and the commit bounds) are context deadlines on the
+// wall clock instead: they bound I/O to Redis nodes and Raft round trips,
+// which take real time whatever clock the engine runs on.
 const (
 	// tickInterval is how often the leader loop looks for work.
 	tickInterval = 100 * time.Millisecond
@@ -47,13 +52,16 @@ const (
 // Engine runs failovers. Run it on the Raft leader only; Failover starts a
 // manual one.
 type Engine struct {
-	cfg Config
-	log *slog.Logger
-	// Pacing intervals (constants above; tests shorten them).
-	retryDelay, recheck, fixEvery time.Duration
-	ticks                         atomic.Int64 // completed ticks, for tests
-	kick                          chan struct{}
-	runMu                         sync.Mutex // one Run at a time
+	cfg   Config
+	log   *slog.Logger
+	clock clock.Clock // cfg.Clock, or the real clock
+	// running counts the goroutines of terms (spawnLocked) still running.
+	// Every wait of the engine is one timer on its clock, so a test on a
+	// fake clock knows the engine idle when every one of them, and Run,
+	// has a timer armed: only then does it move time.
+	running atomic.Int64
+	kick    chan struct{}
+	runMu   sync.Mutex // one Run at a time
 
 	mu     sync.Mutex
 	term   *term                // nil while not leading
@@ -110,9 +118,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{
 		cfg:           cfg,
 		log:           cfg.Logger,
-		retryDelay:    termRetryDelay,
-		recheck:       recheckInterval,
-		fixEvery:      fixInterval,
+		clock:         clock.OrReal(cfg.Clock),
 		active:        map[string]*activity{},
 		paces:         map[string]*pacing{},
 		fixes:         map[string]time.Time{},
@@ -146,12 +152,8 @@ func (e *Engine) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		t := time.NewTimer(e.retryDelay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !e.wait(ctx, termRetryDelay) {
 			return
-		case <-t.C:
 		}
 	}
 }
@@ -163,19 +165,22 @@ func (e *Engine) runTerm(parent context.Context) {
 	e.term = t
 	e.mu.Unlock()
 
-	tk := time.NewTicker(tickInterval)
-	defer tk.Stop()
 	if !e.barrier(t) {
 		cancel()
 	}
 	for ctx.Err() == nil {
 		e.tick(t)
-		e.ticks.Add(1)
+		// A timer per wait rather than a ticker: the next tick comes
+		// tickInterval after this one ended, and while the loop works it
+		// has no timer armed, which is how a test on a fake clock tells it
+		// busy (Engine.running).
+		tk := e.clock.NewTimer(tickInterval)
 		select {
 		case <-ctx.Done():
-		case <-tk.C:
+		case <-tk.C():
 		case <-e.kick:
 		}
+		tk.Stop()
 	}
 	// No goroutine may join the term once it is no longer current, so the
 	// Wait below cannot race with an Add.
@@ -236,8 +241,10 @@ func (e *Engine) spawnLocked(t *term, f func()) bool {
 		return false
 	}
 	t.wg.Add(1)
+	e.running.Add(1)
 	go func() {
 		defer t.wg.Done()
+		defer e.running.Add(-1)
 		f()
 	}()
 	return true
@@ -297,12 +304,7 @@ func (e *Engine) paceLocked(name string) *pacing {
 	return p
 }
 
-func (e *Engine) now() time.Time {
-	if e.cfg.Clock != nil {
-		return e.cfg.Clock()
-	}
-	return time.Now()
-}
+func (e *Engine) now() time.Time { return e.clock.Now() }
 
 func (e *Engine) timing() Timing {
 	d := DefaultTiming()
@@ -373,14 +375,15 @@ func (e *Engine) verifyLeader(t *term) bool {
 	return true
 }
 
-// wait sleeps for d or until the term ends; false if it ended.
-func wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
+// wait sleeps for d on the engine's clock or until ctx (the term) ends;
+// false if it ended.
+func (e *Engine) wait(ctx context.Context, d time.Duration) bool {
+	t := e.clock.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return false
-	case <-t.C:
+	case <-t.C():
 		return true
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
@@ -94,13 +93,13 @@ func TestAutomaticFailoverHappyPath(t *testing.T) {
 		ms.Master.SDown, ms.Master.SDownSince = true, switched.Add(-time.Millisecond)
 	})
 	h.view.setODown("mymaster", true)
-	h.waitTicks(5)
+	h.advance(5 * tickInterval)
 	if h.fsm.CurrentEpoch() != 1 || h.rec.count("+try-failover") != 1 {
 		t.Fatalf("second failover on stale down reports: epoch %d, events %q", h.fsm.CurrentEpoch(), h.rec.list())
 	}
 	// ...while a fresh SDOWN of the new master is a real failure.
 	h.redis.set(r2Addr, func(n *fakeNode) { n.down = true })
-	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Master.SDownSince = time.Now() })
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Master.SDownSince = h.now() })
 	h.waitEvent("+failover-end", 2, 5*time.Second)
 	if m := h.master(); m.Addr != quorum.Addr(r1Addr) || m.ConfigEpoch != 2 {
 		t.Fatalf("second failover: %+v", m)
@@ -114,7 +113,7 @@ func TestNoGoodReplica(t *testing.T) {
 	}
 	h.start()
 	h.waitEvent("-failover-abort-no-good-slave", 1, 2*time.Second)
-	h.waitTicks(10) // several more searches (recheck is 100 ms here)
+	h.advance(5 * recheckInterval) // five more searches, inside 2×failover-timeout (6 s)
 	diffLists(t, "events", h.rec.list(), []string{"-failover-abort-no-good-slave " + masterOf(mAddr)})
 	if len(h.redis.callList()) != 0 || h.fsm.CurrentEpoch() != 0 {
 		t.Fatalf("no candidate but side effects %q / epoch %d", h.redis.callList(), h.fsm.CurrentEpoch())
@@ -163,13 +162,13 @@ func TestLeaderLossMidFailoverStopsSideEffects(t *testing.T) {
 	// SLAVEOF NO ONE (after a second) is refused by the leadership check,
 	// the term ends, and every new term fails its barrier.
 	h.prop.fail.Store(true)
-	redistest.Until(t, 5*time.Second, "leadership checks failing", func() bool { return h.prop.failures.Load() >= 5 })
+	h.until(10*time.Second, "leadership checks failing", func() bool { return h.prop.failures.Load() >= 5 })
 	diffLists(t, "side effects while not leading", h.redis.callList(), []string{"SLAVEOF 7002 NO ONE"})
 
 	// The replica now reports master, but nothing may be recorded or done.
 	h.redis.set(r2Addr, func(n *fakeNode) { n.role, n.masterHost, n.masterPort = "master", "", 0 })
 	n := h.prop.failures.Load()
-	redistest.Until(t, 3*time.Second, "more failing terms", func() bool { return h.prop.failures.Load() >= n+3 })
+	h.until(5*time.Second, "more failing terms", func() bool { return h.prop.failures.Load() >= n+3 })
 	diffLists(t, "side effects while not leading", h.redis.callList(), []string{"SLAVEOF 7002 NO ONE"})
 	if h.rec.count("+promoted-slave") != 0 {
 		t.Fatalf("promotion announced without being recorded: %q", h.rec.list())
@@ -208,7 +207,7 @@ func recordDecision(t *testing.T, h *harness, replica monitor.Addr, startedAt ti
 
 func TestResumeRecordedFailoverWhoseReplicaIsAlreadyMaster(t *testing.T) {
 	h := autoScenario(t, 10000)
-	recordFailover(t, h, r2Addr, time.Now().Add(-time.Second))
+	recordFailover(t, h, r2Addr, h.now().Add(-time.Second))
 	h.redis.set(r2Addr, func(n *fakeNode) { n.role, n.masterHost, n.masterPort = "master", "", 0 })
 	h.start()
 	h.waitEvent("+failover-end", 1, 5*time.Second)
@@ -226,7 +225,7 @@ func TestResumeRecordedFailoverWhoseReplicaIsAlreadyMaster(t *testing.T) {
 
 func TestResumeAfterFailoverTimeoutAbortsWithoutSideEffects(t *testing.T) {
 	h := autoScenario(t, 1000)
-	recordFailover(t, h, r2Addr, time.Now().Add(-2*time.Second))
+	recordFailover(t, h, r2Addr, h.now().Add(-2*time.Second))
 	h.view.setODown("mymaster", false)
 	h.start()
 	h.waitEvent("-failover-abort-slave-timeout", 1, 3*time.Second)
@@ -240,10 +239,10 @@ func TestResumedSwitchover(t *testing.T) {
 	// The old master still answers: the previous leader's catch-up cannot
 	// be trusted, so the switchover is aborted and its writes released.
 	h := switchoverScenario(t, 10000, false)
-	recordDecision(t, h, r1Addr, time.Now(), true)
+	recordDecision(t, h, r1Addr, h.now(), true)
 	h.start()
 	h.waitEvent("-failover-abort-slave-timeout", 1, 3*time.Second)
-	redistest.Until(t, time.Second, "unpause", func() bool { return len(h.redis.callList()) == 1 })
+	h.until(time.Second, "unpause", func() bool { return len(h.redis.callList()) == 1 })
 	diffLists(t, "side effects", h.redis.callList(), []string{"UNPAUSE 7000"})
 	if m := h.master(); m.Failover != nil || m.Addr != quorum.Addr(mAddr) {
 		t.Fatalf("after abort: %+v", m)
@@ -252,7 +251,7 @@ func TestResumedSwitchover(t *testing.T) {
 	// The old master is gone: the forced promotion goes on.
 	h2 := switchoverScenario(t, 10000, false)
 	h2.redis.set(mAddr, func(n *fakeNode) { n.down = true })
-	recordDecision(t, h2, r1Addr, time.Now(), true)
+	recordDecision(t, h2, r1Addr, h2.now(), true)
 	h2.start()
 	h2.waitEvent("+failover-end", 1, 3*time.Second)
 	diffLists(t, "side effects", h2.redis.callList(), []string{"SLAVEOF 7001 NO ONE", "SLAVEOF 7002 7001"})
@@ -376,7 +375,7 @@ func TestManualSwitchoverTimeoutUnpausesAndAborts(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitEvent("-failover-abort-slave-timeout", 1, 3*time.Second)
-	redistest.Until(t, time.Second, "driver done", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
+	h.until(time.Second, "driver done", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
 	diffLists(t, "side effects", h.redis.callList(), []string{"PAUSE 7000", "UNPAUSE 7000"})
 	if m := h.master(); m.Failover != nil || m.Addr != quorum.Addr(mAddr) {
 		t.Fatalf("after aborted switchover: %+v", m)
@@ -402,7 +401,7 @@ func TestManualFailoverErrors(t *testing.T) {
 	if h.fsm.CurrentEpoch() != 0 || len(h.redis.callList()) != 0 {
 		t.Fatalf("NOGOODSLAVE used an epoch (%d) or acted (%q)", h.fsm.CurrentEpoch(), h.redis.callList())
 	}
-	recordFailover(t, h, r1Addr, time.Now())
+	recordFailover(t, h, r1Addr, h.now())
 	err = h.eng.Failover(context.Background(), "mymaster")
 	if err == nil || err.Error() != "INPROG Failover already in progress" {
 		t.Fatalf("recorded failover: %v", err)
@@ -440,18 +439,18 @@ func TestReturningOldMasterIsConvertedAndWrongReplicaFixed(t *testing.T) {
 		t.Fatalf("a correct replica was repointed: %v", c)
 	}
 	// The old master keeps claiming master: retried, once per fix interval.
-	redistest.Until(t, 3*time.Second, "three conversions", func() bool { return len(h.redis.callsOf("SLAVEOF", mAddr)) >= 3 })
+	h.until(5*time.Second, "three conversions", func() bool { return len(h.redis.callsOf("SLAVEOF", mAddr)) >= 3 })
 	c := h.redis.callsOf("SLAVEOF", mAddr)
 	for i := 1; i < len(c); i++ {
-		if gap := c[i].at.Sub(c[i-1].at); gap < 200*time.Millisecond {
-			t.Fatalf("conversions %v apart, want >= the fix interval", gap)
+		if gap := c[i].at.Sub(c[i-1].at); gap < fixInterval {
+			t.Fatalf("conversions %v apart, want >= the fix interval (%v)", gap, fixInterval)
 		}
 	}
 	// No conversion while the master itself does not answer as a master.
 	h.redis.set(r2Addr, func(n *fakeNode) { n.down = true })
-	h.waitTicks(3)
+	h.advance(3 * tickInterval)
 	before := len(h.redis.callsOf("SLAVEOF", mAddr))
-	h.waitTicks(5)
+	h.advance(3 * fixInterval)
 	if after := len(h.redis.callsOf("SLAVEOF", mAddr)); after != before {
 		t.Fatalf("converted towards an unreachable master (%d -> %d)", before, after)
 	}

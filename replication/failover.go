@@ -216,7 +216,7 @@ func (d *driver) promote(fresh bool) bool {
 				return d.commitPromoted()
 			}
 		}
-		if !wait(d.t.ctx, pollInterval) {
+		if !d.e.wait(d.t.ctx, pollInterval) {
 			return false
 		}
 	}

@@ -10,15 +10,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
+	"github.com/x0tta6bl4/gosentinel/internal/clock"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 // Fakes for the engine's collaborators: a scripted Redis, a proposer over a
-// real quorum.FSM, a settable view and an event recorder.
+// real quorum.FSM, a settable view and an event recorder, all on the
+// harness's fake clock. The engine runs the production intervals; tests
+// move the clock (advance, until, waitEvent) only while the engine is idle
+// on it, so what it does at a given fake time does not depend on how fast
+// the machine is.
 
 const myID = "0123456789012345678901234567890123456789"
+
+// fakeStart is where every harness's fake clock starts (and what the live
+// views built before a harness take as now).
+var fakeStart = time.Date(2025, time.January, 1, 12, 0, 0, 0, time.UTC)
 
 func addr(port int) monitor.Addr { return monitor.Addr{Host: "127.0.0.1", Port: port} }
 
@@ -72,6 +80,7 @@ func replicaNode(master monitor.Addr, offset int64) *fakeNode {
 
 type fakeRedis struct {
 	mu    sync.Mutex
+	now   func() time.Time // stamps calls
 	nodes map[monitor.Addr]*fakeNode
 	calls []call
 	// onSlaveOf runs (under the lock) before a SLAVEOF is applied.
@@ -109,8 +118,8 @@ func (f *fakeRedis) splitBrains() []string {
 	return append([]string(nil), f.splitBrain...)
 }
 
-func newFakeRedis(nodes map[monitor.Addr]*fakeNode) *fakeRedis {
-	return &fakeRedis{nodes: nodes}
+func newFakeRedis(nodes map[monitor.Addr]*fakeNode, now func() time.Time) *fakeRedis {
+	return &fakeRedis{nodes: nodes, now: now}
 }
 
 var errDown = errors.New("connection refused")
@@ -139,7 +148,7 @@ func (f *fakeRedis) SlaveOf(ctx context.Context, t Target, master *monitor.Addr)
 		c := *master
 		m = &c
 	}
-	f.calls = append(f.calls, call{op: "SLAVEOF", addr: t.Addr, master: m, at: time.Now()})
+	f.calls = append(f.calls, call{op: "SLAVEOF", addr: t.Addr, master: m, at: f.now()})
 	if f.onSlaveOf != nil {
 		f.onSlaveOf(f, t.Addr, m)
 	}
@@ -186,7 +195,7 @@ func (f *fakeRedis) PauseWrites(ctx context.Context, t Target, d time.Duration) 
 	if err != nil {
 		return err
 	}
-	f.calls = append(f.calls, call{op: "PAUSE", addr: t.Addr, at: time.Now()})
+	f.calls = append(f.calls, call{op: "PAUSE", addr: t.Addr, at: f.now()})
 	n.paused = true
 	return nil
 }
@@ -198,7 +207,7 @@ func (f *fakeRedis) Unpause(ctx context.Context, t Target) error {
 	if err != nil {
 		return err
 	}
-	f.calls = append(f.calls, call{op: "UNPAUSE", addr: t.Addr, at: time.Now()})
+	f.calls = append(f.calls, call{op: "UNPAUSE", addr: t.Addr, at: f.now()})
 	n.paused = false
 	f.checkWritersLocked()
 	return nil
@@ -267,6 +276,7 @@ func (f *fakeRedis) callsOf(op string, a monitor.Addr) []call {
 // monitor does (old replicas minus the promoted one, plus the old master).
 type fakeView struct {
 	fsm    *quorum.FSM
+	now    func() time.Time
 	mu     sync.Mutex
 	status map[string]*monitor.MasterStatus
 	odown  map[string]bool
@@ -285,7 +295,7 @@ func (v *fakeView) Status(name string) (monitor.MasterStatus, bool) {
 	}
 	c := *ms
 	c.Replicas = append([]monitor.InstanceStatus(nil), ms.Replicas...)
-	now := time.Now()
+	now := v.now()
 	for i := range c.Replicas {
 		r := &c.Replicas[i]
 		if !r.SDown && !r.Disconnected {
@@ -339,7 +349,7 @@ func (v *fakeView) onSwitch(c *quorum.Command) {
 	old.Ref = *replicaRef(c.Name, newAddr, oldAddr)
 	old.Disconnected = old.SDown
 	reps = append(reps, old)
-	ms.Master = monitor.InstanceStatus{Ref: *masterRef(c.Name, newAddr), RoleReported: "master", InfoRefresh: time.Now()}
+	ms.Master = monitor.InstanceStatus{Ref: *masterRef(c.Name, newAddr), RoleReported: "master", InfoRefresh: v.now()}
 	ms.Replicas = reps
 	v.odown[c.Name] = false
 }
@@ -388,18 +398,25 @@ func (p *fakeProposer) VerifyLeader(ctx context.Context) error {
 	return nil
 }
 
-// recorder keeps every event as "<type> <payload>", with the time seen.
+// recorder keeps every event as "<type> <payload>", with the time seen:
+// now's (the harness's fake clock), or the wall clock's if now is nil (the
+// system tests).
 type recorder struct {
+	now    func() time.Time
 	mu     sync.Mutex
 	events []string
 	times  []time.Time
 }
 
 func (r *recorder) add(s string) {
+	at := time.Now()
+	if r.now != nil {
+		at = r.now()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, s)
-	r.times = append(r.times, time.Now())
+	r.times = append(r.times, at)
 }
 
 func (r *recorder) emit(level monitor.Level, typ string, ref *monitor.Ref, text string) {
@@ -442,6 +459,7 @@ func (r *recorder) at(prefix string, n int) time.Time {
 // harness is one engine over the fakes.
 type harness struct {
 	t      *testing.T
+	clock  *clock.Fake
 	fsm    *quorum.FSM
 	prop   *fakeProposer
 	view   *fakeView
@@ -456,8 +474,10 @@ type harness struct {
 // fake nodes. The engine is built but not running.
 func newHarness(t *testing.T, m quorum.Master, ms monitor.MasterStatus, nodes map[monitor.Addr]*fakeNode) *harness {
 	t.Helper()
-	h := &harness{t: t, rec: &recorder{}, redis: newFakeRedis(nodes)}
-	h.view = &fakeView{status: map[string]*monitor.MasterStatus{m.Name: &ms}, odown: map[string]bool{}}
+	h := &harness{t: t, clock: clock.NewFake(fakeStart)}
+	h.rec = &recorder{now: h.clock.Now}
+	h.redis = newFakeRedis(nodes, h.clock.Now)
+	h.view = &fakeView{now: h.clock.Now, status: map[string]*monitor.MasterStatus{m.Name: &ms}, odown: map[string]bool{}}
 	h.fsm = quorum.NewFSM(func(c *quorum.Command, err error) {
 		if err == nil && c.Op == quorum.OpSwitchMaster {
 			h.rec.add(fmt.Sprintf("+switch-master %s %s %d %s %d", c.Name, c.From.Host, c.From.Port, c.Addr.Host, c.Addr.Port))
@@ -475,10 +495,8 @@ func newHarness(t *testing.T, m quorum.Master, ms monitor.MasterStatus, nodes ma
 			return Timing{PingPeriod: time.Second, InfoPeriod: 10 * time.Second,
 				SlaveReconfTimeout: 2 * time.Second, ElectionTimeout: time.Second}
 		},
+		Clock: h.clock,
 	})
-	h.eng.retryDelay = 50 * time.Millisecond
-	h.eng.recheck = 100 * time.Millisecond
-	h.eng.fixEvery = 200 * time.Millisecond
 	t.Cleanup(h.stop)
 	return h
 }
@@ -490,11 +508,9 @@ func (h *harness) start() {
 		defer close(h.done)
 		h.eng.Run(ctx)
 	}()
-	redistest.Until(h.t, 2*time.Second, "engine running", func() bool {
-		h.eng.mu.Lock()
-		defer h.eng.mu.Unlock()
-		return h.eng.term != nil
-	})
+	// Idle means Run's first term did its first tick (or already ended:
+	// a deposed leader's tests lose it at once).
+	h.settle()
 }
 
 func (h *harness) stop() {
@@ -506,19 +522,102 @@ func (h *harness) stop() {
 	h.cancel = nil
 }
 
-// waitTicks waits until the engine completed n more ticks (a bounded wait
-// for things that must NOT happen).
-func (h *harness) waitTicks(n int64) {
-	h.t.Helper()
-	start := h.eng.ticks.Load()
-	redistest.Until(h.t, 5*time.Second, fmt.Sprintf("%d ticks", n), func() bool { return h.eng.ticks.Load() >= start+n })
+// now is the fake time.
+func (h *harness) now() time.Time { return h.clock.Now() }
+
+// idle tells whether the running engine is blocked on the fake clock: Run
+// and every goroutine of the term wait on a timer (each wait of the engine
+// is exactly one), and no term is winding down (a term whose context ended
+// wakes goroutines without the clock). Waiters is read first: a goroutine
+// blocked then stays blocked until the clock moves, while running counts
+// every goroutine started or ended by then.
+func (h *harness) idle() bool {
+	if h.cancel == nil {
+		return true
+	}
+	armed := h.clock.Waiters()
+	running := int(h.eng.running.Load())
+	h.eng.mu.Lock()
+	ending := h.eng.term != nil && h.eng.term.ctx.Err() != nil
+	h.eng.mu.Unlock()
+	return armed == running+1 && !ending
 }
 
-func (h *harness) waitEvent(prefix string, n int, timeout time.Duration) {
+// settleTimeout bounds, in real time, the engine's work between two waits
+// on the clock (microseconds over the fakes; generous for -race on a
+// loaded machine).
+const settleTimeout = 10 * time.Second
+
+// settle waits until the engine is idle. It polls with a deadline: a
+// goroutine's exit does not touch the clock, so there is no signal to wait
+// for; BlockUntil wakes it early when a goroutine arms a timer.
+func (h *harness) settle() {
 	h.t.Helper()
-	redistest.Until(h.t, timeout, fmt.Sprintf("%d× %q (events so far: %q)", n, prefix, h.rec.list()), func() bool {
-		return h.rec.count(prefix) >= n
-	})
+	deadline := time.Now().Add(settleTimeout)
+	for !h.idle() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("engine not idle on the fake clock after %v: %d timers armed, %d goroutines running",
+				settleTimeout, h.clock.Waiters(), h.eng.running.Load())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Microsecond)
+		h.clock.BlockUntil(ctx, h.clock.Waiters()+1)
+		cancel()
+	}
+}
+
+// step moves the fake clock to the next armed deadline, or to limit if
+// that comes first, and waits for the engine to be idle again.
+func (h *harness) step(limit time.Time) {
+	h.t.Helper()
+	next, ok := h.clock.Next()
+	if !ok || next.After(limit) {
+		next = limit
+	}
+	h.clock.Advance(next.Sub(h.now()))
+	h.settle()
+}
+
+// advance lets d of fake time pass, one deadline at a time (for things
+// that must NOT happen within d).
+func (h *harness) advance(d time.Duration) {
+	h.t.Helper()
+	h.settle()
+	end := h.now().Add(d)
+	for h.now().Before(end) {
+		h.step(end)
+	}
+}
+
+// advanceUntil moves the fake clock until cond holds, for at most budget
+// of fake time; false if it did not hold by then.
+func (h *harness) advanceUntil(budget time.Duration, cond func() bool) bool {
+	h.t.Helper()
+	h.settle()
+	end := h.now().Add(budget)
+	for !cond() {
+		if !h.now().Before(end) {
+			return false
+		}
+		h.step(end)
+	}
+	return true
+}
+
+// until is advanceUntil that fails the test, naming what it waited for.
+func (h *harness) until(budget time.Duration, what string, cond func() bool) {
+	h.t.Helper()
+	if !h.advanceUntil(budget, cond) {
+		h.t.Fatalf("no %s within %v of fake time", what, budget)
+	}
+}
+
+// waitEvent moves the fake clock until n events start with prefix, for at
+// most budget of fake time.
+func (h *harness) waitEvent(prefix string, n int, budget time.Duration) {
+	h.t.Helper()
+	if !h.advanceUntil(budget, func() bool { return h.rec.count(prefix) >= n }) {
+		h.t.Fatalf("no %d× %q within %v of fake time (events: %q)", n, prefix, budget, h.rec.list())
+	}
 }
 
 // master returns the replicated master.
@@ -530,16 +629,18 @@ func (h *harness) master() *quorum.Master {
 	return m
 }
 
-// downMaster is the live view of mymaster at a, SDOWN for a second.
+// downMaster is the live view of mymaster at a, SDOWN for a second at
+// fakeStart.
 func downMaster(a monitor.Addr) monitor.InstanceStatus {
-	return monitor.InstanceStatus{Ref: *masterRef("mymaster", a), SDown: true, SDownSince: time.Now().Add(-time.Second),
+	return monitor.InstanceStatus{Ref: *masterRef("mymaster", a), SDown: true, SDownSince: fakeStart.Add(-time.Second),
 		Disconnected: true, RoleReported: "master"}
 }
 
-// healthyMaster is the live view of mymaster at a.
+// healthyMaster is the live view of mymaster at a, just INFOed and pinged
+// at fakeStart.
 func healthyMaster(a monitor.Addr) monitor.InstanceStatus {
-	return monitor.InstanceStatus{Ref: *masterRef("mymaster", a), RoleReported: "master", InfoRefresh: time.Now(),
-		LastOKPingReply: time.Now()}
+	return monitor.InstanceStatus{Ref: *masterRef("mymaster", a), RoleReported: "master", InfoRefresh: fakeStart,
+		LastOKPingReply: fakeStart}
 }
 
 func equalLists(a, b []string) bool {

@@ -13,11 +13,11 @@ import (
 )
 
 // replicaFenceEvery paces the fence checks of replicas (only ours is
-// removed from them, which is never urgent), in fixEvery units.
+// removed from them, which is never urgent), in fixInterval units.
 const replicaFenceEvery = 10
 
 // maintainFence applies FenceTarget to the healthy master m at maddr (at
-// most once per fixEvery) and ReplicaFenceTarget to its healthy replicas
+// most once per fixInterval) and ReplicaFenceTarget to its healthy replicas
 // (ten times less often), in the background. Called by checkGroup, so only
 // while the master is healthy here and no failover of it runs.
 func (e *Engine) maintainFence(t *term, m *quorum.Master, ms *monitor.MasterStatus, maddr monitor.Addr) {
@@ -29,7 +29,7 @@ func (e *Engine) maintainFence(t *term, m *quorum.Master, ms *monitor.MasterStat
 	e.mu.Lock()
 	last, settled := e.settledFences[maddr.String()]
 	e.mu.Unlock()
-	e.checkFence(t, m, maddr, masterFenceEvery(e.fixEvery, seen, last, settled), func(ctx context.Context, cur FenceConfig) {
+	e.checkFence(t, m, maddr, masterFenceEvery(fixInterval, seen, last, settled), func(ctx context.Context, cur FenceConfig) {
 		if e.applyMasterFence(t, ctx, m, maddr, cur, healthy) {
 			e.mu.Lock()
 			e.settledFences[maddr.String()] = seen
@@ -42,7 +42,7 @@ func (e *Engine) maintainFence(t *term, m *quorum.Master, ms *monitor.MasterStat
 			continue
 		}
 		a := r.Ref.Addr
-		e.checkFence(t, m, a, replicaFenceEvery*e.fixEvery, func(ctx context.Context, cur FenceConfig) {
+		e.checkFence(t, m, a, replicaFenceEvery*fixInterval, func(ctx context.Context, cur FenceConfig) {
 			if ReplicaFenceTarget(cur) != FenceClear {
 				return
 			}
@@ -245,7 +245,7 @@ func (d *driver) prepareCandidate(m *quorum.Master) (time.Duration, bool) {
 		if !now.Before(allowed) {
 			return now.Sub(w.Now), true
 		}
-		if !wait(d.t.ctx, min(pollInterval, allowed.Sub(now))) {
+		if !e.wait(d.t.ctx, min(pollInterval, allowed.Sub(now))) {
 			return 0, false
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 )
 
@@ -184,16 +183,16 @@ func fenceScenario(t *testing.T, masterFence FenceConfig) *harness {
 func TestFenceAppliedKeptAndRemoved(t *testing.T) {
 	h := fenceScenario(t, FenceConfig{0, 10})
 	h.start()
-	redistest.Until(t, 3*time.Second, "the master fenced", func() bool { return slices.Contains(h.redis.fenceCallList(), "7000 1 1") })
+	h.until(3*time.Second, "the master fenced", func() bool { return slices.Contains(h.redis.fenceCallList(), "7000 1 1") })
 
 	// One replica lost: our fence is removed (after a leadership check),
 	// so the last replica's loss refuses nothing.
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
-	redistest.Until(t, 3*time.Second, "the fence removed", func() bool { return slices.Contains(h.redis.fenceCallList(), "7000 0 1") })
+	h.until(3*time.Second, "the fence removed", func() bool { return slices.Contains(h.redis.fenceCallList(), "7000 0 1") })
 
 	// The replica back: fenced again.
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = false })
-	redistest.Until(t, 3*time.Second, "the master fenced again", func() bool {
+	h.until(3*time.Second, "the master fenced again", func() bool {
 		return len(h.redis.fenceCallList()) >= 3 && h.redis.fenceCallList()[2] == "7000 1 1"
 	})
 	if got := h.redis.fenceCallList(); len(got) != 3 {
@@ -204,9 +203,9 @@ func TestFenceAppliedKeptAndRemoved(t *testing.T) {
 func TestFenceNeverLowersTheUsers(t *testing.T) {
 	h := fenceScenario(t, FenceConfig{1, 10})
 	h.start()
-	redistest.Until(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
+	h.until(3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
-	h.waitTicks(10)
+	h.advance(5 * fixInterval)
 	if got := h.redis.fenceCallList(); len(got) != 0 {
 		t.Fatalf("the user's fence was changed: %q", got)
 	}
@@ -215,12 +214,12 @@ func TestFenceNeverLowersTheUsers(t *testing.T) {
 func TestDeposedLeaderDoesNotRemoveTheFence(t *testing.T) {
 	h := fenceScenario(t, ours)
 	h.start()
-	redistest.Until(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
+	h.until(3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
 	// Leadership in doubt (the quorum check fails), then a replica lost:
 	// the clear is refused at the leadership check.
 	h.prop.failVerify.Store(true)
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
-	redistest.Until(t, 3*time.Second, "several failed leadership checks", func() bool { return h.prop.failures.Load() >= 3 })
+	h.until(10*time.Second, "several failed leadership checks", func() bool { return h.prop.failures.Load() >= 3 })
 	if got := h.redis.fenceCallList(); len(got) != 0 {
 		t.Fatalf("a deposed leader changed the fence: %q", got)
 	}
@@ -233,7 +232,7 @@ func TestDeposedLeaderDoesNotRemoveTheFence(t *testing.T) {
 func TestPromotionWaitsOutTheFence(t *testing.T) {
 	h := autoScenario(t, 10000)
 	h.eng.cfg.Fence = true
-	lastOK := time.Now().Add(-2 * time.Second)
+	lastOK := h.now().Add(-2 * time.Second)
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Master.LastOKPingReply = lastOK })
 	h.redis.set(r2Addr, func(n *fakeNode) { n.fence = ours })
 	h.start()
@@ -264,7 +263,7 @@ func TestPromotionWaitsOutTheFence(t *testing.T) {
 			r.MasterHost, r.MasterPort, r.MasterLinkUp = r2Addr.Host, r2Addr.Port, true
 		}
 	})
-	redistest.Until(t, 3*time.Second, "the new master fenced", func() bool { return slices.Contains(h.redis.fenceCallList(), "7002 1 1") })
+	h.until(3*time.Second, "the new master fenced", func() bool { return slices.Contains(h.redis.fenceCallList(), "7002 1 1") })
 }
 
 // A master this leader read without an active fence (one healthy replica)
@@ -273,12 +272,12 @@ func TestNoWaitForAnUnfencedMaster(t *testing.T) {
 	h := fenceScenario(t, FenceConfig{0, 10})
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
 	h.start()
-	redistest.Until(t, 3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
-	downAt := time.Now()
+	h.until(3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
+	downAt := h.now()
 	h.redis.set(mAddr, func(n *fakeNode) { n.down = true })
 	h.view.update("mymaster", func(ms *monitor.MasterStatus) {
 		ms.Master = downMaster(mAddr)
-		ms.Master.LastOKPingReply = downAt
+		ms.Master.SDownSince, ms.Master.LastOKPingReply = downAt.Add(-time.Second), downAt
 	})
 	h.view.setODown("mymaster", true)
 	h.waitEvent("+failover-end", 1, 10*time.Second)
@@ -296,7 +295,7 @@ func TestSwitchoverDemotedMasterLosesTheFence(t *testing.T) {
 	h.eng.cfg.Fence = true
 	h.redis.set(mAddr, func(n *fakeNode) { n.fence = ours })
 	h.start()
-	started := time.Now()
+	started := h.now()
 	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +303,7 @@ func TestSwitchoverDemotedMasterLosesTheFence(t *testing.T) {
 	if noOne := h.redis.callsOf("SLAVEOF", r1Addr); len(noOne) == 0 || noOne[0].at.Sub(started) > 2*time.Second {
 		t.Fatalf("the switchover waited for a fence: %q", h.redis.callList())
 	}
-	redistest.Until(t, 2*time.Second, "the old master's fence removed", func() bool {
+	h.until(2*time.Second, "the old master's fence removed", func() bool {
 		return slices.Contains(h.redis.fenceCallList(), "7000 0 1")
 	})
 	h.redis.mu.Lock()
@@ -320,7 +319,7 @@ func TestSwitchoverDemotedMasterLosesTheFence(t *testing.T) {
 func TestFenceWaitLongerThanFailoverTimeout(t *testing.T) {
 	h := autoScenario(t, 2000)
 	h.eng.cfg.Fence = true
-	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Master.LastOKPingReply = time.Now() })
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Master.LastOKPingReply = h.now() })
 	h.start()
 	h.waitEvent("+failover-end", 1, 10*time.Second)
 	if n := h.rec.count("-failover-abort"); n != 0 {

@@ -12,36 +12,21 @@ import (
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
-// pauseObserver counts FailoverNotStarted reports per reason.
+// pauseObserver counts FailoverNotStarted reports per reason, stamped
+// with now (the harness's fake clock, which stands still while the engine
+// works: the time of a report is the time the engine decided on).
 type pauseObserver struct {
+	now      func() time.Time
 	mu       sync.Mutex
 	notStart map[NotStartedReason][]time.Time
-	// engineNow, when set, is the engine's clock as it last read it
-	// (clock): a report is stamped with the time the engine decided on,
-	// which is what it paces, not with when the report arrived, which
-	// adds scheduling delay (two reports 97 ms apart with a 100 ms pace in
-	// a loaded CI run).
-	engineNow time.Time
-}
-
-// clock is an engine Clock that records what it returns for the reports.
-func (o *pauseObserver) clock() time.Time {
-	now := time.Now()
-	o.mu.Lock()
-	o.engineNow = now
-	o.mu.Unlock()
-	return now
 }
 
 func (o *pauseObserver) FailoverNotStarted(master string, reason NotStartedReason) {
+	at := o.now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.notStart == nil {
 		o.notStart = map[NotStartedReason][]time.Time{}
-	}
-	at := time.Now()
-	if !o.engineNow.IsZero() {
-		at = o.engineNow
 	}
 	o.notStart[reason] = append(o.notStart[reason], at)
 }
@@ -82,33 +67,32 @@ func setPause(t *testing.T, h *harness, paused bool, names ...string) {
 const pausedLine = "failover of mymaster not started: failovers are paused (SENTINEL MAINTENANCE)"
 
 // A paused master that is ODOWN is not failed over: the observer hears
-// "paused" about once per recheck period, the log says it once; unpaused,
-// it fails over at the next tick.
+// "paused" once per recheck period, the log says it once; unpaused, it
+// fails over at the next search.
 func TestPausedMasterIsNotFailedOver(t *testing.T) {
 	for _, scope := range [][]string{nil, {"mymaster"}} {
 		t.Run(strings.Join(append([]string{"scope"}, scope...), "-"), func(t *testing.T) {
 			h := autoScenario(t, 3000)
-			obs := &pauseObserver{}
+			obs := &pauseObserver{now: h.clock.Now}
 			logs := &syncBuffer{}
 			h.eng.cfg.Observer = obs
-			h.eng.cfg.Clock = obs.clock
 			h.eng.log = slog.New(slog.NewTextHandler(logs, nil))
 			setPause(t, h, true, scope...)
-			h.start()
-			started := time.Now()
-			h.waitTicks(15) // 1.5 s: 15 recheck periods
-			elapsed := time.Since(started)
+			h.start() // the first search, at once
+			const periods = 15
+			h.advance(periods * recheckInterval)
 			if n := h.rec.count("+try-failover"); n != 0 || h.fsm.CurrentEpoch() != 0 || len(h.redis.callList()) != 0 {
 				t.Fatalf("paused but failed over: events %q, epoch %d, side effects %q",
 					h.rec.list(), h.fsm.CurrentEpoch(), h.redis.callList())
 			}
 			got := obs.reports(ReasonPaused)
-			if max := int(elapsed/h.eng.recheck) + 1; len(got) < 5 || len(got) > max {
-				t.Fatalf("observer told %d times in %v, want 5..%d (once per recheck period)", len(got), elapsed, max)
+			if len(got) != periods+1 {
+				t.Fatalf("observer told %d times in %d recheck periods, want %d (at the start, then once per period)",
+					len(got), periods, periods+1)
 			}
 			for i := 1; i < len(got); i++ {
-				if d := got[i].Sub(got[i-1]); d < h.eng.recheck {
-					t.Fatalf("observer told twice %v apart, recheck period is %v", d, h.eng.recheck)
+				if d := got[i].Sub(got[i-1]); d != recheckInterval {
+					t.Fatalf("observer told twice %v apart, want the recheck period (%v)", d, recheckInterval)
 				}
 			}
 			if n := logs.count(pausedLine); n != 1 {
@@ -155,7 +139,7 @@ func TestManualFailoverWhilePaused(t *testing.T) {
 // halfway could leave two masters or none.
 func TestRecordedFailoverRunsWhilePaused(t *testing.T) {
 	h := autoScenario(t, 10000)
-	recordFailover(t, h, r2Addr, time.Now())
+	recordFailover(t, h, r2Addr, h.now())
 	setPause(t, h, true)
 	h.start()
 	h.waitEvent("+failover-end", 1, 5*time.Second)

@@ -115,7 +115,7 @@ func (d *driver) reconfigure(list []reconfReplica) {
 			inProgress++
 			e.emit(monitor.LevelNotice, "+slave-reconf-sent", d.replicaRef(r.addr), "")
 		}
-		if !wait(d.t.ctx, pollInterval) {
+		if !d.e.wait(d.t.ctx, pollInterval) {
 			return
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
@@ -33,8 +32,8 @@ func TestSwitchoverTermLostAfterPromotionKeepsOldMasterPaused(t *testing.T) {
 	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
 		t.Fatal(err)
 	}
-	redistest.Until(t, 3*time.Second, "the term lost", func() bool { return h.prop.failures.Load() >= 3 })
-	redistest.Until(t, 2*time.Second, "the driver stopped", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
+	h.until(5*time.Second, "the term lost", func() bool { return h.prop.failures.Load() >= 3 })
+	h.until(2*time.Second, "the driver stopped", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
 	diffLists(t, "side effects after the term was lost", h.redis.callList(),
 		[]string{"PAUSE 7000", "SLAVEOF 7001 NO ONE"})
 	if m := h.master(); m.Failover == nil || m.Failover.Promoted {
@@ -79,8 +78,8 @@ func TestSwitchoverUnaskableReplicaKeepsOldMasterPaused(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitEvent("-failover-abort-slave-timeout", 1, 4*time.Second)
-	redistest.Until(t, time.Second, "the driver stopped", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
-	h.waitTicks(3)
+	h.until(time.Second, "the driver stopped", func() bool { _, ok := h.eng.State("mymaster"); return !ok })
+	h.advance(3 * tickInterval)
 	if c := h.redis.callsOf("UNPAUSE", mAddr); len(c) != 0 {
 		t.Fatalf("old master unpaused although the replica may be a master: %q", h.redis.callList())
 	}
@@ -132,8 +131,8 @@ func TestDeposedLeaderSendsNoSlaveOfNoOne(t *testing.T) {
 	h.eng.cfg.Proposer = p
 	h.eng.cfg.AfterElected = func(string) { close(p.deposed) }
 	h.start()
-	redistest.Until(t, 3*time.Second, "failover decided", func() bool { return h.master().Failover != nil })
-	h.waitTicks(5)
+	h.until(3*time.Second, "failover decided", func() bool { return h.master().Failover != nil })
+	h.advance(5 * recheckInterval) // the failover resumed several times, each refused
 	if c := h.redis.callsOf("SLAVEOF", r2Addr); len(c) != 0 {
 		t.Fatalf("a deposed leader sent %q", h.redis.callList())
 	}
@@ -165,7 +164,7 @@ func TestDeposedLeaderDemotesNoMaster(t *testing.T) {
 	h.eng.cfg.Proposer = p
 	h.start()
 	h.waitEvent("+fix-slave-config", 1, 2*time.Second)
-	h.waitTicks(10)
+	h.advance(5 * fixInterval)
 	if c := h.redis.callsOf("SLAVEOF", mAddr); len(c) != 0 {
 		t.Fatalf("a deposed leader demoted an instance claiming to be the master: %q", h.redis.callList())
 	}

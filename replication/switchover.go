@@ -83,7 +83,7 @@ func (d *driver) switchover(m *quorum.Master, auto bool) bool {
 			d.abort(m)
 			return false
 		}
-		if !wait(d.t.ctx, pollInterval/5) {
+		if !d.e.wait(d.t.ctx, pollInterval/5) {
 			return false
 		}
 	}
@@ -125,7 +125,7 @@ func (d *driver) demoteOldMaster() {
 			break
 		}
 		d.e.log.Warn("failed to demote the old master", "master", d.name, "addr", d.from.String(), "err", err)
-		if d.e.now().After(until) || !wait(d.t.ctx, pollInterval) {
+		if d.e.now().After(until) || !d.e.wait(d.t.ctx, pollInterval) {
 			d.e.log.Warn("old master not demoted: its writes stay paused until the pause lapses", "master", d.name, "addr", d.from.String())
 			return
 		}

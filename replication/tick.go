@@ -110,7 +110,7 @@ func (e *Engine) autoDue(m *quorum.Master) bool {
 		}
 	}
 	if ft := FailoverTimeout(m); !last.IsZero() && now.Sub(last) < 2*ft {
-		if now.Sub(p.lastBackoff) >= e.recheck {
+		if now.Sub(p.lastBackoff) >= recheckInterval {
 			p.lastBackoff = now
 			e.observer().FailoverNotStarted(m.Name, ReasonBackoff)
 		}
@@ -121,7 +121,7 @@ func (e *Engine) autoDue(m *quorum.Master) bool {
 		}
 		return false
 	}
-	if now.Sub(p.lastCheck) < e.recheck {
+	if now.Sub(p.lastCheck) < recheckInterval {
 		return false
 	}
 	p.lastCheck = now
@@ -247,7 +247,7 @@ func (e *Engine) maybeResume(t *term, m *quorum.Master) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	p := e.paceLocked(name)
-	if now.Sub(p.lastResume) < e.recheck {
+	if now.Sub(p.lastResume) < recheckInterval {
 		return
 	}
 	state := "send_slaveof_noone"
