@@ -40,11 +40,13 @@ package main
 import (
 	"flag"
 	"fmt"
-	"github.com/x0tta6bl4/gosentinel/bench/harness"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/bench/harness"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // config is the command line.
@@ -70,7 +72,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.runs, "runs", 5, "fresh deployments per sentinel for each metric")
 	fs.IntVar(&c.spuriousRuns, "spurious-runs", 0, "extra SIGKILL runs per sentinel, watched for a second failover")
 	fs.StringVar(&c.gosentinel, "gosentinel", "bin/gosentinel", "gosentinel binary")
-	fs.StringVar(&c.redisSentinel, "redis-sentinel", "/usr/bin/redis-sentinel", "redis-sentinel binary")
+	fs.StringVar(&c.redisSentinel, "redis-sentinel", redistest.ReferenceSentinelBin, "redis-sentinel binary (default: $REFERENCE_SENTINEL or Debian's)")
 	fs.DurationVar(&c.downAfter, "down-after", time.Second, "down-after-milliseconds of the master")
 	fs.DurationVar(&c.failoverTimeout, "failover-timeout", 10*time.Second, "failover-timeout of the master")
 	fs.DurationVar(&c.settle, "settle", 0, "GOSENTINEL_SETTLE_MS for gosentinel (0: its default)")

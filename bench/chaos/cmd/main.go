@@ -28,6 +28,7 @@ import (
 	"github.com/x0tta6bl4/gosentinel/bench/chaos"
 	"github.com/x0tta6bl4/gosentinel/bench/harness"
 	"github.com/x0tta6bl4/gosentinel/internal/netlab"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 type config struct {
@@ -61,7 +62,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.failoverTimeout, "failover-timeout", 10*time.Second, "failover-timeout of the master")
 	fs.StringVar(&c.sentinel, "sentinel", "both", "both, gosentinel or redis-sentinel")
 	fs.StringVar(&c.gosentinel, "gosentinel", "bin/gosentinel", "gosentinel binary")
-	fs.StringVar(&c.redisSentinel, "redis-sentinel", "/usr/bin/redis-sentinel", "redis-sentinel binary")
+	fs.StringVar(&c.redisSentinel, "redis-sentinel", redistest.ReferenceSentinelBin, "redis-sentinel binary (default: $REFERENCE_SENTINEL or Debian's)")
 	fs.BoolVar(&c.fence, "fence", true, "run gosentinel with GOSENTINEL_FENCE=on")
 	fs.StringVar(&c.markdown, "markdown", "", "also write the summary table to this file (markdown)")
 	fs.StringVar(&c.logs, "logs", "", "after a fault that broke an invariant, keep every sentinel's log in this directory (default: a new temp directory)")

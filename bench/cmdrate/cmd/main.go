@@ -28,6 +28,7 @@ import (
 
 	"github.com/x0tta6bl4/gosentinel/bench/cmdrate"
 	"github.com/x0tta6bl4/gosentinel/bench/harness"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 type config struct {
@@ -49,7 +50,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.clients, "c", 50, "redis-benchmark's clients (-c)")
 	fs.IntVar(&c.requests, "n", 200000, "redis-benchmark's requests per run (-n)")
 	fs.StringVar(&c.gosentinel, "gosentinel", "bin/gosentinel", "gosentinel binary")
-	fs.StringVar(&c.redisSentinel, "redis-sentinel", "/usr/bin/redis-sentinel", "redis-sentinel binary")
+	fs.StringVar(&c.redisSentinel, "redis-sentinel", redistest.ReferenceSentinelBin, "redis-sentinel binary (default: $REFERENCE_SENTINEL or Debian's)")
 	fs.StringVar(&c.benchmark, "redis-benchmark", "/usr/bin/redis-benchmark", "redis-benchmark binary (Debian package redis-tools)")
 	fs.StringVar(&c.only, "only", "", "measure one sentinel only: redis-sentinel or gosentinel")
 	fs.BoolVar(&c.issueOnly, "get-master-addr-only", false, "only SENTINEL GET-MASTER-ADDR-BY-NAME (the issue's measurement)")

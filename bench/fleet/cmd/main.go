@@ -49,7 +49,7 @@ func parseFlags(args []string) (*config, error) {
 	fs := flag.NewFlagSet("bench-fleet", flag.ContinueOnError)
 	sizes := fs.String("sizes", "100,500,1000", "comma-separated fleet sizes (masters)")
 	fs.StringVar(&c.gosentinel, "gosentinel", "bin/gosentinel", "gosentinel binary")
-	fs.StringVar(&c.redisSentinel, "redis-sentinel", "/usr/bin/redis-sentinel", "redis-sentinel binary")
+	fs.StringVar(&c.redisSentinel, "redis-sentinel", redistest.ReferenceSentinelBin, "redis-sentinel binary (default: $REFERENCE_SENTINEL or Debian's)")
 	fs.StringVar(&c.fakefleet, "fakefleet", "bin/fakefleet", "fakefleet binary (go build -o bin/fakefleet ./tools/fakefleet)")
 	fs.DurationVar(&c.downAfter, "down-after", 5*time.Second, "down-after-milliseconds of every master")
 	fs.DurationVar(&c.convergeDeadline, "converge-deadline", 180*time.Second, "how long to wait for every sentinel to know the others for every master")

@@ -35,6 +35,7 @@ import (
 
 	"github.com/x0tta6bl4/gosentinel/bench/partition"
 	"github.com/x0tta6bl4/gosentinel/internal/netlab"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 type config struct {
@@ -59,7 +60,7 @@ func parseFlags(args []string) (*config, error) {
 	fs := flag.NewFlagSet("bench-partition", flag.ContinueOnError)
 	fs.IntVar(&c.runs, "runs", 5, "fresh labs and deployments per sentinel")
 	fs.StringVar(&c.gosentinel, "gosentinel", "bin/gosentinel", "gosentinel binary")
-	fs.StringVar(&c.redisSentinel, "redis-sentinel", "/usr/bin/redis-sentinel", "redis-sentinel binary")
+	fs.StringVar(&c.redisSentinel, "redis-sentinel", redistest.ReferenceSentinelBin, "redis-sentinel binary (default: $REFERENCE_SENTINEL or Debian's)")
 	fs.DurationVar(&c.downAfter, "down-after", time.Second, "down-after-milliseconds of the master")
 	fs.DurationVar(&c.cut, "cut", 8*time.Second, "how long the partition lasts")
 	fs.DurationVar(&c.interval, "interval", 2*time.Millisecond, "pause between each writer's writes")
