@@ -6,7 +6,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/replication"
 	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
 
@@ -18,22 +20,28 @@ type debugParam struct {
 }
 
 // debugParams lists the parameters in the order SENTINEL DEBUG prints them
-// (sentinel.c addReplySentinelDebugInfo).
-var debugParams = []debugParam{
-	{"INFO-PERIOD", 10000},
-	{"PING-PERIOD", 1000},
-	{"ASK-PERIOD", 1000},
-	{"PUBLISH-PERIOD", 2000},
-	{"DEFAULT-DOWN-AFTER", 30000},
-	{"DEFAULT-FAILOVER-TIMEOUT", 180000},
-	{"TILT-TRIGGER", 2000},
-	{"TILT-PERIOD", 30000},
-	{"SLAVE-RECONF-TIMEOUT", 10000},
-	{"MIN-LINK-RECONNECT-PERIOD", 15000},
-	{"ELECTION-TIMEOUT", 10000},
-	{"SCRIPT-MAX-RUNTIME", 60000},
-	{"SCRIPT-RETRY-DELAY", 30000},
-}
+// (sentinel.c addReplySentinelDebugInfo), with the defaults of the packages
+// that use them: the monitor's periods, the failover engine's timeouts,
+// config's per-master defaults; the script runner's are its own.
+var debugParams = func() []debugParam {
+	links, engine := monitor.DefaultTiming(), replication.DefaultTiming()
+	ms := func(d time.Duration) int64 { return d.Milliseconds() }
+	return []debugParam{
+		{"INFO-PERIOD", ms(links.InfoPeriod)},
+		{"PING-PERIOD", ms(links.PingPeriod)},
+		{"ASK-PERIOD", ms(links.AskPeriod)},
+		{"PUBLISH-PERIOD", ms(links.PublishPeriod)},
+		{"DEFAULT-DOWN-AFTER", config.DefaultDownAfterMs},
+		{"DEFAULT-FAILOVER-TIMEOUT", config.DefaultFailoverTimeoutMs},
+		{"TILT-TRIGGER", ms(links.TiltTrigger)},
+		{"TILT-PERIOD", ms(links.TiltPeriod)},
+		{"SLAVE-RECONF-TIMEOUT", ms(engine.SlaveReconfTimeout)},
+		{"MIN-LINK-RECONNECT-PERIOD", ms(links.MinLinkReconnectPeriod)},
+		{"ELECTION-TIMEOUT", ms(engine.ElectionTimeout)},
+		{"SCRIPT-MAX-RUNTIME", 60000},
+		{"SCRIPT-RETRY-DELAY", 30000},
+	}
+}()
 
 // fastAskPeriod caps how long ODOWN can wait for a peer's opinion: one
 // monitor tick. The answers are rare (only while a master is down here)

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
@@ -44,6 +45,26 @@ func TestFlagsOrder(t *testing.T) {
 	s := &monitor.InstanceStatus{Ref: monitor.Ref{Kind: monitor.KindSentinel}, MasterDown: true}
 	if got := flagsOf(s, false); got != "sentinel,master_down" {
 		t.Errorf("sentinel flags %q", got)
+	}
+}
+
+// SENTINEL DEBUG's defaults, now read from the packages that use them,
+// are still redis-sentinel 7.0.15's (its SENTINEL DEBUG, captured).
+func TestDebugDefaultsAreRedis(t *testing.T) {
+	const redis = "INFO-PERIOD 10000 PING-PERIOD 1000 ASK-PERIOD 1000 PUBLISH-PERIOD 2000 " +
+		"DEFAULT-DOWN-AFTER 30000 DEFAULT-FAILOVER-TIMEOUT 180000 TILT-TRIGGER 2000 TILT-PERIOD 30000 " +
+		"SLAVE-RECONF-TIMEOUT 10000 MIN-LINK-RECONNECT-PERIOD 15000 ELECTION-TIMEOUT 10000 " +
+		"SCRIPT-MAX-RUNTIME 60000 SCRIPT-RETRY-DELAY 30000"
+	f, err := newTimings().debug(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, kv := range f {
+		got = append(got, kv.Key, kv.Value)
+	}
+	if s := strings.Join(got, " "); s != redis {
+		t.Fatalf("SENTINEL DEBUG =\n%s\nredis-sentinel 7.0.15:\n%s", s, redis)
 	}
 }
 
