@@ -133,6 +133,8 @@ bench: deps
 # +sdown (warm-up and steady), +tilt, detection of a dark (hung) master and
 # what the fleet received. Prints issue 12's table with ratios. About 1.5 min
 # per size and kind at 100 and 500 masters, 2-4 min at 1000.
+# FLEET_ARGS=-ping-period=200ms sets SENTINEL DEBUG ping-period on every
+# sentinel of both kinds (detection beyond down-after is up to one period).
 FLEET_SIZES ?= 100,500,1000
 FLEET_ARGS  ?=
 
