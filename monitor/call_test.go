@@ -64,3 +64,52 @@ func TestCallUsesTheCommandLink(t *testing.T) {
 		return nil
 	})
 }
+
+// Call uses only an idle link: a node under CLIENT PAUSE WRITE holds a
+// PUBLISH, and every command pipelined behind it, until the pause ends, so
+// a command sent behind one would wait out its caller's timeout.
+func TestCallRefusesABusyLink(t *testing.T) {
+	master := startRedis(t)
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: infoFast}))
+	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	redistest.Wait(t, 5*time.Second, "an idle link", func() error {
+		_, err := m.Call(ctx, master.addr(), "PING")
+		return err
+	})
+	redisCall(t, master.port, "CLIENT", "PAUSE", "5000", "WRITE")
+	held := make(chan error, 1)
+	go func() {
+		for {
+			// Refused while a PING or an INFO is out: ask again.
+			_, err := m.Call(ctx, master.addr(), "PUBLISH", "somechannel", "x")
+			if errors.Is(err, ErrNoLink) && ctx.Err() == nil {
+				time.Sleep(5 * time.Millisecond) // pacing of the retries, not synchronisation
+				continue
+			}
+			held <- err
+			return
+		}
+	}()
+	redistest.Until(t, 5*time.Second, "the PUBLISH held by the pause", func() bool {
+		return strings.Contains(redisCall(t, master.port, "INFO", "clients").str, "blocked_clients:1")
+	})
+	for range 5 {
+		start := time.Now()
+		_, err := m.Call(ctx, master.addr(), "CONFIG", "GET", "maxmemory")
+		if time.Since(start) > time.Second || !errors.Is(err, ErrNoLink) || !strings.Contains(err.Error(), "pending") {
+			t.Fatalf("Call behind a held PUBLISH: %v after %v", err, time.Since(start))
+		}
+	}
+	select {
+	case err := <-held:
+		t.Fatalf("PUBLISH answered during the pause: %v", err)
+	default:
+	}
+	redisCall(t, master.port, "CLIENT", "UNPAUSE")
+	if err := <-held; err != nil {
+		t.Fatalf("held PUBLISH after the pause: %v", err)
+	}
+}

@@ -98,7 +98,8 @@ func (e *Engine) checkFence(t *term, m *quorum.Master, a monitor.Addr, every tim
 			delete(e.fencing, key)
 			e.mu.Unlock()
 		}()
-		ctx, cancel := context.WithTimeout(t.ctx, callTimeout)
+		// The periodic checks may ride on the monitor's links (UseLink).
+		ctx, cancel := context.WithTimeout(onLink(t.ctx), callTimeout)
 		defer cancel()
 		cur, err := e.cfg.Redis.Fence(ctx, target(m, a))
 		if err != nil {

@@ -191,3 +191,45 @@ var (
 type stringError string
 
 func (e stringError) Error() string { return string(e) }
+
+// A switchover pauses the old master (CLIENT PAUSE WRITE), demotes it,
+// and removes our fence from it before lifting the pause. With the fence
+// read on the monitor's link, that read once queued behind the link's
+// hello PUBLISH, which the pause holds: it waited out its whole timeout,
+// and the demoted node kept min-replicas-to-write 1 for up to ten more
+// seconds, so a node promoted again right away (the official suite's next
+// unit does so at once) refused every write with NOREPLICAS. The fence
+// must be gone when the demotion is announced.
+func TestSystemSwitchoverClearsTheOldMastersFence(t *testing.T) {
+	s := startSystemOpts(t, 2*time.Second, systemOpts{fence: true, link: true, hellos: true})
+	probe := NewController()
+	defer probe.Close()
+	read := func(r *redistest.Redis) (FenceConfig, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return probe.Fence(ctx, Target{Addr: addr(r.Port())})
+	}
+	old := s.tp.Master
+	redistest.Poll(t, 10*time.Second, 20*time.Millisecond, func() error {
+		got, err := read(old)
+		if err == nil && got != ours {
+			err = errFenceDiffers{got, ours}
+		}
+		return err
+	})
+	// A hello PUBLISH goes out on the master's link every 20 ms here: the
+	// pause holds one, and everything behind it on the link waits.
+	if err := s.eng.Failover(context.Background(), "mymaster"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitEvent("+convert-to-slave", 10*time.Second)
+	converted := time.Now()
+	got, err := read(old)
+	if err != nil || got.ToWrite != 0 {
+		t.Fatalf("old master's fence when its demotion was announced: %+v, %v", got, err)
+	}
+	if d := s.rec.at("+convert-to-slave", 0).Sub(s.rec.at("+switch-master", 0)); d > 500*time.Millisecond {
+		t.Errorf("old master demoted %v after the switch (a call waited out its timeout)", d)
+	}
+	t.Logf("fence gone, checked %v after +convert-to-slave", time.Since(converted))
+}

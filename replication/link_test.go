@@ -27,15 +27,18 @@ func (l *linkStub) call(_ context.Context, a monitor.Addr, args ...string) ([]st
 	return l.answer(args)
 }
 
-// The fence rides on the link when it has one to the node: no client of
-// the controller's own is made. A node the link does not reach is read on
-// the controller's client; an error reply from the node is the answer,
-// not a reason to ask again elsewhere.
+// The periodic fence checks (onLink) ride on the link when it has one to
+// the node: no client of the controller's own is made. A node the link
+// cannot serve is read on a client for that call only; an error reply
+// from the node is the answer, not a reason to ask again elsewhere. A
+// failover's own calls (no onLink) never use the link: a node the failover
+// paused holds the link's pipelined commands behind its hello PUBLISH.
 func TestControllerFenceUsesTheLink(t *testing.T) {
 	r := redistest.StartRedis(t, redistest.RedisOptions{Args: []string{"--rename-command", "CONFIG", "MYCONFIG"}})
 	node := Target{Addr: addr(r.Port()), Rename: map[string]string{"CONFIG": "MYCONFIG"}}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	plain, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	ctx := onLink(plain)
 
 	link := &linkStub{answer: func(args []string) ([]string, error) {
 		if args[1] != "GET" {
@@ -81,7 +84,7 @@ func TestControllerFenceUsesTheLink(t *testing.T) {
 		t.Fatalf("controller made %d clients of its own after an error reply", n)
 	}
 
-	// No link to the node: the controller's own client, renamed.
+	// No link to the node: a client for the call, renamed, not kept.
 	link.answer = func([]string) ([]string, error) { return nil, monitor.ErrNoLink }
 	if err := c.SetFence(ctx, node, FenceConfig{ToWrite: 1, MaxLag: 4}); err != nil {
 		t.Fatal(err)
@@ -89,6 +92,20 @@ func TestControllerFenceUsesTheLink(t *testing.T) {
 	got, err = c.Fence(ctx, node)
 	if err != nil || got != (FenceConfig{ToWrite: 1, MaxLag: 4}) {
 		t.Fatalf("Fence without a link = %+v, %v", got, err)
+	}
+	if n := len(c.clients); n != 0 {
+		t.Fatalf("controller kept %d clients for calls the link could not serve", n)
+	}
+
+	// A failover's call: the controller's own (cached) client, never the
+	// link.
+	asked := len(link.calls)
+	got, err = c.Fence(plain, node)
+	if err != nil || got != (FenceConfig{ToWrite: 1, MaxLag: 4}) {
+		t.Fatalf("Fence outside the periodic checks = %+v, %v", got, err)
+	}
+	if len(link.calls) != asked {
+		t.Fatalf("a call outside the periodic checks asked the link: %q", link.calls[asked:])
 	}
 	if n := len(c.clients); n != 1 {
 		t.Fatalf("controller has %d clients, want 1", n)

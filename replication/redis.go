@@ -38,14 +38,30 @@ type Controller struct {
 // to the node.
 type Link func(ctx context.Context, a monitor.Addr, args ...string) ([]string, error)
 
-// UseLink makes Fence and SetFence use l, falling back to the
-// controller's own client for a node l has no link to. The leader reads
-// the fence of every master and replica again and again: at 1000 masters
-// a client of its own per node was a thousand idle connections and
-// 25 MB of buffers and garbage on the leader, where the monitor already
-// keeps a connection to each of them (redis-sentinel sends every command
-// on that one). Call it before the controller is used.
+// UseLink makes the engine's periodic fence checks (Fence and SetFence
+// with a context from onLink) use l, falling back to a client of the
+// controller's own for a node l cannot serve. The leader reads the fence
+// of every master and replica again and again: at 1000 masters a client
+// of its own per node was a thousand idle connections and 25 MB of buffers
+// and garbage on the leader, where the monitor already keeps a connection
+// to each of them (redis-sentinel sends every command on that one). A
+// failover's own calls stay on the controller's clients: it pauses nodes
+// itself (CLIENT PAUSE WRITE), and a paused node holds the link's hello
+// PUBLISH and everything pipelined behind it. Call it before the
+// controller is used.
 func (c *Controller) UseLink(l Link) { c.link = l }
+
+// onLinkKey marks a context whose Fence and SetFence calls may ride on the
+// link (UseLink).
+type onLinkKey struct{}
+
+// onLink marks ctx for the link: the periodic fence checks' calls.
+func onLink(ctx context.Context) context.Context { return context.WithValue(ctx, onLinkKey{}, true) }
+
+func mayUseLink(ctx context.Context) bool {
+	v, _ := ctx.Value(onLinkKey{}).(bool)
+	return v
+}
 
 // The controller is the engine's Redis.
 var _ Redis = (*Controller)(nil)
@@ -105,10 +121,26 @@ func (c *Controller) forgetIfUnreachable(t Target, cl *redis.Client, err error) 
 	cl.Close()
 }
 
+// cached returns the cached client for t, if there is one.
+func (c *Controller) cached(t Target) (*redis.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, errClosed
+	}
+	return c.clients[c.key(t, mapCommand(t, "AUTH"))], nil
+}
+
+// key is a client's key in the cache: the node, its credentials and AUTH's
+// name.
+func (c *Controller) key(t Target, auth string) string {
+	return t.Addr.String() + "\x00" + t.AuthUser + "\x00" + t.AuthPass + "\x00" + auth
+}
+
 // client returns the cached client for t, creating it on first use.
 func (c *Controller) client(t Target) (*redis.Client, error) {
 	auth := mapCommand(t, "AUTH")
-	key := t.Addr.String() + "\x00" + t.AuthUser + "\x00" + t.AuthPass + "\x00" + auth
+	key := c.key(t, auth)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -317,19 +349,32 @@ func (c *Controller) SetFence(ctx context.Context, t Target, f FenceConfig) erro
 }
 
 // call runs one command whose reply is a status, a bulk or an array of
-// them: on the link when one is set and up, else on the cached client.
-// args[0] is the command's own name; both paths apply t's renames (the
-// monitor's link those of the same master).
+// them. A call marked onLink goes on the link when one is set and idle; a
+// node the link cannot serve right now is then asked on the client a
+// failover made for it if there is one, else on a client for this call
+// only: otherwise every node would end up with a client of its own again,
+// one busy link at a time. Other calls use the cached client, made on
+// first use. args[0] is the command's own name; both paths apply t's
+// renames (the monitor's link those of the same master).
 func (c *Controller) call(ctx context.Context, t Target, args ...string) ([]string, error) {
-	if c.link != nil {
+	var cl *redis.Client
+	var err error
+	if c.link == nil || !mayUseLink(ctx) {
+		if cl, err = c.client(t); err != nil {
+			return nil, err
+		}
+	} else {
 		out, err := c.link(ctx, t.Addr, args...)
 		if !errors.Is(err, monitor.ErrNoLink) || ctx.Err() != nil {
 			return out, err
 		}
-	}
-	cl, err := c.client(t)
-	if err != nil {
-		return nil, err
+		if cl, err = c.cached(t); err != nil {
+			return nil, err
+		}
+		if cl == nil {
+			cl = c.newClient(t, mapCommand(t, "AUTH"))
+			defer cl.Close()
+		}
 	}
 	a := make([]any, len(args))
 	a[0] = mapCommand(t, args[0])

@@ -58,6 +58,16 @@ func startSystem(t *testing.T, downAfter time.Duration) *system {
 // startSystemWith is startSystem with fencing on or off.
 func startSystemWith(t *testing.T, downAfter time.Duration, fence bool) *system {
 	t.Helper()
+	return startSystemOpts(t, downAfter, systemOpts{fence: fence})
+}
+
+// systemOpts: fencing on; the controller on the monitor's links
+// (UseLink), as the node wires it; the monitor sending hellos (PUBLISH on
+// its command links, held by a node's CLIENT PAUSE WRITE).
+type systemOpts struct{ fence, link, hellos bool }
+
+func startSystemOpts(t *testing.T, downAfter time.Duration, o systemOpts) *system {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts redis-server processes")
 	}
@@ -66,12 +76,23 @@ func startSystemWith(t *testing.T, downAfter time.Duration, fence bool) *system 
 	}
 	s := &system{t: t, rec: &recorder{}}
 	s.tp = redistest.StartTopology(t, 2, redistest.RedisOptions{})
+	hello := func(string, string) (string, bool) { return "", false }
+	if o.hellos {
+		hello = func(name, ip string) (string, bool) {
+			return fmt.Sprintf("%s,26379,%s,0,mymaster,127.0.0.1,%d,0", ip, myID, s.tp.Master.Port()), name == "mymaster"
+		}
+	}
 	s.mon = monitor.New(monitor.Config{
 		MyID:         myID,
-		HelloPayload: func(string, string) (string, bool) { return "", false },
+		HelloPayload: hello,
 		Timing: func() monitor.Timing {
 			tm := monitor.DefaultTiming()
 			tm.InfoPeriod = time.Second
+			if o.hellos {
+				// A hello always under way: one is out whenever a
+				// node's writes are paused.
+				tm.PublishPeriod = 20 * time.Millisecond
+			}
 			return tm
 		},
 	})
@@ -89,6 +110,9 @@ func startSystemWith(t *testing.T, downAfter time.Duration, fence bool) *system 
 	}
 	s.mon.Watch(monitor.MasterSpec{Name: "mymaster", Addr: maddr, DownAfter: downAfter})
 	ctrl := NewController()
+	if o.link {
+		ctrl.UseLink(s.mon.Call)
+	}
 	s.eng = New(Config{
 		MyID: myID, Proposer: s.store, View: monitorView{s.fsm, s.mon}, Redis: ctrl, Emit: s.rec.emit,
 		Timing: func() Timing {
@@ -97,7 +121,7 @@ func startSystemWith(t *testing.T, downAfter time.Duration, fence bool) *system 
 			return tm
 		},
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Fence:  fence,
+		Fence:  o.fence,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
