@@ -39,11 +39,7 @@ func (m *Monitor) Call(ctx context.Context, a Addr, args ...string) ([]string, e
 	if len(args) == 0 {
 		return nil, errors.New("monitor: Call without a command")
 	}
-	type result struct {
-		v  value
-		ok bool
-	}
-	done := make(chan result, 1)
+	done := make(chan value, 1)
 	m.mu.Lock()
 	ri := m.instanceAtLocked(a)
 	if ri == nil || ri.link == nil || ri.link.disconnected || ri.link.cc == nil {
@@ -58,20 +54,20 @@ func (m *Monitor) Call(ctx context.Context, a Addr, args ...string) ([]string, e
 	cmd := append([]string{ri.command(args[0])}, args[1:]...)
 	c.send(replyHandler{fn: func(v value) {
 		c.link.decPending()
-		done <- result{v: v, ok: true}
+		done <- v
 	}}, cmd...)
 	lk.pending++
 	closed := c.ctx.Done()
 	m.mu.Unlock()
 
 	select {
-	case r := <-done:
-		return flatten(r.v)
+	case v := <-done:
+		return flatten(v)
 	case <-closed:
 		// The connection closed; its handlers are dropped unanswered.
 		select {
-		case r := <-done:
-			return flatten(r.v)
+		case v := <-done:
+			return flatten(v)
 		default:
 			return nil, ErrNoLink
 		}

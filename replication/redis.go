@@ -359,6 +359,7 @@ func (c *Controller) SetFence(ctx context.Context, t Target, f FenceConfig) erro
 func (c *Controller) call(ctx context.Context, t Target, args ...string) ([]string, error) {
 	var cl *redis.Client
 	var err error
+	oneCall := false // cl serves this call only (not in the cache)
 	if c.link == nil || !mayUseLink(ctx) {
 		if cl, err = c.client(t); err != nil {
 			return nil, err
@@ -372,7 +373,7 @@ func (c *Controller) call(ctx context.Context, t Target, args ...string) ([]stri
 			return nil, err
 		}
 		if cl == nil {
-			cl = c.newClient(t, mapCommand(t, "AUTH"))
+			cl, oneCall = c.newClient(t, mapCommand(t, "AUTH")), true
 			defer cl.Close()
 		}
 	}
@@ -383,7 +384,9 @@ func (c *Controller) call(ctx context.Context, t Target, args ...string) ([]stri
 	}
 	v, err := cl.Do(ctx, a...).Result()
 	if err != nil {
-		c.forgetIfUnreachable(t, cl, err)
+		if !oneCall {
+			c.forgetIfUnreachable(t, cl, err)
+		}
 		return nil, err
 	}
 	switch v := v.(type) {
