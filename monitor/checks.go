@@ -59,6 +59,14 @@ func (m *Monitor) checkSubjectivelyDown(ri *instance, ts *tickState) {
 // ask-period without a reply, and forgets answers older than 5×ask-period.
 // Caller holds m.mu.
 func (m *Monitor) askMasterStateToOtherSentinels(master *instance, ts *tickState) {
+	if !master.sdown && !master.verdictsHeld {
+		// The common case, every master of every tick: nothing to ask and
+		// nothing to expire. Visiting each sentinel record to find that
+		// out was a tenth of a follower's CPU at 1000 masters (a cache
+		// miss per record).
+		master.electionAsk = false
+		return
+	}
 	ask := ts.timing.AskPeriod
 	// Without an election of ours the asks only want SDOWN verdicts ("*");
 	// during one they ask for votes, with our run id and its epoch.
@@ -70,9 +78,8 @@ func (m *Monitor) askMasterStateToOtherSentinels(master *instance, ts *tickState
 	master.electionAsk = false
 	for _, si := range master.sentinels {
 		if !master.sdown && !si.masterDown && si.leader == "" {
-			// Nothing to ask and nothing to expire: the common case,
-			// every master of every tick (the id check below compares
-			// two run ids).
+			// Nothing to ask and nothing to expire (the id check below
+			// compares two run ids).
 			continue
 		}
 		elapsed := ts.now.Sub(si.lastMasterDownReplyTime)
@@ -99,6 +106,11 @@ func (m *Monitor) askMasterStateToOtherSentinels(master *instance, ts *tickState
 			strconv.FormatUint(epoch, 10), runid)
 		si.link.pending++
 	}
+	held := false
+	for _, si := range master.sentinels {
+		held = held || si.masterDown || si.leader != ""
+	}
+	master.verdictsHeld = held
 }
 
 // announceHost is announceSentinelAddr: the hostname with
@@ -132,7 +144,11 @@ func (m *Monitor) isMasterDownReply(si *instance, c *conn, v value) {
 		}
 	}
 	si.masterDown = down
+	if down {
+		si.owner().verdictsHeld = true
+	}
 	if leader := v.elems[1].str; leader != "*" {
+		si.owner().verdictsHeld = true
 		if m.log != nil && int64(si.leaderEpoch) != v.elems[2].num {
 			m.log.Info("sentinel voted", "sentinel", si.name, "leader", leader, "epoch", v.elems[2].num)
 		}

@@ -92,8 +92,13 @@ type instance struct {
 	// electionAsk forces the next ask at once (SENTINEL_ASK_FORCED).
 	electionEpoch uint64
 	electionAsk   bool
-	replicas      []*instance
-	sentinels     []*instance
+	// verdictsHeld: some sentinel of this master may hold a down verdict
+	// or a vote (set by isMasterDownReply, cleared by the ask pass once
+	// none does), so a master neither SDOWN nor holding any skips the ask
+	// pass without visiting its sentinels.
+	verdictsHeld bool
+	replicas     []*instance
+	sentinels    []*instance
 }
 
 // newInstance is createSentinelRedisInstance without the table insertion.

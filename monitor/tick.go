@@ -36,6 +36,8 @@ func (m *Monitor) tick() {
 	ts.now = time.Now()
 	m.checkTiltLocked(ts.now, ts.timing)
 	ts.tilt = ts.tilt || m.tilt.on
+	clear(m.nearDown)
+	m.nearDown = m.nearDown[:0]
 	for _, name := range m.sortedNamesLocked() {
 		ri := m.masters[name]
 		m.handleInstance(ri, &ts)
@@ -94,6 +96,51 @@ func (m *Monitor) handleInstance(ri *instance, ts *tickState) {
 	if ri.kind == KindMaster {
 		m.askMasterStateToOtherSentinels(ri, ts)
 	}
+	if ri.sdown || nearSDownDeadline(ri, ts.now.Add(passInterval)) {
+		m.nearDown = append(m.nearDown, ri)
+	}
+}
+
+// tickNearDown is the timer run between two passes: the SDOWN check, and
+// for a master the asks to its sentinels, of the instances the last pass
+// found SDOWN or close to their SDOWN deadline.
+func (m *Monitor) tickNearDown() {
+	ts := tickState{timing: m.timing()}
+	if m.cfg.CurrentEpoch != nil {
+		ts.epoch = m.cfg.CurrentEpoch()
+	}
+	tilt := m.cfg.Tilt != nil && m.cfg.Tilt()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if tilt || m.tilt.on {
+		return
+	}
+	ts.now = time.Now()
+	for _, ri := range m.nearDown {
+		if ri.removed {
+			continue
+		}
+		m.checkSubjectivelyDown(ri, &ts)
+		if ri.kind == KindMaster {
+			m.askMasterStateToOtherSentinels(ri, &ts)
+		}
+	}
+}
+
+// nearSDownDeadline tells whether ri may turn SDOWN by at: the link
+// clauses of IsSubjectivelyDown evaluated then, with nothing answered
+// meanwhile. The master-only clauses (role:slave for long, a reboot) are
+// left to the passes: they are measured in info periods.
+func nearSDownDeadline(ri *instance, at time.Time) bool {
+	lk := ri.link
+	return IsSubjectivelyDown(SDownInput{
+		Now:              at,
+		PingPendingSince: lk.actPingTime,
+		Disconnected:     lk.disconnected,
+		LastOKPingReply:  lk.lastAvail,
+		DownAfter:        ri.downAfter(),
+		PubsubPong:       lk.pcPong,
+	})
 }
 
 // helloDue reports whether a hello should be published on ri's command

@@ -1,0 +1,116 @@
+package monitor
+
+import (
+	"testing"
+	"time"
+)
+
+// TestNearDownBetweenPasses: the timer run between two passes finds SDOWN
+// exactly the instances the last pass found close to their deadline (so a
+// node is found down within a tick of its deadline), and the passes keep
+// that list: an instance past its deadline or due before the next pass is
+// on it, a healthy one is not.
+func TestNearDownBetweenPasses(t *testing.T) {
+	m := New(Config{MyID: "0123456789012345678901234567890123456789"})
+	const downAfter = time.Second
+	// Nothing listens on these ports: the passes' dials fail, and the
+	// links stay as this test sets them.
+	for _, name := range []string{"near", "far", "fresh"} {
+		m.Watch(MasterSpec{Name: name, Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: downAfter})
+	}
+	t.Cleanup(m.Close)
+	m.mu.Lock()
+	now := time.Now()
+	past := now.Add(-downAfter - time.Millisecond)
+	near, far, fresh := m.masters["near"], m.masters["far"], m.masters["fresh"]
+	near.link.actPingTime, far.link.actPingTime = past, past
+	fresh.link.actPingTime = now
+	// As if the last pass had found only "near" close to its deadline.
+	m.nearDown = []*instance{near}
+	m.mu.Unlock()
+
+	m.tickNearDown()
+	m.mu.Lock()
+	gotNear, gotFar := near.sdown, far.sdown
+	m.mu.Unlock()
+	if !gotNear || gotFar {
+		t.Fatalf("between passes: near sdown=%v, far sdown=%v; want only the listed instance found down", gotNear, gotFar)
+	}
+
+	// A pass looks at every instance and lists the ones to watch.
+	m.tick()
+	m.mu.Lock()
+	listed := map[string]bool{}
+	for _, ri := range m.nearDown {
+		listed[ri.name] = true
+	}
+	gotFar = far.sdown
+	m.mu.Unlock()
+	if !gotFar {
+		t.Fatal("a pass did not find the instance past its deadline down")
+	}
+	if !listed["near"] || !listed["far"] || listed["fresh"] {
+		t.Fatalf("after a pass the list holds %v; want near and far (SDOWN), not fresh", listed)
+	}
+}
+
+func TestNearSDownDeadline(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	ago := func(ms int) time.Time { return now.Add(-time.Duration(ms) * time.Millisecond) }
+	const downAfter = 5 * time.Second
+	cases := []struct {
+		name    string
+		lk      link
+		atAfter time.Duration // the time asked about, after now
+		want    bool
+	}{
+		{"ping pending, deadline before the next pass", link{actPingTime: ago(4950)}, passInterval, true},
+		{"ping pending, deadline after the next pass", link{actPingTime: ago(4800)}, passInterval, false},
+		{"ping pending, deadline already passed", link{actPingTime: ago(6000)}, 0, true},
+		{"nothing pending, connected", link{lastAvail: ago(60000)}, passInterval, false},
+		{"disconnected, last reply near down-after", link{disconnected: true, lastAvail: ago(4950)}, passInterval, true},
+		{"disconnected, last reply recent", link{disconnected: true, lastAvail: ago(100)}, passInterval, false},
+		{"ping pending, pub/sub PING answered recently", link{actPingTime: ago(6000), pcPong: ago(100)}, passInterval, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			lk := tc.lk
+			ri := &instance{kind: KindMaster, link: &lk}
+			ri.spec.DownAfter = downAfter
+			if got := nearSDownDeadline(ri, now.Add(tc.atAfter)); got != tc.want {
+				t.Fatalf("nearSDownDeadline = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestVerdictsExpireWithoutSDown: a master not SDOWN here skips the ask
+// pass only while none of its sentinels holds a down verdict or a vote; a
+// verdict received is still forgotten 5 ask periods later.
+func TestVerdictsExpireWithoutSDown(t *testing.T) {
+	m := New(Config{MyID: "0123456789012345678901234567890123456789"})
+	now := time.Now()
+	master := newInstance(KindMaster, "mymaster", address{Addr: Addr{Host: "127.0.0.1", Port: 1}}, nil, now)
+	si := newInstance(KindSentinel, "s", address{Addr: Addr{Host: "127.0.0.1", Port: 2}}, master, now)
+	master.sentinels = []*instance{si}
+	const peer = "abcdefabcdefabcdefabcdefabcdefabcdefabcd"
+	si.runID, si.link.myid = peer, peer
+	c := &conn{link: si.link}
+	reply := value{typ: '*', elems: []value{{typ: ':', num: 1}, {typ: '$', str: peer}, {typ: ':', num: 7}}}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.isMasterDownReply(si, c, reply)
+	if !si.masterDown || si.leader != peer || !master.verdictsHeld {
+		t.Fatalf("after a reply: masterDown=%v leader=%q verdictsHeld=%v", si.masterDown, si.leader, master.verdictsHeld)
+	}
+	ts := tickState{now: time.Now(), timing: DefaultTiming()}
+	m.askMasterStateToOtherSentinels(master, &ts)
+	if !si.masterDown || !master.verdictsHeld {
+		t.Fatal("a fresh verdict was dropped")
+	}
+	ts.now = si.lastMasterDownReplyTime.Add(5*ts.timing.AskPeriod + time.Millisecond)
+	m.askMasterStateToOtherSentinels(master, &ts)
+	if si.masterDown || si.leader != "" || master.verdictsHeld {
+		t.Fatalf("5 ask periods later: masterDown=%v leader=%q verdictsHeld=%v, want all cleared", si.masterDown, si.leader, master.verdictsHeld)
+	}
+}
