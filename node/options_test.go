@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/node"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -60,9 +61,13 @@ func TestOptionsRoundTrip(t *testing.T) {
 				Addr: quorum.Addr{Host: "127.0.0.1", Port: 6399}, Settings: quorum.Settings{Quorum: 2}}}); err != nil {
 				t.Fatal(err)
 			}
+			rev := fsm.Revision()
 			if err := fsm.Apply(&quorum.Command{Op: quorum.OpSet, At: 2, Name: name,
 				Params: []quorum.Param{{Key: o.Name, Value: v}}}); err != nil {
 				t.Fatalf("FSM: %v", err)
+			}
+			if fsm.Revision() == rev {
+				t.Errorf("FSM: OpSet %s left the revision unchanged", o.Name)
 			}
 			m, _ := fsm.Master(name)
 			if !has(&m.Settings) {
@@ -71,8 +76,18 @@ func TestOptionsRoundTrip(t *testing.T) {
 
 			// SENTINEL SET, then the rewrite it flushes, loaded back.
 			n, path := startTestNode(t, "sentinel deny-scripts-reconfig no\n")
+			view := node.EngineView(n)
+			before := view.Revision()
 			if err := n.Set(name, append([]string{strings.ToUpper(o.Name)}, v...)); err != nil {
 				t.Fatalf("SENTINEL SET: %v", err)
+			}
+			// The failover engine keeps its copies of the masters while the
+			// view's revision holds.
+			if view.Revision() == before {
+				t.Errorf("SENTINEL SET %s left the failover engine's view revision unchanged", o.Name)
+			}
+			if m, ok := view.Master(name); !ok || !has(&m.Settings) {
+				t.Errorf("the failover engine's view misses SET %s %v", o.Name, v)
 			}
 			cfg, err := config.Load(path, nil)
 			if err != nil {

@@ -35,6 +35,16 @@ func settingsFrom(m *quorum.Master) *quorum.Master {
 type ownSettings struct {
 	mu sync.Mutex
 	m  map[string]*quorum.Master
+	// rev counts the changes of m (revision): the failover engine keeps
+	// its copies of the masters, settings included, while it holds.
+	rev uint64
+}
+
+// revision is the number of changes made to the settings so far.
+func (o *ownSettings) revision() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.rev
 }
 
 // master returns the replicated master with this sentinel's own settings.
@@ -88,6 +98,7 @@ func (n *Node) seedSettings(m *quorum.Master) {
 	defer n.own.mu.Unlock()
 	if n.own.m[m.Name] == nil {
 		n.own.m[m.Name] = settingsFrom(m)
+		n.own.rev++
 	}
 }
 
@@ -97,6 +108,7 @@ func (n *Node) replaceSettings(m *quorum.Master) {
 	n.own.mu.Lock()
 	defer n.own.mu.Unlock()
 	n.own.m[m.Name] = settingsFrom(m)
+	n.own.rev++
 }
 
 // setParam applies one SENTINEL SET parameter to this sentinel's settings.
@@ -112,6 +124,7 @@ func (n *Node) setParam(name string, p quorum.Param) error {
 		s = settingsFrom(m)
 		n.own.m[name] = s
 	}
+	n.own.rev++
 	return quorum.ApplyParam(s, p)
 }
 
@@ -120,4 +133,5 @@ func (n *Node) dropSettings(name string) {
 	n.own.mu.Lock()
 	defer n.own.mu.Unlock()
 	delete(n.own.m, name)
+	n.own.rev++
 }

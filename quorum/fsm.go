@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Errors returned by Apply. Their texts are redis-sentinel's, so the RESP
@@ -59,11 +60,28 @@ type FSM struct {
 	// at 1000 masters, sorting on each of the engine's and the node's
 	// listings (tens a second) was most of the leader's map lookups.
 	names []string
+	// rev identifies the state's current version (Revision).
+	rev uint64
 }
+
+// revisions numbers every version of every FSM's state in this process,
+// so two versions never share a number, even of two FSMs (the node
+// switches from its local store to the group's).
+var revisions atomic.Uint64
 
 // NewFSM returns an FSM over an empty state.
 func NewFSM(onApply ApplyFunc) *FSM {
-	return &FSM{state: NewState(), onApply: onApply}
+	return &FSM{state: NewState(), onApply: onApply, rev: revisions.Add(1)}
+}
+
+// Revision identifies the current version of the state: it changes with
+// every command applied, restore and replacement, and no other version of
+// this or any other FSM in the process had it. A reader that keeps copies
+// of masters keeps them as long as the revision it copied them at holds.
+func (f *FSM) Revision() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.rev
 }
 
 // State returns a deep copy of the current state.
@@ -174,7 +192,7 @@ func (f *FSM) ApplyBytes(data []byte) error {
 func (f *FSM) Apply(c *Command) error {
 	f.mu.Lock()
 	err := f.apply(c)
-	f.names = nil
+	f.names, f.rev = nil, revisions.Add(1)
 	f.mu.Unlock()
 	if f.onApply != nil {
 		f.onApply(c, err)
@@ -436,7 +454,7 @@ func (f *FSM) Restore(r io.Reader) error {
 		sf.State.Masters = map[string]*Master{}
 	}
 	f.mu.Lock()
-	f.state, f.names = sf.State, nil
+	f.state, f.names, f.rev = sf.State, nil, revisions.Add(1)
 	f.mu.Unlock()
 	return nil
 }
@@ -446,7 +464,7 @@ func (f *FSM) Restore(r io.Reader) error {
 func (f *FSM) Replace(s *State) {
 	c := s.Clone()
 	f.mu.Lock()
-	f.state, f.names = c, nil
+	f.state, f.names, f.rev = c, nil, revisions.Add(1)
 	f.mu.Unlock()
 }
 

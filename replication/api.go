@@ -45,8 +45,13 @@ type Barrier interface {
 // View is what the engine reads: the replicated state and this sentinel's
 // live view of the data nodes.
 type View interface {
-	// Master returns a copy of the replicated master.
+	// Master returns a copy of the replicated master. The engine never
+	// modifies it, and its tick keeps it as long as Revision holds.
 	Master(name string) (*quorum.Master, bool)
+	// Revision identifies the version of what Master returns: it changes
+	// whenever any master's replicated record, or this sentinel's own
+	// settings for it, may have changed.
+	Revision() Revision
 	// Names lists the replicated masters.
 	Names() []string
 	// Status returns this sentinel's live view of a master, its replicas
@@ -64,6 +69,10 @@ type View interface {
 	// reconfiguration go on.
 	FailoversPaused(name string) bool
 }
+
+// Revision is a version of the masters a View returns: the replicated
+// state's (quorum.FSM.Revision) and this sentinel's settings'.
+type Revision struct{ State, Settings uint64 }
 
 // Emitter publishes one sentinel event. ref is the %@ instance; text
 // follows it. Events that belong to a master but carry no %@ prefix

@@ -63,6 +63,11 @@ type Engine struct {
 	kick    chan struct{}
 	runMu   sync.Mutex // one Run at a time
 
+	// The tick's copies of the masters (tickMaster), valid while the
+	// view's revision is tickRev. Only the tick's goroutine uses them.
+	tickRev     Revision
+	tickMasters map[string]*quorum.Master
+
 	mu     sync.Mutex
 	term   *term                // nil while not leading
 	active map[string]*activity // masters with a failover being decided or driven

@@ -223,6 +223,26 @@ func TestResumeRecordedFailoverWhoseReplicaIsAlreadyMaster(t *testing.T) {
 	diffLists(t, "side effects", h.redis.callList(), []string{"SLAVEOF 7001 7002"})
 }
 
+// TestTickSeesAFailoverRecordedWhileRunning: the tick keeps its copies of
+// the masters only while the view's revision holds, so a failover recorded
+// (by a previous leader's commit arriving late, here) after the engine has
+// ticked for a while is resumed.
+func TestTickSeesAFailoverRecordedWhileRunning(t *testing.T) {
+	h := autoScenario(t, 10000)
+	h.view.setODown("mymaster", false)
+	h.start()
+	h.advance(time.Second)
+	if n := len(h.rec.list()); n != 0 {
+		t.Fatalf("events before the failover was recorded: %q", h.rec.list())
+	}
+	recordFailover(t, h, r2Addr, h.now().Add(-time.Second))
+	h.redis.set(r2Addr, func(n *fakeNode) { n.role, n.masterHost, n.masterPort = "master", "", 0 })
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+	if m := h.master(); m.Addr != quorum.Addr(r2Addr) {
+		t.Fatalf("after the resumed failover the master is at %v, want %v", m.Addr, r2Addr)
+	}
+}
+
 func TestResumeAfterFailoverTimeoutAbortsWithoutSideEffects(t *testing.T) {
 	h := autoScenario(t, 1000)
 	recordFailover(t, h, r2Addr, h.now().Add(-2*time.Second))
