@@ -14,9 +14,9 @@ import (
 // The timer. redis-sentinel runs its timer at 10–19 Hz over every
 // instance. Ours passes over every instance every passInterval (10 Hz),
 // and every tickInterval in between looks only at the instances the last
-// pass found close to an SDOWN deadline (Monitor.nearDown), so a node is
-// found down within tickInterval of its deadline, as when every tick was a
-// whole pass. The whole pass every 50 ms was a third of a follower's CPU
+// pass found close to an SDOWN deadline or with a PING due
+// (Monitor.nearDown), so a node is PINGed and found down within
+// tickInterval of when it is due, as when every tick was a whole pass. The whole pass every 50 ms was a third of a follower's CPU
 // at 1000 masters (a cache miss or more per instance record); its other
 // work (PINGs, INFOs and hellos due, links to redial) is paced in hundreds
 // of milliseconds or seconds.
@@ -96,8 +96,9 @@ type Monitor struct {
 	tilt   tiltState
 	// scratch is the timer's copy of one master's replicas and sentinels.
 	scratch []*instance
-	// nearDown: the instances the last pass found SDOWN or close to their
-	// SDOWN deadline, looked at again between passes (tickNearDown).
+	// nearDown: the instances the last pass found SDOWN, close to their
+	// SDOWN deadline or with a PING due before the next pass, looked at
+	// again between passes (tickNearDown).
 	nearDown []*instance
 	// runIDs interns sentinel run ids (internRunID).
 	runIDs       map[string]string

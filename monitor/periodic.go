@@ -19,10 +19,7 @@ func (m *Monitor) sendPing(ri *instance, now time.Time) {
 // hello PUBLISH, skipped while disconnected or too many replies are due.
 func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 	lk := ri.link
-	if lk.disconnected || lk.cc == nil {
-		return
-	}
-	if lk.pending >= maxPendingCommands*lk.refcount {
+	if !canSend(lk) {
 		return
 	}
 	now := ts.now
@@ -30,7 +27,7 @@ func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 	if ri.kind == KindReplica && (ri.master.spec.FastInfo || ri.masterLinkDownTime != 0) {
 		infoPeriod = time.Second
 	}
-	pingPeriod := min(ri.downAfter(), ts.timing.PingPeriod)
+	pingPeriod := ri.pingPeriod(ts.timing)
 
 	// One INFO at a time per connection. redis-sentinel asks INFO at
 	// every timer run until the first one is answered, so a node slow to
@@ -44,7 +41,7 @@ func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 		lk.pending++
 		ri.infoConn = c
 	}
-	if now.Sub(lk.lastPong) > pingPeriod && now.Sub(lk.lastPingTime) > pingPeriod/2 {
+	if pingDue(lk, now, pingPeriod) {
 		m.sendPing(ri, now)
 	}
 	m.sendPubsubPing(ri, now, pingPeriod)
@@ -52,6 +49,24 @@ func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 	if _, ok := helloDue(ri, now, ts.timing); ok {
 		ts.helloDue = append(ts.helloDue, ri)
 	}
+}
+
+// canSend tells whether periodic commands may be queued on lk's command
+// connection: it is connected and not too far behind.
+func canSend(lk *link) bool {
+	return !lk.disconnected && lk.cc != nil && lk.pending < maxPendingCommands*lk.refcount
+}
+
+// pingPeriod is how often ri is PINGed: the ping period, or down-after if
+// shorter.
+func (ri *instance) pingPeriod(t Timing) time.Duration {
+	return min(ri.downAfter(), t.PingPeriod)
+}
+
+// pingDue tells whether a PING is due on lk at the given time: nothing
+// valid heard for a ping period, and no PING sent in the last half.
+func pingDue(lk *link, at time.Time, pingPeriod time.Duration) bool {
+	return at.Sub(lk.lastPong) > pingPeriod && at.Sub(lk.lastPingTime) > pingPeriod/2
 }
 
 // sendHello publishes a hello on ri's command link. Caller holds m.mu.

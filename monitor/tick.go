@@ -96,14 +96,19 @@ func (m *Monitor) handleInstance(ri *instance, ts *tickState) {
 	if ri.kind == KindMaster {
 		m.askMasterStateToOtherSentinels(ri, ts)
 	}
-	if ri.sdown || nearSDownDeadline(ri, ts.now.Add(passInterval)) {
+	next := ts.now.Add(passInterval)
+	if ri.sdown || nearSDownDeadline(ri, next) || pingDue(ri.link, next, ri.pingPeriod(ts.timing)) {
 		m.nearDown = append(m.nearDown, ri)
 	}
 }
 
-// tickNearDown is the timer run between two passes: the SDOWN check, and
-// for a master the asks to its sentinels, of the instances the last pass
-// found SDOWN or close to their SDOWN deadline.
+// tickNearDown is the timer run between two passes, over the instances
+// the last pass found SDOWN, close to their SDOWN deadline or with a PING
+// due before the next pass: the PING if due, the SDOWN check and, for a
+// master, the asks to its sentinels. PINGs then go out within a tick of
+// being due, as when every tick was a whole pass: the SDOWN clock starts
+// at the first unanswered PING, and the fence's wait bounds when that
+// PING went (replication's pingSlack).
 func (m *Monitor) tickNearDown() {
 	ts := tickState{timing: m.timing()}
 	if m.cfg.CurrentEpoch != nil {
@@ -119,6 +124,9 @@ func (m *Monitor) tickNearDown() {
 	for _, ri := range m.nearDown {
 		if ri.removed {
 			continue
+		}
+		if lk := ri.link; canSend(lk) && pingDue(lk, ts.now, ri.pingPeriod(ts.timing)) {
+			m.sendPing(ri, ts.now)
 		}
 		m.checkSubjectivelyDown(ri, &ts)
 		if ri.kind == KindMaster {

@@ -8,23 +8,30 @@ import (
 // TestNearDownBetweenPasses: the timer run between two passes finds SDOWN
 // exactly the instances the last pass found close to their deadline (so a
 // node is found down within a tick of its deadline), and the passes keep
-// that list: an instance past its deadline or due before the next pass is
-// on it, a healthy one is not.
+// that list: an instance past its SDOWN deadline, or due for SDOWN or a
+// PING before the next pass, is on it; one that just answered is not.
 func TestNearDownBetweenPasses(t *testing.T) {
 	m := New(Config{MyID: "0123456789012345678901234567890123456789"})
 	const downAfter = time.Second
-	// Nothing listens on these ports: the passes' dials fail, and the
-	// links stay as this test sets them.
-	for _, name := range []string{"near", "far", "fresh"} {
+	// Nothing listens on these ports.
+	for _, name := range []string{"near", "far", "fresh", "pingdue"} {
 		m.Watch(MasterSpec{Name: name, Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: downAfter})
 	}
 	t.Cleanup(m.Close)
 	m.mu.Lock()
 	now := time.Now()
 	past := now.Add(-downAfter - time.Millisecond)
-	near, far, fresh := m.masters["near"], m.masters["far"], m.masters["fresh"]
+	near, far, fresh, pingdue := m.masters["near"], m.masters["far"], m.masters["fresh"], m.masters["pingdue"]
 	near.link.actPingTime, far.link.actPingTime = past, past
-	fresh.link.actPingTime = now
+	// fresh answered its PING just now; pingdue 950 ms ago, so its next
+	// PING is due before the next pass.
+	fresh.link.lastPong, fresh.link.lastPingTime = now, now
+	pingdue.link.lastPong, pingdue.link.lastPingTime = now.Add(-950*time.Millisecond), now.Add(-950*time.Millisecond)
+	for _, ri := range []*instance{near, far, fresh, pingdue} {
+		// Redialled just now: the passes below create no connection (a
+		// new one would send its first PING at once).
+		ri.link.ccReconnTime, ri.link.pcReconnTime = now, now
+	}
 	// As if the last pass had found only "near" close to its deadline.
 	m.nearDown = []*instance{near}
 	m.mu.Unlock()
@@ -49,8 +56,8 @@ func TestNearDownBetweenPasses(t *testing.T) {
 	if !gotFar {
 		t.Fatal("a pass did not find the instance past its deadline down")
 	}
-	if !listed["near"] || !listed["far"] || listed["fresh"] {
-		t.Fatalf("after a pass the list holds %v; want near and far (SDOWN), not fresh", listed)
+	if !listed["near"] || !listed["far"] || !listed["pingdue"] || listed["fresh"] {
+		t.Fatalf("after a pass the list holds %v; want near and far (SDOWN) and pingdue, not fresh", listed)
 	}
 }
 
