@@ -94,24 +94,25 @@ func ParseStatCPU(stat string) (time.Duration, error) {
 	return time.Duration(u+s) * time.Second / cpuTicksPerSecond, nil
 }
 
-// ParseVmRSS reads VmRSS from the contents of /proc/<pid>/status, in bytes.
-func ParseVmRSS(status string) (int64, error) {
+// ParseStatusKB reads one "Field:  N kB" line (VmRSS, RssAnon) from the
+// contents of /proc/<pid>/status, in bytes.
+func ParseStatusKB(status, field string) (int64, error) {
 	for _, l := range strings.Split(status, "\n") {
-		rest, ok := strings.CutPrefix(l, "VmRSS:")
+		rest, ok := strings.CutPrefix(l, field+":")
 		if !ok {
 			continue
 		}
 		f := strings.Fields(rest)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("VmRSS line %q", l)
+			return 0, fmt.Errorf("%s line %q", field, l)
 		}
 		kb, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("VmRSS line %q: %w", l, err)
+			return 0, fmt.Errorf("%s line %q: %w", field, l, err)
 		}
 		return kb << 10, nil
 	}
-	return 0, fmt.Errorf("no VmRSS line")
+	return 0, fmt.Errorf("no %s line", field)
 }
 
 // ParseStats reads FAKEFLEET STATS ("accepted=3 ping=10 ...").

@@ -56,12 +56,15 @@ func TestParseProc(t *testing.T) {
 	if _, err := ParseStatCPU("4242 (x) S 1"); err == nil {
 		t.Error("ParseStatCPU accepted a short stat")
 	}
-	rss, err := ParseVmRSS("Name:\tredis\nVmPeak:\t 9000 kB\nVmRSS:\t    2048 kB\n")
+	rss, err := ParseStatusKB("Name:\tredis\nVmPeak:\t 9000 kB\nVmRSS:\t    2048 kB\nRssAnon:\t  1024 kB\n", "VmRSS")
 	if err != nil || rss != 2048<<10 {
-		t.Errorf("ParseVmRSS = %d, %v", rss, err)
+		t.Errorf("ParseStatusKB VmRSS = %d, %v", rss, err)
 	}
-	if _, err := ParseVmRSS("Name:\tx\n"); err == nil {
-		t.Error("ParseVmRSS accepted a status without VmRSS")
+	if anon, err := ParseStatusKB("VmRSS:\t    2048 kB\nRssAnon:\t  1024 kB\n", "RssAnon"); anon != 1024<<10 || err != nil {
+		t.Errorf("ParseStatusKB RssAnon = %d, %v", anon, err)
+	}
+	if _, err := ParseStatusKB("Name:\tx\n", "VmRSS"); err == nil {
+		t.Error("ParseStatusKB accepted a status without VmRSS")
 	}
 }
 

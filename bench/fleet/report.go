@@ -79,6 +79,11 @@ var metrics = []metric{
 		value: func(r *Result) float64 { return r.RSSSteady },
 	},
 	{
+		name:  "of which anonymous (heap, stacks; the rest is the binary's pages)",
+		text:  func(r *Result) string { return fmt.Sprintf("%.0f MB", r.AnonSteady/(1<<20)) },
+		value: func(r *Result) float64 { return r.AnonSteady },
+	},
+	{
 		name:  "CPU per sentinel, steady",
 		text:  func(r *Result) string { return fmt.Sprintf("%.1f %% of a core", r.CPU) },
 		value: func(r *Result) float64 { return r.CPU },

@@ -72,6 +72,10 @@ type Result struct {
 	// RSS per sentinel (mean over the sentinels): mean over the steady
 	// window, and peak over the whole run, in bytes.
 	RSSSteady, RSSPeak float64
+	// AnonSteady is the anonymous part of RSSSteady (RssAnon): the heap,
+	// stacks and allocator; the rest is the pages of the binary and its
+	// libraries in use.
+	AnonSteady float64
 	// CPU per sentinel (mean over the sentinels) over the steady window,
 	// in % of one core; FleetCPU the fleet's, 0 without FleetPid.
 	CPU, FleetCPU float64
@@ -218,7 +222,9 @@ func Run(tb testing.TB, o Options) Result {
 	window := steadyEnd.Sub(steadyStart)
 	for i := range ss {
 		res.CPU += 100 * float64(after[i].cpu-before[i].cpu) / float64(window) / float64(len(ss))
-		res.RSSSteady += smp.meanRSS(i, steadyStart, steadyEnd) / float64(len(ss))
+		rss, anon := smp.meanRSS(i, steadyStart, steadyEnd)
+		res.RSSSteady += rss / float64(len(ss))
+		res.AnonSteady += anon / float64(len(ss))
 	}
 	if o.FleetPid != 0 {
 		res.FleetCPU = 100 * float64(after[3].cpu-before[3].cpu) / float64(window)
@@ -423,7 +429,10 @@ func waitEvents(ss []*redistest.Sentinel, typ, name string, since time.Time, see
 type sample struct {
 	at  time.Time
 	cpu time.Duration
-	rss int64
+	// rss is the resident size; anon its anonymous part (heap, stacks,
+	// allocator), the rest being pages of files mapped (the binary and
+	// its libraries), shared and reclaimable.
+	rss, anon int64
 }
 
 // sampler reads /proc for a few processes every period.
@@ -470,7 +479,8 @@ func (s *sampler) snapshot() []sample {
 			out[i].cpu, _ = ParseStatCPU(string(b))
 		}
 		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-			out[i].rss, _ = ParseVmRSS(string(b))
+			out[i].rss, _ = ParseStatusKB(string(b), "VmRSS")
+			out[i].anon, _ = ParseStatusKB(string(b), "RssAnon")
 		}
 	}
 	s.mu.Lock()
@@ -481,21 +491,21 @@ func (s *sampler) snapshot() []sample {
 	return out
 }
 
-func (s *sampler) meanRSS(i int, from, to time.Time) float64 {
+func (s *sampler) meanRSS(i int, from, to time.Time) (rss, anon float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var sum float64
 	n := 0
 	for _, x := range s.rows[i] {
 		if !x.at.Before(from) && !x.at.After(to) {
-			sum += float64(x.rss)
+			rss += float64(x.rss)
+			anon += float64(x.anon)
 			n++
 		}
 	}
 	if n == 0 {
-		return 0
+		return 0, 0
 	}
-	return sum / float64(n)
+	return rss / float64(n), anon / float64(n)
 }
 
 func (s *sampler) peakRSS(i int) int64 {
