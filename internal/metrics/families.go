@@ -251,6 +251,9 @@ func Labels(series string) ([]string, bool) {
 
 // desc builds the family's Prometheus descriptor.
 func (f family) desc() *prometheus.Desc {
+	if d, ok := descs[f.name]; ok {
+		return d
+	}
 	return prometheus.NewDesc(f.name, f.help, f.labels, nil)
 }
 

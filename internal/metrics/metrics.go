@@ -28,10 +28,10 @@ type Metrics struct {
 	src   Source
 	build Build
 
-	failovers     *prometheus.CounterVec
+	failovers     *masterCounters
 	duration      *prometheus.HistogramVec
 	phases        *prometheus.HistogramVec
-	notStarted    *prometheus.CounterVec
+	notStarted    *masterCounters
 	leaderChanges prometheus.Counter
 }
 
@@ -46,10 +46,10 @@ var durationBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 func New(src Source, b Build) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(), src: src, build: b,
-		failovers:     prometheus.NewCounterVec(opts(fFailovers), fFailovers.labels),
+		failovers:     newMasterCounters(fFailovers, labelValues(outcomes)),
 		duration:      prometheus.NewHistogramVec(hopts(fFailoverDuration), fFailoverDuration.labels),
 		phases:        prometheus.NewHistogramVec(hopts(fFailoverPhase), fFailoverPhase.labels),
-		notStarted:    prometheus.NewCounterVec(opts(fNotStarted), fNotStarted.labels),
+		notStarted:    newMasterCounters(fNotStarted, labelValues(reasons)),
 		leaderChanges: prometheus.NewCounter(prometheus.CounterOpts{Name: fRaftLeaderChanges.name, Help: fRaftLeaderChanges.help}),
 	}
 	for _, o := range outcomes {
@@ -64,12 +64,11 @@ func New(src Source, b Build) *Metrics {
 	return m
 }
 
-func opts(f family) prometheus.CounterOpts { return prometheus.CounterOpts{Name: f.name, Help: f.help} }
 func hopts(f family) prometheus.HistogramOpts {
 	return prometheus.HistogramOpts{Name: f.name, Help: f.help, Buckets: durationBuckets}
 }
 
-// The label values of the engine's events, each series created at zero
+// The label values of the engine's events, each series rendered at zero
 // so that rate() and increase() see the first event.
 var (
 	outcomes = []replication.Outcome{replication.OutcomeSuccess, replication.OutcomeAborted, replication.OutcomeTimeout}
@@ -91,7 +90,7 @@ func (m *Metrics) Handler() http.Handler {
 
 // FailoverNotStarted counts a failover that was due but not started.
 func (m *Metrics) FailoverNotStarted(master string, reason replication.NotStartedReason) {
-	m.notStarted.WithLabelValues(master, string(reason)).Inc()
+	m.notStarted.inc(master, string(reason))
 }
 
 // FailoverPhase records the duration of a phase that ended.
@@ -101,7 +100,7 @@ func (m *Metrics) FailoverPhase(_ string, phase replication.Phase, d time.Durati
 
 // FailoverFinished counts a failover this sentinel drove to an end.
 func (m *Metrics) FailoverFinished(master string, outcome replication.Outcome, d time.Duration) {
-	m.failovers.WithLabelValues(master, string(outcome)).Inc()
+	m.failovers.inc(master, string(outcome))
 	m.duration.WithLabelValues(string(outcome)).Observe(d.Seconds())
 }
 
@@ -110,21 +109,19 @@ func (m *Metrics) LeaderChanged() { m.leaderChanges.Inc() }
 
 // stateCollector renders a Snapshot at each scrape, and the event
 // counters after it (with a zero series per known master, outcome and
-// reason).
+// reason: masterCounters).
 type stateCollector struct{ m *Metrics }
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, f := range families() {
 		switch f.name {
-		case fFailovers.name, fFailoverDuration.name, fFailoverPhase.name, fNotStarted.name, fRaftLeaderChanges.name:
+		case fFailoverDuration.name, fFailoverPhase.name, fRaftLeaderChanges.name:
 			continue
 		}
 		ch <- f.desc()
 	}
-	c.m.failovers.Describe(ch)
 	c.m.duration.Describe(ch)
 	c.m.phases.Describe(ch)
-	c.m.notStarted.Describe(ch)
 	c.m.leaderChanges.Describe(ch)
 }
 
@@ -136,18 +133,12 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ms := &s.Masters[i]
 		w.master(ms)
 		w.nodes(ms)
-		for _, o := range outcomes {
-			c.m.failovers.WithLabelValues(ms.Name, string(o))
-		}
-		for _, r := range reasons {
-			c.m.notStarted.WithLabelValues(ms.Name, string(r))
-		}
 	}
 	w.own(s, c.m.build)
-	c.m.failovers.Collect(ch)
+	c.m.failovers.collect(w, s.Masters)
+	c.m.notStarted.collect(w, s.Masters)
 	c.m.duration.Collect(ch)
 	c.m.phases.Collect(ch)
-	c.m.notStarted.Collect(ch)
 	c.m.leaderChanges.Collect(ch)
 }
 
@@ -346,4 +337,14 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// labelValues turns the values of one of the engine's label types into
+// strings.
+func labelValues[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }

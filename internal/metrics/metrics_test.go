@@ -198,25 +198,7 @@ func TestCollector(t *testing.T) {
 	m.FailoverFinished("mymaster", replication.OutcomeSuccess, 2*time.Second)
 	m.FailoverPhase("mymaster", replication.PhasePromote, time.Second)
 	m.FailoverNotStarted("mymaster", replication.ReasonNoQuorum)
-	mfs, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	labels := map[string][]string{}
-	for _, mf := range mfs {
-		for _, mt := range mf.GetMetric() {
-			var key []string
-			var names []string
-			for _, lp := range mt.GetLabel() {
-				key = append(key, lp.GetName()+"="+lp.GetValue())
-				names = append(names, lp.GetName())
-			}
-			labels[mf.GetName()] = names
-			v := mt.GetGauge().GetValue() + mt.GetCounter().GetValue() + float64(mt.GetHistogram().GetSampleCount())
-			got[mf.GetName()+"{"+strings.Join(key, ",")+"}"] = v
-		}
-	}
+	got, labels := gather(t, m)
 	// The fake INFO has only some of the per-node fields.
 	absent := map[string]bool{fRedisMasterLinkUp.name: true}
 	info := ParseInfo(s.Masters[0].Nodes[0].Info)
@@ -270,4 +252,41 @@ func TestCollector(t *testing.T) {
 			t.Errorf("%s = %v (present %v), want %v", k, v, ok, want)
 		}
 	}
+
+	// A master no longer in the state keeps the counts that happened; its
+	// zero series go.
+	s.Masters = nil
+	got, _ = gather(t, m)
+	if v, ok := got["gosentinel_failovers_total{master_name=mymaster,outcome=success}"]; !ok || v != 1 {
+		t.Errorf("the count of a removed master: %v (present %v), want 1", v, ok)
+	}
+	if _, ok := got["gosentinel_failovers_total{master_name=mymaster,outcome=aborted}"]; ok {
+		t.Error("a removed master's zero series is still rendered")
+	}
+}
+
+// gather scrapes m: each series' value by family{label=value,...} (a
+// histogram's by its sample count), and each family's label names.
+func gather(t *testing.T, m *Metrics) (map[string]float64, map[string][]string) {
+	t.Helper()
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	labels := map[string][]string{}
+	for _, mf := range mfs {
+		for _, mt := range mf.GetMetric() {
+			var key []string
+			var names []string
+			for _, lp := range mt.GetLabel() {
+				key = append(key, lp.GetName()+"="+lp.GetValue())
+				names = append(names, lp.GetName())
+			}
+			labels[mf.GetName()] = names
+			v := mt.GetGauge().GetValue() + mt.GetCounter().GetValue() + float64(mt.GetHistogram().GetSampleCount())
+			got[mf.GetName()+"{"+strings.Join(key, ",")+"}"] = v
+		}
+	}
+	return got, labels
 }
