@@ -55,7 +55,7 @@ func (e *Engine) checkGroup(t *term, m *quorum.Master) {
 			// does, and never probe what the monitor cannot see.
 			continue
 		}
-		key := r.Ref.Addr.String()
+		key := r.Ref.Addr
 		addr := r.Ref.Addr
 		e.mu.Lock()
 		// Probes and fixes are paced apart: a probe of an unseen instance
@@ -183,7 +183,7 @@ func (e *Engine) fixInstance(t *term, m *quorum.Master, a monitor.Addr, probe bo
 	// decided it: the fresh reads before it take a variable time, and two
 	// SLAVEOFs to one instance must be at least the interval apart.
 	e.mu.Lock()
-	e.fixes[a.String()] = e.now()
+	e.fixes[a] = e.now()
 	e.mu.Unlock()
 	if err != nil {
 		e.log.Warn("failed to repoint an instance", "master", m.Name, "addr", a.String(), "err", err)

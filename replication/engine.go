@@ -72,21 +72,21 @@ type Engine struct {
 	term   *term                // nil while not leading
 	active map[string]*activity // masters with a failover being decided or driven
 	paces  map[string]*pacing   // per master
-	fixes  map[string]time.Time // per instance address: last convert/fix attempt
+	fixes  map[monitor.Addr]time.Time // per instance address: last convert/fix attempt
 	// probes: per instance address, the last direct probe of an instance
 	// the monitor cannot see (paced apart from fixes: demote.go).
-	probes map[string]time.Time
+	probes map[monitor.Addr]time.Time
 	// probing marks instances with a direct probe in flight.
-	probing map[string]bool
+	probing map[monitor.Addr]bool
 	// fences is what this engine last read of each node's fence, by
 	// address; fenceChecks when it last checked one, fencing the checks in
 	// flight (fence_engine.go).
-	fences      map[string]FenceConfig
-	fenceChecks map[string]time.Time
-	fencing     map[string]bool
+	fences      map[monitor.Addr]FenceConfig
+	fenceChecks map[monitor.Addr]time.Time
+	fencing     map[monitor.Addr]bool
 	// settledFences: per master address, what the engine saw when a read
 	// of its fence last left nothing to do (fence_engine.go).
-	settledFences map[string]fenceSeen
+	settledFences map[monitor.Addr]fenceSeen
 }
 
 // activity is a failover being decided or driven; its state is
@@ -126,13 +126,13 @@ func New(cfg Config) *Engine {
 		clock:         clock.OrReal(cfg.Clock),
 		active:        map[string]*activity{},
 		paces:         map[string]*pacing{},
-		fixes:         map[string]time.Time{},
-		probes:        map[string]time.Time{},
-		probing:       map[string]bool{},
-		fences:        map[string]FenceConfig{},
-		fenceChecks:   map[string]time.Time{},
-		settledFences: map[string]fenceSeen{},
-		fencing:       map[string]bool{},
+		fixes:         map[monitor.Addr]time.Time{},
+		probes:        map[monitor.Addr]time.Time{},
+		probing:       map[monitor.Addr]bool{},
+		fences:        map[monitor.Addr]FenceConfig{},
+		fenceChecks:   map[monitor.Addr]time.Time{},
+		settledFences: map[monitor.Addr]fenceSeen{},
+		fencing:       map[monitor.Addr]bool{},
 		kick:          make(chan struct{}, 1),
 	}
 	if e.log == nil {

@@ -27,12 +27,12 @@ func (e *Engine) maintainFence(t *term, m *quorum.Master, ms *monitor.MasterStat
 	healthy := healthyReplicas(ms, maddr)
 	seen := fenceSeen{healthy: healthy, runID: ms.Master.RunID}
 	e.mu.Lock()
-	last, settled := e.settledFences[maddr.String()]
+	last, settled := e.settledFences[maddr]
 	e.mu.Unlock()
 	e.checkFence(t, m, maddr, masterFenceEvery(fixInterval, seen, last, settled), func(ctx context.Context, cur FenceConfig) {
 		if e.applyMasterFence(t, ctx, m, maddr, cur, healthy) {
 			e.mu.Lock()
-			e.settledFences[maddr.String()] = seen
+			e.settledFences[maddr] = seen
 			e.mu.Unlock()
 		}
 	})
@@ -83,7 +83,7 @@ func masterFenceEvery(fixEvery time.Duration, now, last fenceSeen, settled bool)
 // in a goroutine of the term.
 func (e *Engine) checkFence(t *term, m *quorum.Master, a monitor.Addr, every time.Duration,
 	act func(ctx context.Context, cur FenceConfig)) {
-	key := a.String()
+	key := a
 	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -103,7 +103,7 @@ func (e *Engine) checkFence(t *term, m *quorum.Master, a monitor.Addr, every tim
 		defer cancel()
 		cur, err := e.cfg.Redis.Fence(ctx, target(m, a))
 		if err != nil {
-			e.log.Debug("failed to read the fence", "master", m.Name, "addr", key, "err", err)
+			e.log.Debug("failed to read the fence", "master", m.Name, "addr", key.String(), "err", err)
 			return
 		}
 		e.noteFence(a, cur)
@@ -115,7 +115,7 @@ func (e *Engine) checkFence(t *term, m *quorum.Master, a monitor.Addr, every tim
 
 func (e *Engine) noteFence(a monitor.Addr, c FenceConfig) {
 	e.mu.Lock()
-	e.fences[a.String()] = c
+	e.fences[a] = c
 	e.mu.Unlock()
 }
 
@@ -123,7 +123,7 @@ func (e *Engine) noteFence(a monitor.Addr, c FenceConfig) {
 func (e *Engine) knownFence(a monitor.Addr) (FenceConfig, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c, ok := e.fences[a.String()]
+	c, ok := e.fences[a]
 	return c, ok
 }
 

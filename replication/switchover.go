@@ -143,7 +143,7 @@ func (d *driver) demoteOldMaster() {
 // does not send another one within the fix interval.
 func (e *Engine) noteFix(a monitor.Addr) {
 	e.mu.Lock()
-	e.fixes[a.String()] = e.now()
+	e.fixes[a] = e.now()
 	e.mu.Unlock()
 }
 

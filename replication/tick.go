@@ -73,7 +73,7 @@ func (e *Engine) forget(names []string) {
 			delete(e.paces, n)
 		}
 	}
-	for _, m := range []map[string]time.Time{e.fixes, e.probes} {
+	for _, m := range []map[monitor.Addr]time.Time{e.fixes, e.probes} {
 		for a, last := range m {
 			if now.Sub(last) > time.Minute {
 				delete(m, a)
