@@ -69,9 +69,9 @@ type Engine struct {
 	tickMasters map[string]*quorum.Master
 
 	mu     sync.Mutex
-	term   *term                // nil while not leading
-	active map[string]*activity // masters with a failover being decided or driven
-	paces  map[string]*pacing   // per master
+	term   *term                      // nil while not leading
+	active map[string]*activity       // masters with a failover being decided or driven
+	paces  map[string]*pacing         // per master
 	fixes  map[monitor.Addr]time.Time // per instance address: last convert/fix attempt
 	// probes: per instance address, the last direct probe of an instance
 	// the monitor cannot see (paced apart from fixes: demote.go).
