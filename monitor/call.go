@@ -11,6 +11,11 @@ import (
 // connection to the node: the caller uses a connection of its own.
 var ErrNoLink = errors.New("no command link to the node")
 
+// ErrLinkBusy is Call's answer when the link is up but has replies
+// pending: a kind of ErrNoLink (errors.Is holds for both), for a caller
+// that would rather ask again a moment later than open a connection.
+var ErrLinkBusy = fmt.Errorf("%w: replies pending", ErrNoLink)
+
 // ReplyError is a node's error reply to Call.
 type ReplyError struct{ Msg string }
 
@@ -20,8 +25,9 @@ func (e *ReplyError) Error() string { return e.Msg }
 // the node at a (a watched master or one of its known replicas), renamed
 // by the master's rename-command, and waits for the reply: an array's
 // elements as strings, or a status, bulk or integer as one string. An
-// error reply is a *ReplyError; ErrNoLink when the link is down or has a
-// reply pending, or when it closes or ctx ends before the reply.
+// error reply is a *ReplyError; ErrNoLink when the link is down, or when
+// it closes or ctx ends before the reply; ErrLinkBusy (an ErrNoLink) when
+// it has a reply pending.
 //
 // Only an idle link is used: a node under CLIENT PAUSE WRITE holds a hello
 // PUBLISH, and every command pipelined behind it, until the pause ends. A
@@ -49,7 +55,7 @@ func (m *Monitor) Call(ctx context.Context, a Addr, args ...string) ([]string, e
 	lk, c := ri.link, ri.link.cc
 	if n := lk.pending; n > 0 {
 		m.mu.Unlock()
-		return nil, fmt.Errorf("%w: %d replies pending ahead", ErrNoLink, n)
+		return nil, fmt.Errorf("%w (%d ahead)", ErrLinkBusy, n)
 	}
 	cmd := append([]string{ri.command(args[0])}, args[1:]...)
 	c.send(replyHandler{fn: func(v value) {

@@ -70,6 +70,11 @@ type fakeNode struct {
 	paused    bool
 	// fence is the node's min-replicas-to-write/max-lag.
 	fence FenceConfig
+	// linkBusy: a read of the fence that may wait for a later tick
+	// (onLinkOrLater) finds the monitor's link busy; fenceReads records
+	// how each read of the fence was allowed to reach the node.
+	linkBusy   bool
+	fenceReads []linkUse
 	// onPoll runs (under the fake's lock) at every Replication of this node.
 	onPoll func(f *fakeRedis, n *fakeNode)
 }
@@ -219,6 +224,10 @@ func (f *fakeRedis) Fence(ctx context.Context, t Target) (FenceConfig, error) {
 	n, err := f.node(t.Addr)
 	if err != nil {
 		return FenceConfig{}, err
+	}
+	n.fenceReads = append(n.fenceReads, linkUseOf(ctx))
+	if n.linkBusy && linkUseOf(ctx) == linkOrErrBusy {
+		return FenceConfig{}, fmt.Errorf("%w (1 ahead)", monitor.ErrLinkBusy)
 	}
 	return n.fence, nil
 }

@@ -87,9 +87,17 @@ func (e *Engine) checkFence(t *term, m *quorum.Master, a monitor.Addr, every tim
 	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if last, ok := e.fenceChecks[key]; (ok && now.Sub(last) < every) || e.fencing[key] {
+	last, checked := e.fenceChecks[key]
+	if (checked && now.Sub(last) < every) || e.fencing[key] {
 		return
 	}
+	// The read rides on the monitor's link to the node (UseLink). A busy
+	// link (a PING or hello awaiting its reply) puts the read off to a
+	// later tick, up to a period past due, rather than opening a
+	// connection for it: the one-call connections were 6 new connections
+	// a second to a fleet of 500 masters. Later than that, or for a first
+	// read, it is made on a connection of its own.
+	later := checked && now.Sub(last) < 2*every
 	e.fenceChecks[key] = now
 	e.fencing[key] = true
 	if !e.spawnLocked(t, func() {
@@ -98,10 +106,21 @@ func (e *Engine) checkFence(t *term, m *quorum.Master, a monitor.Addr, every tim
 			delete(e.fencing, key)
 			e.mu.Unlock()
 		}()
-		// The periodic checks may ride on the monitor's links (UseLink).
-		ctx, cancel := context.WithTimeout(onLink(t.ctx), callTimeout)
+		ctx := onLink(t.ctx)
+		if later {
+			ctx = onLinkOrLater(t.ctx)
+		}
+		ctx, cancel := context.WithTimeout(ctx, callTimeout)
 		defer cancel()
 		cur, err := e.cfg.Redis.Fence(ctx, target(m, a))
+		if later && errors.Is(err, monitor.ErrLinkBusy) {
+			e.mu.Lock()
+			if e.fenceChecks[key].Equal(now) {
+				e.fenceChecks[key] = last // due again at the next tick
+			}
+			e.mu.Unlock()
+			return
+		}
 		if err != nil {
 			e.log.Debug("failed to read the fence", "master", m.Name, "addr", key.String(), "err", err)
 			return

@@ -200,6 +200,40 @@ func TestFenceAppliedKeptAndRemoved(t *testing.T) {
 	}
 }
 
+// TestBusyLinkPutsTheFenceReadOff: a periodic read of a settled master's
+// fence that finds the monitor's link busy is made again at the next tick
+// instead of on a connection of its own, until it is a period past due;
+// then it is made on a connection (the controller's fallback) once.
+func TestBusyLinkPutsTheFenceReadOff(t *testing.T) {
+	h := fenceScenario(t, FenceConfig{0, 10})
+	h.start()
+	h.until(3*time.Second, "the master fenced", func() bool { return slices.Contains(h.redis.fenceCallList(), "7000 1 1") })
+	h.advance(30 * time.Second) // settled: read every 10 s
+	var before int
+	h.redis.set(mAddr, func(n *fakeNode) { n.linkBusy, before = true, len(n.fenceReads) })
+	h.advance(25 * time.Second)
+	var reads []linkUse
+	h.redis.set(mAddr, func(n *fakeNode) { reads = slices.Clone(n.fenceReads[before:]) })
+	later, fallback := 0, 0
+	for _, u := range reads {
+		switch u {
+		case linkOrErrBusy:
+			later++
+		case linkOrClient:
+			fallback++
+		}
+	}
+	// Due 10 s after the last read (within the first 10 s), put off every
+	// 100 ms tick until 20 s after it, then made once with the fallback;
+	// the next one is due 10 s later, and put off again.
+	if later < 90 || fallback != 1 {
+		t.Fatalf("in 25 s with a busy link: %d reads put off, %d made on a connection; want about 100 and 1", later, fallback)
+	}
+	if got := h.redis.fenceCallList(); len(got) != 1 {
+		t.Fatalf("fence calls: %q", got)
+	}
+}
+
 func TestFenceNeverLowersTheUsers(t *testing.T) {
 	h := fenceScenario(t, FenceConfig{1, 10})
 	h.start()

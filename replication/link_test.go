@@ -2,6 +2,8 @@ package replication
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -95,6 +97,21 @@ func TestControllerFenceUsesTheLink(t *testing.T) {
 	}
 	if n := len(c.clients); n != 0 {
 		t.Fatalf("controller kept %d clients for calls the link could not serve", n)
+	}
+
+	// A busy link: a read that may wait for a later tick (onLinkOrLater)
+	// gets ErrLinkBusy and asks nobody else; one that may not is asked on
+	// a client for the call, as when the link is down.
+	link.answer = func([]string) ([]string, error) { return nil, fmt.Errorf("%w (1 ahead)", monitor.ErrLinkBusy) }
+	if _, err := c.Fence(onLinkOrLater(plain), node); !errors.Is(err, monitor.ErrLinkBusy) {
+		t.Fatalf("Fence that may wait, on a busy link: %v, want ErrLinkBusy", err)
+	}
+	got, err = c.Fence(ctx, node)
+	if err != nil || got != (FenceConfig{ToWrite: 1, MaxLag: 4}) {
+		t.Fatalf("Fence on a busy link = %+v, %v", got, err)
+	}
+	if n := len(c.clients); n != 0 {
+		t.Fatalf("controller kept %d clients for calls on a busy link", n)
 	}
 
 	// A failover's call: the controller's own (cached) client, never the

@@ -52,14 +52,31 @@ type Link func(ctx context.Context, a monitor.Addr, args ...string) ([]string, e
 func (c *Controller) UseLink(l Link) { c.link = l }
 
 // onLinkKey marks a context whose Fence and SetFence calls may ride on the
-// link (UseLink).
+// link (UseLink), with how a node the link cannot serve is asked.
 type onLinkKey struct{}
 
-// onLink marks ctx for the link: the periodic fence checks' calls.
-func onLink(ctx context.Context) context.Context { return context.WithValue(ctx, onLinkKey{}, true) }
+type linkUse int
 
-func mayUseLink(ctx context.Context) bool {
-	v, _ := ctx.Value(onLinkKey{}).(bool)
+const (
+	noLink        linkUse = iota
+	linkOrClient          // a node the link cannot serve is asked on a client
+	linkOrErrBusy         // a busy link returns monitor.ErrLinkBusy
+)
+
+// onLink marks ctx for the link: the periodic fence checks' calls.
+func onLink(ctx context.Context) context.Context {
+	return context.WithValue(ctx, onLinkKey{}, linkOrClient)
+}
+
+// onLinkOrLater marks ctx for the link, and a busy link makes the call
+// fail with monitor.ErrLinkBusy instead of opening a connection: a
+// periodic read that can be made at the next tick.
+func onLinkOrLater(ctx context.Context) context.Context {
+	return context.WithValue(ctx, onLinkKey{}, linkOrErrBusy)
+}
+
+func linkUseOf(ctx context.Context) linkUse {
+	v, _ := ctx.Value(onLinkKey{}).(linkUse)
 	return v
 }
 
@@ -350,9 +367,9 @@ func (c *Controller) SetFence(ctx context.Context, t Target, f FenceConfig) erro
 
 // call runs one command whose reply is a status, a bulk or an array of
 // them. A call marked onLink goes on the link when one is set and idle; a
-// node the link cannot serve right now is then asked on the client a
-// failover made for it if there is one, else on a client for this call
-// only: otherwise every node would end up with a client of its own again,
+// node the link cannot serve right now (onLinkOrLater: one whose link is
+// down) is then asked on the client a failover made for it if there is
+// one, else on a client for this call only: otherwise every node would end up with a client of its own again,
 // one busy link at a time. Other calls use the cached client, made on
 // first use. args[0] is the command's own name; both paths apply t's
 // renames (the monitor's link those of the same master).
@@ -360,13 +377,15 @@ func (c *Controller) call(ctx context.Context, t Target, args ...string) ([]stri
 	var cl *redis.Client
 	var err error
 	oneCall := false // cl serves this call only (not in the cache)
-	if c.link == nil || !mayUseLink(ctx) {
+	use := linkUseOf(ctx)
+	if c.link == nil || use == noLink {
 		if cl, err = c.client(t); err != nil {
 			return nil, err
 		}
 	} else {
 		out, err := c.link(ctx, t.Addr, args...)
-		if !errors.Is(err, monitor.ErrNoLink) || ctx.Err() != nil {
+		if !errors.Is(err, monitor.ErrNoLink) || ctx.Err() != nil ||
+			(use == linkOrErrBusy && errors.Is(err, monitor.ErrLinkBusy)) {
 			return out, err
 		}
 		if cl, err = c.cached(t); err != nil {
