@@ -16,10 +16,11 @@ import (
 // and every tickInterval in between looks only at the instances the last
 // pass found close to an SDOWN deadline or with a PING due
 // (Monitor.nearDown), so a node is PINGed and found down within
-// tickInterval of when it is due, as when every tick was a whole pass. The whole pass every 50 ms was a third of a follower's CPU
-// at 1000 masters (a cache miss or more per instance record); its other
-// work (PINGs, INFOs and hellos due, links to redial) is paced in hundreds
-// of milliseconds or seconds.
+// tickInterval of when it is due, as when every tick was a whole pass.
+// The whole pass every 50 ms was a third of a follower's CPU at 1000
+// masters (a cache miss or more per instance record); its other work
+// (INFOs and hellos due, links to redial) is paced in hundreds of
+// milliseconds or seconds.
 const (
 	tickInterval = 50 * time.Millisecond
 	passInterval = 2 * tickInterval
