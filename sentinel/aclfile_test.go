@@ -146,7 +146,7 @@ func TestACLFileRoundTripsWithRedis(t *testing.T) {
 	}
 	oursList := string(rc.do("ACL", "LIST"))
 
-	ref := dialRaw(t, startRealSentinel(t, "aclfile "+ours, freePort(t)))
+	ref := dialRaw(t, startRealSentinel(t, "aclfile "+ours, absentPort(t)))
 	if got := string(ref.do("AUTH", "defpw")); got != "+OK\r\n" {
 		t.Fatalf("redis-sentinel with our file: AUTH = %q", got)
 	}
@@ -158,7 +158,7 @@ func TestACLFileRoundTripsWithRedis(t *testing.T) {
 	if err := os.WriteFile(theirs, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ref2 := dialRaw(t, startRealSentinel(t, "aclfile "+theirs, freePort(t)))
+	ref2 := dialRaw(t, startRealSentinel(t, "aclfile "+theirs, absentPort(t)))
 	for _, l := range strings.Split(strings.TrimSpace(readFile(t, ours)), "\n") {
 		args := append([]string{"ACL", "SETUSER"}, strings.Split(strings.TrimPrefix(l, "user "), " ")...)
 		if got := string(ref2.do(args...)); got != "+OK\r\n" {

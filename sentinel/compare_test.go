@@ -320,7 +320,7 @@ func TestCompareWithRealSentinel(t *testing.T) {
 		if auth {
 			extra, pass = "requirepass secret", "secret"
 		}
-		masterPort := freePort(t)
+		masterPort := absentPort(t)
 		real := startRealSentinel(t, extra, masterPort)
 		mirrored := startRealSentinel(t, extra, masterPort)
 		srv, ours := startServer(t, Config{

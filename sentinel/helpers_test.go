@@ -63,6 +63,32 @@ func freePort(t testing.TB) int {
 	return port
 }
 
+// absentPort returns a port of 127.0.0.1 that refuses connections for the
+// whole test, for the absent master the real sentinels watch: a socket is
+// bound to it without listening (and without SO_REUSEADDR, so no other
+// process can bind it). A port that was merely free when asked was once
+// taken by another test package's Redis while the packages ran in
+// parallel (a CI run): both real sentinels then watched it, discovered
+// that package's sentinel at different moments, and
+// TestCompareWithRealSentinel compared the two discoveries
+// ("sentinel,disconnected" against "sentinel").
+func absentPort(t testing.TB) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sa.(*syscall.SockaddrInet4).Port
+}
+
 // startRealSentinel starts redis-sentinel with a config made of extra lines
 // plus port and a monitored (absent) master; it is killed by pid at cleanup.
 func startRealSentinel(t testing.TB, extra string, masterPort int) string {

@@ -33,7 +33,7 @@ func runCLI(t *testing.T, stdin string, args ...string) string {
 // interactive mode (which fetches COMMAND DOCS first).
 func TestRedisCLI(t *testing.T) {
 	redistest.RequireBin(t, redistest.RedisCLIBin)
-	masterPort := freePort(t)
+	masterPort := absentPort(t)
 	real := startRealSentinel(t, "requirepass secret", masterPort)
 	fb := &fakeBackend{AddrFn: func(name string) (string, string, bool) {
 		return "127.0.0.1", strconv.Itoa(masterPort), name == "mymaster"

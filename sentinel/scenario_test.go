@@ -109,7 +109,7 @@ func TestScenariosWithRealSentinel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real redis-sentinel processes")
 	}
-	masterPort := freePort(t)
+	masterPort := absentPort(t)
 	real := startRealSentinel(t, "", masterPort)
 	mirrored := startRealSentinel(t, "", masterPort)
 	srv, ours := startServer(t, Config{Backend: newMirrorBackend(t, mirrored, "")})
