@@ -65,6 +65,10 @@ type PendingScript struct {
 // itself. The node package implements it; tests use fakes. Every method must
 // be safe for concurrent use and must not block on the network for long
 // (commands are answered from local state, as redis-sentinel does).
+//
+// The name given to Master, Replicas, Sentinels and MasterAddr is lent: its
+// memory is reused for the next request once the call returns (see
+// argsLentBy), so an implementation must copy it to keep it.
 type Backend interface {
 	// MyID is the 40-hex sentinel id (SENTINEL MYID).
 	MyID() string

@@ -60,6 +60,8 @@ type command struct {
 	docs     [2][]byte           // COMMAND DOCS value per protocol
 	proc     func(c *client, argv []string)
 	channels channelSpec // which arguments are channels, for ACL
+	// lendsArgs: the procedure is done with argv when it returns (argsLentBy).
+	lendsArgs bool
 }
 
 // channelSpec says which arguments of a command are pub/sub channels.

@@ -84,6 +84,7 @@ type client struct {
 	replySkipNext bool
 	dropOutput    bool
 	curCmd        *command
+	argsLent      bool // the last command executed kept nothing of its argv
 	lastLookup    lookupCache
 }
 
@@ -317,11 +318,15 @@ func (c *client) processInput() bool {
 			return false
 		}
 		if len(argv) == 0 {
+			c.parser.release()
 			c.curQbufSnapshot(0)
 			c.resetAfterCommand(nil)
 			continue
 		}
 		now = c.execute(argv, now)
+		if c.argsLent {
+			c.parser.release()
+		}
 		if c.dropOutput {
 			c.kill()
 			return false

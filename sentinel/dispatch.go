@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -29,11 +30,33 @@ func init() {
 				panic("sentinel: no procedure for " + cmd.name)
 			}
 		}
+		lent := 0
+		for _, cmd := range table.all {
+			if slices.Contains(argsLentBy, cmd.name) {
+				cmd.lendsArgs = true
+				lent++
+			}
+		}
+		if lent != len(argsLentBy) {
+			panic("sentinel: argsLentBy names a command the table lacks")
+		}
 		table.byName["publish"].channels = channelsPublish
 		table.byName["subscribe"].channels = channelsSubscribe
 		table.byName["psubscribe"].channels = channelsPattern
 		table.setinfo, table.maintenance = setinfoOf(table), maintenanceOf(table)
 	}
+}
+
+// argsLentBy lists the commands whose procedures keep nothing of their
+// arguments (what they reply is copied into the reply), so the memory the
+// parser cut them from may hold the next batch of requests
+// (requestParser.kept). They are what clients send again and again; any
+// other command may keep an argument (a client name, a password, a
+// config value) and makes the parser take fresh memory.
+var argsLentBy = []string{
+	"ping",
+	"sentinel|get-master-addr-by-name", "sentinel|masters", "sentinel|master",
+	"sentinel|replicas", "sentinel|slaves", "sentinel|sentinels", "sentinel|myid",
 }
 
 // allowedInRESP2PubSub lists what a RESP2 client may run while subscribed
@@ -55,6 +78,7 @@ func (c *client) execute(argv []string, now time.Time) time.Time {
 		c.dropOutput = true
 		return now
 	}
+	c.argsLent = false
 	var cmd *command
 	mem := argvMem(argv)
 	for {
@@ -108,6 +132,7 @@ func (c *client) execute(argv []string, now time.Time) time.Time {
 		c.pushMu.Unlock()
 	}
 	cmd.proc(c, argv)
+	c.argsLent = cmd.lendsArgs
 	c.resetAfterCommand(cmd)
 	return now
 }
