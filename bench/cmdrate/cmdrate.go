@@ -4,7 +4,9 @@
 // in turn by redis-benchmark (50 clients by default) with SENTINEL
 // GET-MASTER-ADDR-BY-NAME, SENTINEL MASTERS and PING at pipeline 1 and 16.
 // The report is the median requests per second of each sentinel over the
-// rounds, and their ratio.
+// rounds, and their ratio; then the median CPU time each sentinel spent per
+// request (its /proc utime+stime over the run), which does not depend on
+// how the two cores were shared with redis-benchmark.
 package cmdrate
 
 import (
@@ -75,26 +77,33 @@ type Options struct {
 }
 
 // Results holds, per sentinel (index of Options.Sentinels) and workload
-// (index of Options.Workloads), the requests per second of every round.
+// (index of Options.Workloads), a figure of every round.
 type Results [][][]float64
+
+// Measured is what Run measured: requests per second, and the sentinel's
+// CPU time per request in microseconds.
+type Measured struct {
+	Rates, CPUMicros Results
+}
 
 // Run starts the master and measures every sentinel in every round. In a
 // round every sentinel is started, then each workload is run against each
 // sentinel in turn, so that the runs compared are seconds apart (on a
 // shared machine, the load of others moves both alike). The processes
 // belong to tb: its cleanups stop them by pid.
-func Run(tb testing.TB, o Options) (Results, error) {
+func Run(tb testing.TB, o Options) (Measured, error) {
 	if o.Rounds < 1 || o.Clients < 1 || o.Requests < 1 {
-		return nil, errors.New("cmdrate: rounds, clients and requests must be at least 1")
+		return Measured{}, errors.New("cmdrate: rounds, clients and requests must be at least 1")
 	}
 	master := redistest.StartRedis(tb, redistest.RedisOptions{})
-	res := make(Results, len(o.Sentinels))
-	for i := range res {
-		res[i] = make([][]float64, len(o.Workloads))
+	res := Measured{Rates: make(Results, len(o.Sentinels)), CPUMicros: make(Results, len(o.Sentinels))}
+	for i := range o.Sentinels {
+		res.Rates[i] = make([][]float64, len(o.Workloads))
+		res.CPUMicros[i] = make([][]float64, len(o.Workloads))
 	}
 	for round := range o.Rounds {
 		if err := runRound(tb, o, master.Port(), round, res); err != nil {
-			return nil, err
+			return Measured{}, err
 		}
 	}
 	return res, nil
@@ -102,25 +111,37 @@ func Run(tb testing.TB, o Options) (Results, error) {
 
 // runRound starts every sentinel, runs every workload against each, and
 // stops them.
-func runRound(tb testing.TB, o Options, masterPort, round int, res Results) error {
-	ports := make([]int, len(o.Sentinels))
+func runRound(tb testing.TB, o Options, masterPort, round int, res Measured) error {
+	sentinels := make([]*redistest.Sentinel, len(o.Sentinels))
 	for i, s := range o.Sentinels {
 		sn, err := startSentinel(tb, s, masterPort)
 		if err != nil {
 			return fmt.Errorf("%s, round %d: %w", s.Name, round+1, err)
 		}
 		defer func() { _ = sn.Stop(redistest.StopTimeout) }()
-		ports[i] = sn.Port()
+		sentinels[i] = sn
 	}
 	for j, w := range o.Workloads {
 		for i, s := range o.Sentinels {
-			rate, err := runBenchmark(o, ports[i], w)
+			sn := sentinels[i]
+			cpu0, err := harness.ProcessCPU(sn.Pid())
+			if err != nil {
+				return fmt.Errorf("%s, round %d: %w", s.Name, round+1, err)
+			}
+			rate, err := runBenchmark(o, sn.Port(), w)
 			if err != nil {
 				return fmt.Errorf("%s, round %d, %s P%d: %w", s.Name, round+1, w.Name, w.Pipeline, err)
 			}
-			res[i][j] = append(res[i][j], rate)
+			cpu1, err := harness.ProcessCPU(sn.Pid())
+			if err != nil {
+				return fmt.Errorf("%s, round %d: %w", s.Name, round+1, err)
+			}
+			micros := float64((cpu1 - cpu0).Microseconds()) / float64(o.Requests)
+			res.Rates[i][j] = append(res.Rates[i][j], rate)
+			res.CPUMicros[i][j] = append(res.CPUMicros[i][j], micros)
 			if o.Progress != nil {
-				fmt.Fprintf(o.Progress, "round %d %s %s P%d: %.0f req/s\n", round+1, s.Name, w.Name, w.Pipeline, rate)
+				fmt.Fprintf(o.Progress, "round %d %s %s P%d: %.0f req/s, %.3f µs of CPU a request\n",
+					round+1, s.Name, w.Name, w.Pipeline, rate, micros)
 			}
 		}
 	}
@@ -203,14 +224,23 @@ func ParseRate(out string) (float64, error) {
 	return rate, nil
 }
 
-// Report writes the markdown table: one row per workload, the median
+// Report writes the markdown tables: one row per workload, the median
 // requests per second of each sentinel and, with two sentinels, the ratio
-// of the second to the first (gosentinel / redis-sentinel).
-func Report(out io.Writer, o Options, res Results) {
+// of the second to the first (gosentinel / redis-sentinel); then the same
+// for the CPU time per request (where a lower ratio is better).
+func Report(out io.Writer, o Options, res Measured) {
+	report(out, o, res.Rates, "req/s", "%.0f")
+	if res.CPUMicros != nil {
+		fmt.Fprintln(out)
+		report(out, o, res.CPUMicros, "CPU µs/request", "%.3f")
+	}
+}
+
+func report(out io.Writer, o Options, res Results, unit, format string) {
 	header := "| command | pipeline |"
 	rule := "|---|---:|"
 	for _, s := range o.Sentinels {
-		header += " " + s.Name + " req/s |"
+		header += " " + s.Name + " " + unit + " |"
 		rule += "---:|"
 	}
 	if len(o.Sentinels) == 2 {
@@ -226,7 +256,7 @@ func Report(out io.Writer, o Options, res Results) {
 			m, ok := harness.Median(res[i][j])
 			meds = append(meds, m)
 			if ok {
-				line += fmt.Sprintf(" %.0f |", m)
+				line += " " + fmt.Sprintf(format, m) + " |"
 			} else {
 				line += " - |"
 			}

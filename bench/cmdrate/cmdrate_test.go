@@ -31,16 +31,27 @@ func TestReport(t *testing.T) {
 		Sentinels: []Sentinel{{Name: "redis-sentinel"}, {Name: "gosentinel"}},
 		Workloads: DefaultWorkloads()[:2],
 	}
-	res := Results{
-		{{100, 300, 200}, {1000}},
-		{{150, 250, 50}, {}},
+	res := Measured{
+		Rates: Results{
+			{{100, 300, 200}, {1000}},
+			{{150, 250, 50}, {}},
+		},
+		CPUMicros: Results{
+			{{8, 9, 10}, {0.7}},
+			{{7.5, 8}, {0.65}},
+		},
 	}
 	var b strings.Builder
 	Report(&b, o, res)
 	want := "| command | pipeline | redis-sentinel req/s | gosentinel req/s | ratio |\n" +
 		"|---|---:|---:|---:|---:|\n" +
 		"| GET-MASTER-ADDR-BY-NAME | 1 | 200 | 150 | 0.75 x |\n" +
-		"| GET-MASTER-ADDR-BY-NAME | 16 | 1000 | - | - |\n"
+		"| GET-MASTER-ADDR-BY-NAME | 16 | 1000 | - | - |\n" +
+		"\n" +
+		"| command | pipeline | redis-sentinel CPU µs/request | gosentinel CPU µs/request | ratio |\n" +
+		"|---|---:|---:|---:|---:|\n" +
+		"| GET-MASTER-ADDR-BY-NAME | 1 | 9.000 | 7.750 | 0.86 x |\n" +
+		"| GET-MASTER-ADDR-BY-NAME | 16 | 0.700 | 0.650 | 0.93 x |\n"
 	if b.String() != want {
 		t.Errorf("Report:\n%s\nwant:\n%s", b.String(), want)
 	}

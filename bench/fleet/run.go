@@ -476,11 +476,11 @@ func (s *sampler) snapshot() []sample {
 	for i, pid := range s.pids {
 		out[i].at = now
 		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-			out[i].cpu, _ = ParseStatCPU(string(b))
+			out[i].cpu, _ = harness.ParseStatCPU(string(b))
 		}
 		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-			out[i].rss, _ = ParseStatusKB(string(b), "VmRSS")
-			out[i].anon, _ = ParseStatusKB(string(b), "RssAnon")
+			out[i].rss, _ = harness.ParseStatusKB(string(b), "VmRSS")
+			out[i].anon, _ = harness.ParseStatusKB(string(b), "RssAnon")
 		}
 	}
 	s.mu.Lock()

@@ -96,7 +96,7 @@ func main() {
 	if c.verbose {
 		o.Progress = os.Stderr
 	}
-	var res cmdrate.Results
+	var res cmdrate.Measured
 	var runErr error
 	err = harness.Isolated(func(tb testing.TB) { res, runErr = cmdrate.Run(tb, o) })
 	if err == nil {
