@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,6 +31,18 @@ import (
 // write and the close take that lock, so a descriptor number is never
 // used after it was closed and possibly reused by another socket).
 //
+// The set itself waits in the runtime's poller (an epoll descriptor is
+// readable while its set has events): the loop harvests it without
+// blocking (epoll_wait with no timeout) and parks like any goroutine
+// reading a socket when it is empty. It used to block in epoll_wait, a
+// system call the scheduler watches: with one processor (GOMAXPROCS 1)
+// the scheduler's monitor thread took the processor from that thread
+// every time (20 µs into the call), kept itself polling at its fastest
+// rate, and the loop's thread had to get a processor back at each wakeup
+// (at 1000 masters, 1,100 of the monitor thread's sleeps and 160 futex
+// calls a second). Reads and writes on the descriptors are raw system
+// calls for the same reason (rawio.go): the sockets never block.
+//
 // The set is level-triggered: each readiness event gets one read of up to
 // pollReadSize bytes; whatever is left is reported again. Writes stay
 // where they were (conn.flush); one that would block leaves the rest
@@ -37,7 +51,9 @@ import (
 type poller struct {
 	mon  *Monitor
 	epfd int
-	wake int // eventfd: stop
+	file *os.File        // epfd, in the runtime's poller (file.Fd would make it blocking)
+	raw  syscall.RawConn // file's
+	wake int             // eventfd: stop
 
 	mu    sync.Mutex
 	conns map[int32]*conn
@@ -69,8 +85,21 @@ func newPoller(m *Monitor) *poller {
 		unix.Close(epfd)
 		return nil
 	}
+	// Non-blocking, so that os.NewFile puts it in the runtime's poller.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(wake)
+		unix.Close(epfd)
+		return nil
+	}
+	file := os.NewFile(uintptr(epfd), "monitor-epoll")
+	raw, err := file.SyscallConn()
+	if err != nil {
+		unix.Close(wake)
+		file.Close()
+		return nil
+	}
 	p := &poller{
-		mon: m, epfd: epfd, wake: wake,
+		mon: m, epfd: epfd, file: file, raw: raw, wake: wake,
 		conns: map[int32]*conn{},
 		done:  make(chan struct{}),
 		buf:   make([]byte, pollReadSize),
@@ -86,7 +115,7 @@ func (p *poller) close() {
 	_, _ = unix.Write(p.wake, one[:])
 	<-p.done
 	unix.Close(p.wake)
-	unix.Close(p.epfd)
+	p.file.Close()
 }
 
 // takeOver moves nc's socket to a raw descriptor served by the loop. It
@@ -173,14 +202,27 @@ func (p *poller) wantWritable(c *conn, on bool) {
 func (p *poller) loop() {
 	defer close(p.done)
 	events := make([]unix.EpollEvent, 128)
-	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
-		if err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
+	n := 0
+	var werr error
+	// harvest takes what the set has; false (wait for the set) when
+	// nothing. The runtime forgets the set's readiness before calling it,
+	// and it looks at the set after that, so no event is missed.
+	harvest := func(fd uintptr) bool {
+		for {
+			n, werr = epollWaitNow(int(fd), events)
+			if !errors.Is(werr, unix.EINTR) {
+				return n > 0 || werr != nil
 			}
-			// Only a bug gets here (EBADF, EFAULT, EINVAL).
-			panic(fmt.Sprintf("monitor: epoll_wait: %v", err))
+		}
+	}
+	for {
+		if err := p.raw.Read(harvest); err != nil {
+			werr = err
+		}
+		if werr != nil {
+			// Only a bug gets here (EBADF, EFAULT, EINVAL; the set is
+			// closed after the loop returned).
+			panic(fmt.Sprintf("monitor: epoll_wait: %v", werr))
 		}
 		for _, ev := range events[:n] {
 			if int(ev.Fd) == p.wake {
@@ -252,16 +294,13 @@ func (p *poller) readable(c *conn) {
 }
 
 // readFD is one read(2) and writeFD one write(2), each retried on EINTR
-// only. They call package syscall, not x/sys/unix: its Read and Write tell
-// the race detector that what goes through a descriptor orders the two
-// sides, as net.Conn's do (without it, a test's fake node reading what the
-// test wrote before the monitor sent a command is reported as a race).
+// only (rawio_linux.go).
 func readFD(fd int, buf []byte) (int, error) {
-	return retryEINTR(func() (int, error) { return syscall.Read(fd, buf) })
+	return retryEINTR(func() (int, error) { return sysRead(fd, buf) })
 }
 
 func writeFD(fd int, buf []byte) (int, error) {
-	return retryEINTR(func() (int, error) { return syscall.Write(fd, buf) })
+	return retryEINTR(func() (int, error) { return sysWrite(fd, buf) })
 }
 
 func retryEINTR(call func() (int, error)) (int, error) {
@@ -271,6 +310,17 @@ func retryEINTR(call func() (int, error)) (int, error) {
 			return max(n, 0), err
 		}
 	}
+}
+
+// epollWaitNow is epoll_wait(2) without a timeout, as a raw system call:
+// it never waits.
+func epollWaitNow(epfd int, events []unix.EpollEvent) (int, error) {
+	n, _, errno := syscall.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd),
+		uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }
 
 // unreadFD is FIONREAD on a raw descriptor.
