@@ -21,7 +21,7 @@ type nodeView struct{ n *Node }
 func (v nodeView) Master(name string) (*quorum.Master, bool) { return v.n.master(name) }
 func (v nodeView) Names() []string                           { return v.n.MasterNames() }
 func (v nodeView) Revision() replication.Revision {
-	return replication.Revision{State: v.n.sm().Revision(), Settings: v.n.own.revision()}
+	return v.n.revision()
 }
 func (v nodeView) Status(name string) (monitor.MasterStatus, bool) {
 	return v.n.mon.Status(name)

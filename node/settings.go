@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/x0tta6bl4/gosentinel/quorum"
+	"github.com/x0tta6bl4/gosentinel/replication"
 )
 
 // Settings are per sentinel, as in redis-sentinel: quorum, down-after,
@@ -38,6 +39,10 @@ type ownSettings struct {
 	// rev counts the changes of m (revision): the failover engine keeps
 	// its copies of the masters, settings included, while it holds.
 	rev uint64
+	// maxQuorum as computed at quorumAt (Node.revision), if quorumSet.
+	quorum    int
+	quorumAt  replication.Revision
+	quorumSet bool
 }
 
 // revision is the number of changes made to the settings so far.
@@ -57,10 +62,37 @@ func (n *Node) master(name string) (*quorum.Master, bool) {
 	return m, true
 }
 
+// revision is the replicated state's and this sentinel's settings': what
+// is derived from both holds while it does.
+func (n *Node) revision() replication.Revision {
+	return replication.Revision{State: n.sm().Revision(), Settings: n.own.revision()}
+}
+
 // maxQuorum is the largest quorum this sentinel uses among its masters.
-// The group asks for it every round: it reads the settings, not a copy of
-// every master (1000 copies per round at 1000 masters).
+// The group asks for it every round (four times a second), so it is kept
+// while the revision holds: a look at every master was 6 % of a
+// follower's CPU at 1000 masters.
 func (n *Node) maxQuorum() int {
+	// The revision is read first: a change while the quorum is computed
+	// leaves a revision older than the state, which the next call redoes.
+	rev := n.revision()
+	n.own.mu.Lock()
+	if n.own.quorumSet && n.own.quorumAt == rev {
+		q := n.own.quorum
+		n.own.mu.Unlock()
+		return q
+	}
+	n.own.mu.Unlock()
+	q := n.computeMaxQuorum()
+	n.own.mu.Lock()
+	n.own.quorum, n.own.quorumAt, n.own.quorumSet = q, rev, true
+	n.own.mu.Unlock()
+	return q
+}
+
+// computeMaxQuorum is maxQuorum without the cache: it reads the settings,
+// not a copy of every master.
+func (n *Node) computeMaxQuorum() int {
 	q := 0
 	var unset []string
 	names := n.MasterNames()
