@@ -62,6 +62,10 @@ type FSM struct {
 	names []string
 	// rev identifies the state's current version (Revision).
 	rev uint64
+	// failing is FailoverInProgress's answer for a revision: rev<<1 | 1
+	// if a failover is in progress. Readers set it under the read lock,
+	// all with the same value for one revision.
+	failing atomic.Uint64
 }
 
 // revisions numbers every version of every FSM's state in this process,
@@ -379,15 +383,29 @@ func (f *FSM) Protocol() (mixed bool, gen, ended uint64) {
 }
 
 // FailoverInProgress reports whether any master has a failover recorded.
+//
+// The answer is kept for the revision: the group's protocol loop asks ten
+// times a second, and a look at every master was 6 % of a follower's CPU
+// at 1000 masters.
 func (f *FSM) FailoverInProgress() bool {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
+	if c := f.failing.Load(); c>>1 == f.rev {
+		return c&1 == 1
+	}
+	in := false
 	for _, m := range f.state.Masters {
 		if m.Failover != nil {
-			return true
+			in = true
+			break
 		}
 	}
-	return false
+	c := f.rev << 1
+	if in {
+		c |= 1
+	}
+	f.failing.Store(c)
+	return in
 }
 
 // FailoversPaused tells whether automatic failovers of the master are

@@ -172,6 +172,9 @@ func TestFSM_Protocol(t *testing.T) {
 		t.Fatal("failover in progress not reported")
 	}
 	f.Apply(&Command{Op: OpFailoverAbort, Name: "m", Epoch: 3})
+	if f.FailoverInProgress() {
+		t.Fatal("failover still reported in progress after its abort")
+	}
 	f.Apply(&Command{Op: OpProtocol, Mixed: true}) // heard again: generation 2
 	if err := f.Apply(&Command{Op: OpProtocol, Epoch: 1}); !errors.Is(err, ErrStaleProtocol) {
 		t.Fatalf("end of an older generation: %v", err)
