@@ -443,11 +443,14 @@ type peerView struct {
 
 const peerViewTTL = 100 * time.Millisecond
 
-func (c *cluster) view() *peerView {
+func (c *cluster) view() *peerView { return c.viewWithin(peerViewTTL) }
+
+// viewWithin is view for a reader content with one up to maxAge old.
+func (c *cluster) viewWithin(maxAge time.Duration) *peerView {
 	c.mu.Lock()
 	v := c.pv
 	c.mu.Unlock()
-	if v != nil && time.Since(v.at) < peerViewTTL {
+	if v != nil && time.Since(v.at) < maxAge {
 		return v
 	}
 	n := c.n
