@@ -49,8 +49,9 @@ func init() {
 
 // argsLentBy lists the commands whose procedures keep nothing of their
 // arguments (what they reply is copied into the reply), so the memory the
-// parser cut them from may hold the next batch of requests
-// (requestParser.kept). They are what clients send again and again; any
+// parser cut them from may hold the next batch of requests (the command
+// loop gives them back: requestParser.release). They are what clients send
+// again and again; any
 // other command may keep an argument (a client name, a password, a
 // config value) and makes the parser take fresh memory.
 var argsLentBy = []string{
