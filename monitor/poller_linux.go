@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -55,6 +56,9 @@ type poller struct {
 	file *os.File        // epfd, in the runtime's poller (file.Fd would make it blocking)
 	raw  syscall.RawConn // file's
 	wake int             // eventfd: stop
+	// blocking: the runtime could not poll the set, so the loop waits in
+	// epoll_wait itself, as it did before (loop).
+	blocking atomic.Bool
 
 	mu    sync.Mutex
 	conns map[int32]*conn
@@ -87,7 +91,7 @@ func newPoller(m *Monitor) *poller {
 		return nil
 	}
 	// Non-blocking, so that os.NewFile puts it in the runtime's poller.
-	if err := unix.SetNonblock(epfd, true); err != nil {
+	if err := unix.SetNonblock(epfd, !setOutsideRuntime); err != nil {
 		unix.Close(wake)
 		unix.Close(epfd)
 		return nil
@@ -217,8 +221,18 @@ func (p *poller) loop() {
 		}
 	}
 	for {
-		if err := p.raw.Read(harvest); err != nil {
-			werr = err
+		if p.blocking.Load() {
+			n, werr = unix.EpollWait(p.epfd, events, -1)
+			if errors.Is(werr, unix.EINTR) {
+				continue
+			}
+		} else if err := p.raw.Read(harvest); err != nil {
+			// The runtime cannot poll the set (never seen on Linux, where
+			// an epoll descriptor is pollable; a sandboxed kernel might
+			// refuse): wait in epoll_wait from now on. The set is closed
+			// only after the loop returned, so this is not a close.
+			p.blocking.Store(true)
+			continue
 		}
 		if werr != nil {
 			// Only a bug gets here (EBADF, EFAULT, EINVAL; the set is
@@ -312,6 +326,10 @@ func retryEINTR(call func() (int, error)) (int, error) {
 		}
 	}
 }
+
+// setOutsideRuntime makes newPoller leave the set blocking, which the
+// runtime does not poll, so the loop takes its fallback (tests only).
+var setOutsideRuntime = false
 
 // epollWaitNow is epoll_wait(2) without a timeout, as a raw system call:
 // it never waits.

@@ -136,3 +136,40 @@ func TestPolledConnWaitsForAFullSocket(t *testing.T) {
 		}
 	}
 }
+
+// Where the runtime cannot poll the epoll set, the loop waits in
+// epoll_wait itself: replies still arrive.
+func TestPollerOutsideTheRuntimesPoller(t *testing.T) {
+	setOutsideRuntime = true
+	m := New(Config{})
+	p := newPoller(m)
+	setOutsideRuntime = false
+	if p == nil {
+		t.Fatal("no epoll")
+	}
+	defer func() { m.wg.Wait(); p.close() }()
+	c, peer := polledPair(t, m, p)
+	replies := make(chan value, 1)
+	m.mu.Lock()
+	c.send(replyHandler{fn: func(v value) { replies <- v }}, "PING")
+	m.mu.Unlock()
+	cmd := appendCommand(nil, "PING")
+	got := make([]byte, len(cmd))
+	if _, err := io.ReadFull(peer, got); err != nil || !bytes.Equal(got, cmd) {
+		t.Fatalf("the node received %q (%v), want %q", got, err, cmd)
+	}
+	if _, err := peer.Write([]byte("+PONG\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case v := <-replies:
+		if v.typ != '+' || v.str != "PONG" {
+			t.Fatalf("reply %+v, want PONG", v)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reply")
+	}
+	if !p.blocking.Load() {
+		t.Fatal("the loop did not fall back to epoll_wait")
+	}
+}
