@@ -369,8 +369,8 @@ func (c *Controller) SetFence(ctx context.Context, t Target, f FenceConfig) erro
 // them. A call marked onLink goes on the link when one is set and idle; a
 // node the link cannot serve right now (onLinkOrLater: one whose link is
 // down) is then asked on the client a failover made for it if there is
-// one, else on a client for this call only: otherwise every node would end up with a client of its own again,
-// one busy link at a time. Other calls use the cached client, made on
+// one, else on a client for this call only: otherwise every node would
+// end up with a client of its own again, one busy link at a time. Other calls use the cached client, made on
 // first use. args[0] is the command's own name; both paths apply t's
 // renames (the monitor's link those of the same master).
 func (c *Controller) call(ctx context.Context, t Target, args ...string) ([]string, error) {
