@@ -156,6 +156,15 @@ type compatResult struct {
 func TestCompatibility(t *testing.T) {
 	refBin := redistest.ReferenceSentinelBin
 	candBin := candidateBin(t)
+	// Registered first, so it runs after the cleanups that print the
+	// servers' logs: a log cut to its head and tail (CI's) still shows
+	// which rows differed.
+	var mismatches []string
+	t.Cleanup(func() {
+		if len(mismatches) > 0 {
+			t.Logf("compat: the rows that differ (repeated after the logs):\n%s", strings.Join(mismatches, "\n"))
+		}
+	})
 	ref := startCompatSide(t, "reference", refBin)
 	cand := startCompatSide(t, "candidate", candBin)
 
@@ -224,7 +233,7 @@ func TestCompatibility(t *testing.T) {
 			}
 		}
 	}
-	report(t, len(cases), results)
+	mismatches = report(t, len(cases), results)
 }
 
 // withPreamble prepends the protocol switch and authentication to the
@@ -256,24 +265,29 @@ func dumpOutcomes(t *testing.T, name, proto, target string, steps []step, outs [
 	t.Logf("reference %s %s %s:%s", name, proto, target, b.String())
 }
 
-// report prints the table and the summary line, and fails on mismatches.
-func report(t *testing.T, ncases int, results []compatResult) {
+// report prints the rows that differ, the table and the summary line, fails
+// on mismatches and returns their rows.
+func report(t *testing.T, ncases int, results []compatResult) []string {
 	t.Helper()
 	var b strings.Builder
-	matched := 0
+	var mismatches []string
 	fmt.Fprintf(&b, "%-62s %-5s %-5s %s\n", "command", "proto", "auth", "result")
 	for _, r := range results {
 		status := "match"
-		if r.diff == "" {
-			matched++
-		} else {
+		if r.diff != "" {
 			status = "MISMATCH: " + r.diff
 		}
-		fmt.Fprintf(&b, "%-62s %-5s %-5s %s\n", clip(r.name, 62), r.proto, r.target, status)
+		row := fmt.Sprintf("%-62s %-5s %-5s %s", clip(r.name, 62), r.proto, r.target, status)
+		if r.diff != "" {
+			mismatches = append(mismatches, row)
+		}
+		b.WriteString(row + "\n")
+	}
+	if len(mismatches) > 0 {
+		// Before the table too: the table is long.
+		t.Errorf("compat: %d of %d commands do not match the reference:\n%s", len(mismatches), len(results), strings.Join(mismatches, "\n"))
 	}
 	t.Logf("compatibility table (%d catalog entries):\n%s", ncases, b.String())
-	t.Logf("compat: %d commands, %d matched", len(results), matched)
-	if matched != len(results) {
-		t.Errorf("compat: %d of %d commands do not match the reference", len(results)-matched, len(results))
-	}
+	t.Logf("compat: %d commands, %d matched", len(results), len(results)-len(mismatches))
+	return mismatches
 }
