@@ -14,12 +14,14 @@ import (
 // it is a member; when it bootstraps the group's chosen configuration
 // (every member of that configuration does, with the same voters); when
 // it joined through a leader; and when it opened Raft as a voter the
-// group lists (it lost its state, or missed the bootstrap).
+// group lists (it lost its state, or it missed the bootstrap of the
+// configuration it had promised).
 const (
 	GroupActiveLine = "Sentinel Raft group active"
 	BootstrapLine   = "Bootstrapping the Sentinel Raft group"
 	JoinedLine      = "Joined the Sentinel Raft group"
 	RejoinedLine    = "Rejoining the Sentinel Raft group as one of its voters"
+	FormedWithLine  = "Joining the Sentinel Raft group it was formed with as one of its voters"
 )
 
 // Options describe a deployment. Zero fields take the defaults documented
@@ -204,7 +206,7 @@ func OneNewGroup(ss []*redistest.Sentinel) error {
 			_, voters, _ := strings.Cut(line, "voters=")
 			voters, _, _ = strings.Cut(voters, " ")
 			configs[voters] = true
-		case !strings.Contains(log, JoinedLine) && !strings.Contains(log, RejoinedLine):
+		case !strings.Contains(log, JoinedLine) && !strings.Contains(log, RejoinedLine) && !strings.Contains(log, FormedWithLine):
 			alone = append(alone, s.Name())
 		}
 	}

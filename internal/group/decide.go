@@ -99,8 +99,11 @@ type Decision struct {
 	// proposal uses a higher one.
 	MinBallot uint64
 	// Returning (join, open): the group lists this sentinel's id as a
-	// voter: it was a member and lost its state, so what it knew before
-	// is older than the group's and must not be proposed to it.
+	// voter and its own formation record is empty: it was a member and
+	// lost its state (the record is on the same disk), so what it knew
+	// before is older than the group's and must not be proposed to it.
+	// A listed sentinel whose record holds a promise is a founding member
+	// whose peers bootstrapped first: it joins for the first time.
 	Returning bool
 	// GroupVoters, when not empty, is the configuration of a group a
 	// member reported this round: the sentinel records it (AcceptorState.
@@ -114,6 +117,9 @@ type FreshView struct {
 	Expect int
 	// Chosen is what its own acceptor learnt, if anything.
 	Chosen []quorum.Server
+	// Promised: its own acceptor promised a formation ballot, so it took
+	// part in forming a group and its disk was not lost since.
+	Promised bool
 	// GroupSeen is the configuration of a group it saw before, if any.
 	GroupSeen []quorum.Server
 	// Foreign lists the sentinels it hears that are not gosentinels.
@@ -157,12 +163,16 @@ func Decide(v FreshView) Decision {
 			}
 		}
 		voters := SortServers(seen.Voters)
+		// Listed without Raft state: a founding member that lost the race
+		// to bootstrap (its promise is on record), or a member that lost
+		// its disk (nothing on record).
+		returning := listed && !v.Promised
 		switch {
 		case leader != nil:
-			return Decision{Action: ActJoin, LeaderAddr: leader.LeaderAddr, Term: term, Returning: listed, GroupVoters: voters,
+			return Decision{Action: ActJoin, LeaderAddr: leader.LeaderAddr, Term: term, Returning: returning, GroupVoters: voters,
 				Reason: "a group exists, led by " + leader.LeaderID}
 		case listed:
-			return Decision{Action: ActOpen, Term: term, Returning: true, GroupVoters: voters,
+			return Decision{Action: ActOpen, Term: term, Returning: returning, GroupVoters: voters,
 				Reason: "the group lists this sentinel as a voter and has no leader: opening Raft to be counted"}
 		default:
 			return Decision{Action: ActWait, GroupVoters: voters,

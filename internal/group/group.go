@@ -216,8 +216,8 @@ func New(cfg Config) (*Group, error) {
 // node's.
 func (g *Group) Joined() <-chan struct{} { return g.joined }
 
-// setReturning records that this sentinel rejoins a group that lists it:
-// it counts as restarted.
+// setReturning records that this sentinel rejoins a group that lists it
+// after it lost its disk (Decision.Returning): it counts as restarted.
 func (g *Group) setReturning(returning bool) {
 	if returning {
 		g.mu.Lock()
@@ -379,10 +379,10 @@ func (g *Group) freshRound(ctx context.Context, exp Expectation) {
 	peers := g.knownPeers()
 	statuses := g.statusAll(ctx, peers)
 	g.mu.Lock()
-	chosen, seen := slices.Clone(g.acc.Chosen), slices.Clone(g.acc.GroupSeen)
+	chosen, seen, promised := slices.Clone(g.acc.Chosen), slices.Clone(g.acc.GroupSeen), !g.acc.Promised.IsZero()
 	g.mu.Unlock()
 	self := g.self()
-	d := Decide(FreshView{Self: self, Expect: exp.Size, Chosen: chosen, GroupSeen: seen, Foreign: g.foreign(), Peers: statuses})
+	d := Decide(FreshView{Self: self, Expect: exp.Size, Chosen: chosen, Promised: promised, GroupSeen: seen, Foreign: g.foreign(), Peers: statuses})
 	if len(d.GroupVoters) > 0 && len(seen) == 0 {
 		// Remember for good that a group exists before acting on it:
 		// this sentinel must never help form another (DESIGN.md).
@@ -441,8 +441,12 @@ func (g *Group) freshRound(ctx context.Context, exp Expectation) {
 			g.cfg.Logger.Warn("failed to open Raft to rejoin the group: " + err.Error())
 			return
 		}
-		g.setReturning(true)
-		g.cfg.Logger.Warn("Rejoining the Sentinel Raft group as one of its voters", "abstain_term", d.Term)
+		g.setReturning(d.Returning)
+		if d.Returning {
+			g.cfg.Logger.Warn("Rejoining the Sentinel Raft group as one of its voters", "abstain_term", d.Term)
+		} else {
+			g.cfg.Logger.Warn("Joining the Sentinel Raft group it was formed with as one of its voters", "abstain_term", d.Term)
+		}
 	case ActPropose:
 		if ProposeNow(d, g.cfg.ID, since, now, g.cfg.Timing, jitter) {
 			g.propose(ctx, d)

@@ -8,8 +8,9 @@ package group
 // time: a seed is exactly reproducible, so thousands run in seconds.
 //
 // Formation invariants: at most one configuration is ever chosen, every
-// bootstrap uses it, and with the network healed and everybody up, the set
-// ends with one group holding a majority of the expected size.
+// bootstrap uses it, no sentinel joins as one that lost its state (none
+// does here), and with the network healed and everybody up, the set ends
+// with one group holding a majority of the expected size.
 //
 // Membership invariants (an abstract group whose leader applies PlanJoin
 // and PlanRemoval): no removal leaves fewer voters than a majority of the
@@ -120,10 +121,13 @@ type formationModel struct {
 	// anybody learnt it.
 	accepted map[Ballot]map[int][]quorum.Server
 	boots    [][]quorum.Server
-	trace    []string
-	healed   bool
-	rounds   int
-	history  int
+	// returning lists the sentinels that joined as members that lost
+	// their state: no sentinel of the model loses its disk, so none may.
+	returning []string
+	trace     []string
+	healed    bool
+	rounds    int
+	history   int
 }
 
 func newFormationModel(n int, seed int64) *formationModel {
@@ -386,7 +390,7 @@ func (m *formationModel) tickNode(nd *fmNode) {
 	slices.SortFunc(peers, func(a, b PeerStatus) int { return strings.Compare(a.Addr, b.Addr) })
 	// Answers age: a status older than two ticks is forgotten.
 	clear(nd.statuses)
-	d := Decide(FreshView{Self: nd.srv, Expect: m.n, Chosen: nd.acc.Chosen, GroupSeen: nd.acc.GroupSeen, Peers: peers})
+	d := Decide(FreshView{Self: nd.srv, Expect: m.n, Chosen: nd.acc.Chosen, Promised: !nd.acc.Promised.IsZero(), GroupSeen: nd.acc.GroupSeen, Peers: peers})
 	if len(d.GroupVoters) > 0 && len(nd.acc.GroupSeen) == 0 {
 		nd.acc.GroupSeen = d.GroupVoters
 	}
@@ -402,7 +406,10 @@ func (m *formationModel) tickNode(nd *fmNode) {
 		m.bootstrap(nd, d.Servers)
 	case ActJoin, ActOpen:
 		nd.state = true // joins the existing group (Raft's business from here)
-		m.logf("%s joins the group", nd.srv.ID)
+		m.logf("%s joins the group (returning %v)", nd.srv.ID, d.Returning)
+		if d.Returning {
+			m.returning = append(m.returning, nd.srv.ID)
+		}
 	case ActPropose:
 		if nd.round == 0 && ProposeNow(d, nd.srv.ID, nd.quorumSince, m.now, m.timing, nd.jitter) {
 			m.startRound(nd, d)
@@ -556,6 +563,9 @@ func (m *formationModel) check() error {
 				return -1
 			}()]
 		}
+	}
+	if len(m.returning) > 0 {
+		return fmt.Errorf("%s joined as returning members, but no sentinel of the model loses its disk", strings.Join(m.returning, ","))
 	}
 	if m.chosen != nil && contains(m.chosen, "CONFLICT") {
 		return fmt.Errorf("two different configurations were chosen")

@@ -140,6 +140,15 @@ func TestDecide(t *testing.T) {
 			func(d Decision) bool { return d.Returning }},
 		{"a member without a leader, listing us: open and be counted", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{member("a", "", 6, "a", "b", "c")}}, ActOpen,
 			func(d Decision) bool { return d.Term == 6 && d.Returning }},
+		// A founding member whose peers bootstrapped the chosen
+		// configuration before it learnt it: listed, without Raft state,
+		// but its promise is on record, so it never was a member. As a
+		// returning member it would drop the masters it knew at
+		// activation (and the sentinels it had discovered with them).
+		{"listing us, our promise on record, no leader: a founding member opens as a first-time member", FreshView{Self: self, Expect: 3, Promised: true, Peers: []PeerStatus{member("a", "", 1, "a", "b", "c"), member("c", "", 1, "a", "b", "c")}}, ActOpen,
+			func(d Decision) bool { return !d.Returning }},
+		{"listing us, our promise on record, with a leader: a founding member joins as a first-time member", FreshView{Self: self, Expect: 3, Promised: true, Peers: []PeerStatus{member("a", "a", 2, "a", "b", "c")}}, ActJoin,
+			func(d Decision) bool { return !d.Returning }},
 		{"a member without a leader, not listing us: never form a second group", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{fresh("c", 3), fresh("d", 3), member("a", "", 2, "a", "x")}}, ActWait, nil},
 		{"own chosen configuration: bootstrap", FreshView{Self: self, Expect: 3, Chosen: servers("c", "b")}, ActBootstrap,
 			func(d Decision) bool { return slices.Equal(d.Servers, servers("b", "c")) }},

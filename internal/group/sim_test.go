@@ -14,7 +14,10 @@ package group
 //     (nothing committed without a majority);
 //   - once the schedule ends, every sentinel restarted and the network
 //     healed: one leader, known to every sentinel, whose configuration
-//     holds every sentinel at its current address, every FSM equal.
+//     holds every sentinel at its current address, every FSM equal;
+//   - a sentinel counts as restarted (and so proposes nothing of what it
+//     knew) only if it opened Raft state of a previous run or lost a disk
+//     that held some.
 //
 // The schedule is a pure function of the seed, so a failing seed replays
 // the same events (raft's timers make the interleaving differ from run to
@@ -135,6 +138,12 @@ type simSlot struct {
 	fsm     *quorum.FSM
 	// lastHeard is when the others last heard a hello from it.
 	lastHeard time.Time
+	// startedWithState: this incarnation opened Raft state of a previous
+	// run. wiped: its id lost a disk that held Raft state (replace). A
+	// sentinel may count as restarted (Group.Restarted) only if one of
+	// them holds: a founding member that its peers bootstrapped before it
+	// once counted as returning, and dropped what it knew at activation.
+	startedWithState, wiped bool
 }
 
 func (s *simSlot) disk() *simDisk {
@@ -378,6 +387,9 @@ func (c *simCluster) replace(s *simSlot, newID bool) {
 	if newID {
 		s.gen++
 		s.id = fmt.Sprintf("s%d-g%d", s.idx, s.gen)
+		s.wiped = false
+	} else {
+		s.wiped = true
 	}
 	s.disks[s.id] = newSimDisk()
 	c.mu.Unlock()
@@ -549,6 +561,7 @@ func (c *simCluster) start(s *simSlot) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.mu.Lock()
 	s.started = true
+	s.startedWithState = cfg.Existing
 	s.group, s.cancel, s.done, s.running, s.store = g, cancel, make(chan struct{}), true, nil
 	s.lastHeard = time.Now()
 	c.mu.Unlock()
@@ -790,6 +803,9 @@ func (c *simCluster) oneGroup() error {
 		}
 		if !slices.Contains(voters, quorum.Server{ID: s.id, Addr: s.addr}) {
 			return fmt.Errorf("%s at %s is not a voter of %s's configuration %v", s.id, s.addr, leader.id, voters)
+		}
+		if s.group.Restarted() && !s.startedWithState && !s.wiped {
+			c.fail(fmt.Errorf("%s counts as restarted, but it started without Raft state and never lost a disk", s.id))
 		}
 		select {
 		case <-s.group.Joined():
