@@ -48,8 +48,10 @@ type conn struct {
 	wmu  sync.Mutex
 	wbuf []byte
 	// spare is the buffer the last flush wrote, kept for the next
-	// commands so that a steady link allocates no write buffers.
-	spare []byte
+	// commands so that a steady link allocates no write buffers, if its
+	// capacity is at most maxSpare (maxSentinelSpare to a sentinel).
+	spare    []byte
+	spareLimit int
 	nc    net.Conn
 	dead  bool
 	// flushing: a flush goroutine runs; it exits once wbuf is empty.
@@ -93,13 +95,22 @@ const (
 	readBufSize = 512
 	// maxSpare is the largest write buffer kept between flushes.
 	maxSpare = 16 << 10
+	// maxSentinelSpare is maxSpare for a connection to another sentinel.
+	// It is shared by every master that sentinel watches with us, so each
+	// tick queues on it a hello of a tenth of those masters (a hello is
+	// published to every instance each 2 s, as sentinel.c does): about
+	// 12 KB at 1000 masters, more while the peer is slow. Past maxSpare
+	// the buffer was made again from nothing every tick, a dozen growing
+	// allocations of 0.6 MB a second, the most of any single site on the
+	// Raft leader. There is one such connection per peer sentinel.
+	maxSentinelSpare = 256 << 10
 )
 
 func newConn(m *Monitor, lk *link, pubsub bool, addr string) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &conn{
 		mon: m, link: lk, pubsub: pubsub, addr: addr,
-		ctx: ctx, cancel: cancel, fd: -1, poll: m.poll,
+		ctx: ctx, cancel: cancel, fd: -1, poll: m.poll, spareLimit: maxSpare,
 	}
 }
 
@@ -164,7 +175,7 @@ func (c *conn) flush(nc net.Conn) {
 			c.mon.connFailed(c, err, false)
 			return
 		}
-		if cap(buf) <= maxSpare {
+		if cap(buf) <= c.spareLimit {
 			c.wmu.Lock()
 			if c.spare == nil {
 				c.spare = buf[:0]

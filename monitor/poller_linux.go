@@ -380,7 +380,7 @@ func (c *conn) writeFDLocked() error {
 			c.wbuf = append(c.wbuf[:0], c.wbuf[n:]...)
 			continue
 		}
-		if cap(c.wbuf) <= maxSpare {
+		if cap(c.wbuf) <= c.spareLimit {
 			c.spare = c.wbuf[:0]
 		}
 		c.wbuf = nil

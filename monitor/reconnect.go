@@ -34,6 +34,9 @@ func (m *Monitor) reconnect(ri *instance, ts *tickState) {
 		c := newConn(m, lk, false, dial)
 		c.owner = ri
 		c.resolved = resolved
+		if ri.kind == KindSentinel {
+			c.spareLimit = maxSentinelSpare
+		}
 		lk.cc = c
 		lk.pending = 0
 		lk.ccConnTime = ts.now
