@@ -67,6 +67,7 @@ type Engine struct {
 	// view's revision is tickRev. Only the tick's goroutine uses them.
 	tickRev     Revision
 	tickMasters map[string]*quorum.Master
+	tickKnown   map[string]bool // forget's set of names
 
 	mu     sync.Mutex
 	term   *term                      // nil while not leading
