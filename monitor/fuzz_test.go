@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -84,6 +85,9 @@ func FuzzParseHello(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, payload string) {
 		h, err := parseHello(payload)
+		if strings.Count(payload, ",") != 7 && err == nil {
+			t.Fatalf("accepted %q, which has %d fields", payload, strings.Count(payload, ",")+1)
+		}
 		if err != nil {
 			if !errors.Is(err, errBadHello) {
 				t.Fatalf("error is not errBadHello: %v", err)

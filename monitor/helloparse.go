@@ -28,9 +28,23 @@ const runIDSize = 40
 // redis; names are resolved when dialled, not here, so no lookup runs with
 // the monitor's lock held.
 func parseHello(payload string) (Hello, error) {
-	tok := strings.Split(payload, ",")
-	if len(tok) != 8 {
-		return Hello{}, fmt.Errorf("%d fields, want 8: %w", len(tok), errBadHello)
+	// Cut into an array rather than strings.Split's slice: a hello
+	// arrives 1,500 times a second at 1000 masters.
+	var tok [8]string
+	n := 0
+	for rest := payload; ; n++ {
+		f, more, found := strings.Cut(rest, ",")
+		if n < len(tok) {
+			tok[n] = f
+		}
+		if !found {
+			n++
+			break
+		}
+		rest = more
+	}
+	if n != len(tok) {
+		return Hello{}, fmt.Errorf("%d fields, want 8: %w", n, errBadHello)
 	}
 	var h Hello
 	var err error

@@ -201,7 +201,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		MyID:              n.myid,
 		HelloPayload:      n.helloPayload,
 		OnEvent:           func(e monitor.Event) { n.queue.Push(func() { n.emitMonitorEvent(e) }) },
-		OnHello:           func(h monitor.Hello) { n.queue.Push(func() { n.onHello(h) }) },
+		OnHello:           n.hello,
 		OnTopologyChange:  func(string) { n.flusher.request() },
 		OnPeerVerdict:     func(master string) { n.queue.Push(func() { n.checkMasterObjectivelyDown(master) }) },
 		Timing:            n.timing.monitorTiming,
