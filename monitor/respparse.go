@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"unsafe"
 )
 
 // replyParser decodes RESP replies from bytes as they arrive, in any
@@ -45,13 +46,25 @@ func (p *replyParser) feed(data []byte, emit func(value) bool) error {
 		}
 		if p.inBulk {
 			need := p.bulkLen + 2 - len(p.bulk)
-			take := min(need, len(data))
-			p.bulk = append(p.bulk, data[:take]...)
-			data = data[take:]
-			if take < need {
-				return nil
+			var b []byte
+			if len(p.bulk) == 0 && len(data) >= need {
+				// The whole bulk is in this read (nearly always):
+				// its string is made straight from it.
+				b, data = data[:need], data[need:]
+			} else {
+				if p.bulk == nil {
+					// As readBulk: an announced length costs at most
+					// preallocBulk until its bytes arrive.
+					p.bulk = make([]byte, 0, min(p.bulkLen+2, preallocBulk))
+				}
+				take := min(need, len(data))
+				p.bulk = append(p.bulk, data[:take]...)
+				data = data[take:]
+				if take < need {
+					return nil
+				}
+				b = p.bulk
 			}
-			b := p.bulk
 			p.inBulk, p.bulk = false, nil
 			if b[p.bulkLen] != '\r' || b[p.bulkLen+1] != '\n' {
 				return fmt.Errorf("bulk not CRLF terminated: %w", errProtocol)
@@ -60,7 +73,7 @@ func (p *replyParser) feed(data []byte, emit func(value) bool) error {
 			if p.bulkTyp == '!' {
 				typ = '-'
 			}
-			done, err := p.complete(value{typ: typ, str: string(b[:p.bulkLen])}, false, emit)
+			done, err := p.complete(value{typ: typ, str: intern(b[:p.bulkLen])}, false, emit)
 			if err != nil || done {
 				return err
 			}
@@ -112,24 +125,26 @@ func (p *replyParser) header(line []byte, emit func(value) bool) (done bool, err
 	if len(line) == 0 {
 		return false, fmt.Errorf("empty reply line: %w", errProtocol)
 	}
-	t, rest := line[0], string(line[1:])
+	// body is read in place (bytesView): numbers are parsed from it, and
+	// only text that a value keeps is copied.
+	t, body := line[0], line[1:]
 	switch t {
 	case '+', '-':
-		return p.complete(value{typ: t, str: rest}, false, emit)
+		return p.complete(value{typ: t, str: intern(body)}, false, emit)
 	case ':':
-		n, err := strconv.ParseInt(rest, 10, 64)
+		n, err := strconv.ParseInt(bytesView(body), 10, 64)
 		if err != nil {
-			return false, fmt.Errorf("bad integer %q: %w", rest, errProtocol)
+			return false, fmt.Errorf("bad integer %q: %w", body, errProtocol)
 		}
 		return p.complete(value{typ: ':', num: n}, false, emit)
 	case '_':
 		return p.complete(value{typ: '$', null: true}, false, emit)
 	case ',', '(', '#':
-		return p.complete(value{typ: '+', str: rest}, false, emit)
+		return p.complete(value{typ: '+', str: string(body)}, false, emit)
 	case '$', '=', '!':
-		n, err := strconv.Atoi(rest)
+		n, err := strconv.Atoi(bytesView(body))
 		if err != nil || n > maxBulkLen {
-			return false, fmt.Errorf("bad bulk length %q (at most %d): %w", rest, maxBulkLen, errProtocol)
+			return false, fmt.Errorf("bad bulk length %q (at most %d): %w", body, maxBulkLen, errProtocol)
 		}
 		if n < 0 {
 			return p.complete(value{typ: '$', null: true}, false, emit)
@@ -137,18 +152,17 @@ func (p *replyParser) header(line []byte, emit func(value) bool) (done bool, err
 		if err := p.spend(n); err != nil {
 			return false, err
 		}
-		// As readBulk: an announced length costs at most preallocBulk
-		// until its bytes arrive.
+		// The bulk's memory is taken once its bytes are known to be
+		// split across reads (feed).
 		p.inBulk, p.bulkTyp, p.bulkLen = true, t, n
-		p.bulk = make([]byte, 0, min(n+2, preallocBulk))
 		return false, nil
 	case '*', '~', '>', '%', '|':
-		n, err := strconv.Atoi(rest)
+		n, err := strconv.Atoi(bytesView(body))
 		if err == nil && (t == '%' || t == '|') && n > 0 && n <= maxAggregateLen {
 			n *= 2
 		}
 		if err != nil || n > maxAggregateLen {
-			return false, fmt.Errorf("bad aggregate length %q (at most %d elements): %w", rest, maxAggregateLen, errProtocol)
+			return false, fmt.Errorf("bad aggregate length %q (at most %d elements): %w", body, maxAggregateLen, errProtocol)
 		}
 		if n < 0 {
 			return p.complete(value{typ: '*', null: true}, false, emit)
@@ -169,6 +183,34 @@ func (p *replyParser) header(line []byte, emit func(value) bool) (done bool, err
 	default:
 		return false, fmt.Errorf("unknown reply type %q: %w", t, errProtocol)
 	}
+}
+
+// bytesView is b as a string without a copy, for strconv's parsers, which
+// keep nothing of their input (a NumError holds a copy).
+func bytesView(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// intern returns b as a string, without an allocation for the texts that
+// every link receives again and again: a PONG, a PUBLISH's OK, and the
+// frame of a hello message on a pub/sub connection.
+func intern(b []byte) string {
+	switch string(b) { // compared in place: no allocation
+	case "PONG":
+		return "PONG"
+	case "OK":
+		return "OK"
+	case "message":
+		return "message"
+	case helloChannel:
+		return helloChannel
+	case "pong":
+		return "pong"
+	}
+	return string(b)
 }
 
 // complete places a finished value: into the aggregate being filled, or,

@@ -178,3 +178,32 @@ func FuzzReplyParser(f *testing.F) {
 		checkSame(t, data, cuts)
 	})
 }
+
+// TestReplyParserAllocations pins what the event loop allocates per reply:
+// nothing for a PONG, an OK or an integer, and for a hello message only its
+// array and its payload (the frame's texts are interned, and a bulk read
+// whole is made into its string straight from the read).
+func TestReplyParserAllocations(t *testing.T) {
+	emit := func(value) bool { return true }
+	for _, tc := range []struct {
+		name  string
+		input string
+		want  float64
+	}{
+		{"status", "+PONG\r\n", 0},
+		{"OK", "+OK\r\n", 0},
+		{"integer", ":3\r\n", 0},
+		{"hello message", "*3\r\n$7\r\nmessage\r\n$18\r\n__sentinel__:hello\r\n$5\r\nhello\r\n", 2},
+	} {
+		var p replyParser
+		data := []byte(tc.input)
+		got := testing.AllocsPerRun(200, func() {
+			if err := p.feed(data, emit); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got != tc.want {
+			t.Errorf("%s: %v allocations per reply, want %v", tc.name, got, tc.want)
+		}
+	}
+}
