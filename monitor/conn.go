@@ -50,10 +50,10 @@ type conn struct {
 	// spare is the buffer the last flush wrote, kept for the next
 	// commands so that a steady link allocates no write buffers, if its
 	// capacity is at most maxSpare (maxSentinelSpare to a sentinel).
-	spare    []byte
+	spare      []byte
 	spareLimit int
-	nc    net.Conn
-	dead  bool
+	nc         net.Conn
+	dead       bool
 	// flushing: a flush goroutine runs; it exits once wbuf is empty.
 	flushing bool
 	// polled: the connection is served by the monitor's event loop
