@@ -85,7 +85,7 @@ func (m *Monitor) processHelloLocked(payload string, via *instance, now time.Tim
 		h.FromConfirmedSentinel = si.idConfirmed()
 	}
 	if cb := m.cfg.OnHello; cb != nil {
-		m.notes.Push(func() { cb(h) })
+		m.notes.pushHello(cb, h)
 	}
 }
 

@@ -16,17 +16,47 @@ import (
 // another.
 type CallbackQueue struct {
 	mu    sync.Mutex
-	queue []func()
+	queue []note
+	// spare is the slice the last delivered batch was in, emptied: a
+	// steady flow of callbacks reuses two slices instead of growing a
+	// new one for every batch.
+	spare []note
 	sig   chan struct{}
 }
+
+// note is one queued callback: f, or a hello for onHello. A hello is
+// carried by value rather than in a closure: 1,500 hellos a second reach
+// a sentinel at 1000 masters, and each closure was an allocation of the
+// hello's size.
+type note struct {
+	f       func()
+	onHello func(Hello)
+	hello   Hello
+}
+
+func (n *note) run() {
+	if n.onHello != nil {
+		n.onHello(n.hello)
+		return
+	}
+	n.f()
+}
+
+// maxSpareNotes bounds the slice kept between batches (a burst's is let go).
+const maxSpareNotes = 4096
 
 // NewCallbackQueue returns an empty queue.
 func NewCallbackQueue() *CallbackQueue { return &CallbackQueue{sig: make(chan struct{}, 1)} }
 
 // Push queues f.
-func (q *CallbackQueue) Push(f func()) {
+func (q *CallbackQueue) Push(f func()) { q.push(note{f: f}) }
+
+// pushHello queues cb(h).
+func (q *CallbackQueue) pushHello(cb func(Hello), h Hello) { q.push(note{onHello: cb, hello: h}) }
+
+func (q *CallbackQueue) push(n note) {
 	q.mu.Lock()
-	q.queue = append(q.queue, f)
+	q.queue = append(q.queue, n)
 	q.mu.Unlock()
 	select {
 	case q.sig <- struct{}{}:
@@ -34,21 +64,36 @@ func (q *CallbackQueue) Push(f func()) {
 	}
 }
 
-func (q *CallbackQueue) take() []func() {
+func (q *CallbackQueue) take() []note {
 	q.mu.Lock()
-	fs := q.queue
-	q.queue = nil
+	ns := q.queue
+	q.queue, q.spare = q.spare, nil
 	q.mu.Unlock()
-	return fs
+	return ns
+}
+
+// deliver runs a batch taken from the queue, then keeps its slice for a
+// later batch (emptied, so that it holds on to no callback).
+func (q *CallbackQueue) deliver(ns []note) {
+	for i := range ns {
+		ns[i].run()
+	}
+	if cap(ns) > maxSpareNotes {
+		return
+	}
+	clear(ns)
+	q.mu.Lock()
+	if q.spare == nil {
+		q.spare = ns[:0]
+	}
+	q.mu.Unlock()
 }
 
 // Run delivers until stop is closed. What is queued then stays queued:
 // Drain delivers it.
 func (q *CallbackQueue) Run(stop <-chan struct{}) {
 	for {
-		for _, f := range q.take() {
-			f()
-		}
+		q.deliver(q.take())
 		select {
 		case <-q.sig:
 		case <-stop:
@@ -58,11 +103,7 @@ func (q *CallbackQueue) Run(stop <-chan struct{}) {
 }
 
 // Drain delivers what is queued now, on the caller's goroutine.
-func (q *CallbackQueue) Drain() {
-	for _, f := range q.take() {
-		f()
-	}
-}
+func (q *CallbackQueue) Drain() { q.deliver(q.take()) }
 
 // emit queues an event about ri (nil for none). Caller holds m.mu.
 func (m *Monitor) emit(level Level, typ string, ri *instance, format string, args ...any) {
