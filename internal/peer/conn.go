@@ -21,6 +21,8 @@ const (
 	maxRecordPlain = 16 << 10
 	recordHeader   = 4
 	tagSize        = 16
+	// minRecordBuf is the first size of a connection's read buffer.
+	minRecordBuf = 512
 )
 
 // Conn is an authenticated peer connection. Every byte written is sealed
@@ -42,7 +44,7 @@ type Conn struct {
 	rmu     sync.Mutex
 	recv    cipher.AEAD
 	rseq    uint64
-	rbuf    []byte // the record being read; rbuf[:rlen] arrived
+	rbuf    []byte // the record being read; rbuf[:rlen] arrived (grown to the records seen)
 	rlen    int
 	plain   []byte // opened, not yet returned
 	readErr error  // sticky: a bad record or a broken stream
@@ -50,8 +52,8 @@ type Conn struct {
 	wmu      sync.Mutex
 	send     cipher.AEAD
 	wseq     uint64
-	wbuf     []byte
-	writeErr error // sticky: a partly written record breaks the stream
+	wbuf     []byte // the last record sent, reused (grown to the records sent)
+	writeErr error  // sticky: a partly written record breaks the stream
 }
 
 func newAEAD(key []byte) (cipher.AEAD, error) {
@@ -71,11 +73,11 @@ func newConn(c net.Conn, sendKey, recvKey []byte, peer Identity) (*Conn, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{
-		Conn: c, peer: peer, send: send, recv: recv,
-		rbuf: make([]byte, recordHeader+maxRecordPlain+tagSize),
-		wbuf: make([]byte, 0, recordHeader+maxRecordPlain+tagSize),
-	}, nil
+	// The record buffers grow with the records, up to a whole one each
+	// (16 KB): a connection that only proves who answers (node's kind
+	// probe, one a second per peer) or carries small calls never needed
+	// the 32 KB made here for every connection before.
+	return &Conn{Conn: c, peer: peer, send: send, recv: recv}, nil
 }
 
 // Peer is the identity the other side proved in the handshake.
@@ -104,6 +106,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 		rec := binary.BigEndian.AppendUint32(c.wbuf[:0], uint32(len(chunk)+tagSize))
 		rec = c.send.Seal(rec, seqNonce(c.wseq), chunk, rec[:recordHeader])
+		c.wbuf = rec[:0]
 		c.wseq++
 		if _, err := c.Conn.Write(rec); err != nil {
 			c.writeErr = err
@@ -150,6 +153,12 @@ func (c *Conn) readRecord() error {
 		}
 		if c.rlen == need {
 			break
+		}
+		if len(c.rbuf) < need {
+			// need is at most a whole record (checked above).
+			grown := make([]byte, max(need, min(max(2*len(c.rbuf), minRecordBuf), recordHeader+maxRecordPlain+tagSize)))
+			copy(grown, c.rbuf[:c.rlen])
+			c.rbuf = grown
 		}
 		m, err := c.Conn.Read(c.rbuf[c.rlen:need])
 		c.rlen += m

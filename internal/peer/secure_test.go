@@ -591,3 +591,40 @@ func TestHandshake_OlderPeerRefusedCleanly(t *testing.T) {
 		t.Fatalf("server facing GSP2: %v, want ErrNotPeer", err)
 	}
 }
+
+// TestRecordBuffersGrowWithRecords: a connection's record buffers start
+// empty and grow to the records that pass, so a connection that carries
+// small calls holds about as much as they need, not 32 KB; a record of
+// the largest size still passes, in both directions.
+func TestRecordBuffersGrowWithRecords(t *testing.T) {
+	client, server, _, _ := pair(t)
+	if cap(client.rbuf)+cap(client.wbuf)+cap(server.rbuf)+cap(server.wbuf) != 0 {
+		t.Fatalf("buffers made before any record: client %d+%d, server %d+%d",
+			cap(client.rbuf), cap(client.wbuf), cap(server.rbuf), cap(server.wbuf))
+	}
+	echo := func(msg []byte) {
+		t.Helper()
+		if _, err := client.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(server, got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, msg) {
+			t.Fatalf("read %d bytes that differ from the %d written", len(got), len(msg))
+		}
+	}
+	echo([]byte("small call"))
+	if c := cap(server.rbuf); c > minRecordBuf {
+		t.Fatalf("a 10-byte record grew the reader's buffer to %d bytes", c)
+	}
+	if c := cap(client.wbuf); c > minRecordBuf {
+		t.Fatalf("a 10-byte record grew the writer's buffer to %d bytes", c)
+	}
+	echo(bytes.Repeat([]byte{'x'}, 3*maxRecordPlain+5)) // whole records and a short one
+	if c, most := cap(server.rbuf), recordHeader+maxRecordPlain+tagSize; c > most {
+		t.Fatalf("reader's buffer %d bytes, more than a whole record (%d)", c, most)
+	}
+	echo([]byte("small again"))
+}
