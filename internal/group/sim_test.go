@@ -811,12 +811,26 @@ func (c *simCluster) oneGroup() error {
 		case <-s.group.Joined():
 		default:
 			// Everything Joined waits for, so that a failure says which.
-			return fmt.Errorf("%s has not caught up (phase %s; recovering %v, applied %d, commit %d; leader %s applied %d, commit %d)",
-				s.id, s.group.Phase(), stores[s].Recovering(), stores[s].AppliedIndex(), stores[s].CommitIndex(),
-				leader.id, stores[leader].AppliedIndex(), stores[leader].CommitIndex())
+			// Raft's own indexes too: a member seen stuck here once (in CI,
+			// under -race, not reproduced since) had applied less than its
+			// commit index for 20 s.
+			return fmt.Errorf("%s has not caught up (phase %s; recovering %v, applied %d, commit %d, raft %s; leader %s applied %d, commit %d, raft %s)",
+				s.id, s.group.Phase(), stores[s].Recovering(), stores[s].AppliedIndex(), stores[s].CommitIndex(), raftIndexes(stores[s]),
+				leader.id, stores[leader].AppliedIndex(), stores[leader].CommitIndex(), raftIndexes(stores[leader]))
 		}
 	}
 	return nil
+}
+
+// raftIndexes renders what hashicorp/raft itself says of its log and
+// applies, for a failure report.
+func raftIndexes(st *quorum.RaftStore) string {
+	stats := st.Stats()
+	var parts []string
+	for _, k := range []string{"last_log_index", "last_log_term", "commit_index", "applied_index", "fsm_pending", "last_snapshot_index", "state", "term"} {
+		parts = append(parts, k+"="+stats[k])
+	}
+	return strings.Join(parts, " ")
 }
 
 // simTransport delivers the group's RPCs to the sentinel at an address if
