@@ -42,8 +42,10 @@ func (n *note) run() {
 	n.f()
 }
 
-// maxSpareNotes bounds the slice kept between batches (a burst's is let go).
-const maxSpareNotes = 4096
+// maxSpareNotes bounds the slice kept between batches: a note is about
+// 300 bytes (the hello), so a burst's slice (a start with 1000 masters
+// queues thousands) is let go rather than kept for good.
+const maxSpareNotes = 512
 
 // NewCallbackQueue returns an empty queue.
 func NewCallbackQueue() *CallbackQueue { return &CallbackQueue{sig: make(chan struct{}, 1)} }
