@@ -99,8 +99,6 @@ func decideHello(h monitor.Hello, m *quorum.Master, currentEpoch uint64) helloDe
 	return d
 }
 
-// onHello applies what decideHello allows. Going through the store keeps a
-// single path for every state change.
 // hello is the monitor's OnHello: it queues for onHello only the hellos
 // that may change something. Nearly none does, and each queued one cost a
 // closure and a copy of the hello (1,500 hellos a second reach every
@@ -125,6 +123,8 @@ func (n *Node) helloMatters(h *monitor.Hello) bool {
 	return n.sm().ReadMaster(h.Master, func(m *quorum.Master) { d = decideHello(*h, m, epoch) }) && d != (helloDecision{})
 }
 
+// onHello applies what decideHello allows. Going through the store keeps a
+// single path for every state change.
 func (n *Node) onHello(h monitor.Hello) {
 	if !n.helloMatters(&h) {
 		return
