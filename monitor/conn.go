@@ -31,7 +31,10 @@ type conn struct {
 	addr   string // host:port to dial
 
 	// Guarded by mon.mu.
-	closed   bool
+	closed bool
+	// batched: the conn is on mon.batch (Monitor.batching). Used by the
+	// monitor's Run goroutine only.
+	batched  bool
 	handlers []replyHandler
 	localIP  string // set once connected; used for hello payloads
 	remoteIP string
@@ -128,6 +131,14 @@ func (c *conn) write(args ...string) {
 		c.wbuf, c.spare = c.spare, nil
 	}
 	c.wbuf = appendCommand(c.wbuf, args...)
+	if c.mon.batching && c.polled {
+		c.wmu.Unlock()
+		if !c.batched {
+			c.batched = true
+			c.mon.batch = append(c.mon.batch, c)
+		}
+		return
+	}
 	c.startFlushLocked()
 	c.wmu.Unlock()
 }

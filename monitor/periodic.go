@@ -15,40 +15,55 @@ func (m *Monitor) sendPing(ri *instance, now time.Time) {
 	}
 }
 
-// sendPeriodicCommands is sentinelSendPeriodicCommands: INFO, PING and the
-// hello PUBLISH, skipped while disconnected or too many replies are due.
+// sendPeriodicCommands is sentinelSendPeriodicCommands: PING, INFO and
+// the hello PUBLISH, skipped while disconnected or too many replies are
+// due. INFO and the hello go along a PING when they can (alongPing).
 func (m *Monitor) sendPeriodicCommands(ri *instance, ts *tickState) {
 	lk := ri.link
 	if !canSend(lk) {
 		return
 	}
 	now := ts.now
-	infoPeriod := ts.timing.InfoPeriod
-	if ri.kind == KindReplica && (ri.master.spec.FastInfo || ri.masterLinkDownTime != 0) {
-		infoPeriod = time.Second
-	}
 	pingPeriod := ri.pingPeriod(ts.timing)
+	pinging := pingDue(lk, now, pingPeriod)
+	if pinging {
+		m.sendPing(ri, now)
+	}
+	m.sendAlongPing(ri, ts, pinging)
+	m.sendPubsubPing(ri, now, pingPeriod)
+	m.retrySentinelAsks(ri, now)
+}
 
+// sendAlongPing sends INFO if due and lists the hello if due
+// (ts.helloDue, published after the run); pinging: a PING goes out on the
+// link in this run. Caller holds m.mu and has checked canSend.
+func (m *Monitor) sendAlongPing(ri *instance, ts *tickState, pinging bool) {
+	lk := ri.link
 	// One INFO at a time per connection. redis-sentinel asks INFO at
 	// every timer run until the first one is answered, so a node slow to
 	// answer its first INFO (every node, when three sentinels start
 	// together at 1000 masters) got 20 a second of 4 KB replies to build,
 	// which made it slower still.
-	if ri.kind != KindSentinel && (ri.infoRefresh.IsZero() || now.Sub(ri.infoRefresh) > infoPeriod) &&
-		(ri.infoConn == nil || ri.infoConn != lk.cc) {
+	if ri.kind != KindSentinel && (ri.infoConn == nil || ri.infoConn != lk.cc) &&
+		alongPing(ts.now, ri.infoRefresh, ri.infoPeriod(ts.timing), ri.pingPeriod(ts.timing), pinging) {
 		c := lk.cc
 		c.send(replyHandler{fn: func(v value) { m.infoReply(ri, c, v) }}, ri.command("INFO"))
 		lk.pending++
 		ri.infoConn = c
 	}
-	if pingDue(lk, now, pingPeriod) {
-		m.sendPing(ri, now)
-	}
-	m.sendPubsubPing(ri, now, pingPeriod)
-	m.retrySentinelAsks(ri, now)
-	if _, ok := helloDue(ri, now, ts.timing); ok {
+	if _, ok := helloDue(ri, ts.now, ts.timing, pinging); ok {
 		ts.helloDue = append(ts.helloDue, ri)
 	}
+}
+
+// infoPeriod is how often ri is asked INFO: every second for a replica of
+// a master in failover or whose link to its master is down, as
+// redis-sentinel does.
+func (ri *instance) infoPeriod(t Timing) time.Duration {
+	if ri.kind == KindReplica && (ri.master.spec.FastInfo || ri.masterLinkDownTime != 0) {
+		return time.Second
+	}
+	return t.InfoPeriod
 }
 
 // canSend tells whether periodic commands may be queued on lk's command

@@ -351,6 +351,29 @@ func unreadFD(fd int) int {
 	return n
 }
 
+// flushBatch writes what the timer queued on the connections of its
+// batch (Monitor.batching), one write each, then empties the batch.
+// Called by the Run goroutine, without mu.
+func (m *Monitor) flushBatch() {
+	for i, c := range m.batch {
+		c.batched = false
+		m.batch[i] = nil
+		c.wmu.Lock()
+		var err error
+		// A flush goroutine started meanwhile (a command sent between
+		// the timer's two holds of mu) writes it all; one that ran
+		// already left nothing.
+		if !c.dead && !c.flushing && c.fd >= 0 && !c.wantOut {
+			err = c.writeFDLocked()
+		}
+		c.wmu.Unlock()
+		if err != nil {
+			m.connFailed(c, err, false)
+		}
+	}
+	m.batch = m.batch[:0]
+}
+
 // flushFD writes c's queued commands on its raw descriptor: what the
 // socket takes now, the rest once it is writable (the loop).
 func (c *conn) flushFD() {

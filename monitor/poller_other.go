@@ -13,3 +13,6 @@ func (p *poller) takeOver(c *conn, nc net.Conn) bool { return false }
 func (p *poller) release(c *conn)                    {}
 func (c *conn) flushFD()                             {}
 func unreadFD(int) int                               { return 0 }
+
+// flushBatch: no connection is polled, so none is ever batched.
+func (m *Monitor) flushBatch() {}

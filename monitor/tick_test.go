@@ -1,8 +1,15 @@
 package monitor
 
 import (
+	"bufio"
+	"io"
+	"net"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // TestNearDownBetweenPasses: the timer run between two passes finds SDOWN
@@ -120,4 +127,148 @@ func TestVerdictsExpireWithoutSDown(t *testing.T) {
 	if si.masterDown || si.leader != "" || master.verdictsHeld {
 		t.Fatalf("5 ask periods later: masterDown=%v leader=%q verdictsHeld=%v, want all cleared", si.masterDown, si.leader, master.verdictsHeld)
 	}
+}
+
+func TestAlongPing(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	ago := func(ms int) time.Time { return now.Add(-time.Duration(ms) * time.Millisecond) }
+	const period, pingPeriod = 2 * time.Second, time.Second
+	cases := []struct {
+		name    string
+		last    time.Time
+		pinging bool
+		want    bool
+	}{
+		{"never done: at once", time.Time{}, false, true},
+		{"with a PING, not yet within half a ping period of due", ago(1500), true, false},
+		{"with a PING, within half a ping period of due", ago(1501), true, true},
+		{"with a PING, overdue", ago(2400), true, true},
+		{"alone, due but a PING may still take it", ago(2001), false, false},
+		{"alone, late by half a ping period and a pass", ago(2000 + 500 + 101), false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := alongPing(now, tc.last, period, pingPeriod, tc.pinging); got != tc.want {
+				t.Fatalf("alongPing = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPeriodicCommandsShareAWrite: a master's hello and INFO go out in
+// the same write as a PING (alongPing, Monitor.batching), so the node
+// reads them together. The server below records what each read of the
+// command connection returned; on loopback one write of a few hundred
+// bytes arrives in one read (reads may join writes, never split them).
+// Before batching, a PING went out on its own the moment it was queued
+// and the hello, queued after the payloads were built, in a write of its
+// own: almost no read held both.
+func TestPeriodicCommandsShareAWrite(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var chunks []string // reads of the connection that got a PUBLISH or INFO
+	reply := redisLike(func() string { return masterInfo("1111111111111111111111111111111111111111") },
+		func() string { return "+PONG\r\n" })
+	var wg sync.WaitGroup
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := bufio.NewReader(&chunkReader{r: c, onRead: func(b []byte) {
+					if s := string(b); strings.Contains(s, "PUBLISH") || strings.Contains(s, "INFO") {
+						mu.Lock()
+						chunks = append(chunks, s)
+						mu.Unlock()
+					}
+				}})
+				for {
+					v, err := readValue(r)
+					if err != nil {
+						return
+					}
+					args := make([]string, len(v.elems))
+					for i, e := range v.elems {
+						args[i] = e.str
+					}
+					if _, err := c.Write([]byte(reply(args))); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	// Periods several passes long, as in production (a PING a second, a
+	// pass every 100 ms): with a PING every pass, any hello would go with
+	// one by chance.
+	timing := func() Timing {
+		tm := fastTiming()
+		tm.PingPeriod, tm.PublishPeriod, tm.InfoPeriod = 400*time.Millisecond, 800*time.Millisecond, 2*time.Second
+		return tm
+	}
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: timing,
+		HelloPayload: func(name, ip string) (string, bool) {
+			// At 1000 masters the pass and the payloads take
+			// milliseconds between a PING queued and its hello.
+			time.Sleep(10 * time.Millisecond)
+			return "hello-" + name + "-" + ip, true
+		}}))
+	m.Watch(MasterSpec{Name: "mymaster", Addr: Addr{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port}, DownAfter: 5 * time.Second})
+	const want = 8
+	redistest.Until(t, 20*time.Second, "hellos and INFOs", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(chunks) >= want
+	})
+	mu.Lock()
+	got := append([]string(nil), chunks...)
+	mu.Unlock()
+	along := 0
+	for _, s := range got {
+		if strings.Contains(s, "PING") {
+			along++
+		}
+	}
+	// A PING late on a loaded machine may leave a hello to go alone
+	// (alongPing); most go with one.
+	if along < len(got)*3/4 {
+		t.Fatalf("%d of %d reads holding a hello or INFO held a PING too; want at least 3/4:\n%q", along, len(got), got)
+	}
+}
+
+// chunkReader reports each read of r.
+type chunkReader struct {
+	r      io.Reader
+	onRead func([]byte)
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.onRead(p[:n])
+	}
+	return n, err
 }
