@@ -1,5 +1,10 @@
 package config
 
+import (
+	"os"
+	"strings"
+)
+
 // Extension is one setting of gosentinel's own, beyond redis-sentinel's
 // directives: a config directive, an environment variable, or both. The
 // table below is the one place that names them; `gosentinel --help` prints
@@ -62,4 +67,9 @@ var Extensions = []Extension{
 		Meaning: "how many Raft log entries a snapshot leaves behind, so that a member that fell less far behind catches up from the log; one further behind is sent the snapshot"},
 	{Env: EnvPprof, Default: "off",
 		Meaning: "on: the metrics listener also serves Go's profiles under /debug/pprof/ (CPU, heap, goroutines, mutex and block contention), for finding where time and memory go; they reveal internals, so keep it off where the metrics port is reachable by others"},
+}
+
+// ProfilesOn tells whether GOSENTINEL_PPROF asks for Go's profiles.
+func ProfilesOn() bool {
+	return strings.EqualFold(strings.TrimSpace(os.Getenv(EnvPprof)), "on")
 }

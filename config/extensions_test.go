@@ -34,7 +34,8 @@ func TestExtensionsNameEveryVariableTheServerReads(t *testing.T) {
 	}
 	read := map[string]string{}
 	literal := regexp.MustCompile(`Getenv\("(GOSENTINEL_[A-Z_]+)"\)|LookupEnv\("(GOSENTINEL_[A-Z_]+)"\)`)
-	viaConst := regexp.MustCompile(`config\.(Env[A-Za-z]+)\b`)
+	// config.EnvX elsewhere, or Getenv(EnvX) in this package itself.
+	viaConst := regexp.MustCompile(`config\.(Env[A-Za-z]+)\b|Getenv\((Env[A-Za-z]+)\)`)
 	err = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -57,7 +58,7 @@ func TestExtensionsNameEveryVariableTheServerReads(t *testing.T) {
 			read[m[1]+m[2]] = path
 		}
 		for _, m := range viaConst.FindAllStringSubmatch(string(b), -1) {
-			if v, ok := consts[m[1]]; ok {
+			if v, ok := consts[m[1]+m[2]]; ok {
 				read[v] = path
 			}
 		}

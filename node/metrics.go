@@ -60,7 +60,7 @@ func (n *Node) newMetrics() (*nodeMetrics, error) {
 		return nil, fmt.Errorf("failed to listen on metrics-addr %s: %w", addr, err)
 	}
 	m.ln = ln
-	profiles := strings.EqualFold(strings.TrimSpace(os.Getenv(config.EnvPprof)), "on")
+	profiles := config.ProfilesOn()
 	if profiles {
 		// Sampled, so that the profiles cost little while they are on.
 		runtime.SetMutexProfileFraction(100)
