@@ -56,3 +56,41 @@ func (noTransport) Learn(context.Context, string, []quorum.Server) error {
 func (noTransport) Join(context.Context, string, quorum.Server) error {
 	return errors.New("no transport")
 }
+
+// DialAddress, asked by raft on every RPC, reads the announced addresses
+// from a copy at most announcedAddrTTL old: one walk of the peers per
+// second, not one per RPC; the first address listed for an id wins, an id
+// nobody announces falls back to the configuration.
+func TestDialAddressReadsAnnouncedAddressesFromACopy(t *testing.T) {
+	var walks int
+	peers := []Peer{{ID: "a", Addr: "10.0.0.1:26379"}, {ID: "a", Addr: "10.0.0.9:26379"}, {Addr: "seed:26379"}}
+	g, err := New(Config{
+		ID: "b", Addr: func() string { return "b:26379" }, Expect: func() Expectation { return Expectation{Size: 3} },
+		Peers:     func() []Peer { walks++; return peers },
+		Transport: noTransport{}, Acceptor: FilePersister{Path: filepath.Join(t.TempDir(), "f.json")},
+		Open: func(string, uint64) (Store, error) { return nil, errors.New("no store in this test") },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.voters = []quorum.Server{{ID: "c", Addr: "10.0.0.3:26379"}}
+	for range 100 {
+		if a, ok := g.DialAddress("a"); !ok || a != "10.0.0.1:26379" {
+			t.Fatalf("DialAddress(a) = %q, %v; want the first announced address", a, ok)
+		}
+		if a, ok := g.DialAddress("c"); !ok || a != "10.0.0.3:26379" {
+			t.Fatalf("DialAddress(c) = %q, %v; want the configuration's address", a, ok)
+		}
+	}
+	if walks != 1 {
+		t.Fatalf("200 lookups walked the peers %d times, want once", walks)
+	}
+	// Once the copy is older than the TTL, a new announcement is seen.
+	peers = []Peer{{ID: "a", Addr: "10.0.0.2:26379"}}
+	g.mu.Lock()
+	g.announcedAt = g.announcedAt.Add(-announcedAddrTTL)
+	g.mu.Unlock()
+	if a, _ := g.DialAddress("a"); a != "10.0.0.2:26379" || walks != 2 {
+		t.Fatalf("after the TTL: DialAddress(a) = %q after %d walks; want the new address after 2", a, walks)
+	}
+}
