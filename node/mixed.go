@@ -39,7 +39,8 @@ const (
 	// happens over seconds (kindProbeEvery, proofSlack, foreignGone), and
 	// building the view walks every sentinel of every master: asked fresh
 	// ten times a second it was about 5 % of a follower's CPU at 1000
-	// masters. The group's rounds keep it fresher (peerViewTTL).
+	// masters. Until this sentinel is a member the group's rounds keep it
+	// fresher (peerViewTTL).
 	mixedViewAge = 500 * time.Millisecond
 )
 
