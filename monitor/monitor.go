@@ -111,6 +111,9 @@ type Monitor struct {
 	// guarded by mu.
 	batching bool
 	batch    []*conn
+	// pinged: the links whose SDOWN clock the timer's run started
+	// (stampPings). Guarded by mu.
+	pinged []*link
 	// runIDs interns sentinel run ids (internRunID).
 	runIDs       map[string]string
 	sentinelUser string

@@ -3,7 +3,8 @@ package monitor
 import "time"
 
 // sendPing is sentinelSendPing: the pending-PING clock only starts if the
-// previous PING was answered.
+// previous PING was answered. It starts at the run's time, and again once
+// the run has written its commands (stampPings).
 func (m *Monitor) sendPing(ri *instance, now time.Time) {
 	lk := ri.link
 	c := lk.cc
@@ -12,7 +13,34 @@ func (m *Monitor) sendPing(ri *instance, now time.Time) {
 	lk.lastPingTime = now
 	if lk.actPingTime.IsZero() {
 		lk.actPingTime = now
+		m.pinged = append(m.pinged, lk)
 	}
+}
+
+// stampPings restarts the SDOWN clock of the PINGs the timer run that
+// began at runTime queued, at the time they were written (flushBatch), if
+// still unanswered. A run writes its commands once it is over, after the
+// hello payloads were built without the lock, which may wait for the
+// node: a clock started at the queueing ran ahead of the PING, and a node
+// answering within down-after of receiving it could be found SDOWN.
+// Called by the Run goroutine after flushBatch, without mu.
+func (m *Monitor) stampPings(runTime time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.pinged) == 0 {
+		return
+	}
+	now := time.Now()
+	for i, lk := range m.pinged {
+		m.pinged[i] = nil
+		if lk.actPingTime.Equal(runTime) {
+			lk.actPingTime = now
+		}
+		if lk.lastPingTime.Equal(runTime) {
+			lk.lastPingTime = now
+		}
+	}
+	m.pinged = m.pinged[:0]
 }
 
 // sendPeriodicCommands is sentinelSendPeriodicCommands: PING, INFO and

@@ -52,6 +52,7 @@ func (m *Monitor) tick() {
 	m.batching = false
 	m.mu.Unlock()
 	m.flushBatch()
+	m.stampPings(ts.now)
 }
 
 // publishHellos publishes the hellos a timer run found due (ts.helloDue).
@@ -152,6 +153,7 @@ func (m *Monitor) tickNearDown() {
 	m.batching = false
 	m.mu.Unlock()
 	m.flushBatch()
+	m.stampPings(ts.now)
 }
 
 // nearSDownDeadline tells whether ri may turn SDOWN by at: the link

@@ -272,3 +272,43 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// TestPingClockStartsWhenWritten: a PING queued by a timer run is written
+// once the run is over, after the hello payloads (built without the lock,
+// here slowly); its SDOWN clock starts then (stampPings), not when it was
+// queued, or a node answering within down-after of receiving it could be
+// found SDOWN.
+func TestPingClockStartsWhenWritten(t *testing.T) {
+	const build = 30 * time.Millisecond
+	m := New(Config{MyID: idA, Timing: DefaultTiming,
+		HelloPayload: func(name, ip string) (string, bool) {
+			time.Sleep(build) // a node slow to build the payloads
+			return "hello-" + name + "-" + ip, true
+		}})
+	m.Watch(MasterSpec{Name: "mymaster", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 5 * time.Second})
+	t.Cleanup(m.Close)
+	m.mu.Lock()
+	ri := m.masters["mymaster"]
+	lk := ri.link
+	// A connected link with no socket: what is queued stays queued.
+	c := newConn(m, lk, false, ri.addr.String())
+	c.localIP = "127.0.0.1"
+	lk.cc, lk.disconnected = c, false
+	// The last PING answered 2 s ago, the last hello 3 s ago: both due.
+	ago := time.Now().Add(-2 * time.Second)
+	lk.lastPong, lk.lastPingTime, lk.actPingTime = ago, ago, time.Time{}
+	ri.lastPubTime = ago.Add(-time.Second)
+	m.mu.Unlock()
+
+	before := time.Now()
+	m.tick()
+	m.mu.Lock()
+	started, queued := lk.actPingTime, string(c.wbuf)
+	m.mu.Unlock()
+	if !strings.Contains(queued, "PING") || !strings.Contains(queued, "PUBLISH") {
+		t.Fatalf("the run queued %q; want a PING and a hello", queued)
+	}
+	if started.Sub(before) < build {
+		t.Fatalf("the PING's clock started %v after the run began, before its payloads were built (%v): it must start when the PING is written", started.Sub(before), build)
+	}
+}
