@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"strconv"
@@ -260,6 +261,8 @@ func redisCall(t *testing.T, port int, args ...string) value {
 type fakeServer struct {
 	ln      net.Listener
 	handler func(args []string) string
+	// onRead, if set, sees what each read of a connection returned.
+	onRead func([]byte)
 
 	mu    sync.Mutex
 	cmds  [][]string
@@ -269,11 +272,17 @@ type fakeServer struct {
 
 func newFakeServer(t *testing.T, handler func(args []string) string) *fakeServer {
 	t.Helper()
+	return newFakeServerReads(t, handler, nil)
+}
+
+// newFakeServerReads is newFakeServer whose onRead sees each read.
+func newFakeServerReads(t *testing.T, handler func(args []string) string, onRead func([]byte)) *fakeServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeServer{ln: ln, handler: handler}
+	f := &fakeServer{ln: ln, handler: handler, onRead: onRead}
 	f.wg.Add(1)
 	go f.accept()
 	t.Cleanup(f.close)
@@ -299,7 +308,11 @@ func (f *fakeServer) accept() {
 
 func (f *fakeServer) serve(c net.Conn) {
 	defer f.wg.Done()
-	r := bufio.NewReader(c)
+	var src io.Reader = c
+	if f.onRead != nil {
+		src = &chunkReader{r: c, onRead: f.onRead}
+	}
+	r := bufio.NewReader(src)
 	for {
 		v, err := readValue(r)
 		if err != nil {
@@ -364,4 +377,18 @@ func redisLike(info func() string, ping func() string) func([]string) string {
 
 func masterInfo(runid string) string {
 	return "# Server\r\nredis_version:7.0.15\r\nrun_id:" + runid + "\r\n\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_repl_offset:42\r\n"
+}
+
+// chunkReader reports each read of r.
+type chunkReader struct {
+	r      io.Reader
+	onRead func([]byte)
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		c.onRead(p[:n])
+	}
+	return n, err
 }

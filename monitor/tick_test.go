@@ -1,9 +1,6 @@
 package monitor
 
 import (
-	"bufio"
-	"io"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -164,62 +161,16 @@ func TestAlongPing(t *testing.T) {
 // and the hello, queued after the payloads were built, in a write of its
 // own: almost no read held both.
 func TestPeriodicCommandsShareAWrite(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	var chunks []string // reads of the connection that got a PUBLISH or INFO
-	reply := redisLike(func() string { return masterInfo("1111111111111111111111111111111111111111") },
-		func() string { return "+PONG\r\n" })
-	var wg sync.WaitGroup
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
+	srv := newFakeServerReads(t, redisLike(func() string { return masterInfo("1111111111111111111111111111111111111111") },
+		func() string { return "+PONG\r\n" }), func(b []byte) {
+		if s := string(b); strings.Contains(s, "PUBLISH") || strings.Contains(s, "INFO") {
 			mu.Lock()
-			conns = append(conns, c)
+			chunks = append(chunks, s)
 			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r := bufio.NewReader(&chunkReader{r: c, onRead: func(b []byte) {
-					if s := string(b); strings.Contains(s, "PUBLISH") || strings.Contains(s, "INFO") {
-						mu.Lock()
-						chunks = append(chunks, s)
-						mu.Unlock()
-					}
-				}})
-				for {
-					v, err := readValue(r)
-					if err != nil {
-						return
-					}
-					args := make([]string, len(v.elems))
-					for i, e := range v.elems {
-						args[i] = e.str
-					}
-					if _, err := c.Write([]byte(reply(args))); err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
+	})
 	// Periods several passes long, as in production (a PING a second, a
 	// pass every 100 ms): with a PING every pass, any hello would go with
 	// one by chance.
@@ -236,7 +187,7 @@ func TestPeriodicCommandsShareAWrite(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 			return "hello-" + name + "-" + ip, true
 		}}))
-	m.Watch(MasterSpec{Name: "mymaster", Addr: Addr{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port}, DownAfter: 5 * time.Second})
+	m.Watch(MasterSpec{Name: "mymaster", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: 5 * time.Second})
 	const want = 8
 	redistest.Until(t, 20*time.Second, "hellos and INFOs", func() bool {
 		mu.Lock()
@@ -256,59 +207,5 @@ func TestPeriodicCommandsShareAWrite(t *testing.T) {
 	// (alongPing); most go with one.
 	if along < len(got)*3/4 {
 		t.Fatalf("%d of %d reads holding a hello or INFO held a PING too; want at least 3/4:\n%q", along, len(got), got)
-	}
-}
-
-// chunkReader reports each read of r.
-type chunkReader struct {
-	r      io.Reader
-	onRead func([]byte)
-}
-
-func (c *chunkReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if n > 0 {
-		c.onRead(p[:n])
-	}
-	return n, err
-}
-
-// TestPingClockStartsWhenWritten: a PING queued by a timer run is written
-// once the run is over, after the hello payloads (built without the lock,
-// here slowly); its SDOWN clock starts then (stampPings), not when it was
-// queued, or a node answering within down-after of receiving it could be
-// found SDOWN.
-func TestPingClockStartsWhenWritten(t *testing.T) {
-	const build = 30 * time.Millisecond
-	m := New(Config{MyID: idA, Timing: DefaultTiming,
-		HelloPayload: func(name, ip string) (string, bool) {
-			time.Sleep(build) // a node slow to build the payloads
-			return "hello-" + name + "-" + ip, true
-		}})
-	m.Watch(MasterSpec{Name: "mymaster", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 5 * time.Second})
-	t.Cleanup(m.Close)
-	m.mu.Lock()
-	ri := m.masters["mymaster"]
-	lk := ri.link
-	// A connected link with no socket: what is queued stays queued.
-	c := newConn(m, lk, false, ri.addr.String())
-	c.localIP = "127.0.0.1"
-	lk.cc, lk.disconnected = c, false
-	// The last PING answered 2 s ago, the last hello 3 s ago: both due.
-	ago := time.Now().Add(-2 * time.Second)
-	lk.lastPong, lk.lastPingTime, lk.actPingTime = ago, ago, time.Time{}
-	ri.lastPubTime = ago.Add(-time.Second)
-	m.mu.Unlock()
-
-	before := time.Now()
-	m.tick()
-	m.mu.Lock()
-	started, queued := lk.actPingTime, string(c.wbuf)
-	m.mu.Unlock()
-	if !strings.Contains(queued, "PING") || !strings.Contains(queued, "PUBLISH") {
-		t.Fatalf("the run queued %q; want a PING and a hello", queued)
-	}
-	if started.Sub(before) < build {
-		t.Fatalf("the PING's clock started %v after the run began, before its payloads were built (%v): it must start when the PING is written", started.Sub(before), build)
 	}
 }
