@@ -48,7 +48,15 @@ func (m *Monitor) tick() {
 		}
 	}
 	clear(m.scratch)
-	m.publishHellos(&ts)
+	m.finishRun(&ts)
+}
+
+// finishRun ends a timer run (tick, tickNearDown): the hellos it found
+// due are published, mu is let go, and what the run queued is written,
+// the SDOWN clocks of its PINGs starting then. Caller holds mu with
+// batching on.
+func (m *Monitor) finishRun(ts *tickState) {
+	m.publishHellos(ts)
 	m.batching = false
 	m.mu.Unlock()
 	m.flushBatch()
@@ -149,11 +157,7 @@ func (m *Monitor) tickNearDown() {
 			m.askMasterStateToOtherSentinels(ri, &ts)
 		}
 	}
-	m.publishHellos(&ts)
-	m.batching = false
-	m.mu.Unlock()
-	m.flushBatch()
-	m.stampPings(ts.now)
+	m.finishRun(&ts)
 }
 
 // nearSDownDeadline tells whether ri may turn SDOWN by at: the link
