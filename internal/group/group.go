@@ -179,10 +179,6 @@ type Group struct {
 	changes int
 	// lastAdvice is the last formation decision's reason, for INFO.
 	lastAdvice string
-	// announced is the address each peer's hellos announce (Config.Peers),
-	// as of announcedAt, for DialAddress.
-	announced   map[string]string
-	announcedAt time.Time
 }
 
 type caller struct {
@@ -796,8 +792,10 @@ func (g *Group) DialAddress(id string) (string, bool) {
 	if ok && now.Sub(c.at) <= callerTTL {
 		return c.addr, true
 	}
-	if a, ok := g.announcedAddr(id, now); ok {
-		return a, true
+	for _, p := range g.cfg.Peers() {
+		if p.ID == id && p.Addr != "" {
+			return p.Addr, true
+		}
 	}
 	for _, v := range voters {
 		if v.ID == id {
@@ -805,36 +803,6 @@ func (g *Group) DialAddress(id string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// announcedAddrTTL bounds how old the announced addresses DialAddress
-// uses may be. Raft asks for an address on every RPC it sends and every
-// one it answers (the header names the sender), 20 times a second per
-// peer; Config.Peers walks every watched master's sentinels, 2 ms at 1000
-// masters, and was a tenth of a sentinel's CPU there (issue 12).
-const announcedAddrTTL = time.Second
-
-// announcedAddr is the address peer id's hellos announce, from a copy of
-// Config.Peers at most announcedAddrTTL old.
-func (g *Group) announcedAddr(id string, now time.Time) (string, bool) {
-	g.mu.Lock()
-	fresh := g.announced != nil && now.Sub(g.announcedAt) < announcedAddrTTL
-	g.mu.Unlock()
-	if !fresh {
-		m := map[string]string{}
-		for _, p := range g.cfg.Peers() {
-			if _, seen := m[p.ID]; !seen && p.ID != "" && p.Addr != "" {
-				m[p.ID] = p.Addr // the first listed wins
-			}
-		}
-		g.mu.Lock()
-		g.announced, g.announcedAt = m, now
-		g.mu.Unlock()
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	a, ok := g.announced[id]
-	return a, ok
 }
 
 // Info is what INFO raft shows of the group.
