@@ -888,7 +888,7 @@ func (c *cluster) takeLeadership(ctx context.Context) bool {
 	if st == nil {
 		return false
 	}
-	_, addr := st.Leader()
+	addr := leaderTarget(st)
 	if addr == "" {
 		return false
 	}
@@ -915,6 +915,17 @@ func (c *cluster) takeLeadership(ctx context.Context) bool {
 // forwarded to whoever leads.
 const leadTimeout = 2 * time.Second
 
+// leaderTarget is the address to send the leader an RPC at, naming its id
+// so that the dial fails rather than reach another sentinel now at that
+// address (peer.TargetAddr); "" when no leader is known.
+func leaderTarget(st *quorum.RaftStore) string {
+	id, addr := st.Leader()
+	if id == "" || addr == "" {
+		return ""
+	}
+	return peer.TargetAddr(addr, id)
+}
+
 // forwardFailover asks the leader to run SENTINEL FAILOVER: redis-sentinel
 // accepts it on any sentinel, and only the leader may act. The leader's
 // error comes back as the same value (peer codes).
@@ -923,7 +934,7 @@ func (c *cluster) forwardFailover(ctx context.Context, name string) error {
 	if st == nil {
 		return ErrNoLeader
 	}
-	_, addr := st.Leader()
+	addr := leaderTarget(st)
 	if addr == "" {
 		return ErrNoLeader
 	}

@@ -76,7 +76,7 @@ func (c *cluster) proposeRaft(ctx context.Context, cmd *quorum.Command) error {
 	if st.IsLeader() {
 		return st.Propose(ctx, cmd)
 	}
-	_, addr := st.Leader()
+	addr := leaderTarget(st)
 	if addr == "" {
 		return ErrNoLeader
 	}

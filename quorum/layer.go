@@ -43,12 +43,27 @@ func (a advertisedAddr) String() string  { return string(a) }
 // addressProvider adapts RaftConfig.DialAddress to raft's
 // ServerAddressProvider; an unknown id makes raft dial the configuration's
 // address.
-type addressProvider func(id string) (string, bool)
+//
+// raft also asks it for the local server's own address, which it puts in
+// every RPC's header, and a follower records that header's address as the
+// leader's: the local id is always answered with the advertised address.
+// Were DialAddress asked instead, the heartbeats (whose header raft builds
+// once per term) and the other AppendEntries (built on every call) would
+// carry different addresses whenever DialAddress learnt this server's
+// address after the term began, and a follower's leader address would
+// change on every RPC (TestRaftStore_FollowersSeeOneLeaderAddress).
+type addressProvider struct {
+	self, advertise string
+	dial            func(id string) (string, bool)
+}
 
 var errNoAddress = errors.New("no current address known for this server")
 
 func (p addressProvider) ServerAddr(id raft.ServerID) (raft.ServerAddress, error) {
-	if a, ok := p(string(id)); ok {
+	if string(id) == p.self {
+		return raft.ServerAddress(p.advertise), nil
+	}
+	if a, ok := p.dial(string(id)); ok {
 		return raft.ServerAddress(a), nil
 	}
 	return "", errNoAddress

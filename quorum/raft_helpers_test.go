@@ -67,7 +67,11 @@ func (n *raftNode) start() {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	n.listener = peer.NewListener(sub, peer.HeaderRaft, peer.NewSecretKeys(n.secret))
+	// It states its id, as a node's does, so that a dial naming the id
+	// (peer.TargetAddr, which a DialAddress may give) reaches it.
+	id, addr := n.id, n.addr
+	n.listener = peer.NewListener(sub, peer.HeaderRaft, peer.NewSecretKeys(n.secret),
+		peer.WithIdentity(func() peer.Identity { return peer.Identity{ID: id, Addr: addr} }))
 	go n.mux.Serve()
 
 	n.restores.Store(0)

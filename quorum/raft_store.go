@@ -306,7 +306,7 @@ func (s *RaftStore) Open() (err error) {
 			MaxRPCsInFlight: 1,
 		}
 		if s.cfg.DialAddress != nil {
-			tc.ServerAddressProvider = addressProvider(s.cfg.DialAddress)
+			tc.ServerAddressProvider = addressProvider{self: s.cfg.ID, advertise: s.cfg.Addr, dial: s.cfg.DialAddress}
 		}
 		trans = raft.NewNetworkTransportWithConfig(tc)
 	}
