@@ -26,11 +26,12 @@ const (
 	foreignGone = 10 * time.Second
 	// proofSlack: a sentinel is a gosentinel when it answered our peer
 	// channel, with its id, no earlier than this before its last hello.
-	// It is proved every kindProbeEvery, so a live gosentinel's proof is
-	// never older than its last hello by more than a failed probe or two;
-	// a gosentinel replaced by a redis-sentinel with the same id (a
-	// rollback) keeps sending hellos but never answers again, and counts
-	// as foreign this long after.
+	// A sentinel that declined gosentinel's subcommand is probed every
+	// kindProbeEvery (kindRecord.probeDue), so such a gosentinel's proof
+	// is never older than its last hello by more than a failed probe or
+	// two; a gosentinel replaced by a redis-sentinel with the same id (a
+	// rollback) keeps sending hellos but declines on our new link and
+	// never answers a probe.
 	proofSlack     = 3 * time.Second
 	kindProbeEvery = time.Second
 	kindProbeLimit = 500 * time.Millisecond
@@ -92,6 +93,16 @@ func (k *kindRecord) answered(start, at time.Time, ok bool) {
 	case !k.stale.IsZero() && !start.Before(k.stale):
 		k.misses++
 	}
+}
+
+// probeDue reports whether to probe the sentinel now: every kindProbeEvery
+// once it declined gosentinel's subcommand, never before. Only a sentinel
+// that declined can be foreign (foreignSentinels), so a probe of any other
+// would decide nothing, and each is a TCP connection and a handshake on
+// both sides: every second to each peer, it was the most costly thing an
+// idle member did.
+func (k kindRecord) probeDue(now time.Time) bool {
+	return k.declined && now.Sub(k.probed) >= kindProbeEvery
 }
 
 // foreignSentinels lists, sorted, the sentinels whose last hello arrived
@@ -184,7 +195,7 @@ func (c *cluster) mixedRound(ctx context.Context) {
 		k := ms.kinds[p.ID]
 		k.heard(h, proofSlack)
 		k.declined = v.declined[p.ID]
-		if now.Sub(k.probed) >= kindProbeEvery {
+		if k.probeDue(now) {
 			k.probed = now
 			go c.prove(ctx, p, now)
 		}

@@ -119,3 +119,24 @@ func TestElectionWinner(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeDue: only a sentinel that declined gosentinel's subcommand is
+// probed, once every kindProbeEvery.
+func TestProbeDue(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		name string
+		k    kindRecord
+		want bool
+	}{
+		{"never declined, never probed", kindRecord{}, false},
+		{"never declined, proved long ago", kindRecord{proof: now.Add(-time.Hour)}, false},
+		{"declined, never probed", kindRecord{declined: true}, true},
+		{"declined, probed a second ago", kindRecord{declined: true, probed: now.Add(-kindProbeEvery)}, true},
+		{"declined, probed just now", kindRecord{declined: true, probed: now.Add(-kindProbeEvery / 2)}, false},
+	} {
+		if got := tc.k.probeDue(now); got != tc.want {
+			t.Errorf("%s: probeDue = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
