@@ -22,17 +22,15 @@ import (
 // answering role:master when asked), and at most once per second per
 // instance. The monitor's view only triggers the check: both the master and
 // the instance are asked directly before the SLAVEOF.
-func (e *Engine) checkGroup(t *term, m *quorum.Master) {
-	if e.cfg.View.ObjectivelyDown(m.Name) {
-		return
-	}
+//
+// The tick calls it for a master that is not ODOWN, with its time.
+func (e *Engine) checkGroup(t *term, m *quorum.Master, now time.Time) {
 	ms, ok := e.cfg.View.GroupStatus(m.Name)
 	maddr := monitor.Addr(m.Addr)
 	if !ok || ms.Master.Ref.Addr != maddr || ms.Master.SDown {
 		return
 	}
-	e.maintainFence(t, m, &ms, maddr)
-	now := e.now()
+	e.maintainFence(t, m, &ms, maddr, now)
 	for _, r := range ms.Replicas {
 		if r.Ref.Addr == maddr {
 			continue

@@ -63,11 +63,13 @@ type Engine struct {
 	kick    chan struct{}
 	runMu   sync.Mutex // one Run at a time
 
-	// The tick's copies of the masters (tickMaster), valid while the
-	// view's revision is tickRev. Only the tick's goroutine uses them.
-	tickRev     Revision
-	tickMasters map[string]*quorum.Master
-	tickKnown   map[string]bool // forget's set of names
+	// The tick's list of masters (buildTickList), valid while the view's
+	// revision is tickRev. Only the tick's goroutine uses them.
+	tickRev   Revision
+	tickBuilt bool
+	tickList  []tickEntry
+	tickKnown map[string]bool // forget's set of names
+	forgotAt  time.Time       // forget's last run
 
 	mu     sync.Mutex
 	term   *term                      // nil while not leading

@@ -289,9 +289,14 @@ type fakeView struct {
 	mu     sync.Mutex
 	status map[string]*monitor.MasterStatus
 	odown  map[string]bool
+	// masterCopies counts Master calls (each a deep copy).
+	masterCopies atomic.Int64
 }
 
-func (v *fakeView) Master(name string) (*quorum.Master, bool) { return v.fsm.Master(name) }
+func (v *fakeView) Master(name string) (*quorum.Master, bool) {
+	v.masterCopies.Add(1)
+	return v.fsm.Master(name)
+}
 func (v *fakeView) Names() []string                           { return v.fsm.State().Names() }
 func (v *fakeView) Revision() Revision                        { return Revision{State: v.fsm.Revision()} }
 func (v *fakeView) FailoversPaused(name string) bool          { return v.fsm.FailoversPaused(name) }

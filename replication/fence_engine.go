@@ -20,20 +20,22 @@ const replicaFenceEvery = 10
 // most once per fixInterval) and ReplicaFenceTarget to its healthy replicas
 // (ten times less often), in the background. Called by checkGroup, so only
 // while the master is healthy here and no failover of it runs.
-func (e *Engine) maintainFence(t *term, m *quorum.Master, ms *monitor.MasterStatus, maddr monitor.Addr) {
+func (e *Engine) maintainFence(t *term, m *quorum.Master, ms *monitor.MasterStatus, maddr monitor.Addr, now time.Time) {
 	if !e.cfg.Fence {
 		return
 	}
 	healthy := healthyReplicas(ms, maddr)
 	seen := fenceSeen{healthy: healthy, runID: ms.Master.RunID}
-	e.mu.Lock()
-	last, settled := e.settledFences[maddr]
-	e.mu.Unlock()
 	// Whether a read is due is asked before the reader is made: the tick
 	// visits every master ten times a second and reads a fence every
 	// second at most, and the readers (closures) were the largest share
 	// of the leader's allocations at 1000 masters.
-	if every := masterFenceEvery(fixInterval, seen, last, settled); e.fenceDue(maddr, every) {
+	e.mu.Lock()
+	last, settled := e.settledFences[maddr]
+	every := masterFenceEvery(fixInterval, seen, last, settled)
+	due := e.fenceDueLocked(maddr, every, now)
+	e.mu.Unlock()
+	if due {
 		e.checkFence(t, m, maddr, every, func(ctx context.Context, cur FenceConfig) {
 			if e.applyMasterFence(t, ctx, m, maddr, cur, healthy) {
 				e.mu.Lock()
@@ -48,7 +50,7 @@ func (e *Engine) maintainFence(t *term, m *quorum.Master, ms *monitor.MasterStat
 			continue
 		}
 		a := r.Ref.Addr
-		if !e.fenceDue(a, replicaFenceEvery*fixInterval) {
+		if !e.fenceDue(a, replicaFenceEvery*fixInterval, now) {
 			continue
 		}
 		e.checkFence(t, m, a, replicaFenceEvery*fixInterval, func(ctx context.Context, cur FenceConfig) {
@@ -90,8 +92,7 @@ func masterFenceEvery(fixEvery time.Duration, now, last fenceSeen, settled bool)
 
 // fenceDue reports whether the fence of the node at a is due for a read
 // (checkFence decides again).
-func (e *Engine) fenceDue(a monitor.Addr, every time.Duration) bool {
-	now := e.now()
+func (e *Engine) fenceDue(a monitor.Addr, every time.Duration, now time.Time) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.fenceDueLocked(a, every, now)

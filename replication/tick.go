@@ -13,65 +13,90 @@ import (
 // resumed, an ODOWN master gets a failover if pacing allows, and otherwise
 // the master's group is checked for instances to demote or repoint.
 func (e *Engine) tick(t *term) {
+	now := e.now()
 	// The revision is read before the masters: a change made meanwhile
-	// leaves a newer copy under the older revision, dropped next tick.
-	if rev := e.cfg.View.Revision(); rev != e.tickRev || e.tickMasters == nil {
-		e.tickRev, e.tickMasters = rev, map[string]*quorum.Master{}
+	// leaves a newer copy under the older revision, replaced next tick.
+	if rev := e.cfg.View.Revision(); rev != e.tickRev || !e.tickBuilt {
+		e.tickRev, e.tickBuilt = rev, true
+		e.buildTickList()
+		e.forget(now)
+	} else if now.Sub(e.forgotAt) >= forgetEvery {
+		e.forget(now)
 	}
-	names := e.cfg.View.Names()
-	defer e.forget(names)
-	for _, name := range names {
+	for i := range e.tickList {
 		if t.ctx.Err() != nil {
 			return
 		}
-		m, ok := e.tickMaster(name)
-		if !ok {
+		te := &e.tickList[i]
+		m := te.m
+		e.mu.Lock()
+		e.noteAddrLocked(te.pace, m.Addr, now)
+		active := e.active[te.name] != nil
+		e.mu.Unlock()
+		if active {
 			continue
 		}
-		e.noteAddr(name, m.Addr)
-		if e.isActive(name) {
-			continue
-		}
+		odown := e.cfg.View.ObjectivelyDown(te.name)
 		switch {
 		case m.Failover != nil:
 			e.maybeResume(t, m)
-		case e.autoDue(m) && !e.pausedNow(m):
+		case e.autoDue(m, te.pace, odown, now) && !e.pausedNow(m):
 			e.startAttempt(t, m)
-		default:
-			e.checkGroup(t, m)
+		case !odown:
+			e.checkGroup(t, m, now)
 		}
 	}
 }
 
-// tickMaster is View.Master through the tick's copies, kept while the
-// view's revision holds: a deep copy of every master every tick was the
-// largest part of the leader's CPU at 1000 masters, although the masters
-// rarely change. Only the tick's goroutine calls it.
-func (e *Engine) tickMaster(name string) (*quorum.Master, bool) {
-	if m, ok := e.tickMasters[name]; ok {
-		return m, true
-	}
-	m, ok := e.cfg.View.Master(name)
-	if ok {
-		e.tickMasters[name] = m
-	}
-	return m, ok
+// tickEntry is one master of the tick's list: its name, the tick's copy of
+// it and its pacing record (the same pointer as in Engine.paces, which
+// forget keeps while the master is in the list).
+type tickEntry struct {
+	name string
+	m    *quorum.Master
+	pace *pacing
 }
 
-// forget drops the memory of removed masters and of instances not fixed
-// for a minute. Only the tick's goroutine calls it: the set of names is
-// kept between ticks (a map of every master made anew each tick was a
-// tenth of the leader's allocations at 1000 masters).
-func (e *Engine) forget(names []string) {
+// forgetEvery paces forget between changes of the view: all it does then
+// is drop instances not fixed for a minute.
+const forgetEvery = time.Second
+
+// buildTickList makes the tick's list of masters from the view, kept while
+// the view's revision holds: a deep copy of every master every tick was the
+// largest part of the leader's CPU at 1000 masters, although the masters
+// rarely change, and the lookups of each master's copy, name list and
+// pacing record in maps were a tenth of what was left. Only the tick's
+// goroutine calls it.
+func (e *Engine) buildTickList() {
+	clear(e.tickList)
+	list := e.tickList[:0]
+	for _, name := range e.cfg.View.Names() {
+		if m, ok := e.cfg.View.Master(name); ok {
+			list = append(list, tickEntry{name: name, m: m})
+		}
+	}
+	e.mu.Lock()
+	for i := range list {
+		list[i].pace = e.paceLocked(list[i].name)
+	}
+	e.mu.Unlock()
+	e.tickList = list
+}
+
+// forget drops the memory of masters no longer in the tick's list and of
+// instances not fixed for a minute. Only the tick's goroutine calls it: the
+// set of names is kept between calls (a map of every master made anew each
+// tick was a tenth of the leader's allocations at 1000 masters).
+func (e *Engine) forget(now time.Time) {
+	e.forgotAt = now
 	if e.tickKnown == nil {
-		e.tickKnown = make(map[string]bool, len(names))
+		e.tickKnown = make(map[string]bool, len(e.tickList))
 	}
 	known := e.tickKnown
 	clear(known)
-	for _, n := range names {
-		known[n] = true
+	for i := range e.tickList {
+		known[e.tickList[i].name] = true
 	}
-	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for n := range e.paces {
@@ -94,9 +119,14 @@ func (e *Engine) forget(names []string) {
 func (e *Engine) noteAddr(name string, a quorum.Addr) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	p := e.paceLocked(name)
+	e.noteAddrLocked(e.paceLocked(name), a, e.now())
+}
+
+// noteAddrLocked is noteAddr on the master's pacing record p. Caller holds
+// e.mu.
+func (e *Engine) noteAddrLocked(p *pacing, a quorum.Addr, now time.Time) {
 	if p.addrKnown && p.addr != a {
-		p.lastSwitchAt = e.now()
+		p.lastSwitchAt = now
 		p.lastStart = time.Time{}
 		p.lastNoGood = time.Time{}
 	}
@@ -108,12 +138,10 @@ func (e *Engine) noteAddr(name string, a quorum.Addr) {
 // observed after the last address switch (down reports about the old
 // master never count against the new one), outside the 2×failover-timeout
 // window of the previous start, and not searched for a candidate in the
-// last second.
-func (e *Engine) autoDue(m *quorum.Master) bool {
-	e.mu.Lock()
-	p := e.paceLocked(m.Name)
-	e.mu.Unlock()
-	if !e.cfg.View.ObjectivelyDown(m.Name) {
+// last second. p is m's pacing record, odown whether the master is ODOWN
+// now, now the tick's time.
+func (e *Engine) autoDue(m *quorum.Master, p *pacing, odown bool, now time.Time) bool {
+	if !odown {
 		e.mu.Lock()
 		p.lastNoGood = time.Time{}
 		e.mu.Unlock()
@@ -123,7 +151,6 @@ func (e *Engine) autoDue(m *quorum.Master) bool {
 	if !ok || ms.Master.Ref.Addr != monitor.Addr(m.Addr) || !ms.Master.SDown {
 		return false
 	}
-	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !p.lastSwitchAt.IsZero() && !ms.Master.SDownSince.After(p.lastSwitchAt) {
