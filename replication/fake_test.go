@@ -297,9 +297,9 @@ func (v *fakeView) Master(name string) (*quorum.Master, bool) {
 	v.masterCopies.Add(1)
 	return v.fsm.Master(name)
 }
-func (v *fakeView) Names() []string                           { return v.fsm.State().Names() }
-func (v *fakeView) Revision() Revision                        { return Revision{State: v.fsm.Revision()} }
-func (v *fakeView) FailoversPaused(name string) bool          { return v.fsm.FailoversPaused(name) }
+func (v *fakeView) Names() []string                  { return v.fsm.State().Names() }
+func (v *fakeView) Revision() Revision               { return Revision{State: v.fsm.Revision()} }
+func (v *fakeView) FailoversPaused(name string) bool { return v.fsm.FailoversPaused(name) }
 
 func (v *fakeView) Status(name string) (monitor.MasterStatus, bool) {
 	v.mu.Lock()
