@@ -119,6 +119,23 @@ func (n *raftNode) stop() {
 
 func (n *raftNode) server() Server { return Server{ID: n.id, Addr: n.addr} }
 
+// newBootstrappedTrio starts s1, s2 and s3 with secret (each tuned by
+// tune) and has s1 bootstrap a configuration of all three; the others join
+// by voting.
+func newBootstrappedTrio(t *testing.T, secret string, tune func(*RaftConfig)) []*raftNode {
+	t.Helper()
+	nodes := []*raftNode{
+		newRaftNode(t, "s1", secret, tune),
+		newRaftNode(t, "s2", secret, tune),
+		newRaftNode(t, "s3", secret, tune),
+	}
+	servers := []Server{nodes[0].server(), nodes[1].server(), nodes[2].server()}
+	if err := nodes[0].store.Bootstrap(servers); err != nil {
+		t.Fatal(err)
+	}
+	return nodes
+}
+
 // waitLeader waits until exactly one of the running nodes leads and every
 // running node names it, and returns it.
 func waitLeader(t *testing.T, nodes ...*raftNode) *raftNode {

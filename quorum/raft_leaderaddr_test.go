@@ -33,18 +33,7 @@ func TestRaftStore_FollowersSeeOneLeaderAddress(t *testing.T) {
 			return peer.TargetAddr(a.(string), id), true
 		}
 	}
-	nodes := []*raftNode{
-		newRaftNode(t, "s1", "secret", dial),
-		newRaftNode(t, "s2", "secret", dial),
-		newRaftNode(t, "s3", "secret", dial),
-	}
-	var servers []Server
-	for _, n := range nodes {
-		servers = append(servers, n.server())
-	}
-	if err := nodes[0].store.Bootstrap(servers); err != nil {
-		t.Fatal(err)
-	}
+	nodes := newBootstrappedTrio(t, "secret", dial)
 	leader := waitLeader(t, nodes...)
 	for _, n := range nodes {
 		addrs.Store(n.id, n.addr)

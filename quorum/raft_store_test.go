@@ -102,19 +102,7 @@ func TestRaftStore_SingleNodeRecoversAfterRestart(t *testing.T) {
 
 func TestRaftStore_ThreeNodeCluster(t *testing.T) {
 	ctx := context.Background()
-	nodes := []*raftNode{
-		newRaftNode(t, "s1", "secret", nil),
-		newRaftNode(t, "s2", "secret", nil),
-		newRaftNode(t, "s3", "secret", nil),
-	}
-	var servers []Server
-	for _, n := range nodes {
-		servers = append(servers, n.server())
-	}
-	// One server bootstraps with all three; the others join by voting.
-	if err := nodes[0].store.Bootstrap(servers); err != nil {
-		t.Fatal(err)
-	}
+	nodes := newBootstrappedTrio(t, "secret", nil)
 	leader := waitLeader(t, nodes...)
 	members, err := leader.store.Servers()
 	if err != nil || len(members) != 3 {
@@ -226,21 +214,14 @@ func TestRaftStore_ThreeNodeCluster(t *testing.T) {
 // appends never reach the group's Raft, and the group's log never reaches
 // it, while the group stays healthy.
 func TestRaftStore_WrongSecretCannotJoinVoteOrAppend(t *testing.T) {
-	nodes := []*raftNode{
-		newRaftNode(t, "s1", "right", nil),
-		newRaftNode(t, "s2", "right", nil),
-		newRaftNode(t, "s3", "right", nil),
-	}
-	servers := []Server{nodes[0].server(), nodes[1].server(), nodes[2].server()}
-	if err := nodes[0].store.Bootstrap(servers); err != nil {
-		t.Fatal(err)
-	}
+	nodes := newBootstrappedTrio(t, "right", nil)
 	proposeOnLeader(t, monitorCmd("m1", 6379, 1), nodes...)
 
 	// The intruder believes it belongs to the group, so its Raft campaigns
 	// (asking each member for votes) and would append as leader.
 	evil := newRaftNode(t, "evil", "wrong", nil)
-	if err := evil.store.Bootstrap(append([]Server{evil.server()}, servers...)); err != nil {
+	servers := []Server{evil.server(), nodes[0].server(), nodes[1].server(), nodes[2].server()}
+	if err := evil.store.Bootstrap(servers); err != nil {
 		t.Fatal(err)
 	}
 	// The group adds it as a voter, as a join request would: the leader's
