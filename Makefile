@@ -40,8 +40,11 @@ SIM_PARALLEL     ?= 32
 
 .PHONY: build test deps vet fmt fmt-check fuzz demo bench bench-fleet chaos roll compat sim sim-short image clean
 
+# The binary as the image ships it (deploy/image/build.sh): static, so the
+# benchmarks measure what runs in production. A cgo build maps libc and the
+# dynamic loader besides: 1.5 MB more resident at 1000 masters, the same CPU.
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
 
 # The official Sentinel suite runs after the Go tests, on its own: it is
 # timing-sensitive like redis' own CI, so it does not share the two cores

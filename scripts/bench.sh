@@ -16,6 +16,6 @@ command -v redis-server >/dev/null || { echo "redis-server missing: run 'make de
 command -v redis-sentinel >/dev/null || { echo "redis-sentinel missing: run 'make deps' (as root)"; exit 1; }
 
 mkdir -p bin
-"$go" build -o bin/gosentinel ./cmd/gosentinel
+"${MAKE:-make}" --no-print-directory build GO="$go"
 "$go" build -o bin/bench-failover ./bench/failover
 exec bin/bench-failover "$@"
