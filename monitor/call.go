@@ -63,7 +63,10 @@ func (m *Monitor) Call(ctx context.Context, a Addr, args ...string) ([]string, e
 		done <- v
 	}}, cmd...)
 	lk.pending++
-	closed := c.ctx.Done()
+	if c.gone == nil {
+		c.gone = make(chan struct{})
+	}
+	closed := c.gone
 	m.mu.Unlock()
 
 	select {

@@ -113,3 +113,46 @@ func TestCallRefusesABusyLink(t *testing.T) {
 		t.Fatalf("held PUBLISH after the pause: %v", err)
 	}
 }
+
+// A Call waiting on a link whose connection closes (the node died) returns
+// ErrNoLink at once, not at its caller's deadline: the connection closes
+// the channel Call waits on.
+func TestCallEndsWhenItsConnectionCloses(t *testing.T) {
+	master := startRedis(t)
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: infoFast}))
+	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	redistest.Wait(t, 5*time.Second, "an idle link", func() error {
+		_, err := m.Call(ctx, master.addr(), "PING")
+		return err
+	})
+	held := make(chan error, 1)
+	go func() {
+		for {
+			// Refused while a PING or an INFO is out: ask again.
+			_, err := m.Call(ctx, master.addr(), "BLPOP", "nothing-ever", "0")
+			if errors.Is(err, ErrLinkBusy) && ctx.Err() == nil {
+				time.Sleep(5 * time.Millisecond) // pacing of the retries, not synchronisation
+				continue
+			}
+			held <- err
+			return
+		}
+	}()
+	redistest.Until(t, 5*time.Second, "the BLPOP to block", func() bool {
+		return strings.Contains(redisCall(t, master.port, "INFO", "clients").str, "blocked_clients:1")
+	})
+	master.kill()
+	start := time.Now()
+	select {
+	case err := <-held:
+		if !errors.Is(err, ErrNoLink) || ctx.Err() != nil {
+			t.Fatalf("Call on the closed connection: %v (ctx %v)", err, ctx.Err())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Call still waiting 10 s after its connection closed")
+	}
+	t.Logf("Call returned %v after the node died", time.Since(start).Round(time.Millisecond))
+}

@@ -45,8 +45,15 @@ type conn struct {
 	// are resolved by the dial itself).
 	resolved func(ip string)
 
-	ctx    context.Context
-	cancel context.CancelFunc
+	// gone is closed when the conn closes, for Call's waiters; made by
+	// the first Call. Guarded by mon.mu. dialCancel stops the dial in
+	// progress (nil when none runs); guarded by wmu. Why not a context
+	// for the conn's life: with the dial's own context below it, it was
+	// a context, its done channel and a children map kept per conn, 1 MB
+	// of live heap at 1000 masters (issue 12); a context now lives only
+	// while its conn dials.
+	gone       chan struct{}
+	dialCancel context.CancelFunc
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -110,10 +117,9 @@ const (
 )
 
 func newConn(m *Monitor, lk *link, pubsub bool, addr string) *conn {
-	ctx, cancel := context.WithCancel(context.Background())
 	return &conn{
 		mon: m, link: lk, pubsub: pubsub, addr: addr,
-		ctx: ctx, cancel: cancel, fd: -1, poll: m.poll, spareLimit: maxSpare,
+		fd: -1, poll: m.poll, spareLimit: maxSpare,
 	}
 }
 
@@ -199,9 +205,14 @@ func (c *conn) flush(nc net.Conn) {
 // shutdown closes the socket and stops the goroutines; it never blocks on
 // the network. Caller holds mon.mu and has marked the conn closed.
 func (c *conn) shutdown() {
-	c.cancel()
+	if c.gone != nil {
+		close(c.gone)
+	}
 	c.wmu.Lock()
 	c.dead = true
+	if c.dialCancel != nil {
+		c.dialCancel()
+	}
 	c.wbuf, c.spare = nil, nil
 	if c.polled {
 		c.poll.release(c)
@@ -213,10 +224,19 @@ func (c *conn) shutdown() {
 
 // run dials (dialPaced), then reads replies until the conn dies; commands
 // queued meanwhile go out once it is connected. The caller has done
-// mon.wg.Add(1).
-func (c *conn) run() {
+// mon.wg.Add(1); t is the dial gate's ticket, handed back once the dial
+// has ended and the conn is handed to the event loop or failed.
+func (c *conn) run(t *dialTicket) {
 	defer c.mon.wg.Done()
-	nc, err := dialPaced(c.ctx, defaultDialPacing, func(ctx context.Context) (net.Conn, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.wmu.Lock()
+	if c.dead {
+		cancel() // closed before it began: the dial returns at once
+	} else {
+		c.dialCancel = cancel
+	}
+	c.wmu.Unlock()
+	nc, err := dialPaced(ctx, defaultDialPacing, func(ctx context.Context) (net.Conn, error) {
 		var d net.Dialer
 		nc, err := d.DialContext(ctx, "tcp", c.addr)
 		if err != nil || c.mon.cfg.TLS == nil {
@@ -231,12 +251,19 @@ func (c *conn) run() {
 		}
 		return tc, nil
 	})
+	c.wmu.Lock()
+	c.dialCancel = nil
+	c.wmu.Unlock()
+	cancel()
 	if err != nil {
 		c.mon.connFailed(c, err, true)
+		c.mon.dials.finished(t)
 		return
 	}
 	c.mon.connEstablished(c, nc.LocalAddr(), nc.RemoteAddr())
-	if c.poll.takeOver(c, nc) {
+	polled := c.poll.takeOver(c, nc)
+	c.mon.dials.finished(t)
+	if polled {
 		return
 	}
 	c.wmu.Lock()

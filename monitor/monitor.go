@@ -85,6 +85,8 @@ type Monitor struct {
 	notes                               *CallbackQueue
 	kick                                chan struct{}
 	wg                                  sync.WaitGroup // connection goroutines
+	// dials admits the connections' dials (dialgate.go).
+	dials *dialGate
 	// poll is the event loop reading the links while Run runs (nil
 	// where there is none: a goroutine per connection reads).
 	poll *poller
@@ -131,6 +133,7 @@ func New(cfg Config) *Monitor {
 		log:          cfg.Logger,
 		notes:        NewCallbackQueue(),
 		kick:         make(chan struct{}, 1),
+		dials:        newDialGate(),
 		masters:      map[string]*instance{},
 		sentinelUser: cfg.SentinelUser,
 		sentinelPass: cfg.SentinelPass,

@@ -69,7 +69,7 @@ func (m *Monitor) reconnect(ri *instance, ts *tickState) {
 
 func (m *Monitor) start(c *conn) {
 	m.wg.Add(1)
-	go c.run()
+	m.dials.submit(c.run)
 }
 
 // sendAuth is sentinelSendAuthIfNeeded: the master's auth-pass/auth-user for
