@@ -58,7 +58,7 @@ func (m *Monitor) Call(ctx context.Context, a Addr, args ...string) ([]string, e
 		return nil, fmt.Errorf("%w (%d ahead)", ErrLinkBusy, n)
 	}
 	cmd := append([]string{ri.command(args[0])}, args[1:]...)
-	c.send(replyHandler{fn: func(v value) {
+	c.sendHeld(replyHandler{fn: func(v value) {
 		c.link.decPending()
 		done <- v
 	}}, cmd...)
@@ -68,6 +68,7 @@ func (m *Monitor) Call(ctx context.Context, a Addr, args ...string) ([]string, e
 	}
 	closed := c.gone
 	m.mu.Unlock()
+	c.flushHere()
 
 	select {
 	case v := <-done:

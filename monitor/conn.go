@@ -129,6 +129,37 @@ func (c *conn) send(h replyHandler, args ...string) {
 	c.write(args...)
 }
 
+// sendHeld queues a command and the handler of its reply for flushHere,
+// which the caller runs once it has let go of mon.mu. Caller holds mon.mu.
+func (c *conn) sendHeld(h replyHandler, args ...string) {
+	c.handlers = append(c.handlers, h)
+	c.wmu.Lock()
+	if c.wbuf == nil {
+		c.wbuf, c.spare = c.spare, nil
+	}
+	c.wbuf = appendCommand(c.wbuf, args...)
+	c.wmu.Unlock()
+}
+
+// flushHere writes what is queued from the calling goroutine, which holds
+// no lock: on a polled conn one non-blocking write (the loop finishes
+// what the socket does not take), else as write does. Why: Call's
+// commands each started a flush goroutine, and the leader's first fence
+// reads are a thousand Calls at once at 1000 masters (issue 12).
+func (c *conn) flushHere() {
+	c.wmu.Lock()
+	if !c.polled || c.flushing || c.dead || c.fd < 0 {
+		c.startFlushLocked()
+		c.wmu.Unlock()
+		return
+	}
+	err := c.writeFDLocked()
+	c.wmu.Unlock()
+	if err != nil {
+		c.mon.connFailed(c, err, false)
+	}
+}
+
 // write queues a command whose reply goes to the sticky handler at the
 // head of the queue (a subscribed connection's). Caller holds mon.mu.
 func (c *conn) write(args ...string) {

@@ -170,7 +170,13 @@ func (p *poller) add(c *conn, fd int) error {
 		return fmt.Errorf("epoll: %w", err)
 	}
 	c.fd = fd
-	c.startFlushLocked()
+	// What was queued while it dialled goes out now, from the dialling
+	// goroutine (a non-blocking write; the loop finishes what the socket
+	// does not take). A flush goroutine per new connection was most of
+	// the goroutines a fleet's first pass started (issue 12).
+	if err := c.writeFDLocked(); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
 	return nil
 }
 

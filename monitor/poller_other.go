@@ -12,6 +12,7 @@ func (p *poller) close()                             {}
 func (p *poller) takeOver(c *conn, nc net.Conn) bool { return false }
 func (p *poller) release(c *conn)                    {}
 func (c *conn) flushFD()                             {}
+func (c *conn) writeFDLocked() error                 { return nil }
 func unreadFD(int) int                               { return 0 }
 
 // flushBatch: no connection is polled, so none is ever batched.
