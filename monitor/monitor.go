@@ -113,6 +113,11 @@ type Monitor struct {
 	// guarded by mu.
 	batching bool
 	batch    []*conn
+	// helloKeys and helloPayloads are publishHellos' scratch maps, kept
+	// emptied between runs (Run goroutine only): made anew each run they
+	// were a tenth of a follower's allocations at 500 masters.
+	helloKeys     map[helloKey]bool
+	helloPayloads map[helloKey]string
 	// pinged: the links whose SDOWN clock the timer's run started
 	// (stampPings). Guarded by mu.
 	pinged []*link

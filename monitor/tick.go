@@ -74,7 +74,12 @@ func (m *Monitor) publishHellos(ts *tickState) {
 	if len(due) == 0 || m.cfg.HelloPayload == nil {
 		return
 	}
-	keys := make(map[helloKey]bool, len(due))
+	if m.helloKeys == nil {
+		m.helloKeys, m.helloPayloads = map[helloKey]bool{}, map[helloKey]string{}
+	}
+	keys, payloads := m.helloKeys, m.helloPayloads
+	defer clear(keys)
+	defer clear(payloads)
 	for _, ri := range due {
 		if ip, ok := helloDue(ri, ts.now, ts.timing, true); ok {
 			keys[helloKey{ri.owner().name, ip}] = true
@@ -82,7 +87,6 @@ func (m *Monitor) publishHellos(ts *tickState) {
 	}
 	m.batching = false
 	m.mu.Unlock()
-	payloads := make(map[helloKey]string, len(keys))
 	for k := range keys {
 		if p, ok := m.cfg.HelloPayload(k.master, k.localIP); ok {
 			payloads[k] = p

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"strconv"
 
@@ -49,8 +48,30 @@ func (n *Node) helloPayload(name, localIP string) (string, bool) {
 		ip = n.globals.announceIP
 	}
 	n.mu.Unlock()
-	return fmt.Sprintf("%s,%d,%s,%d,%s,%s,%d,%d", ip, n.announcedPort(), n.myid, n.sm().CurrentEpoch(),
-		name, addr.Host, addr.Port, configEpoch), true
+	return formatHello(ip, n.announcedPort(), n.myid, n.sm().CurrentEpoch(), name, addr.Host, addr.Port, configEpoch), true
+}
+
+// formatHello renders the hello's eight comma-separated fields. Appended
+// rather than formatted: built for every master every 2 s, fmt's boxing of
+// the numbers was a tenth of a follower's allocations at 500 masters.
+func formatHello(ip string, port int, myid string, epoch uint64, name, masterHost string, masterPort int, configEpoch uint64) string {
+	var buf [192]byte
+	b := append(buf[:0], ip...)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(port), 10)
+	b = append(b, ',')
+	b = append(b, myid...)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, epoch, 10)
+	b = append(b, ',')
+	b = append(b, name...)
+	b = append(b, ',')
+	b = append(b, masterHost...)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(masterPort), 10)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, configEpoch, 10)
+	return string(b)
 }
 
 // helloMasterAddr is the master address our hellos announce with the
