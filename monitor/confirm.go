@@ -115,6 +115,30 @@ func flavorOf(v value) flavor {
 	return flavorUnknown
 }
 
+// noteFlavorLocked keeps declined, the links whose sentinel declined
+// gosentinel's subcommand, in step with lk.flavor. Caller holds m.mu.
+func (m *Monitor) noteFlavorLocked(lk *link) {
+	if lk.flavor == flavorOther {
+		if m.declined == nil {
+			m.declined = map[*link]struct{}{}
+		}
+		m.declined[lk] = struct{}{}
+		return
+	}
+	delete(m.declined, lk)
+}
+
+// AnyDeclined reports whether a sentinel declined gosentinel's subcommand
+// on our command link to it (a link now open; InstanceStatus.Declined of
+// its entries). Only such a sentinel can be foreign, and the answer costs
+// no walk over the masters, so a set of gosentinels skips the mixed-set
+// rounds' look at every sentinel record (node).
+func (m *Monitor) AnyDeclined() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.declined) > 0
+}
+
 // askFlavor queues SENTINEL MAINTENANCE STATUS on a sentinel's cmd
 // connection. Caller holds m.mu.
 func (m *Monitor) askFlavor(ri *instance, c *conn, now time.Time) {
@@ -122,6 +146,7 @@ func (m *Monitor) askFlavor(ri *instance, c *conn, now time.Time) {
 		c.link.decPending()
 		if c.link.cc == c {
 			c.link.flavor = flavorOf(v)
+			m.noteFlavorLocked(c.link)
 		}
 	}}, ri.command("SENTINEL"), "MAINTENANCE", "STATUS")
 	c.link.pending++

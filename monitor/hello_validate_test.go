@@ -298,3 +298,47 @@ func TestGroupStatusLeavesOutSentinels(t *testing.T) {
 		t.Fatal("GroupStatus found an unknown master")
 	}
 }
+
+// AnyDeclined is true exactly while a command link is open to a sentinel
+// that declined gosentinel's subcommand: not for a gosentinel, and no
+// longer once that link closed (the node's mixed-set rounds skip their
+// look at every sentinel record while it is false).
+func TestAnyDeclinedFollowsTheLinks(t *testing.T) {
+	const goID = "eeeeeeee55555555555555555555555555555555"
+	const otherID = "ffffffff66666666666666666666666666666666"
+	sentinel := func(id string, declines bool) *fakeServer {
+		return newFakeServer(t, func(args []string) string {
+			switch {
+			case strings.EqualFold(args[0], "PING"):
+				return "+PONG\r\n"
+			case len(args) == 2 && strings.EqualFold(args[1], "myid"):
+				return fmt.Sprintf("$%d\r\n%s\r\n", len(id), id)
+			case len(args) == 3 && strings.EqualFold(args[1], "maintenance"):
+				if declines {
+					return "-ERR unknown subcommand 'MAINTENANCE'. Try SENTINEL HELP.\r\n"
+				}
+				return "*1\r\n*2\r\n$1\r\n*\r\n:0\r\n"
+			}
+			return "+OK\r\n"
+		})
+	}
+	gosentinel, other := sentinel(goID, false), sentinel(otherID, true)
+	m := startMonitor(t, (&recorder{}).config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 5 * time.Second})
+	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", gosentinel.port(), goID))
+	redistest.Until(t, 5*time.Second, "the gosentinel's id confirmed", func() bool {
+		for _, s := range status(t, m, "m").Sentinels {
+			if s.RunID == goID && s.IDConfirmed {
+				return len(gosentinel.commands("SENTINEL")) >= 2
+			}
+		}
+		return false
+	})
+	if m.AnyDeclined() {
+		t.Fatal("AnyDeclined with only a gosentinel")
+	}
+	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", other.port(), otherID))
+	redistest.Until(t, 5*time.Second, "AnyDeclined once the other sentinel declined", m.AnyDeclined)
+	other.close()
+	redistest.Until(t, 5*time.Second, "AnyDeclined false once its link closed", func() bool { return !m.AnyDeclined() })
+}

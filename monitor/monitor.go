@@ -118,6 +118,9 @@ type Monitor struct {
 	// were a tenth of a follower's allocations at 500 masters.
 	helloKeys     map[helloKey]bool
 	helloPayloads map[helloKey]string
+	// declined: the links whose flavor is flavorOther (noteFlavorLocked,
+	// the only writer besides closeConn's reset). Guarded by mu.
+	declined map[*link]struct{}
 	// pinged: the links whose SDOWN clock the timer's run started
 	// (stampPings). Guarded by mu.
 	pinged []*link

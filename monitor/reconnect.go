@@ -188,6 +188,7 @@ func (m *Monitor) closeConn(c *conn) {
 		lk.pending = 0
 		lk.myid = ""
 		lk.flavor = flavorUnknown
+		m.noteFlavorLocked(lk)
 	}
 	if lk.pc == c {
 		lk.pc = nil
