@@ -134,10 +134,7 @@ func (c *conn) send(h replyHandler, args ...string) {
 func (c *conn) sendHeld(h replyHandler, args ...string) {
 	c.handlers = append(c.handlers, h)
 	c.wmu.Lock()
-	if c.wbuf == nil {
-		c.wbuf, c.spare = c.spare, nil
-	}
-	c.wbuf = appendCommand(c.wbuf, args...)
+	c.queueLocked(args)
 	c.wmu.Unlock()
 }
 
@@ -164,10 +161,7 @@ func (c *conn) flushHere() {
 // head of the queue (a subscribed connection's). Caller holds mon.mu.
 func (c *conn) write(args ...string) {
 	c.wmu.Lock()
-	if c.wbuf == nil {
-		c.wbuf, c.spare = c.spare, nil
-	}
-	c.wbuf = appendCommand(c.wbuf, args...)
+	c.queueLocked(args)
 	if c.mon.batching && c.polled {
 		c.wmu.Unlock()
 		if !c.batched {
@@ -178,6 +172,15 @@ func (c *conn) write(args ...string) {
 	}
 	c.startFlushLocked()
 	c.wmu.Unlock()
+}
+
+// queueLocked appends a command to what is to be written, in the spare
+// buffer if there is one. Caller holds c.wmu.
+func (c *conn) queueLocked(args []string) {
+	if c.wbuf == nil {
+		c.wbuf, c.spare = c.spare, nil
+	}
+	c.wbuf = appendCommand(c.wbuf, args...)
 }
 
 // startFlushLocked starts a flush goroutine if the connection is up, has
