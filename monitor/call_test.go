@@ -69,30 +69,11 @@ func TestCallUsesTheCommandLink(t *testing.T) {
 // PUBLISH, and every command pipelined behind it, until the pause ends, so
 // a command sent behind one would wait out its caller's timeout.
 func TestCallRefusesABusyLink(t *testing.T) {
-	master := startRedis(t)
-	rec := &recorder{}
-	m := startMonitor(t, rec.config(idA, Config{Timing: infoFast}))
-	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: 5 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	redistest.Wait(t, 5*time.Second, "an idle link", func() error {
-		_, err := m.Call(ctx, master.addr(), "PING")
-		return err
-	})
+	m, master := idleLinkMonitor(t, ctx)
 	redisCall(t, master.port, "CLIENT", "PAUSE", "5000", "WRITE")
-	held := make(chan error, 1)
-	go func() {
-		for {
-			// Refused while a PING or an INFO is out: ask again.
-			_, err := m.Call(ctx, master.addr(), "PUBLISH", "somechannel", "x")
-			if errors.Is(err, ErrNoLink) && ctx.Err() == nil {
-				time.Sleep(5 * time.Millisecond) // pacing of the retries, not synchronisation
-				continue
-			}
-			held <- err
-			return
-		}
-	}()
+	held := callWhenIdle(ctx, m, master.addr(), "PUBLISH", "somechannel", "x")
 	redistest.Until(t, 5*time.Second, "the PUBLISH held by the pause", func() bool {
 		return strings.Contains(redisCall(t, master.port, "INFO", "clients").str, "blocked_clients:1")
 	})
@@ -118,29 +99,10 @@ func TestCallRefusesABusyLink(t *testing.T) {
 // ErrNoLink at once, not at its caller's deadline: the connection closes
 // the channel Call waits on.
 func TestCallEndsWhenItsConnectionCloses(t *testing.T) {
-	master := startRedis(t)
-	rec := &recorder{}
-	m := startMonitor(t, rec.config(idA, Config{Timing: infoFast}))
-	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: 5 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	redistest.Wait(t, 5*time.Second, "an idle link", func() error {
-		_, err := m.Call(ctx, master.addr(), "PING")
-		return err
-	})
-	held := make(chan error, 1)
-	go func() {
-		for {
-			// Refused while a PING or an INFO is out: ask again.
-			_, err := m.Call(ctx, master.addr(), "BLPOP", "nothing-ever", "0")
-			if errors.Is(err, ErrLinkBusy) && ctx.Err() == nil {
-				time.Sleep(5 * time.Millisecond) // pacing of the retries, not synchronisation
-				continue
-			}
-			held <- err
-			return
-		}
-	}()
+	m, master := idleLinkMonitor(t, ctx)
+	held := callWhenIdle(ctx, m, master.addr(), "BLPOP", "nothing-ever", "0")
 	redistest.Until(t, 5*time.Second, "the BLPOP to block", func() bool {
 		return strings.Contains(redisCall(t, master.port, "INFO", "clients").str, "blocked_clients:1")
 	})
@@ -155,4 +117,36 @@ func TestCallEndsWhenItsConnectionCloses(t *testing.T) {
 		t.Fatal("Call still waiting 10 s after its connection closed")
 	}
 	t.Logf("Call returned %v after the node died", time.Since(start).Round(time.Millisecond))
+}
+
+// idleLinkMonitor starts a monitor watching a new redis-server as
+// "mymaster" and waits until a Call goes through on its idle link.
+func idleLinkMonitor(t *testing.T, ctx context.Context) (*Monitor, *redisProc) {
+	t.Helper()
+	master := startRedis(t)
+	m := startMonitor(t, (&recorder{}).config(idA, Config{Timing: infoFast}))
+	m.Watch(MasterSpec{Name: "mymaster", Addr: master.addr(), DownAfter: 5 * time.Second})
+	redistest.Wait(t, 5*time.Second, "an idle link", func() error {
+		_, err := m.Call(ctx, master.addr(), "PING")
+		return err
+	})
+	return m, master
+}
+
+// callWhenIdle runs Call in a goroutine, asking again while the link is
+// busy (a PING or an INFO is out), and delivers the error it ends with.
+func callWhenIdle(ctx context.Context, m *Monitor, a Addr, args ...string) <-chan error {
+	held := make(chan error, 1)
+	go func() {
+		for {
+			_, err := m.Call(ctx, a, args...)
+			if errors.Is(err, ErrLinkBusy) && ctx.Err() == nil {
+				time.Sleep(5 * time.Millisecond) // pacing of the retries, not synchronisation
+				continue
+			}
+			held <- err
+			return
+		}
+	}()
+	return held
 }

@@ -90,6 +90,21 @@ func fakeSentinelMyID(t *testing.T, myid func() string) *fakeServer {
 // RESP) is myid's and whose is-master-down-by-addr reply is down's, given
 // the request.
 func fakeSentinelAnswering(t *testing.T, myid func() string, down func(args []string) string) *fakeServer {
+	return fakeSentinelServer(t, myid, down, func() string { return "-ERR unknown subcommand\r\n" })
+}
+
+// fakeSentinelFlavor is a fake sentinel whose SENTINEL MYID reply is id's
+// and whose SENTINEL MAINTENANCE STATUS reply (raw RESP) is maintenance's.
+func fakeSentinelFlavor(t *testing.T, id string, maintenance func() string) *fakeServer {
+	return fakeSentinelServer(t, func() string { return fmt.Sprintf("$%d\r\n%s\r\n", len(id), id) },
+		func([]string) string { return "*3\r\n:1\r\n$1\r\n*\r\n:0\r\n" }, maintenance)
+}
+
+// fakeSentinelServer answers PING, and SENTINEL MYID, is-master-down-by-addr
+// and MAINTENANCE STATUS with the replies (raw RESP) of myid, down and
+// maintenance; other SENTINEL subcommands with an unknown-subcommand error,
+// and anything else with +OK.
+func fakeSentinelServer(t *testing.T, myid func() string, down func(args []string) string, maintenance func() string) *fakeServer {
 	return newFakeServer(t, func(args []string) string {
 		switch strings.ToUpper(args[0]) {
 		case "PING":
@@ -100,6 +115,8 @@ func fakeSentinelAnswering(t *testing.T, myid func() string, down func(args []st
 				return myid()
 			case len(args) > 1 && strings.EqualFold(args[1], "is-master-down-by-addr"):
 				return down(args)
+			case len(args) == 3 && strings.EqualFold(args[1], "maintenance"):
+				return maintenance()
 			}
 			return "-ERR unknown subcommand\r\n"
 		}
@@ -240,21 +257,13 @@ func TestSentinelFlavor(t *testing.T) {
 	const goID = "eeeeeeee55555555555555555555555555555555"
 	var mu sync.Mutex
 	goAsked := 0
-	gosentinel := newFakeServer(t, func(args []string) string {
-		switch {
-		case strings.EqualFold(args[0], "PING"):
-			return "+PONG\r\n"
-		case len(args) == 2 && strings.EqualFold(args[1], "myid"):
-			return fmt.Sprintf("$%d\r\n%s\r\n", len(goID), goID)
-		case len(args) == 3 && strings.EqualFold(args[1], "maintenance"):
-			mu.Lock()
-			defer mu.Unlock()
-			if goAsked++; goAsked == 1 {
-				return "-NOPERM User default has no permissions to run the 'sentinel|maintenance' command\r\n"
-			}
-			return "*1\r\n*2\r\n$1\r\n*\r\n:0\r\n"
+	gosentinel := fakeSentinelFlavor(t, goID, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		if goAsked++; goAsked == 1 {
+			return "-NOPERM User default has no permissions to run the 'sentinel|maintenance' command\r\n"
 		}
-		return "+OK\r\n"
+		return maintenanceStatusReply
 	})
 	m := startMonitor(t, (&recorder{}).config(idA, Config{Timing: fastTiming}))
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 5 * time.Second})
@@ -306,23 +315,10 @@ func TestGroupStatusLeavesOutSentinels(t *testing.T) {
 func TestAnyDeclinedFollowsTheLinks(t *testing.T) {
 	const goID = "eeeeeeee55555555555555555555555555555555"
 	const otherID = "ffffffff66666666666666666666666666666666"
-	sentinel := func(id string, declines bool) *fakeServer {
-		return newFakeServer(t, func(args []string) string {
-			switch {
-			case strings.EqualFold(args[0], "PING"):
-				return "+PONG\r\n"
-			case len(args) == 2 && strings.EqualFold(args[1], "myid"):
-				return fmt.Sprintf("$%d\r\n%s\r\n", len(id), id)
-			case len(args) == 3 && strings.EqualFold(args[1], "maintenance"):
-				if declines {
-					return "-ERR unknown subcommand 'MAINTENANCE'. Try SENTINEL HELP.\r\n"
-				}
-				return "*1\r\n*2\r\n$1\r\n*\r\n:0\r\n"
-			}
-			return "+OK\r\n"
-		})
-	}
-	gosentinel, other := sentinel(goID, false), sentinel(otherID, true)
+	gosentinel := fakeSentinelFlavor(t, goID, func() string { return maintenanceStatusReply })
+	other := fakeSentinelFlavor(t, otherID, func() string {
+		return "-ERR unknown subcommand 'MAINTENANCE'. Try SENTINEL HELP.\r\n"
+	})
 	m := startMonitor(t, (&recorder{}).config(idA, Config{Timing: fastTiming}))
 	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 5 * time.Second})
 	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", gosentinel.port(), goID))
@@ -342,3 +338,7 @@ func TestAnyDeclinedFollowsTheLinks(t *testing.T) {
 	other.close()
 	redistest.Until(t, 5*time.Second, "AnyDeclined false once its link closed", func() bool { return !m.AnyDeclined() })
 }
+
+// maintenanceStatusReply is a gosentinel's answer to SENTINEL MAINTENANCE
+// STATUS: no master paused.
+const maintenanceStatusReply = "*1\r\n*2\r\n$1\r\n*\r\n:0\r\n"
