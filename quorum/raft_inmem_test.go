@@ -101,12 +101,52 @@ type countedTransport struct {
 	*raft.InmemTransport
 	mu       sync.Mutex
 	inflight map[raft.ServerAddress]int
+	sent     map[raft.ServerAddress]*appendCounts
+}
+
+// appendCounts are the AppendEntries sent to one peer, by kind.
+type appendCounts struct {
+	// heartbeats carry no log position; empty carry one but no entries
+	// (what the leader sends a follower to tell it the commit index).
+	heartbeats, empty int
 }
 
 func (t *countedTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
 	t.add(target, 1)
 	defer t.add(target, -1)
+	t.count(target, args)
 	return t.InmemTransport.AppendEntries(id, target, args, resp)
+}
+
+func (t *countedTransport) count(target raft.ServerAddress, args *raft.AppendEntriesRequest) {
+	if len(args.Entries) > 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sent == nil {
+		t.sent = map[raft.ServerAddress]*appendCounts{}
+	}
+	c := t.sent[target]
+	if c == nil {
+		c = &appendCounts{}
+		t.sent[target] = c
+	}
+	if args.PrevLogEntry == 0 && args.LeaderCommitIndex == 0 {
+		c.heartbeats++
+	} else {
+		c.empty++
+	}
+}
+
+// appended is what has been sent to target so far.
+func (t *countedTransport) appended(target raft.ServerAddress) appendCounts {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c := t.sent[target]; c != nil {
+		return *c
+	}
+	return appendCounts{}
 }
 
 func (t *countedTransport) InstallSnapshot(id raft.ServerID, target raft.ServerAddress, args *raft.InstallSnapshotRequest, resp *raft.InstallSnapshotResponse, data io.Reader) error {
@@ -326,4 +366,78 @@ func TestRaftStore_ReplacedTailEndsRecovery(t *testing.T) {
 	if got := back.store.AppliedIndex(); got >= tail {
 		t.Fatalf("applied %d, past the old tail at %d: the test did not make a replaced tail", got, tail)
 	}
+}
+
+// TestRaftStore_IdleFollowersGetHeartbeatsOnly: once a follower holds every
+// entry and the commit index, the leader sends it heartbeats and at most an
+// AppendEntries a second (third_party/raft.patch: raft v1.7.3 sent one
+// every CommitTimeout, as often as heartbeats, and they were most of an
+// idle group's RPCs). A new commit still reaches the followers at the next
+// CommitTimeout, not a second later. Heartbeats are the clock: one every
+// 5-10 ms here, so each bound holds on a slow machine too.
+func TestRaftStore_IdleFollowersGetHeartbeatsOnly(t *testing.T) {
+	a, b, c := newCountedInmemNode(t, "a"), newInmemNode(t, "b", 0), newInmemNode(t, "c", 0)
+	connectAll(a, b, c)
+	if err := a.store.Bootstrap([]Server{a.server(), b.server(), c.server()}); err != nil {
+		t.Fatal(err)
+	}
+	redistest.Wait(t, 5*time.Second, "a leads", func() error {
+		if !a.store.IsLeader() {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+	followers := []*inmemNode{b, c}
+	propose := func(name string) uint64 {
+		t.Helper()
+		idx, err := a.store.ProposeIndexed(context.Background(), &Command{Op: OpMonitor, At: 1, Master: &Master{
+			Name: name, Addr: Addr{Host: "127.0.0.1", Port: 6379},
+			Settings: Settings{Quorum: 2, DownAfterMs: 30000, FailoverTimeoutMs: 180000, ParallelSyncs: 1},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return idx
+	}
+	// appliedWithin fails unless every follower applies idx before the
+	// leader has sent it more than beats heartbeats.
+	appliedWithin := func(idx uint64, beats int) {
+		t.Helper()
+		for _, f := range followers {
+			from := a.counted.appended(f.trans.LocalAddr()).heartbeats
+			redistest.Wait(t, 10*time.Second, f.id+" applies", func() error {
+				if f.store.AppliedIndex() >= idx {
+					return nil
+				}
+				if n := a.counted.appended(f.trans.LocalAddr()).heartbeats - from; n > beats {
+					t.Fatalf("%s has not applied entry %d after %d heartbeats", f.id, idx, n)
+				}
+				return fmt.Errorf("%s applied %d, want %d", f.id, f.store.AppliedIndex(), idx)
+			})
+		}
+	}
+	appliedWithin(propose("m1"), 1000)
+
+	// Idle: count what the leader sends each follower over 60 heartbeats
+	// (0.3-0.6 s, well under the patch's one-second refresh).
+	for _, f := range followers {
+		addr := f.trans.LocalAddr()
+		from := a.counted.appended(addr)
+		var got appendCounts
+		redistest.Wait(t, 10*time.Second, "60 heartbeats to "+f.id, func() error {
+			got = a.counted.appended(addr)
+			if got.heartbeats-from.heartbeats < 60 {
+				return fmt.Errorf("%d heartbeats so far", got.heartbeats-from.heartbeats)
+			}
+			return nil
+		})
+		beats, empty := got.heartbeats-from.heartbeats, got.empty-from.empty
+		if empty > beats/10 {
+			t.Errorf("idle, the leader sent %s %d AppendEntries without entries beside %d heartbeats; want at most %d", f.id, empty, beats, beats/10)
+		}
+	}
+
+	// A new commit reaches the followers at the next CommitTimeout (5-10
+	// ms), not at the refresh (a second, over 100 heartbeats).
+	appliedWithin(propose("m2"), 40)
 }

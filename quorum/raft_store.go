@@ -39,8 +39,10 @@ package quorum
 //     this long steps down (LeaderChanges delivers false), which bounds how
 //     long a partitioned leader keeps believing it leads and so how long its
 //     leader loop may run; must not exceed HeartbeatTimeout.
-//   - CommitTimeout 50 ms: raft's default; the idle interval at which the
-//     leader pushes the commit index to followers.
+//   - CommitTimeout 50 ms: raft's default; the interval at which the
+//     leader pushes a new commit index to followers. A follower that
+//     already has it is sent it again only once a second
+//     (third_party/raft.patch), not every CommitTimeout.
 //
 // Leadership notifications come from raft.Config.NotifyCh, not LeaderCh:
 // NotifyCh delivers every transition in order (LeaderCh coalesces them), so

@@ -93,6 +93,13 @@ type followerReplication struct {
 	// allowPipeline is used to determine when to pipeline the AppendEntries RPCs.
 	// It is private to this replication goroutine.
 	allowPipeline bool
+
+	// commitSent is the LeaderCommitIndex of the last AppendEntries the
+	// follower accepted, and acceptedAt when it did; only this follower's
+	// replicate goroutine reads or writes them (see idle). (gosentinel
+	// patch: idle AppendEntries.)
+	commitSent uint64
+	acceptedAt time.Time
 }
 
 // currentPeer reads peer under peerLock: the leader loop rewrites it when
@@ -103,6 +110,23 @@ func (s *followerReplication) currentPeer() Server {
 	s.peerLock.RLock()
 	defer s.peerLock.RUnlock()
 	return s.peer
+}
+
+// idleRefresh bounds how long the commit-index AppendEntries may stay
+// idle (see idle): a follower that restarted has lost its commit index, and
+// learns it again within this. (gosentinel patch: idle AppendEntries.)
+const idleRefresh = time.Second
+
+// idle tells whether the CommitTimeout AppendEntries would tell this
+// follower nothing: it accepted every entry up to lastLogIdx and the commit
+// index commitIdx in an AppendEntries less than idleRefresh before now,
+// and no RPC to it failed since. That AppendEntries exists so that
+// followers learn the commit index when commits stop flowing (issue 282);
+// sent every CommitTimeout regardless, it was most of an idle group's
+// traffic. (gosentinel patch: idle AppendEntries.)
+func (s *followerReplication) idle(lastLogIdx, commitIdx uint64, now time.Time) bool {
+	return s.failures == 0 && atomic.LoadUint64(&s.nextIndex) > lastLogIdx &&
+		s.commitSent == commitIdx && now.Sub(s.acceptedAt) < idleRefresh
 }
 
 // notifyAll is used to notify all the waiting verify futures
@@ -178,6 +202,9 @@ RPC:
 		// follower. See https://github.com/hashicorp/raft/issues/282.
 		case <-randomTimeout(r.config().CommitTimeout):
 			lastLogIdx, _ := r.getLastLog()
+			if s.idle(lastLogIdx, r.getCommitIndex(), time.Now()) {
+				continue
+			}
 			shouldStop = r.replicateTo(s, lastLogIdx)
 		}
 
@@ -262,6 +289,7 @@ START:
 		// Clear any failures, allow pipelining
 		s.failures = 0
 		s.allowPipeline = true
+		s.commitSent, s.acceptedAt = req.LeaderCommitIndex, time.Now()
 	} else {
 		atomic.StoreUint64(&s.nextIndex, max(min(s.nextIndex-1, resp.LastLog+1), 1))
 		if resp.NoRetryBackoff {
