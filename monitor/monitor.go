@@ -181,23 +181,39 @@ func (m *Monitor) Run(ctx context.Context) {
 
 	t := time.NewTicker(tickInterval)
 	defer t.Stop()
-	m.tick()
+	// look fires at an SDOWN deadline that comes before the next tick, so
+	// a node is found down when its down-after runs out, not up to a tick
+	// later (SDownDeadline).
+	look := time.NewTimer(tickInterval)
+	look.Stop()
+	defer look.Stop()
+	lookAt := func(at time.Time) {
+		if d := time.Until(at); !at.IsZero() && d < tickInterval {
+			look.Reset(max(d, 0))
+		} else {
+			look.Stop()
+		}
+	}
+	lookAt(m.tick())
 	lastPass := time.Now()
 loop:
 	for {
 		select {
 		case <-ctx.Done():
 			break loop
+		case <-look.C:
+			lookAt(m.tickNearDown())
+			continue
 		case <-t.C:
 			// Ticker ticks that come late are dropped, so the pass is
 			// paced by the time since the last one, not by counting.
 			if time.Since(lastPass) < passInterval-tickInterval/2 {
-				m.tickNearDown()
+				lookAt(m.tickNearDown())
 				continue
 			}
 		case <-m.kick:
 		}
-		m.tick()
+		lookAt(m.tick())
 		lastPass = time.Now()
 	}
 

@@ -63,6 +63,31 @@ func IsSubjectivelyDown(in SDownInput) bool {
 	return in.IsMaster && in.Rebooting && in.Now.Sub(in.RebootSince) > in.RebootDownAfter
 }
 
+// SDownDeadline is the first instant at which IsSubjectivelyDown's link
+// clause holds for in if nothing is answered meanwhile (in.Now is not
+// used): down-after past the PING awaiting its reply, or past the last
+// good reply of a link that is down, and past the last pub/sub PONG. False
+// when neither clock runs. The timer looks at an instance then (Run), not
+// at its next 50 ms tick: the PING's clock starts when the run that sent
+// it has written it, a few milliseconds after the tick, so the tick
+// down-after later came just short of it and the next one, 50 ms later,
+// found it down.
+func SDownDeadline(in SDownInput) (time.Time, bool) {
+	var from time.Time
+	switch {
+	case !in.PingPendingSince.IsZero():
+		from = in.PingPendingSince
+	case in.Disconnected && !in.LastOKPingReply.IsZero():
+		from = in.LastOKPingReply
+	default:
+		return time.Time{}, false
+	}
+	if in.PubsubPong.After(from) {
+		from = in.PubsubPong
+	}
+	return from.Add(in.DownAfter + 1), true // elapsed > DownAfter
+}
+
 const (
 	roleMaster = "master"
 	roleSlave  = "slave"

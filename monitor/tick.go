@@ -13,6 +13,29 @@ type tickState struct {
 	// helloDue collects the instances whose hello is due this tick; the
 	// payloads are built after the pass, without the lock.
 	helloDue []*instance
+	// nextLook is the earliest SDOWN deadline after now among the
+	// instances the run left in nearDown and not down (zero if none):
+	// when Run looks again if that comes before its next tick.
+	nextLook time.Time
+}
+
+// noteDeadline keeps in ts.nextLook the SDOWN deadline of ri if it is the
+// earliest yet after ts.now.
+func (ts *tickState) noteDeadline(ri *instance) {
+	if ri.sdown {
+		return
+	}
+	lk := ri.link
+	at, ok := SDownDeadline(SDownInput{
+		PingPendingSince: lk.actPingTime,
+		Disconnected:     lk.disconnected,
+		LastOKPingReply:  lk.lastAvail,
+		DownAfter:        ri.downAfter(),
+		PubsubPong:       lk.pcPong,
+	})
+	if ok && at.After(ts.now) && (ts.nextLook.IsZero() || at.Before(ts.nextLook)) {
+		ts.nextLook = at
+	}
 }
 
 // helloKey identifies a hello payload: per master and per local IP of the
@@ -22,7 +45,8 @@ type helloKey struct{ master, localIP string }
 // tick is sentinelHandleDictOfRedisInstances over every master, its
 // replicas and its sentinels. The hellos due are published after the pass
 // (publishHellos), and what the run queued is written last (flushBatch).
-func (m *Monitor) tick() {
+// It returns the earliest SDOWN deadline ahead (tickState.nextLook).
+func (m *Monitor) tick() time.Time {
 	ts := tickState{timing: m.timing()}
 	if m.cfg.CurrentEpoch != nil {
 		ts.epoch = m.cfg.CurrentEpoch()
@@ -49,6 +73,7 @@ func (m *Monitor) tick() {
 	}
 	clear(m.scratch)
 	m.finishRun(&ts)
+	return ts.nextLook
 }
 
 // finishRun ends a timer run (tick, tickNearDown): the hellos it found
@@ -125,6 +150,7 @@ func (m *Monitor) handleInstance(ri *instance, ts *tickState) {
 	next := ts.now.Add(passInterval)
 	if ri.sdown || nearSDownDeadline(ri, next) || pingDue(ri.link, next, ri.pingPeriod(ts.timing)) {
 		m.nearDown = append(m.nearDown, ri)
+		ts.noteDeadline(ri)
 	}
 }
 
@@ -134,8 +160,9 @@ func (m *Monitor) handleInstance(ri *instance, ts *tickState) {
 // master, the asks to its sentinels. PINGs then go out within a tick of
 // being due, as when every tick was a whole pass: the SDOWN clock starts
 // at the first unanswered PING, and the fence's wait bounds when that
-// PING went (replication's pingSlack).
-func (m *Monitor) tickNearDown() {
+// PING went (replication's pingSlack). It returns the earliest SDOWN
+// deadline ahead (tickState.nextLook).
+func (m *Monitor) tickNearDown() time.Time {
 	ts := tickState{timing: m.timing()}
 	if m.cfg.CurrentEpoch != nil {
 		ts.epoch = m.cfg.CurrentEpoch()
@@ -144,7 +171,7 @@ func (m *Monitor) tickNearDown() {
 	m.mu.Lock()
 	if tilt || m.tilt.on {
 		m.mu.Unlock()
-		return
+		return time.Time{}
 	}
 	m.batching = true
 	ts.now = time.Now()
@@ -160,8 +187,10 @@ func (m *Monitor) tickNearDown() {
 		if ri.kind == KindMaster {
 			m.askMasterStateToOtherSentinels(ri, &ts)
 		}
+		ts.noteDeadline(ri)
 	}
 	m.finishRun(&ts)
+	return ts.nextLook
 }
 
 // nearSDownDeadline tells whether ri may turn SDOWN by at: the link

@@ -209,3 +209,89 @@ func TestPeriodicCommandsShareAWrite(t *testing.T) {
 		t.Fatalf("%d of %d reads holding a hello or INFO held a PING too; want at least 3/4:\n%q", along, len(got), got)
 	}
 }
+
+// TestSDownDeadline: the deadline is the first instant IsSubjectivelyDown's
+// link clause holds: down at it, not a nanosecond before.
+func TestSDownDeadline(t *testing.T) {
+	base := time.Unix(1_000_000, 0)
+	at := func(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
+	const downAfter = 5 * time.Second
+	cases := []struct {
+		name string
+		in   SDownInput
+		want time.Time // zero: no deadline
+	}{
+		{"ping pending", SDownInput{PingPendingSince: at(0)}, at(5000)},
+		{"ping pending, pub/sub PONG later", SDownInput{PingPendingSince: at(0), PubsubPong: at(700)}, at(5700)},
+		{"ping pending, pub/sub PONG earlier", SDownInput{PingPendingSince: at(0), PubsubPong: at(-700)}, at(5000)},
+		{"link down, last good reply", SDownInput{Disconnected: true, LastOKPingReply: at(300)}, at(5300)},
+		{"link down, a PING still pending", SDownInput{Disconnected: true, LastOKPingReply: at(300), PingPendingSince: at(900)}, at(5900)},
+		{"connected, nothing pending", SDownInput{LastOKPingReply: at(300)}, time.Time{}},
+		{"link down, never answered", SDownInput{Disconnected: true}, time.Time{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.in.DownAfter = downAfter
+			got, ok := SDownDeadline(c.in)
+			if c.want.IsZero() {
+				if ok {
+					t.Fatalf("deadline %v; want none", got)
+				}
+				return
+			}
+			if !ok || !got.Equal(c.want.Add(1)) {
+				t.Fatalf("deadline %v (%v); want just after %v", got, ok, c.want)
+			}
+			in := c.in
+			in.Now = got
+			if !IsSubjectivelyDown(in) {
+				t.Fatal("not down at the deadline")
+			}
+			in.Now = got.Add(-1)
+			if IsSubjectivelyDown(in) {
+				t.Fatal("down a nanosecond before the deadline")
+			}
+		})
+	}
+}
+
+// TestRunsReturnTheNextSDownDeadline: a timer run returns the earliest
+// SDOWN deadline ahead among the instances it leaves on the near-down
+// list, so Run looks at it then rather than at the next tick; an instance
+// already down or without a pending PING adds none.
+func TestRunsReturnTheNextSDownDeadline(t *testing.T) {
+	m := New(Config{MyID: "0123456789012345678901234567890123456789"})
+	const downAfter = time.Second
+	// Nothing listens on these ports.
+	for _, name := range []string{"soon", "later", "down"} {
+		m.Watch(MasterSpec{Name: name, Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: downAfter})
+	}
+	t.Cleanup(m.Close)
+	m.mu.Lock()
+	now := time.Now()
+	soon, later, down := m.masters["soon"], m.masters["later"], m.masters["down"]
+	// soon's PING has waited 920 ms, later's 905 ms: both deadlines fall
+	// before the next pass (100 ms); down's is past.
+	soon.link.actPingTime = now.Add(-920 * time.Millisecond)
+	later.link.actPingTime = now.Add(-905 * time.Millisecond)
+	down.link.actPingTime = now.Add(-2 * downAfter)
+	for _, ri := range []*instance{soon, later, down} {
+		ri.link.ccReconnTime, ri.link.pcReconnTime = now, now
+		ri.link.lastPingTime = ri.link.actPingTime
+	}
+	want := soon.link.actPingTime.Add(downAfter + 1)
+	m.mu.Unlock()
+
+	if got := m.tick(); !got.Equal(want) {
+		t.Fatalf("a pass returned %v; want soon's deadline %v", got, want)
+	}
+	m.mu.Lock()
+	isDown := down.sdown
+	m.mu.Unlock()
+	if !isDown {
+		t.Fatal("the pass did not find the instance past its deadline down")
+	}
+	if got := m.tickNearDown(); !got.Equal(want) {
+		t.Fatalf("the run between passes returned %v; want soon's deadline %v", got, want)
+	}
+}
