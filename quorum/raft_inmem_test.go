@@ -172,6 +172,25 @@ func (t *countedTransport) inFlight(target raft.ServerAddress) int {
 	return t.inflight[target]
 }
 
+// bootstrapLed bootstraps a group of leader and the others, and waits
+// until leader leads it.
+func bootstrapLed(t *testing.T, leader *inmemNode, others ...*inmemNode) {
+	t.Helper()
+	servers := []Server{leader.server()}
+	for _, n := range others {
+		servers = append(servers, n.server())
+	}
+	if err := leader.store.Bootstrap(servers); err != nil {
+		t.Fatal(err)
+	}
+	redistest.Wait(t, 5*time.Second, leader.id+" leads", func() error {
+		if !leader.store.IsLeader() {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
+}
+
 func connectAll(nodes ...*inmemNode) {
 	for _, a := range nodes {
 		for _, b := range nodes {
@@ -378,22 +397,11 @@ func TestRaftStore_ReplacedTailEndsRecovery(t *testing.T) {
 func TestRaftStore_IdleFollowersGetHeartbeatsOnly(t *testing.T) {
 	a, b, c := newCountedInmemNode(t, "a"), newInmemNode(t, "b", 0), newInmemNode(t, "c", 0)
 	connectAll(a, b, c)
-	if err := a.store.Bootstrap([]Server{a.server(), b.server(), c.server()}); err != nil {
-		t.Fatal(err)
-	}
-	redistest.Wait(t, 5*time.Second, "a leads", func() error {
-		if !a.store.IsLeader() {
-			return fmt.Errorf("not yet")
-		}
-		return nil
-	})
+	bootstrapLed(t, a, b, c)
 	followers := []*inmemNode{b, c}
 	propose := func(name string) uint64 {
 		t.Helper()
-		idx, err := a.store.ProposeIndexed(context.Background(), &Command{Op: OpMonitor, At: 1, Master: &Master{
-			Name: name, Addr: Addr{Host: "127.0.0.1", Port: 6379},
-			Settings: Settings{Quorum: 2, DownAfterMs: 30000, FailoverTimeoutMs: 180000, ParallelSyncs: 1},
-		}})
+		idx, err := a.store.ProposeIndexed(context.Background(), monitorCmd(name, 6379, 1))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // TestRaftStore_ReaddressWhileReplicating re-addresses a follower in place
@@ -26,15 +25,7 @@ func TestRaftStore_ReaddressWhileReplicating(t *testing.T) {
 	alt := raft.ServerAddress("c-alt-addr")
 	a.trans.Connect(alt, c.trans)
 	b.trans.Connect(alt, c.trans)
-	if err := a.store.Bootstrap([]Server{a.server(), b.server(), c.server()}); err != nil {
-		t.Fatal(err)
-	}
-	redistest.Wait(t, 5*time.Second, "a leads", func() error {
-		if !a.store.IsLeader() {
-			return fmt.Errorf("not yet")
-		}
-		return nil
-	})
+	bootstrapLed(t, a, b, c)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
