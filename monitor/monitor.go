@@ -15,8 +15,9 @@ import (
 // instance. Ours passes over every instance every passInterval (10 Hz),
 // and every tickInterval in between looks only at the instances the last
 // pass found close to an SDOWN deadline or with a PING due
-// (Monitor.nearDown), so a node is PINGed and found down within
-// tickInterval of when it is due, as when every tick was a whole pass.
+// (Monitor.nearDown), so a node is PINGed within tickInterval of when it
+// is due, as when every tick was a whole pass, and found down at its SDOWN
+// deadline (Run looks then when it comes before the next tick).
 // The whole pass every 50 ms was a third of a follower's CPU at 1000
 // masters (a cache miss or more per instance record); its other work
 // (INFOs and hellos due, links to redial) is paced in hundreds of
