@@ -22,21 +22,13 @@ func (m *Monitor) checkSubjectivelyDown(ri *instance, ts *tickState) {
 		m.closeConn(lk.pc)
 	}
 
-	in := SDownInput{
-		Now:              now,
-		PingPendingSince: lk.actPingTime,
-		Disconnected:     lk.disconnected,
-		LastOKPingReply:  lk.lastAvail,
-		DownAfter:        downAfter,
-		PubsubPong:       lk.pcPong,
-		IsMaster:         ri.kind == KindMaster,
-		RoleReported:     ri.roleReported,
-		RoleReportedTime: ri.roleReportedTime,
-		InfoPeriod:       ts.timing.InfoPeriod,
-		Rebooting:        ri.rebooting,
-		RebootSince:      ri.rebootSince,
-		RebootDownAfter:  ri.owner().spec.RebootDownAfter,
-	}
+	in := linkSDownInput(ri)
+	in.Now = now
+	in.IsMaster = ri.kind == KindMaster
+	in.RoleReported, in.RoleReportedTime = ri.roleReported, ri.roleReportedTime
+	in.InfoPeriod = ts.timing.InfoPeriod
+	in.Rebooting, in.RebootSince = ri.rebooting, ri.rebootSince
+	in.RebootDownAfter = ri.owner().spec.RebootDownAfter
 	down := IsSubjectivelyDown(in)
 	if down && !ri.sdown {
 		in.RepliesWaiting = behind()

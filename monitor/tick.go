@@ -25,14 +25,7 @@ func (ts *tickState) noteDeadline(ri *instance) {
 	if ri.sdown {
 		return
 	}
-	lk := ri.link
-	at, ok := SDownDeadline(SDownInput{
-		PingPendingSince: lk.actPingTime,
-		Disconnected:     lk.disconnected,
-		LastOKPingReply:  lk.lastAvail,
-		DownAfter:        ri.downAfter(),
-		PubsubPong:       lk.pcPong,
-	})
+	at, ok := SDownDeadline(linkSDownInput(ri))
 	if ok && at.After(ts.now) && (ts.nextLook.IsZero() || at.Before(ts.nextLook)) {
 		ts.nextLook = at
 	}
@@ -198,15 +191,22 @@ func (m *Monitor) tickNearDown() time.Time {
 // meanwhile. The master-only clauses (role:slave for long, a reboot) are
 // left to the passes: they are measured in info periods.
 func nearSDownDeadline(ri *instance, at time.Time) bool {
+	in := linkSDownInput(ri)
+	in.Now = at
+	return IsSubjectivelyDown(in)
+}
+
+// linkSDownInput is what IsSubjectivelyDown's link clause reads of ri,
+// without Now.
+func linkSDownInput(ri *instance) SDownInput {
 	lk := ri.link
-	return IsSubjectivelyDown(SDownInput{
-		Now:              at,
+	return SDownInput{
 		PingPendingSince: lk.actPingTime,
 		Disconnected:     lk.disconnected,
 		LastOKPingReply:  lk.lastAvail,
 		DownAfter:        ri.downAfter(),
 		PubsubPong:       lk.pcPong,
-	})
+	}
 }
 
 // helloDue reports whether a hello should be published on ri's command
