@@ -390,7 +390,7 @@ func TestRaftStore_ReplacedTailEndsRecovery(t *testing.T) {
 // TestRaftStore_IdleFollowersGetHeartbeatsOnly: once a follower holds every
 // entry and the commit index, the leader sends it heartbeats and at most an
 // AppendEntries a second (third_party/raft.patch: raft v1.7.3 sent one
-// every CommitTimeout, as often as heartbeats, and they were most of an
+// every CommitTimeout, as often as heartbeats, half of an
 // idle group's RPCs). A new commit still reaches the followers at the next
 // CommitTimeout, not a second later. Heartbeats are the clock: one every
 // 5-10 ms here, so each bound holds on a slow machine too.

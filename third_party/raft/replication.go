@@ -122,7 +122,7 @@ const idleRefresh = time.Second
 // index commitIdx in an AppendEntries less than idleRefresh before now,
 // and no RPC to it failed since. That AppendEntries exists so that
 // followers learn the commit index when commits stop flowing (issue 282);
-// sent every CommitTimeout regardless, it was most of an idle group's
+// sent every CommitTimeout regardless, it was half of an idle group's
 // traffic. (gosentinel patch: idle AppendEntries.)
 func (s *followerReplication) idle(lastLogIdx, commitIdx uint64, now time.Time) bool {
 	return s.failures == 0 && atomic.LoadUint64(&s.nextIndex) > lastLogIdx &&
