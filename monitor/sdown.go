@@ -47,11 +47,8 @@ type SDownInput struct {
 // than master-reboot-down-after-period.
 func IsSubjectivelyDown(in SDownInput) bool {
 	var elapsed time.Duration
-	switch {
-	case !in.PingPendingSince.IsZero():
-		elapsed = in.Now.Sub(in.PingPendingSince)
-	case in.Disconnected:
-		elapsed = in.Now.Sub(in.LastOKPingReply)
+	if from, ok := in.silentSince(); ok {
+		elapsed = in.Now.Sub(from)
 	}
 	if elapsed > in.DownAfter && (in.PubsubPong.IsZero() || in.Now.Sub(in.PubsubPong) > in.DownAfter) && !in.RepliesWaiting {
 		return true
@@ -73,19 +70,27 @@ func IsSubjectivelyDown(in SDownInput) bool {
 // down-after later came just short of it and the next one, 50 ms later,
 // found it down.
 func SDownDeadline(in SDownInput) (time.Time, bool) {
-	var from time.Time
-	switch {
-	case !in.PingPendingSince.IsZero():
-		from = in.PingPendingSince
-	case in.Disconnected && !in.LastOKPingReply.IsZero():
-		from = in.LastOKPingReply
-	default:
+	from, ok := in.silentSince()
+	if !ok {
 		return time.Time{}, false
 	}
 	if in.PubsubPong.After(from) {
 		from = in.PubsubPong
 	}
 	return from.Add(in.DownAfter + 1), true // elapsed > DownAfter
+}
+
+// silentSince is where the link clause's clock starts: the PING awaiting
+// its reply, else the last good reply of a link that is down; false when
+// neither runs.
+func (in SDownInput) silentSince() (time.Time, bool) {
+	switch {
+	case !in.PingPendingSince.IsZero():
+		return in.PingPendingSince, true
+	case in.Disconnected:
+		return in.LastOKPingReply, true
+	}
+	return time.Time{}, false
 }
 
 const (

@@ -227,7 +227,7 @@ func TestSDownDeadline(t *testing.T) {
 		{"link down, last good reply", SDownInput{Disconnected: true, LastOKPingReply: at(300)}, at(5300)},
 		{"link down, a PING still pending", SDownInput{Disconnected: true, LastOKPingReply: at(300), PingPendingSince: at(900)}, at(5900)},
 		{"connected, nothing pending", SDownInput{LastOKPingReply: at(300)}, time.Time{}},
-		{"link down, never answered", SDownInput{Disconnected: true}, time.Time{}},
+		{"link down, never answered: its clock started at the zero time", SDownInput{Disconnected: true}, time.Time{}.Add(downAfter)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
