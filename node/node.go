@@ -27,8 +27,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
@@ -222,10 +220,6 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	}
 	n.mx = mx
 	n.eng = n.newEngine()
-	// go-redis logs dial failures to stderr by default; the official
-	// suite's harness fails a run on any such line, and our log is where
-	// operators look.
-	redis.SetLogger(goRedisLogger{n.log.With("component", "go-redis")})
 
 	exe := opts.Executable
 	if exe == "" {
@@ -631,11 +625,3 @@ func (n *Node) VerifyLeader(ctx context.Context) error {
 
 // vouches reports whether this sentinel may advertise master addresses now.
 func (n *Node) vouches() bool { return n.cl == nil || n.cl.vouches() }
-
-// goRedisLogger sends go-redis' internal log lines to the node's log at
-// debug level (they repeat every reconnect attempt to a dead node).
-type goRedisLogger struct{ log *slog.Logger }
-
-func (l goRedisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.Debug(fmt.Sprintf(format, v...))
-}

@@ -11,14 +11,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
-
 	"github.com/x0tta6bl4/gosentinel/monitor"
 )
 
-// Controller is the Redis implementation over go-redis. It keeps one small
-// client per node and credentials; every command name goes through the
+// Controller is the Redis implementation over monitor.Client. It keeps one
+// small client per node and credentials; every command name goes through the
 // target's rename-command table, as redis-sentinel's do
 // (sentinelInstanceMapCommand).
 type Controller struct {
@@ -26,7 +23,7 @@ type Controller struct {
 	// (tls-replication).
 	tls     *tls.Config
 	mu      sync.Mutex
-	clients map[string]*redis.Client
+	clients map[string]*monitor.Client
 	closed  bool
 	// link, if set, carries the fence's CONFIG commands (UseLink).
 	link Link
@@ -89,7 +86,7 @@ var errClosed = errors.New("redis controller closed")
 // NewController returns a controller with no connections yet; with a TLS
 // configuration it speaks TLS to every node (tls-replication yes).
 func NewController(tlsConf ...*tls.Config) *Controller {
-	c := &Controller{clients: map[string]*redis.Client{}}
+	c := &Controller{clients: map[string]*monitor.Client{}}
 	if len(tlsConf) > 0 {
 		c.tls = tlsConf[0]
 	}
@@ -112,15 +109,13 @@ func (c *Controller) Close() error {
 }
 
 // forgetIfUnreachable drops the cached client of a node that could not be
-// dialed, or whose reply timed out. go-redis' pool, after PoolSize failed
-// dials, only probes the address once a second, which would delay by up to
-// a second the demotion of an old master that has just come back. And
-// after a partition its pooled connections are stuck: the kernel
-// retransmits what they sent with a backoff of seconds, so each of them
-// would time out in turn after the heal before a fresh one is dialled (a
-// cut-off sentinel whose replica PINGs went that way paused a healthy
-// master right after a heal). A fresh client dials at once.
-func (c *Controller) forgetIfUnreachable(t Target, cl *redis.Client, err error) {
+// dialed, or whose reply timed out. After a partition its kept connections
+// are stuck: the kernel retransmits what they sent with a backoff of
+// seconds, so each of them would time out in turn after the heal before a
+// fresh one is dialled (a cut-off sentinel whose replica PINGs went that
+// way, on go-redis' pool, paused a healthy master right after a heal). A
+// fresh client dials at once.
+func (c *Controller) forgetIfUnreachable(t Target, cl *monitor.Client, err error) {
 	var op *net.OpError
 	var ne net.Error
 	dial := errors.As(err, &op) && op.Op == "dial"
@@ -139,7 +134,7 @@ func (c *Controller) forgetIfUnreachable(t Target, cl *redis.Client, err error) 
 }
 
 // cached returns the cached client for t, if there is one.
-func (c *Controller) cached(t Target) (*redis.Client, error) {
+func (c *Controller) cached(t Target) (*monitor.Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -155,7 +150,7 @@ func (c *Controller) key(t Target, auth string) string {
 }
 
 // client returns the cached client for t, creating it on first use.
-func (c *Controller) client(t Target) (*redis.Client, error) {
+func (c *Controller) client(t Target) (*monitor.Client, error) {
 	auth := mapCommand(t, "AUTH")
 	key := c.key(t, auth)
 	c.mu.Lock()
@@ -171,44 +166,32 @@ func (c *Controller) client(t Target) (*redis.Client, error) {
 	return cl, nil
 }
 
-// newClient makes a client for t (not cached): RESP2, no identity, AUTH
-// through the rename map.
-func (c *Controller) newClient(t Target, auth string) *redis.Client {
+// newClient makes a client for t (not cached): RESP2 and no identity (no
+// HELLO, CLIENT SETNAME or SETINFO: the same wire redis-sentinel uses, and
+// nothing a renamed or ACL-restricted command would refuse), AUTH through
+// the rename map, and two connections kept at most. Its connections read
+// through 4 KB buffers: the leader keeps a client per node it manages
+// (at 1000 masters, over 1000), and the replies it reads (INFO
+// replication, CONFIG GET, ROLE) are a few KB.
+func (c *Controller) newClient(t Target, auth string) *monitor.Client {
 	user, pass := t.AuthUser, t.AuthPass
-	return redis.NewClient(&redis.Options{
-		Addr:      t.Addr.String(),
-		TLSConfig: c.tls,
-		// RESP2 and no identity: the same wire redis-sentinel uses, and
-		// nothing a renamed or ACL-restricted command would refuse.
-		Protocol:                 2,
-		DisableIdentity:          true,
-		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
-		DialTimeout:              callTimeout,
-		ReadTimeout:              callTimeout,
-		WriteTimeout:             callTimeout,
-		ContextTimeoutEnabled:    true,
-		PoolSize:                 2,
-		PipelinePoolSize:         -1,
-		// The leader keeps a client per node it manages (at 1000 masters,
-		// over 1000): go-redis' 32 KiB read and write buffers were 64 MB
-		// there. Our replies (INFO replication, CONFIG GET, ROLE) are a
-		// few KB, and a larger one is read past the buffer anyway.
-		ReadBufferSize:  4 << 10,
-		WriteBufferSize: 4 << 10,
-		MaxRetries:      1,
-		// AUTH is sent here rather than through Options so that a renamed
-		// AUTH is honoured (go-redis would send the literal name).
-		OnConnect: func(ctx context.Context, cn *redis.Conn) error {
+	return monitor.NewClient(monitor.ClientOptions{
+		Addr:        t.Addr.String(),
+		TLS:         c.tls,
+		DialTimeout: callTimeout,
+		Timeout:     callTimeout,
+		MaxIdle:     2,
+		OnConnect: func(do func(args ...string) ([]string, error)) error {
 			if pass == "" {
 				return nil
 			}
-			args := []any{auth}
+			args := []string{auth}
 			if user != "" {
 				args = append(args, user)
 			}
 			args = append(args, pass)
-			err := cn.Do(ctx, args...).Err()
-			var rerr redis.Error
+			_, err := do(args...)
+			var rerr *monitor.ReplyError
 			if errors.As(err, &rerr) {
 				// As redis-sentinel, which ignores AUTH's reply: a node
 				// without a password (auth-pass is often set before the
@@ -239,39 +222,36 @@ func (c *Controller) SlaveOf(ctx context.Context, t Target, master *monitor.Addr
 	if err != nil {
 		return err
 	}
-	slaveof := []any{mapCommand(t, "SLAVEOF"), "NO", "ONE"}
+	slaveof := []string{mapCommand(t, "SLAVEOF"), "NO", "ONE"}
 	if master != nil {
-		slaveof = []any{mapCommand(t, "SLAVEOF"), master.Host, strconv.Itoa(master.Port)}
+		slaveof = []string{mapCommand(t, "SLAVEOF"), master.Host, strconv.Itoa(master.Port)}
 	}
 	client := mapCommand(t, "CLIENT")
-	var multi, so, exec *redis.Cmd
-	_, err = cl.Pipelined(ctx, func(p redis.Pipeliner) error {
-		multi = p.Do(ctx, mapCommand(t, "MULTI"))
-		so = p.Do(ctx, slaveof...)
-		p.Do(ctx, mapCommand(t, "CONFIG"), "REWRITE")
-		p.Do(ctx, client, "KILL", "TYPE", "normal")
-		p.Do(ctx, client, "KILL", "TYPE", "pubsub")
-		exec = p.Do(ctx, mapCommand(t, "EXEC"))
-		return nil
-	})
+	rs, err := cl.Pipeline(ctx,
+		[]string{mapCommand(t, "MULTI")},
+		slaveof,
+		[]string{mapCommand(t, "CONFIG"), "REWRITE"},
+		[]string{client, "KILL", "TYPE", "normal"},
+		[]string{client, "KILL", "TYPE", "pubsub"},
+		[]string{mapCommand(t, "EXEC")})
 	if err != nil {
 		c.forgetIfUnreachable(t, cl, err)
+		return fmt.Errorf("failed to run the SLAVEOF transaction on %s: %w", t.Addr, err)
 	}
+	multi, so, exec := rs[0], rs[1], rs[5]
 	switch {
-	case multi.Err() != nil:
-		return fmt.Errorf("failed to send MULTI to %s: %w", t.Addr, multi.Err())
-	case so.Err() != nil:
-		return fmt.Errorf("failed to queue SLAVEOF on %s: %w", t.Addr, so.Err())
-	case exec.Err() != nil:
-		return fmt.Errorf("failed to run the SLAVEOF transaction on %s: %w", t.Addr, exec.Err())
-	}
-	replies, ok := exec.Val().([]any)
-	if !ok || len(replies) == 0 {
-		return fmt.Errorf("unexpected EXEC reply from %s: %v (%v)", t.Addr, exec.Val(), err)
+	case multi.Err != nil:
+		return fmt.Errorf("failed to send MULTI to %s: %w", t.Addr, multi.Err)
+	case so.Err != nil:
+		return fmt.Errorf("failed to queue SLAVEOF on %s: %w", t.Addr, so.Err)
+	case exec.Err != nil:
+		return fmt.Errorf("failed to run the SLAVEOF transaction on %s: %w", t.Addr, exec.Err)
+	case len(exec.Elems) == 0:
+		return fmt.Errorf("unexpected EXEC reply from %s: %+v", t.Addr, exec)
 	}
 	// Only SLAVEOF's own result matters: CONFIG REWRITE fails on nodes
 	// started without a config file, and that is harmless.
-	if e, ok := replies[0].(error); ok {
+	if e := exec.Elems[0].Err; e != nil {
 		return fmt.Errorf("SLAVEOF refused by %s: %w", t.Addr, e)
 	}
 	return nil
@@ -283,11 +263,15 @@ func (c *Controller) Replication(ctx context.Context, t Target) (Replication, er
 	if err != nil {
 		return Replication{}, err
 	}
-	v, err := cl.Do(ctx, mapCommand(t, "INFO"), "replication").Text()
+	out, err := cl.Do(ctx, mapCommand(t, "INFO"), "replication")
+	if err == nil && len(out) != 1 {
+		err = fmt.Errorf("an array of %d elements", len(out))
+	}
 	if err != nil {
 		c.forgetIfUnreachable(t, cl, err)
 		return Replication{}, fmt.Errorf("failed to read INFO replication from %s: %w", t.Addr, err)
 	}
+	v := out[0]
 	r := ParseReplication(v)
 	if r.Role == "" {
 		return r, fmt.Errorf("INFO replication from %s has no role: %q", t.Addr, firstLine(v))
@@ -302,7 +286,7 @@ func (c *Controller) PauseWrites(ctx context.Context, t Target, d time.Duration)
 		return err
 	}
 	ms := max(d.Milliseconds(), 1)
-	if err := cl.Do(ctx, mapCommand(t, "CLIENT"), "PAUSE", strconv.FormatInt(ms, 10), "WRITE").Err(); err != nil {
+	if _, err := cl.Do(ctx, mapCommand(t, "CLIENT"), "PAUSE", strconv.FormatInt(ms, 10), "WRITE"); err != nil {
 		c.forgetIfUnreachable(t, cl, err)
 		return fmt.Errorf("failed to pause writes on %s: %w", t.Addr, err)
 	}
@@ -315,7 +299,7 @@ func (c *Controller) Unpause(ctx context.Context, t Target) error {
 	if err != nil {
 		return err
 	}
-	if err := cl.Do(ctx, mapCommand(t, "CLIENT"), "UNPAUSE").Err(); err != nil {
+	if _, err := cl.Do(ctx, mapCommand(t, "CLIENT"), "UNPAUSE"); err != nil {
 		c.forgetIfUnreachable(t, cl, err)
 		return fmt.Errorf("failed to unpause %s: %w", t.Addr, err)
 	}
@@ -374,7 +358,7 @@ func (c *Controller) SetFence(ctx context.Context, t Target, f FenceConfig) erro
 // first use. args[0] is the command's own name; both paths apply t's
 // renames (the monitor's link those of the same master).
 func (c *Controller) call(ctx context.Context, t Target, args ...string) ([]string, error) {
-	var cl *redis.Client
+	var cl *monitor.Client
 	var err error
 	oneCall := false // cl serves this call only (not in the cache)
 	use := linkUseOf(ctx)
@@ -396,28 +380,11 @@ func (c *Controller) call(ctx context.Context, t Target, args ...string) ([]stri
 			defer cl.Close()
 		}
 	}
-	a := make([]any, len(args))
-	a[0] = mapCommand(t, args[0])
-	for i, s := range args[1:] {
-		a[i+1] = s
+	out, err := cl.Do(ctx, append([]string{mapCommand(t, args[0])}, args[1:]...)...)
+	if err != nil && !oneCall {
+		c.forgetIfUnreachable(t, cl, err)
 	}
-	v, err := cl.Do(ctx, a...).Result()
-	if err != nil {
-		if !oneCall {
-			c.forgetIfUnreachable(t, cl, err)
-		}
-		return nil, err
-	}
-	switch v := v.(type) {
-	case []any:
-		out := make([]string, len(v))
-		for i, e := range v {
-			out[i] = fmt.Sprint(e)
-		}
-		return out, nil
-	default:
-		return []string{fmt.Sprint(v)}, nil
-	}
+	return out, err
 }
 
 func firstLine(s string) string {
@@ -440,8 +407,11 @@ func (c *Controller) Ping(ctx context.Context, t Target) error {
 	fresh := c.newClient(t, mapCommand(t, "AUTH"))
 	defer fresh.Close()
 	errs := make(chan error, 2)
-	for _, client := range []*redis.Client{cl, fresh} {
-		go func() { errs <- client.Do(ctx, mapCommand(t, "PING")).Err() }()
+	for _, client := range []*monitor.Client{cl, fresh} {
+		go func() {
+			_, err := client.Do(ctx, mapCommand(t, "PING"))
+			errs <- err
+		}()
 	}
 	var first error
 	for range 2 {

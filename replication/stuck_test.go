@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/x0tta6bl4/gosentinel/monitor"
 )
 
@@ -101,10 +99,10 @@ func (s *stuckServer) freeze() {
 }
 
 // TestControllerForgetsStuckConnections: once a reply times out, the next
-// command goes out on a fresh connection instead of the next stuck one in
-// go-redis' pool (before, with two pooled connections stuck, the second
-// command timed out too: a cut-off sentinel's replica PINGs did, right
-// after a heal, and it paused a healthy master). And Ping, the cut-off
+// command goes out on a fresh connection instead of the next stuck one the
+// client kept (before, on go-redis' pool, with two pooled connections
+// stuck, the second command timed out too: a cut-off sentinel's replica
+// PINGs did, right after a heal, and it paused a healthy master). And Ping, the cut-off
 // pause's probe, is answered at once on a fresh connection.
 func TestControllerForgetsStuckConnections(t *testing.T) {
 	srv := newStuckServer(t)
@@ -114,7 +112,7 @@ func TestControllerForgetsStuckConnections(t *testing.T) {
 	defer c.Close()
 	// stuckPool fills the client's pool with two answered connections,
 	// then makes them stuck.
-	stuckPool := func() *redis.Client {
+	stuckPool := func() *monitor.Client {
 		cl, err := c.client(tgt)
 		if err != nil {
 			t.Fatal(err)
@@ -124,7 +122,7 @@ func TestControllerForgetsStuckConnections(t *testing.T) {
 			wg.Go(func() {
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				defer cancel()
-				if err := cl.Do(ctx, "PING").Err(); err != nil {
+				if _, err := cl.Do(ctx, "PING"); err != nil {
 					t.Error(err)
 				}
 			})
@@ -136,7 +134,7 @@ func TestControllerForgetsStuckConnections(t *testing.T) {
 
 	cl := stuckPool()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	err := cl.Do(ctx, "PING").Err()
+	_, err := cl.Do(ctx, "PING")
 	cancel()
 	if err == nil {
 		t.Fatal("a PING on a stuck connection was answered")
@@ -147,7 +145,7 @@ func TestControllerForgetsStuckConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), 500*time.Millisecond)
-	err = next.Do(ctx, "PING").Err()
+	_, err = next.Do(ctx, "PING")
 	cancel()
 	if err != nil {
 		t.Fatalf("the command after a timeout did not go out on a fresh connection: %v", err)

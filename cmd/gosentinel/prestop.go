@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/x0tta6bl4/gosentinel/monitor"
 )
 
 // prestopUsage documents `gosentinel prestop`, the preStop hook of a pod
@@ -147,7 +147,7 @@ func handOver(ctx context.Context, o prestopOptions) (string, error) {
 	}
 	sent := dialAuthenticated(ctx, o.sentinel, o.password, o.tls)
 	defer sent.Close()
-	fields, err := sent.Do(ctx, "SENTINEL", "MASTER", o.masterSet).StringSlice()
+	fields, err := sent.Do(ctx, "SENTINEL", "MASTER", o.masterSet)
 	if err != nil {
 		return "", fmt.Errorf("SENTINEL MASTER %s at %s: %w", o.masterSet, o.sentinel, err)
 	}
@@ -167,7 +167,7 @@ func handOver(ctx context.Context, o prestopOptions) (string, error) {
 	var lastErr error
 	for {
 		if !asked {
-			if err := sent.Do(ctx, "SENTINEL", "FAILOVER", o.masterSet).Err(); err == nil {
+			if _, err := sent.Do(ctx, "SENTINEL", "FAILOVER", o.masterSet); err == nil {
 				asked = true
 			} else {
 				lastErr = err
@@ -194,8 +194,8 @@ func handOver(ctx context.Context, o prestopOptions) (string, error) {
 // masterMoved tells whether the set's master is no longer from and the
 // pod's node follows the new one (role slave): only then may the node stop
 // without losing writes acknowledged to clients that follow the sentinels.
-func masterMoved(ctx context.Context, sent, node *redis.Client, set, from string) (bool, string, error) {
-	addr, err := sent.Do(ctx, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", set).StringSlice()
+func masterMoved(ctx context.Context, sent, node *monitor.Client, set, from string) (bool, string, error) {
+	addr, err := sent.Do(ctx, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", set)
 	if err != nil {
 		return false, "", err
 	}
@@ -214,62 +214,56 @@ func masterMoved(ctx context.Context, sent, node *redis.Client, set, from string
 }
 
 // nodeRole reads ROLE and the run id of a Redis node.
-func nodeRole(ctx context.Context, c *redis.Client) (master bool, runID string, err error) {
-	role, err := c.Do(ctx, "ROLE").Slice()
+func nodeRole(ctx context.Context, c *monitor.Client) (master bool, runID string, err error) {
+	rs, err := c.Pipeline(ctx, []string{"ROLE"}, []string{"INFO", "server"})
 	if err != nil {
 		return false, "", err
 	}
-	if len(role) == 0 {
+	role, info := rs[0], rs[1]
+	for _, r := range rs {
+		if r.Err != nil {
+			return false, "", r.Err
+		}
+	}
+	if len(role.Elems) == 0 {
 		return false, "", errors.New("empty ROLE reply")
 	}
-	info, err := c.Info(ctx, "server").Result()
-	if err != nil {
-		return false, "", err
-	}
-	for _, line := range strings.Split(info, "\n") {
+	for _, line := range strings.Split(info.Str, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
 			runID = v
 		}
 	}
-	return role[0] == "master", runID, nil
+	return role.Elems[0].Str == "master", runID, nil
 }
 
 // dialRedis returns a RESP2 client that sends nothing but the commands
 // asked (no CLIENT SETINFO), authenticating with password when set.
-func dialRedis(addr, password string, tlsConf *tls.Config) *redis.Client {
-	return redis.NewClient(&redis.Options{
-		Addr:                  addr,
-		TLSConfig:             tlsConf,
-		Password:              password,
-		Protocol:              2,
-		DisableIdentity:       true,
-		DialTimeout:           time.Second,
-		ReadTimeout:           2 * time.Second,
-		WriteTimeout:          time.Second,
-		MaxRetries:            -1,
-		PoolSize:              1,
-		ContextTimeoutEnabled: true,
+func dialRedis(addr, password string, tlsConf *tls.Config) *monitor.Client {
+	return monitor.NewClient(monitor.ClientOptions{
+		Addr:        addr,
+		TLS:         tlsConf,
+		DialTimeout: time.Second,
+		Timeout:     2 * time.Second,
+		OnConnect: func(do func(args ...string) ([]string, error)) error {
+			if password == "" {
+				return nil
+			}
+			_, err := do("AUTH", password)
+			return err
+		},
 	})
 }
-
-// quietLogger drops go-redis' own log lines (dial retries): the
-// subcommands say what happened in one line of their own.
-type quietLogger struct{}
-
-func (quietLogger) Printf(context.Context, string, ...interface{}) {}
-
-func init() { redis.SetLogger(quietLogger{}) }
 
 // dialAuthenticated is dialRedis, except that a server without a password
 // (AUTH answered "called without any password configured") gets a client
 // that does not send one: one --password serves a pod whose sentinel has
 // requirepass and whose Redis node has none, and the other way round.
-func dialAuthenticated(ctx context.Context, addr, password string, tlsConf *tls.Config) *redis.Client {
+func dialAuthenticated(ctx context.Context, addr, password string, tlsConf *tls.Config) *monitor.Client {
 	c := dialRedis(addr, password, tlsConf)
 	if password == "" {
 		return c
 	}
-	if err := c.Ping(ctx).Err(); err != nil && strings.Contains(err.Error(), "without any password configured") {
+	if _, err := c.Do(ctx, "PING"); err != nil && strings.Contains(err.Error(), "without any password configured") {
 		c.Close()
 		return dialRedis(addr, "", tlsConf)
 	}
