@@ -22,9 +22,9 @@ import (
 //
 // Why not a client library: this is all a sentinel asks of one (a command
 // or a pipeline, a reply, a deadline), and go-redis, which did it before,
-// was a tenth of the binary's code, every page of whose tables the process
-// maps (issue 12: a gosentinel's resident size is mostly its binary's
-// pages).
+// was a tenth of the binary's code, which with its tables the process maps
+// nearly whole (issue 12: the binary's pages are 12 of a gosentinel's 27 MB
+// resident at 500 masters, and 11.5 of 17 MB at rest).
 type Client struct {
 	o      ClientOptions
 	mu     sync.Mutex
