@@ -96,6 +96,10 @@ type fakeRedis struct {
 	// splitBrain records every moment two reachable nodes accepted writes
 	// at once (role:master and not paused), with the calls up to then.
 	splitBrain []string
+	// fenceWait, if set, runs (without the lock) before each Fence read
+	// answers; fenceReading and maxFenceReading count the reads in it.
+	fenceWait                     func(ctx context.Context)
+	fenceReading, maxFenceReading int
 }
 
 // checkWritersLocked records a split brain if more than one reachable
@@ -220,6 +224,14 @@ func (f *fakeRedis) Unpause(ctx context.Context, t Target) error {
 
 func (f *fakeRedis) Fence(ctx context.Context, t Target) (FenceConfig, error) {
 	f.mu.Lock()
+	if wait := f.fenceWait; wait != nil {
+		f.fenceReading++
+		f.maxFenceReading = max(f.maxFenceReading, f.fenceReading)
+		f.mu.Unlock()
+		wait(ctx)
+		f.mu.Lock()
+		f.fenceReading--
+	}
 	defer f.mu.Unlock()
 	n, err := f.node(t.Addr)
 	if err != nil {

@@ -103,15 +103,25 @@ func (e *Engine) fenceDueLocked(a monitor.Addr, every time.Duration, now time.Ti
 	return !(checked && now.Sub(last) < every) && !e.fencing[a]
 }
 
-// checkFence reads the fence of the node at a, if due, and hands it to act,
-// in a goroutine of the term.
+// maxFenceReads bounds the fence reads in flight. A new leader finds every
+// fence due at once: at 1000 masters it started a thousand goroutines in
+// one tick (whose records the runtime keeps for the life of the process)
+// and sent two thousand CONFIG GETs. A read on an idle link takes a round
+// trip, so the rest follow within a few ticks; a read not started stays
+// due, and an unknown fence is taken as ours by PromotionAllowedAt, the
+// side that waits longer.
+const maxFenceReads = 64
+
+// checkFence reads the fence of the node at a, if due and fewer than
+// maxFenceReads are in flight, and hands it to act, in a goroutine of the
+// term.
 func (e *Engine) checkFence(t *term, m *quorum.Master, a monitor.Addr, every time.Duration,
 	act func(ctx context.Context, cur FenceConfig)) {
 	key := a
 	now := e.now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.fenceDueLocked(key, every, now) {
+	if !e.fenceDueLocked(key, every, now) || len(e.fencing) >= maxFenceReads {
 		return
 	}
 	last, checked := e.fenceChecks[key]

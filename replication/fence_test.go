@@ -2,11 +2,13 @@ package replication
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 func TestFenceTarget(t *testing.T) {
@@ -379,5 +381,59 @@ func TestMasterFenceEvery(t *testing.T) {
 		if got := masterFenceEvery(fix, tc.now, tc.last, tc.settled); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestFenceReadsInFlightAreBounded: a new leader finds the fence of every
+// master due at once; it reads at most maxFenceReads of them at a time
+// (each read here takes a second of fake time), and every one within a
+// few seconds.
+func TestFenceReadsInFlightAreBounded(t *testing.T) {
+	const masters = 3 * maxFenceReads
+	h := newHarness(t, settings(60000, 1), monitor.MasterStatus{Master: healthyMaster(mAddr)},
+		map[monitor.Addr]*fakeNode{mAddr: {role: "master"}})
+	h.eng.cfg.Fence = true
+	for i := 1; i < masters; i++ {
+		m := settings(60000, 1)
+		m.Name, m.Addr = fmt.Sprintf("m%d", i), quorum.Addr{Host: "127.0.0.1", Port: 8000 + i}
+		if err := h.fsm.Apply(&quorum.Command{Op: quorum.OpMonitor, Master: &m, At: int64(1 + i)}); err != nil {
+			t.Fatal(err)
+		}
+		a := monitor.Addr(m.Addr)
+		st := healthyMaster(a)
+		st.Ref = *masterRef(m.Name, a)
+		h.view.mu.Lock()
+		h.view.status[m.Name] = &monitor.MasterStatus{Master: st}
+		h.view.mu.Unlock()
+		h.redis.mu.Lock()
+		h.redis.nodes[a] = &fakeNode{role: "master"}
+		h.redis.mu.Unlock()
+	}
+	h.redis.fenceWait = func(ctx context.Context) {
+		tm := h.clock.NewTimer(time.Second)
+		defer tm.Stop()
+		select {
+		case <-tm.C():
+		case <-ctx.Done():
+		}
+	}
+	h.start()
+	read := func() int {
+		h.redis.mu.Lock()
+		defer h.redis.mu.Unlock()
+		n := 0
+		for _, node := range h.redis.nodes {
+			if len(node.fenceReads) > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	h.until(10*time.Second, "every master's fence read", func() bool { return read() == masters })
+	h.redis.mu.Lock()
+	peak := h.redis.maxFenceReading
+	h.redis.mu.Unlock()
+	if peak > maxFenceReads || peak < maxFenceReads/2 {
+		t.Fatalf("%d fence reads in flight at most, want up to %d", peak, maxFenceReads)
 	}
 }
