@@ -391,9 +391,10 @@ func TestRaftStore_ReplacedTailEndsRecovery(t *testing.T) {
 // entry and the commit index, the leader sends it heartbeats and at most an
 // AppendEntries a second (third_party/raft.patch: raft v1.7.3 sent one
 // every CommitTimeout, as often as heartbeats, half of an
-// idle group's RPCs). A new commit still reaches the followers at the next
-// CommitTimeout, not a second later. Heartbeats are the clock: one every
-// 5-10 ms here, so each bound holds on a slow machine too.
+// idle group's RPCs). A new commit reaches the followers at once (the
+// leader triggers replication on a new commit index), not at the next
+// refresh a second later. Heartbeats are the clock: one every 5-10 ms here,
+// so each bound holds on a slow machine too.
 func TestRaftStore_IdleFollowersGetHeartbeatsOnly(t *testing.T) {
 	a, b, c := newCountedInmemNode(t, "a"), newInmemNode(t, "b", 0), newInmemNode(t, "c", 0)
 	connectAll(a, b, c)
@@ -445,7 +446,9 @@ func TestRaftStore_IdleFollowersGetHeartbeatsOnly(t *testing.T) {
 		}
 	}
 
-	// A new commit reaches the followers at the next CommitTimeout (5-10
-	// ms), not at the refresh (a second, over 100 heartbeats).
+	// A new commit reaches the followers at once, not at the refresh (a
+	// second, over 100 heartbeats): an idle follower's replicate loop does
+	// not look again before then (commitWait), so without the trigger on a
+	// new commit index this fails.
 	appliedWithin(propose("m2"), 40)
 }

@@ -39,10 +39,11 @@ package quorum
 //     this long steps down (LeaderChanges delivers false), which bounds how
 //     long a partitioned leader keeps believing it leads and so how long its
 //     leader loop may run; must not exceed HeartbeatTimeout.
-//   - CommitTimeout 50 ms: raft's default; the interval at which the
-//     leader pushes a new commit index to followers. A follower that
-//     already has it is sent it again only once a second
-//     (third_party/raft.patch), not every CommitTimeout.
+//   - CommitTimeout 50 ms: raft's default; how often the leader retries a
+//     follower that lacks an entry or the commit index, or whose last RPC
+//     failed. With third_party/raft.patch a new commit index is pushed at
+//     once, and a follower that already has it is sent it again only once
+//     a second, not every CommitTimeout.
 //
 // Leadership notifications come from raft.Config.NotifyCh, not LeaderCh:
 // NotifyCh delivers every transition in order (LeaderCh coalesces them), so

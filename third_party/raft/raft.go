@@ -788,6 +788,15 @@ func (r *Raft) leaderLoop() {
 			oldCommitIndex := r.getCommitIndex()
 			commitIndex := r.leaderState.commitment.getCommitIndex()
 			r.setCommitIndex(commitIndex)
+			if commitIndex > oldCommitIndex {
+				// Followers learn the new commit index now, not at their
+				// next CommitTimeout: an idle follower's replicate loop
+				// waits for its refresh (commitWait). (gosentinel patch:
+				// idle AppendEntries.)
+				for _, f := range r.leaderState.replState {
+					asyncNotifyCh(f.triggerCh)
+				}
+			}
 
 			// New configuration has been committed, set it as the committed
 			// value.

@@ -129,6 +129,28 @@ func (s *followerReplication) idle(lastLogIdx, commitIdx uint64, now time.Time) 
 		s.commitSent == commitIdx && now.Sub(s.acceptedAt) < idleRefresh
 }
 
+// commitWait is how long the replicate loop waits before it looks again
+// whether this follower needs an AppendEntries (randomTimeout makes it one
+// to two times that): CommitTimeout while it may lack an entry or the
+// commit index, or an RPC to it failed, and while it is idle, until its
+// refresh is due. An idle follower needs no look before then: a new entry
+// triggers replication (dispatchLogs), and so does a new commit index
+// (leaderLoop). Looking every CommitTimeout only to find it idle woke the
+// leader 13 times a second per follower. (gosentinel patch: idle
+// AppendEntries.)
+func (s *followerReplication) commitWait(r *Raft) time.Duration {
+	timeout := r.config().CommitTimeout
+	lastLogIdx, _ := r.getLastLog()
+	now := time.Now()
+	if !s.idle(lastLogIdx, r.getCommitIndex(), now) {
+		return timeout
+	}
+	if refresh := s.acceptedAt.Add(idleRefresh).Sub(now); refresh > timeout {
+		return refresh
+	}
+	return timeout
+}
+
 // notifyAll is used to notify all the waiting verify futures
 // if the follower believes we are still the leader.
 func (s *followerReplication) notifyAll(leader bool) {
@@ -200,7 +222,7 @@ RPC:
 		// raft commits stop flowing naturally. The actual heartbeats
 		// can't do this to keep them unblocked by disk IO on the
 		// follower. See https://github.com/hashicorp/raft/issues/282.
-		case <-randomTimeout(r.config().CommitTimeout):
+		case <-randomTimeout(s.commitWait(r)):
 			lastLogIdx, _ := r.getLastLog()
 			if s.idle(lastLogIdx, r.getCommitIndex(), time.Now()) {
 				continue
