@@ -70,8 +70,12 @@ type Config struct {
 	ResolveHostnames, AnnounceHostnames bool
 	// TLS, if set, is the client configuration of every link (to Redis
 	// nodes and to other sentinels): redis-sentinel's tls-replication.
-	TLS    *tls.Config
-	Logger *slog.Logger // may be nil
+	TLS *tls.Config
+	// NewTicker, if set, makes the timer's ticker (nil: time.NewTicker), so
+	// the node can put it on the beat its other loops tick on, and an idle
+	// process wakes once for all of them.
+	NewTicker func(d time.Duration) (c <-chan time.Time, stop func())
+	Logger    *slog.Logger // may be nil
 }
 
 // Monitor is one sentinel's health checker of monitored masters, their
@@ -180,8 +184,8 @@ func (m *Monitor) Run(ctx context.Context) {
 		m.notes.Drain() // what was queued before the stop
 	}()
 
-	t := time.NewTicker(tickInterval)
-	defer t.Stop()
+	tc, stopTicker := m.newTicker(tickInterval)
+	defer stopTicker()
 	// look fires at an SDOWN deadline that comes before the next tick, so
 	// a node is found down when its down-after runs out, not up to a tick
 	// later (SDownDeadline).
@@ -205,7 +209,7 @@ loop:
 		case <-look.C:
 			lookAt(m.tickNearDown())
 			continue
-		case <-t.C:
+		case <-tc:
 			// Ticker ticks that come late are dropped, so the pass is
 			// paced by the time since the last one, not by counting.
 			if time.Since(lastPass) < passInterval-tickInterval/2 {
@@ -239,6 +243,15 @@ loop:
 	}
 	close(stopNotes)
 	<-notesDone
+}
+
+// newTicker makes the timer's ticker (Config.NewTicker).
+func (m *Monitor) newTicker(d time.Duration) (<-chan time.Time, func()) {
+	if m.cfg.NewTicker != nil {
+		return m.cfg.NewTicker(d)
+	}
+	t := time.NewTicker(d)
+	return t.C, t.Stop
 }
 
 // Close stops Run, closes every connection and waits for all goroutines.

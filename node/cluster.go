@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/atomicfile"
+	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/internal/group"
 	"github.com/x0tta6bl4/gosentinel/internal/mux"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
@@ -796,7 +797,7 @@ func (c *cluster) followLeadership(ctx context.Context) {
 	if st.IsLeader() {
 		start()
 	}
-	t := time.NewTicker(clusterTick)
+	t := beat.NewTicker(clusterTick)
 	defer t.Stop()
 	for {
 		select {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/replication"
 )
 
@@ -21,6 +22,7 @@ func (c *cluster) runCutOffFence(ctx context.Context) {
 		Pinger: n.redis,
 		Log:    n.log.With("component", "fence"),
 		Emit:   n.emitReplication,
+		Clock:  beat.Clock(),
 	}
 	f.Run(ctx)
 }

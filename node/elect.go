@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 	"github.com/x0tta6bl4/gosentinel/replication"
@@ -109,7 +110,7 @@ func (n *Node) elect(ctx context.Context, m *quorum.Master) (uint64, error) {
 	limit := min(n.timing.dur("ELECTION-TIMEOUT"), replication.FailoverTimeout(m))
 	deadline := time.NewTimer(limit)
 	defer deadline.Stop()
-	tick := time.NewTicker(electionPoll)
+	tick := beat.NewTicker(electionPoll)
 	defer tick.Stop()
 	for {
 		if winner := n.countVotes(m, epoch); winner == strings.ToLower(n.myid) {

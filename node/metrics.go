@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/internal/metrics"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/replication"
@@ -121,7 +122,7 @@ func (n *Node) MetricsAddr() net.Addr {
 // observe counts no_quorum once per second per master, and Raft leader
 // changes, until ctx ends.
 func (n *Node) observe(ctx context.Context) {
-	poll := time.NewTicker(leaderPollEvery)
+	poll := beat.NewTicker(leaderPollEvery)
 	defer poll.Stop()
 	var lastLeader string
 	var lastCount time.Time

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/internal/group"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 )
@@ -169,7 +170,7 @@ func (c *cluster) isMixed() bool {
 // runMixed proves peers, keeps the foreign list and runs the local engine
 // while the set is mixed and this sentinel is not a member.
 func (c *cluster) runMixed(ctx context.Context) {
-	t := time.NewTicker(mixedTick)
+	t := beat.NewTicker(mixedTick)
 	defer t.Stop()
 	defer c.stopLocalEngine(false)
 	for {

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
@@ -209,7 +210,11 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		ResolveHostnames:  cfg.ResolveHostnames,
 		AnnounceHostnames: cfg.AnnounceHostnames,
 		TLS:               n.clientTLS(),
-		Logger:            n.log.With("component", "monitor"),
+		NewTicker: func(d time.Duration) (<-chan time.Time, func()) {
+			t := beat.NewTicker(d)
+			return t.C, t.Stop
+		},
+		Logger: n.log.With("component", "monitor"),
 	})
 
 	mx, err := n.newMetrics()
@@ -497,7 +502,7 @@ func (n *Node) Close() error {
 // tick runs the periodic sentinel-level checks (ODOWN) every 100 ms, the
 // pace of redis-sentinel's timer.
 func (n *Node) tick(ctx context.Context) {
-	t := time.NewTicker(100 * time.Millisecond)
+	t := beat.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 	"github.com/x0tta6bl4/gosentinel/replication"
@@ -189,7 +190,7 @@ func (c *cluster) handleProtocol(_ context.Context, _ json.RawMessage) (any, err
 // runProtocol takes this member's protocol steps until ctx ends (from its
 // activation on).
 func (c *cluster) runProtocol(ctx context.Context) {
-	t := time.NewTicker(protocolTick)
+	t := beat.NewTicker(protocolTick)
 	defer t.Stop()
 	var lastPropose, lastCensus time.Time
 	for {

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -101,7 +102,7 @@ func (c *cluster) outvotable(st *quorum.RaftStore) bool {
 
 // watchDeaths probes the other members while no leader is heard.
 func (c *cluster) watchDeaths(ctx context.Context) {
-	t := time.NewTicker(deathProbeEvery)
+	t := beat.NewTicker(deathProbeEvery)
 	defer t.Stop()
 	for {
 		select {

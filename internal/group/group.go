@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -260,7 +261,7 @@ func (g *Group) Run(ctx context.Context) {
 			g.mu.Unlock()
 		}
 	}
-	t := time.NewTicker(g.cfg.Tick)
+	t := beat.NewTicker(g.cfg.Tick)
 	defer t.Stop()
 	for {
 		g.round(ctx)
