@@ -1,6 +1,7 @@
 package beat
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -104,7 +105,7 @@ func TestTickersTickOnTheBeat(t *testing.T) {
 		b:     {8, 13, 18},
 	}
 	for tk, name := range map[*Ticker]string{every: "50 ms", a: "100 ms", b: "250 ms"} {
-		if got := ticks[tk]; !equal(got, want[tk]) {
+		if got := ticks[tk]; !slices.Equal(got, want[tk]) {
 			t.Errorf("the %s ticker ticked at beats %v, want %v", name, got, want[tk])
 		}
 	}
@@ -205,16 +206,4 @@ func TestNewTicker(t *testing.T) {
 		}
 	}()
 	NewTicker(0)
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
