@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -46,7 +47,20 @@ func newInmemDisk() *inmemDisk {
 	return &inmemDisk{raft.NewInmemStore(), raft.NewInmemStore(), raft.NewInmemSnapshotStore()}
 }
 
+// testTiming is the Raft timing of the in-memory tests: ten times faster
+// than a sentinel's.
+var testTiming = raftTiming{heartbeat: 50 * time.Millisecond, election: 50 * time.Millisecond,
+	lease: 50 * time.Millisecond, commit: 5 * time.Millisecond}
+
+// raftTiming is the part of RaftConfig a test may change.
+type raftTiming struct{ heartbeat, election, lease, commit time.Duration }
+
 func openInmemNode(t *testing.T, id string, abstainTerm uint64, d *inmemDisk, counted bool) *inmemNode {
+	t.Helper()
+	return openTimedInmemNode(t, id, abstainTerm, d, counted, testTiming)
+}
+
+func openTimedInmemNode(t *testing.T, id string, abstainTerm uint64, d *inmemDisk, counted bool, tm raftTiming) *inmemNode {
 	t.Helper()
 	addr, trans := raft.NewInmemTransport(raft.ServerAddress(id + "-addr"))
 	n := &inmemNode{id: id, trans: trans, disk: d}
@@ -58,8 +72,8 @@ func openInmemNode(t *testing.T, id string, abstainTerm uint64, d *inmemDisk, co
 	st, err := NewRaftStore(RaftConfig{
 		ID: id, Addr: string(addr), Transport: sendVia,
 		LogStore: d.logs, StableStore: d.stable, SnapshotStore: d.snaps,
-		HeartbeatTimeout: 50 * time.Millisecond, ElectionTimeout: 50 * time.Millisecond,
-		LeaderLeaseTimeout: 50 * time.Millisecond, CommitTimeout: 5 * time.Millisecond,
+		HeartbeatTimeout: tm.heartbeat, ElectionTimeout: tm.election,
+		LeaderLeaseTimeout: tm.lease, CommitTimeout: tm.commit,
 		AbstainTerm: abstainTerm,
 		OnConfiguration: func(_ uint64, voters []Server) {
 			n.mu.Lock()
@@ -102,6 +116,8 @@ type countedTransport struct {
 	mu       sync.Mutex
 	inflight map[raft.ServerAddress]int
 	sent     map[raft.ServerAddress]*appendCounts
+	// beats are the times heartbeats were sent, per peer.
+	beats map[raft.ServerAddress][]time.Time
 }
 
 // appendCounts are the AppendEntries sent to one peer, by kind.
@@ -134,9 +150,20 @@ func (t *countedTransport) count(target raft.ServerAddress, args *raft.AppendEnt
 	}
 	if args.PrevLogEntry == 0 && args.LeaderCommitIndex == 0 {
 		c.heartbeats++
+		if t.beats == nil {
+			t.beats = map[raft.ServerAddress][]time.Time{}
+		}
+		t.beats[target] = append(t.beats[target], time.Now())
 	} else {
 		c.empty++
 	}
+}
+
+// heartbeatTimes is when the heartbeats to target were sent.
+func (t *countedTransport) heartbeatTimes(target raft.ServerAddress) []time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.beats[target])
 }
 
 // appended is what has been sent to target so far.
@@ -451,4 +478,43 @@ func TestRaftStore_IdleFollowersGetHeartbeatsOnly(t *testing.T) {
 	// not look again before then (commitWait), so without the trigger on a
 	// new commit index this fails.
 	appliedWithin(propose("m2"), 40)
+}
+
+// TestRaftStore_HeartbeatsLeaveTogether: the leader sends its heartbeats to
+// every follower at the same instants (third_party/raft.patch,
+// heartbeatWait), so it wakes once for all of them; raft v1.7.3 waited a
+// random HeartbeatTimeout/10 to twice that per follower. With a sentinel's
+// timing (a heartbeat period of 75 ms), a heartbeat to b that has one to c
+// within 3 ms happens by chance about 8 % of the time.
+func TestRaftStore_HeartbeatsLeaveTogether(t *testing.T) {
+	tm := raftTiming{heartbeat: DefaultHeartbeatTimeout, election: DefaultElectionTimeout,
+		lease: DefaultLeaderLeaseTimeout, commit: DefaultCommitTimeout}
+	a := openTimedInmemNode(t, "a", 0, newInmemDisk(), true, tm)
+	b := openTimedInmemNode(t, "b", 0, newInmemDisk(), false, tm)
+	c := openTimedInmemNode(t, "c", 0, newInmemDisk(), false, tm)
+	connectAll(a, b, c)
+	bootstrapLed(t, a, b, c)
+	const n = 20
+	bAddr, cAddr := b.trans.LocalAddr(), c.trans.LocalAddr()
+	from := len(a.counted.heartbeatTimes(bAddr))
+	redistest.Wait(t, 20*time.Second, fmt.Sprintf("%d heartbeats to b", n+1), func() error {
+		if got := len(a.counted.heartbeatTimes(bAddr)) - from; got <= n {
+			return fmt.Errorf("%d so far", got)
+		}
+		return nil
+	})
+	toB := a.counted.heartbeatTimes(bAddr)[from : from+n]
+	toC := a.counted.heartbeatTimes(cAddr)
+	together := 0
+	for _, at := range toB {
+		for _, ct := range toC {
+			if d := at.Sub(ct); d > -3*time.Millisecond && d < 3*time.Millisecond {
+				together++
+				break
+			}
+		}
+	}
+	if together < n*3/4 {
+		t.Fatalf("%d of %d heartbeats to b left within 3 ms of one to c, want at least %d", together, n, n*3/4)
+	}
 }

@@ -28,8 +28,10 @@ package quorum
 // LAN exchanging a few small commands):
 //   - HeartbeatTimeout 500 ms: a follower that hears nothing from the leader
 //     for 500 ms-1 s (raft randomises) starts an election. The leader sends
-//     heartbeats every HeartbeatTimeout/10 = 50 ms, so this is ten missed
-//     heartbeats: not triggered by one GC pause or a busy 2-core machine,
+//     heartbeats every 3/20 of it, 75 ms, to every follower at once
+//     (third_party/raft.patch; upstream waits a random 50-100 ms per
+//     follower), so this is six or more missed heartbeats: not triggered by
+//     one GC pause or a busy 2-core machine,
 //     yet a dead leader in the middle of a failover costs about a second,
 //     not two.
 //   - ElectionTimeout 500 ms: how long a candidate waits for votes before

@@ -24,7 +24,8 @@ import (
 
 const (
 	// cutOffAfter is how long a member goes without hearing a leader before
-	// it looks: four missed heartbeats (the leader sends one every 50 ms).
+	// it looks: two to three missed heartbeats (the leader sends one every
+	// 75 ms, third_party/raft.patch).
 	// A leader cut off with the master steps down after its 250 ms lease
 	// and looks at once (its last contact with a leader is older).
 	cutOffAfter = 200 * time.Millisecond

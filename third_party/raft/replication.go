@@ -459,7 +459,7 @@ func (r *Raft) heartbeat(s *followerReplication, stopCh chan struct{}) {
 		// Wait for the next heartbeat interval or forced notify
 		select {
 		case <-s.notifyCh:
-		case <-randomTimeout(r.config().HeartbeatTimeout / 10):
+		case <-time.After(heartbeatWait(time.Now(), r.config().HeartbeatTimeout)):
 		case <-stopCh:
 			return
 		}
@@ -497,6 +497,21 @@ func (r *Raft) heartbeat(s *followerReplication, stopCh chan struct{}) {
 			s.notifyAll(resp.Success)
 		}
 	}
+}
+
+// heartbeatWait is how long a heartbeat goroutine waits before its next
+// heartbeat: until the next multiple of the heartbeat period on the clock,
+// the same instant for every follower, so that the leader wakes once for
+// all its heartbeats rather than once per follower at a random time. The
+// period, 3/20 of HeartbeatTimeout, is the mean of upstream's random wait
+// (HeartbeatTimeout/10 to twice that); its longest gap is shorter.
+// (gosentinel patch: heartbeats together.)
+func heartbeatWait(now time.Time, heartbeatTimeout time.Duration) time.Duration {
+	period := heartbeatTimeout * 3 / 20
+	if period <= 0 {
+		return heartbeatTimeout
+	}
+	return period - time.Duration(now.UnixNano()%int64(period))
 }
 
 // pipelineReplicate is used when we have synchronized our state with the follower,
