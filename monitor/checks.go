@@ -38,10 +38,10 @@ func (m *Monitor) checkSubjectivelyDown(ri *instance, ts *tickState) {
 	case down && !ri.sdown:
 		m.emit(LevelWarning, "+sdown", ri, "")
 		ri.sdownSince = now
-		ri.sdown = true
+		m.setSDown(ri, true)
 	case !down && ri.sdown:
 		m.emit(LevelWarning, "-sdown", ri, "")
-		ri.sdown = false
+		m.setSDown(ri, false)
 		ri.scriptKillSent = false
 	}
 }
@@ -147,4 +147,21 @@ func (m *Monitor) isMasterDownReply(si *instance, c *conn, v value) {
 		si.leader = leader
 		si.leaderEpoch = uint64(v.elems[2].num)
 	}
+}
+
+// setSDown sets ri.sdown, keeping Monitor.sdownMasters in step for a
+// master. Caller holds m.mu.
+func (m *Monitor) setSDown(ri *instance, down bool) {
+	ri.sdown = down
+	if ri.kind != KindMaster {
+		return
+	}
+	if !down {
+		delete(m.sdownMasters, ri.name)
+		return
+	}
+	if m.sdownMasters == nil {
+		m.sdownMasters = map[string]struct{}{}
+	}
+	m.sdownMasters[ri.name] = struct{}{}
 }

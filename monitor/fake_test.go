@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -377,5 +378,48 @@ func TestUnansweredInfoAndHelloAreNotRepeated(t *testing.T) {
 	}
 	if n := len(srv.commands("PUBLISH")); n != 1 {
 		t.Fatalf("%d hello PUBLISH sent while the first was unanswered, want 1", n)
+	}
+}
+
+// SDownMasters is kept as a set beside the masters' records: it must
+// follow every way a master's SDOWN ends (-sdown, a reset, Unwatch).
+func TestSDownMastersFollowsSDown(t *testing.T) {
+	pings := map[string]*switchable{}
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	for _, name := range []string{"a", "b"} {
+		ping := &switchable{v: "+PONG\r\n"}
+		pings[name] = ping
+		srv := newFakeServer(t, redisLike(func() string { return masterInfo(strings.Repeat("5", 40)) }, ping.get))
+		m.Watch(MasterSpec{Name: name, Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: 300 * time.Millisecond})
+	}
+	sdown := func(want ...string) {
+		t.Helper()
+		redistest.Until(t, 3*time.Second, fmt.Sprintf("SDOWN masters %q", want), func() bool {
+			got := m.SDownMasters()
+			return slices.Equal(got, want) || len(got) == 0 && len(want) == 0
+		})
+		for _, name := range []string{"a", "b"} {
+			if st, ok := m.Status(name); ok && st.Master.SDown != slices.Contains(want, name) {
+				t.Fatalf("%s: SDown %v, SDownMasters %q", name, st.Master.SDown, want)
+			}
+		}
+	}
+	sdown()
+	// -BUSY is not a valid PING reply: SDOWN after down-after.
+	pings["b"].set("-BUSY busy\r\n")
+	sdown("b")
+	pings["a"].set("-BUSY busy\r\n")
+	sdown("a", "b")
+	pings["a"].set("+PONG\r\n")
+	sdown("b")
+	m.Reset("b") // a reset master starts over, not down
+	if got := m.SDownMasters(); slices.Contains(got, "b") {
+		t.Fatalf("SDownMasters %q right after resetting b", got)
+	}
+	sdown("b") // still answering -BUSY
+	m.Unwatch("b")
+	if got := m.SDownMasters(); len(got) != 0 {
+		t.Fatalf("SDownMasters %q after unwatching b", got)
 	}
 }

@@ -155,8 +155,7 @@ func (m *Monitor) evictAddressClaimant(master *instance, addr address) {
 	}
 	m.emit(LevelNotice, "+sentinel-invalid-addr", other, "")
 	obsolete := other.runID
-	for _, name := range m.sortedNamesLocked() {
-		mm := m.masters[name]
+	for _, mm := range m.sortedMastersLocked() {
 		if m.removeSentinelByRunID(mm, obsolete) > 0 && mm != master {
 			m.topologyChanged(mm.name)
 		}
@@ -222,8 +221,7 @@ func (m *Monitor) tryConnectionSharing(si *instance) bool {
 	if si.runID == "" || si.link.refcount > 1 {
 		return false
 	}
-	for _, name := range m.sortedNamesLocked() {
-		mm := m.masters[name]
+	for _, mm := range m.sortedMastersLocked() {
 		if mm == si.master {
 			continue
 		}
@@ -249,8 +247,7 @@ func (m *Monitor) tryConnectionSharing(si *instance) bool {
 // reconnects to the new address. Caller holds m.mu.
 func (m *Monitor) updateSentinelAddressInAllMasters(si *instance) {
 	reconfigured := 0
-	for _, name := range m.sortedNamesLocked() {
-		mm := m.masters[name]
+	for _, mm := range m.sortedMastersLocked() {
 		match := findSentinel(mm, nil, si.runID)
 		if match == nil {
 			continue

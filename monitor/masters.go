@@ -66,6 +66,7 @@ func (m *Monitor) Unwatch(name string) {
 		return
 	}
 	delete(m.masters, name)
+	delete(m.sdownMasters, name)
 	m.sorted = nil
 	for _, r := range ri.replicas {
 		m.releaseInstance(r)
@@ -174,7 +175,7 @@ func (m *Monitor) resetMaster(ri *instance, keepSentinels bool, now time.Time) {
 		ri.sentinels = nil
 	}
 	m.closeLinks(ri)
-	ri.sdown = false
+	m.setSDown(ri, false)
 	ri.scriptKillSent = false
 	ri.rebooting = false
 	ri.runID = ""

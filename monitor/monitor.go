@@ -5,7 +5,7 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,9 +98,10 @@ type Monitor struct {
 
 	mu      sync.Mutex
 	masters map[string]*instance
-	// sorted is the masters' names, sorted (nil: to be rebuilt). Every
-	// tick walks them in this order.
-	sorted []string
+	// sorted is the masters, sorted by name (nil: to be rebuilt). Every
+	// tick walks them in this order, without a lookup by name for each
+	// (0.7 % of a follower's CPU at 500 masters, perf).
+	sorted []*instance
 	tilt   tiltState
 	// scratch is the timer's copy of one master's replicas and sentinels.
 	scratch []*instance
@@ -126,6 +127,12 @@ type Monitor struct {
 	// declined: the links whose flavor is flavorOther (noteFlavorLocked,
 	// the only writer besides closeConn's reset). Guarded by mu.
 	declined map[*link]struct{}
+	// sdownMasters: the names of the masters SDOWN here (setSDown, the
+	// only writer of a master's sdown, and Unwatch). The node asks for
+	// them every 100 ms (SDownMasters); a walk over every master to find
+	// the few that are down was 1 % of a follower's CPU at 500 masters.
+	// Guarded by mu.
+	sdownMasters map[string]struct{}
 	// pinged: the links whose SDOWN clock the timer's run started
 	// (stampPings). Guarded by mu.
 	pinged []*link
@@ -272,18 +279,23 @@ func (m *Monitor) Close() {
 func (m *Monitor) Names() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Clone(m.sortedNamesLocked())
+	sorted := m.sortedMastersLocked()
+	names := make([]string, len(sorted))
+	for i, ri := range sorted {
+		names[i] = ri.name
+	}
+	return names
 }
 
-// sortedNamesLocked returns the cached sorted names; callers must not
-// modify the slice.
-func (m *Monitor) sortedNamesLocked() []string {
+// sortedMastersLocked returns the cached masters sorted by name; callers
+// must not modify the slice.
+func (m *Monitor) sortedMastersLocked() []*instance {
 	if m.sorted == nil {
-		m.sorted = make([]string, 0, len(m.masters))
-		for n := range m.masters {
-			m.sorted = append(m.sorted, n)
+		m.sorted = make([]*instance, 0, len(m.masters))
+		for _, ri := range m.masters {
+			m.sorted = append(m.sorted, ri)
 		}
-		sort.Strings(m.sorted)
+		slices.SortFunc(m.sorted, func(a, b *instance) int { return strings.Compare(a.name, b.name) })
 	}
 	return m.sorted
 }

@@ -1,6 +1,9 @@
 package monitor
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // SentinelSummary is one other sentinel as every master's entry for it
 // tells, for the questions the node asks of the whole set at 10 Hz (who
@@ -34,8 +37,8 @@ func (m *Monitor) Sentinels() []SentinelSummary {
 	defer m.mu.Unlock()
 	var out []SentinelSummary
 	at := map[string]int{}
-	for _, name := range m.sortedNamesLocked() {
-		for _, s := range m.masters[name].sentinels {
+	for _, mm := range m.sortedMastersLocked() {
+		for _, s := range mm.sentinels {
 			if s.runID == "" || s.removed {
 				continue
 			}
@@ -73,12 +76,14 @@ func (m *Monitor) Sentinels() []SentinelSummary {
 func (m *Monitor) SDownMasters() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []string
-	for _, name := range m.sortedNamesLocked() {
-		if m.masters[name].sdown {
-			out = append(out, name)
-		}
+	if len(m.sdownMasters) == 0 {
+		return nil
 	}
+	out := make([]string, 0, len(m.sdownMasters))
+	for name := range m.sdownMasters {
+		out = append(out, name)
+	}
+	sort.Strings(out)
 	return out
 }
 

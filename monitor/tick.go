@@ -53,8 +53,7 @@ func (m *Monitor) tick() time.Time {
 	ts.tilt = ts.tilt || m.tilt.on
 	clear(m.nearDown)
 	m.nearDown = m.nearDown[:0]
-	for _, name := range m.sortedNamesLocked() {
-		ri := m.masters[name]
+	for _, ri := range m.sortedMastersLocked() {
 		m.handleInstance(ri, &ts)
 		// Handling an instance may remove others from these lists: walk
 		// a copy (in a buffer reused from tick to tick).
@@ -213,8 +212,14 @@ func linkSDownInput(ri *instance) SDownInput {
 // link now, and the local IP of that link; pinging: a PING goes out on
 // that link in this timer run (alongPing).
 func helloDue(ri *instance, now time.Time, t Timing, pinging bool) (string, bool) {
+	// The conditions are tested cheapest first: the timer asks this of
+	// every instance on every pass, a hello is due about once in twenty,
+	// and a master's connection record (lk.cc, for its local IP) is
+	// touched by nothing else of the pass, so reading it first cost a
+	// cache miss per master per pass (3 % of a follower's CPU at 500
+	// masters, perf).
 	lk := ri.link
-	if lk.disconnected || lk.cc == nil || lk.cc.localIP == "" {
+	if lk.disconnected || lk.cc == nil {
 		return "", false
 	}
 	if lk.pending >= maxPendingCommands*lk.refcount {
@@ -238,6 +243,9 @@ func helloDue(ri *instance, now time.Time, t Timing, pinging bool) (string, bool
 			return "", false
 		}
 	} else if !alongPing(now, ri.lastPubTime, t.PublishPeriod, ri.pingPeriod(t), pinging) {
+		return "", false
+	}
+	if lk.cc.localIP == "" {
 		return "", false
 	}
 	return lk.cc.localIP, true

@@ -86,7 +86,7 @@ func (n *Node) switchedMaster(name string, from, to quorum.Addr) {
 	n.mon.ForceHello(name)
 	n.mu.Lock()
 	if l := n.local[name]; l != nil {
-		l.odown = false
+		n.setODownLocked(l, false)
 	}
 	n.mu.Unlock()
 	n.flusher.request()
@@ -105,7 +105,7 @@ func (n *Node) announceSwitch(name string, from, to quorum.Addr) {
 func (n *Node) forgetMaster(name string) {
 	n.mon.Unwatch(name)
 	n.mu.Lock()
-	delete(n.local, name)
+	n.setLocalLocked(name, nil)
 	n.mu.Unlock()
 	n.dropSettings(name)
 }

@@ -249,7 +249,7 @@ func (n *Node) Reset(pattern string) int {
 		n.mon.Reset(name)
 		n.mu.Lock()
 		if l := n.local[name]; l != nil {
-			l.odown = false
+			n.setODownLocked(l, false)
 			l.failoverStart = time.Time{}
 		}
 		n.mu.Unlock()
@@ -328,7 +328,7 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 	m := &quorum.Master{Name: name, Addr: want, Origin: n.myid, Settings: quorum.Settings{Quorum: int(q)}}
 	n.fillDefaults(m)
 	n.mu.Lock()
-	n.local[name] = &masterLocal{}
+	n.setLocalLocked(name, &masterLocal{})
 	n.mu.Unlock()
 	n.replaceSettings(m)
 	if err := n.proposeCommand(&quorum.Command{Op: quorum.OpMonitor, Master: m, At: nowMs()}); err != nil {

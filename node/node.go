@@ -97,6 +97,10 @@ type Node struct {
 	myid    string
 	globals globals
 	local   map[string]*masterLocal // per master: votes, odown, failover
+	// odownLocals counts the records of local with odown set
+	// (setODownLocked, setLocalLocked), so the ODOWN check, every 100 ms,
+	// walks every record only while one is ODOWN.
+	odownLocals int
 	// electing counts redis-sentinel elections under way (elect.go).
 	electing atomic.Int32
 	// seed holds the known replicas/sentinels of config-file masters until
@@ -300,7 +304,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		}
 		n.mu.Lock()
 		n.seed[m.Name] = seed
-		n.local[m.Name] = &masterLocal{leaderEpoch: m.LeaderEpoch}
+		n.setLocalLocked(m.Name, &masterLocal{leaderEpoch: m.LeaderEpoch})
 		n.mu.Unlock()
 		n.replaceSettings(qm)
 		if err := n.propose(context.Background(), &quorum.Command{Op: quorum.OpMonitor, Master: qm, At: nowMs()}); err != nil {

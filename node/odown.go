@@ -38,9 +38,11 @@ func isObjectivelyDown(ms *monitor.MasterStatus, quorum int) (down bool, votes i
 func (n *Node) checkObjectivelyDown() {
 	names := n.mon.SDownMasters()
 	n.mu.Lock()
-	for name, l := range n.local {
-		if l.odown && !slices.Contains(names, name) {
-			names = append(names, name)
+	if n.odownLocals > 0 {
+		for name, l := range n.local {
+			if l.odown && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
 		}
 	}
 	n.mu.Unlock()
@@ -62,7 +64,7 @@ func (n *Node) checkMasterObjectivelyDown(name string) {
 		n.mu.Unlock()
 		return
 	}
-	l.odown = down
+	n.setODownLocked(l, down)
 	if down {
 		l.odownSince = time.Now()
 	} else {
@@ -77,4 +79,35 @@ func (n *Node) checkMasterObjectivelyDown(name string) {
 	} else {
 		n.emit(monitor.LevelWarning, "-odown", n.masterRef(m), "")
 	}
+}
+
+// setODownLocked sets l.odown, keeping n.odownLocals in step. Caller
+// holds n.mu.
+func (n *Node) setODownLocked(l *masterLocal, down bool) {
+	if l.odown == down {
+		return
+	}
+	l.odown = down
+	if down {
+		n.odownLocals++
+	} else {
+		n.odownLocals--
+	}
+}
+
+// setLocalLocked makes l the local record of master name (nil: none),
+// keeping n.odownLocals in step for the record it replaces. Caller holds
+// n.mu.
+func (n *Node) setLocalLocked(name string, l *masterLocal) {
+	if old := n.local[name]; old != nil && old.odown {
+		n.odownLocals--
+	}
+	if l == nil {
+		delete(n.local, name)
+		return
+	}
+	if l.odown {
+		n.odownLocals++
+	}
+	n.local[name] = l
 }

@@ -90,3 +90,44 @@ func TestDebugParams(t *testing.T) {
 		t.Errorf("table %v", f)
 	}
 }
+
+// odownLocals must equal the number of local records with odown set after
+// any sequence of flips, replacements and removals: were it short, the
+// ODOWN check would skip the walk that clears a master's ODOWN once it is
+// no longer SDOWN here.
+func TestODownLocalsCountsODownRecords(t *testing.T) {
+	n := &Node{local: map[string]*masterLocal{}}
+	check := func(step string) {
+		t.Helper()
+		want := 0
+		for _, l := range n.local {
+			if l.odown {
+				want++
+			}
+		}
+		if n.odownLocals != want {
+			t.Fatalf("%s: odownLocals %d, records with odown %d", step, n.odownLocals, want)
+		}
+	}
+	a, b := &masterLocal{}, &masterLocal{}
+	n.setLocalLocked("a", a)
+	n.setLocalLocked("b", b)
+	check("added")
+	n.setODownLocked(a, true)
+	n.setODownLocked(a, true) // no change
+	n.setODownLocked(b, true)
+	check("both down")
+	n.setODownLocked(b, false)
+	n.setODownLocked(b, false)
+	check("b up")
+	n.setLocalLocked("a", &masterLocal{}) // a re-MONITOR replaces the record
+	check("a replaced")
+	n.setODownLocked(b, true)
+	n.setLocalLocked("b", nil) // forgotten while ODOWN
+	check("b removed")
+	n.setLocalLocked("c", &masterLocal{odown: true})
+	check("c added down")
+	if n.odownLocals != 1 {
+		t.Fatalf("odownLocals %d, want 1", n.odownLocals)
+	}
+}
