@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,4 +161,55 @@ func TestKnownTopologySeeded(t *testing.T) {
 	if n := rec.count("+slave", nil) + rec.count("+sentinel", nil); n != 0 {
 		t.Fatalf("seeding emitted %d events", n)
 	}
+}
+
+// A sentinel named by SetGroupMembers (a member of our Raft group) gets
+// no hello of ours directly once its link confirmed its id; the others,
+// and it again once it is no longer named, do.
+func TestGroupMembersGetNoDirectHello(t *testing.T) {
+	sentinel := newFakeServer(t, func(args []string) string {
+		switch strings.ToUpper(args[0]) {
+		case "PING":
+			return "+PONG\r\n"
+		case "PUBLISH":
+			return ":1\r\n"
+		case "SENTINEL":
+			if len(args) == 2 && strings.EqualFold(args[1], "myid") {
+				return fmt.Sprintf("$%d\r\n%s\r\n", len(idB), idB)
+			}
+		}
+		return "+OK\r\n"
+	})
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming,
+		HelloPayload: func(name, ip string) (string, bool) { return "hi", true }}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: 0}, DownAfter: time.Hour,
+		KnownSentinels: []SentinelRef{{Addr: Addr{Host: "127.0.0.1", Port: sentinel.port()}, RunID: idB}}})
+	published := func() int { return len(sentinel.commands("PUBLISH")) }
+	pings := func() int { return len(sentinel.commands("PING")) }
+	redistest.Until(t, 3*time.Second, "id confirmed and hellos published", func() bool {
+		st := status(t, m, "m")
+		return len(st.Sentinels) == 1 && st.Sentinels[0].IDConfirmed && published() >= 2
+	})
+
+	m.SetGroupMembers([]string{idC, idB})
+	// A hello queued before the call went out with the PINGs of its run;
+	// a PING the server received after the call's next run settles it.
+	p0 := pings()
+	redistest.Until(t, 2*time.Second, "a PING after the call", func() bool { return pings() >= p0+2 })
+	before := published()
+	p1 := pings()
+	// Ten ping periods: five publish periods.
+	redistest.Until(t, 5*time.Second, "ten more PINGs", func() bool { return pings() >= p1+10 })
+	if n := published() - before; n != 0 {
+		t.Fatalf("%d hellos published to a group member", n)
+	}
+	m.ForceHello("m")
+	redistest.Until(t, 2*time.Second, "two more PINGs", func() bool { return pings() >= p1+12 })
+	if n := published() - before; n != 0 {
+		t.Fatalf("%d hellos published to a group member after ForceHello", n)
+	}
+
+	m.SetGroupMembers(nil)
+	redistest.Until(t, 3*time.Second, "hellos again", func() bool { return published() > before })
 }

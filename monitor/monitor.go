@@ -133,6 +133,9 @@ type Monitor struct {
 	// the few that are down was 1 % of a follower's CPU at 500 masters.
 	// Guarded by mu.
 	sdownMasters map[string]struct{}
+	// members: the run ids of the other members of this sentinel's Raft
+	// group (SetGroupMembers). Guarded by mu.
+	members map[string]struct{}
 	// pinged: the links whose SDOWN clock the timer's run started
 	// (stampPings). Guarded by mu.
 	pinged []*link

@@ -169,6 +169,9 @@ type cluster struct {
 	secret peerSecret // the secret keys' current key came from
 	store  *quorum.RaftStore
 	active bool
+	// voters: the other voters of the last committed configuration
+	// (noteVoters).
+	voters []string
 	// mode and quietGen: how this member takes part in failovers
 	// (protocol.go).
 	mode       memberMode
@@ -342,6 +345,7 @@ func (c *cluster) open(addr string, abstainTerm uint64) (group.Store, error) {
 		},
 		OnConfiguration: func(_ uint64, voters []quorum.Server) {
 			c.grp.ConfigurationCommitted(voters, st.Recovering())
+			c.noteVoters(voters)
 		},
 		OnRestore:         c.onRestore,
 		SnapshotThreshold: c.opts.SnapshotThreshold,
@@ -373,6 +377,27 @@ func (c *cluster) getStore() *quorum.RaftStore {
 // wasRestarted reports whether this sentinel reopened Raft state of a
 // previous run (a member before, rather than joining for the first time).
 func (c *cluster) wasRestarted() bool { return c.grp.Restarted() }
+
+// noteVoters keeps the other voters of the last committed configuration
+// and, once the group is this sentinel's, names them to the monitor
+// (SetGroupMembers): a member learns this sentinel's configuration from
+// the group's log, not from hellos published to it. The monitor is told
+// under c.mu, so that this and switchToGroup cannot tell it in the wrong
+// order.
+func (c *cluster) noteVoters(voters []quorum.Server) {
+	ids := make([]string, 0, len(voters))
+	for _, v := range voters {
+		if v.ID != c.n.myid {
+			ids = append(ids, v.ID)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.voters = ids
+	if c.active {
+		c.n.mon.SetGroupMembers(ids)
+	}
+}
 
 func (c *cluster) isActive() bool {
 	c.mu.Lock()
@@ -631,6 +656,7 @@ func (c *cluster) switchToGroup(local *quorum.State) {
 	c.mu.Lock()
 	c.active = true
 	c.mode, c.quietGen = modeRaft, 0
+	n.mon.SetGroupMembers(c.voters)
 	c.mu.Unlock()
 	n.setActiveFSM(c.fsm)
 	// A first-time member proposed the masters only it knew before
