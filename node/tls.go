@@ -12,6 +12,7 @@ import (
 	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
+	"github.com/x0tta6bl4/gosentinel/internal/rawconn"
 	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
 )
 
@@ -121,7 +122,9 @@ func (l *tlsListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tlsServerConn{Conn: tls.Server(c, l.conf), log: l.log}, nil
+	// The TCP connection under TLS is read and written with raw system
+	// calls (internal/rawconn).
+	return &tlsServerConn{Conn: tls.Server(rawconn.Wrap(c), l.conf), log: l.log}, nil
 }
 
 type tlsServerConn struct {

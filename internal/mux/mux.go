@@ -20,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/rawconn"
 )
 
 // MinHeader is the smallest byte usable as a peer header.
@@ -105,7 +107,11 @@ func (m *Mux) Serve() error {
 // connection long before its first command (connection pools do).
 func (m *Mux) route(c net.Conn) {
 	defer m.wg.Done()
-	br := bufio.NewReader(c)
+	// Read and written with raw system calls (a plain TCP connection;
+	// TLS is below the mux, and has its own), for the peers' traffic:
+	// the command surface does its own, through SyscallConn.
+	rc := rawconn.Wrap(c)
+	br := bufio.NewReader(rc)
 	first, err := br.Peek(1)
 	m.mu.Lock()
 	delete(m.conns, c)
@@ -122,7 +128,7 @@ func (m *Mux) route(c net.Conn) {
 		br.Discard(1)
 		target = sub
 	}
-	conn := &bufferedConn{Conn: c, r: br}
+	conn := &bufferedConn{Conn: rc, r: br}
 	select {
 	case target.ch <- conn:
 	case <-m.closeCh:

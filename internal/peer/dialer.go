@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/rawconn"
 )
 
 // Dialer opens authenticated peer connections: TCP, the header byte, then
@@ -85,6 +87,9 @@ func (d *Dialer) DialContext(ctx context.Context, address string) (net.Conn, err
 	if err != nil {
 		return nil, fmt.Errorf("failed to dial peer %s: %w", address, err)
 	}
+	// Raft's heartbeats and their answers are read and written with raw
+	// system calls (below TLS, if any): internal/rawconn says why.
+	conn = rawconn.Wrap(conn)
 	if d.wrap != nil {
 		raw := conn
 		if conn, err = d.wrap(ctx, raw); err != nil {
