@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/rawconn"
 )
 
 // client is one connection. Its own goroutine (serve) reads, parses and
@@ -206,7 +208,7 @@ func (c *client) read(buf []byte) (int, error) {
 // when the socket has nothing yet.
 func (c *client) readOnce(fd uintptr) bool {
 	for {
-		n, errno := sysRead(fd, c.rbuf)
+		n, errno := rawconn.SysRead(fd, c.rbuf)
 		switch errno {
 		case syscall.EINTR:
 			continue
@@ -237,7 +239,7 @@ func (c *client) readOnce(fd uintptr) bool {
 // with raw calls, as redis-sentinel).
 func (c *client) writeOnce(fd uintptr) bool {
 	for {
-		n, errno := sysWrite(fd, c.wbuf)
+		n, errno := rawconn.SysWrite(fd, c.wbuf)
 		if errno == syscall.EINTR {
 			continue
 		}

@@ -9,8 +9,10 @@
 // for the work that followed it. The socket is non-blocking, so read(2) and
 // write(2) never wait: made raw, they are not watched, and the runtime's
 // poller still does the waiting, deadlines included (syscall.RawConn). The
-// monitor's event loop does the same for its links (monitor/poller_linux.go),
-// and the command surface for its clients (sentinel/client.go).
+// command surface does the same for its clients (sentinel/client.go, with
+// SysRead and SysWrite), and the monitor's event loop for its links
+// (monitor/poller_linux.go; monitor imports nothing of ours, so it has its
+// own pair).
 package rawconn
 
 import (
@@ -40,11 +42,11 @@ type Conn struct {
 	write func(fd uintptr) bool
 }
 
-// Wrap returns c as a Conn when it is a TCP connection on a platform with
-// raw system calls (Linux); otherwise c itself.
+// Wrap returns c as a Conn when it is a TCP connection, otherwise c
+// itself.
 func Wrap(c net.Conn) net.Conn {
 	tc, ok := c.(*net.TCPConn)
-	if !ok || !supported {
+	if !ok {
 		return c
 	}
 	rc, err := tc.SyscallConn()
@@ -84,7 +86,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 // runtime's poller then waits until it has).
 func (c *Conn) readFD(fd uintptr) bool {
 	for {
-		n, errno := sysRead(fd, c.rbuf)
+		n, errno := SysRead(fd, c.rbuf)
 		switch errno {
 		case 0:
 			c.rn = n
@@ -119,7 +121,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 
 func (c *Conn) writeFD(fd uintptr) bool {
 	for c.wn < len(c.wbuf) {
-		n, errno := sysWrite(fd, c.wbuf[c.wn:])
+		n, errno := SysWrite(fd, c.wbuf[c.wn:])
 		switch errno {
 		case 0:
 			c.wn += n

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"runtime"
 	"testing"
 	"time"
 )
@@ -39,10 +38,8 @@ func pair(t *testing.T) (client, server net.Conn) {
 	}
 	client, server = Wrap(c), Wrap(s)
 	t.Cleanup(func() { client.Close(); server.Close() })
-	if runtime.GOOS == "linux" {
-		if _, ok := client.(*Conn); !ok {
-			t.Fatalf("Wrap returned %T on linux", client)
-		}
+	if _, ok := client.(*Conn); !ok {
+		t.Fatalf("Wrap returned %T", client)
 	}
 	return client, server
 }

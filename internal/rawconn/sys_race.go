@@ -1,16 +1,16 @@
 //go:build race
 
-package sentinel
+package rawconn
 
 import "syscall"
 
-// See rawio.go.
-func sysRead(fd uintptr, b []byte) (int, syscall.Errno) {
+// See sys.go.
+func SysRead(fd uintptr, b []byte) (int, syscall.Errno) {
 	n, err := syscall.Read(int(fd), b)
 	return n, errnoOf(err)
 }
 
-func sysWrite(fd uintptr, b []byte) (int, syscall.Errno) {
+func SysWrite(fd uintptr, b []byte) (int, syscall.Errno) {
 	n, err := syscall.Write(int(fd), b)
 	return n, errnoOf(err)
 }
