@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -167,19 +166,8 @@ func TestKnownTopologySeeded(t *testing.T) {
 // no hello of ours directly once its link confirmed its id; the others,
 // and it again once it is no longer named, do.
 func TestGroupMembersGetNoDirectHello(t *testing.T) {
-	sentinel := newFakeServer(t, func(args []string) string {
-		switch strings.ToUpper(args[0]) {
-		case "PING":
-			return "+PONG\r\n"
-		case "PUBLISH":
-			return ":1\r\n"
-		case "SENTINEL":
-			if len(args) == 2 && strings.EqualFold(args[1], "myid") {
-				return fmt.Sprintf("$%d\r\n%s\r\n", len(idB), idB)
-			}
-		}
-		return "+OK\r\n"
-	})
+	// A gosentinel: MYID answers idB, MAINTENANCE STATUS is known.
+	sentinel := fakeSentinelFlavor(t, idB, func() string { return "+OK\r\n" })
 	rec := &recorder{}
 	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming,
 		HelloPayload: func(name, ip string) (string, bool) { return "hi", true }}))
