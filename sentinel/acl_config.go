@@ -31,7 +31,7 @@ func (e *UserLineError) Error() string { return e.Reason }
 // command table of profile p. It returns a *UserLineError for the first
 // line redis would refuse.
 func CheckUserLines(p compat.Profile, lines [][]string) error {
-	tbl := tables[p]
+	tbl := tableOf(p)
 	if tbl == nil {
 		return fmt.Errorf("sentinel: unknown compatibility profile %q", p)
 	}
@@ -89,7 +89,7 @@ func checkUserLine(tbl *commandTable, line []string, seen map[string]bool) strin
 // password: what protects the sentinel port besides requirepass. Passwords
 // do not depend on the command table; the default profile's is used.
 func UserPasswordHashes(lines [][]string) map[string][]string {
-	tbl := tables[compat.Default]
+	tbl := tableOf(compat.Default)
 	out := map[string][]string{}
 	for _, line := range lines {
 		if len(line) == 0 {

@@ -233,7 +233,7 @@ func FuzzACLFile(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	tbl := tables[compat.Default]
+	tbl := tableOf(compat.Default)
 	const path = "users.acl"
 	f.Fuzz(func(t *testing.T, content string) {
 		users, errs := parseACLText(tbl, path, []byte(content))

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
 )
@@ -86,22 +87,36 @@ type commandTable struct {
 	setinfo, maintenance *command
 }
 
-// tables holds each profile's command table, built once from its captured
-// data.
-var tables = func() map[compat.Profile]*commandTable {
-	m := map[compat.Profile]*commandTable{}
+// tables holds each profile's command table, built from its captured
+// data the first time the profile is asked for (tableOf): a sentinel runs
+// one profile, and a table is about 190 KB of live heap.
+// (Set by init rather than by its declaration: building a table wires its
+// procedures, some of which read tables.)
+var tables map[compat.Profile]func() *commandTable
+
+func init() {
+	tables = map[compat.Profile]func() *commandTable{}
 	for _, p := range compat.Profiles {
-		t, err := buildTable(string(p))
-		if t != nil {
+		tables[p] = sync.OnceValue(func() *commandTable {
+			t, err := buildTable(string(p))
+			if err != nil {
+				panic(fmt.Sprintf("sentinel: captured command data of %s is corrupt: %v", p, err))
+			}
 			t.profile = p
-		}
-		if err != nil {
-			panic(fmt.Sprintf("sentinel: captured command data of %s is corrupt: %v", p, err))
-		}
-		m[p] = t
+			wireTable(t)
+			return t
+		})
 	}
-	return m
-}()
+}
+
+// tableOf returns profile p's command table, nil for an unknown profile.
+func tableOf(p compat.Profile) *commandTable {
+	build, ok := tables[p]
+	if !ok {
+		return nil
+	}
+	return build()
+}
 
 func readCaptured(dir, name string) ([]byte, error) {
 	b, err := capturedFS.ReadFile("captured/" + dir + "/" + name)

@@ -15,7 +15,7 @@ import (
 // subcommands and no CLIENT SETINFO (which still runs, unlisted); 8.0.2
 // lists CLIENT SETINFO with its captured docs.
 func TestProfileTables(t *testing.T) {
-	t70, t80 := tables[compat.V70], tables[compat.V80]
+	t70, t80 := tableOf(compat.V70), tableOf(compat.V80)
 	if len(t70.all) != 72 || t70.lookupFullName("client|setinfo") != nil || t70.setinfo == nil {
 		t.Fatalf("7.0 table: %d entries, setinfo listed %v", len(t70.all), t70.lookupFullName("client|setinfo") != nil)
 	}
@@ -26,7 +26,8 @@ func TestProfileTables(t *testing.T) {
 	if si.proc == nil {
 		t.Fatal("8.0 client|setinfo has no procedure")
 	}
-	for _, tbl := range tables {
+	for _, build := range tables {
+		tbl := build()
 		for _, cmd := range tbl.all {
 			if cmd.proc == nil {
 				t.Errorf("%s has no procedure", cmd.name)

@@ -7,7 +7,11 @@ import (
 	"time"
 )
 
-func init() {
+// wireTable gives a freshly built table its procedures and the facts the
+// captured data does not carry (which commands lend their arguments, which
+// take channels). It panics on a table the procedures do not match: a bug
+// in the captured data or in this file.
+func wireTable(table *commandTable) {
 	procs := map[string]func(*client, []string){
 		"acl": cmdACL, "auth": cmdAuth, "client": cmdClient, "command": cmdCommand,
 		"hello": cmdHello, "info": cmdInfo, "ping": cmdPing, "psubscribe": cmdPsubscribe,
@@ -15,36 +19,34 @@ func init() {
 		"sentinel": cmdSentinel, "shutdown": cmdShutdown, "subscribe": cmdSubscribe,
 		"unsubscribe": cmdUnsubscribe,
 	}
-	for _, table := range tables {
-		for _, cmd := range table.all {
-			// Subcommands of ACL, CLIENT and SENTINEL share their
-			// container's procedure, which re-dispatches on argv[1] (as in
-			// redis); COMMAND subcommands have their own.
-			name := cmd.root().name
-			if name == "command" && cmd.parent != nil {
-				cmd.proc = commandSubProcs[cmd.name]
-			} else {
-				cmd.proc = procs[name]
-			}
-			if cmd.proc == nil {
-				panic("sentinel: no procedure for " + cmd.name)
-			}
+	for _, cmd := range table.all {
+		// Subcommands of ACL, CLIENT and SENTINEL share their
+		// container's procedure, which re-dispatches on argv[1] (as in
+		// redis); COMMAND subcommands have their own.
+		name := cmd.root().name
+		if name == "command" && cmd.parent != nil {
+			cmd.proc = commandSubProcs[cmd.name]
+		} else {
+			cmd.proc = procs[name]
 		}
-		lent := 0
-		for _, cmd := range table.all {
-			if slices.Contains(argsLentBy, cmd.name) {
-				cmd.lendsArgs = true
-				lent++
-			}
+		if cmd.proc == nil {
+			panic("sentinel: no procedure for " + cmd.name)
 		}
-		if lent != len(argsLentBy) {
-			panic("sentinel: argsLentBy names a command the table lacks")
-		}
-		table.byName["publish"].channels = channelsPublish
-		table.byName["subscribe"].channels = channelsSubscribe
-		table.byName["psubscribe"].channels = channelsPattern
-		table.setinfo, table.maintenance = setinfoOf(table), maintenanceOf(table)
 	}
+	lent := 0
+	for _, cmd := range table.all {
+		if slices.Contains(argsLentBy, cmd.name) {
+			cmd.lendsArgs = true
+			lent++
+		}
+	}
+	if lent != len(argsLentBy) {
+		panic("sentinel: argsLentBy names a command the table lacks")
+	}
+	table.byName["publish"].channels = channelsPublish
+	table.byName["subscribe"].channels = channelsSubscribe
+	table.byName["psubscribe"].channels = channelsPattern
+	table.setinfo, table.maintenance = setinfoOf(table), maintenanceOf(table)
 }
 
 // argsLentBy lists the commands whose procedures keep nothing of their

@@ -16,7 +16,8 @@ func TestLookupCacheAgreesWithTable(t *testing.T) {
 		"CLIENT SETINFO lib-name x", "CLIENT SETNAME x", "CLIENT", "CLIENT SETINFO lib-ver 1",
 		"NOSUCH", "NOSUCH a", "PUBLISH ch msg", "PUBLISH other msg", "SENTINEL MASTERS x",
 	}
-	for p, tbl := range tables {
+	for p, build := range tables {
+		tbl := build()
 		c := &client{srv: &Server{tbl: tbl}}
 		for round := 0; round < 2; round++ {
 			for _, r := range reqs {

@@ -130,7 +130,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Compat == "" {
 		cfg.Compat = compat.Default
 	}
-	tbl := tables[cfg.Compat]
+	tbl := tableOf(cfg.Compat)
 	if tbl == nil {
 		return nil, fmt.Errorf("sentinel: unknown compatibility profile %q", cfg.Compat)
 	}

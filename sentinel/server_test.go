@@ -16,7 +16,7 @@ import (
 )
 
 func TestCommandTable(t *testing.T) {
-	table := tables[compat.V70]
+	table := tableOf(compat.V70)
 	if len(table.top) != 15 {
 		t.Fatalf("%d top-level commands, want 15", len(table.top))
 	}
