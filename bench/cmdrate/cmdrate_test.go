@@ -56,3 +56,14 @@ func TestReport(t *testing.T) {
 		t.Errorf("Report:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+func TestBenchmarkArgsScaleRequestsWithPipeline(t *testing.T) {
+	w := DefaultWorkloads()
+	p1, p16 := strings.Join(BenchmarkArgs(7, 50, 1000, w[0]), " "), strings.Join(BenchmarkArgs(7, 50, 1000, w[1]), " ")
+	if want := "-h 127.0.0.1 -p 7 -c 50 -n 1000 -P 1 -q SENTINEL GET-MASTER-ADDR-BY-NAME mymaster"; p1 != want {
+		t.Errorf("pipeline 1: %q, want %q", p1, want)
+	}
+	if want := "-h 127.0.0.1 -p 7 -c 50 -n 16000 -P 16 -q SENTINEL GET-MASTER-ADDR-BY-NAME mymaster"; p16 != want {
+		t.Errorf("pipeline 16: %q, want %q", p16, want)
+	}
+}

@@ -48,7 +48,7 @@ func parseFlags(args []string) (*config, error) {
 	fs := flag.NewFlagSet("bench-cmdrate", flag.ContinueOnError)
 	fs.IntVar(&c.rounds, "rounds", 3, "rounds; each starts and measures every sentinel once, alternating")
 	fs.IntVar(&c.clients, "c", 50, "redis-benchmark's clients (-c)")
-	fs.IntVar(&c.requests, "n", 200000, "redis-benchmark's requests per run (-n)")
+	fs.IntVar(&c.requests, "n", 200000, "redis-benchmark's requests per run at pipeline 1 (-n; a pipelined run sends n times its depth)")
 	fs.StringVar(&c.gosentinel, "gosentinel", "bin/gosentinel", "gosentinel binary")
 	fs.StringVar(&c.redisSentinel, "redis-sentinel", redistest.ReferenceSentinelBin, "redis-sentinel binary (default: $REFERENCE_SENTINEL or Debian's)")
 	fs.StringVar(&c.benchmark, "redis-benchmark", "/usr/bin/redis-benchmark", "redis-benchmark binary (Debian package redis-tools)")
@@ -106,7 +106,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench-cmdrate:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("redis-benchmark -c %d -n %d -q, medians over %d rounds (ratio: gosentinel / redis-sentinel)\n\n",
+	fmt.Printf("redis-benchmark -c %d -n %d times the pipeline depth -q, medians over %d rounds (ratio: gosentinel / redis-sentinel)\n\n",
 		c.clients, c.requests, c.rounds)
 	cmdrate.Report(os.Stdout, o, res)
 	fmt.Println()
@@ -114,7 +114,9 @@ func main() {
 	fmt.Printf("- date: %s\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Printf("- commit: %s\n", commit())
 	fmt.Printf("- command: %s\n", strings.Join(os.Args, " "))
-	fmt.Printf("- redis-benchmark: %s\n", strings.Join(cmdrate.BenchmarkArgs(0, c.clients, c.requests, o.Workloads[0]), " "))
+	for _, w := range o.Workloads[:2] {
+		fmt.Printf("- redis-benchmark: %s\n", strings.Join(cmdrate.BenchmarkArgs(0, c.clients, c.requests, w), " "))
+	}
 }
 
 // machine is the CPU model, its core count and the kernel.
