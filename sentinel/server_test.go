@@ -3,6 +3,7 @@ package sentinel
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"reflect"
 	"strings"
@@ -485,5 +486,34 @@ func TestClientKillForms(t *testing.T) {
 	out, err := self.expectClosed(5 * time.Second)
 	if err != nil || string(out) != "+OK\r\n" {
 		t.Fatalf("self kill: %q, %v", out, err)
+	}
+}
+
+// TestHalfClosedClientGetsReplyAndEOF: a client that sends a request and
+// shuts its side down at once (printf PING | nc -N) gets the reply and then
+// the end of the stream, as redis answers and closes on EOF. The request
+// and the FIN often arrive before the poller looks, and it reports them
+// once (edge-triggered): only the read after the reply, which finds the
+// end, sees that FIN. A loop that waited for readiness after a short read
+// instead left such a client hanging (2 of 50 on loopback).
+func TestHalfClosedClientGetsReplyAndEOF(t *testing.T) {
+	_, addr := startServer(t, Config{})
+	for i := 0; i < 200; i++ {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, err := io.ReadAll(conn)
+		conn.Close()
+		if err != nil || string(got) != "+PONG\r\n" {
+			t.Fatalf("connection %d: read %q, %v; want +PONG then the end of the stream", i, got, err)
+		}
 	}
 }
