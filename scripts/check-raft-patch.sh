@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Checks that third_party/raft is hashicorp/raft at the version its README
 # names, plus third_party/raft.patch and nothing else: the copy exists only
-# to carry that patch (a data race raft v1.7.3 has on a re-addressed
-# server, upstream issue #681, and no idle AppendEntries to a follower that
-# already has the commit index; third_party/README.md).
+# to carry that patch (third_party/README.md lists its changes: a data race
+# raft v1.7.3 has on a re-addressed server, upstream issue #681; no idle
+# AppendEntries or looks for a follower that already has the commit index;
+# heartbeats to every follower together; 16 KB connection buffers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=v1.7.3
