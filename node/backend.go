@@ -75,12 +75,18 @@ func (n *Node) Replicas(name string) ([]sentinel.Fields, error) {
 	now, hostnames := time.Now(), n.announceHostnames()
 	out := []sentinel.Fields{}
 	for i := range ms.Replicas {
-		if !ms.Replicas[i].ReplicaAnnounced && !ms.Replicas[i].InfoRefresh.IsZero() {
-			continue
+		if shownReplica(&ms.Replicas[i]) {
+			out = append(out, renderReplica(now, &ms.Replicas[i], hostnames))
 		}
-		out = append(out, renderReplica(now, &ms.Replicas[i], hostnames))
 	}
 	return out, nil
+}
+
+// shownReplica: SENTINEL REPLICAS lists the replica. One that announces
+// itself hidden (replica-announced 0 in its INFO) is left out, as
+// redis-sentinel leaves it out.
+func shownReplica(r *monitor.InstanceStatus) bool {
+	return r.ReplicaAnnounced || r.InfoRefresh.IsZero()
 }
 
 // Sentinels renders SENTINEL SENTINELS <name>.

@@ -128,7 +128,7 @@ func infoRaft(s *redistest.Sentinel) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return metrics.ParseInfo(r.Str), nil
+	return redistest.ParseInfo(r.Str), nil
 }
 
 // checkSentinelView checks a scrape of sentinel s against what s answers

@@ -4,11 +4,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/x0tta6bl4/gosentinel/replication"
 )
@@ -24,9 +24,17 @@ type Build struct {
 // stale after a failover), and counters and histograms of events, fed by
 // the failover engine through the replication.Observer it implements.
 type Metrics struct {
-	reg   *prometheus.Registry
+	reg   *prometheus.Registry // everything: the state's collector and events
 	src   Source
 	build Build
+	// events holds the collectors /metrics gathers through client_golang:
+	// the event counters and histograms, and the Go and process
+	// collectors; the state's families are rendered as text (textSink).
+	events  *prometheus.Registry
+	scrapes chan struct{} // one token per scrape being rendered
+
+	mu        sync.Mutex
+	textSizes []int // each state family's text at the last scrape (newTextSink)
 
 	failovers     *masterCounters
 	duration      *prometheus.HistogramVec
@@ -45,7 +53,8 @@ var durationBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 // New builds the registry over src.
 func New(src Source, b Build) *Metrics {
 	m := &Metrics{
-		reg: prometheus.NewRegistry(), src: src, build: b,
+		reg: prometheus.NewRegistry(), events: prometheus.NewRegistry(), src: src, build: b,
+		scrapes:       make(chan struct{}, maxScrapes),
 		failovers:     newMasterCounters(fFailovers, labelValues(outcomes)),
 		duration:      prometheus.NewHistogramVec(hopts(fFailoverDuration), fFailoverDuration.labels),
 		phases:        prometheus.NewHistogramVec(hopts(fFailoverPhase), fFailoverPhase.labels),
@@ -58,9 +67,11 @@ func New(src Source, b Build) *Metrics {
 	for _, p := range phases {
 		m.phases.WithLabelValues(string(p))
 	}
-	m.reg.MustRegister(stateCollector{m},
+	events := []prometheus.Collector{m.duration, m.phases, m.leaderChanges,
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	m.events.MustRegister(events...)
+	m.reg.MustRegister(append(events, stateCollector{m})...)
 	return m
 }
 
@@ -77,16 +88,12 @@ var (
 		replication.ReasonLagCap, replication.ReasonPaused, replication.ReasonBackoff, replication.ReasonNotElected, replication.ReasonCommitFailed}
 )
 
-// Registry is the registry /metrics serves.
+// Registry holds every series /metrics serves, the state's through
+// client_golang's const metrics (what Handler's text is checked against).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// Handler serves the registry in the Prometheus exposition formats.
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
-		Timeout:             5 * time.Second,
-		MaxRequestsInFlight: 4,
-	})
-}
+// Handler serves /metrics in Prometheus' text format (serveMetrics).
+func (m *Metrics) Handler() http.Handler { return http.HandlerFunc(m.serveMetrics) }
 
 // FailoverNotStarted counts a failover that was due but not started.
 func (m *Metrics) FailoverNotStarted(master string, reason replication.NotStartedReason) {
@@ -107,45 +114,63 @@ func (m *Metrics) FailoverFinished(master string, outcome replication.Outcome, d
 // LeaderChanged counts a change of the Raft leader this sentinel knows.
 func (m *Metrics) LeaderChanged() { m.leaderChanges.Inc() }
 
-// stateCollector renders a Snapshot at each scrape, and the event
-// counters after it (with a zero series per known master, outcome and
-// reason: masterCounters).
+// stateCollector is the state's families as client_golang's const
+// metrics, for Registry(); /metrics renders the same writer's series as
+// text.
 type stateCollector struct{ m *Metrics }
 
 func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, f := range families() {
-		switch f.name {
-		case fFailoverDuration.name, fFailoverPhase.name, fRaftLeaderChanges.name:
-			continue
+		if !isEvent(f) {
+			ch <- f.desc()
 		}
-		ch <- f.desc()
 	}
-	c.m.duration.Describe(ch)
-	c.m.phases.Describe(ch)
-	c.m.leaderChanges.Describe(ch)
 }
 
 func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.m.src.Snapshot()
-	w := writer{ch}
+	c.m.collectState(writer{ch: ch})
+}
+
+// isEvent tells the families the events registry holds.
+func isEvent(f family) bool {
+	switch f.name {
+	case fFailoverDuration.name, fFailoverPhase.name, fRaftLeaderChanges.name:
+		return true
+	}
+	return false
+}
+
+// collectState writes a Snapshot's series, and the per-master event
+// counters after it (with a zero series per known master, outcome and
+// reason: masterCounters).
+func (m *Metrics) collectState(w writer) {
+	s := m.src.Snapshot()
 	w.sentinel(s)
 	for i := range s.Masters {
 		ms := &s.Masters[i]
 		w.master(ms)
 		w.nodes(ms)
 	}
-	w.own(s, c.m.build)
-	c.m.failovers.collect(w, s.Masters)
-	c.m.notStarted.collect(w, s.Masters)
-	c.m.duration.Collect(ch)
-	c.m.phases.Collect(ch)
-	c.m.leaderChanges.Collect(ch)
+	w.own(s, m.build)
+	m.failovers.collect(w, s.Masters)
+	m.notStarted.collect(w, s.Masters)
 }
 
-// writer sends const metrics of the table's families.
-type writer struct{ ch chan<- prometheus.Metric }
+// writer puts series of the table's families: as const metrics on ch, or
+// as text.
+type writer struct {
+	ch   chan<- prometheus.Metric
+	text *textSink
+}
 
 func (w writer) put(f family, v float64, labels ...string) {
+	for i, l := range labels {
+		labels[i] = validLabel(l)
+	}
+	if w.text != nil {
+		w.text.put(f, v, labels)
+		return
+	}
 	w.ch <- prometheus.MustNewConstMetric(f.desc(), f.valueType(), v, labels...)
 }
 
@@ -234,20 +259,20 @@ func (w writer) master(ms *Master) {
 	w.put(fMasterConfigEpoch, num("config-epoch"), name, addr)
 	w.put(fMasterLastOKPing, num("last-ok-ping-reply")/1000, name, addr)
 	okSentinels := 1
-	for _, s := range ms.Sentinels {
-		if flags, ok := s["flags"]; ok && okFlags(flags) {
+	for _, flags := range ms.SentinelFlags {
+		if okFlags(flags) {
 			okSentinels++
 		}
 	}
 	w.put(fMasterOKSentinels, float64(okSentinels), name, addr)
 	okSlaves := 0
-	for _, r := range ms.Replicas {
-		if flags, ok := r["flags"]; ok && okFlags(flags) {
+	for _, flags := range ms.ReplicaFlags {
+		if okFlags(flags) {
 			okSlaves++
 		}
 	}
 	w.put(fMasterOKSlaves, float64(okSlaves), name, addr)
-	w.put(fSentinelSentinels, float64(1+len(ms.Sentinels)), ms.Name)
+	w.put(fSentinelSentinels, float64(1+len(ms.SentinelFlags)), ms.Name)
 }
 
 // okFlags: neither s_down nor o_down (redis_exporter's test).
@@ -258,6 +283,7 @@ func okFlags(flags string) bool {
 // nodes writes the per data node families from the INFO the monitor
 // keeps, and the link latencies.
 func (w writer) nodes(ms *Master) {
+	vals, have := make([]float64, len(nodeInfoFields)), make([]bool, len(nodeInfoFields))
 	for _, n := range ms.Nodes {
 		role := n.Role
 		if role == "" {
@@ -266,21 +292,19 @@ func (w writer) nodes(ms *Master) {
 				role = "master"
 			}
 		}
-		labels := []string{ms.Name, n.Addr, role}
-		w.put(fRedisUp, boolValue(!n.Down), labels...)
+		w.put(fRedisUp, boolValue(!n.Down), ms.Name, n.Addr, role)
 		if n.Info == "" {
 			continue
 		}
-		info := ParseInfo(n.Info)
-		for _, nf := range nodeInfoFields {
-			if v, ok := info[nf.field]; ok {
-				if x, err := strconv.ParseFloat(v, 64); err == nil {
-					w.put(nf.f, x, labels...)
-				}
+		clear(have)
+		linkUp, haveLink := scanInfo(n.Info, vals, have)
+		for i, nf := range nodeInfoFields {
+			if have[i] {
+				w.put(nf.f, vals[i], ms.Name, n.Addr, role)
 			}
 		}
-		if v, ok := info["master_link_status"]; ok {
-			w.put(fRedisMasterLinkUp, boolValue(v == "up"), labels...)
+		if haveLink {
+			w.put(fRedisMasterLinkUp, boolValue(linkUp), ms.Name, n.Addr, role)
 		}
 	}
 	for _, l := range ms.Links {
@@ -291,19 +315,40 @@ func (w writer) nodes(ms *Master) {
 	w.put(fFailoversPaused, boolValue(ms.Paused), ms.Name)
 }
 
-// ParseInfo reads an INFO reply's "key:value" lines.
-func ParseInfo(text string) map[string]string {
-	out := map[string]string{}
-	for _, line := range strings.Split(text, "\n") {
+// infoFieldPos is each nodeInfoFields field's position.
+var infoFieldPos = func() map[string]int {
+	out := make(map[string]int, len(nodeInfoFields))
+	for i, nf := range nodeInfoFields {
+		out[nf.field] = i
+	}
+	return out
+}()
+
+// scanInfo reads the fields of nodeInfoFields (into vals, have: a field
+// whose value is not a number is not had) and master_link_status from an
+// INFO reply, as ParseInfo's map would give them (the last line of a key
+// wins), without building the map: a map of every field of every node
+// was a sixth of a scrape's allocation at 1000 masters.
+func scanInfo(text string, vals []float64, have []bool) (linkUp, haveLink bool) {
+	for text != "" {
+		var line string
+		line, text, _ = strings.Cut(text, "\n")
 		line = strings.TrimRight(line, "\r")
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			out[k] = v
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		if k == "master_link_status" {
+			linkUp, haveLink = v == "up", true
+		} else if i, ok := infoFieldPos[k]; ok {
+			x, err := strconv.ParseFloat(v, 64)
+			vals[i], have[i] = x, err == nil
 		}
 	}
-	return out
+	return linkUp, haveLink
 }
 
 // own writes gosentinel's state families.

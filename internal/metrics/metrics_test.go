@@ -184,8 +184,8 @@ func TestCollector(t *testing.T) {
 				"failover-timeout": "10000", "parallel-syncs": "1", "down-after-milliseconds": "1000",
 				"config-epoch": "3", "last-ok-ping-reply": "250"},
 			CKQuorum: "OK 3 usable Sentinels. Quorum and failover authorization can be reached", CKQuorumOK: true,
-			Replicas:  []map[string]string{{"flags": "slave"}, {"flags": "s_down,slave"}},
-			Sentinels: []map[string]string{{"flags": "sentinel"}, {"flags": "sentinel"}},
+			ReplicaFlags:  []string{"slave", "s_down,slave"},
+			SentinelFlags: []string{"sentinel", "sentinel"},
 			Nodes: []DataNode{{Addr: "10.0.0.1:6379", Master: true, Role: "master",
 				Info: "# Server\r\nuptime_in_seconds:42\r\n# Memory\r\nused_memory:1024\r\n# Stats\r\ntotal_commands_processed:7\r\n# Replication\r\nrole:master\r\nconnected_slaves:2\r\nmaster_repl_offset:99\r\n"}},
 			Links: []Link{{Node: "10.0.0.1:6379", Kind: "master", RTT: 2 * time.Millisecond}},
@@ -201,9 +201,10 @@ func TestCollector(t *testing.T) {
 	got, labels := gather(t, m)
 	// The fake INFO has only some of the per-node fields.
 	absent := map[string]bool{fRedisMasterLinkUp.name: true}
-	info := ParseInfo(s.Masters[0].Nodes[0].Info)
-	for _, nf := range nodeInfoFields {
-		if _, ok := info[nf.field]; !ok {
+	have := make([]bool, len(nodeInfoFields))
+	scanInfo(s.Masters[0].Nodes[0].Info, make([]float64, len(nodeInfoFields)), have)
+	for i, nf := range nodeInfoFields {
+		if !have[i] {
 			absent[nf.f.name] = true
 		}
 	}

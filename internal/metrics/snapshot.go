@@ -37,9 +37,9 @@ type Master struct {
 	// fails); CKQuorumOK tells which.
 	CKQuorum   string
 	CKQuorumOK bool
-	// Replicas and Sentinels are SENTINEL REPLICAS and SENTINELS.
-	Replicas  []map[string]string
-	Sentinels []map[string]string
+	// ReplicaFlags and SentinelFlags are the flags field of each entry of
+	// SENTINEL REPLICAS and SENTINELS, the one field read of them.
+	ReplicaFlags, SentinelFlags []string
 	// Down: the master is s_down here; ODown: o_down here.
 	Down, ODown bool
 	// Paused: automatic failovers of this master are paused.
