@@ -227,21 +227,25 @@ func (n *Node) serving(ctx context.Context) bool {
 // plus the monitor's per-node INFO and links.
 type metricsSource struct{ n *Node }
 
-func (s metricsSource) Snapshot() *metrics.Snapshot {
+func (s metricsSource) Snapshot(d metrics.Detail) *metrics.Snapshot {
 	n := s.n
 	all, _ := n.Maintenance()
 	n.mu.Lock()
 	announceIP := n.globals.announceIP
 	n.mu.Unlock()
 	snap := &metrics.Snapshot{
-		InfoSentinel: n.InfoSentinel(),
-		Raft:         n.raftSnapshot(),
-		Fresh:        n.vouches(),
-		PausedAll:    all,
-		AnnounceIP:   announceIP,
+		Raft:       n.raftSnapshot(),
+		Fresh:      n.vouches(),
+		PausedAll:  all,
+		AnnounceIP: announceIP,
+	}
+	if d == metrics.DetailAll {
+		snap.InfoSentinel = n.InfoSentinel()
 	}
 	for _, name := range n.MasterNames() {
-		if ms, ok := n.masterSnapshot(name); ok {
+		if d == metrics.DetailPauses {
+			snap.Masters = append(snap.Masters, metrics.Master{Name: name, Paused: n.FailoversPaused(name)})
+		} else if ms, ok := n.masterSnapshot(name, d == metrics.DetailAll); ok {
 			snap.Masters = append(snap.Masters, ms)
 		}
 	}
@@ -253,12 +257,30 @@ func (s metricsSource) Snapshot() *metrics.Snapshot {
 // copy of the monitor's view (each command takes its own: four copies of
 // every master's instances per scrape were a third of its time at 1000
 // masters, and the replies' other fields were never read).
-func (n *Node) masterSnapshot(name string) (metrics.Master, bool) {
+// Without all, only what the health endpoints read: the data nodes
+// without their INFO.
+func (n *Node) masterSnapshot(name string, all bool) (metrics.Master, bool) {
 	m, st, ok := n.status(name)
 	if !ok {
 		return metrics.Master{}, false
 	}
-	out := metrics.Master{Name: name, Fields: fieldMap(n.renderMaster(time.Now(), m, st)), Down: st.Master.SDown, Paused: n.FailoversPaused(name)}
+	out := metrics.Master{Name: name, Down: st.Master.SDown, Paused: n.FailoversPaused(name)}
+	n.mu.Lock()
+	out.ODown = n.local[name] != nil && n.local[name].odown
+	n.mu.Unlock()
+	cur := monitor.Addr(m.Addr)
+	out.Nodes = append(out.Nodes, dataNode(&st.Master, cur, true, all))
+	for i := range st.Replicas {
+		r := &st.Replicas[i]
+		if !shownReplica(r) || r.Ref.Addr == cur {
+			continue
+		}
+		out.Nodes = append(out.Nodes, dataNode(r, r.Ref.Addr, false, all))
+	}
+	if !all {
+		return out, true
+	}
+	out.Fields = fieldMap(n.renderMaster(time.Now(), m, st))
 	if msg, err := n.CKQuorum(name); err == nil {
 		out.CKQuorum, out.CKQuorumOK = msg, true
 	} else {
@@ -272,22 +294,6 @@ func (n *Node) masterSnapshot(name string) (metrics.Master, bool) {
 	for i := range st.Sentinels {
 		out.SentinelFlags = append(out.SentinelFlags, flagsOf(&st.Sentinels[i], false))
 	}
-	n.mu.Lock()
-	out.ODown = n.local[name] != nil && n.local[name].odown
-	n.mu.Unlock()
-
-	cur := monitor.Addr(m.Addr)
-	out.Nodes = append(out.Nodes, dataNode(&st.Master, cur, true))
-	for i := range st.Replicas {
-		r := &st.Replicas[i]
-		if !shownReplica(r) {
-			continue
-		}
-		if r.Ref.Addr == cur {
-			continue
-		}
-		out.Nodes = append(out.Nodes, dataNode(r, r.Ref.Addr, false))
-	}
 	out.Links = append(out.Links, metrics.Link{Node: st.Master.Ref.Addr.String(), Kind: "master", RTT: st.Master.PingRTT})
 	for _, r := range st.Replicas {
 		out.Links = append(out.Links, metrics.Link{Node: r.Ref.Addr.String(), Kind: "replica", RTT: r.PingRTT})
@@ -298,11 +304,15 @@ func (n *Node) masterSnapshot(name string) (metrics.Master, bool) {
 	return out, true
 }
 
-func dataNode(st *monitor.InstanceStatus, a monitor.Addr, master bool) metrics.DataNode {
-	return metrics.DataNode{
+func dataNode(st *monitor.InstanceStatus, a monitor.Addr, master, withInfo bool) metrics.DataNode {
+	d := metrics.DataNode{
 		Addr: a.String(), Host: a.Host, IP: st.IP,
-		Master: master, Role: st.RoleReported, Down: st.SDown, MasterLinkUp: st.MasterLinkUp, Info: st.Info,
+		Master: master, Role: st.RoleReported, Down: st.SDown, MasterLinkUp: st.MasterLinkUp,
 	}
+	if withInfo {
+		d.Info = st.Info
+	}
+	return d
 }
 
 func fieldMap(f sentinel.Fields) map[string]string {

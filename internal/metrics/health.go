@@ -253,7 +253,7 @@ func (m *Metrics) Mux(o HealthOptions) *http.ServeMux {
 		http.Error(w, "the command listener does not answer", http.StatusServiceUnavailable)
 	}))
 	mux.Handle("/readyz", bounded(func(w http.ResponseWriter, r *http.Request) {
-		rd := Ready(m.src.Snapshot(), o.Serving(r.Context()))
+		rd := Ready(m.src.Snapshot(DetailPauses), o.Serving(r.Context()))
 		status := http.StatusOK
 		if !rd.Ready {
 			status = http.StatusServiceUnavailable
@@ -263,7 +263,7 @@ func (m *Metrics) Mux(o HealthOptions) *http.ServeMux {
 	role := func(want Role) http.Handler {
 		return bounded(func(w http.ResponseWriter, r *http.Request) {
 			q := r.URL.Query()
-			a := CheckRole(m.src.Snapshot(), want, q.Get("node"), q.Get("master"), o.IsLocal)
+			a := CheckRole(m.src.Snapshot(DetailNodes), want, q.Get("node"), q.Get("master"), o.IsLocal)
 			writeJSON(w, a.Status, a)
 		})
 	}

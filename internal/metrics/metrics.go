@@ -144,7 +144,7 @@ func isEvent(f family) bool {
 // counters after it (with a zero series per known master, outcome and
 // reason: masterCounters).
 func (m *Metrics) collectState(w writer) {
-	s := m.src.Snapshot()
+	s := m.src.Snapshot(DetailAll)
 	w.sentinel(s)
 	for i := range s.Masters {
 		ms := &s.Masters[i]

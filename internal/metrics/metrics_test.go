@@ -169,7 +169,7 @@ func TestColocated(t *testing.T) {
 
 type fakeSource struct{ s *Snapshot }
 
-func (f fakeSource) Snapshot() *Snapshot { return f.s }
+func (f fakeSource) Snapshot(Detail) *Snapshot { return f.s }
 
 // The collector renders a snapshot into the table's families with their
 // label names, and the engine's events into counters and histograms.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -284,5 +285,40 @@ func TestTextSinkPutAllocations(t *testing.T) {
 		"gosentinel_raft_term 3\n"
 	if buf.String() != want {
 		t.Errorf("text:\n%s\nwant:\n%s", buf.String(), want)
+	}
+}
+
+// detailSource records the Detail each request asked for.
+type detailSource struct {
+	s     *Snapshot
+	asked []Detail
+}
+
+func (d *detailSource) Snapshot(dt Detail) *Snapshot {
+	d.asked = append(d.asked, dt)
+	return d.s
+}
+
+// Each endpoint asks for what it reads: a readiness probe every 5 s must
+// not cost a scrape's snapshot.
+func TestEndpointsAskForTheirDetail(t *testing.T) {
+	src := &detailSource{s: richSnapshot()}
+	m := New(src, Build{Version: "7.0.15", RedisVersion: "7.0.15"})
+	mux := m.Mux(HealthOptions{Serving: func(context.Context) bool { return true }, IsLocal: func(string) bool { return false }})
+	for _, tc := range []struct {
+		path string
+		want Detail
+	}{
+		{"/readyz", DetailPauses},
+		{"/primary?node=10.0.0.1:6379", DetailNodes},
+		{"/replica?node=10.0.0.1:6380", DetailNodes},
+		{"/metrics", DetailAll},
+	} {
+		src.asked = nil
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+		if !slices.Equal(src.asked, []Detail{tc.want}) {
+			t.Errorf("%s asked for %v, want [%v] (status %d)", tc.path, src.asked, tc.want, rec.Code)
+		}
 	}
 }
