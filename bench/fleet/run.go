@@ -57,6 +57,13 @@ type Options struct {
 	// 1 s). Detection beyond down-after is at most about one ping period:
 	// both start the SDOWN clock at the first unanswered PING.
 	PingPeriod time.Duration
+	// Scrape, if not 0, gives every gosentinel a metrics-addr and scrapes
+	// its /metrics (gzip, as Prometheus asks) every Scrape from its start
+	// to the end of the steady window, as a deployment with Prometheus
+	// does, so that the window's CPU and RSS include the scrapes.
+	// redis-sentinel has no /metrics (its exporter is a process of its
+	// own) and is not scraped.
+	Scrape time.Duration
 }
 
 // Result is what one deployment measured.
@@ -92,6 +99,10 @@ type Result struct {
 	// the sentinels that logged none within down-after + 30 s.
 	Detection []time.Duration
 	Missed    int
+	// Scrapes counts the scrapes of /metrics (Options.Scrape), and
+	// ScrapeErrors the failed ones; ScrapeMean is a scrape's mean duration.
+	Scrapes, ScrapeErrors int
+	ScrapeMean            time.Duration
 	// Lateness holds, per dark master and sentinel, the time from the
 	// sentinel's first PING the dark master received (where its SDOWN
 	// clock starts) to its `+sdown master` line, minus down-after: the
@@ -141,17 +152,36 @@ func Run(tb testing.TB, o Options) Result {
 	// unmeasured.
 	ss := make([]*redistest.Sentinel, 3)
 	errs := make([]error, 3)
+	scraped := make([]string, 0, 3) // the metrics addresses to scrape
+	if o.Scrape > 0 && o.Kind == "gosentinel" {
+		for range ss {
+			p, err := redistest.FreePort()
+			if err != nil {
+				return fail("metrics port: %v", err)
+			}
+			scraped = append(scraped, "127.0.0.1:"+strconv.Itoa(p))
+		}
+	}
 	var wg sync.WaitGroup
 	for i := range ss {
+		extra := lines
+		if len(scraped) > 0 {
+			extra = append(slices.Clip(lines), "metrics-addr "+scraped[i])
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ss[i], errs[i] = redistest.StartSentinelErr(tb, redistest.SentinelOptions{Bin: o.Bin, Extra: lines})
+			ss[i], errs[i] = redistest.StartSentinelErr(tb, redistest.SentinelOptions{Bin: o.Bin, Extra: extra})
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return fail("start %s: %v", o.Kind, err)
+	}
+	var sc *scraper
+	if len(scraped) > 0 {
+		sc = startScraper(scraped, o.Scrape)
+		defer sc.stop() // on an early return; the window's end stops it first
 	}
 	pids := make([]int, 0, 4)
 	names := make([]string, len(ss)) // of the command connections, as CLIENT SETNAME sets them
@@ -209,6 +239,12 @@ func Run(tb testing.TB, o Options) Result {
 	time.Sleep(o.Steady) // the measurement window itself, not a synchronisation
 	after := smp.snapshot()
 	steadyEnd := time.Now()
+	if sc != nil {
+		res.Scrapes, res.ScrapeErrors, res.ScrapeMean = sc.stop()
+		if res.ScrapeErrors > 0 {
+			res.Errors = append(res.Errors, fmt.Sprintf("%d of %d scrapes of /metrics failed", res.ScrapeErrors, res.Scrapes))
+		}
+	}
 	statsAfter, err := fleetStats(o.Ports[0])
 	if err == nil && statsErr == nil {
 		res.FleetRates = map[string]float64{}

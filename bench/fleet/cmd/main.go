@@ -42,6 +42,7 @@ type config struct {
 	only             string
 	keepLogs         string
 	pingPeriod       time.Duration
+	scrape           time.Duration
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -59,6 +60,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.only, "only", "", "run one sentinel only: redis-sentinel or gosentinel")
 	fs.StringVar(&c.keepLogs, "keep-logs", "", "copy every sentinel's log into this directory")
 	fs.DurationVar(&c.pingPeriod, "ping-period", 0, "if set, SENTINEL DEBUG ping-period on every sentinel of both kinds (default: theirs, 1s)")
+	fs.DurationVar(&c.scrape, "scrape", 0, "if set, scrape every gosentinel's /metrics this often, as Prometheus would (redis-sentinel has no /metrics)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -114,6 +116,12 @@ func main() {
 	}
 	printHeader(os.Stdout, c)
 	fleet.WriteTable(os.Stdout, pairs)
+	for _, p := range pairs {
+		if p.Go != nil && p.Go.Scrapes > 0 {
+			fmt.Printf("%d masters: %d scrapes of gosentinel's /metrics, %d failed, %v each on average.\n",
+				p.Masters, p.Go.Scrapes, p.Go.ScrapeErrors, p.Go.ScrapeMean.Round(time.Millisecond))
+		}
+	}
 }
 
 // measure runs one deployment of kind on a fresh fleet of n masters.
@@ -132,7 +140,7 @@ func (c *config) measure(kind string, n int) *fleet.Result {
 			Bin: bin, Kind: kind, Ports: ports, FleetPid: pid, DownAfter: c.downAfter,
 			ConvergeDeadline: c.convergeDeadline, Steady: c.steady, SteadyAfter: c.steadyAfter, Dark: c.dark,
 			Logf:     func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
-			KeepLogs: c.keepLogs, PingPeriod: c.pingPeriod,
+			KeepLogs: c.keepLogs, PingPeriod: c.pingPeriod, Scrape: c.scrape,
 		})
 	})
 	if err != nil {
@@ -191,6 +199,9 @@ func printHeader(w *os.File, c *config) {
 	fmt.Fprintf(w, "Steady window: %v, from convergence but no sooner than %v after the start.\n", c.steady, c.steadyAfter)
 	if c.pingPeriod > 0 {
 		fmt.Fprintf(w, "Ping period: %v on every sentinel (SENTINEL DEBUG ping-period; the default is 1s).\n", c.pingPeriod)
+	}
+	if c.scrape > 0 {
+		fmt.Fprintf(w, "Every gosentinel's /metrics scraped every %v (gzip) from its start; redis-sentinel has none (its exporter is a process of its own).\n", c.scrape)
 	}
 	fmt.Fprintf(w, "Machine: %d cores (nproc), %s. Date: %s. Commit: %s.\n", runtime.NumCPU(), model,
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), commit)
