@@ -326,9 +326,9 @@ var infoFieldPos = func() map[string]int {
 
 // scanInfo reads the fields of nodeInfoFields (into vals, have: a field
 // whose value is not a number is not had) and master_link_status from an
-// INFO reply, as ParseInfo's map would give them (the last line of a key
-// wins), without building the map: a map of every field of every node
-// was a sixth of a scrape's allocation at 1000 masters.
+// INFO reply as a map of its key:value lines would give them (the last
+// line of a key wins), without building that map: a map of every field
+// of every node was a sixth of a scrape's allocation at 1000 masters.
 func scanInfo(text string, vals []float64, have []bool) (linkUp, haveLink bool) {
 	for text != "" {
 		var line string
