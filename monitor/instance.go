@@ -62,7 +62,7 @@ type instance struct {
 	pubConn *conn
 
 	// Masters and replicas.
-	info                string
+	info                string // the last INFO reply, encoded (infotext.go)
 	infoRefresh         time.Time
 	roleReported        string
 	roleReportedTime    time.Time
@@ -180,7 +180,7 @@ func (ri *instance) findReplica(a Addr) *instance {
 }
 
 // status copies the live view.
-func (ri *instance) status() InstanceStatus {
+func (ri *instance) status(keys *infoKeys) InstanceStatus {
 	lk := ri.link
 	st := InstanceStatus{
 		Ref:                 *ri.ref(),
@@ -212,7 +212,7 @@ func (ri *instance) status() InstanceStatus {
 		return st
 	}
 	st.InfoRefresh = ri.infoRefresh
-	st.Info = ri.info
+	st.Info = keys.text(ri.info)
 	st.RoleReported = ri.roleReported
 	st.RoleReportedTime = ri.roleReportedTime
 	st.SlaveConfChangeTime = ri.slaveConfChangeTime

@@ -133,6 +133,9 @@ type Monitor struct {
 	// the few that are down was 1 % of a follower's CPU at 500 masters.
 	// Guarded by mu.
 	sdownMasters map[string]struct{}
+	// infoKeys: the INFO field names the kept INFO replies are encoded
+	// with (infotext.go). Guarded by mu.
+	infoKeys infoKeys
 	// members: the run ids of the other members of this sentinel's Raft
 	// group (SetGroupMembers). Guarded by mu.
 	members map[string]struct{}
@@ -334,12 +337,12 @@ func (m *Monitor) statusOfLocked(name string, sentinels bool) (MasterStatus, boo
 	if ri == nil {
 		return MasterStatus{}, false
 	}
-	st := MasterStatus{Master: ri.status()}
+	st := MasterStatus{Master: ri.status(&m.infoKeys)}
 	if len(ri.replicas) > 0 {
 		st.Replicas = make([]InstanceStatus, 0, len(ri.replicas))
 	}
 	for _, r := range ri.replicas {
-		st.Replicas = append(st.Replicas, r.status())
+		st.Replicas = append(st.Replicas, r.status(&m.infoKeys))
 	}
 	if !sentinels {
 		return st, true
@@ -348,7 +351,7 @@ func (m *Monitor) statusOfLocked(name string, sentinels bool) (MasterStatus, boo
 		st.Sentinels = make([]InstanceStatus, 0, len(ri.sentinels))
 	}
 	for _, s := range ri.sentinels {
-		st.Sentinels = append(st.Sentinels, s.status())
+		st.Sentinels = append(st.Sentinels, s.status(&m.infoKeys))
 	}
 	return st, true
 }

@@ -49,10 +49,10 @@ func TestRedisReplicaDiscoveredThenKilledGoesSDown(t *testing.T) {
 	st := status(t, m, "mymaster")
 	r := st.Replicas[0]
 	if r.RoleReported != "slave" || r.MasterHost != "127.0.0.1" || r.MasterPort != master.port ||
-		r.SlavePriority != 100 || !r.ReplicaAnnounced || !strings.Contains(r.Info, "role:slave") {
+		r.SlavePriority != 100 || !r.ReplicaAnnounced || !strings.Contains(r.Info.String(), "role:slave") {
 		t.Fatalf("replica status = %+v", r)
 	}
-	if st.Master.RoleReported != "master" || len(st.Master.RunID) != 40 || !strings.Contains(st.Master.Info, "role:master") ||
+	if st.Master.RoleReported != "master" || len(st.Master.RunID) != 40 || !strings.Contains(st.Master.Info.String(), "role:master") ||
 		st.Master.Disconnected || st.Master.LinkRefcount != 1 {
 		t.Fatalf("master status = %+v", st.Master)
 	}

@@ -13,7 +13,7 @@ import (
 // Caller holds m.mu.
 func (m *Monitor) refreshInstanceInfo(ri *instance, text string, now time.Time) {
 	in := ParseInfo(text)
-	ri.info = text
+	ri.info = m.infoKeys.encode(text)
 	ri.masterLinkDownTime = in.MasterLinkDownTime
 
 	if in.RunID != "" {

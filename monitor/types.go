@@ -173,7 +173,7 @@ type InstanceStatus struct {
 
 	// Masters and replicas: from INFO.
 	InfoRefresh      time.Time // last INFO reply; zero if never
-	Info             string    // cached INFO text ("" if never)
+	Info             InfoText  // cached INFO reply (Empty if never)
 	RoleReported     string    // "master" or "slave"
 	RoleReportedTime time.Time
 	// SlaveConfChangeTime is when master_host/master_port last changed or

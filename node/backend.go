@@ -706,7 +706,7 @@ func (n *Node) InfoCache(names []string) []sentinel.InfoCacheMaster {
 }
 
 func infoEntry(now time.Time, st *monitor.InstanceStatus, refresh time.Time) sentinel.InfoCacheEntry {
-	return sentinel.InfoCacheEntry{AgeMillis: sinceMs(now, refresh), Info: st.Info, Valid: st.Info != ""}
+	return sentinel.InfoCacheEntry{AgeMillis: sinceMs(now, refresh), Info: st.Info.String(), Valid: !st.Info.Empty()}
 }
 
 // PendingScripts answers SENTINEL PENDING-SCRIPTS.

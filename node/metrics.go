@@ -309,7 +309,7 @@ func dataNode(st *monitor.InstanceStatus, a monitor.Addr, master, withInfo bool)
 		Addr: a.String(), Host: a.Host, IP: st.IP,
 		Master: master, Role: st.RoleReported, Down: st.SDown, MasterLinkUp: st.MasterLinkUp,
 	}
-	if withInfo {
+	if withInfo && !st.Info.Empty() {
 		d.Info = st.Info
 	}
 	return d

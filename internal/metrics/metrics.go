@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -146,10 +147,11 @@ func isEvent(f family) bool {
 func (m *Metrics) collectState(w writer) {
 	s := m.src.Snapshot(DetailAll)
 	w.sentinel(s)
+	var info []byte // each node's INFO text in turn
 	for i := range s.Masters {
 		ms := &s.Masters[i]
 		w.master(ms)
-		w.nodes(ms)
+		w.nodes(ms, &info)
 	}
 	w.own(s, m.build)
 	m.failovers.collect(w, s.Masters)
@@ -281,8 +283,9 @@ func okFlags(flags string) bool {
 }
 
 // nodes writes the per data node families from the INFO the monitor
-// keeps, and the link latencies.
-func (w writer) nodes(ms *Master) {
+// keeps, and the link latencies. info is the buffer the INFO texts are
+// read into, one after the other.
+func (w writer) nodes(ms *Master, info *[]byte) {
 	vals, have := make([]float64, len(nodeInfoFields)), make([]bool, len(nodeInfoFields))
 	for _, n := range ms.Nodes {
 		role := n.Role
@@ -293,11 +296,14 @@ func (w writer) nodes(ms *Master) {
 			}
 		}
 		w.put(fRedisUp, boolValue(!n.Down), ms.Name, n.Addr, role)
-		if n.Info == "" {
+		if n.Info == nil {
 			continue
 		}
+		*info = n.Info.AppendTo((*info)[:0])
 		clear(have)
-		linkUp, haveLink := scanInfo(n.Info, vals, have)
+		// A view of the buffer, not a copy: scanInfo keeps nothing of it.
+		text := unsafe.String(unsafe.SliceData(*info), len(*info))
+		linkUp, haveLink := scanInfo(text, vals, have)
 		for i, nf := range nodeInfoFields {
 			if have[i] {
 				w.put(nf.f, vals[i], ms.Name, n.Addr, role)

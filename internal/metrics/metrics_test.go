@@ -187,7 +187,7 @@ func TestCollector(t *testing.T) {
 			ReplicaFlags:  []string{"slave", "s_down,slave"},
 			SentinelFlags: []string{"sentinel", "sentinel"},
 			Nodes: []DataNode{{Addr: "10.0.0.1:6379", Master: true, Role: "master",
-				Info: "# Server\r\nuptime_in_seconds:42\r\n# Memory\r\nused_memory:1024\r\n# Stats\r\ntotal_commands_processed:7\r\n# Replication\r\nrole:master\r\nconnected_slaves:2\r\nmaster_repl_offset:99\r\n"}},
+				Info: PlainInfo("# Server\r\nuptime_in_seconds:42\r\n# Memory\r\nused_memory:1024\r\n# Stats\r\ntotal_commands_processed:7\r\n# Replication\r\nrole:master\r\nconnected_slaves:2\r\nmaster_repl_offset:99\r\n")}},
 			Links: []Link{{Node: "10.0.0.1:6379", Kind: "master", RTT: 2 * time.Millisecond}},
 		}},
 		Raft: &Raft{Phase: "member", State: "leader", Term: 4, CommitIndex: 10, AppliedIndex: 10, LeaderID: "x", Voters: 3,
@@ -202,7 +202,7 @@ func TestCollector(t *testing.T) {
 	// The fake INFO has only some of the per-node fields.
 	absent := map[string]bool{fRedisMasterLinkUp.name: true}
 	have := make([]bool, len(nodeInfoFields))
-	scanInfo(s.Masters[0].Nodes[0].Info, make([]float64, len(nodeInfoFields)), have)
+	scanInfo(string(s.Masters[0].Nodes[0].Info.AppendTo(nil)), make([]float64, len(nodeInfoFields)), have)
 	for i, nf := range nodeInfoFields {
 		if !have[i] {
 			absent[nf.f.name] = true

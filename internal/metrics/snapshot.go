@@ -85,9 +85,22 @@ type DataNode struct {
 	Down bool
 	// MasterLinkUp: a replica's master_link_status is up.
 	MasterLinkUp bool
-	// Info is the node's last INFO reply ("" if none yet).
-	Info string
+	// Info is the node's last INFO reply (nil if none yet).
+	Info InfoText
 }
+
+// InfoText is an INFO reply: AppendTo appends its text to dst. The
+// monitor keeps replies in a compact form (monitor.InfoText), and a scrape
+// reads them one after the other into one buffer.
+type InfoText interface {
+	AppendTo(dst []byte) []byte
+}
+
+// PlainInfo is an INFO reply held as its text.
+type PlainInfo string
+
+// AppendTo appends the text to dst.
+func (p PlainInfo) AppendTo(dst []byte) []byte { return append(dst, p...) }
 
 // Link is the monitor's link to one instance.
 type Link struct {

@@ -38,9 +38,9 @@ func richSnapshot() *Snapshot {
 			SentinelFlags: []string{"sentinel", "s_down,sentinel"},
 			Nodes: []DataNode{
 				{Addr: fmt.Sprintf("%s:%d", ip, port), Master: true, Role: "master",
-					Info: "# Server\r\nuptime_in_seconds:42\r\n# Clients\r\nconnected_clients:3\r\n# Replication\r\nrole:master\r\nconnected_slaves:1\r\nmaster_repl_offset:1.5e9\r\n"},
+					Info: PlainInfo("# Server\r\nuptime_in_seconds:42\r\n# Clients\r\nconnected_clients:3\r\n# Replication\r\nrole:master\r\nconnected_slaves:1\r\nmaster_repl_offset:1.5e9\r\n")},
 				{Addr: fmt.Sprintf("%s:%d", ip, port+1), Down: true,
-					Info: "role:slave\r\nmaster_link_status:down\r\nslave_repl_offset:77\r\nused_memory:1024\r\nused_memory:2048\r\nmaxmemory:5\r\nmaxmemory:none\r\n"},
+					Info: PlainInfo("role:slave\r\nmaster_link_status:down\r\nslave_repl_offset:77\r\nused_memory:1024\r\nused_memory:2048\r\nmaxmemory:5\r\nmaxmemory:none\r\n")},
 			},
 			Links: []Link{{Node: fmt.Sprintf("%s:%d", ip, port), Kind: "master", RTT: 1500 * time.Microsecond},
 				{Node: "10.9.9.9:26379", Kind: "sentinel", RTT: 3 * time.Millisecond},
