@@ -90,19 +90,20 @@ const (
 
 // infoKeys is the table of INFO field names. Guarded by Monitor.mu.
 type infoKeys struct {
-	list []string       // code k names list[k-1]; entries never change
-	idx  map[string]int // name -> code
+	list    []string       // code k names list[k-1]; entries never change
+	idx     map[string]int // name -> code
+	scratch []byte         // encode's buffer
 }
 
 // encode returns text in the compact form, learning the names it has that
-// the table lacks while there is room.
+// the table lacks while there is room. The form is built in a scratch
+// buffer and copied out at its size: a strings.Builder grown for half the
+// text kept a fifth more than the form needs (1.08 MB at 1000 masters).
 func (k *infoKeys) encode(text string) string {
 	if text == "" {
 		return ""
 	}
-	var b strings.Builder
-	b.Grow(len(text) / 2)
-	var num [2 * binary.MaxVarintLen64]byte
+	b := k.scratch[:0]
 	for {
 		seg, rest, more := strings.Cut(text, "\r\n")
 		code, body := 0, seg
@@ -111,16 +112,23 @@ func (k *infoKeys) encode(text string) string {
 				code, body = c, value
 			}
 		}
-		n := binary.PutUvarint(num[:], uint64(code))
-		n += binary.PutUvarint(num[n:], uint64(len(body)))
-		b.Write(num[:n])
-		b.WriteString(body)
+		b = binary.AppendUvarint(b, uint64(code))
+		b = binary.AppendUvarint(b, uint64(len(body)))
+		b = append(b, body...)
 		if !more {
-			return b.String()
+			break
 		}
 		text = rest
 	}
+	k.scratch = b
+	if cap(b) > maxInfoScratch {
+		k.scratch = nil // a huge reply's buffer is not kept
+	}
+	return string(b)
 }
+
+// maxInfoScratch bounds the encoding buffer kept between replies.
+const maxInfoScratch = 64 << 10
 
 // code returns name's code, adding it to the table if there is room; 0 if
 // it has none.
