@@ -7,12 +7,12 @@ import (
 
 // An instance's last INFO reply is kept for SENTINEL INFO-CACHE and the
 // metrics, as redis-sentinel keeps it, and it was the largest part of a
-// sentinel's live heap: at 1000 masters 2.5 MB of 11 (a fake master's
-// INFO is 2.2 KB; a real Redis 7.0 master's 5 KB, and every replica has
-// one too). Most of its bytes are the field names, the same in every
-// reply, so it is kept with each "name:" replaced by a number into a
-// table of names the monitor learns from the replies (infoKeys): 40 % of
-// the fake INFO's size, 29 % of the real one's.
+// sentinel's live heap: at 1000 masters 2.5 MB of the leader's 11.7 (a
+// fake master's INFO is 2.2 KB; a real Redis 7.0 master's 5 KB, and every
+// replica has one too). Most of its bytes are the field names, the same
+// in every reply, so it is kept with each "name:" replaced by a number
+// into a table of names the monitor learns from the replies (infoKeys):
+// 40 % of the fake INFO's size, 29 % of the real one's.
 //
 // The encoding is exact for any text. The text is cut at every "\r\n" into
 // segments (n separators, n+1 segments, the last possibly empty), and each
@@ -81,8 +81,8 @@ func uvarint(s string) (uint64, int) {
 
 // Bounds on the table of names, which a node's replies fill: a node
 // sending names without end must not grow the sentinel's memory without
-// end. A real Redis 8.0 INFO has about 200 names; a segment whose name
-// does not fit is kept as it is.
+// end. A real Redis 7.0 master's INFO has about 190 names; a segment
+// whose name does not fit is kept as it is.
 const (
 	maxInfoKeys   = 1024
 	maxInfoKeyLen = 64
@@ -148,7 +148,7 @@ func (k *infoKeys) code(name string) int {
 	return len(k.list)
 }
 
-// text returns an encoding of this table as an InfoText.
+// text returns enc, made by this table, as an InfoText.
 func (k *infoKeys) text(enc string) InfoText {
 	return InfoText{enc: enc, keys: k.list}
 }
