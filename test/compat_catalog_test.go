@@ -97,7 +97,7 @@ var (
 	), hashOrder)
 	infoCacheRules = append(
 		anyIntAt("age of the cached INFO in ms", "1/*/0"),
-		redistest.Rule{Path: "1/*/1", Check: redistest.AnyValue, Why: "INFO text of a redis-server (data node)"},
+		redistest.Rule{Path: "1/*/1", Check: nodeInfoText, Why: "INFO text of a redis-server (data node), see nodeInfoText"},
 	)
 	aclLogRules = append(
 		rulesAt("*/age-seconds", redistest.AnyValue, "seconds since the entry, an integer or a double"),

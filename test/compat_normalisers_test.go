@@ -40,6 +40,32 @@ func TestInfoTextNormaliser(t *testing.T) {
 	}
 }
 
+func TestNodeInfoTextNormaliser(t *testing.T) {
+	ref := "# Server\r\nredis_version:7.0.15\r\nuptime_in_seconds:5\r\n\r\n# Memory\r\nused_memory_human:895.42K\r\n\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n\r\n# Keyspace\r\n"
+	cases := []struct {
+		name, got, want string
+	}{
+		{"identical", ref, ""},
+		{"values that change between INFOs differ", strings.NewReplacer("seconds:5", "seconds:9", "895.42K", "1.02M").Replace(ref), ""},
+		{"role differs", strings.Replace(ref, "role:master", "role:slave", 1), "role"},
+		{"version differs", strings.Replace(ref, "7.0.15", "7.0.14", 1), "redis_version"},
+		{"line missing", strings.Replace(ref, "connected_slaves:0\r\n", "", 1), "line"},
+		{"field renamed", strings.Replace(ref, "uptime_in_seconds", "uptime_in_second", 1), "expected field"},
+		{"line split", strings.Replace(ref, "used_memory_human:895.42K", "used_memory_human:895\r\n.42K", 1), "line"},
+		{"trailing separator lost", strings.TrimSuffix(ref, "\r\n"), "line"},
+		{"value changes shape", strings.Replace(ref, "seconds:5", "seconds:five", 1), "uptime_in_seconds"},
+	}
+	for _, c := range cases {
+		got := nodeInfoText(bulk(ref), bulk(c.got))
+		if c.want == "" && got != "" || c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("%s: nodeInfoText = %q, want containing %q", c.name, got, c.want)
+		}
+	}
+	if got := nodeInfoText(bulk("not an INFO"), bulk("not an INFO")); got == "" {
+		t.Error("a reference that is not a redis-server's INFO accepted")
+	}
+}
+
 func TestClientLinesNormaliser(t *testing.T) {
 	peer := "id=3 addr=127.0.0.1:5 laddr=127.0.0.1:9 fd=8 name=sentinel-x-cmd age=9 idle=0 flags=N db=0 cmd=ping user=default resp=2\n"
 	own := "id=7 addr=127.0.0.1:6 laddr=127.0.0.1:9 fd=9 name= age=0 idle=0 flags=N db=0 cmd=client|list user=default resp=2\n"
