@@ -2,7 +2,10 @@ package fakefleet
 
 import (
 	"bufio"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +94,35 @@ func TestInfoAsSentinelsReadIt(t *testing.T) {
 				t.Errorf("ParseInfo = %+v\nwant %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestInfoHasRedis70Fields: a fake master's INFO has the sections and
+// fields of a real Redis 7.0.15 master's, in its order (a capture in
+// monitor/testdata), so a sentinel parses and keeps as much text per node
+// as it would for a real one: a subset (2.2 KB instead of 5) understated
+// what INFO costs a sentinel.
+func TestInfoHasRedis70Fields(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "monitor", "testdata", "info_master_standalone.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(text string) []string {
+		var out []string
+		for _, l := range strings.Split(strings.TrimSuffix(text, "\r\n"), "\r\n") {
+			k, _, _ := strings.Cut(l, ":")
+			out = append(out, k)
+		}
+		return out
+	}
+	st := infoState{port: 7001, pid: 42, runID: strings.Repeat("a", 40), replID: strings.Repeat("b", 40),
+		started: time.Unix(1000, 0), now: time.Unix(1100, 0), clients: 3}
+	got, want := names(renderInfo(st, "")), names(string(raw))
+	if !slices.Equal(got, want) {
+		t.Errorf("fake INFO fields:\n%q\nRedis 7.0.15's:\n%q", got, want)
+	}
+	if n := len(renderInfo(st, "")); n < 4500 {
+		t.Errorf("fake INFO is %d bytes, a real one about 5,000", n)
 	}
 }
 

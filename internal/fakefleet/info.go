@@ -48,10 +48,19 @@ func renderInfo(st infoState, section string) string {
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
-		b.WriteString("# " + strings.ToUpper(s[:1]) + s[1:] + "\r\n")
+		b.WriteString("# " + sectionTitle(s) + "\r\n")
 		b.WriteString(body)
 	}
 	return b.String()
+}
+
+// sectionTitle is a section's header as redis writes it ("# CPU", not
+// "# Cpu").
+func sectionTitle(s string) string {
+	if s == "cpu" {
+		return "CPU"
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func infoSection(st infoState, section string) string {
@@ -98,44 +107,143 @@ func infoSection(st infoState, section string) string {
 		}
 	case "memory":
 		lines = []string{
-			"used_memory:1021208",
-			"used_memory_human:997.27K",
-			"used_memory_rss:7340032",
-			"used_memory_rss_human:7.00M",
-			"used_memory_peak:1021208",
-			"used_memory_peak_human:997.27K",
+			"used_memory:916912",
+			"used_memory_human:895.42K",
+			"used_memory_rss:12025856",
+			"used_memory_rss_human:11.47M",
+			"used_memory_peak:916912",
+			"used_memory_peak_human:895.42K",
+			"used_memory_peak_perc:102.57%",
+			"used_memory_overhead:876268",
+			"used_memory_startup:876064",
+			"used_memory_dataset:40644",
+			"used_memory_dataset_perc:99.50%",
+			"allocator_allocated:1690848",
+			"allocator_active:1826816",
+			"allocator_resident:4497408",
+			"total_system_memory:8589934592",
+			"total_system_memory_human:8.00G",
+			"used_memory_lua:32768",
+			"used_memory_vm_eval:32768",
+			"used_memory_lua_human:32.00K",
+			"used_memory_scripts_eval:0",
+			"number_of_cached_scripts:0",
+			"number_of_functions:0",
+			"number_of_libraries:0",
+			"used_memory_vm_functions:33792",
+			"used_memory_vm_total:66560",
+			"used_memory_vm_total_human:65.00K",
+			"used_memory_functions:200",
+			"used_memory_scripts:200",
+			"used_memory_scripts_human:200B",
 			"maxmemory:0",
 			"maxmemory_human:0B",
 			"maxmemory_policy:noeviction",
-			"mem_fragmentation_ratio:7.36",
+			"allocator_frag_ratio:1.08",
+			"allocator_frag_bytes:135968",
+			"allocator_rss_ratio:2.46",
+			"allocator_rss_bytes:2670592",
+			"rss_overhead_ratio:2.67",
+			"rss_overhead_bytes:7528448",
+			"mem_fragmentation_ratio:13.72",
+			"mem_fragmentation_bytes:11149560",
+			"mem_not_counted_for_evict:0",
+			"mem_replication_backlog:4",
+			"mem_total_replication_buffers:0",
+			"mem_clients_slaves:0",
+			"mem_clients_normal:0",
+			"mem_cluster_links:0",
+			"mem_aof_buffer:0",
 			"mem_allocator:jemalloc-5.3.0",
+			"active_defrag_running:0",
+			"lazyfree_pending_objects:0",
+			"lazyfreed_objects:0",
 		}
 	case "persistence":
 		lines = []string{
 			"loading:0",
 			"async_loading:0",
+			"current_cow_peak:0",
+			"current_cow_size:0",
+			"current_cow_size_age:0",
+			"current_fork_perc:0.00",
+			"current_save_keys_processed:0",
+			"current_save_keys_total:0",
 			"rdb_changes_since_last_save:0",
 			"rdb_bgsave_in_progress:0",
 			fmt.Sprintf("rdb_last_save_time:%d", st.started.Unix()),
 			"rdb_last_bgsave_status:ok",
+			"rdb_last_bgsave_time_sec:-1",
+			"rdb_current_bgsave_time_sec:-1",
+			"rdb_saves:0",
+			"rdb_last_cow_size:0",
+			"rdb_last_load_keys_expired:0",
+			"rdb_last_load_keys_loaded:0",
 			"aof_enabled:0",
 			"aof_rewrite_in_progress:0",
+			"aof_rewrite_scheduled:0",
+			"aof_last_rewrite_time_sec:-1",
+			"aof_current_rewrite_time_sec:-1",
+			"aof_last_bgrewrite_status:ok",
+			"aof_rewrites:0",
+			"aof_rewrites_consecutive_failures:0",
+			"aof_last_write_status:ok",
+			"aof_last_cow_size:0",
+			"module_fork_in_progress:0",
+			"module_fork_last_cow_size:0",
 		}
 	case "stats":
 		lines = []string{
-			"total_connections_received:0",
+			"total_connections_received:1",
 			"total_commands_processed:0",
 			"instantaneous_ops_per_sec:0",
+			"total_net_input_bytes:6",
+			"total_net_output_bytes:0",
+			"total_net_repl_input_bytes:0",
+			"total_net_repl_output_bytes:0",
+			"instantaneous_input_kbps:0.00",
+			"instantaneous_output_kbps:0.00",
+			"instantaneous_input_repl_kbps:0.00",
+			"instantaneous_output_repl_kbps:0.00",
 			"rejected_connections:0",
 			"sync_full:0",
 			"sync_partial_ok:0",
 			"sync_partial_err:0",
 			"expired_keys:0",
+			"expired_stale_perc:0.00",
+			"expired_time_cap_reached_count:0",
+			"expire_cycle_cpu_milliseconds:0",
 			"evicted_keys:0",
+			"evicted_clients:0",
+			"total_eviction_exceeded_time:0",
+			"current_eviction_exceeded_time:0",
 			"keyspace_hits:0",
 			"keyspace_misses:0",
 			"pubsub_channels:0",
 			"pubsub_patterns:0",
+			"pubsubshard_channels:0",
+			"latest_fork_usec:0",
+			"total_forks:0",
+			"migrate_cached_sockets:0",
+			"slave_expires_tracked_keys:0",
+			"active_defrag_hits:0",
+			"active_defrag_misses:0",
+			"active_defrag_key_hits:0",
+			"active_defrag_key_misses:0",
+			"total_active_defrag_time:0",
+			"current_active_defrag_time:0",
+			"tracking_total_keys:0",
+			"tracking_total_items:0",
+			"tracking_total_prefixes:0",
+			"unexpected_error_replies:0",
+			"total_error_replies:0",
+			"dump_payload_sanitizations:0",
+			"total_reads_processed:1",
+			"total_writes_processed:0",
+			"io_threaded_reads_processed:0",
+			"io_threaded_writes_processed:0",
+			"reply_buffer_shrinks:0",
+			"reply_buffer_expands:0",
 		}
 	case "replication":
 		// Both roles end with the master side of replication: nobody
@@ -174,9 +282,11 @@ func infoSection(st infoState, section string) string {
 	case "cpu":
 		lines = []string{
 			"used_cpu_sys:0.000000",
-			"used_cpu_user:0.000000",
+			"used_cpu_user:0.010907",
 			"used_cpu_sys_children:0.000000",
 			"used_cpu_user_children:0.000000",
+			"used_cpu_sys_main_thread:0.000000",
+			"used_cpu_user_main_thread:0.010866",
 		}
 	case "cluster":
 		lines = []string{"cluster_enabled:0"}
