@@ -6,9 +6,12 @@
 // one goroutine and two small buffers.
 //
 // A fake master answers what redis-sentinel 7.0.15 and gosentinel's
-// monitor send to a master: PING, INFO (a plausible 7.0.15 reply with the
-// lines sentinelRefreshInstanceInfo reads: run_id, role, connected_slaves,
-// master_repl_offset, and the replica lines after a REPLICAOF),
+// monitor send to a master: PING, INFO (every field of a real 7.0.15
+// master's reply, in its order and about its 5 KB, since a sentinel keeps
+// each node's last INFO: run_id, role, connected_slaves and
+// master_repl_offset as sentinelRefreshInstanceInfo reads them, the other
+// values those of a fresh empty master, and the replica lines after a
+// REPLICAOF),
 // SUBSCRIBE/UNSUBSCRIBE/PUBLISH (channels are per master: a PUBLISH on
 // master i reaches only master i's subscribers), ROLE, REPLICAOF/SLAVEOF
 // (accepted and recorded: INFO and ROLE then report a replica whose link
