@@ -7,12 +7,12 @@ import (
 
 // An instance's last INFO reply is kept for SENTINEL INFO-CACHE and the
 // metrics, as redis-sentinel keeps it, and it was the largest part of a
-// sentinel's live heap: at 1000 masters 2.5 MB of the leader's 11.7 (a
-// fake master's INFO is 2.2 KB; a real Redis 7.0 master's 5 KB, and every
-// replica has one too). Most of its bytes are the field names, the same
-// in every reply, so it is kept with each "name:" replaced by a number
-// into a table of names the monitor learns from the replies (infoKeys):
-// 40 % of the fake INFO's size, 29 % of the real one's.
+// sentinel's live heap: at 1000 masters 2.5 MB of the leader's 11.7,
+// when the fake fleet answered a 2.2 KB INFO (a real Redis 7.0 master's is
+// 5 KB, and every replica has one too). Most of its bytes are the field
+// names, the same in every reply, so it is kept with each "name:" replaced
+// by a number into a table of names the monitor learns from the replies
+// (infoKeys): 40 % of that 2.2 KB text's size, 29 % of a real INFO's.
 //
 // The encoding is exact for any text. The text is cut at every "\r\n" into
 // segments (n separators, n+1 segments, the last possibly empty), and each
