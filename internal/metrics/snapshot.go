@@ -96,12 +96,6 @@ type InfoText interface {
 	AppendTo(dst []byte) []byte
 }
 
-// PlainInfo is an INFO reply held as its text.
-type PlainInfo string
-
-// AppendTo appends the text to dst.
-func (p PlainInfo) AppendTo(dst []byte) []byte { return append(dst, p...) }
-
 // Link is the monitor's link to one instance.
 type Link struct {
 	Node string // "host:port"
