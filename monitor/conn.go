@@ -38,6 +38,9 @@ type conn struct {
 	handlers []replyHandler
 	localIP  string // set once connected; used for hello payloads
 	remoteIP string
+	// connected: the dial completed (connEstablished). See
+	// link.shownDisconnected.
+	connected bool
 	// owner is the instance whose reconnect created the conn (for a shared
 	// sentinel link, one of the entries sharing it).
 	owner *instance

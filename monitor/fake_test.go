@@ -223,17 +223,96 @@ func TestUnreachableMasterGoesSDown(t *testing.T) {
 	if d := at.Sub(watched); d < downAfter || d > downAfter+300*time.Millisecond {
 		t.Fatalf("+sdown after %v, want just after %v", d, downAfter)
 	}
-	// Not Disconnected: a new dial counts as connected from its start
-	// (hiredis' async connect) and one starts every ping period, so that
-	// flag flips while the port refuses; what holds is that nothing ever
-	// answered.
-	if st := status(t, m, "m"); !st.Master.SDown || st.Master.PingPendingSince.IsZero() || st.Master.LastPingReply.After(st.Master.PingPendingSince) {
+	// Nothing ever answered, and the master is shown disconnected
+	// although a new dial starts every ping period (link.shownDisconnected).
+	if st := status(t, m, "m"); !st.Master.SDown || !st.Master.Disconnected || st.Master.PingPendingSince.IsZero() || st.Master.LastPingReply.After(st.Master.PingPendingSince) {
 		t.Fatalf("master = %+v", st.Master)
 	}
 	ev, _ := rec.waitEvent(t, time.Second, "-cmd-link-reconnection", nil)
 	if ev.Level != LevelDebug || ev.Ref.Kind != KindMaster || !strings.HasPrefix(ev.Text, "#") {
 		t.Fatalf("reconnection event = %+v", ev)
 	}
+}
+
+// TestLinkShownDisconnectedWhileDialling holds the monitor's dials: a link
+// whose connections have not connected yet is shown disconnected, though
+// its commands already queue (link.shownDisconnected), and connected once
+// they did. A dead master was listed without "disconnected" while its
+// redial ran, and node-redis 5 hung connecting to it.
+func TestLinkShownDisconnectedWhileDialling(t *testing.T) {
+	srv := newFakeServer(t, redisLike(func() string { return masterInfo(strings.Repeat("1", 40)) }, func() string { return "+PONG\r\n" }))
+	rec := &recorder{}
+	m := New(rec.config(idA, Config{Timing: fastTiming}))
+	held := make(chan func(), 16)
+	m.dials.spawn = func(f func()) { held <- sync.OnceFunc(f) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Run(ctx)
+	}()
+	var dials []func()
+	t.Cleanup(func() {
+		cancel()
+		// Close waits for every dial the monitor began, held ones too.
+		for _, f := range dials {
+			go f()
+		}
+		stop := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case f := <-held:
+					go f()
+				case <-stop:
+					return
+				}
+			}
+		}()
+		m.Close()
+		<-done
+		close(stop)
+	})
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: 5 * time.Second})
+
+	// The first pass dials the command and the pub/sub connection.
+	for len(dials) < 2 {
+		select {
+		case f := <-held:
+			dials = append(dials, f)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d dials began within 5 s, want 2", len(dials))
+		}
+	}
+	if st := status(t, m, "m"); !st.Master.Disconnected {
+		t.Fatalf("master shown connected while its connections dial: %+v", st.Master)
+	}
+	// One connection connected (the node has its first commands, written
+	// once the dial returned), the other still dialling.
+	go dials[0]()
+	redistest.Until(t, 5*time.Second, "commands at the node", func() bool {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		return len(srv.cmds) > 0
+	})
+	if st := status(t, m, "m"); !st.Master.Disconnected {
+		t.Fatalf("master shown connected while a connection dials: %+v", st.Master)
+	}
+	go dials[1]()
+	go func() { // any redial from now on runs at once
+		for {
+			select {
+			case f := <-held:
+				go f()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	redistest.Until(t, 5*time.Second, "the master shown connected", func() bool {
+		st := status(t, m, "m")
+		return !st.Master.Disconnected && !st.Master.LastOKPingReply.IsZero()
+	})
 }
 
 func TestSwitchMasterClearsSDownAndRecreatesReplicas(t *testing.T) {

@@ -186,7 +186,7 @@ func (ri *instance) status(keys *infoKeys) InstanceStatus {
 		Ref:                 *ri.ref(),
 		RunID:               ri.runID,
 		IP:                  ri.addr.ip,
-		Disconnected:        lk.disconnected,
+		Disconnected:        lk.shownDisconnected(),
 		SDown:               ri.sdown,
 		SDownSince:          ri.sdownSince,
 		ScriptKillSent:      ri.scriptKillSent,

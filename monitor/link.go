@@ -67,6 +67,24 @@ func newLink(now time.Time) *link {
 	}
 }
 
+// shownDisconnected is the link's "disconnected" as replies, the failover
+// and the group's reach show it: disconnected, or a connection of it still
+// dialling. Only the SDOWN clock and the periodic commands read
+// lk.disconnected itself, which, as hiredis' async connect, is false from
+// the moment a dial begins: commands queue and a pending PING ages.
+//
+// Why a connection still dialling counts: redis-sentinel's connect to a
+// port that refuses it (a dead node on the same host, or whose host
+// answers with a reset) fails inside the connect call, so it never lists
+// such a node without "disconnected". Ours dials in the background, and
+// for that while (up to the dial gate's wait under load) a dead master was
+// listed as "master" alone, once a ping period; node-redis 5 then opens a
+// client to it, whose connect retries forever, and every command of that
+// client waited on it (a client-matrix run hung for a minute).
+func (lk *link) shownDisconnected() bool {
+	return lk.disconnected || (lk.cc != nil && !lk.cc.connected) || (lk.pc != nil && !lk.pc.connected)
+}
+
 func (lk *link) decPending() {
 	if lk.pending > 0 {
 		lk.pending--

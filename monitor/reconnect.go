@@ -115,6 +115,7 @@ func (m *Monitor) connEstablished(c *conn, local, remote net.Addr) {
 	if c.closed {
 		return
 	}
+	c.connected = true
 	c.localIP = hostOf(local)
 	c.remoteIP = hostOf(remote)
 	if c.resolved != nil && c.remoteIP != "" {

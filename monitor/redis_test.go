@@ -75,6 +75,21 @@ func TestRedisReplicaDiscoveredThenKilledGoesSDown(t *testing.T) {
 	}
 	replica.kill()
 	killed := time.Now()
+	// Until its +sdown, the dead replica, once shown disconnected, stays
+	// so, through the redials of every ping period (a redial showed it
+	// connected while it ran; link.shownDisconnected).
+	seen := false
+	for rec.count("+sdown", refAddr(KindReplica, replica.port)) == 0 && time.Since(killed) < 3*time.Second {
+		r := status(t, m, "mymaster").Replicas[0]
+		if seen && !r.Disconnected {
+			t.Fatalf("the dead replica shown connected again %v after the kill: %+v", time.Since(killed), r)
+		}
+		seen = seen || r.Disconnected
+		time.Sleep(time.Millisecond) // the poll's pace
+	}
+	if !seen {
+		t.Fatal("the dead replica never shown disconnected before its +sdown")
+	}
 	ev, at := rec.waitEvent(t, 3*time.Second, "+sdown", refAddr(KindReplica, replica.port))
 	took := at.Sub(killed)
 	t.Logf("+sdown %v after the kill", took)

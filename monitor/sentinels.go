@@ -65,7 +65,7 @@ func (m *Monitor) Sentinels() []SentinelSummary {
 				sum.Up = true
 			}
 			if !ok || lk.lastAvail.After(sum.LastOKPingReply) {
-				sum.Disconnected, sum.PingPendingSince, sum.LastOKPingReply = lk.disconnected, lk.actPingTime, lk.lastAvail
+				sum.Disconnected, sum.PingPendingSince, sum.LastOKPingReply = lk.shownDisconnected(), lk.actPingTime, lk.lastAvail
 			}
 		}
 	}
