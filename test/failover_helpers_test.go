@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -400,4 +401,80 @@ func requireNeverTwoMasters(t *testing.T, samples []harness.RoleSample, from, to
 		}
 	}
 	t.Logf("%d ROLE samples over %v: never two masters", len(samples), samples[len(samples)-1].At.Sub(samples[0].At).Round(time.Millisecond))
+}
+
+// deadNodeWatch polls every sentinel's SENTINEL MASTER and REPLICAS while
+// a killed node is dead. Clients skip a node listed s_down or disconnected
+// and connect to any other (node-redis 5 then waits on that connect
+// forever), and redis-sentinel, whose connect to a refused port fails at
+// once, never lists a dead node of its host otherwise: once a sentinel
+// listed it so as the master, it must not list it as connected again, and
+// as a replica (the record made at the switch, after the kill) never.
+type deadNodeWatch struct {
+	stop func()
+	done chan struct{}
+	err  error
+	n    int
+}
+
+func watchDeadNode(t *testing.T, d *harness.Deployment, port int) *deadNodeWatch {
+	stop := make(chan struct{})
+	w := &deadNodeWatch{stop: sync.OnceFunc(func() { close(stop) }), done: make(chan struct{})}
+	t.Cleanup(func() {
+		w.stop()
+		<-w.done
+	})
+	shown := func(m map[string]string) bool {
+		f := m["flags"]
+		return !strings.Contains(f, "s_down") && !strings.Contains(f, "disconnected")
+	}
+	go func() {
+		defer close(w.done)
+		down := make([]bool, len(d.Sentinels))
+		pace := time.NewTicker(2 * time.Millisecond)
+		defer pace.Stop()
+		for {
+			for i, s := range d.Sentinels {
+				if m, err := s.Master(harness.MasterName); err == nil && m["port"] == strconv.Itoa(port) {
+					w.n++
+					if down[i] && shown(m) {
+						w.err = fmt.Errorf("%s lists the dead master %d as connected again (flags %s)", s.Name(), port, m["flags"])
+						return
+					}
+					down[i] = down[i] || !shown(m)
+				}
+				rs, err := s.Replicas(harness.MasterName)
+				if err != nil {
+					continue
+				}
+				for _, r := range rs {
+					if r["port"] == strconv.Itoa(port) {
+						w.n++
+						if shown(r) {
+							w.err = fmt.Errorf("%s lists the dead node %d as a connected replica (flags %s)", s.Name(), port, r["flags"])
+							return
+						}
+					}
+				}
+			}
+			select {
+			case <-stop:
+				return
+			case <-pace.C:
+			}
+		}
+	}()
+	return w
+}
+
+// check stops the watch and fails t if a sentinel listed the dead node as
+// connected.
+func (w *deadNodeWatch) check(t *testing.T) {
+	t.Helper()
+	w.stop()
+	<-w.done
+	if w.err != nil {
+		t.Fatal(w.err)
+	}
+	t.Logf("the dead node was listed %d times, always s_down or disconnected once so", w.n)
 }

@@ -31,6 +31,7 @@ func TestFailoverMasterKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now() // reaped: any later ack is the new master's
+	dead := watchDeadNode(t, d, old.Port())
 	newMaster, err := d.WaitSwitched(old.Port(), switchDeadline)
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +47,7 @@ func TestFailoverMasterKilled(t *testing.T) {
 	requireOneMaster(t, d, newMaster)
 	waitHealthy(t, d, newMaster)
 	requireFailovers(t, d, 1, old.Port(), newMaster)
+	dead.check(t)
 
 	restartErr := make(chan error, 1)
 	go func() { restartErr <- old.Start() }()
