@@ -17,7 +17,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 FUZZ_TARGETS := FuzzParse:./config/ FuzzServe:./sentinel/ FuzzDispatch:./sentinel/ \
                 FuzzAuthenticate:./internal/peer/ FuzzRecords:./internal/peer/ \
                 FuzzReadValue:./monitor/ FuzzReplyParser:./monitor/ FuzzParseHello:./monitor/ \
-                FuzzInfoText:./monitor/ \
+                FuzzInfoText:./monitor/ FuzzReleasable:./internal/codepages/ \
                 FuzzACLFile:./sentinel/
 FUZZ_TIME    ?= 150000x
 
