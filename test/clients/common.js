@@ -16,9 +16,25 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// pending is what the script last said it was doing (checkDeadline), for
+// the watchdog.
+let pending = "starting";
+
+// watchdog ends the script at its deadline with a failed result naming
+// what it was doing, and report()'s fields (its error tallies): a client
+// call that never returns (node-redis retries a refused connect forever)
+// never reaches checkDeadline, and the Go side saw no result line at all.
+function watchdog(report) {
+  setTimeout(() => {
+    emit({ event: "result", ok: false, error: `deadline of ${cfg.deadlineMs} ms passed while ${pending}: a client call never returned`, ...report() });
+    process.exit(1);
+  }, Math.max(0, deadline - Date.now())).unref();
+}
+
 // checkDeadline throws once the run's deadline passed, naming what it was
 // doing.
 function checkDeadline(what) {
+  pending = what;
   if (Date.now() > deadline) {
     throw new Error(`deadline of ${cfg.deadlineMs} ms passed while ${what}`);
   }
@@ -41,8 +57,8 @@ async function writeThroughSwitch({ firstPort, write, onError, retryMs, signal }
   let signalled = false;
   const postSwitch = [];
   while (postSwitch.length < cfg.postAcks) {
-    checkDeadline(`writing (${preAcks} acks on ${firstPort}, ${postSwitch.length} after the switch)`);
     seq++;
+    checkDeadline(`writing ${cfg.prefix}:${seq} (${preAcks} acks on ${firstPort}, ${postSwitch.length} after the switch)`);
     try {
       const port = await write(`${cfg.prefix}:${seq}`, String(seq));
       if (port === firstPort) {
@@ -64,4 +80,4 @@ async function writeThroughSwitch({ firstPort, write, onError, retryMs, signal }
   return { postSwitch, preAcks, gapMs: firstPostAckAt - lastPreAckAt };
 }
 
-module.exports = { cfg, deadline, emit, sleep, checkDeadline, writeThroughSwitch };
+module.exports = { cfg, deadline, emit, sleep, checkDeadline, watchdog, writeThroughSwitch };

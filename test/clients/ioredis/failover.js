@@ -22,7 +22,7 @@
 
 const Redis = require("ioredis");
 const ioredisVersion = require("ioredis/package.json").version;
-const { cfg, deadline, emit, sleep, checkDeadline, writeThroughSwitch } = require("../common.js");
+const { cfg, deadline, emit, sleep, checkDeadline, watchdog, writeThroughSwitch } = require("../common.js");
 
 // errors tallies the client's error events and failed commands by text;
 // sentinelErrors the "sentinelError" events, which ioredis emits when a
@@ -116,6 +116,7 @@ async function readFromReplica(key, value) {
 }
 
 async function main() {
+  watchdog(() => ({ errors: counts(errors), sentinel_errors: counts(sentinelErrors) }));
   emit({ event: "version", ioredis: ioredisVersion, node: process.version });
 
   const master = sentinelClient("master");

@@ -22,7 +22,7 @@
 
 const { createSentinel } = require("redis");
 const version = require("redis/package.json").version;
-const { cfg, emit, sleep, checkDeadline, writeThroughSwitch } = require("../common.js");
+const { cfg, emit, sleep, checkDeadline, watchdog, writeThroughSwitch } = require("../common.js");
 
 const errors = new Map();
 function noteError(where, err) {
@@ -49,6 +49,7 @@ async function write(sentinel, key, value) {
 }
 
 async function main() {
+  watchdog(() => ({ errors: Object.fromEntries(errors), topology }));
   emit({ event: "version", noderedis: version, node: process.version, resp: cfg.resp });
   const sentinel = createSentinel({
     name: cfg.name,
@@ -65,6 +66,7 @@ async function main() {
   sentinel.on("topology-change", (ev) => {
     if (topology.length < 50) topology.push(ev.type);
   });
+  checkDeadline("connecting through the sentinels");
   await sentinel.connect();
   const firstPort = sentinel.getMasterNode().port;
 
