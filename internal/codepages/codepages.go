@@ -40,7 +40,17 @@ type fileID struct {
 // may be released: not writable, and without private (anonymous) pages.
 func releasable(smaps io.Reader, exe fileID) ([]span, error) {
 	var out []span
-	var cur *span // the current mapping, if it is a candidate
+	// cur is the current mapping if it is a candidate; noPrivate says its
+	// Anonymous line read 0. A mapping is released only with both: where
+	// smaps has no such line (an emulated /proc), nothing is.
+	var cur *span
+	noPrivate := false
+	flush := func() {
+		if cur != nil && noPrivate {
+			out = append(out, *cur)
+		}
+		cur, noPrivate = nil, false
+	}
 	sc := bufio.NewScanner(smaps)
 	sc.Buffer(make([]byte, 0, 4096), 64*1024)
 	for sc.Scan() {
@@ -51,10 +61,7 @@ func releasable(smaps io.Reader, exe fileID) ([]span, error) {
 		}
 		if !strings.HasSuffix(fields[0], ":") {
 			// A mapping's header: address perms offset dev inode [path].
-			if cur != nil {
-				out = append(out, *cur)
-			}
-			cur = nil
+			flush()
 			s, ok, err := parseHeader(fields, exe)
 			if err != nil {
 				return nil, fmt.Errorf("smaps line %q: %w", line, err)
@@ -64,16 +71,18 @@ func releasable(smaps io.Reader, exe fileID) ([]span, error) {
 			}
 			continue
 		}
-		if cur != nil && fields[0] == "Anonymous:" && (len(fields) < 2 || fields[1] != "0") {
-			cur = nil
+		if cur != nil && fields[0] == "Anonymous:" {
+			if len(fields) >= 2 && fields[1] == "0" {
+				noPrivate = true
+			} else {
+				cur = nil
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read smaps: %w", err)
 	}
-	if cur != nil {
-		out = append(out, *cur)
-	}
+	flush()
 	return out, nil
 }
 

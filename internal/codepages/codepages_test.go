@@ -28,6 +28,7 @@ func TestReleasable(t *testing.T) {
 		{"a deleted executable", mapping("00400000-00a00000 r-xp 00000000 08:01 1234 /bin/gosentinel (deleted)", "0"),
 			[]span{{0x400000, 0xa00000}}},
 		{"no access", mapping("00400000-00a00000 ---p 00000000 08:01 1234 /bin/gosentinel", "0"), nil},
+		{"no Anonymous line (an emulated /proc): kept", "00400000-00a00000 r-xp 00000000 08:01 1234 /bin/gosentinel\nRss: 12 kB\n", nil},
 		{"the last mapping counts without a line after it", "00400000-00a00000 r-xp 00000000 08:01 1234 /bin/gosentinel\nAnonymous: 0 kB",
 			[]span{{0x400000, 0xa00000}}},
 	}
