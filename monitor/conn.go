@@ -34,13 +34,13 @@ type conn struct {
 	closed bool
 	// batched: the conn is on mon.batch (Monitor.batching). Used by the
 	// monitor's Run goroutine only.
-	batched  bool
-	handlers []replyHandler
-	localIP  string // set once connected; used for hello payloads
-	remoteIP string
+	batched bool
 	// connected: the dial completed (connEstablished). See
 	// link.shownDisconnected.
 	connected bool
+	handlers  []replyHandler
+	localIP   string // set once connected; used for hello payloads
+	remoteIP  string
 	// owner is the instance whose reconnect created the conn (for a shared
 	// sentinel link, one of the entries sharing it).
 	owner *instance
