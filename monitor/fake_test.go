@@ -251,14 +251,10 @@ func TestLinkShownDisconnectedWhileDialling(t *testing.T) {
 		defer close(done)
 		m.Run(ctx)
 	}()
-	var dials []func()
-	t.Cleanup(func() {
-		cancel()
-		// Close waits for every dial the monitor began, held ones too.
-		for _, f := range dials {
-			go f()
-		}
-		stop := make(chan struct{})
+	// runHeld makes every dial held from now on, and any later one, run
+	// at once, until the test's cleanup is done.
+	stop := make(chan struct{})
+	runHeld := sync.OnceFunc(func() {
 		go func() {
 			for {
 				select {
@@ -269,6 +265,15 @@ func TestLinkShownDisconnectedWhileDialling(t *testing.T) {
 				}
 			}
 		}()
+	})
+	var dials []func()
+	t.Cleanup(func() {
+		cancel()
+		// Close waits for every dial the monitor began, held ones too.
+		for _, f := range dials {
+			go f()
+		}
+		runHeld()
 		m.Close()
 		<-done
 		close(stop)
@@ -299,16 +304,7 @@ func TestLinkShownDisconnectedWhileDialling(t *testing.T) {
 		t.Fatalf("master shown connected while a connection dials: %+v", st.Master)
 	}
 	go dials[1]()
-	go func() { // any redial from now on runs at once
-		for {
-			select {
-			case f := <-held:
-				go f()
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	runHeld()
 	redistest.Until(t, 5*time.Second, "the master shown connected", func() bool {
 		st := status(t, m, "m")
 		return !st.Master.Disconnected && !st.Master.LastOKPingReply.IsZero()

@@ -18,7 +18,7 @@ func Release() (int64, error) {
 	exe := fileID{major: unix.Major(uint64(st.Dev)), minor: unix.Minor(uint64(st.Dev)), inode: st.Ino}
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("open smaps: %w", err)
 	}
 	spans, err := releasable(f, exe)
 	f.Close()

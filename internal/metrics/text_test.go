@@ -23,9 +23,6 @@ import (
 	"github.com/x0tta6bl4/gosentinel/replication"
 )
 
-// richSnapshot has two masters, a replica with INFO, links of every kind,
-// a CKQUORUM text that needs escaping and a master name that is not
-// valid UTF-8.
 // PlainInfo is an INFO reply held as its text, as the tests' snapshots
 // give it.
 type PlainInfo string
@@ -33,6 +30,9 @@ type PlainInfo string
 // AppendTo appends the text to dst.
 func (p PlainInfo) AppendTo(dst []byte) []byte { return append(dst, p...) }
 
+// richSnapshot has two masters, a replica with INFO, links of every kind,
+// a CKQUORUM text that needs escaping and a master name that is not
+// valid UTF-8.
 func richSnapshot() *Snapshot {
 	master := func(name, ip string, port int) Master {
 		return Master{
