@@ -325,6 +325,20 @@ func (m *Monitor) GroupStatus(name string) (MasterStatus, bool) {
 	return m.statusOfLocked(name, false)
 }
 
+// View is Status without copying the replicas' and sentinels' records,
+// only counting them: SENTINEL MASTERS renders every master for each call
+// (redis_exporter's scrape, the Bitnami chart's probes), and those copies
+// were a third of its cost (issue 12).
+func (m *Monitor) View(name string) (MasterView, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ri := m.masters[name]
+	if ri == nil {
+		return MasterView{}, false
+	}
+	return MasterView{Master: ri.status(&m.infoKeys), Replicas: len(ri.replicas), Sentinels: len(ri.sentinels)}, true
+}
+
 // statusLocked is Status with m.mu held.
 func (m *Monitor) statusLocked(name string) (MasterStatus, bool) {
 	return m.statusOfLocked(name, true)

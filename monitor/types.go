@@ -215,3 +215,15 @@ type MasterStatus struct {
 	Replicas  []InstanceStatus
 	Sentinels []InstanceStatus
 }
+
+// MasterView is what SENTINEL MASTER shows of a master: its own status and
+// how many replicas and sentinels it has.
+type MasterView struct {
+	Master              InstanceStatus
+	Replicas, Sentinels int
+}
+
+// View is st as SENTINEL MASTER shows it.
+func (st *MasterStatus) View() MasterView {
+	return MasterView{Master: st.Master, Replicas: len(st.Replicas), Sentinels: len(st.Sentinels)}
+}

@@ -21,7 +21,10 @@ import (
 )
 
 // The node is the command surface's backend.
-var _ sentinel.Backend = (*Node)(nil)
+var (
+	_ sentinel.Backend      = (*Node)(nil)
+	_ sentinel.MapsRenderer = (*Node)(nil)
+)
 
 // status returns the replicated master and the monitor's live view of it.
 func (n *Node) status(name string) (*quorum.Master, *monitor.MasterStatus, bool) {
@@ -31,14 +34,29 @@ func (n *Node) status(name string) (*quorum.Master, *monitor.MasterStatus, bool)
 	}
 	ms, ok := n.mon.Status(name)
 	if !ok {
-		// Just added and not yet watched: render an empty view.
-		a := monitor.Addr(m.Addr)
-		ms = monitor.MasterStatus{Master: monitor.InstanceStatus{
-			Ref:          monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: a, Master: m.Name, MasterAddr: a},
-			Disconnected: true, LinkRefcount: 1,
-		}}
+		ms = monitor.MasterStatus{Master: unwatched(m)}
 	}
 	return m, &ms, true
+}
+
+// viewOf is the monitor's view of m for SENTINEL MASTER and MASTERS, which
+// show the replicas and sentinels only as counts (monitor.View).
+func (n *Node) viewOf(m *quorum.Master) monitor.MasterView {
+	v, ok := n.mon.View(m.Name)
+	if !ok {
+		v = monitor.MasterView{Master: unwatched(m)}
+	}
+	return v
+}
+
+// unwatched is the monitor's view of a master just added and not yet
+// watched: an empty one.
+func unwatched(m *quorum.Master) monitor.InstanceStatus {
+	a := monitor.Addr(m.Addr)
+	return monitor.InstanceStatus{
+		Ref:          monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: a, Master: m.Name, MasterAddr: a},
+		Disconnected: true, LinkRefcount: 1,
+	}
 }
 
 // MasterNames lists the masters (ROLE).
@@ -46,23 +64,46 @@ func (n *Node) MasterNames() []string { return n.sm().Names() }
 
 // Masters renders SENTINEL MASTERS.
 func (n *Node) Masters() []sentinel.Fields {
-	now := time.Now()
-	var out []sentinel.Fields
-	for _, name := range n.MasterNames() {
-		if m, ms, ok := n.status(name); ok {
-			out = append(out, n.renderMaster(now, m, ms))
+	var l sentinel.FieldsList
+	n.RenderMasters(&l)
+	return l.List
+}
+
+// RenderMasters writes SENTINEL MASTERS (sentinel.MapsRenderer).
+func (n *Node) RenderMasters(w sentinel.MapWriter) {
+	names := n.MasterNames()
+	masters := make([]*quorum.Master, 0, len(names))
+	for _, name := range names {
+		if m, ok := n.master(name); ok {
+			masters = append(masters, m)
 		}
 	}
-	return out
+	w.Len(len(masters))
+	now := time.Now()
+	for _, m := range masters {
+		v := n.viewOf(m)
+		n.renderMaster(w, now, m, &v)
+	}
 }
 
 // Master renders SENTINEL MASTER <name>.
 func (n *Node) Master(name string) (sentinel.Fields, error) {
-	m, ms, ok := n.status(name)
-	if !ok {
-		return nil, sentinel.ErrNoSuchMaster
+	var l sentinel.FieldsList
+	if err := n.RenderMaster(name, &l); err != nil {
+		return nil, err
 	}
-	return n.renderMaster(time.Now(), m, ms), nil
+	return l.List[0], nil
+}
+
+// RenderMaster writes SENTINEL MASTER <name> (sentinel.MapsRenderer).
+func (n *Node) RenderMaster(name string, w sentinel.MapWriter) error {
+	m, ok := n.master(name)
+	if !ok {
+		return sentinel.ErrNoSuchMaster
+	}
+	v := n.viewOf(m)
+	n.renderMaster(w, time.Now(), m, &v)
+	return nil
 }
 
 // Replicas renders SENTINEL REPLICAS <name>, skipping replicas that announce
@@ -73,13 +114,13 @@ func (n *Node) Replicas(name string) ([]sentinel.Fields, error) {
 		return nil, sentinel.ErrNoSuchMaster
 	}
 	now, hostnames := time.Now(), n.announceHostnames()
-	out := []sentinel.Fields{}
+	l := sentinel.FieldsList{List: []sentinel.Fields{}}
 	for i := range ms.Replicas {
 		if shownReplica(&ms.Replicas[i]) {
-			out = append(out, renderReplica(now, &ms.Replicas[i], hostnames))
+			renderReplica(&l, now, &ms.Replicas[i], hostnames)
 		}
 	}
-	return out, nil
+	return l.List, nil
 }
 
 // shownReplica: SENTINEL REPLICAS lists the replica. One that announces
@@ -96,11 +137,11 @@ func (n *Node) Sentinels(name string) ([]sentinel.Fields, error) {
 		return nil, sentinel.ErrNoSuchMaster
 	}
 	now, hostnames := time.Now(), n.announceHostnames()
-	out := []sentinel.Fields{}
+	l := sentinel.FieldsList{List: []sentinel.Fields{}}
 	for i := range ms.Sentinels {
-		out = append(out, renderSentinel(now, &ms.Sentinels[i], hostnames))
+		renderSentinel(&l, now, &ms.Sentinels[i], hostnames)
 	}
-	return out, nil
+	return l.List, nil
 }
 
 // MasterAddr answers GET-MASTER-ADDR-BY-NAME from the replicated state.

@@ -280,7 +280,10 @@ func (n *Node) masterSnapshot(name string, all bool) (metrics.Master, bool) {
 	if !all {
 		return out, true
 	}
-	out.Fields = fieldMap(n.renderMaster(time.Now(), m, st))
+	v := st.View()
+	var l sentinel.FieldsList
+	n.renderMaster(&l, time.Now(), m, &v)
+	out.Fields = fieldMap(l.List[0])
 	if msg, err := n.CKQuorum(name); err == nil {
 		out.CKQuorum, out.CKQuorumOK = msg, true
 	} else {

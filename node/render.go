@@ -1,22 +1,12 @@
 package node
 
 import (
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
-
-// mapBuilder appends bulk-string fields in order.
-type mapBuilder struct{ f sentinel.Fields }
-
-func (b *mapBuilder) s(k, v string) { b.f = append(b.f, sentinel.Field{Key: k, Value: v}) }
-func (b *mapBuilder) i(k string, v int64) {
-	b.f = append(b.f, sentinel.Field{Key: k, Value: strconv.FormatInt(v, 10)})
-}
 
 // sinceMs is "ms since t", 0 for a zero time (sentinel.c prints 0 for
 // "never" in info-refresh and last-ping-sent).
@@ -27,71 +17,89 @@ func sinceMs(now, t time.Time) int64 {
 	return now.Sub(t).Milliseconds()
 }
 
-// flagsOf renders the flags field in sentinel.c's fixed order.
+// flagsOf renders the flags field in sentinel.c's fixed order, in one
+// allocation (a slice and a join were two a map; SENTINEL MASTERS renders
+// every master).
 func flagsOf(st *monitor.InstanceStatus, odown bool, extra ...string) string {
-	var f []string
+	var buf [128]byte
+	b := buf[:0]
 	if st.SDown {
-		f = append(f, "s_down")
+		b = appendFlag(b, "s_down")
 	}
 	if odown {
-		f = append(f, "o_down")
+		b = appendFlag(b, "o_down")
 	}
 	switch st.Ref.Kind {
 	case monitor.KindMaster:
-		f = append(f, "master")
+		b = appendFlag(b, "master")
 	case monitor.KindReplica:
-		f = append(f, "slave")
+		b = appendFlag(b, "slave")
 	case monitor.KindSentinel:
-		f = append(f, "sentinel")
+		b = appendFlag(b, "sentinel")
 	}
 	if st.Disconnected {
-		f = append(f, "disconnected")
+		b = appendFlag(b, "disconnected")
 	}
 	if st.MasterDown {
-		f = append(f, "master_down")
+		b = appendFlag(b, "master_down")
 	}
-	f = append(f, extra...)
-	return strings.Join(f, ",")
+	for _, f := range extra {
+		b = appendFlag(b, f)
+	}
+	return string(b)
+}
+
+// appendFlag appends one flag to a comma-separated list.
+func appendFlag(b []byte, f string) []byte {
+	if len(b) > 0 {
+		b = append(b, ',')
+	}
+	return append(b, f...)
 }
 
 // commonFields are the fields every instance map starts with
-// (addReplySentinelRedisInstance), up to and including down-after.
-func commonFields(b *mapBuilder, now time.Time, st *monitor.InstanceStatus, name, flags string, odownSince time.Time, announceHostnames bool) {
-	b.s("name", name)
-	b.s("ip", st.Ref.Addr.Host)
+// (addReplySentinelRedisInstance), up to and including down-after; a
+// master's failover-state, if any, sits right after link-refcount.
+func commonFields(w sentinel.MapWriter, now time.Time, st *monitor.InstanceStatus, name, flags, failoverState string, odownSince time.Time, announceHostnames bool) {
+	w.Str("name", name)
+	ip := st.Ref.Addr.Host
 	if st.IP != "" && !announceHostnames {
 		// resolve-hostnames without announce-hostnames shows the IP.
-		b.f[len(b.f)-1].Value = st.IP
+		ip = st.IP
 	}
-	b.i("port", int64(st.Ref.Addr.Port))
-	b.s("runid", st.RunID)
-	b.s("flags", flags)
-	b.i("link-pending-commands", int64(st.LinkPendingCommands))
-	b.i("link-refcount", int64(st.LinkRefcount))
-	b.i("last-ping-sent", sinceMs(now, st.PingPendingSince))
-	b.i("last-ok-ping-reply", sinceMs(now, st.LastOKPingReply))
-	b.i("last-ping-reply", sinceMs(now, st.LastPingReply))
+	w.Str("ip", ip)
+	w.Int("port", int64(st.Ref.Addr.Port))
+	w.Str("runid", st.RunID)
+	w.Str("flags", flags)
+	w.Int("link-pending-commands", int64(st.LinkPendingCommands))
+	w.Int("link-refcount", int64(st.LinkRefcount))
+	if failoverState != "" {
+		w.Str("failover-state", failoverState)
+	}
+	w.Int("last-ping-sent", sinceMs(now, st.PingPendingSince))
+	w.Int("last-ok-ping-reply", sinceMs(now, st.LastOKPingReply))
+	w.Int("last-ping-reply", sinceMs(now, st.LastPingReply))
 	if st.SDown {
-		b.i("s-down-time", sinceMs(now, st.SDownSince))
+		w.Int("s-down-time", sinceMs(now, st.SDownSince))
 	}
 	if !odownSince.IsZero() {
-		b.i("o-down-time", sinceMs(now, odownSince))
+		w.Int("o-down-time", sinceMs(now, odownSince))
 	}
-	b.i("down-after-milliseconds", st.DownAfter.Milliseconds())
+	w.Int("down-after-milliseconds", st.DownAfter.Milliseconds())
 }
 
-func roleFields(b *mapBuilder, now time.Time, st *monitor.InstanceStatus, defRole string) {
-	b.i("info-refresh", sinceMs(now, st.InfoRefresh))
+func roleFields(w sentinel.MapWriter, now time.Time, st *monitor.InstanceStatus, defRole string) {
+	w.Int("info-refresh", sinceMs(now, st.InfoRefresh))
 	role := st.RoleReported
 	if role == "" {
 		role = defRole
 	}
-	b.s("role-reported", role)
-	b.i("role-reported-time", sinceMs(now, st.RoleReportedTime))
+	w.Str("role-reported", role)
+	w.Int("role-reported-time", sinceMs(now, st.RoleReportedTime))
 }
 
-// renderMaster builds SENTINEL MASTER's map.
-func (n *Node) renderMaster(now time.Time, m *quorum.Master, ms *monitor.MasterStatus) sentinel.Fields {
+// renderMaster writes SENTINEL MASTER's map.
+func (n *Node) renderMaster(w sentinel.MapWriter, now time.Time, m *quorum.Master, v *monitor.MasterView) {
 	n.mu.Lock()
 	var odownSince time.Time
 	odown := false
@@ -105,7 +113,7 @@ func (n *Node) renderMaster(now time.Time, m *quorum.Master, ms *monitor.MasterS
 	// faked s_down would make the Bitnami chart's recovery loop send
 	// SENTINEL FAILOVER, and the official suite expects a sentinel whose
 	// peers all died to keep reporting a healthy master as "master".
-	st := ms.Master
+	st := v.Master
 	// The replicated address wins over whatever the monitor last saw.
 	st.Ref.Addr = monitor.Addr(m.Addr)
 	if st.DownAfter == 0 {
@@ -123,68 +131,60 @@ func (n *Node) renderMaster(now time.Time, m *quorum.Master, ms *monitor.MasterS
 			failoverState = s
 		}
 	}
-	b := &mapBuilder{}
-	commonFields(b, now, &st, m.Name, flagsOf(&st, odown, extra...), odownSince, n.announceHostnames())
-	if failoverState != "" {
-		// failover-state sits right after link-refcount (sentinel.c).
-		at := 7
-		b.f = append(b.f[:at], append(sentinel.Fields{{Key: "failover-state", Value: failoverState}}, b.f[at:]...)...)
-	}
-	roleFields(b, now, &st, "master")
-	b.i("config-epoch", int64(m.ConfigEpoch))
-	b.i("num-slaves", int64(len(ms.Replicas)))
-	b.i("num-other-sentinels", int64(len(ms.Sentinels)))
-	b.i("quorum", int64(m.Quorum))
-	b.i("failover-timeout", m.FailoverTimeoutMs)
-	b.i("parallel-syncs", int64(m.ParallelSyncs))
+	commonFields(w, now, &st, m.Name, flagsOf(&st, odown, extra...), failoverState, odownSince, n.announceHostnames())
+	roleFields(w, now, &st, "master")
+	w.Int("config-epoch", int64(m.ConfigEpoch))
+	w.Int("num-slaves", int64(v.Replicas))
+	w.Int("num-other-sentinels", int64(v.Sentinels))
+	w.Int("quorum", int64(m.Quorum))
+	w.Int("failover-timeout", m.FailoverTimeoutMs)
+	w.Int("parallel-syncs", int64(m.ParallelSyncs))
 	if m.NotificationScript != "" {
-		b.s("notification-script", m.NotificationScript)
+		w.Str("notification-script", m.NotificationScript)
 	}
 	if m.ClientReconfigScript != "" {
-		b.s("client-reconfig-script", m.ClientReconfigScript)
+		w.Str("client-reconfig-script", m.ClientReconfigScript)
 	}
-	return b.f
+	w.End()
 }
 
-// renderReplica builds one SENTINEL REPLICAS map.
-func renderReplica(now time.Time, st *monitor.InstanceStatus, announceHostnames bool) sentinel.Fields {
-	b := &mapBuilder{}
-	commonFields(b, now, st, st.Ref.Addr.String(), flagsOf(st, false), time.Time{}, announceHostnames)
-	roleFields(b, now, st, "slave")
-	b.i("master-link-down-time", st.MasterLinkDownTime.Milliseconds())
+// renderReplica writes one SENTINEL REPLICAS map.
+func renderReplica(w sentinel.MapWriter, now time.Time, st *monitor.InstanceStatus, announceHostnames bool) {
+	commonFields(w, now, st, st.Ref.Addr.String(), flagsOf(st, false), "", time.Time{}, announceHostnames)
+	roleFields(w, now, st, "slave")
+	w.Int("master-link-down-time", st.MasterLinkDownTime.Milliseconds())
 	if st.MasterLinkUp {
-		b.s("master-link-status", "ok")
+		w.Str("master-link-status", "ok")
 	} else {
-		b.s("master-link-status", "err")
+		w.Str("master-link-status", "err")
 	}
 	host := st.MasterHost
 	if host == "" {
 		host = "?"
 	}
-	b.s("master-host", host)
-	b.i("master-port", int64(st.MasterPort))
-	b.i("slave-priority", int64(st.SlavePriority))
-	b.i("slave-repl-offset", st.SlaveReplOffset)
+	w.Str("master-host", host)
+	w.Int("master-port", int64(st.MasterPort))
+	w.Int("slave-priority", int64(st.SlavePriority))
+	w.Int("slave-repl-offset", st.SlaveReplOffset)
 	if st.ReplicaAnnounced {
-		b.s("replica-announced", "1")
+		w.Str("replica-announced", "1")
 	} else {
-		b.s("replica-announced", "0")
+		w.Str("replica-announced", "0")
 	}
-	return b.f
+	w.End()
 }
 
-// renderSentinel builds one SENTINEL SENTINELS map.
-func renderSentinel(now time.Time, st *monitor.InstanceStatus, announceHostnames bool) sentinel.Fields {
-	b := &mapBuilder{}
-	commonFields(b, now, st, st.RunID, flagsOf(st, false), time.Time{}, announceHostnames)
-	b.i("last-hello-message", sinceMs(now, st.LastHello))
+// renderSentinel writes one SENTINEL SENTINELS map.
+func renderSentinel(w sentinel.MapWriter, now time.Time, st *monitor.InstanceStatus, announceHostnames bool) {
+	commonFields(w, now, st, st.RunID, flagsOf(st, false), "", time.Time{}, announceHostnames)
+	w.Int("last-hello-message", sinceMs(now, st.LastHello))
 	leader := st.VotedLeader
 	if leader == "" {
 		leader = "?"
 	}
-	b.s("voted-leader", leader)
-	b.i("voted-leader-epoch", int64(st.VotedLeaderEpoch))
-	return b.f
+	w.Str("voted-leader", leader)
+	w.Int("voted-leader-epoch", int64(st.VotedLeaderEpoch))
+	w.End()
 }
 
 func (n *Node) announceHostnames() bool {

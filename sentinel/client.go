@@ -88,6 +88,8 @@ type client struct {
 	curCmd        *command
 	argsLent      bool // the last command executed kept nothing of its argv
 	lastLookup    lookupCache
+	maps          *mapEncoder // SENTINEL MASTER(S)' maps, rendered by a MapsRenderer
+	numBuf        [20]byte    // a number's digits on their way into a reply
 }
 
 // trackingState is what CLIENT TRACKING configured (there are no keys in a

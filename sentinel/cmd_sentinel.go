@@ -26,8 +26,18 @@ func cmdSentinel(c *client, argv []string) {
 	case n == 2 && eqFold(sub, "help"):
 		c.addRaw(c.srv.tbl.help["sentinel"])
 	case eqFold(sub, "masters"):
+		if r, ok := b.(MapsRenderer); ok {
+			r.RenderMasters(c.mapWriter())
+			return
+		}
 		c.addFieldsList(b.Masters())
 	case eqFold(sub, "master"):
+		if r, ok := b.(MapsRenderer); ok {
+			if err := r.RenderMaster(argv[2], c.mapWriter()); err != nil {
+				c.addBackendError(err)
+			}
+			return
+		}
 		f, err := b.Master(argv[2])
 		if err != nil {
 			c.addBackendError(err)
