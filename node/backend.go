@@ -106,21 +106,37 @@ func (n *Node) RenderMaster(name string, w sentinel.MapWriter) error {
 	return nil
 }
 
-// Replicas renders SENTINEL REPLICAS <name>, skipping replicas that announce
-// themselves as hidden (replica-announced 0), like redis-sentinel.
+// Replicas renders SENTINEL REPLICAS <name>.
 func (n *Node) Replicas(name string) ([]sentinel.Fields, error) {
-	_, ms, ok := n.status(name)
-	if !ok {
-		return nil, sentinel.ErrNoSuchMaster
-	}
-	now, hostnames := time.Now(), n.announceHostnames()
 	l := sentinel.FieldsList{List: []sentinel.Fields{}}
-	for i := range ms.Replicas {
-		if shownReplica(&ms.Replicas[i]) {
-			renderReplica(&l, now, &ms.Replicas[i], hostnames)
-		}
+	if err := n.RenderReplicas(name, &l); err != nil {
+		return nil, err
 	}
 	return l.List, nil
+}
+
+// RenderReplicas writes SENTINEL REPLICAS <name> (sentinel.MapsRenderer),
+// skipping replicas that announce themselves as hidden (replica-announced
+// 0), like redis-sentinel.
+func (n *Node) RenderReplicas(name string, w sentinel.MapWriter) error {
+	_, ms, ok := n.status(name)
+	if !ok {
+		return sentinel.ErrNoSuchMaster
+	}
+	shown := 0
+	for i := range ms.Replicas {
+		if shownReplica(&ms.Replicas[i]) {
+			shown++
+		}
+	}
+	w.Len(shown)
+	now, hostnames := time.Now(), n.announceHostnames()
+	for i := range ms.Replicas {
+		if shownReplica(&ms.Replicas[i]) {
+			renderReplica(w, now, &ms.Replicas[i], hostnames)
+		}
+	}
+	return nil
 }
 
 // shownReplica: SENTINEL REPLICAS lists the replica. One that announces
@@ -132,16 +148,25 @@ func shownReplica(r *monitor.InstanceStatus) bool {
 
 // Sentinels renders SENTINEL SENTINELS <name>.
 func (n *Node) Sentinels(name string) ([]sentinel.Fields, error) {
-	_, ms, ok := n.status(name)
-	if !ok {
-		return nil, sentinel.ErrNoSuchMaster
-	}
-	now, hostnames := time.Now(), n.announceHostnames()
 	l := sentinel.FieldsList{List: []sentinel.Fields{}}
-	for i := range ms.Sentinels {
-		renderSentinel(&l, now, &ms.Sentinels[i], hostnames)
+	if err := n.RenderSentinels(name, &l); err != nil {
+		return nil, err
 	}
 	return l.List, nil
+}
+
+// RenderSentinels writes SENTINEL SENTINELS <name> (sentinel.MapsRenderer).
+func (n *Node) RenderSentinels(name string, w sentinel.MapWriter) error {
+	_, ms, ok := n.status(name)
+	if !ok {
+		return sentinel.ErrNoSuchMaster
+	}
+	w.Len(len(ms.Sentinels))
+	now, hostnames := time.Now(), n.announceHostnames()
+	for i := range ms.Sentinels {
+		renderSentinel(w, now, &ms.Sentinels[i], hostnames)
+	}
+	return nil
 }
 
 // MasterAddr answers GET-MASTER-ADDR-BY-NAME from the replicated state.

@@ -45,6 +45,12 @@ func cmdSentinel(c *client, argv []string) {
 		}
 		c.addFields(f)
 	case eqFold(sub, "slaves"), eqFold(sub, "replicas"):
+		if r, ok := b.(MapsRenderer); ok {
+			if err := r.RenderReplicas(argv[2], c.mapWriter()); err != nil {
+				c.addBackendError(err)
+			}
+			return
+		}
 		list, err := b.Replicas(argv[2])
 		if err != nil {
 			c.addBackendError(err)
@@ -52,6 +58,12 @@ func cmdSentinel(c *client, argv []string) {
 		}
 		c.addFieldsList(list)
 	case eqFold(sub, "sentinels"):
+		if r, ok := b.(MapsRenderer); ok {
+			if err := r.RenderSentinels(argv[2], c.mapWriter()); err != nil {
+				c.addBackendError(err)
+			}
+			return
+		}
 		list, err := b.Sentinels(argv[2])
 		if err != nil {
 			c.addBackendError(err)

@@ -16,18 +16,18 @@ type MapWriter interface {
 	End()
 }
 
-// MapsRenderer is a Backend that writes SENTINEL MASTERS' and MASTER's maps
-// straight into the reply. Clients ask them at high rates (the Bitnami
-// chart's checks, redis_exporter's scrapes, each of every master), and the
-// Fields rendered in between, strings for numbers included, were most of
-// what SENTINEL MASTERS cost (issue 12). Masters and Master must render the
-// same maps.
+// MapsRenderer is a Backend that writes SENTINEL MASTERS', MASTER's,
+// REPLICAS' and SENTINELS' maps straight into the reply. Clients ask them
+// at high rates (the Bitnami chart's checks, redis_exporter's scrapes,
+// clients' replica lookups), and the Fields rendered in between, strings
+// for numbers included, were most of what SENTINEL MASTERS cost (issue
+// 12). Each must write what the Backend method of the same name returns,
+// and return the same error before writing anything.
 type MapsRenderer interface {
-	// RenderMasters writes the list of every master's map.
 	RenderMasters(w MapWriter)
-	// RenderMaster writes one master's map, or returns the error
-	// Master would.
 	RenderMaster(name string, w MapWriter) error
+	RenderReplicas(name string, w MapWriter) error
+	RenderSentinels(name string, w MapWriter) error
 }
 
 // MaxInstanceFields is the most fields an instance map has: a master's with

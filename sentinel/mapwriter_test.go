@@ -7,18 +7,34 @@ import (
 	"testing"
 )
 
-// renderingBackend is a fakeBackend that also writes SENTINEL MASTER and
-// MASTERS through MapsRenderer, from the same Fields, numbers as numbers.
+// renderingBackend is a fakeBackend that also writes SENTINEL MASTER,
+// MASTERS, REPLICAS and SENTINELS through MapsRenderer, from the same
+// Fields, numbers as numbers.
 type renderingBackend struct{ *fakeBackend }
 
 var _ MapsRenderer = renderingBackend{}
 
-func (r renderingBackend) RenderMasters(w MapWriter) {
-	list := r.Masters()
+func (r renderingBackend) RenderMasters(w MapWriter) { writeList(w, r.Masters(), nil) }
+
+func (r renderingBackend) RenderReplicas(name string, w MapWriter) error {
+	list, err := r.Replicas(name)
+	return writeList(w, list, err)
+}
+
+func (r renderingBackend) RenderSentinels(name string, w MapWriter) error {
+	list, err := r.Sentinels(name)
+	return writeList(w, list, err)
+}
+
+func writeList(w MapWriter, list []Fields, err error) error {
+	if err != nil {
+		return err
+	}
 	w.Len(len(list))
 	for _, f := range list {
 		writeFields(w, f)
 	}
+	return nil
 }
 
 func (r renderingBackend) RenderMaster(name string, w MapWriter) error {
@@ -41,11 +57,11 @@ func writeFields(w MapWriter, f Fields) {
 	w.End()
 }
 
-// TestMapsRendererRepliesAsFields: SENTINEL MASTERS and MASTER written
-// straight into the reply (MapsRenderer) are byte for byte the replies of
-// the same maps as Fields, in RESP2 and RESP3, for maps of every size (one
-// larger than the encoder keeps between commands), an error, no masters,
-// and under CLIENT REPLY SKIP.
+// TestMapsRendererRepliesAsFields: SENTINEL MASTERS, MASTER, REPLICAS and
+// SENTINELS written straight into the reply (MapsRenderer) are byte for
+// byte the replies of the same maps as Fields, in RESP2 and RESP3, for maps
+// of every size (one larger than the encoder keeps between commands),
+// errors, empty lists, and under CLIENT REPLY SKIP.
 func TestMapsRendererRepliesAsFields(t *testing.T) {
 	big := fakeMasterFields("big")
 	big = append(big, Field{"notification-script", "/" + strings.Repeat("x", 2*maxKeptMapBody)})
@@ -55,14 +71,25 @@ func TestMapsRendererRepliesAsFields(t *testing.T) {
 		{},
 	}
 	for _, list := range masters {
-		fields := &fakeBackend{MastersFn: func() []Fields { return list }}
-		_, plain := startServer(t, Config{Backend: fields})
-		_, direct := startServer(t, Config{Backend: renderingBackend{&fakeBackend{MastersFn: func() []Fields { return list }}}})
+		backend := func() *fakeBackend {
+			lists := func(name string) ([]Fields, error) {
+				if name != "mymaster" {
+					return nil, ErrNoSuchMaster
+				}
+				return list, nil
+			}
+			return &fakeBackend{MastersFn: func() []Fields { return list }, ReplFn: lists, SentFn: lists}
+		}
+		_, plain := startServer(t, Config{Backend: backend()})
+		_, direct := startServer(t, Config{Backend: renderingBackend{backend()}})
 		for _, proto := range []string{"2", "3"} {
 			a, b := dialRaw(t, plain), dialRaw(t, direct)
 			for _, cmd := range [][]string{
 				{"HELLO", proto}, {"SENTINEL", "MASTERS"}, {"SENTINEL", "MASTER", "mymaster"},
 				{"SENTINEL", "MASTER", "nosuch"}, {"SENTINEL", "MASTERS"},
+				{"SENTINEL", "REPLICAS", "mymaster"}, {"SENTINEL", "SLAVES", "mymaster"},
+				{"SENTINEL", "REPLICAS", "nosuch"}, {"SENTINEL", "SENTINELS", "mymaster"},
+				{"SENTINEL", "SENTINELS", "nosuch"},
 			} {
 				want, got := a.do(cmd...), b.do(cmd...)
 				if !bytes.Equal(got, want) {
