@@ -1,8 +1,10 @@
 // Package cmdrate measures the command surface's throughput side by side
-// with redis-sentinel (issue 12): one redis-server master, then in
-// rounds one redis-sentinel and one gosentinel monitoring it, each loaded
-// in turn by redis-benchmark (50 clients by default) with SENTINEL
-// GET-MASTER-ADDR-BY-NAME, SENTINEL MASTERS and PING at pipeline 1 and 16.
+// with redis-sentinel (issue 12): one redis-server master with two
+// replicas, then in rounds one redis-sentinel and one gosentinel
+// monitoring it, each loaded in turn by redis-benchmark (50 clients by
+// default) with SENTINEL GET-MASTER-ADDR-BY-NAME, SENTINEL MASTERS,
+// SENTINEL REPLICAS (what clients ask to find a replica) and PING at
+// pipeline 1 and 16.
 // The report is the median requests per second of each sentinel over the
 // rounds, and their ratio; then the median CPU time each sentinel spent per
 // request (its /proc utime+stime over the run), which does not depend on
@@ -27,6 +29,11 @@ import (
 // MasterName is the name every sentinel monitors the master under.
 const MasterName = "mymaster"
 
+// Replicas is how many replicas the master has: a set's usual shape (the
+// Bitnami chart's three nodes), so SENTINEL MASTERS and REPLICAS show what
+// they show in production.
+const Replicas = 2
+
 // Workload is one redis-benchmark invocation: a command at a pipeline depth.
 type Workload struct {
 	Name     string   // short label for the report, e.g. "GET-MASTER-ADDR-BY-NAME"
@@ -44,6 +51,7 @@ func DefaultWorkloads() []Workload {
 	}{
 		{"GET-MASTER-ADDR-BY-NAME", []string{"SENTINEL", "GET-MASTER-ADDR-BY-NAME", MasterName}},
 		{"MASTERS", []string{"SENTINEL", "MASTERS"}},
+		{"REPLICAS", []string{"SENTINEL", "REPLICAS", MasterName}},
 		{"PING", []string{"PING"}},
 	} {
 		for _, p := range []int{1, 16} {
@@ -103,6 +111,9 @@ func Run(tb testing.TB, o Options) (Measured, error) {
 		return Measured{}, errors.New("cmdrate: rounds, clients and requests must be at least 1")
 	}
 	master := redistest.StartRedis(tb, redistest.RedisOptions{})
+	for range Replicas {
+		redistest.StartRedis(tb, redistest.RedisOptions{ReplicaOf: master.Port()})
+	}
 	res := Measured{Rates: make(Results, len(o.Sentinels)), CPUMicros: make(Results, len(o.Sentinels))}
 	for i := range o.Sentinels {
 		res.Rates[i] = make([][]float64, len(o.Workloads))
@@ -156,7 +167,7 @@ func runRound(tb testing.TB, o Options, masterPort, round int, res Measured) err
 }
 
 // startSentinel starts one sentinel monitoring the master and waits until
-// it answers the master's address.
+// it answers the master's address and lists its replicas.
 func startSentinel(tb testing.TB, s Sentinel, masterPort int) (*redistest.Sentinel, error) {
 	sn, err := redistest.StartSentinelErr(tb, redistest.SentinelOptions{
 		Bin: s.Bin, MasterPort: masterPort, MasterName: MasterName, Quorum: 1,
@@ -172,6 +183,13 @@ func startSentinel(tb testing.TB, s Sentinel, masterPort int) (*redistest.Sentin
 		}
 		if got, err := r.Strings(); err != nil || len(got) != 2 || got[1] != want {
 			return fmt.Errorf("GET-MASTER-ADDR-BY-NAME: %s, want port %s", r, want)
+		}
+		r, err = sn.Do("SENTINEL", "REPLICAS", MasterName)
+		if err != nil {
+			return err
+		}
+		if maps, err := r.StringMaps(); err != nil || len(maps) != Replicas {
+			return fmt.Errorf("SENTINEL REPLICAS: %s, want %d replicas", r, Replicas)
 		}
 		return nil
 	})

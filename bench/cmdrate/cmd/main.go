@@ -1,9 +1,10 @@
 // Command bench-cmdrate compares the command surface's throughput of
 // gosentinel and redis-sentinel side by side on this machine (issue 12):
-// one redis-server master, then -rounds rounds in which one redis-sentinel
-// and one gosentinel, each monitoring that master, are started and take
-// turns under redis-benchmark (-c clients, -n requests) with SENTINEL
-// GET-MASTER-ADDR-BY-NAME, SENTINEL MASTERS and PING at pipeline 1 and 16.
+// one redis-server master with two replicas, then -rounds rounds in which
+// one redis-sentinel and one gosentinel, each monitoring that master, are
+// started and take turns under redis-benchmark (-c clients, -n requests)
+// with SENTINEL GET-MASTER-ADDR-BY-NAME, SENTINEL MASTERS, SENTINEL
+// REPLICAS and PING at pipeline 1 and 16.
 //
 // It prints a markdown table of the median requests per second over the
 // rounds and the ratio gosentinel/redis-sentinel, with the machine, the
