@@ -322,7 +322,7 @@ func (m *Monitor) Status(name string) (MasterStatus, bool) {
 func (m *Monitor) GroupStatus(name string) (MasterStatus, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.statusOfLocked(name, false)
+	return m.statusOfLocked(name, true, false)
 }
 
 // View is Status without copying the replicas' and sentinels' records,
@@ -339,24 +339,32 @@ func (m *Monitor) View(name string) (MasterView, bool) {
 	return MasterView{Master: ri.status(&m.infoKeys), Replicas: len(ri.replicas), Sentinels: len(ri.sentinels)}, true
 }
 
-// statusLocked is Status with m.mu held.
-func (m *Monitor) statusLocked(name string) (MasterStatus, bool) {
-	return m.statusOfLocked(name, true)
+// SentinelsStatus is Status without the replicas (Replicas nil), for
+// SENTINEL SENTINELS.
+func (m *Monitor) SentinelsStatus(name string) (MasterStatus, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.statusOfLocked(name, false, true)
 }
 
-// statusOfLocked copies a master's view, with its sentinels or not.
-// Caller holds m.mu.
-func (m *Monitor) statusOfLocked(name string, sentinels bool) (MasterStatus, bool) {
+// statusLocked is Status with m.mu held.
+func (m *Monitor) statusLocked(name string) (MasterStatus, bool) {
+	return m.statusOfLocked(name, true, true)
+}
+
+// statusOfLocked copies a master's view, with its replicas or not and its
+// sentinels or not. Caller holds m.mu.
+func (m *Monitor) statusOfLocked(name string, replicas, sentinels bool) (MasterStatus, bool) {
 	ri := m.masters[name]
 	if ri == nil {
 		return MasterStatus{}, false
 	}
 	st := MasterStatus{Master: ri.status(&m.infoKeys)}
-	if len(ri.replicas) > 0 {
+	if replicas && len(ri.replicas) > 0 {
 		st.Replicas = make([]InstanceStatus, 0, len(ri.replicas))
-	}
-	for _, r := range ri.replicas {
-		st.Replicas = append(st.Replicas, r.status(&m.infoKeys))
+		for _, r := range ri.replicas {
+			st.Replicas = append(st.Replicas, r.status(&m.infoKeys))
+		}
 	}
 	if !sentinels {
 		return st, true

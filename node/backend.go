@@ -49,6 +49,19 @@ func (n *Node) viewOf(m *quorum.Master) monitor.MasterView {
 	return v
 }
 
+// listed is the monitor's view of a known master for SENTINEL REPLICAS or
+// SENTINELS, taken by of (without the records the command does not show).
+// Only whether the master is known is read of the replicated state: a copy
+// of the master was a fifth of SENTINEL REPLICAS' cost. A master not yet
+// watched has nothing to list.
+func (n *Node) listed(name string, of func(string) (monitor.MasterStatus, bool)) (monitor.MasterStatus, error) {
+	if _, ok := n.sm().MasterAddr(name); !ok {
+		return monitor.MasterStatus{}, sentinel.ErrNoSuchMaster
+	}
+	ms, _ := of(name)
+	return ms, nil
+}
+
 // unwatched is the monitor's view of a master just added and not yet
 // watched: an empty one.
 func unwatched(m *quorum.Master) monitor.InstanceStatus {
@@ -119,9 +132,9 @@ func (n *Node) Replicas(name string) ([]sentinel.Fields, error) {
 // skipping replicas that announce themselves as hidden (replica-announced
 // 0), like redis-sentinel.
 func (n *Node) RenderReplicas(name string, w sentinel.MapWriter) error {
-	_, ms, ok := n.status(name)
-	if !ok {
-		return sentinel.ErrNoSuchMaster
+	ms, err := n.listed(name, n.mon.GroupStatus)
+	if err != nil {
+		return err
 	}
 	shown := 0
 	for i := range ms.Replicas {
@@ -157,9 +170,9 @@ func (n *Node) Sentinels(name string) ([]sentinel.Fields, error) {
 
 // RenderSentinels writes SENTINEL SENTINELS <name> (sentinel.MapsRenderer).
 func (n *Node) RenderSentinels(name string, w sentinel.MapWriter) error {
-	_, ms, ok := n.status(name)
-	if !ok {
-		return sentinel.ErrNoSuchMaster
+	ms, err := n.listed(name, n.mon.SentinelsStatus)
+	if err != nil {
+		return err
 	}
 	w.Len(len(ms.Sentinels))
 	now, hostnames := time.Now(), n.announceHostnames()
