@@ -342,3 +342,40 @@ func TestAnyDeclinedFollowsTheLinks(t *testing.T) {
 // maintenanceStatusReply is a gosentinel's answer to SENTINEL MAINTENANCE
 // STATUS: no master paused.
 const maintenanceStatusReply = "*1\r\n*2\r\n$1\r\n*\r\n:0\r\n"
+
+// AppendReplicas and AppendSentinels append, after what dst holds, exactly
+// the replicas and sentinels Status lists, and find no unknown master.
+func TestAppendStatusesAsStatus(t *testing.T) {
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "mymaster", Addr: Addr{Host: "127.0.0.1", Port: 0}, DownAfter: time.Hour,
+		KnownReplicas: []Addr{{Host: "127.0.0.1", Port: 1}, {Host: "127.0.0.1", Port: 2}}})
+	m.ProcessHello("127.0.0.3,26379," + idC + ",1,mymaster,127.0.0.1,6379,0")
+	redistest.Until(t, 2*time.Second, "the sentinel", func() bool { return len(status(t, m, "mymaster").Sentinels) == 1 })
+	full := status(t, m, "mymaster")
+	if len(full.Replicas) != 2 {
+		t.Fatalf("Status lists %d replicas, want 2", len(full.Replicas))
+	}
+	keep := InstanceStatus{RunID: "kept"}
+	for _, c := range []struct {
+		kind string
+		fn   func([]InstanceStatus, string) ([]InstanceStatus, bool)
+		want []InstanceStatus
+	}{
+		{"replicas", m.AppendReplicas, full.Replicas},
+		{"sentinels", m.AppendSentinels, full.Sentinels},
+	} {
+		got, ok := c.fn([]InstanceStatus{keep}, "mymaster")
+		if !ok || len(got) != 1+len(c.want) || got[0].RunID != "kept" {
+			t.Fatalf("%s: %d statuses, %v; want the kept one and %d", c.kind, len(got), ok, len(c.want))
+		}
+		for i, w := range c.want {
+			if g := got[1+i]; g.Ref != w.Ref || g.RunID != w.RunID || g.Disconnected != w.Disconnected {
+				t.Errorf("%s %d: %+v, Status lists %+v", c.kind, i, g.Ref, w.Ref)
+			}
+		}
+		if got, ok := c.fn(nil, "unknown"); ok || len(got) != 0 {
+			t.Errorf("%s of an unknown master: %d, %v", c.kind, len(got), ok)
+		}
+	}
+}

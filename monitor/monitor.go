@@ -322,7 +322,7 @@ func (m *Monitor) Status(name string) (MasterStatus, bool) {
 func (m *Monitor) GroupStatus(name string) (MasterStatus, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.statusOfLocked(name, true, false)
+	return m.statusOfLocked(name, false)
 }
 
 // View is Status without copying the replicas' and sentinels' records,
@@ -339,32 +339,55 @@ func (m *Monitor) View(name string) (MasterView, bool) {
 	return MasterView{Master: ri.status(&m.infoKeys), Replicas: len(ri.replicas), Sentinels: len(ri.sentinels)}, true
 }
 
-// SentinelsStatus is Status without the replicas (Replicas nil), for
-// SENTINEL SENTINELS.
-func (m *Monitor) SentinelsStatus(name string) (MasterStatus, bool) {
+// AppendReplicas appends the status of each of name's replicas to dst, as
+// Status lists them, and reports whether name is watched; AppendSentinels
+// the same for its sentinels. SENTINEL REPLICAS and SENTINELS show only
+// those, and a caller that reuses dst copies them without allocating:
+// the copies were nearly all of what SENTINEL REPLICAS allocated.
+func (m *Monitor) AppendReplicas(dst []InstanceStatus, name string) ([]InstanceStatus, bool) {
+	return m.appendStatuses(dst, name, KindReplica)
+}
+
+// AppendSentinels is AppendReplicas for name's sentinels.
+func (m *Monitor) AppendSentinels(dst []InstanceStatus, name string) ([]InstanceStatus, bool) {
+	return m.appendStatuses(dst, name, KindSentinel)
+}
+
+func (m *Monitor) appendStatuses(dst []InstanceStatus, name string, kind Kind) ([]InstanceStatus, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.statusOfLocked(name, false, true)
+	ri := m.masters[name]
+	if ri == nil {
+		return dst, false
+	}
+	of := ri.replicas
+	if kind == KindSentinel {
+		of = ri.sentinels
+	}
+	for _, r := range of {
+		dst = append(dst, r.status(&m.infoKeys))
+	}
+	return dst, true
 }
 
 // statusLocked is Status with m.mu held.
 func (m *Monitor) statusLocked(name string) (MasterStatus, bool) {
-	return m.statusOfLocked(name, true, true)
+	return m.statusOfLocked(name, true)
 }
 
-// statusOfLocked copies a master's view, with its replicas or not and its
-// sentinels or not. Caller holds m.mu.
-func (m *Monitor) statusOfLocked(name string, replicas, sentinels bool) (MasterStatus, bool) {
+// statusOfLocked copies a master's view, with its sentinels or not.
+// Caller holds m.mu.
+func (m *Monitor) statusOfLocked(name string, sentinels bool) (MasterStatus, bool) {
 	ri := m.masters[name]
 	if ri == nil {
 		return MasterStatus{}, false
 	}
 	st := MasterStatus{Master: ri.status(&m.infoKeys)}
-	if replicas && len(ri.replicas) > 0 {
+	if len(ri.replicas) > 0 {
 		st.Replicas = make([]InstanceStatus, 0, len(ri.replicas))
-		for _, r := range ri.replicas {
-			st.Replicas = append(st.Replicas, r.status(&m.infoKeys))
-		}
+	}
+	for _, r := range ri.replicas {
+		st.Replicas = append(st.Replicas, r.status(&m.infoKeys))
 	}
 	if !sentinels {
 		return st, true

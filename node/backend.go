@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,18 +50,27 @@ func (n *Node) viewOf(m *quorum.Master) monitor.MasterView {
 	return v
 }
 
-// listed is the monitor's view of a known master for SENTINEL REPLICAS or
-// SENTINELS, taken by of (without the records the command does not show).
-// Only whether the master is known is read of the replicated state: a copy
-// of the master was a fifth of SENTINEL REPLICAS' cost. A master not yet
-// watched has nothing to list.
-func (n *Node) listed(name string, of func(string) (monitor.MasterStatus, bool)) (monitor.MasterStatus, error) {
+// listed renders SENTINEL REPLICAS or SENTINELS of a known master: the
+// statuses of appendOf (Monitor.AppendReplicas or AppendSentinels), copied
+// into a buffer reused across calls, and given to render. Only whether the
+// master is known is read of the replicated state (a copy of the master
+// was a fifth of SENTINEL REPLICAS' cost); a master not yet watched has
+// nothing to list.
+func (n *Node) listed(name string, appendOf func([]monitor.InstanceStatus, string) ([]monitor.InstanceStatus, bool), render func([]monitor.InstanceStatus)) error {
 	if _, ok := n.sm().MasterAddr(name); !ok {
-		return monitor.MasterStatus{}, sentinel.ErrNoSuchMaster
+		return sentinel.ErrNoSuchMaster
 	}
-	ms, _ := of(name)
-	return ms, nil
+	buf := statusBufs.Get().(*[]monitor.InstanceStatus)
+	list, _ := appendOf((*buf)[:0], name)
+	render(list)
+	clear(list) // the pool keeps no node's strings alive
+	*buf = list[:0]
+	statusBufs.Put(buf)
+	return nil
 }
+
+// statusBufs are listed's buffers.
+var statusBufs = sync.Pool{New: func() any { return new([]monitor.InstanceStatus) }}
 
 // unwatched is the monitor's view of a master just added and not yet
 // watched: an empty one.
@@ -132,24 +142,21 @@ func (n *Node) Replicas(name string) ([]sentinel.Fields, error) {
 // skipping replicas that announce themselves as hidden (replica-announced
 // 0), like redis-sentinel.
 func (n *Node) RenderReplicas(name string, w sentinel.MapWriter) error {
-	ms, err := n.listed(name, n.mon.GroupStatus)
-	if err != nil {
-		return err
-	}
-	shown := 0
-	for i := range ms.Replicas {
-		if shownReplica(&ms.Replicas[i]) {
-			shown++
+	return n.listed(name, n.mon.AppendReplicas, func(replicas []monitor.InstanceStatus) {
+		shown := 0
+		for i := range replicas {
+			if shownReplica(&replicas[i]) {
+				shown++
+			}
 		}
-	}
-	w.Len(shown)
-	now, hostnames := time.Now(), n.announceHostnames()
-	for i := range ms.Replicas {
-		if shownReplica(&ms.Replicas[i]) {
-			renderReplica(w, now, &ms.Replicas[i], hostnames)
+		w.Len(shown)
+		now, hostnames := time.Now(), n.announceHostnames()
+		for i := range replicas {
+			if shownReplica(&replicas[i]) {
+				renderReplica(w, now, &replicas[i], hostnames)
+			}
 		}
-	}
-	return nil
+	})
 }
 
 // shownReplica: SENTINEL REPLICAS lists the replica. One that announces
@@ -170,16 +177,13 @@ func (n *Node) Sentinels(name string) ([]sentinel.Fields, error) {
 
 // RenderSentinels writes SENTINEL SENTINELS <name> (sentinel.MapsRenderer).
 func (n *Node) RenderSentinels(name string, w sentinel.MapWriter) error {
-	ms, err := n.listed(name, n.mon.SentinelsStatus)
-	if err != nil {
-		return err
-	}
-	w.Len(len(ms.Sentinels))
-	now, hostnames := time.Now(), n.announceHostnames()
-	for i := range ms.Sentinels {
-		renderSentinel(w, now, &ms.Sentinels[i], hostnames)
-	}
-	return nil
+	return n.listed(name, n.mon.AppendSentinels, func(sentinels []monitor.InstanceStatus) {
+		w.Len(len(sentinels))
+		now, hostnames := time.Now(), n.announceHostnames()
+		for i := range sentinels {
+			renderSentinel(w, now, &sentinels[i], hostnames)
+		}
+	})
 }
 
 // MasterAddr answers GET-MASTER-ADDR-BY-NAME from the replicated state.
