@@ -87,9 +87,8 @@ func (n *Node) MasterNames() []string { return n.sm().Names() }
 
 // Masters renders SENTINEL MASTERS.
 func (n *Node) Masters() []sentinel.Fields {
-	var l sentinel.FieldsList
-	n.RenderMasters(&l)
-	return l.List
+	list, _ := rendered(func(w sentinel.MapWriter) error { n.RenderMasters(w); return nil })
+	return list
 }
 
 // RenderMasters writes SENTINEL MASTERS (sentinel.MapsRenderer).
@@ -111,11 +110,11 @@ func (n *Node) RenderMasters(w sentinel.MapWriter) {
 
 // Master renders SENTINEL MASTER <name>.
 func (n *Node) Master(name string) (sentinel.Fields, error) {
-	var l sentinel.FieldsList
-	if err := n.RenderMaster(name, &l); err != nil {
+	list, err := rendered(func(w sentinel.MapWriter) error { return n.RenderMaster(name, w) })
+	if err != nil {
 		return nil, err
 	}
-	return l.List[0], nil
+	return list[0], nil
 }
 
 // RenderMaster writes SENTINEL MASTER <name> (sentinel.MapsRenderer).
@@ -131,8 +130,14 @@ func (n *Node) RenderMaster(name string, w sentinel.MapWriter) error {
 
 // Replicas renders SENTINEL REPLICAS <name>.
 func (n *Node) Replicas(name string) ([]sentinel.Fields, error) {
+	return rendered(func(w sentinel.MapWriter) error { return n.RenderReplicas(name, w) })
+}
+
+// rendered collects what render writes as Fields: the Backend methods that
+// return the maps the MapsRenderer ones write.
+func rendered(render func(sentinel.MapWriter) error) ([]sentinel.Fields, error) {
 	l := sentinel.FieldsList{List: []sentinel.Fields{}}
-	if err := n.RenderReplicas(name, &l); err != nil {
+	if err := render(&l); err != nil {
 		return nil, err
 	}
 	return l.List, nil
@@ -168,11 +173,7 @@ func shownReplica(r *monitor.InstanceStatus) bool {
 
 // Sentinels renders SENTINEL SENTINELS <name>.
 func (n *Node) Sentinels(name string) ([]sentinel.Fields, error) {
-	l := sentinel.FieldsList{List: []sentinel.Fields{}}
-	if err := n.RenderSentinels(name, &l); err != nil {
-		return nil, err
-	}
-	return l.List, nil
+	return rendered(func(w sentinel.MapWriter) error { return n.RenderSentinels(name, w) })
 }
 
 // RenderSentinels writes SENTINEL SENTINELS <name> (sentinel.MapsRenderer).
