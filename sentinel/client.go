@@ -88,8 +88,7 @@ type client struct {
 	curCmd        *command
 	argsLent      bool // the last command executed kept nothing of its argv
 	lastLookup    lookupCache
-	maps          *mapEncoder // SENTINEL MASTER(S)' maps, rendered by a MapsRenderer
-	numBuf        [20]byte    // a number's digits on their way into a reply
+	maps          *mapEncoder // the instance maps' encoder, rendered by a MapsRenderer
 }
 
 // trackingState is what CLIENT TRACKING configured (there are no keys in a

@@ -74,7 +74,8 @@ func (e *mapEncoder) Str(k, v string) {
 
 func (e *mapEncoder) Int(k string, v int64) {
 	e.body = redcon.AppendBulkString(e.body, k)
-	e.body = redcon.AppendBulk(e.body, strconv.AppendInt(e.c.numBuf[:0], v, 10))
+	var digits [20]byte
+	e.body = redcon.AppendBulk(e.body, strconv.AppendInt(digits[:0], v, 10))
 	e.n++
 }
 
