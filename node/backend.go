@@ -22,10 +22,7 @@ import (
 )
 
 // The node is the command surface's backend.
-var (
-	_ sentinel.Backend      = (*Node)(nil)
-	_ sentinel.MapsRenderer = (*Node)(nil)
-)
+var _ sentinel.Backend = (*Node)(nil)
 
 // status returns the replicated master and the monitor's live view of it.
 func (n *Node) status(name string) (*quorum.Master, *monitor.MasterStatus, bool) {
@@ -85,13 +82,7 @@ func unwatched(m *quorum.Master) monitor.InstanceStatus {
 // MasterNames lists the masters (ROLE).
 func (n *Node) MasterNames() []string { return n.sm().Names() }
 
-// Masters renders SENTINEL MASTERS.
-func (n *Node) Masters() []sentinel.Fields {
-	list, _ := rendered(func(w sentinel.MapWriter) error { n.RenderMasters(w); return nil })
-	return list
-}
-
-// RenderMasters writes SENTINEL MASTERS (sentinel.MapsRenderer).
+// RenderMasters writes SENTINEL MASTERS.
 func (n *Node) RenderMasters(w sentinel.MapWriter) {
 	names := n.MasterNames()
 	masters := make([]*quorum.Master, 0, len(names))
@@ -108,16 +99,7 @@ func (n *Node) RenderMasters(w sentinel.MapWriter) {
 	}
 }
 
-// Master renders SENTINEL MASTER <name>.
-func (n *Node) Master(name string) (sentinel.Fields, error) {
-	list, err := rendered(func(w sentinel.MapWriter) error { return n.RenderMaster(name, w) })
-	if err != nil {
-		return nil, err
-	}
-	return list[0], nil
-}
-
-// RenderMaster writes SENTINEL MASTER <name> (sentinel.MapsRenderer).
+// RenderMaster writes SENTINEL MASTER <name>.
 func (n *Node) RenderMaster(name string, w sentinel.MapWriter) error {
 	m, ok := n.master(name)
 	if !ok {
@@ -128,22 +110,7 @@ func (n *Node) RenderMaster(name string, w sentinel.MapWriter) error {
 	return nil
 }
 
-// Replicas renders SENTINEL REPLICAS <name>.
-func (n *Node) Replicas(name string) ([]sentinel.Fields, error) {
-	return rendered(func(w sentinel.MapWriter) error { return n.RenderReplicas(name, w) })
-}
-
-// rendered collects what render writes as Fields: the Backend methods that
-// return the maps the MapsRenderer ones write.
-func rendered(render func(sentinel.MapWriter) error) ([]sentinel.Fields, error) {
-	l := sentinel.FieldsList{List: []sentinel.Fields{}}
-	if err := render(&l); err != nil {
-		return nil, err
-	}
-	return l.List, nil
-}
-
-// RenderReplicas writes SENTINEL REPLICAS <name> (sentinel.MapsRenderer),
+// RenderReplicas writes SENTINEL REPLICAS <name>,
 // skipping replicas that announce themselves as hidden (replica-announced
 // 0), like redis-sentinel.
 func (n *Node) RenderReplicas(name string, w sentinel.MapWriter) error {
@@ -171,12 +138,7 @@ func shownReplica(r *monitor.InstanceStatus) bool {
 	return r.ReplicaAnnounced || r.InfoRefresh.IsZero()
 }
 
-// Sentinels renders SENTINEL SENTINELS <name>.
-func (n *Node) Sentinels(name string) ([]sentinel.Fields, error) {
-	return rendered(func(w sentinel.MapWriter) error { return n.RenderSentinels(name, w) })
-}
-
-// RenderSentinels writes SENTINEL SENTINELS <name> (sentinel.MapsRenderer).
+// RenderSentinels writes SENTINEL SENTINELS <name>.
 func (n *Node) RenderSentinels(name string, w sentinel.MapWriter) error {
 	return n.listed(name, n.mon.AppendSentinels, func(sentinels []monitor.InstanceStatus) {
 		w.Len(len(sentinels))

@@ -75,14 +75,18 @@ type Backend interface {
 
 	// MasterNames lists the monitored masters in reply order (ROLE).
 	MasterNames() []string
-	// Masters renders SENTINEL MASTERS: one instance map per master.
-	Masters() []Fields
-	// Master renders SENTINEL MASTER <name>.
-	Master(name string) (Fields, error)
-	// Replicas renders SENTINEL REPLICAS/SLAVES <name>.
-	Replicas(name string) ([]Fields, error)
-	// Sentinels renders SENTINEL SENTINELS <name> (the other sentinels).
-	Sentinels(name string) ([]Fields, error)
+	// RenderMasters writes SENTINEL MASTERS: the number of masters, then
+	// one instance map per master. The four Render methods write straight
+	// into the reply (see MapWriter); each returns its error before
+	// writing anything.
+	RenderMasters(w MapWriter)
+	// RenderMaster writes SENTINEL MASTER <name>: one instance map.
+	RenderMaster(name string, w MapWriter) error
+	// RenderReplicas writes SENTINEL REPLICAS/SLAVES <name>.
+	RenderReplicas(name string, w MapWriter) error
+	// RenderSentinels writes SENTINEL SENTINELS <name> (the other
+	// sentinels).
+	RenderSentinels(name string, w MapWriter) error
 	// MasterAddr answers GET-MASTER-ADDR-BY-NAME; ok=false renders null.
 	MasterAddr(name string) (host, port string, ok bool)
 	// IsMasterDownByAddr answers SENTINEL IS-MASTER-DOWN-BY-ADDR. port and

@@ -56,14 +56,16 @@ func (f *fakeBackend) MyID() string {
 
 func (f *fakeBackend) MasterNames() []string { return []string{"mymaster"} }
 
-func (f *fakeBackend) Masters() []Fields {
+// masters, master, replicas and sentinels are the instance maps the
+// Render methods write (see writeList).
+func (f *fakeBackend) masters() []Fields {
 	if f.MastersFn != nil {
 		return f.MastersFn()
 	}
 	return []Fields{fakeMasterFields("mymaster")}
 }
 
-func (f *fakeBackend) Master(name string) (Fields, error) {
+func (f *fakeBackend) master(name string) (Fields, error) {
 	if f.MasterFn != nil {
 		return f.MasterFn(name)
 	}
@@ -73,7 +75,7 @@ func (f *fakeBackend) Master(name string) (Fields, error) {
 	return fakeMasterFields(name), nil
 }
 
-func (f *fakeBackend) Replicas(name string) ([]Fields, error) {
+func (f *fakeBackend) replicas(name string) ([]Fields, error) {
 	if f.ReplFn != nil {
 		return f.ReplFn(name)
 	}
@@ -83,7 +85,7 @@ func (f *fakeBackend) Replicas(name string) ([]Fields, error) {
 	return nil, nil
 }
 
-func (f *fakeBackend) Sentinels(name string) ([]Fields, error) {
+func (f *fakeBackend) sentinels(name string) ([]Fields, error) {
 	if f.SentFn != nil {
 		return f.SentFn(name)
 	}
@@ -91,6 +93,53 @@ func (f *fakeBackend) Sentinels(name string) ([]Fields, error) {
 		return nil, ErrNoSuchMaster
 	}
 	return nil, nil
+}
+
+func (f *fakeBackend) RenderMasters(w MapWriter) { _ = writeList(w)(f.masters(), nil) }
+
+func (f *fakeBackend) RenderMaster(name string, w MapWriter) error {
+	m, err := f.master(name)
+	if err != nil {
+		return err
+	}
+	writeFields(w, m)
+	return nil
+}
+
+func (f *fakeBackend) RenderReplicas(name string, w MapWriter) error {
+	return writeList(w)(f.replicas(name))
+}
+
+func (f *fakeBackend) RenderSentinels(name string, w MapWriter) error {
+	return writeList(w)(f.sentinels(name))
+}
+
+// writeList writes list's maps to w, or returns err having written
+// nothing.
+func writeList(w MapWriter) func(list []Fields, err error) error {
+	return func(list []Fields, err error) error {
+		if err != nil {
+			return err
+		}
+		w.Len(len(list))
+		for _, f := range list {
+			writeFields(w, f)
+		}
+		return nil
+	}
+}
+
+// writeFields writes one map, numbers (a value that is an integer in its
+// shortest form) through Int as the node writes them.
+func writeFields(w MapWriter, f Fields) {
+	for _, kv := range f {
+		if n, err := strconv.ParseInt(kv.Value, 10, 64); err == nil && strconv.FormatInt(n, 10) == kv.Value {
+			w.Int(kv.Key, n)
+		} else {
+			w.Str(kv.Key, kv.Value)
+		}
+	}
+	w.End()
 }
 
 func (f *fakeBackend) MasterAddr(name string) (string, string, bool) {

@@ -88,7 +88,7 @@ type client struct {
 	curCmd        *command
 	argsLent      bool // the last command executed kept nothing of its argv
 	lastLookup    lookupCache
-	maps          *mapEncoder // the instance maps' encoder, rendered by a MapsRenderer
+	maps          *mapEncoder // the instance maps' encoder (Backend's Render methods)
 }
 
 // trackingState is what CLIENT TRACKING configured (there are no keys in a

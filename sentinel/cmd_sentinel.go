@@ -26,50 +26,19 @@ func cmdSentinel(c *client, argv []string) {
 	case n == 2 && eqFold(sub, "help"):
 		c.addRaw(c.srv.tbl.help["sentinel"])
 	case eqFold(sub, "masters"):
-		if r, ok := b.(MapsRenderer); ok {
-			r.RenderMasters(c.mapWriter())
-			return
-		}
-		c.addFieldsList(b.Masters())
+		b.RenderMasters(c.mapWriter())
 	case eqFold(sub, "master"):
-		if r, ok := b.(MapsRenderer); ok {
-			if err := r.RenderMaster(argv[2], c.mapWriter()); err != nil {
-				c.addBackendError(err)
-			}
-			return
-		}
-		f, err := b.Master(argv[2])
-		if err != nil {
+		if err := b.RenderMaster(argv[2], c.mapWriter()); err != nil {
 			c.addBackendError(err)
-			return
 		}
-		c.addFields(f)
 	case eqFold(sub, "slaves"), eqFold(sub, "replicas"):
-		if r, ok := b.(MapsRenderer); ok {
-			if err := r.RenderReplicas(argv[2], c.mapWriter()); err != nil {
-				c.addBackendError(err)
-			}
-			return
-		}
-		list, err := b.Replicas(argv[2])
-		if err != nil {
+		if err := b.RenderReplicas(argv[2], c.mapWriter()); err != nil {
 			c.addBackendError(err)
-			return
 		}
-		c.addFieldsList(list)
 	case eqFold(sub, "sentinels"):
-		if r, ok := b.(MapsRenderer); ok {
-			if err := r.RenderSentinels(argv[2], c.mapWriter()); err != nil {
-				c.addBackendError(err)
-			}
-			return
-		}
-		list, err := b.Sentinels(argv[2])
-		if err != nil {
+		if err := b.RenderSentinels(argv[2], c.mapWriter()); err != nil {
 			c.addBackendError(err)
-			return
 		}
-		c.addFieldsList(list)
 	case eqFold(sub, "myid") && n == 2:
 		c.addBulk(b.MyID())
 	case eqFold(sub, "is-master-down-by-addr"):
@@ -103,7 +72,7 @@ func cmdSentinel(c *client, argv []string) {
 		// the old master and waits for the replica to catch up, so the
 		// option asks for what it does anyway.
 		if n == 4 && !eqFold(argv[3], "coordinated") {
-			if _, err := b.Master(argv[2]); err != nil {
+			if err := b.RenderMaster(argv[2], noMaps{}); err != nil {
 				c.addBackendError(err)
 				return
 			}
@@ -164,14 +133,6 @@ func (c *client) addOKOrError(err error) {
 		return
 	}
 	c.addOK()
-}
-
-// addFieldsList writes an array of instance maps.
-func (c *client) addFieldsList(list []Fields) {
-	c.addArrayLen(len(list))
-	for _, f := range list {
-		c.addFields(f)
-	}
 }
 
 // addPendingScripts writes SENTINEL PENDING-SCRIPTS: an array of 5-field

@@ -9,6 +9,11 @@ import (
 // MapWriter receives instance maps' fields, in order (SENTINEL MASTER,
 // MASTERS, REPLICAS and SENTINELS show the same maps). End closes a map;
 // Len, first, announces a list of n maps.
+//
+// The Backend writes these maps straight into the reply. Clients ask them
+// at high rates (the Bitnami chart's checks, redis_exporter's scrapes,
+// clients' replica lookups), and Fields rendered in between, strings for
+// numbers included, were most of what SENTINEL MASTERS cost (issue 12).
 type MapWriter interface {
 	Len(n int)
 	Str(key, value string)
@@ -16,19 +21,14 @@ type MapWriter interface {
 	End()
 }
 
-// MapsRenderer is a Backend that writes SENTINEL MASTERS', MASTER's,
-// REPLICAS' and SENTINELS' maps straight into the reply. Clients ask them
-// at high rates (the Bitnami chart's checks, redis_exporter's scrapes,
-// clients' replica lookups), and the Fields rendered in between, strings
-// for numbers included, were most of what SENTINEL MASTERS cost (issue
-// 12). Each must write what the Backend method of the same name returns,
-// and return the same error before writing anything.
-type MapsRenderer interface {
-	RenderMasters(w MapWriter)
-	RenderMaster(name string, w MapWriter) error
-	RenderReplicas(name string, w MapWriter) error
-	RenderSentinels(name string, w MapWriter) error
-}
+// noMaps is a MapWriter that keeps nothing: SENTINEL FAILOVER asks
+// RenderMaster only whether the master exists.
+type noMaps struct{}
+
+func (noMaps) Len(int)           {}
+func (noMaps) Str(_, _ string)   {}
+func (noMaps) Int(string, int64) {}
+func (noMaps) End()              {}
 
 // MaxInstanceFields is the most fields an instance map has: a master's with
 // every optional one (node's TestInstanceMapsFit). FieldsList makes each

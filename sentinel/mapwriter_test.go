@@ -7,61 +7,33 @@ import (
 	"testing"
 )
 
-// renderingBackend is a fakeBackend that also writes SENTINEL MASTER,
-// MASTERS, REPLICAS and SENTINELS through MapsRenderer, from the same
-// Fields, numbers as numbers.
-type renderingBackend struct{ *fakeBackend }
-
-var _ MapsRenderer = renderingBackend{}
-
-func (r renderingBackend) RenderMasters(w MapWriter) { writeList(w, r.Masters(), nil) }
-
-func (r renderingBackend) RenderReplicas(name string, w MapWriter) error {
-	list, err := r.Replicas(name)
-	return writeList(w, list, err)
-}
-
-func (r renderingBackend) RenderSentinels(name string, w MapWriter) error {
-	list, err := r.Sentinels(name)
-	return writeList(w, list, err)
-}
-
-func writeList(w MapWriter, list []Fields, err error) error {
-	if err != nil {
-		return err
-	}
-	w.Len(len(list))
-	for _, f := range list {
-		writeFields(w, f)
-	}
-	return nil
-}
-
-func (r renderingBackend) RenderMaster(name string, w MapWriter) error {
-	f, err := r.Master(name)
-	if err != nil {
-		return err
-	}
-	writeFields(w, f)
-	return nil
-}
-
-func writeFields(w MapWriter, f Fields) {
-	for _, kv := range f {
-		if n, err := strconv.ParseInt(kv.Value, 10, 64); err == nil && strconv.FormatInt(n, 10) == kv.Value {
-			w.Int(kv.Key, n)
-		} else {
-			w.Str(kv.Key, kv.Value)
+// fieldsReply is the reference encoding of instance maps: what
+// SENTINEL MASTER (one) or MASTERS, REPLICAS and SENTINELS reply with list
+// in protocol proto, each map as Fields with every value a bulk string, as
+// redis-sentinel writes them, or err's error reply.
+func fieldsReply(proto int32, list []Fields, one bool, err error) []byte {
+	c := &client{srv: &Server{}}
+	c.resp.Store(proto)
+	switch {
+	case err != nil:
+		c.addBackendError(err)
+	case one:
+		c.addFields(list[0])
+	default:
+		c.addArrayLen(len(list))
+		for _, f := range list {
+			c.addFields(f)
 		}
 	}
-	w.End()
+	return c.reply
 }
 
 // TestMapsRendererRepliesAsFields: SENTINEL MASTERS, MASTER, REPLICAS and
-// SENTINELS written straight into the reply (MapsRenderer) are byte for
-// byte the replies of the same maps as Fields, in RESP2 and RESP3, for maps
-// of every size (one larger than the encoder keeps between commands),
-// errors, empty lists, and under CLIENT REPLY SKIP.
+// SENTINELS, written straight into the reply through the client's
+// MapWriter (numbers through Int), are byte for byte the reference
+// encoding of the same maps as Fields (fieldsReply), in RESP2 and RESP3,
+// for maps of every size (one larger than the encoder keeps between
+// commands), errors, empty lists, and under CLIENT REPLY SKIP.
 func TestMapsRendererRepliesAsFields(t *testing.T) {
 	big := fakeMasterFields("big")
 	big = append(big, Field{"notification-script", "/" + strings.Repeat("x", 2*maxKeptMapBody)})
@@ -70,39 +42,47 @@ func TestMapsRendererRepliesAsFields(t *testing.T) {
 		{fakeMasterFields("a"), big, fakeMasterFields("c"), {{"name", "d"}, {"port", "-12"}, {"x", "007"}}},
 		{},
 	}
+	mymaster := []Fields{fakeMasterFields("mymaster")}
 	for _, list := range masters {
-		backend := func() *fakeBackend {
-			lists := func(name string) ([]Fields, error) {
-				if name != "mymaster" {
-					return nil, ErrNoSuchMaster
-				}
-				return list, nil
+		lists := func(name string) ([]Fields, error) {
+			if name != "mymaster" {
+				return nil, ErrNoSuchMaster
 			}
-			return &fakeBackend{MastersFn: func() []Fields { return list }, ReplFn: lists, SentFn: lists}
+			return list, nil
 		}
-		_, plain := startServer(t, Config{Backend: backend()})
-		_, direct := startServer(t, Config{Backend: renderingBackend{backend()}})
-		for _, proto := range []string{"2", "3"} {
-			a, b := dialRaw(t, plain), dialRaw(t, direct)
-			for _, cmd := range [][]string{
-				{"HELLO", proto}, {"SENTINEL", "MASTERS"}, {"SENTINEL", "MASTER", "mymaster"},
-				{"SENTINEL", "MASTER", "nosuch"}, {"SENTINEL", "MASTERS"},
-				{"SENTINEL", "REPLICAS", "mymaster"}, {"SENTINEL", "SLAVES", "mymaster"},
-				{"SENTINEL", "REPLICAS", "nosuch"}, {"SENTINEL", "SENTINELS", "mymaster"},
-				{"SENTINEL", "SENTINELS", "nosuch"},
+		_, addr := startServer(t, Config{Backend: &fakeBackend{MastersFn: func() []Fields { return list }, ReplFn: lists, SentFn: lists}})
+		for _, proto := range []int32{2, 3} {
+			c := dialRaw(t, addr)
+			if got := c.do("HELLO", strconv.Itoa(int(proto))); len(got) == 0 || got[0] == '-' {
+				t.Fatalf("HELLO %d: %q", proto, got)
+			}
+			for _, tc := range []struct {
+				cmd  []string
+				list []Fields
+				one  bool
+				err  error
+			}{
+				{cmd: []string{"SENTINEL", "MASTERS"}, list: list},
+				{cmd: []string{"SENTINEL", "MASTER", "mymaster"}, list: mymaster, one: true},
+				{cmd: []string{"SENTINEL", "MASTER", "nosuch"}, err: ErrNoSuchMaster},
+				{cmd: []string{"SENTINEL", "MASTERS"}, list: list},
+				{cmd: []string{"SENTINEL", "REPLICAS", "mymaster"}, list: list},
+				{cmd: []string{"SENTINEL", "SLAVES", "mymaster"}, list: list},
+				{cmd: []string{"SENTINEL", "REPLICAS", "nosuch"}, err: ErrNoSuchMaster},
+				{cmd: []string{"SENTINEL", "SENTINELS", "mymaster"}, list: list},
+				{cmd: []string{"SENTINEL", "SENTINELS", "nosuch"}, err: ErrNoSuchMaster},
+				{cmd: []string{"SENTINEL", "MASTER", "mymaster"}, list: mymaster, one: true},
 			} {
-				want, got := a.do(cmd...), b.do(cmd...)
+				want, got := fieldsReply(proto, tc.list, tc.one, tc.err), c.do(tc.cmd...)
 				if !bytes.Equal(got, want) {
-					t.Errorf("RESP%s, %d masters, %v:\n got %q\nwant %q", proto, len(list), cmd, got, want)
+					t.Errorf("RESP%d, %d masters, %v:\n got %q\nwant %q", proto, len(list), tc.cmd, got, want)
 				}
 			}
 			// A skipped reply leaves nothing behind: PING's is the next.
-			for _, c := range []*rawConn{a, b} {
-				c.send(encodeCommand("CLIENT", "REPLY", "SKIP"))
-				c.send(encodeCommand("SENTINEL", "MASTERS"))
-				if got := c.do("PING"); string(got) != "+PONG\r\n" {
-					t.Errorf("RESP%s, %d masters: after a skipped MASTERS, PING replied %q", proto, len(list), got)
-				}
+			c.send(encodeCommand("CLIENT", "REPLY", "SKIP"))
+			c.send(encodeCommand("SENTINEL", "MASTERS"))
+			if got := c.do("PING"); string(got) != "+PONG\r\n" {
+				t.Errorf("RESP%d, %d masters: after a skipped MASTERS, PING replied %q", proto, len(list), got)
 			}
 		}
 	}

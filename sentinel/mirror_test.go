@@ -77,21 +77,27 @@ func (m *mirrorBackend) MasterNames() []string {
 	return out
 }
 
-func (m *mirrorBackend) Masters() []Fields { return toFieldsList(m.call("SENTINEL", "MASTERS")) }
+func (m *mirrorBackend) RenderMasters(w MapWriter) {
+	_ = writeList(w)(toFieldsList(m.call("SENTINEL", "MASTERS")), nil)
+}
 
-func (m *mirrorBackend) Master(name string) (Fields, error) {
+func (m *mirrorBackend) RenderMaster(name string, w MapWriter) error {
 	v := m.call("SENTINEL", "MASTER", name)
-	return toFields(v), replyErr(v)
+	if err := replyErr(v); err != nil {
+		return err
+	}
+	writeFields(w, toFields(v))
+	return nil
 }
 
-func (m *mirrorBackend) Replicas(name string) ([]Fields, error) {
+func (m *mirrorBackend) RenderReplicas(name string, w MapWriter) error {
 	v := m.call("SENTINEL", "REPLICAS", name)
-	return toFieldsList(v), replyErr(v)
+	return writeList(w)(toFieldsList(v), replyErr(v))
 }
 
-func (m *mirrorBackend) Sentinels(name string) ([]Fields, error) {
+func (m *mirrorBackend) RenderSentinels(name string, w MapWriter) error {
 	v := m.call("SENTINEL", "SENTINELS", name)
-	return toFieldsList(v), replyErr(v)
+	return writeList(w)(toFieldsList(v), replyErr(v))
 }
 
 func (m *mirrorBackend) MasterAddr(name string) (string, string, bool) {
