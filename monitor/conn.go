@@ -39,6 +39,9 @@ type conn struct {
 	// link.shownDisconnected.
 	connected bool
 	handlers  []replyHandler
+	// discarded counts the commands sent by sendDiscarded still waiting
+	// for their replies.
+	discarded int
 	localIP   string // set once connected; used for hello payloads
 	remoteIP  string
 	// owner is the instance whose reconnect created the conn (for a shared

@@ -212,6 +212,40 @@ func TestStalledLinksAreRecycled(t *testing.T) {
 	})
 }
 
+// TestPubsubClosedBeforeAnsweringKeepsNoPending: a master that closes the
+// pub/sub connection before answering its CLIENT SETNAME (as one at
+// maxclients closes it) leaves nothing counted on the link's pending
+// commands, however often the connection is recreated. Each recreation
+// left one more, and at maxPendingCommands the link stopped sending PINGs
+// on its healthy command connection: the master went +sdown.
+func TestPubsubClosedBeforeAnsweringKeepsNoPending(t *testing.T) {
+	healthy := redisLike(func() string { return masterInfo(strings.Repeat("3", 40)) }, func() string { return "+PONG\r\n" })
+	srv := newFakeServer(t, func(args []string) string {
+		if len(args) == 3 && strings.EqualFold(args[0], "CLIENT") && strings.HasSuffix(args[2], "-pubsub") {
+			return closeConnection
+		}
+		return healthy(args)
+	})
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: srv.port()}, DownAfter: 5 * time.Second, AuthPass: "pw"})
+	const reconnects = 15
+	redistest.Until(t, 10*time.Second, "pub/sub connections recreated", func() bool {
+		n := 0
+		for _, c := range srv.commands("CLIENT") {
+			if strings.HasSuffix(c[len(c)-1], "-pubsub") {
+				n++
+			}
+		}
+		return n >= reconnects
+	})
+	// The command connection's own commands (PING, INFO, PUBLISH, each
+	// answered at once) are all that may be pending.
+	if st := status(t, m, "m"); st.Master.LinkPendingCommands > 4 {
+		t.Fatalf("after %d pub/sub connections closed unanswered, link-pending-commands = %d", reconnects, st.Master.LinkPendingCommands)
+	}
+}
+
 func TestUnreachableMasterGoesSDown(t *testing.T) {
 	port := freePort(t) // nothing listens there
 	rec := &recorder{}

@@ -256,6 +256,10 @@ func redisCall(t *testing.T, port int, args ...string) value {
 	return v
 }
 
+// closeConnection is a fakeServer handler's reply that closes the
+// connection without answering.
+const closeConnection = "\x00close"
+
 // fakeServer speaks just enough RESP to stand in for a redis node or a
 // sentinel; handler returns the raw reply ("" = never answer).
 type fakeServer struct {
@@ -325,7 +329,12 @@ func (f *fakeServer) serve(c net.Conn) {
 		f.mu.Lock()
 		f.cmds = append(f.cmds, args)
 		f.mu.Unlock()
-		if reply := f.handler(args); reply != "" {
+		reply := f.handler(args)
+		if reply == closeConnection {
+			_ = c.Close()
+			return
+		}
+		if reply != "" {
 			if _, err := c.Write([]byte(reply)); err != nil {
 				return
 			}

@@ -209,8 +209,7 @@ func (m *Monitor) pingReply(ri *instance, c *conn, v value) {
 		case hasPrefix(v.str, "BUSY") && ri.sdown && !ri.scriptKillSent:
 			// The instance looks down because of a busy script.
 			if lk.cc != nil {
-				lk.cc.send(m.discard(lk.cc), ri.command("SCRIPT"), "KILL")
-				lk.pending++
+				m.sendDiscarded(lk.cc, ri.command("SCRIPT"), "KILL")
 			}
 			ri.scriptKillSent = true
 		}

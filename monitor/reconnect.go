@@ -84,13 +84,11 @@ func (m *Monitor) sendAuth(ri *instance, c *conn) {
 	}
 	switch {
 	case pass == "":
-		return
 	case user == "":
-		c.send(m.discard(c), ri.command("AUTH"), pass)
+		m.sendDiscarded(c, ri.command("AUTH"), pass)
 	default:
-		c.send(m.discard(c), ri.command("AUTH"), user, pass)
+		m.sendDiscarded(c, ri.command("AUTH"), user, pass)
 	}
-	c.link.pending++
 }
 
 // setClientName names the connection sentinel-<first 8 of myid>-<kind>.
@@ -99,13 +97,20 @@ func (m *Monitor) setClientName(ri *instance, c *conn, kind string) {
 	if len(id) > 8 {
 		id = id[:8]
 	}
-	c.send(m.discard(c), ri.command("CLIENT"), "SETNAME", "sentinel-"+id+"-"+kind)
-	c.link.pending++
+	m.sendDiscarded(c, ri.command("CLIENT"), "SETNAME", "sentinel-"+id+"-"+kind)
 }
 
-// discard ignores a reply, only accounting for it.
-func (m *Monitor) discard(c *conn) replyHandler {
-	return replyHandler{fn: func(value) { c.link.decPending() }}
+// sendDiscarded sends a command whose reply is only accounted for
+// (sentinelDiscardReplyCallback): it counts in the link's pending
+// commands until its reply arrives or c closes (closeConn). Caller holds
+// m.mu.
+func (m *Monitor) sendDiscarded(c *conn, args ...string) {
+	c.discarded++
+	c.link.pending++
+	c.send(replyHandler{fn: func(value) {
+		c.discarded--
+		c.link.decPending()
+	}}, args...)
 }
 
 // connEstablished records the local address once the TCP connect is done.
@@ -194,6 +199,13 @@ func (m *Monitor) closeConn(c *conn) {
 	if lk.pc == c {
 		lk.pc = nil
 		lk.pcPingTime, lk.pcPong = time.Time{}, time.Time{}
+		// The pub/sub connection's AUTH and CLIENT SETNAME count on the
+		// link until answered; unanswered, they are paid back here, as
+		// hiredis calls their callbacks when the connection drops. Kept,
+		// a node that closes the pub/sub connection before answering
+		// (maxclients) added one a reconnect until the link stopped
+		// sending PINGs (maxPendingCommands) and the node went +sdown.
+		lk.pending = max(lk.pending-c.discarded, 0)
 	}
 	lk.disconnected = true
 	c.shutdown()
