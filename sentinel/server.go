@@ -232,10 +232,10 @@ func (s *Server) accept(conn net.Conn) {
 		return
 	}
 	if len(s.clients) >= s.maxClients {
-		s.mu.Unlock()
 		s.stats.rejected.Add(1)
-		_, _ = conn.Write([]byte("-ERR max number of clients reached\r\n"))
-		_ = conn.Close()
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.reject(conn)
 		return
 	}
 	now := time.Now()
@@ -267,6 +267,21 @@ func (s *Server) accept(conn net.Conn) {
 	s.mu.Unlock()
 	go c.writeLoop()
 	go c.serve()
+}
+
+// rejectTimeout bounds how long a connection turned away at maxclients
+// may take to be told so.
+const rejectTimeout = time.Second
+
+// reject tells a connection over maxclients why it is closed, as redis
+// does, off the accept loop and within rejectTimeout: a TLS connection's
+// first Write runs its handshake, which a peer that sends nothing held
+// forever, and with it the listener's accept loop and Close.
+func (s *Server) reject(conn net.Conn) {
+	defer s.wg.Done()
+	_ = conn.SetDeadline(time.Now().Add(rejectTimeout))
+	_, _ = conn.Write([]byte("-ERR max number of clients reached\r\n"))
+	_ = conn.Close()
 }
 
 // addrString renders an address like redis' "ip:port" ("[ip6]:port").

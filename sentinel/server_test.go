@@ -1,6 +1,7 @@
 package sentinel
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -381,6 +382,74 @@ func TestMaxClients(t *testing.T) {
 	}
 	if st := srv.Stats(); st.RejectedConnections != 1 || st.ConnectedClients != 2 {
 		t.Fatalf("stats = %+v", st)
+	}
+}
+
+// TestMaxClientsOverTLSWithSilentPeer: on a TLS listener at maxclients, a
+// peer that connects and never sends its handshake is turned away within
+// rejectTimeout and does not hold up the clients behind it. The rejection
+// was written from the accept loop, and a TLS connection's first Write
+// runs its handshake: the loop waited on the silent peer for as long as
+// it stayed connected, and Close with it.
+func TestMaxClientsOverTLSWithSilentPeer(t *testing.T) {
+	files := redistest.NewTLSFiles(t)
+	cert, err := tls.LoadX509KeyPair(files.Cert, files.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(Config{Backend: &fakeBackend{}, RunID: strings.Repeat("ab", 20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.maxClients = 1
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := tcp.Addr().String()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(tls.NewListener(tcp, &tls.Config{Certificates: []tls.Certificate{cert}})) }()
+
+	first, err := redistest.DialTLS(addr, files.Client, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if r, err := first.Do("PING"); err != nil || r.Str != "PONG" {
+		t.Fatalf("first client PING = %+v, %v", r, err)
+	}
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	// The next client is told at once; the silent peer is cut after
+	// rejectTimeout.
+	third, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, files.Client)
+	if err != nil {
+		t.Fatalf("client behind the silent peer: %v", err)
+	}
+	_ = third.SetDeadline(time.Now().Add(5 * time.Second))
+	if out, err := io.ReadAll(third); string(out) != "-ERR max number of clients reached\r\n" || err != nil {
+		t.Fatalf("client behind the silent peer got %q, %v", out, err)
+	}
+	_ = third.Close()
+	_ = silent.SetReadDeadline(time.Now().Add(rejectTimeout + 5*time.Second))
+	if _, err := io.ReadAll(silent); err != nil {
+		t.Fatalf("silent peer not cut: %v", err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- srv.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close still waiting after 5 s")
+	}
+	if err := <-served; err != nil && !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve: %v", err)
 	}
 }
 
