@@ -37,7 +37,12 @@ func cmdACL(c *client, argv []string) {
 			c.addBulk(l)
 		}
 	case eqFold(sub, "whoami") && n == 2:
-		c.addBulk(c.user.name)
+		// Under Server.mu: ACL LOAD and DELUSER switch other clients'
+		// users.
+		s.mu.Lock()
+		name := c.user.name
+		s.mu.Unlock()
+		c.addBulk(name)
 	case c.srv.cfg.ACLFile == "" && (eqFold(sub, "load") || eqFold(sub, "save")):
 		c.addErr(errNoACLFile)
 	case eqFold(sub, "load") && n == 2:
