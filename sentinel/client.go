@@ -173,7 +173,7 @@ func (c *client) flush() {
 	if data == nil {
 		return
 	}
-	c.wbuf = data
+	c.wbuf, c.wn = data, 0 // a Write that fails before writing leaves no count behind
 	err := c.raw.Write(c.rawWrite)
 	n := max(c.wn, 0)
 	if err == nil && c.werr != syscall.EAGAIN {
@@ -383,8 +383,26 @@ func (c *client) commit() int {
 	}
 	c.srv.stats.writes.Add(1)
 	pending := c.out.push(c.reply)
-	c.reply = c.reply[:0]
+	c.reply = emptied(c.reply)
 	return pending
+}
+
+// maxKeptBuffer is the largest buffer a client keeps for reuse once it is
+// empty (the query buffer, the reply being built, the output written): a
+// larger one, made for one large request or reply, goes back to the
+// collector. They were kept at their largest, so a client that once sent
+// a 400 MB argument held that much, and as much for the reply, while it
+// stayed idle; redis frees its reply blocks once written and shrinks idle
+// query buffers.
+const maxKeptBuffer = 64 << 10
+
+// emptied returns b empty for reuse, or nil if it is larger than a client
+// keeps.
+func emptied(b []byte) []byte {
+	if cap(b) > maxKeptBuffer {
+		return nil
+	}
+	return b[:0]
 }
 
 // drainTimeout bounds how long the output of a closing connection may

@@ -185,9 +185,7 @@ func (o *outbuf) written(data []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.inFlight, o.writing, o.ownWrite = 0, false, false
-	if cap(data) <= 64<<10 {
-		o.spare = data[:0]
-	}
+	o.spare = emptied(data)
 	if len(o.buf) <= pubsubSoftLimit {
 		o.softSince = time.Time{}
 	}

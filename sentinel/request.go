@@ -162,7 +162,7 @@ func (p *requestParser) compact() {
 		p.batchMem = nil // not held by an idle client
 	}
 	if p.pos >= len(p.buf) {
-		p.buf = p.buf[:0]
+		p.buf = emptied(p.buf)
 	} else {
 		n := copy(p.buf, p.buf[p.pos:])
 		p.buf = p.buf[:n]

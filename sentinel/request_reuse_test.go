@@ -90,3 +90,43 @@ func TestKeptArgumentSurvivesLaterBatches(t *testing.T) {
 		t.Fatalf("CLIENT GETNAME = %q, want %q", got, want)
 	}
 }
+
+// TestLargeBuffersAreGivenBack: once a large request has been answered,
+// the client keeps none of the buffers it grew for it (query, reply being
+// built, output written) beyond maxKeptBuffer; small ones it keeps, so a
+// steady client allocates none.
+func TestLargeBuffersAreGivenBack(t *testing.T) {
+	srv, err := NewServer(Config{Backend: &fakeBackend{}, RunID: strings.Repeat("ab", 20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := benchClient(t, srv)
+	run := func(req []byte, wantReply int) {
+		t.Helper()
+		// The request arrives in reads of 16 KB, as client.serve reads.
+		for len(req) > 0 {
+			n := min(len(req), 16<<10)
+			c.parser.buf = append(c.parser.buf, req[:n]...)
+			req = req[n:]
+			if !c.processInput() {
+				t.Fatal("processInput stopped")
+			}
+		}
+		data, _, _ := c.out.take()
+		if len(data) != wantReply {
+			t.Fatalf("reply of %d bytes, want %d", len(data), wantReply)
+		}
+		c.out.written(data)
+	}
+	big := strings.Repeat("x", 1<<20)
+	run(encodeCommand("PING", big), len("$1048576\r\n")+len(big)+2)
+	run(encodeCommand("PING"), len("+PONG\r\n"))
+	for name, b := range map[string][]byte{"query": c.parser.buf, "reply": c.reply, "output": c.out.spare} {
+		if cap(b) > maxKeptBuffer {
+			t.Errorf("%s buffer keeps %d bytes after a 1 MB request", name, cap(b))
+		}
+	}
+	if cap(c.out.spare) == 0 {
+		t.Error("output buffer of a small reply not kept")
+	}
+}
