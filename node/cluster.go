@@ -193,19 +193,24 @@ var ErrNoLeader = sentinel.ReplyError("NOQUORUM The Sentinel group has no leader
 // gosentinel registers the same table on both ends (internal/peer.Codes).
 // ErrLeadershipLost comes before ErrNotLeader, which it wraps: a command
 // that may still apply must never be taken for one that was refused.
-var peerCodes = peer.NewCodes(append([]peer.Code{
+var peerCodes = peer.NewCodes(slices.Concat([]peer.Code{
 	{Name: "no-leader", Err: ErrNoLeader},
 	{Name: "leadership-lost", Err: quorum.ErrLeadershipLost},
 	{Name: "not-leader", Err: quorum.ErrNotLeader},
 	{Name: "closed", Err: quorum.ErrClosed},
-	{Name: "duplicate-master", Err: quorum.ErrDuplicateMaster},
-	{Name: "no-such-master", Err: quorum.ErrNoSuchMaster},
-	{Name: "failover-in-progress", Err: quorum.ErrFailoverInProgress},
-	{Name: "stale-failover", Err: quorum.ErrStaleFailover},
-	{Name: "stale-switch", Err: quorum.ErrStaleSwitch},
 	{Name: "inprog", Err: replication.ErrInProgress},
 	{Name: "nogoodslave", Err: replication.ErrNoGoodSlave},
-}, group.Codes()...)...)
+}, verdictCodes(), group.Codes())...)
+
+// verdictCodes are the state machine's refusals (quorum.Verdicts) as
+// peer codes: a forwarded proposal's verdict keeps its identity.
+func verdictCodes() []peer.Code {
+	codes := make([]peer.Code, len(quorum.Verdicts))
+	for i, v := range quorum.Verdicts {
+		codes[i] = peer.Code{Name: v.Name, Err: v.Err}
+	}
+	return codes
+}
 
 // setupCluster wraps the listeners in port muxes (RESP stays the default
 // route) and prepares the peer transport and the group. It returns the

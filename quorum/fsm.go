@@ -40,7 +40,47 @@ var (
 	// ErrStaleProtocol is returned by an OpProtocol that ends a generation
 	// of the mixed protocol other than the current one.
 	ErrStaleProtocol = errors.New("the mixed protocol's generation is not the one to end")
+	// ErrPastPromotion is returned by an OpFailoverAbort of a failover that
+	// promoted its replica: past promotion the only way out is forward.
+	ErrPastPromotion = errors.New("the failover is past promotion and cannot be aborted")
 )
+
+// Verdict is one of Apply's refusals, with the name it crosses the peer
+// RPC by.
+type Verdict struct {
+	Name string
+	Err  error
+}
+
+// Verdicts are Apply's refusals of a command: a proposal that returns one
+// was committed, and the state machine refused it. Anything else a
+// proposal returns is a failure to commit it, which leaves the leader's
+// standing in doubt. One list, so that the failover engine (which ends
+// its term on such a failure) and the peer RPC (which carries a verdict
+// back to a forwarding follower) cannot disagree on it: a refusal missing
+// from the engine's own list ended the leader's term, and with it every
+// failover it ran.
+var Verdicts = []Verdict{
+	{"duplicate-master", ErrDuplicateMaster},
+	{"no-such-master", ErrNoSuchMaster},
+	{"failover-in-progress", ErrFailoverInProgress},
+	{"stale-failover", ErrStaleFailover},
+	{"stale-switch", ErrStaleSwitch},
+	{"failovers-paused", ErrFailoversPaused},
+	{"mixed-protocol", ErrMixedProtocol},
+	{"stale-protocol", ErrStaleProtocol},
+	{"past-promotion", ErrPastPromotion},
+}
+
+// IsVerdict reports whether err is one of Apply's refusals (Verdicts).
+func IsVerdict(err error) bool {
+	for _, v := range Verdicts {
+		if errors.Is(err, v.Err) {
+			return true
+		}
+	}
+	return false
+}
 
 // ApplyFunc observes every applied command with its result; the node uses
 // it to react (publish +switch-master, update monitors, rewrite the config).
@@ -323,7 +363,7 @@ func (f *FSM) apply(c *Command) error {
 		if m.Failover.Promoted {
 			// Past promotion the only way out is forward: a promoted
 			// replica is a master now, aborting would leave two.
-			return fmt.Errorf("failover of %s at epoch %d is past promotion and cannot be aborted", c.Name, c.Epoch)
+			return fmt.Errorf("failover of %s at epoch %d: %w", c.Name, c.Epoch, ErrPastPromotion)
 		}
 		m.Failover = nil
 	case OpMaintenance:

@@ -307,3 +307,60 @@ func TestFSMReadMaster(t *testing.T) {
 		t.Fatalf("ReadMaster read %v epoch %d; Master says %v epoch %d", got, epoch, want.Addr, want.ConfigEpoch)
 	}
 }
+
+// TestFSMRefusalsAreVerdicts: each refusal Apply gives, reached through
+// the commands that meet it, is one of Verdicts (the failover engine keeps
+// its term on a verdict and ends it on anything else), and every verdict
+// listed is reached.
+func TestFSMRefusalsAreVerdicts(t *testing.T) {
+	f := NewFSM(nil)
+	monitor := func(name string) *Command {
+		return &Command{Op: OpMonitor, Master: &Master{Name: name, Addr: Addr{"127.0.0.1", 1}, Settings: Settings{Quorum: 2}}}
+	}
+	for _, name := range []string{"m", "p", "x"} {
+		if err := f.Apply(monitor(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	begin := func(name string, epoch uint64) *Command {
+		return &Command{Op: OpFailoverBegin, Name: name, Addr: Addr{"127.0.0.1", 2}, Leader: "l", Epoch: epoch}
+	}
+	if err := f.Apply(begin("m", 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Apply(&Command{Op: OpFailoverPromoted, Name: "m", Epoch: 1}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		cmd  *Command
+		want error
+	}{
+		{monitor("m"), ErrDuplicateMaster},
+		{&Command{Op: OpRemove, Name: "nosuch"}, ErrNoSuchMaster},
+		{begin("m", 0), ErrFailoverInProgress},
+		{&Command{Op: OpFailoverPromoted, Name: "m", Epoch: 9}, ErrStaleFailover},
+		{&Command{Op: OpFailoverAbort, Name: "m", Epoch: 1}, ErrPastPromotion},
+		{&Command{Op: OpSwitchMaster, Name: "p", Addr: Addr{"127.0.0.1", 3}}, ErrStaleSwitch},
+		{&Command{Op: OpProtocol, Epoch: 0}, ErrStaleProtocol},
+		{&Command{Op: OpMaintenance, Paused: true, Names: []string{"p"}}, nil},
+		{begin("p", 0), ErrFailoversPaused},
+		{&Command{Op: OpProtocol, Mixed: true}, nil},
+		{begin("x", 0), ErrMixedProtocol},
+	}
+	reached := map[error]bool{}
+	for _, s := range steps {
+		err := f.Apply(s.cmd)
+		if !errors.Is(err, s.want) || (err == nil) != (s.want == nil) {
+			t.Fatalf("%+v: %v, want %v", s.cmd, err, s.want)
+		}
+		if err != nil && !IsVerdict(err) {
+			t.Errorf("%+v: refusal %q is not in Verdicts", s.cmd, err)
+		}
+		reached[s.want] = true
+	}
+	for _, v := range Verdicts {
+		if !reached[v.Err] {
+			t.Errorf("verdict %s (%q) not reached", v.Name, v.Err)
+		}
+	}
+}

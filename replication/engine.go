@@ -2,7 +2,6 @@ package replication
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -348,17 +347,10 @@ func FailoverTimeout(m *quorum.Master) time.Duration {
 func (e *Engine) propose(ctx context.Context, t *term, c *quorum.Command) error {
 	c.At = e.now().UnixMilli()
 	err := e.cfg.Proposer.Propose(ctx, c)
-	if err != nil && !isVerdict(err) {
+	if err != nil && !quorum.IsVerdict(err) {
 		t.lose(e.log, err)
 	}
 	return err
-}
-
-// isVerdict tells the FSM's answers to a command (the command was decided
-// and refused) from failures to commit it.
-func isVerdict(err error) bool {
-	return errors.Is(err, quorum.ErrStaleFailover) || errors.Is(err, quorum.ErrFailoverInProgress) ||
-		errors.Is(err, quorum.ErrNoSuchMaster) || errors.Is(err, quorum.ErrStaleSwitch)
 }
 
 // verifyLeader asks the proposer, if it can tell, whether we still lead:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -473,5 +474,40 @@ func TestReturningOldMasterIsConvertedAndWrongReplicaFixed(t *testing.T) {
 	h.advance(3 * fixInterval)
 	if after := len(h.redis.callsOf("SLAVEOF", mAddr)); after != before {
 		t.Fatalf("converted towards an unreachable master (%d -> %d)", before, after)
+	}
+}
+
+// errProposer refuses every command with err.
+type errProposer struct{ err error }
+
+func (p errProposer) Propose(context.Context, *quorum.Command) error { return p.err }
+
+// TestProposeEndsTermOnlyWhenNotCommitted: a command the state machine
+// refused (any of quorum.Verdicts, wrapped or not) leaves the term
+// running; a failure to commit ends it. A refusal missing from the
+// engine's own list (failovers paused by SENTINEL MAINTENANCE between the
+// check and the begin, the mixed protocol, an abort past promotion) ended
+// the term, and with it every failover it ran, a switchover already
+// answered OK among them.
+func TestProposeEndsTermOnlyWhenNotCommitted(t *testing.T) {
+	type tc struct {
+		err  error
+		lost bool
+	}
+	cases := []tc{{errFakeNotLeader, true}, {quorum.ErrLeadershipLost, true}, {context.DeadlineExceeded, true}}
+	for _, v := range quorum.Verdicts {
+		cases = append(cases, tc{v.Err, false}, tc{fmt.Errorf("forwarded: %w", v.Err), false})
+	}
+	for _, c := range cases {
+		e := New(Config{Proposer: errProposer{c.err}, Logger: slog.New(slog.DiscardHandler)})
+		ctx, cancel := context.WithCancel(context.Background())
+		tm := &term{ctx: ctx, cancel: cancel}
+		if err := e.propose(ctx, tm, &quorum.Command{Op: quorum.OpFailoverBegin, Name: "m"}); !errors.Is(err, c.err) {
+			t.Errorf("%v: propose returned %v", c.err, err)
+		}
+		if lost := tm.ctx.Err() != nil; lost != c.lost {
+			t.Errorf("%v: term lost = %v, want %v", c.err, lost, c.lost)
+		}
+		cancel()
 	}
 }
