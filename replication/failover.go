@@ -70,14 +70,14 @@ func (d *driver) run(fresh bool) {
 	if !d.switchMaster() {
 		return
 	}
-	// A switchover's old master, or an automatic failover's that still
-	// answered and was paused, is demoted before anything else, whether
-	// this driver or a previous leader paused it. (An automatic failover's
-	// old master that was down: the group check demotes it when it comes
-	// back.)
-	if d.paused || d.forced {
-		d.demoteOldMaster()
-	}
+	// The old master is demoted before anything else if it answers as a
+	// master: a switchover's, an automatic failover's this driver paused,
+	// one a previous leader paused (a resumed driver does not know of that
+	// pause), and one that was down when the failover was decided and is
+	// back. Only a master down now is left to the group check, which
+	// demotes it when it comes back, after the failover: until then the
+	// failover skips it.
+	d.demoteOldMaster()
 	d.reconfigure(replicas)
 }
 
@@ -147,7 +147,7 @@ func (d *driver) promote(fresh bool) bool {
 		if err == nil && rep.Role == "master" {
 			return d.commitPromoted()
 		}
-		if d.forced && d.oldMasterAnswers(m) {
+		if d.forced && d.oldMasterAnswers(m, callTimeout) {
 			d.e.log.Warn("aborting a resumed switchover whose old master still answers", "master", d.name)
 			// The previous leader may have paused it: released under the
 			// same rule as our own pause.
@@ -347,9 +347,10 @@ func (d *driver) releaseOldMaster(m *quorum.Master) {
 	d.paused = false
 }
 
-// oldMasterAnswers tells whether the old master answers as a master.
-func (d *driver) oldMasterAnswers(m *quorum.Master) bool {
-	ctx, cancel := d.call()
+// oldMasterAnswers tells whether the old master answers as a master
+// within the given time.
+func (d *driver) oldMasterAnswers(m *quorum.Master, within time.Duration) bool {
+	ctx, cancel := context.WithTimeout(d.t.ctx, within)
 	defer cancel()
 	rep, err := d.e.cfg.Redis.Replication(ctx, target(m, d.from))
 	return err == nil && rep.Role == "master"

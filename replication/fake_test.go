@@ -58,6 +58,8 @@ type fakeNode struct {
 	offset     int64 // slave_repl_offset, or master_repl_offset for a master
 	priority   int
 	down       bool // every call fails
+	// failReads: that many of the next Replication reads fail.
+	failReads int
 	// ignoreNoOne: SLAVEOF NO ONE is accepted but the role never changes.
 	ignoreNoOne bool
 	// ignoreSlaveOf: SLAVEOF host port is accepted but nothing changes.
@@ -180,6 +182,10 @@ func (f *fakeRedis) Replication(ctx context.Context, t Target) (Replication, err
 	}
 	if n.onPoll != nil {
 		n.onPoll(f, n)
+	}
+	if n.failReads > 0 {
+		n.failReads--
+		return Replication{}, fmt.Errorf("read %s: %w", t.Addr, context.DeadlineExceeded)
 	}
 	if n.role == "slave" && !n.linkUp {
 		n.polls++

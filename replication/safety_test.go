@@ -187,3 +187,61 @@ func TestAutomaticFailoverPausesAnAnsweringOldMaster(t *testing.T) {
 		t.Fatalf("two writable masters: %v", sb)
 	}
 }
+
+// TestAutomaticFailoverDemotesAnOldMasterBackDuringPromotion: the old
+// master is down when the failover is decided (so it is not paused) and
+// answers again by the time the switch is committed. It is demoted right
+// after the switch, before the replicas are repointed; it was left a
+// writable master until the failover ended and the group check came.
+func TestAutomaticFailoverDemotesAnOldMasterBackDuringPromotion(t *testing.T) {
+	h := autoScenario(t, 3000)
+	h.redis.set(r2Addr, func(n *fakeNode) { n.linkUp = true })
+	h.redis.onSlaveOf = func(f *fakeRedis, a monitor.Addr, master *monitor.Addr) {
+		if a == r2Addr && master == nil {
+			f.nodes[mAddr].down = false
+		}
+	}
+	h.start()
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+	diffLists(t, "side effects", h.redis.callList(), []string{
+		"SLAVEOF 7002 NO ONE", "SLAVEOF 7000 7002", "UNPAUSE 7000", "SLAVEOF 7001 7002"})
+}
+
+// TestSwitchoverWaitsForReplicaPastOneFailedRead: one read of the paused
+// old master fails (a timeout) while the replica is still behind. The
+// switchover keeps waiting for the replica, which then has every write the
+// old master acknowledged when it is promoted; it promoted at the failed
+// read, behind.
+func TestSwitchoverWaitsForReplicaPastOneFailedRead(t *testing.T) {
+	h := switchoverScenario(t, 10000, false)
+	catchUp := h.redis.nodes[r1Addr].onPoll
+	failed := false
+	h.redis.nodes[r1Addr].onPoll = func(f *fakeRedis, n *fakeNode) {
+		if m := f.nodes[mAddr]; m.paused && !failed {
+			failed, m.failReads = true, 1
+		}
+		catchUp(f, n)
+	}
+	var offsetsAtPromotion [2]int64
+	h.redis.onSlaveOf = func(f *fakeRedis, a monitor.Addr, master *monitor.Addr) {
+		if a == r1Addr && master == nil {
+			offsetsAtPromotion = [2]int64{f.nodes[r1Addr].offset, f.nodes[mAddr].offset}
+		}
+	}
+	h.start()
+	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+	h.redis.mu.Lock()
+	got, didFail := offsetsAtPromotion, failed && h.redis.nodes[mAddr].failReads == 0
+	h.redis.mu.Unlock()
+	if !didFail {
+		t.Fatal("the old master's read never failed")
+	}
+	if got[0] < got[1] {
+		t.Fatalf("promoted at replica offset %d < master offset %d", got[0], got[1])
+	}
+	diffLists(t, "side effects", h.redis.callList(), []string{
+		"PAUSE 7000", "SLAVEOF 7001 NO ONE", "SLAVEOF 7000 7001", "UNPAUSE 7000", "SLAVEOF 7002 7001"})
+}

@@ -64,15 +64,20 @@ func (d *driver) switchover(m *quorum.Master, auto bool) bool {
 		ctx, cancel := d.call()
 		reads := d.e.readAll(ctx, m, addrs)
 		cancel()
-		if reads[0].err != nil {
-			d.e.log.Warn("old master stopped answering during the switchover: forced promotion", "master", d.name, "err", reads[0].err)
-			return true
-		}
-		if reads[1].err == nil && reads[1].rep.Offset() >= reads[0].rep.MasterReplOffset {
+		if reads[0].err == nil && reads[1].err == nil && reads[1].rep.Offset() >= reads[0].rep.MasterReplOffset {
 			d.endPhase(PhaseCatchUp)
 			return true
 		}
-		if d.e.now().After(deadline) {
+		// An old master that stops answering is promoted away from, but
+		// only once it stayed silent until the deadline: one failed read
+		// (a timeout on a loaded machine) promoted at once, and the writes
+		// it had acknowledged and not yet sent to the replica were lost.
+		if reads[0].err != nil && d.e.now().After(deadline) {
+			d.e.log.Warn("old master stopped answering during the switchover: forced promotion", "master", d.name, "err", reads[0].err)
+			d.endPhase(PhaseCatchUp)
+			return true
+		}
+		if reads[0].err == nil && d.e.now().After(deadline) {
 			d.e.log.Warn("replica did not catch up with the paused master", "master", d.name,
 				"replica", d.replica.String(), "master_offset", reads[0].rep.MasterReplOffset,
 				"replica_offset", reads[1].rep.Offset(), "err", reads[1].err)
@@ -93,9 +98,11 @@ func (d *driver) switchover(m *quorum.Master, auto bool) bool {
 // right after the switch is committed, then releases its writes: the
 // SLAVEOF transaction drops its clients, which reconnect to the master the
 // sentinels now name. Paused by this driver, it is retried while the pause
-// lasts. Otherwise (a previous leader's switchover, or a master that did
-// not answer when it was decided) it is demoted only if it answers as a
-// master, retried until a previous leader's pause would have lapsed. A
+// lasts. Otherwise (a previous leader's switchover or pause, or a master
+// that did not answer when the failover was decided) it is demoted only if
+// it answers as a master, asked for at most autoPauseProbe in an automatic
+// failover (usually it is down, and the replicas' repointing waits on the
+// answer), and retried until a previous leader's pause would have lapsed. A
 // demotion that keeps failing leaves it paused: released, it would be a
 // second writable master. The group check keeps trying after the failover.
 //
@@ -109,7 +116,11 @@ func (d *driver) demoteOldMaster() {
 	}
 	until := d.pausedUntil
 	if !d.paused {
-		if !d.oldMasterAnswers(m) {
+		probe := callTimeout
+		if !d.forced {
+			probe = autoPauseProbe
+		}
+		if !d.oldMasterAnswers(m, probe) {
 			return
 		}
 		until = d.started.Add(maxSwitchoverPause)
