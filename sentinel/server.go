@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/acceptloop"
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
 )
 
@@ -195,24 +196,23 @@ func (s *Server) Serve(ln net.Listener) error {
 		delete(s.listeners, ln)
 		s.mu.Unlock()
 	}()
-	var backoff time.Duration
+	var backoff acceptloop.Backoff
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
 			if s.isClosed() {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Transient (e.g. EMFILE surfaces as a temporary error):
-				// back off like net/http does instead of spinning.
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
+			wait, ok := backoff.Retry(err)
+			if !ok {
+				return fmt.Errorf("sentinel: accept: %w", err)
 			}
-			return fmt.Errorf("sentinel: accept: %w", err)
+			// redis' text; at most one a wait (5 ms doubling to 1 s).
+			s.log.Warn("Accepting client connection: " + err.Error())
+			time.Sleep(wait)
+			continue
 		}
-		backoff = 0
+		backoff.Accepted()
 		s.accept(conn)
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"reflect"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -450,6 +452,63 @@ func TestMaxClientsOverTLSWithSilentPeer(t *testing.T) {
 	}
 	if err := <-served; err != nil && !errors.Is(err, ErrServerClosed) {
 		t.Fatalf("Serve: %v", err)
+	}
+}
+
+// emfileListener fails its first fails Accepts with EMFILE, as a process
+// out of descriptors does.
+type emfileListener struct {
+	net.Listener
+	fails int
+}
+
+func (l *emfileListener) Accept() (net.Conn, error) {
+	if l.fails > 0 {
+		l.fails--
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+// TestServeAcceptsPastEMFILE: Serve waits and accepts again after an
+// accept error other than its listener's close. Only errors that said
+// Timeout were retried, and EMFILE does not: Serve returned, and the port
+// stayed open with nobody accepting.
+func TestServeAcceptsPastEMFILE(t *testing.T) {
+	srv, err := NewServer(Config{Backend: &fakeBackend{}, RunID: strings.Repeat("ab", 20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(&emfileListener{Listener: ln, fails: 3}) }()
+	defer srv.Close()
+	c, err := redistest.Dial(ln.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pong := make(chan string, 1)
+	go func() {
+		r, err := c.Do("PING")
+		if err != nil {
+			pong <- err.Error()
+			return
+		}
+		pong <- r.Str
+	}()
+	select {
+	case got := <-pong:
+		if got != "PONG" {
+			t.Fatalf("PING = %q", got)
+		}
+	case err := <-served:
+		t.Fatalf("Serve returned %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no PONG after the accept errors")
 	}
 }
 

@@ -21,11 +21,20 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/acceptloop"
 	"github.com/x0tta6bl4/gosentinel/internal/rawconn"
 )
 
 // MinHeader is the smallest byte usable as a peer header.
 const MinHeader byte = 0xF0
+
+// MaxSniffing is how many connections may wait for their first byte at
+// once: redis' default maxclients, which counts a client that has sent
+// nothing yet. A connection past it is closed at once. Without a bound,
+// connections that never sent a byte held a goroutine, a read buffer and
+// a descriptor each, and once the process ran out of descriptors nothing
+// could connect.
+const MaxSniffing = 10000
 
 // Mux routes accepted connections by their first byte.
 type Mux struct {
@@ -35,6 +44,8 @@ type Mux struct {
 	subs    map[byte]*listener
 	def     *listener
 	conns   map[net.Conn]struct{} // connections still being sniffed
+	// maxSniffing bounds conns (MaxSniffing; tests set less).
+	maxSniffing int
 	closed  bool
 	closeCh chan struct{}
 	wg      sync.WaitGroup
@@ -43,7 +54,7 @@ type Mux struct {
 // New returns a mux over ln. Register headers with Listen, take the default
 // listener with Default, then call Serve.
 func New(ln net.Listener) *Mux {
-	m := &Mux{ln: ln, subs: map[byte]*listener{}, conns: map[net.Conn]struct{}{}, closeCh: make(chan struct{})}
+	m := &Mux{ln: ln, subs: map[byte]*listener{}, conns: map[net.Conn]struct{}{}, closeCh: make(chan struct{}), maxSniffing: MaxSniffing}
 	m.def = m.newListener()
 	return m
 }
@@ -75,26 +86,35 @@ func (m *Mux) Default() net.Listener { return m.def }
 // Addr is the underlying listener's address.
 func (m *Mux) Addr() net.Addr { return m.ln.Addr() }
 
-// Serve accepts until the underlying listener is closed.
+// Serve accepts until the underlying listener is closed. Any other accept
+// error passes (acceptloop): it waits and accepts again.
 func (m *Mux) Serve() error {
+	var backoff acceptloop.Backoff
 	for {
 		c, err := m.ln.Accept()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			wait, ok := backoff.Retry(err)
+			if !ok {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond) // transient accept error: back off briefly
-				continue
+			select {
+			case <-time.After(wait):
+			case <-m.closeCh:
+				return nil
 			}
-			return fmt.Errorf("mux accept: %w", err)
+			continue
 		}
+		backoff.Accepted()
 		m.mu.Lock()
 		if m.closed {
 			m.mu.Unlock()
 			c.Close()
 			return nil
+		}
+		if len(m.conns) >= m.maxSniffing {
+			m.mu.Unlock()
+			c.Close()
+			continue
 		}
 		m.conns[c] = struct{}{}
 		m.wg.Add(1)

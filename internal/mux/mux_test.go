@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -109,4 +111,112 @@ func TestMuxCloseUnblocksAcceptAndSniffing(t *testing.T) {
 	if _, err := bufio.NewReader(c).ReadByte(); err == nil {
 		t.Fatal("idle connection still open after Close")
 	}
+}
+
+// failingListener fails its first fails Accepts with EMFILE, as a
+// process out of descriptors does.
+type failingListener struct {
+	net.Listener
+	fails int
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	if l.fails > 0 {
+		l.fails--
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+// TestMuxAcceptsPastEMFILE: accept errors other than the listener's close
+// pass. Serve returned on the first EMFILE, and the port was left open
+// with nobody accepting.
+func TestMuxAcceptsPastEMFILE(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(&failingListener{Listener: ln, fails: 3})
+	served := make(chan error, 1)
+	go func() { served <- m.Serve() }()
+	defer m.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("*1\r\n"))
+	got := make(chan net.Conn, 1)
+	go func() {
+		if a, err := m.Default().Accept(); err == nil {
+			got <- a
+		}
+	}()
+	select {
+	case a := <-got:
+		a.Close()
+	case err := <-served:
+		t.Fatalf("Serve returned %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no connection routed after the accept errors")
+	}
+}
+
+// TestMuxBoundsSilentConnections: at most maxSniffing connections wait
+// for their first byte; one past it is closed at once, and room is made
+// as waiting ones speak.
+func TestMuxBoundsSilentConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(ln)
+	m.maxSniffing = 3
+	go m.Serve()
+	defer m.Close()
+	go func() {
+		for {
+			c, err := m.Default().Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	dial := func() net.Conn {
+		t.Helper()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	sniffing := func() int {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return len(m.conns)
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d sniffing", what, sniffing())
+			}
+		}
+	}
+	silent := []net.Conn{dial(), dial(), dial()}
+	waitFor("three silent connections", func() bool { return sniffing() == 3 })
+	closedAtOnce := func(c net.Conn) bool {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := c.Read(make([]byte, 1))
+		return err == io.EOF
+	}
+	if !closedAtOnce(dial()) {
+		t.Fatal("a fourth silent connection was kept")
+	}
+	silent[0].Write([]byte("*"))
+	waitFor("the first one routed", func() bool { return sniffing() == 2 })
+	dial()
+	waitFor("a new one kept", func() bool { return sniffing() == 3 })
 }
