@@ -286,3 +286,52 @@ func TestHandshake_Identity(t *testing.T) {
 		t.Fatalf("SplitTarget = %q, %q", a, id)
 	}
 }
+
+// TestListener_SilentConnectionsDoNotLockOutPeers: connections that send
+// the header byte and then nothing fill every handshake slot; a peer that
+// dials then still gets in (the oldest silent one gives up its slot).
+// Turned away instead, the peer could not connect until they timed out.
+func TestListener_SilentConnectionsDoNotLockOutPeers(t *testing.T) {
+	addr, l := serveMux(t, HeaderRaft, "s3cret", withMaxPending(3))
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		c.Write([]byte{HeaderRaft})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		l.mu.Lock()
+		n := len(l.pending)
+		l.mu.Unlock()
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d silent handshakes pending, want 3", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	c, err := NewDialer(HeaderRaft, NewSecretKeys("s3cret")).Dial(addr, 2*time.Second)
+	if err != nil {
+		t.Fatalf("peer dial with every slot held by silent connections: %v", err)
+	}
+	defer c.Close()
+	select {
+	case s := <-accepted:
+		s.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the peer's connection was never accepted")
+	}
+	if l.Failed() != 1 {
+		t.Fatalf("failed = %d, want 1 (the oldest silent connection)", l.Failed())
+	}
+}

@@ -9,9 +9,13 @@ import (
 	"time"
 )
 
-// MaxPendingHandshakes bounds the handshakes a Listener runs at once; a
-// connection beyond it is closed at once and counted as failed, so a flood
-// of silent connections costs a bounded number of goroutines.
+// MaxPendingHandshakes bounds the handshakes a Listener runs at once, so a
+// flood of silent connections costs a bounded number of goroutines. A
+// connection beyond it takes the place of the oldest handshake, which is
+// closed and counted as failed: a peer's handshake takes a round trip, so
+// the oldest is almost surely one that sent nothing. Turning the newcomer
+// away instead let anyone who sent the header byte and then nothing, 52
+// connections a second, keep every peer from connecting.
 const MaxPendingHandshakes = 256
 
 // ListenerOption configures a Listener.
@@ -21,6 +25,11 @@ type ListenerOption func(*Listener)
 // DefaultHandshakeTimeout).
 func WithHandshakeTimeout(d time.Duration) ListenerOption {
 	return func(l *Listener) { l.timeout = d }
+}
+
+// withMaxPending sets the listener's handshake slots (tests).
+func withMaxPending(n int) ListenerOption {
+	return func(l *Listener) { l.slots = make(chan struct{}, n) }
 }
 
 // WithIdentity makes the listener state id (read at each handshake) under
@@ -53,8 +62,10 @@ type Listener struct {
 	slots   chan struct{} // one token per running handshake
 	failed  atomic.Uint64
 
-	mu        sync.Mutex
-	pending   map[net.Conn]struct{} // handshakes in progress, closed by Close
+	mu sync.Mutex
+	// pending are the handshakes in progress, by when they began (closed
+	// by Close, the oldest when a newcomer finds no slot).
+	pending   map[net.Conn]time.Time
 	acceptErr error
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -72,8 +83,8 @@ func NewListener(inner net.Listener, header byte, keys *Keys, opts ...ListenerOp
 		ready:   make(chan net.Conn),
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
+		pending: map[net.Conn]time.Time{},
 		slots:   make(chan struct{}, MaxPendingHandshakes),
-		pending: map[net.Conn]struct{}{},
 	}
 	for _, o := range opts {
 		o(l)
@@ -147,9 +158,15 @@ func (l *Listener) acceptLoop() {
 		select {
 		case l.slots <- struct{}{}:
 		default:
-			c.Close()
-			l.reject(c.RemoteAddr(), errors.New("too many pending peer handshakes"))
-			continue
+			// Full: the oldest handshake gives up its slot (its goroutine
+			// returns it once its read fails).
+			l.evictOldest()
+			select {
+			case l.slots <- struct{}{}:
+			case <-l.done:
+				c.Close()
+				return
+			}
 		}
 		l.mu.Lock()
 		select {
@@ -159,10 +176,30 @@ func (l *Listener) acceptLoop() {
 			return
 		default:
 		}
-		l.pending[c] = struct{}{}
+		l.pending[c] = time.Now()
 		l.wg.Add(1)
 		l.mu.Unlock()
 		go l.handshake(c)
+	}
+}
+
+// evictOldest closes the handshake that began first.
+func (l *Listener) evictOldest() {
+	l.mu.Lock()
+	var oldest net.Conn
+	var since time.Time
+	for c, at := range l.pending {
+		if oldest == nil || at.Before(since) {
+			oldest, since = c, at
+		}
+	}
+	if oldest != nil {
+		delete(l.pending, oldest) // its goroutine counts no second failure
+	}
+	l.mu.Unlock()
+	if oldest != nil {
+		oldest.Close()
+		l.reject(oldest.RemoteAddr(), errors.New("too many pending peer handshakes: the oldest closed"))
 	}
 }
 
@@ -174,12 +211,16 @@ func (l *Listener) handshake(c net.Conn) {
 	}
 	sc, err := Authenticate(c, l.header, l.keys, self, time.Now().Add(l.timeout))
 	l.mu.Lock()
+	_, evicted := l.pending[c]
+	evicted = !evicted
 	delete(l.pending, c)
 	l.mu.Unlock()
 	<-l.slots
-	if err != nil {
+	if err != nil || evicted {
 		c.Close()
-		l.reject(c.RemoteAddr(), err)
+		if !evicted {
+			l.reject(c.RemoteAddr(), err)
+		}
 		return
 	}
 	sc.onReject = l.reject
