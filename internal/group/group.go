@@ -158,6 +158,8 @@ type Group struct {
 	mu        sync.Mutex
 	store     Store
 	restarted bool // reopened Raft state of a previous run
+	// openWarned: openExisting logged a failed open (once).
+	openWarned bool
 	acc       AcceptorState
 	phase     string
 	expect    Expectation
@@ -252,15 +254,6 @@ func (g *Group) Store() Store {
 
 // Run forms or joins the group, then keeps its membership, until ctx ends.
 func (g *Group) Run(ctx context.Context) {
-	if g.cfg.Existing {
-		if err := g.open(g.cfg.Addr(), 0); err != nil {
-			g.cfg.Logger.Warn("failed to open the Raft state of a previous run: " + err.Error())
-		} else {
-			g.mu.Lock()
-			g.restarted = g.store.HasState()
-			g.mu.Unlock()
-		}
-	}
 	t := beat.NewTicker(g.cfg.Tick)
 	defer t.Stop()
 	for {
@@ -289,6 +282,9 @@ func (g *Group) round(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	if g.cfg.Existing && !g.openExisting() {
+		return
+	}
 	exp := g.cfg.Expect()
 	g.mu.Lock()
 	g.expect = exp
@@ -299,6 +295,35 @@ func (g *Group) round(ctx context.Context) {
 		return
 	}
 	g.memberRound(ctx, st)
+}
+
+// openExisting opens the Raft state of a previous run, before anything
+// else is decided, and reports whether it is open. It was opened once, at
+// the start: when that open failed (a full disk, the bolt lock's timeout),
+// the rounds went on as for a sentinel without state, and the open one of
+// them made later did not count the state as a previous run's (an open to
+// join writes state of its own), so the member counted as new and proposed
+// its sentinel.conf's masters, bringing back those the group had removed.
+func (g *Group) openExisting() bool {
+	g.mu.Lock()
+	opened, warned := g.store != nil, g.openWarned
+	g.mu.Unlock()
+	if opened {
+		return true
+	}
+	if err := g.open(g.cfg.Addr(), 0); err != nil {
+		if !warned {
+			g.cfg.Logger.Warn("failed to open the Raft state of a previous run (retried every round): " + err.Error())
+			g.mu.Lock()
+			g.openWarned = true
+			g.mu.Unlock()
+		}
+		return false
+	}
+	g.mu.Lock()
+	g.restarted = g.store.HasState()
+	g.mu.Unlock()
+	return true
 }
 
 // open opens the Raft store (once).

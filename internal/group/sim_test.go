@@ -35,6 +35,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -144,6 +145,20 @@ type simSlot struct {
 	// them holds: a founding member that its peers bootstrapped before it
 	// once counted as returning, and dropped what it knew at activation.
 	startedWithState, wiped bool
+	// starts counts its incarnations; failedOpen: this one's first open
+	// of its Raft store failed (openFails).
+	starts     int
+	failedOpen bool
+}
+
+// openFails tells whether the start-th incarnation of id, in seed, finds
+// its first open of Raft state of a previous run failing (a full disk,
+// the bolt lock's timeout): one in three such starts, a function of the
+// seed that takes nothing from the schedule's random numbers.
+func openFails(seed int64, id string, start int) bool {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s/%d", seed, id, start)
+	return h.Sum64()%3 == 0
 }
 
 func (s *simSlot) disk() *simDisk {
@@ -505,7 +520,14 @@ func (c *simCluster) start(s *simSlot) {
 	s.fsm = quorum.NewFSM(nil)
 	id := s.id
 	logger := newSimLogger(c.logs, id)
+	s.starts++
+	failOpen := d.hasState() && openFails(c.seed, s.id, s.starts)
+	s.failedOpen = failOpen
 	open := func(addr string, abstainTerm uint64) (Store, error) {
+		if failOpen {
+			failOpen = false
+			return nil, errors.New("sim: the first open of the Raft state failed")
+		}
 		st, err := quorum.NewRaftStore(quorum.RaftConfig{
 			ID: id, Addr: addr, Transport: trans,
 			LogStore: d.logs, StableStore: d.stable, SnapshotStore: d.snaps,
@@ -817,6 +839,14 @@ func (c *simCluster) oneGroup() error {
 			return fmt.Errorf("%s has not caught up (phase %s; recovering %v, applied %d, commit %d, raft %s; leader %s applied %d, commit %d, raft %s)",
 				s.id, s.group.Phase(), stores[s].Recovering(), stores[s].AppliedIndex(), stores[s].CommitIndex(), raftIndexes(stores[s]),
 				leader.id, stores[leader].AppliedIndex(), stores[leader].CommitIndex(), raftIndexes(stores[leader]))
+		}
+	}
+	// Converged: every member opened its store. One that started with
+	// Raft state of a previous run counts as restarted, whichever of its
+	// opens found it.
+	for _, s := range c.slots {
+		if !s.group.Restarted() && s.startedWithState {
+			c.fail(fmt.Errorf("%s started with Raft state of a previous run (first open failed: %v), but does not count as restarted", s.id, s.failedOpen))
 		}
 	}
 	return nil
