@@ -338,7 +338,7 @@ func (c *cluster) open(addr string, abstainTerm uint64) (group.Store, error) {
 	var st *quorum.RaftStore
 	st, err := quorum.NewRaftStore(quorum.RaftConfig{
 		ID: c.n.myid, Addr: addr, Dir: c.dir,
-		Layer:       peer.NewLayer(c.raftGate, c.raftDial),
+		Layer:       peer.NewLayer(c.raftGate.view(), c.raftDial),
 		Logger:      c.n.log.With("component", "raft"),
 		AbstainTerm: abstainTerm,
 		DialAddress: func(id string) (string, bool) {

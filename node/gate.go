@@ -78,3 +78,42 @@ func (g *gatedListener) Close() error {
 
 // Addr is the inner listener's address.
 func (g *gatedListener) Addr() net.Addr { return g.inner.Addr() }
+
+// view returns a listener over g for one Raft transport. Its Close ends
+// only the view's Accepts: a transport closes its listener when Raft fails
+// to start (raft.NewRaft, say an I/O error restoring a snapshot), and
+// closing the gate itself then left the next attempt's Raft with a closed
+// listener, deaf to its peers, and every Raft connection waiting in the
+// port's mux until shutdown. The node closes the gate when it stops.
+func (g *gatedListener) view() net.Listener {
+	return &gateView{g: g, done: make(chan struct{})}
+}
+
+type gateView struct {
+	g    *gatedListener
+	done chan struct{}
+	once sync.Once
+}
+
+func (v *gateView) Accept() (net.Conn, error) {
+	select {
+	case <-v.done:
+		return nil, net.ErrClosed
+	default:
+	}
+	select {
+	case c := <-v.g.ch:
+		return c, nil
+	case <-v.done:
+		return nil, net.ErrClosed
+	case <-v.g.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (v *gateView) Close() error {
+	v.once.Do(func() { close(v.done) })
+	return nil
+}
+
+func (v *gateView) Addr() net.Addr { return v.g.Addr() }

@@ -25,10 +25,11 @@ import (
 // (the master is down for a quorum), with the old master still paused.
 func (d *driver) switchover(m *quorum.Master, auto bool) bool {
 	master := target(m, d.from)
-	ctx, cancel := d.call()
+	probe := callTimeout
 	if auto {
-		ctx, cancel = context.WithTimeout(d.t.ctx, autoPauseProbe)
+		probe = autoPauseProbe
 	}
+	ctx, cancel := context.WithTimeout(d.t.ctx, probe)
 	rep, err := d.e.cfg.Redis.Replication(ctx, master)
 	cancel()
 	if err != nil || rep.Role != "master" {
