@@ -1027,6 +1027,9 @@ func (c *cluster) close() {
 	}
 	c.rpc.Close()
 	c.rpcSrv.Close()
+	// Closed by rpcSrv only if its Serve had begun: a node closed at once
+	// left the listener's accept goroutine behind.
+	c.rpcLn.Close()
 	c.raftGate.Close()
 	for _, m := range c.muxes {
 		m.Close()

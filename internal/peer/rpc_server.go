@@ -71,6 +71,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		ln.Close() // as Close closes the listeners it was given
 		return nil
 	}
 	s.listeners[ln] = struct{}{}

@@ -181,3 +181,21 @@ func TestRPC_PeerRestart(t *testing.T) {
 		t.Fatalf("call after restart: %+v, %v", out, err)
 	}
 }
+
+// TestRPC_ServeAfterCloseClosesItsListener: Close closes the listeners
+// given to Serve, including one given after Close (a node closed before
+// its Serve began): that listener's accept goroutine was left behind.
+func TestRPC_ServeAfterCloseClosesItsListener(t *testing.T) {
+	srv := NewServer(nil, testCodes)
+	srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Serve(ln); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("listener given to a closed server: Accept = %v", err)
+	}
+}
