@@ -511,3 +511,23 @@ func TestProposeEndsTermOnlyWhenNotCommitted(t *testing.T) {
 		cancel()
 	}
 }
+
+// TestRefusedPromotionIsResentOncePerSecond: a replica that answers
+// SLAVEOF NO ONE with an error (an ACL refusal) is asked again once a
+// second, like one that accepts it and does not change, until the
+// promotion's deadline. It was asked again, each time after a quorum
+// round trip, at every 50 ms poll.
+func TestRefusedPromotionIsResentOncePerSecond(t *testing.T) {
+	h := autoScenario(t, 3000)
+	h.redis.set(r2Addr, func(n *fakeNode) { n.refuseNoOne, n.linkUp = true, true })
+	h.start()
+	h.waitEvent("-failover-abort-slave-timeout", 1, 10*time.Second)
+	h.redis.mu.Lock()
+	sent := h.redis.nodes[r2Addr].noOneRefused
+	h.redis.mu.Unlock()
+	// The deadline is failover-timeout (3 s) after the start: at most one
+	// send a second, four counting the first at once.
+	if sent < 2 || sent > 4 {
+		t.Fatalf("SLAVEOF NO ONE sent %d times before the promotion's deadline, want 2-4", sent)
+	}
+}

@@ -171,7 +171,11 @@ func (d *driver) promote(fresh bool) bool {
 		return false
 	}
 	deadline = deadline.Add(waited)
-	var sentAt time.Time
+	// sentAt: the last SLAVEOF NO ONE that was answered OK; triedAt: the
+	// last sent, answered or not. Both at most once per resendPromotion:
+	// one that failed was sent again, with its quorum round trip, every
+	// poll.
+	var sentAt, triedAt time.Time
 	for {
 		m, ok := d.fence()
 		if !ok {
@@ -183,14 +187,14 @@ func (d *driver) promote(fresh bool) bool {
 			return false
 		}
 		tgt := target(m, d.replica)
-		if sentAt.IsZero() || now.Sub(sentAt) >= resendPromotion {
+		if triedAt.IsZero() || now.Sub(triedAt) >= resendPromotion {
 			// A quorum round trip before every send (at most one a
 			// second): this is the side effect a deposed leader must never
 			// cause, and the term's context closes only once raft notices.
 			if !d.e.verifyLeader(d.t) {
 				return false
 			}
-			d.noOneSent = true
+			d.noOneSent, triedAt = true, now
 			ctx, cancel := d.call()
 			err := d.e.cfg.Redis.SlaveOf(ctx, tgt, nil)
 			cancel()

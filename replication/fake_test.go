@@ -60,6 +60,10 @@ type fakeNode struct {
 	down       bool // every call fails
 	// failReads: that many of the next Replication reads fail.
 	failReads int
+	// refuseNoOne: SLAVEOF NO ONE fails (an error reply); noOneRefused
+	// counts them.
+	refuseNoOne  bool
+	noOneRefused int
 	// ignoreNoOne: SLAVEOF NO ONE is accepted but the role never changes.
 	ignoreNoOne bool
 	// ignoreSlaveOf: SLAVEOF host port is accepted but nothing changes.
@@ -152,6 +156,10 @@ func (f *fakeRedis) SlaveOf(ctx context.Context, t Target, master *monitor.Addr)
 	}
 	if master != nil && n.refuseSlaveOf {
 		return errors.New("ERR simulated SLAVEOF failure")
+	}
+	if master == nil && n.refuseNoOne {
+		n.noOneRefused++
+		return errors.New("NOPERM simulated SLAVEOF NO ONE refusal")
 	}
 	defer f.checkWritersLocked()
 	var m *monitor.Addr
