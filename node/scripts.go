@@ -3,8 +3,10 @@ package node
 import (
 	"errors"
 	"log/slog"
+	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -92,7 +94,8 @@ func (r *scriptRunner) tick() {
 }
 
 func (r *scriptRunner) start(j *scriptJob, now time.Time) {
-	cmd := exec.Command(j.argv[0], j.argv[1:]...)
+	cmd := exec.Command(scriptPath(j.argv[0]), j.argv[1:]...)
+	cmd.Env = scriptEnv(os.Environ())
 	j.retryNum++
 	if err := cmd.Start(); err != nil {
 		// sentinel.c: a failed exec is exit code 2, not retried.
@@ -108,6 +111,31 @@ func (r *scriptRunner) start(j *scriptJob, now time.Time) {
 		err := cmd.Wait()
 		r.finished(j, err)
 	}()
+}
+
+// scriptPath is the path to run: redis execve()s the configured path, so
+// one without a slash names a file in the working directory (the config's
+// dir, where the config check found it executable), which exec.Command
+// would look up in $PATH instead.
+func scriptPath(path string) string {
+	if !strings.Contains(path, "/") {
+		return "./" + path
+	}
+	return path
+}
+
+// scriptEnv is the environment a script gets: the sentinel's, as redis
+// passes its own, without gosentinel's own variables, among them
+// GOSENTINEL_CLUSTER_SECRET, the Raft group's peer secret, which no script
+// needs and every one received.
+func scriptEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "GOSENTINEL_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // finished applies redis' retry rules: exit 0 done; exit 1 or a signal is

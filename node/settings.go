@@ -120,6 +120,8 @@ func (n *Node) withOwnSettings(m *quorum.Master) {
 	defer n.own.mu.Unlock()
 	if s := n.own.m[m.Name]; s != nil {
 		copySettings(m, s)
+	} else {
+		clearScripts(&m.Settings) // another sentinel's (settingsFromGroup)
 	}
 }
 
@@ -129,10 +131,25 @@ func (n *Node) seedSettings(m *quorum.Master) {
 	n.own.mu.Lock()
 	defer n.own.mu.Unlock()
 	if n.own.m[m.Name] == nil {
-		n.own.m[m.Name] = settingsFrom(m)
+		n.own.m[m.Name] = settingsFromGroup(m)
 		n.own.rev++
 	}
 }
+
+// settingsFromGroup is settingsFrom for a master of the replicated state:
+// its record carries the settings of the sentinel that monitored it first,
+// scripts included, and a script is only ever the sentinel's whose config
+// file or SENTINEL SET named it, as redis-sentinels share no script paths.
+// Taken over, another sentinel's path ran on this host whatever its
+// deny-scripts-reconfig said, was written into its config file, and made
+// its next start fail where no such file was executable.
+func settingsFromGroup(m *quorum.Master) *quorum.Master {
+	s := settingsFrom(m)
+	clearScripts(&s.Settings)
+	return s
+}
+
+func clearScripts(s *quorum.Settings) { s.NotificationScript, s.ClientReconfigScript = "", "" }
 
 // replaceSettings sets the master's settings to m's (config file load,
 // SENTINEL MONITOR here).
@@ -153,7 +170,7 @@ func (n *Node) setParam(name string, p quorum.Param) error {
 		if !ok {
 			return quorum.ErrNoSuchMaster
 		}
-		s = settingsFrom(m)
+		s = settingsFromGroup(m)
 		n.own.m[name] = s
 	}
 	n.own.rev++
