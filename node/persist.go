@@ -18,6 +18,10 @@ func (n *Node) flushConfig() error {
 	n.flusher.clearDirty()
 	c := n.buildConfig()
 	if err := config.Rewrite(c); err != nil {
+		// Still to be written: by the next rewrite requested, or at
+		// Close. Cleared, a state whose rewrite failed (a full disk) was
+		// never written, though nothing else changed before a restart.
+		n.flusher.markDirty()
 		return fmt.Errorf("failed to rewrite %s: %w", c.Path, err)
 	}
 	return nil
@@ -112,6 +116,14 @@ func (f *flusher) request() {
 	case f.signal <- struct{}{}:
 	default:
 	}
+}
+
+// markDirty marks the config dirty without waking the writer: a failed
+// rewrite is tried again on the next request or at Close, not at once.
+func (f *flusher) markDirty() {
+	f.mu.Lock()
+	f.dirty = true
+	f.mu.Unlock()
 }
 
 func (f *flusher) clearDirty() {
