@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
@@ -67,7 +68,7 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 			n.mon.Watch(n.specFor(m))
 		}
 	case quorum.OpSwitchMaster:
-		n.switchedMaster(c.Name, c.From, c.Addr)
+		n.switchedMaster(c.Name, c.From, c.Addr, c.Epoch)
 	case quorum.OpObserveEpoch, quorum.OpSetConfigEpoch:
 		n.flusher.request()
 	case quorum.OpMaintenance:
@@ -76,8 +77,10 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 }
 
 // switchedMaster is what a sentinel does when the state moved a master:
-// announce it, watch the new address, say so in hellos.
-func (n *Node) switchedMaster(name string, from, to quorum.Addr) {
+// announce it, watch the new address, say so in hellos, and run the
+// client-reconfig-script as observer unless this sentinel led the
+// failover (it ran the script as leader at the promotion).
+func (n *Node) switchedMaster(name string, from, to quorum.Addr, epoch uint64) {
 	n.announceSwitch(name, from, to)
 	n.mon.SwitchMaster(name, monitor.Addr(to))
 	// The new configuration goes out in hellos at the next tick, not up to
@@ -85,11 +88,30 @@ func (n *Node) switchedMaster(name string, from, to quorum.Addr) {
 	// redis-sentinel in the set learns it from hellos only.
 	n.mon.ForceHello(name)
 	n.mu.Lock()
+	led := false
 	if l := n.local[name]; l != nil {
 		n.setODownLocked(l, false)
+		led = epoch != 0 && l.ledEpoch == epoch
+		l.ledEpoch = 0
 	}
 	n.mu.Unlock()
+	if !led {
+		n.observerScript(name, from, to)
+	}
 	n.flusher.request()
+}
+
+// observerScript runs the master's client-reconfig-script as redis-sentinel
+// runs it on every sentinel that learns a switch it did not lead
+// (sentinelCallClientReconfScript, SENTINEL_OBSERVER). Members learn a
+// switch by applying it, not from a hello: the script ran only where a
+// hello moved the master, so hooks that must run on every sentinel's host
+// ran on the leader's alone.
+func (n *Node) observerScript(name string, from, to quorum.Addr) {
+	if m, ok := n.master(name); ok && m.ClientReconfigScript != "" {
+		n.scripts.schedule([]string{m.ClientReconfigScript, m.Name, "observer", "start",
+			from.Host, strconv.Itoa(from.Port), to.Host, strconv.Itoa(to.Port)})
+	}
 }
 
 // announceSwitch publishes +switch-master <name> <old-ip> <old-port>

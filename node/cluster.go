@@ -1059,7 +1059,7 @@ func (c *cluster) onRestore() {
 	n.log.Warn("The group's state was replaced by a snapshot: re-reading it")
 	for name, from := range watched {
 		if to, ok := c.fsm.MasterAddr(name); ok && to != from {
-			n.switchedMaster(name, from, to)
+			n.switchedMaster(name, from, to, 0)
 		}
 	}
 	n.reconcileMonitor(true)

@@ -110,10 +110,18 @@ func (n *Node) emitReplication(level monitor.Level, typ string, ref *monitor.Ref
 		return
 	}
 	m, ok := n.master(master)
-	if !ok || m.ClientReconfigScript == "" || m.Failover == nil {
+	if !ok || m.Failover == nil {
 		return
 	}
 	f := m.Failover
+	n.mu.Lock()
+	if l := n.local[master]; l != nil {
+		l.ledEpoch = f.Epoch
+	}
+	n.mu.Unlock()
+	if m.ClientReconfigScript == "" {
+		return
+	}
 	n.scripts.schedule([]string{m.ClientReconfigScript, m.Name, "leader", "start",
 		f.From.Host, strconv.Itoa(f.From.Port), f.Replica.Host, strconv.Itoa(f.Replica.Port)})
 }

@@ -183,10 +183,7 @@ func (n *Node) onHello(h monitor.Hello) {
 			return
 		}
 		n.log.Warn("failed to switch master from hello", "master", m.Name, "error", err)
-		return
 	}
-	if m.ClientReconfigScript != "" {
-		n.scripts.schedule([]string{m.ClientReconfigScript, m.Name, "observer", "start",
-			m.Addr.Host, strconv.Itoa(m.Addr.Port), newAddr.Host, strconv.Itoa(newAddr.Port)})
-	}
+	// The applied switch runs the observer's client-reconfig-script
+	// (switchedMaster), here and on every other member.
 }

@@ -143,6 +143,10 @@ type masterLocal struct {
 	// rather than reset on REMOVE, because a member that was catching up
 	// when the group removed and re-added the master never saw the REMOVE.
 	adoptedOf string
+	// ledEpoch is the epoch of the failover whose promotion this sentinel
+	// led (its client-reconfig-script ran as leader): the switch it
+	// records runs no observer script here (switchedMaster).
+	ledEpoch uint64
 }
 
 // New builds a node from cfg. It opens the log and listeners but starts no

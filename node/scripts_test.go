@@ -2,12 +2,14 @@ package node
 
 import (
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -87,5 +89,49 @@ func TestScriptsAreNotTakenFromTheGroup(t *testing.T) {
 			t.Errorf("%s: scripts %q %q, quorum %d; want %q %q, quorum 2", c.what,
 				c.m.NotificationScript, c.m.ClientReconfigScript, c.m.Quorum, c.notify, c.reconfig)
 		}
+	}
+}
+
+// TestSwitchRunsObserverScriptUnlessLed: every sentinel that applies a
+// switch of a master runs its client-reconfig-script as observer (members
+// learn a switch from the log, not from a hello), except the one that led
+// the failover, which ran it as leader at the promotion.
+func TestSwitchRunsObserverScriptUnlessLed(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "reconfig.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "sentinel.conf")
+	text := "dir " + dir + "\nsentinel monitor m 127.0.0.1 6399 2\nsentinel client-reconfig-script m " + script + "\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(cfg, Options{Listeners: []net.Listener{ln}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	// Not served: the runner never ticks, so what is scheduled stays queued.
+	from, to := quorum.Addr{Host: "127.0.0.1", Port: 6399}, quorum.Addr{Host: "127.0.0.1", Port: 6400}
+	n.onApply(&quorum.Command{Op: quorum.OpSwitchMaster, Name: "m", From: from, Addr: to, Epoch: 5}, nil)
+	want := []string{script, "m", "observer", "start", "127.0.0.1", "6399", "127.0.0.1", "6400"}
+	if p := n.scripts.pending(); len(p) != 1 || strings.Join(p[0].Argv, " ") != strings.Join(want, " ") {
+		t.Fatalf("after a switch: scripts %+v, want one %q", p, want)
+	}
+	n.mu.Lock()
+	n.local["m"].ledEpoch = 6
+	n.mu.Unlock()
+	n.onApply(&quorum.Command{Op: quorum.OpSwitchMaster, Name: "m", From: to, Addr: from, Epoch: 6}, nil)
+	if p := n.scripts.pending(); len(p) != 1 {
+		t.Fatalf("after the switch this sentinel led: %d scripts, want the first one only", len(p))
 	}
 }
