@@ -268,6 +268,7 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 		return down, "*", 0
 	}
 	voted := false
+	prevLeader, prevEpoch := l.leader, l.leaderEpoch
 	if !member && l.leaderEpoch < epoch && cur <= epoch {
 		l.leader, l.leaderEpoch = runid, cur
 		voted = true
@@ -277,8 +278,11 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	}
 	leader, leaderEpoch := l.leader, l.leaderEpoch
 	n.mu.Unlock()
-	if voted {
-		n.saveVote(found.Name, leader, leaderEpoch)
+	if voted && !n.saveVote(found.Name, leader, leaderEpoch) {
+		// Not on disk: not given (saveVote), neither in the reply nor
+		// to a later ask in this epoch, which tries to save it again.
+		leader, leaderEpoch = prevLeader, prevEpoch
+		n.unvote(found.Name, runid, cur, prevLeader, prevEpoch)
 	}
 	if leader == "" {
 		leader = "*"

@@ -102,7 +102,7 @@ func (n *Node) elect(ctx context.Context, m *quorum.Master) (uint64, error) {
 	n.emitMsg(monitor.LevelWarning, "+new-epoch", m.Name, ep)
 	n.emit(monitor.LevelWarning, "+try-failover", n.masterRef(m), "")
 	if !n.voteFor(m.Name, n.myid, epoch) {
-		return 0, fmt.Errorf("already voted in epoch %d", epoch)
+		return 0, fmt.Errorf("no vote for itself in epoch %d: already voted, or the vote could not be saved", epoch)
 	}
 
 	n.mon.SetElection(m.Name, epoch)
@@ -162,20 +162,44 @@ func (n *Node) voteFor(name, runid string, epoch uint64) bool {
 		n.mu.Unlock()
 		return false
 	}
+	prevLeader, prevEpoch := l.leader, l.leaderEpoch
 	l.leader, l.leaderEpoch = runid, epoch
 	n.mu.Unlock()
-	n.saveVote(name, runid, epoch)
+	if !n.saveVote(name, runid, epoch) {
+		n.unvote(name, runid, epoch, prevLeader, prevEpoch)
+		return false
+	}
 	return true
+}
+
+// unvote takes back a vote that could not be saved (saveVote), unless
+// another has replaced it meanwhile.
+func (n *Node) unvote(name, runid string, epoch uint64, prevLeader string, prevEpoch uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if l := n.local[name]; l != nil && l.leader == runid && l.leaderEpoch == epoch {
+		l.leader, l.leaderEpoch = prevLeader, prevEpoch
+	}
 }
 
 // saveVote writes a vote just recorded to disk and announces it
 // (+vote-for-leader), as sentinelVoteLeader: whether asked by a peer or
-// cast for our own election.
-func (n *Node) saveVote(name, leader string, epoch uint64) {
+// cast for our own election. It reports whether the vote may be given: a
+// vote not on disk is not. redis-sentinel gives it anyway, but refuses to
+// start with a config file it cannot write; gosentinel serves with one
+// (docs/DESIGN.md), and a vote given and lost with a restart let it vote
+// again in the same epoch, for another sentinel: two leaders in one epoch
+// of a mixed set. The caller takes the vote back (unvote): a later ask in
+// the epoch tries again, so this process gives at most one vote in it, and
+// only one that is on disk.
+func (n *Node) saveVote(name, leader string, epoch uint64) bool {
 	if err := n.flushConfig(); err != nil {
-		n.log.Warn("WARNING: Sentinel was not able to save the new configuration on disk!!!: " + err.Error())
+		n.log.Warn("WARNING: Sentinel was not able to save the new configuration on disk!!!: "+err.Error()+": the vote is not given",
+			"master", name, "leader", leader, "epoch", epoch)
+		return false
 	}
 	n.emitMsg(monitor.LevelWarning, "+vote-for-leader", name, leader+" "+strconv.FormatUint(epoch, 10))
+	return true
 }
 
 // votedAt is replication.Config.VotedAt: when this sentinel last voted for

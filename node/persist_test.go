@@ -34,3 +34,32 @@ func TestFailedRewriteIsWrittenAtClose(t *testing.T) {
 		t.Fatalf("config written at Close:\n%s", text)
 	}
 }
+
+// TestVoteNotSavedIsNotGiven: a vote for a peer's election that cannot be
+// written to the config file is not given (the reply names the previous
+// vote), and is not recorded either: once the file can be written, the
+// next ask in that epoch gets it, saved. Given unsaved, it was lost with a
+// restart, and the sentinel could vote again in that epoch for another.
+func TestVoteNotSavedIsNotGiven(t *testing.T) {
+	n, path := startTestNode(t, "")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const x, y = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+	if _, leader, epoch := n.IsMasterDownByAddr("127.0.0.1", 6399, 1, x); leader != "*" || epoch != 0 {
+		t.Fatalf("vote that could not be saved: given to %s in epoch %d", leader, epoch)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, leader, epoch := n.IsMasterDownByAddr("127.0.0.1", 6399, 1, y); leader != y || epoch != 1 {
+		t.Fatalf("vote once the file is writable: %s in epoch %d, want %s in 1", leader, epoch, y)
+	}
+	text, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(text), "sentinel leader-epoch mymaster 1") {
+		t.Fatalf("vote not saved (%v):\n%s", err, text)
+	}
+}
