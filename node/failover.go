@@ -30,6 +30,7 @@ func (v nodeView) GroupStatus(name string) (monitor.MasterStatus, bool) {
 	return v.n.mon.GroupStatus(name)
 }
 func (v nodeView) FailoversPaused(name string) bool { return v.n.FailoversPaused(name) }
+func (v nodeView) Tilted() bool                     { tilt, _ := v.n.mon.Tilt(); return tilt }
 func (v nodeView) ObjectivelyDown(name string) bool {
 	v.n.mu.Lock()
 	defer v.n.mu.Unlock()

@@ -36,6 +36,13 @@ func isObjectivelyDown(ms *monitor.MasterStatus, quorum int) (down bool, votes i
 // copying each one's status ten times a second was a seventh of the
 // leader's CPU).
 func (n *Node) checkObjectivelyDown() {
+	// Not in TILT: the SDOWN flags and the peers' answers it would count
+	// are as old as the stall, and redis-sentinel checks nothing in TILT.
+	// An ODOWN raised from them started a failover of a master that had
+	// recovered meanwhile.
+	if tilt, _ := n.mon.Tilt(); tilt {
+		return
+	}
 	names := n.mon.SDownMasters()
 	n.mu.Lock()
 	if n.odownLocals > 0 {

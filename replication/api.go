@@ -68,6 +68,12 @@ type View interface {
 	// already recorded, SENTINEL FAILOVER, demotions and replica
 	// reconfiguration go on.
 	FailoversPaused(name string) bool
+	// Tilted tells whether this sentinel is in TILT (its timer ran late,
+	// monitor/tilt.go): what it saw of the nodes may be stale, so the tick
+	// starts no failover and fixes no replication group until it ends, as
+	// redis-sentinel acts on nothing in TILT. A failover already recorded
+	// goes on.
+	Tilted() bool
 }
 
 // Revision is a version of the masters a View returns: the replicated

@@ -531,3 +531,22 @@ func TestRefusedPromotionIsResentOncePerSecond(t *testing.T) {
 		t.Fatalf("SLAVEOF NO ONE sent %d times before the promotion's deadline, want 2-4", sent)
 	}
 }
+
+// TestTiltStartsNoFailover: while this sentinel is in TILT (its timer ran
+// late, so what it saw of the nodes may be stale) an ODOWN master is not
+// failed over, and its group is not fixed; once TILT ends, it is.
+func TestTiltStartsNoFailover(t *testing.T) {
+	h := autoScenario(t, 3000)
+	h.view.mu.Lock()
+	h.view.tilt = true
+	h.view.mu.Unlock()
+	h.start()
+	h.advance(2 * time.Second)
+	if n := h.rec.count("+try-failover"); n != 0 || len(h.redis.callList()) != 0 {
+		t.Fatalf("in TILT: %d failovers tried, side effects %q", n, h.redis.callList())
+	}
+	h.view.mu.Lock()
+	h.view.tilt = false
+	h.view.mu.Unlock()
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+}

@@ -315,6 +315,7 @@ type fakeView struct {
 	mu     sync.Mutex
 	status map[string]*monitor.MasterStatus
 	odown  map[string]bool
+	tilt   bool
 	// masterCopies counts Master calls (each a deep copy).
 	masterCopies atomic.Int64
 }
@@ -326,6 +327,12 @@ func (v *fakeView) Master(name string) (*quorum.Master, bool) {
 func (v *fakeView) Names() []string                  { return v.fsm.State().Names() }
 func (v *fakeView) Revision() Revision               { return Revision{State: v.fsm.Revision()} }
 func (v *fakeView) FailoversPaused(name string) bool { return v.fsm.FailoversPaused(name) }
+
+func (v *fakeView) Tilted() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.tilt
+}
 
 func (v *fakeView) Status(name string) (monitor.MasterStatus, bool) {
 	v.mu.Lock()

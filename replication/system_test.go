@@ -29,6 +29,7 @@ func (v monitorView) Master(name string) (*quorum.Master, bool) { return v.fsm.M
 func (v monitorView) Names() []string                           { return v.fsm.State().Names() }
 func (v monitorView) Revision() Revision                        { return Revision{State: v.fsm.Revision()} }
 func (v monitorView) FailoversPaused(name string) bool          { return v.fsm.FailoversPaused(name) }
+func (v monitorView) Tilted() bool                              { tilt, _ := v.mon.Tilt(); return tilt }
 func (v monitorView) Status(name string) (monitor.MasterStatus, bool) {
 	return v.mon.Status(name)
 }

@@ -23,6 +23,7 @@ func (e *Engine) tick(t *term) {
 	} else if now.Sub(e.forgotAt) >= forgetEvery {
 		e.forget(now)
 	}
+	tilted := e.cfg.View.Tilted()
 	for i := range e.tickList {
 		if t.ctx.Err() != nil {
 			return
@@ -40,6 +41,7 @@ func (e *Engine) tick(t *term) {
 		switch {
 		case m.Failover != nil:
 			e.maybeResume(t, m)
+		case tilted:
 		case e.autoDue(m, te.pace, odown, now) && !e.pausedNow(m):
 			e.startAttempt(t, m)
 		case !odown:
