@@ -347,14 +347,21 @@ func switchoverScenario(t *testing.T, ftMs int64, stuck bool) *harness {
 	return newHarness(t, settings(ftMs, 1), ms, nodes)
 }
 
-func TestManualSwitchoverWaitsForOffsetAndUnpauses(t *testing.T) {
-	h := switchoverScenario(t, 10000, false)
-	var offsetsAtPromotion [2]int64
+// promotionOffsets records R1's and the old master's offsets when R1 is
+// sent SLAVEOF NO ONE; read it under h.redis.mu.
+func promotionOffsets(h *harness) *[2]int64 {
+	var at [2]int64
 	h.redis.onSlaveOf = func(f *fakeRedis, a monitor.Addr, master *monitor.Addr) {
 		if a == r1Addr && master == nil {
-			offsetsAtPromotion = [2]int64{f.nodes[r1Addr].offset, f.nodes[mAddr].offset}
+			at = [2]int64{f.nodes[r1Addr].offset, f.nodes[mAddr].offset}
 		}
 	}
+	return &at
+}
+
+func TestManualSwitchoverWaitsForOffsetAndUnpauses(t *testing.T) {
+	h := switchoverScenario(t, 10000, false)
+	offsetsAtPromotion := promotionOffsets(h)
 	h.start()
 	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
 		t.Fatal(err)
@@ -367,7 +374,7 @@ func TestManualSwitchoverWaitsForOffsetAndUnpauses(t *testing.T) {
 	diffLists(t, "side effects", h.redis.callList(), []string{
 		"PAUSE 7000", "SLAVEOF 7001 NO ONE", "SLAVEOF 7000 7001", "UNPAUSE 7000", "SLAVEOF 7002 7001"})
 	h.redis.mu.Lock()
-	got := offsetsAtPromotion
+	got := *offsetsAtPromotion
 	h.redis.mu.Unlock()
 	if got[0] < got[1] {
 		t.Fatalf("promoted at replica offset %d < master offset %d", got[0], got[1])

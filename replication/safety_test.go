@@ -222,19 +222,14 @@ func TestSwitchoverWaitsForReplicaPastOneFailedRead(t *testing.T) {
 		}
 		catchUp(f, n)
 	}
-	var offsetsAtPromotion [2]int64
-	h.redis.onSlaveOf = func(f *fakeRedis, a monitor.Addr, master *monitor.Addr) {
-		if a == r1Addr && master == nil {
-			offsetsAtPromotion = [2]int64{f.nodes[r1Addr].offset, f.nodes[mAddr].offset}
-		}
-	}
+	offsetsAtPromotion := promotionOffsets(h)
 	h.start()
 	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
 		t.Fatal(err)
 	}
 	h.waitEvent("+failover-end", 1, 5*time.Second)
 	h.redis.mu.Lock()
-	got, didFail := offsetsAtPromotion, failed && h.redis.nodes[mAddr].failReads == 0
+	got, didFail := *offsetsAtPromotion, failed && h.redis.nodes[mAddr].failReads == 0
 	h.redis.mu.Unlock()
 	if !didFail {
 		t.Fatal("the old master's read never failed")

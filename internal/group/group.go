@@ -160,10 +160,10 @@ type Group struct {
 	restarted bool // reopened Raft state of a previous run
 	// openWarned: openExisting logged a failed open (once).
 	openWarned bool
-	acc       AcceptorState
-	phase     string
-	expect    Expectation
-	isMember  bool // joined closed
+	acc        AcceptorState
+	phase      string
+	expect     Expectation
+	isMember   bool // joined closed
 	// callers are sentinels that asked for our status: a source of peers
 	// besides hellos, so that formation does not wait on whoever learns
 	// of whom last.

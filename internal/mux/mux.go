@@ -40,15 +40,15 @@ const MaxSniffing = 10000
 type Mux struct {
 	ln net.Listener
 
-	mu      sync.Mutex
-	subs    map[byte]*listener
-	def     *listener
-	conns   map[net.Conn]struct{} // connections still being sniffed
+	mu    sync.Mutex
+	subs  map[byte]*listener
+	def   *listener
+	conns map[net.Conn]struct{} // connections still being sniffed
 	// maxSniffing bounds conns (MaxSniffing; tests set less).
 	maxSniffing int
-	closed  bool
-	closeCh chan struct{}
-	wg      sync.WaitGroup
+	closed      bool
+	closeCh     chan struct{}
+	wg          sync.WaitGroup
 }
 
 // New returns a mux over ln. Register headers with Listen, take the default
