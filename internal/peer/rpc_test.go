@@ -195,6 +195,8 @@ func TestRPC_ServeAfterCloseClosesItsListener(t *testing.T) {
 	if err := srv.Serve(ln); err != nil {
 		t.Fatal(err)
 	}
+	// Left open, Accept would wait: a deadline makes that a failure.
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(2 * time.Second))
 	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("listener given to a closed server: Accept = %v", err)
 	}
