@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"reflect"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -455,21 +453,6 @@ func TestMaxClientsOverTLSWithSilentPeer(t *testing.T) {
 	}
 }
 
-// emfileListener fails its first fails Accepts with EMFILE, as a process
-// out of descriptors does.
-type emfileListener struct {
-	net.Listener
-	fails int
-}
-
-func (l *emfileListener) Accept() (net.Conn, error) {
-	if l.fails > 0 {
-		l.fails--
-		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
-	}
-	return l.Listener.Accept()
-}
-
 // TestServeAcceptsPastEMFILE: Serve waits and accepts again after an
 // accept error other than its listener's close. Only errors that said
 // Timeout were retried, and EMFILE does not: Serve returned, and the port
@@ -484,7 +467,7 @@ func TestServeAcceptsPastEMFILE(t *testing.T) {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(&emfileListener{Listener: ln, fails: 3}) }()
+	go func() { served <- srv.Serve(&redistest.EMFILEListener{Listener: ln, Fails: 3}) }()
 	defer srv.Close()
 	c, err := redistest.Dial(ln.Addr().String(), 5*time.Second)
 	if err != nil {

@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"io"
 	"net"
-	"os"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 func TestMuxRoutesByFirstByte(t *testing.T) {
@@ -113,21 +113,6 @@ func TestMuxCloseUnblocksAcceptAndSniffing(t *testing.T) {
 	}
 }
 
-// failingListener fails its first fails Accepts with EMFILE, as a
-// process out of descriptors does.
-type failingListener struct {
-	net.Listener
-	fails int
-}
-
-func (l *failingListener) Accept() (net.Conn, error) {
-	if l.fails > 0 {
-		l.fails--
-		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
-	}
-	return l.Listener.Accept()
-}
-
 // TestMuxAcceptsPastEMFILE: accept errors other than the listener's close
 // pass. Serve returned on the first EMFILE, and the port was left open
 // with nobody accepting.
@@ -136,7 +121,7 @@ func TestMuxAcceptsPastEMFILE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(&failingListener{Listener: ln, fails: 3})
+	m := New(&redistest.EMFILEListener{Listener: ln, Fails: 3})
 	served := make(chan error, 1)
 	go func() { served <- m.Serve() }()
 	defer m.Close()
