@@ -6,19 +6,25 @@ import (
 	"testing"
 )
 
-// TestFailedRewriteIsWrittenAtClose: a change whose rewrite failed (the
-// file could not be replaced) is still written when the sentinel closes,
-// once the file can be. The failed rewrite cleared the pending change, and
-// Close wrote nothing: the file kept the old setting.
-func TestFailedRewriteIsWrittenAtClose(t *testing.T) {
-	n, path := startTestNode(t, "")
-	// A directory where the file was: the rewrite fails.
+// unwritableConfig puts a directory where the config file was: every
+// rewrite fails until the directory is removed.
+func unwritableConfig(t *testing.T, path string) {
+	t.Helper()
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(path, 0o755); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestFailedRewriteIsWrittenAtClose: a change whose rewrite failed (the
+// file could not be replaced) is still written when the sentinel closes,
+// once the file can be. The failed rewrite cleared the pending change, and
+// Close wrote nothing: the file kept the old setting.
+func TestFailedRewriteIsWrittenAtClose(t *testing.T) {
+	n, path := startTestNode(t, "")
+	unwritableConfig(t, path)
 	if err := n.Set("mymaster", []string{"quorum", "3"}); err == nil {
 		t.Fatal("SENTINEL SET answered OK though its rewrite could not be written")
 	}
@@ -42,12 +48,7 @@ func TestFailedRewriteIsWrittenAtClose(t *testing.T) {
 // restart, and the sentinel could vote again in that epoch for another.
 func TestVoteNotSavedIsNotGiven(t *testing.T) {
 	n, path := startTestNode(t, "")
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(path, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	unwritableConfig(t, path)
 	const x, y = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
 	if _, leader, epoch := n.IsMasterDownByAddr("127.0.0.1", 6399, 1, x); leader != "*" || epoch != 0 {
 		t.Fatalf("vote that could not be saved: given to %s in epoch %d", leader, epoch)
