@@ -30,6 +30,17 @@ func TestClusterDirectivesRoundTrip(t *testing.T) {
 	if _, err := Parse("x.conf", []byte("sentinel cluster-peers\n"), nil); err == nil {
 		t.Fatal("cluster-peers without an address accepted")
 	}
+	// A seed that can never be dialed is refused, naming it: the comma
+	// form of GOSENTINEL_PEERS, no port, a bad port, no host.
+	for _, bad := range []string{"a:1,b:2", "10.0.0.2", "s-0:0", "s-0:65536", "s-0:x", ":26379", "[::1"} {
+		_, err := Parse("x.conf", []byte("sentinel cluster-peers 10.0.0.1:26379 "+bad+"\n"), nil)
+		if err == nil || !strings.Contains(err.Error(), "line 1: cluster-peers takes host:port addresses") || !strings.Contains(err.Error(), bad) {
+			t.Errorf("cluster-peers %s: %v", bad, err)
+		}
+	}
+	if c, err := Parse("x.conf", []byte("sentinel cluster-peers [::1]:26379 s-0.svc:1 10.0.0.1:65535\n"), nil); err != nil || len(c.ClusterPeers) != 3 {
+		t.Errorf("good cluster-peers: %v", err)
+	}
 	for _, bad := range []string{"0", "-1", "three"} {
 		_, err := Parse("x.conf", []byte("sentinel cluster-size "+bad+"\n"), nil)
 		if err == nil || !strings.Contains(err.Error(), "cluster-size must be a number of sentinels") {

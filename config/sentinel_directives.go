@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,6 +33,7 @@ const (
 	errRenameTwice      = "Same command renamed multiple times with rename-command."
 	// gosentinel's own.
 	errClusterSize      = "cluster-size must be a number of sentinels, 1 or greater."
+	errClusterPeers     = "cluster-peers takes host:port addresses separated by spaces, e.g. 10.0.0.2:26379, not %.128q."
 	errMyID             = "Malformed Sentinel id in myid option."
 	errDenyScripts      = "Please specify yes or no for the deny-scripts-reconfig options."
 	errResolveHostnames = "Please specify yes or no for the resolve-hostnames option."
@@ -254,6 +257,11 @@ func (l *loader) sentinelDirective(argv []string) string {
 			c.SentinelPass = argv[1]
 		}
 	case name == "cluster-peers" && argc >= 2:
+		for _, a := range argv[1:] {
+			if !isHostPort(a) {
+				return fmt.Sprintf(errClusterPeers, a)
+			}
+		}
 		c.ClusterPeers = append([]string(nil), argv[1:]...)
 	case name == "cluster-secret" && argc == 2:
 		c.ClusterSecret = argv[1]
@@ -279,4 +287,15 @@ func (l *loader) sentinelDirective(argv []string) string {
 		return errUnrecognized
 	}
 	return ""
+}
+
+// isHostPort tells whether a is host:port with a host and a port from 1 to
+// 65535 (a seed sentinel's address).
+func isHostPort(a string) bool {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil || host == "" {
+		return false
+	}
+	p, err := strconv.Atoi(port)
+	return err == nil && p >= 1 && p <= 65535
 }

@@ -79,6 +79,22 @@ const (
 	rpcTimeout  = 2 * time.Second
 )
 
+// clusterSettings is the cluster's options: those given win, then the
+// environment, then sentinel.conf (as `gosentinel --help` says).
+func clusterSettings(o ClusterOptions, cfg *config.Config) ClusterOptions {
+	o = clusterFromEnv(o)
+	if o.Secret == "" && cfg.ClusterSecret != "" {
+		o.Secret, o.SecretSource = cfg.ClusterSecret, secretFromClusterSecret
+	}
+	if len(o.Peers) == 0 {
+		o.Peers = cfg.ClusterPeers
+	}
+	if o.Size == 0 && cfg.ClusterSize > 0 {
+		o.Size, o.SizeSource = cfg.ClusterSize, group.SourceDirective
+	}
+	return o
+}
+
 // clusterFromEnv fills unset options from the environment.
 func clusterFromEnv(o ClusterOptions) ClusterOptions {
 	if v := os.Getenv(config.EnvRaft); strings.EqualFold(v, "off") || v == "0" || strings.EqualFold(v, "no") {

@@ -274,14 +274,8 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		n.lns = lns
 	}
 	n.respLns = n.lns
-	copts := opts.Cluster
-	if copts.Secret == "" {
-		copts.Secret = cfg.ClusterSecret
-	}
-	if len(copts.Peers) == 0 {
-		copts.Peers = cfg.ClusterPeers
-	}
-	if copts = clusterFromEnv(copts); !copts.Disabled {
+	copts := clusterSettings(opts.Cluster, cfg)
+	if !copts.Disabled {
 		resp, err := n.setupCluster(copts)
 		if err != nil {
 			n.closeAll()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/group"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
@@ -134,5 +135,40 @@ func TestPeerKeys_RestartWithNewSecret(t *testing.T) {
 	c2.peerSecretChanged()
 	if cur, _, _, ok := c2.keys.State(); cur != peer.DeriveKey("fixed") || ok {
 		t.Fatal("sentinel-pass rotated an explicit cluster-secret")
+	}
+}
+
+// TestClusterSettingsPrecedence: the options given win, then the
+// environment, then sentinel.conf, for the secret, the seeds and the size.
+func TestClusterSettingsPrecedence(t *testing.T) {
+	file := &config.Config{ClusterSecret: "file", ClusterPeers: []string{"f:1"}, ClusterSize: 3}
+	type got struct {
+		secret, secretSource string
+		peers                string
+		size                 int
+		sizeSource           string
+	}
+	for _, tc := range []struct {
+		name string
+		env  bool
+		opts ClusterOptions
+		want got
+	}{
+		{"file", false, ClusterOptions{}, got{"file", secretFromClusterSecret, "f:1", 3, group.SourceDirective}},
+		{"environment over file", true, ClusterOptions{}, got{"env", config.EnvClusterSecret, "e:1,e:2", 5, group.SourceEnv}},
+		{"options over both", true, ClusterOptions{Secret: "opt", Peers: []string{"o:1"}, Size: 7, SizeSource: "options"}, got{"opt", "", "o:1", 7, "options"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range map[string]string{config.EnvClusterSecret: "env", config.EnvPeers: "e:1, e:2", config.EnvClusterSize: "5"} {
+				if !tc.env {
+					v = ""
+				}
+				t.Setenv(k, v)
+			}
+			o := clusterSettings(tc.opts, file)
+			if g := (got{o.Secret, o.SecretSource, strings.Join(o.Peers, ","), o.Size, o.SizeSource}); g != tc.want {
+				t.Errorf("got %+v, want %+v", g, tc.want)
+			}
+		})
 	}
 }
