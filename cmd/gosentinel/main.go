@@ -88,6 +88,10 @@ func main() {
 	noHeapSampling()
 	oneProcessor()
 	smallerHeap()
+	// As redis-server: a hang-up (a closed terminal, `kill -HUP` from a
+	// logrotate or reload hook) does not stop a sentinel, and neither does
+	// a closed log pipe (a write to it fails instead).
+	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -194,6 +198,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	// SIGTERM and SIGINT are caught from here on, so that one during the
+	// start (opening Raft, the listeners) still ends in a clean shutdown.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+
 	n, err := node.New(cfg, node.Options{})
 	if errors.Is(err, node.ErrReported) {
 		return 1
@@ -218,13 +228,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		n.Logger().Warn(fmt.Sprintf("Sentinel config file %s is not writable: %s. State changes will not survive a restart.", cfg.Path, err))
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	received := make(chan os.Signal, 1)
+	go func() {
+		select {
+		case s := <-sigs:
+			received <- s
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	release := time.AfterFunc(startPagesAfter, func() { releaseStartPages(n.Logger()) })
 	defer release.Stop()
 	serveErr := n.Serve(ctx)
-	if ctx.Err() != nil {
-		n.Logger().Warn("Received SIGTERM scheduling shutdown...")
+	select {
+	case s := <-received:
+		n.Logger().Warn(fmt.Sprintf("Received %s scheduling shutdown...", signalName(s)))
+	default:
 	}
 	n.Close()
 	if serveErr != nil {
@@ -232,6 +253,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// signalName is a signal as redis' log names it.
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
 }
 
 // parseArgs splits "conf --name v1 v2 --other v" into the config path and

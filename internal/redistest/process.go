@@ -276,6 +276,26 @@ func (p *Process) signal(sig syscall.Signal) error {
 	return nil
 }
 
+// Signal sends sig to the current run.
+func (p *Process) Signal(sig syscall.Signal) error { return p.signal(sig) }
+
+// WaitExit waits up to timeout for the current run to exit and returns
+// how it ended.
+func (p *Process) WaitExit(timeout time.Duration) (*os.ProcessState, error) {
+	p.mu.Lock()
+	run := p.run
+	p.mu.Unlock()
+	if run == nil {
+		return nil, fmt.Errorf("%s: not started", p.spec.Name)
+	}
+	select {
+	case <-run.done:
+		return run.cmd.ProcessState, nil
+	case <-time.After(timeout):
+		return nil, fmt.Errorf("%s: still running after %v", p.spec.Name, timeout)
+	}
+}
+
 // Stop sends SIGTERM (after SIGCONT if paused) and waits up to timeout for
 // the process to exit, then sends SIGKILL. Stopping a stopped process is a
 // no-op.
