@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
@@ -97,6 +98,13 @@ func (c *cluster) peerSecretInputs() peerSecretInputs {
 	return in
 }
 
+// openKey is the key of the empty secret: anybody's. It is never kept as
+// the previous key of a rotation, so setting a secret where there was none
+// closes the port at once; the members not yet given the secret are cut
+// off until they get it (a roll keeps a majority on one side or the other
+// at every step).
+var openKey = sync.OnceValue(func() peer.Key { return peer.DeriveKey("") })
+
 // peerKeysFile keeps the key in use and, during a rotation, the previous
 // one with its expiry, so that a member restarted with a new secret still
 // proves and accepts the old one while the others are rolled. It holds
@@ -144,12 +152,17 @@ func (c *cluster) initPeerKeys() error {
 			c.n.log.Warn("Ignoring an unreadable peer keys file", "file", filepath.Join(c.dir, peerKeysFile), "error", err)
 		}
 	}
-	if old, ok := decodeKey(p.Current); ok && old != key {
+	switch old, ok := decodeKey(p.Current); {
+	case ok && old == openKey():
+		c.n.log.Warn("The peer secret is set where there was none: sentinels still without it are not accepted (nor is anybody else without it)", "source", s.source)
+	case ok && old != key:
 		c.keys.Restore(old, peer.Key{}, time.Time{})
 		c.keys.Rotate(key, c.grace())
 		c.n.log.Warn("The peer secret changed since the last run: the previous one stays accepted while the other sentinels are rolled", "source", s.source, "grace", c.grace().String())
-	} else if prev, ok := decodeKey(p.Previous); ok {
-		c.keys.Restore(key, prev, p.Until)
+	default:
+		if prev, ok := decodeKey(p.Previous); ok && prev != openKey() {
+			c.keys.Restore(key, prev, p.Until)
+		}
 	}
 	return c.savePeerKeys()
 }
@@ -208,7 +221,14 @@ func (c *cluster) peerSecretChanged() {
 	if same {
 		return
 	}
-	c.keys.Rotate(peer.DeriveKey(s.value), c.grace())
+	if next, cur := peer.DeriveKey(s.value), c.keys.Current(); cur == openKey() {
+		// Where there was no secret there is nothing to keep accepting:
+		// the key of "" is everybody's, and keeping it for the grace
+		// would leave the port open for an hour after it was closed.
+		c.keys.Restore(next, peer.Key{}, time.Time{})
+	} else {
+		c.keys.Rotate(next, c.grace())
+	}
 	if s.source == "" {
 		c.n.log.Warn("The peer secret is now empty (no password left anywhere): anything that can reach this port can join the group")
 	} else {

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"encoding/hex"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -170,5 +172,48 @@ func TestClusterSettingsPrecedence(t *testing.T) {
 				t.Errorf("got %+v, want %+v", g, tc.want)
 			}
 		})
+	}
+}
+
+// TestPeerKeys_SettingASecretClosesTheOpenKey: the key of the empty secret
+// is everybody's, so a secret set where there was none (a restart with a
+// password, CONFIG SET sentinel-pass, or a keys file of an older version
+// that kept it) never keeps it accepted for the grace.
+func TestPeerKeys_SettingASecretClosesTheOpenKey(t *testing.T) {
+	cfg := &config.Config{}
+	noPrevious := func(what string, c *cluster) {
+		t.Helper()
+		cur, prev, _, ok := c.keys.State()
+		if cur != peer.DeriveKey("s") || ok {
+			t.Errorf("%s: current is the secret's key %v, previous kept %v (the open key: %v)", what, cur == peer.DeriveKey("s"), ok, prev == openKey())
+		}
+	}
+
+	dir := filepath.Join(t.TempDir(), "raft")
+	testCluster(t, dir, cfg, "")
+	noPrevious("restarted with a secret", testCluster(t, dir, cfg, "s"))
+
+	c := testCluster(t, filepath.Join(t.TempDir(), "raft"), cfg, "")
+	c.n.globals.sentinelPass = "s"
+	c.peerSecretChanged()
+	noPrevious("CONFIG SET sentinel-pass", c)
+
+	dir = filepath.Join(t.TempDir(), "raft")
+	s, open := peer.DeriveKey("s"), openKey()
+	old, _ := json.Marshal(persistedKeys{Current: hex.EncodeToString(s[:]), Previous: hex.EncodeToString(open[:]), Until: time.Now().Add(time.Hour)})
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, peerKeysFile), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noPrevious("an older keys file", testCluster(t, dir, cfg, "s"))
+
+	// A secret that replaces another still keeps the old one for the grace.
+	c = testCluster(t, filepath.Join(t.TempDir(), "raft"), cfg, "a")
+	c.n.globals.sentinelPass = "s"
+	c.peerSecretChanged()
+	if _, prev, _, ok := c.keys.State(); !ok || prev != peer.DeriveKey("a") {
+		t.Error("a rotation between two secrets dropped the old one")
 	}
 }

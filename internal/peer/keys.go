@@ -79,6 +79,13 @@ func (k *Keys) Restore(current, previous Key, until time.Time) {
 	}
 }
 
+// Current returns the key proved now.
+func (k *Keys) Current() Key {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.current
+}
+
 // State returns the current key and, if it is still accepted, the previous
 // one and until when (ok false if there is none).
 func (k *Keys) State() (current, previous Key, until time.Time, ok bool) {
