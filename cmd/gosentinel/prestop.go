@@ -26,6 +26,8 @@ reports it, asks the local sentinel for SENTINEL FAILOVER (gosentinel's
 zero-loss switchover: writes paused, the replica caught up, then promoted)
 and waits until the master has moved and the node follows it. A node that
 is a replica, or is not reachable, has nothing to hand over: exit 0 at once.
+A node that refuses the hook (NOAUTH, WRONGPASS, a failed TLS handshake)
+fails it: exit 1.
 
 Options:
   --master-set <name>    master name (default mymaster)
@@ -139,6 +141,9 @@ func handOver(ctx context.Context, o prestopOptions) (string, error) {
 	node := dialAuthenticated(ctx, o.redis, o.password, o.tls)
 	defer node.Close()
 	isMaster, runID, err := nodeRole(ctx, node)
+	if err != nil && refusal(err) {
+		return "", fmt.Errorf("redis at %s refused the hook (%w): check the password (-a, REDISCLI_AUTH) and TLS flags", o.redis, err)
+	}
 	if err != nil {
 		return fmt.Sprintf("redis at %s does not answer (%s): nothing to hand over", o.redis, err), nil
 	}
@@ -234,6 +239,20 @@ func nodeRole(ctx context.Context, c *monitor.Client) (master bool, runID string
 		}
 	}
 	return role.Elems[0].Str == "master", runID, nil
+}
+
+// refusal tells whether err is the node's answer rather than its silence:
+// an error reply (NOAUTH, WRONGPASS) or a failed TLS handshake. Those are
+// the hook's own misconfiguration, and taking them for a node that is gone
+// would let the pod stop while it holds the master role.
+func refusal(err error) bool {
+	var (
+		reply  *monitor.ReplyError
+		header tls.RecordHeaderError
+		alert  tls.AlertError
+		verify *tls.CertificateVerificationError
+	)
+	return errors.As(err, &reply) || errors.As(err, &header) || errors.As(err, &alert) || errors.As(err, &verify)
 }
 
 // dialRedis returns a RESP2 client that sends nothing but the commands
