@@ -48,8 +48,11 @@ type Metrics struct {
 var _ replication.Observer = (*Metrics)(nil)
 
 // durationBuckets cover a failover's phases and ends: tens of
-// milliseconds (a switchover's catch-up) to minutes (failover-timeout).
-var durationBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180}
+// milliseconds (a switchover's catch-up) to minutes (failover-timeout),
+// with a bucket every 5 s up to 30 s, so that a quantile near the SLA
+// (failover under 30 s, 5 s of it detection) is not interpolated across
+// a 20 s bucket.
+var durationBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 20, 25, 30, 45, 60, 120, 180}
 
 // New builds the registry over src.
 func New(src Source, b Build) *Metrics {

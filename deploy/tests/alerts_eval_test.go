@@ -1,0 +1,271 @@
+package tests
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	promqlengine "github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/prometheus/prometheus/tsdb/chunks"
+	"github.com/prometheus/prometheus/util/annotations"
+)
+
+// evalStep is how often the series are scraped and the alerts evaluated in
+// these tests (Prometheus' default evaluation interval is 1 m; 15 s is
+// stricter for a `for:` clause, never looser).
+const evalStep = 15 * time.Second
+
+// sample is one float sample of a test series.
+type sample struct {
+	t int64
+	f float64
+}
+
+func (s sample) T() int64                      { return s.t }
+func (s sample) ST() int64                     { return 0 }
+func (s sample) F() float64                    { return s.f }
+func (s sample) H() *histogram.Histogram       { return nil }
+func (s sample) FH() *histogram.FloatHistogram { return nil }
+func (s sample) Type() chunkenc.ValueType      { return chunkenc.ValFloat }
+func (s sample) Copy() chunks.Sample           { return s }
+
+// loadSeries turns lines of `metric{labels} v1 v2 ...` into series scraped
+// every evalStep from time 0. A value may be written as promqltest writes
+// it: "a+bxn" (a, then n steps of +b) and "axn" (a, then n times more).
+func loadSeries(t *testing.T, text string) []storage.Series {
+	t.Helper()
+	var out []storage.Series
+	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
+		metric, values, ok := strings.Cut(strings.TrimSpace(line), "} ")
+		if !ok {
+			t.Fatalf("series line %q", line)
+		}
+		lset, err := promql.ParseMetric(metric + "}")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vs []float64
+		for _, w := range strings.Fields(values) {
+			base, rest, expand := strings.Cut(w, "x")
+			step := "0"
+			if b, s, ok := strings.Cut(base, "+"); ok {
+				base, step = b, s
+			}
+			a, err1 := strconv.ParseFloat(base, 64)
+			d, err2 := strconv.ParseFloat(step, 64)
+			n, err3 := 0, error(nil)
+			if expand {
+				n, err3 = strconv.Atoi(rest)
+			}
+			if err1 != nil || err2 != nil || err3 != nil {
+				t.Fatalf("value %q in %q", w, line)
+			}
+			for i := 0; i <= n; i++ {
+				vs = append(vs, a+float64(i)*d)
+			}
+		}
+		ss := make([]chunks.Sample, len(vs))
+		for i, v := range vs {
+			ss[i] = sample{t: int64(i) * evalStep.Milliseconds(), f: v}
+		}
+		out = append(out, storage.NewListSeries(lset, ss))
+	}
+	return out
+}
+
+// queryable serves series to the PromQL engine.
+func queryable(series []storage.Series) storage.Queryable {
+	slices.SortFunc(series, func(a, b storage.Series) int { return labels.Compare(a.Labels(), b.Labels()) })
+	return storage.QueryableFunc(func(int64, int64) (storage.Querier, error) {
+		return &storage.MockQuerier{SelectMockFunction: func(_ bool, _ *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
+			set := &seriesSet{i: -1}
+			for _, s := range series {
+				if matchAll(ms, s.Labels()) {
+					set.series = append(set.series, s)
+				}
+			}
+			return set
+		}}, nil
+	})
+}
+
+// seriesSet is a storage.SeriesSet over a sorted slice.
+type seriesSet struct {
+	series []storage.Series
+	i      int
+}
+
+func (s *seriesSet) Next() bool                        { s.i++; return s.i < len(s.series) }
+func (s *seriesSet) At() storage.Series                { return s.series[s.i] }
+func (s *seriesSet) Err() error                        { return nil }
+func (s *seriesSet) Warnings() annotations.Annotations { return nil }
+
+func matchAll(ms []*labels.Matcher, l labels.Labels) bool {
+	for _, m := range ms {
+		if !m.Matches(l.Get(m.Name)) {
+			return false
+		}
+	}
+	return true
+}
+
+// firing evaluates the alert called name from prometheusrule.yaml every
+// evalStep from 0 to end over the series of load, with its `for:` as
+// Prometheus' rule manager applies it (an alert fires once its expression
+// has returned it at every evaluation for that long), and returns the
+// sorted label sets it fired with and when it first fired (-1: never).
+func firing(t *testing.T, name, load string, end time.Duration) (fired []string, first time.Duration) {
+	t.Helper()
+	var expr string
+	var hold time.Duration
+	var extra map[string]string
+	for _, g := range loadRule(t).Spec.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != name {
+				continue
+			}
+			expr, extra = r.Expr.String(), r.Labels
+			if r.For != nil {
+				d, err := model.ParseDuration(string(*r.For))
+				if err != nil {
+					t.Fatal(err)
+				}
+				hold = time.Duration(d)
+			}
+		}
+	}
+	if expr == "" {
+		t.Fatalf("no alert %s in prometheusrule.yaml", name)
+	}
+	engine := promqlengine.NewEngine(promqlengine.EngineOpts{MaxSamples: 1e6, Timeout: time.Minute, LookbackDelta: 5 * time.Minute})
+	q := queryable(loadSeries(t, load))
+	first = -1
+	active := map[string]time.Duration{}
+	seen := map[string]bool{}
+	for at := time.Duration(0); at <= end; at += evalStep {
+		qry, err := engine.NewInstantQuery(context.Background(), q, nil, expr, time.Unix(0, 0).Add(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vec, err := qry.Exec(context.Background()).Vector()
+		qry.Close()
+		if err != nil {
+			t.Fatalf("%s at %v: %v", name, at, err)
+		}
+		now := map[string]time.Duration{}
+		for _, s := range vec {
+			b := labels.NewBuilder(s.Metric).Set(labels.AlertName, name)
+			for k, v := range extra {
+				b.Set(k, v)
+			}
+			key := b.Labels().String()
+			since, ok := active[key]
+			if !ok {
+				since = at
+			}
+			now[key] = since
+			if at-since >= hold {
+				if first < 0 {
+					first = at
+				}
+				if !seen[key] {
+					seen[key] = true
+					fired = append(fired, key)
+				}
+			}
+		}
+		active = now
+	}
+	slices.Sort(fired)
+	return fired, first
+}
+
+// TestAlertsFireWhenTheyShould evaluates the alerts that aggregate over
+// the sentinels on recorded scenarios: what an ordinary failover, one
+// sentinel's broken link or a rolling restart look like must not page, and
+// a failover that stays stuck must.
+func TestAlertsFireWhenTheyShould(t *testing.T) {
+	const notStarted = "gosentinel_failovers_not_started_total"
+	series := func(pod, reason, values string) string {
+		return `  ` + notStarted + `{namespace="ns", pod="` + pod + `", master_name="mymaster", reason="` + reason + `"} ` + values + "\n"
+	}
+	for _, tc := range []struct {
+		name, alert, load string
+		end               time.Duration
+		want              []string // label sets that fire; nil for none
+		within            time.Duration
+	}{
+		{
+			// Two sentinels see the master down about a second before
+			// the quorum agrees, then the failover starts: a few counts.
+			name: "ordinary failover", alert: "GosentinelFailoverNotStarted", end: 10 * time.Minute,
+			load: series("s-0", "no_quorum", "0 0 2 2x40") + series("s-1", "no_quorum", "0 0 1 1x40"),
+		},
+		{
+			// One sentinel's own link to a healthy master is cut: it
+			// alone counts no_quorum, every second, for ten minutes.
+			name: "one sentinel's link cut", alert: "GosentinelFailoverNotStarted", end: 10 * time.Minute,
+			load: series("s-0", "no_quorum", "0+15x40") + series("s-1", "no_quorum", "0x40"),
+		},
+		{
+			// A mixed set's failover run by a redis-sentinel: the
+			// gosentinel that lost the vote counts not_elected once and
+			// backoff until it learns the switch.
+			name: "a mixed set's lost vote", alert: "GosentinelFailoverNotStarted", end: 10 * time.Minute,
+			load: series("s-2", "not_elected", "0 1 1x40") + series("s-2", "backoff", "0 5 12 12x40"),
+		},
+		{
+			// The master is down for every sentinel and no failover
+			// starts: two count no_quorum every second.
+			name: "no quorum, stuck", alert: "GosentinelFailoverNotStarted", end: 10 * time.Minute,
+			load: series("s-0", "no_quorum", "0+15x40") + series("s-1", "no_quorum", "0+15x40"),
+			want: []string{`{alertname="GosentinelFailoverNotStarted", master_name="mymaster", namespace="ns", reason="no_quorum", severity="critical"}`}, within: 4 * time.Minute,
+		},
+		{
+			name: "no good replica, stuck", alert: "GosentinelFailoverNotStarted", end: 10 * time.Minute,
+			load: series("s-1", "no_good_replica", "0+15x40"),
+			want: []string{`{alertname="GosentinelFailoverNotStarted", master_name="mymaster", namespace="ns", reason="no_good_replica", severity="critical"}`}, within: 4 * time.Minute,
+		},
+		{
+			// A rolling restart: three leadership hand-overs, each seen
+			// by the two other sentinels.
+			name: "rolling restart", alert: "GosentinelRaftLeaderFlapping", end: 20 * time.Minute,
+			load: `  gosentinel_raft_leader_changes_total{namespace="ns", pod="s-0"} 0 0 1 1 1 1 2 2 2 2 3 3x70` + "\n" +
+				`  gosentinel_raft_leader_changes_total{namespace="ns", pod="s-1"} 0 0 1 1 1 1 2 2 2 2 3 3x70` + "\n" +
+				`  gosentinel_raft_leader_changes_total{namespace="ns", pod="s-2"} 0 0 1 1 1 1 2 2 2 2 3 3x70` + "\n",
+		},
+		{
+			name: "flapping", alert: "GosentinelRaftLeaderFlapping", end: 20 * time.Minute,
+			load: `  gosentinel_raft_leader_changes_total{namespace="ns", pod="s-0"} 0+1x80` + "\n" +
+				`  gosentinel_raft_leader_changes_total{namespace="ns", pod="s-1"} 0+1x80` + "\n",
+			want: []string{`{alertname="GosentinelRaftLeaderFlapping", namespace="ns", severity="warning"}`}, within: 3 * time.Minute,
+		},
+		{
+			// Both sides of the expression hold for a dead master: one
+			// alert, not two.
+			name: "master down", alert: "RedisMasterDown", end: 5 * time.Minute,
+			load: `  redis_sentinel_master_status{namespace="ns", pod="s-0", master_name="mymaster"} 1 1 0x20` + "\n" +
+				`  redis_sentinel_master_status{namespace="ns", pod="s-1", master_name="mymaster"} 1 1 0x20` + "\n" +
+				`  redis_up{namespace="ns", pod="s-0", master_name="mymaster", node="10.0.0.1:6379", role="master"} 1 1 0x20` + "\n",
+			want: []string{`{alertname="RedisMasterDown", master_name="mymaster", namespace="ns", severity="critical"}`}, within: 2 * time.Minute,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, first := firing(t, tc.alert, tc.load, tc.end)
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("%s fired with\n  %s\nwant\n  %s", tc.alert, strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "))
+			}
+			if tc.want != nil && first > tc.within {
+				t.Errorf("%s first fired at %v, want within %v", tc.alert, first, tc.within)
+			}
+		})
+	}
+}
