@@ -3,6 +3,7 @@ package node
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -214,6 +215,15 @@ func (n *Node) serving(ctx context.Context) bool {
 	defer c.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		c.SetDeadline(dl)
+	}
+	if _, ok := n.lns[0].(*tlsListener); ok {
+		// A TLS-only sentinel (port 0, tls-port): the PING goes over TLS,
+		// with the client certificate the links use (tls-auth-clients).
+		tc := tls.Client(c, n.tls.Client())
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return false
+		}
+		c = tc
 	}
 	if _, err := c.Write([]byte("PING\r\n")); err != nil {
 		return false

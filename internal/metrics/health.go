@@ -30,8 +30,9 @@ type Readiness struct {
 
 // Ready decides /readyz. A sentinel is ready when its command listener
 // answers and either it runs without Raft, or it is a member of a Raft
-// group that has a leader and it vouches for its state (it would answer
-// GET-MASTER-ADDR-BY-NAME). Paused failovers do not make it unready: it
+// group and it vouches for its state (it answers GET-MASTER-ADDR-BY-NAME:
+// it heard from a leader within the stale bound, or its silent peers are
+// provably dead). Paused failovers do not make it unready: it
 // still answers correctly, and taking every sentinel out of a Service
 // during maintenance would leave clients without any.
 func Ready(s *Snapshot, serving bool) Readiness {
@@ -51,7 +52,7 @@ func Ready(s *Snapshot, serving bool) Readiness {
 		r.Ready = true
 	case s.Raft.Phase != "member":
 		r.Reason = "not a member of a Raft group (phase " + s.Raft.Phase + ")"
-	case s.Raft.LeaderID == "":
+	case !s.Fresh && s.Raft.LeaderID == "":
 		r.Reason = "the Raft group has no leader"
 	case !s.Fresh:
 		r.Reason = "state not fresh: no word from the leader within the stale bound"

@@ -76,7 +76,11 @@ func TestReady(t *testing.T) {
 		{"raft off", &Snapshot{}, true, true, ""},
 		{"raft off, not serving", &Snapshot{}, false, false, "command listener"},
 		{"member with leader, fresh", member("abc", true), true, true, ""},
-		{"member without leader", member("", true), true, false, "no leader"},
+		// Readiness follows vouching: a member whose peers are provably
+		// dead keeps answering GET-MASTER-ADDR-BY-NAME with no leader, as
+		// redis-sentinel does when its peers crash, and stays ready.
+		{"member without leader, vouching", member("", true), true, true, ""},
+		{"member without leader, not vouching", member("", false), true, false, "no leader"},
 		{"member, stale", member("abc", false), true, false, "not fresh"},
 		{"forming", &Snapshot{Raft: &Raft{Phase: "forming"}, Fresh: true}, true, false, "phase forming"},
 		{"paused but ready", &Snapshot{Raft: &Raft{Phase: "member", LeaderID: "a"}, Fresh: true, PausedAll: true,

@@ -1,0 +1,70 @@
+package node_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
+	"github.com/x0tta6bl4/gosentinel/node"
+)
+
+// TestHealthOnATLSOnlySentinel: with port 0 and a tls-port (the Bitnami
+// chart's TLS mode), /healthz PINGs the command listener over TLS, with
+// the links' client certificate (tls-auth-clients defaults to yes). A
+// plain-text PING there got no reply, so /healthz and /readyz failed
+// forever while the sentinel served.
+func TestHealthOnATLSOnlySentinel(t *testing.T) {
+	f := redistest.NewTLSFiles(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsPort := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sentinel.conf")
+	text := "dir " + dir + "\nbind 127.0.0.1\nport 0\ntls-port " + strconv.Itoa(tlsPort) +
+		"\ntls-cert-file " + f.Cert + "\ntls-key-file " + f.Key + "\ntls-ca-cert-file " + f.CACert +
+		"\nmetrics-addr 127.0.0.1:0\nsentinel monitor mymaster 127.0.0.1 6399 2\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.New(cfg, node.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		n.Close()
+	})
+	url := "http://" + n.MetricsAddr().String() + "/healthz"
+	var status int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		r, err := http.Get(url)
+		if err != nil {
+			continue
+		}
+		r.Body.Close()
+		if status = r.StatusCode; status == http.StatusOK {
+			return
+		}
+	}
+	t.Fatalf("GET /healthz on a TLS-only sentinel: %d, want 200", status)
+}
