@@ -44,8 +44,8 @@ const (
 // newMetrics builds the registry and opens the listener, if configured:
 // GOSENTINEL_METRICS_ADDR, else metrics-addr. A bad or busy address is an
 // error (the process exits 1).
-func (n *Node) newMetrics() (*nodeMetrics, error) {
-	m := &nodeMetrics{reg: metrics.New(metricsSource{n}, metrics.Build{Version: n.compat.RedisVersion(), RedisVersion: n.compat.RedisVersion()})}
+func (n *Node) newMetrics(version string) (*nodeMetrics, error) {
+	m := &nodeMetrics{reg: metrics.New(metricsSource{n}, metrics.Build{Version: version, RedisVersion: n.compat.RedisVersion()})}
 	addr := n.cfg.MetricsAddr
 	if v := os.Getenv(config.EnvMetricsAddr); v != "" {
 		a, err := config.ParseMetricsAddr(v)

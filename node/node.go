@@ -13,6 +13,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -47,6 +48,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Executable is reported by INFO (defaults to os.Executable).
 	Executable string
+	// Version is gosentinel's build version, reported by
+	// gosentinel_build_info (defaults to "dev").
+	Version string
 	// Cluster tunes Raft membership (environment variables fill what is
 	// unset; see ClusterOptions).
 	Cluster ClusterOptions
@@ -225,7 +229,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		Logger: n.log.With("component", "monitor"),
 	})
 
-	mx, err := n.newMetrics()
+	mx, err := n.newMetrics(cmp.Or(opts.Version, "dev"))
 	if err != nil {
 		n.mon.Close()
 		n.closeLog()

@@ -38,6 +38,14 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
+// candidateVersion is the version the candidate built here is stamped
+// with, as `make build` stamps it (-X main.version).
+const candidateVersion = "candidate-test"
+
+// builtCandidate tells whether the candidate is the one built here (not
+// GOSENTINEL_BIN), so its version is candidateVersion.
+func builtCandidate() bool { return os.Getenv("GOSENTINEL_BIN") == "" }
+
 // resolveCandidate returns GOSENTINEL_BIN, or builds ./cmd/gosentinel into
 // dir.
 func resolveCandidate(dir string) (string, error) {
@@ -52,7 +60,7 @@ func resolveCandidate(dir string) (string, error) {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	out := filepath.Join(dir, "gosentinel")
-	cmd := exec.Command(goBin, "build", "-o", out, "./cmd/gosentinel")
+	cmd := exec.Command(goBin, "build", "-ldflags", "-X main.version="+candidateVersion, "-o", out, "./cmd/gosentinel")
 	cmd.Dir = ".." // the module root, from ./test
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/gosentinel: %w\n%s", err, b)

@@ -257,8 +257,17 @@ func TestMetrics(t *testing.T) {
 	for i, s := range d.Sentinels {
 		addrs[i] = metricsAddr(t, s)
 	}
-	waitSentinelView(t, d, addrs)
+	before := waitSentinelView(t, d, addrs)
 	t.Logf("before the failover: every family exported, values match on %d sentinels", len(addrs))
+	if builtCandidate() {
+		// gosentinel's own version, as the build stamped it (the
+		// dashboard's versions panel and MIGRATION.md read it).
+		for i, fams := range before {
+			if err := checkExpects(fams, []expect{{"gosentinel_build_info", map[string]string{"version": candidateVersion}, 1}}); err != nil {
+				t.Errorf("%s: %v", d.Sentinels[i].Name(), err)
+			}
+		}
+	}
 
 	old := d.Nodes[0].Port()
 	if _, err := d.ManualFailover([]int{0}, false); err != nil {

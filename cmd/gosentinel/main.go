@@ -204,7 +204,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 
-	n, err := node.New(cfg, node.Options{})
+	n, err := node.New(cfg, node.Options{Version: version})
 	if errors.Is(err, node.ErrReported) {
 		return 1
 	}
