@@ -3,6 +3,7 @@ package monitor
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -79,14 +80,22 @@ func parseHelloAddr(host, port string) (Addr, error) {
 	return Addr{Host: host, Port: p}, nil
 }
 
-// parseEpoch accepts a decimal integer that fits a uint64, nothing else.
+// MaxEpoch is the largest epoch taken from another sentinel (a hello, an
+// is-master-down-by-addr request). Epochs travel as redis' signed long
+// long (SENTINEL IS-MASTER-DOWN-BY-ADDR's argument and reply), and one
+// near 2^64 would wrap to 0 at the next failover's increment: a forged
+// "-1" (2^64-1 once cast, as redis-sentinel casts it) would leave every
+// later election at epoch 0, which no vote can win.
+const MaxEpoch = math.MaxInt64
+
+// parseEpoch accepts a decimal integer from 0 to MaxEpoch, nothing else.
 func parseEpoch(s string) (uint64, error) {
 	if !isDigits(s) {
 		return 0, fmt.Errorf("%q is not a non-negative decimal integer: %w", s, errBadHello)
 	}
 	e, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%q does not fit 64 bits: %w", s, errBadHello)
+	if err != nil || e > MaxEpoch {
+		return 0, fmt.Errorf("%q does not fit a signed 64-bit epoch: %w", s, errBadHello)
 	}
 	return e, nil
 }

@@ -246,7 +246,10 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	if tilt, _ := n.mon.Tilt(); !tilt {
 		down, _ = n.mon.MasterSDown(found.Name)
 	}
-	if runid == "*" {
+	// An epoch beyond monitor.MaxEpoch ("-1" cast, as redis casts it) is
+	// neither adopted nor voted in: it would wrap the next failover's
+	// epoch to 0.
+	if runid == "*" || epoch > monitor.MaxEpoch {
 		return down, "*", 0
 	}
 	if epoch > n.sm().CurrentEpoch() {

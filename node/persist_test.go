@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -62,5 +63,20 @@ func TestVoteNotSavedIsNotGiven(t *testing.T) {
 	text, err := os.ReadFile(path)
 	if err != nil || !strings.Contains(string(text), "sentinel leader-epoch mymaster 1") {
 		t.Fatalf("vote not saved (%v):\n%s", err, text)
+	}
+}
+
+// TestHugeEpochIsNeitherAdoptedNorVoted: an is-master-down-by-addr with an
+// epoch beyond a signed 64-bit integer ("-1", cast as redis casts it) gets
+// no vote and leaves the current epoch alone; adopted, it wrapped the
+// next failover's epoch to 0, and no later vote could be given.
+func TestHugeEpochIsNeitherAdoptedNorVoted(t *testing.T) {
+	n, _ := startTestNode(t, "")
+	const x, y = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+	if _, leader, epoch := n.IsMasterDownByAddr("127.0.0.1", 6399, math.MaxUint64, x); leader != "*" || epoch != 0 {
+		t.Fatalf("epoch 2^64-1: voted for %s in epoch %d", leader, epoch)
+	}
+	if _, leader, epoch := n.IsMasterDownByAddr("127.0.0.1", 6399, 1, y); leader != y || epoch != 1 {
+		t.Fatalf("vote in epoch 1 after it: %s in epoch %d, want %s in 1", leader, epoch, y)
 	}
 }
