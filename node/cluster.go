@@ -990,11 +990,22 @@ func (c *cluster) forwardFailover(ctx context.Context, name string) error {
 	defer cancel()
 	err := c.rpc.Call(cctx, addr, "cluster.failover", failoverRequest{Name: name}, nil)
 	var re *peer.RemoteError
-	if err != nil && !errors.As(err, &re) {
-		return ErrNoLeader // not reachable: nothing was started
+	switch {
+	case err == nil || errors.As(err, &re):
+		return err
+	case errors.Is(err, peer.ErrNotSent):
+		// Not reachable (it just died): nothing was started.
+		return fmt.Errorf("%w (%w)", ErrNoLeader, err)
 	}
-	return err
+	// Sent, and no answer: the leader may have committed the decision.
+	c.n.log.Warn("The Raft leader did not answer a forwarded FAILOVER: it may have started", "leader", addr, "error", err)
+	return errFailoverUnknown
 }
+
+// errFailoverUnknown answers a FAILOVER forwarded to the leader that got
+// no answer after it was sent: the leader may have started it, so neither
+// OK nor NOQUORUM would be true.
+var errFailoverUnknown = sentinel.ReplyError("ERR The Raft leader did not answer: the failover may have started. Check SENTINEL MASTER before asking again.")
 
 // vouches reports whether this sentinel may advertise master addresses:
 // always when alone, and as a member only while it heard from a leader

@@ -2,12 +2,14 @@ package node
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 	"github.com/x0tta6bl4/gosentinel/replication"
@@ -189,7 +191,10 @@ func (n *Node) failover(ctx context.Context, name string) error {
 			if n.cl.takeLeadership(ctx) {
 				return n.eng.Failover(ctx, name)
 			}
-			return n.cl.forwardFailover(ctx, name)
+			if err := n.cl.forwardFailover(ctx, name); !errors.Is(err, peer.ErrNotSent) {
+				return err
+			}
+			// The leader is gone (its port refuses): wait for the next.
 		}
 		// An election (the group just formed, or lost its leader):
 		// seconds away, like a forming group.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -88,12 +89,8 @@ func (c *cluster) proposeRaft(ctx context.Context, cmd *quorum.Command) error {
 	defer cancel()
 	var resp proposeResponse
 	err = c.rpc.Call(cctx, addr, "cluster.propose", proposeRequest{Command: data}, &resp)
-	if errors.Is(err, quorum.ErrNotLeader) && !errors.Is(err, quorum.ErrLeadershipLost) {
-		// Refused before it entered the log: safe to send again.
-		return ErrNoLeader
-	}
 	if err != nil {
-		return fmt.Errorf("failed to forward the command to the leader at %s: %w", addr, err)
+		return forwardError(addr, err)
 	}
 	c.waitApplied(ctx, st, resp.Index)
 	if resp.Verdict != "" || resp.VerdictText != "" {
@@ -103,6 +100,21 @@ func (c *cluster) proposeRaft(ctx context.Context, cmd *quorum.Command) error {
 		return errors.New(resp.VerdictText)
 	}
 	return nil
+}
+
+// forwardError classifies a failed forward to the leader at addr: one
+// that proves the command never entered the log (the leader refused it as
+// no longer leading, or it was never sent: the leader just died and its
+// port refuses) is ErrNoLeader, which proposeCommand retries until a new
+// leader takes it; any other may have committed and is not retried.
+func forwardError(addr string, err error) error {
+	switch {
+	case errors.Is(err, quorum.ErrNotLeader) && !errors.Is(err, quorum.ErrLeadershipLost):
+		return ErrNoLeader
+	case errors.Is(err, peer.ErrNotSent):
+		return ErrNoLeader
+	}
+	return fmt.Errorf("failed to forward the command to the leader at %s: %w", addr, err)
 }
 
 // waitApplied polls until the local FSM applied index (bounded: a

@@ -59,6 +59,12 @@ type idleConn struct {
 // ErrClientClosed is returned by Call after Close.
 var ErrClientClosed = errors.New("peer rpc client closed")
 
+// ErrNotSent marks a Call that failed before its request left: no
+// connection to the peer (refused, timed out, or a failed handshake), so
+// the peer did nothing and the call is safe to repeat. A Call that fails
+// after sending is never marked: the peer may have acted on it.
+var ErrNotSent = errors.New("the request was not sent")
+
 // NewClient returns a client dialing with d (which should use HeaderRPC)
 // and mapping error codes back to the values in codes (may be nil).
 func NewClient(d *Dialer, codes *Codes) *Client {
@@ -92,7 +98,7 @@ func (c *Client) Call(ctx context.Context, addr, op string, req, resp any) error
 	for attempt := 0; ; attempt++ {
 		conn, reused, err := c.get(ctx, addr)
 		if err != nil {
-			return fmt.Errorf("peer rpc %s to %s: %w", op, addr, err)
+			return fmt.Errorf("peer rpc %s to %s: %w (%w)", op, addr, ErrNotSent, err)
 		}
 		r, n, reusable, err := roundTrip(ctx, conn, &rq)
 		if err != nil {

@@ -138,6 +138,47 @@ func TestRPC_WrongSecret(t *testing.T) {
 	}
 }
 
+// TestRPC_NotSentIsMarked: a call that could not reach the peer (nothing
+// listens, a wrong secret) is marked ErrNotSent and keeps its cause; one
+// the peer received (a handler error, a handler still running at the
+// deadline) is not, since the peer may have acted on it.
+func TestRPC_NotSentIsMarked(t *testing.T) {
+	_, addr := startRPC(t, "", "s")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := ln.Addr().String()
+	ln.Close()
+	cl := NewClient(NewDialer(HeaderRPC, NewSecretKeys("s")), testCodes)
+	defer cl.Close()
+	wrong := NewClient(NewDialer(HeaderRPC, NewSecretKeys("guess")), testCodes)
+	defer wrong.Close()
+	ctx := func() context.Context {
+		c, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		t.Cleanup(cancel)
+		return c
+	}
+	for _, tc := range []struct {
+		name    string
+		err     error
+		notSent bool
+	}{
+		{"nothing listens", cl.Call(ctx(), gone, "echo", echoReq{}, nil), true},
+		{"wrong secret", wrong.Call(ctx(), addr, "echo", echoReq{}, nil), true},
+		{"handler error", cl.Call(ctx(), addr, "fail", nil, nil), false},
+		{"handler past the deadline", cl.Call(ctx(), addr, "block", nil, nil), false},
+	} {
+		if tc.err == nil || errors.Is(tc.err, ErrNotSent) != tc.notSent {
+			t.Errorf("%s: %v: marked not sent %v, want %v", tc.name, tc.err, errors.Is(tc.err, ErrNotSent), tc.notSent)
+		}
+	}
+	if err := wrong.Call(ctx(), addr, "echo", echoReq{}, nil); !errors.Is(err, ErrAuthFailed) {
+		t.Errorf("the cause is kept: %v", err)
+	}
+	<-blockEnded
+}
+
 // The caller's deadline travels with the request: the handler's context ends
 // when the caller gives up.
 func TestRPC_Deadline(t *testing.T) {
