@@ -69,10 +69,26 @@ func (m *Monitor) myIDReply(ri *instance, c *conn, v value) {
 		return
 	}
 	c.link.myid = m.internRunID(v.str)
+	c.link.keptID = c.link.myid
 	if v.str != ri.runID && m.log != nil && !c.link.myidWarned {
 		c.link.myidWarned = true
 		m.log.Warn("sentinel answers another id than its hellos announce; its votes are not counted", "addr", c.addr, "announced", ri.runID, "answered", v.str)
 	}
+}
+
+// idKept reports whether ri's runid is the one its link's current
+// connection confirmed, or, while no connection has answered since, the
+// last one did: the mixed-set view's test (Sentinels), never the votes'.
+func (ri *instance) idKept() bool {
+	lk := ri.link
+	return ri.kind == KindSentinel && ri.runID != "" && (lk.myid == ri.runID || lk.myid == "" && lk.keptID == ri.runID)
+}
+
+// declinedKept reports whether lk's sentinel declined gosentinel's
+// subcommand on the current connection, or, while no connection has
+// answered since, on the last one that did.
+func (lk *link) declinedKept() bool {
+	return lk.flavor == flavorOther || lk.flavor == flavorUnknown && lk.keptFlavor == flavorOther
 }
 
 // idConfirmed reports whether ri's link answered SENTINEL MYID with ri's
@@ -118,7 +134,7 @@ func flavorOf(v value) flavor {
 // noteFlavorLocked keeps declined, the links whose sentinel declined
 // gosentinel's subcommand, in step with lk.flavor. Caller holds m.mu.
 func (m *Monitor) noteFlavorLocked(lk *link) {
-	if lk.flavor == flavorOther {
+	if lk.declinedKept() && lk.refcount > 0 {
 		if m.declined == nil {
 			m.declined = map[*link]struct{}{}
 		}
@@ -129,8 +145,8 @@ func (m *Monitor) noteFlavorLocked(lk *link) {
 }
 
 // AnyDeclined reports whether a sentinel declined gosentinel's subcommand
-// on our command link to it (a link now open; InstanceStatus.Declined of
-// its entries). Only such a sentinel can be foreign, and the answer costs
+// on our command link to it (the link's current connection, or the last
+// one that answered; InstanceStatus.Declined of its entries). Only such a sentinel can be foreign, and the answer costs
 // no walk over the masters, so a set of gosentinels skips the mixed-set
 // rounds' look at every sentinel record (node).
 func (m *Monitor) AnyDeclined() bool {
@@ -146,6 +162,9 @@ func (m *Monitor) askFlavor(ri *instance, c *conn, now time.Time) {
 		c.link.decPending()
 		if c.link.cc == c {
 			c.link.flavor = flavorOf(v)
+			if c.link.flavor != flavorUnknown {
+				c.link.keptFlavor = c.link.flavor
+			}
 			m.noteFlavorLocked(c.link)
 		}
 	}}, ri.command("SENTINEL"), "MAINTENANCE", "STATUS")

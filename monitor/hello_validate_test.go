@@ -335,8 +335,63 @@ func TestAnyDeclinedFollowsTheLinks(t *testing.T) {
 	}
 	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", other.port(), otherID))
 	redistest.Until(t, 5*time.Second, "AnyDeclined once the other sentinel declined", m.AnyDeclined)
+	// Its connection drops and cannot come back (a restart, a reset):
+	// it is still a redis-sentinel, in AnyDeclined and in Sentinels, until
+	// a new connection answers otherwise or it is forgotten. Clearing it
+	// with the connection let a gosentinel that is not a member take the
+	// set for gosentinels only at once, and drop a running election.
 	other.close()
-	redistest.Until(t, 5*time.Second, "AnyDeclined false once its link closed", func() bool { return !m.AnyDeclined() })
+	redistest.Until(t, 5*time.Second, "its link seen down", func() bool {
+		for _, s := range status(t, m, "m").Sentinels {
+			if s.RunID == otherID {
+				return s.Disconnected && !s.IDConfirmed
+			}
+		}
+		return false
+	})
+	if !m.AnyDeclined() {
+		t.Error("AnyDeclined false once the redis-sentinel's connection closed")
+	}
+	var kept bool
+	for _, s := range m.Sentinels() {
+		if s.RunID == otherID {
+			kept = s.Declined && !s.HelloReceived.IsZero()
+		}
+	}
+	if !kept {
+		t.Errorf("Sentinels no longer lists the redis-sentinel as declined with its hello: %+v", m.Sentinels())
+	}
+	m.Reset("m")
+	redistest.Until(t, 5*time.Second, "AnyDeclined false once its entry is forgotten (SENTINEL RESET)", func() bool { return !m.AnyDeclined() })
+}
+
+// TestDeclinedUntilANewConnectionAnswers: a sentinel that declined and
+// restarted as a gosentinel at the same address, with the same id (the
+// roll's last step), is declined until its new connection answers, then
+// not.
+func TestDeclinedUntilANewConnectionAnswers(t *testing.T) {
+	const id = "abababab77777777777777777777777777777777"
+	var mu sync.Mutex
+	reply := "-ERR unknown subcommand 'MAINTENANCE'. Try SENTINEL HELP.\r\n"
+	s := fakeSentinelFlavor(t, id, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return reply
+	})
+	m := startMonitor(t, (&recorder{}).config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: freePort(t)}, DownAfter: 5 * time.Second})
+	m.ProcessHello(fmt.Sprintf("127.0.0.1,%d,%s,0,m,127.0.0.1,6379,0", s.port(), id))
+	redistest.Until(t, 5*time.Second, "declined", m.AnyDeclined)
+	mu.Lock()
+	reply = maintenanceStatusReply
+	mu.Unlock()
+	s.killConns()
+	redistest.Until(t, 5*time.Second, "not declined once a new connection answered as a gosentinel", func() bool { return !m.AnyDeclined() })
+	for _, x := range m.Sentinels() {
+		if x.Declined {
+			t.Errorf("still declined: %+v", x)
+		}
+	}
 }
 
 // maintenanceStatusReply is a gosentinel's answer to SENTINEL MAINTENANCE

@@ -208,7 +208,7 @@ func (ri *instance) status(keys *infoKeys) InstanceStatus {
 		st.VotedLeader = ri.leader
 		st.VotedLeaderEpoch = ri.leaderEpoch
 		st.IDConfirmed = ri.idConfirmed()
-		st.Declined = lk.flavor == flavorOther
+		st.Declined = lk.declinedKept()
 		return st
 	}
 	st.InfoRefresh = ri.infoRefresh

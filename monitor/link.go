@@ -53,6 +53,13 @@ type link struct {
 	// when the connection closes); flavorAsked when it was last sent.
 	flavor      flavor
 	flavorAsked time.Time
+	// keptID and keptFlavor are what the last connection that answered
+	// confirmed: kept across a reconnect until a new connection answers
+	// otherwise, for the mixed-set view only (Sentinels: a redis-sentinel
+	// whose connection dropped is still one). Votes and hellos count
+	// only what the current connection confirmed (myid).
+	keptID     string
+	keptFlavor flavor
 }
 
 // newLink is createInstanceLink: the PING clocks start now, so an instance

@@ -229,4 +229,5 @@ func (m *Monitor) releaseInstance(ri *instance) {
 	}
 	m.closeConn(lk.cc)
 	m.closeConn(lk.pc)
+	m.noteFlavorLocked(lk) // no entry left: not declined any more
 }

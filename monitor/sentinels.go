@@ -16,9 +16,13 @@ type SentinelSummary struct {
 	// discovery order).
 	Addr Addr
 	// LastHello is the latest over its entries; HelloReceived the latest
-	// over the entries whose id is confirmed (zero: none).
+	// over the entries whose id our own connection confirmed, the current
+	// one or, while none has answered since, the last (zero: none).
 	LastHello, HelloReceived time.Time
-	// Declined: some entry whose id is confirmed says so (InstanceStatus).
+	// Declined: some such entry says so (InstanceStatus). A dropped
+	// connection clears neither: a redis-sentinel whose connection closed
+	// (a reset, a restart, the link hygiene rule) is still one until a new
+	// connection answers otherwise, or its hellos stop.
 	Declined bool
 	// Up: some entry is not SDOWN.
 	Up bool
@@ -53,11 +57,11 @@ func (m *Monitor) Sentinels() []SentinelSummary {
 			if s.lastHelloTime.After(sum.LastHello) {
 				sum.LastHello = s.lastHelloTime
 			}
-			if s.idConfirmed() {
+			if s.idKept() {
 				if s.helloReceived.After(sum.HelloReceived) {
 					sum.HelloReceived = s.helloReceived
 				}
-				if lk.flavor == flavorOther {
+				if lk.declinedKept() {
 					sum.Declined = true
 				}
 			}

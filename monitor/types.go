@@ -201,11 +201,12 @@ type InstanceStatus struct {
 	// answered SENTINEL MYID with the runid its hellos announce. Only then
 	// is it asked is-master-down-by-addr and its vote counted for ODOWN.
 	IDConfirmed bool
-	// Declined: on the current connection the sentinel answered SENTINEL
+	// Declined: on the current connection (or the last that answered) the
+	// sentinel answered SENTINEL
 	// MAINTENANCE STATUS (gosentinel's own subcommand) with redis'
 	// unknown-subcommand error: positive evidence of a sentinel that is
 	// not a gosentinel (redis-sentinel, Valkey's), which no network fault
-	// can forge. Cleared when the connection closes.
+	// can forge. Kept when the connection closes, until a new one answers.
 	Declined bool
 }
 
