@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/beat"
@@ -71,7 +72,10 @@ type protocolView struct {
 	// only foreignGone after that too, since a sentinel that has just
 	// started (or detached) has not had the time to hear anyone.
 	localFor  time.Duration
-	localBusy bool // its own engine runs an election or a failover
+	localBusy bool // its own engine runs an election or a failover, or it voted lately
+	// localFailover: its own engine runs an election or a failover now
+	// (part of localBusy, without the votes' hold-off).
+	localFailover bool
 	// leaderKnown: this member knows a Raft leader, so the group can end
 	// the generation once the members are quiet.
 	leaderKnown bool
@@ -113,7 +117,12 @@ func protocolStep(v protocolView) protocolAction {
 		}
 	case modeLocal:
 		switch {
-		case !v.groupMixed:
+		case !v.groupMixed && !v.localFailover:
+			// The group ended the generation without this member (it
+			// was not asked, or could not answer): a failover of its own
+			// engine finishes first, since reattaching stops it, and a
+			// promotion not yet switched would hand the group the old
+			// address at the new epoch (mergeLocal).
 			return protoReattach
 		case !v.foreign && !v.localBusy && v.localFor >= foreignGone && v.leaderKnown:
 			return protoQuiet
@@ -215,6 +224,7 @@ func (c *cluster) runProtocol(ctx context.Context) {
 			// Only a detached member's step reads it, and it copies the
 			// local state: not every tick on every member of a pure set.
 			v.localBusy = c.n.localBusy()
+			v.localFailover = c.n.localFailover()
 		}
 		switch protocolStep(v) {
 		case protoEnter:
@@ -263,24 +273,49 @@ func (c *cluster) endProtocolIfQuiet(ctx context.Context, st *quorum.RaftStore, 
 	if err != nil {
 		return
 	}
-	cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-	defer cancel()
-	answers := map[string]protocolStatus{}
-	var ids []string
-	for _, s := range servers {
-		ids = append(ids, s.ID)
-		if s.ID == c.n.myid {
-			answers[s.ID] = c.protocolStatus()
-			continue
-		}
-		var a protocolStatus
-		if err := c.rpc.Call(cctx, peer.TargetAddr(s.Addr, s.ID), "cluster.protocol", struct{}{}, &a); err == nil {
-			answers[s.ID] = a
-		}
+	ids := make([]string, len(servers))
+	for i, s := range servers {
+		ids[i] = s.ID
 	}
+	answers := askVoters(ctx, servers, c.n.myid, c.protocolStatus(), func(ctx context.Context, s quorum.Server) (protocolStatus, error) {
+		var a protocolStatus
+		err := c.rpc.Call(ctx, peer.TargetAddr(s.Addr, s.ID), "cluster.protocol", struct{}{}, &a)
+		return a, err
+	})
 	if quietMajority(ids, answers, gen) {
 		c.proposeProtocol(ctx, &quorum.Command{Op: quorum.OpProtocol, Epoch: gen, At: nowMs()})
 	}
+}
+
+// askVoters asks every voter but self for its protocol status, all at
+// once and each within its own rpcTimeout, and returns the answers by id
+// (self's is own). Asked in turn under one deadline, a voter that drops
+// packets used it all up and the voters after it counted as not
+// answering, so one that was busy could not hold the end back.
+func askVoters(ctx context.Context, servers []quorum.Server, self string, own protocolStatus,
+	ask func(context.Context, quorum.Server) (protocolStatus, error)) map[string]protocolStatus {
+	answers := map[string]protocolStatus{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		if s.ID == self {
+			answers[s.ID] = own
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+			defer cancel()
+			if a, err := ask(cctx, s); err == nil {
+				mu.Lock()
+				answers[s.ID] = a
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return answers
 }
 
 // detach makes a copy of the group's state the node's and lets the local
@@ -362,7 +397,7 @@ func (c *cluster) reattach(ctx context.Context) error {
 // that master's failover-timeout (the winner may still be failing it
 // over: redis-sentinel holds its own failovers off as long).
 func (n *Node) localBusy() bool {
-	if n.electing.Load() > 0 || n.localFSM.FailoverInProgress() {
+	if n.localFailover() {
 		return true
 	}
 	st := n.localFSM.State()
@@ -372,6 +407,12 @@ func (n *Node) localBusy() bool {
 		}
 	}
 	return false
+}
+
+// localFailover reports whether the local engine runs an election or a
+// failover now.
+func (n *Node) localFailover() bool {
+	return n.electing.Load() > 0 || n.localFSM.FailoverInProgress()
 }
 
 // allowLocalEngine lets mixed.go start the local engine again (a member

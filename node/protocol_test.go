@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -27,6 +28,10 @@ func TestProtocolStep(t *testing.T) {
 		{"local, none heard, but no leader to end the generation: keep voting",
 			protocolView{mode: modeLocal, groupMixed: true, groupGen: 1, localFor: time.Minute}, protoNothing},
 		{"local, the group decides again (not a voter it counted)", protocolView{mode: modeLocal, groupGen: 1}, protoReattach},
+		{"local, the group decides again, but its own failover runs: finish it first",
+			protocolView{mode: modeLocal, groupGen: 1, localBusy: true, localFailover: true}, protoNothing},
+		{"local, the group decides again, only a vote's hold-off: reattach",
+			protocolView{mode: modeLocal, groupGen: 1, localBusy: true}, protoReattach},
 		{"quiet, waiting for the end", protocolView{mode: modeQuiet, groupMixed: true, groupGen: 1, quietGen: 1}, protoNothing},
 		{"quiet, the group ended it", protocolView{mode: modeQuiet, groupGen: 1, groupEnded: 1, quietGen: 1}, protoReattach},
 		{"quiet, ended and a newer generation both applied: the log may have decided in between",
@@ -137,5 +142,41 @@ func TestMergeStep(t *testing.T) {
 		if fmt.Sprint(ops) != fmt.Sprint(tc.ops) || waiting != tc.waiting {
 			t.Errorf("%s: ops %v waiting %d, want %v %d", tc.name, ops, waiting, tc.ops, tc.waiting)
 		}
+	}
+}
+
+// TestAskVotersEachWithinItsOwnDeadline: a voter that never answers (its
+// address drops packets) does not use up the others' time: the busy
+// voter asked after it still answers, and holds the end back. Asked in
+// turn under one deadline, it counted as absent and the end was decided
+// without it.
+func TestAskVotersEachWithinItsOwnDeadline(t *testing.T) {
+	servers := []quorum.Server{{ID: "a"}, {ID: "b"}, {ID: "c"}, {ID: "d"}, {ID: "e"}}
+	ask := func(ctx context.Context, s quorum.Server) (protocolStatus, error) {
+		switch s.ID {
+		case "d":
+			<-ctx.Done()
+			return protocolStatus{}, ctx.Err()
+		case "e":
+			// Answers once d has had long enough to use up a shared
+			// deadline.
+			select {
+			case <-time.After(rpcTimeout / 2):
+			case <-ctx.Done():
+				return protocolStatus{}, ctx.Err()
+			}
+			return protocolStatus{Mode: "sentinel"}, nil
+		}
+		return protocolStatus{Mode: "quiet", Gen: 1}, nil
+	}
+	answers := askVoters(context.Background(), servers, "a", protocolStatus{Mode: "quiet", Gen: 1}, ask)
+	if a, ok := answers["e"]; !ok || a.Mode != "sentinel" {
+		t.Fatalf("the busy voter's answer: %+v, %v", a, ok)
+	}
+	if _, ok := answers["d"]; ok {
+		t.Fatal("the silent voter answered")
+	}
+	if quietMajority([]string{"a", "b", "c", "d", "e"}, answers, 1) {
+		t.Fatal("the end was decided while a voter that answered is not quiet")
 	}
 }
