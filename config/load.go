@@ -59,7 +59,7 @@ type loader struct {
 	checkLogFile bool
 
 	sentinelQueue [3][]queuedSentinel // pre-monitor, monitor, post-monitor
-	commands      map[string]bool     // the sentinel command table, for rename-command
+	commands      commandNames        // the sentinel command table, for rename-command
 }
 
 // queuedSentinel is one `sentinel ...` line waiting for loadSentinelConfigFromQueue.
@@ -77,11 +77,7 @@ func newLoader(path string) (*loader, error) {
 	cfg := newDefaultConfig()
 	cfg.Path = path
 	cfg.Dir = cwd
-	cmds := make(map[string]bool, len(sentinelCommands))
-	for _, c := range sentinelCommands {
-		cmds[c] = true
-	}
-	return &loader{cfg: cfg, cwd: cwd, commands: cmds}, nil
+	return &loader{cfg: cfg, cwd: cwd, commands: newCommandNames()}, nil
 }
 
 // sentinelCommands is the command table of redis-sentinel 7.0.15 (COMMAND LIST, top level),
@@ -221,21 +217,7 @@ func (l *loader) line(num int, raw string) error {
 }
 
 // renameCommand applies a top-level rename-command to the sentinel command table.
-func (l *loader) renameCommand(from, to string) string {
-	f := strings.ToLower(from)
-	if !l.commands[f] {
-		return "No such command in rename-command"
-	}
-	delete(l.commands, f)
-	if to != "" {
-		t := strings.ToLower(to)
-		if l.commands[t] {
-			return "Target command name already exists"
-		}
-		l.commands[t] = true
-	}
-	return ""
-}
+func (l *loader) renameCommand(from, to string) string { return l.commands.rename(from, to) }
 
 // finishFile runs the checks redis does after the last line (before the sentinel queue).
 func (l *loader) finishFile() error {

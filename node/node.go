@@ -254,6 +254,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		ConfigFile:     cfg.Path,
 		Executable:     exe,
 		Compat:         n.compat,
+		CommandRenames: config.CommandRenames(cfg),
 		OnShutdown:     n.requestShutdown,
 		Logger:         n.log.With("component", "resp"),
 	})

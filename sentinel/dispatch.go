@@ -97,7 +97,7 @@ func (c *client) execute(argv []string, now time.Time) time.Time {
 		if cmd == nil {
 			c.lastCmd = "NULL"
 			s.mu.Unlock()
-			c.addError(c.srv.tbl.existenceError(argv))
+			c.addError(s.existenceError(argv))
 			c.resetAfterCommand(nil)
 			return now
 		}
@@ -160,7 +160,7 @@ func (c *client) lookup(argv []string) *command {
 			return k.cmd
 		}
 	}
-	cmd := c.srv.tbl.lookupRunnable(argv)
+	cmd := c.srv.lookupRunnable(argv)
 	switch {
 	case cmd == nil || (cmd.parent == nil && cmd.subIndex != nil):
 		// Unknown, or a container named alone: not cached.
@@ -173,13 +173,61 @@ func (c *client) lookup(argv []string) *command {
 	return cmd
 }
 
+// renamed returns argv as the command table knows it under the config's
+// rename-command lines (only the names lookupRunnable reads), and false
+// where argv[0] runs no command any more.
+func (s *Server) renamed(argv []string) ([]string, bool) {
+	if s.cfg.CommandRenames == nil {
+		return argv, true
+	}
+	cmd, ok := s.cfg.CommandRenames[lowerASCII(argv[0])]
+	switch {
+	case !ok:
+		return argv, true
+	case cmd == "":
+		return nil, false
+	}
+	return append([]string{cmd}, argv[1:min(len(argv), 2)]...), true
+}
+
+// lookupRunnable is the table's lookupRunnable through the config's
+// rename-command lines: a renamed command answers to its new name only.
+func (s *Server) lookupRunnable(argv []string) *command {
+	tr, ok := s.renamed(argv)
+	if !ok {
+		return nil
+	}
+	return s.tbl.lookupRunnable(tr)
+}
+
+// existenceError is the table's existenceError through the renames: a
+// name that runs nothing any more is an unknown command, even one that
+// was a container.
+func (s *Server) existenceError(argv []string) string {
+	if tr, ok := s.renamed(argv); ok && len(tr) > 1 && s.tbl.isContainer(tr[0]) {
+		return unknownSubcommand(argv)
+	}
+	return unknownCommand(argv)
+}
+
 // existenceError is the reply to an unknown command or subcommand
 // (commandCheckExistence).
 func (t *commandTable) existenceError(argv []string) string {
 	if t.isContainer(argv[0]) {
-		return sanitizeLine(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.",
-			truncate(cstr(argv[1]), 128), cstr(upperASCII(argv[0]))))
+		return unknownSubcommand(argv)
 	}
+	return unknownCommand(argv)
+}
+
+// unknownSubcommand is the reply to a container command's unknown
+// subcommand, naming the container as sent.
+func unknownSubcommand(argv []string) string {
+	return sanitizeLine(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.",
+		truncate(cstr(argv[1]), 128), cstr(upperASCII(argv[0]))))
+}
+
+// unknownCommand is the reply to a name no command answers to.
+func unknownCommand(argv []string) string {
 	var args strings.Builder
 	for _, a := range argv[1:] {
 		if args.Len() >= 128 {
