@@ -49,6 +49,12 @@ type Client struct {
 	mu     sync.Mutex
 	idle   map[string][]idleConn
 	closed bool
+	// swept is when put last closed the idle connections of every
+	// address: one kept for an address never called again (a peer that
+	// moved, or a sentinel named by a hello once) is otherwise never
+	// closed. now is the clock (time.Now; tests move it).
+	swept time.Time
+	now   func() time.Time
 }
 
 type idleConn struct {
@@ -68,7 +74,7 @@ var ErrNotSent = errors.New("the request was not sent")
 // NewClient returns a client dialing with d (which should use HeaderRPC)
 // and mapping error codes back to the values in codes (may be nil).
 func NewClient(d *Dialer, codes *Codes) *Client {
-	return &Client{dialer: d, codes: codes, idle: map[string][]idleConn{}}
+	return &Client{dialer: d, codes: codes, idle: map[string][]idleConn{}, now: time.Now}
 }
 
 // Call sends op with req (marshalled as JSON; nil sends no body) to the peer
@@ -171,13 +177,17 @@ func (c *Client) get(ctx context.Context, addr string) (net.Conn, bool, error) {
 	for len(pool) > 0 {
 		ic := pool[len(pool)-1]
 		pool = pool[:len(pool)-1]
-		if time.Since(ic.since) < ClientIdleTimeout {
+		if c.now().Sub(ic.since) < ClientIdleTimeout {
 			conn = ic.conn
 			break
 		}
 		stale = append(stale, ic.conn)
 	}
-	c.idle[addr] = pool
+	if len(pool) == 0 {
+		delete(c.idle, addr)
+	} else {
+		c.idle[addr] = pool
+	}
 	c.mu.Unlock()
 	for _, s := range stale {
 		s.Close()
@@ -196,7 +206,32 @@ func (c *Client) put(addr string, conn net.Conn) {
 		conn.Close()
 		return
 	}
-	c.idle[addr] = append(c.idle[addr], idleConn{conn: conn, since: time.Now()})
+	now := c.now()
+	c.idle[addr] = append(c.idle[addr], idleConn{conn: conn, since: now})
+	if now.Sub(c.swept) >= ClientIdleTimeout {
+		c.swept = now
+		c.sweepLocked(now)
+	}
+}
+
+// sweepLocked closes the idle connections kept longer than
+// ClientIdleTimeout, of every address. Caller holds c.mu.
+func (c *Client) sweepLocked(now time.Time) {
+	for addr, pool := range c.idle {
+		kept := pool[:0]
+		for _, ic := range pool {
+			if now.Sub(ic.since) < ClientIdleTimeout {
+				kept = append(kept, ic)
+			} else {
+				ic.conn.Close()
+			}
+		}
+		if len(kept) == 0 {
+			delete(c.idle, addr)
+		} else {
+			c.idle[addr] = kept
+		}
+	}
 }
 
 // Close closes every pooled connection; later calls fail.

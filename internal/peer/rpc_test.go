@@ -242,3 +242,37 @@ func TestRPC_ServeAfterCloseClosesItsListener(t *testing.T) {
 		t.Fatalf("listener given to a closed server: Accept = %v", err)
 	}
 }
+
+// TestRPC_IdleConnectionsAreSweptForEveryAddress: a pooled connection to an
+// address never called again (a peer that moved, a sentinel a hello named
+// once) is closed once idle for ClientIdleTimeout, at the next call to any
+// address, and the address leaves the pool. It stayed open for the life of
+// the process.
+func TestRPC_IdleConnectionsAreSweptForEveryAddress(t *testing.T) {
+	_, a := startRPC(t, "", "s")
+	_, b := startRPC(t, "", "s")
+	cl := NewClient(NewDialer(HeaderRPC, NewSecretKeys("s")), testCodes)
+	defer cl.Close()
+	now := time.Now()
+	cl.now = func() time.Time { return now }
+	if err := cl.Call(context.Background(), a, "echo", echoReq{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cl.mu.Lock()
+	stale := cl.idle[a][0].conn
+	cl.mu.Unlock()
+	now = now.Add(ClientIdleTimeout + time.Second)
+	if err := cl.Call(context.Background(), b, "echo", echoReq{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cl.mu.Lock()
+	_, kept := cl.idle[a]
+	n := len(cl.idle)
+	cl.mu.Unlock()
+	if kept || n != 1 {
+		t.Fatalf("after a call to another address: %s still pooled %v, %d addresses pooled", a, kept, n)
+	}
+	if _, err := stale.Write([]byte("x")); err == nil {
+		t.Fatal("the swept connection is still open")
+	}
+}
