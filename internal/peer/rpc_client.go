@@ -103,6 +103,11 @@ func (c *Client) Call(ctx context.Context, addr, op string, req, resp any) error
 	}
 	for attempt := 0; ; attempt++ {
 		conn, reused, err := c.get(ctx, addr)
+		if err != nil && attempt > 0 {
+			// The first attempt wrote the request: a peer that died
+			// after reading it may have acted on it.
+			return fmt.Errorf("peer rpc %s to %s: %w", op, addr, err)
+		}
 		if err != nil {
 			return fmt.Errorf("peer rpc %s to %s: %w (%w)", op, addr, ErrNotSent, err)
 		}

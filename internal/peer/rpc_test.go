@@ -177,6 +177,18 @@ func TestRPC_NotSentIsMarked(t *testing.T) {
 		t.Errorf("the cause is kept: %v", err)
 	}
 	<-blockEnded
+
+	// A request written on a pooled connection that the peer closed, then
+	// a redial refused (the peer died after reading it, perhaps after
+	// acting on it): sent, so not marked.
+	srv, dying := startRPC(t, "", "s")
+	if err := cl.Call(ctx(), dying, "echo", echoReq{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	if err := cl.Call(ctx(), dying, "echo", echoReq{}, nil); err == nil || errors.Is(err, ErrNotSent) {
+		t.Errorf("a request written before the peer went away: %v, marked not sent %v", err, errors.Is(err, ErrNotSent))
+	}
 }
 
 // The caller's deadline travels with the request: the handler's context ends
