@@ -52,3 +52,24 @@ func TestClusterDirectivesRoundTrip(t *testing.T) {
 		t.Errorf("cluster-size 3 4: %v", err)
 	}
 }
+
+// TestEpochsBeyondTheLargestAreRefused: a config file with an epoch
+// beyond monitor.MaxEpoch (a redis-sentinel's file written after it read
+// a forged "-1" as 2^64-1) is refused, naming the line; loaded, it would
+// wrap the next failover's epoch.
+func TestEpochsBeyondTheLargestAreRefused(t *testing.T) {
+	const monitorLine = "sentinel monitor m 127.0.0.1 6379 2\n"
+	for _, line := range []string{
+		"sentinel current-epoch 18446744073709551615\n",
+		monitorLine + "sentinel config-epoch m 9223372036854775808\n",
+		monitorLine + "sentinel leader-epoch m 4611686018427387905\n",
+	} {
+		_, err := Parse("x.conf", []byte(line), nil)
+		if err == nil || !strings.Contains(err.Error(), "Epoch beyond 2^62") {
+			t.Errorf("%q: %v", line, err)
+		}
+	}
+	if c, err := Parse("x.conf", []byte(monitorLine+"sentinel current-epoch 4611686018427387904\nsentinel config-epoch m 7\n"), nil); err != nil || c.CurrentEpoch != 1<<62 {
+		t.Errorf("the largest epoch: %v", err)
+	}
+}

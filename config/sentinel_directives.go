@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -34,6 +35,7 @@ const (
 	// gosentinel's own.
 	errClusterSize      = "cluster-size must be a number of sentinels, 1 or greater."
 	errClusterPeers     = "cluster-peers takes host:port addresses separated by spaces, e.g. 10.0.0.2:26379, not %.128q."
+	errEpochTooLarge    = "Epoch beyond 2^62: a forged or wrapped one (redis-sentinel reads -1 as 2^64-1). Write the largest epoch the other sentinels show instead."
 	errMyID             = "Malformed Sentinel id in myid option."
 	errDenyScripts      = "Please specify yes or no for the deny-scripts-reconfig options."
 	errResolveHostnames = "Please specify yes or no for the resolve-hostnames option."
@@ -180,7 +182,11 @@ func (l *loader) sentinelDirective(argv []string) string {
 		c.Masters = append(c.Masters, &Master{Name: argv[1], Host: addr.Host, Port: addr.Port,
 			Settings: quorum.Settings{Quorum: q, ParallelSyncs: DefaultParallelSyncs}})
 	case name == "current-epoch" && argc == 2:
-		if e := strtoull(argv[1]); e > c.CurrentEpoch {
+		e := strtoull(argv[1])
+		if e > monitor.MaxEpoch {
+			return errEpochTooLarge
+		}
+		if e > c.CurrentEpoch {
 			c.CurrentEpoch = e
 		}
 	case name == "myid" && argc == 2:
@@ -194,6 +200,9 @@ func (l *loader) sentinelDirective(argv []string) string {
 			return errNoSuchMaster
 		}
 		m.ConfigEpoch = strtoull(argv[2])
+		if m.ConfigEpoch > monitor.MaxEpoch {
+			return errEpochTooLarge
+		}
 		if m.ConfigEpoch > c.CurrentEpoch {
 			c.CurrentEpoch = m.ConfigEpoch
 		}
@@ -203,6 +212,9 @@ func (l *loader) sentinelDirective(argv []string) string {
 			return errNoSuchMaster
 		}
 		m.LeaderEpoch = strtoull(argv[2])
+		if m.LeaderEpoch > monitor.MaxEpoch {
+			return errEpochTooLarge
+		}
 	case (name == "known-slave" || name == "known-replica") && argc == 4:
 		m := master()
 		if m == nil {

@@ -3,7 +3,6 @@ package monitor
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -81,12 +80,14 @@ func parseHelloAddr(host, port string) (Addr, error) {
 }
 
 // MaxEpoch is the largest epoch taken from another sentinel (a hello, an
-// is-master-down-by-addr request). Epochs travel as redis' signed long
-// long (SENTINEL IS-MASTER-DOWN-BY-ADDR's argument and reply), and one
-// near 2^64 would wrap to 0 at the next failover's increment: a forged
-// "-1" (2^64-1 once cast, as redis-sentinel casts it) would leave every
-// later election at epoch 0, which no vote can win.
-const MaxEpoch = math.MaxInt64
+// is-master-down-by-addr request) or a config file. Epochs travel as
+// redis' signed long long (SENTINEL IS-MASTER-DOWN-BY-ADDR's argument and
+// reply): one near 2^64 wraps to 0 at the next failover's increment (a
+// forged "-1" is 2^64-1 once cast, as redis-sentinel casts it), and one at
+// 2^63 is refused by every peer as "not an integer", so no election could
+// be won from there. 2^62 leaves 2^62 failovers of headroom below that,
+// and no set ever counts that far.
+const MaxEpoch = 1 << 62
 
 // parseEpoch accepts a decimal integer from 0 to MaxEpoch, nothing else.
 func parseEpoch(s string) (uint64, error) {
@@ -95,7 +96,7 @@ func parseEpoch(s string) (uint64, error) {
 	}
 	e, err := strconv.ParseUint(s, 10, 64)
 	if err != nil || e > MaxEpoch {
-		return 0, fmt.Errorf("%q does not fit a signed 64-bit epoch: %w", s, errBadHello)
+		return 0, fmt.Errorf("%q is beyond the largest epoch (2^62): %w", s, errBadHello)
 	}
 	return e, nil
 }

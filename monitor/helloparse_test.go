@@ -18,7 +18,7 @@ func TestParseHello(t *testing.T) {
 		t.Fatalf("got %+v, want %+v", h, want)
 	}
 	for _, in := range []string{
-		"::1,26379," + id + ",9223372036854775807,m,fe80::1,1,0",
+		"::1,26379," + id + ",4611686018427387904,m,fe80::1,1,0",
 		"sentinel-0.sentinel.default.svc.cluster.local,26379," + strings.ToUpper(id) + ",0,m,redis-0.redis,65535,0",
 		"10.0.0.2,26379," + id + ",007,m,10.0.0.1,6379,0",
 	} {

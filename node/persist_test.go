@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
 )
 
 // unwritableConfig puts a directory where the config file was: every
@@ -73,8 +75,10 @@ func TestVoteNotSavedIsNotGiven(t *testing.T) {
 func TestHugeEpochIsNeitherAdoptedNorVoted(t *testing.T) {
 	n, _ := startTestNode(t, "")
 	const x, y = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
-	if _, leader, epoch := n.IsMasterDownByAddr("127.0.0.1", 6399, math.MaxUint64, x); leader != "*" || epoch != 0 {
-		t.Fatalf("epoch 2^64-1: voted for %s in epoch %d", leader, epoch)
+	for _, huge := range []uint64{math.MaxUint64, 1 << 63, monitor.MaxEpoch + 1} {
+		if _, leader, epoch := n.IsMasterDownByAddr("127.0.0.1", 6399, huge, x); leader != "*" || epoch != 0 {
+			t.Fatalf("epoch %d: voted for %s in epoch %d", huge, leader, epoch)
+		}
 	}
 	if _, leader, epoch := n.IsMasterDownByAddr("127.0.0.1", 6399, 1, y); leader != y || epoch != 1 {
 		t.Fatalf("vote in epoch 1 after it: %s in epoch %d, want %s in 1", leader, epoch, y)
