@@ -153,7 +153,7 @@ func (c *cluster) initPeerKeys() error {
 		}
 	}
 	switch old, ok := decodeKey(p.Current); {
-	case ok && old == openKey():
+	case ok && old == openKey() && key != openKey():
 		c.n.log.Warn("The peer secret is set where there was none: sentinels still without it are not accepted (nor is anybody else without it)", "source", s.source)
 	case ok && old != key:
 		c.keys.Restore(old, peer.Key{}, time.Time{})
@@ -165,6 +165,12 @@ func (c *cluster) initPeerKeys() error {
 		}
 	}
 	return c.savePeerKeys()
+}
+
+// keepsPrevious reports whether a previous key is still accepted.
+func (c *cluster) keepsPrevious() bool {
+	_, _, _, ok := c.keys.State()
+	return ok
 }
 
 func (c *cluster) grace() time.Duration {
@@ -229,9 +235,12 @@ func (c *cluster) peerSecretChanged() {
 	} else {
 		c.keys.Rotate(next, c.grace())
 	}
-	if s.source == "" {
+	switch {
+	case s.source == "":
 		c.n.log.Warn("The peer secret is now empty (no password left anywhere): anything that can reach this port can join the group")
-	} else {
+	case !c.keepsPrevious():
+		c.n.log.Warn("The peer secret is set where there was none: it is now derived from " + s.source + "; sentinels still without it are not accepted (nor is anybody else without it)")
+	default:
 		c.n.log.Warn("The peer secret changed: it is now derived from "+s.source+"; the previous one stays accepted while the other sentinels are changed", "grace", c.grace().String())
 	}
 	if err := c.savePeerKeys(); err != nil {

@@ -209,6 +209,18 @@ func TestPeerKeys_SettingASecretClosesTheOpenKey(t *testing.T) {
 	}
 	noPrevious("an older keys file", testCluster(t, dir, cfg, "s"))
 
+	// A restart without a secret, after CONFIG SET emptied one: the
+	// previous secret is still accepted for its grace (only the open key
+	// is never kept).
+	dir = filepath.Join(t.TempDir(), "raft")
+	c = testCluster(t, dir, cfg, "a")
+	c.n.globals.sentinelPass = ""
+	c.peerSecretChanged()
+	c = testCluster(t, dir, cfg, "")
+	if cur, prev, _, ok := c.keys.State(); cur != openKey() || !ok || prev != peer.DeriveKey("a") {
+		t.Error("a restart without a secret dropped the previous one")
+	}
+
 	// A secret that replaces another still keeps the old one for the grace.
 	c = testCluster(t, filepath.Join(t.TempDir(), "raft"), cfg, "a")
 	c.n.globals.sentinelPass = "s"

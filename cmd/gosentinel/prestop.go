@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/monitor"
@@ -141,7 +142,7 @@ func handOver(ctx context.Context, o prestopOptions) (string, error) {
 	node := dialAuthenticated(ctx, o.redis, o.password, o.tls)
 	defer node.Close()
 	isMaster, runID, err := nodeRole(ctx, node)
-	if err != nil && refusal(err) {
+	if err != nil && refusal(err, o.tls != nil) {
 		return "", fmt.Errorf("redis at %s refused the hook (%w): check the password (-a, REDISCLI_AUTH) and TLS flags", o.redis, err)
 	}
 	if err != nil {
@@ -245,14 +246,22 @@ func nodeRole(ctx context.Context, c *monitor.Client) (master bool, runID string
 // an error reply (NOAUTH, WRONGPASS) or a failed TLS handshake. Those are
 // the hook's own misconfiguration, and taking them for a node that is gone
 // would let the pod stop while it holds the master role.
-func refusal(err error) bool {
+func refusal(err error, tlsOn bool) bool {
 	var (
 		reply  *monitor.ReplyError
 		header tls.RecordHeaderError
 		alert  tls.AlertError
 		verify *tls.CertificateVerificationError
+		op     *net.OpError
 	)
-	return errors.As(err, &reply) || errors.As(err, &header) || errors.As(err, &alert) || errors.As(err, &verify)
+	// Over TCP, crypto/tls reports the server's alert (a client certificate
+	// missing or refused) as a *net.OpError "remote error".
+	remoteAlert := errors.As(err, &op) && op.Op == "remote error"
+	// Under TLS 1.3 the client's side of the handshake ends before the
+	// server checks the client certificate, so a refused one often shows
+	// only as the connection reset or closed at the first request.
+	closedUnderTLS := tlsOn && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF))
+	return errors.As(err, &reply) || errors.As(err, &header) || errors.As(err, &alert) || errors.As(err, &verify) || remoteAlert || closedUnderTLS
 }
 
 // dialRedis returns a RESP2 client that sends nothing but the commands

@@ -22,6 +22,8 @@ func TestPrestopFailsWhenRedisRefusesIt(t *testing.T) {
 	}
 	gone := ln.Addr().String()
 	ln.Close()
+	f := redistest.NewTLSFiles(t)
+	tr := redistest.StartRedis(t, redistest.RedisOptions{TLS: f}) // tls-auth-clients yes: a client certificate is required
 	for _, tc := range []struct {
 		name     string
 		args     []string
@@ -29,6 +31,7 @@ func TestPrestopFailsWhenRedisRefusesIt(t *testing.T) {
 		contains string
 	}{
 		{"no password", []string{"--redis", r.Addr()}, 1, "NOAUTH"},
+		{"TLS without a client certificate", []string{"--redis", tr.Addr(), "--tls", "--cacert", f.CACert}, 1, "refused the hook"},
 		{"wrong password", []string{"--redis", r.Addr(), "-a", "wrong"}, 1, "WRONGPASS"},
 		{"node gone", []string{"--redis", gone}, 0, "does not answer"},
 	} {

@@ -53,7 +53,7 @@ const (
 // exporter's sidecar work unchanged.
 var (
 	fSentinelMasters      = family{"redis_sentinel_masters", "Number of masters this sentinel monitors (INFO sentinel_masters).", gauge, nil}
-	fSentinelTilt         = family{"redis_sentinel_tilt", "1 while the sentinel is in TILT mode (INFO sentinel_tilt): its clock or its own scheduling jumped, and until it settles it marks no master o_down and starts no failover.", gauge, nil}
+	fSentinelTilt         = family{"redis_sentinel_tilt", "1 while the sentinel is in TILT mode (INFO sentinel_tilt): the process stalled (its timer ran more than 2 s late), and until it settles it marks no master o_down and starts no failover.", gauge, nil}
 	fSentinelRunning      = family{"redis_sentinel_running_scripts", "Notification and reconfiguration scripts running now (INFO sentinel_running_scripts).", gauge, nil}
 	fSentinelQueue        = family{"redis_sentinel_scripts_queue_length", "Scripts waiting to run (INFO sentinel_scripts_queue_length).", gauge, nil}
 	fSentinelSimFailure   = family{"redis_sentinel_simulate_failure_flags", "SENTINEL SIMULATE-FAILURE flags set (INFO sentinel_simulate_failure_flags).", gauge, nil}
