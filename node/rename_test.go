@@ -26,6 +26,10 @@ func TestRenameCommand(t *testing.T) {
 		{[]any{"mysentinel", "myid"}, n.MyID()},
 		{[]any{"MYSENTINEL", "bogus"}, "ERR unknown subcommand 'bogus'. Try MYSENTINEL HELP."},
 		{[]any{"ROLE"}, "[sentinel [mymaster]]"},
+		{[]any{"ACL", "DRYRUN", "default", "ping"}, "ERR Command 'ping' not found"},
+		{[]any{"ACL", "DRYRUN", "default", "sentinel", "myid"}, "ERR Command 'sentinel' not found"},
+		{[]any{"ACL", "DRYRUN", "default", "mysentinel", "myid"}, "OK"},
+		{[]any{"COMMAND", "GETKEYS", "mysentinel", "myid"}, "ERR The command has no key arguments"},
 	} {
 		v, err := c.Do(ctx, tc.args...).Result()
 		got := ""

@@ -299,7 +299,7 @@ func aclDryRun(c *client, argv []string) {
 		return
 	}
 	args := argv[3:]
-	cmd := c.srv.tbl.lookupArgv(args)
+	cmd := c.srv.lookupArgv(args)
 	if cmd == nil {
 		c.addErr(sanitizeLine(fmt.Sprintf("Command '%s' not found", cstr(args[0]))))
 		return

@@ -106,7 +106,7 @@ func cmdCommandDocs(c *client, argv []string) {
 
 // COMMAND GETKEYS / GETKEYSANDFLAGS: no sentinel command has keys.
 func cmdCommandGetKeys(c *client, argv []string) {
-	if c.srv.tbl.lookupArgv(argv[2:]) == nil {
+	if c.srv.lookupArgv(argv[2:]) == nil {
 		c.addErr("Invalid command specified")
 		return
 	}

@@ -200,6 +200,16 @@ func (s *Server) lookupRunnable(argv []string) *command {
 	return s.tbl.lookupRunnable(tr)
 }
 
+// lookupArgv is the table's lookupArgv through the renames (ACL DRYRUN
+// and COMMAND GETKEYS name a command as a request would).
+func (s *Server) lookupArgv(argv []string) *command {
+	tr, ok := s.renamed(argv)
+	if !ok {
+		return nil
+	}
+	return s.tbl.lookupArgv(tr)
+}
+
 // existenceError is the table's existenceError through the renames: a
 // name that runs nothing any more is an unknown command, even one that
 // was a container.

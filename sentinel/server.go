@@ -47,8 +47,8 @@ type Config struct {
 	// CommandRenames is what the config's rename-command lines change
 	// (config.CommandRenames): a lower-case name mapped to the command it
 	// now runs, or to "" where it runs none. A request is looked up
-	// through it; ACL rules, COMMAND and the HELP texts keep the
-	// commands' own names.
+	// through it, and so are ACL DRYRUN's and COMMAND GETKEYS'; ACL rules,
+	// COMMAND's listings and the HELP texts keep the commands' own names.
 	CommandRenames map[string]string
 	// OnShutdown is called (on its own goroutine) when a client runs a valid
 	// SHUTDOWN: the node exits.
