@@ -76,19 +76,31 @@ func (m *Monitor) myIDReply(ri *instance, c *conn, v value) {
 	}
 }
 
+// keptFor is how long after its link last answered a PING a sentinel's
+// kept answers (link.keptID, link.keptFlavor) still count: one gone for
+// good stops counting as declined, so a set it left is again looked at as
+// one of gosentinels only (AnyDeclined). It is longer than the node's
+// foreignGone (10 s), which decides by the hellos heard within it.
+const keptFor = 30 * time.Second
+
 // idKept reports whether ri's runid is the one its link's current
-// connection confirmed, or, while no connection has answered since, the
-// last one did: the mixed-set view's test (Sentinels), never the votes'.
+// connection confirmed, or, while no connection has answered since (and
+// for keptFor after the link last answered), the last one did: the
+// mixed-set view's test (Sentinels), never the votes'.
 func (ri *instance) idKept() bool {
 	lk := ri.link
-	return ri.kind == KindSentinel && ri.runID != "" && (lk.myid == ri.runID || lk.myid == "" && lk.keptID == ri.runID)
+	if ri.kind != KindSentinel || ri.runID == "" {
+		return false
+	}
+	return lk.myid == ri.runID || lk.myid == "" && lk.keptID == ri.runID && time.Since(lk.lastAvail) < keptFor
 }
 
 // declinedKept reports whether lk's sentinel declined gosentinel's
 // subcommand on the current connection, or, while no connection has
-// answered since, on the last one that did.
+// answered since (and for keptFor after the link last answered), on the
+// last one that did.
 func (lk *link) declinedKept() bool {
-	return lk.flavor == flavorOther || lk.flavor == flavorUnknown && lk.keptFlavor == flavorOther
+	return lk.flavor == flavorOther || lk.flavor == flavorUnknown && lk.keptFlavor == flavorOther && time.Since(lk.lastAvail) < keptFor
 }
 
 // idConfirmed reports whether ri's link answered SENTINEL MYID with ri's
@@ -152,6 +164,11 @@ func (m *Monitor) noteFlavorLocked(lk *link) {
 func (m *Monitor) AnyDeclined() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for lk := range m.declined {
+		if !lk.declinedKept() {
+			delete(m.declined, lk) // kept past keptFor: gone
+		}
+	}
 	return len(m.declined) > 0
 }
 

@@ -361,8 +361,22 @@ func TestAnyDeclinedFollowsTheLinks(t *testing.T) {
 	if !kept {
 		t.Errorf("Sentinels no longer lists the redis-sentinel as declined with its hello: %+v", m.Sentinels())
 	}
-	m.Reset("m")
-	redistest.Until(t, 5*time.Second, "AnyDeclined false once its entry is forgotten (SENTINEL RESET)", func() bool { return !m.AnyDeclined() })
+	// keptFor after its link last answered, it is gone for good.
+	m.mu.Lock()
+	for _, s := range m.masters["m"].sentinels {
+		if s.runID == otherID {
+			s.link.lastAvail = time.Now().Add(-keptFor)
+		}
+	}
+	m.mu.Unlock()
+	if m.AnyDeclined() {
+		t.Error("AnyDeclined keptFor after the redis-sentinel's link last answered")
+	}
+	for _, s := range m.Sentinels() {
+		if s.RunID == otherID && (s.Declined || !s.HelloReceived.IsZero()) {
+			t.Errorf("Sentinels still keeps it: %+v", s)
+		}
+	}
 }
 
 // TestDeclinedUntilANewConnectionAnswers: a sentinel that declined and
