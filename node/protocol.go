@@ -410,9 +410,10 @@ func (n *Node) localBusy() bool {
 }
 
 // localFailover reports whether the local engine runs an election or a
-// failover now.
+// failover now: from the claim of an attempt (before its election) to its
+// end, so also between an election won and the failover it begins.
 func (n *Node) localFailover() bool {
-	return n.electing.Load() > 0 || n.localFSM.FailoverInProgress()
+	return n.electing.Load() > 0 || n.localFSM.FailoverInProgress() || n.eng.Busy()
 }
 
 // allowLocalEngine lets mixed.go start the local engine again (a member

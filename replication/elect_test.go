@@ -108,3 +108,26 @@ func TestMisconfigSettled(t *testing.T) {
 		}
 	}
 }
+
+// TestBusyFromTheClaimToTheEnd: Busy holds from the attempt's claim,
+// through its election (and so past it, to the decision it begins), until
+// the failover ends: a detached member reattaching in the moment between
+// an election won and the failover it begins (when no election runs and
+// the state records no failover yet) stopped that failover half way.
+func TestBusyFromTheClaimToTheEnd(t *testing.T) {
+	h := autoScenario(t, 3000)
+	var busyElecting atomic.Bool
+	h.eng.cfg.Elect = func(ctx context.Context, m *quorum.Master) (uint64, error) {
+		busyElecting.Store(h.eng.Busy())
+		return 5, h.prop.Propose(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: 5})
+	}
+	if h.eng.Busy() {
+		t.Fatal("busy before anything started")
+	}
+	h.start()
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+	if !busyElecting.Load() {
+		t.Fatal("not busy during the election")
+	}
+	h.until(2*time.Second, "the attempt released", func() bool { return !h.eng.Busy() })
+}

@@ -271,6 +271,15 @@ func (e *Engine) State(name string) (string, bool) {
 	return a.state, true
 }
 
+// Busy reports whether the engine is deciding or driving a failover of
+// any master (from the claim of an attempt, before its election, to its
+// end).
+func (e *Engine) Busy() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.active) > 0
+}
+
 // claim marks a master as having a failover in the works; false if it
 // already has one. Caller holds e.mu.
 func (e *Engine) claimLocked(name, state string) bool {
