@@ -270,7 +270,7 @@ func (l *loader) sentinelDirective(argv []string) string {
 		}
 	case name == "cluster-peers" && argc >= 2:
 		for _, a := range argv[1:] {
-			if !isHostPort(a) {
+			if !IsHostPort(a) {
 				return fmt.Sprintf(errClusterPeers, a)
 			}
 		}
@@ -301,9 +301,9 @@ func (l *loader) sentinelDirective(argv []string) string {
 	return ""
 }
 
-// isHostPort tells whether a is host:port with a host and a port from 1 to
+// IsHostPort tells whether a is host:port with a host and a port from 1 to
 // 65535 (a seed sentinel's address).
-func isHostPort(a string) bool {
+func IsHostPort(a string) bool {
 	host, port, err := net.SplitHostPort(a)
 	if err != nil || host == "" {
 		return false

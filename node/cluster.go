@@ -95,6 +95,22 @@ func clusterSettings(o ClusterOptions, cfg *config.Config) ClusterOptions {
 	return o
 }
 
+// checkedPeers drops, saying so, the seeds that are not host:port: the
+// config's cluster-peers are checked at load, GOSENTINEL_PEERS is not, and
+// a seed that can never be dialed would still count toward the expected
+// size.
+func (n *Node) checkedPeers(peers []string) []string {
+	var ok []string
+	for _, p := range peers {
+		if !config.IsHostPort(p) {
+			n.log.Warn("Ignoring a cluster peer that is not host:port", "peer", p)
+			continue
+		}
+		ok = append(ok, p)
+	}
+	return ok
+}
+
 // clusterFromEnv fills unset options from the environment.
 func clusterFromEnv(o ClusterOptions) ClusterOptions {
 	if v := os.Getenv(config.EnvRaft); strings.EqualFold(v, "off") || v == "0" || strings.EqualFold(v, "no") {

@@ -280,6 +280,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	}
 	n.respLns = n.lns
 	copts := clusterSettings(opts.Cluster, cfg)
+	copts.Peers = n.checkedPeers(copts.Peers)
 	if !copts.Disabled {
 		resp, err := n.setupCluster(copts)
 		if err != nil {

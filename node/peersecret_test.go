@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +228,16 @@ func TestPeerKeys_SettingASecretClosesTheOpenKey(t *testing.T) {
 	c.peerSecretChanged()
 	if _, prev, _, ok := c.keys.State(); !ok || prev != peer.DeriveKey("a") {
 		t.Error("a rotation between two secrets dropped the old one")
+	}
+}
+
+// TestCheckedPeersDropsWhatCannotBeDialed: GOSENTINEL_PEERS is not checked
+// at load as cluster-peers is, so a seed that is not host:port is dropped
+// (and logged) rather than counted toward the expected size forever.
+func TestCheckedPeersDropsWhatCannotBeDialed(t *testing.T) {
+	n := &Node{log: slog.New(slog.DiscardHandler)}
+	got := n.checkedPeers([]string{"10.0.0.2", "s-0:26379", "s-1:0", "[::1]:26379", "a:1,b:2"})
+	if want := []string{"s-0:26379", "[::1]:26379"}; !slices.Equal(got, want) {
+		t.Fatalf("%v, want %v", got, want)
 	}
 }

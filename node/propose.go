@@ -112,7 +112,7 @@ func forwardError(addr string, err error) error {
 	case errors.Is(err, quorum.ErrNotLeader) && !errors.Is(err, quorum.ErrLeadershipLost):
 		return ErrNoLeader
 	case errors.Is(err, peer.ErrNotSent):
-		return ErrNoLeader
+		return fmt.Errorf("%w (%w)", ErrNoLeader, err)
 	}
 	return fmt.Errorf("failed to forward the command to the leader at %s: %w", addr, err)
 }
@@ -160,6 +160,11 @@ func (n *Node) proposeCommand(c *quorum.Command) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			if err != ErrNoLeader {
+				// The client sees NOQUORUM; the log keeps why (a leader
+				// whose port refuses, or that refuses our secret).
+				n.log.Warn("No leader took the command", "error", err)
+			}
 			return ErrNoLeader
 		case <-t.C:
 		}
