@@ -351,8 +351,10 @@ func (c *cluster) quiet(gen uint64) {
 	c.mode, c.quietGen = modeQuiet, gen
 	c.mu.Unlock()
 	c.stopLocalEngine(true)
-	if c.n.localFSM.FailoverInProgress() {
-		// A failover began between the decision and the stop: finish it.
+	if c.n.localBusy() {
+		// A failover began, or a vote was given, between the decision and
+		// the stop (a vote computed before the mode changed lands after
+		// it): finish it, or keep the vote's hold-off, in modeLocal.
 		c.mu.Lock()
 		c.mode, c.quietGen, c.localSince = modeLocal, 0, time.Now()
 		c.mu.Unlock()
