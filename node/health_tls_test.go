@@ -1,9 +1,6 @@
 package node_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -42,18 +39,7 @@ func TestHealthOnATLSOnlySentinel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.New(cfg, node.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		n.Close()
-	})
+	n := serveNode(t, cfg, node.Options{})
 	url := "http://" + n.MetricsAddr().String() + "/healthz"
 	var status int
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {

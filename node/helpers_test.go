@@ -32,7 +32,17 @@ func startTestNode(tb testing.TB, extra string) (*node.Node, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	n, err := node.New(cfg, node.Options{Listeners: []net.Listener{ln}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return serveNode(tb, cfg, node.Options{Listeners: []net.Listener{ln}}), path
+}
+
+// serveNode runs a sentinel from cfg (its log discarded unless opts name
+// a logger) until cleanup.
+func serveNode(tb testing.TB, cfg *config.Config, opts node.Options) *node.Node {
+	tb.Helper()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	n, err := node.New(cfg, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -44,5 +54,5 @@ func startTestNode(tb testing.TB, extra string) (*node.Node, string) {
 		<-done
 		n.Close()
 	})
-	return n, path
+	return n
 }
