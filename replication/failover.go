@@ -131,9 +131,10 @@ func (d *driver) call() (context.Context, context.CancelFunc) {
 // leader's SLAVEOF NO ONE took effect. A resumed switchover that did not
 // get that far while its old master still answers as a master is aborted
 // (the previous leader's catch-up cannot be trusted, promoting now could
-// lose writes). Otherwise SLAVEOF NO ONE is sent, resent every second, and
-// the role polled every 50 ms until failover-timeout from the start, then
-// the failover is aborted.
+// lose writes); a resumed automatic failover pauses such an old master, as
+// a fresh one does. Otherwise SLAVEOF NO ONE is sent, resent every second,
+// and the role polled every 50 ms until failover-timeout from the start,
+// then the failover is aborted.
 func (d *driver) promote(fresh bool) bool {
 	m, ok := d.fence()
 	if !ok {
@@ -157,7 +158,11 @@ func (d *driver) promote(fresh bool) bool {
 			return false
 		}
 	}
-	if fresh && !d.switchover(m, !d.forced) {
+	// A fresh failover, and a resumed automatic one (whose old master may
+	// answer again by now: the previous leader decided while it looked
+	// down), pause an old master that answers before promoting; a resumed
+	// switchover that got here found its old master silent.
+	if (fresh || !d.forced) && !d.switchover(m, !d.forced) {
 		return false
 	}
 	if d.paused {

@@ -188,6 +188,27 @@ func TestAutomaticFailoverPausesAnAnsweringOldMaster(t *testing.T) {
 	}
 }
 
+// TestResumedAutomaticFailoverPausesAnAnsweringOldMaster: a failover the
+// previous leader decided while the old master looked down, resumed by
+// this one once the old master answers again, pauses it before promoting,
+// as a fresh one does. It promoted at once, and the old master took
+// writes beside the new one until it was demoted.
+func TestResumedAutomaticFailoverPausesAnAnsweringOldMaster(t *testing.T) {
+	h := autoScenario(t, 10000)
+	h.redis.set(mAddr, func(n *fakeNode) { n.down, n.offset = false, 900 })
+	h.redis.set(r2Addr, func(n *fakeNode) { n.linkUp = true })
+	recordDecision(t, h, r2Addr, h.now(), false)
+	h.start()
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+	calls := h.redis.callList()
+	if len(calls) < 2 || calls[0] != "PAUSE 7000" || calls[1] != "SLAVEOF 7002 NO ONE" {
+		t.Fatalf("side effects %q, want PAUSE 7000 before SLAVEOF 7002 NO ONE", calls)
+	}
+	if sb := h.redis.splitBrains(); len(sb) > 0 {
+		t.Fatalf("two writable masters: %v", sb)
+	}
+}
+
 // TestAutomaticFailoverDemotesAnOldMasterBackDuringPromotion: the old
 // master is down when the failover is decided (so it is not paused) and
 // answers again by the time the switch is committed. It is demoted right
