@@ -170,6 +170,12 @@ func (e *Engine) runTerm(parent context.Context) {
 	t := &term{ctx: ctx, cancel: cancel}
 	e.mu.Lock()
 	e.term = t
+	// Fences read in an earlier term may be stale: another leader may have
+	// set or cleared them since, and a known unfenced master is promoted
+	// away from without the fence wait (PromotionAllowedAt). A term trusts
+	// only its own reads; an unknown fence waits.
+	clear(e.fences)
+	clear(e.fenceChecks)
 	e.mu.Unlock()
 
 	if !e.barrier(t) {

@@ -323,6 +323,25 @@ func TestNoWaitForAnUnfencedMaster(t *testing.T) {
 	}
 }
 
+// TestANewTermForgetsFencesReadBefore: a term trusts only the fences it
+// read itself. A leader that read a master unfenced, lost the term while
+// another leader fenced it, and led again with the master cut off, took
+// the old reading and promoted without the fence wait while the master
+// still took writes.
+func TestANewTermForgetsFencesReadBefore(t *testing.T) {
+	h := fenceScenario(t, FenceConfig{0, 10})
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) { ms.Replicas[0].SDown = true })
+	h.start()
+	h.until(3*time.Second, "the fence read", func() bool { _, ok := h.eng.knownFence(mAddr); return ok })
+	h.stop()
+	h.redis.set(mAddr, func(n *fakeNode) { n.down = true }) // cut off: no read gets through
+	h.start()
+	h.advance(5 * tickInterval)
+	if c, ok := h.eng.knownFence(mAddr); ok {
+		t.Fatalf("the new term knows the master's fence %+v from the previous one", c)
+	}
+}
+
 // A switchover does not wait out the fence (its old master is paused), and
 // the fenced old master loses our fence once demoted: a later SLAVEOF NO
 // ONE by anyone would otherwise make a master that refuses every write.
