@@ -372,7 +372,7 @@ func TestManualSwitchoverWaitsForOffsetAndUnpauses(t *testing.T) {
 	}
 	h.waitEvent("+failover-end", 1, 5*time.Second)
 	diffLists(t, "side effects", h.redis.callList(), []string{
-		"PAUSE 7000", "SLAVEOF 7001 NO ONE", "SLAVEOF 7000 7001", "UNPAUSE 7000", "SLAVEOF 7002 7001"})
+		"PAUSE 7000", "SLAVEOF 7001 NO ONE", "PAUSE 7000", "SLAVEOF 7000 7001", "UNPAUSE 7000", "SLAVEOF 7002 7001"})
 	h.redis.mu.Lock()
 	got := *offsetsAtPromotion
 	h.redis.mu.Unlock()

@@ -222,6 +222,10 @@ func (d *driver) promote(fresh bool) bool {
 			rep, err := d.e.cfg.Redis.Replication(ctx, tgt)
 			cancel()
 			if err == nil && rep.Role == "master" {
+				if d.paused && !d.e.verifyLeader(d.t) {
+					return false // the next leader resumes from the replica's role
+				}
+				d.renewPause(m)
 				return d.commitPromoted()
 			}
 		}
@@ -229,6 +233,26 @@ func (d *driver) promote(fresh bool) bool {
 			return false
 		}
 	}
+}
+
+// renewPause extends our pause of the old master once its replica is a
+// master: what follows (the promotion's commit, the switch's, and the
+// demotion) is bounded by the term, not by what is left of the pause, and
+// a write the old master took after its pause lapsed would be lost at its
+// demotion. Redis keeps the later of two pause ends. A renewal that fails
+// changes nothing: the first pause still runs.
+func (d *driver) renewPause(m *quorum.Master) {
+	if !d.paused {
+		return
+	}
+	ctx, cancel := d.call()
+	err := d.e.cfg.Redis.PauseWrites(ctx, target(m, d.from), d.pauseLen)
+	cancel()
+	if err != nil {
+		d.e.log.Warn("could not extend the old master's pause past the promotion", "master", d.name, "err", err)
+		return
+	}
+	d.pausedUntil = d.e.now().Add(d.pauseLen)
 }
 
 // commitPromoted records the promotion; from then on the failover can only

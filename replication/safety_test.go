@@ -182,7 +182,7 @@ func TestAutomaticFailoverPausesAnAnsweringOldMaster(t *testing.T) {
 	h.start()
 	h.waitEvent("+failover-end", 1, 5*time.Second)
 	diffLists(t, "side effects", h.redis.callList(), []string{
-		"PAUSE 7000", "SLAVEOF 7002 NO ONE", "SLAVEOF 7000 7002", "UNPAUSE 7000", "SLAVEOF 7001 7002"})
+		"PAUSE 7000", "SLAVEOF 7002 NO ONE", "PAUSE 7000", "SLAVEOF 7000 7002", "UNPAUSE 7000", "SLAVEOF 7001 7002"})
 	if sb := h.redis.splitBrains(); len(sb) > 0 {
 		t.Fatalf("two writable masters: %v", sb)
 	}
@@ -259,5 +259,5 @@ func TestSwitchoverWaitsForReplicaPastOneFailedRead(t *testing.T) {
 		t.Fatalf("promoted at replica offset %d < master offset %d", got[0], got[1])
 	}
 	diffLists(t, "side effects", h.redis.callList(), []string{
-		"PAUSE 7000", "SLAVEOF 7001 NO ONE", "SLAVEOF 7000 7001", "UNPAUSE 7000", "SLAVEOF 7002 7001"})
+		"PAUSE 7000", "SLAVEOF 7001 NO ONE", "PAUSE 7000", "SLAVEOF 7000 7001", "UNPAUSE 7000", "SLAVEOF 7002 7001"})
 }
