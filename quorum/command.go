@@ -74,7 +74,9 @@ type Command struct {
 	Params []Param `json:"params,omitempty"`
 	Addr   Addr    `json:"addr,omitempty"`
 	// From is the address being replaced by OpSwitchMaster, so that every
-	// sentinel can announce "+switch-master <name> <from> <to>" on apply.
+	// sentinel can announce "+switch-master <name> <from> <to>" on apply;
+	// in OpFailoverBegin, the master address the decision was made
+	// against (empty in logs written before it was: not checked).
 	From  Addr   `json:"from,omitempty"`
 	Epoch uint64 `json:"epoch,omitempty"`
 	// Leader is the id of the sentinel that decided a failover; Forced

@@ -43,6 +43,11 @@ var (
 	// ErrPastPromotion is returned by an OpFailoverAbort of a failover that
 	// promoted its replica: past promotion the only way out is forward.
 	ErrPastPromotion = errors.New("the failover is past promotion and cannot be aborted")
+	// ErrMasterMoved is returned by an OpFailoverBegin decided against a
+	// master address (From) that is no longer the master's: a switch
+	// applied meanwhile (a hello during the election), so the replica was
+	// chosen among another master's replicas.
+	ErrMasterMoved = errors.New("the master moved since the failover was decided")
 )
 
 // Verdict is one of Apply's refusals, with the name it crosses the peer
@@ -70,6 +75,7 @@ var Verdicts = []Verdict{
 	{"mixed-protocol", ErrMixedProtocol},
 	{"stale-protocol", ErrStaleProtocol},
 	{"past-promotion", ErrPastPromotion},
+	{"master-moved", ErrMasterMoved},
 }
 
 // IsVerdict reports whether err is one of Apply's refusals (Verdicts).
@@ -324,6 +330,9 @@ func (f *FSM) apply(c *Command) error {
 		}
 		if !c.Forced && s.Paused(c.Name) {
 			return ErrFailoversPaused
+		}
+		if c.From != (Addr{}) && c.From != m.Addr {
+			return ErrMasterMoved
 		}
 		// A failover decided by redis-sentinel's vote (a mixed set,
 		// docs/DESIGN.md) carries the epoch it was elected in, already

@@ -344,6 +344,8 @@ func TestFSMRefusalsAreVerdicts(t *testing.T) {
 		{&Command{Op: OpProtocol, Epoch: 0}, ErrStaleProtocol},
 		{&Command{Op: OpMaintenance, Paused: true, Names: []string{"p"}}, nil},
 		{begin("p", 0), ErrFailoversPaused},
+		// Decided against x at :9, which is no longer x's address.
+		{&Command{Op: OpFailoverBegin, Name: "x", Addr: Addr{"127.0.0.1", 2}, From: Addr{"127.0.0.1", 9}, Leader: "l"}, ErrMasterMoved},
 		{&Command{Op: OpProtocol, Mixed: true}, nil},
 		{begin("x", 0), ErrMixedProtocol},
 	}

@@ -131,3 +131,32 @@ func TestBusyFromTheClaimToTheEnd(t *testing.T) {
 	}
 	h.until(2*time.Second, "the attempt released", func() bool { return !h.eng.Busy() })
 }
+
+// TestAMasterMovedDuringTheElectionIsNotFailedOver: a switch applied while
+// this sentinel's election runs (a redis-sentinel's hello: it promoted
+// another replica) makes the decision stale; the begin is refused
+// (quorum.ErrMasterMoved) and nothing is sent to any node. It was recorded
+// against the new master, whose healthy writes the failover then paused
+// and lost.
+func TestAMasterMovedDuringTheElectionIsNotFailedOver(t *testing.T) {
+	h := autoScenario(t, 3000)
+	var switched atomic.Bool
+	h.eng.cfg.Elect = func(ctx context.Context, m *quorum.Master) (uint64, error) {
+		if !switched.Swap(true) {
+			if err := h.prop.Propose(ctx, &quorum.Command{Op: quorum.OpSwitchMaster, Name: "mymaster",
+				Addr: quorum.Addr(r1Addr), From: quorum.Addr(mAddr), Epoch: 1}); err != nil {
+				return 0, err
+			}
+		}
+		return 2, h.prop.Propose(ctx, &quorum.Command{Op: quorum.OpObserveEpoch, Epoch: 2})
+	}
+	h.start()
+	h.until(2*time.Second, "the election", switched.Load)
+	h.advance(5 * tickInterval)
+	if calls := h.redis.callList(); len(calls) != 0 {
+		t.Fatalf("failed over a master that moved during the election: %q", calls)
+	}
+	if f := h.master().Failover; f != nil {
+		t.Fatalf("a failover recorded against the moved master: %+v", f)
+	}
+}

@@ -276,7 +276,7 @@ func (e *Engine) begin(t *term, m *quorum.Master, replica monitor.Addr, forced b
 	ctx, cancel := context.WithTimeout(t.ctx, min(e.timing().ElectionTimeout, FailoverTimeout(m)))
 	defer cancel()
 	err := e.propose(ctx, t, &quorum.Command{Op: quorum.OpFailoverBegin, Name: m.Name, Addr: quorum.Addr(replica),
-		Leader: e.cfg.MyID, Forced: forced, Epoch: elected})
+		From: m.Addr, Leader: e.cfg.MyID, Forced: forced, Epoch: elected})
 	if err != nil {
 		return nil, err
 	}
