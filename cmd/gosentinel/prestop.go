@@ -153,7 +153,7 @@ func handOver(ctx context.Context, o prestopOptions) (string, error) {
 	}
 	sent := dialAuthenticated(ctx, o.sentinel, o.password, o.tls)
 	defer sent.Close()
-	fields, err := sent.Do(ctx, "SENTINEL", "MASTER", o.masterSet)
+	fields, err := sentinelMaster(ctx, sent, o.masterSet)
 	if err != nil {
 		return "", fmt.Errorf("SENTINEL MASTER %s at %s: %w", o.masterSet, o.sentinel, err)
 	}
@@ -240,6 +240,24 @@ func nodeRole(ctx context.Context, c *monitor.Client) (master bool, runID string
 		}
 	}
 	return role.Elems[0].Str == "master", runID, nil
+}
+
+// sentinelMaster is SENTINEL MASTER's fields once they name the master's
+// run id: a sentinel that has not read its master's INFO yet (seconds old)
+// answers an empty one, which matched no node, and the hook reported
+// nothing to hand over. It asks again every 200 ms until ctx ends.
+func sentinelMaster(ctx context.Context, sent *monitor.Client, name string) ([]string, error) {
+	for {
+		fields, err := sent.Do(ctx, "SENTINEL", "MASTER", name)
+		if err != nil || field(fields, "runid") != "" {
+			return fields, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("the sentinel has not learnt its master's run id: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // refusal tells whether err is the node's answer rather than its silence:
