@@ -210,20 +210,11 @@ func (s *Server) lookupArgv(argv []string) *command {
 	return s.tbl.lookupArgv(tr)
 }
 
-// existenceError is the table's existenceError through the renames: a
-// name that runs nothing any more is an unknown command, even one that
-// was a container.
+// existenceError is the reply to an unknown command or subcommand
+// (commandCheckExistence), through the renames: a name that runs nothing
+// any more is an unknown command, even one that was a container.
 func (s *Server) existenceError(argv []string) string {
 	if tr, ok := s.renamed(argv); ok && len(tr) > 1 && s.tbl.isContainer(tr[0]) {
-		return unknownSubcommand(argv)
-	}
-	return unknownCommand(argv)
-}
-
-// existenceError is the reply to an unknown command or subcommand
-// (commandCheckExistence).
-func (t *commandTable) existenceError(argv []string) string {
-	if t.isContainer(argv[0]) {
 		return unknownSubcommand(argv)
 	}
 	return unknownCommand(argv)
