@@ -1004,18 +1004,29 @@ func (c *cluster) forwardFailover(ctx context.Context, name string) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, rpcTimeout+5*time.Second)
 	defer cancel()
-	err := c.rpc.Call(cctx, addr, "cluster.failover", failoverRequest{Name: name}, nil)
+	err := forwardedFailoverOutcome(c.rpc.Call(cctx, addr, "cluster.failover", failoverRequest{Name: name}, nil))
+	if errors.Is(err, errFailoverUnknown) {
+		c.n.log.Warn("The Raft leader did not answer a forwarded FAILOVER: it may have started", "leader", addr, "error", err)
+	}
+	return err
+}
+
+// forwardedFailoverOutcome classifies the result of a FAILOVER forwarded to
+// the leader: its own answer (OK, or its error as a value) stands; a call
+// that never left (peer.ErrNotSent: the leader just died) started nothing
+// and is ErrNoLeader, which the caller retries with the next leader; any
+// other failure came after the request was written, when the leader may
+// have committed the decision, so it is errFailoverUnknown (wrapping the
+// cause) and never retried.
+func forwardedFailoverOutcome(err error) error {
 	var re *peer.RemoteError
 	switch {
 	case err == nil || errors.As(err, &re):
 		return err
 	case errors.Is(err, peer.ErrNotSent):
-		// Not reachable (it just died): nothing was started.
 		return fmt.Errorf("%w (%w)", ErrNoLeader, err)
 	}
-	// Sent, and no answer: the leader may have committed the decision.
-	c.n.log.Warn("The Raft leader did not answer a forwarded FAILOVER: it may have started", "leader", addr, "error", err)
-	return errFailoverUnknown
+	return fmt.Errorf("%w (%w)", errFailoverUnknown, err)
 }
 
 // errFailoverUnknown answers a FAILOVER forwarded to the leader that got
