@@ -339,7 +339,7 @@ func switchoverScenario(t *testing.T, ftMs int64, stuck bool) *harness {
 	nodes[r2Addr].linkUp = true
 	if !stuck {
 		nodes[r1Addr].onPoll = func(f *fakeRedis, n *fakeNode) {
-			if m := f.nodes[mAddr]; m.paused && n.role == "slave" {
+			if m := f.nodes[mAddr]; m.pausedAt(f.now()) && n.role == "slave" {
 				n.offset = min(n.offset+30, m.offset)
 			}
 		}

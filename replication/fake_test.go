@@ -73,7 +73,12 @@ type fakeNode struct {
 	// linkAfter: Replication polls after SLAVEOF <master> before the link is up.
 	linkAfter int
 	polls     int
-	paused    bool
+	// pausedUntil is when the node's CLIENT PAUSE WRITE ends (zero: not
+	// paused). Redis keeps the later of two ends.
+	pausedUntil time.Time
+	// refuseSlaveOfUntil: SLAVEOF host port fails until then, as with
+	// refuseSlaveOf.
+	refuseSlaveOfUntil time.Time
 	// fence is the node's min-replicas-to-write/max-lag.
 	fence FenceConfig
 	// linkBusy: a read of the fence that may wait for a later tick
@@ -100,21 +105,28 @@ type fakeRedis struct {
 	// (kept apart from calls, which list failover side effects).
 	fenceCalls []string
 	// splitBrain records every moment two reachable nodes accepted writes
-	// at once (role:master and not paused), with the calls up to then.
-	splitBrain []string
+	// at once (role:master and not paused), with the calls up to then;
+	// splitBrainAt holds when each was seen.
+	splitBrain   []string
+	splitBrainAt []time.Time
 	// fenceWait, if set, runs (without the lock) before each Fence read
 	// answers; fenceReading and maxFenceReading count the reads in it.
 	fenceWait                     func(ctx context.Context)
 	fenceReading, maxFenceReading int
 }
 
+// pausedAt tells whether the node's writes are paused at now.
+func (n *fakeNode) pausedAt(now time.Time) bool { return now.Before(n.pausedUntil) }
+
 // checkWritersLocked records a split brain if more than one reachable
-// node accepts writes now. A pause is taken as lasting: tests that need
-// its lapse check the timing themselves. Caller holds f.mu.
+// node accepts writes now. Every call of the fake checks before it acts
+// too, so a pause that lapsed between two calls is caught at the next
+// one. Caller holds f.mu.
 func (f *fakeRedis) checkWritersLocked() {
 	var writers []string
+	now := f.now()
 	for a, n := range f.nodes {
-		if !n.down && n.role == "master" && !n.paused {
+		if !n.down && n.role == "master" && !n.pausedAt(now) {
 			writers = append(writers, a.String())
 		}
 	}
@@ -124,13 +136,23 @@ func (f *fakeRedis) checkWritersLocked() {
 			calls = append(calls, c.String())
 		}
 		f.splitBrain = append(f.splitBrain, fmt.Sprintf("writable masters %v after %q", writers, calls))
+		f.splitBrainAt = append(f.splitBrainAt, now)
 	}
 }
 
-func (f *fakeRedis) splitBrains() []string {
+func (f *fakeRedis) splitBrains() []string { return f.splitBrainsBefore(time.Time{}) }
+
+// splitBrainsBefore is splitBrains seen before end (every one if zero).
+func (f *fakeRedis) splitBrainsBefore(end time.Time) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]string(nil), f.splitBrain...)
+	var out []string
+	for i, sb := range f.splitBrain {
+		if end.IsZero() || f.splitBrainAt[i].Before(end) {
+			out = append(out, sb)
+		}
+	}
+	return out
 }
 
 func newFakeRedis(nodes map[monitor.Addr]*fakeNode, now func() time.Time) *fakeRedis {
@@ -150,11 +172,12 @@ func (f *fakeRedis) node(a monitor.Addr) (*fakeNode, error) {
 func (f *fakeRedis) SlaveOf(ctx context.Context, t Target, master *monitor.Addr) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.checkWritersLocked()
 	n, err := f.node(t.Addr)
 	if err != nil {
 		return err
 	}
-	if master != nil && n.refuseSlaveOf {
+	if master != nil && (n.refuseSlaveOf || f.now().Before(n.refuseSlaveOfUntil)) {
 		return errors.New("ERR simulated SLAVEOF failure")
 	}
 	if master == nil && n.refuseNoOne {
@@ -184,6 +207,7 @@ func (f *fakeRedis) SlaveOf(ctx context.Context, t Target, master *monitor.Addr)
 func (f *fakeRedis) Replication(ctx context.Context, t Target) (Replication, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.checkWritersLocked()
 	n, err := f.node(t.Addr)
 	if err != nil {
 		return Replication{}, err
@@ -218,8 +242,11 @@ func (f *fakeRedis) PauseWrites(ctx context.Context, t Target, d time.Duration) 
 	if err != nil {
 		return err
 	}
+	f.checkWritersLocked()
 	f.calls = append(f.calls, call{op: "PAUSE", addr: t.Addr, at: f.now()})
-	n.paused = true
+	if end := f.now().Add(d); end.After(n.pausedUntil) {
+		n.pausedUntil = end
+	}
 	return nil
 }
 
@@ -230,8 +257,9 @@ func (f *fakeRedis) Unpause(ctx context.Context, t Target) error {
 	if err != nil {
 		return err
 	}
+	f.checkWritersLocked()
 	f.calls = append(f.calls, call{op: "UNPAUSE", addr: t.Addr, at: f.now()})
-	n.paused = false
+	n.pausedUntil = time.Time{}
 	f.checkWritersLocked()
 	return nil
 }

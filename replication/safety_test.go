@@ -88,7 +88,9 @@ func TestSwitchoverUnaskableReplicaKeepsOldMasterPaused(t *testing.T) {
 // TestSwitchoverFailedDemotionDoesNotUnpause: the old master refuses the
 // SLAVEOF that demotes it; it must not be released while it is still a
 // master (the new one is already writable). Its pause lapses by itself and
-// the group check keeps trying to demote it.
+// the group check keeps trying to demote it: from the lapse on, two
+// masters take writes, the limit docs/DESIGN.md states for a node that
+// refuses its demotion.
 func TestSwitchoverFailedDemotionDoesNotUnpause(t *testing.T) {
 	h := switchoverScenario(t, 2000, false) // pause 2 s
 	h.redis.set(mAddr, func(n *fakeNode) { n.refuseSlaveOf = true })
@@ -100,8 +102,11 @@ func TestSwitchoverFailedDemotionDoesNotUnpause(t *testing.T) {
 	if c := h.redis.callsOf("UNPAUSE", mAddr); len(c) != 0 {
 		t.Fatalf("old master unpaused after a failed demotion: %q", h.redis.callList())
 	}
-	if sb := h.redis.splitBrains(); len(sb) > 0 {
-		t.Fatalf("two writable masters: %q", sb)
+	h.redis.mu.Lock()
+	lapse := h.redis.nodes[mAddr].pausedUntil
+	h.redis.mu.Unlock()
+	if sb := h.redis.splitBrainsBefore(lapse); len(sb) > 0 {
+		t.Fatalf("two writable masters before the pause lapsed at %v: %q", lapse.Sub(fakeStart), sb)
 	}
 }
 
@@ -238,7 +243,7 @@ func TestSwitchoverWaitsForReplicaPastOneFailedRead(t *testing.T) {
 	catchUp := h.redis.nodes[r1Addr].onPoll
 	failed := false
 	h.redis.nodes[r1Addr].onPoll = func(f *fakeRedis, n *fakeNode) {
-		if m := f.nodes[mAddr]; m.paused && !failed {
+		if m := f.nodes[mAddr]; m.pausedAt(f.now()) && !failed {
 			failed, m.failReads = true, 1
 		}
 		catchUp(f, n)
@@ -260,4 +265,44 @@ func TestSwitchoverWaitsForReplicaPastOneFailedRead(t *testing.T) {
 	}
 	diffLists(t, "side effects", h.redis.callList(), []string{
 		"PAUSE 7000", "SLAVEOF 7001 NO ONE", "PAUSE 7000", "SLAVEOF 7000 7001", "UNPAUSE 7000", "SLAVEOF 7002 7001"})
+}
+
+// TestSwitchoverPauseOutlastsASlowDemotion: the replica answers as a master
+// late in the pause (7 s of 10), and the old master refuses its demotion
+// for 5 s more. The pause is renewed once the replica is a master, so the
+// old master stays paused until it is demoted: no moment with two writable
+// masters. Issued once, the pause lapsed at 10 s, the demotion's retries
+// stopped there, and the old master took writes next to the new one.
+func TestSwitchoverPauseOutlastsASlowDemotion(t *testing.T) {
+	h := switchoverScenario(t, 10000, false) // pause 10 s
+	start := h.now()
+	h.redis.set(r1Addr, func(n *fakeNode) {
+		n.ignoreNoOne = true
+		catchUp := n.onPoll
+		n.onPoll = func(f *fakeRedis, n *fakeNode) {
+			catchUp(f, n)
+			if n.role != "slave" || f.now().Before(start.Add(7*time.Second)) {
+				return
+			}
+			for _, c := range f.calls {
+				if c.op == "SLAVEOF" && c.addr == r1Addr && c.master == nil {
+					n.role, n.masterHost, n.masterPort, n.linkUp = "master", "", 0, false
+					return
+				}
+			}
+		}
+	})
+	h.redis.set(mAddr, func(n *fakeNode) { n.refuseSlaveOfUntil = start.Add(12 * time.Second) })
+	h.start()
+	if err := h.eng.Failover(context.Background(), "mymaster"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitEvent("+failover-end", 1, 30*time.Second)
+	if sb := h.redis.splitBrains(); len(sb) > 0 {
+		t.Fatalf("two writable masters: %q", sb)
+	}
+	demoted := h.redis.callsOf("SLAVEOF", mAddr)
+	if len(demoted) != 1 || demoted[0].at.Before(start.Add(12*time.Second)) {
+		t.Fatalf("old master's demotion %v, want one at 12 s or later: %q", demoted, h.redis.callList())
+	}
 }
