@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/beat"
+	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -721,6 +722,24 @@ func (g *Group) caughtUp(ctx context.Context, st Store, leaderID, leaderAddr str
 	return st.AppliedIndex() >= s.Applied
 }
 
+// lastHeard is when voter id was last heard from on any channel: its
+// hellos, a status call (callers, copied under g.mu), and Raft's contact
+// (now while Raft reaches it).
+func (g *Group) lastHeard(st Store, id string, callers map[string]time.Time, now time.Time) time.Time {
+	last, failing := st.FollowerContact(id)
+	if !failing {
+		return now
+	}
+	return latest(latest(g.cfg.Heard(id), callers[id]), last)
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // collectMembers removes a member gone on every channel (PlanRemoval).
 func (g *Group) collectMembers(st Store, voters []quorum.Server, now time.Time) {
 	g.mu.Lock()
@@ -735,19 +754,8 @@ func (g *Group) collectMembers(st Store, voters []quorum.Server, now time.Time) 
 	}
 	g.mu.Unlock()
 	heard := func(id string) time.Time {
-		t := since // a new leader starts every member's clock
-		if h := g.cfg.Heard(id); h.After(t) {
-			t = h
-		}
-		if c := callers[id]; c.After(t) {
-			t = c
-		}
-		if last, failing := st.FollowerContact(id); !failing {
-			t = now
-		} else if last.After(t) {
-			t = last
-		}
-		return t
+		// A new leader starts every member's clock.
+		return latest(since, g.lastHeard(st, id, callers, now))
 	}
 	s, ok := PlanRemoval(voters, g.cfg.ID, exp, heard, now, g.cfg.MemberTimeout)
 	if !ok {
@@ -804,18 +812,13 @@ func FormatServers(servers []quorum.Server) string {
 	return strings.Join(parts, ",")
 }
 
-// DialAddress is where server id can be reached now, for Raft's dials
-// (quorum.RaftConfig.DialAddress): the address it last called us from, else
-// the one its hellos announce, else the one in the configuration. Raft
-// alone would only ever dial the configuration's, and a group whose
-// members all moved could never elect the leader that records the moves.
-func (g *Group) DialAddress(id string) (string, bool) {
-	now := time.Now()
+// whereNow is where sentinel id is now by its own word: the address it
+// last called us from, else the one its hellos announce.
+func (g *Group) whereNow(id string) (string, bool) {
 	g.mu.Lock()
 	c, ok := g.callers[id]
-	voters := g.voters
 	g.mu.Unlock()
-	if ok && now.Sub(c.at) <= callerTTL {
+	if ok && time.Since(c.at) <= callerTTL {
 		return c.addr, true
 	}
 	for _, p := range g.cfg.Peers() {
@@ -823,6 +826,21 @@ func (g *Group) DialAddress(id string) (string, bool) {
 			return p.Addr, true
 		}
 	}
+	return "", false
+}
+
+// DialAddress is where server id can be reached now, for Raft's dials
+// (quorum.RaftConfig.DialAddress): the address it last called us from, else
+// the one its hellos announce, else the one in the configuration. Raft
+// alone would only ever dial the configuration's, and a group whose
+// members all moved could never elect the leader that records the moves.
+func (g *Group) DialAddress(id string) (string, bool) {
+	if a, ok := g.whereNow(id); ok {
+		return a, true
+	}
+	g.mu.Lock()
+	voters := g.voters
+	g.mu.Unlock()
 	for _, v := range voters {
 		if v.ID == id {
 			return v.Addr, true
@@ -975,6 +993,32 @@ func (g *Group) handleJoin(ctx context.Context, s quorum.Server) error {
 		return err
 	}
 	plan := PlanJoin(voters, s)
+	if old := plan.Replaces; old != nil {
+		now := time.Now()
+		g.mu.Lock()
+		called := g.callers[old.ID].at
+		g.mu.Unlock()
+		heard := g.lastHeard(st, old.ID, map[string]time.Time{old.ID: called}, now)
+		at, _ := g.whereNow(old.ID)
+		if old.ID == g.cfg.ID {
+			at = g.cfg.Addr()
+		}
+		switch PlanHeld(*old, g.cfg.ID, heard, now, at, s.Addr) {
+		case HeldWait:
+			return fmt.Errorf("%w: %s is held by %s, heard from %v ago", ErrJoinRefused, s.Addr, old.ID, now.Sub(heard).Round(time.Second))
+		case HeldPark:
+			parked := peer.TargetAddr(old.Addr, old.ID)
+			g.cfg.Logger.Warn("A Sentinel took the address of a member alive elsewhere: moving that member's entry aside",
+				"member", old.ID, "from", old.Addr, "now at", at, "joining", s.ID)
+			if err := st.AddVoter(old.ID, parked); err != nil {
+				return err
+			}
+			if voters, err = st.Servers(); err != nil {
+				return err
+			}
+			plan = PlanJoin(voters, s)
+		}
+	}
 	if plan.Replaces != nil {
 		cctx, cancel := context.WithTimeout(ctx, g.cfg.RPCTimeout)
 		got, err := g.cfg.Transport.Status(cctx, s.Addr, g.self())

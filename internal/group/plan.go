@@ -82,6 +82,52 @@ func PlanJoin(voters []quorum.Server, s quorum.Server) JoinPlan {
 	return p
 }
 
+// ReplaceQuiet is how long a voter must have been silent on every channel
+// (hellos, Raft contact, status calls) before a sentinel at its address
+// under another id may replace it. An address proves who holds it now, not
+// that its previous holder is gone: addresses are reused (two members that
+// restart with their IPs swapped, a pod given the IP a peer just released),
+// and a voter alive elsewhere that was removed for it left the group short
+// of a majority, or removed the leader itself. Five hello periods: a
+// sentinel that really restarted with a new id at its old address waits
+// that long at most.
+const ReplaceQuiet = 10 * time.Second
+
+// HeldAction is what the leader does with the voter whose address a
+// sentinel joining under another id holds.
+type HeldAction int
+
+const (
+	// HeldReplace removes it (gone: the same sentinel under a new id, or
+	// one that used to live there) before adding the joining one.
+	HeldReplace HeldAction = iota
+	// HeldPark moves its entry to an address no sentinel announces
+	// (peer.TargetAddr of the old address and its id): it is alive
+	// elsewhere, so it stays a voter, and its own next join puts its entry
+	// where it is. Only the address changes, never the set of voters.
+	HeldPark
+	// HeldWait refuses the join for now: heard from recently, and nowhere
+	// else than at this address.
+	HeldWait
+)
+
+// PlanHeld decides what happens to old, the voter at the address of a
+// sentinel that asks to join under another id. lastHeard is when old was
+// last heard from (its hellos, a status call, Raft's contact; now while
+// Raft reaches it) and at is where it is now ("" if unknown: the address it
+// last called from, else the one its hellos announce). The leader itself
+// is alive wherever its entry says.
+func PlanHeld(old quorum.Server, leaderID string, lastHeard, now time.Time, at, joinAddr string) HeldAction {
+	alive := old.ID == leaderID || now.Sub(lastHeard) <= ReplaceQuiet
+	switch {
+	case !alive:
+		return HeldReplace
+	case at != "" && at != joinAddr:
+		return HeldPark
+	}
+	return HeldWait
+}
+
 // PlanRemoval picks the member the leader removes this round, if any: a
 // voter other than the leader not heard from on any channel for timeout,
 // the longest silent first, and only while the group keeps a majority of

@@ -275,3 +275,28 @@ func TestPlanRemoval(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanHeld(t *testing.T) {
+	now := time.Unix(10000, 0)
+	old := quorum.Server{ID: "b", Addr: "10.0.0.2:26379"}
+	join := "10.0.0.2:26379"
+	for _, tc := range []struct {
+		name      string
+		leader    string
+		lastHeard time.Time
+		at        string
+		want      HeldAction
+	}{
+		{"silent past the quiet time: replaced", "a", now.Add(-ReplaceQuiet - time.Second), "", HeldReplace},
+		{"silent past the quiet time, hellos naming another address: replaced", "a", now.Add(-ReplaceQuiet - time.Second), "10.0.0.1:26379", HeldReplace},
+		{"heard now, from another address (swapped): parked", "a", now, "10.0.0.1:26379", HeldPark},
+		{"heard now, nowhere else: wait", "a", now, "", HeldWait},
+		{"heard now, at the joiner's address (a new id there just now): wait", "a", now, join, HeldWait},
+		{"the leader's own entry, the leader elsewhere: parked", "b", time.Time{}, "10.0.0.1:26379", HeldPark},
+		{"the leader's own entry, never replaced", "b", time.Time{}, "", HeldWait},
+	} {
+		if got := PlanHeld(old, tc.leader, tc.lastHeard, now, tc.at, join); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
