@@ -475,13 +475,14 @@ func (v *peerView) heardWithin(now time.Time, age time.Duration) int {
 
 // expectation is the expected size of the set (internal/group.Expected):
 // the operator's, else derived from this sentinel's masters and peers.
-func (c *cluster) expectation() group.Expectation {
-	in := group.ExpectInputs{Explicit: c.opts.Size, ExplicitSource: c.opts.SizeSource, Seeds: len(c.opts.Peers)}
+func (c *cluster) expectation(forming bool) group.Expectation {
+	in := group.ExpectInputs{Explicit: c.opts.Size, ExplicitSource: c.opts.SizeSource, Seeds: len(c.opts.Peers), Forming: forming}
 	if in.Explicit > 0 && in.ExplicitSource == "" {
 		in.ExplicitSource = group.SourceDirective
 	}
 	in.MaxQuorum = c.n.maxQuorum()
-	in.KnownAlive = c.view().alive
+	v := c.view()
+	in.KnownAlive, in.KnownDown = v.alive, len(v.peers)-v.alive
 	return group.Expected(in)
 }
 

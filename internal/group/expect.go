@@ -28,8 +28,18 @@ type ExpectInputs struct {
 	// MaxQuorum is the largest quorum among the masters watched.
 	MaxQuorum int
 	// KnownAlive is how many other sentinels this one knows that are not
-	// subjectively down.
-	KnownAlive int
+	// subjectively down; KnownDown how many more it knows that are.
+	KnownAlive, KnownDown int
+	// Forming: the size is asked for a formation round, where the down
+	// ones count too. redis-sentinel counts every sentinel it knows as a
+	// voter, down or not; a peer cut off by a partition at first start is
+	// still part of the set, and counting only the reachable ones let each
+	// side of the cut (5 sentinels listed, quorum 2: 3 | 2) take itself for
+	// the whole set and form a group of its own. A member counts the
+	// reachable ones only: the entries of sentinels gone for good (a new id
+	// at a new address leaves the old one behind, as in redis until
+	// SENTINEL RESET) would otherwise raise the floor of removals forever.
+	Forming bool
 	// Seeds is how many explicit peer seeds are configured.
 	Seeds int
 }
@@ -39,7 +49,8 @@ type ExpectInputs struct {
 const minDerived = 2
 
 // Expected returns the expected size of the set: the operator's, else the
-// largest of 2q-1, 1 + the sentinels known alive, 1 + the seeds, and 2.
+// largest of 2q-1, 1 + the sentinels known (alive, or while forming any),
+// 1 + the seeds, and 2.
 func Expected(in ExpectInputs) Expectation {
 	if in.Explicit > 0 {
 		return Expectation{Size: in.Explicit, Source: in.ExplicitSource}
@@ -47,7 +58,7 @@ func Expected(in ExpectInputs) Expectation {
 	e := Expectation{Size: minDerived, Source: SourceFloor}
 	for _, c := range []Expectation{
 		{2*in.MaxQuorum - 1, SourceQuorum},
-		{1 + in.KnownAlive, SourceKnown},
+		{1 + in.KnownAlive + known(in), SourceKnown},
 		{1 + in.Seeds, SourceSeeds},
 	} {
 		if c.Size > e.Size {
@@ -55,6 +66,14 @@ func Expected(in ExpectInputs) Expectation {
 		}
 	}
 	return e
+}
+
+// known is how many of the down sentinels count: all while forming.
+func known(in ExpectInputs) int {
+	if in.Forming {
+		return in.KnownDown
+	}
+	return 0
 }
 
 // Quorum is the number of sentinels that make a majority of size n.

@@ -73,8 +73,10 @@ type Config struct {
 	ID string
 	// Addr is the address peers reach this sentinel at now.
 	Addr func() string
-	// Expect is the expected size of the set now.
-	Expect func() Expectation
+	// Expect is the expected size of the set now; forming: asked for a
+	// formation round (no Raft state here), when every known sentinel
+	// counts, down or not (ExpectInputs.KnownDown).
+	Expect func(forming bool) Expectation
 	// Peers are the sentinels known through hellos and seeds now.
 	Peers func() []Peer
 	// Foreign lists the sentinels heard that are not gosentinels (nil:
@@ -286,12 +288,15 @@ func (g *Group) round(ctx context.Context) {
 	if g.cfg.Existing && !g.openExisting() {
 		return
 	}
-	exp := g.cfg.Expect()
 	g.mu.Lock()
-	g.expect = exp
 	st := g.store
 	g.mu.Unlock()
-	if st == nil || !st.HasState() {
+	forming := st == nil || !st.HasState()
+	exp := g.cfg.Expect(forming)
+	g.mu.Lock()
+	g.expect = exp
+	g.mu.Unlock()
+	if forming {
 		g.freshRound(ctx, exp)
 		return
 	}

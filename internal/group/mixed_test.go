@@ -15,7 +15,7 @@ import (
 func TestAcceptorRefusesBallotsInAMixedSet(t *testing.T) {
 	var foreign []string
 	g, err := New(Config{
-		ID: "b", Addr: func() string { return "b:26379" }, Expect: func() Expectation { return Expectation{Size: 3} },
+		ID: "b", Addr: func() string { return "b:26379" }, Expect: func(bool) Expectation { return Expectation{Size: 3} },
 		Peers: func() []Peer { return nil }, Transport: noTransport{}, Acceptor: FilePersister{Path: filepath.Join(t.TempDir(), "f.json")},
 		Open:    func(string, uint64) (Store, error) { return nil, errors.New("no store in this test") },
 		Foreign: func() []string { return foreign },

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -28,6 +29,8 @@ func TestExpected(t *testing.T) {
 		{"quorum 2 of 3", ExpectInputs{MaxQuorum: 2}, Expectation{3, SourceQuorum}},
 		{"official suite: quorum 3 of 5", ExpectInputs{MaxQuorum: 3, KnownAlive: 4}, Expectation{5, SourceQuorum}},
 		{"quorum 1 with two known sentinels", ExpectInputs{MaxQuorum: 1, KnownAlive: 2}, Expectation{3, SourceKnown}},
+		{"a member: the down ones do not count", ExpectInputs{MaxQuorum: 2, KnownAlive: 1, KnownDown: 3}, Expectation{3, SourceQuorum}},
+		{"forming: the down ones count", ExpectInputs{MaxQuorum: 2, KnownAlive: 1, KnownDown: 3, Forming: true}, Expectation{5, SourceKnown}},
 		{"quorum 1 alone is never 1", ExpectInputs{MaxQuorum: 1}, Expectation{2, SourceFloor}},
 		{"no masters yet", ExpectInputs{}, Expectation{2, SourceFloor}},
 		{"seeds", ExpectInputs{MaxQuorum: 2, Seeds: 4}, Expectation{5, SourceSeeds}},
@@ -297,6 +300,38 @@ func TestPlanHeld(t *testing.T) {
 	} {
 		if got := PlanHeld(old, tc.leader, tc.lastHeard, now, tc.at, join); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestPartitionAtFirstStartFormsOneGroup: five sentinels with quorum 2,
+// each listing the other four (known-sentinel lines), cut {s0,s1,s2} |
+// {s3,s4} at their first start for longer than down-after, so each side
+// sees the other subjectively down. Counting only the reachable peers made
+// the expected size 3 on both sides, and each proposed with a quorum of 2:
+// two groups, two leaders failing the same master over. Counting every
+// known sentinel while forming, only the side with a majority of the five
+// may propose.
+func TestPartitionAtFirstStartFormsOneGroup(t *testing.T) {
+	at := func(i int) quorum.Server {
+		return quorum.Server{ID: fmt.Sprintf("s%d", i), Addr: fmt.Sprintf("10.0.0.%d:26379", i+1)}
+	}
+	decide := func(self int, side []int) Decision {
+		e := Expected(ExpectInputs{MaxQuorum: 2, KnownAlive: len(side) - 1, KnownDown: 5 - len(side), Forming: true})
+		var peers []PeerStatus
+		for _, i := range side {
+			if i != self {
+				peers = append(peers, PeerStatus{Addr: at(i).Addr, Status: &Status{ID: at(i).ID, Addr: at(i).Addr, Expect: e.Size}})
+			}
+		}
+		return Decide(FreshView{Self: at(self), Expect: e.Size, Peers: peers})
+	}
+	if d := decide(0, []int{0, 1, 2}); d.Action != ActPropose || d.Quorum != 3 {
+		t.Errorf("the side of three: %v with quorum %d, want a proposal needing 3", d.Action, d.Quorum)
+	}
+	for _, self := range []int{3, 4} {
+		if d := decide(self, []int{3, 4}); d.Action == ActPropose {
+			t.Errorf("s%d, on the side of two, proposes with quorum %d: a second group", self, d.Quorum)
 		}
 	}
 }

@@ -553,7 +553,7 @@ func (c *simCluster) start(s *simSlot) {
 	cfg := Config{
 		ID:     id,
 		Addr:   func() string { _, a := c.ident(s); return a },
-		Expect: func() Expectation { return Expectation{Size: c.n, Source: SourceDirective} },
+		Expect: func(bool) Expectation { return Expectation{Size: c.n, Source: SourceDirective} },
 		Peers: func() []Peer {
 			c.mu.Lock()
 			defer c.mu.Unlock()
