@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 	"github.com/x0tta6bl4/gosentinel/replication"
@@ -354,12 +355,14 @@ func (n *Node) FlushConfig() error { return n.flushConfigAndReply() }
 
 // Monitor answers SENTINEL MONITOR with redis-sentinel's validation order.
 func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
-	q, err := strconv.ParseInt(quorumStr, 10, 64)
-	if err != nil {
+	// redis reads both with getLongFromObjectOrReply: no '+', no leading
+	// zeros.
+	q, ok := redisargs.String2ll(quorumStr)
+	if !ok {
 		return sentinel.ReplyError("ERR Invalid quorum")
 	}
-	port, err := strconv.ParseInt(portStr, 10, 64)
-	if err != nil {
+	port, ok := redisargs.String2ll(portStr)
+	if !ok {
 		return sentinel.ReplyError("ERR Invalid port")
 	}
 	if q <= 0 {
@@ -376,13 +379,14 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 			return sentinel.ReplyError("ERR Invalid IP address or hostname specified")
 		}
 	}
+	// createSentinelRedisInstance checks the address before the name.
+	if port < 0 || port > 65535 {
+		return sentinel.ReplyError("ERR Invalid port number.")
+	}
 	want := quorum.Addr{Host: host, Port: int(port)}
 	n.awaitGroup()
 	if existing, ok := n.sm().Master(name); ok {
 		return n.adoptOrDuplicate(existing, want, int(q))
-	}
-	if port < 0 || port > 65535 {
-		return sentinel.ReplyError("ERR Invalid port number.")
 	}
 	m := &quorum.Master{Name: name, Addr: want, Origin: n.myid, Settings: quorum.Settings{Quorum: int(q)}}
 	n.fillDefaults(m)
@@ -555,8 +559,8 @@ func (n *Node) Set(name string, args []string) error {
 func checkSetValue(o *quorum.Option, v []string, denyScripts bool, badfmt func(string) error) error {
 	switch o.Kind {
 	case quorum.OptMillis, quorum.OptCount, quorum.OptMillisOrZero:
-		n, err := strconv.ParseInt(v[0], 10, 64)
-		if err != nil || n < 0 || (n == 0 && o.Kind != quorum.OptMillisOrZero) {
+		n, ok := redisargs.String2ll(v[0])
+		if !ok || n < 0 || (n == 0 && o.Kind != quorum.OptMillisOrZero) {
 			return badfmt(v[0])
 		}
 	case quorum.OptScript:
@@ -673,8 +677,9 @@ func (n *Node) ConfigSet(args []string) error {
 		case "resolve-hostnames", "announce-hostnames":
 			_, ok = yesno(value)
 		case "announce-port":
-			v, err := strconv.ParseInt(value, 10, 64)
-			ok = err == nil && v >= 0 && v <= 65535
+			var v int64
+			v, ok = redisargs.String2ll(value)
+			ok = ok && v >= 0 && v <= 65535
 		case "loglevel":
 			_, err := logging.ParseLevel(value)
 			ok = err == nil && value != ""

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/replication"
 	"github.com/x0tta6bl4/gosentinel/sentinel"
@@ -114,8 +115,8 @@ func (t *timings) debug(args []string) (sentinel.Fields, error) {
 		if !known || i+1 >= len(args) {
 			return nil, sentinel.ReplyError("ERR Unknown option or number of arguments for SENTINEL DEBUG '" + args[i] + "'")
 		}
-		v, err := strconv.ParseInt(args[i+1], 10, 64)
-		if err != nil || v <= 0 {
+		v, ok := redisargs.String2ll(args[i+1])
+		if !ok || v <= 0 {
 			return nil, sentinel.ReplyError("ERR Invalid argument '" + args[i+1] + "' for SENTINEL DEBUG '" + args[i] + "'")
 		}
 		t.mu.Lock()

@@ -3,57 +3,14 @@ package sentinel
 import (
 	"strconv"
 	"strings"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
-// string2ll parses s exactly like redis' string2ll: an optional '-', no
-// '+', no leading zeros (except "0" itself), no spaces, at most 20 bytes,
-// within int64. Every integer argument redis validates goes through it, so
-// the accepted spellings (and the error replies for the others) match.
-func string2ll[T ~string | ~[]byte](s T) (int64, bool) {
-	if len(s) == 0 || len(s) >= 21 {
-		return 0, false
-	}
-	if len(s) == 1 && s[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	p := s
-	if p[0] == '-' {
-		neg = true
-		p = p[1:]
-		if len(p) == 0 {
-			return 0, false
-		}
-	}
-	if p[0] < '1' || p[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > 1<<64-1-uint64(c-'0') {
-			return 0, false
-		}
-		v += uint64(c - '0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
+// string2ll is redis' string2ll (redisargs.String2ll): every integer
+// argument redis validates goes through it, so the accepted spellings (and
+// the error replies for the others) match.
+func string2ll[T ~string | ~[]byte](s T) (int64, bool) { return redisargs.String2ll(s) }
 
 // errNotInteger is redis' shared error for a non-integer argument.
 const errNotInteger = "ERR value is not an integer or out of range"

@@ -325,6 +325,23 @@ func catalog() []compatCase {
 		one("SENTINEL", "MONITOR", "compat-new", "127.0.0.1", "70000", "2"),
 		one("SENTINEL", "MONITOR", "compat-new", "127.0.0.1", "-1", "2"),
 		one("SENTINEL", "MONITOR", "compat-new", "127.0.0.1", "6379"),
+		// Numbers as redis reads arguments (string2ll): no '+', no leading
+		// zeros, no "-0"; refused, the state unchanged.
+		one("SENTINEL", "MONITOR", "compat-new", "127.0.0.1", "+6379", "2"),
+		one("SENTINEL", "MONITOR", "compat-new", "127.0.0.1", "06379", "2"),
+		one("SENTINEL", "MONITOR", "compat-new", "127.0.0.1", "6379", "02"),
+		one("SENTINEL", "SET", "mymaster", "quorum", "+1"),
+		one("SENTINEL", "SET", "mymaster", "down-after-milliseconds", "05000"),
+		one("SENTINEL", "SET", "mymaster", "master-reboot-down-after-period", "00"),
+		one("SENTINEL", "SET", "mymaster", "master-reboot-down-after-period", "-0"),
+		one("SENTINEL", "CONFIG", "SET", "announce-port", "+0"),
+		one("SENTINEL", "CONFIG", "SET", "announce-port", "00"),
+		one("SENTINEL", "DEBUG", "ping-period", "01000"),
+		one("SENTINEL", "DEBUG", "ping-period", "+5"),
+		// The address is checked before the name: a known name with a bad
+		// port is an invalid port, not a duplicate.
+		one("SENTINEL", "MONITOR", "mymaster", "127.0.0.1", "65536", "2"),
+		one("SENTINEL", "MONITOR", "mymaster", "127.0.0.1", "-1", "2"),
 		seq("SENTINEL MONITOR + REMOVE",
 			st("SENTINEL", "MONITOR", "compat-tmp", "127.0.0.1", "1", "1"),
 			st("SENTINEL", "MONITOR", "compat-tmp", "127.0.0.1", "1", "1"),
