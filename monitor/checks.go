@@ -12,6 +12,12 @@ func (m *Monitor) checkSubjectivelyDown(ri *instance, ts *tickState) {
 	now := ts.now
 	downAfter := ri.downAfter()
 
+	// The link's state is read before its hygiene, as redis computes
+	// elapsed first: a connection closed for silence marks the link
+	// disconnected, and read after, a link without a PING pending then
+	// counted from its last valid reply in this same pass.
+	in := linkSDownInput(ri)
+
 	// Whether the node sent something we have not handled: asked only
 	// when a link would be closed or the node found down (a system call).
 	behind := func() bool { return lk.cc.behind() || lk.pc.behind() }
@@ -22,7 +28,6 @@ func (m *Monitor) checkSubjectivelyDown(ri *instance, ts *tickState) {
 		m.closeConn(lk.pc)
 	}
 
-	in := linkSDownInput(ri)
 	in.Now = now
 	in.IsMaster = ri.kind == KindMaster
 	in.RoleReported, in.RoleReportedTime = ri.roleReported, ri.roleReportedTime
@@ -47,8 +52,11 @@ func (m *Monitor) checkSubjectivelyDown(ri *instance, ts *tickState) {
 }
 
 // askMasterStateToOtherSentinels sends SENTINEL is-master-down-by-addr to
-// every connected sentinel of a master that is SDOWN here, at most once per
-// ask-period without a reply, and forgets answers older than 5×ask-period.
+// every connected sentinel of a master that is SDOWN here whose last answer
+// is older than ask-period (or at once when an election forces it), at
+// every look at the master (an SDOWN master is looked at every 50 ms), as
+// redis asks at every timer run; it forgets answers older than
+// 5×ask-period.
 // Caller holds m.mu.
 func (m *Monitor) askMasterStateToOtherSentinels(master *instance, ts *tickState) {
 	if !master.sdown && !master.verdictsHeld {

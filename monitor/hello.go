@@ -9,21 +9,40 @@ import (
 
 // helloHandler is sentinelReceiveHelloMessages, the handler of the pubsub
 // link's SUBSCRIBE: every reply counts as pub/sub activity; published
-// messages are hellos. An error reply means the subscription failed (e.g.
-// -NOAUTH): the connection is useless and is dropped, to be recreated on
-// the next reconnect, which is what hiredis does.
+// messages are hellos. An error reply to the SUBSCRIBE means the
+// subscription failed (e.g. -NOAUTH): the connection is useless and is
+// dropped, to be recreated on the next reconnect, which is what hiredis
+// does. Once subscribed, an error can only answer our PING
+// (sendPubsubPing), which redis-sentinel never sends: a node that answers
+// PING with an error (-BUSY from a long script, a renamed PING) kept its
+// subscription and its link in redis-sentinel, and dropping it here showed
+// the link disconnected and sent nothing on the command link while it
+// redialled.
 func (m *Monitor) helloHandler(ri *instance, c *conn) func(value) {
+	subscribed := false
 	return func(v value) {
 		if ri.removed {
 			return
 		}
-		c.link.pcLastActivity = time.Now()
+		now := time.Now()
+		c.link.pcLastActivity = now
 		if v.isError() {
-			m.closeConn(c)
+			if !subscribed {
+				m.closeConn(c)
+				return
+			}
+			// As pingReply: LOADING and MASTERDOWN are answers of a
+			// live node.
+			if hasPrefix(v.str, "LOADING") || hasPrefix(v.str, "MASTERDOWN") {
+				m.pubsubPong(c.link, now)
+			} else {
+				c.link.pcPingTime = time.Time{}
+			}
 			return
 		}
+		subscribed = true
 		if v.typ == '*' && len(v.elems) == 2 && v.elems[0].typ == '$' && strings.EqualFold(v.elems[0].str, "pong") {
-			m.pubsubPong(c.link, time.Now())
+			m.pubsubPong(c.link, now)
 			return
 		}
 		if v.typ != '*' || len(v.elems) != 3 {
@@ -37,7 +56,7 @@ func (m *Monitor) helloHandler(ri *instance, c *conn) func(value) {
 		if v.elems[0].str != "message" {
 			return
 		}
-		m.processHelloLocked(v.elems[2].str, ri.owner(), time.Now())
+		m.processHelloLocked(v.elems[2].str, ri.owner(), now)
 	}
 }
 

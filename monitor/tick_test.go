@@ -295,3 +295,35 @@ func TestRunsReturnTheNextSDownDeadline(t *testing.T) {
 		t.Fatalf("the run between passes returned %v; want soon's deadline %v", got, want)
 	}
 }
+
+// TestForceHelloIsDueAtTheNextRun: after ForceHello (a switch, a changed
+// setting), the hellos to the master and its replicas are due in the timer
+// run it wakes even without a PING to go along, as redis-sentinel's
+// sentinelForceHelloUpdateForMaster publishes at its next timer run. Moved
+// back by the publish period alone, a data node's hello waited 0.5-0.6 s
+// more for alongPing.
+func TestForceHelloIsDueAtTheNextRun(t *testing.T) {
+	tm := DefaultTiming()
+	m := New(Config{MyID: idA, Timing: func() Timing { return tm }})
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: 1}, DownAfter: time.Minute,
+		KnownReplicas: []Addr{{Host: "127.0.0.1", Port: 2}}})
+	now := time.Now()
+	m.mu.Lock()
+	ri := m.masters["m"]
+	nodes := append([]*instance{ri}, ri.replicas...)
+	for _, d := range nodes {
+		d.lastPubTime = now // a hello just went out
+	}
+	m.mu.Unlock()
+	if len(nodes) != 2 {
+		t.Fatalf("%d nodes, want the master and its replica", len(nodes))
+	}
+	m.ForceHello("m")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range nodes {
+		if !alongPing(now, d.lastPubTime, tm.PublishPeriod, d.pingPeriod(tm), false) {
+			t.Errorf("%s: the forced hello is not due at the next run without a PING", d.name)
+		}
+	}
+}

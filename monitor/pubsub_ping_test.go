@@ -1,0 +1,55 @@
+package monitor
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// connsReceived is the node's total_connections_received.
+func connsReceived(t *testing.T, port int) int {
+	t.Helper()
+	v := redisCall(t, port, "INFO", "stats")
+	for _, l := range strings.Split(v.str, "\r\n") {
+		if s, ok := strings.CutPrefix(l, "total_connections_received:"); ok {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatal("no total_connections_received in INFO stats")
+	return 0
+}
+
+// TestPubsubPingErrorKeepsTheSubscription: a master that answers PING with
+// an error (here PING renamed away, 07-down-conditions' last test; -BUSY
+// from a long script does the same) goes SDOWN, and its pub/sub connection
+// stays, as in redis-sentinel, which sends nothing on it but SUBSCRIBE.
+// Our pub/sub PING got the same error, the handler took it for a failed
+// SUBSCRIBE and closed the connection: redialled every ping period, the
+// master was shown disconnected and the command link sent nothing while
+// it was.
+func TestPubsubPingErrorKeepsTheSubscription(t *testing.T) {
+	r := startRedis(t)
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "m", Addr: r.addr(), DownAfter: time.Second,
+		RenameCommands: map[string]string{"PING": "PONG"}})
+	rec.waitEvent(t, 5*time.Second, "+sdown", nil)
+	before := connsReceived(t, r.port)
+	// Twenty ping periods, each one a pub/sub PING answered with an error.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); <-tick.C {
+		if status(t, m, "m").Master.Disconnected {
+			t.Fatal("the master is shown disconnected while it answers")
+		}
+	}
+	// One connection is the INFO call's own.
+	if n := connsReceived(t, r.port) - before - 1; n > 0 {
+		t.Fatalf("the links were redialled %d times in 2 s", n)
+	}
+}
