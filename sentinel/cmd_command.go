@@ -1,5 +1,7 @@
 package sentinel
 
+import "strings"
+
 // commandSubProcs are the COMMAND subcommand procedures.
 var commandSubProcs = map[string]func(*client, []string){
 	"command|count":           cmdCommandCount,
@@ -14,10 +16,64 @@ var commandSubProcs = map[string]func(*client, []string){
 // COMMAND: every command's info, as captured from redis-sentinel.
 func cmdCommand(c *client, argv []string) {
 	p := c.protoIndex()
-	c.addArrayLen(len(c.srv.tbl.top))
-	for _, cmd := range c.srv.tbl.top {
+	top := c.srv.listedTop()
+	c.addArrayLen(len(top))
+	for _, cmd := range top {
 		c.addRaw(cmd.info[p])
 	}
+}
+
+// listed tells whether cmd is in the command table as the config's
+// rename-command lines leave it (redis' server.commands, which COMMAND and
+// its subcommands read): a command renamed to "" is gone, with its
+// subcommands; a renamed one is still there, and still shows its own name
+// (redis keeps cmd->fullname).
+func (s *Server) listed(cmd *command) bool {
+	if s.cfg.CommandRenames == nil {
+		return true
+	}
+	for cmd.parent != nil {
+		cmd = cmd.parent
+	}
+	if to, changed := s.cfg.CommandRenames[cmd.name]; !changed || to == cmd.name {
+		return true
+	}
+	for _, to := range s.cfg.CommandRenames {
+		if to == cmd.name {
+			return true // answers to another name now
+		}
+	}
+	return false
+}
+
+// listedTop are the top-level commands listed.
+func (s *Server) listedTop() []*command {
+	if s.cfg.CommandRenames == nil {
+		return s.tbl.top
+	}
+	var out []*command
+	for _, cmd := range s.tbl.top {
+		if s.listed(cmd) {
+			out = append(out, cmd)
+		}
+	}
+	return out
+}
+
+// lookupListed finds a command by the full name COMMAND INFO and DOCS take
+// ("ping", "client|kill"), its first part through the renames, as redis
+// looks it up in server.commands.
+func (s *Server) lookupListed(full string) *command {
+	base, sub, hasSub := strings.Cut(full, "|")
+	tr, ok := s.renamed([]string{base})
+	if !ok {
+		return nil
+	}
+	name := tr[0]
+	if hasSub {
+		name += "|" + sub
+	}
+	return s.tbl.lookupFullName(name)
 }
 
 func (c *client) protoIndex() int {
@@ -27,7 +83,7 @@ func (c *client) protoIndex() int {
 	return resp2
 }
 
-func cmdCommandCount(c *client, argv []string) { c.addInt(int64(len(c.srv.tbl.top))) }
+func cmdCommandCount(c *client, argv []string) { c.addInt(int64(len(c.srv.listedTop()))) }
 
 func cmdCommandHelp(c *client, argv []string) { c.addRaw(c.srv.tbl.help["command"]) }
 
@@ -56,7 +112,7 @@ func cmdCommandList(c *client, argv []string) {
 	}
 	var names []string
 	for _, cmd := range c.srv.tbl.all {
-		if filter == nil || filter(cmd) {
+		if c.srv.listed(cmd) && (filter == nil || filter(cmd)) {
 			names = append(names, cmd.name)
 		}
 	}
@@ -75,7 +131,7 @@ func cmdCommandInfo(c *client, argv []string) {
 	p := c.protoIndex()
 	c.addArrayLen(len(argv) - 2)
 	for _, name := range argv[2:] {
-		if cmd := c.srv.tbl.lookupFullName(name); cmd != nil {
+		if cmd := c.srv.lookupListed(name); cmd != nil {
 			c.addRaw(cmd.info[p])
 		} else {
 			c.addNull()
@@ -89,10 +145,10 @@ func cmdCommandDocs(c *client, argv []string) {
 	p := c.protoIndex()
 	var cmds []*command
 	if len(argv) == 2 {
-		cmds = c.srv.tbl.top
+		cmds = c.srv.listedTop()
 	} else {
 		for _, name := range argv[2:] {
-			if cmd := c.srv.tbl.lookupFullName(name); cmd != nil {
+			if cmd := c.srv.lookupListed(name); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		}
