@@ -171,6 +171,15 @@ func Decide(v FreshView) Decision {
 		case leader != nil:
 			return Decision{Action: ActJoin, LeaderAddr: leader.LeaderAddr, Term: term, Returning: returning, GroupVoters: voters,
 				Reason: "a group exists, led by " + leader.LeaderID}
+		case listed && returning && len(unheardVoters(voters, v)) > 0:
+			// It lost its disk, and with it the terms it voted in. The
+			// abstain term must cover them, and the candidate it last
+			// voted for may be any other voter: one cut off now may
+			// lead a term the voters in sight never saw, and a vote
+			// given again in that term elects a second leader in it.
+			return Decision{Action: ActWait, GroupVoters: voters,
+				Reason: "this sentinel lost its Raft state: opening Raft without a leader only once every other voter reported its term (not heard: " +
+					strings.Join(unheardVoters(voters, v), ",") + ")"}
 		case listed:
 			return Decision{Action: ActOpen, Term: term, Returning: returning, GroupVoters: voters,
 				Reason: "the group lists this sentinel as a voter and has no leader: opening Raft to be counted"}
@@ -233,6 +242,21 @@ func Decide(v FreshView) Decision {
 	d.Full = len(candidates) >= expect
 	d.Reason = fmt.Sprintf("%d of the %d expected sentinels are ready to form a group", len(candidates), expect)
 	return d
+}
+
+// unheardVoters are the ids of the voters other than v.Self that did not
+// answer this round.
+func unheardVoters(voters []quorum.Server, v FreshView) []string {
+	var out []string
+	for _, s := range voters {
+		if s.ID == v.Self.ID {
+			continue
+		}
+		if !slices.ContainsFunc(v.Peers, func(p PeerStatus) bool { return p.Status != nil && p.Status.ID == s.ID }) {
+			out = append(out, s.ID)
+		}
+	}
+	return out
 }
 
 // Timing is the formation schedule.

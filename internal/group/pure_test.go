@@ -3,6 +3,7 @@ package group
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,8 +142,13 @@ func TestDecide(t *testing.T) {
 			func(d Decision) bool { return d.LeaderAddr == "a:26379" && d.Term == 4 && !d.Returning }},
 		{"a group listing us, with a leader: a returning member joins", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{member("a", "a", 4, "a", "b", "c")}}, ActJoin,
 			func(d Decision) bool { return d.Returning }},
-		{"a member without a leader, listing us: open and be counted", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{member("a", "", 6, "a", "b", "c")}}, ActOpen,
-			func(d Decision) bool { return d.Term == 6 && d.Returning }},
+		{"a member without a leader, listing us, every other voter heard: open and be counted", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{member("a", "", 6, "a", "b", "c"), member("c", "", 7, "a", "b", "c")}}, ActOpen,
+			func(d Decision) bool { return d.Term == 7 && d.Returning }},
+		// The reviewer's case: we lost our disk after voting for c in a
+		// term a never saw; c is out of sight. Opening through a's term
+		// let a win c's term with our second vote.
+		{"a member without a leader, listing us, a voter not heard: a member that lost its disk waits", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{member("a", "", 6, "a", "b", "c"), down}}, ActWait,
+			func(d Decision) bool { return strings.Contains(d.Reason, "not heard: c") }},
 		// A founding member whose peers bootstrapped the chosen
 		// configuration before it learnt it: listed, without Raft state,
 		// but its promise is on record, so it never was a member. As a
