@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/beat"
+	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -127,9 +128,42 @@ func (c *cluster) watchDeaths(ctx context.Context) {
 			if s.ID == c.n.myid || s.Addr == "" {
 				continue
 			}
-			c.deaths.record(s.ID, probeRefused(ctx, s.Addr))
+			c.deaths.record(s.ID, c.refusedEverywhere(ctx, s))
 		}
 	}
+}
+
+// refusedEverywhere probes member s at every address it may be at
+// (probeAddrs): it is dead only if each refuses. Probed at its old address
+// only, a member that moved while no leader was heard counted as dead.
+func (c *cluster) refusedEverywhere(ctx context.Context, s quorum.Server) bool {
+	var now func(string) (string, bool)
+	if c.grp != nil {
+		now = c.grp.DialAddress
+	}
+	for _, a := range probeAddrs(s, now) {
+		if !probeRefused(ctx, a) {
+			return false
+		}
+	}
+	return true
+}
+
+// probeAddrs are the addresses member s may be at: its configuration's
+// (the address part of an entry moved aside, group.HeldPark) and, if it
+// announced another since (it moved, and no leader recorded it yet), that
+// one too.
+func probeAddrs(s quorum.Server, now func(id string) (string, bool)) []string {
+	cfg, _ := peer.SplitTarget(s.Addr)
+	addrs := []string{cfg}
+	if now != nil {
+		if a, ok := now(s.ID); ok {
+			if a, _ = peer.SplitTarget(a); a != cfg {
+				addrs = append(addrs, a)
+			}
+		}
+	}
+	return addrs
 }
 
 // probeRefused dials addr once: true only for a connection refused.

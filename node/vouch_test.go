@@ -3,8 +3,11 @@ package node
 import (
 	"context"
 	"net"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 func TestOthersCouldCommit(t *testing.T) {
@@ -59,5 +62,32 @@ func TestProbeRefused(t *testing.T) {
 	ln.Close()
 	if !probeRefused(context.Background(), addr) {
 		t.Fatal("a closed port did not count as refused")
+	}
+}
+
+// TestProbeAddrs: a member is probed where its configuration says and,
+// when it announced another address since (it moved while no leader could
+// record it), there too; an entry moved aside is probed at its address
+// part. Probed at its old address only, a moved member counted as dead.
+func TestProbeAddrs(t *testing.T) {
+	s := quorum.Server{ID: "b", Addr: "10.0.0.2:26379"}
+	at := func(addr string) func(string) (string, bool) {
+		return func(id string) (string, bool) { return addr, addr != "" }
+	}
+	for _, tc := range []struct {
+		name string
+		s    quorum.Server
+		now  func(string) (string, bool)
+		want []string
+	}{
+		{"no group yet", s, nil, []string{"10.0.0.2:26379"}},
+		{"where its entry says", s, at("10.0.0.2:26379"), []string{"10.0.0.2:26379"}},
+		{"nowhere announced", s, at(""), []string{"10.0.0.2:26379"}},
+		{"moved: both", s, at("10.0.0.9:26379"), []string{"10.0.0.2:26379", "10.0.0.9:26379"}},
+		{"moved aside", quorum.Server{ID: "b", Addr: "10.0.0.2:26379#b"}, at("10.0.0.1:26379"), []string{"10.0.0.2:26379", "10.0.0.1:26379"}},
+	} {
+		if got := probeAddrs(tc.s, tc.now); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
