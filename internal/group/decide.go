@@ -156,13 +156,26 @@ func Decide(v FreshView) Decision {
 	if len(members) > 0 {
 		// A group exists: never form another one.
 		listed := slices.ContainsFunc(members, func(s *Status) bool { return contains(s.Voters, v.Self.ID) })
-		seen := members[0]
+		var seen *Status
 		for _, m := range members {
-			if m.Term > seen.Term {
+			if len(m.Voters) > 0 && (seen == nil || m.Term > seen.Term) {
 				seen = m
 			}
 		}
-		voters := SortServers(seen.Voters)
+		var voters []quorum.Server
+		if seen != nil {
+			voters = SortServers(seen.Voters)
+		} else {
+			// Members that only just opened Raft to join know no
+			// configuration yet: they are the group seen, recorded all
+			// the same (the fact that a group exists must be on disk
+			// before anything acts on it).
+			seen = members[0]
+			for _, m := range members {
+				voters = append(voters, quorum.Server{ID: m.ID, Addr: m.Addr})
+			}
+			voters = SortServers(voters)
+		}
 		// Listed without Raft state: a founding member that lost the race
 		// to bootstrap (its promise is on record), or a member that lost
 		// its disk (nothing on record).

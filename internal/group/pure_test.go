@@ -168,6 +168,13 @@ func TestDecide(t *testing.T) {
 		{"cluster-size 1", FreshView{Self: self, Expect: 1}, ActPropose, func(d Decision) bool { return d.Full && d.Quorum == 1 }},
 		{"a member seen is recorded", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{fresh("c", 3), member("a", "", 2, "a", "x")}}, ActWait,
 			func(d Decision) bool { return slices.Equal(d.GroupVoters, servers("a", "x")) }},
+		// A sentinel that just opened Raft to join has state and no
+		// configuration yet, and the highest term: the group it joins was
+		// not recorded, since it named no voters.
+		{"a member without a configuration yet is recorded too", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{fresh("c", 3), member("d", "", 5)}}, ActWait,
+			func(d Decision) bool { return slices.Equal(d.GroupVoters, servers("d")) }},
+		{"the configuration recorded is the highest-term member's that has one", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{member("d", "", 5), member("a", "", 2, "a", "x")}}, ActWait,
+			func(d Decision) bool { return slices.Equal(d.GroupVoters, servers("a", "x")) }},
 		{"a group seen before, out of sight now: never form another", FreshView{Self: self, Expect: 3, GroupSeen: servers("a", "x"),
 			Peers: []PeerStatus{fresh("c", 3), fresh("d", 3)}}, ActWait, nil},
 		{"a peer saw a group: it exists all the same", FreshView{Self: self, Expect: 3, Peers: []PeerStatus{fresh("c", 3), seenBy("d", "a", "x")}}, ActWait,
