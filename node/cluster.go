@@ -347,6 +347,11 @@ func (c *cluster) run(ctx context.Context) {
 	if err := c.activate(ctx); err != nil {
 		return // ctx ended while merging
 	}
+	// From now on a restart finds a member from a previous run; before, a
+	// restart proposes this sentinel's masters again, as it would have.
+	if err := c.grp.Activated(); err != nil {
+		c.n.log.Warn("failed to record this sentinel's activation (a restart would propose its masters again): " + err.Error())
+	}
 	wg.Add(1)
 	go func() { defer wg.Done(); c.runProtocol(ctx) }()
 	c.followLeadership(ctx)

@@ -327,9 +327,34 @@ func (g *Group) openExisting() bool {
 		return false
 	}
 	g.mu.Lock()
-	g.restarted = g.store.HasState()
+	g.restarted = g.store.HasState() && !g.acc.FirstJoin
 	g.mu.Unlock()
 	return true
+}
+
+// markFirstJoin records, before Raft opens, that this sentinel opens it as
+// a first-time member (AcceptorState.FirstJoin).
+func (g *Group) markFirstJoin() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.updateAcceptorLocked(func(a *AcceptorState) bool {
+		changed := !a.FirstJoin
+		a.FirstJoin = true
+		return changed
+	})
+}
+
+// Activated records that this sentinel's activation is done (its own
+// masters proposed, the group's state switched in): from now on a restart
+// finds a member from a previous run.
+func (g *Group) Activated() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.updateAcceptorLocked(func(a *AcceptorState) bool {
+		changed := a.FirstJoin
+		a.FirstJoin = false
+		return changed
+	})
 }
 
 // open opens the Raft store (once).
@@ -462,18 +487,14 @@ func (g *Group) freshRound(ctx context.Context, exp Expectation) {
 	case ActBootstrap:
 		g.bootstrap(d.Servers)
 	case ActJoin:
-		if err := g.open(self.Addr, d.Term); err != nil {
-			g.cfg.Logger.Warn("failed to open Raft to join the group: " + err.Error())
+		if !g.openToJoin(self.Addr, d) {
 			return
 		}
-		g.setReturning(d.Returning)
 		g.join(ctx, d.LeaderAddr)
 	case ActOpen:
-		if err := g.open(self.Addr, d.Term); err != nil {
-			g.cfg.Logger.Warn("failed to open Raft to rejoin the group: " + err.Error())
+		if !g.openToJoin(self.Addr, d) {
 			return
 		}
-		g.setReturning(d.Returning)
 		if d.Returning {
 			g.cfg.Logger.Warn("Rejoining the Sentinel Raft group as one of its voters", "abstain_term", d.Term)
 		} else {
@@ -486,12 +507,34 @@ func (g *Group) freshRound(ctx context.Context, exp Expectation) {
 	}
 }
 
+// openToJoin opens Raft to join the group (ActJoin) or to be counted in it
+// (ActOpen), abstaining through d.Term; a first-time member records that it
+// is one first (AcceptorState.FirstJoin).
+func (g *Group) openToJoin(addr string, d Decision) bool {
+	if !d.Returning {
+		if err := g.markFirstJoin(); err != nil {
+			g.cfg.Logger.Warn("failed to record a first join: " + err.Error())
+			return false
+		}
+	}
+	if err := g.open(addr, d.Term); err != nil {
+		g.cfg.Logger.Warn("failed to open Raft to join the group: " + err.Error())
+		return false
+	}
+	g.setReturning(d.Returning)
+	return true
+}
+
 // bootstrap makes this sentinel a founding member with servers, the chosen
 // configuration.
 func (g *Group) bootstrap(servers []quorum.Server) {
 	// The store advertises where this sentinel is now; if that is not the
 	// address the configuration names (it moved since it promised), the
 	// member round asks the leader to re-address it.
+	if err := g.markFirstJoin(); err != nil {
+		g.cfg.Logger.Warn("failed to record a first join: " + err.Error())
+		return
+	}
 	if err := g.open(g.cfg.Addr(), 0); err != nil {
 		g.cfg.Logger.Warn("failed to open Raft to bootstrap the group: " + err.Error())
 		return

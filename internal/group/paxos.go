@@ -52,11 +52,18 @@ type AcceptorState struct {
 	// promises, accepts or proposes again (it only joins), even after that
 	// member is out of sight or lost its own state.
 	GroupSeen []quorum.Server `json:"group_seen,omitempty"`
+	// FirstJoin: this sentinel opened Raft as a first-time member (to
+	// join, to open as a founding member, to bootstrap) and has not been
+	// activated since (Group.Activated). Opened Raft state alone does not
+	// make a member from a previous run: a restart in between counted as
+	// one, and forgot the masters only this sentinel knew instead of
+	// proposing them.
+	FirstJoin bool `json:"first_join,omitempty"`
 }
 
 // Clone returns a deep copy.
 func (a AcceptorState) Clone() AcceptorState {
-	out := AcceptorState{Promised: a.Promised, Chosen: slices.Clone(a.Chosen), GroupSeen: slices.Clone(a.GroupSeen)}
+	out := AcceptorState{Promised: a.Promised, Chosen: slices.Clone(a.Chosen), GroupSeen: slices.Clone(a.GroupSeen), FirstJoin: a.FirstJoin}
 	if a.Accepted != nil {
 		out.Accepted = &Proposal{Ballot: a.Accepted.Ballot, Servers: slices.Clone(a.Accepted.Servers)}
 	}

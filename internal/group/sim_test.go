@@ -583,7 +583,9 @@ func (c *simCluster) start(s *simSlot) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.mu.Lock()
 	s.started = true
-	s.startedWithState = cfg.Existing
+	// A member from a previous run: Raft state, and its activation done.
+	acc, err := d.acceptor.Load()
+	s.startedWithState = cfg.Existing && (err != nil || !acc.FirstJoin)
 	s.group, s.cancel, s.done, s.running, s.store = g, cancel, make(chan struct{}), true, nil
 	s.lastHeard = time.Now()
 	c.mu.Unlock()
@@ -592,6 +594,16 @@ func (c *simCluster) start(s *simSlot) {
 		defer close(done)
 		g.Run(ctx)
 	}(s.done)
+	// The node activates a member once it joined (node/cluster.go).
+	go func(g *Group) {
+		select {
+		case <-g.Joined():
+			if err := g.Activated(); err != nil {
+				c.fail(err)
+			}
+		case <-ctx.Done():
+		}
+	}(g)
 }
 
 // stop crashes s: its Group and Raft stop; its disk stays.

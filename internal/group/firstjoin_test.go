@@ -1,0 +1,76 @@
+package group
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+)
+
+// stateStore is a Store with Raft state of a previous run; nothing else
+// is asked of it here.
+type stateStore struct{ Store }
+
+func (stateStore) HasState() bool { return true }
+
+// TestRestartBeforeActivationIsAFirstJoin: a sentinel that opened Raft as a
+// first-time member (to join, here) and restarted before its activation is
+// not a member from a previous run: it still proposes its own masters at
+// activation. The Raft state its open left (the term it abstained through)
+// made it one, and the masters only it knew were forgotten. Once
+// activated, a restart finds a member from a previous run.
+func TestRestartBeforeActivationIsAFirstJoin(t *testing.T) {
+	file := FilePersister{Path: filepath.Join(t.TempDir(), "formation.json")}
+	restart := func() *Group {
+		t.Helper()
+		g, err := New(Config{
+			ID: "b", Addr: func() string { return "b:26379" }, Expect: func(bool) Expectation { return Expectation{Size: 3} },
+			Peers: func() []Peer { return nil }, Transport: noTransport{}, Acceptor: file, Existing: true,
+			Open: func(string, uint64) (Store, error) { return stateStore{}, nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !g.openExisting() {
+			t.Fatal("the Raft state did not open")
+		}
+		return g
+	}
+	g, err := New(Config{
+		ID: "b", Addr: func() string { return "b:26379" }, Expect: func(bool) Expectation { return Expectation{Size: 3} },
+		Peers: func() []Peer { return nil }, Transport: noTransport{}, Acceptor: file,
+		Open: func(string, uint64) (Store, error) { return nil, errors.New("the open fails after the record") },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.openToJoin("b:26379", Decision{Action: ActJoin, Term: 4}) {
+		t.Fatal("opened without a store")
+	}
+	if g := restart(); g.Restarted() {
+		t.Fatal("restarted after opening Raft to join for the first time, before activation: counts as a member from a previous run")
+	}
+	g = restart()
+	if err := g.Activated(); err != nil {
+		t.Fatal(err)
+	}
+	if g := restart(); !g.Restarted() {
+		t.Fatal("restarted after its activation: does not count as a member from a previous run")
+	}
+	// A returning member (it lost its disk, the group lists it) records
+	// no first join.
+	file2 := FilePersister{Path: filepath.Join(t.TempDir(), "formation.json")}
+	g, err = New(Config{
+		ID: "b", Addr: func() string { return "b:26379" }, Expect: func(bool) Expectation { return Expectation{Size: 3} },
+		Peers: func() []Peer { return nil }, Transport: noTransport{}, Acceptor: file2,
+		Open: func(string, uint64) (Store, error) { return stateStore{}, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.openToJoin("b:26379", Decision{Action: ActOpen, Term: 4, Returning: true}) || !g.Restarted() {
+		t.Fatal("a returning member does not count as restarted")
+	}
+	if acc, err := file2.Load(); err != nil || acc.FirstJoin {
+		t.Fatalf("a returning member recorded a first join: %+v, %v", acc, err)
+	}
+}
