@@ -247,10 +247,19 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	if tilt, _ := n.mon.Tilt(); !tilt {
 		down, _ = n.mon.MasterSDown(found.Name)
 	}
+	if runid == "*" {
+		return down, "*", 0
+	}
 	// An epoch beyond monitor.MaxEpoch ("-1" cast, as redis casts it) is
 	// neither adopted nor voted in: it would wrap the next failover's
-	// epoch to 0.
-	if runid == "*" || epoch > monitor.MaxEpoch {
+	// epoch to 0. The reply is the standing vote, as redis answers a
+	// vote asked in an epoch it will not vote in.
+	if epoch > monitor.MaxEpoch {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if l := n.local[found.Name]; l != nil && l.leader != "" {
+			return down, l.leader, l.leaderEpoch
+		}
 		return down, "*", 0
 	}
 	if epoch > n.sm().CurrentEpoch() {

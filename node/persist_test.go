@@ -83,4 +83,9 @@ func TestHugeEpochIsNeitherAdoptedNorVoted(t *testing.T) {
 	if _, leader, epoch := n.IsMasterDownByAddr("127.0.0.1", 6399, 1, y); leader != y || epoch != 1 {
 		t.Fatalf("vote in epoch 1 after it: %s in epoch %d, want %s in 1", leader, epoch, y)
 	}
+	// Refused again, the reply is the standing vote, as redis answers a
+	// vote asked in an epoch it does not vote in.
+	if _, leader, epoch := n.IsMasterDownByAddr("127.0.0.1", 6399, math.MaxUint64, x); leader != y || epoch != 1 {
+		t.Fatalf("a huge epoch after a vote: %s in epoch %d, want the standing vote %s in 1", leader, epoch, y)
+	}
 }

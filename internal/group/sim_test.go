@@ -339,7 +339,7 @@ func (c *simCluster) step() {
 			c.event("restart", fmt.Sprintf("%d (%s)", s.idx, s.id))
 			c.start(s)
 		}
-	case r < 40:
+	case r < 36:
 		c.event("new-address", strconv.Itoa(s.idx))
 		c.stop(s)
 		c.mu.Lock()
@@ -347,6 +347,26 @@ func (c *simCluster) step() {
 		s.addr = fmt.Sprintf("10.0.%d.%d:26379", s.gen, s.idx+1)
 		c.mu.Unlock()
 		c.start(s)
+	case r < 40:
+		// Addresses are reused: two sentinels come back at each other's
+		// (a bridge or CNI handing freed IPs out again).
+		o := c.slots[c.rng.IntN(c.n)]
+		if o == s {
+			return
+		}
+		c.event("swap-addresses", fmt.Sprintf("%d %d", s.idx, o.idx))
+		sRan, oRan := s.running, o.running
+		c.stop(s)
+		c.stop(o)
+		c.mu.Lock()
+		s.addr, o.addr = o.addr, s.addr
+		c.mu.Unlock()
+		if sRan {
+			c.start(s)
+		}
+		if oRan {
+			c.start(o)
+		}
 	case r < 50:
 		c.replace(s, false)
 	case r < 58:
