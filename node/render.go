@@ -91,8 +91,15 @@ func commonFields(w sentinel.MapWriter, now time.Time, st *monitor.InstanceStatu
 func roleFields(w sentinel.MapWriter, now time.Time, st *monitor.InstanceStatus, defRole string) {
 	w.Int("info-refresh", sinceMs(now, st.InfoRefresh))
 	role := st.RoleReported
-	if role == "" {
-		role = defRole
+	switch {
+	case role != "":
+	case st.InfoRefresh.IsZero():
+		role = defRole // redis starts role_reported at the instance's kind
+	default:
+		// An INFO without a role line: redis keeps role 0 and renders
+		// anything but SRI_MASTER as "slave" (as the -role-change event
+		// already said).
+		role = "slave"
 	}
 	w.Str("role-reported", role)
 	w.Int("role-reported-time", sinceMs(now, st.RoleReportedTime))
