@@ -203,6 +203,10 @@ func (m *Monitor) createSentinel(master *instance, addr address, runid string, n
 			return nil
 		}
 	}
+	if len(master.sentinels) >= MaxSentinelsPerMaster {
+		m.warnLimit(master, "sentinels", MaxSentinelsPerMaster)
+		return nil
+	}
 	runid = m.internRunID(runid)
 	si := newInstance(KindSentinel, runid, addr, master, now)
 	si.runID = runid

@@ -48,6 +48,9 @@ type instance struct {
 	link    *link
 	removed bool // released; replies still queued on a shared link are dropped
 
+	// limitWarned: the kinds of instance (a master's "replicas",
+	// "sentinels") already logged as over their limit (warnLimit).
+	limitWarned    map[string]bool
 	sdown          bool
 	sdownSince     time.Time
 	scriptKillSent bool

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -113,7 +114,36 @@ func (m *Monitor) createReplica(master *instance, a Addr, now time.Time) *instan
 	if master.findReplica(a) != nil {
 		return nil
 	}
+	if len(master.replicas) >= MaxReplicasPerMaster {
+		m.warnLimit(master, "replicas", MaxReplicasPerMaster)
+		return nil
+	}
 	r := newInstance(KindReplica, a.String(), addr, master, now)
 	master.replicas = append(master.replicas, r)
 	return r
+}
+
+// MaxReplicasPerMaster and MaxSentinelsPerMaster bound the instances one
+// master may hold. redis-sentinel has no bound: one INFO reply (up to
+// 8 MB, about 300,000 slaveN lines) or a stream of forged hellos created
+// an instance each, every one with its own connections, and finding a
+// replica by address is a walk of the list, so such a reply took minutes
+// of the timer's lock. Far above any real set (a Redis master with more
+// than a thousand replicas, a sentinel set of more than a hundred).
+const (
+	MaxReplicasPerMaster  = 1000
+	MaxSentinelsPerMaster = 100
+)
+
+// warnLimit logs, once per master and kind, that an instance was not
+// added past the limit. Caller holds m.mu.
+func (m *Monitor) warnLimit(master *instance, kind string, limit int) {
+	if master.limitWarned == nil {
+		master.limitWarned = map[string]bool{}
+	}
+	if master.limitWarned[kind] || m.log == nil {
+		return
+	}
+	master.limitWarned[kind] = true
+	m.log.Warn(fmt.Sprintf("not adding more %s to a master that has %d: the rest are ignored", kind, limit), "master", master.name)
 }
