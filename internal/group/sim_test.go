@@ -139,6 +139,9 @@ type simSlot struct {
 	fsm     *quorum.FSM
 	// lastHeard is when the others last heard a hello from it.
 	lastHeard time.Time
+	// seen is, per sentinel id, when this one last heard from it
+	// (simCluster.heard; guarded by simCluster.mu).
+	seen map[string]time.Time
 	// startedWithState: this incarnation opened Raft state of a previous
 	// run. wiped: its id lost a disk that held Raft state (replace). A
 	// sentinel may count as restarted (Group.Restarted) only if one of
@@ -271,6 +274,19 @@ func runSim(t *testing.T, n int, seed int64, stats *simStats) {
 	if err := c.converge(); err != nil {
 		c.fail(err)
 	}
+	// What the groups did, counted with the schedule's events: a member
+	// removed (gone on every channel: crashed, or cut off from the
+	// leader) and an entry moved aside (its address reused).
+	c.logs.mu.Lock()
+	for _, l := range c.logs.lines {
+		switch {
+		case strings.Contains(l, "Removing a Sentinel from the Raft group"):
+			c.stats.add("(removed)")
+		case strings.Contains(l, "moving that member's entry aside"):
+			c.stats.add("(moved-aside)")
+		}
+	}
+	c.logs.mu.Unlock()
 	if err := c.err(); err != nil {
 		c.mu.Lock()
 		events := strings.Join(c.events, "\n  ")
@@ -585,7 +601,7 @@ func (c *simCluster) start(s *simSlot) {
 			}
 			return out
 		},
-		Heard:     func(id string) time.Time { return c.heard(id) },
+		Heard:     func(id string) time.Time { return c.heard(s, id) },
 		Transport: &simTransport{c: c, from: s},
 		Open:      open,
 		Existing:  d.hasState(),
@@ -694,18 +710,27 @@ func (c *simCluster) reachable(from *simSlot, addr string) (*simSlot, bool) {
 	return nil, false
 }
 
-// heard is when a hello from id was last seen: now while it runs and is
-// connected to the majority side, else when it stopped being so.
-func (c *simCluster) heard(id string) time.Time {
+// heard is when by last saw a hello from id: now while id runs and the
+// link between them is up, else the last time by looked and it was so (or
+// when id stopped). A sentinel cut off from the leader is not heard by it,
+// and may be removed once the member timeout passes.
+func (c *simCluster) heard(by *simSlot, id string) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, s := range c.slots {
-		if s.id == id {
-			if s.running {
-				return time.Now()
-			}
-			return s.lastHeard
+		if s.id != id {
+			continue
 		}
+		if by.seen == nil {
+			by.seen = map[string]time.Time{}
+		}
+		switch {
+		case s.running && !c.cut[by.idx][s.idx]:
+			by.seen[id] = time.Now()
+		case !s.running && s.lastHeard.After(by.seen[id]) && (s == by || !c.cut[by.idx][s.idx]):
+			by.seen[id] = s.lastHeard
+		}
+		return by.seen[id]
 	}
 	return time.Time{}
 }
