@@ -398,8 +398,10 @@ func restartWithNewID(t *testing.T, s *redistest.Sentinel) {
 }
 
 // TestGroupNewIDAtSameAddressReplacesOldEntry: a sentinel restarted with a
-// new id at its old address replaces its old entry at once, twice in a
-// row, and the group keeps its quorum (a master kill still fails over).
+// new id at its old address replaces its old entry once the old id has
+// been silent for group.ReplaceQuiet (10 s: an address is reused by live
+// sentinels too, internal/group/swap_test.go), twice in a row, and the
+// group keeps its quorum (a master kill still fails over).
 // Before, Raft refused the new id (a voter held the address) while the old
 // id stayed a voter: two such restarts lost the quorum for good.
 func TestGroupNewIDAtSameAddressReplacesOldEntry(t *testing.T) {
