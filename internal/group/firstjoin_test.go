@@ -18,39 +18,40 @@ func (stateStore) HasState() bool { return true }
 // activation. The Raft state its open left (the term it abstained through)
 // made it one, and the masters only it knew were forgotten. Once
 // activated, a restart finds a member from a previous run.
+// sentinelB is a group of sentinel b over the formation record file,
+// opening its Raft state with open.
+func sentinelB(t *testing.T, file FilePersister, existing bool, open func(string, uint64) (Store, error)) *Group {
+	t.Helper()
+	g, err := New(Config{
+		ID: "b", Addr: func() string { return "b:26379" }, Expect: func(bool) Expectation { return Expectation{Size: 3} },
+		Peers: func() []Peer { return nil }, Transport: noTransport{}, Acceptor: file, Existing: existing, Open: open,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func withState(string, uint64) (Store, error) { return stateStore{}, nil }
+
 func TestRestartBeforeActivationIsAFirstJoin(t *testing.T) {
 	file := FilePersister{Path: filepath.Join(t.TempDir(), "formation.json")}
 	restart := func() *Group {
 		t.Helper()
-		g, err := New(Config{
-			ID: "b", Addr: func() string { return "b:26379" }, Expect: func(bool) Expectation { return Expectation{Size: 3} },
-			Peers: func() []Peer { return nil }, Transport: noTransport{}, Acceptor: file, Existing: true,
-			Open: func(string, uint64) (Store, error) { return stateStore{}, nil },
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := sentinelB(t, file, true, withState)
 		if !g.openExisting() {
 			t.Fatal("the Raft state did not open")
 		}
 		return g
 	}
-	g, err := New(Config{
-		ID: "b", Addr: func() string { return "b:26379" }, Expect: func(bool) Expectation { return Expectation{Size: 3} },
-		Peers: func() []Peer { return nil }, Transport: noTransport{}, Acceptor: file,
-		Open: func(string, uint64) (Store, error) { return nil, errors.New("the open fails after the record") },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := sentinelB(t, file, false, func(string, uint64) (Store, error) { return nil, errors.New("the open fails after the record") })
 	if g.openToJoin("b:26379", Decision{Action: ActJoin, Term: 4}) {
 		t.Fatal("opened without a store")
 	}
 	if g := restart(); g.Restarted() {
 		t.Fatal("restarted after opening Raft to join for the first time, before activation: counts as a member from a previous run")
 	}
-	g = restart()
-	if err := g.Activated(); err != nil {
+	if err := restart().Activated(); err != nil {
 		t.Fatal(err)
 	}
 	if g := restart(); !g.Restarted() {
@@ -59,14 +60,7 @@ func TestRestartBeforeActivationIsAFirstJoin(t *testing.T) {
 	// A returning member (it lost its disk, the group lists it) records
 	// no first join.
 	file2 := FilePersister{Path: filepath.Join(t.TempDir(), "formation.json")}
-	g, err = New(Config{
-		ID: "b", Addr: func() string { return "b:26379" }, Expect: func(bool) Expectation { return Expectation{Size: 3} },
-		Peers: func() []Peer { return nil }, Transport: noTransport{}, Acceptor: file2,
-		Open: func(string, uint64) (Store, error) { return stateStore{}, nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g = sentinelB(t, file2, false, withState)
 	if !g.openToJoin("b:26379", Decision{Action: ActOpen, Term: 4, Returning: true}) || !g.Restarted() {
 		t.Fatal("a returning member does not count as restarted")
 	}

@@ -19,7 +19,8 @@ import (
 // of three were left without a leader for good.
 
 // newSwapCluster is a simulation of n sentinels at 10.0.0.1-n, the
-// directive giving E = n (sim_test.go's harness, without a schedule).
+// directive giving E = n (sim_test.go's harness, without a schedule),
+// started and converged to one group.
 func newSwapCluster(t *testing.T, n int) *simCluster {
 	c := &simCluster{t: t, seed: 1, n: n, leaders: map[uint64]string{}, logs: &simLog{}, stats: &simStats{counts: map[string]int{}}}
 	for i := range n {
@@ -30,6 +31,12 @@ func newSwapCluster(t *testing.T, n int) *simCluster {
 		c.cut[i] = make([]bool, n)
 	}
 	t.Cleanup(c.stopAll)
+	for _, s := range c.slots {
+		c.start(s)
+	}
+	if err := c.converge(); err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 
@@ -60,12 +67,6 @@ func (c *simCluster) removals() []string {
 
 func TestAddressSwapKeepsEveryMember(t *testing.T) {
 	c := newSwapCluster(t, 3)
-	for _, s := range c.slots {
-		c.start(s)
-	}
-	if err := c.converge(); err != nil {
-		t.Fatal(err)
-	}
 	c.swapAddresses(c.slots[0], c.slots[1])
 	// converge: one leader, every sentinel a voter at its own address.
 	if err := c.converge(); err != nil {
@@ -78,12 +79,6 @@ func TestAddressSwapKeepsEveryMember(t *testing.T) {
 
 func TestAddressSwapWithTheThirdMemberDown(t *testing.T) {
 	c := newSwapCluster(t, 3)
-	for _, s := range c.slots {
-		c.start(s)
-	}
-	if err := c.converge(); err != nil {
-		t.Fatal(err)
-	}
 	s0, s1, s2 := c.slots[0], c.slots[1], c.slots[2]
 	c.stop(s2)
 	c.swapAddresses(s0, s1)
