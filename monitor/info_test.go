@@ -4,10 +4,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // The testdata INFO replies were captured from Debian's redis-server 7.0.15
@@ -196,5 +199,52 @@ func TestParseInfoCopiesWhatItKeeps(t *testing.T) {
 		if inside(replica, s) {
 			t.Errorf("%q is a part of the reply", s)
 		}
+	}
+}
+
+// TestEmptyMasterHostIsAHost: a replica whose INFO says `master_host:` with
+// nothing after it has reported a host, "", as redis-sentinel keeps it
+// (slave_master_host is NULL only before the first report). Its config
+// change time is set once, not at every INFO, and SENTINEL REPLICAS shows
+// the empty host, not the "?" of a host never reported. Before, "" meant
+// "unknown" here and every INFO moved the clock that replica selection
+// reads.
+func TestEmptyMasterHostIsAHost(t *testing.T) {
+	replica := newFakeServer(t, redisLike(func() string {
+		return "# Server\r\nredis_version:7.0.15\r\nrun_id:" + strings.Repeat("5", 40) +
+			"\r\n\r\n# Replication\r\nrole:slave\r\nmaster_host:\r\nmaster_port:6379" +
+			"\r\nmaster_link_status:up\r\nslave_repl_offset:42\r\nslave_priority:100\r\n"
+	}, func() string { return "+PONG\r\n" }))
+	master := newFakeServer(t, redisLike(func() string {
+		return masterInfo(strings.Repeat("4", 40)) +
+			"slave0:ip=127.0.0.1,port=" + strconv.Itoa(replica.port()) + ",state=online,offset=42,lag=0\r\n"
+	}, func() string { return "+PONG\r\n" }))
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: master.port()}, DownAfter: time.Minute})
+
+	replicaStatus := func() (InstanceStatus, bool) {
+		st := status(t, m, "m")
+		if len(st.Replicas) != 1 {
+			return InstanceStatus{}, false
+		}
+		return st.Replicas[0], true
+	}
+	var first InstanceStatus
+	redistest.Until(t, 10*time.Second, "the replica's INFO", func() bool {
+		r, ok := replicaStatus()
+		first = r
+		return ok && !r.InfoRefresh.IsZero()
+	})
+	if first.MasterHost != "" || first.SlaveConfChangeTime.IsZero() {
+		t.Fatalf("after the first INFO: master-host %q, conf change time %v; want \"\" and set", first.MasterHost, first.SlaveConfChangeTime)
+	}
+	// Two more INFO replies (fastTiming: one every 500 ms).
+	redistest.Until(t, 10*time.Second, "two more INFO replies", func() bool {
+		r, _ := replicaStatus()
+		return r.InfoRefresh.Sub(first.InfoRefresh) >= 2*fastTiming().InfoPeriod-fastTiming().InfoPeriod/2
+	})
+	if r, _ := replicaStatus(); !r.SlaveConfChangeTime.Equal(first.SlaveConfChangeTime) {
+		t.Fatalf("the config change time moved from %v to %v with the same empty master_host", first.SlaveConfChangeTime, r.SlaveConfChangeTime)
 	}
 }

@@ -71,7 +71,8 @@ type instance struct {
 	roleReportedTime    time.Time
 	slaveConfChangeTime time.Time
 	masterLinkDownTime  time.Duration
-	slaveMasterHost     string // "" = unknown
+	slaveMasterHost     string
+	slaveMasterHostSet  bool // slave_master_host != NULL: "" is a host a replica can report
 	slaveMasterPort     int
 	slaveMasterLinkUp   bool
 	slavePriority       int
@@ -222,7 +223,7 @@ func (ri *instance) status(keys *infoKeys) InstanceStatus {
 	st.MasterLinkDownTime = ri.masterLinkDownTime
 	st.MasterLinkUp = ri.slaveMasterLinkUp
 	st.MasterHost = ri.slaveMasterHost
-	if st.MasterHost == "" {
+	if !ri.slaveMasterHostSet {
 		st.MasterHost = "?"
 	}
 	st.MasterPort = ri.slaveMasterPort

@@ -179,7 +179,7 @@ func (m *Monitor) resetMaster(ri *instance, keepSentinels bool, now time.Time) {
 	ri.scriptKillSent = false
 	ri.rebooting = false
 	ri.runID = ""
-	ri.slaveMasterHost = ""
+	ri.slaveMasterHost, ri.slaveMasterHostSet = "", false
 	lk := ri.link
 	// A reset link is a new link in sentinel.c (createInstanceLink): it
 	// reconnects on the next tick instead of waiting out the ping period

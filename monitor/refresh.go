@@ -41,8 +41,8 @@ func (m *Monitor) refreshInstanceInfo(ri *instance, text string, now time.Time) 
 	}
 
 	if in.Role == roleSlave {
-		if in.HasMasterHost && (ri.slaveMasterHost == "" || !strings.EqualFold(in.MasterHost, ri.slaveMasterHost)) {
-			ri.slaveMasterHost = in.MasterHost
+		if in.HasMasterHost && (!ri.slaveMasterHostSet || !strings.EqualFold(in.MasterHost, ri.slaveMasterHost)) {
+			ri.slaveMasterHost, ri.slaveMasterHostSet = in.MasterHost, true
 			ri.slaveConfChangeTime = now
 		}
 		if in.HasMasterPort && in.MasterPort != ri.slaveMasterPort {
