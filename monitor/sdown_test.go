@@ -82,3 +82,44 @@ func TestLinkStale(t *testing.T) {
 		}
 	}
 }
+
+// TestSDownReadsTheLinkBeforeItsHygiene: the pass that closes a silent
+// pub/sub connection judges SDOWN on the link as it was before the close,
+// as sentinelCheckSubjectivelyDown computes elapsed before its link
+// hygiene. Every PING answered, the last reply down-after and 10 ms ago,
+// no PING pending (the check alone: in a pass the next PING usually goes
+// out before it, unless the link's pending commands hold it back): read
+// after the close, the link counted as disconnected since its last reply
+// and the node, which answers every PING, went +sdown.
+func TestSDownReadsTheLinkBeforeItsHygiene(t *testing.T) {
+	const downAfter = 500 * time.Millisecond
+	tm := DefaultTiming()
+	m := New(Config{MyID: idA, Timing: func() Timing { return tm }})
+	t.Cleanup(m.Close)
+	m.Watch(MasterSpec{Name: "m", Addr: Addr{Host: "127.0.0.1", Port: 1}, DownAfter: downAfter})
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ri := m.masters["m"]
+	lk := ri.link
+	// Both connections up (neither has a socket: nothing is sent in this
+	// pass), nothing pending on the command connection.
+	lk.cc = &conn{mon: m, link: lk, connected: true}
+	lk.pc = &conn{mon: m, link: lk, pubsub: true, connected: true}
+	lk.disconnected = false
+	lk.actPingTime = time.Time{}
+	lk.ccConnTime = now.Add(-time.Minute)
+	lk.lastAvail, lk.lastPong = now.Add(-downAfter-10*time.Millisecond), now.Add(-downAfter-10*time.Millisecond)
+	// The pub/sub connection: older than min-link-reconnect-period and
+	// silent for more than three publish periods, so this pass closes it.
+	lk.pcConnTime = now.Add(-2 * tm.MinLinkReconnectPeriod)
+	lk.pcLastActivity = now.Add(-4 * tm.PublishPeriod)
+
+	m.checkSubjectivelyDown(ri, &tickState{now: now, timing: tm})
+	if lk.pc != nil || !lk.disconnected {
+		t.Fatal("the pass did not close the silent pub/sub connection")
+	}
+	if ri.sdown {
+		t.Fatal("+sdown in the pass that closed the pub/sub connection of a node answering every PING")
+	}
+}
