@@ -122,9 +122,11 @@ func (d *simDisk) hasState() bool {
 // simSlot is one sentinel: its identity and disk survive crashes; a wipe or
 // a new id replaces the disk.
 type simSlot struct {
-	idx     int
-	id      string
-	addr    string
+	idx  int
+	id   string
+	addr string
+	// expect, if set, is its expected size (otherwise the directive's n).
+	expect  func(forming bool) Expectation
 	started bool // ever started
 	disks   map[string]*simDisk
 	gen     int // incarnation counter (new ids, new addresses)
@@ -587,9 +589,14 @@ func (c *simCluster) start(s *simSlot) {
 		return st, nil
 	}
 	cfg := Config{
-		ID:     id,
-		Addr:   func() string { _, a := c.ident(s); return a },
-		Expect: func(bool) Expectation { return Expectation{Size: c.n, Source: SourceDirective} },
+		ID:   id,
+		Addr: func() string { _, a := c.ident(s); return a },
+		Expect: func(forming bool) Expectation {
+			if s.expect != nil {
+				return s.expect(forming)
+			}
+			return Expectation{Size: c.n, Source: SourceDirective}
+		},
 		Peers: func() []Peer {
 			c.mu.Lock()
 			defer c.mu.Unlock()

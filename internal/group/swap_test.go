@@ -22,6 +22,12 @@ import (
 // directive giving E = n (sim_test.go's harness, without a schedule),
 // started and converged to one group.
 func newSwapCluster(t *testing.T, n int) *simCluster {
+	return newConvergedCluster(t, n, nil)
+}
+
+// newConvergedCluster is newSwapCluster with the slots given to setup
+// before any starts.
+func newConvergedCluster(t *testing.T, n int, setup func(slots []*simSlot)) *simCluster {
 	c := &simCluster{t: t, seed: 1, n: n, leaders: map[uint64]string{}, logs: &simLog{}, stats: &simStats{counts: map[string]int{}}}
 	for i := range n {
 		c.slots = append(c.slots, &simSlot{idx: i, id: fmt.Sprintf("s%d-g0", i), addr: fmt.Sprintf("10.0.0.%d:26379", i+1), disks: map[string]*simDisk{}})
@@ -29,6 +35,9 @@ func newSwapCluster(t *testing.T, n int) *simCluster {
 	c.cut = make([][]bool, n)
 	for i := range c.cut {
 		c.cut[i] = make([]bool, n)
+	}
+	if setup != nil {
+		setup(c.slots)
 	}
 	t.Cleanup(c.stopAll)
 	for _, s := range c.slots {
