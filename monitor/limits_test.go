@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -37,5 +38,25 @@ func TestInstancesPerMasterAreBounded(t *testing.T) {
 	}
 	if n := len(status(t, m, "other").Sentinels); n != MaxSentinelsPerMaster {
 		t.Fatalf("%d sentinels from hellos, want the limit %d", n, MaxSentinelsPerMaster)
+	}
+}
+
+// TestLimitIsLoggedAgainAfterAReset: the warning of a list at its limit is
+// logged once per master until the master is reset (its lists start over),
+// then once again if the limit is hit again. It was once per process.
+func TestLimitIsLoggedAgainAfterAReset(t *testing.T) {
+	var logs strings.Builder
+	m := New(Config{MyID: idA, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	t.Cleanup(m.Close)
+	watchOffline(m, "m")
+	m.mu.Lock()
+	ri := m.masters["m"]
+	m.warnLimit(ri, "replicas", MaxReplicasPerMaster)
+	m.warnLimit(ri, "replicas", MaxReplicasPerMaster)
+	m.resetMaster(ri, false, time.Now())
+	m.warnLimit(ri, "replicas", MaxReplicasPerMaster)
+	m.mu.Unlock()
+	if n := strings.Count(logs.String(), "not adding more replicas"); n != 2 {
+		t.Fatalf("the limit was logged %d times, want once before the reset and once after:\n%s", n, logs.String())
 	}
 }

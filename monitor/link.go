@@ -29,9 +29,12 @@ type link struct {
 
 	// pcPingTime is when the PING on the pub/sub connection went out
 	// (zero: none unanswered), pcPong its last valid answer (zero: none
-	// on this connection). See sendPubsubPing.
+	// on this connection). See sendPubsubPing. pcPingSent is when the
+	// last one went out, answered or not: they go at most one per half
+	// ping period.
 	pcPingTime time.Time
 	pcPong     time.Time
+	pcPingSent time.Time
 
 	actPingTime  time.Time // oldest unanswered PING; zero when none
 	lastPingTime time.Time // last PING sent

@@ -159,7 +159,9 @@ func (m *Monitor) sendHello(ri *instance, payload string) {
 
 // sendPubsubPing asks PING on the pub/sub connection of a master or
 // replica whose command link has had a PING unanswered for half a ping
-// period, one at a time. A node whose writes are paused (CLIENT PAUSE
+// period, one at a time and at most one per half ping period (answered at
+// once, or with an error, they went at every look: 10 to 20 a second
+// while the command link's PING waited). A node whose writes are paused (CLIENT PAUSE
 // WRITE) answers PING, but our hello PUBLISH on the command link waits for
 // the pause to end and the PINGs queued behind it with it; the pub/sub
 // connection carries no write, so its PING is answered, and SDOWN counts
@@ -170,10 +172,11 @@ func (m *Monitor) sendPubsubPing(ri *instance, now time.Time, pingPeriod time.Du
 	lk := ri.link
 	c := lk.pc
 	if ri.kind == KindSentinel || c == nil || !lk.pcPingTime.IsZero() ||
-		lk.actPingTime.IsZero() || now.Sub(lk.actPingTime) <= pingPeriod/2 {
+		lk.actPingTime.IsZero() || now.Sub(lk.actPingTime) <= pingPeriod/2 ||
+		now.Sub(lk.pcPingSent) < pingPeriod/2 {
 		return
 	}
-	lk.pcPingTime = now
+	lk.pcPingTime, lk.pcPingSent = now, now
 	// The reply, ["pong", ""] in RESP2's subscribed mode, reaches the
 	// connection's sticky handler (helloHandler).
 	c.write(ri.command("PING"))

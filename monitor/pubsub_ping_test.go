@@ -53,3 +53,45 @@ func TestPubsubPingErrorKeepsTheSubscription(t *testing.T) {
 		t.Fatalf("the links were redialled %d times in 2 s", n)
 	}
 }
+
+// errorsAnswered is the node's count of ERR replies (INFO errorstats).
+func errorsAnswered(t *testing.T, port int) int {
+	t.Helper()
+	v := redisCall(t, port, "INFO", "errorstats")
+	for _, l := range strings.Split(v.str, "\r\n") {
+		if s, ok := strings.CutPrefix(l, "errorstat_ERR:count="); ok {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// TestPubsubPingsArePaced: while a master answers PING with an error, the
+// pub/sub connection is asked PING at most once per half ping period.
+// Each error cleared the PING in flight and the next look sent another:
+// 10 to 20 a second at the default timing, on a node that may be busy
+// already (-BUSY from a long script). Here the command link's PINGs (two a
+// second once SDOWN) and the pub/sub link's (two a second) are the only
+// commands that fail.
+func TestPubsubPingsArePaced(t *testing.T) {
+	r := startRedis(t)
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: DefaultTiming}))
+	m.Watch(MasterSpec{Name: "m", Addr: r.addr(), DownAfter: time.Second,
+		RenameCommands: map[string]string{"PING": "PONG"}})
+	rec.waitEvent(t, 10*time.Second, "+sdown", nil)
+	const window = 3 * time.Second
+	before, start := errorsAnswered(t, r.port), time.Now()
+	// The window is the measurement, not a wait for an event.
+	time.Sleep(window)
+	n := errorsAnswered(t, r.port) - before
+	took := time.Since(start)
+	if limit := int(4*took.Seconds()) + 2; n > limit {
+		t.Fatalf("%d PINGs answered with an error in %v, want at most %d (two a second on each link)", n, took.Round(time.Millisecond), limit)
+	}
+	t.Logf("%d PINGs answered with an error in %v", n, took.Round(time.Millisecond))
+}

@@ -135,8 +135,9 @@ const (
 	MaxSentinelsPerMaster = 100
 )
 
-// warnLimit logs, once per master and kind, that an instance was not
-// added past the limit. Caller holds m.mu.
+// warnLimit logs, once per master and kind until the master is reset
+// (SENTINEL RESET, a switch), that an instance was not added past the
+// limit. Caller holds m.mu.
 func (m *Monitor) warnLimit(master *instance, kind string, limit int) {
 	if master.limitWarned == nil {
 		master.limitWarned = map[string]bool{}
