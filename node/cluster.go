@@ -1041,8 +1041,8 @@ func forwardedFailoverOutcome(err error) error {
 var errFailoverUnknown = sentinel.ReplyError("ERR The Raft leader did not answer: the failover may have started. Check SENTINEL MASTER before asking again.")
 
 // vouches reports whether this sentinel may advertise master addresses:
-// always when alone, and as a member only while it heard from a leader
-// within StaleAfter.
+// always when alone, and as a member only while its last append to the
+// Raft log succeeded and it heard from a leader within StaleAfter.
 func (c *cluster) vouches() bool {
 	// One read of the fields under c.mu: this runs on every
 	// GET-MASTER-ADDR-BY-NAME (it took c.mu five times).
@@ -1064,6 +1064,12 @@ func (c *cluster) vouches() bool {
 		// sentinel was a member before a restart and still has not found
 		// its group's leader after the stale bound.
 		return st == nil || !c.wasRestarted() || time.Since(c.n.startedAt) < c.opts.StaleAfter
+	}
+	if st.LogStoreError() != nil {
+		// It cannot append what the leader sends (a full disk): its
+		// state stays behind the group's while the leader's heartbeats
+		// keep its last contact fresh.
+		return false
 	}
 	if st.IsLeader() {
 		return true

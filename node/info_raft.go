@@ -52,6 +52,12 @@ func (n *Node) InfoSection(name string) (string, bool) {
 		line("raft_applied_index", st.AppliedIndex())
 		line("raft_last_log_index", st.LastIndex())
 		line("raft_last_snapshot_index", stats["last_snapshot_index"])
+		// Why this member does not vouch while its disk is full.
+		storeErr := ""
+		if err := st.LogStoreError(); err != nil {
+			storeErr = strings.Join(strings.Fields(err.Error()), " ")
+		}
+		line("raft_log_store_error", storeErr)
 	}
 	line("raft_voters", len(info.Voters))
 	for i, v := range info.Voters {

@@ -348,6 +348,9 @@ func (n *Node) raftSnapshot() *metrics.Raft {
 		r.State = strings.ToLower(st.Stats()["state"])
 		r.Term, r.CommitIndex, r.AppliedIndex = st.Term(), st.CommitIndex(), st.AppliedIndex()
 		r.LeaderID, _ = st.Leader()
+		if err := st.LogStoreError(); err != nil {
+			r.LogStoreError = err.Error()
+		}
 	}
 	return r
 }

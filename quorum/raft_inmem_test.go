@@ -30,8 +30,9 @@ type inmemNode struct {
 
 // inmemDisk is what survives a restart of an inmemNode.
 type inmemDisk struct {
-	logs, stable *raft.InmemStore
-	snaps        *raft.InmemSnapshotStore
+	logs   raft.LogStore
+	stable *raft.InmemStore
+	snaps  *raft.InmemSnapshotStore
 }
 
 func newInmemNode(t *testing.T, id string, abstainTerm uint64) *inmemNode {
@@ -44,7 +45,7 @@ func newCountedInmemNode(t *testing.T, id string) *inmemNode {
 }
 
 func newInmemDisk() *inmemDisk {
-	return &inmemDisk{raft.NewInmemStore(), raft.NewInmemStore(), raft.NewInmemSnapshotStore()}
+	return &inmemDisk{logs: raft.NewInmemStore(), stable: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore()}
 }
 
 // testTiming is the Raft timing of the in-memory tests: ten times faster

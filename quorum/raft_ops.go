@@ -188,6 +188,20 @@ func (s *RaftStore) Servers() ([]Server, error) {
 // Close; stop reading with your own context.
 func (s *RaftStore) LeaderChanges() <-chan bool { return s.leaderCh }
 
+// LogStoreError is the error of the last append to the Raft log, nil if
+// it succeeded (or nothing was appended yet): while it is set this
+// server's state may be behind the group's however fresh LastContact is
+// (logWatch).
+func (s *RaftStore) LogStoreError() error {
+	s.mu.RLock()
+	w := s.logWatch
+	s.mu.RUnlock()
+	if w == nil {
+		return nil
+	}
+	return w.lastError()
+}
+
 // LastContact is when this server last heard from a leader: now on the
 // leader itself, zero if never. Feed it to IsStale.
 func (s *RaftStore) LastContact() time.Time {

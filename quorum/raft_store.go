@@ -182,6 +182,7 @@ type RaftStore struct {
 	raft        *raft.Raft
 	closeStores func() error // closes the bolt file; nil for injected stores
 	logs        raft.LogStore
+	logWatch    *logWatch // logs, watched (LogStoreError)
 	stable      raft.StableStore
 	snaps       raft.SnapshotStore
 	opened      bool
@@ -292,6 +293,8 @@ func (s *RaftStore) Open() (err error) {
 	if err != nil {
 		return err
 	}
+	watch := &logWatch{LogStore: st.logs}
+	st.logs = watch
 	s.replayTo.Store(replayTo)
 	s.replayTerm = replayTerm
 	if err := abstain(st.stable, s.cfg.AbstainTerm); err != nil {
@@ -329,6 +332,7 @@ func (s *RaftStore) Open() (err error) {
 	s.heartbeats.watch(r)
 	s.mu.Lock()
 	s.raft, s.closeStores, s.logs, s.stable, s.snaps = r, st.close, st.logs, st.stable, st.snaps
+	s.logWatch = watch
 	closed := s.closed
 	s.mu.Unlock()
 	go s.forwardLeaderChanges()

@@ -52,6 +52,8 @@ func Ready(s *Snapshot, serving bool) Readiness {
 		r.Ready = true
 	case s.Raft.Phase != "member":
 		r.Reason = "not a member of a Raft group (phase " + s.Raft.Phase + ")"
+	case !s.Fresh && s.Raft.LogStoreError != "":
+		r.Reason = "state not fresh: the Raft log cannot be written (" + s.Raft.LogStoreError + ")"
 	case !s.Fresh && s.Raft.LeaderID == "":
 		r.Reason = "the Raft group has no leader"
 	case !s.Fresh:

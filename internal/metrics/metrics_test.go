@@ -82,6 +82,8 @@ func TestReady(t *testing.T) {
 		{"member without leader, vouching", member("", true), true, true, ""},
 		{"member without leader, not vouching", member("", false), true, false, "no leader"},
 		{"member, stale", member("abc", false), true, false, "not fresh"},
+		{"member whose disk is full", &Snapshot{Raft: &Raft{Phase: "member", LeaderID: "abc", State: "follower",
+			LogStoreError: "no space left on device"}}, true, false, "the Raft log cannot be written (no space left on device)"},
 		{"forming", &Snapshot{Raft: &Raft{Phase: "forming"}, Fresh: true}, true, false, "phase forming"},
 		{"paused but ready", &Snapshot{Raft: &Raft{Phase: "member", LeaderID: "a"}, Fresh: true, PausedAll: true,
 			Masters: []Master{{Name: "m", Paused: true}}}, true, true, ""},

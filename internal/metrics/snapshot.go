@@ -121,4 +121,7 @@ type Raft struct {
 	// sentinel or none); Foreign counts raft_foreign_sentinels.
 	FailoverProtocol string
 	Foreign          int
+	// LogStoreError is the last append to the Raft log's error ("" if it
+	// succeeded): a full disk. The state is not fresh while it lasts.
+	LogStoreError string
 }
