@@ -557,3 +557,20 @@ func TestTiltStartsNoFailover(t *testing.T) {
 	h.view.mu.Unlock()
 	h.waitEvent("+failover-end", 1, 5*time.Second)
 }
+
+// TestResumedFailoverStampedAheadCountsFromNow: a failover recorded by a
+// leader whose clock ran an hour ahead is resumed by one whose clock is
+// right. Its failover-timeout and the 2×failover-timeout before the next
+// attempt count from the resumption, not from a start an hour away: the
+// resumed failover timed out an hour late, and the master stayed without
+// a failover meanwhile.
+func TestResumedFailoverStampedAheadCountsFromNow(t *testing.T) {
+	h := autoScenario(t, 1000)
+	h.redis.set(r2Addr, func(n *fakeNode) { n.ignoreNoOne = true })
+	recordFailover(t, h, r2Addr, h.now().Add(time.Hour))
+	h.start()
+	h.waitEvent("-failover-abort-slave-timeout", 1, 3*time.Second)
+	// Still ODOWN: the next attempt comes 2×failover-timeout after the
+	// resumption.
+	h.waitEvent("+try-failover", 1, 5*time.Second)
+}

@@ -47,12 +47,28 @@ type driver struct {
 
 func (e *Engine) newDriver(t *term, m *quorum.Master) *driver {
 	f := m.Failover
+	now := e.now()
 	return &driver{
 		e: e, t: t, name: m.Name, epoch: f.Epoch,
 		replica: monitor.Addr(f.Replica), from: monitor.Addr(f.From), forced: f.Forced,
-		started: time.UnixMilli(f.StartedAt), promoted: f.Promoted, settings: m,
-		phaseStart: e.now(),
+		started: startedAt(f, now), promoted: f.Promoted, settings: m,
+		phaseStart: now,
 	}
+}
+
+// startedAt is when a recorded failover started, by this sentinel's clock:
+// the time of the command that recorded it, or now if that is later. The
+// command's time is its leader's clock (quorum.Command.At); a leader whose
+// clock ran ahead stamped a start in the future, and the failover-timeout
+// deadline and the 2×failover-timeout pacing measured from it held a
+// resumed failover, and the next one, back by as much: an hour ahead, an
+// hour without failovers. A start stamped behind only makes a resumed
+// failover time out sooner.
+func startedAt(f *quorum.Failover, now time.Time) time.Time {
+	if t := time.UnixMilli(f.StartedAt); t.Before(now) {
+		return t
+	}
+	return now
 }
 
 // run drives the failover; fresh means this engine just decided it (the

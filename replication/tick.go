@@ -314,7 +314,7 @@ func (e *Engine) maybeResume(t *term, m *quorum.Master) {
 	}
 	p.lastResume = now
 	if m.Failover.StartedAt > 0 && p.lastStart.IsZero() {
-		p.lastStart = time.UnixMilli(m.Failover.StartedAt)
+		p.lastStart = startedAt(m.Failover, now)
 	}
 	d := e.newDriver(t, m)
 	if !e.spawnLocked(t, func() {
