@@ -76,6 +76,7 @@ func (m *Monitor) ProcessHello(payload string) {
 func (m *Monitor) processHelloLocked(payload string, via *instance, now time.Time) {
 	// We are not interested in meeting ourselves.
 	if m.cfg.MyID != "" && strings.Contains(payload, m.cfg.MyID) {
+		m.checkOwnID(payload, now)
 		return
 	}
 	h, err := parseHello(payload)
@@ -106,6 +107,56 @@ func (m *Monitor) processHelloLocked(payload string, via *instance, now time.Tim
 	if cb := m.cfg.OnHello; cb != nil {
 		m.notes.pushHello(cb, h)
 	}
+}
+
+// helloFrom is the "ip,port" a hello payload announces its sender at.
+func helloFrom(payload string) string {
+	ip, rest, _ := strings.Cut(payload, ",")
+	port, _, _ := strings.Cut(rest, ",")
+	return ip + "," + port
+}
+
+// noteOwnHello records the address a hello of ours announces. Caller
+// holds m.mu.
+func (m *Monitor) noteOwnHello(payload string) {
+	from := helloFrom(payload)
+	if _, ok := m.ownHelloFrom[from]; ok {
+		return
+	}
+	if m.ownHelloFrom == nil {
+		m.ownHelloFrom = map[string]struct{}{}
+	}
+	m.ownHelloFrom[from] = struct{}{}
+}
+
+// dupIDWarnEvery bounds checkOwnID's warning: anyone who can PUBLISH to a
+// monitored node can send hellos with our id.
+const dupIDWarnEvery = time.Minute
+
+// checkOwnID logs a hello that carries this sentinel's id with an address
+// none of its own hellos announced: another sentinel has the same myid (a
+// sentinel.conf copied with its myid line). Each ignores the other's
+// hellos as its own, as redis-sentinel does, so neither counts the other
+// (its votes, the quorum, the Raft group) and nothing else says why: a
+// set of three copies never fails over. Logged at most once a minute.
+// Caller holds m.mu.
+func (m *Monitor) checkOwnID(payload string, now time.Time) {
+	if m.log == nil || len(m.ownHelloFrom) == 0 || now.Sub(m.dupIDWarned) < dupIDWarnEvery {
+		return
+	}
+	from := helloFrom(payload)
+	_, rest, _ := strings.Cut(payload, ",")
+	_, rest, _ = strings.Cut(rest, ",")
+	if id, _, _ := strings.Cut(rest, ","); id != m.cfg.MyID {
+		return
+	}
+	if _, ours := m.ownHelloFrom[from]; ours {
+		return
+	}
+	m.dupIDWarned = now
+	m.log.Warn("Another sentinel announces this sentinel's id: two sentinels share a myid (a sentinel.conf copied with its myid line?); "+
+		"each takes the other's hellos for its own, so neither counts the other for votes, the quorum or the Raft group",
+		"myid", m.cfg.MyID, "from", strconv.Quote(truncate(from, 128)))
 }
 
 // dropHello logs a refused hello at debug level: anyone who can PUBLISH to a

@@ -2,6 +2,8 @@ package monitor
 
 import (
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,4 +202,49 @@ func TestGroupMembersGetNoDirectHello(t *testing.T) {
 
 	m.SetGroupMembers(nil)
 	redistest.Until(t, 3*time.Second, "hellos again", func() bool { return published() > before })
+}
+
+// TestHelloWithOurIDFromElsewhereIsLogged: a hello that carries this
+// sentinel's id from an address its own hellos never announced comes from
+// a sentinel with the same myid (a copied sentinel.conf). Both ignore the
+// other's hellos as their own, as redis-sentinel does, so neither counts
+// the other and three such copies never fail over; the log now says why,
+// at most once a minute (anyone who can PUBLISH to a node can send them).
+func TestHelloWithOurIDFromElsewhereIsLogged(t *testing.T) {
+	var logs strings.Builder
+	m := New(Config{MyID: idA, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	t.Cleanup(m.Close)
+	watchOffline(m, "m")
+	const warning = "Another sentinel announces this sentinel's id"
+	ours, copied := hello("10.0.0.1", 26379, idA, 1, "m", 1), hello("10.0.0.2", 26379, idA, 1, "m", 1)
+	now := time.Now()
+	// processHello runs hellos as the pub/sub link's handler does; the
+	// counts are read with the lock released.
+	processHello := func(payload string, at time.Time) {
+		m.mu.Lock()
+		m.processHelloLocked(payload, nil, at)
+		m.mu.Unlock()
+	}
+	// Before this sentinel published a hello it cannot tell.
+	processHello(copied, now)
+	m.mu.Lock()
+	m.noteOwnHello(ours)
+	m.mu.Unlock()
+	processHello(ours, now)
+	if strings.Contains(logs.String(), warning) {
+		t.Fatalf("logged before a hello of ours was known, or for our own:\n%s", logs.String())
+	}
+	for range 3 {
+		processHello(copied, now)
+	}
+	if n := strings.Count(logs.String(), warning); n != 1 || !strings.Contains(logs.String(), "10.0.0.2,26379") {
+		t.Fatalf("logged %d times, want once naming 10.0.0.2,26379:\n%s", n, logs.String())
+	}
+	processHello(copied, now.Add(dupIDWarnEvery))
+	if n := strings.Count(logs.String(), warning); n != 2 {
+		t.Fatalf("logged %d times a minute later, want twice", n)
+	}
+	if len(status(t, m, "m").Sentinels) != 0 {
+		t.Fatal("a hello with our id added a sentinel")
+	}
 }

@@ -124,6 +124,12 @@ type Monitor struct {
 	// were a tenth of a follower's allocations at 500 masters.
 	helloKeys     map[helloKey]bool
 	helloPayloads map[helloKey]string
+	// ownHelloFrom: the "ip,port" our hellos announced (a few: one per
+	// local address and announce setting); dupIDWarned: when a hello
+	// with our id from elsewhere was last logged (checkOwnID). Guarded by
+	// mu.
+	ownHelloFrom map[string]struct{}
+	dupIDWarned  time.Time
 	// declined: the links whose flavor is flavorOther (noteFlavorLocked,
 	// the only writer besides closeConn's reset). Guarded by mu.
 	declined map[*link]struct{}

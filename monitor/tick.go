@@ -111,6 +111,9 @@ func (m *Monitor) publishHellos(ts *tickState) {
 	}
 	m.mu.Lock()
 	m.batching = true
+	for _, p := range payloads {
+		m.noteOwnHello(p)
+	}
 	now := time.Now()
 	for _, ri := range due {
 		if ri.removed {
