@@ -134,14 +134,19 @@ func (c *cluster) watchDeaths(ctx context.Context) {
 }
 
 // refusedEverywhere probes member s at every address it may be at
-// (probeAddrs): it is dead only if each refuses. Probed at its old address
-// only, a member that moved while no leader was heard counted as dead.
+// (probeAddrs): it is dead only if each refuses, and never when there is
+// no address to probe. Probed at its old address only, a member that moved
+// while no leader was heard counted as dead.
 func (c *cluster) refusedEverywhere(ctx context.Context, s quorum.Server) bool {
 	var now func(string) (string, bool)
 	if c.grp != nil {
 		now = c.grp.DialAddress
 	}
-	for _, a := range probeAddrs(s, now) {
+	addrs := probeAddrs(s, now)
+	if len(addrs) == 0 {
+		return false
+	}
+	for _, a := range addrs {
 		if !probeRefused(ctx, a) {
 			return false
 		}
@@ -150,12 +155,17 @@ func (c *cluster) refusedEverywhere(ctx context.Context, s quorum.Server) bool {
 }
 
 // probeAddrs are the addresses member s may be at: its configuration's
-// (the address part of an entry moved aside, group.HeldPark) and, if it
-// announced another since (it moved, and no leader recorded it yet), that
-// one too.
+// and, if it announced another since (it moved, and no leader recorded it
+// yet), that one too. An entry moved aside (group.HeldPark: its old
+// address naming its id) is not probed there: another sentinel holds that
+// address now and answers whatever became of this member, which could
+// then never be proven dead.
 func probeAddrs(s quorum.Server, now func(id string) (string, bool)) []string {
-	cfg, _ := peer.SplitTarget(s.Addr)
-	addrs := []string{cfg}
+	cfg, parkedFor := peer.SplitTarget(s.Addr)
+	var addrs []string
+	if parkedFor != s.ID {
+		addrs = append(addrs, cfg)
+	}
 	if now != nil {
 		if a, ok := now(s.ID); ok {
 			if a, _ = peer.SplitTarget(a); a != cfg {

@@ -84,10 +84,23 @@ func TestProbeAddrs(t *testing.T) {
 		{"where its entry says", s, at("10.0.0.2:26379"), []string{"10.0.0.2:26379"}},
 		{"nowhere announced", s, at(""), []string{"10.0.0.2:26379"}},
 		{"moved: both", s, at("10.0.0.9:26379"), []string{"10.0.0.2:26379", "10.0.0.9:26379"}},
-		{"moved aside", quorum.Server{ID: "b", Addr: "10.0.0.2:26379#b"}, at("10.0.0.1:26379"), []string{"10.0.0.2:26379", "10.0.0.1:26379"}},
+		// Moved aside: another sentinel holds 10.0.0.2 and answers there.
+		{"moved aside: where it went", quorum.Server{ID: "b", Addr: "10.0.0.2:26379#b"}, at("10.0.0.1:26379"), []string{"10.0.0.1:26379"}},
+		{"moved aside, nowhere announced: nothing to probe", quorum.Server{ID: "b", Addr: "10.0.0.2:26379#b"}, at(""), nil},
+		{"moved aside, announced at the parked address", quorum.Server{ID: "b", Addr: "10.0.0.2:26379#b"}, at("10.0.0.2:26379#b"), nil},
 	} {
 		if got := probeAddrs(tc.s, tc.now); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestNothingToProbeProvesNothing: a member with no address to probe (its
+// entry moved aside, nothing announced since) is never counted dead: every
+// probe of none refused, which proved it dead.
+func TestNothingToProbeProvesNothing(t *testing.T) {
+	parked := quorum.Server{ID: "b", Addr: "10.0.0.2:26379#b"}
+	if (&cluster{}).refusedEverywhere(context.Background(), parked) {
+		t.Fatal("a member with no address to probe counted as dead")
 	}
 }
