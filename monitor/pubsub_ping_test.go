@@ -7,21 +7,31 @@ import (
 	"time"
 )
 
-// connsReceived is the node's total_connections_received.
-func connsReceived(t *testing.T, port int) int {
+// infoInt is the number after prefix on a line of the node's INFO section
+// (false if no line has it).
+func infoInt(t *testing.T, port int, section, prefix string) (int, bool) {
 	t.Helper()
-	v := redisCall(t, port, "INFO", "stats")
+	v := redisCall(t, port, "INFO", section)
 	for _, l := range strings.Split(v.str, "\r\n") {
-		if s, ok := strings.CutPrefix(l, "total_connections_received:"); ok {
+		if s, ok := strings.CutPrefix(l, prefix); ok {
 			n, err := strconv.Atoi(s)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return n
+			return n, true
 		}
 	}
-	t.Fatal("no total_connections_received in INFO stats")
-	return 0
+	return 0, false
+}
+
+// connsReceived is the node's total_connections_received.
+func connsReceived(t *testing.T, port int) int {
+	t.Helper()
+	n, ok := infoInt(t, port, "stats", "total_connections_received:")
+	if !ok {
+		t.Fatal("no total_connections_received in INFO stats")
+	}
+	return n
 }
 
 // TestPubsubPingErrorKeepsTheSubscription: a master that answers PING with
@@ -54,20 +64,12 @@ func TestPubsubPingErrorKeepsTheSubscription(t *testing.T) {
 	}
 }
 
-// errorsAnswered is the node's count of ERR replies (INFO errorstats).
+// errorsAnswered is the node's count of ERR replies (INFO errorstats; no
+// line before the first).
 func errorsAnswered(t *testing.T, port int) int {
 	t.Helper()
-	v := redisCall(t, port, "INFO", "errorstats")
-	for _, l := range strings.Split(v.str, "\r\n") {
-		if s, ok := strings.CutPrefix(l, "errorstat_ERR:count="); ok {
-			n, err := strconv.Atoi(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	return 0
+	n, _ := infoInt(t, port, "errorstats", "errorstat_ERR:count=")
+	return n
 }
 
 // TestPubsubPingsArePaced: while a master answers PING with an error, the

@@ -1,7 +1,6 @@
 package quorum
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -48,14 +47,7 @@ func TestRaftStore_LogStoreErrorWhileAppendsFail(t *testing.T) {
 	c := openInmemNode(t, "c", 0, d, false)
 	connectAll(a, b, c)
 	bootstrapLed(t, a, b, c)
-	propose := func(name string) uint64 {
-		t.Helper()
-		idx, err := a.store.ProposeIndexed(context.Background(), monitorCmd(name, 6379, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return idx
-	}
+	propose := func(name string) uint64 { return proposeMonitor(t, a, name) }
 	applied := func(idx uint64) {
 		t.Helper()
 		redistest.Wait(t, 10*time.Second, "c applies", func() error {

@@ -219,6 +219,17 @@ func bootstrapLed(t *testing.T, leader *inmemNode, others ...*inmemNode) {
 	})
 }
 
+// proposeMonitor has leader n commit a SENTINEL MONITOR of name and
+// returns the entry's index.
+func proposeMonitor(t *testing.T, n *inmemNode, name string) uint64 {
+	t.Helper()
+	idx, err := n.store.ProposeIndexed(context.Background(), monitorCmd(name, 6379, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return idx
+}
+
 func connectAll(nodes ...*inmemNode) {
 	for _, a := range nodes {
 		for _, b := range nodes {
@@ -428,14 +439,7 @@ func TestRaftStore_IdleFollowersGetHeartbeatsOnly(t *testing.T) {
 	connectAll(a, b, c)
 	bootstrapLed(t, a, b, c)
 	followers := []*inmemNode{b, c}
-	propose := func(name string) uint64 {
-		t.Helper()
-		idx, err := a.store.ProposeIndexed(context.Background(), monitorCmd(name, 6379, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return idx
-	}
+	propose := func(name string) uint64 { return proposeMonitor(t, a, name) }
 	// appliedWithin fails unless every follower applies idx before the
 	// leader has sent it more than beats heartbeats.
 	appliedWithin := func(idx uint64, beats int) {
