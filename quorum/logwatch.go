@@ -14,7 +14,8 @@ import (
 // group's last failover (a disk-full follower answered the old master for
 // as long as its disk stayed full). The node stops vouching while the
 // last append failed (RaftStore.LogStoreError); the leader's next append
-// after the disk has room again clears it and catches the member up.
+// after the disk has room again clears it and catches the member up, as
+// does a snapshot the leader installs instead (raftFSM.Restore).
 type logWatch struct {
 	raft.LogStore
 	failed atomic.Pointer[error] // the last append's error; nil once one succeeded
@@ -39,6 +40,10 @@ func (w *logWatch) note(err error) error {
 	}
 	return err
 }
+
+// clear forgets the last append's error: the state caught up otherwise
+// (a snapshot restored).
+func (w *logWatch) clear() { w.failed.Store(nil) }
 
 // lastError is the last append's error, or nil if it succeeded.
 func (w *logWatch) lastError() error {

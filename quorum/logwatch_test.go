@@ -1,8 +1,10 @@
 package quorum
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -86,4 +88,60 @@ func TestRaftStore_LogStoreErrorWhileAppendsFail(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestRaftStore_SnapshotClearsLogStoreError: a follower whose appends
+// failed long enough that the leader compacted the entries it lacks is
+// caught up with a snapshot. It has the group's state then, and with
+// nothing proposed after the snapshot no append follows to clear the
+// error: the restore clears it, or the member would stop vouching until
+// the next commit, however long an idle set waits for one.
+func TestRaftStore_SnapshotClearsLogStoreError(t *testing.T) {
+	var mu sync.Mutex
+	disks := map[string]*fullDisk{}
+	nodes := newBootstrappedTrio(t, "secret", func(c *RaftConfig) {
+		d := &fullDisk{LogStore: raft.NewInmemStore()}
+		mu.Lock()
+		disks[c.ID] = d
+		mu.Unlock()
+		c.LogStore, c.StableStore, c.SnapshotStore = d, raft.NewInmemStore(), raft.NewInmemSnapshotStore()
+		c.SnapshotThreshold, c.TrailingLogs = 4, 1
+	})
+	leader := waitLeader(t, nodes...)
+	var f *raftNode
+	for _, n := range nodes {
+		if n != leader {
+			f = n
+			break
+		}
+	}
+	mu.Lock()
+	disk := disks[f.id]
+	mu.Unlock()
+	disk.full.Store(true)
+	ctx := context.Background()
+	for i := range 10 {
+		if err := leader.store.Propose(ctx, monitorCmd(fmt.Sprintf("m%02d", i), 6000+i, int64(i+1))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	redistest.Wait(t, 10*time.Second, "the follower's failed append", func() error {
+		if f.store.LogStoreError() == nil {
+			return errors.New("no error yet")
+		}
+		return nil
+	})
+	// The leader snapshots its last entry and keeps one: the follower
+	// lacks entries only the snapshot holds.
+	if err := leader.store.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	disk.full.Store(false)
+	waitState(t, leader.fsm.State(), nodes...)
+	if f.restores.Load() == 0 {
+		t.Fatal("the follower caught up without a snapshot")
+	}
+	if err := f.store.LogStoreError(); err != nil {
+		t.Fatalf("LogStoreError %v after the snapshot caught the follower up", err)
+	}
 }

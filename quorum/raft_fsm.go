@@ -18,6 +18,9 @@ type raftFSM struct {
 	applied         atomic.Uint64
 	onRestore       func()
 	onConfiguration func(index uint64, voters []Server)
+	// logs is the store's watched log (set before Raft starts): a restored
+	// snapshot clears its error.
+	logs *logWatch
 }
 
 // StoreConfiguration is raft's ConfigurationStore hook: called on every
@@ -68,6 +71,12 @@ func (r *raftFSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
 	if err := r.fsm.Restore(rc); err != nil {
 		return fmt.Errorf("failed to restore raft snapshot: %w", err)
+	}
+	// A member whose appends failed and that the leader then caught up
+	// with a snapshot (it fell behind the leader's log) has the group's
+	// state: nothing may be appended after it for a long while.
+	if r.logs != nil {
+		r.logs.clear()
 	}
 	if r.onRestore != nil {
 		r.onRestore()

@@ -295,6 +295,7 @@ func (s *RaftStore) Open() (err error) {
 	}
 	watch := &logWatch{LogStore: st.logs}
 	st.logs = watch
+	s.adapter.logs = watch // before NewRaft, which may restore a snapshot
 	s.replayTo.Store(replayTo)
 	s.replayTerm = replayTerm
 	if err := abstain(st.stable, s.cfg.AbstainTerm); err != nil {
