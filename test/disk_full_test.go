@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -24,11 +23,11 @@ import (
 // room again and the leader's next append catches it up. redis-sentinel
 // keeps its state in memory and only fails to rewrite its config file.
 func TestDiskFullMemberStopsVouching(t *testing.T) {
+	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	bin := candidateBin(t)
-	t.Setenv("GOSENTINEL_SETTLE_MS", strconv.FormatInt(failoverSettle.Milliseconds(), 10))
 	tp := redistest.StartTopology(t, 2, redistest.RedisOptions{})
 	d := &harness.Deployment{
-		Opts:     harness.Options{Bin: bin, Raft: true, Sentinels: 3, Replicas: 2, Quorum: 2, DownAfter: failoverDownAfter, FailoverTimeout: 10 * time.Second},
+		Opts:     harness.Options{Bin: bin, Raft: true, Settle: failoverSettle, Sentinels: 3, Replicas: 2, Quorum: 2, DownAfter: failoverDownAfter, FailoverTimeout: 10 * time.Second},
 		Topology: tp,
 		Nodes:    append([]*redistest.Redis{tp.Master}, tp.Replicas...),
 	}

@@ -15,6 +15,7 @@ import (
 // directory is 0700 (directories) or 0600 (files), and a config rewrite
 // (SENTINEL FLUSHCONFIG) keeps the mode the operator gave the config file.
 func TestFilesHoldingSecretsArePrivate(t *testing.T) {
+	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	d := harness.Start(t, harness.Options{Bin: candidateBin(t), Raft: true, DiscoveryOnly: true, DownAfter: failoverDownAfter})
 	if err := d.WaitGroupActive(d.Sentinels, groupDeadline); err != nil {
 		t.Fatal(err)

@@ -121,15 +121,15 @@ func TestGroupFreshDeploymentSentinelFailover(t *testing.T) {
 // nobody forms a group alone; once the master answers they form one, and a
 // master kill gives exactly one +elected-leader across all sentinels.
 func TestGroupFormsOnceAfterRedisOutageAtStart(t *testing.T) {
+	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	const outage = 35 * time.Second
 	bin := candidateBin(t)
-	t.Setenv("GOSENTINEL_SETTLE_MS", strconv.FormatInt(failoverSettle.Milliseconds(), 10))
 	tp := redistest.StartTopology(t, 2, redistest.RedisOptions{})
 	if err := tp.Master.Pause(); err != nil {
 		t.Fatal(err)
 	}
 	d := &harness.Deployment{
-		Opts:     harness.Options{Bin: bin, Raft: true, Sentinels: 3, Replicas: 2, Quorum: 2, DownAfter: failoverDownAfter, FailoverTimeout: 10 * time.Second},
+		Opts:     harness.Options{Bin: bin, Raft: true, Settle: failoverSettle, Sentinels: 3, Replicas: 2, Quorum: 2, DownAfter: failoverDownAfter, FailoverTimeout: 10 * time.Second},
 		Topology: tp,
 		Nodes:    append([]*redistest.Redis{tp.Master}, tp.Replicas...),
 	}
@@ -405,6 +405,7 @@ func restartWithNewID(t *testing.T, s *redistest.Sentinel) {
 // Before, Raft refused the new id (a voter held the address) while the old
 // id stayed a voter: two such restarts lost the quorum for good.
 func TestGroupNewIDAtSameAddressReplacesOldEntry(t *testing.T) {
+	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	d := startFailoverDeployment(t, harness.Options{})
 	for _, i := range []int{2, 1} {
 		s := d.Sentinels[i]
@@ -433,6 +434,7 @@ func TestGroupNewIDAtSameAddressReplacesOldEntry(t *testing.T) {
 // records the new address in its advertise file. Before, it kept
 // registering the address of its old advertise file.
 func TestGroupMemberAtNewAddress(t *testing.T) {
+	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	d := startFailoverDeployment(t, harness.Options{})
 	s := d.Sentinels[2]
 	if err := s.Stop(redistest.StopTimeout); err != nil {
@@ -536,12 +538,12 @@ func TestGroupWipedMemberNeverFormsSecondGroup(t *testing.T) {
 // fail the master over beside the group (a real redis-sentinel does, and
 // holds formation back: docs/DESIGN.md, "Mixed sets"; test/roll_test.go).
 func TestGroupFormsBesideANonGosentinelPeer(t *testing.T) {
+	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	bin := candidateBin(t)
-	t.Setenv("GOSENTINEL_SETTLE_MS", strconv.FormatInt(failoverSettle.Milliseconds(), 10))
 	tp := redistest.StartTopology(t, 2, redistest.RedisOptions{})
 	stranger := redistest.StartRedis(t, redistest.RedisOptions{})
 	d := &harness.Deployment{
-		Opts:     harness.Options{Bin: bin, Raft: true, Sentinels: 3, Replicas: 2, Quorum: 2, DownAfter: failoverDownAfter, FailoverTimeout: 10 * time.Second},
+		Opts:     harness.Options{Bin: bin, Raft: true, Settle: failoverSettle, Sentinels: 3, Replicas: 2, Quorum: 2, DownAfter: failoverDownAfter, FailoverTimeout: 10 * time.Second},
 		Topology: tp,
 		Nodes:    append([]*redistest.Redis{tp.Master}, tp.Replicas...),
 	}

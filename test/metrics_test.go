@@ -252,6 +252,7 @@ func waitSentinelView(t *testing.T, d *harness.Deployment, addrs []string) []map
 // the same sentinel, the master address label moves to the new master,
 // and the Raft leader that drove the failover counted it.
 func TestMetrics(t *testing.T) {
+	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	d := startFailoverDeployment(t, harness.Options{Extra: metricsExtra})
 	addrs := make([]string, len(d.Sentinels))
 	for i, s := range d.Sentinels {

@@ -255,6 +255,7 @@ func TestFailoverWrongSecretCannotJoin(t *testing.T) {
 // does when its peers crash. (TestFailoverPartitionedSentinel covers peers
 // that are only stopped: their ports accept, so nothing is proven.)
 func TestSurvivorOfDeadPeersKeepsVouching(t *testing.T) {
+	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	d := startFailoverDeployment(t, harness.Options{StaleAfter: staleAfter})
 	master := d.Topology.Master.Port()
 	for _, s := range d.Sentinels[1:] {

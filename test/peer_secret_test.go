@@ -106,6 +106,7 @@ func waitAllFollow(t *testing.T, ss []*redistest.Sentinel, ids []string, since t
 // not change the peer secret at all, and a restart with a new one left
 // that member alone until a majority had it.
 func TestGroupRotatesPeerSecretWithoutPartition(t *testing.T) {
+	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	const oldSecret, newSecret = "old-peer-secret-1", "new-peer-secret-2"
 	d := startFailoverDeployment(t, harness.Options{Extra: []string{"sentinel sentinel-pass " + oldSecret}})
 	ss := d.Sentinels

@@ -106,14 +106,6 @@ const MasterName = redistest.DefaultMasterName
 func Start(tb testing.TB, o Options) *Deployment {
 	tb.Helper()
 	o = o.withDefaults()
-	if o.Raft {
-		if o.Settle > 0 {
-			tb.Setenv("GOSENTINEL_SETTLE_MS", strconv.FormatInt(o.Settle.Milliseconds(), 10))
-		}
-		if o.StaleAfter > 0 {
-			tb.Setenv("GOSENTINEL_STALE_AFTER_MS", strconv.FormatInt(o.StaleAfter.Milliseconds(), 10))
-		}
-	}
 	tp := redistest.StartTopology(tb, o.Replicas, redistest.RedisOptions{})
 	d := &Deployment{Opts: o, Topology: tp}
 	d.Nodes = append([]*redistest.Redis{tp.Master}, tp.Replicas...)
@@ -135,11 +127,20 @@ func Start(tb testing.TB, o Options) *Deployment {
 // tests start extra sentinels (intruders) from a modified copy.
 func (d *Deployment) SentinelOptions() redistest.SentinelOptions {
 	o := d.Opts
-	return redistest.SentinelOptions{
+	so := redistest.SentinelOptions{
 		Bin: o.Bin, MasterPort: d.Topology.Master.Port(), Quorum: o.Quorum,
 		DownAfter: o.DownAfter, FailoverTimeout: o.FailoverTimeout,
 		RequirePass: o.Secret, SentinelPass: o.Secret, Extra: o.Extra,
 	}
+	// In each sentinel's environment rather than the test's (t.Setenv),
+	// so that tests may run in parallel.
+	if o.Raft && o.Settle > 0 {
+		so.Env = append(so.Env, "GOSENTINEL_SETTLE_MS="+strconv.FormatInt(o.Settle.Milliseconds(), 10))
+	}
+	if o.Raft && o.StaleAfter > 0 {
+		so.Env = append(so.Env, "GOSENTINEL_STALE_AFTER_MS="+strconv.FormatInt(o.StaleAfter.Milliseconds(), 10))
+	}
+	return so
 }
 
 // SentinelAddrs are the sentinels' host:port addresses.

@@ -48,6 +48,10 @@ type ProcessSpec struct {
 	// TLS, if set, is the client configuration of the readiness PING: the
 	// port speaks TLS only.
 	TLS *tls.Config
+	// Env are NAME=value pairs set for the process on top of the test
+	// process's environment: per process, where t.Setenv would be the
+	// whole test binary's (and cannot be used by a parallel test).
+	Env []string
 }
 
 // Process is a running (or stopped) server process started by a test. All
@@ -192,6 +196,9 @@ func (p *Process) Start() error {
 	argv := append(append(append([]string(nil), p.spec.Wrap...), p.spec.Bin), p.spec.Args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = p.spec.Dir
+	if len(p.spec.Env) > 0 {
+		cmd.Env = append(os.Environ(), p.spec.Env...)
+	}
 	cmd.Stdout, cmd.Stderr = f, f
 	// The kernel kills the child if the test binary dies without running
 	// its cleanups (timeout panic, os.Exit), so no server outlives a run.

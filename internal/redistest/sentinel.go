@@ -63,6 +63,8 @@ type SentinelOptions struct {
 	// TLS.Client.
 	TLS              *TLSFiles
 	TLSOnCommandLine bool
+	// Env are NAME=value pairs for the sentinel process (ProcessSpec.Env).
+	Env []string
 }
 
 // Sentinel is a sentinel process started by a test.
@@ -175,6 +177,7 @@ func StartSentinelErr(t testing.TB, opts SentinelOptions) (*Sentinel, error) {
 			Port: port,
 			Host: opts.Host,
 			Wrap: opts.Wrap,
+			Env:  opts.Env,
 		}, nil
 	})
 	if err != nil {
