@@ -22,10 +22,7 @@ const (
 type Status struct {
 	ID   string `json:"id"`
 	Addr string `json:"addr"`
-	// Expect is the sentinel's expected size of the set without the
-	// sentinels it knows down (while forming, its own size counts those
-	// too, ExpectInputs.Forming): a peer that takes it as its own when it
-	// is larger must not adopt this sentinel's stale entries.
+	// Expect is the sentinel's own expected size of the set.
 	Expect int `json:"expect"`
 	// HasState is true when the sentinel has Raft state: a group exists
 	// and this sentinel is, or was, in it. Reported whether or not a leader

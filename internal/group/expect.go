@@ -35,18 +35,21 @@ type ExpectInputs struct {
 	// voter, down or not; a peer cut off by a partition at first start is
 	// still part of the set, and counting only the reachable ones let each
 	// side of the cut (5 sentinels listed, quorum 2: 3 | 2) take itself for
-	// the whole set and form a group of its own. They count in the
-	// sentinel's own size only: the size it tells its peers, which they
-	// adopt when it is larger (Decide), counts the reachable ones, so the
-	// entries only one sentinel holds of sentinels gone for good (a
-	// migrated sentinel.conf's known-sentinel lines, a new id at a new
-	// address, forged hellos) keep that sentinel from proposing but not
-	// the others, as in redis-sentinel they raise only that sentinel's
-	// count of voters. Told to the peers, three such entries on one of
-	// three sentinels stopped all three from forming. A member counts the
-	// reachable ones only: the entries of sentinels gone for good (as in
-	// redis until SENTINEL RESET) would otherwise raise the floor of
-	// removals forever.
+	// the whole set and form a group of its own. The sentinel tells its
+	// peers this size, and they take the largest they hear (Decide): a
+	// cut-off sentinel known to any of them counts for all, so one that
+	// knows only the others on its side of the cut waits too
+	// (TestAsymmetricKnowledgeAtFirstStartFormsOneGroup). The price: the
+	// entries one sentinel holds of sentinels gone for good (a migrated
+	// sentinel.conf's known-sentinel lines, forged hellos) raise the size
+	// for every sentinel while they form, and can keep a fresh set from
+	// forming until SENTINEL RESET on that sentinel, or cluster-size. In
+	// redis-sentinel they raise only that sentinel's count of voters; here
+	// telling only the reachable ones let a minority that heard of the
+	// rest from one of its members form a second group. A member counts the
+	// reachable ones only: the entries of sentinels gone for good (a new id
+	// at a new address leaves the old one behind, as in redis until
+	// SENTINEL RESET) would otherwise raise the floor of removals forever.
 	Forming bool
 	// Seeds is how many explicit peer seeds are configured.
 	Seeds int

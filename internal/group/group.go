@@ -75,8 +75,7 @@ type Config struct {
 	Addr func() string
 	// Expect is the expected size of the set now; forming: asked for a
 	// formation round (no Raft state here), when every known sentinel
-	// counts, down or not (ExpectInputs.KnownDown). A forming sentinel
-	// tells its peers the other size (Status.Expect).
+	// counts, down or not (ExpectInputs.KnownDown).
 	Expect func(forming bool) Expectation
 	// Peers are the sentinels known through hellos and seeds now.
 	Peers func() []Peer
@@ -167,10 +166,7 @@ type Group struct {
 	acc        AcceptorState
 	phase      string
 	expect     Expectation
-	// told is the size this sentinel's status reports: the size without
-	// the sentinels it knows down (Status.Expect).
-	told     int
-	isMember bool // joined closed
+	isMember   bool // joined closed
 	// callers are sentinels that asked for our status: a source of peers
 	// besides hellos, so that formation does not wait on whoever learns
 	// of whom last.
@@ -297,12 +293,8 @@ func (g *Group) round(ctx context.Context) {
 	g.mu.Unlock()
 	forming := st == nil || !st.HasState()
 	exp := g.cfg.Expect(forming)
-	told := exp
-	if forming {
-		told = g.cfg.Expect(false)
-	}
 	g.mu.Lock()
-	g.expect, g.told = exp, told.Size
+	g.expect = exp
 	g.mu.Unlock()
 	if forming {
 		g.freshRound(ctx, exp)
@@ -930,7 +922,7 @@ func (g *Group) status(from quorum.Server) *Status {
 		g.callers[from.ID] = caller{addr: from.Addr, at: now}
 	}
 	st := g.store
-	s := &Status{ID: g.cfg.ID, Expect: g.told, Phase: g.phase, Promised: g.acc.Promised,
+	s := &Status{ID: g.cfg.ID, Expect: g.expect.Size, Phase: g.phase, Promised: g.acc.Promised,
 		Chosen: slices.Clone(g.acc.Chosen), GroupSeen: slices.Clone(g.acc.GroupSeen)}
 	g.mu.Unlock()
 	s.Addr = g.cfg.Addr()

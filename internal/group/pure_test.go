@@ -330,14 +330,11 @@ func TestPartitionAtFirstStartFormsOneGroup(t *testing.T) {
 		return quorum.Server{ID: fmt.Sprintf("s%d", i), Addr: fmt.Sprintf("10.0.0.%d:26379", i+1)}
 	}
 	decide := func(self int, side []int) Decision {
-		in := ExpectInputs{MaxQuorum: 2, KnownAlive: len(side) - 1, KnownDown: 5 - len(side)}
-		told := Expected(in) // what each tells its peers (Status.Expect)
-		in.Forming = true
-		e := Expected(in)
+		e := Expected(ExpectInputs{MaxQuorum: 2, KnownAlive: len(side) - 1, KnownDown: 5 - len(side), Forming: true})
 		var peers []PeerStatus
 		for _, i := range side {
 			if i != self {
-				peers = append(peers, PeerStatus{Addr: at(i).Addr, Status: &Status{ID: at(i).ID, Addr: at(i).Addr, Expect: told.Size}})
+				peers = append(peers, PeerStatus{Addr: at(i).Addr, Status: &Status{ID: at(i).ID, Addr: at(i).Addr, Expect: e.Size}})
 			}
 		}
 		return Decide(FreshView{Self: at(self), Expect: e.Size, Peers: peers})
