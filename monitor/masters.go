@@ -180,7 +180,7 @@ func (m *Monitor) resetMaster(ri *instance, keepSentinels bool, now time.Time) {
 	ri.rebooting = false
 	ri.runID = ""
 	ri.slaveMasterHost, ri.slaveMasterHostSet = "", false
-	ri.limitWarned = nil // the lists start over: a limit hit again is logged again
+	ri.limitWarned = nil // a limit hit again after a reset or a switch is logged again
 	lk := ri.link
 	// A reset link is a new link in sentinel.c (createInstanceLink): it
 	// reconnects on the next tick instead of waiting out the ping period

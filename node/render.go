@@ -165,11 +165,9 @@ func renderReplica(w sentinel.MapWriter, now time.Time, st *monitor.InstanceStat
 	} else {
 		w.Str("master-link-status", "err")
 	}
-	host := st.MasterHost
-	if host == "" {
-		host = "?"
-	}
-	w.Str("master-host", host)
+	// "?" when the replica never reported one (the monitor's status
+	// says so); a reported "" shows as "", as redis renders it.
+	w.Str("master-host", st.MasterHost)
 	w.Int("master-port", int64(st.MasterPort))
 	w.Int("slave-priority", int64(st.SlavePriority))
 	w.Int("slave-repl-offset", st.SlaveReplOffset)

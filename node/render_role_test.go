@@ -41,3 +41,25 @@ func TestRoleReported(t *testing.T) {
 		}
 	}
 }
+
+// TestMasterHostRendered: SENTINEL REPLICAS shows the master host the
+// replica reported, "" included (redis prints "?" only while
+// slave_master_host is NULL, which the monitor's status renders as "?").
+// The renderer turned "" into "?" too.
+func TestMasterHostRendered(t *testing.T) {
+	for _, host := range []string{"", "?", "10.0.0.1"} {
+		var l sentinel.FieldsList
+		l.Len(1)
+		renderReplica(&l, time.Now(), &monitor.InstanceStatus{MasterHost: host}, false)
+		l.End()
+		got := "(none)"
+		for _, f := range l.List[0] {
+			if f.Key == "master-host" {
+				got = f.Value
+			}
+		}
+		if got != host {
+			t.Errorf("master-host %q rendered as %q", host, got)
+		}
+	}
+}

@@ -31,8 +31,8 @@ type Readiness struct {
 // Ready decides /readyz. A sentinel is ready when its command listener
 // answers and either it runs without Raft, or it is a member of a Raft
 // group and it vouches for its state (it answers GET-MASTER-ADDR-BY-NAME:
-// it heard from a leader within the stale bound, or its silent peers are
-// provably dead). Paused failovers do not make it unready: it
+// its Raft log accepts appends, and it heard from a leader within the
+// stale bound or its silent peers are provably dead). Paused failovers do not make it unready: it
 // still answers correctly, and taking every sentinel out of a Service
 // during maintenance would leave clients without any.
 func Ready(s *Snapshot, serving bool) Readiness {
