@@ -34,6 +34,20 @@ func connsReceived(t *testing.T, port int) int {
 	return n
 }
 
+// watchPingRenamed watches a real redis-server as master "m" through a
+// rename of PING to PONG, so that every PING is answered with an error,
+// until it is SDOWN (down-after 1 s).
+func watchPingRenamed(t *testing.T, timing func() Timing) (*redisProc, *Monitor) {
+	t.Helper()
+	r := startRedis(t)
+	rec := &recorder{}
+	m := startMonitor(t, rec.config(idA, Config{Timing: timing}))
+	m.Watch(MasterSpec{Name: "m", Addr: r.addr(), DownAfter: time.Second,
+		RenameCommands: map[string]string{"PING": "PONG"}})
+	rec.waitEvent(t, 10*time.Second, "+sdown", nil)
+	return r, m
+}
+
 // TestPubsubPingErrorKeepsTheSubscription: a master that answers PING with
 // an error (here PING renamed away, 07-down-conditions' last test; -BUSY
 // from a long script does the same) goes SDOWN, and its pub/sub connection
@@ -43,12 +57,7 @@ func connsReceived(t *testing.T, port int) int {
 // master was shown disconnected and the command link sent nothing while
 // it was.
 func TestPubsubPingErrorKeepsTheSubscription(t *testing.T) {
-	r := startRedis(t)
-	rec := &recorder{}
-	m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming}))
-	m.Watch(MasterSpec{Name: "m", Addr: r.addr(), DownAfter: time.Second,
-		RenameCommands: map[string]string{"PING": "PONG"}})
-	rec.waitEvent(t, 5*time.Second, "+sdown", nil)
+	r, m := watchPingRenamed(t, fastTiming)
 	before := connsReceived(t, r.port)
 	// Twenty ping periods, each one a pub/sub PING answered with an error.
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -80,12 +89,7 @@ func errorsAnswered(t *testing.T, port int) int {
 // second once SDOWN) and the pub/sub link's (two a second) are the only
 // commands that fail.
 func TestPubsubPingsArePaced(t *testing.T) {
-	r := startRedis(t)
-	rec := &recorder{}
-	m := startMonitor(t, rec.config(idA, Config{Timing: DefaultTiming}))
-	m.Watch(MasterSpec{Name: "m", Addr: r.addr(), DownAfter: time.Second,
-		RenameCommands: map[string]string{"PING": "PONG"}})
-	rec.waitEvent(t, 10*time.Second, "+sdown", nil)
+	r, _ := watchPingRenamed(t, DefaultTiming)
 	const window = 3 * time.Second
 	before, start := errorsAnswered(t, r.port), time.Now()
 	// The window is the measurement, not a wait for an event.
