@@ -21,6 +21,26 @@ type raftFSM struct {
 	// logs is the store's watched log (set before Raft starts): a restored
 	// snapshot clears its error.
 	logs *logWatch
+	// opened is the index of the snapshot raft opened last (indexSnapshots):
+	// raft opens the snapshot it restores right before Restore. A leader
+	// also opens its own to send it, at an index it has applied, which
+	// raises nothing.
+	opened atomic.Uint64
+}
+
+// indexSnapshots is the snapshot store with the index of each snapshot
+// opened noted for raftFSM.Restore, which raft gives only the data.
+type indexSnapshots struct {
+	raft.SnapshotStore
+	fsm *raftFSM
+}
+
+func (s indexSnapshots) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, error) {
+	meta, rc, err := s.SnapshotStore.Open(id)
+	if err == nil {
+		s.fsm.opened.Store(meta.Index)
+	}
+	return meta, rc, err
 }
 
 // StoreConfiguration is raft's ConfigurationStore hook: called on every
@@ -78,6 +98,7 @@ func (r *raftFSM) Restore(rc io.ReadCloser) error {
 	if r.logs != nil {
 		r.logs.clear()
 	}
+	r.raiseApplied(r.opened.Load())
 	if r.onRestore != nil {
 		r.onRestore()
 	}

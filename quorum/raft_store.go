@@ -296,6 +296,7 @@ func (s *RaftStore) Open() (err error) {
 	watch := &logWatch{LogStore: st.logs}
 	st.logs = watch
 	s.adapter.logs = watch // before NewRaft, which may restore a snapshot
+	st.snaps = indexSnapshots{SnapshotStore: st.snaps, fsm: s.adapter}
 	s.replayTo.Store(replayTo)
 	s.replayTerm = replayTerm
 	if err := abstain(st.stable, s.cfg.AbstainTerm); err != nil {

@@ -347,3 +347,58 @@ func TestRaftStore_SnapshotInstallAndRestore(t *testing.T) {
 		t.Fatalf("servers after remove = %v, %v", members, err)
 	}
 }
+
+// A member the leader catches up with a snapshot has applied up to the
+// snapshot's index: group.caughtUp compares it with the leader's, and a
+// member still below its old log's end counts the next command as a replay
+// (Recovering), which silences its events. Raft moves its own applied index
+// to the snapshot's; ours stayed where the member's log ended until the next
+// commit, so in an idle set a returning member never became a member.
+func TestRaftStore_InstalledSnapshotRaisesTheAppliedIndex(t *testing.T) {
+	tune := func(c *RaftConfig) { c.SnapshotThreshold, c.TrailingLogs = 4, 1 }
+	nodes := newBootstrappedTrio(t, "secret", tune)
+	for i := range 3 {
+		proposeOnLeader(t, monitorCmd(fmt.Sprintf("a%02d", i), 6000+i, int64(i+1)), nodes...)
+	}
+	leader := waitLeader(t, nodes...)
+	waitState(t, leader.fsm.State(), nodes...)
+	f := nodes[0]
+	if f == leader {
+		f = nodes[1]
+	}
+	f.stop()
+	for i := range 10 {
+		proposeOnLeader(t, monitorCmd(fmt.Sprintf("b%02d", i), 7000+i, int64(100+i)), nodes...)
+	}
+	leader = waitLeader(t, nodes...)
+	if err := leader.store.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	f.start()
+	// The restore raises the index before it calls OnRestore.
+	redistest.Wait(t, 10*time.Second, "the snapshot installed", func() error {
+		if f.restores.Load() == 0 {
+			return errors.New("no restore yet")
+		}
+		return nil
+	})
+	if got, want := f.store.AppliedIndex(), leader.store.AppliedIndex(); got < want {
+		t.Errorf("AppliedIndex %d after the snapshot caught the member up, the leader's %d", got, want)
+	}
+	if f.store.Recovering() {
+		t.Error("still Recovering after the snapshot caught the member up")
+	}
+	proposeOnLeader(t, &Command{Op: OpObserveEpoch, Epoch: 99, At: 1}, nodes...)
+	redistest.Wait(t, 5*time.Second, "the next command applied", func() error {
+		if f.fsm.CurrentEpoch() != 99 {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	f.mu.Lock()
+	last := f.replays[len(f.replays)-1]
+	f.mu.Unlock()
+	if last {
+		t.Error("the first command after the snapshot was taken for a replay")
+	}
+}
