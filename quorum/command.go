@@ -57,7 +57,16 @@ const (
 	// moved on meanwhile (ErrStaleProtocol). Not ignorable: an older member
 	// that skipped it would run Raft failovers beside the elections.
 	OpProtocol Op = 11
+
+	// maxOp is the highest op this version applies: ops are numbered
+	// from 1 without gaps (TestKnownOpsApply holds FSM.apply to it).
+	maxOp = OpProtocol
 )
+
+// known reports whether this version's FSM applies op, or may skip it.
+func (op Op) known() bool {
+	return op&IgnorableFlag != 0 || (op >= 1 && op <= maxOp)
+}
 
 // Param is one option=value pair of a SET command.
 type Param struct {
@@ -105,6 +114,12 @@ func (c *Command) Encode() ([]byte, error) {
 
 // ErrEmptyCommand is returned when decoding zero bytes.
 var ErrEmptyCommand = errors.New("empty command")
+
+// ErrUnknownOp refuses to propose an op this version's FSM would stop at: a
+// newer member's command forwarded to an older leader during a roll. Once
+// committed, it would stop every member of this version, again at each
+// restart's replay.
+var ErrUnknownOp = errors.New("unknown command op: a newer version's, which this member cannot apply")
 
 // Decode parses what Encode wrote.
 func Decode(data []byte) (*Command, error) {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -364,5 +366,35 @@ func TestFSMRefusalsAreVerdicts(t *testing.T) {
 		if !reached[v.Err] {
 			t.Errorf("verdict %s (%q) not reached", v.Name, v.Err)
 		}
+	}
+}
+
+// maxOp is the highest op FSM.apply knows: every op up to it applies (or
+// is refused with a verdict), the next one stops the FSM. Propose refuses
+// ops past maxOp by it, so the two must agree.
+func TestKnownOpsApply(t *testing.T) {
+	applies := func(op Op) (panicked string) {
+		defer func() {
+			if r := recover(); r != nil {
+				panicked = fmt.Sprint(r)
+			}
+		}()
+		f := NewFSM(nil)
+		f.apply(&Command{Op: op, Name: "m", Master: &Master{Name: "m", Addr: Addr{Host: "10.0.0.1", Port: 6379}}})
+		return ""
+	}
+	for op := Op(1); op <= maxOp; op++ {
+		if p := applies(op); strings.Contains(p, "unknown op") {
+			t.Errorf("op %d is within maxOp (%d) but apply does not know it: %s", op, maxOp, p)
+		}
+		if !op.known() {
+			t.Errorf("op %d not known", op)
+		}
+	}
+	if p := applies(maxOp + 1); !strings.Contains(p, "unknown op") {
+		t.Errorf("op %d past maxOp applied (panic %q): raise maxOp", maxOp+1, p)
+	}
+	if (maxOp + 1).known() || Op(0).known() || !(IgnorableFlag | (maxOp + 1)).known() {
+		t.Error("known() disagrees with maxOp and IgnorableFlag")
 	}
 }

@@ -2,6 +2,7 @@ package quorum
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -521,5 +522,26 @@ func TestRaftStore_HeartbeatsLeaveTogether(t *testing.T) {
 	}
 	if together < n*3/4 {
 		t.Fatalf("%d of %d heartbeats to b left within 3 ms of one to c, want at least %d", together, n, n*3/4)
+	}
+}
+
+// A leader refuses to propose an op its own FSM would stop at (a newer
+// member's, forwarded during a roll): committed, the entry would stop every
+// member of this version, again at each restart's replay. An ignorable one
+// it does not know commits and is skipped.
+func TestProposeRefusesAnUnknownOp(t *testing.T) {
+	a := newInmemNode(t, "a", 0)
+	bootstrapLed(t, a)
+	before := a.store.LastIndex()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := a.store.ProposeIndexed(ctx, &Command{Op: maxOp + 1, Name: "m", At: 1}); !errors.Is(err, ErrUnknownOp) {
+		t.Fatalf("propose of op %d: %v, want ErrUnknownOp", maxOp+1, err)
+	}
+	if got := a.store.LastIndex(); got != before {
+		t.Fatalf("the log grew from %d to %d: the refused op was appended", before, got)
+	}
+	if _, err := a.store.ProposeIndexed(ctx, &Command{Op: IgnorableFlag | (maxOp + 1), Name: "m", At: 1}); err != nil {
+		t.Fatalf("propose of an ignorable unknown op: %v", err)
 	}
 }

@@ -50,6 +50,9 @@ func (s *RaftStore) ProposeIndexed(ctx context.Context, c *Command) (uint64, err
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if !c.Op.known() {
+		return 0, fmt.Errorf("%w: op %d", ErrUnknownOp, c.Op)
+	}
 	data, err := c.Encode()
 	if err != nil {
 		return 0, err
