@@ -83,7 +83,8 @@ type Command struct {
 	Params []Param `json:"params,omitempty"`
 	Addr   Addr    `json:"addr,omitempty"`
 	// From is the address being replaced by OpSwitchMaster, so that every
-	// sentinel can announce "+switch-master <name> <from> <to>" on apply;
+	// sentinel can announce "+switch-master <name> <from> <to>" on apply
+	// (apply sets it to the address the state held, the ApplyFunc sees that);
 	// in OpFailoverBegin, the master address the decision was made
 	// against (empty in logs written before it was: not checked).
 	From  Addr   `json:"from,omitempty"`

@@ -297,6 +297,10 @@ func (f *FSM) apply(c *Command) error {
 		if !ownSwitch && c.Epoch <= m.ConfigEpoch {
 			return ErrStaleSwitch
 		}
+		// The switch replaces the address the state holds, whatever its
+		// proposer saw: two switches proposed against one view (a
+		// failover's, then a newer hello's) announce A->B, then B->C.
+		c.From = m.Addr
 		m.Addr = c.Addr
 		m.Failover = nil
 		if c.Epoch > m.ConfigEpoch {
@@ -519,6 +523,11 @@ func (f *FSM) Restore(r io.Reader) error {
 	}
 	if sf.State.Masters == nil {
 		sf.State.Masters = map[string]*Master{}
+	}
+	for name, m := range sf.State.Masters {
+		if m == nil || m.Name != name {
+			return fmt.Errorf("failed to read state snapshot: master %q has no record of that name", name)
+		}
 	}
 	f.mu.Lock()
 	f.state, f.names, f.rev = sf.State, nil, revisions.Add(1)

@@ -398,3 +398,45 @@ func TestKnownOpsApply(t *testing.T) {
 		t.Error("known() disagrees with maxOp and IgnorableFlag")
 	}
 }
+
+// A switch announces the address it replaced in the state, not the one its
+// proposer saw: two switches proposed against one view (a failover's A->B,
+// then a newer hello's A->C) are announced A->B and B->C by every member.
+func TestSwitchAnnouncesTheAddressItReplaced(t *testing.T) {
+	var from []Addr
+	f := NewFSM(func(c *Command, err error) {
+		if c.Op == OpSwitchMaster && err == nil {
+			from = append(from, c.From)
+		}
+	})
+	A, B, C := Addr{"10.0.0.1", 6379}, Addr{"10.0.0.2", 6379}, Addr{"10.0.0.3", 6379}
+	if err := f.Apply(&Command{Op: OpMonitor, At: 1, Master: &Master{Name: "m", Addr: A}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*Command{
+		{Op: OpSwitchMaster, Name: "m", From: A, Addr: B, Epoch: 5},
+		{Op: OpSwitchMaster, Name: "m", From: A, Addr: C, Epoch: 6},
+	} {
+		if err := f.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []Addr{A, B}; !reflect.DeepEqual(from, want) {
+		t.Fatalf("switches announced from %v, want %v", from, want)
+	}
+}
+
+// A snapshot whose masters map holds a null record, or a record under
+// another name, is refused: installed, the first read of the state would
+// stop the process.
+func TestRestoreRefusesMalformedMasters(t *testing.T) {
+	for _, snap := range []string{
+		`{"version":"` + snapshotVersion + `","state":{"masters":{"m":null}}}`,
+		`{"version":"` + snapshotVersion + `","state":{"masters":{"m":{"name":"n"}}}}`,
+	} {
+		f := NewFSM(nil)
+		if err := f.Restore(strings.NewReader(snap)); err == nil {
+			t.Errorf("Restore accepted %s", snap)
+		}
+	}
+}
