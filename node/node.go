@@ -267,6 +267,11 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	n.lns = opts.Listeners
 	if len(n.lns) == 0 {
 		lns, err := n.listenAll(cfg)
+		if errors.Is(err, errListenNowhere) {
+			n.log.Warn("Configured to not listen anywhere, exiting.")
+			n.closeLog()
+			return nil, fmt.Errorf("%w: %w", ErrReported, err)
+		}
 		if err != nil {
 			// Where redis says it: in the log, not on stderr (the
 			// official suite fails a run on any stderr output, and a
@@ -337,8 +342,17 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 // the caller exits without repeating it on stderr.
 var ErrReported = errors.New("reported in the log")
 
+// errListenNowhere is New's error for a bind list given and empty.
+var errListenNowhere = errors.New("configured to not listen anywhere")
+
 func listen(cfg *config.Config, port int) ([]net.Listener, error) {
 	binds := cfg.Bind
+	if binds != nil && len(binds) == 0 {
+		// `bind ""`: no address, where an absent bind is every one.
+		// redis has no other socket a sentinel serves (its unixsocket
+		// aside) and exits.
+		return nil, errListenNowhere
+	}
 	if len(binds) == 0 {
 		// redis' default "bind * -::*": every IPv4 address, IPv6 optional.
 		binds = []string{"*", "-::*"}
