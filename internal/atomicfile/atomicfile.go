@@ -4,10 +4,12 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Write replaces path with content atomically and durably, as redis'
@@ -73,13 +75,25 @@ func write(path string, content []byte, mode fs.FileMode) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("rename temp file: %w", err)
 	}
-	if err = syncPath(dir); err != nil {
+	if err = syncDir(dir); err != nil {
 		return fmt.Errorf("sync dir: %w", err)
 	}
 	if err = syncPath(path); err != nil {
 		return fmt.Errorf("sync file: %w", err)
 	}
 	return nil
+}
+
+// syncDir makes the rename durable. A file system whose directories cannot
+// be synced (EINVAL, EBADF: some network and FUSE file systems, procfs)
+// counts as synced, as redis' fsyncFileDir has it: the rename already
+// replaced the file, and failing here would refuse every write after it.
+func syncDir(dir string) error {
+	err := syncPath(dir)
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.EBADF) {
+		return nil
+	}
+	return err
 }
 
 func syncPath(p string) error {

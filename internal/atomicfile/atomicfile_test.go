@@ -1,8 +1,10 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -99,5 +101,21 @@ func TestPrivateDir(t *testing.T) {
 		if fi, err := os.Stat(d); err != nil || fi.Mode().Perm() != 0o700 {
 			t.Fatalf("%s: mode %v (%v), want 0700", d, fi.Mode().Perm(), err)
 		}
+	}
+}
+
+// A directory whose sync fails with EINVAL (procfs here; some network and
+// FUSE file systems in deployments) counts as synced, as in redis'
+// fsyncFileDir: the rename already replaced the file, and every write after
+// it was refused (SENTINEL SET, votes, the Raft directory's records).
+func TestDirectoryThatCannotSyncCountsAsSynced(t *testing.T) {
+	if err := syncPath("/proc"); !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("syncing /proc gives %v here, not the EINVAL this test needs", err)
+	}
+	if err := syncDir("/proc"); err != nil {
+		t.Fatalf("syncDir: %v", err)
+	}
+	if err := syncDir(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Fatal("syncDir of a missing directory succeeded")
 	}
 }
