@@ -38,3 +38,11 @@ func (e *FatalError) RedisBlock() string {
 	fmt.Fprintf(&b, "%s\n", e.Reason)
 	return b.String()
 }
+
+// LogLevelError is the fatal config error of the loglevel line for a level
+// the profile lacks ("nothing" under 7.0, whose file redis-sentinel 7.0.15
+// refuses with its table's values).
+func (c *Config) LogLevelError() *FatalError {
+	return &FatalError{File: c.Path, Line: c.logLevelSource.line, Text: c.logLevelSource.text,
+		Reason: lookupStdConfig("loglevel").enumError()}
+}

@@ -166,6 +166,9 @@ func (l *loader) line(num int, raw string) error {
 		if msg := l.standard(sc, args); msg != "" {
 			return l.fatal(num, text, msg)
 		}
+		if sc.name == "loglevel" {
+			l.cfg.logLevelSource = userSource{num, text}
+		}
 		if !isModeled(sc.name) {
 			l.cfg.Generic = append(l.cfg.Generic, Directive{Name: name, Args: cloneStrings(argv[1:]), Line: num})
 		}

@@ -40,7 +40,9 @@ func (l *loader) standard(sc *stdConfig, args []string) string {
 	if sc.name == "loglevel" && len(args) == 1 && strings.EqualFold(args[0], "nothing") {
 		// Redis 7.2 added "nothing", which the 8.0 profile's SENTINEL
 		// CONFIG SET loglevel may write; 7.0.15's table lacks it (and its
-		// error text, which lists the table, is kept).
+		// error text, which lists the table, is kept). The profile is
+		// known only after the file: the node refuses it under 7.0
+		// (LogLevelError).
 		l.cfg.LogLevel = "nothing"
 		return ""
 	}

@@ -126,6 +126,9 @@ type Config struct {
 
 	// userSources is where each of Users was read (Load), for UserLineError.
 	userSources []userSource
+	// logLevelSource is where the last loglevel line was read, for
+	// LogLevelError.
+	logLevelSource userSource
 
 	// Generic is every other valid directive line (name lower-case, aliases kept as written)
 	// in file order, then the overrides.

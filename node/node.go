@@ -171,6 +171,9 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		return nil, err
 	}
 	n.compat = p
+	if p == compat.V70 && cfg.LogLevel == "nothing" {
+		return nil, cfg.LogLevelError()
+	}
 	if err := checkUsers(cfg, p); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A port another process holds: exit 1 with the reason in the log, and
@@ -41,5 +42,33 @@ func TestBusyPortIsReportedInTheLog(t *testing.T) {
 	want := fmt.Sprintf("Failed listening on port %d (TCP), aborting.", port)
 	if !strings.Contains(string(log), "Could not create server TCP listening socket") || !strings.Contains(string(log), want) {
 		t.Fatalf("log does not report the busy port:\n%s", log)
+	}
+}
+
+// `loglevel nothing` (Redis 7.2's) under the 7.0 profile: redis-sentinel
+// 7.0.15 refuses the file with its table of levels, so gosentinel must too,
+// or a file the 8.0 profile wrote would not read back after a roll back.
+func TestLogLevelNothingRefusedUnder70(t *testing.T) {
+	t.Setenv("GOSENTINEL_COMPAT", "7.0")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(conf, []byte("port 0\nloglevel nothing\nsentinel monitor m 127.0.0.1 6379 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	exited := make(chan int, 1)
+	go func() { exited <- run([]string{conf}, &stdout, &stderr) }()
+	select {
+	case code := <-exited:
+		if code != 1 {
+			t.Fatalf("exit code %d, want 1", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running after 10 s: the file was accepted")
+	}
+	want := "Reading the configuration file, at line 2\n>>> 'loglevel nothing'\n" +
+		"argument(s) must be one of the following: debug, verbose, notice, warning\n"
+	if !strings.Contains(stderr.String(), want) {
+		t.Fatalf("stderr:\n%s\nwant it to hold:\n%s", stderr.String(), want)
 	}
 }
