@@ -86,7 +86,10 @@ func NewClient(d *Dialer, codes *Codes) *Client {
 // (it restarted, or dropped the connection as idle) is sent once more on a
 // fresh connection, but only when not one byte of a response arrived: the
 // server closes a connection only while it waits for a request, never
-// between reading one and answering it, short of the process dying.
+// between reading one and answering it, short of the process dying. The
+// other connections pooled to that peer are dropped with it: after a
+// restart they are all closed, and the retry must not take one of them.
+// A ctx already done sends nothing (ErrNotSent).
 func (c *Client) Call(ctx context.Context, addr, op string, req, resp any) error {
 	rq := request{Op: op}
 	if req != nil {
@@ -102,7 +105,12 @@ func (c *Client) Call(ctx context.Context, addr, op string, req, resp any) error
 		defer cancel()
 	}
 	for attempt := 0; ; attempt++ {
-		conn, reused, err := c.get(ctx, addr)
+		if err := ctx.Err(); err != nil && attempt == 0 {
+			// A pooled connection would take the request at once, and
+			// the write beat ctx's AfterFunc to the deadline.
+			return fmt.Errorf("peer rpc %s to %s: %w (%w)", op, addr, ErrNotSent, err)
+		}
+		conn, reused, err := c.get(ctx, addr, attempt > 0)
 		if err != nil && attempt > 0 {
 			// The first attempt wrote the request: a peer that died
 			// after reading it may have acted on it.
@@ -170,7 +178,10 @@ func peerClosed(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-func (c *Client) get(ctx context.Context, addr string) (net.Conn, bool, error) {
+// get takes a pooled connection to addr, else dials one. With fresh (the
+// peer closed the pooled one it took), it closes every connection pooled to
+// addr and dials.
+func (c *Client) get(ctx context.Context, addr string, fresh bool) (net.Conn, bool, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -182,7 +193,7 @@ func (c *Client) get(ctx context.Context, addr string) (net.Conn, bool, error) {
 	for len(pool) > 0 {
 		ic := pool[len(pool)-1]
 		pool = pool[:len(pool)-1]
-		if c.now().Sub(ic.since) < ClientIdleTimeout {
+		if !fresh && c.now().Sub(ic.since) < ClientIdleTimeout {
 			conn = ic.conn
 			break
 		}

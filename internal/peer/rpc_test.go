@@ -235,6 +235,55 @@ func TestRPC_PeerRestart(t *testing.T) {
 	}
 }
 
+// TestRPC_PeerRestartWithConnectionsPooled: after a restart every pooled
+// connection to the peer is closed. The retry took the next pooled one,
+// failed again, and a forwarded command came back "may have acted" though
+// nothing had reached a live server.
+func TestRPC_PeerRestartWithConnectionsPooled(t *testing.T) {
+	srv, addr := startRPC(t, "", "s")
+	cl := NewClient(NewDialer(HeaderRPC, NewSecretKeys("s")), testCodes)
+	defer cl.Close()
+	var conns []net.Conn
+	for range maxIdlePerAddr {
+		conn, reused, err := cl.get(context.Background(), addr, false)
+		if err != nil || reused {
+			t.Fatalf("dial: reused %v, %v", reused, err)
+		}
+		conns = append(conns, conn)
+	}
+	for _, conn := range conns {
+		cl.put(addr, conn)
+	}
+	srv.Close() // closes every pooled connection's server end
+	startRPC(t, addr, "s")
+	var out echoReq
+	if err := cl.Call(context.Background(), addr, "echo", echoReq{N: 6}, &out); err != nil || out.N != 7 {
+		t.Fatalf("call after restart with %d connections pooled: %+v, %v", len(conns), out, err)
+	}
+}
+
+// TestRPC_CallWithContextDoneSendsNothing: a pooled connection took the
+// request of a Call whose ctx was already done, and the peer acted on what
+// its caller had given up.
+func TestRPC_CallWithContextDoneSendsNothing(t *testing.T) {
+	_, addr := startRPC(t, "", "s")
+	cl := NewClient(NewDialer(HeaderRPC, NewSecretKeys("s")), testCodes)
+	defer cl.Close()
+	if err := cl.Call(context.Background(), addr, "echo", echoReq{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := cl.Call(ctx, addr, "fail", nil, nil)
+	var re *RemoteError
+	if errors.As(err, &re) {
+		t.Fatalf("the peer ran a call whose context was done: %v", err)
+	}
+	if !errors.Is(err, ErrNotSent) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want ErrNotSent and context.Canceled", err)
+	}
+}
+
 // TestRPC_ServeAfterCloseClosesItsListener: Close closes the listeners
 // given to Serve, including one given after Close (a node closed before
 // its Serve began): that listener's accept goroutine was left behind.
