@@ -40,6 +40,7 @@ type Conn struct {
 	net.Conn
 	peer     Identity
 	onReject func(net.Addr, error)
+	keys     *Keys // closes it once its key is no longer accepted (Keys.track)
 
 	rmu     sync.Mutex
 	recv    cipher.AEAD
@@ -82,6 +83,14 @@ func newConn(c net.Conn, sendKey, recvKey []byte, peer Identity) (*Conn, error) 
 
 // Peer is the identity the other side proved in the handshake.
 func (c *Conn) Peer() Identity { return c.peer }
+
+// Close closes the connection and forgets it in the key set that tracks it.
+func (c *Conn) Close() error {
+	if c.keys != nil {
+		c.keys.untrack(c)
+	}
+	return c.Conn.Close()
+}
 
 func seqNonce(seq uint64) []byte {
 	n := make([]byte, 12)

@@ -74,7 +74,10 @@ const (
 // HKDF-Expand(prk, label | SHA-256(transcript so far)), so each proof and
 // each direction's key is bound to both nonces, both ephemeral keys, the
 // header, and every identity either side stated.
-type session struct{ prk []byte }
+type session struct {
+	prk []byte
+	key Key // the peer key it was made with, for Keys.track
+}
 
 func newSession(key Key, shared []byte) session {
 	ikm := append(append([]byte{}, key[:]...), shared...)
@@ -82,7 +85,7 @@ func newSession(key Key, shared []byte) session {
 	if err != nil {
 		panic(fmt.Sprintf("peer: hkdf extract: %v", err))
 	}
-	return session{prk: prk}
+	return session{prk: prk, key: key}
 }
 
 func (s session) expand(label string, transcript []byte) []byte {
@@ -245,7 +248,14 @@ func Authenticate(conn net.Conn, header byte, keys *Keys, self Identity, deadlin
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		return nil, fmt.Errorf("failed to clear handshake deadline: %w", err)
 	}
-	return newConn(conn, match.expand(labelS2C, t), match.expand(labelC2S, t), client)
+	c, err := newConn(conn, match.expand(labelS2C, t), match.expand(labelC2S, t), client)
+	if err != nil {
+		return nil, err
+	}
+	if err := keys.track(c, match.key); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // ClientHandshake runs the client side of the handshake on conn, after the
@@ -331,5 +341,12 @@ func ClientHandshake(conn net.Conn, header byte, keys *Keys, self Identity, want
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		return nil, fmt.Errorf("failed to clear handshake deadline: %w", err)
 	}
-	return newConn(conn, match.expand(labelC2S, t), match.expand(labelS2C, t), server)
+	c, err := newConn(conn, match.expand(labelC2S, t), match.expand(labelS2C, t), server)
+	if err != nil {
+		return nil, err
+	}
+	if err := keys.track(c, match.key); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -39,18 +39,25 @@ const DefaultRotationGrace = time.Hour
 
 // Keys is the set of keys a node proves and accepts: the current one and,
 // for a bounded time after a rotation, the previous one. Every handshake
-// reads it afresh, so a rotation applies to the next connection; the
-// connections already up keep the session keys they derived.
+// reads it afresh, so a rotation applies to the next connection; a
+// connection already up lives as long as the key it was made with is
+// accepted, and is closed when a change drops that key or its grace ends
+// (track): a secret set where there was none, or a previous secret whose
+// hour is over, must not keep a session open to whoever held it.
 type Keys struct {
 	mu       sync.Mutex
 	current  Key
 	previous *Key
 	until    time.Time
 	now      func() time.Time
+	conns    map[*Conn]Key // connections up, with the key each was made with
+	expiry   *time.Timer   // sweeps once the previous key's grace ends
 }
 
 // NewKeys returns a set holding only current.
-func NewKeys(current Key) *Keys { return &Keys{current: current, now: time.Now} }
+func NewKeys(current Key) *Keys {
+	return &Keys{current: current, now: time.Now, conns: map[*Conn]Key{}}
+}
 
 // NewSecretKeys returns a set holding only DeriveKey(secret).
 func NewSecretKeys(secret string) *Keys { return NewKeys(DeriveKey(secret)) }
@@ -66,6 +73,7 @@ func (k *Keys) Rotate(next Key, grace time.Duration) {
 	}
 	prev := k.current
 	k.current, k.previous, k.until = next, &prev, k.now().Add(grace)
+	k.changedLocked()
 }
 
 // Restore sets the whole state (a node reloading what it persisted):
@@ -77,7 +85,67 @@ func (k *Keys) Restore(current, previous Key, until time.Time) {
 	if previous != current && k.now().Before(until) {
 		k.previous, k.until = &previous, until
 	}
+	k.changedLocked()
 }
+
+// changedLocked closes the connections whose key the set no longer accepts,
+// and arms the sweep for the end of the previous key's grace.
+func (k *Keys) changedLocked() {
+	if k.expiry != nil {
+		k.expiry.Stop()
+		k.expiry = nil
+	}
+	if k.previous != nil {
+		k.expiry = time.AfterFunc(k.until.Sub(k.now()), k.sweep)
+	}
+	k.sweepLocked()
+}
+
+// sweep closes the connections whose key is no longer accepted.
+func (k *Keys) sweep() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.sweepLocked()
+}
+
+func (k *Keys) sweepLocked() {
+	for c, key := range k.conns {
+		if !k.acceptsLocked(key) {
+			delete(k.conns, c)
+			// Closed off the lock: Close untracks, which takes it.
+			go c.Conn.Close()
+		}
+	}
+}
+
+func (k *Keys) acceptsLocked(key Key) bool {
+	return key == k.current || (k.previous != nil && key == *k.previous && k.now().Before(k.until))
+}
+
+// track registers a connection just made with key, to be closed once key is
+// no longer accepted; made with a key dropped during its handshake, it is
+// refused at once.
+func (k *Keys) track(c *Conn, key Key) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.acceptsLocked(key) {
+		c.Conn.Close()
+		return errKeyDropped
+	}
+	c.keys = k
+	k.conns[c] = key
+	return nil
+}
+
+func (k *Keys) untrack(c *Conn) {
+	k.mu.Lock()
+	delete(k.conns, c)
+	k.mu.Unlock()
+}
+
+// errKeyDropped refuses a connection whose key a change dropped while its
+// handshake ran.
+var errKeyDropped = fmt.Errorf("%w: the peer key it proved was dropped meanwhile", ErrAuthFailed)
 
 // Current returns the key proved now.
 func (k *Keys) Current() Key {

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -563,6 +564,104 @@ func TestKeys_Rotation(t *testing.T) {
 	r.Restore(newK, oldK, time.Now().Add(-time.Second))
 	if _, _, _, ok := r.State(); ok {
 		t.Fatal("Restore kept an expired previous key")
+	}
+}
+
+// sessionPair runs a handshake over a pipe and returns the client's and the
+// server's sealed ends.
+func sessionPair(t *testing.T, client, server *Keys) (*Conn, *Conn) {
+	t.Helper()
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	type result struct {
+		c   *Conn
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		c, err := Authenticate(b, HeaderRPC, server, Identity{}, time.Now().Add(5*time.Second))
+		res <- result{c, err}
+	}()
+	cc, err := ClientHandshake(a, HeaderRPC, client, Identity{}, "", time.Now().Add(5*time.Second))
+	r := <-res
+	if err != nil || r.err != nil {
+		t.Fatalf("handshake: client %v, server %v", err, r.err)
+	}
+	return cc, r.c
+}
+
+// closedByPeer reads from c until its peer closes it, within 5 s.
+func closedByPeer(t *testing.T, c *Conn) error {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.Read(make([]byte, 1))
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("still open after 5 s")
+	}
+	if err == nil {
+		return fmt.Errorf("read a byte")
+	}
+	return nil
+}
+
+// sessionWorks sends a byte from c to s and reads it there.
+func sessionWorks(t *testing.T, c, s *Conn) error {
+	t.Helper()
+	go c.Write([]byte("x"))
+	s.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err := s.Read(make([]byte, 1))
+	return err
+}
+
+// TestKeys_SecretSetClosesTheOpenKeysSessions: a secret set where there was
+// none drops the empty secret's key, which is anybody's. New handshakes on
+// it were refused, but a session made before the change (an attacker that
+// connected while the port was open) stayed up until a restart.
+func TestKeys_SecretSetClosesTheOpenKeysSessions(t *testing.T) {
+	server := NewSecretKeys("")
+	cc, _ := sessionPair(t, NewSecretKeys(""), server)
+	server.Restore(DeriveKey("now a secret"), Key{}, time.Time{})
+	if err := closedByPeer(t, cc); err != nil {
+		t.Fatalf("the session made with the empty secret: %v", err)
+	}
+}
+
+// TestKeys_GraceEndClosesThePreviousKeysSessions: a rotated secret's key is
+// accepted for its grace, sessions on it included; once the grace ends they
+// are closed, and sessions on the current key stay up.
+func TestKeys_GraceEndClosesThePreviousKeysSessions(t *testing.T) {
+	oldK, newK := DeriveKey("old"), DeriveKey("new")
+	server := NewKeys(oldK)
+	oldC, oldS := sessionPair(t, NewKeys(oldK), server)
+	const grace = 300 * time.Millisecond
+	rotated := time.Now()
+	server.Rotate(newK, grace)
+	if err := sessionWorks(t, oldC, oldS); err != nil {
+		t.Fatalf("the old key's session during the grace: %v", err)
+	}
+	newC, newS := sessionPair(t, NewKeys(newK), server)
+	if err := closedByPeer(t, oldC); err != nil {
+		t.Fatalf("the old key's session after the grace: %v", err)
+	}
+	if since := time.Since(rotated); since < grace {
+		t.Fatalf("the old key's session closed %v after the rotation, within its grace", since)
+	}
+	if err := sessionWorks(t, newC, newS); err != nil {
+		t.Fatalf("the new key's session after the grace: %v", err)
+	}
+	server.mu.Lock()
+	tracked := len(server.conns)
+	server.mu.Unlock()
+	if tracked != 1 {
+		t.Fatalf("%d sessions tracked, want the new key's only", tracked)
+	}
+	newS.Close()
+	server.mu.Lock()
+	tracked = len(server.conns)
+	server.mu.Unlock()
+	if tracked != 0 {
+		t.Fatalf("%d sessions tracked after the last closed", tracked)
 	}
 }
 
