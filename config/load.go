@@ -70,7 +70,10 @@ type queuedSentinel struct {
 }
 
 func newLoader(path string) (*loader, error) {
-	cwd, err := os.Getwd()
+	// getcwd(2), as redis: the physical directory. os.Getwd answers $PWD
+	// when it names the same directory through a symlink, and the rewrite
+	// would write that where redis writes the physical one.
+	cwd, err := syscall.Getwd()
 	if err != nil {
 		return nil, fmt.Errorf("config: get working directory: %w", err)
 	}

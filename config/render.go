@@ -23,6 +23,9 @@ func Render(c *Config, old []byte) []byte {
 	st := readOldConfig(old)
 	c.rewriteStandard(st)
 	st.rewriteUsers(c)
+	// config.c:rewriteConfigLoadmoduleOption writes the modules loaded,
+	// and a sentinel loads none: its loadmodule lines go.
+	st.markProcessed("loadmodule")
 	c.rewriteSentinel(st)
 	c.rewriteOwn(st)
 	st.removeOrphaned()

@@ -242,3 +242,42 @@ func TestRenderHandBuiltConfig(t *testing.T) {
 		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// A sentinel loads no module, and redis' rewrite writes the modules loaded:
+// redis-sentinel 7.0.15 blanks a loadmodule line at its first rewrite (seen
+// by hand). Ours kept it.
+func TestRewriteDropsLoadmodule(t *testing.T) {
+	in := []byte("loadmodule /nonexistent/mod.so\nsentinel myid 0123456789012345678901234567890123456789\n")
+	c, err := Parse("s.conf", in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := Render(c, in); bytes.Contains(out, []byte("loadmodule")) {
+		t.Fatalf("rewrite kept the loadmodule line:\n%s", out)
+	}
+}
+
+// The dir written is the physical working directory, getcwd(2)'s, as redis
+// writes it. os.Getwd answered $PWD, a symlink's path to the same directory.
+func TestDirIsThePhysicalWorkingDirectory(t *testing.T) {
+	base, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, link := filepath.Join(base, "real"), filepath.Join(base, "link")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(link)
+	t.Setenv("PWD", link)
+	c, err := Parse("s.conf", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Dir != real {
+		t.Fatalf("Dir = %q, redis writes dir %q", c.Dir, real)
+	}
+}
