@@ -268,15 +268,28 @@ func signalName(s os.Signal) string {
 
 // parseArgs splits "conf --name v1 v2 --other v" into the config path and
 // one directive line per --name, the way redis-server builds its extra
-// config from argv.
+// config from argv. As since redis 7.0.1, the argument after an option's
+// bare name is its value even when it starts with "--" (`--requirepass
+// --secret`), except after --save and --sentinel, which take none there
+// (`--save --port 1`: save "", then port).
 func parseArgs(args []string) (string, [][]string, error) {
 	path := args[0]
 	var out [][]string
-	for _, a := range args[1:] {
-		if strings.HasPrefix(a, "--") && len(a) > 2 {
-			out = append(out, []string{a[2:]})
+	valueDue := false // the last argument was an option's bare name
+	rest := args[1:]
+	for j, a := range rest {
+		if !valueDue && strings.HasPrefix(a, "--") && len(a) > 2 {
+			name := a[2:]
+			out = append(out, []string{name})
+			// "--port 6380" in one argument carries its value.
+			valueDue = !strings.ContainsAny(name, " \t")
+			nextIsOption := j+1 < len(rest) && strings.HasPrefix(rest[j+1], "--")
+			if valueDue && nextIsOption && (strings.EqualFold(name, "save") || strings.EqualFold(name, "sentinel")) {
+				valueDue = false
+			}
 			continue
 		}
+		valueDue = false
 		if len(out) == 0 {
 			return "", nil, fmt.Errorf("unexpected argument %q: options are written --<directive> <value>", a)
 		}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,29 @@ func TestLogLevelNothingRefusedUnder70(t *testing.T) {
 		"argument(s) must be one of the following: debug, verbose, notice, warning\n"
 	if !strings.Contains(stderr.String(), want) {
 		t.Fatalf("stderr:\n%s\nwant it to hold:\n%s", stderr.String(), want)
+	}
+}
+
+// parseArgs follows redis-server's argv (7.0.1 on): the argument after an
+// option's bare name is its value even if it starts with "--", but for
+// --save and --sentinel, which take none when an option follows.
+func TestParseArgs(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want [][]string
+	}{
+		{[]string{"s.conf", "--port", "1", "--sentinel"}, [][]string{{"port", "1"}, {"sentinel"}}},
+		{[]string{"s.conf", "--requirepass", "--secret"}, [][]string{{"requirepass", "--secret"}}},
+		{[]string{"s.conf", "--loglevel", "--x", "--port", "2"}, [][]string{{"loglevel", "--x"}, {"port", "2"}}},
+		{[]string{"s.conf", "--save", "--port", "3"}, [][]string{{"save"}, {"port", "3"}}},
+		{[]string{"s.conf", "--sentinel", "--port", "4"}, [][]string{{"sentinel"}, {"port", "4"}}},
+		{[]string{"s.conf", "--sentinel", "myid", "x"}, [][]string{{"sentinel", "myid", "x"}}},
+		{[]string{"s.conf", "--port 5", "--bind", "a", "b"}, [][]string{{"port 5"}, {"bind", "a", "b"}}},
+		{[]string{"s.conf", "--save"}, [][]string{{"save"}}},
+	} {
+		path, got, err := parseArgs(tc.args)
+		if err != nil || path != "s.conf" || !slices.EqualFunc(got, tc.want, slices.Equal) {
+			t.Errorf("parseArgs(%q) = %q, %q, %v; want %q", tc.args, path, got, err, tc.want)
+		}
 	}
 }
