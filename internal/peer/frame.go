@@ -3,6 +3,7 @@ package peer
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -28,13 +29,17 @@ type response struct {
 	Body json.RawMessage `json:"body,omitempty"`
 }
 
+// errFrameTooLarge is writeFrame's refusal of a message over MaxFrameSize,
+// before it wrote anything.
+var errFrameTooLarge = errors.New("rpc frame too large")
+
 func writeFrame(w io.Writer, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("failed to encode rpc frame: %w", err)
 	}
 	if len(data) > MaxFrameSize {
-		return fmt.Errorf("rpc frame of %d bytes exceeds %d", len(data), MaxFrameSize)
+		return fmt.Errorf("%w: %d bytes, the bound is %d", errFrameTooLarge, len(data), MaxFrameSize)
 	}
 	buf := make([]byte, 4+len(data))
 	binary.BigEndian.PutUint32(buf, uint32(len(data)))

@@ -145,7 +145,14 @@ func (s *Server) serveConn(c net.Conn) {
 		if err := c.SetWriteDeadline(time.Now().Add(serverWriteTimeout)); err != nil {
 			return
 		}
-		if err := writeFrame(c, resp); err != nil {
+		err := writeFrame(c, resp)
+		if errors.Is(err, errFrameTooLarge) {
+			// The handler ran: a connection closed without a byte
+			// would have the caller send the request again.
+			s.logger.Warn("peer rpc response too large", "remote", c.RemoteAddr().String(), "op", req.Op, "err", err)
+			err = writeFrame(c, &response{Error: fmt.Sprintf("peer rpc %s: the response is too large to send (%v)", req.Op, err)})
+		}
+		if err != nil {
 			s.logger.Warn("failed to answer peer rpc", "remote", c.RemoteAddr().String(), "op", req.Op, "err", err)
 			return
 		}

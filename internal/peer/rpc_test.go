@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -281,6 +282,32 @@ func TestRPC_CallWithContextDoneSendsNothing(t *testing.T) {
 	}
 	if !errors.Is(err, ErrNotSent) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want ErrNotSent and context.Canceled", err)
+	}
+}
+
+// TestRPC_ResponseTooLargeIsAnError: a handler that ran but whose response
+// cannot be sent answers an error. The connection was closed without a
+// byte, which the client takes for a peer that closed it idle: it sent the
+// request again and the handler ran twice.
+func TestRPC_ResponseTooLargeIsAnError(t *testing.T) {
+	srv, addr := startRPC(t, "", "s")
+	var runs atomic.Int32
+	srv.Handle("big", func(ctx context.Context, body json.RawMessage) (any, error) {
+		runs.Add(1)
+		return strings.Repeat("x", MaxFrameSize), nil
+	})
+	cl := NewClient(NewDialer(HeaderRPC, NewSecretKeys("s")), testCodes)
+	defer cl.Close()
+	if err := cl.Call(context.Background(), addr, "echo", echoReq{}, nil); err != nil {
+		t.Fatal(err) // pools a connection, which the retry needs
+	}
+	err := cl.Call(context.Background(), addr, "big", nil, nil)
+	var re *RemoteError
+	if !errors.As(err, &re) || !strings.Contains(re.Msg, "too large") {
+		t.Fatalf("err %v, want the peer's error that the response is too large", err)
+	}
+	if got := runs.Load(); got != 1 {
+		t.Fatalf("the handler ran %d times for one call", got)
 	}
 }
 
