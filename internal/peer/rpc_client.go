@@ -2,10 +2,10 @@ package peer
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"syscall"
@@ -82,14 +82,16 @@ func NewClient(d *Dialer, codes *Codes) *Client {
 // handler error comes back as *RemoteError. Without a deadline in ctx the
 // call is bounded by DefaultCallTimeout.
 //
-// A request written on a pooled connection that the peer had already closed
-// (it restarted, or dropped the connection as idle) is sent once more on a
-// fresh connection, but only when not one byte of a response arrived: the
-// server closes a connection only while it waits for a request, never
-// between reading one and answering it, short of the process dying. The
-// other connections pooled to that peer are dropped with it: after a
-// restart they are all closed, and the retry must not take one of them.
-// A ctx already done sends nothing (ErrNotSent).
+// A request is sent once. A pooled connection is looked at before it takes
+// one: if the peer closed it (it restarted, or dropped it as idle), it is
+// closed, with every other connection pooled to that peer (after a restart
+// they are all closed), and a fresh one is dialled. A request already
+// written is never sent again, even when the connection then ends without a
+// byte of response: the peer may have run it and died before answering, or
+// someone on the path may have dropped the answer and closed the
+// connection, and a second run of a command (MONITOR, a failover) would
+// answer the caller with its own first run's consequence. A ctx already
+// done sends nothing (ErrNotSent).
 func (c *Client) Call(ctx context.Context, addr, op string, req, resp any) error {
 	rq := request{Op: op}
 	if req != nil {
@@ -104,27 +106,23 @@ func (c *Client) Call(ctx context.Context, addr, op string, req, resp any) error
 		ctx, cancel = context.WithTimeout(ctx, DefaultCallTimeout)
 		defer cancel()
 	}
-	for attempt := 0; ; attempt++ {
-		if err := ctx.Err(); err != nil && attempt == 0 {
+	for fresh := false; ; fresh = true {
+		if err := ctx.Err(); err != nil {
 			// A pooled connection would take the request at once, and
 			// the write beat ctx's AfterFunc to the deadline.
 			return fmt.Errorf("peer rpc %s to %s: %w (%w)", op, addr, ErrNotSent, err)
 		}
-		conn, reused, err := c.get(ctx, addr, attempt > 0)
-		if err != nil && attempt > 0 {
-			// The first attempt wrote the request: a peer that died
-			// after reading it may have acted on it.
-			return fmt.Errorf("peer rpc %s to %s: %w", op, addr, err)
-		}
+		conn, reused, err := c.get(ctx, addr, fresh)
 		if err != nil {
 			return fmt.Errorf("peer rpc %s to %s: %w (%w)", op, addr, ErrNotSent, err)
 		}
-		r, n, reusable, err := roundTrip(ctx, conn, &rq)
+		if reused && !socketOpen(conn) {
+			conn.Close()
+			continue // fresh: the others pooled to addr go too
+		}
+		r, reusable, err := roundTrip(ctx, conn, &rq)
 		if err != nil {
 			conn.Close()
-			if reused && n == 0 && attempt == 0 && ctx.Err() == nil && peerClosed(err) {
-				continue
-			}
 			// The connection's deadline is ctx's: its timeout may fire a
 			// moment before ctx notices, and callers match on ctx's error.
 			var ne net.Error
@@ -152,30 +150,63 @@ func (c *Client) Call(ctx context.Context, addr, op string, req, resp any) error
 	}
 }
 
-// roundTrip writes rq and reads the response under ctx's deadline. n counts
-// response bytes read; reusable is false when ctx's cancellation touched the
-// connection's deadline.
-func roundTrip(ctx context.Context, conn net.Conn, rq *request) (r response, n int, reusable bool, err error) {
+// roundTrip writes rq and reads the response under ctx's deadline;
+// reusable is false when ctx's cancellation touched the connection's
+// deadline.
+func roundTrip(ctx context.Context, conn net.Conn, rq *request) (r response, reusable bool, err error) {
 	deadline, _ := ctx.Deadline()
 	rq.TimeoutMs = time.Until(deadline).Milliseconds()
 	if rq.TimeoutMs <= 0 {
-		return r, 0, false, context.DeadlineExceeded
+		return r, false, context.DeadlineExceeded
 	}
 	if err := conn.SetDeadline(deadline); err != nil {
-		return r, 0, false, fmt.Errorf("failed to set rpc deadline: %w", err)
+		return r, false, fmt.Errorf("failed to set rpc deadline: %w", err)
 	}
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer func() { reusable = stop() && err == nil }()
 	if err := writeFrame(conn, rq); err != nil {
-		return r, 0, false, err
+		return r, false, err
 	}
-	n, err = readFrame(conn, &r)
-	return r, n, false, err
+	_, err = readFrame(conn, &r)
+	return r, false, err
 }
 
-// peerClosed reports an error that means the peer had closed the connection.
-func peerClosed(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+// socketOpen reports whether a pooled connection's socket is still open
+// and quiet: not at its end, not reset, and holding no byte, since a peer
+// sends nothing unasked (a TLS alert would be such a byte). It peeks
+// without waiting (recv MSG_PEEK|MSG_DONTWAIT on the TCP socket under the
+// sealing and TLS, if any); a connection with no socket to look at (a
+// pipe, in tests) counts as open.
+func socketOpen(c net.Conn) bool {
+	for {
+		switch x := c.(type) {
+		case *Conn:
+			c = x.Conn
+			continue
+		case *tls.Conn:
+			c = x.NetConn()
+			continue
+		}
+		break
+	}
+	sc, ok := c.(interface {
+		SyscallConn() (syscall.RawConn, error)
+	})
+	if !ok {
+		return true
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var perr error
+	var b [1]byte
+	if err := rc.Control(func(fd uintptr) {
+		_, _, perr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	}); err != nil {
+		return false
+	}
+	return errors.Is(perr, syscall.EAGAIN)
 }
 
 // get takes a pooled connection to addr, else dials one. With fresh (the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -179,16 +180,17 @@ func TestRPC_NotSentIsMarked(t *testing.T) {
 	}
 	<-blockEnded
 
-	// A request written on a pooled connection that the peer closed, then
-	// a redial refused (the peer died after reading it, perhaps after
-	// acting on it): sent, so not marked.
+	// A pooled connection the peer closed is seen closed before the
+	// request goes out on it; the redial refused, nothing was sent. (A
+	// request written before the peer went away is an error not marked:
+	// TestRPC_RequestWrittenIsNeverSentAgain.)
 	srv, dying := startRPC(t, "", "s")
 	if err := cl.Call(ctx(), dying, "echo", echoReq{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	srv.Close()
-	if err := cl.Call(ctx(), dying, "echo", echoReq{}, nil); err == nil || errors.Is(err, ErrNotSent) {
-		t.Errorf("a request written before the peer went away: %v, marked not sent %v", err, errors.Is(err, ErrNotSent))
+	if err := cl.Call(ctx(), dying, "echo", echoReq{}, nil); !errors.Is(err, ErrNotSent) {
+		t.Errorf("a pooled connection the peer closed, then a refused redial: %v, want ErrNotSent", err)
 	}
 }
 
@@ -308,6 +310,83 @@ func TestRPC_ResponseTooLargeIsAnError(t *testing.T) {
 	}
 	if got := runs.Load(); got != 1 {
 		t.Fatalf("the handler ran %d times for one call", got)
+	}
+}
+
+// dropRelay forwards TCP between a client and target; armed, it drops the
+// next bytes the target sends and closes both sides, as someone on the path
+// can without the secret.
+type dropRelay struct {
+	addr  string
+	armed atomic.Bool
+}
+
+func startDropRelay(t *testing.T, target string) *dropRelay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	r := &dropRelay{addr: ln.Addr().String()}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() {
+				defer c.Close()
+				defer s.Close()
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := s.Read(buf)
+					if n > 0 && r.armed.CompareAndSwap(true, false) {
+						return
+					}
+					if n > 0 {
+						c.Write(buf[:n])
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return r
+}
+
+// TestRPC_RequestWrittenIsNeverSentAgain: a connection that ends without a
+// byte of response after the request went out is an error for the caller,
+// never a second send. The client sent it again when the connection was a
+// pooled one, so a relay that dropped the answer and closed the connection,
+// or a peer that ran the request and died before answering, ran it twice.
+func TestRPC_RequestWrittenIsNeverSentAgain(t *testing.T) {
+	srv, addr := startRPC(t, "", "s")
+	var runs atomic.Int32
+	srv.Handle("inc", func(ctx context.Context, body json.RawMessage) (any, error) {
+		return runs.Add(1), nil
+	})
+	relay := startDropRelay(t, addr)
+	cl := NewClient(NewDialer(HeaderRPC, NewSecretKeys("s")), testCodes)
+	defer cl.Close()
+	if err := cl.Call(context.Background(), relay.addr, "inc", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	relay.armed.Store(true)
+	err := cl.Call(context.Background(), relay.addr, "inc", nil, nil)
+	if err == nil || errors.Is(err, ErrNotSent) {
+		t.Fatalf("the call whose answer was dropped: %v, want an error not marked ErrNotSent", err)
+	}
+	if got := runs.Load(); got != 2 {
+		t.Fatalf("two calls ran the handler %d times", got)
 	}
 }
 
