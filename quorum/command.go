@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // Op identifies a command type. It is the first byte of an encoded command.
@@ -127,9 +128,21 @@ func Decode(data []byte) (*Command, error) {
 	if len(data) == 0 {
 		return nil, ErrEmptyCommand
 	}
-	c := &Command{}
-	if err := json.Unmarshal(data[1:], c); err != nil {
+	c := &Command{Op: Op(data[0])}
+	dec := json.NewDecoder(bytes.NewReader(data[1:]))
+	if c.Op >= 1 && c.Op <= maxOp {
+		// A field this version does not know, in an op it applies, is a
+		// newer version's meaning it would drop: as for an unknown op,
+		// refusing (and so stopping at its apply) is safer than applying
+		// it otherwise than its proposer meant. Nothing was ever removed
+		// from Command or State, so every older entry decodes.
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(c); err != nil {
 		return nil, fmt.Errorf("failed to decode command %d: %w", data[0], err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("failed to decode command %d: data after the command", data[0])
 	}
 	c.Op = Op(data[0])
 	return c, nil

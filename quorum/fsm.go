@@ -512,7 +512,11 @@ func (f *FSM) WriteSnapshot(w io.Writer) error {
 // Restore replaces the whole state with the one read from r.
 func (f *FSM) Restore(r io.Reader) error {
 	var sf snapshotFile
-	if err := json.NewDecoder(r).Decode(&sf); err != nil {
+	// Strict, as Decode: a field this version does not know is a newer
+	// version's state it would drop (a pause, the mixed protocol).
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sf); err != nil {
 		return fmt.Errorf("failed to read state snapshot: %w", err)
 	}
 	if sf.Version != snapshotVersion {

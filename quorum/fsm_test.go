@@ -440,3 +440,45 @@ func TestRestoreRefusesMalformedMasters(t *testing.T) {
 		}
 	}
 }
+
+// A field this version does not know, in an op it applies or in a snapshot,
+// is refused: a newer version's member forwarded or committed it, and an
+// older one that dropped it diverged (a failover's From, a pause, the mixed
+// protocol were each added so). An ignorable op this version does not know
+// is skipped whatever its fields.
+func TestNewerFieldsAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		data []byte
+		ok   bool
+	}{
+		{"known fields", append([]byte{byte(OpObserveEpoch)}, `{"epoch":3,"at":1}`...), true},
+		{"an unknown field", append([]byte{byte(OpObserveEpoch)}, `{"epoch":3,"at":1,"newer":true}`...), false},
+		{"an unknown field in the master", append([]byte{byte(OpMonitor)}, `{"master":{"name":"m","newer":1},"at":1}`...), false},
+		{"an unknown field in an ignorable op", append([]byte{byte(IgnorableFlag | 40)}, `{"newer":1}`...), true},
+		{"data after the command", append([]byte{byte(OpObserveEpoch)}, `{"epoch":3} {}`...), false},
+	} {
+		if _, err := Decode(tc.data); (err == nil) != tc.ok {
+			t.Errorf("%s: Decode error %v", tc.name, err)
+		}
+	}
+	for _, snap := range []string{
+		`{"version":"` + snapshotVersion + `","state":{"masters":{},"newer":true}}`,
+		`{"version":"` + snapshotVersion + `","state":{"masters":{"m":{"name":"m","newer":1}}}}`,
+	} {
+		if err := NewFSM(nil).Restore(strings.NewReader(snap)); err == nil {
+			t.Errorf("Restore accepted %s", snap)
+		}
+	}
+	var b bytes.Buffer
+	f := NewFSM(nil)
+	if err := f.Apply(&Command{Op: OpMonitor, At: 1, Master: &Master{Name: "m", Addr: Addr{"10.0.0.1", 6379}, FailoversPaused: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WriteSnapshot(&b); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewFSM(nil).Restore(&b); err != nil {
+		t.Fatalf("this version's own snapshot: %v", err)
+	}
+}
