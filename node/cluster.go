@@ -26,6 +26,7 @@ import (
 	"github.com/x0tta6bl4/gosentinel/internal/atomicfile"
 	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/internal/group"
+	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/internal/mux"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/quorum"
@@ -78,6 +79,9 @@ const (
 	clusterTick = 250 * time.Millisecond
 	rpcTimeout  = 2 * time.Second
 )
+
+// rejectLogEvery spaces the lines logged for peer connections refused.
+const rejectLogEvery = 10 * time.Second
 
 // clusterSettings is the cluster's options: those given win, then the
 // environment, then sentinel.conf (as `gosentinel --help` says).
@@ -270,11 +274,18 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 		rpcLns = append(rpcLns, pl)
 		resp = append(resp, m.Default())
 	}
+	// Anyone who reaches the port can provoke the first: one line per
+	// rejectLogEvery each, with the count held back.
+	rejected, closed := logging.NewLimiter(rejectLogEvery), logging.NewLimiter(rejectLogEvery)
 	reject := peer.WithRejectHook(func(addr net.Addr, err error) {
-		n.log.Warn("Rejected a peer connection that failed authentication", "from", addr.String(), "error", err)
+		if ok, held := rejected.Allow(); ok {
+			n.log.Warn("Rejected a peer connection that failed authentication", "from", addr.String(), "error", err, "not_logged_since_the_last", held)
+		}
 	})
 	dialReject := peer.WithDialRejectHook(func(addr net.Addr, err error) {
-		n.log.Warn("Closed a peer connection whose data failed authentication", "to", addr.String(), "error", err)
+		if ok, held := closed.Allow(); ok {
+			n.log.Warn("Closed a peer connection whose data failed authentication", "to", addr.String(), "error", err, "not_logged_since_the_last", held)
+		}
 	})
 	// The address stated in handshakes is the one last computed (the group
 	// asks for it every round): a handshake never waits on the node's lock.

@@ -136,3 +136,34 @@ func AppendFile(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// Limiter lets one line through per period and counts the ones it holds
+// back, for logs that anyone who reaches a port can provoke (a rejected
+// connection): a flood of them must not flood the log.
+type Limiter struct {
+	mu      sync.Mutex
+	period  time.Duration
+	next    time.Time
+	dropped int
+	now     func() time.Time
+}
+
+// NewLimiter returns a Limiter letting one line through per period.
+func NewLimiter(period time.Duration) *Limiter {
+	return &Limiter{period: period, now: time.Now}
+}
+
+// Allow reports whether a line may be logged now and, if so, how many were
+// held back since the last one.
+func (l *Limiter) Allow() (ok bool, heldBack int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if now.Before(l.next) {
+		l.dropped++
+		return false, 0
+	}
+	l.next = now.Add(l.period)
+	heldBack, l.dropped = l.dropped, 0
+	return true, heldBack
+}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 )
 
 func TestHandlerFormatsLikeRedis(t *testing.T) {
@@ -43,5 +44,28 @@ func TestParseLevel(t *testing.T) {
 	}
 	if _, err := ParseLevel("loud"); err == nil {
 		t.Error("ParseLevel(loud) succeeded")
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Unix(100, 0)
+	l := NewLimiter(10 * time.Second)
+	l.now = func() time.Time { return now }
+	steps := []struct {
+		advance  time.Duration
+		ok       bool
+		heldBack int
+	}{
+		{0, true, 0},
+		{time.Second, false, 0},
+		{time.Second, false, 0},
+		{8 * time.Second, true, 2},
+		{10 * time.Second, true, 0},
+	}
+	for i, s := range steps {
+		now = now.Add(s.advance)
+		if ok, held := l.Allow(); ok != s.ok || held != s.heldBack {
+			t.Errorf("step %d: Allow() = %v, %d; want %v, %d", i, ok, held, s.ok, s.heldBack)
+		}
 	}
 }
