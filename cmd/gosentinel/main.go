@@ -298,14 +298,11 @@ func parseArgs(args []string) (string, [][]string, error) {
 	return path, out, nil
 }
 
-// checkWritable tells whether the config file can be rewritten in place:
-// the file itself and its directory (for the temp file and rename).
+// checkWritable tells whether the config file can be rewritten: the rewrite
+// writes a temp file in its directory and renames it over the file
+// (internal/atomicfile), so the directory must be writable and the file's
+// own mode does not matter (a 0444 file is rewritten, keeping its mode).
 func checkWritable(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	f.Close()
 	dir := path[:strings.LastIndex(path, "/")+1]
 	if dir == "" {
 		dir = "."
