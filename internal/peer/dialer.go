@@ -79,9 +79,14 @@ func SplitTarget(target string) (address, id string) {
 }
 
 // DialContext connects to address (a host:port, or a TargetAddr) and
-// authenticates before ctx is done. If ctx has no deadline, the handshake
-// is bounded by DefaultHandshakeTimeout.
+// authenticates before ctx is done. If ctx has no deadline, the whole dial
+// (connect, TLS, handshake) is bounded by DefaultHandshakeTimeout.
 func (d *Dialer) DialContext(ctx context.Context, address string) (net.Conn, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultHandshakeTimeout)
+		defer cancel()
+	}
 	address, want := SplitTarget(address)
 	conn, err := d.net.DialContext(ctx, "tcp", address)
 	if err != nil {
@@ -97,10 +102,7 @@ func (d *Dialer) DialContext(ctx context.Context, address string) (net.Conn, err
 			return nil, fmt.Errorf("failed to dial peer %s: %w", address, err)
 		}
 	}
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = time.Now().Add(DefaultHandshakeTimeout)
-	}
+	deadline, _ := ctx.Deadline()
 	// Cancelling ctx mid-handshake interrupts the blocked read or write.
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	sc, err := d.handshake(conn, want, deadline)
