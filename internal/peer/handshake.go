@@ -162,6 +162,18 @@ func sharedSecret(priv *ecdh.PrivateKey, peerPub []byte) ([]byte, error) {
 // error the caller must close conn. The deadline applies to the whole
 // exchange and is cleared on success.
 func Authenticate(conn net.Conn, header byte, keys *Keys, self Identity, deadline time.Time) (*Conn, error) {
+	return authenticate(conn, header, keys, self, deadline, nil)
+}
+
+// errHandshakeWithdrawn is authenticate's error when claim refused: the
+// listener took the handshake's slot back before its proof went out.
+var errHandshakeWithdrawn = errors.New("peer handshake withdrawn before its proof was sent")
+
+// authenticate is Authenticate with claim, if not nil, asked once the
+// client's proof checked out and before this side's proof goes out: false
+// ends the handshake there, so a client never completes a handshake whose
+// connection is being closed under it.
+func authenticate(conn net.Conn, header byte, keys *Keys, self Identity, deadline time.Time, claim func() bool) (*Conn, error) {
 	if err := checkIdentity(self); err != nil {
 		return nil, err
 	}
@@ -233,6 +245,9 @@ func Authenticate(conn net.Conn, header byte, keys *Keys, self Identity, deadlin
 	}
 	if match == nil {
 		return nil, ErrAuthFailed
+	}
+	if claim != nil && !claim() {
+		return nil, errHandshakeWithdrawn
 	}
 	t = appendField(appendField(t, self.ID), self.Addr)
 	m3 := appendField(appendField(nil, self.ID), self.Addr)

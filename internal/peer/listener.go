@@ -209,10 +209,21 @@ func (l *Listener) handshake(c net.Conn) {
 	if l.identity != nil {
 		self = l.identity()
 	}
-	sc, err := Authenticate(c, l.header, l.keys, self, time.Now().Add(l.timeout))
+	// The handshake leaves pending before its proof goes out (claim): once
+	// the client has the proof it takes the connection as made, and an
+	// eviction after that would close it under the client's first request.
+	claimed := false
+	claim := func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		_, claimed = l.pending[c]
+		delete(l.pending, c)
+		return claimed
+	}
+	sc, err := authenticate(c, l.header, l.keys, self, time.Now().Add(l.timeout), claim)
 	l.mu.Lock()
-	_, evicted := l.pending[c]
-	evicted = !evicted
+	_, stillPending := l.pending[c]
+	evicted := !claimed && !stillPending
 	delete(l.pending, c)
 	l.mu.Unlock()
 	<-l.slots

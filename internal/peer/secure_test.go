@@ -665,6 +665,28 @@ func TestKeys_GraceEndClosesThePreviousKeysSessions(t *testing.T) {
 	}
 }
 
+// TestHandshake_WithdrawnBeforeTheProof: a handshake the listener takes back
+// (an eviction) ends before the server's proof goes out, so the client never
+// holds a connection made that is then closed under its first request. The
+// eviction could pick a handshake whose proof was already on its way.
+func TestHandshake_WithdrawnBeforeTheProof(t *testing.T) {
+	keys := NewSecretKeys("s")
+	a, b := net.Pipe()
+	defer a.Close()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := authenticate(b, HeaderRPC, keys, Identity{}, time.Now().Add(5*time.Second), func() bool { return false })
+		b.Close()
+		errc <- err
+	}()
+	if _, err := ClientHandshake(a, HeaderRPC, keys, Identity{}, "", time.Now().Add(5*time.Second)); err == nil {
+		t.Fatal("the client completed a handshake the server withdrew")
+	}
+	if err := <-errc; !errors.Is(err, errHandshakeWithdrawn) {
+		t.Fatalf("server: %v, want errHandshakeWithdrawn", err)
+	}
+}
+
 // TestHandshake_OlderPeerRefusedCleanly: GSP2 (the previous protocol) and
 // GSP3 refuse each other with ErrNotPeer, never a half-open connection.
 func TestHandshake_OlderPeerRefusedCleanly(t *testing.T) {
