@@ -13,6 +13,13 @@ import (
 // golden inputs and the error cases).
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("sentinel monitor mymaster 127.0.0.1 6379 2\n"))
+	// Shapes the corpus lacked (review): CRLF, tabs, single quotes with an
+	// escaped quote, \" and \x escapes in double quotes, a NUL byte.
+	f.Add([]byte("port 26379\r\nsentinel monitor m 127.0.0.1 6379 2\r\n"))
+	f.Add([]byte("sentinel\tmonitor\tm\t127.0.0.1\t6379\t2\n"))
+	f.Add([]byte("sentinel monitor m 127.0.0.1 6379 2\nsentinel auth-pass m 'it\\'s'\n"))
+	f.Add([]byte("sentinel monitor m 127.0.0.1 6379 2\nsentinel auth-pass m \"a\\\"b\\x41\"\n"))
+	f.Add([]byte("sentinel monitor m 127.0.0.1 6379 2\nlogfile \"\"\x00x\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("fuzz.conf", data, nil)
 		if err != nil {
