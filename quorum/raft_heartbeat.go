@@ -22,7 +22,9 @@ type heartbeatWatch struct {
 
 // watch registers the observer on r and starts following it.
 func (w *heartbeatWatch) watch(r *raft.Raft) {
+	w.mu.Lock() // lastContact may read it while Open runs
 	w.failing = map[string]time.Time{}
+	w.mu.Unlock()
 	w.ch = make(chan raft.Observation, 64)
 	w.done = make(chan struct{})
 	w.obs = raft.NewObserver(w.ch, false, func(o *raft.Observation) bool {
