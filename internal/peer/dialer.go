@@ -110,6 +110,9 @@ func (d *Dialer) DialContext(ctx context.Context, address string) (net.Conn, err
 		err = ctx.Err()
 	}
 	if err != nil {
+		if sc != nil {
+			sc.Close() // its key set tracks it
+		}
 		conn.Close()
 		return nil, fmt.Errorf("failed to authenticate to peer %s: %w", address, err)
 	}

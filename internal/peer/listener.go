@@ -238,7 +238,7 @@ func (l *Listener) handshake(c net.Conn) {
 	select {
 	case l.ready <- sc:
 	case <-l.done:
-		c.Close()
+		sc.Close() // and so c; its key set tracks it
 	}
 }
 
