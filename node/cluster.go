@@ -192,7 +192,12 @@ type cluster struct {
 	rpc      *peer.Client
 	grp      *group.Group
 
-	fsm *quorum.FSM // the replicated state once this sentinel is a member
+	// existing says a previous run's Raft state was on disk at the start:
+	// a member whose state does not open (a full disk, the bolt lock) is
+	// a returning member all the same, and vouches only within the stale
+	// bound.
+	existing bool
+	fsm      *quorum.FSM // the replicated state once this sentinel is a member
 
 	// mixed tells gosentinels from other sentinels (mixed.go).
 	mixed *mixedSet
@@ -306,6 +311,7 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 	c.rpcSrv.Handle("cluster.lead", c.handleLead)
 	c.rpcSrv.Handle("cluster.protocol", c.handleProtocol)
 	_, statErr := os.Stat(filepath.Join(c.dir, "advertise"))
+	c.existing = statErr == nil
 	grp, err := group.New(group.Config{
 		ID:            n.myid,
 		Addr:          c.advertiseAddr,
@@ -1072,9 +1078,11 @@ func (c *cluster) vouches() bool {
 	}
 	if !active {
 		// Alone so far: vouch like a lone redis-sentinel, unless this
-		// sentinel was a member before a restart and still has not found
-		// its group's leader after the stale bound.
-		return st == nil || !c.wasRestarted() || time.Since(c.n.startedAt) < c.opts.StaleAfter
+		// sentinel was a member before a restart (its state opened, or
+		// is on disk and has not) and still has not found its group's
+		// leader after the stale bound.
+		returning := c.wasRestarted() || c.existing && c.grp.Store() == nil
+		return !returning || time.Since(c.n.startedAt) < c.opts.StaleAfter
 	}
 	if st.LogStoreError() != nil {
 		// It cannot append what the leader sends (a full disk): its
