@@ -224,6 +224,10 @@ type cluster struct {
 	addrAt time.Time
 	// pv caches the peer view (view).
 	pv *peerView
+	// recreated: names of masters the group removed and monitored again
+	// while this member of a previous run was away, learnt before its
+	// activation (records.go).
+	recreated map[string]bool
 }
 
 // ErrNoLeader is returned to commands that need the group while it has no
@@ -719,13 +723,34 @@ func (c *cluster) switchToGroup(local *quorum.State) {
 	n.mon.SetGroupMembers(c.voters)
 	c.mu.Unlock()
 	n.setActiveFSM(c.fsm)
+	// A master the group has elsewhere is the one this sentinel knew,
+	// moved by failovers it missed, unless it is another master of that
+	// name: watched afresh then, as OpMonitor's apply does, not switched
+	// to, which would carry the old, unrelated node over as a replica to
+	// reconfigure.
+	c.mu.Lock()
+	recreated := c.recreated
+	c.recreated = nil
+	c.mu.Unlock()
+	moved := map[string]quorum.Addr{}
+	for _, name := range local.Names() {
+		m, ok := c.fsm.Master(name)
+		if !ok || m.Addr == local.Masters[name].Addr {
+			continue
+		}
+		if otherRecord(local.Masters[name], m, recreated[name]) {
+			n.mon.Unwatch(name)
+			continue
+		}
+		moved[name] = m.Addr
+	}
 	// A first-time member proposed the masters only it knew before
 	// activating, so the group has them; a member from a previous run
 	// drops them: the group removed them while it was away.
 	n.reconcileMonitor(c.wasRestarted())
 	for _, name := range local.Names() {
-		if m, ok := c.fsm.Master(name); ok && m.Addr != local.Masters[name].Addr {
-			n.announceSwitch(name, local.Masters[name].Addr, m.Addr)
+		if to, ok := moved[name]; ok {
+			n.announceSwitch(name, local.Masters[name].Addr, to)
 		}
 	}
 }
@@ -1130,8 +1155,12 @@ func (c *cluster) close() {
 // since its clients may subscribe to it alone. Before activation there is
 // nothing to do: activation adopts the state wholesale. It runs on Raft's
 // FSM goroutine and proposes nothing.
-func (c *cluster) onRestore() {
+func (c *cluster) onRestore(before *quorum.State) {
+	recreated := recreatedRecords(before, c.fsm.State())
 	if !c.isActive() {
+		// Before activation: the records the snapshot recreated are
+		// watched afresh at activation (switchToGroup).
+		c.noteRecreated(recreated...)
 		return
 	}
 	n := c.n
@@ -1143,9 +1172,17 @@ func (c *cluster) onRestore() {
 	}
 	n.log.Warn("The group's state was replaced by a snapshot: re-reading it")
 	for name, from := range watched {
-		if to, ok := c.fsm.MasterAddr(name); ok && to != from {
-			n.switchedMaster(name, from, to, 0)
+		to, ok := c.fsm.MasterAddr(name)
+		if !ok || to == from {
+			continue
 		}
+		if slices.Contains(recreated, name) {
+			// Another master of that name (REMOVE, then MONITOR
+			// elsewhere): watched afresh, not switched to.
+			n.mon.Unwatch(name)
+			continue
+		}
+		n.switchedMaster(name, from, to, 0)
 	}
 	n.reconcileMonitor(true)
 }
@@ -1180,7 +1217,11 @@ func (n *Node) reconcileMonitor(dropMissing bool) {
 // state; before that (log replay, catch-up) the state is adopted wholesale
 // at activation.
 func (n *Node) onApplyRaft(c *quorum.Command, result error) {
-	if n.cl == nil || !n.cl.isActive() {
+	if n.cl == nil {
+		return
+	}
+	if !n.cl.isActive() {
+		n.cl.noteCatchUp(c, result)
 		return
 	}
 	n.onApply(c, result)

@@ -16,7 +16,7 @@ type raftFSM struct {
 	// applied is the index of the last log entry this adapter applied (or
 	// the snapshot index it was restored at), for RaftStore.Recovering.
 	applied         atomic.Uint64
-	onRestore       func()
+	onRestore       func(before *State)
 	onConfiguration func(index uint64, voters []Server)
 	// logs is the store's watched log (set before Raft starts): a restored
 	// snapshot clears its error.
@@ -89,6 +89,10 @@ func (r *raftFSM) Snapshot() (raft.FSMSnapshot, error) {
 // snapshot store, or when the leader installs one on a lagging follower).
 func (r *raftFSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
+	var before *State
+	if r.onRestore != nil {
+		before = r.fsm.State()
+	}
 	if err := r.fsm.Restore(rc); err != nil {
 		return fmt.Errorf("failed to restore raft snapshot: %w", err)
 	}
@@ -100,7 +104,7 @@ func (r *raftFSM) Restore(rc io.ReadCloser) error {
 	}
 	r.raiseApplied(r.opened.Load())
 	if r.onRestore != nil {
-		r.onRestore()
+		r.onRestore(before)
 	}
 	return nil
 }

@@ -89,7 +89,7 @@ func (n *raftNode) start() {
 		Dir:       n.dir,
 		Layer:     peer.NewLayer(n.listener, peer.NewDialer(peer.HeaderRaft, peer.NewSecretKeys(n.secret))),
 		Logger:    testRaftLogger().With("node", n.id),
-		OnRestore: func() { n.restores.Add(1) },
+		OnRestore: func(*State) { n.restores.Add(1) },
 	}
 	if n.tune != nil {
 		n.tune(&cfg)

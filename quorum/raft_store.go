@@ -163,9 +163,10 @@ type RaftConfig struct {
 	SnapshotStore raft.SnapshotStore
 	// OnRestore, if set, is called after the FSM's state was replaced by a
 	// snapshot (at Open from the local snapshot, or installed by the
-	// leader): no ApplyFunc call reports such a change, so the node re-reads
-	// the whole state.
-	OnRestore func()
+	// leader), with the state it replaced: no ApplyFunc call reports such a
+	// change, so the node re-reads the whole state, and tells a record the
+	// snapshot moved from one it recreated (CreatedAt) by the state before.
+	OnRestore func(before *State)
 }
 
 // RaftStore replicates Commands through hashicorp/raft and applies them to

@@ -1,0 +1,69 @@
+package node
+
+import "github.com/x0tta6bl4/gosentinel/quorum"
+
+// A name can stand for two masters one after the other: the group removes
+// it and monitors another node under it (SENTINEL REMOVE, then MONITOR
+// elsewhere). A sentinel that was away meanwhile, or that a snapshot caught
+// up, must watch the new record afresh, as OpMonitor's apply does, and not
+// take it for a failover of the old one: a switch announces
+// +switch-master, runs the client-reconfig-script, and carries the old
+// master over as a replica, which a leader then reconfigures to replicate
+// the new one (SLAVEOF, its data replaced).
+
+// otherRecord tells whether the group's record of a name (group) is another
+// master than the one this sentinel knew under it (known), rather than the
+// same one moved by failovers. recreated says the group recreated the
+// record while this sentinel caught up (noteCatchUp, recreatedRecords).
+// Without that word, the epochs decide: a failover always raises the
+// master's config epoch, and a recreated record starts again from 0.
+func otherRecord(known, group *quorum.Master, recreated bool) bool {
+	return recreated || group.ConfigEpoch <= known.ConfigEpoch
+}
+
+// recreatedRecords names the masters a snapshot recreated: present before
+// and after under the same name, created by another MONITOR (CreatedAt).
+func recreatedRecords(before, after *quorum.State) []string {
+	var names []string
+	if before == nil || after == nil {
+		return nil
+	}
+	for name, b := range before.Masters {
+		if a, ok := after.Masters[name]; ok && a.CreatedAt != b.CreatedAt {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// noteRecreated remembers, for a member of a previous run not yet active,
+// the masters the group recreated while it was away.
+func (c *cluster) noteRecreated(names ...string) {
+	if len(names) == 0 || !c.wasRestarted() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.recreated == nil {
+		c.recreated = map[string]bool{}
+	}
+	for _, name := range names {
+		c.recreated[name] = true
+	}
+}
+
+// noteCatchUp sees a command applied before activation: a MONITOR beyond
+// this member's own log (not Recovering: the group committed it while the
+// member was away) recreated that name's record.
+func (c *cluster) noteCatchUp(cmd *quorum.Command, result error) {
+	if result != nil || cmd.Op != quorum.OpMonitor || cmd.Master == nil {
+		return
+	}
+	c.mu.Lock()
+	st := c.store
+	c.mu.Unlock()
+	if st == nil || st.Recovering() {
+		return
+	}
+	c.noteRecreated(cmd.Master.Name)
+}
