@@ -496,13 +496,16 @@ func (n *Node) Remove(name string) error {
 	if !ok {
 		return sentinel.ErrNoSuchMaster
 	}
-	n.emit(monitor.LevelWarning, "-monitor", n.masterRef(m), "")
+	ref := n.masterRef(m) // the apply forgets the master
 	if err := n.proposeCommand(&quorum.Command{Op: quorum.OpRemove, Name: name, At: nowMs()}); err != nil {
 		if errors.Is(err, quorum.ErrNoSuchMaster) {
 			return sentinel.ErrNoSuchMaster
 		}
 		return replyError(err)
 	}
+	// Only once removed: a refused REMOVE (NOQUORUM) told subscribers the
+	// master was gone while it was still monitored.
+	n.emit(monitor.LevelWarning, "-monitor", ref, "")
 	return n.flushConfigAndReply()
 }
 
