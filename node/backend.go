@@ -150,9 +150,13 @@ func (n *Node) RenderSentinels(name string, w sentinel.MapWriter) error {
 	})
 }
 
-// MasterAddr answers GET-MASTER-ADDR-BY-NAME from the replicated state.
+// MasterAddr answers GET-MASTER-ADDR-BY-NAME from the replicated state:
+// the promoted replica from the failover's promotion on, as the hellos
+// (quorum.Master.CurrentAddr). It named the old master until the switch
+// was committed, for as long as an election when the leader was lost in
+// between.
 func (n *Node) MasterAddr(name string) (string, string, bool) {
-	addr, ok := n.sm().MasterAddr(name)
+	addr, ok := n.sm().CurrentMasterAddr(name)
 	if !ok || !n.vouches() {
 		// A member cut off from the group's leader for longer than the
 		// stale bound cannot vouch for the address: null makes go-redis,

@@ -81,12 +81,7 @@ func formatHello(ip string, port int, myid string, epoch uint64, name, masterHos
 // old address with the new epoch made a redis-sentinel adopt that epoch
 // for the old master and then ignore the switch's hellos, whose epoch was
 // no newer: it kept the dead master.
-func helloMasterAddr(m *quorum.Master) quorum.Addr {
-	if f := m.Failover; f != nil && f.Promoted {
-		return f.Replica
-	}
-	return m.Addr
-}
+func helloMasterAddr(m *quorum.Master) quorum.Addr { return m.CurrentAddr() }
 
 // helloDecision is what a peer's hello changes here.
 type helloDecision struct {

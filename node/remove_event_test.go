@@ -2,10 +2,15 @@ package node
 
 import (
 	"errors"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 // TestRefusedRemovePublishesNoMinusMonitor: a REMOVE the group never took
@@ -33,5 +38,46 @@ func TestRefusedRemovePublishesNoMinusMonitor(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "-monitor") {
 		t.Fatalf("-monitor published for a REMOVE refused:\n%s", logs.String())
+	}
+}
+
+// TestMasterAddrFromThePromotion: once the promotion is committed the
+// failover can only complete, and GET-MASTER-ADDR-BY-NAME names the
+// promoted replica, as the hellos do and as redis-sentinel's
+// sentinelGetCurrentMasterAddress does. It named the old master until the
+// switch was committed, for as long as an election when the leader was
+// lost in between.
+func TestMasterAddrFromThePromotion(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(path, []byte("dir "+dir+"\nsentinel monitor mymaster 127.0.0.1 6399 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(cfg, Options{Listeners: []net.Listener{ln}, Logger: slog.New(slog.DiscardHandler), Cluster: ClusterOptions{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	st := n.localFSM.State()
+	m := st.Masters["mymaster"]
+	m.ConfigEpoch = 7
+	replica := quorum.Addr{Host: "127.0.0.1", Port: 6400}
+	m.Failover = &quorum.Failover{Epoch: 7, Replica: replica, From: m.Addr, Leader: "x"}
+	n.localFSM.Replace(st)
+	if _, port, ok := n.MasterAddr("mymaster"); !ok || port != "6399" {
+		t.Fatalf("before the promotion: port %s (%v), want the master's 6399", port, ok)
+	}
+	m.Failover.Promoted = true
+	n.localFSM.Replace(st)
+	if _, port, ok := n.MasterAddr("mymaster"); !ok || port != "6400" {
+		t.Fatalf("after the promotion: port %s (%v), want the promoted replica's 6400", port, ok)
 	}
 }

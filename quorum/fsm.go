@@ -207,9 +207,8 @@ func (f *FSM) ReadMaster(name string, read func(m *Master)) bool {
 	return ok
 }
 
-// MasterAddr returns one master's current address, if present: Master
-// without the copy, for SENTINEL GET-MASTER-ADDR-BY-NAME, which clients
-// ask at high rates.
+// MasterAddr returns one master's recorded address (Addr), if present:
+// Master without the copy.
 func (f *FSM) MasterAddr(name string) (Addr, bool) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
@@ -218,6 +217,18 @@ func (f *FSM) MasterAddr(name string) (Addr, bool) {
 		return Addr{}, false
 	}
 	return m.Addr, true
+}
+
+// CurrentMasterAddr returns one master's Master.CurrentAddr, if present,
+// without the copy: SENTINEL GET-MASTER-ADDR-BY-NAME's answer.
+func (f *FSM) CurrentMasterAddr(name string) (Addr, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	m, ok := f.state.Masters[name]
+	if !ok {
+		return Addr{}, false
+	}
+	return m.CurrentAddr(), true
 }
 
 // CurrentEpoch returns the current epoch.

@@ -64,6 +64,17 @@ type Failover struct {
 	Promoted bool `json:"promoted,omitempty"`
 }
 
+// CurrentAddr is where the master is for its clients and in hellos: the
+// promoted replica from the failover's promotion on (the failover can then
+// only complete), as redis-sentinel's sentinelGetCurrentMasterAddress;
+// else Addr.
+func (m *Master) CurrentAddr() Addr {
+	if f := m.Failover; f != nil && f.Promoted {
+		return f.Replica
+	}
+	return m.Addr
+}
+
 // Clone returns a deep copy.
 func (m *Master) Clone() *Master {
 	c := *m
