@@ -206,6 +206,9 @@ type cluster struct {
 	// closes the channel it sends once it has (protocol.go's detach).
 	termStop chan chan struct{}
 
+	// secretChange orders peerSecretChanged's runs.
+	secretChange sync.Mutex
+
 	mu     sync.Mutex
 	secret peerSecret // the secret keys' current key came from
 	store  *quorum.RaftStore

@@ -216,9 +216,14 @@ func (c *cluster) savePeerKeys() error {
 // peerSecretChanged re-reads the settings after a CONFIG SET: if the peer
 // secret changed, new connections prove the new key, and the previous one
 // stays proved and accepted for the grace period, so that the members not
-// yet changed are still reached. Connections already up keep their
-// session keys.
+// yet changed are still reached; connections made with a key no longer
+// accepted are closed (peer.Keys). One change runs at a time, from the
+// settings read to the keys saved: two CONFIG SETs at once rotated in
+// either order, and could leave the node proving the key of the secret it
+// no longer had.
 func (c *cluster) peerSecretChanged() {
+	c.secretChange.Lock()
+	defer c.secretChange.Unlock()
 	s := choosePeerSecret(c.peerSecretInputs())
 	c.mu.Lock()
 	same := s == c.secret

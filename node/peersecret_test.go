@@ -3,11 +3,13 @@ package node
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,5 +241,39 @@ func TestCheckedPeersDropsWhatCannotBeDialed(t *testing.T) {
 	got := n.checkedPeers([]string{"10.0.0.2", "s-0:26379", "s-1:0", "[::1]:26379", "a:1,b:2"})
 	if want := []string{"s-0:26379", "[::1]:26379"}; !slices.Equal(got, want) {
 		t.Fatalf("%v, want %v", got, want)
+	}
+}
+
+// TestConcurrentSecretChangesEndOnTheLastSecret: CONFIG SET sentinel-pass
+// from several clients at once. The key was derived (PBKDF2, slow) and
+// rotated after the lock that set c.secret, so rotations landed in either
+// order and the node could prove the key of a secret it no longer had;
+// a later SET of the same value changed nothing, and once the grace ended
+// the node was cut off from every peer with the new secret.
+func TestConcurrentSecretChangesEndOnTheLastSecret(t *testing.T) {
+	c := testCluster(t, filepath.Join(t.TempDir(), "raft"), &config.Config{}, "s0")
+	for round := range 5 {
+		var wg sync.WaitGroup
+		for i := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.n.mu.Lock()
+				c.n.globals.sentinelPass = fmt.Sprintf("r%d-%d", round, i)
+				c.n.mu.Unlock()
+				c.peerSecretChanged()
+			}()
+		}
+		wg.Wait()
+		c.n.mu.Lock()
+		last := c.n.globals.sentinelPass
+		c.n.mu.Unlock()
+		c.mu.Lock()
+		s := c.secret
+		c.mu.Unlock()
+		if s.value != last || c.keys.Current() != peer.DeriveKey(last) {
+			t.Fatalf("round %d: sentinel-pass is %q, the secret recorded %q, and the key proved is %s", round, last, s.value,
+				map[bool]string{true: "its", false: "another secret's"}[c.keys.Current() == peer.DeriveKey(last)])
+		}
 	}
 }
