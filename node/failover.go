@@ -177,9 +177,15 @@ func (n *Node) failover(ctx context.Context, name string) error {
 			return ErrNoLeader
 		}
 		if st.IsLeader() {
-			return n.eng.Failover(ctx, name)
-		}
-		if _, addr := st.Leader(); addr != "" {
+			err := n.eng.Failover(ctx, name)
+			if !errors.Is(err, replication.ErrNotLeader) {
+				return err
+			}
+			// Raft's leader, but its engine is between terms (a term
+			// starts after the election's barrier, and again a second
+			// after one in doubt): nothing started. Wait as for an
+			// election; the client got the engine's internal text.
+		} else if _, addr := st.Leader(); addr != "" {
 			// As in redis-sentinel, the sentinel asked leads the
 			// failover: its events are in its own log, and SIMULATE-
 			// FAILURE set on it fires. It takes Raft leadership first;
@@ -189,7 +195,7 @@ func (n *Node) failover(ctx context.Context, name string) error {
 				return replication.ErrInProgress
 			}
 			if n.cl.takeLeadership(ctx) {
-				return n.eng.Failover(ctx, name)
+				continue // the leader's branch runs it
 			}
 			if err := n.cl.forwardFailover(ctx, name); !errors.Is(err, peer.ErrNotSent) {
 				return err

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -79,5 +80,33 @@ func TestMasterAddrFromThePromotion(t *testing.T) {
 	n.localFSM.Replace(st)
 	if _, port, ok := n.MasterAddr("mymaster"); !ok || port != "6400" {
 		t.Fatalf("after the promotion: port %s (%v), want the promoted replica's 6400", port, ok)
+	}
+}
+
+// TestFailoverWaitsForTheEngineOfTheRaftLeader: SENTINEL FAILOVER asked of
+// the Raft leader while its failover engine is between terms (a term starts
+// after the election's barrier, and again a second after one in doubt)
+// waits as for an election. It answered the engine's internal "this
+// sentinel is not the failover leader", which no client can act on.
+func TestFailoverWaitsForTheEngineOfTheRaftLeader(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(path, []byte("dir "+dir+"\nsentinel monitor mymaster 127.0.0.1 6399 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	n, _ := serveUntil(t, path, &logs, "the group leads", func(n *Node) error {
+		if !n.cl.isActive() || !n.eng.Leading() {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	n.cl.stopTerm(context.Background())
+	if !n.cl.getStore().IsLeader() {
+		t.Fatal("not the Raft leader once the term stopped")
+	}
+	err := n.Failover("mymaster")
+	if err != nil && strings.Contains(err.Error(), "not the failover leader") {
+		t.Fatalf("FAILOVER on the Raft leader between terms answered %q", err)
 	}
 }
