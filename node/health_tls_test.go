@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -53,4 +54,43 @@ func TestHealthOnATLSOnlySentinel(t *testing.T) {
 		}
 	}
 	t.Fatalf("GET /healthz on a TLS-only sentinel: %d, want 200", status)
+}
+
+// TestHealthOnATLSOnlySentinelWithoutClientAuth: a TLS-only sentinel under
+// tls-auth-clients no, with no CA file, serves its clients; its health
+// endpoints said 503 for good, since their check of the port verified the
+// sentinel's own certificate against a CA there is none of.
+func TestHealthOnATLSOnlySentinelWithoutClientAuth(t *testing.T) {
+	f := redistest.NewTLSFiles(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsPort := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sentinel.conf")
+	text := "dir " + dir + "\nbind 127.0.0.1\nport 0\ntls-port " + strconv.Itoa(tlsPort) +
+		"\ntls-cert-file " + f.Cert + "\ntls-key-file " + f.Key + "\ntls-auth-clients no" +
+		"\nmetrics-addr 127.0.0.1:0\nsentinel monitor mymaster 127.0.0.1 6399 2\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := serveNode(t, cfg, node.Options{})
+	url := "http://" + n.MetricsAddr().String() + "/healthz"
+	redistest.Wait(t, 10*time.Second, "GET /healthz answers 200", func() error {
+		r, err := http.Get(url)
+		if err != nil {
+			return err
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", r.StatusCode)
+		}
+		return nil
+	})
 }

@@ -217,11 +217,14 @@ func (n *Node) serving(ctx context.Context) bool {
 		c.SetDeadline(dl)
 	}
 	if _, ok := n.lns[0].(*tlsListener); ok {
-		// A TLS-only sentinel (port 0, tls-port): the PING goes over TLS,
-		// with the client certificate the links use (tls-auth-clients).
-		tc := tls.Client(c, n.tls.Client())
+		// A TLS-only sentinel (port 0, tls-port): the PING goes over TLS
+		// (tlsconf.SelfProbe). A handshake the port refused with an alert
+		// (our certificate is not a client's it accepts) still shows the
+		// port answering, as -NOAUTH does below.
+		tc := tls.Client(c, n.tls.SelfProbe())
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return false
+			var alert tls.AlertError
+			return errors.As(err, &alert)
 		}
 		c = tc
 	}
@@ -229,7 +232,13 @@ func (n *Node) serving(ctx context.Context) bool {
 		return false
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && (strings.HasPrefix(line, "+") || strings.HasPrefix(line, "-"))
+	if err != nil {
+		// Under TLS 1.3 the port refuses a client certificate after
+		// the client's side of the handshake: at the first read.
+		var alert tls.AlertError
+		return errors.As(err, &alert)
+	}
+	return strings.HasPrefix(line, "+") || strings.HasPrefix(line, "-")
 }
 
 // metricsSource is the node as internal/metrics reads it: the replies of

@@ -79,6 +79,26 @@ func New(s Settings, log *slog.Logger) (*TLS, error) {
 	return t, nil
 }
 
+// SelfProbe is the configuration for this sentinel's check that its own TLS
+// port answers (the health endpoints of a TLS-only sentinel): its own
+// certificate is not verified, since the links' CA need not hold its issuer
+// (or be set at all under tls-auth-clients no), and a client certificate
+// goes only where the port requires one (tls-auth-clients yes): the links'
+// certificate may be for server use only, which the port refuses as a
+// client's.
+func (t *TLS) SelfProbe() *tls.Config {
+	c := &tls.Config{
+		MinVersion:         t.s.MinVersion,
+		MaxVersion:         t.s.MaxVersion,
+		CipherSuites:       t.s.CipherSuites,
+		InsecureSkipVerify: true,
+	}
+	if t.s.AuthClients == "yes" {
+		c.GetClientCertificate = t.client.GetClientCertificate
+	}
+	return c
+}
+
 // Settings returns what t was built from.
 func (t *TLS) Settings() Settings { return t.s }
 
@@ -138,13 +158,17 @@ func (t *TLS) current() *material {
 	if !t.changed() {
 		return t.mat
 	}
+	// Stamped before the read: a file still being written when it was read
+	// (cp of a new key) has changed again by the next check, and is read
+	// again then; stamped after a failed read, it was taken as seen.
+	before := stampFiles(t.files())
 	m, err := t.load()
 	if err != nil {
 		if t.log != nil {
 			t.log.Warn("TLS files changed but could not be reloaded, keeping the previous certificates: " + err.Error())
 		}
 		// Try again only after the next change.
-		t.mat.stamps = stampFiles(t.files())
+		t.mat.stamps = before
 		return t.mat
 	}
 	t.mat = m
