@@ -67,6 +67,12 @@ func FromConfig(cfg *config.Config) (Settings, error) {
 	if s.AuthClients == "" {
 		s.AuthClients = "yes"
 	}
+	if !s.Enabled() {
+		// redis reads the other tls-* settings only when it configures
+		// TLS: a copied file with TLS off and, say, a cipher list Go
+		// cannot honour starts there.
+		return s, nil
+	}
 	fatal := func(d config.Directive, reason string) error {
 		return &config.FatalError{File: cfg.Path, Line: d.Line, Text: strings.TrimSpace(d.Name + " " + strings.Join(d.Args, " ")), Reason: reason}
 	}

@@ -99,6 +99,9 @@ func TestFromConfigNamesTheLine(t *testing.T) {
 		{"tls-port 1\ntls-session-cache-timeout 60\n", 2, "fixed lifetime"},
 		{"tls-port 1\ntls-protocols TLSv1.2\ntls-ciphersuites TLS_AES_128_GCM_SHA256\n", 0, ""},
 		{"tls-port 1\ntls-session-cache-size 20480\ntls-prefer-server-ciphers yes\ntls-session-caching no\n", 0, ""},
+		// TLS off (no tls-port, no tls-replication): redis reads none of
+		// them, and a copied file with values Go cannot honour starts.
+		{"port 1\ntls-ciphers DEFAULT:!MEDIUM\ntls-dh-params-file /x.dh\ntls-protocols \"TLSv1 TLSv1.3\"\n", 0, ""},
 	} {
 		cfg, err := config.Parse("/etc/s.conf", []byte(c.conf), nil)
 		if err != nil {
