@@ -135,6 +135,9 @@ func FromConfig(cfg *config.Config) (Settings, error) {
 			return Settings{}, fatal(*suites, err.Error())
 		}
 	}
+	if (s.ClientCertFile == "") != (s.ClientKeyFile == "") {
+		s.Warnings = append(s.Warnings, cfg.Path+": tls-client-cert-file and tls-client-key-file are used only together: with one of them, the server certificate (tls-cert-file) is presented to nodes and peers, as redis does")
+	}
 	return s, nil
 }
 

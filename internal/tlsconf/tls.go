@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -228,12 +229,10 @@ func (t *TLS) load() (*material, error) {
 	if m.cert, err = loadPair(t.s.CertFile, t.s.KeyFile, t.s.KeyFilePass); err != nil {
 		return nil, err
 	}
-	// Without tls-client-cert-file, redis presents the server certificate as a client too.
+	// Without both tls-client-cert-file and tls-client-key-file, redis presents the server
+	// certificate as a client too (FromConfig warns of one without the other).
 	m.clientCert = m.cert
-	if t.s.ClientCertFile != "" || t.s.ClientKeyFile != "" {
-		if t.s.ClientCertFile == "" || t.s.ClientKeyFile == "" {
-			return nil, errors.New("tls-client-cert-file and tls-client-key-file must be set together")
-		}
+	if t.s.ClientCertFile != "" && t.s.ClientKeyFile != "" {
 		if m.clientCert, err = loadPair(t.s.ClientCertFile, t.s.ClientKeyFile, t.s.ClientKeyFilePass); err != nil {
 			return nil, err
 		}
@@ -249,13 +248,20 @@ func (t *TLS) load() (*material, error) {
 		}
 	}
 	if t.s.CACertDir != "" {
+		// OpenSSL looks the directory up when it verifies, by the files named after their
+		// subject's hash (<8 hex digits>.<n>, c_rehash's): a directory missing at the start
+		// is not an error for redis, and a file never rehashed is never trusted. (A name of
+		// that form whose hash is not the subject's is trusted here; OpenSSL misses it.)
 		ents, err := os.ReadDir(t.s.CACertDir)
-		if err != nil {
-			return nil, fmt.Errorf("Failed to configure CA certificate(s) file/directory: %w", err)
+		if err != nil && t.log != nil {
+			t.log.Warn("tls-ca-cert-dir cannot be read: " + err.Error())
 		}
 		for _, e := range ents {
+			if !hashedCAName(e.Name()) {
+				continue
+			}
 			if b, err := os.ReadFile(filepath.Join(t.s.CACertDir, e.Name())); err == nil {
-				m.roots.AppendCertsFromPEM(b) // OpenSSL's hashed directory: every readable PEM
+				m.roots.AppendCertsFromPEM(b)
 			}
 		}
 	}
@@ -315,4 +321,24 @@ func decryptKey(keyPEM []byte, pass string) ([]byte, error) {
 		return keyPEM, nil
 	}
 	return out, nil
+}
+
+// hashedCAName tells a file OpenSSL's hashed CA directory lookup can find: eight hex digits,
+// a dot and a number (c_rehash's names; CRLs, .r<n>, are not certificates).
+func hashedCAName(name string) bool {
+	hash, n, ok := strings.Cut(name, ".")
+	if !ok || len(hash) != 8 || n == "" {
+		return false
+	}
+	for _, r := range hash {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	for _, r := range n {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -361,5 +362,59 @@ func TestEncryptedKey(t *testing.T) {
 	s.KeyFile, s.KeyFilePass = p8, "x"
 	if _, err := New(s, nil); err == nil || !strings.Contains(err.Error(), "encrypted PKCS#8 key") {
 		t.Errorf("PKCS#8: %v", err)
+	}
+}
+
+// TestCASettingsAsOpenSSLReadsThem: a tls-ca-cert-dir missing at the start
+// is no error (OpenSSL looks it up when it verifies), and only its files
+// named in c_rehash's form are trusted (<8 hex>.<n>; OpenSSL also needs the
+// hash to be the subject's, which is not checked), not any PEM in it; one of tls-client-cert-file and tls-client-key-file without the
+// other leaves the server pair in use for outgoing connections. Each of
+// the three stopped the start or trusted more than redis does.
+func TestCASettingsAsOpenSSLReadsThem(t *testing.T) {
+	f := redistest.NewTLSFiles(t)
+	s := settingsFor(f, "yes")
+	s.CACertDir = filepath.Join(t.TempDir(), "missing")
+	if _, err := New(s, nil); err != nil {
+		t.Fatalf("a missing tls-ca-cert-dir beside a CA file: %v", err)
+	}
+	s = settingsFor(f, "yes")
+	s.ClientCertFile = f.Cert
+	tc, err := New(s, nil)
+	if err != nil {
+		t.Fatalf("tls-client-cert-file alone: %v", err)
+	}
+	if got := tc.current().clientCert; !reflect.DeepEqual(got.Certificate, tc.current().cert.Certificate) {
+		t.Fatal("tls-client-cert-file alone: the client certificate is not the server's")
+	}
+	// Only the hashed name is trusted: with the CA as ca.pem the server's
+	// chain does not verify, as hashed.0 it does.
+	ca, err := os.ReadFile(f.CACert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		trusted bool
+	}{{"ca.pem", false}, {"0a1b2c3d.0", true}} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, tc.name), ca, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s := settingsFor(f, "no")
+		s.CACertFile, s.CACertDir = "", dir
+		x, err := New(s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = handshake(t, x.Server(), x.Client())
+		if (err == nil) != tc.trusted {
+			t.Errorf("the CA as %s in tls-ca-cert-dir: handshake error %v, want trusted %v", tc.name, err, tc.trusted)
+		}
+	}
+	for name, want := range map[string]bool{"0a1b2c3d.0": true, "0a1b2c3d.12": true, "0A1B2C3D.0": false, "0a1b2c3d.r0": false, "ca.pem": false, "0a1b2c3.0": false} {
+		if hashedCAName(name) != want {
+			t.Errorf("hashedCAName(%q) = %v", name, !want)
+		}
 	}
 }
