@@ -142,6 +142,15 @@ func handOver(ctx context.Context, o prestopOptions) (string, error) {
 	node := dialAuthenticated(ctx, o.redis, o.password, o.tls)
 	defer node.Close()
 	isMaster, runID, err := nodeRole(ctx, node)
+	for err != nil && slowAnswer(err) && ctx.Err() == nil {
+		// Reached but silent past the client's timeout (a slow
+		// command, a fork, CPU throttling): still the node to hand
+		// over, not one that is gone. Ask again within the budget.
+		if !pause(ctx, prestopRetryEvery) {
+			break
+		}
+		isMaster, runID, err = nodeRole(ctx, node)
+	}
 	if err != nil && refusal(err, o.tls != nil) {
 		return "", fmt.Errorf("redis at %s refused the hook (%w): check the password (-a, REDISCLI_AUTH) and TLS flags", o.redis, err)
 	}
@@ -156,6 +165,17 @@ func handOver(ctx context.Context, o prestopOptions) (string, error) {
 	fields, err := sentinelMaster(ctx, sent, o.masterSet)
 	if err != nil {
 		return "", fmt.Errorf("SENTINEL MASTER %s at %s: %w", o.masterSet, o.sentinel, err)
+	}
+	// The sentinel reads a master's INFO every 10 s: within that of the
+	// node's restart it still holds the previous process's run id. Ask
+	// again for a while before taking the node for a stale master.
+	for waitUntil := time.Now().Add(staleRunIDWait); field(fields, "runid") != runID && time.Now().Before(waitUntil); {
+		if !pause(ctx, prestopRetryEvery) {
+			break
+		}
+		if fields, err = sentinelMaster(ctx, sent, o.masterSet); err != nil {
+			return "", fmt.Errorf("SENTINEL MASTER %s at %s: %w", o.masterSet, o.sentinel, err)
+		}
 	}
 	if field(fields, "runid") != runID {
 		// Our node says master but the set follows another one: it is a
@@ -240,6 +260,33 @@ func nodeRole(ctx context.Context, c *monitor.Client) (master bool, runID string
 		}
 	}
 	return role.Elems[0].Str == "master", runID, nil
+}
+
+// prestopRetryEvery spaces the hook's questions it asks again;
+// staleRunIDWait is how long it waits for the sentinel to learn the node's
+// run id (an INFO period, 10 s, and a little).
+const (
+	prestopRetryEvery = 200 * time.Millisecond
+	staleRunIDWait    = 11 * time.Second
+)
+
+// pause waits d, or until ctx ends (false).
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// slowAnswer tells an error of a node reached but silent past the client's
+// timeout from one of a node that is gone (refused, reset, closed).
+func slowAnswer(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
 // sentinelMaster is SENTINEL MASTER's fields once they name the master's

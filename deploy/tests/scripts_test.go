@@ -187,3 +187,25 @@ func checkRedisConf(t *testing.T, path, password string, master bool) {
 		t.Errorf("ROLE = %s, want %s", got, want)
 	}
 }
+
+// TestPrestopRedisWaitsOutABusyMaster: prestop-redis.sh keeps the redis
+// container up while its node is the master. A node too busy to answer ROLE
+// within 2 s (a slow command, a fork) is still that master; the script took
+// the empty answer for a replica and let the container stop under the
+// sentinel's switchover.
+func TestPrestopRedisWaitsOutABusyMaster(t *testing.T) {
+	e := newScriptEnv(t, statefulSet+"-0")
+	e.vars["PRESTOP_WAIT_SECONDS"] = "10"
+	calls := filepath.Join(e.dir, "calls")
+	// The first ROLE hangs past the script's 2 s timeout; the next answer
+	// that the node is a replica now.
+	e.stub(t, "redis-cli", `echo x >> `+calls+`; n=$(wc -l < `+calls+`); if ((n == 1)); then exec sleep 30; fi; printf 'slave\n127.0.0.2\n6379\nconnected\n0\n'`)
+	e.run(t, "prestop-redis.sh")
+	b, err := os.ReadFile(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "x"); n < 2 {
+		t.Fatalf("ROLE asked %d time(s): the script stopped at the busy node's silence", n)
+	}
+}
