@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	promqlengine "github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/model/labels"
+	promqlengine "github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunks"
 )
