@@ -62,6 +62,7 @@ func TestBaseStatefulSet(t *testing.T) {
 	}
 	checkPodSecurity(t, pod)
 	checkAntiAffinity(t, pod, podLabels)
+	checkSpread(t, pod, podLabels)
 
 	names := []string{}
 	for _, c := range pod.Containers {
@@ -338,6 +339,22 @@ func checkAntiAffinity(t *testing.T, pod corev1.PodSpec, podLabels labels.Set) {
 		}
 	}
 	t.Errorf("want a preferred anti-affinity on kubernetes.io/hostname that selects the pods")
+}
+
+// checkSpread: the preferred anti-affinity alone lets the scheduler put two
+// of the three pods on one node beside free ones, and losing that node
+// leaves neither the Raft majority nor the quorum. A spread constraint of
+// skew 1 on the hostname, not scheduled otherwise, gives each pod its own
+// node where there are three.
+func checkSpread(t *testing.T, pod corev1.PodSpec, podLabels labels.Set) {
+	t.Helper()
+	for _, c := range pod.TopologySpreadConstraints {
+		if c.TopologyKey == "kubernetes.io/hostname" && c.MaxSkew == 1 &&
+			c.WhenUnsatisfiable == corev1.DoNotSchedule && selects(t, c.LabelSelector, podLabels) {
+			return
+		}
+	}
+	t.Errorf("want a topology spread constraint of skew 1 on kubernetes.io/hostname, DoNotSchedule, that selects the pods")
 }
 
 func checkPorts(t *testing.T, c corev1.Container, want map[string]int32) {
