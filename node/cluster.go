@@ -229,8 +229,10 @@ type cluster struct {
 	pv *peerView
 	// recreated: names of masters the group removed and monitored again
 	// while this member of a previous run was away, learnt before its
-	// activation (records.go).
-	recreated map[string]bool
+	// activation; removedInCatchUp: the names a REMOVE dropped meanwhile
+	// (records.go).
+	recreated        map[string]bool
+	removedInCatchUp map[string]bool
 }
 
 // ErrNoLeader is returned to commands that need the group while it has no
@@ -733,7 +735,7 @@ func (c *cluster) switchToGroup(local *quorum.State) {
 	// reconfigure.
 	c.mu.Lock()
 	recreated := c.recreated
-	c.recreated = nil
+	c.recreated, c.removedInCatchUp = nil, nil
 	c.mu.Unlock()
 	moved := map[string]quorum.Addr{}
 	for _, name := range local.Names() {

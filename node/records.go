@@ -15,10 +15,15 @@ import "github.com/x0tta6bl4/gosentinel/quorum"
 // master than the one this sentinel knew under it (known), rather than the
 // same one moved by failovers. recreated says the group recreated the
 // record while this sentinel caught up (noteCatchUp, recreatedRecords).
-// Without that word, the epochs decide: a failover always raises the
-// master's config epoch, and a recreated record starts again from 0.
+// Without that word, the epochs decide. A failover always raises the
+// master's config epoch, and each epoch is one failover's: a group record
+// at the epoch this sentinel knew, not 0, is that failover's master (the
+// promotion records the epoch before the switch moves the address, and a
+// sentinel restarted in between wrote the epoch with the old address). A
+// record with a lower epoch, or both at 0 (neither failed over, at two
+// addresses: SENTINEL MONITOR starts a record at 0), is another.
 func otherRecord(known, group *quorum.Master, recreated bool) bool {
-	return recreated || group.ConfigEpoch <= known.ConfigEpoch
+	return recreated || group.ConfigEpoch < known.ConfigEpoch || group.ConfigEpoch == 0 && known.ConfigEpoch == 0
 }
 
 // recreatedRecords names the masters a snapshot recreated: present before
@@ -52,18 +57,35 @@ func (c *cluster) noteRecreated(names ...string) {
 	}
 }
 
-// noteCatchUp sees a command applied before activation: a MONITOR beyond
-// this member's own log (not Recovering: the group committed it while the
-// member was away) recreated that name's record.
+// noteCatchUp sees a command applied before activation, beyond this
+// member's own log (not Recovering: the group committed it while the member
+// was away): a MONITOR of a name a REMOVE dropped earlier in that catch-up
+// recreated the name's record. A MONITOR alone is not enough: a member that
+// lost its Raft directory but kept its sentinel.conf catches up from the
+// group's first entry, every master's first MONITOR included.
 func (c *cluster) noteCatchUp(cmd *quorum.Command, result error) {
-	if result != nil || cmd.Op != quorum.OpMonitor || cmd.Master == nil {
+	if result != nil || (cmd.Op != quorum.OpMonitor || cmd.Master == nil) && cmd.Op != quorum.OpRemove {
 		return
 	}
 	c.mu.Lock()
 	st := c.store
 	c.mu.Unlock()
-	if st == nil || st.Recovering() {
+	if st == nil || st.Recovering() || !c.wasRestarted() {
 		return
 	}
-	c.noteRecreated(cmd.Master.Name)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cmd.Op == quorum.OpRemove {
+		if c.removedInCatchUp == nil {
+			c.removedInCatchUp = map[string]bool{}
+		}
+		c.removedInCatchUp[cmd.Name] = true
+		return
+	}
+	if c.removedInCatchUp[cmd.Master.Name] {
+		if c.recreated == nil {
+			c.recreated = map[string]bool{}
+		}
+		c.recreated[cmd.Master.Name] = true
+	}
 }

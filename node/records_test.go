@@ -28,8 +28,10 @@ func TestOtherRecord(t *testing.T) {
 		want         bool
 	}{
 		{"moved by a failover", at(3), at(4), false, false},
+		{"moved by the failover whose promotion this sentinel knew", at(3), at(3), false, false},
 		{"recreated, its epoch back to 0", at(3), at(0), false, true},
-		{"recreated from the same epoch", at(0), at(0), false, true},
+		{"neither failed over, at two addresses", at(0), at(0), false, true},
+		{"a lower epoch than known", at(5), at(3), false, true},
 		{"recreated and failed over since, told by the log", at(3), at(7), true, true},
 	} {
 		if got := otherRecord(tc.known, tc.group, tc.recreated); got != tc.want {
@@ -107,6 +109,7 @@ func serveUntil(t *testing.T, path string, logs *syncBuffer, what string, ready 
 // monitors, listed as a replica of the new master, which a leader then
 // reconfigures to replicate it (SLAVEOF, its data replaced).
 func TestRemonitorMissedWhileAwayIsNotASwitch(t *testing.T) {
+	t.Parallel() // waits on a group of one forming and timers, seconds
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sentinel.conf")
 	orig := "dir " + dir + "\nsentinel myid 0123456789abcdef0123456789abcdef01234567\nsentinel monitor mymaster 127.0.0.1 6399 2\n"
