@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -62,6 +63,26 @@ func TestHealthOnATLSOnlySentinel(t *testing.T) {
 // sentinel's own certificate against a CA there is none of.
 func TestHealthOnATLSOnlySentinelWithoutClientAuth(t *testing.T) {
 	f := redistest.NewTLSFiles(t)
+	healthOnATLSOnlySentinel(t, f.Cert, f.Key, "\ntls-auth-clients no")
+}
+
+// TestHealthOnATLSOnlySentinelWithAServerCertificate: under tls-auth-clients
+// yes with a certificate for server use only (redis' gen-test-certs'
+// server.crt), the port refuses it as the check's client certificate, with
+// an alert: the port answers all the same. The alert went unrecognised
+// (crypto/tls reports it over TCP as a *net.OpError "remote error"), and the
+// endpoints said 503 for good.
+func TestHealthOnATLSOnlySentinelWithAServerCertificate(t *testing.T) {
+	f := redistest.NewTLSFiles(t)
+	cert, key, err := f.IssueFor("server", 3, x509.ExtKeyUsageServerAuth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	healthOnATLSOnlySentinel(t, cert, key, "\ntls-ca-cert-file "+f.CACert)
+}
+
+func healthOnATLSOnlySentinel(t *testing.T, cert, key, extra string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +92,7 @@ func TestHealthOnATLSOnlySentinelWithoutClientAuth(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sentinel.conf")
 	text := "dir " + dir + "\nbind 127.0.0.1\nport 0\ntls-port " + strconv.Itoa(tlsPort) +
-		"\ntls-cert-file " + f.Cert + "\ntls-key-file " + f.Key + "\ntls-auth-clients no" +
+		"\ntls-cert-file " + cert + "\ntls-key-file " + key + extra +
 		"\nmetrics-addr 127.0.0.1:0\nsentinel monitor mymaster 127.0.0.1 6399 2\n"
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)

@@ -6,16 +6,19 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/internal/metrics"
+	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/replication"
 	"github.com/x0tta6bl4/gosentinel/sentinel"
@@ -223,8 +226,7 @@ func (n *Node) serving(ctx context.Context) bool {
 		// port answering, as -NOAUTH does below.
 		tc := tls.Client(c, n.tls.SelfProbe())
 		if err := tc.HandshakeContext(ctx); err != nil {
-			var alert tls.AlertError
-			return errors.As(err, &alert)
+			return tlsconf.RemoteAlert(err)
 		}
 		c = tc
 	}
@@ -234,9 +236,11 @@ func (n *Node) serving(ctx context.Context) bool {
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
 		// Under TLS 1.3 the port refuses a client certificate after
-		// the client's side of the handshake: at the first read.
-		var alert tls.AlertError
-		return errors.As(err, &alert)
+		// the client's side of the handshake: at the first read, as an
+		// alert, or as the connection closed or reset.
+		_, underTLS := c.(*tls.Conn)
+		return tlsconf.RemoteAlert(err) ||
+			underTLS && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET))
 	}
 	return strings.HasPrefix(line, "+") || strings.HasPrefix(line, "-")
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 )
 
@@ -315,18 +316,15 @@ func refusal(err error, tlsOn bool) bool {
 	var (
 		reply  *monitor.ReplyError
 		header tls.RecordHeaderError
-		alert  tls.AlertError
 		verify *tls.CertificateVerificationError
-		op     *net.OpError
 	)
-	// Over TCP, crypto/tls reports the server's alert (a client certificate
-	// missing or refused) as a *net.OpError "remote error".
-	remoteAlert := errors.As(err, &op) && op.Op == "remote error"
+	// The server's alert: a client certificate missing or refused.
+	remoteAlert := tlsconf.RemoteAlert(err)
 	// Under TLS 1.3 the client's side of the handshake ends before the
 	// server checks the client certificate, so a refused one often shows
 	// only as the connection reset or closed at the first request.
 	closedUnderTLS := tlsOn && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF))
-	return errors.As(err, &reply) || errors.As(err, &header) || errors.As(err, &alert) || errors.As(err, &verify) || remoteAlert || closedUnderTLS
+	return errors.As(err, &reply) || errors.As(err, &header) || errors.As(err, &verify) || remoteAlert || closedUnderTLS
 }
 
 // dialRedis returns a RESP2 client that sends nothing but the commands

@@ -76,6 +76,12 @@ func newTLSFiles(dir string) (*TLSFiles, error) {
 // Issue writes a certificate for 127.0.0.1 and localhost signed by the CA (server and client
 // use) and its key, named name.crt and name.key.
 func (f *TLSFiles) Issue(name string, serial int64) (certFile, keyFile string, err error) {
+	return f.IssueFor(name, serial, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
+}
+
+// IssueFor is Issue for the given uses only (redis' gen-test-certs makes server.crt for server
+// use alone).
+func (f *TLSFiles) IssueFor(name string, serial int64, uses ...x509.ExtKeyUsage) (certFile, keyFile string, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", "", err
@@ -86,7 +92,7 @@ func (f *TLSFiles) Issue(name string, serial int64) (certFile, keyFile string, e
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		ExtKeyUsage:  uses,
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
 		DNSNames:     []string{"localhost"},
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,6 +79,16 @@ func New(s Settings, log *slog.Logger) (*TLS, error) {
 		},
 	}
 	return t, nil
+}
+
+// RemoteAlert tells whether err is an alert the other side of a TLS
+// connection sent (a certificate refused, a protocol it does not speak).
+// Over TCP crypto/tls reports it as a *net.OpError "remote error" around
+// an unexported type; tls.AlertError wraps it only under QUIC.
+func RemoteAlert(err error) bool {
+	var alert tls.AlertError
+	var op *net.OpError
+	return errors.As(err, &alert) || errors.As(err, &op) && op.Op == "remote error"
 }
 
 // SelfProbe is the configuration for this sentinel's check that its own TLS
@@ -301,7 +312,14 @@ func decryptKey(keyPEM []byte, pass string) ([]byte, error) {
 			break
 		}
 		if b.Type == "ENCRYPTED PRIVATE KEY" {
-			return nil, errors.New("not supported: an encrypted PKCS#8 key (convert it to traditional PEM encryption with `openssl pkey -traditional -aes256`, or store it unencrypted)")
+			if pass == "" {
+				return nil, errors.New("the key is encrypted and no tls-key-file-pass is set")
+			}
+			der, err := decryptPKCS8(b.Bytes, pass)
+			if err != nil {
+				return nil, err
+			}
+			b = &pem.Block{Type: "PRIVATE KEY", Bytes: der}
 		}
 		//lint:ignore SA1019 the traditional PEM encryption is what tls-key-file-pass unlocks in OpenSSL's PEM_read
 		if x509.IsEncryptedPEMBlock(b) {
