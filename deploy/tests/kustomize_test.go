@@ -349,12 +349,15 @@ func checkAntiAffinity(t *testing.T, pod corev1.PodSpec, podLabels labels.Set) {
 func checkSpread(t *testing.T, pod corev1.PodSpec, podLabels labels.Set) {
 	t.Helper()
 	for _, c := range pod.TopologySpreadConstraints {
-		if c.TopologyKey == "kubernetes.io/hostname" && c.MaxSkew == 1 &&
+		// Tainted nodes counted as domains with no pod would hold the
+		// pods Pending on fewer than three schedulable nodes (a drain).
+		honor := c.NodeTaintsPolicy != nil && *c.NodeTaintsPolicy == corev1.NodeInclusionPolicyHonor
+		if c.TopologyKey == "kubernetes.io/hostname" && c.MaxSkew == 1 && honor &&
 			c.WhenUnsatisfiable == corev1.DoNotSchedule && selects(t, c.LabelSelector, podLabels) {
 			return
 		}
 	}
-	t.Errorf("want a topology spread constraint of skew 1 on kubernetes.io/hostname, DoNotSchedule, that selects the pods")
+	t.Errorf("want a topology spread constraint of skew 1 on kubernetes.io/hostname, DoNotSchedule, honouring taints, that selects the pods")
 }
 
 func checkPorts(t *testing.T, c corev1.Container, want map[string]int32) {
