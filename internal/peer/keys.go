@@ -101,10 +101,15 @@ func (k *Keys) changedLocked() {
 	k.sweepLocked()
 }
 
-// sweep closes the connections whose key is no longer accepted.
+// sweep closes the connections whose key is no longer accepted, and, the
+// timer having fired early (the wall clock stepped back since until was
+// set), sweeps again once the previous key's grace is over.
 func (k *Keys) sweep() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.previous != nil && k.now().Before(k.until) {
+		k.expiry = time.AfterFunc(k.until.Sub(k.now()), k.sweep)
+	}
 	k.sweepLocked()
 }
 
@@ -129,7 +134,8 @@ func (k *Keys) track(c *Conn, key Key) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if !k.acceptsLocked(key) {
-		c.Conn.Close()
+		// Off the lock every handshake takes: a TLS close may wait.
+		go c.Conn.Close()
 		return errKeyDropped
 	}
 	c.keys = k
