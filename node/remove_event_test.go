@@ -18,6 +18,7 @@ import (
 // (its Raft gone: NOQUORUM) leaves the master monitored, and must not tell
 // subscribers it is gone. -monitor went out before the proposal.
 func TestRefusedRemovePublishesNoMinusMonitor(t *testing.T) {
+	t.Parallel() // waits on a group of one forming and timers, seconds
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sentinel.conf")
 	if err := os.WriteFile(path, []byte("dir "+dir+"\nsentinel monitor mymaster 127.0.0.1 6399 2\n"), 0o644); err != nil {
@@ -89,6 +90,7 @@ func TestMasterAddrFromThePromotion(t *testing.T) {
 // waits as for an election. It answered the engine's internal "this
 // sentinel is not the failover leader", which no client can act on.
 func TestFailoverWaitsForTheEngineOfTheRaftLeader(t *testing.T) {
+	t.Parallel() // waits on a group of one forming and timers, seconds
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sentinel.conf")
 	if err := os.WriteFile(path, []byte("dir "+dir+"\nsentinel monitor mymaster 127.0.0.1 6399 2\n"), 0o644); err != nil {

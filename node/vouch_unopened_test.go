@@ -21,6 +21,7 @@ import (
 // it was away. It answered from its sentinel.conf for as long as the state
 // did not open.
 func TestUnopenableStateStopsVouching(t *testing.T) {
+	t.Parallel() // waits on a group of one forming and timers, seconds
 	dir := t.TempDir()
 	myid := "0123456789abcdef0123456789abcdef01234567"
 	raftDir := filepath.Join(dir, "gosentinel-raft-"+myid[:8])
