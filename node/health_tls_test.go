@@ -23,38 +23,7 @@ import (
 // forever while the sentinel served.
 func TestHealthOnATLSOnlySentinel(t *testing.T) {
 	f := redistest.NewTLSFiles(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsPort := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sentinel.conf")
-	text := "dir " + dir + "\nbind 127.0.0.1\nport 0\ntls-port " + strconv.Itoa(tlsPort) +
-		"\ntls-cert-file " + f.Cert + "\ntls-key-file " + f.Key + "\ntls-ca-cert-file " + f.CACert +
-		"\nmetrics-addr 127.0.0.1:0\nsentinel monitor mymaster 127.0.0.1 6399 2\n"
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := serveNode(t, cfg, node.Options{})
-	url := "http://" + n.MetricsAddr().String() + "/healthz"
-	var status int
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		r, err := http.Get(url)
-		if err != nil {
-			continue
-		}
-		r.Body.Close()
-		if status = r.StatusCode; status == http.StatusOK {
-			return
-		}
-	}
-	t.Fatalf("GET /healthz on a TLS-only sentinel: %d, want 200", status)
+	healthOnATLSOnlySentinel(t, f.Cert, f.Key, "\ntls-ca-cert-file "+f.CACert)
 }
 
 // TestHealthOnATLSOnlySentinelWithoutClientAuth: a TLS-only sentinel under
@@ -81,6 +50,9 @@ func TestHealthOnATLSOnlySentinelWithAServerCertificate(t *testing.T) {
 	healthOnATLSOnlySentinel(t, cert, key, "\ntls-ca-cert-file "+f.CACert)
 }
 
+// healthOnATLSOnlySentinel starts a sentinel whose only port is TLS, with
+// the certificate cert and key and the lines extra, and waits until its
+// /healthz answers 200.
 func healthOnATLSOnlySentinel(t *testing.T, cert, key, extra string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -75,6 +75,30 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// writeConf writes a sentinel.conf monitoring mymaster at 127.0.0.1:6399,
+// with the lines extra, in a directory of its own, and returns its path.
+func writeConf(t *testing.T, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(path, []byte("dir "+dir+"\nsentinel monitor mymaster 127.0.0.1 6399 2\n"+extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// leadingGroupOfOne serves the node of path as a group of one and waits
+// until it is active and its failover engine leads.
+func leadingGroupOfOne(t *testing.T, path string, logs *syncBuffer) (*Node, func()) {
+	t.Helper()
+	return serveUntil(t, path, logs, "the group leads", func(n *Node) error {
+		if !n.cl.isActive() || !n.eng.Leading() {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+}
+
 // serveUntil starts a node of a one-member group on path and waits until
 // ready holds; the node is stopped when the test ends, or by the caller.
 func serveUntil(t *testing.T, path string, logs *syncBuffer, what string, ready func(*Node) error) (*Node, func()) {
@@ -110,21 +134,15 @@ func serveUntil(t *testing.T, path string, logs *syncBuffer, what string, ready 
 // reconfigures to replicate it (SLAVEOF, its data replaced).
 func TestRemonitorMissedWhileAwayIsNotASwitch(t *testing.T) {
 	t.Parallel() // waits on a group of one forming and timers, seconds
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sentinel.conf")
-	orig := "dir " + dir + "\nsentinel myid 0123456789abcdef0123456789abcdef01234567\nsentinel monitor mymaster 127.0.0.1 6399 2\n"
-	if err := os.WriteFile(path, []byte(orig), 0o644); err != nil {
+	path := writeConf(t, "sentinel myid 0123456789abcdef0123456789abcdef01234567\n")
+	orig, err := os.ReadFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
 	// The group (of one here; in life this member was down) recreates
 	// mymaster elsewhere.
 	var logs1 syncBuffer
-	n1, stop1 := serveUntil(t, path, &logs1, "the group leads", func(n *Node) error {
-		if !n.cl.isActive() || !n.eng.Leading() {
-			return errors.New("not yet")
-		}
-		return nil
-	})
+	n1, stop1 := leadingGroupOfOne(t, path, &logs1)
 	if err := n1.Remove("mymaster"); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +151,7 @@ func TestRemonitorMissedWhileAwayIsNotASwitch(t *testing.T) {
 	}
 	stop1()
 	// The member comes back with its file as it was.
-	if err := os.WriteFile(path, []byte(orig), 0o644); err != nil {
+	if err := os.WriteFile(path, orig, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var logs2 syncBuffer

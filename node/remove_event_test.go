@@ -2,11 +2,8 @@ package node
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,18 +16,8 @@ import (
 // subscribers it is gone. -monitor went out before the proposal.
 func TestRefusedRemovePublishesNoMinusMonitor(t *testing.T) {
 	t.Parallel() // waits on a group of one forming and timers, seconds
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sentinel.conf")
-	if err := os.WriteFile(path, []byte("dir "+dir+"\nsentinel monitor mymaster 127.0.0.1 6399 2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	var logs syncBuffer
-	n, _ := serveUntil(t, path, &logs, "the group leads", func(n *Node) error {
-		if !n.cl.isActive() || !n.eng.Leading() {
-			return errors.New("not yet")
-		}
-		return nil
-	})
+	n, _ := leadingGroupOfOne(t, writeConf(t, ""), &logs)
 	n.cl.getStore().Close()
 	if err := n.Remove("mymaster"); err == nil {
 		t.Fatal("REMOVE succeeded with the group's Raft closed")
@@ -50,12 +37,7 @@ func TestRefusedRemovePublishesNoMinusMonitor(t *testing.T) {
 // switch was committed, for as long as an election when the leader was
 // lost in between.
 func TestMasterAddrFromThePromotion(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sentinel.conf")
-	if err := os.WriteFile(path, []byte("dir "+dir+"\nsentinel monitor mymaster 127.0.0.1 6399 2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, nil)
+	cfg, err := config.Load(writeConf(t, ""), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,18 +73,8 @@ func TestMasterAddrFromThePromotion(t *testing.T) {
 // sentinel is not the failover leader", which no client can act on.
 func TestFailoverWaitsForTheEngineOfTheRaftLeader(t *testing.T) {
 	t.Parallel() // waits on a group of one forming and timers, seconds
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sentinel.conf")
-	if err := os.WriteFile(path, []byte("dir "+dir+"\nsentinel monitor mymaster 127.0.0.1 6399 2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	var logs syncBuffer
-	n, _ := serveUntil(t, path, &logs, "the group leads", func(n *Node) error {
-		if !n.cl.isActive() || !n.eng.Leading() {
-			return errors.New("not yet")
-		}
-		return nil
-	})
+	n, _ := leadingGroupOfOne(t, writeConf(t, ""), &logs)
 	n.cl.stopTerm(context.Background())
 	if !n.cl.getStore().IsLeader() {
 		t.Fatal("not the Raft leader once the term stopped")
