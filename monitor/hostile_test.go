@@ -1,34 +1,13 @@
 package monitor
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
-
-// syncBuffer is a log destination the monitor's goroutines write to while
-// the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A node whose PING reply breaks a bound (nested too deep, an absurd
 // count, a huge bulk) gets its link closed with a logged error, and the
@@ -42,7 +21,7 @@ func TestHostileReplyClosesLinkWithLoggedError(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := newFakeServer(t, redisLike(func() string { return masterInfo(strings.Repeat("2", 40)) },
 				func() string { return reply }))
-			var logs syncBuffer
+			var logs redistest.LogBuffer
 			rec := &recorder{}
 			m := startMonitor(t, rec.config(idA, Config{Timing: fastTiming,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))}))

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -58,23 +57,6 @@ func TestRecreatedRecords(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // writeConf writes a sentinel.conf monitoring mymaster at 127.0.0.1:6399,
 // with the lines extra, in a directory of its own, and returns its path.
 func writeConf(t *testing.T, extra string) string {
@@ -89,7 +71,7 @@ func writeConf(t *testing.T, extra string) string {
 
 // leadingGroupOfOne serves the node of path as a group of one and waits
 // until it is active and its failover engine leads.
-func leadingGroupOfOne(t *testing.T, path string, logs *syncBuffer) (*Node, func()) {
+func leadingGroupOfOne(t *testing.T, path string, logs *redistest.LogBuffer) (*Node, func()) {
 	t.Helper()
 	return serveUntil(t, path, logs, "the group leads", func(n *Node) error {
 		if !n.cl.isActive() || !n.eng.Leading() {
@@ -101,7 +83,7 @@ func leadingGroupOfOne(t *testing.T, path string, logs *syncBuffer) (*Node, func
 
 // serveUntil starts a node of a one-member group on path and waits until
 // ready holds; the node is stopped when the test ends, or by the caller.
-func serveUntil(t *testing.T, path string, logs *syncBuffer, what string, ready func(*Node) error) (*Node, func()) {
+func serveUntil(t *testing.T, path string, logs *redistest.LogBuffer, what string, ready func(*Node) error) (*Node, func()) {
 	t.Helper()
 	cfg, err := config.Load(path, nil)
 	if err != nil {
@@ -141,7 +123,7 @@ func TestRemonitorMissedWhileAwayIsNotASwitch(t *testing.T) {
 	}
 	// The group (of one here; in life this member was down) recreates
 	// mymaster elsewhere.
-	var logs1 syncBuffer
+	var logs1 redistest.LogBuffer
 	n1, stop1 := leadingGroupOfOne(t, path, &logs1)
 	if err := n1.Remove("mymaster"); err != nil {
 		t.Fatal(err)
@@ -154,7 +136,7 @@ func TestRemonitorMissedWhileAwayIsNotASwitch(t *testing.T) {
 	if err := os.WriteFile(path, orig, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs2 syncBuffer
+	var logs2 redistest.LogBuffer
 	n2, _ := serveUntil(t, path, &logs2, "the member active", func(n *Node) error {
 		if !strings.Contains(logs2.String(), "Sentinel Raft group active") {
 			return errors.New("not active yet")

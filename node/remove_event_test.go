@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -16,7 +17,7 @@ import (
 // subscribers it is gone. -monitor went out before the proposal.
 func TestRefusedRemovePublishesNoMinusMonitor(t *testing.T) {
 	t.Parallel() // waits on a group of one forming and timers, seconds
-	var logs syncBuffer
+	var logs redistest.LogBuffer
 	n, _ := leadingGroupOfOne(t, writeConf(t, ""), &logs)
 	n.cl.getStore().Close()
 	if err := n.Remove("mymaster"); err == nil {
@@ -73,7 +74,7 @@ func TestMasterAddrFromThePromotion(t *testing.T) {
 // sentinel is not the failover leader", which no client can act on.
 func TestFailoverWaitsForTheEngineOfTheRaftLeader(t *testing.T) {
 	t.Parallel() // waits on a group of one forming and timers, seconds
-	var logs syncBuffer
+	var logs redistest.LogBuffer
 	n, _ := leadingGroupOfOne(t, writeConf(t, ""), &logs)
 	n.cl.stopTerm(context.Background())
 	if !n.cl.getStore().IsLeader() {
