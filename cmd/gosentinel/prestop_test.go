@@ -58,34 +58,13 @@ func TestPrestopFailsWhenRedisRefusesIt(t *testing.T) {
 func TestPrestopWaitsForTheSentinelToKnowItsMaster(t *testing.T) {
 	t.Setenv("REDISCLI_AUTH", "")
 	r := redistest.StartRedis(t, redistest.RedisOptions{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var asks atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					if _, err := redistest.ReadReply(br); err != nil {
-						return
-					}
-					asks.Add(1)
-					// SENTINEL MASTER, from a sentinel that has no run id yet.
-					fmt.Fprintf(c, "*8\r\n$4\r\nname\r\n$8\r\nmymaster\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n$4\r\nport\r\n$%d\r\n%d\r\n$5\r\nrunid\r\n$0\r\n\r\n",
-						len(strconv.Itoa(r.Port())), r.Port())
-				}
-			}()
-		}
-	}()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	sentAddr := fakeRedis(t, time.Time{}, func([]string) string {
+		asks.Add(1)
+		// SENTINEL MASTER, from a sentinel that has no run id yet.
+		return array("name", "mymaster", "ip", "127.0.0.1", "port", strconv.Itoa(r.Port()), "runid", "")
+	})
+	_, port, _ := net.SplitHostPort(sentAddr)
 	var stdout, stderr bytes.Buffer
 	code := runPrestop([]string{"--master-set", "mymaster", "--timeout", "1s", "--redis", r.Addr(), "-p", port}, &stdout, &stderr)
 	if out := stdout.String() + stderr.String(); code != 1 || !strings.Contains(out, "has not learnt its master's run id") {
