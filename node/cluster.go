@@ -227,12 +227,10 @@ type cluster struct {
 	addrAt time.Time
 	// pv caches the peer view (view).
 	pv *peerView
-	// recreated: names of masters the group removed and monitored again
-	// while this member of a previous run was away, learnt before its
-	// activation; removedInCatchUp: the names a REMOVE dropped meanwhile
-	// (records.go).
-	recreated        map[string]bool
-	removedInCatchUp map[string]bool
+	// caughtUp: the masters the group removed and monitored again while
+	// this member of a previous run was away, learnt before its
+	// activation (records.go).
+	caughtUp catchUp
 }
 
 // ErrNoLeader is returned to commands that need the group while it has no
@@ -734,8 +732,8 @@ func (c *cluster) switchToGroup(local *quorum.State) {
 	// to, which would carry the old, unrelated node over as a replica to
 	// reconfigure.
 	c.mu.Lock()
-	recreated := c.recreated
-	c.recreated, c.removedInCatchUp = nil, nil
+	recreated := c.caughtUp.recreated
+	c.caughtUp = catchUp{}
 	c.mu.Unlock()
 	moved := map[string]quorum.Addr{}
 	for _, name := range local.Names() {

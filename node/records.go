@@ -49,22 +49,44 @@ func (c *cluster) noteRecreated(names ...string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.recreated == nil {
-		c.recreated = map[string]bool{}
+	if c.caughtUp.recreated == nil {
+		c.caughtUp.recreated = map[string]bool{}
 	}
 	for _, name := range names {
-		c.recreated[name] = true
+		c.caughtUp.recreated[name] = true
 	}
 }
 
-// noteCatchUp sees a command applied before activation, beyond this
-// member's own log (not Recovering: the group committed it while the member
-// was away): a MONITOR of a name a REMOVE dropped earlier in that catch-up
+// catchUp follows the commands a member of a previous run applies beyond
+// its own log before its activation (the group committed them while it was
+// away): a MONITOR of a name a REMOVE dropped earlier in that catch-up
 // recreated the name's record. A MONITOR alone is not enough: a member that
 // lost its Raft directory but kept its sentinel.conf catches up from the
 // group's first entry, every master's first MONITOR included.
+type catchUp struct {
+	removed, recreated map[string]bool
+}
+
+func (u *catchUp) note(cmd *quorum.Command) {
+	switch {
+	case cmd.Op == quorum.OpRemove:
+		if u.removed == nil {
+			u.removed = map[string]bool{}
+		}
+		u.removed[cmd.Name] = true
+	case cmd.Op == quorum.OpMonitor && cmd.Master != nil && u.removed[cmd.Master.Name]:
+		if u.recreated == nil {
+			u.recreated = map[string]bool{}
+		}
+		u.recreated[cmd.Master.Name] = true
+	}
+}
+
+// noteCatchUp sees a command applied before activation: one beyond this
+// member's own log (not Recovering), of a member of a previous run, goes to
+// its catchUp.
 func (c *cluster) noteCatchUp(cmd *quorum.Command, result error) {
-	if result != nil || (cmd.Op != quorum.OpMonitor || cmd.Master == nil) && cmd.Op != quorum.OpRemove {
+	if result != nil || cmd.Op != quorum.OpMonitor && cmd.Op != quorum.OpRemove {
 		return
 	}
 	c.mu.Lock()
@@ -74,18 +96,6 @@ func (c *cluster) noteCatchUp(cmd *quorum.Command, result error) {
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cmd.Op == quorum.OpRemove {
-		if c.removedInCatchUp == nil {
-			c.removedInCatchUp = map[string]bool{}
-		}
-		c.removedInCatchUp[cmd.Name] = true
-		return
-	}
-	if c.removedInCatchUp[cmd.Master.Name] {
-		if c.recreated == nil {
-			c.recreated = map[string]bool{}
-		}
-		c.recreated[cmd.Master.Name] = true
-	}
+	c.caughtUp.note(cmd)
+	c.mu.Unlock()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -36,6 +37,25 @@ func TestOtherRecord(t *testing.T) {
 		if got := otherRecord(tc.known, tc.group, tc.recreated); got != tc.want {
 			t.Errorf("%s: otherRecord = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestCatchUpRecreates: of the commands a returning member applies beyond
+// its own log, a MONITOR recreates a record only after a REMOVE of that
+// name. Counting every MONITOR took every failover missed by a member that
+// lost its Raft directory (it catches up from the first entry) for a
+// recreated record.
+func TestCatchUpRecreates(t *testing.T) {
+	monitor := func(name string) *quorum.Command {
+		return &quorum.Command{Op: quorum.OpMonitor, Master: &quorum.Master{Name: name}}
+	}
+	remove := func(name string) *quorum.Command { return &quorum.Command{Op: quorum.OpRemove, Name: name} }
+	var u catchUp
+	for _, c := range []*quorum.Command{monitor("a"), monitor("b"), remove("b"), monitor("b"), remove("c"), {Op: quorum.OpObserveEpoch}} {
+		u.note(c)
+	}
+	if want := map[string]bool{"b": true}; !maps.Equal(u.recreated, want) {
+		t.Fatalf("recreated %v, want %v", u.recreated, want)
 	}
 }
 
