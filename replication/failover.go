@@ -91,9 +91,12 @@ func (d *driver) run(fresh bool) {
 	// one a previous leader paused (a resumed driver does not know of that
 	// pause), and one that was down when the failover was decided and is
 	// back. Only a master down now is left to the group check, which
-	// demotes it when it comes back, after the failover: until then the
-	// failover skips it.
-	d.demoteOldMaster()
+	// demotes it when it comes back after the failover; while the replicas
+	// are repointed, watchOldMaster does.
+	if !d.demoteOldMaster() {
+		stop := d.watchOldMaster()
+		defer stop()
+	}
 	d.reconfigure(replicas)
 }
 
@@ -329,15 +332,25 @@ func (d *driver) switchMaster() bool {
 // fenceSwitched is the fence after the switch: the master is still at the
 // promoted address and no newer failover is recorded.
 func (d *driver) fenceSwitched() (*quorum.Master, bool) {
+	m, ok := d.switched()
+	if !ok {
+		d.e.log.Warn("failover superseded after the switch", "master", d.name, "epoch", d.epoch)
+		return nil, false
+	}
+	d.settings = m
+	return m, true
+}
+
+// switched is fenceSwitched's test without its effects (safe beside the
+// driver's goroutine): the record still names this failover's replica.
+func (d *driver) switched() (*quorum.Master, bool) {
 	if d.t.ctx.Err() != nil {
 		return nil, false
 	}
 	m, ok := d.e.cfg.View.Master(d.name)
 	if !ok || m.Failover != nil || m.Addr != quorum.Addr(d.replica) || m.ConfigEpoch < d.epoch {
-		d.e.log.Warn("failover superseded after the switch", "master", d.name, "epoch", d.epoch)
 		return nil, false
 	}
-	d.settings = m
 	return m, true
 }
 

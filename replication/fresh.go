@@ -74,9 +74,15 @@ func (e *Engine) freshCandidates(ctx context.Context, m *quorum.Master, ms *moni
 			continue
 		}
 		r.SlavePriority = rd.rep.SlavePriority
-		r.SlaveReplOffset = rd.rep.Offset()
-		r.MasterLinkDownTime = 0
+		// A node answering role:master (an old master back with its own
+		// history, listed among the replicas since the switch) ranks with
+		// offset 0, as redis-sentinel reads slave_repl_offset only from a
+		// replica's INFO: its master_repl_offset counts another history,
+		// and ranked by it, it was promoted over a real replica and the
+		// current master's writes were lost.
+		r.SlaveReplOffset, r.MasterLinkDownTime = 0, 0
 		if rd.rep.Role == "slave" {
+			r.SlaveReplOffset = rd.rep.SlaveReplOffset
 			r.MasterLinkDownTime = rd.rep.MasterLinkDownTime
 		}
 		if r.SlavePriority == 0 || r.MasterLinkDownTime > limit {

@@ -69,7 +69,8 @@ func (d *driver) reconfigure(list []reconfReplica) {
 		tm := e.timing()
 		now := e.now()
 		d.pollReconf(list, now, tm.SlaveReconfTimeout)
-		if settled(list) {
+		seen := d.replicasNow()
+		if settled(list, seen) {
 			break
 		}
 		if now.Sub(start) > FailoverTimeout(m) {
@@ -77,9 +78,18 @@ func (d *driver) reconfigure(list []reconfReplica) {
 			e.emit(monitor.LevelWarning, "+failover-end", d.masterRef(), "")
 			d.endPhase(PhaseReconfigure)
 			d.finish(OutcomeTimeout)
+			// Best effort, as sentinelFailoverDetectEnd: every replica not
+			// done and not just sent one (in progress, skipped, never
+			// reached), unless the monitor has no link to it.
 			for i := range list {
 				r := &list[i]
-				if r.state != reconfNone || !d.sendReconf(r.addr) {
+				if r.state == reconfDone || r.state == reconfSent {
+					continue
+				}
+				if st := seen[r.addr]; st != nil && st.Disconnected {
+					continue
+				}
+				if !d.sendReconf(r.addr) {
 					continue
 				}
 				r.state = reconfSent
@@ -171,12 +181,34 @@ func (d *driver) sendReconf(a monitor.Addr) bool {
 	return true
 }
 
-// settled: every replica is done or skipped.
-func settled(list []reconfReplica) bool {
+// replicasNow is the monitor's view of the master's replicas now, by
+// address: after the switch, the new master's list, which holds the old
+// master's replicas from the switch on.
+func (d *driver) replicasNow() map[monitor.Addr]*monitor.InstanceStatus {
+	ms, ok := d.e.cfg.View.Status(d.name)
+	if !ok {
+		return nil
+	}
+	out := make(map[monitor.Addr]*monitor.InstanceStatus, len(ms.Replicas))
+	for i := range ms.Replicas {
+		out[ms.Replicas[i].Ref.Addr] = &ms.Replicas[i]
+	}
+	return out
+}
+
+// settled: every replica is done or skipped, or SDOWN in the monitor now
+// (sentinelFailoverDetectEnd: a replica that died while it was being
+// repointed must not hold the failover, and the master's next one, until
+// failover-timeout; the group check repoints it when it is back).
+func settled(list []reconfReplica, seen map[monitor.Addr]*monitor.InstanceStatus) bool {
 	for _, r := range list {
-		if r.state != reconfDone && r.state != reconfSkipped {
-			return false
+		if r.state == reconfDone || r.state == reconfSkipped {
+			continue
 		}
+		if st := seen[r.addr]; st != nil && st.SDown {
+			continue
+		}
+		return false
 	}
 	return true
 }

@@ -110,10 +110,10 @@ func (d *driver) switchover(m *quorum.Master, auto bool) bool {
 // No leadership check here, nor for the replicas' repointing: the switch
 // commit just proved this term, and a SLAVEOF <host> <port> only ever turns
 // a node into a replica, never into a second writable master.
-func (d *driver) demoteOldMaster() {
+func (d *driver) demoteOldMaster() (demoted bool) {
 	m, ok := d.fenceSwitched()
 	if !ok {
-		return
+		return false
 	}
 	until := d.pausedUntil
 	if !d.paused {
@@ -122,7 +122,7 @@ func (d *driver) demoteOldMaster() {
 			probe = autoPauseProbe
 		}
 		if !d.oldMasterAnswers(m, probe) {
-			return
+			return false
 		}
 		until = d.started.Add(maxSwitchoverPause)
 	}
@@ -139,7 +139,7 @@ func (d *driver) demoteOldMaster() {
 		d.e.log.Warn("failed to demote the old master", "master", d.name, "addr", d.from.String(), "err", err)
 		if d.e.now().After(until) || !d.e.wait(d.t.ctx, pollInterval) {
 			d.e.log.Warn("old master not demoted: its writes stay paused until the pause lapses", "master", d.name, "addr", d.from.String())
-			return
+			return false
 		}
 	}
 	// A replica now: releasing its pause cannot make a second master.
@@ -149,6 +149,65 @@ func (d *driver) demoteOldMaster() {
 		d.e.log.Warn("failed to unpause the old master", "master", d.name, "err", err)
 	}
 	d.paused = false
+	return true
+}
+
+// watchOldMaster demotes the old master if it comes back as a master while
+// the replicas are repointed: the tick's group check skips a master whose
+// failover is active, and a reconfiguration lasts seconds to minutes (full
+// syncs, parallel-syncs, failover-timeout), all the writes it took then lost
+// at a later demotion. It probes every probeEvery, as the group check does
+// after the failover, until stop is called or the old master is demoted.
+// Leadership is verified before the SLAVEOF, as the group check's
+// +convert-to-slave: the switch proved this term, but not that it still
+// holds, and a newer term may have promoted the old master.
+func (d *driver) watchOldMaster() (stop func()) {
+	ctx, cancel := context.WithCancel(d.t.ctx)
+	e := d.e
+	e.mu.Lock()
+	spawned := e.spawnLocked(d.t, func() {
+		for e.wait(ctx, probeEvery) {
+			m, ok := d.switched()
+			if !ok {
+				return
+			}
+			if d.demoteIfMaster(ctx, m) {
+				return
+			}
+		}
+	})
+	e.mu.Unlock()
+	if !spawned {
+		cancel()
+	}
+	return cancel
+}
+
+// demoteIfMaster repoints the old master to the promoted replica if it
+// answers as a master; true once it is a replica of it.
+func (d *driver) demoteIfMaster(ctx context.Context, m *quorum.Master) bool {
+	e := d.e
+	rctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	reads := e.readAll(rctx, m, []monitor.Addr{d.from})
+	cancel()
+	if reads[0].err != nil {
+		return false
+	}
+	if reads[0].rep.follows(d.replica) {
+		return true
+	}
+	if reads[0].rep.Role != "master" || !e.verifyLeader(d.t) {
+		return false
+	}
+	ctx, cancel = context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if err := e.slaveOf(ctx, m, target(m, d.from), &d.replica); err != nil {
+		e.log.Warn("failed to demote the old master", "master", d.name, "addr", d.from.String(), "err", err)
+		return false
+	}
+	e.noteFix(d.from)
+	e.emit(monitor.LevelNotice, "+convert-to-slave", replicaRef(d.name, d.replica, d.from), "")
+	return true
 }
 
 // noteFix records a SLAVEOF sent to an instance, so that the group check

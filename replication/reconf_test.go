@@ -1,0 +1,114 @@
+package replication
+
+import (
+	"testing"
+	"time"
+
+	"github.com/x0tta6bl4/gosentinel/monitor"
+	"github.com/x0tta6bl4/gosentinel/quorum"
+)
+
+// An old master back from a partition, still role:master with its own
+// history and listed among the replicas since the switch, ranks with offset
+// 0 when its successor fails: redis-sentinel reads slave_repl_offset only
+// from a replica's INFO. Ranked by its master_repl_offset (another
+// history), it was promoted over the real replica and C repointed to it:
+// every write B took was lost.
+func TestOldMasterWithItsOwnHistoryIsNotPromotedOverAReplica(t *testing.T) {
+	exMaster := replicaStatus(mAddr, r1Addr, 0, "aaaa")
+	exMaster.RoleReported, exMaster.MasterHost, exMaster.MasterPort = "master", "", 0
+	ms := monitor.MasterStatus{Master: downMaster(mAddr), Replicas: []monitor.InstanceStatus{
+		exMaster,
+		replicaStatus(mAddr, r2Addr, 1000, "bbbb"),
+	}}
+	nodes := map[monitor.Addr]*fakeNode{
+		mAddr:  {role: "master", down: true},
+		r1Addr: {role: "master", offset: 5000, priority: 100},
+		r2Addr: replicaNode(mAddr, 1000),
+	}
+	h := newHarness(t, settings(3000, 1), ms, nodes)
+	h.view.setODown("mymaster", true)
+	h.start()
+	h.waitEvent("+selected-slave", 1, 5*time.Second)
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+	if m := h.master(); m.Addr != quorum.Addr(r2Addr) {
+		t.Fatalf("promoted %v (a master with another history), want the replica %v; side effects %q",
+			m.Addr, r2Addr, h.redis.callList())
+	}
+}
+
+// A replica that died after it took the SLAVEOF (+slave-reconf-inprog) no
+// longer holds the failover once the monitor has it SDOWN, as in
+// sentinelFailoverDetectEnd: the failover ends with +failover-end, not
+// +failover-end-for-timeout a failover-timeout later, during which the
+// master's next failover and its group check could not run.
+func TestReplicaDeadWhileRepointedDoesNotHoldTheFailover(t *testing.T) {
+	h := autoScenario(t, 60000)
+	h.redis.set(r1Addr, func(n *fakeNode) { n.linkAfter = 1 << 30 }) // its sync never ends
+	h.start()
+	h.waitEvent("+slave-reconf-inprog", 1, 5*time.Second)
+	h.redis.set(r1Addr, func(n *fakeNode) { n.down = true })
+	h.advance(time.Second)
+	markReplica(h, r1Addr, func(r *monitor.InstanceStatus) {
+		r.SDown, r.Disconnected, r.SDownSince = true, true, h.now()
+	})
+	if !h.advanceUntil(10*time.Second, func() bool { return h.rec.count("+failover-end") >= 1 }) {
+		t.Fatalf("no +failover-end 10 s after the replica being repointed went SDOWN (failover-timeout 60 s); events %q", h.rec.list())
+	}
+	if h.rec.count("+failover-end-for-timeout") != 0 {
+		t.Fatalf("ended by timeout: %q", h.rec.list())
+	}
+}
+
+// At failover-timeout the best-effort SLAVEOF goes, as redis-sentinel's,
+// to every replica neither done nor just sent one, those in progress
+// included, unless the monitor has no link to it.
+func TestFailoverTimeoutRepointsReplicasInProgress(t *testing.T) {
+	h := autoScenario(t, 5000)
+	h.redis.set(r1Addr, func(n *fakeNode) { n.linkAfter = 1 << 30 }) // in progress for ever
+	h.start()
+	h.waitEvent("+slave-reconf-inprog", 1, 5*time.Second)
+	h.waitEvent("+failover-end-for-timeout", 1, 10*time.Second)
+	if n := h.rec.count("+slave-reconf-sent-be"); n != 1 {
+		t.Fatalf("%d +slave-reconf-sent-be for the replica in progress, want 1; events %q", n, h.rec.list())
+	}
+}
+
+// An old master that comes back as a master while the replicas are still
+// repointed is demoted then, not when the reconfiguration ends: the tick's
+// group check skips a master whose failover is active, and every write it
+// took meanwhile would be lost at the later demotion.
+func TestOldMasterBackDuringReconfigurationIsDemoted(t *testing.T) {
+	h := autoScenario(t, 60000)
+	h.redis.set(r1Addr, func(n *fakeNode) { n.linkAfter = 20 * 20 }) // ~20 s of sync at 50 ms polls
+	h.start()
+	h.waitEvent("+switch-master", 1, 5*time.Second)
+	h.advance(time.Second)
+	h.redis.set(mAddr, func(n *fakeNode) { n.down = false })
+	markReplica(h, mAddr, func(r *monitor.InstanceStatus) {
+		r.SDown, r.Disconnected, r.RoleReported, r.InfoRefresh = false, false, "master", h.now()
+	})
+	back := h.now()
+	h.advanceUntil(5*time.Second, func() bool { return len(h.redis.callsOf("SLAVEOF", mAddr)) > 0 })
+	if len(h.redis.callsOf("SLAVEOF", mAddr)) == 0 {
+		t.Fatalf("old master back as a writable master for %v and not demoted (reconfiguration still running: %v); events %q",
+			h.now().Sub(back), h.rec.count("+failover-end") == 0, h.rec.list())
+	}
+	if h.rec.count("+failover-end") != 0 {
+		t.Fatalf("the reconfiguration ended before the demotion, so this tested nothing: %q", h.rec.list())
+	}
+	if n := h.rec.count("+convert-to-slave"); n != 1 {
+		t.Fatalf("%d +convert-to-slave, want 1: %q", n, h.rec.list())
+	}
+}
+
+// markReplica changes the monitor's view of replica a of mymaster.
+func markReplica(h *harness, a monitor.Addr, f func(*monitor.InstanceStatus)) {
+	h.view.update("mymaster", func(ms *monitor.MasterStatus) {
+		for i := range ms.Replicas {
+			if ms.Replicas[i].Ref.Addr == a {
+				f(&ms.Replicas[i])
+			}
+		}
+	})
+}
