@@ -75,21 +75,34 @@ func appendCommand(buf []byte, args ...string) []byte {
 	return buf
 }
 
-// readLine reads one CRLF terminated line without the terminator.
+// readLine reads one CRLF terminated line without the terminator. A line
+// the stream ends in before its LF is no line (io.ErrUnexpectedEOF), as the
+// event loop's replyParser and hiredis treat it: bufio's ReadLine would hand
+// it over as a whole one, so ":10\r\n" cut short by the node's close would
+// read as 1.
 func readLine(r *bufio.Reader) (string, error) {
 	var line []byte
 	for {
-		chunk, isPrefix, err := r.ReadLine()
-		if err != nil {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		switch {
+		case err == bufio.ErrBufferFull && len(line) <= maxLineLen+1: // a CR may end it
+			continue
+		case err == bufio.ErrBufferFull:
+			return "", fmt.Errorf("line longer than %d bytes: %w", maxLineLen, errProtocol)
+		case err == io.EOF && len(line) > 0:
+			return "", io.ErrUnexpectedEOF
+		case err != nil:
 			return "", err
 		}
-		line = append(line, chunk...)
+		line = line[:len(line)-1]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
 		if len(line) > maxLineLen {
 			return "", fmt.Errorf("line longer than %d bytes: %w", maxLineLen, errProtocol)
 		}
-		if !isPrefix {
-			return string(line), nil
-		}
+		return string(line), nil
 	}
 }
 

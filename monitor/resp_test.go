@@ -2,12 +2,16 @@ package monitor
 
 import (
 	"bufio"
+	"context"
 	"errors"
+	"io"
+	"net"
 	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAppendCommand(t *testing.T) {
@@ -156,5 +160,55 @@ func TestReadValueBoundsAttributeChains(t *testing.T) {
 	chain := strings.Repeat("|0\r\n", 1_000_000) + ":1\r\n"
 	if _, err := readValue(bufio.NewReader(strings.NewReader(chain))); !errors.Is(err, errProtocol) {
 		t.Fatalf("a chain of 1e6 attributes: err = %v, want a protocol error", err)
+	}
+}
+
+// A reply the node's close cuts short before its last LF is no reply, on the
+// blocking reader (TLS links, Client) as in the event loop's parser: bufio's
+// ReadLine handed ":10\r\n" cut to ":1" over as 1.
+func TestUnterminatedLineAtEOFIsNoReply(t *testing.T) {
+	for _, in := range []string{":1", "+PONG", "+PONG\r", "*3\r\n:1\r\n$1\r\n*\r\n:7", "-ERR half"} {
+		v, err := readValue(bufio.NewReader(strings.NewReader(in)))
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("readValue(%q) = %+v, %v; want io.ErrUnexpectedEOF", in, v, err)
+		}
+		var p replyParser
+		var got []value
+		if err := p.feed([]byte(in), func(v value) bool { got = append(got, v); return true }); err != nil || len(got) != 0 {
+			t.Errorf("replyParser on %q: %+v, %v; want nothing yet", in, got, err)
+		}
+	}
+	// The end of the stream between replies is still io.EOF.
+	if _, err := readValue(bufio.NewReader(strings.NewReader(""))); err != io.EOF {
+		t.Errorf("readValue on an empty stream: %v, want io.EOF", err)
+	}
+}
+
+// The same through a Client: a WAIT whose ":10" the node's crash cut short
+// is an error, not 1.
+func TestClientReplyCutShortIsAnError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := readValue(bufio.NewReader(c)); err == nil {
+					c.Write([]byte(":1"))
+				}
+			}()
+		}
+	}()
+	cl := NewClient(ClientOptions{Addr: ln.Addr().String(), DialTimeout: 5 * time.Second, Timeout: 5 * time.Second})
+	defer cl.Close()
+	if got, err := cl.Do(context.Background(), "WAIT", "1", "0"); err == nil {
+		t.Fatalf("a reply cut short by the node's close read as %+v", got)
 	}
 }
