@@ -49,11 +49,8 @@ func (c *cluster) noteRecreated(names ...string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.caughtUp.recreated == nil {
-		c.caughtUp.recreated = map[string]bool{}
-	}
 	for _, name := range names {
-		c.caughtUp.recreated[name] = true
+		c.caughtUp.recreate(name)
 	}
 }
 
@@ -75,11 +72,16 @@ func (u *catchUp) note(cmd *quorum.Command) {
 		}
 		u.removed[cmd.Name] = true
 	case cmd.Op == quorum.OpMonitor && cmd.Master != nil && u.removed[cmd.Master.Name]:
-		if u.recreated == nil {
-			u.recreated = map[string]bool{}
-		}
-		u.recreated[cmd.Master.Name] = true
+		u.recreate(cmd.Master.Name)
 	}
+}
+
+// recreate notes that the group recreated name's record.
+func (u *catchUp) recreate(name string) {
+	if u.recreated == nil {
+		u.recreated = map[string]bool{}
+	}
+	u.recreated[name] = true
 }
 
 // noteCatchUp sees a command applied before activation: one beyond this
