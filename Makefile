@@ -55,8 +55,14 @@ build:
 # The official Sentinel suite runs after the Go tests, on its own: it is
 # timing-sensitive like redis' own CI, so it does not share the two cores
 # with the race-enabled packages.
+# ./test/ is named first so that go test starts it as soon as it is built:
+# it is the longest package (about 12 minutes, mostly waiting on processes
+# at half a core on average), and listed in order it started only once
+# every other package had been built and run beside each other (almost 4
+# minutes on a machine with a cold build cache). The others now build and
+# run beside it, in go test's second slot.
 test: deps vet
-	$(GO) test -race -timeout 20m ./...
+	$(GO) test -race -timeout 20m ./test/ ./...
 	cd deploy && $(GO) test -race -count=1 -timeout 5m ./...
 	$(MAKE) sim-short
 	$(MAKE) fuzz

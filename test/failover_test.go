@@ -258,6 +258,7 @@ const waitKillRuns = 10
 // deployment. After each failover the killed master is restarted, becomes a
 // replica, and the next run kills whichever node is the master then.
 func TestFailoverWaitAckedKill(t *testing.T) {
+	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	d := startFailoverDeployment(t, harness.Options{})
 	master := d.Topology.Master.Port()
 	var results []harness.Result
