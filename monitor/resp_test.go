@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 func TestAppendCommand(t *testing.T) {
@@ -187,26 +189,12 @@ func TestUnterminatedLineAtEOFIsNoReply(t *testing.T) {
 // The same through a Client: a WAIT whose ":10" the node's crash cut short
 // is an error, not 1.
 func TestClientReplyCutShortIsAnError(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				if _, err := readValue(bufio.NewReader(c)); err == nil {
-					c.Write([]byte(":1"))
-				}
-			}()
+	addr := redistest.ServeTCP(t, func(c net.Conn) {
+		if _, err := readValue(bufio.NewReader(c)); err == nil {
+			c.Write([]byte(":1"))
 		}
-	}()
-	cl := NewClient(ClientOptions{Addr: ln.Addr().String(), DialTimeout: 5 * time.Second, Timeout: 5 * time.Second})
+	})
+	cl := NewClient(ClientOptions{Addr: addr, DialTimeout: 5 * time.Second, Timeout: 5 * time.Second})
 	defer cl.Close()
 	if got, err := cl.Do(context.Background(), "WAIT", "1", "0"); err == nil {
 		t.Fatalf("a reply cut short by the node's close read as %+v", got)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/clock"
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 )
 
@@ -217,21 +218,8 @@ func TestCutOffFenceRun(t *testing.T) {
 // off (the timeout case, a cut, is measured in the network lab:
 // TestNetlabPartition).
 func TestDialTimesOut(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	if dialTimesOut(context.Background(), ln.Addr().String()) {
+	accepting := redistest.ServeTCP(t, func(net.Conn) {})
+	if dialTimesOut(context.Background(), accepting) {
 		t.Fatal("an accepting listener counted as cut off")
 	}
 	closed, err := net.Listen("tcp", "127.0.0.1:0")

@@ -91,38 +91,23 @@ func array(xs ...string) string {
 // CPU throttling), then answers them in order.
 func fakeRedis(t *testing.T, silentUntil time.Time, reply func(args []string) string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
+	return redistest.ServeTCP(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			r, err := redistest.ReadReply(br)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					r, err := redistest.ReadReply(br)
-					if err != nil {
-						return
-					}
-					var args []string
-					for _, e := range r.Elems {
-						args = append(args, e.Str)
-					}
-					// The fake's own stall, as a busy redis' (not a wait
-					// of the test's).
-					time.Sleep(time.Until(silentUntil))
-					c.Write([]byte(reply(args)))
-				}
-			}()
+			var args []string
+			for _, e := range r.Elems {
+				args = append(args, e.Str)
+			}
+			// The fake's own stall, as a busy redis' (not a wait of the
+			// test's).
+			time.Sleep(time.Until(silentUntil))
+			c.Write([]byte(reply(args)))
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // prestopAgainst runs the hook against a fake master (silent for silence)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"testing"
 )
 
 // handedOut are the ports FreePort returned in this process. A port picked
@@ -46,3 +47,28 @@ func FreePort() (int, error) {
 
 // Addr returns "127.0.0.1:<port>".
 func Addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+
+// ServeTCP listens on 127.0.0.1 (a port the kernel picks) until the test
+// ends and runs handle on each connection in a goroutine of its own,
+// closing the connection when handle returns. It returns the address.
+func ServeTCP(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
