@@ -110,7 +110,8 @@ func (n *Node) switchedMaster(name string, from, to quorum.Addr, epoch uint64) {
 func (n *Node) observerScript(name string, from, to quorum.Addr) {
 	if m, ok := n.master(name); ok && m.ClientReconfigScript != "" {
 		n.scripts.schedule([]string{m.ClientReconfigScript, m.Name, "observer", "start",
-			from.Host, strconv.Itoa(from.Port), to.Host, strconv.Itoa(to.Port)})
+			n.hostAsAnnounced(name, monitor.Addr(from)), strconv.Itoa(from.Port),
+			n.hostAsAnnounced(name, monitor.Addr(to)), strconv.Itoa(to.Port)})
 	}
 }
 
@@ -118,8 +119,8 @@ func (n *Node) observerScript(name string, from, to quorum.Addr) {
 // <new-ip> <new-port>, the event every client that follows a master waits
 // for.
 func (n *Node) announceSwitch(name string, from, to quorum.Addr) {
-	n.emitMsg(monitor.LevelWarning, "+switch-master", name,
-		fmt.Sprintf("%s %s %d %s %d", name, from.Host, from.Port, to.Host, to.Port))
+	n.emitMsg(monitor.LevelWarning, "+switch-master", name, fmt.Sprintf("%s %s %d %s %d", name,
+		n.hostAsAnnounced(name, monitor.Addr(from)), from.Port, n.hostAsAnnounced(name, monitor.Addr(to)), to.Port))
 }
 
 // forgetMaster drops what this sentinel holds about a master the state no

@@ -843,7 +843,7 @@ func (n *Node) InfoSentinel() []string {
 		}
 		n.mu.Unlock()
 		lines = append(lines, fmt.Sprintf("master%d:name=%s,status=%s,address=%s:%d,slaves=%d,sentinels=%d",
-			i, name, status, m.Addr.Host, m.Addr.Port, len(ms.Replicas), len(ms.Sentinels)+1))
+			i, name, status, n.hostAsAnnounced(name, monitor.Addr(m.Addr)), m.Addr.Port, len(ms.Replicas), len(ms.Sentinels)+1))
 	}
 	return lines
 }

@@ -3,6 +3,8 @@ package node
 import (
 	"context"
 	"log/slog"
+	"net"
+	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/monitor"
@@ -12,7 +14,50 @@ import (
 // masterRef is the event reference of a master.
 func (n *Node) masterRef(m *quorum.Master) *monitor.Ref {
 	a := monitor.Addr(m.Addr)
-	return &monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: a, Master: m.Name, MasterAddr: a}
+	return n.announcedRef(&monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: a, Master: m.Name, MasterAddr: a})
+}
+
+// hostAsAnnounced is how events, scripts and INFO name a host of master
+// name's group, as redis-sentinel's announceSentinelAddr: a hostname only
+// under announce-hostnames, else its IP (resolve-hostnames): the one the
+// monitor resolved it to, else a lookup bounded by eventLookup, since
+// events wait on it. redis-sentinel resolves a hostname once, when it
+// makes the instance; the monitor resolves when it connects, so a master
+// just added or not reached yet has none.
+func (n *Node) hostAsAnnounced(name string, a monitor.Addr) string {
+	if isIP(a.Host) || n.announceHostnames() {
+		return a.Host
+	}
+	if ms, ok := n.mon.Status(name); ok {
+		if ms.Master.Ref.Addr == a && ms.Master.IP != "" {
+			return ms.Master.IP
+		}
+		for _, r := range ms.Replicas {
+			if r.Ref.Addr == a && r.IP != "" {
+				return r.IP
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), eventLookup)
+	defer cancel()
+	if ips, err := net.DefaultResolver.LookupHost(ctx, a.Host); err == nil && len(ips) > 0 {
+		return ips[0]
+	}
+	return a.Host
+}
+
+// eventLookup bounds hostAsAnnounced's DNS lookup.
+const eventLookup = time.Second
+
+// announcedRef is ref with its hosts as hostAsAnnounced names them.
+func (n *Node) announcedRef(ref *monitor.Ref) *monitor.Ref {
+	if ref == nil || isIP(ref.Addr.Host) && isIP(ref.MasterAddr.Host) {
+		return ref
+	}
+	r := *ref
+	r.Addr.Host = n.hostAsAnnounced(r.Master, r.Addr)
+	r.MasterAddr.Host = n.hostAsAnnounced(r.Master, r.MasterAddr)
+	return &r
 }
 
 // emit is sentinelEvent with the %@ prefix: "<ref> <text>".
@@ -21,7 +66,7 @@ func (n *Node) emit(level monitor.Level, typ string, ref *monitor.Ref, text stri
 		n.emitMsg(level, typ, "", text)
 		return
 	}
-	msg := ref.String() // the %@ prefix of sentinelEvent
+	msg := n.announcedRef(ref).String() // the %@ prefix of sentinelEvent
 	if text != "" {
 		msg += " " + text
 	}

@@ -107,7 +107,7 @@ func fenceEnabled() bool {
 // emitReplication publishes an engine event, and runs the leader's
 // client-reconfig-script at +promoted-slave as redis-sentinel does.
 func (n *Node) emitReplication(level monitor.Level, typ string, ref *monitor.Ref, text string) {
-	master, msg := replication.FormatEvent(ref, text)
+	master, msg := replication.FormatEvent(n.announcedRef(ref), text)
 	n.emitMsg(level, typ, master, msg)
 	if typ != "+promoted-slave" || ref == nil {
 		return
@@ -125,8 +125,9 @@ func (n *Node) emitReplication(level monitor.Level, typ string, ref *monitor.Ref
 	if m.ClientReconfigScript == "" {
 		return
 	}
+	from, to := monitor.Addr(f.From), monitor.Addr(f.Replica)
 	n.scripts.schedule([]string{m.ClientReconfigScript, m.Name, "leader", "start",
-		f.From.Host, strconv.Itoa(f.From.Port), f.Replica.Host, strconv.Itoa(f.Replica.Port)})
+		n.hostAsAnnounced(master, from), strconv.Itoa(from.Port), n.hostAsAnnounced(master, to), strconv.Itoa(to.Port)})
 }
 
 // simulatedCrash implements SENTINEL SIMULATE-FAILURE: exit(99) at the
