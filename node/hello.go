@@ -107,6 +107,16 @@ func decideHello(h monitor.Hello, m *quorum.Master, currentEpoch uint64) helloDe
 	if h.MasterConfigEpoch <= m.ConfigEpoch || !h.MasterAddrUsable {
 		return d
 	}
+	if m.Failover != nil && h.MasterConfigEpoch == m.Failover.Epoch {
+		// The failover recorded here announces its promotion (the
+		// leader's hellos name the promoted replica once it applied
+		// OpFailoverPromoted, a follower may not have yet): its own
+		// switch follows through the log. Switched from the hello, the
+		// record ended before it and its driver, finding its switch
+		// refused, stopped without repointing the replicas or demoting
+		// the old master.
+		return d
+	}
 	if (quorum.Addr(h.MasterAddr)) == m.Addr {
 		d.setConfigEpoch = true
 	} else {

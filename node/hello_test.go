@@ -39,6 +39,17 @@ func TestDecideHello(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", c.name, got, c.want)
 		}
 	}
+	// A follower that has not applied the promotion of the failover its
+	// log records hears the leader announce it: the failover's own switch
+	// comes through the log. A newer epoch's switch still goes.
+	inFailover := *m
+	inFailover.Failover = &quorum.Failover{Epoch: 6, From: m.Addr, Replica: quorum.Addr{Host: "10.0.0.2", Port: 6379}}
+	if got, want := decideHello(confirmed(7, 6, "10.0.0.2", 6379), &inFailover, 3), (helloDecision{adoptEpoch: true}); got != want {
+		t.Errorf("the recorded failover's own announcement: got %+v, want %+v", got, want)
+	}
+	if got, want := decideHello(confirmed(7, 7, "10.0.0.3", 6379), &inFailover, 3), (helloDecision{adoptEpoch: true, switchTo: true}); got != want {
+		t.Errorf("a newer failover's announcement: got %+v, want %+v", got, want)
+	}
 }
 
 func TestHelloMasterAddr(t *testing.T) {
