@@ -124,9 +124,16 @@ func (n *Node) RenderReplicas(name string, w sentinel.MapWriter) error {
 		}
 		w.Len(shown)
 		now, hostnames := time.Now(), n.announceHostnames()
+		var promoted monitor.Addr
+		n.sm().ReadMaster(name, func(m *quorum.Master) {
+			if m.Failover != nil {
+				promoted = monitor.Addr(m.Failover.Replica)
+			}
+		})
 		for i := range replicas {
 			if shownReplica(&replicas[i]) {
-				renderReplica(w, now, &replicas[i], hostnames)
+				r := &replicas[i]
+				renderReplica(w, now, r, hostnames, promoted.Port != 0 && r.Ref.Addr == promoted)
 			}
 		}
 	})

@@ -155,9 +155,15 @@ func (n *Node) renderMaster(w sentinel.MapWriter, now time.Time, m *quorum.Maste
 	w.End()
 }
 
-// renderReplica writes one SENTINEL REPLICAS map.
-func renderReplica(w sentinel.MapWriter, now time.Time, st *monitor.InstanceStatus, announceHostnames bool) {
-	commonFields(w, now, st, st.Ref.Addr.String(), flagsOf(st, false), "", time.Time{}, announceHostnames)
+// renderReplica writes one SENTINEL REPLICAS map; promoted: the replica
+// a failover in progress chose (SRI_PROMOTED, from +selected-slave to the
+// switch).
+func renderReplica(w sentinel.MapWriter, now time.Time, st *monitor.InstanceStatus, announceHostnames, promoted bool) {
+	flags := flagsOf(st, false)
+	if promoted {
+		flags = flagsOf(st, false, "promoted")
+	}
+	commonFields(w, now, st, st.Ref.Addr.String(), flags, "", time.Time{}, announceHostnames)
 	roleFields(w, now, st, "slave")
 	w.Int("master-link-down-time", st.MasterLinkDownTime.Milliseconds())
 	if st.MasterLinkUp {

@@ -50,7 +50,7 @@ func TestMasterHostRendered(t *testing.T) {
 	for _, host := range []string{"", "?", "10.0.0.1"} {
 		var l sentinel.FieldsList
 		l.Len(1)
-		renderReplica(&l, time.Now(), &monitor.InstanceStatus{MasterHost: host}, false)
+		renderReplica(&l, time.Now(), &monitor.InstanceStatus{MasterHost: host}, false, false)
 		l.End()
 		got := "(none)"
 		for _, f := range l.List[0] {

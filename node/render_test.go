@@ -28,7 +28,7 @@ func TestInstanceMapsFit(t *testing.T) {
 	ms.Ref.Kind = monitor.KindMaster
 	var l sentinel.FieldsList
 	n.renderMaster(&l, now, m, &monitor.MasterView{Master: ms, Replicas: 2, Sentinels: 2})
-	renderReplica(&l, now, &down, false)
+	renderReplica(&l, now, &down, false, false)
 	renderSentinel(&l, now, &down, false)
 	if len(l.List) != 3 {
 		t.Fatalf("%d maps, want 3", len(l.List))
@@ -53,6 +53,25 @@ func TestInstanceMapsFit(t *testing.T) {
 	} {
 		if got, _ := master.Get(k); got != want {
 			t.Errorf("master map's %s = %q, want %q", k, got, want)
+		}
+	}
+}
+
+// The replica a failover in progress chose shows `promoted` in SENTINEL
+// REPLICAS, after s_down and master_down as sentinel.c orders the flags
+// (from +selected-slave to the switch; the switch lists the replicas
+// afresh under the new master).
+func TestPromotedReplicaFlag(t *testing.T) {
+	st := monitor.InstanceStatus{SDown: true, Disconnected: true}
+	st.Ref.Kind = monitor.KindReplica
+	for _, tc := range []struct {
+		promoted bool
+		want     string
+	}{{false, "s_down,slave,disconnected"}, {true, "s_down,slave,disconnected,promoted"}} {
+		var l sentinel.FieldsList
+		renderReplica(&l, time.Now(), &st, false, tc.promoted)
+		if got, _ := l.List[0].Get("flags"); got != tc.want {
+			t.Errorf("promoted %v: flags %q, want %q", tc.promoted, got, tc.want)
 		}
 	}
 }
