@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
@@ -11,21 +12,24 @@ import (
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
-// masterRef is the event reference of a master.
+// masterRef is the event reference of a master; emit names its hosts as
+// announced.
 func (n *Node) masterRef(m *quorum.Master) *monitor.Ref {
 	a := monitor.Addr(m.Addr)
-	return n.announcedRef(&monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: a, Master: m.Name, MasterAddr: a})
+	return &monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: a, Master: m.Name, MasterAddr: a}
 }
 
 // hostAsAnnounced is how events, scripts and INFO name a host of master
 // name's group, as redis-sentinel's announceSentinelAddr: a hostname only
 // under announce-hostnames, else its IP (resolve-hostnames): the one the
-// monitor resolved it to, else a lookup bounded by eventLookup, since
-// events wait on it. redis-sentinel resolves a hostname once, when it
-// makes the instance; the monitor resolves when it connects, so a master
-// just added or not reached yet has none.
+// monitor connected to, else the last one hostIPs looked up. Never a DNS
+// lookup of its own: events, the FSM's apply and INFO wait on this, and a
+// resolver that does not answer held each for seconds. redis-sentinel
+// resolves a hostname once, when it makes the instance; the monitor
+// resolves when it connects, so a hostname neither has resolved yet (just
+// added, a node that refuses connections) is named as it is meanwhile.
 func (n *Node) hostAsAnnounced(name string, a monitor.Addr) string {
-	if isIP(a.Host) || n.announceHostnames() {
+	if a.Host == "" || isIP(a.Host) || n.announceHostnames() {
 		return a.Host
 	}
 	if ms, ok := n.mon.Status(name); ok {
@@ -38,20 +42,70 @@ func (n *Node) hostAsAnnounced(name string, a monitor.Addr) string {
 			}
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), eventLookup)
-	defer cancel()
-	if ips, err := net.DefaultResolver.LookupHost(ctx, a.Host); err == nil && len(ips) > 0 {
-		return ips[0]
+	if ip := n.hostIPs.lookup(a.Host); ip != "" {
+		return ip
 	}
 	return a.Host
 }
 
-// eventLookup bounds hostAsAnnounced's DNS lookup.
-const eventLookup = time.Second
+// hostIPs remembers the IP of each hostname hostAsAnnounced was asked for,
+// looked up in the background: lookup answers the last IP found ("" if
+// none yet) and starts a lookup, at most one per host at a time, when it
+// has none or it is older than hostIPFresh.
+type hostIPs struct {
+	mu    sync.Mutex
+	hosts map[string]*hostIP
+	// resolve is the lookup (nil: net.DefaultResolver's).
+	resolve func(ctx context.Context, host string) ([]string, error)
+}
+
+type hostIP struct {
+	ip       string
+	at       time.Time
+	inflight bool
+}
+
+const (
+	hostIPFresh   = time.Minute
+	hostIPTimeout = 5 * time.Second
+)
+
+func (h *hostIPs) lookup(host string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.hosts == nil {
+		h.hosts = map[string]*hostIP{}
+	}
+	e := h.hosts[host]
+	if e == nil {
+		e = &hostIP{}
+		h.hosts[host] = e
+	}
+	if !e.inflight && (e.ip == "" || time.Since(e.at) > hostIPFresh) {
+		e.inflight = true
+		resolve := h.resolve
+		if resolve == nil {
+			resolve = net.DefaultResolver.LookupHost
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), hostIPTimeout)
+			defer cancel()
+			ips, err := resolve(ctx, host)
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			e.inflight = false
+			if err == nil && len(ips) > 0 {
+				e.ip, e.at = ips[0], time.Now()
+			}
+		}()
+	}
+	return e.ip
+}
 
 // announcedRef is ref with its hosts as hostAsAnnounced names them.
 func (n *Node) announcedRef(ref *monitor.Ref) *monitor.Ref {
-	if ref == nil || isIP(ref.Addr.Host) && isIP(ref.MasterAddr.Host) {
+	named := func(h string) bool { return h == "" || isIP(h) }
+	if ref == nil || named(ref.Addr.Host) && named(ref.MasterAddr.Host) {
 		return ref
 	}
 	r := *ref

@@ -65,7 +65,7 @@ func (n *Node) onMaintenanceApplied(c *quorum.Command) {
 	}
 	for _, name := range c.Names {
 		if m, ok := n.master(name); ok {
-			n.emitMsg(monitor.LevelWarning, typ, "", n.masterRef(m).String())
+			n.emitMsg(monitor.LevelWarning, typ, "", n.announcedRef(n.masterRef(m)).String())
 		}
 	}
 }

@@ -66,6 +66,8 @@ type Node struct {
 	logLevel slog.LevelVar
 	// compat is the redis-sentinel version this node behaves as.
 	compat compat.Profile
+	// hostIPs: the IPs events name hostnames by (hostAsAnnounced).
+	hostIPs hostIPs
 
 	// localFSM is the state while this sentinel is alone (Raft disabled,
 	// or before it joined a group); active points at the state in force:
