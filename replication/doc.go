@@ -18,7 +18,8 @@
 // slave-reconf-timeout, the pacing of attempts (2×failover-timeout) and every
 // event name and payload. What it changes: offsets are read fresh from every
 // candidate at decision time (with an optional lag cap; one answering
-// role:master ranks with offset 0, as in redis-sentinel); the promotion is
+// role:master ranks with the offset last read from it as a replica, as in
+// redis-sentinel); the promotion is
 // confirmed by asking the replica, not by waiting for the next INFO; the
 // switch is committed right after the promotion, so clients are told at once;
 // a returning old master is demoted as soon as it answers; SENTINEL FAILOVER

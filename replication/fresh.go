@@ -74,13 +74,14 @@ func (e *Engine) freshCandidates(ctx context.Context, m *quorum.Master, ms *moni
 			continue
 		}
 		r.SlavePriority = rd.rep.SlavePriority
-		// A node answering role:master (an old master back with its own
-		// history, listed among the replicas since the switch) ranks with
-		// offset 0, as redis-sentinel reads slave_repl_offset only from a
-		// replica's INFO: its master_repl_offset counts another history,
-		// and ranked by it, it was promoted over a real replica and the
-		// current master's writes were lost.
-		r.SlaveReplOffset, r.MasterLinkDownTime = 0, 0
+		// A node answering role:master keeps the offset the monitor last
+		// read from it as a replica (0 for an old master, listed among the
+		// replicas since the switch), as redis-sentinel reads
+		// slave_repl_offset only from a replica's INFO: its
+		// master_repl_offset counts its own history, and ranked by it, an
+		// old master back with its writes was promoted over a real replica
+		// and the current master's writes were lost.
+		r.MasterLinkDownTime = 0
 		if rd.rep.Role == "slave" {
 			r.SlaveReplOffset = rd.rep.SlaveReplOffset
 			r.MasterLinkDownTime = rd.rep.MasterLinkDownTime

@@ -1,6 +1,8 @@
 package replication
 
 import (
+	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,4 +113,62 @@ func markReplica(h *harness, a monitor.Addr, f func(*monitor.InstanceStatus)) {
 			}
 		}
 	})
+}
+
+// A candidate that answers role:master ranks with the offset the monitor
+// last read from it as a replica, as in redis-sentinel (which never resets
+// slave_repl_offset): one seen at 5000 that promoted itself (a SLAVEOF NO
+// ONE that took effect after its failover was aborted, an operator's
+// REPLICAOF NO ONE) still ranks above a replica at 1000.
+func TestRoleMasterCandidateRanksByItsLastReplicaOffset(t *testing.T) {
+	was := replicaStatus(mAddr, r1Addr, 5000, "aaaa")
+	was.RoleReported, was.MasterHost, was.MasterPort = "master", "", 0
+	ms := monitor.MasterStatus{Master: downMaster(mAddr), Replicas: []monitor.InstanceStatus{
+		was,
+		replicaStatus(mAddr, r2Addr, 1000, "bbbb"),
+	}}
+	nodes := map[monitor.Addr]*fakeNode{
+		mAddr:  {role: "master", down: true},
+		r1Addr: {role: "master", offset: 5000, priority: 100},
+		r2Addr: replicaNode(mAddr, 1000),
+	}
+	h := newHarness(t, settings(3000, 1), ms, nodes)
+	h.view.setODown("mymaster", true)
+	h.start()
+	h.waitEvent("+selected-slave", 1, 5*time.Second)
+	h.waitEvent("+failover-end", 1, 5*time.Second)
+	if m := h.master(); m.Addr != quorum.Addr(r1Addr) {
+		t.Fatalf("promoted %v (offset 1000), redis-sentinel promotes %v (last replica offset 5000)", m.Addr, r1Addr)
+	}
+}
+
+// countingVerifier counts the leadership checks.
+type countingVerifier struct {
+	*fakeProposer
+	verifies atomic.Int64
+}
+
+func (c *countingVerifier) VerifyLeader(ctx context.Context) error {
+	c.verifies.Add(1)
+	return c.fakeProposer.VerifyLeader(ctx)
+}
+
+// An old master back as a master during the repointing that refuses the
+// SLAVEOF (-LOADING while it loads its data) is asked again at the group
+// check's pace (fixInterval), not at every probe with a quorum round trip
+// each time.
+func TestOldMasterDemotionDuringReconfigurationIsPaced(t *testing.T) {
+	h := autoScenario(t, 60000)
+	cv := &countingVerifier{fakeProposer: h.prop}
+	h.eng.cfg.Proposer = cv
+	h.redis.set(r1Addr, func(n *fakeNode) { n.linkAfter = 1 << 30 }) // the repointing lasts
+	h.start()
+	h.waitEvent("+switch-master", 1, 5*time.Second)
+	h.redis.set(mAddr, func(n *fakeNode) { n.down, n.refuseSlaveOf = false, true })
+	before := cv.verifies.Load()
+	h.advance(2 * time.Second)
+	v := cv.verifies.Load() - before
+	if v == 0 || v > int64(2*time.Second/fixInterval)+1 {
+		t.Errorf("%d leadership checks, each before a SLAVEOF to the old master, in 2 s (fixInterval %v)", v, fixInterval)
+	}
 }

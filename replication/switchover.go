@@ -196,16 +196,26 @@ func (d *driver) demoteIfMaster(ctx context.Context, m *quorum.Master) bool {
 	if reads[0].rep.follows(d.replica) {
 		return true
 	}
-	if reads[0].rep.Role != "master" || !e.verifyLeader(d.t) {
+	if reads[0].rep.Role != "master" {
+		return false
+	}
+	// Paced as the group check's fixes: an old master that refuses the
+	// transaction (-LOADING while it loads its data) was otherwise asked,
+	// after a quorum round trip each time, every probe.
+	e.mu.Lock()
+	last, fixed := e.fixes[d.from]
+	e.mu.Unlock()
+	if fixed && e.now().Sub(last) < fixInterval || !e.verifyLeader(d.t) {
 		return false
 	}
 	ctx, cancel = context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	if err := e.slaveOf(ctx, m, target(m, d.from), &d.replica); err != nil {
+	err := e.slaveOf(ctx, m, target(m, d.from), &d.replica)
+	e.noteFix(d.from)
+	if err != nil {
 		e.log.Warn("failed to demote the old master", "master", d.name, "addr", d.from.String(), "err", err)
 		return false
 	}
-	e.noteFix(d.from)
 	e.emit(monitor.LevelNotice, "+convert-to-slave", replicaRef(d.name, d.replica, d.from), "")
 	return true
 }
