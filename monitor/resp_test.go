@@ -200,3 +200,38 @@ func TestClientReplyCutShortIsAnError(t *testing.T) {
 		t.Fatalf("a reply cut short by the node's close read as %+v", got)
 	}
 }
+
+// readLine's bounds are exact whatever the reader's buffer: a line of
+// maxLineLen bytes reads, one more does not, CR or bare LF, a CR within the
+// line kept; and the event loop's parser takes the longest line whose CR
+// and LF arrive in two reads.
+func TestLineBoundsAreExact(t *testing.T) {
+	for _, size := range []int{16, 4096, 65536, 70000} {
+		for _, tc := range []struct {
+			in, want string
+			ok       bool
+		}{
+			{"+" + strings.Repeat("a", maxLineLen-1) + "\r\n", "+" + strings.Repeat("a", maxLineLen-1), true},
+			{"+" + strings.Repeat("a", maxLineLen) + "\r\n", "", false},
+			{"+" + strings.Repeat("a", maxLineLen-1) + "\n", "+" + strings.Repeat("a", maxLineLen-1), true},
+			{"+" + strings.Repeat("a", 15) + "\r\n", "+" + strings.Repeat("a", 15), true},
+			{"\n", "", true},
+			{"+a\rb\r\n", "+a\rb", true},
+		} {
+			got, err := readLine(bufio.NewReaderSize(strings.NewReader(tc.in), size))
+			if (err == nil) != tc.ok || got != tc.want {
+				t.Errorf("buffer %d, input of %d bytes: %d bytes, %v; want ok=%v", size, len(tc.in), len(got), err, tc.ok)
+			}
+		}
+	}
+	var p replyParser
+	line := "+" + strings.Repeat("a", maxLineLen-1)
+	var got []value
+	emit := func(v value) bool { got = append(got, v); return true }
+	if err := p.feed([]byte(line+"\r"), emit); err != nil {
+		t.Fatalf("a %d-byte line whose LF has not arrived yet: %v", len(line), err)
+	}
+	if err := p.feed([]byte("\n"), emit); err != nil || len(got) != 1 {
+		t.Fatalf("its LF: %v, %d values", err, len(got))
+	}
+}

@@ -82,7 +82,7 @@ func (p *replyParser) feed(data []byte, emit func(value) bool) error {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			p.line = append(p.line, data...)
-			if len(p.line) > maxLineLen {
+			if len(p.line) > maxLineLen+1 { // its CR may be in
 				return fmt.Errorf("line longer than %d bytes: %w", maxLineLen, errProtocol)
 			}
 			return nil
