@@ -10,35 +10,6 @@ import (
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
-// An old master back from a partition, still role:master with its own
-// history and listed among the replicas since the switch, ranks with offset
-// 0 when its successor fails: redis-sentinel reads slave_repl_offset only
-// from a replica's INFO. Ranked by its master_repl_offset (another
-// history), it was promoted over the real replica and C repointed to it:
-// every write B took was lost.
-func TestOldMasterWithItsOwnHistoryIsNotPromotedOverAReplica(t *testing.T) {
-	exMaster := replicaStatus(mAddr, r1Addr, 0, "aaaa")
-	exMaster.RoleReported, exMaster.MasterHost, exMaster.MasterPort = "master", "", 0
-	ms := monitor.MasterStatus{Master: downMaster(mAddr), Replicas: []monitor.InstanceStatus{
-		exMaster,
-		replicaStatus(mAddr, r2Addr, 1000, "bbbb"),
-	}}
-	nodes := map[monitor.Addr]*fakeNode{
-		mAddr:  {role: "master", down: true},
-		r1Addr: {role: "master", offset: 5000, priority: 100},
-		r2Addr: replicaNode(mAddr, 1000),
-	}
-	h := newHarness(t, settings(3000, 1), ms, nodes)
-	h.view.setODown("mymaster", true)
-	h.start()
-	h.waitEvent("+selected-slave", 1, 5*time.Second)
-	h.waitEvent("+failover-end", 1, 5*time.Second)
-	if m := h.master(); m.Addr != quorum.Addr(r2Addr) {
-		t.Fatalf("promoted %v (a master with another history), want the replica %v; side effects %q",
-			m.Addr, r2Addr, h.redis.callList())
-	}
-}
-
 // A replica that died after it took the SLAVEOF (+slave-reconf-inprog) no
 // longer holds the failover once the monitor has it SDOWN, as in
 // sentinelFailoverDetectEnd: the failover ends with +failover-end, not
@@ -116,29 +87,45 @@ func markReplica(h *harness, a monitor.Addr, f func(*monitor.InstanceStatus)) {
 }
 
 // A candidate that answers role:master ranks with the offset the monitor
-// last read from it as a replica, as in redis-sentinel (which never resets
-// slave_repl_offset): one seen at 5000 that promoted itself (a SLAVEOF NO
-// ONE that took effect after its failover was aborted, an operator's
-// REPLICAOF NO ONE) still ranks above a replica at 1000.
+// last read from it as a replica, as in redis-sentinel (which reads
+// slave_repl_offset only from a replica's INFO and never resets it), not
+// by its master_repl_offset, which counts its own history. An old master
+// back from a partition with its own writes, listed among the replicas
+// since the switch (offset 0), was promoted over the real replica and the
+// current master's writes were lost; one seen as a replica at 5000 that
+// promoted itself (a SLAVEOF NO ONE that took effect after its failover
+// was aborted, an operator's REPLICAOF NO ONE) still ranks above a replica
+// at 1000.
 func TestRoleMasterCandidateRanksByItsLastReplicaOffset(t *testing.T) {
-	was := replicaStatus(mAddr, r1Addr, 5000, "aaaa")
-	was.RoleReported, was.MasterHost, was.MasterPort = "master", "", 0
-	ms := monitor.MasterStatus{Master: downMaster(mAddr), Replicas: []monitor.InstanceStatus{
-		was,
-		replicaStatus(mAddr, r2Addr, 1000, "bbbb"),
-	}}
-	nodes := map[monitor.Addr]*fakeNode{
-		mAddr:  {role: "master", down: true},
-		r1Addr: {role: "master", offset: 5000, priority: 100},
-		r2Addr: replicaNode(mAddr, 1000),
-	}
-	h := newHarness(t, settings(3000, 1), ms, nodes)
-	h.view.setODown("mymaster", true)
-	h.start()
-	h.waitEvent("+selected-slave", 1, 5*time.Second)
-	h.waitEvent("+failover-end", 1, 5*time.Second)
-	if m := h.master(); m.Addr != quorum.Addr(r1Addr) {
-		t.Fatalf("promoted %v (offset 1000), redis-sentinel promotes %v (last replica offset 5000)", m.Addr, r1Addr)
+	for _, tc := range []struct {
+		name       string
+		lastOffset int64
+		want       monitor.Addr
+	}{
+		{"old master listed since the switch", 0, r2Addr},
+		{"replica that promoted itself", 5000, r1Addr},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			was := replicaStatus(mAddr, r1Addr, tc.lastOffset, "aaaa")
+			was.RoleReported, was.MasterHost, was.MasterPort = "master", "", 0
+			ms := monitor.MasterStatus{Master: downMaster(mAddr), Replicas: []monitor.InstanceStatus{
+				was,
+				replicaStatus(mAddr, r2Addr, 1000, "bbbb"),
+			}}
+			nodes := map[monitor.Addr]*fakeNode{
+				mAddr:  {role: "master", down: true},
+				r1Addr: {role: "master", offset: 5000, priority: 100},
+				r2Addr: replicaNode(mAddr, 1000),
+			}
+			h := newHarness(t, settings(3000, 1), ms, nodes)
+			h.view.setODown("mymaster", true)
+			h.start()
+			h.waitEvent("+selected-slave", 1, 5*time.Second)
+			h.waitEvent("+failover-end", 1, 5*time.Second)
+			if m := h.master(); m.Addr != quorum.Addr(tc.want) {
+				t.Fatalf("promoted %v, want %v; side effects %q", m.Addr, tc.want, h.redis.callList())
+			}
+		})
 	}
 }
 
