@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 )
 
 // newLab creates a lab closed in t.Cleanup. The lab needs root: without it
@@ -46,21 +48,11 @@ func echoServer(t *testing.T, h *Host) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 64)
-				n, _ := c.Read(buf)
-				_, _ = c.Write(buf[:n])
-			}()
-		}
-	}()
+	redistest.Serve(t, ln, func(c net.Conn) {
+		buf := make([]byte, 64)
+		n, _ := c.Read(buf)
+		_, _ = c.Write(buf[:n])
+	})
 }
 
 // roundTrip connects from `from` to `to`'s echo server and checks the echo.

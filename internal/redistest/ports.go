@@ -49,14 +49,22 @@ func FreePort() (int, error) {
 func Addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
 
 // ServeTCP listens on 127.0.0.1 (a port the kernel picks) until the test
-// ends and runs handle on each connection in a goroutine of its own,
-// closing the connection when handle returns. It returns the address.
+// ends and serves each connection with handle (Serve). It returns the
+// address.
 func ServeTCP(t testing.TB, handle func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	Serve(t, ln, handle)
+	return ln.Addr().String()
+}
+
+// Serve accepts on ln until the test ends (it closes ln then) and runs
+// handle on each connection in a goroutine of its own, closing the
+// connection when handle returns.
+func Serve(t testing.TB, ln net.Listener, handle func(net.Conn)) {
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -70,5 +78,4 @@ func ServeTCP(t testing.TB, handle func(net.Conn)) string {
 			}()
 		}
 	}()
-	return ln.Addr().String()
 }
