@@ -50,8 +50,12 @@ func (n *Node) hostAsAnnounced(name string, a monitor.Addr) string {
 
 // hostIPs remembers the IP of each hostname hostAsAnnounced was asked for,
 // looked up in the background: lookup answers the last IP found ("" if
-// none yet) and starts a lookup, at most one per host at a time, when it
-// has none or it is older than hostIPFresh.
+// none yet) and starts a lookup, at most one per host at a time, when the
+// last one is older than hostIPFresh (hostIPRetry after one that failed).
+// Hosts not asked for in hostIPForget are dropped once it holds more than
+// hostIPKeep, and it never holds more than hostIPMax: hostnames come from
+// hellos too, which anyone who can publish on a node's hello channel
+// writes.
 type hostIPs struct {
 	mu    sync.Mutex
 	hosts map[string]*hostIP
@@ -61,27 +65,48 @@ type hostIPs struct {
 
 type hostIP struct {
 	ip       string
-	at       time.Time
+	at       time.Time // of the last lookup's end
+	asked    time.Time
 	inflight bool
 }
 
 const (
 	hostIPFresh   = time.Minute
+	hostIPRetry   = 10 * time.Second
 	hostIPTimeout = 5 * time.Second
+	hostIPForget  = 10 * time.Minute
+	hostIPKeep    = 256
+	hostIPMax     = 4096
 )
 
 func (h *hostIPs) lookup(host string) string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.hosts == nil {
-		h.hosts = map[string]*hostIP{}
-	}
+	now := time.Now()
 	e := h.hosts[host]
 	if e == nil {
+		if h.hosts == nil {
+			h.hosts = map[string]*hostIP{}
+		}
+		if len(h.hosts) >= hostIPKeep {
+			for k, old := range h.hosts {
+				if now.Sub(old.asked) > hostIPForget && !old.inflight {
+					delete(h.hosts, k)
+				}
+			}
+		}
+		if len(h.hosts) >= hostIPMax {
+			return ""
+		}
 		e = &hostIP{}
 		h.hosts[host] = e
 	}
-	if !e.inflight && (e.ip == "" || time.Since(e.at) > hostIPFresh) {
+	e.asked = now
+	wait := hostIPFresh
+	if e.ip == "" {
+		wait = hostIPRetry
+	}
+	if !e.inflight && (e.at.IsZero() || now.Sub(e.at) > wait) {
 		e.inflight = true
 		resolve := h.resolve
 		if resolve == nil {
@@ -93,9 +118,9 @@ func (h *hostIPs) lookup(host string) string {
 			ips, err := resolve(ctx, host)
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			e.inflight = false
+			e.inflight, e.at = false, time.Now()
 			if err == nil && len(ips) > 0 {
-				e.ip, e.at = ips[0], time.Now()
+				e.ip = ips[0]
 			}
 		}()
 	}

@@ -107,7 +107,7 @@ func decideHello(h monitor.Hello, m *quorum.Master, currentEpoch uint64) helloDe
 	if h.MasterConfigEpoch <= m.ConfigEpoch || !h.MasterAddrUsable {
 		return d
 	}
-	if m.Failover != nil && h.MasterConfigEpoch == m.Failover.Epoch {
+	if m.Failover != nil && h.MasterConfigEpoch == m.Failover.Epoch && quorum.Addr(h.MasterAddr) == m.Failover.Replica {
 		// The failover recorded here announces its promotion (the
 		// leader's hellos name the promoted replica once it applied
 		// OpFailoverPromoted, a follower may not have yet): its own

@@ -50,6 +50,12 @@ func TestDecideHello(t *testing.T) {
 	if got, want := decideHello(confirmed(7, 7, "10.0.0.3", 6379), &inFailover, 3), (helloDecision{adoptEpoch: true, switchTo: true}); got != want {
 		t.Errorf("a newer failover's announcement: got %+v, want %+v", got, want)
 	}
+	// Another replica at the same epoch is not this failover's (two
+	// leaders of one epoch: a sentinel run alone, whose FSM assigns epochs
+	// without an election, beside redis-sentinels): it switches as before.
+	if got, want := decideHello(confirmed(7, 6, "10.0.0.3", 6379), &inFailover, 3), (helloDecision{adoptEpoch: true, switchTo: true}); got != want {
+		t.Errorf("another replica at the recorded failover's epoch: got %+v, want %+v", got, want)
+	}
 }
 
 func TestHelloMasterAddr(t *testing.T) {

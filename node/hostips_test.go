@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,5 +44,40 @@ func TestHostIPsNeverWaitOnTheResolver(t *testing.T) {
 	})
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("%d lookups of one host, want 1", n)
+	}
+}
+
+// A host that does not resolve is asked again only after hostIPRetry, not
+// at every event; and the cache of hosts asked for stays bounded, since
+// hellos, which anyone who can publish on a node's channel writes, bring
+// hostnames too.
+func TestHostIPsRetryIsPacedAndBounded(t *testing.T) {
+	var calls atomic.Int32
+	h := hostIPs{resolve: func(ctx context.Context, host string) ([]string, error) {
+		calls.Add(1)
+		return nil, errors.New("no such host")
+	}}
+	redistest.Wait(t, 5*time.Second, "the first lookup's end", func() error {
+		h.lookup("nx.example")
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if e := h.hosts["nx.example"]; e.inflight || e.at.IsZero() {
+			return errors.New("still looking up")
+		}
+		return nil
+	})
+	for range 50 {
+		h.lookup("nx.example")
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d lookups of a host that does not resolve within %v, want 1", n, hostIPRetry)
+	}
+	for i := range 2 * hostIPMax {
+		h.lookup(fmt.Sprintf("h%d.example", i))
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n := len(h.hosts); n > hostIPMax {
+		t.Fatalf("%d hosts kept, want at most %d", n, hostIPMax)
 	}
 }
