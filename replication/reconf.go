@@ -185,7 +185,7 @@ func (d *driver) sendReconf(a monitor.Addr) bool {
 // address: after the switch, the new master's list, which holds the old
 // master's replicas from the switch on.
 func (d *driver) replicasNow() map[monitor.Addr]*monitor.InstanceStatus {
-	ms, ok := d.e.cfg.View.Status(d.name)
+	ms, ok := d.e.cfg.View.GroupStatus(d.name) // every poll: without the sentinels' records
 	if !ok {
 		return nil
 	}
