@@ -1,7 +1,6 @@
 package replication
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -39,24 +39,6 @@ func (o *pauseObserver) reports(r NotStartedReason) []time.Time {
 	return append([]time.Time(nil), o.notStart[r]...)
 }
 
-// syncBuffer is a log sink safe for the engine's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), sub)
-}
-
 func setPause(t *testing.T, h *harness, paused bool, names ...string) {
 	t.Helper()
 	if err := h.prop.Propose(context.Background(), &quorum.Command{Op: quorum.OpMaintenance, Paused: paused, Names: names}); err != nil {
@@ -74,7 +56,7 @@ func TestPausedMasterIsNotFailedOver(t *testing.T) {
 		t.Run(strings.Join(append([]string{"scope"}, scope...), "-"), func(t *testing.T) {
 			h := autoScenario(t, 3000)
 			obs := &pauseObserver{now: h.clock.Now}
-			logs := &syncBuffer{}
+			logs := &redistest.LogBuffer{}
 			h.eng.cfg.Observer = obs
 			h.eng.log = slog.New(slog.NewTextHandler(logs, nil))
 			setPause(t, h, true, scope...)
@@ -95,8 +77,8 @@ func TestPausedMasterIsNotFailedOver(t *testing.T) {
 					t.Fatalf("observer told twice %v apart, want the recheck period (%v)", d, recheckInterval)
 				}
 			}
-			if n := logs.count(pausedLine); n != 1 {
-				t.Fatalf("%q logged %d times, want once per pause period:\n%s", pausedLine, n, logs.b.String())
+			if n := strings.Count(logs.String(), pausedLine); n != 1 {
+				t.Fatalf("%q logged %d times, want once per pause period:\n%s", pausedLine, n, logs.String())
 			}
 
 			setPause(t, h, false, scope...)

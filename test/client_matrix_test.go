@@ -890,7 +890,7 @@ type redisPyCase struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	lines  chan string
-	stderr lockedBuffer
+	stderr redistest.LogBuffer
 	first  pyReport // the "before" line
 }
 
@@ -1065,7 +1065,7 @@ func requireCLIOneShots(t *testing.T, d *harness.Deployment, master int) {
 type cliSession struct {
 	cmd    *exec.Cmd
 	tty    *os.File
-	screen lockedBuffer
+	screen redistest.LogBuffer
 	exited chan struct{}
 }
 

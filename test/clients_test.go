@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -232,24 +231,6 @@ func testRedisCLIOneShot(t *testing.T, d *clientDeployment) {
 	}
 }
 
-// lockedBuffer collects a pty's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func testRedisCLIInteractive(t *testing.T, d *clientDeployment) {
 	cmd := exec.Command(redisCLIBin, "-h", "127.0.0.1", "-p", strconv.Itoa(d.sentinels[0].Port()))
 	cmd.Env = append(os.Environ(), "REDISCLI_AUTH="+clientSentinelPassword, "REDISCLI_HISTFILE=/dev/null", "TERM=dumb")
@@ -257,7 +238,7 @@ func testRedisCLIInteractive(t *testing.T, d *clientDeployment) {
 	if err != nil {
 		t.Fatalf("start redis-cli on a pty: %v", err)
 	}
-	var out lockedBuffer
+	var out redistest.LogBuffer
 	go func() {
 		buf := make([]byte, 4096)
 		for {
