@@ -221,6 +221,9 @@ type cluster struct {
 	mode       memberMode
 	quietGen   uint64
 	localSince time.Time // when it last entered modeLocal
+	// isolated: in modeLocal, cut off from the group's Raft (protocol.go's
+	// isolate): its group had no leader to record the mixed set.
+	isolated bool
 	// addr caches the advertised address (finding it may take a UDP
 	// route lookup); addrAt is when it was computed.
 	addr   string

@@ -79,6 +79,10 @@ type protocolView struct {
 	// leaderKnown: this member knows a Raft leader, so the group can end
 	// the generation once the members are quiet.
 	leaderKnown bool
+	// leaderlessFor: how long it has known no leader (0 while it knows one).
+	leaderlessFor time.Duration
+	// isolated: in modeLocal, it cut itself off from the group's Raft.
+	isolated bool
 }
 
 // protocolAction is a member's next step.
@@ -91,7 +95,21 @@ const (
 	protoQuiet                   // stop voting and electing
 	protoReattach                // hand the group what the copy learnt, take its state again
 	protoWake                    // quiet to local, on its own state (kept up to date by hellos)
+	protoIsolate                 // cut off from the group's Raft, then local on its own copy
+	protoRejoin                  // connected to the group's Raft again, quiet until it reattaches
 )
+
+// isolateAfter is how long a member that hears a foreign sentinel waits
+// for a leader to record it before it cuts itself off from the group's
+// Raft to vote (ten heartbeat timeouts: an election takes one or two).
+const isolateAfter = 5 * time.Second
+
+// cutOff reports whether a member should isolate itself: it hears a
+// foreign sentinel and no leader has been there to record it for
+// isolateAfter, so it would vote for nobody until a majority returns.
+func cutOff(v protocolView) bool {
+	return v.foreign && !v.leaderKnown && v.leaderlessFor >= isolateAfter
+}
 
 // protocolStep decides a member's next step. A member detaches only once
 // the group records no failover in progress (one the log decided before
@@ -106,16 +124,34 @@ const (
 // generation, after which it wakes on its own state, kept up to date by
 // hellos while quiet, unless an end was applied in between (the log may
 // have decided meanwhile: reattach, then detach again).
+//
+// A member whose group has no leader to record the mixed set (cutOff)
+// isolates itself from the group's Raft before it votes, so that no entry
+// is committed with its acknowledgement meanwhile, and connects again only
+// under the conditions of going quiet (its votes can no longer lead a
+// failover), quiet until a leader takes what its copy learnt. A member in
+// Raft mode isolates itself only while its state records no failover in
+// progress, which its copy would carry without the leader that runs it.
 func protocolStep(v protocolView) protocolAction {
 	switch v.mode {
 	case modeRaft:
 		switch {
 		case v.groupMixed && !v.failoverInGroup:
 			return protoDetach
+		case !v.groupMixed && cutOff(v) && !v.failoverInGroup:
+			return protoIsolate
 		case !v.groupMixed && v.foreign:
 			return protoEnter
 		}
 	case modeLocal:
+		if v.isolated {
+			// Its view of the group's state is frozen while it is cut off:
+			// only the quiet conditions bring it back.
+			if !v.foreign && !v.localBusy && v.localFor >= foreignGone {
+				return protoRejoin
+			}
+			return protoNothing
+		}
 		switch {
 		case !v.groupMixed && !v.localFailover:
 			// The group ended the generation without this member (it
@@ -129,10 +165,18 @@ func protocolStep(v protocolView) protocolAction {
 		}
 	case modeQuiet:
 		switch {
+		case v.quietGen == 0 && !v.leaderKnown:
+			// Reattaching (connected again after isolation, or a merge
+			// that failed) needs a leader to hand the copy to.
+			if cutOff(v) {
+				return protoIsolate
+			}
 		case !v.groupMixed || v.groupEnded >= v.quietGen:
 			return protoReattach
 		case v.groupGen > v.quietGen:
 			return protoWake
+		case cutOff(v):
+			return protoIsolate
 		case v.foreign:
 			return protoEnter
 		}
@@ -202,6 +246,9 @@ func (c *cluster) runProtocol(ctx context.Context) {
 	t := beat.NewTicker(protocolTick)
 	defer t.Stop()
 	var lastPropose, lastCensus time.Time
+	// lastLeader: when a leader was last known, or it was last isolated
+	// (a member connected again waits isolateAfter afresh).
+	lastLeader := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -210,16 +257,19 @@ func (c *cluster) runProtocol(ctx context.Context) {
 		}
 		mixed, gen, ended := c.fsm.Protocol()
 		c.mu.Lock()
-		mode, quietGen, localSince := c.mode, c.quietGen, c.localSince
+		mode, quietGen, localSince, isolated := c.mode, c.quietGen, c.localSince, c.isolated
 		c.mu.Unlock()
 		st := c.getStore()
 		leaderID := ""
 		if st != nil {
 			leaderID, _ = st.Leader()
 		}
+		if leaderID != "" || isolated {
+			lastLeader = time.Now()
+		}
 		v := protocolView{mode: mode, groupMixed: mixed, groupGen: gen, groupEnded: ended, quietGen: quietGen,
 			failoverInGroup: c.fsm.FailoverInProgress(), foreign: c.isMixed(), localFor: time.Since(localSince),
-			leaderKnown: leaderID != ""}
+			leaderKnown: leaderID != "", leaderlessFor: time.Since(lastLeader), isolated: isolated}
 		if mode == modeLocal {
 			// Only a detached member's step reads it, and it copies the
 			// local state: not every tick on every member of a pure set.
@@ -238,6 +288,10 @@ func (c *cluster) runProtocol(ctx context.Context) {
 			c.quiet(gen)
 		case protoWake:
 			c.wake(gen)
+		case protoIsolate:
+			c.isolate(ctx, st, mode)
+		case protoRejoin:
+			c.rejoin(st)
 		case protoReattach:
 			if err := c.reattach(ctx); err != nil && ctx.Err() == nil {
 				c.n.log.Info("failed to hand the group this sentinel's state; retrying", "error", err)
@@ -322,6 +376,14 @@ func askVoters(ctx context.Context, servers []quorum.Server, self string, own pr
 // engine decide on it (mixed.go starts it): the term's engine stops first,
 // so no two engines ever act on one state.
 func (c *cluster) detach(ctx context.Context, gen uint64) {
+	c.detachCopy(ctx)
+	c.n.log.Warn("The group's failovers follow redis-sentinel's protocol: this sentinel votes and fails over on its own copy of the group's state",
+		"generation", gen)
+}
+
+// detachCopy is detach's work: the term's engine stops, a copy of the
+// group's state becomes the node's, and the local engine may run on it.
+func (c *cluster) detachCopy(ctx context.Context) {
 	n := c.n
 	c.mu.Lock()
 	c.mode = modeDetaching
@@ -340,8 +402,60 @@ func (c *cluster) detach(ctx context.Context, gen uint64) {
 	n.setActiveFSM(n.localFSM)
 	n.reconcileMonitor(c.wasRestarted())
 	c.allowLocalEngine()
-	n.log.Warn("The group's failovers follow redis-sentinel's protocol: this sentinel votes and fails over on its own copy of the group's state",
-		"generation", gen)
+}
+
+// isolate cuts this member off from the group's Raft (cutOff), and only
+// then lets it vote and fail over on its own state: from modeRaft on a copy
+// of the group's, from modeQuiet on the one it already decides on.
+func (c *cluster) isolate(ctx context.Context, st *quorum.RaftStore, from memberMode) {
+	if st == nil {
+		return
+	}
+	if err := st.Isolate(true); err != nil {
+		c.n.log.Warn("failed to cut this sentinel off from its group's Raft", "error", err)
+		return
+	}
+	c.mu.Lock()
+	c.isolated = true
+	c.mu.Unlock()
+	if from == modeRaft {
+		c.detachCopy(ctx)
+	} else {
+		c.mu.Lock()
+		c.mode, c.quietGen, c.localSince = modeLocal, 0, time.Now()
+		c.mu.Unlock()
+		c.allowLocalEngine()
+	}
+	c.n.log.Warn("A sentinel that is not a gosentinel is in the set and the group has no leader to record it: this sentinel cuts itself off from the group's Raft and votes and fails over on its own state",
+		"after", isolateAfter.String())
+}
+
+// rejoin connects an isolated member to the group's Raft again, quiet
+// (votes for nobody) until a leader takes what its copy learnt; as quiet
+// does, it stays local if a vote or a failover landed meanwhile.
+func (c *cluster) rejoin(st *quorum.RaftStore) {
+	if st == nil {
+		return
+	}
+	c.mu.Lock()
+	c.mode, c.quietGen = modeQuiet, 0
+	c.mu.Unlock()
+	c.stopLocalEngine(true)
+	if c.n.localBusy() {
+		c.mu.Lock()
+		c.mode, c.localSince = modeLocal, time.Now()
+		c.mu.Unlock()
+		c.allowLocalEngine()
+		return
+	}
+	if err := st.Isolate(false); err != nil {
+		c.n.log.Warn("failed to connect this sentinel to its group's Raft again", "error", err)
+	}
+	c.mu.Lock()
+	c.isolated = false
+	c.mu.Unlock()
+	c.n.log.Warn("No sentinel that is not a gosentinel heard for a while: this sentinel connects to its group's Raft again and votes for nobody until a leader takes its state",
+		"after", foreignGone.String())
 }
 
 // quiet stops this member's elections and votes in generation gen, unless

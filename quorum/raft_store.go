@@ -204,6 +204,8 @@ type RaftStore struct {
 	replayTo   atomic.Uint64
 	replayTerm uint64
 	replayDone atomic.Bool
+	// gate isolates this server from its group's Raft (Isolate).
+	gate gate
 }
 
 // NewRaftStore checks cfg and returns a store that feeds fsm; call Open to
@@ -306,7 +308,7 @@ func (s *RaftStore) Open() (err error) {
 	trans := s.cfg.Transport
 	if trans == nil {
 		tc := &raft.NetworkTransportConfig{
-			Stream:  &streamLayer{Layer: s.cfg.Layer, advertise: advertisedAddr(s.cfg.Addr)},
+			Stream:  &gatedLayer{streamLayer: &streamLayer{Layer: s.cfg.Layer, advertise: advertisedAddr(s.cfg.Addr)}, g: &s.gate},
 			MaxPool: transportMaxPool,
 			Timeout: transportTimeout,
 			Logger:  hlog.Named("net"),

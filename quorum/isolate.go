@@ -1,0 +1,132 @@
+package quorum
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// ErrIsolated is what Raft's dials get while the store is isolated.
+var ErrIsolated = errors.New("this server is cut off from its group's Raft (isolated)")
+
+// Isolate cuts this server off from its group's Raft (on) or connects it
+// again (off). Isolated, its Raft network refuses every connection in and
+// out and closes those open: no entry can be committed with its
+// acknowledgement, it grants no vote and can lead no term, while its log,
+// state and configuration stay as they are. The node isolates a member
+// that must vote by redis-sentinel's protocol although its group has no
+// leader to record that (docs/DESIGN.md, "A member its group cannot
+// follow"). A store on an injected Transport cannot be isolated.
+func (s *RaftStore) Isolate(on bool) error {
+	if s.cfg.Transport != nil {
+		return errors.New("an injected raft transport cannot be isolated")
+	}
+	s.gate.set(on)
+	return nil
+}
+
+// Isolated reports whether Isolate(true) is in force.
+func (s *RaftStore) Isolated() bool { return s.gate.isClosed() }
+
+// gate is the switch Isolate turns: the stream layer asks it for every
+// connection, and it keeps those open so that closing can end them.
+type gate struct {
+	mu     sync.Mutex
+	closed bool
+	conns  map[*gatedConn]struct{}
+}
+
+func (g *gate) isClosed() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closed
+}
+
+// set closes or opens the gate; closing ends every connection open.
+func (g *gate) set(closed bool) {
+	g.mu.Lock()
+	g.closed = closed
+	var open []*gatedConn
+	if closed {
+		for c := range g.conns {
+			open = append(open, c)
+		}
+		g.conns = nil
+	}
+	g.mu.Unlock()
+	for _, c := range open {
+		c.Conn.Close()
+	}
+}
+
+// admit tracks c and returns it wrapped, or closes it and returns nil when
+// the gate is closed.
+func (g *gate) admit(c net.Conn) *gatedConn {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		c.Close()
+		return nil
+	}
+	gc := &gatedConn{Conn: c, g: g}
+	if g.conns == nil {
+		g.conns = map[*gatedConn]struct{}{}
+	}
+	g.conns[gc] = struct{}{}
+	return gc
+}
+
+func (g *gate) forget(c *gatedConn) {
+	g.mu.Lock()
+	delete(g.conns, c)
+	g.mu.Unlock()
+}
+
+// gatedConn is a Raft connection the gate can end.
+type gatedConn struct {
+	net.Conn
+	g    *gate
+	once sync.Once
+}
+
+func (c *gatedConn) Close() error {
+	c.once.Do(func() { c.g.forget(c) })
+	return c.Conn.Close()
+}
+
+// gatedLayer is the stream layer Raft runs on, behind the gate.
+type gatedLayer struct {
+	*streamLayer
+	g *gate
+}
+
+func (l *gatedLayer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	if l.g.isClosed() {
+		return nil, ErrIsolated
+	}
+	c, err := l.streamLayer.Dial(address, timeout)
+	if err != nil {
+		return nil, err
+	}
+	if gc := l.g.admit(c); gc != nil {
+		return gc, nil
+	}
+	return nil, ErrIsolated
+}
+
+// Accept returns the next connection the gate admits; those it refuses
+// are closed at once.
+func (l *gatedLayer) Accept() (net.Conn, error) {
+	for {
+		c, err := l.streamLayer.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if gc := l.g.admit(c); gc != nil {
+			return gc, nil
+		}
+	}
+}
