@@ -29,6 +29,7 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 		// group created meanwhile (REMOVE then MONITOR elsewhere).
 		ok = ok && seed.Addr == monitor.Addr(c.Master.Addr)
 		n.mu.Unlock()
+		n.resolveAhead(c.Master.Addr)
 		n.seedSettings(c.Master)
 		m := c.Master.Clone()
 		n.withOwnSettings(m)
@@ -81,6 +82,7 @@ func (n *Node) onApply(c *quorum.Command, result error) {
 // client-reconfig-script as observer unless this sentinel led the
 // failover (it ran the script as leader at the promotion).
 func (n *Node) switchedMaster(name string, from, to quorum.Addr, epoch uint64) {
+	n.resolveAhead(to)
 	n.announceSwitch(name, from, to)
 	n.mon.SwitchMaster(name, monitor.Addr(to))
 	// The new configuration goes out in hellos at the next tick, not up to

@@ -173,7 +173,7 @@ func (n *Node) MasterAddr(name string) (string, string, bool) {
 	if t := lastAddrText.Load(); t != nil && t.addr == addr {
 		return addr.Host, t.port, true
 	}
-	host, port := n.announcedAddrHost(name, addr), strconv.Itoa(addr.Port)
+	host, port := n.hostAsAnnounced(name, monitor.Addr(addr)), strconv.Itoa(addr.Port)
 	if isIP(addr.Host) {
 		lastAddrText.Store(&addrText{addr: addr, port: port})
 	}
@@ -182,7 +182,7 @@ func (n *Node) MasterAddr(name string) (string, string, bool) {
 
 // addrText is the reply to GET-MASTER-ADDR-BY-NAME for a master at an IP
 // address: the host as given whether or not announce-hostnames is on
-// (announcedAddrHost), and the port in decimal. It depends on the address
+// (hostAsAnnounced), and the port in decimal. It depends on the address
 // alone, so the last one is kept for every node of the process: clients
 // ask again and again for the same master, and telling an IP and
 // formatting the port were a tenth of the command's time.
@@ -192,38 +192,6 @@ type addrText struct {
 }
 
 var lastAddrText atomic.Pointer[addrText]
-
-// announcedHost is the master's host as redis-sentinel announces it
-// (announceSentinelAddr): the hostname it was given when announce-hostnames
-// is on, else its IP address, resolved when a hostname was given.
-func (n *Node) announcedHost(m *quorum.Master) string {
-	return n.announcedAddrHost(m.Name, m.Addr)
-}
-
-// announcedAddrHost is announcedHost for the master name at addr.
-func (n *Node) announcedAddrHost(name string, addr quorum.Addr) string {
-	if n.announceHostnames() {
-		return addr.Host
-	}
-	return n.addrIP(name, addr)
-}
-
-// addrIP is the IP address of master name at addr: the host itself when it
-// is one, else the address the monitor resolved it to (or a fresh lookup).
-func (n *Node) addrIP(name string, addr quorum.Addr) string {
-	host := addr.Host
-	if isIP(host) {
-		return host
-	}
-	if ms, ok := n.mon.Status(name); ok && ms.Master.IP != "" &&
-		ms.Master.Ref.Addr == (monitor.Addr(addr)) {
-		return ms.Master.IP
-	}
-	if ips, err := net.LookupHost(host); err == nil && len(ips) > 0 {
-		return ips[0]
-	}
-	return host
-}
 
 // isIP is net.ParseIP(host) != nil without its allocation (ParseIP is
 // netip.ParseAddr refusing zones).
@@ -244,7 +212,7 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	for _, m := range n.sm().Addrs() {
 		// Peers ask by IP unless they announce hostnames: match either
 		// the name the master was given or its address.
-		if m.Addr.Port == port && (m.Addr.Host == ip || n.addrIP(m.Name, m.Addr) == ip) {
+		if m.Addr.Port == port && (m.Addr.Host == ip || n.hostIP(m.Name, monitor.Addr(m.Addr)) == ip) {
 			found = &m
 			break
 		}

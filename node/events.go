@@ -16,17 +16,35 @@ func (n *Node) masterRef(m *quorum.Master) *monitor.Ref {
 	return &monitor.Ref{Kind: monitor.KindMaster, Name: m.Name, Addr: a, Master: m.Name, MasterAddr: a}
 }
 
-// hostAsAnnounced is how events, scripts and INFO name a host of master
-// name's group, as redis-sentinel's announceSentinelAddr: a hostname only
-// under announce-hostnames, else its IP (resolve-hostnames): the one the
-// monitor connected to, else the last one hostIPs looked up. Never a DNS
-// lookup of its own: events, the FSM's apply and INFO wait on this, and a
-// resolver that does not answer held each for seconds. redis-sentinel
-// resolves a hostname once, when it makes the instance; the monitor
-// resolves when it connects, so a hostname neither has resolved yet (just
-// added, a node that refuses connections) is named as it is meanwhile.
+// hostAsAnnounced is how events, scripts, INFO and GET-MASTER-ADDR-BY-NAME
+// name a host of master name's group, as redis-sentinel's
+// announceSentinelAddr: a hostname only under announce-hostnames, else its
+// IP (hostIP).
 func (n *Node) hostAsAnnounced(name string, a monitor.Addr) string {
-	if a.Host == "" || isIP(a.Host) || n.announceHostnames() {
+	if n.announceHostnames() {
+		return a.Host
+	}
+	return n.hostIP(name, a)
+}
+
+// hostIP is the IP of a host of master name's group (resolve-hostnames):
+// the host itself when it is an IP, else the one the monitor connected to,
+// else the last one hostIPs looked up, else the hostname as it is. Never a
+// DNS lookup of its own: events, the FSM's apply, INFO,
+// GET-MASTER-ADDR-BY-NAME and is-master-down-by-addr wait on this, and a
+// resolver that does not answer held each for seconds.
+//
+// redis-sentinel resolves a hostname when it creates the address
+// (createSentinelAddr) and names the stored IP; the lookup starts here at
+// the same moment (resolveAhead), but a hostname neither the monitor nor
+// hostIPs has resolved yet (just added, a resolver that does not answer)
+// is named as it is meanwhile. redis-sentinel 7.0.15 names "" for a
+// config file's hostname it could not resolve at load: clients dial ""
+// as their own host (go-redis joins it into ":6379", which net.Dial takes
+// as the local system), where the hostname still leads a client with a
+// working resolver to the master.
+func (n *Node) hostIP(name string, a monitor.Addr) string {
+	if a.Host == "" || isIP(a.Host) {
 		return a.Host
 	}
 	if ms, ok := n.mon.Status(name); ok {
@@ -43,6 +61,16 @@ func (n *Node) hostAsAnnounced(name string, a monitor.Addr) string {
 		return ip
 	}
 	return a.Host
+}
+
+// resolveAhead starts hostIPs' lookup of a master's hostname when the
+// group creates or moves the master, as redis-sentinel resolves when it
+// creates the address, so that GET-MASTER-ADDR-BY-NAME and
+// is-master-down-by-addr have its IP by the time they are asked.
+func (n *Node) resolveAhead(a quorum.Addr) {
+	if a.Host != "" && !isIP(a.Host) {
+		n.hostIPs.lookup(a.Host)
+	}
 }
 
 // announcedRef is ref with its hosts as hostAsAnnounced names them.

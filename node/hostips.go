@@ -7,14 +7,14 @@ import (
 	"time"
 )
 
-// hostIPs remembers the IP of each hostname hostAsAnnounced was asked for,
-// looked up in the background: lookup answers the last IP found ("" if
-// none yet) and starts a lookup, at most one per host at a time, when the
-// last one is older than hostIPFresh (hostIPRetry after one that failed).
-// Hosts not asked for in hostIPForget are dropped once it holds more than
-// hostIPKeep, and it never holds more than hostIPMax: hostnames come from
-// hellos too, which anyone who can publish on a node's hello channel
-// writes.
+// hostIPs remembers the IP of each hostname hostIP was asked for (and
+// resolveAhead named), looked up in the background: lookup answers the
+// last IP found ("" if none yet) and starts a lookup, at most one per host
+// at a time, when the last one is older than hostIPFresh (hostIPRetry
+// after one that failed). Hosts not asked for in hostIPForget are dropped
+// once it holds more than hostIPKeep, and it never holds more than
+// hostIPMax: hostnames come from hellos too, which anyone who can publish
+// on a node's hello channel writes.
 type hostIPs struct {
 	mu    sync.Mutex
 	hosts map[string]*hostIP

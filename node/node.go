@@ -66,7 +66,8 @@ type Node struct {
 	logLevel slog.LevelVar
 	// compat is the redis-sentinel version this node behaves as.
 	compat compat.Profile
-	// hostIPs: the IPs events name hostnames by (hostAsAnnounced).
+	// hostIPs: the IPs events, INFO and GET-MASTER-ADDR-BY-NAME name
+	// hostnames by (hostIP).
 	hostIPs hostIPs
 
 	// localFSM is the state while this sentinel is alone (Raft disabled,
