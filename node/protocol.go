@@ -106,9 +106,12 @@ const isolateAfter = 5 * time.Second
 
 // cutOff reports whether a member should isolate itself: it hears a
 // foreign sentinel and no leader has been there to record it for
-// isolateAfter, so it would vote for nobody until a majority returns.
+// isolateAfter, so it would vote for nobody until a majority returns; and
+// no failover the log decided is in its state or its log (its copy would
+// carry one without the leader that runs it, and one it acknowledged but
+// has not applied yet would be missing from the copy it votes on).
 func cutOff(v protocolView) bool {
-	return v.foreign && !v.leaderKnown && v.leaderlessFor >= isolateAfter
+	return v.foreign && !v.leaderKnown && v.leaderlessFor >= isolateAfter && !v.failoverInGroup
 }
 
 // protocolStep decides a member's next step. A member detaches only once
@@ -129,16 +132,14 @@ func cutOff(v protocolView) bool {
 // isolates itself from the group's Raft before it votes, so that no entry
 // is committed with its acknowledgement meanwhile, and connects again only
 // under the conditions of going quiet (its votes can no longer lead a
-// failover), quiet until a leader takes what its copy learnt. A member in
-// Raft mode isolates itself only while its state records no failover in
-// progress, which its copy would carry without the leader that runs it.
+// failover), quiet until a leader takes what its copy learnt.
 func protocolStep(v protocolView) protocolAction {
 	switch v.mode {
 	case modeRaft:
 		switch {
 		case v.groupMixed && !v.failoverInGroup:
 			return protoDetach
-		case !v.groupMixed && cutOff(v) && !v.failoverInGroup:
+		case !v.groupMixed && cutOff(v):
 			return protoIsolate
 		case !v.groupMixed && v.foreign:
 			return protoEnter
@@ -270,6 +271,11 @@ func (c *cluster) runProtocol(ctx context.Context) {
 		v := protocolView{mode: mode, groupMixed: mixed, groupGen: gen, groupEnded: ended, quietGen: quietGen,
 			failoverInGroup: c.fsm.FailoverInProgress(), foreign: c.isMixed(), localFor: time.Since(localSince),
 			leaderKnown: leaderID != "", leaderlessFor: time.Since(lastLeader), isolated: isolated}
+		if cutOff(v) && st != nil && st.PendingFailover() {
+			// Read only when it matters: a failover it acknowledged and
+			// has not applied (the log past the FSM).
+			v.failoverInGroup = true
+		}
 		if mode == modeLocal {
 			// Only a detached member's step reads it, and it copies the
 			// local state: not every tick on every member of a pure set.

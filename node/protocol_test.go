@@ -58,6 +58,8 @@ func TestProtocolStep(t *testing.T) {
 			protocolView{mode: modeLocal, isolated: true, groupMixed: true, groupGen: 1, foreign: true, localFor: time.Hour, leaderKnown: true}, protoNothing},
 		{"connected again, no leader yet: wait quiet", protocolView{mode: modeQuiet, leaderlessFor: time.Second}, protoNothing},
 		{"connected again, a leader: hand it the copy", protocolView{mode: modeQuiet, leaderKnown: true}, protoReattach},
+		{"connected again, heard again, no leader, but a failover the log decided is in its state: stay",
+			protocolView{mode: modeQuiet, foreign: true, leaderlessFor: isolateAfter, failoverInGroup: true}, protoNothing},
 		{"connected again, heard again, no leader for isolateAfter: cut off again",
 			protocolView{mode: modeQuiet, foreign: true, leaderlessFor: isolateAfter}, protoIsolate},
 		{"quiet in a generation, heard again, no leader to record a new one: cut off and vote",

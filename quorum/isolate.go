@@ -15,8 +15,9 @@ var ErrIsolated = errors.New("this server is cut off from its group's Raft (isol
 // Isolate cuts this server off from its group's Raft (on) or connects it
 // again (off). Isolated, its Raft network refuses every connection in and
 // out and closes those open: no entry can be committed with its
-// acknowledgement, it grants no vote and can lead no term, while its log,
-// state and configuration stay as they are. The node isolates a member
+// acknowledgement, it grants no vote and wins no election, while its log,
+// state and configuration stay as they are (a sitting leader keeps
+// IsLeader until its lease ends, committing nothing). The node isolates a member
 // that must vote by redis-sentinel's protocol although its group has no
 // leader to record that (docs/DESIGN.md, "A member its group cannot
 // follow"). A store on an injected Transport cannot be isolated.
@@ -129,4 +130,38 @@ func (l *gatedLayer) Accept() (net.Conn, error) {
 			return gc, nil
 		}
 	}
+}
+
+// PendingFailover reports whether this server's log holds, beyond what its
+// FSM applied, a failover decision (OpFailoverBegin): a follower
+// acknowledges an entry when it appends it and applies it only once it
+// learns the commit, so a failover the group committed with its
+// acknowledgement may be in its log and not yet in its state. The node
+// isolates a member only when neither holds one. An entry it cannot read
+// or decode counts as one.
+func (s *RaftStore) PendingFailover() bool {
+	s.mu.RLock()
+	logs := s.logs
+	s.mu.RUnlock()
+	if logs == nil {
+		return false
+	}
+	last, err := logs.LastIndex()
+	if err != nil {
+		return true
+	}
+	for i := s.AppliedIndex() + 1; i <= last; i++ {
+		var l raft.Log
+		if err := logs.GetLog(i, &l); err != nil {
+			return true
+		}
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		c, err := Decode(l.Data)
+		if err != nil || c.Op == OpFailoverBegin {
+			return true
+		}
+	}
+	return false
 }

@@ -43,9 +43,13 @@ func TestRaftStore_IsolatedServerAcknowledgesNothing(t *testing.T) {
 		return nil
 	})
 
-	// Isolating a second server leaves one of three: nothing commits, and
-	// neither isolated server leads meanwhile.
-	var alone, second *raftNode = rest[0], rest[1]
+	// Isolating the other follower leaves one of three: nothing commits,
+	// and neither isolated server leads meanwhile (the leader left alone
+	// keeps IsLeader until its lease ends, committing nothing).
+	alone, second := newLeader, rest[0]
+	if second == newLeader {
+		second = rest[1]
+	}
 	if err := second.store.Isolate(true); err != nil {
 		t.Fatal(err)
 	}
@@ -88,5 +92,74 @@ func TestRaftStore_IsolateNeedsTheLayer(t *testing.T) {
 	s := &RaftStore{cfg: RaftConfig{Transport: trans}}
 	if err := s.Isolate(true); err == nil || s.Isolated() {
 		t.Fatalf("an injected transport was isolated (err %v)", err)
+	}
+}
+
+// A follower acknowledges an entry when it appends it and applies it only
+// once it learns the commit: a failover the group committed with its
+// acknowledgement can be in its log and not in its state when its leader
+// is lost. PendingFailover sees it there, so the node does not isolate
+// the member and vote on a copy without it.
+func TestRaftStore_PendingFailoverSeesTheLogPastTheState(t *testing.T) {
+	nodes := newBootstrappedTrio(t, "s", nil)
+	proposeOnLeader(t, monitorCmd("m1", 6379, 1), nodes...)
+	leader := waitLeader(t, nodes...)
+	waitState(t, leader.fsm.State(), nodes...)
+	var a, c *raftNode
+	for _, n := range nodes {
+		switch {
+		case n == leader:
+		case a == nil:
+			a = n
+		default:
+			c = n
+		}
+	}
+	// c stands for a pod rolled back: the leader's commits need a.
+	if err := c.store.Isolate(true); err != nil {
+		t.Fatal(err)
+	}
+	// a's applies lag its log: the apply of m2 is held.
+	release := make(chan struct{})
+	hold := func(cmd *Command) {
+		if cmd.Op == OpMonitor && cmd.Master != nil && cmd.Master.Name == "m2" {
+			<-release
+		}
+	}
+	a.applyHook.Store(&hold)
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	if a.store.PendingFailover() {
+		t.Fatal("a failover pending before any was proposed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := leader.store.Propose(ctx, monitorCmd("m2", 6380, 2)); err != nil {
+		t.Fatal(err)
+	}
+	fo := &Command{Op: OpFailoverBegin, Name: "m1", Addr: Addr{Host: "127.0.0.1", Port: 6379}, Leader: leader.id, At: 3}
+	if err := leader.store.Propose(ctx, fo); err != nil {
+		t.Fatal(err)
+	}
+	if a.fsm.FailoverInProgress() {
+		t.Fatal("a applied the failover past the held apply")
+	}
+	if !a.store.PendingFailover() {
+		t.Fatal("a's log holds a committed failover its state does not, and PendingFailover does not see it")
+	}
+	close(release)
+	released = true
+	redistest.Wait(t, 10*time.Second, "a applying the failover", func() error {
+		if !a.fsm.FailoverInProgress() {
+			return fmt.Errorf("not applied yet")
+		}
+		return nil
+	})
+	if a.store.PendingFailover() {
+		t.Fatal("a failover still pending once applied")
 	}
 }

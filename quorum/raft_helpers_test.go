@@ -33,6 +33,9 @@ type raftNode struct {
 	running  bool
 
 	restores atomic.Int32 // OnRestore calls since the last start
+	// applyHook, if set, runs after each command is applied (a test
+	// holds a follower's applies behind its log with it).
+	applyHook atomic.Pointer[func(*Command)]
 	mu       sync.Mutex
 	replays  []bool // Recovering() seen by each ApplyFunc call since the last start
 }
@@ -82,6 +85,9 @@ func (n *raftNode) start() {
 		n.mu.Lock()
 		n.replays = append(n.replays, n.store.Recovering())
 		n.mu.Unlock()
+		if h := n.applyHook.Load(); h != nil {
+			(*h)(c)
+		}
 	})
 	cfg := RaftConfig{
 		ID:        n.id,
