@@ -36,8 +36,8 @@ type raftNode struct {
 	// applyHook, if set, runs after each command is applied (a test
 	// holds a follower's applies behind its log with it).
 	applyHook atomic.Pointer[func(*Command)]
-	mu       sync.Mutex
-	replays  []bool // Recovering() seen by each ApplyFunc call since the last start
+	mu        sync.Mutex
+	replays   []bool // Recovering() seen by each ApplyFunc call since the last start
 }
 
 // newRaftNode picks a kernel port for the node; it keeps it across restarts
