@@ -277,9 +277,8 @@ func (r *rollSet) killMaster(t *testing.T, stage string, withSentinel bool) {
 	pod := r.podOf(t, old)
 	node := r.d.Nodes[pod]
 	fault := "kill"
-	restarted := -1
 	if withSentinel {
-		fault, restarted = "kill-pod", pod
+		fault = "kill-pod"
 	}
 	logs := r.tailLogs()
 	sampler := harness.StartRoleSampler(r.d.Nodes, rollSamplePeriod)
@@ -293,11 +292,26 @@ func (r *rollSet) killMaster(t *testing.T, stage string, withSentinel bool) {
 		}
 	}
 	at := time.Now() // reaped: any later ack is the new master's
-	f := rollFigure{stage: stage, fault: fault, from: old}
+	r.recoverFromKill(t, rollFigure{stage: stage, fault: fault, from: old}, at, pod, withSentinel, logs, sampler)
+}
+
+// recoverFromKill checks the failover that the fault f (the master's node
+// killed at at, with its pod's sentinel when withSentinel) caused: exactly
+// one switch every sentinel agrees on, the client writing again, one
+// promoted replica; then brings the pod back as a StatefulSet does and
+// requires the set to settle without a second failover, and records f.
+func (r *rollSet) recoverFromKill(t *testing.T, f rollFigure, at time.Time, pod int, withSentinel bool,
+	logs []*logTail, sampler *harness.RoleSampler) {
+	t.Helper()
+	old, node := f.from, r.d.Nodes[pod]
+	restarted := -1
+	if withSentinel {
+		restarted = pod
+	}
 	f.to, f.firstSwitch, f.agreed = r.waitOneSwitch(t, old, at)
 	first, err := r.w.WaitAcksAfter(at, 20, resumeDeadline)
 	if err != nil {
-		t.Fatalf("%s %s: the client does not write again: %v", stage, fault, err)
+		t.Fatalf("%s %s: the client does not write again: %v", f.stage, f.fault, err)
 	}
 	f.resumed = first.Sub(at)
 	requireOnePromotion(t, sampler.Stop(), old, f.to, true)

@@ -230,39 +230,7 @@ func TestRollbackTwoPodsLeaderless(t *testing.T) {
 			master, rollSwitchDeadline, masterPod, r.describe(), err, memberState(r.d.Sentinels[0]), survivor, strings.Join(views, "; "),
 			rollSamplePeriod, slices.Sorted(maps.Keys(promoted)), r.watch.since(at), strings.Join(trace, "\n"))
 	}
-	f.to, f.firstSwitch, f.agreed = r.waitOneSwitch(t, master, at)
-	first, err := r.w.WaitAcksAfter(at, 20, resumeDeadline)
-	if err != nil {
-		t.Fatalf("the client does not write again after the failover: %v", err)
-	}
-	f.resumed = first.Sub(at)
-	requireOnePromotion(t, sampler.Stop(), master, f.to, true)
-
-	// The pod comes back as killMaster brings it back: its redis-sentinel
-	// first, the node once that names the new master; then the set must
-	// settle without a second failover (the old master returning is
-	// demoted, not failed over to or from).
-	if err := podSentinel.Start(); err != nil {
-		t.Fatalf("restart pod %d's redis-sentinel: %v", masterPod, err)
-	}
-	if err := r.watch.subscribe(masterPod, podSentinel); err != nil {
-		t.Fatal(err)
-	}
-	redistest.Poll(t, settleDeadline, 20*time.Millisecond, func() error {
-		if p, err := harness.MasterPort(podSentinel); err != nil || p != f.to {
-			return fmt.Errorf("restarted pod %d's redis-sentinel names master %d (%v), want %d", masterPod, p, err, f.to)
-		}
-		return nil
-	})
-	if err := node.Start(); err != nil {
-		t.Fatalf("restart the killed master %d: %v", master, err)
-	}
-	r.settle(t, f.to, true)
-	f.settled = time.Since(at)
-	requireOneLeader(t, r, logs)
-	r.requireOneSwitchEach(t, at, master, f.to, masterPod)
-	f.lost = r.lost(t, f.to)
-	r.record(t, f)
+	r.recoverFromKill(t, f, at, masterPod, true, logs, sampler)
 }
 
 // memberState renders what a gosentinel says of its group: INFO raft's
