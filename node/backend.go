@@ -252,11 +252,16 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	// failovers are the Raft leader's, and a vote could let a
 	// redis-sentinel fail the master over beside them (docs/DESIGN.md,
 	// "Mixed sets").
-	member := n.cl != nil && (n.cl.isActive() || n.cl.memberMode() != modeNone) && !n.localVoteMode()
+	// A member of a previous run still connected to Raft votes for
+	// nobody either: it cuts itself off first (restartedConnected).
+	n.voteMu.RLock()
+	member := n.cl != nil && (n.cl.isActive() || n.cl.memberMode() != modeNone || n.cl.restartedConnected()) &&
+		!n.localVoteMode()
 	n.mu.Lock()
 	l := n.local[found.Name]
 	if l == nil {
 		n.mu.Unlock()
+		n.voteMu.RUnlock()
 		return down, "*", 0
 	}
 	voted := false
@@ -270,6 +275,7 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	}
 	leader, leaderEpoch := l.leader, l.leaderEpoch
 	n.mu.Unlock()
+	n.voteMu.RUnlock()
 	if voted && !n.saveVote(found.Name, leader, leaderEpoch) {
 		// Not on disk: not given (saveVote), neither in the reply nor
 		// to a later ask in this epoch, which tries to save it again.

@@ -224,6 +224,10 @@ type cluster struct {
 	// isolated: in modeLocal, cut off from the group's Raft (protocol.go's
 	// isolate): its group had no leader to record the mixed set.
 	isolated bool
+	// isolatedAt: when Raft was last cut off (isolate.go);
+	// isolatedAtStart: it was when this sentinel started.
+	isolatedAt      time.Time
+	isolatedAtStart bool
 	// addr caches the advertised address (finding it may take a UDP
 	// route lookup); addrAt is when it was computed.
 	addr   string
@@ -422,6 +426,10 @@ func (c *cluster) open(addr string, abstainTerm uint64) (group.Store, error) {
 		TrailingLogs:      c.opts.TrailingLogs,
 	}, c.fsm)
 	if err != nil {
+		return nil, err
+	}
+	// Isolated (if it was when it stopped) before anyone sees the store.
+	if err := c.isolateAtOpen(st); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()

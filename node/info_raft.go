@@ -39,6 +39,7 @@ func (n *Node) InfoSection(name string) (string, bool) {
 	} else {
 		stats := st.Stats()
 		line("raft_state", strings.ToLower(stats["state"]))
+		line("raft_isolated", boolInt(st.Isolated()))
 		line("raft_term", st.Term())
 		leaderID, leaderAddr := st.Leader()
 		line("raft_leader_id", leaderID)

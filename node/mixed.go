@@ -241,6 +241,7 @@ func (c *cluster) mixedRound(ctx context.Context) {
 // followVoteMode runs the local failover engine while this sentinel votes
 // as redis-sentinel does (localVoteMode), and stops it otherwise.
 func (c *cluster) followVoteMode(ctx context.Context) {
+	c.followIsolation()
 	if c.n.localVoteMode() {
 		c.startLocalEngine(ctx)
 	} else {
@@ -320,7 +321,7 @@ func (n *Node) localVoteMode() bool {
 	}
 	switch n.cl.memberMode() {
 	case modeNone:
-		return !n.cl.isActive() && n.cl.isMixed()
+		return !n.cl.isActive() && n.cl.isMixed() && !n.cl.restartedConnected()
 	case modeLocal:
 		return true
 	}

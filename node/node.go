@@ -110,6 +110,12 @@ type Node struct {
 	odownLocals int
 	// electing counts redis-sentinel elections under way (elect.go).
 	electing atomic.Int32
+	// voteMu makes a vote's check of whether this sentinel votes and its
+	// record one step against the changes that stop it voting (shared in
+	// IsMasterDownByAddr, exclusive in protocol.go's quiet and rejoin):
+	// a vote checked before such a change is recorded before that
+	// change's check for recent votes.
+	voteMu sync.RWMutex
 	// seed holds the known replicas/sentinels of config-file masters until
 	// their OpMonitor is applied and the monitor watches them.
 	seed map[string]monitor.MasterSpec

@@ -417,7 +417,7 @@ func (c *cluster) isolate(ctx context.Context, st *quorum.RaftStore, from member
 	if st == nil {
 		return
 	}
-	if err := st.Isolate(true); err != nil {
+	if err := c.cutOffRaft(st); err != nil {
 		c.n.log.Warn("failed to cut this sentinel off from its group's Raft", "error", err)
 		return
 	}
@@ -443,9 +443,7 @@ func (c *cluster) rejoin(st *quorum.RaftStore) {
 	if st == nil {
 		return
 	}
-	c.mu.Lock()
-	c.mode, c.quietGen = modeQuiet, 0
-	c.mu.Unlock()
+	c.setModeStoppingVotes(modeQuiet, 0)
 	c.stopLocalEngine(true)
 	if c.n.localBusy() {
 		c.mu.Lock()
@@ -454,7 +452,7 @@ func (c *cluster) rejoin(st *quorum.RaftStore) {
 		c.allowLocalEngine()
 		return
 	}
-	if err := st.Isolate(false); err != nil {
+	if err := c.reconnectRaft(st); err != nil {
 		c.n.log.Warn("failed to connect this sentinel to its group's Raft again", "error", err)
 	}
 	c.mu.Lock()
@@ -467,14 +465,13 @@ func (c *cluster) rejoin(st *quorum.RaftStore) {
 // quiet stops this member's elections and votes in generation gen, unless
 // its engine turns out to be running a failover (then it stays detached).
 func (c *cluster) quiet(gen uint64) {
-	c.mu.Lock()
-	c.mode, c.quietGen = modeQuiet, gen
-	c.mu.Unlock()
+	c.setModeStoppingVotes(modeQuiet, gen)
 	c.stopLocalEngine(true)
 	if c.n.localBusy() {
 		// A failover began, or a vote was given, between the decision and
-		// the stop (a vote computed before the mode changed lands after
-		// it): finish it, or keep the vote's hold-off, in modeLocal.
+		// the stop (a vote checked before the mode changed is recorded by
+		// then: setModeStoppingVotes): finish it, or keep the vote's
+		// hold-off, in modeLocal.
 		c.mu.Lock()
 		c.mode, c.quietGen, c.localSince = modeLocal, 0, time.Now()
 		c.mu.Unlock()
@@ -483,6 +480,17 @@ func (c *cluster) quiet(gen uint64) {
 	}
 	c.n.log.Warn("No sentinel that is not a gosentinel heard for a while: this sentinel stops voting until the group decides again",
 		"generation", gen, "after", foreignGone.String())
+}
+
+// setModeStoppingVotes sets a mode in which this member votes for nobody,
+// under voteMu: a vote the handler checked before the change is recorded
+// by the time it returns, so the caller's localBusy sees it.
+func (c *cluster) setModeStoppingVotes(mode memberMode, quietGen uint64) {
+	c.n.voteMu.Lock()
+	defer c.n.voteMu.Unlock()
+	c.mu.Lock()
+	c.mode, c.quietGen = mode, quietGen
+	c.mu.Unlock()
 }
 
 // wake makes a quiet member vote and elect again on its own state, in the

@@ -299,9 +299,10 @@ func (r *rollSet) killMaster(t *testing.T, stage string, withSentinel bool) {
 // killed at at, with its pod's sentinel when withSentinel) caused: exactly
 // one switch every sentinel agrees on, the client writing again, one
 // promoted replica; then brings the pod back as a StatefulSet does and
-// requires the set to settle without a second failover, and records f.
+// requires the set to settle without a second failover, records f and
+// returns the new master.
 func (r *rollSet) recoverFromKill(t *testing.T, f rollFigure, at time.Time, pod int, withSentinel bool,
-	logs []*logTail, sampler *harness.RoleSampler) {
+	logs []*logTail, sampler *harness.RoleSampler) int {
 	t.Helper()
 	old, node := f.from, r.d.Nodes[pod]
 	restarted := -1
@@ -346,6 +347,7 @@ func (r *rollSet) recoverFromKill(t *testing.T, f rollFigure, at time.Time, pod 
 	r.requireOneSwitchEach(t, at, old, f.to, restarted)
 	f.lost = r.lost(t, f.to)
 	r.record(t, f)
+	return f.to
 }
 
 // manualFailover sends SENTINEL FAILOVER to a sentinel of kind via (the

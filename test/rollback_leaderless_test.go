@@ -1,6 +1,7 @@
 package test
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -230,7 +231,52 @@ func TestRollbackTwoPodsLeaderless(t *testing.T) {
 			master, rollSwitchDeadline, masterPod, r.describe(), err, memberState(r.d.Sentinels[0]), survivor, strings.Join(views, "; "),
 			rollSamplePeriod, slices.Sorted(maps.Keys(promoted)), r.watch.since(at), strings.Join(trace, "\n"))
 	}
-	r.recoverFromKill(t, f, at, masterPod, true, logs, sampler)
+	newMaster := r.recoverFromKill(t, f, at, masterPod, true, logs, sampler)
+
+	// Pod 0's gosentinel voted cut off from Raft: the redis-sentinels are
+	// still there, so it still is.
+	g := r.d.Sentinels[0]
+	if info, err := raftInfo(g); err != nil || info["raft_isolated"] != "1" || info["raft_failover_protocol"] != "sentinel" {
+		t.Fatalf("pod 0's gosentinel beside two redis-sentinels after the failover: %s (%v), want raft_isolated 1 and protocol sentinel",
+			memberState(g), err)
+	}
+	// Restarted (its pod's sentinel container), it comes back cut off:
+	// the first INFO raft that shows its store says so (its vote may
+	// still be leading a failover, and it has forgotten when it gave it),
+	// then it votes and answers clients again as a sentinel that is not
+	// a member.
+	if err := g.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Start(); err != nil {
+		t.Fatalf("restart pod 0's gosentinel: %v", err)
+	}
+	redistest.Poll(t, settleDeadline, 5*time.Millisecond, func() error {
+		info, err := raftInfo(g)
+		if err != nil {
+			return err
+		}
+		switch info["raft_isolated"] {
+		case "":
+			return errors.New("its Raft store is not open yet")
+		case "1":
+			return nil
+		}
+		return redistest.Abort(fmt.Errorf("pod 0's gosentinel restarted connected to Raft: %s", memberState(g)))
+	})
+	redistest.Poll(t, settleDeadline, 20*time.Millisecond, func() error {
+		info, err := raftInfo(g)
+		if err != nil {
+			return err
+		}
+		if info["raft_isolated"] != "1" {
+			return redistest.Abort(fmt.Errorf("pod 0's gosentinel reconnected beside redis-sentinels: %s", memberState(g)))
+		}
+		if p, err := harness.MasterPort(g); info["raft_failover_protocol"] != "sentinel" || err != nil || p != newMaster {
+			return fmt.Errorf("restarted pod 0's gosentinel: %s, want protocol sentinel naming %d", memberState(g), newMaster)
+		}
+		return nil
+	})
 }
 
 // memberState renders what a gosentinel says of its group: INFO raft's
