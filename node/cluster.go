@@ -228,6 +228,11 @@ type cluster struct {
 	// isolatedAtStart: it was when this sentinel started.
 	isolatedAt      time.Time
 	isolatedAtStart bool
+	// leaderSeenAt: when followIsolation last saw a leader (before
+	// activation).
+	leaderSeenAt time.Time
+	// isoMu orders followIsolation's cut against activate (isolate.go).
+	isoMu sync.Mutex
 	// addr caches the advertised address (finding it may take a UDP
 	// route lookup); addrAt is when it was computed.
 	addr   string
@@ -683,6 +688,23 @@ func (c *cluster) activate(ctx context.Context) error {
 	// the local state in a mixed set stops first (until the group's
 	// failovers follow redis-sentinel's protocol: protocol.go).
 	c.stopLocalEngine(true)
+	c.isoMu.Lock()
+	cutOff := false
+	if st := c.getStore(); st != nil && st.Isolated() {
+		// Cut off from Raft before activation (followIsolation) and
+		// caught up just before: it stays cut off, on its own state,
+		// and protocol.go connects it again under the quiet conditions.
+		c.mu.Lock()
+		c.mode, c.isolated, c.localSince = modeLocal, true, time.Now()
+		c.mu.Unlock()
+		cutOff = true
+	}
+	c.isoMu.Unlock()
+	if cutOff {
+		c.allowLocalEngine()
+		n.log.Warn("Sentinel Raft group joined while cut off from it: this sentinel votes and fails over on its own state until it connects again")
+		return nil
+	}
 	merge := !c.wasRestarted()
 	if merge {
 		if err := c.mergeLocal(ctx); err != nil {

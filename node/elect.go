@@ -43,6 +43,10 @@ const electionDesync = 150 * time.Millisecond
 // voted for another sentinel's election of the master.
 var errVotedForOther = errors.New("voted for another sentinel's election meanwhile")
 
+// errNotVoting: the local engine asked for an election as this sentinel
+// stopped deciding by redis-sentinel's protocol.
+var errNotVoting = errors.New("this sentinel no longer decides failovers by redis-sentinel's protocol")
+
 // heldOffByVote reports whether a vote given at votedAt for another
 // sentinel's election still holds this sentinel's own failover off at
 // now: for 2×failover-timeout, as in redis-sentinel.
@@ -80,6 +84,12 @@ func electionWinner(votes map[string]string, voters, quorum int) string {
 // election for m and returns the epoch it won.
 func (n *Node) elect(ctx context.Context, m *quorum.Master) (uint64, error) {
 	if !n.localVoteMode() {
+		if n.cl != nil && !n.cl.isActive() {
+			// The local engine, still running as this sentinel stops
+			// voting (quiet, or a restarted member whose Raft is
+			// connected): no Raft commit decides for it.
+			return 0, errNotVoting
+		}
 		return 0, nil
 	}
 	n.electing.Add(1)

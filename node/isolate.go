@@ -41,12 +41,41 @@ func (c *cluster) cutOffRaft(st *quorum.RaftStore) error {
 	return nil
 }
 
+// cutOffRaftChecked cuts this member off (cutOffRaft) and then checks that
+// neither its state nor its log past the state holds a failover the log
+// decided: an entry is in the log before it is acknowledged, so once the
+// gate is sealed nothing acknowledged can escape the check. If one does,
+// it connects again and reports false: the copy it would vote on lacks a
+// failover the group may be running.
+func (c *cluster) cutOffRaftChecked(st *quorum.RaftStore) bool {
+	c.isoMu.Lock()
+	defer c.isoMu.Unlock()
+	return c.cutOffRaftCheckedLocked(st)
+}
+
+func (c *cluster) cutOffRaftCheckedLocked(st *quorum.RaftStore) bool {
+	if err := c.cutOffRaft(st); err != nil {
+		c.n.log.Warn("failed to cut this sentinel off from its group's Raft", "error", err)
+		return false
+	}
+	if c.fsm.FailoverInProgress() || st.PendingFailover() {
+		if err := c.reconnectRaft(st); err != nil {
+			c.n.log.Warn("failed to connect this sentinel to its group's Raft again", "error", err)
+		}
+		return false
+	}
+	return true
+}
+
 // reconnectRaft connects st again, then forgets the isolation on disk (a
 // restart between the two finds it isolated: the safe side).
 func (c *cluster) reconnectRaft(st *quorum.RaftStore) error {
 	if err := st.Isolate(false); err != nil {
 		return err
 	}
+	c.mu.Lock()
+	c.isolatedAtStart = false
+	c.mu.Unlock()
 	if err := os.Remove(c.isolatedPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		c.n.log.Warn("failed to forget the isolation from its group's Raft: a restart will cut this sentinel off again", "error", err)
 	}
@@ -56,10 +85,17 @@ func (c *cluster) reconnectRaft(st *quorum.RaftStore) error {
 // isolateAtOpen isolates st before it opens if this member was isolated
 // when it stopped: it has forgotten when it last voted, so it connects
 // again only twice the longest failover-timeout after its start
-// (restartedHold), under followIsolation's conditions.
+// (restartHeld), under followIsolation's conditions. A previous run's
+// state that opens only now (it did not at first: a lock, a full disk)
+// opens cut off too if this sentinel may have voted meanwhile.
 func (c *cluster) isolateAtOpen(st *quorum.RaftStore) error {
 	if _, err := os.Stat(c.isolatedPath()); err != nil {
-		return nil
+		if !c.existing || !c.isMixed() && !c.n.localBusy() {
+			return nil
+		}
+		if err := atomicfile.Write(c.isolatedPath(), []byte(time.Now().UTC().Format(time.RFC3339)+"\n")); err != nil {
+			return fmt.Errorf("failed to record the isolation: %w", err)
+		}
 	}
 	if err := st.Isolate(true); err != nil {
 		return err
@@ -69,6 +105,16 @@ func (c *cluster) isolateAtOpen(st *quorum.RaftStore) error {
 	c.mu.Unlock()
 	c.n.log.Warn("This sentinel was cut off from its group's Raft when it stopped: it stays so until no sentinel that is not a gosentinel is heard and no vote it may have given can still be leading a failover")
 	return nil
+}
+
+// restartHeld reports whether this member, isolated when it started, is
+// still within restartedHold of its start: a vote it gave before may be
+// leading a failover (part of Node.localBusy).
+func (c *cluster) restartHeld() bool {
+	c.mu.Lock()
+	atStart := c.isolatedAtStart
+	c.mu.Unlock()
+	return atStart && time.Since(c.n.startedAt) < c.n.restartedHold()
 }
 
 // restartedConnected reports whether this sentinel is a member of a
@@ -82,37 +128,51 @@ func (c *cluster) restartedConnected() bool {
 
 // followIsolation, before this member of a previous run is active (its
 // Raft has not found its group's leader since the restart), cuts it off
-// from Raft while the set is mixed, so that it can vote as a sentinel that
-// is not a member, and connects it again under the conditions of going
-// quiet: no foreign sentinel heard (isMixed), started and isolated
-// foreignGone ago, no election, failover or recent vote of its own
-// (localBusy), and, if it was isolated when it stopped, twice the longest
-// failover-timeout since its start. An active member's isolation is
-// protocol.go's.
+// from Raft while the set is mixed, under cutOff's conditions (no leader
+// known for isolateAfter, no failover the log decided in its state or its
+// log), so that it can vote as a sentinel that is not a member; and
+// connects it again under the conditions of going quiet: no foreign
+// sentinel heard (isMixed), started and isolated foreignGone ago, no
+// election, failover or recent vote of its own, nor a restart's hold
+// (localBusy). An active member's isolation is protocol.go's; isoMu orders
+// the cut against activate, which keeps a member cut off that caught up
+// meanwhile.
 func (c *cluster) followIsolation() {
 	st := c.getStore()
-	if st == nil || c.isActive() || c.memberMode() != modeNone || !c.wasRestarted() {
+	if st == nil || c.isActive() || c.memberMode() != modeNone {
 		return
 	}
-	select {
-	case <-c.grp.Joined():
-		return // activating: protocol.go's from now on
-	default:
+	isolated := st.Isolated()
+	if !isolated && !c.wasRestarted() {
+		return
 	}
+	now := time.Now()
+	leaderID, _ := st.Leader()
+	c.mu.Lock()
+	if leaderID != "" || c.leaderSeenAt.IsZero() {
+		c.leaderSeenAt = now // the clock starts when this is first asked
+	}
+	leaderless, since := now.Sub(c.leaderSeenAt), c.isolatedAt
+	c.mu.Unlock()
 	switch {
-	case !st.Isolated() && c.isMixed():
-		if err := c.cutOffRaft(st); err != nil {
-			c.n.log.Warn("failed to cut this sentinel off from its group's Raft", "error", err)
+	case !isolated && c.isMixed():
+		if leaderless < isolateAfter || c.fsm.FailoverInProgress() {
 			return
 		}
-		c.n.log.Warn("A sentinel that is not a gosentinel is in the set and this sentinel has not found its group's leader since it started: it cuts itself off from the group's Raft and votes as a sentinel that is not a member")
-	case st.Isolated() && !c.isMixed():
-		c.mu.Lock()
-		since, atStart := c.isolatedAt, c.isolatedAtStart
-		c.mu.Unlock()
-		now := time.Now()
-		if now.Sub(c.n.startedAt) < foreignGone || now.Sub(since) < foreignGone ||
-			atStart && now.Sub(c.n.startedAt) < c.n.restartedHold() {
+		c.isoMu.Lock()
+		defer c.isoMu.Unlock()
+		select {
+		case <-c.grp.Joined():
+			return // activating: protocol.go's from now on
+		default:
+		}
+		if !c.cutOffRaftCheckedLocked(st) {
+			return
+		}
+		c.n.log.Warn("A sentinel that is not a gosentinel is in the set and this sentinel has not found its group's leader since it started: it cuts itself off from the group's Raft and votes as a sentinel that is not a member",
+			"after", isolateAfter.String())
+	case isolated && !c.isMixed():
+		if now.Sub(c.n.startedAt) < foreignGone || now.Sub(since) < foreignGone {
 			return
 		}
 		c.n.voteMu.Lock()
@@ -124,9 +184,6 @@ func (c *cluster) followIsolation() {
 			c.n.log.Warn("failed to connect this sentinel to its group's Raft again", "error", err)
 			return
 		}
-		c.mu.Lock()
-		c.isolatedAtStart = false
-		c.mu.Unlock()
 		c.n.log.Warn("No sentinel that is not a gosentinel heard for a while: this sentinel connects to its group's Raft again")
 	}
 }

@@ -417,8 +417,7 @@ func (c *cluster) isolate(ctx context.Context, st *quorum.RaftStore, from member
 	if st == nil {
 		return
 	}
-	if err := c.cutOffRaft(st); err != nil {
-		c.n.log.Warn("failed to cut this sentinel off from its group's Raft", "error", err)
+	if !c.cutOffRaftChecked(st) {
 		return
 	}
 	c.mu.Lock()
@@ -527,7 +526,7 @@ func (c *cluster) reattach(ctx context.Context) error {
 // that master's failover-timeout (the winner may still be failing it
 // over: redis-sentinel holds its own failovers off as long).
 func (n *Node) localBusy() bool {
-	if n.localFailover() {
+	if n.localFailover() || n.cl != nil && n.cl.restartHeld() {
 		return true
 	}
 	st := n.localFSM.State()

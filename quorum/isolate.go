@@ -29,14 +29,18 @@ func (s *RaftStore) Isolate(on bool) error {
 	return nil
 }
 
-// Isolated reports whether Isolate(true) is in force.
-func (s *RaftStore) Isolated() bool { return s.gate.isClosed() }
+// Isolated reports whether Isolate(true) is in force: no connection is
+// admitted and none opened before is left.
+func (s *RaftStore) Isolated() bool { return s.gate.isSealed() }
 
 // gate is the switch Isolate turns: the stream layer asks it for every
 // connection, and it keeps those open so that closing can end them.
 type gate struct {
 	mu     sync.Mutex
-	closed bool
+	closed bool // refusing connections
+	// sealed: closed, and every connection open before has been closed
+	// too (Isolated): only then may the node act as cut off.
+	sealed bool
 	conns  map[*gatedConn]struct{}
 }
 
@@ -46,21 +50,34 @@ func (g *gate) isClosed() bool {
 	return g.closed
 }
 
-// set closes or opens the gate; closing ends every connection open.
+func (g *gate) isSealed() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sealed
+}
+
+// set closes or opens the gate; closing ends every connection open, and
+// reports the gate sealed only once they are closed.
 func (g *gate) set(closed bool) {
 	g.mu.Lock()
 	g.closed = closed
-	var open []*gatedConn
-	if closed {
-		for c := range g.conns {
-			open = append(open, c)
-		}
-		g.conns = nil
+	if !closed {
+		g.sealed = false
+		g.mu.Unlock()
+		return
 	}
+	var open []*gatedConn
+	for c := range g.conns {
+		open = append(open, c)
+	}
+	g.conns = nil
 	g.mu.Unlock()
 	for _, c := range open {
 		c.Conn.Close()
 	}
+	g.mu.Lock()
+	g.sealed = g.closed
+	g.mu.Unlock()
 }
 
 // admit tracks c and returns it wrapped, or closes it and returns nil when

@@ -3,6 +3,8 @@ package quorum
 import (
 	"context"
 	"fmt"
+	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,5 +163,53 @@ func TestRaftStore_PendingFailoverSeesTheLogPastTheState(t *testing.T) {
 	})
 	if a.store.PendingFailover() {
 		t.Fatal("a failover still pending once applied")
+	}
+}
+
+// closeHeld is a connection whose Close waits until released.
+type closeHeld struct {
+	net.Conn
+	closing, release chan struct{}
+	closed           atomic.Bool
+}
+
+func (c *closeHeld) Close() error {
+	close(c.closing)
+	<-c.release
+	c.closed.Store(true)
+	return nil
+}
+
+// Isolated is what lets the node vote: it reports the store cut off only
+// once every connection admitted before the cut is closed, not as soon as
+// the gate refuses new ones.
+func TestGate_SealedOnlyOnceOpenConnectionsAreClosed(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	held := &closeHeld{Conn: a, closing: make(chan struct{}), release: make(chan struct{})}
+	g := &gate{}
+	if g.admit(held) == nil {
+		t.Fatal("not admitted while open")
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); g.set(true) }()
+	<-held.closing
+	if g.isSealed() {
+		close(held.release)
+		<-done
+		t.Fatal("sealed while a connection admitted before the cut is still open")
+	}
+	if g.admit(b) != nil {
+		t.Fatal("admitted a connection while closing")
+	}
+	close(held.release)
+	<-done
+	if !g.isSealed() || !held.closed.Load() {
+		t.Fatal("not sealed once the open connection closed")
+	}
+	g.set(false)
+	if g.isSealed() || g.isClosed() {
+		t.Fatal("still cut off once opened")
 	}
 }
