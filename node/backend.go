@@ -253,9 +253,9 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	// redis-sentinel fail the master over beside them (docs/DESIGN.md,
 	// "Mixed sets").
 	// A member of a previous run still connected to Raft votes for
-	// nobody either: it cuts itself off first (restartedConnected).
+	// nobody either: it cuts itself off first (raftConnected).
 	n.voteMu.RLock()
-	member := n.cl != nil && (n.cl.isActive() || n.cl.memberMode() != modeNone || n.cl.restartedConnected()) &&
+	member := n.cl != nil && (n.cl.isActive() || n.cl.memberMode() != modeNone || n.cl.raftConnected()) &&
 		!n.localVoteMode()
 	n.mu.Lock()
 	l := n.local[found.Name]

@@ -684,27 +684,15 @@ func (c *cluster) advertiseAddr() string {
 // state switched in. A member from a previous run proposes nothing.
 func (c *cluster) activate(ctx context.Context) error {
 	n := c.n
+	// Cut off from Raft as it caught up (followIsolation): it connects
+	// again under the quiet conditions first, voting meanwhile.
+	if err := c.awaitConnected(ctx); err != nil {
+		return err
+	}
 	// A member's failovers are the Raft leader's: the engine that ran on
 	// the local state in a mixed set stops first (until the group's
 	// failovers follow redis-sentinel's protocol: protocol.go).
 	c.stopLocalEngine(true)
-	c.isoMu.Lock()
-	cutOff := false
-	if st := c.getStore(); st != nil && st.Isolated() {
-		// Cut off from Raft before activation (followIsolation) and
-		// caught up just before: it stays cut off, on its own state,
-		// and protocol.go connects it again under the quiet conditions.
-		c.mu.Lock()
-		c.mode, c.isolated, c.localSince = modeLocal, true, time.Now()
-		c.mu.Unlock()
-		cutOff = true
-	}
-	c.isoMu.Unlock()
-	if cutOff {
-		c.allowLocalEngine()
-		n.log.Warn("Sentinel Raft group joined while cut off from it: this sentinel votes and fails over on its own state until it connects again")
-		return nil
-	}
 	merge := !c.wasRestarted()
 	if merge {
 		if err := c.mergeLocal(ctx); err != nil {

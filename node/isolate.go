@@ -8,6 +8,7 @@ package node
 // one does (protocol.go).
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/atomicfile"
+	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 	"github.com/x0tta6bl4/gosentinel/replication"
 )
@@ -58,7 +60,9 @@ func (c *cluster) cutOffRaftCheckedLocked(st *quorum.RaftStore) bool {
 		c.n.log.Warn("failed to cut this sentinel off from its group's Raft", "error", err)
 		return false
 	}
-	if c.fsm.FailoverInProgress() || st.PendingFailover() {
+	// The log past the applied index first, then the state: an entry
+	// applied between the two reads is in the state by the second.
+	if st.PendingFailover() || c.fsm.FailoverInProgress() {
 		if err := c.reconnectRaft(st); err != nil {
 			c.n.log.Warn("failed to connect this sentinel to its group's Raft again", "error", err)
 		}
@@ -117,33 +121,28 @@ func (c *cluster) restartHeld() bool {
 	return atStart && time.Since(c.n.startedAt) < c.n.restartedHold()
 }
 
-// restartedConnected reports whether this sentinel is a member of a
-// previous run whose Raft is connected: its acknowledgements can count
-// toward the group's commits, so while it is not active it votes for
+// raftConnected reports whether this sentinel's Raft is connected and
+// holds a log (a member of a previous run, even while its state opens, or
+// one that joined and has not activated yet): its acknowledgements can
+// count toward the group's commits, so while it is not active it votes for
 // nobody (followIsolation cuts it off first in a mixed set).
-func (c *cluster) restartedConnected() bool {
+func (c *cluster) raftConnected() bool {
 	st := c.getStore()
-	return st != nil && c.wasRestarted() && !st.Isolated()
+	return st != nil && !st.Isolated() && (c.existing || st.LastIndex() > 0)
 }
 
-// followIsolation, before this member of a previous run is active (its
-// Raft has not found its group's leader since the restart), cuts it off
-// from Raft while the set is mixed, under cutOff's conditions (no leader
-// known for isolateAfter, no failover the log decided in its state or its
-// log), so that it can vote as a sentinel that is not a member; and
-// connects it again under the conditions of going quiet: no foreign
-// sentinel heard (isMixed), started and isolated foreignGone ago, no
-// election, failover or recent vote of its own, nor a restart's hold
-// (localBusy). An active member's isolation is protocol.go's; isoMu orders
-// the cut against activate, which keeps a member cut off that caught up
-// meanwhile.
+// followIsolation, before this member is active (a member of a previous
+// run whose Raft has not found its group's leader since the restart, or
+// one that joined and has not activated yet), cuts it off from Raft while
+// the set is mixed, under cutOff's conditions (no leader known for
+// isolateAfter, no failover the log decided in its log or its state), so
+// that it can vote as a sentinel that is not a member; and connects it
+// again under the conditions of going quiet (tryReconnect). From the
+// moment the group says it joined, activate takes over (awaitConnected).
+// isoMu orders the two; voteMu keeps votes out while the cut is checked.
 func (c *cluster) followIsolation() {
 	st := c.getStore()
 	if st == nil || c.isActive() || c.memberMode() != modeNone {
-		return
-	}
-	isolated := st.Isolated()
-	if !isolated && !c.wasRestarted() {
 		return
 	}
 	now := time.Now()
@@ -152,39 +151,85 @@ func (c *cluster) followIsolation() {
 	if leaderID != "" || c.leaderSeenAt.IsZero() {
 		c.leaderSeenAt = now // the clock starts when this is first asked
 	}
-	leaderless, since := now.Sub(c.leaderSeenAt), c.isolatedAt
+	leaderless := now.Sub(c.leaderSeenAt)
 	c.mu.Unlock()
-	switch {
-	case !isolated && c.isMixed():
-		if leaderless < isolateAfter || c.fsm.FailoverInProgress() {
-			return
-		}
-		c.isoMu.Lock()
-		defer c.isoMu.Unlock()
-		select {
-		case <-c.grp.Joined():
-			return // activating: protocol.go's from now on
-		default:
-		}
-		if !c.cutOffRaftCheckedLocked(st) {
-			return
-		}
-		c.n.log.Warn("A sentinel that is not a gosentinel is in the set and this sentinel has not found its group's leader since it started: it cuts itself off from the group's Raft and votes as a sentinel that is not a member",
-			"after", isolateAfter.String())
-	case isolated && !c.isMixed():
-		if now.Sub(c.n.startedAt) < foreignGone || now.Sub(since) < foreignGone {
+	c.isoMu.Lock()
+	defer c.isoMu.Unlock()
+	select {
+	case <-c.grp.Joined():
+		return // activating: awaitConnected, then protocol.go's
+	default:
+	}
+	switch isolated := st.Isolated(); {
+	case !isolated && c.isMixed() && (c.existing || st.LastIndex() > 0):
+		if leaderless < isolateAfter || st.PendingFailover() || c.fsm.FailoverInProgress() {
 			return
 		}
 		c.n.voteMu.Lock()
-		defer c.n.voteMu.Unlock()
-		if c.n.localBusy() {
-			return
+		ok := c.cutOffRaftCheckedLocked(st)
+		c.n.voteMu.Unlock()
+		if ok {
+			c.n.log.Warn("A sentinel that is not a gosentinel is in the set and this sentinel has not found its group's leader since it started: it cuts itself off from the group's Raft and votes as a sentinel that is not a member",
+				"after", isolateAfter.String())
 		}
-		if err := c.reconnectRaft(st); err != nil {
-			c.n.log.Warn("failed to connect this sentinel to its group's Raft again", "error", err)
-			return
+	case isolated:
+		c.tryReconnectLocked(st)
+	}
+}
+
+// tryReconnectLocked connects a member that is not active yet to its
+// group's Raft again under the conditions of going quiet: no foreign
+// sentinel heard (isMixed), started and cut off foreignGone ago, no
+// election, failover or recent vote of its own, nor a restart's hold
+// (localBusy, read under voteMu so that no vote checked before is missed).
+// It reports whether Raft is connected. isoMu is held.
+func (c *cluster) tryReconnectLocked(st *quorum.RaftStore) bool {
+	if !st.Isolated() {
+		return true
+	}
+	c.mu.Lock()
+	since := c.isolatedAt
+	c.mu.Unlock()
+	now := time.Now()
+	if c.isMixed() || now.Sub(c.n.startedAt) < foreignGone || now.Sub(since) < foreignGone {
+		return false
+	}
+	c.n.voteMu.Lock()
+	defer c.n.voteMu.Unlock()
+	if c.n.localBusy() {
+		return false
+	}
+	if err := c.reconnectRaft(st); err != nil {
+		c.n.log.Warn("failed to connect this sentinel to its group's Raft again", "error", err)
+		return false
+	}
+	c.n.log.Warn("No sentinel that is not a gosentinel heard for a while: this sentinel connects to its group's Raft again")
+	return true
+}
+
+// awaitConnected holds activate while this member is cut off from Raft (it
+// caught up with a leader as it cut itself off): it keeps voting as a
+// sentinel that is not a member until tryReconnectLocked connects it, and
+// only then becomes the group's.
+func (c *cluster) awaitConnected(ctx context.Context) error {
+	st := c.getStore()
+	if st == nil {
+		return nil
+	}
+	t := beat.NewTicker(mixedTick)
+	defer t.Stop()
+	for {
+		c.isoMu.Lock()
+		ok := c.tryReconnectLocked(st)
+		c.isoMu.Unlock()
+		if ok {
+			return nil
 		}
-		c.n.log.Warn("No sentinel that is not a gosentinel heard for a while: this sentinel connects to its group's Raft again")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
 }
 

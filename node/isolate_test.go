@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/internal/group"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
@@ -118,11 +119,30 @@ func TestRestartedMemberVotesOnlyCutOff(t *testing.T) {
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	st, err := quorum.NewRaftStore(quorum.RaftConfig{ID: myid, Addr: self.Addr, Dir: c.dir,
-		Layer: peer.NewLayer(c.raftGate.view(), c.raftDial)}, c.fsm)
+	// Its previous run's log: the group's configuration, nothing of it
+	// applied yet (no leader since the restart).
+	logs := raft.NewInmemStore()
+	conf := raft.Configuration{Servers: []raft.Server{
+		{Suffrage: raft.Voter, ID: raft.ServerID(myid), Address: raft.ServerAddress(self.Addr)},
+		{Suffrage: raft.Voter, ID: "leaderid", Address: "127.0.0.1:1"},
+		{Suffrage: raft.Voter, ID: "redisrunid", Address: "127.0.0.1:2"},
+	}}
+	if err := logs.StoreLog(&raft.Log{Index: 1, Term: 1, Type: raft.LogConfiguration, Data: raft.EncodeConfiguration(conf)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := logs.SetUint64([]byte("CurrentTerm"), 1); err != nil {
+		t.Fatal(err)
+	}
+	st, err := quorum.NewRaftStore(quorum.RaftConfig{ID: myid, Addr: self.Addr,
+		Layer:    peer.NewLayer(c.raftGate.view(), c.raftDial),
+		LogStore: logs, StableStore: logs, SnapshotStore: raft.NewInmemSnapshotStore()}, c.fsm)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := st.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
 	c.mu.Lock()
 	c.store = st
 	c.mu.Unlock()

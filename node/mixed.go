@@ -321,7 +321,7 @@ func (n *Node) localVoteMode() bool {
 	}
 	switch n.cl.memberMode() {
 	case modeNone:
-		return !n.cl.isActive() && n.cl.isMixed() && !n.cl.restartedConnected()
+		return !n.cl.isActive() && n.cl.isMixed() && !n.cl.raftConnected()
 	case modeLocal:
 		return true
 	}
