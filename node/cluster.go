@@ -228,11 +228,16 @@ type cluster struct {
 	// isolatedAtStart: it was when this sentinel started.
 	isolatedAt      time.Time
 	isolatedAtStart bool
+	// isolatedVoteAt: the last vote given while cut off before the
+	// restart (isolatedAtStart), from the isolated file.
+	isolatedVoteAt time.Time
 	// leaderSeenAt: when followIsolation last saw a leader (before
 	// activation).
 	leaderSeenAt time.Time
 	// isoMu orders followIsolation's cut against activate (isolate.go).
 	isoMu sync.Mutex
+	// cutWarn paces the warning of a cut that fails (retried every tick).
+	cutWarn *logging.Limiter
 	// addr caches the advertised address (finding it may take a UDP
 	// route lookup); addrAt is when it was computed.
 	addr   string
@@ -276,7 +281,8 @@ func verdictCodes() []peer.Code {
 // route) and prepares the peer transport and the group. It returns the
 // listeners the RESP server must serve.
 func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
-	c := &cluster{n: n, opts: opts, deaths: newDeathWatch(), mixed: newMixedSet(), termStop: make(chan chan struct{})}
+	c := &cluster{n: n, opts: opts, deaths: newDeathWatch(), mixed: newMixedSet(), termStop: make(chan chan struct{}),
+		cutWarn: logging.NewLimiter(rejectLogEvery)}
 	c.fsm = quorum.NewFSM(n.onApplyRaft)
 	c.dir = filepath.Join(n.cfg.Dir, "gosentinel-raft-"+n.myid[:8])
 	if err := c.initPeerKeys(); err != nil {
@@ -433,13 +439,20 @@ func (c *cluster) open(addr string, abstainTerm uint64) (group.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Isolated (if it was when it stopped) before anyone sees the store.
-	if err := c.isolateAtOpen(st); err != nil {
+	// Isolated (if it was when it stopped, or may have voted) before
+	// anyone sees the store; no vote between the check and the store's
+	// publication (voteMu).
+	c.n.voteMu.Lock()
+	err = c.isolateAtOpen(st)
+	if err == nil {
+		c.mu.Lock()
+		c.store = st
+		c.mu.Unlock()
+	}
+	c.n.voteMu.Unlock()
+	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	c.store = st
-	c.mu.Unlock()
 	if err := st.Open(); err != nil {
 		return nil, fmt.Errorf("failed to open raft in %s: %w", c.dir, err)
 	}

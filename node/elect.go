@@ -203,6 +203,13 @@ func (n *Node) unvote(name, runid string, epoch uint64, prevLeader string, prevE
 // the epoch tries again, so this process gives at most one vote in it, and
 // only one that is on disk.
 func (n *Node) saveVote(name, leader string, epoch uint64) bool {
+	if n.cl != nil {
+		if err := n.cl.noteVote(time.Now()); err != nil {
+			n.log.Warn("failed to record a vote while cut off from the group's Raft: the vote is not given",
+				"master", name, "leader", leader, "epoch", epoch, "error", err)
+			return false
+		}
+	}
 	if err := n.flushConfig(); err != nil {
 		n.log.Warn("WARNING: Sentinel was not able to save the new configuration on disk!!!: "+err.Error()+": the vote is not given",
 			"master", name, "leader", leader, "epoch", epoch)

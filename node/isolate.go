@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/atomicfile"
@@ -23,16 +24,36 @@ import (
 )
 
 // isolatedFile, in the Raft directory, says this member was cut off from
-// its group's Raft when it stopped.
+// its group's Raft when it stopped; it holds the time of the last vote it
+// gave while cut off, or of the cut (RFC 3339).
 const isolatedFile = "isolated"
+
+// writeIsolated records the isolation, with at as its time.
+func (c *cluster) writeIsolated(at time.Time) error {
+	if err := atomicfile.Write(c.isolatedPath(), []byte(at.UTC().Format(time.RFC3339Nano)+"\n")); err != nil {
+		return fmt.Errorf("failed to record the isolation: %w", err)
+	}
+	return nil
+}
+
+// noteVote moves the isolation's time to a vote about to be given
+// (saveVote), if this member is cut off: a restart holds its reconnection
+// twice the failover-timeout from that vote. An error means the vote must
+// not be given.
+func (c *cluster) noteVote(at time.Time) error {
+	if st := c.getStore(); st == nil || !st.Isolated() {
+		return nil
+	}
+	return c.writeIsolated(at)
+}
 
 func (c *cluster) isolatedPath() string { return filepath.Join(c.dir, isolatedFile) }
 
 // cutOffRaft records the isolation on disk, then isolates st: only then
 // may this member vote.
 func (c *cluster) cutOffRaft(st *quorum.RaftStore) error {
-	if err := atomicfile.Write(c.isolatedPath(), []byte(time.Now().UTC().Format(time.RFC3339)+"\n")); err != nil {
-		return fmt.Errorf("failed to record the isolation: %w", err)
+	if err := c.writeIsolated(time.Now()); err != nil {
+		return err
 	}
 	if err := st.Isolate(true); err != nil {
 		return err
@@ -57,12 +78,12 @@ func (c *cluster) cutOffRaftChecked(st *quorum.RaftStore) bool {
 
 func (c *cluster) cutOffRaftCheckedLocked(st *quorum.RaftStore) bool {
 	if err := c.cutOffRaft(st); err != nil {
-		c.n.log.Warn("failed to cut this sentinel off from its group's Raft", "error", err)
+		if ok, held := c.cutWarn.Allow(); ok {
+			c.n.log.Warn("failed to cut this sentinel off from its group's Raft", "error", err, "not_logged_since_the_last", held)
+		}
 		return false
 	}
-	// The log past the applied index first, then the state: an entry
-	// applied between the two reads is in the state by the second.
-	if st.PendingFailover() || c.fsm.FailoverInProgress() {
+	if st.FailoverAfterLog() {
 		if err := c.reconnectRaft(st); err != nil {
 			c.n.log.Warn("failed to connect this sentinel to its group's Raft again", "error", err)
 		}
@@ -87,38 +108,44 @@ func (c *cluster) reconnectRaft(st *quorum.RaftStore) error {
 }
 
 // isolateAtOpen isolates st before it opens if this member was isolated
-// when it stopped: it has forgotten when it last voted, so it connects
-// again only twice the longest failover-timeout after its start
-// (restartHeld), under followIsolation's conditions. A previous run's
-// state that opens only now (it did not at first: a lock, a full disk)
-// opens cut off too if this sentinel may have voted meanwhile.
+// when it stopped: it connects again only twice the longest
+// failover-timeout after the last vote it gave while cut off, which the
+// file holds (restartHeld), under followIsolation's conditions. A previous
+// run's state that opens only now (it did not at first: a lock, a full
+// disk) opens cut off too if this sentinel may have voted meanwhile.
 func (c *cluster) isolateAtOpen(st *quorum.RaftStore) error {
-	if _, err := os.Stat(c.isolatedPath()); err != nil {
+	voteAt := time.Now()
+	if text, err := os.ReadFile(c.isolatedPath()); err == nil {
+		if t, perr := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(text))); perr == nil && t.Before(voteAt) {
+			voteAt = t
+		}
+	} else {
 		if !c.existing || !c.isMixed() && !c.n.localBusy() {
 			return nil
 		}
-		if err := atomicfile.Write(c.isolatedPath(), []byte(time.Now().UTC().Format(time.RFC3339)+"\n")); err != nil {
-			return fmt.Errorf("failed to record the isolation: %w", err)
+		if err := c.writeIsolated(voteAt); err != nil {
+			return err
 		}
 	}
 	if err := st.Isolate(true); err != nil {
 		return err
 	}
 	c.mu.Lock()
-	c.isolatedAt, c.isolatedAtStart = time.Now(), true
+	c.isolatedAt, c.isolatedAtStart, c.isolatedVoteAt = time.Now(), true, voteAt
 	c.mu.Unlock()
 	c.n.log.Warn("This sentinel was cut off from its group's Raft when it stopped: it stays so until no sentinel that is not a gosentinel is heard and no vote it may have given can still be leading a failover")
 	return nil
 }
 
 // restartHeld reports whether this member, isolated when it started, is
-// still within restartedHold of its start: a vote it gave before may be
-// leading a failover (part of Node.localBusy).
+// still within restartedHold of the last vote it gave while cut off before
+// (or of its start, if one went unrecorded): that vote may be leading a
+// failover (part of Node.localBusy).
 func (c *cluster) restartHeld() bool {
 	c.mu.Lock()
-	atStart := c.isolatedAtStart
+	atStart, voteAt := c.isolatedAtStart, c.isolatedVoteAt
 	c.mu.Unlock()
-	return atStart && time.Since(c.n.startedAt) < c.n.restartedHold()
+	return atStart && time.Since(voteAt) < c.n.restartedHold()
 }
 
 // raftConnected reports whether this sentinel's Raft is connected and
@@ -162,7 +189,7 @@ func (c *cluster) followIsolation() {
 	}
 	switch isolated := st.Isolated(); {
 	case !isolated && c.isMixed() && (c.existing || st.LastIndex() > 0):
-		if leaderless < isolateAfter || st.PendingFailover() || c.fsm.FailoverInProgress() {
+		if leaderless < isolateAfter || st.FailoverAfterLog() {
 			return
 		}
 		c.n.voteMu.Lock()

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -50,12 +49,15 @@ func (f *restartedStore) FollowerContact(string) (time.Time, bool) { return time
 
 type noTransport struct{ group.Transport }
 
-// A member of a previous run that has not found its leader since it
-// started (followIsolation): while its Raft is connected it votes for
-// nobody; hearing a redis-sentinel, it cuts itself off only under cutOff's
-// conditions (no leader known for isolateAfter, no failover the log
-// decided in its state), and then votes.
-func TestRestartedMemberVotesOnlyCutOff(t *testing.T) {
+// restartedMember builds a member of a previous run that has not found its
+// leader since it started: its group (restarted, catching up, so Joined
+// stays open) on a restartedStore, and its Raft store opened on a log that
+// holds the group's configuration then extra, none of it applied (no
+// leader has told it the commit). vote asks it for the vote of a
+// redis-sentinel's election in epoch.
+func restartedMember(t *testing.T, extra []*quorum.Command) (*cluster, *quorum.RaftStore, *restartedStore, func(epoch uint64) string) {
+	t.Helper()
+	logger := slog.New(slog.DiscardHandler)
 	dir := t.TempDir()
 	myid := "0123456789abcdef0123456789abcdef01234567"
 	path := filepath.Join(dir, "sentinel.conf")
@@ -71,8 +73,7 @@ func TestRestartedMemberVotesOnlyCutOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	t.Cleanup(func() { ln.Close() })
 	n, err := New(cfg, Options{Listeners: []net.Listener{ln}, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
@@ -107,20 +108,11 @@ func TestRestartedMemberVotesOnlyCutOff(t *testing.T) {
 	cancel()
 	<-done
 	c.grp = g
-
-	// The group's state as this member applied it.
 	c.fsm = quorum.NewFSM(nil)
-	if err := c.fsm.Apply(&quorum.Command{Op: quorum.OpMonitor, At: 1, Master: &quorum.Master{Name: "mymaster",
-		Addr:     quorum.Addr{Host: "127.0.0.1", Port: 6399},
-		Settings: quorum.Settings{Quorum: 2, DownAfterMs: 30000, FailoverTimeoutMs: 180000, ParallelSyncs: 1}}}); err != nil {
-		t.Fatal(err)
-	}
 	c.dir = filepath.Join(dir, "raft")
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	// Its previous run's log: the group's configuration, nothing of it
-	// applied yet (no leader since the restart).
 	logs := raft.NewInmemStore()
 	conf := raft.Configuration{Servers: []raft.Server{
 		{Suffrage: raft.Voter, ID: raft.ServerID(myid), Address: raft.ServerAddress(self.Addr)},
@@ -129,6 +121,15 @@ func TestRestartedMemberVotesOnlyCutOff(t *testing.T) {
 	}}
 	if err := logs.StoreLog(&raft.Log{Index: 1, Term: 1, Type: raft.LogConfiguration, Data: raft.EncodeConfiguration(conf)}); err != nil {
 		t.Fatal(err)
+	}
+	for i, cmd := range extra {
+		data, err := cmd.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := logs.StoreLog(&raft.Log{Index: uint64(i + 2), Term: 1, Type: raft.LogCommand, Data: data}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := logs.SetUint64([]byte("CurrentTerm"), 1); err != nil {
 		t.Fatal(err)
@@ -142,7 +143,7 @@ func TestRestartedMemberVotesOnlyCutOff(t *testing.T) {
 	if err := st.Open(); err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	c.mu.Lock()
 	c.store = st
 	c.mu.Unlock()
@@ -150,7 +151,18 @@ func TestRestartedMemberVotesOnlyCutOff(t *testing.T) {
 		_, leader, _ := n.IsMasterDownByAddr("127.0.0.1", 6399, epoch, "redisrunid")
 		return leader
 	}
+	return c, st, fs, vote
+}
 
+// A member of a previous run that has not found its leader since it
+// started (followIsolation): while its Raft is connected it votes for
+// nobody; hearing a redis-sentinel, it cuts itself off only under cutOff's
+// conditions (no leader known for isolateAfter, no failover the log
+// decided), keeps the cut on disk, and then votes.
+func TestRestartedMemberVotesOnlyCutOff(t *testing.T) {
+	master := &quorum.Master{Name: "mymaster", Addr: quorum.Addr{Host: "127.0.0.1", Port: 6399},
+		Settings: quorum.Settings{Quorum: 2, DownAfterMs: 30000, FailoverTimeoutMs: 180000, ParallelSyncs: 1}}
+	c, st, fs, vote := restartedMember(t, []*quorum.Command{{Op: quorum.OpMonitor, At: 1, Master: master}})
 	if leader := vote(5); leader != "*" {
 		t.Fatalf("connected to Raft, it voted for %s", leader)
 	}
@@ -164,6 +176,9 @@ func TestRestartedMemberVotesOnlyCutOff(t *testing.T) {
 	}
 	// No leader for isolateAfter, but a failover the log decided is in
 	// its state.
+	if err := c.fsm.Apply(&quorum.Command{Op: quorum.OpMonitor, At: 1, Master: master}); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.fsm.Apply(&quorum.Command{Op: quorum.OpFailoverBegin, Name: "mymaster",
 		Addr: quorum.Addr{Host: "127.0.0.1", Port: 6400}, Leader: "leaderid", At: 2}); err != nil {
 		t.Fatal(err)
@@ -177,7 +192,8 @@ func TestRestartedMemberVotesOnlyCutOff(t *testing.T) {
 		t.Fatalf("cut off with a failover the log decided in its state; then voted for %s", vote(6))
 	}
 	// The failover ended: it cuts itself off, keeps that on disk, votes.
-	if err := c.fsm.Apply(&quorum.Command{Op: quorum.OpFailoverAbort, Name: "mymaster", Epoch: c.fsm.State().Masters["mymaster"].Failover.Epoch, At: 3}); err != nil {
+	if err := c.fsm.Apply(&quorum.Command{Op: quorum.OpFailoverAbort, Name: "mymaster",
+		Epoch: c.fsm.State().Masters["mymaster"].Failover.Epoch, At: 3}); err != nil {
 		t.Fatal(err)
 	}
 	c.followIsolation()
@@ -189,5 +205,44 @@ func TestRestartedMemberVotesOnlyCutOff(t *testing.T) {
 	}
 	if leader := vote(7); leader != "redisrunid" {
 		t.Fatalf("cut off in a mixed set, it voted %s, want redisrunid", leader)
+	}
+}
+
+// A restarted member applies nothing past its snapshot until a leader
+// tells it the commit: a failover its unapplied log begins and ends is not
+// one in progress, and does not keep it from cutting itself off (found by
+// a review: it counted every begin in that log, and voted for nobody for
+// good), while one its log begins and does not end does.
+func TestRestartedMemberCutsOffPastAFailoverItsLogEnds(t *testing.T) {
+	master := &quorum.Master{Name: "mymaster", Addr: quorum.Addr{Host: "127.0.0.1", Port: 6399},
+		Settings: quorum.Settings{Quorum: 2, DownAfterMs: 30000, FailoverTimeoutMs: 180000, ParallelSyncs: 1}}
+	begin := &quorum.Command{Op: quorum.OpFailoverBegin, Name: "mymaster", Addr: quorum.Addr{Host: "127.0.0.1", Port: 6399},
+		Leader: "leaderid", Epoch: 1, At: 2}
+	for _, tc := range []struct {
+		name string
+		log  []*quorum.Command
+		cut  bool
+	}{
+		{"begun and switched", []*quorum.Command{{Op: quorum.OpMonitor, At: 1, Master: master}, begin,
+			{Op: quorum.OpSwitchMaster, Name: "mymaster", Addr: quorum.Addr{Host: "127.0.0.1", Port: 6400}, Epoch: 1, At: 3}}, true},
+		{"begun, not ended", []*quorum.Command{{Op: quorum.OpMonitor, At: 1, Master: master}, begin}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, st, fs, vote := restartedMember(t, tc.log)
+			if c.fsm.FailoverInProgress() {
+				t.Fatal("setup: the FSM applied the log")
+			}
+			c.mixed.mu.Lock()
+			c.mixed.foreign = []string{"redisrunid"}
+			c.mixed.mu.Unlock()
+			fs.leader.Store("")
+			c.mu.Lock()
+			c.leaderSeenAt = time.Now().Add(-time.Hour)
+			c.mu.Unlock()
+			c.followIsolation()
+			if st.Isolated() != tc.cut {
+				t.Fatalf("cut off %v, want %v (it votes %q)", st.Isolated(), tc.cut, vote(9))
+			}
+		})
 	}
 }

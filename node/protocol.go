@@ -83,6 +83,9 @@ type protocolView struct {
 	leaderlessFor time.Duration
 	// isolated: in modeLocal, it cut itself off from the group's Raft.
 	isolated bool
+	// failoverAfterLog: its state with its log past the state played on
+	// it records a failover in progress (quorum.RaftStore.FailoverAfterLog).
+	failoverAfterLog bool
 }
 
 // protocolAction is a member's next step.
@@ -111,7 +114,7 @@ const isolateAfter = 5 * time.Second
 // carry one without the leader that runs it, and one it acknowledged but
 // has not applied yet would be missing from the copy it votes on).
 func cutOff(v protocolView) bool {
-	return v.foreign && !v.leaderKnown && v.leaderlessFor >= isolateAfter && !v.failoverInGroup
+	return v.foreign && !v.leaderKnown && v.leaderlessFor >= isolateAfter && !v.failoverAfterLog
 }
 
 // protocolStep decides a member's next step. A member detaches only once
@@ -139,7 +142,9 @@ func protocolStep(v protocolView) protocolAction {
 		switch {
 		case v.groupMixed && !v.failoverInGroup:
 			return protoDetach
-		case !v.groupMixed && cutOff(v):
+		case !v.groupMixed && cutOff(v) && !v.failoverInGroup:
+			// Its copy would carry the group's failover record without
+			// the leader that runs it, even one its unapplied log ends.
 			return protoIsolate
 		case !v.groupMixed && v.foreign:
 			return protoEnter
@@ -271,10 +276,11 @@ func (c *cluster) runProtocol(ctx context.Context) {
 		v := protocolView{mode: mode, groupMixed: mixed, groupGen: gen, groupEnded: ended, quietGen: quietGen,
 			failoverInGroup: c.fsm.FailoverInProgress(), foreign: c.isMixed(), localFor: time.Since(localSince),
 			leaderKnown: leaderID != "", leaderlessFor: time.Since(lastLeader), isolated: isolated}
-		if cutOff(v) && st != nil && st.PendingFailover() {
+		v.failoverAfterLog = v.failoverInGroup
+		if st != nil && v.foreign && !v.leaderKnown && v.leaderlessFor >= isolateAfter {
 			// Read only when it matters: a failover it acknowledged and
-			// has not applied (the log past the FSM).
-			v.failoverInGroup = true
+			// has not applied, or one its unapplied log ends.
+			v.failoverAfterLog = st.FailoverAfterLog()
 		}
 		if mode == modeLocal {
 			// Only a detached member's step reads it, and it copies the
@@ -418,7 +424,7 @@ func (c *cluster) isolate(ctx context.Context, st *quorum.RaftStore, from member
 		return
 	}
 	if !c.cutOffRaftChecked(st) {
-		return
+		return // retried at the next tick (warned at most every rejectLogEvery)
 	}
 	c.mu.Lock()
 	c.isolated = true

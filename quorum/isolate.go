@@ -149,34 +149,75 @@ func (l *gatedLayer) Accept() (net.Conn, error) {
 	}
 }
 
-// PendingFailover reports whether this server's log holds, beyond what its
-// FSM applied, a failover decision (OpFailoverBegin): a follower
-// acknowledges an entry when it appends it and applies it only once it
-// learns the commit, so a failover the group committed with its
-// acknowledgement may be in its log and not yet in its state. The node
-// isolates a member only when neither holds one. An entry it cannot read
-// or decode counts as one.
-func (s *RaftStore) PendingFailover() bool {
+// FailoverAfterLog reports whether this server's state, with the entries
+// of its log past what its FSM applied played on a copy of it, records a
+// failover in progress: a follower acknowledges an entry when it appends it
+// and applies it only once it learns the commit, so a failover the group
+// committed with its acknowledgement may be in its log and not yet in its
+// state; and a restarted server applies nothing past its snapshot until a
+// leader tells it the commit, so a failover its log begins and ends is
+// not one in progress. The node isolates a member only when this is false.
+// An entry it cannot read or decode counts as a failover. The answer is
+// kept while the applied and the last index and the state stay as they are.
+func (s *RaftStore) FailoverAfterLog() bool {
 	s.mu.RLock()
 	logs := s.logs
 	s.mu.RUnlock()
-	if logs == nil {
-		return false
-	}
-	last, err := logs.LastIndex()
-	if err != nil {
-		return true
-	}
-	for i := s.AppliedIndex() + 1; i <= last; i++ {
-		var l raft.Log
-		if err := logs.GetLog(i, &l); err != nil {
+	// The applied index before the state: an entry applied between the
+	// two reads is played twice, which the FSM refuses or repeats to the
+	// same effect (on the safe side at worst: a failover begun again).
+	applied, rev := s.AppliedIndex(), s.fsm.Revision()
+	var last uint64
+	if logs != nil {
+		var err error
+		if last, err = logs.LastIndex(); err != nil {
 			return true
 		}
-		if l.Type != raft.LogCommand {
-			continue
+	}
+	s.tailMu.Lock()
+	defer s.tailMu.Unlock()
+	if s.tail.valid && s.tail.applied == applied && s.tail.last == last && s.tail.rev == rev {
+		return s.tail.failover
+	}
+	state := s.fsm.State()
+	failover := func() bool {
+		if last <= applied {
+			return stateFailover(state)
 		}
-		c, err := Decode(l.Data)
-		if err != nil || c.Op == OpFailoverBegin {
+		copyFSM := NewFSM(nil)
+		copyFSM.Replace(state)
+		for i := applied + 1; i <= last; i++ {
+			var l raft.Log
+			if err := logs.GetLog(i, &l); err != nil {
+				return true
+			}
+			if l.Type != raft.LogCommand {
+				continue
+			}
+			c, err := Decode(l.Data)
+			if err != nil {
+				return true
+			}
+			_ = copyFSM.Apply(c) // refused entries change nothing, as on every member
+		}
+		return copyFSM.FailoverInProgress()
+	}()
+	s.tail = tailAnswer{valid: true, applied: applied, last: last, rev: rev, failover: failover}
+	return failover
+}
+
+// tailAnswer is FailoverAfterLog's last answer and the indexes and the
+// state's revision it held for.
+type tailAnswer struct {
+	valid              bool
+	applied, last, rev uint64
+	failover           bool
+}
+
+// stateFailover reports whether st records a failover in progress.
+func stateFailover(st *State) bool {
+	for _, m := range st.Masters {
+		if m.Failover != nil {
 			return true
 		}
 	}

@@ -100,9 +100,11 @@ func TestRaftStore_IsolateNeedsTheLayer(t *testing.T) {
 // A follower acknowledges an entry when it appends it and applies it only
 // once it learns the commit: a failover the group committed with its
 // acknowledgement can be in its log and not in its state when its leader
-// is lost. PendingFailover sees it there, so the node does not isolate
-// the member and vote on a copy without it.
-func TestRaftStore_PendingFailoverSeesTheLogPastTheState(t *testing.T) {
+// is lost, and FailoverAfterLog sees it there, so the node does not cut
+// the member off to vote on a copy without it. A failover its unapplied
+// log both begins and ends (a restarted member's log past its snapshot)
+// is not one in progress: it does not keep the member from cutting off.
+func TestRaftStore_FailoverAfterLogPlaysTheLogPastTheState(t *testing.T) {
 	nodes := newBootstrappedTrio(t, "s", nil)
 	proposeOnLeader(t, monitorCmd("m1", 6379, 1), nodes...)
 	leader := waitLeader(t, nodes...)
@@ -135,23 +137,36 @@ func TestRaftStore_PendingFailoverSeesTheLogPastTheState(t *testing.T) {
 			close(release)
 		}
 	}()
-	if a.store.PendingFailover() {
-		t.Fatal("a failover pending before any was proposed")
+	if a.store.FailoverAfterLog() {
+		t.Fatal("a failover in progress before any was proposed")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := leader.store.Propose(ctx, monitorCmd("m2", 6380, 2)); err != nil {
-		t.Fatal(err)
+	propose := func(c *Command) {
+		t.Helper()
+		if err := leader.store.Propose(ctx, c); err != nil {
+			t.Fatal(err)
+		}
 	}
-	fo := &Command{Op: OpFailoverBegin, Name: "m1", Addr: Addr{Host: "127.0.0.1", Port: 6379}, Leader: leader.id, At: 3}
-	if err := leader.store.Propose(ctx, fo); err != nil {
-		t.Fatal(err)
-	}
+	propose(monitorCmd("m2", 6380, 2))
+	propose(&Command{Op: OpFailoverBegin, Name: "m1", Addr: Addr{Host: "127.0.0.1", Port: 6379}, Leader: leader.id, At: 3})
 	if a.fsm.FailoverInProgress() {
 		t.Fatal("a applied the failover past the held apply")
 	}
-	if !a.store.PendingFailover() {
-		t.Fatal("a's log holds a committed failover its state does not, and PendingFailover does not see it")
+	if !a.store.FailoverAfterLog() {
+		t.Fatal("a's log holds a committed failover its state does not, and FailoverAfterLog does not see it")
+	}
+	epoch := leader.fsm.State().Masters["m1"].Failover.Epoch
+	propose(&Command{Op: OpFailoverAbort, Name: "m1", Epoch: epoch, At: 4})
+	if a.fsm.FailoverInProgress() {
+		t.Fatal("a applied past the held apply")
+	}
+	if a.store.FailoverAfterLog() {
+		t.Fatal("a failover its unapplied log begins and ends counts as in progress")
+	}
+	propose(&Command{Op: OpFailoverBegin, Name: "m1", Addr: Addr{Host: "127.0.0.1", Port: 6379}, Leader: leader.id, At: 5})
+	if !a.store.FailoverAfterLog() {
+		t.Fatal("a second failover begun in the unapplied log is not seen")
 	}
 	close(release)
 	released = true
@@ -161,8 +176,8 @@ func TestRaftStore_PendingFailoverSeesTheLogPastTheState(t *testing.T) {
 		}
 		return nil
 	})
-	if a.store.PendingFailover() {
-		t.Fatal("a failover still pending once applied")
+	if !a.store.FailoverAfterLog() {
+		t.Fatal("the failover applied is not seen in the state")
 	}
 }
 

@@ -206,6 +206,9 @@ type RaftStore struct {
 	replayDone atomic.Bool
 	// gate isolates this server from its group's Raft (Isolate).
 	gate gate
+	// tail caches FailoverAfterLog's answer.
+	tailMu sync.Mutex
+	tail   tailAnswer
 }
 
 // NewRaftStore checks cfg and returns a store that feeds fsm; call Open to
