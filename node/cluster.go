@@ -229,8 +229,9 @@ type cluster struct {
 	isolatedAt      time.Time
 	isolatedAtStart bool
 	// isolatedVoteAt: the last vote given while cut off before the
-	// restart (isolatedAtStart), from the isolated file.
-	isolatedVoteAt time.Time
+	// restart (isolatedAtStart), from the isolated file; lastVoteAt: the
+	// last vote given in this run (noteVote).
+	isolatedVoteAt, lastVoteAt time.Time
 	// leaderSeenAt: when followIsolation last saw a leader (before
 	// activation).
 	leaderSeenAt time.Time

@@ -41,6 +41,9 @@ func (c *cluster) writeIsolated(at time.Time) error {
 // twice the failover-timeout from that vote. An error means the vote must
 // not be given.
 func (c *cluster) noteVote(at time.Time) error {
+	c.mu.Lock()
+	c.lastVoteAt = at
+	c.mu.Unlock()
 	if st := c.getStore(); st == nil || !st.Isolated() {
 		return nil
 	}
@@ -118,6 +121,17 @@ func (c *cluster) isolateAtOpen(st *quorum.RaftStore) error {
 	if text, err := os.ReadFile(c.isolatedPath()); err == nil {
 		if t, perr := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(text))); perr == nil && t.Before(voteAt) {
 			voteAt = t
+		}
+		// A vote given in this run before the state opened (the store
+		// was not there to be cut off) holds the reconnection too.
+		c.mu.Lock()
+		last := c.lastVoteAt
+		c.mu.Unlock()
+		if last.After(voteAt) {
+			voteAt = last
+			if err := c.writeIsolated(voteAt); err != nil {
+				return err
+			}
 		}
 	} else {
 		if !c.existing || !c.isMixed() && !c.n.localBusy() {

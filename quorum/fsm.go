@@ -108,6 +108,10 @@ type FSM struct {
 	names []string
 	// rev identifies the state's current version (Revision).
 	rev uint64
+	// index is the Raft index of the last log entry in the state, when
+	// Raft feeds it (ApplyBytesAt, RestoreAt, NoteIndex): StateAt reads
+	// it with the state.
+	index uint64
 	// failing is FailoverInProgress's answer for a revision: rev<<1 | 1
 	// if a failover is in progress. Readers set it under the read lock,
 	// all with the same value for one revision.
@@ -132,6 +136,24 @@ func (f *FSM) Revision() uint64 {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.rev
+}
+
+// StateAt returns a deep copy of the current state and the Raft index of
+// the last log entry in it, read together: an entry is in both or in
+// neither.
+func (f *FSM) StateAt() (*State, uint64) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.state.Clone(), f.index
+}
+
+// NoteIndex records that the log entries up to index are in the state (a
+// configuration entry, which changes nothing in it; the snapshot Raft
+// restored at its start).
+func (f *FSM) NoteIndex(index uint64) {
+	f.mu.Lock()
+	f.index = max(f.index, index)
+	f.mu.Unlock()
 }
 
 // State returns a deep copy of the current state.
@@ -241,19 +263,26 @@ func (f *FSM) CurrentEpoch() uint64 {
 // ApplyBytes decodes and applies one encoded command. An undecodable entry or
 // an unknown non-ignorable op panics: continuing would let this sentinel's
 // state silently diverge from its peers'.
-func (f *FSM) ApplyBytes(data []byte) error {
+func (f *FSM) ApplyBytes(data []byte) error { return f.ApplyBytesAt(data, 0) }
+
+// ApplyBytesAt is ApplyBytes of the Raft log entry at index.
+func (f *FSM) ApplyBytesAt(data []byte, index uint64) error {
 	c, err := Decode(data)
 	if err != nil {
 		panic(fmt.Sprintf("failed to apply command: %s", err))
 	}
-	return f.Apply(c)
+	return f.applyAt(c, index)
 }
 
 // Apply applies one decoded command and returns its result.
-func (f *FSM) Apply(c *Command) error {
+func (f *FSM) Apply(c *Command) error { return f.applyAt(c, 0) }
+
+// applyAt applies c, the log entry at index (0: not from a log).
+func (f *FSM) applyAt(c *Command, index uint64) error {
 	f.mu.Lock()
 	err := f.apply(c)
 	f.names, f.rev = nil, revisions.Add(1)
+	f.index = max(f.index, index)
 	f.mu.Unlock()
 	if f.onApply != nil {
 		f.onApply(c, err)
@@ -521,7 +550,10 @@ func (f *FSM) WriteSnapshot(w io.Writer) error {
 }
 
 // Restore replaces the whole state with the one read from r.
-func (f *FSM) Restore(r io.Reader) error {
+func (f *FSM) Restore(r io.Reader) error { return f.RestoreAt(r, 0) }
+
+// RestoreAt is Restore of the Raft snapshot at index (0: not Raft's).
+func (f *FSM) RestoreAt(r io.Reader, index uint64) error {
 	var sf snapshotFile
 	// Strict, as Decode: a field this version does not know is a newer
 	// version's state it would drop (a pause, the mixed protocol).
@@ -546,6 +578,9 @@ func (f *FSM) Restore(r io.Reader) error {
 	}
 	f.mu.Lock()
 	f.state, f.names, f.rev = sf.State, nil, revisions.Add(1)
+	if index > 0 {
+		f.index = index
+	}
 	f.mu.Unlock()
 	return nil
 }

@@ -163,30 +163,42 @@ func (s *RaftStore) FailoverAfterLog() bool {
 	s.mu.RLock()
 	logs := s.logs
 	s.mu.RUnlock()
-	// The applied index before the state: an entry applied between the
-	// two reads is played twice, which the FSM refuses or repeats to the
-	// same effect (on the safe side at worst: a failover begun again).
+	// The cache's key: an apply or a restore moves the applied index or
+	// the revision.
 	applied, rev := s.AppliedIndex(), s.fsm.Revision()
-	var last uint64
+	// The last entry's index and term name the log (Raft's log matching):
+	// a new leader may replace the tail by entries that never reach the
+	// FSM (its no-op), at the same index.
+	var last, lastTerm uint64
 	if logs != nil {
 		var err error
 		if last, err = logs.LastIndex(); err != nil {
 			return true
 		}
+		if last > 0 {
+			var l raft.Log
+			if err := logs.GetLog(last, &l); err != nil {
+				return true
+			}
+			lastTerm = l.Term
+		}
 	}
 	s.tailMu.Lock()
 	defer s.tailMu.Unlock()
-	if s.tail.valid && s.tail.applied == applied && s.tail.last == last && s.tail.rev == rev {
+	if s.tail.valid && s.tail.applied == applied && s.tail.last == last && s.tail.lastTerm == lastTerm && s.tail.rev == rev {
 		return s.tail.failover
 	}
-	state := s.fsm.State()
+	// The state and the index of its last entry as one step: the log is
+	// played from the entry after it, none twice (OpProtocol's enter is
+	// not idempotent) and none missed.
+	state, from := s.fsm.StateAt()
 	failover := func() bool {
-		if last <= applied {
+		if last <= from {
 			return stateFailover(state)
 		}
 		copyFSM := NewFSM(nil)
 		copyFSM.Replace(state)
-		for i := applied + 1; i <= last; i++ {
+		for i := from + 1; i <= last; i++ {
 			var l raft.Log
 			if err := logs.GetLog(i, &l); err != nil {
 				return true
@@ -195,23 +207,23 @@ func (s *RaftStore) FailoverAfterLog() bool {
 				continue
 			}
 			c, err := Decode(l.Data)
-			if err != nil {
-				return true
+			if err != nil || !c.Op.known() {
+				return true // a newer version's op: this FSM would stop at it
 			}
 			_ = copyFSM.Apply(c) // refused entries change nothing, as on every member
 		}
 		return copyFSM.FailoverInProgress()
 	}()
-	s.tail = tailAnswer{valid: true, applied: applied, last: last, rev: rev, failover: failover}
+	s.tail = tailAnswer{valid: true, applied: applied, last: last, lastTerm: lastTerm, rev: rev, failover: failover}
 	return failover
 }
 
 // tailAnswer is FailoverAfterLog's last answer and the indexes and the
 // state's revision it held for.
 type tailAnswer struct {
-	valid              bool
-	applied, last, rev uint64
-	failover           bool
+	valid                        bool
+	applied, last, lastTerm, rev uint64
+	failover                     bool
 }
 
 // stateFailover reports whether st records a failover in progress.

@@ -228,3 +228,39 @@ func TestGate_SealedOnlyOnceOpenConnectionsAreClosed(t *testing.T) {
 		t.Fatal("still cut off once opened")
 	}
 }
+
+// FailoverAfterLog plays the log from the entry after the last one in the
+// state, read with the state (FSM.StateAt), not from the applied index,
+// which Raft's adapter raises after the state changed: an enter entry
+// (OpProtocol) played twice raises the generation twice, the real end is
+// then refused as stale, and the failover after it refused as mixed: "no
+// failover" where the state after the log has one (found by a review).
+func TestRaftStore_FailoverAfterLogPlaysEachEntryOnce(t *testing.T) {
+	entries := []*Command{
+		monitorCmd("m1", 6379, 1),
+		{Op: OpProtocol, Mixed: true, At: 2},
+		{Op: OpProtocol, Epoch: 1, At: 3},
+		{Op: OpFailoverBegin, Name: "m1", Addr: Addr{Host: "127.0.0.1", Port: 6380}, Leader: "x", At: 4},
+	}
+	logs := raft.NewInmemStore()
+	f := NewFSM(nil)
+	for i, c := range entries {
+		data, err := c.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := logs.StoreLog(&raft.Log{Index: uint64(i + 1), Term: 1, Type: raft.LogCommand, Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		if i < 2 {
+			if err := f.ApplyBytesAt(data, uint64(i+1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s := &RaftStore{fsm: f, adapter: &raftFSM{fsm: f}, logs: logs}
+	s.adapter.applied.Store(1) // entry 2 is in the state, its applied index not raised yet
+	if !s.FailoverAfterLog() {
+		t.Fatal("no failover, where the state after the log has one (an entry played twice)")
+	}
+}

@@ -46,6 +46,7 @@ func (s indexSnapshots) Open(id string) (*raft.SnapshotMeta, io.ReadCloser, erro
 // StoreConfiguration is raft's ConfigurationStore hook: called on every
 // server for each committed configuration entry, in log order.
 func (r *raftFSM) StoreConfiguration(index uint64, c raft.Configuration) {
+	r.fsm.NoteIndex(index)
 	r.raiseApplied(index)
 	if r.onConfiguration == nil {
 		return
@@ -62,7 +63,7 @@ func (r *raftFSM) StoreConfiguration(index uint64, c raft.Configuration) {
 // Apply applies one committed command and returns FSM.ApplyBytes' error as
 // the future's response (nil on success).
 func (r *raftFSM) Apply(l *raft.Log) any {
-	err := r.fsm.ApplyBytes(l.Data)
+	err := r.fsm.ApplyBytesAt(l.Data, l.Index)
 	r.raiseApplied(l.Index)
 	if err != nil {
 		return err
@@ -93,7 +94,7 @@ func (r *raftFSM) Restore(rc io.ReadCloser) error {
 	if r.onRestore != nil {
 		before = r.fsm.State()
 	}
-	if err := r.fsm.Restore(rc); err != nil {
+	if err := r.fsm.RestoreAt(rc, r.opened.Load()); err != nil {
 		return fmt.Errorf("failed to restore raft snapshot: %w", err)
 	}
 	// A member whose appends failed and that the leader then caught up

@@ -337,6 +337,7 @@ func (s *RaftStore) Open() (err error) {
 	// NewRaft restored the newest snapshot: entries up to it are not
 	// replayed through Apply.
 	s.adapter.raiseApplied(r.AppliedIndex())
+	s.fsm.NoteIndex(r.AppliedIndex())
 	s.heartbeats.watch(r)
 	s.mu.Lock()
 	s.raft, s.closeStores, s.logs, s.stable, s.snaps = r, st.close, st.logs, st.stable, st.snaps
