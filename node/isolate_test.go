@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/internal/group"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/internal/redistest"
@@ -60,24 +58,7 @@ func restartedMember(t *testing.T, extra []*quorum.Command) (*cluster, *quorum.R
 	logger := slog.New(slog.DiscardHandler)
 	dir := t.TempDir()
 	myid := "0123456789abcdef0123456789abcdef01234567"
-	path := filepath.Join(dir, "sentinel.conf")
-	text := "dir " + dir + "\nsentinel myid " + myid + "\nsentinel monitor mymaster 127.0.0.1 6399 2\n"
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	n, err := New(cfg, Options{Listeners: []net.Listener{ln}, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := unservedNode(t, dir, "dir "+dir+"\nsentinel myid "+myid+"\nsentinel monitor mymaster 127.0.0.1 6399 2\n")
 	c := n.cl
 	self := quorum.Server{ID: myid, Addr: "127.0.0.1:3"}
 	fs := &restartedStore{self: self}

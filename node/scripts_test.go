@@ -2,14 +2,12 @@ package node
 
 import (
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
@@ -102,24 +100,7 @@ func TestSwitchRunsObserverScriptUnlessLed(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "sentinel.conf")
-	text := "dir " + dir + "\nsentinel monitor m 127.0.0.1 6399 2\nsentinel client-reconfig-script m " + script + "\n"
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := New(cfg, Options{Listeners: []net.Listener{ln}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	n := unservedNode(t, dir, "dir "+dir+"\nsentinel monitor m 127.0.0.1 6399 2\nsentinel client-reconfig-script m "+script+"\n")
 	// Not served: the runner never ticks, so what is scheduled stays queued.
 	from, to := quorum.Addr{Host: "127.0.0.1", Port: 6399}, quorum.Addr{Host: "127.0.0.1", Port: 6400}
 	n.onApply(&quorum.Command{Op: quorum.OpSwitchMaster, Name: "m", From: from, Addr: to, Epoch: 5}, nil)
