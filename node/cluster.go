@@ -232,8 +232,7 @@ type cluster struct {
 	// restart (isolatedAtStart), from the isolated file; lastVoteAt: the
 	// last vote given in this run (noteVote).
 	isolatedVoteAt, lastVoteAt time.Time
-	// leaderSeenAt: when followIsolation last saw a leader (before
-	// activation).
+	// leaderSeenAt: when this member last knew a leader (leaderlessFor).
 	leaderSeenAt time.Time
 	// isoMu orders followIsolation's cut against activate (isolate.go).
 	isoMu sync.Mutex

@@ -186,14 +186,8 @@ func (c *cluster) followIsolation() {
 	if st == nil || c.isActive() || c.memberMode() != modeNone {
 		return
 	}
-	now := time.Now()
 	leaderID, _ := st.Leader()
-	c.mu.Lock()
-	if leaderID != "" || c.leaderSeenAt.IsZero() {
-		c.leaderSeenAt = now // the clock starts when this is first asked
-	}
-	leaderless := now.Sub(c.leaderSeenAt)
-	c.mu.Unlock()
+	leaderless := c.leaderlessFor(leaderID != "")
 	c.isoMu.Lock()
 	defer c.isoMu.Unlock()
 	select {
@@ -272,6 +266,20 @@ func (c *cluster) awaitConnected(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// leaderlessFor notes whether this member knows a Raft leader now (known)
+// and returns for how long it has known none: the clock starts when it is
+// first asked. followIsolation asks before the activation, runProtocol
+// after it.
+func (c *cluster) leaderlessFor(known bool) time.Duration {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if known || c.leaderSeenAt.IsZero() {
+		c.leaderSeenAt = now
+	}
+	return now.Sub(c.leaderSeenAt)
 }
 
 // restartedHold is twice the longest failover-timeout of the masters this

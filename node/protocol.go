@@ -252,9 +252,7 @@ func (c *cluster) runProtocol(ctx context.Context) {
 	t := beat.NewTicker(protocolTick)
 	defer t.Stop()
 	var lastPropose, lastCensus time.Time
-	// lastLeader: when a leader was last known, or it was last isolated
-	// (a member connected again waits isolateAfter afresh).
-	lastLeader := time.Now()
+	c.leaderlessFor(true) // the clock starts at the activation
 	for {
 		select {
 		case <-ctx.Done():
@@ -270,12 +268,12 @@ func (c *cluster) runProtocol(ctx context.Context) {
 		if st != nil {
 			leaderID, _ = st.Leader()
 		}
-		if leaderID != "" || isolated {
-			lastLeader = time.Now()
-		}
+		// Cut off, it waits for no leader: connected again, it waits
+		// isolateAfter afresh.
+		leaderless := c.leaderlessFor(leaderID != "" || isolated)
 		v := protocolView{mode: mode, groupMixed: mixed, groupGen: gen, groupEnded: ended, quietGen: quietGen,
 			failoverInGroup: c.fsm.FailoverInProgress(), foreign: c.isMixed(), localFor: time.Since(localSince),
-			leaderKnown: leaderID != "", leaderlessFor: time.Since(lastLeader), isolated: isolated}
+			leaderKnown: leaderID != "", leaderlessFor: leaderless, isolated: isolated}
 		v.failoverAfterLog = v.failoverInGroup
 		if st != nil && v.foreign && !v.leaderKnown && v.leaderlessFor >= isolateAfter {
 			// Read only when it matters: a failover it acknowledged and
