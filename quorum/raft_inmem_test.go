@@ -32,7 +32,7 @@ type inmemNode struct {
 // inmemDisk is what survives a restart of an inmemNode.
 type inmemDisk struct {
 	logs   raft.LogStore
-	stable *raft.InmemStore
+	stable raft.StableStore
 	snaps  *raft.InmemSnapshotStore
 }
 

@@ -4,7 +4,8 @@
 # to carry that patch (third_party/README.md lists its changes: a data race
 # raft v1.7.3 has on a re-addressed server, upstream issue #681; no idle
 # AppendEntries or looks for a follower that already has the commit index;
-# heartbeats to every follower together; 16 KB connection buffers).
+# heartbeats to every follower together; 16 KB connection buffers; a term
+# that cannot be saved refused instead of a panic).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=v1.7.3

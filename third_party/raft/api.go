@@ -586,7 +586,9 @@ func NewRaft(conf *Config, fsm FSM, logs LogStore, stable StableStore, snaps Sna
 	r.setState(Follower)
 
 	// Restore the current term and the last log.
-	r.setCurrentTerm(currentTerm)
+	// gosentinel: in memory only: the store holds it already, and saving it
+	// again failed the start on a full disk.
+	r.raftState.setCurrentTerm(currentTerm)
 	r.setLastLog(lastLog.Index, lastLog.Term)
 
 	// Attempt to restore a snapshot if there are any.

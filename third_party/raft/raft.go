@@ -276,7 +276,7 @@ func (r *Raft) liveBootstrap(configuration Configuration) error {
 	if err := r.logs.GetLog(1, &entry); err != nil {
 		panic(err)
 	}
-	r.setCurrentTerm(1)
+	r.raftState.setCurrentTerm(1) // gosentinel: BootstrapCluster saved it
 	r.setLastLog(entry.Index, entry.Term)
 	return r.processConfigurationLogEntry(&entry)
 }
@@ -331,7 +331,7 @@ func (r *Raft) runCandidate() {
 			if preVote.Term > term {
 				r.logger.Debug("pre-vote denied: found newer term, falling back to follower", "term", preVote.Term)
 				r.setState(Follower)
-				r.setCurrentTerm(preVote.Term)
+				_ = r.setCurrentTerm(preVote.Term) // unsaved: as if not heard
 				return
 			}
 
@@ -366,7 +366,7 @@ func (r *Raft) runCandidate() {
 			if vote.Term > r.getCurrentTerm() {
 				r.logger.Debug("newer term discovered, fallback to follower", "term", vote.Term)
 				r.setState(Follower)
-				r.setCurrentTerm(vote.Term)
+				_ = r.setCurrentTerm(vote.Term) // unsaved: as if not heard
 				return
 			}
 
@@ -1471,7 +1471,13 @@ func (r *Raft) appendEntries(rpc RPC, a *AppendEntriesRequest) {
 	if a.Term > r.getCurrentTerm() || (r.getState() != Follower && !r.candidateFromLeadershipTransfer.Load()) {
 		// Ensure transition to follower
 		r.setState(Follower)
-		r.setCurrentTerm(a.Term)
+		// gosentinel: a candidate of this term saved it already.
+		if a.Term != r.getCurrentTerm() {
+			if err := r.setCurrentTerm(a.Term); err != nil {
+				rpcErr = err
+				return
+			}
+		}
 		resp.Term = a.Term
 	}
 
@@ -1674,7 +1680,9 @@ func (r *Raft) requestVote(rpc RPC, req *RequestVoteRequest) {
 		// Ensure transition to follower
 		r.logger.Debug("lost leadership because received a requestVote with a newer term")
 		r.setState(Follower)
-		r.setCurrentTerm(req.Term)
+		if err := r.setCurrentTerm(req.Term); err != nil {
+			return // not granted
+		}
 
 		resp.Term = req.Term
 	}
@@ -1852,7 +1860,10 @@ func (r *Raft) installSnapshot(rpc RPC, req *InstallSnapshotRequest) {
 	if req.Term > r.getCurrentTerm() {
 		// Ensure transition to follower
 		r.setState(Follower)
-		r.setCurrentTerm(req.Term)
+		if err := r.setCurrentTerm(req.Term); err != nil {
+			rpcErr = err
+			return
+		}
 		resp.Term = req.Term
 	}
 
@@ -1989,7 +2000,11 @@ func (r *Raft) electSelf() <-chan *voteResult {
 	// Increment the term
 	newTerm := r.getCurrentTerm() + 1
 
-	r.setCurrentTerm(newTerm)
+	if err := r.setCurrentTerm(newTerm); err != nil {
+		// gosentinel: no term to stand in, so no election: a nil channel
+		// brings no votes, and the election timer starts the next try.
+		return nil
+	}
 	// Construct the request
 	lastIdx, lastTerm := r.getLastEntry()
 	req := &RequestVoteRequest{
@@ -2147,12 +2162,19 @@ func (r *Raft) persistVote(term uint64, candidate []byte) error {
 }
 
 // setCurrentTerm is used to set the current term in a durable manner.
-func (r *Raft) setCurrentTerm(t uint64) {
+//
+// gosentinel: a term that cannot be saved (a full disk) is not taken, and
+// the caller refuses what needed it (a vote, an append, an election),
+// instead of a panic that stopped the whole process at the next election
+// while the disk stayed full.
+func (r *Raft) setCurrentTerm(t uint64) error {
 	// Persist to disk first
 	if err := r.stable.SetUint64(keyCurrentTerm, t); err != nil {
-		panic(fmt.Errorf("failed to save current term: %v", err))
+		r.logger.Error("failed to save current term", "term", t, "error", err)
+		return fmt.Errorf("failed to save current term: %w", err)
 	}
 	r.raftState.setCurrentTerm(t)
+	return nil
 }
 
 // setState is used to update the current state. Any state
