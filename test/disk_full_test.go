@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 // fail (INFO raft names the error), and the new master once the disk has
 // room again and the leader's next append catches it up. redis-sentinel
 // keeps its state in memory and only fails to rewrite its config file.
+// Then, full again, the member lives through its group's next election.
 func TestDiskFullMemberStopsVouching(t *testing.T) {
 	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	bin := candidateBin(t)
@@ -115,6 +117,70 @@ func TestDiskFullMemberStopsVouching(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%s answers the new master %d %v after its disk had room again", full.Name(), next, time.Since(freed).Round(time.Millisecond))
+
+	// Full again, and the leader dies: the two left stand for a new term
+	// with the full member's disk still full. Saving a term writes one
+	// small bolt transaction, which fails only when bolt's file has no free
+	// page left for it (here it mostly finds one and the term is saved);
+	// when it failed, hashicorp/raft panicked ("failed to save current
+	// term") and the process exited. quorum's
+	// TestRaftStore_UnsavedTermIsRefusedNotFatal forces that failure; this
+	// checks the member keeps running through its group's elections on a
+	// real full disk, and that the two elect a leader once it has room.
+	fullDisk := filepath.Join(disks[(leader+1)%3], "fill")
+	fill(t, fullDisk)
+	if err := d.Sentinels[leader].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	other := d.Sentinels[(leader+2)%3]
+	term := func(s *redistest.Sentinel) (uint64, error) {
+		info, err := raftInfo(s)
+		if err != nil {
+			return 0, err
+		}
+		return strconv.ParseUint(info["raft_term"], 10, 64)
+	}
+	fullTerm, err := term(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = redistest.PollErr(groupDeadline, 50*time.Millisecond, func() error {
+		if !full.Running() {
+			return redistest.Abort(fmt.Errorf("%s exited with a full disk while %s stood for a new term", full.Name(), other.Name()))
+		}
+		if _, err := term(full); err != nil {
+			return err
+		}
+		ot, err := term(other)
+		if err != nil {
+			return err
+		}
+		if ot <= fullTerm {
+			return fmt.Errorf("%s at term %d, not past %d yet", other.Name(), ot, fullTerm)
+		}
+		return nil
+	})
+	if err != nil {
+		harness.LogRunsIfFailed(t, d.Sentinels)
+		t.Fatal(err)
+	}
+	if err := os.Remove(fullDisk); err != nil {
+		t.Fatal(err)
+	}
+	freed = time.Now()
+	err = redistest.PollErr(groupDeadline, 20*time.Millisecond, func() error {
+		for _, s := range []*redistest.Sentinel{full, other} {
+			if info, err := raftInfo(s); err == nil && info["raft_state"] == "leader" {
+				return nil
+			}
+		}
+		return fmt.Errorf("no leader among %s and %s", full.Name(), other.Name())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft, _ := term(full)
+	t.Logf("%s kept running with a full disk while %s stood for a new term (its term went from %d to %d); a leader %v after it had room", full.Name(), other.Name(), fullTerm, ft, time.Since(freed).Round(time.Millisecond))
 }
 
 // mountTmpfs mounts a tmpfs of size on a new directory (root, as the
