@@ -194,44 +194,35 @@ func cmdPsubscribe(c *client, argv []string) {
 
 // UNSUBSCRIBE [channel ...]
 func cmdUnsubscribe(c *client, argv []string) {
-	s := c.srv
-	s.psmu.Lock()
-	defer s.psmu.Unlock()
-	if len(argv) == 1 {
-		if len(c.channelOrder) == 0 {
-			c.pushSubscription("unsubscribe", "", true)
-		}
-		for _, ch := range slices.Clone(c.channelOrder) {
-			s.unsubscribeLocked(c, ch)
-			c.pushSubscription("unsubscribe", ch, false)
-		}
-	} else {
-		for _, ch := range argv[1:] {
-			s.unsubscribeLocked(c, ch)
-			c.pushSubscription("unsubscribe", ch, false)
-		}
-	}
-	c.commit()
+	unsubscribe(c, argv, "unsubscribe", func() []string { return c.channelOrder },
+		func(name string) { c.srv.unsubscribeLocked(c, name) })
 }
 
 // PUNSUBSCRIBE [pattern ...]
 func cmdPunsubscribe(c *client, argv []string) {
+	unsubscribe(c, argv, "punsubscribe", func() []string { return c.patterns },
+		func(name string) { c.srv.punsubscribeLocked(c, name) })
+}
+
+// unsubscribe drops the channels or patterns named in argv, or every one
+// the client holds (held, in subscription order, read under the lock) when
+// none is named, and confirms each with a kind push; with nothing to drop,
+// one push with no name.
+func unsubscribe(c *client, argv []string, kind string, held func() []string, drop func(string)) {
 	s := c.srv
 	s.psmu.Lock()
 	defer s.psmu.Unlock()
+	names := argv[1:]
 	if len(argv) == 1 {
-		if len(c.patterns) == 0 {
-			c.pushSubscription("punsubscribe", "", true)
+		all := held()
+		if len(all) == 0 {
+			c.pushSubscription(kind, "", true)
 		}
-		for _, p := range slices.Clone(c.patterns) {
-			s.punsubscribeLocked(c, p)
-			c.pushSubscription("punsubscribe", p, false)
-		}
-	} else {
-		for _, p := range argv[1:] {
-			s.punsubscribeLocked(c, p)
-			c.pushSubscription("punsubscribe", p, false)
-		}
+		names = slices.Clone(all)
+	}
+	for _, name := range names {
+		drop(name)
+		c.pushSubscription(kind, name, false)
 	}
 	c.commit()
 }
