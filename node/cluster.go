@@ -285,9 +285,7 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 		cutWarn: logging.NewLimiter(rejectLogEvery)}
 	c.fsm = quorum.NewFSM(n.onApplyRaft)
 	c.dir = filepath.Join(n.cfg.Dir, "gosentinel-raft-"+n.myid[:8])
-	if err := c.initPeerKeys(); err != nil {
-		return nil, err
-	}
+	c.initPeerKeys()
 	var raftLns, rpcLns, resp []net.Listener
 	for _, ln := range n.lns {
 		m := mux.New(ln)
@@ -411,8 +409,12 @@ func (c *cluster) open(addr string, abstainTerm uint64) (group.Store, error) {
 	if old := strings.TrimSpace(string(prev)); old != "" && old != addr {
 		c.n.log.Warn("This sentinel's address changed since its last run: the group will be told", "was", old, "now", addr)
 	}
-	if err := atomicfile.Write(filepath.Join(c.dir, "advertise"), []byte(addr+"\n")); err != nil {
-		return nil, fmt.Errorf("failed to record the advertised address in %s: %w", c.dir, err)
+	// Written only when it changed: rewritten at every open, it kept the
+	// Raft state of a sentinel whose disk is full from ever opening.
+	if string(prev) != addr+"\n" {
+		if err := atomicfile.Write(filepath.Join(c.dir, "advertise"), []byte(addr+"\n")); err != nil {
+			return nil, fmt.Errorf("failed to record the advertised address in %s: %w", c.dir, err)
+		}
 	}
 	var st *quorum.RaftStore
 	st, err := quorum.NewRaftStore(quorum.RaftConfig{

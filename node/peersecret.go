@@ -4,6 +4,7 @@ package node
 // where it comes from, and how it rotates without partitioning the group.
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/internal/atomicfile"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
@@ -129,7 +131,7 @@ func decodeKey(s string) (peer.Key, bool) {
 // secret came from (never its value), and restores a rotation under way:
 // if the key recorded by the last run differs, that one stays accepted
 // for the grace period.
-func (c *cluster) initPeerKeys() error {
+func (c *cluster) initPeerKeys() {
 	s := choosePeerSecret(c.peerSecretInputs())
 	c.secret = s
 	key := peer.DeriveKey(s.value)
@@ -139,12 +141,15 @@ func (c *cluster) initPeerKeys() error {
 	} else {
 		c.n.log.Info("Raft peers authenticate with a secret derived from " + s.source)
 	}
+	// Nothing here stops the start: a sentinel whose disk is full or
+	// whose Raft directory cannot be written still answers from memory,
+	// as redis-sentinel does (its Raft state opens when it can).
 	if err := os.MkdirAll(c.dir, 0o700); err != nil {
-		return fmt.Errorf("failed to create %s: %w", c.dir, err)
+		c.n.log.Warn("Failed to create the Raft directory: the peer keys are not kept", "dir", c.dir, "error", err)
 	}
 	b, err := os.ReadFile(filepath.Join(c.dir, peerKeysFile))
 	if err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("failed to read the peer keys: %w", err)
+		c.n.log.Warn("Ignoring an unreadable peer keys file", "file", filepath.Join(c.dir, peerKeysFile), "error", err)
 	}
 	var p persistedKeys
 	if err == nil {
@@ -164,7 +169,9 @@ func (c *cluster) initPeerKeys() error {
 			c.keys.Restore(key, prev, p.Until)
 		}
 	}
-	return c.savePeerKeys()
+	if err := c.savePeerKeys(); err != nil {
+		c.n.log.Warn("Failed to record the peer keys: a restart within a grace period forgets the previous one", "error", err)
+	}
 }
 
 // keepsPrevious reports whether a previous key is still accepted.
@@ -191,23 +198,13 @@ func (c *cluster) savePeerKeys() error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(c.dir, peerKeysFile+".tmp*") // created 0600
-	if err != nil {
-		return fmt.Errorf("failed to save the peer keys: %w", err)
+	// Unchanged (every start but the first and those after a rotation):
+	// nothing to write, so a full disk does not matter.
+	path := filepath.Join(c.dir, peerKeysFile)
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
+		return nil
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to save the peer keys: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to save the peer keys: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("failed to save the peer keys: %w", err)
-	}
-	if err := os.Rename(f.Name(), filepath.Join(c.dir, peerKeysFile)); err != nil {
+	if err := atomicfile.Write(path, b); err != nil { // 0600
 		return fmt.Errorf("failed to save the peer keys: %w", err)
 	}
 	return nil

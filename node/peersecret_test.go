@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,9 +83,7 @@ func testCluster(t *testing.T, dir string, cfg *config.Config, sentinelPass stri
 	n := &Node{cfg: cfg, log: slog.New(slog.DiscardHandler)}
 	n.globals.sentinelPass = sentinelPass
 	c := &cluster{n: n, dir: dir, opts: ClusterOptions{SecretGrace: time.Minute}}
-	if err := c.initPeerKeys(); err != nil {
-		t.Fatal(err)
-	}
+	c.initPeerKeys()
 	return c
 }
 
@@ -133,9 +132,7 @@ func TestPeerKeys_RestartWithNewSecret(t *testing.T) {
 	}
 	// An explicit cluster-secret is not touched by sentinel-pass.
 	c2 := &cluster{n: &Node{cfg: cfg, log: slog.New(slog.DiscardHandler)}, dir: t.TempDir(), opts: ClusterOptions{Secret: "fixed", SecretSource: secretFromClusterSecret}}
-	if err := c2.initPeerKeys(); err != nil {
-		t.Fatal(err)
-	}
+	c2.initPeerKeys()
 	c2.n.globals.sentinelPass = "whatever"
 	c2.peerSecretChanged()
 	if cur, _, _, ok := c2.keys.State(); cur != peer.DeriveKey("fixed") || ok {
@@ -275,5 +272,39 @@ func TestConcurrentSecretChangesEndOnTheLastSecret(t *testing.T) {
 			t.Fatalf("round %d: sentinel-pass is %q, the secret recorded %q, and the key proved is %s", round, last, s.value,
 				map[bool]string{true: "its", false: "another secret's"}[c.keys.Current() == peer.DeriveKey(last)])
 		}
+	}
+}
+
+// TestPeerKeys_StartNeedsNoWrite: a restart whose keys did not change
+// writes nothing, and one that cannot write (a full disk, a directory it
+// cannot create) still starts with its keys: the start used to stop with
+// "failed to save the peer keys", a crash loop for as long as the disk
+// stayed full, where redis-sentinel starts and answers.
+func TestPeerKeys_StartNeedsNoWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "raft")
+	cfg := &config.Config{}
+	testCluster(t, dir, cfg, "pw")
+	inode := func() uint64 {
+		fi, err := os.Stat(filepath.Join(dir, peerKeysFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	before := inode()
+	testCluster(t, dir, cfg, "pw")
+	if inode() != before {
+		t.Fatal("a restart with the same keys rewrote the keys file")
+	}
+
+	// A Raft directory under a regular file can be neither created nor
+	// written (root writes anywhere else).
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := testCluster(t, filepath.Join(file, "raft"), cfg, "pw")
+	if cur, _, _, _ := c.keys.State(); cur != peer.DeriveKey("pw") {
+		t.Fatal("a start that cannot write its keys has not derived them")
 	}
 }

@@ -23,7 +23,8 @@ import (
 // fail (INFO raft names the error), and the new master once the disk has
 // room again and the leader's next append catches it up. redis-sentinel
 // keeps its state in memory and only fails to rewrite its config file.
-// Then, full again, the member lives through its group's next election.
+// Then, full again, the member lives through its group's next election,
+// and restarts.
 func TestDiskFullMemberStopsVouching(t *testing.T) {
 	t.Parallel() // mostly waiting: see parallelTests in main_test.go
 	bin := candidateBin(t)
@@ -181,6 +182,33 @@ func TestDiskFullMemberStopsVouching(t *testing.T) {
 	}
 	ft, _ := term(full)
 	t.Logf("%s kept running with a full disk while %s stood for a new term (its term went from %d to %d); a leader %v after it had room", full.Name(), other.Name(), fullTerm, ft, time.Since(freed).Round(time.Millisecond))
+
+	// Restarted with its disk full, it starts, opens its Raft state and
+	// is a member again: the start used to exit 1 ("failed to save the
+	// peer keys", then the advertised address rewritten at every open),
+	// a crash loop for as long as the disk stayed full.
+	fill(t, fullDisk)
+	if err := full.Stop(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := full.Start(); err != nil {
+		t.Fatalf("%s restarted with a full disk: %v", full.Name(), err)
+	}
+	err = redistest.PollErr(groupDeadline, 50*time.Millisecond, func() error {
+		info, err := raftInfo(full)
+		if err != nil {
+			return err
+		}
+		if info["raft_phase"] != "member" {
+			return fmt.Errorf("%s restarted with a full disk: raft_phase %s", full.Name(), info["raft_phase"])
+		}
+		return nil
+	})
+	if err != nil {
+		harness.LogRunsIfFailed(t, d.Sentinels)
+		t.Fatal(err)
+	}
+	t.Logf("%s restarted with a full disk and is a member again", full.Name())
 }
 
 // mountTmpfs mounts a tmpfs of size on a new directory (root, as the

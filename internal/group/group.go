@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/beat"
+	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
@@ -154,7 +155,11 @@ func (c *Config) defaults() {
 // Group is one sentinel's part in the group: it forms or joins it, then
 // keeps its membership. Lifecycle: New, Run (until ctx ends).
 type Group struct {
-	cfg    Config
+	cfg Config
+	// paced limits the warnings of failures every round repeats.
+	pacedMu sync.Mutex
+	paced   map[string]*logging.Limiter
+
 	poke   chan struct{}
 	joined chan struct{}
 
@@ -444,7 +449,7 @@ func (g *Group) freshRound(ctx context.Context, exp Expectation) {
 		// Remember for good that a group exists before acting on it:
 		// this sentinel must never help form another (DESIGN.md).
 		if err := g.recordGroupSeen(d.GroupVoters); err != nil {
-			g.cfg.Logger.Warn("failed to record the group seen: " + err.Error())
+			g.warnPaced("record the group seen", err)
 			return
 		}
 	}
@@ -513,12 +518,12 @@ func (g *Group) freshRound(ctx context.Context, exp Expectation) {
 func (g *Group) openToJoin(addr string, d Decision) bool {
 	if !d.Returning {
 		if err := g.markFirstJoin(); err != nil {
-			g.cfg.Logger.Warn("failed to record a first join: " + err.Error())
+			g.warnPaced("record a first join", err)
 			return false
 		}
 	}
 	if err := g.open(addr, d.Term); err != nil {
-		g.cfg.Logger.Warn("failed to open Raft to join the group: " + err.Error())
+		g.warnPaced("open Raft to join the group", err)
 		return false
 	}
 	g.setReturning(d.Returning)
@@ -532,11 +537,11 @@ func (g *Group) bootstrap(servers []quorum.Server) {
 	// address the configuration names (it moved since it promised), the
 	// member round asks the leader to re-address it.
 	if err := g.markFirstJoin(); err != nil {
-		g.cfg.Logger.Warn("failed to record a first join: " + err.Error())
+		g.warnPaced("record a first join", err)
 		return
 	}
 	if err := g.open(g.cfg.Addr(), 0); err != nil {
-		g.cfg.Logger.Warn("failed to open Raft to bootstrap the group: " + err.Error())
+		g.warnPaced("open Raft to bootstrap the group", err)
 		return
 	}
 	st := g.Store()
@@ -545,7 +550,7 @@ func (g *Group) bootstrap(servers []quorum.Server) {
 	}
 	g.cfg.Logger.Warn("Bootstrapping the Sentinel Raft group", "voters", FormatServers(servers))
 	if err := st.Bootstrap(servers); err != nil {
-		g.cfg.Logger.Warn("failed to bootstrap the Raft group: " + err.Error())
+		g.warnPaced("bootstrap the Raft group", err)
 		return
 	}
 	g.cfg.Event("+raft-bootstrap", FormatServers(servers))
@@ -561,6 +566,25 @@ func (g *Group) join(ctx context.Context, leaderAddr string) {
 		return
 	}
 	g.cfg.Logger.Warn("Joined the Sentinel Raft group", "leader", leaderAddr, "addr", self.Addr)
+}
+
+// warnPaced logs a failure to do what, which the formation rounds (every
+// 250 ms) repeat for as long as its cause lasts (a full disk): the first at
+// once, then at most one a minute per what, with how many were not logged.
+func (g *Group) warnPaced(what string, err error) {
+	g.pacedMu.Lock()
+	l := g.paced[what]
+	if l == nil {
+		if g.paced == nil {
+			g.paced = map[string]*logging.Limiter{}
+		}
+		l = logging.NewLimiter(time.Minute)
+		g.paced[what] = l
+	}
+	g.pacedMu.Unlock()
+	if ok, held := l.Allow(); ok {
+		g.cfg.Logger.Warn("failed to "+what+": "+err.Error(), "not_logged_since_the_last", held)
+	}
 }
 
 // recordGroupSeen durably records that a group with voters exists.
@@ -590,7 +614,7 @@ func (g *Group) learnLocked(servers []quorum.Server) {
 		return changed
 	})
 	if err != nil {
-		g.cfg.Logger.Warn("failed to save the chosen configuration: " + err.Error())
+		g.warnPaced("save the chosen configuration", err)
 	}
 }
 
