@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -235,5 +236,23 @@ func TestLoadMissingFile(t *testing.T) {
 	var fe *FatalError
 	if err == nil || errors.As(err, &fe) || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Load = %v", err)
+	}
+}
+
+// TestMaxClients: the last maxclients line counts, as in redis; without
+// one, redis' default.
+func TestMaxClients(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want int
+	}{
+		{"", DefaultMaxClients},
+		{"maxclients 128\n", 128},
+		{"maxclients 128\nmaxclients 64\n", 64},
+		{"maxclients 4294967295\n", math.MaxInt32},
+	} {
+		if got := mustParse(t, tc.text).MaxClients(); got != tc.want {
+			t.Errorf("%q: maxclients %d, want %d", tc.text, got, tc.want)
+		}
 	}
 }

@@ -23,6 +23,9 @@
 package config
 
 import (
+	"math"
+	"strconv"
+
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
@@ -237,4 +240,23 @@ func cloneStrings(s []string) []string {
 		return nil
 	}
 	return append(make([]string, 0, len(s)), s...)
+}
+
+// DefaultMaxClients is redis' maxclients default.
+const DefaultMaxClients = 10000
+
+// MaxClients is the value of the last maxclients line (redis' default
+// without one). The loader checked it (1 to 4294967295); a value past what
+// an int holds here is cut to the largest.
+func (c *Config) MaxClients() int {
+	v := DefaultMaxClients
+	for _, args := range c.genericArgs(lookupStdConfig("maxclients")) {
+		if len(args) != 1 {
+			continue
+		}
+		if n, err := strconv.ParseUint(args[0], 10, 64); err == nil && n >= 1 {
+			v = int(min(n, uint64(math.MaxInt32)))
+		}
+	}
+	return v
 }

@@ -289,6 +289,12 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 	var raftLns, rpcLns, resp []net.Listener
 	for _, ln := range n.lns {
 		m := mux.New(ln)
+		// A connection being sniffed holds a descriptor as a client does.
+		m.Limit(n.srv.MaxClients(), n.srv.Clients)
+		m.SetAcceptErrorHook(func(err error) {
+			// redis' text; at most one a wait (5 ms doubling to 1 s).
+			n.log.Warn("Accepting client connection: " + err.Error())
+		})
 		rl, err := m.Listen(peer.HeaderRaft)
 		if err != nil {
 			return nil, err

@@ -254,7 +254,13 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	if exe == "" {
 		exe, _ = os.Executable()
 	}
+	maxClients, err := n.fitMaxClients(cfg.MaxClients())
+	if err != nil {
+		n.closeLog()
+		return nil, err
+	}
 	srv, err := sentinel.NewServer(sentinel.Config{
+		MaxClients:     maxClients,
 		Backend:        n,
 		RequirePass:    cfg.RequirePass,
 		HasRequirePass: cfg.HasRequirePass,

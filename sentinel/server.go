@@ -1,6 +1,7 @@
 package sentinel
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -55,6 +56,9 @@ type Config struct {
 	OnShutdown func()
 	// Logger receives connection-level events; nil discards them.
 	Logger *slog.Logger
+	// MaxClients is maxclients, fitted to the open files limit
+	// (internal/fdlimit); 0 is redis' default.
+	MaxClients int
 }
 
 // defaultMaxClients is redis' default maxclients.
@@ -176,7 +180,7 @@ func NewServer(cfg Config) (*Server, error) {
 		acl:          acl,
 		channels:     map[string][]*client{},
 		patterns:     map[string][]*client{},
-		maxClients:   defaultMaxClients,
+		maxClients:   cmp.Or(cfg.MaxClients, defaultMaxClients),
 	}
 	if fileUsers != nil {
 		srv.installUsersLocked(nil, fileUsers) // no client yet
@@ -221,6 +225,16 @@ func (s *Server) Serve(ln net.Listener) error {
 		backoff.Accepted()
 		s.accept(conn)
 	}
+}
+
+// MaxClients is maxclients.
+func (s *Server) MaxClients() int { return s.maxClients }
+
+// Clients is how many clients are connected (what maxclients counts).
+func (s *Server) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
 }
 
 func (s *Server) isClosed() bool {

@@ -44,8 +44,12 @@ type Mux struct {
 	subs  map[byte]*listener
 	def   *listener
 	conns map[net.Conn]struct{} // connections still being sniffed
-	// maxSniffing bounds conns (MaxSniffing; tests set less).
+	// maxSniffing bounds conns (MaxSniffing; tests set less), and with
+	// clients (Limit) the connections this port holds in all.
 	maxSniffing int
+	clients     func() int
+	// acceptErr hears accept errors (SetAcceptErrorHook).
+	acceptErr func(error)
 	closed      bool
 	closeCh     chan struct{}
 	wg          sync.WaitGroup
@@ -79,6 +83,24 @@ func (m *Mux) Listen(header byte) (net.Listener, error) {
 	return l, nil
 }
 
+// Limit bounds the connections the port holds, those being sniffed and
+// the clients the command surface holds (clients reports them), by max:
+// maxclients, which counts a client that has sent nothing yet. A
+// connection past it is told so as redis tells it, and closed.
+func (m *Mux) Limit(max int, clients func() int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.maxSniffing, m.clients = max, clients
+}
+
+// SetAcceptErrorHook has f hear each accept error (out of descriptors,
+// most often) before the mux waits and accepts again. Call before Serve.
+func (m *Mux) SetAcceptErrorHook(f func(error)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.acceptErr = f
+}
+
 // Default returns the listener for everything else, with the first byte
 // replayed.
 func (m *Mux) Default() net.Listener { return m.def }
@@ -97,6 +119,12 @@ func (m *Mux) Serve() error {
 			if !ok {
 				return nil
 			}
+			m.mu.Lock()
+			hook := m.acceptErr
+			m.mu.Unlock()
+			if hook != nil {
+				hook(err)
+			}
 			select {
 			case <-time.After(wait):
 			case <-m.closeCh:
@@ -105,15 +133,24 @@ func (m *Mux) Serve() error {
 			continue
 		}
 		backoff.Accepted()
+		// Asked outside the lock: the command surface takes its own.
+		m.mu.Lock()
+		clients := m.clients
+		m.mu.Unlock()
+		busy := 0
+		if clients != nil {
+			busy = clients()
+		}
 		m.mu.Lock()
 		if m.closed {
 			m.mu.Unlock()
 			c.Close()
 			return nil
 		}
-		if len(m.conns) >= m.maxSniffing {
+		if len(m.conns)+busy >= m.maxSniffing {
+			m.wg.Add(1)
 			m.mu.Unlock()
-			c.Close()
+			go m.refuse(c)
 			continue
 		}
 		m.conns[c] = struct{}{}
@@ -121,6 +158,19 @@ func (m *Mux) Serve() error {
 		m.mu.Unlock()
 		go m.route(c)
 	}
+}
+
+// refuseTimeout bounds how long a connection turned away may take to be
+// told so (a TLS connection's first write runs its handshake).
+const refuseTimeout = time.Second
+
+// refuse tells a connection past the limit why it is closed, in redis'
+// words (a peer's Raft dial reads it as a failed handshake and retries).
+func (m *Mux) refuse(c net.Conn) {
+	defer m.wg.Done()
+	_ = c.SetDeadline(time.Now().Add(refuseTimeout))
+	_, _ = c.Write([]byte("-ERR max number of clients reached\r\n"))
+	_ = c.Close()
 }
 
 // route reads the first byte without a deadline: a Redis client may open a

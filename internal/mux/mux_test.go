@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,6 +123,8 @@ func TestMuxAcceptsPastEMFILE(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := New(&redistest.EMFILEListener{Listener: ln, Fails: 3})
+	var heard atomic.Int64
+	m.SetAcceptErrorHook(func(error) { heard.Add(1) })
 	served := make(chan error, 1)
 	go func() { served <- m.Serve() }()
 	defer m.Close()
@@ -144,6 +147,9 @@ func TestMuxAcceptsPastEMFILE(t *testing.T) {
 		t.Fatalf("Serve returned %v", err)
 	case <-time.After(5 * time.Second):
 		t.Fatal("no connection routed after the accept errors")
+	}
+	if n := heard.Load(); n != 3 {
+		t.Fatalf("the hook heard %d accept errors, want 3", n)
 	}
 }
 
@@ -192,16 +198,39 @@ func TestMuxBoundsSilentConnections(t *testing.T) {
 	}
 	silent := []net.Conn{dial(), dial(), dial()}
 	waitFor("three silent connections", func() bool { return sniffing() == 3 })
-	closedAtOnce := func(c net.Conn) bool {
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, err := c.Read(make([]byte, 1))
-		return err == io.EOF
-	}
-	if !closedAtOnce(dial()) {
+	if !refused(t, dial()) {
 		t.Fatal("a fourth silent connection was kept")
 	}
 	silent[0].Write([]byte("*"))
 	waitFor("the first one routed", func() bool { return sniffing() == 2 })
-	dial()
+	silent = append(silent, dial())
 	waitFor("a new one kept", func() bool { return sniffing() == 3 })
+
+	// The command surface's clients count too: with two of them, one
+	// connection being sniffed is all the limit of 3 leaves.
+	var clients atomic.Int64
+	m.Limit(3, func() int { return int(clients.Load()) })
+	clients.Store(2)
+	for _, c := range silent {
+		c.Write([]byte("*"))
+	}
+	waitFor("the silent ones routed", func() bool { return sniffing() == 0 })
+	dial()
+	waitFor("one kept", func() bool { return sniffing() == 1 })
+	if !refused(t, dial()) {
+		t.Fatal("a connection past maxclients, counting the clients, was kept")
+	}
+}
+
+// refused reads what the mux answers c: true when it is redis' maxclients
+// error and the end of the stream.
+func refused(t *testing.T, c net.Conn) bool {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Logf("read %q: %v", b, err)
+		return false
+	}
+	return string(b) == "-ERR max number of clients reached\r\n"
 }

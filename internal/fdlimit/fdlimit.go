@@ -1,0 +1,85 @@
+// Package fdlimit fits maxclients to the open files limit, as redis'
+// adjustOpenFilesLimit does: a sentinel needs descriptors of its own
+// besides its clients' (its links to every node and peer, the Raft
+// connections and store), and clients that took them all left it unable
+// to reach the master it watches, which it then reported down.
+package fdlimit
+
+import (
+	"fmt"
+	"syscall"
+)
+
+// Reserved is how many descriptors are kept from clients: redis'
+// CONFIG_MIN_RESERVED_FDS.
+const Reserved = 32
+
+// decrStep is how much each failed raise lowers the limit asked for.
+const decrStep = 16
+
+// Fit returns the maxclients to use for the requested one under the
+// current open files limit cur, raising the limit with raise (setrlimit)
+// to requested+Reserved if it can, else as far as it can. The lines are
+// redis' log lines, to log as warnings (notice: the last, on a raise). An
+// error means the limit leaves no room for a client: redis exits then.
+func Fit(requested int, cur uint64, raise func(uint64) error) (maxClients int, lines []string, notice bool, err error) {
+	want := uint64(requested) + Reserved
+	if cur >= want {
+		return requested, nil, false, nil
+	}
+	best := want
+	var raiseErr error // the last failure's, as redis keeps errno
+	for best > cur {
+		err := raise(best)
+		if err == nil {
+			break
+		}
+		raiseErr = err
+		if best < decrStep {
+			best = cur
+			break
+		}
+		best -= decrStep
+	}
+	if best < cur {
+		best = cur
+	}
+	if best >= want {
+		return requested, []string{fmt.Sprintf("Increased maximum number of open files to %d (it was originally set to %d).", want, cur)}, true, nil
+	}
+	if best <= Reserved {
+		return 0, nil, false, fmt.Errorf("Your current 'ulimit -n' of %d is not enough for the server to start. Please increase your open file limit to at least %d. Exiting.", cur, want)
+	}
+	maxClients = int(best - Reserved)
+	return maxClients, []string{
+		fmt.Sprintf("You requested maxclients of %d requiring at least %d max file descriptors.", requested, want),
+		fmt.Sprintf("Server can't set maximum open files to %d because of OS error: %s.", want, errText(raiseErr)),
+		fmt.Sprintf("Current maximum open files is %d. maxclients has been reduced to %d to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.", best, maxClients),
+	}, false, nil
+}
+
+// errText is strerror's text for an errno (redis prints strerror).
+func errText(err error) string {
+	if err == nil {
+		return "Success"
+	}
+	if e, ok := err.(syscall.Errno); ok {
+		if s := e.Error(); s != "" && s[0] >= 'a' && s[0] <= 'z' {
+			return string(s[0]-'a'+'A') + s[1:]
+		}
+	}
+	return err.Error()
+}
+
+// Current is the process's open files limit (soft) and a raise that sets
+// both limits to n, as redis does.
+func Current() (uint64, func(uint64) error, error) {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, nil, err
+	}
+	raise := func(n uint64) error {
+		return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: n})
+	}
+	return l.Cur, raise, nil
+}

@@ -1,0 +1,69 @@
+package fdlimit
+
+import (
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestFit: redis' adjustOpenFilesLimit, case by case.
+func TestFit(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		requested int
+		cur, hard uint64 // a raise above hard fails with EPERM
+		want      int
+		wantErr   bool
+		notice    bool
+		lastLine  string
+		raisedTo  uint64
+	}{
+		{name: "room enough", requested: 10000, cur: 1048576, hard: 1048576, want: 10000},
+		{name: "exactly enough", requested: 10000, cur: 10032, hard: 10032, want: 10000},
+		{name: "raised", requested: 10000, cur: 1024, hard: 1 << 20, want: 10000, notice: true,
+			lastLine: "Increased maximum number of open files to 10032 (it was originally set to 1024).", raisedTo: 10032},
+		{name: "raised part way", requested: 10000, cur: 1024, hard: 4100, want: 4064,
+			lastLine: "Current maximum open files is 4096. maxclients has been reduced to 4064 to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.", raisedTo: 4096},
+		{name: "ulimit -n 64", requested: 10000, cur: 64, hard: 64, want: 32,
+			lastLine: "Current maximum open files is 64. maxclients has been reduced to 32 to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."},
+		{name: "too low to start", requested: 10000, cur: 32, hard: 32, wantErr: true},
+		{name: "small maxclients", requested: 10, cur: 64, hard: 64, want: 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var raised uint64
+			raise := func(n uint64) error {
+				if n > tc.hard {
+					return syscall.EPERM
+				}
+				raised = n
+				return nil
+			}
+			got, lines, notice, err := Fit(tc.requested, tc.cur, raise)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err %v, want an error %v", err, tc.wantErr)
+			}
+			if tc.wantErr {
+				if !strings.Contains(err.Error(), "Your current 'ulimit -n' of 32 is not enough for the server to start. Please increase your open file limit to at least 10032. Exiting.") {
+					t.Fatalf("error %q", err)
+				}
+				return
+			}
+			if got != tc.want || notice != tc.notice || raised != tc.raisedTo {
+				t.Fatalf("maxclients %d notice %v raised to %d; want %d %v %d (lines %q)", got, notice, raised, tc.want, tc.notice, tc.raisedTo, lines)
+			}
+			if tc.lastLine == "" {
+				if len(lines) != 0 {
+					t.Fatalf("lines %q, want none", lines)
+				}
+				return
+			}
+			if lines[len(lines)-1] != tc.lastLine {
+				t.Fatalf("last line %q, want %q", lines[len(lines)-1], tc.lastLine)
+			}
+			if !notice && !slices.Contains(lines, "Server can't set maximum open files to 10032 because of OS error: Operation not permitted.") {
+				t.Fatalf("no OS error line in %q", lines)
+			}
+		})
+	}
+}

@@ -1,0 +1,32 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/x0tta6bl4/gosentinel/internal/fdlimit"
+)
+
+// fitMaxClients fits the configured maxclients to the open files limit
+// as redis does at its start, with redis' log lines (internal/fdlimit),
+// and stops the start as redis does when the limit leaves no room for a
+// client.
+func (n *Node) fitMaxClients(requested int) (int, error) {
+	cur, raise, err := fdlimit.Current()
+	if err != nil {
+		n.log.Warn(fmt.Sprintf("Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting the max clients configuration accordingly.", err))
+		return min(requested, 1024-fdlimit.Reserved), nil
+	}
+	maxClients, lines, notice, err := fdlimit.Fit(requested, cur, raise)
+	if err != nil {
+		n.log.Warn(err.Error())
+		return 0, fmt.Errorf("%w: %w", ErrReported, err)
+	}
+	for _, l := range lines {
+		if notice {
+			n.log.Info(l)
+		} else {
+			n.log.Warn(l)
+		}
+	}
+	return maxClients, nil
+}
