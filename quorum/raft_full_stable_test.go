@@ -137,3 +137,48 @@ func leaderOf(t *testing.T, nodes ...*inmemNode) *inmemNode {
 	})
 	return l
 }
+
+// TestRaftStore_FailedAppendIsRetriedNotWalkedBack: a follower that cannot
+// store the entries it is sent (a full disk) answers with the error, and
+// the leader sends the same entries again after its backoff. It answered
+// "not accepted", which the leader takes for a log that does not match:
+// it stepped back one entry per answer, below the follower's snapshot
+// and then its own, and a follower whose disk had room again was caught
+// in snapshot installs that did not end (the resource-fault review).
+func TestRaftStore_FailedAppendIsRetriedNotWalkedBack(t *testing.T) {
+	disk := &fullDisk{LogStore: raft.NewInmemStore()}
+	a, b := newCountedInmemNode(t, "a"), newInmemNode(t, "b", 0)
+	c := openInmemNode(t, "c", 0, &inmemDisk{logs: disk, stable: raft.NewInmemStore(), snaps: raft.NewInmemSnapshotStore()}, false)
+	connectAll(a, b, c)
+	bootstrapLed(t, a, b, c)
+	first := proposeMonitor(t, a, "before")
+	waitApplied(t, c, first)
+	to := c.trans.LocalAddr()
+	a.counted.carriedTo(to)
+
+	disk.full.Store(true)
+	var last uint64
+	for i := range 5 {
+		last = proposeMonitor(t, a, fmt.Sprintf("m%d", i))
+	}
+	var sent carried
+	redistest.Wait(t, 10*time.Second, "appends to c sent again", func() error {
+		if c.store.LogStoreError() == nil {
+			return errors.New("c stored everything")
+		}
+		got := a.counted.carriedTo(to)
+		if got.n > 0 && (sent.n == 0 || got.lowestPrev < sent.lowestPrev) {
+			sent.lowestPrev = got.lowestPrev
+		}
+		sent.n += got.n
+		if sent.n < 4 {
+			return fmt.Errorf("%d appends carrying entries to c", sent.n)
+		}
+		return nil
+	})
+	if sent.lowestPrev < first {
+		t.Fatalf("the leader stepped back to entries after %d, below c's last entry %d, in %d appends", sent.lowestPrev, first, sent.n)
+	}
+	disk.full.Store(false)
+	waitApplied(t, c, last)
+}

@@ -120,6 +120,24 @@ type countedTransport struct {
 	sent     map[raft.ServerAddress]*appendCounts
 	// beats are the times heartbeats were sent, per peer.
 	beats map[raft.ServerAddress][]time.Time
+	// carrying counts the AppendEntries that carry entries, per peer.
+	carrying map[raft.ServerAddress]carried
+}
+
+// carried is what the AppendEntries carrying entries to a peer were: how
+// many, and the lowest log index they followed.
+type carried struct {
+	n          int
+	lowestPrev uint64
+}
+
+// carriedTo is what was sent to target since the last call.
+func (t *countedTransport) carriedTo(target raft.ServerAddress) carried {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.carrying[target]
+	delete(t.carrying, target)
+	return c
 }
 
 // appendCounts are the AppendEntries sent to one peer, by kind.
@@ -137,11 +155,20 @@ func (t *countedTransport) AppendEntries(id raft.ServerID, target raft.ServerAdd
 }
 
 func (t *countedTransport) count(target raft.ServerAddress, args *raft.AppendEntriesRequest) {
-	if len(args.Entries) > 0 {
-		return
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if len(args.Entries) > 0 {
+		if t.carrying == nil {
+			t.carrying = map[raft.ServerAddress]carried{}
+		}
+		c := t.carrying[target]
+		if c.n == 0 || args.PrevLogEntry < c.lowestPrev {
+			c.lowestPrev = args.PrevLogEntry
+		}
+		c.n++
+		t.carrying[target] = c
+		return
+	}
 	if t.sent == nil {
 		t.sent = map[raft.ServerAddress]*appendCounts{}
 	}

@@ -5,7 +5,8 @@
 # raft v1.7.3 has on a re-addressed server, upstream issue #681; no idle
 # AppendEntries or looks for a follower that already has the commit index;
 # heartbeats to every follower together; 16 KB connection buffers; a term
-# that cannot be saved refused instead of a panic).
+# that cannot be saved refused instead of a panic; an append that cannot be
+# stored answered as an error, not as a mismatch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=v1.7.3

@@ -1539,6 +1539,8 @@ func (r *Raft) appendEntries(rpc RPC, a *AppendEntriesRequest) {
 				r.logger.Warn("clearing log suffix", "from", entry.Index, "to", lastLogIdx)
 				if err := r.logs.DeleteRange(entry.Index, lastLogIdx); err != nil {
 					r.logger.Error("failed to clear log suffix", "error", err)
+					// gosentinel: an error, not a mismatch (below).
+					rpcErr = fmt.Errorf("failed to clear log suffix: %w", err)
 					return
 				}
 				if entry.Index <= r.configurations.latestIndex {
@@ -1555,6 +1557,14 @@ func (r *Raft) appendEntries(rpc RPC, a *AppendEntriesRequest) {
 				r.logger.Error("failed to append to logs", "error", err)
 				// TODO: leaving r.getLastLog() in the wrong
 				// state if there was a truncation above
+				//
+				// gosentinel: answered as an error, which the
+				// leader retries after its backoff, not as an
+				// unaccepted append, which it takes for a log that
+				// does not match and steps back one entry per
+				// answer: a full disk walked it back below the
+				// follower's snapshot and its own.
+				rpcErr = fmt.Errorf("failed to append to logs: %w", err)
 				return
 			}
 
