@@ -89,9 +89,25 @@ func (p privateSnapshots) Create(version raft.SnapshotVersion, index, term uint6
 	configurationIndex uint64, trans raft.Transport) (raft.SnapshotSink, error) {
 	sink, err := p.SnapshotStore.Create(version, index, term, configuration, configurationIndex, trans)
 	if err != nil {
+		// FileSnapshotStore returns without removing the directory it
+		// made (a full disk fails its first write): one more at every
+		// snapshot tried, each logged at every listing.
+		p.removeTemp(fmt.Sprintf("%d-%d-*%s", term, index, tmpSuffix))
 		return nil, err
 	}
 	return privateSink{SnapshotSink: sink, store: p}, nil
+}
+
+// tmpSuffix ends the name of a snapshot being written (FileSnapshotStore's).
+const tmpSuffix = ".tmp"
+
+// removeTemp removes the snapshot directories being written that match
+// pattern.
+func (p privateSnapshots) removeTemp(pattern string) {
+	dirs, _ := filepath.Glob(filepath.Join(p.dir, pattern))
+	for _, d := range dirs {
+		_ = os.RemoveAll(d)
+	}
 }
 
 // tighten makes every directory under the snapshots directory 0700 and
@@ -122,6 +138,14 @@ func (p privateSnapshots) tighten() error {
 type privateSink struct {
 	raft.SnapshotSink
 	store privateSnapshots
+}
+
+// Cancel drops the snapshot: FileSnapshotSink.Cancel returns before it
+// removes its directory when its last flush fails (a full disk).
+func (s privateSink) Cancel() error {
+	err := s.SnapshotSink.Cancel()
+	s.store.removeTemp(s.ID() + tmpSuffix)
+	return err
 }
 
 // Close finishes the snapshot, then tightens the modes of what it wrote.
