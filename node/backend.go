@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 	"github.com/x0tta6bl4/gosentinel/monitor"
@@ -363,9 +364,19 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 		return sentinel.ReplyError("ERR Quorum must be 1 or greater.")
 	}
 	n.mu.Lock()
-	resolve := n.globals.resolveHostnames
+	resolve, announce := n.globals.resolveHostnames, n.globals.announceHostnames
 	n.mu.Unlock()
-	if net.ParseIP(host) == nil {
+	// As createSentinelAddr: a numeric address in any form getaddrinfo
+	// takes (127.1, 0x7f.0.0.1, 0:0:0:0:0:0:0:1, fe80::1%lo) is kept as
+	// inet_ntop prints it, which is what redis names it by unless it
+	// announces hostnames; it was kept as typed (and "127.1" refused), so
+	// a peer asking is-master-down-by-addr by the printed form did not
+	// find it. The config file's lines go through the same rule.
+	if ip, ok := config.NormalizeIP(host); ok {
+		if !announce {
+			host = ip
+		}
+	} else {
 		if !resolve {
 			return sentinel.ReplyError("ERR Invalid IP address or hostname specified")
 		}

@@ -63,6 +63,9 @@ type command struct {
 	channels channelSpec // which arguments are channels, for ACL
 	// lendsArgs: the procedure is done with argv when it returns (argsLentBy).
 	lendsArgs bool
+	// mayReplicate: a WRITE pause holds it back, as an ALL pause does
+	// every command.
+	mayReplicate bool
 }
 
 // channelSpec says which arguments of a command are pub/sub channels.

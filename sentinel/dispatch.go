@@ -44,6 +44,10 @@ func wireTable(table *commandTable) {
 		panic("sentinel: argsLentBy names a command the table lacks")
 	}
 	table.byName["publish"].channels = channelsPublish
+	// PUBLISH is the one command of sentinel mode a WRITE pause holds back
+	// (redis-sentinel 7.0.15 keeps it waiting: a published message goes to
+	// the replication stream in redis).
+	table.byName["publish"].mayReplicate = true
 	table.byName["subscribe"].channels = channelsSubscribe
 	table.byName["psubscribe"].channels = channelsPattern
 	table.setinfo, table.maintenance = setinfoOf(table), maintenanceOf(table)
@@ -111,7 +115,7 @@ func (c *client) execute(argv []string, now time.Time) time.Time {
 		// The clock is read only while a pause is on (remaining is 0
 		// otherwise).
 		if s.pause.typ != pauseOff {
-			if wait := s.pause.remaining(time.Now()); wait > 0 {
+			if wait := s.pause.remaining(time.Now(), cmd.mayReplicate); wait > 0 {
 				// CLIENT PAUSE: the command waits, then goes through all
 				// the checks again (the client may have been killed or its
 				// user changed meanwhile).

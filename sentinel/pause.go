@@ -10,7 +10,8 @@ const (
 )
 
 // pauseState is the CLIENT PAUSE state. Guarded by Server.mu. Sentinel has
-// no write commands, so only an ALL pause holds commands back.
+// no write commands: an ALL pause holds every command back, a WRITE pause
+// only those that may replicate (PUBLISH).
 type pauseState struct {
 	typ  int
 	end  time.Time
@@ -48,9 +49,11 @@ func (p *pauseState) changed() <-chan struct{} {
 	return p.wake
 }
 
-// remaining returns how long commands must still wait, or 0.
-func (p *pauseState) remaining(now time.Time) time.Duration {
-	if p.typ != pauseAll || !now.Before(p.end) {
+// remaining returns how long a command must still wait, or 0;
+// mayReplicate is whether a WRITE pause holds it.
+func (p *pauseState) remaining(now time.Time, mayReplicate bool) time.Duration {
+	holds := p.typ == pauseAll || p.typ == pauseWrite && mayReplicate
+	if !holds || !now.Before(p.end) {
 		if p.typ != pauseOff && !now.Before(p.end) {
 			p.typ, p.end = pauseOff, time.Time{}
 		}

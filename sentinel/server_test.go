@@ -180,12 +180,18 @@ func TestClientPauseAll(t *testing.T) {
 	if waited := time.Since(start); waited < 200*time.Millisecond {
 		t.Fatalf("PING answered after %v during a 300 ms pause", waited)
 	}
-	// A WRITE pause holds nothing back: sentinel has no write commands.
+	// A WRITE pause holds back only PUBLISH, as redis-sentinel's does
+	// (it may replicate): sentinel has no write commands.
 	a.do("CLIENT", "PAUSE", "100000", "WRITE")
 	if got := string(b.do("PING")); got != "+PONG\r\n" {
 		t.Fatalf("PING during WRITE pause = %q", got)
 	}
+	b.send(encodeCommand("PUBLISH", "__sentinel__:hello", "x"))
+	redistest.Until(t, 5*time.Second, "PUBLISH blocked", func() bool { return srv.Stats().BlockedClients == 1 })
 	a.do("CLIENT", "UNPAUSE")
+	if got, err := b.reply(5 * time.Second); err != nil || !strings.HasPrefix(string(got), ":") {
+		t.Fatalf("PUBLISH after the WRITE pause = %q, %v", got, err)
+	}
 	// During an ALL pause, errors are still immediate and valid commands
 	// wait (the client counts as blocked); Close releases them.
 	a.do("CLIENT", "PAUSE", "100000")
