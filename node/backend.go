@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -363,6 +364,9 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 	if q <= 0 {
 		return sentinel.ReplyError("ERR Quorum must be 1 or greater.")
 	}
+	if q > math.MaxInt32 { // as SENTINEL SET's (checkSetValue)
+		return sentinel.ReplyError("ERR Invalid quorum")
+	}
 	n.mu.Lock()
 	resolve, announce := n.globals.resolveHostnames, n.globals.announceHostnames
 	n.mu.Unlock()
@@ -569,6 +573,12 @@ func checkSetValue(o *quorum.Option, v []string, denyScripts bool, badfmt func(s
 	case quorum.OptMillis, quorum.OptCount, quorum.OptMillisOrZero:
 		n, ok := redisargs.String2ll(v[0])
 		if !ok || n < 0 || (n == 0 && o.Kind != quorum.OptMillisOrZero) {
+			return badfmt(v[0])
+		}
+		// A count past 32 bits is refused: redis-sentinel wraps it (a
+		// quorum of 4294967297 is 1), and the config file, read with
+		// atoi as redis reads it, would wrap it at the next start.
+		if o.Kind == quorum.OptCount && n > math.MaxInt32 {
 			return badfmt(v[0])
 		}
 	case quorum.OptScript:
