@@ -68,7 +68,10 @@ func (l *loader) applySentinelQueue() error {
 }
 
 // instanceHost validates host like createSentinelAddr and returns what redis stores and
-// prints for it (announceSentinelAddr): the normalized IP unless announce-hostnames is on.
+// prints for it (announceSentinelAddr): a numeric address normalized, a hostname as written.
+// With announce-hostnames redis would print a numeric address as written (127.1), but it
+// dials the normalized IP, and a sentinel dials what it keeps: Go's dialer takes 127.1 for a
+// name it cannot resolve.
 func (l *loader) instanceHost(host string) (string, string) {
 	ip, ok := NormalizeIP(host)
 	if !ok {
@@ -76,9 +79,6 @@ func (l *loader) instanceHost(host string) (string, string) {
 			return "", errResolve
 		}
 		// Hostnames are resolved by the node; the config keeps them as written.
-		return host, ""
-	}
-	if l.cfg.AnnounceHostnames {
 		return host, ""
 	}
 	return ip, ""

@@ -368,18 +368,18 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 		return sentinel.ReplyError("ERR Invalid quorum")
 	}
 	n.mu.Lock()
-	resolve, announce := n.globals.resolveHostnames, n.globals.announceHostnames
+	resolve := n.globals.resolveHostnames
 	n.mu.Unlock()
 	// As createSentinelAddr: a numeric address in any form getaddrinfo
 	// takes (127.1, 0x7f.0.0.1, 0:0:0:0:0:0:0:1, fe80::1%lo) is kept as
-	// inet_ntop prints it, which is what redis names it by unless it
-	// announces hostnames; it was kept as typed (and "127.1" refused), so
-	// a peer asking is-master-down-by-addr by the printed form did not
-	// find it. The config file's lines go through the same rule.
+	// inet_ntop prints it, which is what redis names it by; it was kept as
+	// typed (and "127.1" refused), so a peer asking is-master-down-by-addr
+	// by the printed form did not find it. With announce-hostnames redis
+	// would announce the typed form, but it dials the IP, and Go's dialer
+	// takes "127.1" for a name it cannot resolve: the IP it is. The config
+	// file's lines go through the same rule (config.instanceHost).
 	if ip, ok := config.NormalizeIP(host); ok {
-		if !announce {
-			host = ip
-		}
+		host = ip
 	} else {
 		if !resolve {
 			return sentinel.ReplyError("ERR Invalid IP address or hostname specified")

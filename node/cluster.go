@@ -289,8 +289,9 @@ func (n *Node) setupCluster(opts ClusterOptions) ([]net.Listener, error) {
 	var raftLns, rpcLns, resp []net.Listener
 	for _, ln := range n.lns {
 		m := mux.New(ln)
-		// A connection being sniffed holds a descriptor as a client does.
-		m.Limit(n.srv.MaxClients(), n.srv.Clients)
+		// A connection being sniffed holds a descriptor as a client does,
+		// on any of the listeners.
+		m.Limit(n.srv.MaxClients(), c.heldConnections)
 		m.SetAcceptErrorHook(func(err error) {
 			// redis' text; at most one a wait (5 ms doubling to 1 s).
 			n.log.Warn("Accepting client connection: " + err.Error())
@@ -401,6 +402,16 @@ func (c *cluster) run(ctx context.Context) {
 	wg.Add(1)
 	go func() { defer wg.Done(); c.runProtocol(ctx) }()
 	c.followLeadership(ctx)
+}
+
+// heldConnections is what maxclients counts: the command surface's
+// clients and the connections every listener's mux is sniffing.
+func (c *cluster) heldConnections() int {
+	held := c.n.srv.Clients()
+	for _, m := range c.muxes {
+		held += m.Sniffing()
+	}
+	return held
 }
 
 // open is the group's store opener: it creates and starts the Raft store

@@ -50,7 +50,13 @@ func TestRaftStore_UnsavedTermIsRefusedNotFatal(t *testing.T) {
 	stable := &fullStable{InmemStore: raft.NewInmemStore()}
 	full := &inmemDisk{logs: raft.NewInmemStore(), stable: stable, snaps: raft.NewInmemSnapshotStore()}
 	a, b := newInmemNode(t, "a", 0), newInmemNode(t, "b", 0)
-	c := openInmemNode(t, "c", 0, full, false)
+	// c's own timers are long: it stands only when the TimeoutNow below
+	// tells it to. With the test's 50 ms it became a candidate by itself
+	// once it refused the new leader's heartbeats, and a TimeoutNow that
+	// reaches a candidate leads to a pre-vote, never to electSelf.
+	slow := testTiming
+	slow.heartbeat, slow.election = 10*time.Second, 10*time.Second
+	c := openTimedInmemNode(t, "c", 0, full, false, slow)
 	connectAll(a, b, c)
 	bootstrapLed(t, a, b, c)
 	first := proposeMonitor(t, a, "before")
@@ -82,6 +88,9 @@ func TestRaftStore_UnsavedTermIsRefusedNotFatal(t *testing.T) {
 	for _, n := range []*inmemNode{a, b} {
 		n.trans.Disconnect(c.trans.LocalAddr())
 		c.trans.Disconnect(n.trans.LocalAddr())
+	}
+	if got := c.store.Stats()["state"]; got != "Follower" {
+		t.Fatalf("c is a %s before the TimeoutNow, want a follower", got)
 	}
 	tries := stable.refusedTerms.Load()
 	_, caller := raft.NewInmemTransport("caller-addr")

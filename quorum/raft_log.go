@@ -5,6 +5,8 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -16,10 +18,42 @@ type hclogBridge struct {
 	l    *slog.Logger
 	name string
 	args []any
+	// pace is shared by the loggers derived from one bridge.
+	pace *pacer
 }
 
 func newHclogBridge(l *slog.Logger, name string) hclog.Logger {
-	return &hclogBridge{l: l, name: name}
+	return &hclogBridge{l: l, name: name, pace: &pacer{every: time.Minute, next: map[string]time.Time{}, held: map[string]int{}}}
+}
+
+// repeatedWhileFull are raft errors that every RPC of a newer leader
+// repeats for as long as a disk stays full (each refused heartbeat and
+// append, about four a second): each is logged once a minute, with how
+// many were not.
+var repeatedWhileFull = map[string]bool{
+	"failed to save current term": true,
+	"failed to append to logs":    true,
+}
+
+// pacer lets a message through once per period, counting the others.
+type pacer struct {
+	every time.Duration
+	mu    sync.Mutex
+	next  map[string]time.Time
+	held  map[string]int
+}
+
+// allow reports whether msg may be logged now and how many were held back.
+func (p *pacer) allow(msg string, now time.Time) (bool, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now.Before(p.next[msg]) {
+		p.held[msg]++
+		return false, 0
+	}
+	held := p.held[msg]
+	p.next[msg], p.held[msg] = now.Add(p.every), 0
+	return true, held
 }
 
 func slogLevel(level hclog.Level) slog.Level {
@@ -53,6 +87,13 @@ func (b *hclogBridge) Log(level hclog.Level, msg string, args ...any) {
 	}
 	if level > hclog.Debug && expectedByDesign[msg] {
 		level = hclog.Debug
+	}
+	if repeatedWhileFull[msg] && b.pace != nil {
+		ok, held := b.pace.allow(msg, time.Now())
+		if !ok {
+			return
+		}
+		args = append(args[:len(args):len(args)], "not_logged_since_the_last", held)
 	}
 	lvl := slogLevel(level)
 	ctx := context.Background()

@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -253,9 +254,8 @@ func (s *Server) accept(conn net.Conn) {
 	}
 	if len(s.clients) >= s.maxClients {
 		s.stats.rejected.Add(1)
-		s.wg.Add(1)
 		s.mu.Unlock()
-		go s.reject(conn)
+		reject(conn)
 		return
 	}
 	now := time.Now()
@@ -289,18 +289,24 @@ func (s *Server) accept(conn net.Conn) {
 	go c.serve()
 }
 
-// rejectTimeout bounds how long a connection turned away at maxclients
-// may take to be told so.
-const rejectTimeout = time.Second
+// rejectTimeout bounds the write that tells a connection over maxclients
+// it is turned away: a few bytes into a new socket's empty buffer, which
+// never waits.
+const rejectTimeout = 100 * time.Millisecond
 
 // reject tells a connection over maxclients why it is closed, as redis
-// does, off the accept loop and within rejectTimeout: a TLS connection's
-// first Write runs its handshake, which a peer that sends nothing held
-// forever, and with it the listener's accept loop and Close.
-func (s *Server) reject(conn net.Conn) {
-	defer s.wg.Done()
-	_ = conn.SetDeadline(time.Now().Add(rejectTimeout))
-	_, _ = conn.Write([]byte("-ERR max number of clients reached\r\n"))
+// does, and closes it, from the accept loop. A TLS connection is closed at
+// once, as redis closes it: its first Write would run the handshake, which
+// a peer that sends nothing held (told from a goroutine of its own within
+// a second, each refusal held a descriptor that long, and a flood of them
+// took every descriptor).
+func reject(conn net.Conn) {
+	if _, isTLS := conn.(interface {
+		HandshakeContext(context.Context) error
+	}); !isTLS {
+		_ = conn.SetWriteDeadline(time.Now().Add(rejectTimeout))
+		_, _ = conn.Write([]byte("-ERR max number of clients reached\r\n"))
+	}
 	_ = conn.Close()
 }
 

@@ -14,6 +14,7 @@ package mux
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -44,15 +45,15 @@ type Mux struct {
 	subs  map[byte]*listener
 	def   *listener
 	conns map[net.Conn]struct{} // connections still being sniffed
-	// maxSniffing bounds conns (MaxSniffing; tests set less), and with
-	// clients (Limit) the connections this port holds in all.
+	// maxSniffing bounds conns (MaxSniffing; tests set less), or what
+	// held reports (Limit).
 	maxSniffing int
-	clients     func() int
+	held        func() int
 	// acceptErr hears accept errors (SetAcceptErrorHook).
 	acceptErr func(error)
-	closed      bool
-	closeCh     chan struct{}
-	wg          sync.WaitGroup
+	closed    bool
+	closeCh   chan struct{}
+	wg        sync.WaitGroup
 }
 
 // New returns a mux over ln. Register headers with Listen, take the default
@@ -83,14 +84,22 @@ func (m *Mux) Listen(header byte) (net.Listener, error) {
 	return l, nil
 }
 
-// Limit bounds the connections the port holds, those being sniffed and
-// the clients the command surface holds (clients reports them), by max:
-// maxclients, which counts a client that has sent nothing yet. A
+// Limit bounds the connections held against maxclients by max: held
+// reports them all, the command surface's clients and the connections
+// every mux of the process is sniffing (Sniffing), since redis' maxclients
+// counts a client that has sent nothing yet, on any of its listeners. A
 // connection past it is told so as redis tells it, and closed.
-func (m *Mux) Limit(max int, clients func() int) {
+func (m *Mux) Limit(max int, held func() int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.maxSniffing, m.clients = max, clients
+	m.maxSniffing, m.held = max, held
+}
+
+// Sniffing is how many connections wait for their first byte.
+func (m *Mux) Sniffing() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.conns)
 }
 
 // SetAcceptErrorHook has f hear each accept error (out of descriptors,
@@ -133,13 +142,14 @@ func (m *Mux) Serve() error {
 			continue
 		}
 		backoff.Accepted()
-		// Asked outside the lock: the command surface takes its own.
+		// Asked outside the lock: it takes the command surface's and
+		// every mux's, this one's too.
 		m.mu.Lock()
-		clients := m.clients
+		held := m.held
 		m.mu.Unlock()
-		busy := 0
-		if clients != nil {
-			busy = clients()
+		busy := -1
+		if held != nil {
+			busy = held()
 		}
 		m.mu.Lock()
 		if m.closed {
@@ -147,10 +157,12 @@ func (m *Mux) Serve() error {
 			c.Close()
 			return nil
 		}
-		if len(m.conns)+busy >= m.maxSniffing {
-			m.wg.Add(1)
+		if busy < 0 {
+			busy = len(m.conns)
+		}
+		if busy >= m.maxSniffing {
 			m.mu.Unlock()
-			go m.refuse(c)
+			refuse(c)
 			continue
 		}
 		m.conns[c] = struct{}{}
@@ -160,16 +172,23 @@ func (m *Mux) Serve() error {
 	}
 }
 
-// refuseTimeout bounds how long a connection turned away may take to be
-// told so (a TLS connection's first write runs its handshake).
-const refuseTimeout = time.Second
+// refuseTimeout bounds the write that tells a connection it is turned
+// away: a few bytes into a new socket's empty buffer, which never waits.
+const refuseTimeout = 100 * time.Millisecond
 
 // refuse tells a connection past the limit why it is closed, in redis'
-// words (a peer's Raft dial reads it as a failed handshake and retries).
-func (m *Mux) refuse(c net.Conn) {
-	defer m.wg.Done()
-	_ = c.SetDeadline(time.Now().Add(refuseTimeout))
-	_, _ = c.Write([]byte("-ERR max number of clients reached\r\n"))
+// words (a peer's Raft dial reads it as a failed handshake and retries),
+// from the accept loop: one goroutine and descriptor per refusal, held for
+// a second, let a flood of silent connections take every descriptor. A
+// TLS connection is closed at once, as redis closes it: its first write
+// would run the handshake and wait on the client.
+func refuse(c net.Conn) {
+	if _, isTLS := c.(interface {
+		HandshakeContext(context.Context) error
+	}); !isTLS {
+		_ = c.SetWriteDeadline(time.Now().Add(refuseTimeout))
+		_, _ = c.Write([]byte("-ERR max number of clients reached\r\n"))
+	}
 	_ = c.Close()
 }
 

@@ -2,6 +2,7 @@ package mux
 
 import (
 	"bufio"
+	"crypto/tls"
 	"io"
 	"net"
 	"sync/atomic"
@@ -209,7 +210,7 @@ func TestMuxBoundsSilentConnections(t *testing.T) {
 	// The command surface's clients count too: with two of them, one
 	// connection being sniffed is all the limit of 3 leaves.
 	var clients atomic.Int64
-	m.Limit(3, func() int { return int(clients.Load()) })
+	m.Limit(3, func() int { return int(clients.Load()) + m.Sniffing() })
 	clients.Store(2)
 	for _, c := range silent {
 		c.Write([]byte("*"))
@@ -233,4 +234,78 @@ func refused(t *testing.T, c net.Conn) bool {
 		return false
 	}
 	return string(b) == "-ERR max number of clients reached\r\n"
+}
+
+// TestMuxLimitIsThePortsAcrossListeners: maxclients counts the
+// connections of every listener (0.0.0.0 and ::, a TLS port): with a limit
+// per mux, two listeners held twice as many silent connections.
+func TestMuxLimitIsThePortsAcrossListeners(t *testing.T) {
+	var muxes []*Mux
+	var addrs []string
+	held := func() int {
+		n := 0
+		for _, m := range muxes {
+			n += m.Sniffing()
+		}
+		return n
+	}
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := New(ln)
+		m.Limit(3, held)
+		muxes = append(muxes, m)
+		addrs = append(addrs, ln.Addr().String())
+	}
+	for _, m := range muxes {
+		go m.Serve()
+		defer m.Close()
+	}
+	dial := func(addr string) net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	dial(addrs[0])
+	dial(addrs[0])
+	dial(addrs[1])
+	redistest.Until(t, 5*time.Second, "three silent connections", func() bool { return held() == 3 })
+	for _, a := range addrs {
+		if !refused(t, dial(a)) {
+			t.Fatalf("a connection to %s past maxclients 3, counting both listeners, was kept (%d held)", a, held())
+		}
+	}
+}
+
+// TestMuxRefusesTLSAtOnce: a TLS connection past the limit is closed at
+// once, without the handshake its first write would run: told so, it held
+// a descriptor and a goroutine for a second, and a flood of them took
+// every descriptor.
+func TestMuxRefusesTLSAtOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(tls.NewListener(ln, &tls.Config{}))
+	m.Limit(0, func() int { return 0 })
+	go m.Serve()
+	defer m.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if b, err := io.ReadAll(c); err != nil || len(b) != 0 {
+		t.Fatalf("read %q, %v; want the end of the stream", b, err)
+	}
+	if waited := time.Since(start); waited > 500*time.Millisecond {
+		t.Fatalf("closed after %v", waited)
+	}
 }
