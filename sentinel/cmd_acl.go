@@ -309,14 +309,18 @@ func aclDryRun(c *client, argv []string) {
 		return
 	}
 	res, idx := u.checkCommand(cmd, args)
+	who := "This user" // getAclErrorMessage, verbose
+	if c.srv.cfg.Compat.ACLErrorsNameUser() {
+		who = "User " + u.name
+	}
 	switch res {
 	case aclOK:
 		c.addOK()
 	case aclDeniedCmd:
-		c.addBulk(fmt.Sprintf("This user has no permissions to run the '%s' command", cmd.name))
+		c.addBulk(fmt.Sprintf("%s has no permissions to run the '%s' command", who, cmd.name))
 	case aclDeniedChannel:
-		c.addBulk(fmt.Sprintf("This user has no permissions to access the '%s' channel", cstr(args[idx])))
+		c.addBulk(fmt.Sprintf("%s has no permissions to access the '%s' channel", who, cstr(args[idx])))
 	default:
-		c.addBulk(fmt.Sprintf("This user has no permissions to access the '%s' key", cstr(args[idx])))
+		c.addBulk(fmt.Sprintf("%s has no permissions to access the '%s' key", who, cstr(args[idx])))
 	}
 }

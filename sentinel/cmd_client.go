@@ -168,7 +168,7 @@ func clientKill(c *client, argv []string) {
 	s := c.srv
 	var addr, laddr, typ string
 	var user *aclUser
-	var id int64
+	var id, maxAge int64
 	hasAddr, hasLaddr := false, false
 	skipme := true
 	if len(argv) == 3 {
@@ -203,6 +203,17 @@ func clientKill(c *client, argv []string) {
 					c.addErr(fmt.Sprintf("No such user '%s'", cstr(argv[i+1])))
 					return
 				}
+			case eqFold(opt, "maxage") && more && s.cfg.Compat.ClientKillMaxAge():
+				v, ok := string2ll(argv[i+1])
+				if !ok {
+					c.addErr("maxage is not an integer or out of range")
+					return
+				}
+				if v <= 0 {
+					c.addErr("maxage should be greater than 0")
+					return
+				}
+				maxAge = v
 			case eqFold(opt, "skipme") && more:
 				switch {
 				case eqFold(argv[i+1], "yes"):
@@ -223,9 +234,13 @@ func clientKill(c *client, argv []string) {
 		return
 	}
 	killed, closeSelf := 0, false
+	now := time.Now().Unix()
 	s.mu.Lock()
 	for _, other := range s.sortedClients() {
-		if hasAddr && other.addr != cstr(addr) ||
+		// MAXAGE: connected for at least that many whole seconds, as
+		// redis counts them (seconds now less seconds at creation).
+		if maxAge != 0 && now-other.ctime.Unix() < maxAge ||
+			hasAddr && other.addr != cstr(addr) ||
 			hasLaddr && other.laddr != cstr(laddr) ||
 			typ != "" && s.clientTypeOf(other) != typ ||
 			id != 0 && other.id != uint64(id) ||

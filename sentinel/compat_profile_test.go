@@ -248,3 +248,60 @@ func TestACLAndClientFieldsPerProfile(t *testing.T) {
 		}
 	}
 }
+
+// The 8.0 profile answers ACL denials, ACL LOG's age-seconds and CLIENT
+// KILL MAXAGE as redis-sentinel 8.0.2 does (compared byte for byte by the
+// 8.0 differential review); the 7.0 profile as 7.0.15.
+func TestProfileACLTextsDoublesAndMaxAge(t *testing.T) {
+	for _, tc := range []struct {
+		p                       compat.Profile
+		noperm, channel, dryrun string
+		maxAge, maxAgeZero      string
+	}{
+		{compat.V70,
+			"-NOPERM this user has no permissions to run the 'info' command\r\n",
+			"-NOPERM this user has no permissions to access one of the channels used as arguments\r\n",
+			"This user has no permissions to run the 'info' command",
+			"-ERR syntax error\r\n", "-ERR syntax error\r\n"},
+		{compat.V80,
+			"-NOPERM User lim has no permissions to run the 'info' command\r\n",
+			"-NOPERM No permissions to access a channel\r\n",
+			"User lim has no permissions to run the 'info' command",
+			":0\r\n", "-ERR maxage should be greater than 0\r\n"},
+	} {
+		_, addr := startServer(t, Config{Backend: &fakeBackend{}, Compat: tc.p})
+		admin := dialRaw(t, addr)
+		if got := string(admin.do("ACL", "SETUSER", "lim", "on", "nopass", "+ping", "+subscribe", "+auth", "&ch*")); got != "+OK\r\n" {
+			t.Fatalf("%s: ACL SETUSER = %q", tc.p, got)
+		}
+		lim := dialRaw(t, addr)
+		if got := string(lim.do("AUTH", "lim", "x")); got != "+OK\r\n" {
+			t.Fatalf("%s: AUTH = %q", tc.p, got)
+		}
+		if got := string(lim.do("INFO")); got != tc.noperm {
+			t.Errorf("%s: INFO as lim = %q, want %q", tc.p, got, tc.noperm)
+		}
+		if got := string(lim.do("SUBSCRIBE", "other")); got != tc.channel {
+			t.Errorf("%s: SUBSCRIBE other as lim = %q, want %q", tc.p, got, tc.channel)
+		}
+		want := fmt.Sprintf("$%d\r\n%s\r\n", len(tc.dryrun), tc.dryrun)
+		if got := string(admin.do("ACL", "DRYRUN", "lim", "info")); got != want {
+			t.Errorf("%s: ACL DRYRUN = %q, want %q", tc.p, got, want)
+		}
+		if got := string(admin.do("CLIENT", "KILL", "MAXAGE", "100")); got != tc.maxAge {
+			t.Errorf("%s: CLIENT KILL MAXAGE 100 = %q, want %q", tc.p, got, tc.maxAge)
+		}
+		if got := string(admin.do("CLIENT", "KILL", "MAXAGE", "0")); got != tc.maxAgeZero {
+			t.Errorf("%s: CLIENT KILL MAXAGE 0 = %q, want %q", tc.p, got, tc.maxAgeZero)
+		}
+	}
+	for _, tc := range []struct {
+		d        float64
+		shortest bool
+		want     string
+	}{{0.605, false, "0.60499999999999998"}, {0.605, true, "0.605"}, {297.862, true, "297.862"}, {2, true, "2"}} {
+		if got := formatDouble(tc.d, tc.shortest); got != tc.want {
+			t.Errorf("formatDouble(%v, %v) = %q, want %q", tc.d, tc.shortest, got, tc.want)
+		}
+	}
+}

@@ -257,6 +257,16 @@ func (c *client) checkLocked(cmd *command, argv []string) string {
 	}
 	if res, pos := c.user.checkCommand(cmd, argv); res != aclOK {
 		s.acl.addLog(c, res, aclLogObject(res, cmd, argv, pos), c.user.name)
+		if s.cfg.Compat.ACLErrorsNameUser() {
+			switch res { // getAclErrorMessage, not verbose
+			case aclDeniedCmd:
+				return sanitizeLine(fmt.Sprintf("NOPERM User %s has no permissions to run the '%s' command", c.user.name, cmd.name))
+			case aclDeniedChannel:
+				return "NOPERM No permissions to access a channel"
+			default:
+				return "NOPERM No permissions to access a key"
+			}
+		}
 		switch res {
 		case aclDeniedCmd:
 			return fmt.Sprintf("NOPERM this user has no permissions to run the '%s' command", cmd.name)

@@ -148,10 +148,11 @@ func (c *client) addPushLen(n int) {
 
 // addDouble writes a double: a bulk string in RESP2, ",d" in RESP3.
 func (c *client) addDouble(d float64) {
+	text := formatDouble(d, c.srv.cfg.Compat.ShortestDoubles())
 	if c.proto() == 2 {
-		c.addBulk(formatDouble(d))
+		c.addBulk(text)
 	} else {
-		c.addRaw([]byte("," + formatDouble(d) + "\r\n"))
+		c.addRaw([]byte("," + text + "\r\n"))
 	}
 }
 

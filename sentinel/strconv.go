@@ -44,8 +44,13 @@ func sanitizeLine(s string) string {
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 }
 
-// formatDouble renders d like redis' addReplyDouble (printf "%.17g").
-func formatDouble(d float64) string {
+// formatDouble renders d like redis' addReplyDouble: printf's "%.17g"
+// (7.0), or the shortest text that reads back as d (7.2's fpconv_dtoa:
+// 0.605, not 0.60499999999999998).
+func formatDouble(d float64, shortest bool) string {
+	if shortest {
+		return strconv.FormatFloat(d, 'g', -1, 64)
+	}
 	return strconv.FormatFloat(d, 'g', 17, 64)
 }
 

@@ -183,6 +183,23 @@ func catalog() []compatCase {
 		one("CLIENT", "KILL", "ADDR", "127.0.0.1:1", "SKIPME", "yes"),
 		one("CLIENT", "KILL", "USER", "nosuch"),
 		one("CLIENT", "KILL", "ID", "abc"),
+		// MAXAGE is 7.4's: a syntax error in 7.0.15, a filter in 8.0.2.
+		one("CLIENT", "KILL", "MAXAGE", "100000"),
+		one("CLIENT", "KILL", "MAXAGE", "0"),
+		one("CLIENT", "KILL", "MAXAGE", "abc"),
+		// The texts of ACL denials (they name the user from 7.2 on).
+		// The user is gone again at the end: later rows list the users.
+		seq("ACL DRYRUN denials of a restricted user",
+			st("ACL", "SETUSER", "compat-lim", "on", "nopass", "+ping", "+subscribe", "+auth", "&ch*"),
+			st("ACL", "DRYRUN", "compat-lim", "info"),
+			st("ACL", "DRYRUN", "compat-lim", "subscribe", "other"),
+		),
+		seq("NOPERM denials of a restricted user",
+			st("AUTH", "compat-lim", "x"),
+			st("INFO"),
+			st("SUBSCRIBE", "other"),
+		),
+		one("ACL", "DELUSER", "compat-lim"),
 		one("CLIENT", "SETINFO", "LIB-NAME", "compat").with(setinfoAccepted),
 		one("CLIENT", "GETREDIR"),
 		one("CLIENT", "TRACKINGINFO"),

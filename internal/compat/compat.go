@@ -74,5 +74,19 @@ func (p Profile) ClientWatchIOThread() bool { return p == V80 }
 // command's reply instead of preceding it (7.2 on).
 func (p Profile) DeferOwnPushes() bool { return p == V80 }
 
+// ACLErrorsNameUser reports whether ACL denials name the user: NOPERM
+// "User u has no permissions to run the 'x' command" and "No permissions
+// to access a channel", ACL DRYRUN "User u has no permissions to ..."
+// (7.2 on; 7.0 says "this user").
+func (p Profile) ACLErrorsNameUser() bool { return p == V80 }
+
+// ShortestDoubles reports whether a double reply is the shortest text that
+// reads back as the same number (7.2's fpconv_dtoa: 0.605) rather than
+// printf's %.17g (0.60499999999999998).
+func (p Profile) ShortestDoubles() bool { return p == V80 }
+
+// ClientKillMaxAge reports whether CLIENT KILL takes MAXAGE (7.4 on).
+func (p Profile) ClientKillMaxAge() bool { return p == V80 }
+
 // String is the profile's name.
 func (p Profile) String() string { return string(p) }
