@@ -210,6 +210,11 @@ func (n *Node) IsMasterDownByAddr(ip string, port int, epoch uint64, runid strin
 	// By name and address only: a peer asks about every master it sees
 	// down, and a copy of the whole state per ask (as before) was O(masters)
 	// per ask at 1000 masters.
+	// Kept as inet_ntop prints it (Monitor, the config file): a peer that
+	// announces hostnames may ask by another form (127.1).
+	if norm, ok := config.NormalizeIP(ip); ok {
+		ip = norm
+	}
 	var found *quorum.NamedAddr
 	for _, m := range n.sm().Addrs() {
 		// Peers ask by IP unless they announce hostnames: match either

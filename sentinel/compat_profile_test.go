@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -299,7 +300,15 @@ func TestProfileACLTextsDoublesAndMaxAge(t *testing.T) {
 		d        float64
 		shortest bool
 		want     string
-	}{{0.605, false, "0.60499999999999998"}, {0.605, true, "0.605"}, {297.862, true, "297.862"}, {2, true, "2"}} {
+	}{
+		{0.605, false, "0.60499999999999998"}, {0.605, true, "0.605"}, {297.862, true, "297.862"}, {2, true, "2"},
+		// fpconv's layout: no exponent within 7 places, an unpadded one
+		// beyond; whole numbers as integers within double2ll's range.
+		{1234567.8, true, "1234567.8"}, {1e6, true, "1000000"}, {1e-5, true, "0.00001"},
+		{1e-7, true, "1e-7"}, {1e21, true, "1e+21"}, {1.5e300, true, "1.5e+300"}, {5e-324, true, "5e-324"},
+		{123456789012.5, true, "123456789012.5"}, {-0.5, true, "-0.5"}, {math.Copysign(0, -1), true, "-0"},
+		{math.Inf(-1), true, "-inf"}, {1e19, true, "1e+19"}, {4e18, true, "4000000000000000000"},
+	} {
 		if got := formatDouble(tc.d, tc.shortest); got != tc.want {
 			t.Errorf("formatDouble(%v, %v) = %q, want %q", tc.d, tc.shortest, got, tc.want)
 		}
