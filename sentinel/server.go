@@ -2,7 +2,6 @@ package sentinel
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -255,7 +254,7 @@ func (s *Server) accept(conn net.Conn) {
 	if len(s.clients) >= s.maxClients {
 		s.stats.rejected.Add(1)
 		s.mu.Unlock()
-		reject(conn)
+		acceptloop.RefuseMaxClients(conn)
 		return
 	}
 	now := time.Now()
@@ -287,27 +286,6 @@ func (s *Server) accept(conn net.Conn) {
 	s.mu.Unlock()
 	go c.writeLoop()
 	go c.serve()
-}
-
-// rejectTimeout bounds the write that tells a connection over maxclients
-// it is turned away: a few bytes into a new socket's empty buffer, which
-// never waits.
-const rejectTimeout = 100 * time.Millisecond
-
-// reject tells a connection over maxclients why it is closed, as redis
-// does, and closes it, from the accept loop. A TLS connection is closed at
-// once, as redis closes it: its first Write would run the handshake, which
-// a peer that sends nothing held (told from a goroutine of its own within
-// a second, each refusal held a descriptor that long, and a flood of them
-// took every descriptor).
-func reject(conn net.Conn) {
-	if _, isTLS := conn.(interface {
-		HandshakeContext(context.Context) error
-	}); !isTLS {
-		_ = conn.SetWriteDeadline(time.Now().Add(rejectTimeout))
-		_, _ = conn.Write([]byte("-ERR max number of clients reached\r\n"))
-	}
-	_ = conn.Close()
 }
 
 // addrString renders an address like redis' "ip:port" ("[ip6]:port").

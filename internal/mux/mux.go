@@ -14,7 +14,6 @@ package mux
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -162,7 +161,7 @@ func (m *Mux) Serve() error {
 		}
 		if busy >= m.maxSniffing {
 			m.mu.Unlock()
-			refuse(c)
+			acceptloop.RefuseMaxClients(c)
 			continue
 		}
 		m.conns[c] = struct{}{}
@@ -170,26 +169,6 @@ func (m *Mux) Serve() error {
 		m.mu.Unlock()
 		go m.route(c)
 	}
-}
-
-// refuseTimeout bounds the write that tells a connection it is turned
-// away: a few bytes into a new socket's empty buffer, which never waits.
-const refuseTimeout = 100 * time.Millisecond
-
-// refuse tells a connection past the limit why it is closed, in redis'
-// words (a peer's Raft dial reads it as a failed handshake and retries),
-// from the accept loop: one goroutine and descriptor per refusal, held for
-// a second, let a flood of silent connections take every descriptor. A
-// TLS connection is closed at once, as redis closes it: its first write
-// would run the handshake and wait on the client.
-func refuse(c net.Conn) {
-	if _, isTLS := c.(interface {
-		HandshakeContext(context.Context) error
-	}); !isTLS {
-		_ = c.SetWriteDeadline(time.Now().Add(refuseTimeout))
-		_, _ = c.Write([]byte("-ERR max number of clients reached\r\n"))
-	}
-	_ = c.Close()
 }
 
 // route reads the first byte without a deadline: a Redis client may open a
