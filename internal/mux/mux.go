@@ -29,8 +29,9 @@ import (
 const MinHeader byte = 0xF0
 
 // MaxSniffing is how many connections may wait for their first byte at
-// once: redis' default maxclients, which counts a client that has sent
-// nothing yet. A connection past it is closed at once. Without a bound,
+// once without a Limit: redis' default maxclients, which counts a client
+// that has sent nothing yet. A connection past it is refused
+// (acceptloop.RefuseMaxClients). Without a bound,
 // connections that never sent a byte held a goroutine, a read buffer and
 // a descriptor each, and once the process ran out of descriptors nothing
 // could connect.
