@@ -456,7 +456,11 @@ func (n *Node) MyID() string { return n.myid }
 // returns nil on an orderly stop.
 func (n *Node) Serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
+	// Under the lock: Close may run while Serve starts (a test's Close
+	// right after its go Serve raced this write).
+	n.mu.Lock()
 	n.cancel = cancel
+	n.mu.Unlock()
 	defer cancel()
 
 	n.log.Info("Sentinel ID is " + n.myid)
@@ -516,8 +520,11 @@ func (n *Node) Shutdown() <-chan struct{} { return n.shutdown }
 // Close stops serving and releases every resource. Safe after Serve returned
 // or instead of it.
 func (n *Node) Close() error {
-	if n.cancel != nil {
-		n.cancel()
+	n.mu.Lock()
+	cancel := n.cancel
+	n.mu.Unlock()
+	if cancel != nil {
+		cancel()
 	}
 	n.requestShutdown()
 	n.srv.Close()
