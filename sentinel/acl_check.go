@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // ACL check results (ACL_OK, ACL_DENIED_*), ordered by relevance.
@@ -44,7 +45,7 @@ func (s *aclSelector) checkCommand(cmd *command, argv []string) (aclResult, int)
 		if cmd.parent != nil {
 			idx = 2
 		}
-		if idx >= len(argv) || !slices.ContainsFunc(first, func(a string) bool { return eqFold(argv[idx], a) }) {
+		if idx >= len(argv) || !slices.ContainsFunc(first, func(a string) bool { return redisargs.EqualFold(argv[idx], a) }) {
 			return aclDeniedCmd, 0
 		}
 	}

@@ -1,9 +1,11 @@
 package sentinel
 
 import (
-	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
 	"slices"
 	"strings"
+
+	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // setOp applies one user rule (ACLSetUser).
@@ -12,18 +14,18 @@ func (u *aclUser) setOp(op string) error {
 		return nil
 	}
 	switch {
-	case eqFold(op, "on"):
+	case redisargs.EqualFold(op, "on"):
 		u.flags = (u.flags | userOn) &^ userOff
-	case eqFold(op, "off"):
+	case redisargs.EqualFold(op, "off"):
 		u.flags = (u.flags | userOff) &^ userOn
-	case eqFold(op, "skip-sanitize-payload"):
+	case redisargs.EqualFold(op, "skip-sanitize-payload"):
 		u.flags = (u.flags | userSkipSanitize) &^ userSanitize
-	case eqFold(op, "sanitize-payload"):
+	case redisargs.EqualFold(op, "sanitize-payload"):
 		u.flags = (u.flags | userSanitize) &^ userSkipSanitize
-	case eqFold(op, "nopass"):
+	case redisargs.EqualFold(op, "nopass"):
 		u.flags |= userNopass
 		u.passwords = nil
-	case eqFold(op, "resetpass"):
+	case redisargs.EqualFold(op, "resetpass"):
 		u.flags &^= userNopass
 		u.passwords = nil
 	case op[0] == '>' || op[0] == '#':
@@ -66,9 +68,9 @@ func (u *aclUser) setOp(op string) error {
 			}
 		}
 		u.selectors = append(u.selectors, sel)
-	case eqFold(op, "clearselectors"):
+	case redisargs.EqualFold(op, "clearselectors"):
 		u.selectors = u.selectors[:1]
-	case eqFold(op, "reset"):
+	case redisargs.EqualFold(op, "reset"):
 		for _, o := range []string{"resetpass", "resetkeys", "resetchannels", "off", "sanitize-payload", "clearselectors", "-@all"} {
 			_ = u.setOp(o)
 		}
@@ -85,25 +87,25 @@ func (s *aclSelector) setOp(op string) error {
 		return aclErrSyntax
 	}
 	switch {
-	case eqFold(op, "allkeys"), eqFold(op, "~*"):
+	case redisargs.EqualFold(op, "allkeys"), redisargs.EqualFold(op, "~*"):
 		s.allKeys = true
 		s.keys = nil
-	case eqFold(op, "resetkeys"):
+	case redisargs.EqualFold(op, "resetkeys"):
 		s.allKeys = false
 		s.keys = nil
-	case eqFold(op, "allchannels"), eqFold(op, "&*"):
+	case redisargs.EqualFold(op, "allchannels"), redisargs.EqualFold(op, "&*"):
 		s.allChannels = true
 		s.channels = nil
-	case eqFold(op, "resetchannels"):
+	case redisargs.EqualFold(op, "resetchannels"):
 		s.allChannels = false
 		s.channels = nil
-	case eqFold(op, "allcommands"), eqFold(op, "+@all"):
+	case redisargs.EqualFold(op, "allcommands"), redisargs.EqualFold(op, "+@all"):
 		for i := range s.allowed {
 			s.allowed[i] = true
 		}
 		s.allCommands = true
 		s.firstArgs = nil
-	case eqFold(op, "nocommands"), eqFold(op, "-@all"):
+	case redisargs.EqualFold(op, "nocommands"), redisargs.EqualFold(op, "-@all"):
 		for i := range s.allowed {
 			s.allowed[i] = false
 		}
@@ -150,9 +152,9 @@ func (s *aclSelector) addKeyPattern(op string) error {
 	if op[0] == '%' {
 		for ; offset < len(op); offset++ {
 			switch {
-			case upperASCII(op[offset:offset+1]) == "R" && flags&keyRead == 0:
+			case redisargs.Upper(op[offset:offset+1]) == "R" && flags&keyRead == 0:
 				flags |= keyRead
-			case upperASCII(op[offset:offset+1]) == "W" && flags&keyWrite == 0:
+			case redisargs.Upper(op[offset:offset+1]) == "W" && flags&keyWrite == 0:
 				flags |= keyWrite
 			case op[offset] == '~':
 				offset++
@@ -216,7 +218,7 @@ func (s *aclSelector) allowCommand(name string) error {
 	// "+cmd|arg": allow the command only with that first argument (a
 	// deprecated 7.0 feature kept for compatibility).
 	for _, a := range s.firstArgs[cmd.id] {
-		if eqFold(a, sub) {
+		if redisargs.EqualFold(a, sub) {
 			return nil
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 //go:generate go run ./internal/gen -out captured/7.0
@@ -40,7 +41,7 @@ var aclCategoryNames = []string{
 // categoryFlag returns the bit of an ACL category (case-insensitive), or 0.
 func categoryFlag(name string) uint64 {
 	for i, n := range aclCategoryNames {
-		if eqFold(n, name) {
+		if redisargs.EqualFold(n, name) {
 			return 1 << i
 		}
 	}
@@ -261,7 +262,7 @@ func (t *commandTable) lookupFullName(full string) *command {
 	if full == "" || len(parts) > 2 {
 		return nil
 	}
-	base := t.byName[lowerASCII(parts[0])]
+	base := t.byName[redisargs.Lower(parts[0])]
 	if base == nil {
 		return nil
 	}
@@ -271,7 +272,7 @@ func (t *commandTable) lookupFullName(full string) *command {
 	if base.subIndex == nil {
 		return nil
 	}
-	return base.subIndex[lowerASCII(parts[1])]
+	return base.subIndex[redisargs.Lower(parts[1])]
 }
 
 // lookupArgv finds the command a request runs (lookupCommand): the
@@ -285,12 +286,12 @@ func (t *commandTable) lookupArgv(argv []string) *command {
 	return lookupFold(base.subIndex, argv[1])
 }
 
-// lookupFold is m[lowerASCII(name)] without lowerASCII's allocation for
+// lookupFold is m[redisargs.Lower(name)] without lowerASCII's allocation for
 // names no longer than any command's: every request looks its command up.
 func lookupFold(m map[string]*command, name string) *command {
 	var buf [32]byte
 	if len(name) > len(buf) {
-		return m[lowerASCII(name)]
+		return m[redisargs.Lower(name)]
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
@@ -304,7 +305,7 @@ func lookupFold(m map[string]*command, name string) *command {
 
 // isContainer reports whether name is a command with subcommands.
 func (t *commandTable) isContainer(name string) bool {
-	base := t.byName[lowerASCII(name)]
+	base := t.byName[redisargs.Lower(name)]
 	return base != nil && base.subIndex != nil
 }
 

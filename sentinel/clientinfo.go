@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // Query buffer figures redis reports (an allocated query buffer holds
@@ -94,7 +96,7 @@ func (c *client) clientType() string {
 
 // parseClientType is getClientTypeByName; "" for an unknown type.
 func parseClientType(name string) string {
-	switch lowerASCII(name) {
+	switch redisargs.Lower(name) {
 	case "normal":
 		return "normal"
 	case "slave", "replica":

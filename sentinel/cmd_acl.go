@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // ACL <subcommand> ...
@@ -14,18 +16,18 @@ func cmdACL(c *client, argv []string) {
 	sub := argv[1]
 	n := len(argv)
 	switch {
-	case eqFold(sub, "setuser") && n >= 3:
+	case redisargs.EqualFold(sub, "setuser") && n >= 3:
 		aclSetUser(c, argv)
-	case eqFold(sub, "deluser") && n >= 3:
+	case redisargs.EqualFold(sub, "deluser") && n >= 3:
 		aclDelUser(c, argv)
-	case eqFold(sub, "getuser") && n == 3:
+	case redisargs.EqualFold(sub, "getuser") && n == 3:
 		aclGetUser(c, argv[2])
-	case (eqFold(sub, "list") || eqFold(sub, "users")) && n == 2:
+	case (redisargs.EqualFold(sub, "list") || redisargs.EqualFold(sub, "users")) && n == 2:
 		s.mu.Lock()
 		users := s.acl.sortedUsers()
 		lines := make([]string, len(users))
 		for i, u := range users {
-			if eqFold(sub, "users") {
+			if redisargs.EqualFold(sub, "users") {
 				lines[i] = u.name
 			} else {
 				lines[i] = "user " + u.name + " " + strings.Join(u.describe(), " ")
@@ -36,25 +38,25 @@ func cmdACL(c *client, argv []string) {
 		for _, l := range lines {
 			c.addBulk(l)
 		}
-	case eqFold(sub, "whoami") && n == 2:
+	case redisargs.EqualFold(sub, "whoami") && n == 2:
 		// Under Server.mu: ACL LOAD and DELUSER switch other clients'
 		// users.
 		s.mu.Lock()
 		name := c.user.name
 		s.mu.Unlock()
 		c.addBulk(name)
-	case c.srv.cfg.ACLFile == "" && (eqFold(sub, "load") || eqFold(sub, "save")):
+	case c.srv.cfg.ACLFile == "" && (redisargs.EqualFold(sub, "load") || redisargs.EqualFold(sub, "save")):
 		c.addErr(errNoACLFile)
-	case eqFold(sub, "load") && n == 2:
+	case redisargs.EqualFold(sub, "load") && n == 2:
 		aclLoad(c)
-	case eqFold(sub, "save") && n == 2:
+	case redisargs.EqualFold(sub, "save") && n == 2:
 		aclSave(c)
-	case eqFold(sub, "cat") && n == 2:
+	case redisargs.EqualFold(sub, "cat") && n == 2:
 		c.addArrayLen(len(aclCategoryNames))
 		for _, name := range aclCategoryNames {
 			c.addBulk(name)
 		}
-	case eqFold(sub, "cat") && n == 3:
+	case redisargs.EqualFold(sub, "cat") && n == 3:
 		flag := categoryFlag(argv[2])
 		if flag == 0 {
 			c.addErr(sanitizeLine(fmt.Sprintf("Unknown category '%s'", truncate(cstr(argv[2]), 128))))
@@ -70,13 +72,13 @@ func cmdACL(c *client, argv []string) {
 		for _, name := range names {
 			c.addBulk(name)
 		}
-	case eqFold(sub, "genpass") && (n == 2 || n == 3):
+	case redisargs.EqualFold(sub, "genpass") && (n == 2 || n == 3):
 		aclGenPass(c, argv)
-	case eqFold(sub, "log") && (n == 2 || n == 3):
+	case redisargs.EqualFold(sub, "log") && (n == 2 || n == 3):
 		aclLog(c, argv)
-	case eqFold(sub, "dryrun") && n >= 4:
+	case redisargs.EqualFold(sub, "dryrun") && n >= 4:
 		aclDryRun(c, argv)
-	case n == 2 && eqFold(sub, "help"):
+	case n == 2 && redisargs.EqualFold(sub, "help"):
 		c.addRaw(c.srv.tbl.help["acl"])
 	default:
 		c.addError(errSubcommandSyntax(argv))
@@ -235,7 +237,7 @@ func aclLog(c *client, argv []string) {
 	s := c.srv
 	count := int64(10)
 	if len(argv) == 3 {
-		if eqFold(argv[2], "reset") {
+		if redisargs.EqualFold(argv[2], "reset") {
 			s.mu.Lock()
 			s.acl.log = nil
 			s.mu.Unlock()

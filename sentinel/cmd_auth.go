@@ -1,6 +1,10 @@
 package sentinel
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
+)
 
 const errWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
 
@@ -69,13 +73,13 @@ func cmdHello(c *client, argv []string) {
 		more := len(argv) - 1 - j
 		opt := argv[j]
 		switch {
-		case eqFold(opt, "AUTH") && more >= 2:
+		case redisargs.EqualFold(opt, "AUTH") && more >= 2:
 			if !c.authenticate(argv[0], argv[j+1], argv[j+2]) {
 				c.addError(errWrongPass)
 				return
 			}
 			j += 2
-		case eqFold(opt, "SETNAME") && more >= 1:
+		case redisargs.EqualFold(opt, "SETNAME") && more >= 1:
 			if !c.setName(argv[j+1]) {
 				return
 			}

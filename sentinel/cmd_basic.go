@@ -1,5 +1,7 @@
 package sentinel
 
+import "github.com/x0tta6bl4/gosentinel/internal/redisargs"
+
 // PING [message]: in RESP2 subscribed mode the reply is ["pong", msg|""].
 func cmdPing(c *client, argv []string) {
 	if len(argv) > 2 {
@@ -40,13 +42,13 @@ func cmdShutdown(c *client, argv []string) {
 	var nosave, save, abort, other bool
 	for _, a := range argv[1:] {
 		switch {
-		case eqFold(a, "nosave"):
+		case redisargs.EqualFold(a, "nosave"):
 			nosave = true
-		case eqFold(a, "save"):
+		case redisargs.EqualFold(a, "save"):
 			save = true
-		case eqFold(a, "now"), eqFold(a, "force"):
+		case redisargs.EqualFold(a, "now"), redisargs.EqualFold(a, "force"):
 			other = true
-		case eqFold(a, "abort"):
+		case redisargs.EqualFold(a, "abort"):
 			abort = true
 		default:
 			c.addError(errSyntax)

@@ -5,13 +5,15 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // CLIENT <subcommand> ...: one procedure for all subcommands, which
 // re-checks argc like networking.c:clientCommand (the table already checked
 // each subcommand's arity).
 func cmdClient(c *client, argv []string) {
-	sub := lowerASCII(argv[1])
+	sub := redisargs.Lower(argv[1])
 	n := len(argv)
 	switch {
 	case n == 2 && sub == "help":
@@ -27,12 +29,12 @@ func cmdClient(c *client, argv []string) {
 		clientList(c, argv)
 	case sub == "reply" && n == 3:
 		switch {
-		case eqFold(argv[2], "on"):
+		case redisargs.EqualFold(argv[2], "on"):
 			c.replyOff, c.replySkip = false, false
 			c.addOK()
-		case eqFold(argv[2], "off"):
+		case redisargs.EqualFold(argv[2], "off"):
 			c.replyOff = true
-		case eqFold(argv[2], "skip"):
+		case redisargs.EqualFold(argv[2], "skip"):
 			if !c.replyOff {
 				c.replySkipNext = true
 			}
@@ -41,9 +43,9 @@ func cmdClient(c *client, argv []string) {
 		}
 	case sub == "no-evict" && n == 3:
 		switch {
-		case eqFold(argv[2], "on"), eqFold(argv[2], "off"):
+		case redisargs.EqualFold(argv[2], "on"), redisargs.EqualFold(argv[2], "off"):
 			c.srv.mu.Lock()
-			c.noEvict = eqFold(argv[2], "on")
+			c.noEvict = redisargs.EqualFold(argv[2], "on")
 			c.srv.mu.Unlock()
 			c.addOK()
 		default:
@@ -52,7 +54,7 @@ func cmdClient(c *client, argv []string) {
 	case sub == "kill":
 		clientKill(c, argv)
 	case sub == "unblock" && (n == 3 || n == 4):
-		if n == 4 && !eqFold(argv[3], "timeout") && !eqFold(argv[3], "error") {
+		if n == 4 && !redisargs.EqualFold(argv[3], "timeout") && !redisargs.EqualFold(argv[3], "error") {
 			c.addErr("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
 			return
 		}
@@ -116,12 +118,12 @@ func clientList(c *client, argv []string) {
 	typ := ""
 	var ids []int64
 	switch {
-	case len(argv) == 4 && eqFold(argv[2], "type"):
+	case len(argv) == 4 && redisargs.EqualFold(argv[2], "type"):
 		if typ = parseClientType(argv[3]); typ == "" {
 			c.addErr(fmt.Sprintf("Unknown client type '%s'", cstr(argv[3])))
 			return
 		}
-	case len(argv) > 3 && eqFold(argv[2], "id"):
+	case len(argv) > 3 && redisargs.EqualFold(argv[2], "id"):
 		for _, a := range argv[3:] {
 			id, ok := string2ll(a)
 			if !ok {
@@ -179,23 +181,23 @@ func clientKill(c *client, argv []string) {
 			more := len(argv) > i+1
 			opt := argv[i]
 			switch {
-			case eqFold(opt, "id") && more:
+			case redisargs.EqualFold(opt, "id") && more:
 				v, ok := string2ll(argv[i+1])
 				if !ok || v < 1 {
 					c.addErr("client-id should be greater than 0")
 					return
 				}
 				id = v
-			case eqFold(opt, "type") && more:
+			case redisargs.EqualFold(opt, "type") && more:
 				if typ = parseClientType(argv[i+1]); typ == "" {
 					c.addErr(fmt.Sprintf("Unknown client type '%s'", cstr(argv[i+1])))
 					return
 				}
-			case eqFold(opt, "addr") && more:
+			case redisargs.EqualFold(opt, "addr") && more:
 				addr, hasAddr = argv[i+1], true
-			case eqFold(opt, "laddr") && more:
+			case redisargs.EqualFold(opt, "laddr") && more:
 				laddr, hasLaddr = argv[i+1], true
-			case eqFold(opt, "user") && more:
+			case redisargs.EqualFold(opt, "user") && more:
 				s.mu.Lock()
 				user = s.acl.users[argv[i+1]]
 				s.mu.Unlock()
@@ -203,7 +205,7 @@ func clientKill(c *client, argv []string) {
 					c.addErr(fmt.Sprintf("No such user '%s'", cstr(argv[i+1])))
 					return
 				}
-			case eqFold(opt, "maxage") && more && s.cfg.Compat.ClientKillMaxAge():
+			case redisargs.EqualFold(opt, "maxage") && more && s.cfg.Compat.ClientKillMaxAge():
 				v, ok := string2ll(argv[i+1])
 				if !ok {
 					c.addErr("maxage is not an integer or out of range")
@@ -214,11 +216,11 @@ func clientKill(c *client, argv []string) {
 					return
 				}
 				maxAge = v
-			case eqFold(opt, "skipme") && more:
+			case redisargs.EqualFold(opt, "skipme") && more:
 				switch {
-				case eqFold(argv[i+1], "yes"):
+				case redisargs.EqualFold(argv[i+1], "yes"):
 					skipme = true
-				case eqFold(argv[i+1], "no"):
+				case redisargs.EqualFold(argv[i+1], "no"):
 					skipme = false
 				default:
 					c.addError(errSyntax)
@@ -276,9 +278,9 @@ func clientPause(c *client, argv []string) {
 	typ := pauseAll
 	if len(argv) == 4 {
 		switch {
-		case eqFold(argv[3], "write"):
+		case redisargs.EqualFold(argv[3], "write"):
 			typ = pauseWrite
-		case eqFold(argv[3], "all"):
+		case redisargs.EqualFold(argv[3], "all"):
 			typ = pauseAll
 		default:
 			c.addErr("CLIENT PAUSE mode must be WRITE or ALL")

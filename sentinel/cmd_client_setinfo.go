@@ -1,6 +1,10 @@
 package sentinel
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
+)
 
 // setinfoOf returns CLIENT SETINFO for a table that does not list it (7.0's;
 // 8.0's does, and its entry is used as captured). Redis-sentinel gained it
@@ -30,10 +34,10 @@ func (t *commandTable) lookupRunnable(argv []string) *command {
 	if cmd := t.lookupArgv(argv); cmd != nil || len(argv) < 2 {
 		return cmd
 	}
-	if t.setinfo != nil && eqFold(argv[0], "client") && eqFold(argv[1], "setinfo") {
+	if t.setinfo != nil && redisargs.EqualFold(argv[0], "client") && redisargs.EqualFold(argv[1], "setinfo") {
 		return t.setinfo
 	}
-	if eqFold(argv[0], "sentinel") && eqFold(argv[1], "maintenance") {
+	if redisargs.EqualFold(argv[0], "sentinel") && redisargs.EqualFold(argv[1], "maintenance") {
 		return t.maintenance
 	}
 	return nil
@@ -48,9 +52,9 @@ func clientSetinfo(c *client, argv []string) {
 	attr, val := argv[2], argv[3]
 	var dest *string
 	switch {
-	case eqFold(attr, "lib-name"):
+	case redisargs.EqualFold(attr, "lib-name"):
 		dest = &c.libName
-	case eqFold(attr, "lib-ver"):
+	case redisargs.EqualFold(attr, "lib-ver"):
 		dest = &c.libVer
 	default:
 		c.addErr(sanitizeLine(fmt.Sprintf("Unrecognized option '%s'", cstr(attr))))

@@ -3,6 +3,8 @@ package sentinel
 import (
 	"fmt"
 	"slices"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // clientTracking is CLIENT TRACKING (on|off) [REDIRECT id] [BCAST]
@@ -15,7 +17,7 @@ func clientTracking(c *client, argv []string) {
 	for j := 3; j < len(argv); j++ {
 		more := len(argv)-1-j > 0
 		switch {
-		case eqFold(argv[j], "redirect") && more:
+		case redisargs.EqualFold(argv[j], "redirect") && more:
 			j++
 			if redir != 0 {
 				c.addErr("A client can only redirect to a single other client")
@@ -34,15 +36,15 @@ func clientTracking(c *client, argv []string) {
 				c.addErr("The client ID you want redirect to does not exist")
 				return
 			}
-		case eqFold(argv[j], "bcast"):
+		case redisargs.EqualFold(argv[j], "bcast"):
 			bcast = true
-		case eqFold(argv[j], "optin"):
+		case redisargs.EqualFold(argv[j], "optin"):
 			optin = true
-		case eqFold(argv[j], "optout"):
+		case redisargs.EqualFold(argv[j], "optout"):
 			optout = true
-		case eqFold(argv[j], "noloop"):
+		case redisargs.EqualFold(argv[j], "noloop"):
 			noloop = true
-		case eqFold(argv[j], "prefix") && more:
+		case redisargs.EqualFold(argv[j], "prefix") && more:
 			j++
 			prefixes = append(prefixes, argv[j])
 		default:
@@ -52,7 +54,7 @@ func clientTracking(c *client, argv []string) {
 	}
 	t := &c.tracking
 	switch {
-	case eqFold(argv[2], "on"):
+	case redisargs.EqualFold(argv[2], "on"):
 		if !bcast && len(prefixes) > 0 {
 			c.addErr("PREFIX option requires BCAST mode to be enabled")
 			return
@@ -96,7 +98,7 @@ func clientTracking(c *client, argv []string) {
 		}
 		t.optin, t.optout, t.noloop = optin, optout, noloop
 		s.mu.Unlock()
-	case eqFold(argv[2], "off"):
+	case redisargs.EqualFold(argv[2], "off"):
 		s.mu.Lock()
 		if t.on {
 			s.trackingClients--
@@ -142,12 +144,12 @@ func clientCaching(c *client, argv []string) {
 		return
 	}
 	switch {
-	case eqFold(argv[2], "yes"):
+	case redisargs.EqualFold(argv[2], "yes"):
 		if !t.optin {
 			c.addErr("CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
 			return
 		}
-	case eqFold(argv[2], "no"):
+	case redisargs.EqualFold(argv[2], "no"):
 		if !t.optout {
 			c.addErr("CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
 			return

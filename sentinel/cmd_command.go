@@ -1,6 +1,10 @@
 package sentinel
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
+)
 
 // commandSubProcs are the COMMAND subcommand procedures.
 var commandSubProcs = map[string]func(*client, []string){
@@ -91,18 +95,18 @@ func cmdCommandHelp(c *client, argv []string) { c.addRaw(c.srv.tbl.help["command
 func cmdCommandList(c *client, argv []string) {
 	var filter func(*command) bool
 	for i := 2; i < len(argv); i++ {
-		if !eqFold(argv[i], "filterby") || len(argv)-1-i != 2 {
+		if !redisargs.EqualFold(argv[i], "filterby") || len(argv)-1-i != 2 {
 			c.addError(errSyntax)
 			return
 		}
 		arg := argv[i+2]
 		switch {
-		case eqFold(argv[i+1], "module"):
+		case redisargs.EqualFold(argv[i+1], "module"):
 			filter = func(*command) bool { return false } // no modules
-		case eqFold(argv[i+1], "aclcat"):
+		case redisargs.EqualFold(argv[i+1], "aclcat"):
 			flag := categoryFlag(arg)
 			filter = func(cmd *command) bool { return flag != 0 && cmd.cats&flag != 0 }
-		case eqFold(argv[i+1], "pattern"):
+		case redisargs.EqualFold(argv[i+1], "pattern"):
 			filter = func(cmd *command) bool { return globMatch(arg, cmd.name, true) }
 		default:
 			c.addError(errSyntax)

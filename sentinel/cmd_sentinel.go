@@ -3,6 +3,8 @@ package sentinel
 import (
 	"errors"
 	"strconv"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // SENTINEL <subcommand> ...: sentinel.c:sentinelCommand. Arity was checked
@@ -14,7 +16,7 @@ func cmdSentinel(c *client, argv []string) {
 	switch {
 	// First: what clients ask most, at every connect and reconnect (the
 	// cases are exclusive, so their order changes no reply).
-	case eqFold(sub, "get-master-addr-by-name"):
+	case redisargs.EqualFold(sub, "get-master-addr-by-name"):
 		host, port, ok := b.MasterAddr(argv[2])
 		if !ok {
 			c.addNullArray()
@@ -23,25 +25,25 @@ func cmdSentinel(c *client, argv []string) {
 		c.addArrayLen(2)
 		c.addBulk(host)
 		c.addBulk(port)
-	case n == 2 && eqFold(sub, "help"):
+	case n == 2 && redisargs.EqualFold(sub, "help"):
 		c.addRaw(c.srv.tbl.help["sentinel"])
-	case eqFold(sub, "masters"):
+	case redisargs.EqualFold(sub, "masters"):
 		b.RenderMasters(c.mapWriter())
-	case eqFold(sub, "master"):
+	case redisargs.EqualFold(sub, "master"):
 		if err := b.RenderMaster(argv[2], c.mapWriter()); err != nil {
 			c.addBackendError(err)
 		}
-	case eqFold(sub, "slaves"), eqFold(sub, "replicas"):
+	case redisargs.EqualFold(sub, "slaves"), redisargs.EqualFold(sub, "replicas"):
 		if err := b.RenderReplicas(argv[2], c.mapWriter()); err != nil {
 			c.addBackendError(err)
 		}
-	case eqFold(sub, "sentinels"):
+	case redisargs.EqualFold(sub, "sentinels"):
 		if err := b.RenderSentinels(argv[2], c.mapWriter()); err != nil {
 			c.addBackendError(err)
 		}
-	case eqFold(sub, "myid") && n == 2:
+	case redisargs.EqualFold(sub, "myid") && n == 2:
 		c.addBulk(b.MyID())
-	case eqFold(sub, "is-master-down-by-addr"):
+	case redisargs.EqualFold(sub, "is-master-down-by-addr"):
 		port, ok := string2ll(argv[3])
 		if !ok {
 			c.addError(errNotInteger)
@@ -64,14 +66,14 @@ func cmdSentinel(c *client, argv []string) {
 		}
 		c.addBulk(leader)
 		c.addInt(int64(leaderEpoch))
-	case eqFold(sub, "reset"):
+	case redisargs.EqualFold(sub, "reset"):
 		c.addInt(int64(b.Reset(argv[2])))
-	case eqFold(sub, "failover"):
+	case redisargs.EqualFold(sub, "failover"):
 		// Valkey 9's SENTINEL FAILOVER <name> [COORDINATED] (see
 		// coordinatedFailover): gosentinel's switchover always pauses
 		// the old master and waits for the replica to catch up, so the
 		// option asks for what it does anyway.
-		if n == 4 && !eqFold(argv[3], "coordinated") {
+		if n == 4 && !redisargs.EqualFold(argv[3], "coordinated") {
 			if err := b.RenderMaster(argv[2], noMaps{}); err != nil {
 				c.addBackendError(err)
 				return
@@ -80,9 +82,9 @@ func cmdSentinel(c *client, argv []string) {
 			return
 		}
 		c.addOKOrError(b.Failover(argv[2]))
-	case eqFold(sub, "pending-scripts"):
+	case redisargs.EqualFold(sub, "pending-scripts"):
 		c.addPendingScripts(b.PendingScripts())
-	case eqFold(sub, "monitor"):
+	case redisargs.EqualFold(sub, "monitor"):
 		err := b.Monitor(argv[2], argv[3], argv[4], argv[5])
 		c.addOKOrError(err)
 		if err == nil || errors.Is(err, ErrFlushConfig) {
@@ -91,28 +93,28 @@ func cmdSentinel(c *client, argv []string) {
 			c.commit()
 			b.AfterMonitor(argv[2])
 		}
-	case eqFold(sub, "flushconfig"):
+	case redisargs.EqualFold(sub, "flushconfig"):
 		c.addOKOrError(b.FlushConfig())
-	case eqFold(sub, "remove"):
+	case redisargs.EqualFold(sub, "remove"):
 		c.addOKOrError(b.Remove(argv[2]))
-	case eqFold(sub, "ckquorum"):
+	case redisargs.EqualFold(sub, "ckquorum"):
 		text, err := b.CKQuorum(argv[2])
 		if err != nil {
 			c.addBackendError(err)
 			return
 		}
 		c.addStatus(text)
-	case eqFold(sub, "set"):
+	case redisargs.EqualFold(sub, "set"):
 		c.addOKOrError(b.Set(argv[2], argv[3:]))
-	case eqFold(sub, "config"):
+	case redisargs.EqualFold(sub, "config"):
 		sentinelConfig(c, argv)
-	case eqFold(sub, "info-cache"):
+	case redisargs.EqualFold(sub, "info-cache"):
 		c.addInfoCache(b.InfoCache(argv[2:]))
-	case eqFold(sub, "simulate-failure"):
+	case redisargs.EqualFold(sub, "simulate-failure"):
 		sentinelSimulateFailure(c, argv)
-	case eqFold(sub, "maintenance"):
+	case redisargs.EqualFold(sub, "maintenance"):
 		sentinelMaintenance(c, argv)
-	case eqFold(sub, "debug"):
+	case redisargs.EqualFold(sub, "debug"):
 		f, err := b.Debug(argv[2:])
 		switch {
 		case err != nil:
@@ -191,11 +193,11 @@ func sentinelSimulateFailure(c *client, argv []string) {
 	var flags []string
 	for _, a := range argv[2:] {
 		switch {
-		case eqFold(a, "crash-after-election"):
+		case redisargs.EqualFold(a, "crash-after-election"):
 			flags = append(flags, "crash-after-election")
-		case eqFold(a, "crash-after-promotion"):
+		case redisargs.EqualFold(a, "crash-after-promotion"):
 			flags = append(flags, "crash-after-promotion")
-		case eqFold(a, "help"):
+		case redisargs.EqualFold(a, "help"):
 			c.srv.cfg.Backend.SimulateFailure(flags)
 			c.addArrayLen(2)
 			c.addBulk("crash-after-election")
@@ -218,9 +220,9 @@ func sentinelConfig(c *client, argv []string) {
 	b, n := c.srv.cfg.Backend, len(argv)
 	if !c.srv.cfg.Compat.MultiConfig() {
 		switch {
-		case eqFold(argv[2], "set") && n == 5:
+		case redisargs.EqualFold(argv[2], "set") && n == 5:
 			c.addOKOrError(b.ConfigSet(argv[3:]))
-		case eqFold(argv[2], "get") && n == 4:
+		case redisargs.EqualFold(argv[2], "get") && n == 4:
 			c.addFields(b.ConfigGet(argv[3:]))
 		default:
 			c.addErr("Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.")
@@ -232,9 +234,9 @@ func sentinelConfig(c *client, argv []string) {
 		return
 	}
 	switch {
-	case eqFold(argv[2], "set") && n >= 5:
+	case redisargs.EqualFold(argv[2], "set") && n >= 5:
 		c.addOKOrError(b.ConfigSet(argv[3:]))
-	case eqFold(argv[2], "get"):
+	case redisargs.EqualFold(argv[2], "get"):
 		c.addFields(b.ConfigGet(argv[3:]))
 	default:
 		c.addErr("Only SENTINEL CONFIG GET <param> [<param> <param> ...] / SET <param> <value> [<param> <value> ...] are supported.")

@@ -1,6 +1,10 @@
 package sentinel
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
+)
 
 // SENTINEL MAINTENANCE is a subcommand of gosentinel's own (maintenance
 // mode: automatic failovers paused, replicated through the Raft group):
@@ -51,10 +55,10 @@ func parseMaintenance(argv []string) (maintenanceRequest, string) {
 	}
 	opt := argv[2]
 	switch {
-	case eqFold(opt, "status") && len(argv) == 3:
+	case redisargs.EqualFold(opt, "status") && len(argv) == 3:
 		return maintenanceRequest{status: true}, ""
-	case eqFold(opt, "on"), eqFold(opt, "off"):
-		return maintenanceRequest{paused: eqFold(opt, "on"), names: argv[3:]}, ""
+	case redisargs.EqualFold(opt, "on"), redisargs.EqualFold(opt, "off"):
+		return maintenanceRequest{paused: redisargs.EqualFold(opt, "on"), names: argv[3:]}, ""
 	}
 	return maintenanceRequest{}, errMaintenanceSyntax(opt)
 }

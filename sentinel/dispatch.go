@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // wireTable gives a freshly built table its procedures and the facts the
@@ -80,7 +82,7 @@ func (c *client) execute(argv []string, now time.Time) time.Time {
 	s := c.srv
 	// Cross-protocol scripting guard: an HTTP request line or Host header
 	// closes the connection without any reply.
-	if eqFold(argv[0], "host:") || eqFold(argv[0], "post") {
+	if redisargs.EqualFold(argv[0], "host:") || redisargs.EqualFold(argv[0], "post") {
 		s.log.Warn("possible SECURITY ATTACK detected: POST or Host: command received, connection aborted", "addr", c.addr)
 		c.dropOutput = true
 		return now
@@ -184,7 +186,7 @@ func (s *Server) renamed(argv []string) ([]string, bool) {
 	if s.cfg.CommandRenames == nil {
 		return argv, true
 	}
-	cmd, ok := s.cfg.CommandRenames[lowerASCII(argv[0])]
+	cmd, ok := s.cfg.CommandRenames[redisargs.Lower(argv[0])]
 	switch {
 	case !ok:
 		return argv, true
@@ -228,7 +230,7 @@ func (s *Server) existenceError(argv []string) string {
 // subcommand, naming the container as sent.
 func unknownSubcommand(argv []string) string {
 	return sanitizeLine(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.",
-		truncate(cstr(argv[1]), 128), cstr(upperASCII(argv[0]))))
+		truncate(cstr(argv[1]), 128), cstr(redisargs.Upper(argv[0]))))
 }
 
 // unknownCommand is the reply to a name no command answers to.
@@ -332,7 +334,7 @@ func errArity(cmd *command) string {
 // errSubcommandSyntax is addReplySubcommandSyntaxError.
 func errSubcommandSyntax(argv []string) string {
 	return sanitizeLine(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.",
-		truncate(cstr(argv[1]), 128), cstr(upperASCII(argv[0]))))
+		truncate(cstr(argv[1]), 128), cstr(redisargs.Upper(argv[0]))))
 }
 
 const errSyntax = "ERR syntax error"

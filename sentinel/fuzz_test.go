@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // fuzzDeadline bounds how long the server may take to answer and close.
@@ -125,11 +127,11 @@ func FuzzDispatch(f *testing.F) {
 		if len(args) > 64 {
 			args = args[:64]
 		}
-		first := lowerASCII(args[0])
+		first := redisargs.Lower(args[0])
 		if first == "shutdown" || first == "post" || first == "host:" {
 			return // these close the connection without a reply by design
 		}
-		if first == "client" && len(args) > 1 && lowerASCII(args[1]) == "pause" {
+		if first == "client" && len(args) > 1 && redisargs.Lower(args[1]) == "pause" {
 			// The server is shared by every iteration: a long CLIENT PAUSE
 			// would stall all the following ones (and the fuzzer's own
 			// shutdown at -fuzztime). Pausing is covered by unit tests.

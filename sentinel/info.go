@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // infoSections are the sections sentinel's INFO knows, in output order.
@@ -25,7 +27,7 @@ func cmdInfo(c *client, argv []string) {
 	var named []string
 	all := len(argv) == 1
 	for _, a := range argv[1:] {
-		switch sec := lowerASCII(a); sec {
+		switch sec := redisargs.Lower(a); sec {
 		case "default", "all", "everything":
 			all = true
 		default:
