@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // This file reproduces the C number parsers redis uses on config values, so that odd inputs
@@ -140,7 +142,7 @@ func memtoull(s string) (uint64, bool) {
 		i++
 	}
 	var mul uint64
-	switch strings.ToLower(s[i:]) {
+	switch redisargs.Lower(s[i:]) {
 	case "", "b":
 		mul = 1
 	case "k":
@@ -167,9 +169,9 @@ func memtoull(s string) (uint64, bool) {
 // yesNo is redis' yesnotoi: case-insensitive "yes"/"no".
 func yesNo(s string) (v bool, ok bool) {
 	switch {
-	case strings.EqualFold(s, "yes"):
+	case redisargs.EqualFold(s, "yes"):
 		return true, true
-	case strings.EqualFold(s, "no"):
+	case redisargs.EqualFold(s, "no"):
 		return false, true
 	}
 	return false, false

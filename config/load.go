@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // Load reads the file and then applies the command line overrides (each element is one
@@ -97,7 +98,7 @@ func overrideText(overrides [][]string) string {
 		if len(o) == 0 {
 			continue
 		}
-		if len(o) == 1 && strings.EqualFold(o[0], "save") {
+		if len(o) == 1 && redisargs.EqualFold(o[0], "save") {
 			o = []string{o[0], ""} // `--save` without value means `save ""`
 		}
 		parts := []string{o[0]}
@@ -151,7 +152,7 @@ func (l *loader) line(num int, raw string) error {
 	if len(argv) == 0 {
 		return nil
 	}
-	name := strings.ToLower(argv[0])
+	name := redisargs.Lower(argv[0])
 	args := argv[1:]
 
 	if sc := lookupStdConfig(name); sc != nil {

@@ -1,6 +1,6 @@
 package config
 
-import "strings"
+import "github.com/x0tta6bl4/gosentinel/internal/redisargs"
 
 // modeledConfigs are the standard redis configs gosentinel reads into Config fields; every
 // other standard config is kept in Config.Generic.
@@ -37,7 +37,7 @@ func (l *loader) standard(sc *stdConfig, args []string) string {
 		l.cfg.Bind = append([]string{}, args...)
 		return ""
 	}
-	if sc.name == "loglevel" && len(args) == 1 && strings.EqualFold(args[0], "nothing") {
+	if sc.name == "loglevel" && len(args) == 1 && redisargs.EqualFold(args[0], "nothing") {
 		// Redis 7.2 added "nothing", which the 8.0 profile's SENTINEL
 		// CONFIG SET loglevel may write; 7.0.15's table lacks it (and its
 		// error text, which lists the table, is kept). The profile is

@@ -1,6 +1,6 @@
 package config
 
-import "strings"
+import "github.com/x0tta6bl4/gosentinel/internal/redisargs"
 
 // commandNames is the sentinel's command table as rename-command lines
 // leave it: each name a command answers to, mapped to the command's own
@@ -20,14 +20,14 @@ func newCommandNames() commandNames {
 // rename applies `rename-command from to` ("" removes the command) and
 // returns redis' reason when it cannot.
 func (n commandNames) rename(from, to string) string {
-	f := strings.ToLower(from)
+	f := redisargs.Lower(from)
 	cmd, ok := n[f]
 	if !ok {
 		return "No such command in rename-command"
 	}
 	delete(n, f)
 	if to != "" {
-		t := strings.ToLower(to)
+		t := redisargs.Lower(to)
 		if _, ok := n[t]; ok {
 			return "Target command name already exists"
 		}

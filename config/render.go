@@ -1,9 +1,11 @@
 package config
 
 import (
-	"github.com/x0tta6bl4/gosentinel/quorum"
 	"strconv"
 	"strings"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
+	"github.com/x0tta6bl4/gosentinel/quorum"
 )
 
 // rewriteSignature marks where CONFIG REWRITE starts appending lines.
@@ -67,7 +69,7 @@ func readOldConfig(old []byte) *rewriteState {
 // rewriteKnows tells whether the rewrite attributes a line to an option (else it is commented
 // out as "# ??? "): standard configs and the file-only directives.
 func rewriteKnows(name string) bool {
-	n := strings.ToLower(name)
+	n := redisargs.Lower(name)
 	if lookupStdConfig(n) != nil {
 		return true
 	}
@@ -83,12 +85,12 @@ func rewriteKnows(name string) bool {
 // them and appends known-replica duplicates, which makes the next start fail with "Duplicate
 // hostname and port for replica.".
 func optionKey(argv []string) string {
-	name := strings.ToLower(argv[0])
+	name := redisargs.Lower(argv[0])
 	if sc := lookupStdConfig(name); sc != nil {
 		return sc.name
 	}
 	if name == "sentinel" && len(argv) > 1 {
-		sub := strings.ToLower(argv[1])
+		sub := redisargs.Lower(argv[1])
 		if sub == "known-slave" {
 			sub = "known-replica"
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
 )
@@ -45,7 +46,7 @@ const (
 // queueSentinel is sentinel.c:queueSentinelConfig.
 func (l *loader) queueSentinel(line int, text string, args []string) {
 	q := queuedSentinel{args: cloneStrings(args), line: line, text: text}
-	switch name := strings.ToLower(args[0]); {
+	switch name := redisargs.Lower(args[0]); {
 	case name == "monitor":
 		l.sentinelQueue[1] = append(l.sentinelQueue[1], q)
 	case preMonitorDirectives[name]:
@@ -139,7 +140,7 @@ func (l *loader) masterOption(m *Master, o *quorum.Option, v []string) string {
 		}
 	case quorum.OptRename:
 		for _, rc := range m.RenameCommands {
-			if strings.EqualFold(rc[0], v[0]) {
+			if redisargs.EqualFold(rc[0], v[0]) {
 				return errRenameTwice
 			}
 		}
@@ -155,7 +156,7 @@ func (l *loader) masterOption(m *Master, o *quorum.Option, v []string) string {
 // sentinelDirective is sentinel.c:sentinelHandleConfiguration; it returns redis' error text.
 func (l *loader) sentinelDirective(argv []string) string {
 	c := l.cfg
-	name := strings.ToLower(argv[0])
+	name := redisargs.Lower(argv[0])
 	argc := len(argv)
 	master := func() *Master { return c.Master(argv[1]) }
 

@@ -3,6 +3,8 @@ package config
 import (
 	"strconv"
 	"strings"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // stdKind is the type of a standard redis config (config.c: createBoolConfig, ...).
@@ -117,7 +119,7 @@ func (c *stdConfig) parseEnum(args []string) (stdValue, string) {
 	for _, a := range args {
 		found := ""
 		for _, it := range c.enum {
-			if strings.EqualFold(a, it.name) {
+			if redisargs.EqualFold(a, it.name) {
 				found = it.canon
 				break
 			}
@@ -331,7 +333,7 @@ func parseSpecial(name string, args []string) (stdValue, string) {
 		if len(args) != 2 {
 			return stdValue{}, "wrong number of arguments"
 		}
-		if strings.EqualFold(args[0], "no") && strings.EqualFold(args[1], "one") {
+		if redisargs.EqualFold(args[0], "no") && redisargs.EqualFold(args[1], "one") {
 			return stdValue{null: true, isDefault: true}, ""
 		}
 		p, rest, _ := strtol(args[1])
@@ -433,7 +435,7 @@ func parseClientOutputBufferLimit(args []string) (map[int]obufLimit, string) {
 	out := make(map[int]obufLimit)
 	for j := 0; j < len(args); j += 4 {
 		class := -1
-		switch strings.ToLower(args[j]) {
+		switch redisargs.Lower(args[j]) {
 		case "normal":
 			class = 0
 		case "slave", "replica":

@@ -530,7 +530,7 @@ func (n *Node) Set(name string, args []string) error {
 	for j := 0; j < len(args); j++ {
 		opt := args[j]
 		more := len(args) - 1 - j
-		lopt := strings.ToLower(opt)
+		lopt := redisargs.Lower(opt)
 		badfmt := func(v string) error {
 			return sentinel.ReplyError(fmt.Sprintf("ERR Invalid argument '%s' for SENTINEL SET '%s'", v, opt))
 		}
@@ -672,7 +672,7 @@ func (n *Node) ConfigGet(patterns []string) sentinel.Fields {
 // given one pair (the command layer checks the arity).
 func (n *Node) ConfigSet(args []string) error {
 	yesno := func(v string) (bool, bool) {
-		switch strings.ToLower(v) {
+		switch redisargs.Lower(v) {
 		case "yes":
 			return true, true
 		case "no":
@@ -683,7 +683,7 @@ func (n *Node) ConfigSet(args []string) error {
 	known := n.configOptions()
 	seen := map[string]bool{}
 	for i := 0; i < len(args); i += 2 {
-		param := strings.ToLower(args[i])
+		param := redisargs.Lower(args[i])
 		if !slices.Contains(known, param) {
 			return sentinel.ReplyError(fmt.Sprintf("ERR Invalid argument '%s' to SENTINEL CONFIG SET", args[i]))
 		}
@@ -715,7 +715,7 @@ func (n *Node) ConfigSet(args []string) error {
 	n.mu.Lock()
 	for i := 0; i+1 < len(args); i += 2 {
 		value := args[i+1]
-		switch strings.ToLower(args[i]) {
+		switch redisargs.Lower(args[i]) {
 		case "resolve-hostnames":
 			n.globals.resolveHostnames, _ = yesno(value)
 		case "announce-hostnames":
@@ -734,7 +734,7 @@ func (n *Node) ConfigSet(args []string) error {
 		case "loglevel":
 			level, _ := logging.ParseLevel(value)
 			n.logLevel.Set(level)
-			n.globals.logLevel = strings.ToLower(value)
+			n.globals.logLevel = redisargs.Lower(value)
 		}
 	}
 	user, pass := n.globals.sentinelUser, n.sentinelPassForPeers()
