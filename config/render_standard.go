@@ -3,6 +3,8 @@ package config
 import (
 	"strconv"
 	"strings"
+
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // rewriteStandard rewrites every standard redis config (the loop over `configs` in
@@ -85,7 +87,7 @@ func writeBool(st *rewriteState, sc *stdConfig, v bool) {
 }
 
 func writeEnum(st *rewriteState, sc *stdConfig, v string) {
-	v = strings.ToLower(v)
+	v = redisargs.Lower(v)
 	st.rewriteLine(sc.name, sc.name+" "+v, v != sc.def)
 }
 
@@ -103,8 +105,11 @@ func writeString(st *rewriteState, sc *stdConfig, v string, set bool) {
 func (c *Config) genericArgs(sc *stdConfig) [][]string {
 	var out [][]string
 	for _, d := range c.Generic {
-		n := strings.ToLower(d.Name)
-		if n != sc.name && (sc.alias == "" || n != sc.alias) {
+		// Names are lower-case already (the loader keeps them so): this runs
+		// for every standard config at every rewrite, and lower-casing here
+		// made a rewrite cost configs x name bytes (a 4 KB module-config name
+		// stalled the fuzzer for minutes).
+		if d.Name != sc.name && (sc.alias == "" || d.Name != sc.alias) {
 			continue
 		}
 		args := d.Args
