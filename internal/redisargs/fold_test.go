@@ -35,7 +35,7 @@ func TestFold(t *testing.T) {
 		{"\u212a", "k", false}, // strings.EqualFold says true
 		{"\u212a", "K", false},
 		{"\xc4", "\xe4", false}, // Latin-1 Ä and ä: not letters to strcasecmp in the C locale
-		{"[", "{", false},      // 0x5b and 0x7b differ by the case bit but are not letters
+		{"[", "{", false},       // 0x5b and 0x7b differ by the case bit but are not letters
 	} {
 		if got := EqualFold(c.a, c.b); got != c.want {
 			t.Errorf("EqualFold(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
