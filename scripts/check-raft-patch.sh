@@ -6,7 +6,8 @@
 # AppendEntries or looks for a follower that already has the commit index;
 # heartbeats to every follower together; 16 KB connection buffers; a term
 # that cannot be saved refused instead of a panic; an append that cannot be
-# stored answered as an error, not as a mismatch).
+# stored answered as an error, not as a mismatch; a snapshot's state file
+# closed when its flush fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=v1.7.3

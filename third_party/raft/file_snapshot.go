@@ -466,14 +466,20 @@ func (s *FileSnapshotSink) Cancel() error {
 
 // finalize is used to close all of our resources.
 func (s *FileSnapshotSink) finalize() error {
+	// gosentinel: the state file is closed on every path. v1.7.3 returned
+	// before closing it when the flush or the fsync failed, as they do on a
+	// full disk, and leaked a descriptor at every snapshot tried.
+
 	// Flush any remaining data
 	if err := s.buffered.Flush(); err != nil {
+		s.stateFile.Close()
 		return err
 	}
 
 	// Sync to force fsync to disk
 	if !s.noSync {
 		if err := s.stateFile.Sync(); err != nil {
+			s.stateFile.Close()
 			return err
 		}
 	}
