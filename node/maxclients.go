@@ -11,12 +11,12 @@ import (
 // and stops the start as redis does when the limit leaves no room for a
 // client.
 func (n *Node) fitMaxClients(requested int) (int, error) {
-	cur, raise, err := fdlimit.Current()
+	cur, ceiling, raise, err := fdlimit.Current()
 	if err != nil {
 		n.log.Warn(fmt.Sprintf("Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting the max clients configuration accordingly.", err))
 		return min(requested, 1024-fdlimit.Reserved), nil
 	}
-	maxClients, lines, notice, err := fdlimit.Fit(requested, cur, raise)
+	maxClients, lines, notice, err := fdlimit.Fit(requested, cur, ceiling, raise)
 	if err != nil {
 		n.log.Warn(err.Error())
 		return 0, fmt.Errorf("%w: %w", ErrReported, err)

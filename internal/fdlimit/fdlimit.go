@@ -7,6 +7,9 @@ package fdlimit
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -19,16 +22,26 @@ const decrStep = 16
 
 // Fit returns the maxclients to use for the requested one under the
 // current open files limit cur, raising the limit with raise (setrlimit)
-// to requested+Reserved if it can, else as far as it can. The lines are
-// redis' log lines, to log as warnings (notice: the last, on a raise). An
-// error means the limit leaves no room for a client: redis exits then.
-func Fit(requested int, cur uint64, raise func(uint64) error) (maxClients int, lines []string, notice bool, err error) {
+// to requested+Reserved if it can, else as far as it can. ceiling is a
+// limit no raise can pass (the kernel's nr_open): redis steps down from
+// the limit it wants 16 at a time, one setrlimit each, and so does Fit,
+// but it skips the steps above the ceiling, which would all fail: a
+// maxclients of two billion was 134 million system calls, a start that
+// spun for minutes. The lines are redis' log lines, to log as warnings
+// (notice: the last, on a raise). An error means the limit leaves no room
+// for a client: redis exits then.
+func Fit(requested int, cur, ceiling uint64, raise func(uint64) error) (maxClients int, lines []string, notice bool, err error) {
 	want := uint64(requested) + Reserved
 	if cur >= want {
 		return requested, nil, false, nil
 	}
 	best := want
 	var raiseErr error // the last failure's, as redis keeps errno
+	if best > ceiling && ceiling > cur {
+		// Where the failing steps would have left it, with their error.
+		best -= (best - ceiling + decrStep - 1) / decrStep * decrStep
+		raiseErr = syscall.EPERM
+	}
 	for best > cur {
 		err := raise(best)
 		if err == nil {
@@ -71,15 +84,30 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// Current is the process's open files limit (soft) and a raise that sets
-// both limits to n, as redis does.
-func Current() (uint64, func(uint64) error, error) {
+// Current is the process's open files limit (soft), the ceiling no raise
+// can pass, and a raise that sets both limits to n, as redis does.
+func Current() (cur, ceiling uint64, raise func(uint64) error, err error) {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
-		return 0, nil, err
+		return 0, 0, nil, err
 	}
-	raise := func(n uint64) error {
+	raise = func(n uint64) error {
 		return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: n})
 	}
-	return l.Cur, raise, nil
+	return l.Cur, max(l.Max, nrOpen()), raise, nil
+}
+
+// nrOpen is the kernel's bound on RLIMIT_NOFILE (fs.nr_open), which even a
+// privileged process cannot raise past; Linux's default when it cannot be
+// read.
+func nrOpen() uint64 {
+	b, err := os.ReadFile("/proc/sys/fs/nr_open")
+	if err != nil {
+		return 1 << 20
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n == 0 {
+		return 1 << 20
+	}
+	return n
 }

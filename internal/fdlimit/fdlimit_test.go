@@ -1,6 +1,8 @@
 package fdlimit
 
 import (
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"syscall"
@@ -13,6 +15,8 @@ func TestFit(t *testing.T) {
 		name      string
 		requested int
 		cur, hard uint64 // a raise above hard fails with EPERM
+		ceiling   uint64 // Fit's ceiling: hard when 0
+		maxCalls  int    // raises tried at most, when not 0
 		want      int
 		wantErr   bool
 		notice    bool
@@ -29,17 +33,34 @@ func TestFit(t *testing.T) {
 			lastLine: "Current maximum open files is 64. maxclients has been reduced to 32 to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."},
 		{name: "too low to start", requested: 10000, cur: 32, hard: 32, wantErr: true},
 		{name: "small maxclients", requested: 10, cur: 64, hard: 64, want: 10},
+		// maxclients 4294967295 in the file (cut to the largest int32):
+		// 134 million raises when each step was tried.
+		{name: "largest maxclients", requested: math.MaxInt32, cur: 1024, hard: 1 << 20, want: 1<<20 - 1 - Reserved, maxCalls: 1,
+			lastLine: "Current maximum open files is 1048575. maxclients has been reduced to 1048543 to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.", raisedTo: 1<<20 - 1},
+		// Unprivileged: the hard limit is below nr_open, and the steps
+		// between them are tried (they fail) as redis tries them.
+		{name: "raised part way under nr_open", requested: 10000, cur: 1024, hard: 4100, ceiling: 1 << 20, want: 4064,
+			lastLine: "Current maximum open files is 4096. maxclients has been reduced to 4064 to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.", raisedTo: 4096},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var raised uint64
+			calls := 0
 			raise := func(n uint64) error {
+				calls++
 				if n > tc.hard {
 					return syscall.EPERM
 				}
 				raised = n
 				return nil
 			}
-			got, lines, notice, err := Fit(tc.requested, tc.cur, raise)
+			ceiling := tc.ceiling
+			if ceiling == 0 {
+				ceiling = tc.hard
+			}
+			got, lines, notice, err := Fit(tc.requested, tc.cur, ceiling, raise)
+			if tc.maxCalls != 0 && calls > tc.maxCalls {
+				t.Fatalf("%d raises tried, want at most %d", calls, tc.maxCalls)
+			}
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err %v, want an error %v", err, tc.wantErr)
 			}
@@ -61,7 +82,7 @@ func TestFit(t *testing.T) {
 			if lines[len(lines)-1] != tc.lastLine {
 				t.Fatalf("last line %q, want %q", lines[len(lines)-1], tc.lastLine)
 			}
-			if !notice && !slices.Contains(lines, "Server can't set maximum open files to 10032 because of OS error: Operation not permitted.") {
+			if osErr := fmt.Sprintf("Server can't set maximum open files to %d because of OS error: Operation not permitted.", tc.requested+Reserved); !notice && !slices.Contains(lines, osErr) {
 				t.Fatalf("no OS error line in %q", lines)
 			}
 		})
