@@ -1,6 +1,8 @@
 package config
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,6 +33,27 @@ func Render(c *Config, old []byte) []byte {
 	c.rewriteSentinel(st)
 	c.rewriteOwn(st)
 	st.removeOrphaned()
+	return st.content()
+}
+
+// RenderState returns the sentinel lines of c's state alone (its id, the
+// masters with their options, epochs and known instances, the current
+// epoch, the announce settings), known instances sorted: two configs with
+// the same RenderState hold the same state, whatever the order the file and
+// the monitor keep the known instances in. The node compares it to decide
+// whether a change of its state needs a rewrite at all.
+func RenderState(c *Config) []byte {
+	s := c.Clone()
+	for _, m := range s.Masters {
+		slices.SortFunc(m.KnownReplicas, func(a, b Addr) int {
+			return cmp.Or(cmp.Compare(a.Host, b.Host), cmp.Compare(a.Port, b.Port))
+		})
+		slices.SortFunc(m.KnownSentinels, func(a, b KnownSentinel) int {
+			return cmp.Or(cmp.Compare(a.RunID, b.RunID), cmp.Compare(a.Addr.Host, b.Addr.Host), cmp.Compare(a.Addr.Port, b.Addr.Port))
+		})
+	}
+	st := readOldConfig(nil)
+	s.rewriteSentinel(st)
 	return st.content()
 }
 

@@ -216,6 +216,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	n.queue = monitor.NewCallbackQueue()
 	n.scripts = newScriptRunner(n.log, n.timing)
 	n.flusher = newFlusher(n)
+	n.flusher.written = config.RenderState(cfg) // what the file holds
 	n.localFSM = quorum.NewFSM(n.onApplyLocal)
 	n.active.Store(n.localFSM)
 	n.store = quorum.NewLocal(n.localFSM)

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -12,11 +13,23 @@ import (
 // flushConfig rewrites sentinel.conf with the current state, like
 // sentinelFlushConfig. Writes are serialised; each one writes the newest
 // state, so a request that arrives during a write is satisfied by the next.
-func (n *Node) flushConfig() error {
+func (n *Node) flushConfig() error { return n.rewriteConfig(true) }
+
+// rewriteConfig is flushConfig; unless always, it writes only when the
+// state differs from what the file holds (config.RenderState of the file
+// as read at the start or last written). redis-sentinel rewrites when its
+// state changes, and its start rewrites only to save a new id: applying
+// the file's own epochs at the start requested a rewrite that turned a
+// hand-written file into a generated one at every restart.
+func (n *Node) rewriteConfig(always bool) error {
 	n.flusher.writeMu.Lock()
 	defer n.flusher.writeMu.Unlock()
 	n.flusher.clearDirty()
 	c := n.buildConfig()
+	state := config.RenderState(c)
+	if !always && n.flusher.written != nil && bytes.Equal(state, n.flusher.written) {
+		return nil
+	}
 	if err := config.Rewrite(c); err != nil {
 		// Still to be written: by the next rewrite requested, or at
 		// Close. Cleared, a state whose rewrite failed (a full disk) was
@@ -24,6 +37,7 @@ func (n *Node) flushConfig() error {
 		n.flusher.markDirty()
 		return fmt.Errorf("failed to rewrite %s: %w", c.Path, err)
 	}
+	n.flusher.written = state
 	return nil
 }
 
@@ -100,6 +114,10 @@ type flusher struct {
 	n       *Node
 	writeMu sync.Mutex // serialises rewrites
 
+	// written is config.RenderState of the file as read at the start or
+	// last written (under writeMu).
+	written []byte
+
 	mu     sync.Mutex
 	dirty  bool
 	signal chan struct{}
@@ -155,7 +173,7 @@ func (f *flusher) flushIfDirty() {
 	if !f.isDirty() {
 		return
 	}
-	if err := f.n.flushConfig(); err != nil {
+	if err := f.n.rewriteConfig(false); err != nil {
 		f.n.log.Warn("WARNING: Sentinel was not able to save the new configuration on disk!!!: " + err.Error())
 	}
 }

@@ -89,3 +89,46 @@ func TestHugeEpochIsNeitherAdoptedNorVoted(t *testing.T) {
 		t.Fatalf("a huge epoch after a vote: %s in epoch %d, want the standing vote %s in 1", leader, epoch, y)
 	}
 }
+
+// TestStartKeepsTheFileItRead: a sentinel that starts from a file with its
+// id and non-zero epochs leaves the file as it was, as redis-sentinel does
+// (it rewrites at its start only to save a new id). Applying the file's own
+// current epoch requested a rewrite, and every restart of a sentinel that
+// had seen a failover turned a hand-written file into a generated one
+// (config differential review). The known replicas are listed in an order
+// other than the monitor's, which must not count as a change either. A
+// change of the state after the start is still written.
+func TestStartKeepsTheFileItRead(t *testing.T) {
+	const extra = "sentinel down-after-milliseconds mymaster 5000\n" +
+		"sentinel config-epoch mymaster 3\n" +
+		"sentinel leader-epoch mymaster 3\n" +
+		"sentinel known-replica mymaster 127.0.0.1 6401\n" +
+		"sentinel known-replica mymaster 127.0.0.1 6400\n" +
+		"sentinel known-sentinel mymaster 127.0.0.1 26380 bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n" +
+		"sentinel myid aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" +
+		"sentinel current-epoch 3\n"
+	n, path := startTestNode(t, extra)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Close() // writes what is pending
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(after) != string(before) {
+		t.Fatalf("the start rewrote the file\n--- read\n%s--- left\n%s", before, after)
+	}
+
+	n, path = startTestNode(t, extra)
+	const x = "1111111111111111111111111111111111111111"
+	if _, leader, epoch := n.IsMasterDownByAddr("127.0.0.1", 6399, 4, x); leader != x || epoch != 4 {
+		t.Fatalf("vote in epoch 4: %s in %d", leader, epoch)
+	}
+	n.Close()
+	text, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(text), "sentinel current-epoch 4\n") || !strings.Contains(string(text), "sentinel leader-epoch mymaster 4\n") {
+		t.Fatalf("the new epoch and vote were not written (%v):\n%s", err, text)
+	}
+}
