@@ -402,7 +402,7 @@ func (n *Node) Monitor(name, host, portStr, quorumStr string) error {
 	if existing, ok := n.sm().Master(name); ok {
 		return n.adoptOrDuplicate(existing, want, int(q))
 	}
-	m := &quorum.Master{Name: name, Addr: want, Origin: n.myid, Settings: quorum.Settings{Quorum: int(q)}}
+	m := &quorum.Master{Name: name, Addr: want, Origin: n.myid, Settings: quorum.Settings{Quorum: int(q), ParallelSyncs: config.DefaultParallelSyncs}}
 	n.fillDefaults(m)
 	n.mu.Lock()
 	n.setLocalLocked(name, &masterLocal{})
@@ -445,7 +445,7 @@ func (n *Node) adoptOrDuplicate(existing *quorum.Master, addr quorum.Addr, q int
 	}
 	// A MONITOR here starts this sentinel's settings afresh, as on a
 	// lone redis-sentinel.
-	fresh := &quorum.Master{Name: existing.Name, Settings: quorum.Settings{Quorum: q}}
+	fresh := &quorum.Master{Name: existing.Name, Settings: quorum.Settings{Quorum: q, ParallelSyncs: config.DefaultParallelSyncs}}
 	n.fillDefaults(fresh)
 	n.replaceSettings(fresh)
 	if cur, ok := n.master(existing.Name); ok {

@@ -564,15 +564,15 @@ func (n *Node) tick(ctx context.Context) {
 }
 
 // fillDefaults applies the current DEBUG defaults to unset settings.
+// parallel-syncs has no unset value: a master starts with 1 (MONITOR, the
+// monitor line), and 0 is what a `parallel-syncs m 0` line sets, which
+// redis-sentinel keeps, shows and writes back (its SET refuses 0).
 func (n *Node) fillDefaults(m *quorum.Master) {
 	if m.DownAfterMs == 0 {
 		m.DownAfterMs = n.timing.ms("DEFAULT-DOWN-AFTER")
 	}
 	if m.FailoverTimeoutMs == 0 {
 		m.FailoverTimeoutMs = n.timing.ms("DEFAULT-FAILOVER-TIMEOUT")
-	}
-	if m.ParallelSyncs == 0 {
-		m.ParallelSyncs = 1
 	}
 }
 

@@ -132,3 +132,25 @@ func TestStartKeepsTheFileItRead(t *testing.T) {
 		t.Fatalf("the new epoch and vote were not written (%v):\n%s", err, text)
 	}
 }
+
+// TestParallelSyncsZeroIsKept: `parallel-syncs m 0` in the file stays 0,
+// shown and written back, as redis-sentinel keeps it (it reads the line
+// with atoi and checks nothing; only SET refuses 0). It was taken for unset
+// and made 1, and the line went at the next rewrite.
+func TestParallelSyncsZeroIsKept(t *testing.T) {
+	n, path := startTestNode(t, "sentinel parallel-syncs mymaster 0\n")
+	if err := n.FlushConfig(); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(text), "sentinel parallel-syncs mymaster 0\n") {
+		t.Fatalf("parallel-syncs 0 not written back (%v):\n%s", err, text)
+	}
+	n, path = startTestNode(t, "")
+	if err := n.FlushConfig(); err != nil {
+		t.Fatal(err)
+	}
+	if text, err := os.ReadFile(path); err != nil || strings.Contains(string(text), "parallel-syncs") {
+		t.Fatalf("the default parallel-syncs (1) was written (%v):\n%s", err, text)
+	}
+}
