@@ -67,9 +67,8 @@ type client struct {
 	tracking        trackingState
 
 	// (psmu)
-	channels     map[string]struct{}
-	channelOrder []string
-	patterns     []string
+	channels orderedSet
+	patterns orderedSet
 
 	// pushMu orders pub/sub messages around a command that defers them
 	// (compat DeferOwnPushes): while executing, messages wait in deferred
@@ -102,7 +101,7 @@ type trackingState struct {
 func (c *client) proto() int { return int(c.resp.Load()) }
 
 // subscriptions is the number of channels plus patterns (psmu or owner).
-func (c *client) subscriptions() int { return len(c.channelOrder) + len(c.patterns) }
+func (c *client) subscriptions() int { return c.channels.len() + c.patterns.len() }
 
 // kill closes the connection now, dropping pending output (freeClient).
 // Safe from any goroutine.

@@ -22,7 +22,7 @@ const (
 func (c *client) infoString(now time.Time, self *client) string {
 	s := c.srv
 	s.psmu.Lock()
-	sub, psub := len(c.channelOrder), len(c.patterns)
+	sub, psub := c.channels.len(), c.patterns.len()
 	s.psmu.Unlock()
 	pending, peak := c.out.stats()
 

@@ -12,24 +12,17 @@ import (
 
 // subscribeLocked adds a channel subscription; it reports whether it is new.
 func (s *Server) subscribeLocked(c *client, ch string) bool {
-	if _, ok := c.channels[ch]; ok {
+	if !c.channels.add(ch) {
 		return false
 	}
-	if c.channels == nil {
-		c.channels = map[string]struct{}{}
-	}
-	c.channels[ch] = struct{}{}
-	c.channelOrder = append(c.channelOrder, ch)
 	s.channels[ch] = append(s.channels[ch], c)
 	return true
 }
 
 func (s *Server) unsubscribeLocked(c *client, ch string) bool {
-	if _, ok := c.channels[ch]; !ok {
+	if !c.channels.remove(ch) {
 		return false
 	}
-	delete(c.channels, ch)
-	c.channelOrder = slices.DeleteFunc(c.channelOrder, func(x string) bool { return x == ch })
 	subs := slices.DeleteFunc(s.channels[ch], func(x *client) bool { return x == c })
 	if len(subs) == 0 {
 		delete(s.channels, ch)
@@ -40,27 +33,22 @@ func (s *Server) unsubscribeLocked(c *client, ch string) bool {
 }
 
 func (s *Server) psubscribeLocked(c *client, pat string) bool {
-	if slices.Contains(c.patterns, pat) {
+	if !c.patterns.add(pat) {
 		return false
 	}
-	c.patterns = append(c.patterns, pat)
-	if _, ok := s.patterns[pat]; !ok {
-		s.patOrder = append(s.patOrder, pat)
-	}
+	s.patOrder.add(pat)
 	s.patterns[pat] = append(s.patterns[pat], c)
 	return true
 }
 
 func (s *Server) punsubscribeLocked(c *client, pat string) bool {
-	i := slices.Index(c.patterns, pat)
-	if i < 0 {
+	if !c.patterns.remove(pat) {
 		return false
 	}
-	c.patterns = slices.Delete(c.patterns, i, i+1)
 	subs := slices.DeleteFunc(s.patterns[pat], func(x *client) bool { return x == c })
 	if len(subs) == 0 {
 		delete(s.patterns, pat)
-		s.patOrder = slices.DeleteFunc(s.patOrder, func(x string) bool { return x == pat })
+		s.patOrder.remove(pat)
 	} else {
 		s.patterns[pat] = subs
 	}
@@ -69,10 +57,10 @@ func (s *Server) punsubscribeLocked(c *client, pat string) bool {
 
 // unsubscribeAllLocked drops every subscription of a disconnecting client.
 func (s *Server) unsubscribeAllLocked(c *client) {
-	for _, ch := range slices.Clone(c.channelOrder) {
+	for _, ch := range c.channels.list() {
 		s.unsubscribeLocked(c, ch)
 	}
-	for _, p := range slices.Clone(c.patterns) {
+	for _, p := range c.patterns.list() {
 		s.punsubscribeLocked(c, p)
 	}
 }
@@ -96,9 +84,9 @@ func (s *Server) Publish(channel, message string) int {
 		s.deliver(c, frames[p-2], now)
 		n++
 	}
-	for _, pat := range s.patOrder {
+	s.patOrder.each(func(pat string) {
 		if !globMatch(pat, channel, false) {
-			continue
+			return
 		}
 		var pframes [2][]byte
 		for _, c := range s.patterns[pat] {
@@ -109,7 +97,7 @@ func (s *Server) Publish(channel, message string) int {
 			s.deliver(c, pframes[p-2], now)
 			n++
 		}
-	}
+	})
 	return n
 }
 
@@ -194,13 +182,13 @@ func cmdPsubscribe(c *client, argv []string) {
 
 // UNSUBSCRIBE [channel ...]
 func cmdUnsubscribe(c *client, argv []string) {
-	unsubscribe(c, argv, "unsubscribe", func() []string { return c.channelOrder },
+	unsubscribe(c, argv, "unsubscribe", c.channels.list,
 		func(name string) { c.srv.unsubscribeLocked(c, name) })
 }
 
 // PUNSUBSCRIBE [pattern ...]
 func cmdPunsubscribe(c *client, argv []string) {
-	unsubscribe(c, argv, "punsubscribe", func() []string { return c.patterns },
+	unsubscribe(c, argv, "punsubscribe", c.patterns.list,
 		func(name string) { c.srv.punsubscribeLocked(c, name) })
 }
 
@@ -218,7 +206,7 @@ func unsubscribe(c *client, argv []string, kind string, held func() []string, dr
 		if len(all) == 0 {
 			c.pushSubscription(kind, "", true)
 		}
-		names = slices.Clone(all)
+		names = all
 	}
 	for _, name := range names {
 		drop(name)
@@ -267,16 +255,16 @@ func (s *Server) killPubsubClientsIfNeeded(u, prev *aclUser) {
 			continue
 		}
 		kill := false
-		for _, p := range c.patterns {
+		c.patterns.each(func(p string) {
 			if !check.channelAllowed(p, true) {
 				kill = true
 			}
-		}
-		for _, ch := range c.channelOrder {
+		})
+		c.channels.each(func(ch string) {
 			if !check.channelAllowed(ch, false) {
 				kill = true
 			}
-		}
+		})
 		if kill {
 			c.kill()
 		}

@@ -90,7 +90,7 @@ type Server struct {
 	psmu     sync.Mutex
 	channels map[string][]*client
 	patterns map[string][]*client
-	patOrder []string
+	patOrder orderedSet // the patterns subscribed, in the order first subscribed
 
 	stats serverStats
 	ops   opsSampler
