@@ -74,6 +74,9 @@ type Server struct {
 	cfg     Config
 	tbl     *commandTable // the profile's command table
 	log     *slog.Logger
+	// securityLogged is when the cross-protocol warning was last logged
+	// (unix seconds; securityWarning).
+	securityLogged atomic.Int64
 	started time.Time
 	done    chan struct{}
 
