@@ -16,7 +16,13 @@ func (n *Node) fitMaxClients(requested int) (int, error) {
 		n.log.Warn(fmt.Sprintf("Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting the max clients configuration accordingly.", err))
 		return min(requested, 1024-fdlimit.Reserved), nil
 	}
-	maxClients, lines, notice, err := fdlimit.Fit(requested, cur, ceiling, raise)
+	// The metrics listener's connections are not clients: they come out
+	// of the descriptors kept from them.
+	reserved := fdlimit.Reserved
+	if n.mx != nil && n.mx.ln != nil {
+		reserved += metricsMaxConns
+	}
+	maxClients, lines, notice, err := fdlimit.Fit(requested, reserved, cur, ceiling, raise)
 	if err != nil {
 		n.log.Warn(err.Error())
 		return 0, fmt.Errorf("%w: %w", ErrReported, err)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/acceptloop"
 	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/internal/metrics"
 	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
@@ -40,6 +41,11 @@ const (
 	noQuorumEvery = time.Second
 	// leaderPollEvery paces the observation of Raft leader changes.
 	leaderPollEvery = 100 * time.Millisecond
+	// metricsMaxConns bounds the metrics listener's open connections (a
+	// scraper or two and the kubelet's probes need a few); the descriptors
+	// are kept from maxclients with redis' 32 (fitMaxClients). Unbounded,
+	// idle keep-alive connections took every descriptor of the process.
+	metricsMaxConns = 16
 	// servingTimeout bounds /healthz's PING of the command listener.
 	servingTimeout = 500 * time.Millisecond
 )
@@ -64,7 +70,7 @@ func (n *Node) newMetrics(version string) (*nodeMetrics, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen on metrics-addr %s: %w", addr, err)
 	}
-	m.ln = ln
+	m.ln = acceptloop.Limit(ln, metricsMaxConns)
 	profiles := config.ProfilesOn()
 	if profiles {
 		// Sampled, so that the profiles cost little while they are on.

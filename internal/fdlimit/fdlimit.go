@@ -22,7 +22,9 @@ const decrStep = 16
 
 // Fit returns the maxclients to use for the requested one under the
 // current open files limit cur, raising the limit with raise (setrlimit)
-// to requested+Reserved if it can, else as far as it can. ceiling is a
+// to requested+reserved if it can, else as far as it can. reserved is
+// Reserved, plus what the process's other listeners may hold (the metrics
+// listener's connections). ceiling is a
 // limit no raise can pass (the kernel's nr_open): redis steps down from
 // the limit it wants 16 at a time, one setrlimit each, and so does Fit,
 // but it skips the steps above the ceiling, which would all fail: a
@@ -30,8 +32,8 @@ const decrStep = 16
 // spun for minutes. The lines are redis' log lines, to log as warnings
 // (notice: the last, on a raise). An error means the limit leaves no room
 // for a client: redis exits then.
-func Fit(requested int, cur, ceiling uint64, raise func(uint64) error) (maxClients int, lines []string, notice bool, err error) {
-	want := uint64(requested) + Reserved
+func Fit(requested, reserved int, cur, ceiling uint64, raise func(uint64) error) (maxClients int, lines []string, notice bool, err error) {
+	want := uint64(requested) + uint64(reserved)
 	if cur >= want {
 		return requested, nil, false, nil
 	}
@@ -60,10 +62,10 @@ func Fit(requested int, cur, ceiling uint64, raise func(uint64) error) (maxClien
 	if best >= want {
 		return requested, []string{fmt.Sprintf("Increased maximum number of open files to %d (it was originally set to %d).", want, cur)}, true, nil
 	}
-	if best <= Reserved {
+	if best <= uint64(reserved) {
 		return 0, nil, false, fmt.Errorf("Your current 'ulimit -n' of %d is not enough for the server to start. Please increase your open file limit to at least %d. Exiting.", cur, want)
 	}
-	maxClients = int(best - Reserved)
+	maxClients = int(best - uint64(reserved))
 	return maxClients, []string{
 		fmt.Sprintf("You requested maxclients of %d requiring at least %d max file descriptors.", requested, want),
 		fmt.Sprintf("Server can't set maximum open files to %d because of OS error: %s.", want, errText(raiseErr)),

@@ -57,7 +57,7 @@ func TestFit(t *testing.T) {
 			if ceiling == 0 {
 				ceiling = tc.hard
 			}
-			got, lines, notice, err := Fit(tc.requested, tc.cur, ceiling, raise)
+			got, lines, notice, err := Fit(tc.requested, Reserved, tc.cur, ceiling, raise)
 			if tc.maxCalls != 0 && calls > tc.maxCalls {
 				t.Fatalf("%d raises tried, want at most %d", calls, tc.maxCalls)
 			}
