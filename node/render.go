@@ -123,6 +123,12 @@ func (n *Node) renderMaster(w sentinel.MapWriter, now time.Time, m *quorum.Maste
 	st := v.Master
 	// The replicated address wins over whatever the monitor last saw.
 	st.Ref.Addr = monitor.Addr(m.Addr)
+	if st.IP == "" {
+		// Not connected yet (or ever): the IP looked up ahead, as redis
+		// shows the IP it resolved when it created the address
+		// (resolve-hostnames without announce-hostnames).
+		st.IP = n.hostIP(m.Name, st.Ref.Addr)
+	}
 	if st.DownAfter == 0 {
 		st.DownAfter = time.Duration(m.DownAfterMs) * time.Millisecond
 	}
