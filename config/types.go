@@ -24,6 +24,7 @@ package config
 
 import (
 	"math"
+	"os"
 	"strconv"
 
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
@@ -244,6 +245,26 @@ func cloneStrings(s []string) []string {
 
 // DefaultMaxClients is redis' maxclients default.
 const DefaultMaxClients = 10000
+
+// UnixSocket is the path of the last unixsocket line ("" without one, or
+// after `unixsocket ""`) and the mode of the last unixsocketperm line (0:
+// the mode the umask gives, which redis leaves too).
+func (c *Config) UnixSocket() (path string, perm os.FileMode) {
+	for _, args := range c.genericArgs(lookupStdConfig("unixsocket")) {
+		if len(args) == 1 {
+			path = args[0]
+		}
+	}
+	sc := lookupStdConfig("unixsocketperm")
+	for _, args := range c.genericArgs(sc) {
+		if v, msg := sc.parse(args); msg == "" {
+			if n, err := strconv.ParseUint(v.canonical, 8, 32); err == nil {
+				perm = os.FileMode(n)
+			}
+		}
+	}
+	return path, perm
+}
 
 // MaxClients is the value of the last maxclients line (redis' default
 // without one). The loader checked it (1 to 4294967295); a value past what

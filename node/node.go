@@ -91,8 +91,10 @@ type Node struct {
 	// tls holds the certificates when TLS is configured (tls.go), else nil.
 	tls *tlsconf.TLS
 	// respLns are where RESP clients arrive: lns themselves, or the
-	// default routes of the port muxes when Raft shares the port.
+	// default routes of the port muxes when Raft shares the port; and
+	// unixLn, the unixsocket (clients only, never Raft), if configured.
 	respLns []net.Listener
+	unixLn  net.Listener
 
 	timing  *timings
 	mx      *nodeMetrics // metrics registry and listener (metrics.go)
@@ -313,6 +315,16 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		}
 		n.respLns = resp
 	}
+	if path, perm := cfg.UnixSocket(); path != "" {
+		ln, err := listenUnix(path, perm)
+		if err != nil {
+			n.log.Warn("Failed opening Unix socket: " + err.Error())
+			n.closeAll()
+			return nil, fmt.Errorf("%w: %w", ErrReported, err)
+		}
+		n.unixLn = ln
+		n.respLns = append(n.respLns, ln)
+	}
 
 	// Seed the replicated state from the config file. With the local store
 	// this happens on every start, as redis-sentinel does; the Raft store
@@ -354,6 +366,42 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		}
 	}
 	return n, nil
+}
+
+// listenUnix is redis' unixsocket: a stale socket file removed first, and
+// the mode set when unixsocketperm gives one. The error reads as redis
+// logs it ("bind: No such file or directory").
+func listenUnix(path string, perm os.FileMode) (net.Listener, error) {
+	_ = os.Remove(path) // redis unlinks it too, and does not care if that fails
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, syscallText(err)
+	}
+	if perm != 0 {
+		if err := os.Chmod(path, perm); err != nil {
+			ln.Close()
+			return nil, syscallText(err)
+		}
+	}
+	return ln, nil
+}
+
+// syscallText is err as C code prints a failed call: "bind: No such file
+// or directory".
+func syscallText(err error) error {
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		msg := se.Err.Error()
+		if msg != "" && msg[0] >= 'a' && msg[0] <= 'z' {
+			msg = string(msg[0]-'a'+'A') + msg[1:]
+		}
+		return fmt.Errorf("%s: %s", se.Syscall, msg)
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return syscallText(os.NewSyscallError(pe.Op, pe.Err))
+	}
+	return err
 }
 
 // listen opens the configured bind addresses on the configured port.
@@ -442,6 +490,9 @@ func (n *Node) closeAll() {
 	n.closeMetrics()
 	for _, l := range n.lns {
 		l.Close()
+	}
+	if n.unixLn != nil {
+		n.unixLn.Close()
 	}
 	n.mon.Close()
 	n.closeLog()
@@ -537,6 +588,9 @@ func (n *Node) Close() error {
 	}
 	for _, l := range n.lns {
 		l.Close()
+	}
+	if n.unixLn != nil {
+		n.unixLn.Close() // removes the socket file, as redis removes it at shutdown
 	}
 	n.redis.Close()
 	n.scripts.close()

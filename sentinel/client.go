@@ -27,6 +27,7 @@ type client struct {
 	id    uint64
 	addr  string
 	laddr string
+	unix  bool // arrived on the unixsocket (flag U)
 	fd    int
 	ctime time.Time
 

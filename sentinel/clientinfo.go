@@ -45,6 +45,9 @@ func (c *client) infoString(now time.Time, self *client) string {
 	if c.closeAfterReply {
 		flags += "c"
 	}
+	if c.unix {
+		flags += "U"
+	}
 	if c.noEvict {
 		flags += "e"
 	}

@@ -262,12 +262,20 @@ func (s *Server) accept(conn net.Conn) {
 	}
 	now := time.Now()
 	raw, readBuf := socketOf(conn)
+	addr, laddr := addrString(conn.RemoteAddr()), addrString(conn.LocalAddr())
+	ua, unix := conn.LocalAddr().(*net.UnixAddr)
+	if unix {
+		// genClientAddrString: the server's socket path, port 0, for both.
+		addr = ua.Name + ":0"
+		laddr = addr
+	}
 	c := &client{
 		srv:             s,
 		conn:            conn,
 		id:              s.nextClientID,
-		addr:            addrString(conn.RemoteAddr()),
-		laddr:           addrString(conn.LocalAddr()),
+		addr:            addr,
+		laddr:           laddr,
+		unix:            unix,
 		fd:              connFD(raw),
 		raw:             raw,
 		readBuf:         readBuf,
