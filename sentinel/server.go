@@ -71,14 +71,14 @@ const firstClientID = 3
 // Server is the RESP command surface of the sentinel: it accepts client
 // connections and answers them like redis-sentinel 7.0 does.
 type Server struct {
-	cfg     Config
-	tbl     *commandTable // the profile's command table
-	log     *slog.Logger
+	cfg Config
+	tbl *commandTable // the profile's command table
+	log *slog.Logger
 	// securityLogged is when the cross-protocol warning was last logged
 	// (unix seconds; securityWarning).
 	securityLogged atomic.Int64
-	started time.Time
-	done    chan struct{}
+	started        time.Time
+	done           chan struct{}
 
 	mu              sync.Mutex
 	clients         map[uint64]*client
