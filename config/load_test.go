@@ -258,3 +258,22 @@ func TestMaxClients(t *testing.T) {
 		}
 	}
 }
+
+// TestHz: the configured hz is brought within redis' 1..500 after the file
+// (config.c:loadServerConfigFromString), INFO's configured_hz.
+func TestHz(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want int
+	}{
+		{"", DefaultHz},
+		{"hz 3\n", 3},
+		{"hz 0\n", 1},
+		{"hz 2147483647\n", 500},
+		{"hz 700\nhz 20\n", 20},
+	} {
+		if got := mustParse(t, tc.text).Hz(); got != tc.want {
+			t.Errorf("%q: hz %d, want %d", tc.text, got, tc.want)
+		}
+	}
+}

@@ -167,6 +167,13 @@ func (c *Config) rewriteGeneric(st *rewriteState, sc *stdConfig) {
 		if !found {
 			lastVal = stdValue{canonical: "0 200 800", isDefault: true}
 		}
+	case "hz":
+		// The applied values, as redis' rewrite prints them.
+		v := int64(c.Hz())
+		lastVal = stdValue{canonical: itoa64(v), isDefault: v == sc.ndef}
+	case "watchdog-period":
+		v := c.WatchdogPeriod()
+		lastVal = stdValue{canonical: itoa64(v), isDefault: v == sc.ndef}
 	case "notify-keyspace-events":
 		if !found {
 			lastVal = stdValue{canonical: `""`, isDefault: true}

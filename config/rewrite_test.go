@@ -198,6 +198,28 @@ func TestRenderRules(t *testing.T) {
 			wantInOut: []string{"aclfile \"/tmp/users.acl\"\n\nsentinel myid"},
 		},
 		{
+			// Captured from redis-sentinel 7.0.15: hz is brought within 1..500 after the
+			// file, and watchdog-period raised to two timer periods at that hz.
+			name: "hz and watchdog-period are written as applied (high hz)",
+			in:   "hz 2147483647\nwatchdog-period 12\nsentinel myid " + id + "\n",
+			want: "hz 500\nwatchdog-period 12\n",
+		},
+		{
+			name: "hz and watchdog-period are written as applied (hz 0)",
+			in:   "hz 0\nwatchdog-period 12\nsentinel myid " + id + "\n",
+			want: "hz 1\nwatchdog-period 2000\n",
+		},
+		{
+			name: "hz and watchdog-period are written as applied (hz 3, default hz)",
+			in:   "hz 3\nwatchdog-period 12\nwatchdog-period 0\nwatchdog-period 12\nsentinel myid " + id + "\n",
+			want: "hz 3\nwatchdog-period 666\n\nsentinel myid",
+		},
+		{
+			name: "watchdog-period at the default hz",
+			in:   "watchdog-period 12\nsentinel myid " + id + "\n",
+			want: "watchdog-period 200\n",
+		},
+		{
 			name:      "bind and requirepass",
 			in:        "bind 127.0.0.1 ::1\nrequirepass pw\nsentinel myid " + id + "\n",
 			wantInOut: []string{"bind 127.0.0.1 ::1\nrequirepass \"pw\"\n"},

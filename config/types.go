@@ -266,6 +266,57 @@ func (c *Config) UnixSocket() (path string, perm os.FileMode) {
 	return path, perm
 }
 
+// Redis' bounds on hz (server.h CONFIG_MIN_HZ, CONFIG_MAX_HZ, CONFIG_DEFAULT_HZ).
+const (
+	minHz     = 1
+	maxHz     = 500
+	DefaultHz = 10
+)
+
+// lastInt is the value of the last valid line of a plain integer standard
+// config (an invalid one, added by hand to Generic, is ignored as the
+// rewrite ignores it), and whether there was one.
+func (c *Config) lastInt(name string) (int64, bool) {
+	sc := lookupStdConfig(name)
+	v, found := int64(0), false
+	for _, args := range c.genericArgs(sc) {
+		if len(args) != 1 {
+			continue
+		}
+		if _, msg := sc.parse(args); msg != "" {
+			continue
+		}
+		if n, ok := string2ll(args[0]); ok {
+			v, found = n, true
+		}
+	}
+	return v, found
+}
+
+// Hz is the configured hz (INFO's configured_hz): the last hz line's value
+// brought within 1 to 500, as redis brings it once the file is read
+// (config.c:loadServerConfigFromString, "To ensure backward compatibility
+// and work while hz is out of range"), redis' 10 without one.
+func (c *Config) Hz() int {
+	v, ok := c.lastInt("hz")
+	if !ok {
+		return DefaultHz
+	}
+	return int(min(max(v, minHz), maxHz))
+}
+
+// WatchdogPeriod is watchdog-period as redis-sentinel applies it at start
+// (debug.c:applyWatchdogPeriod, from initServer): a period other than 0
+// shorter than two timer periods at the configured hz is raised to that,
+// (1000/hz)*2 ms, 200 at the default hz. The rewrite writes this value.
+func (c *Config) WatchdogPeriod() int64 {
+	v, _ := c.lastInt("watchdog-period")
+	if p := int64(1000/c.Hz()) * 2; v != 0 && v < p {
+		v = p
+	}
+	return v
+}
+
 // MaxClients is the value of the last maxclients line (redis' default
 // without one). The loader checked it (1 to 4294967295); a value past what
 // an int holds here is cut to the largest.

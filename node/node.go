@@ -272,6 +272,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		RunID:          n.runID,
 		Port:           cfg.Port,
 		Bind:           cfg.Bind,
+		ConfiguredHz:   cfg.Hz(),
 		ConfigFile:     cfg.Path,
 		Executable:     exe,
 		Compat:         n.compat,

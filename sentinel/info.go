@@ -91,7 +91,11 @@ func (s *Server) infoSection(name string) string {
 		line("uptime_in_days", uptime/86400)
 		// Sentinel re-randomises hz every tick (10..19).
 		line("hz", 10+rand.IntN(10))
-		line("configured_hz", 10)
+		configuredHz := s.cfg.ConfiguredHz
+		if configuredHz == 0 {
+			configuredHz = 10
+		}
+		line("configured_hz", configuredHz)
 		line("lru_clock", now.Unix()&(1<<24-1))
 		line("executable", s.cfg.Executable)
 		line("config_file", s.cfg.ConfigFile)

@@ -1,6 +1,7 @@
 package sentinel
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,5 +34,19 @@ func TestInfoExtraSections(t *testing.T) {
 	got := info("RAFT", "server", "raft", "nosuch")
 	if !strings.Contains(got, "# Server") || strings.Count(got, "# Raft") != 1 || strings.Index(got, "# Raft") < strings.Index(got, "# Server") {
 		t.Errorf("INFO RAFT server raft nosuch: %q", got)
+	}
+}
+
+// TestInfoConfiguredHz: configured_hz is the config's hz (redis-sentinel
+// 7.0.15 with `hz 3` shows configured_hz:3), 10 when unset; hz is
+// sentinel's own, re-randomised every tick.
+func TestInfoConfiguredHz(t *testing.T) {
+	for _, tc := range []struct{ hz, want int }{{0, 10}, {3, 3}, {500, 500}} {
+		_, addr := startServer(t, Config{ConfiguredHz: tc.hz})
+		rc := dialRaw(t, addr)
+		info := string(rc.do("INFO", "server"))
+		if want := "\r\nconfigured_hz:" + strconv.Itoa(tc.want) + "\r\n"; !strings.Contains(info, want) {
+			t.Errorf("ConfiguredHz %d: INFO lacks %q:\n%s", tc.hz, want, info)
+		}
 	}
 }

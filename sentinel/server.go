@@ -38,6 +38,9 @@ type Config struct {
 	// Bind is the bind directive's addresses, for INFO's listener0 (8.0
 	// profile); empty is redis' default.
 	Bind []string
+	// ConfiguredHz is INFO's configured_hz, the config's hz as redis
+	// applies it (config.Config.Hz); 0 is redis' default, 10.
+	ConfiguredHz int
 	// ConfigFile and Executable are INFO's config_file and executable.
 	ConfigFile string
 	Executable string
