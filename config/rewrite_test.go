@@ -220,6 +220,12 @@ func TestRenderRules(t *testing.T) {
 			want: "watchdog-period 200\n",
 		},
 		{
+			// redis-sentinel 7.0.15 writes an empty list as "" however it was given.
+			name: "latency-tracking-info-percentiles without an argument",
+			in:   "latency-tracking-info-percentiles\nsentinel myid " + id + "\n",
+			want: "latency-tracking-info-percentiles \"\"\n",
+		},
+		{
 			name:      "bind and requirepass",
 			in:        "bind 127.0.0.1 ::1\nrequirepass pw\nsentinel myid " + id + "\n",
 			wantInOut: []string{"bind 127.0.0.1 ::1\nrequirepass \"pw\"\n"},

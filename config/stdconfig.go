@@ -458,9 +458,11 @@ func parseClientOutputBufferLimit(args []string) (map[int]obufLimit, string) {
 }
 
 // parsePercentiles is setConfigLatencyTrackingInfoPercentilesOutputOption; the canonical form
-// is the rewrite's "%f" with trailing zeros trimmed, or "\"\"" for an empty list.
+// is the rewrite's "%f" with trailing zeros trimmed, or "\"\"" for an empty list: a single ""
+// or no argument at all (rewriteConfigLatencyTrackingInfoPercentilesOutputOption writes
+// `""` whenever the list is empty).
 func parsePercentiles(args []string) (stdValue, string) {
-	if len(args) == 1 && args[0] == "" {
+	if len(args) == 0 || len(args) == 1 && args[0] == "" {
 		return stdValue{canonical: `""`}, ""
 	}
 	out := make([]string, len(args))
