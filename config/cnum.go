@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -203,4 +204,87 @@ func formatMemoryUnsigned(v uint64) string {
 		return strconv.FormatUint(v/kb, 10) + "kb"
 	}
 	return strconv.FormatUint(v, 10)
+}
+
+// strtod is glibc's strtod(s, &end) in the C locale, asked to read the whole of s: optional
+// leading whitespace and a sign, then a decimal number (digits with an optional '.' and an
+// optional exponent e), a hexadecimal one (0x, hex digits with an optional '.' and an
+// optional binary exponent p: "0x10" is 16), inf, infinity, nan or nan(chars), in any case.
+// ok is false when s is not one such number from end to end (strconv.ParseFloat accepts
+// underscores after 0x and wants a p in a hex number; strtod does neither). erange is
+// strtod's ERANGE as string2d looks at it: the value overflowed to an infinity, or a value
+// other than zero came out as zero.
+func strtod(s string) (f float64, erange, ok bool) {
+	i := 0
+	for i < len(s) && cIsSpace(s[i]) {
+		i++
+	}
+	sign := ""
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		sign = s[i : i+1]
+		i++
+	}
+	rest := s[i:]
+	switch low := redisargs.Lower(rest); {
+	case low == "inf" || low == "infinity":
+		if sign == "-" {
+			return math.Inf(-1), false, true
+		}
+		return math.Inf(1), false, true
+	case strings.HasPrefix(low, "nan"):
+		seq := low[3:]
+		if seq != "" && (seq[0] != '(' || seq[len(seq)-1] != ')' ||
+			strings.TrimLeft(seq[1:len(seq)-1], "abcdefghijklmnopqrstuvwxyz0123456789_") != "") {
+			return 0, false, false
+		}
+		return math.NaN(), false, true
+	}
+	hex := len(rest) > 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X')
+	digits, expMark := "0123456789", byte('e')
+	if hex {
+		rest, digits, expMark = rest[2:], "0123456789abcdefABCDEF", 'p'
+	}
+	// The mantissa: digits with at most one '.', at least one digit.
+	j, nonzero, seen := 0, false, false
+	for dot := false; j < len(rest); j++ {
+		c := rest[j]
+		if c == '.' && !dot {
+			dot = true
+			continue
+		}
+		if strings.IndexByte(digits, c) < 0 {
+			break
+		}
+		seen, nonzero = true, nonzero || c != '0'
+	}
+	if !seen {
+		return 0, false, false
+	}
+	mant, exp := rest[:j], rest[j:]
+	if exp != "" {
+		// The exponent: its letter, an optional sign, at least one decimal digit.
+		e := exp
+		if e[0]|0x20 != expMark {
+			return 0, false, false
+		}
+		e = e[1:]
+		if e != "" && (e[0] == '+' || e[0] == '-') {
+			e = e[1:]
+		}
+		if e == "" || strings.TrimLeft(e, "0123456789") != "" {
+			return 0, false, false
+		}
+	}
+	text := sign + mant + exp
+	if hex {
+		if exp == "" {
+			exp = "p0"
+		}
+		text = sign + "0x" + mant + exp
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, false, false // not expected: the syntax was checked
+	}
+	return f, math.IsInf(f, 0) || nonzero && f == 0, true
 }

@@ -226,6 +226,12 @@ func TestRenderRules(t *testing.T) {
 			want: "latency-tracking-info-percentiles \"\"\n",
 		},
 		{
+			// strtod's numbers, as redis-sentinel 7.0.15 reads and writes them.
+			name: "latency-tracking-info-percentiles in hex",
+			in:   "latency-tracking-info-percentiles 0x10 0x1p-2 1e-320 0x.8\nsentinel myid " + id + "\n",
+			want: "latency-tracking-info-percentiles 16 0.25 0 0.5\n",
+		},
+		{
 			name:      "bind and requirepass",
 			in:        "bind 127.0.0.1 ::1\nrequirepass pw\nsentinel myid " + id + "\n",
 			wantInOut: []string{"bind 127.0.0.1 ::1\nrequirepass \"pw\"\n"},

@@ -479,18 +479,14 @@ func parsePercentiles(args []string) (stdValue, string) {
 	return stdValue{canonical: strings.Join(out, " ")}, ""
 }
 
-// string2d is redis' util.c string2d: strtod on the whole string, no leading blank, not NaN.
+// string2d is redis' util.c string2d: strtod reading the whole string, which does not start
+// with a blank, without ERANGE on an overflow or a result of zero, and not NaN.
 func string2d(s string) (float64, bool) {
 	if s == "" || cIsSpace(s[0]) {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
-			return 0, false
-		}
-	}
-	if f != f {
+	f, erange, ok := strtod(s)
+	if !ok || erange || f != f {
 		return 0, false
 	}
 	return f, true
