@@ -63,3 +63,38 @@ func TestString2d(t *testing.T) {
 		}
 	}
 }
+
+// TestParseOctal: unixsocketperm's strtoll(s, &end, 8) with *end == '\0'
+// (config.c numericParseString), each case run through redis-sentinel
+// 7.0.15: "" and "\x00x" are 0, "7\x00x" is 7, "  +17" is 15; " ", "-",
+// "7 ", "0o7" and an overflow are refused.
+func TestParseOctal(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"", 0, true},
+		{"\x00x", 0, true},
+		{"7\x00x", 7, true},
+		{"  +17", 15, true},
+		{"-0", 0, true},
+		{"0777", 511, true},
+		{"-1", -1, true},
+		{"777777777777777777777", math.MaxInt64, true},
+		{"-1000000000000000000000", math.MinInt64, true},
+		{"1000000000000000000000", 0, false},
+		{"-1000000000000000000001", 0, false},
+		{"10000000000000000000000", 0, false},
+		{" ", 0, false},
+		{"-", 0, false},
+		{"7 ", 0, false},
+		{"0o7", 0, false},
+		{"8", 0, false},
+	} {
+		got, ok := parseOctal(tc.in)
+		if ok != tc.ok || ok && got != tc.want {
+			t.Errorf("parseOctal(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}

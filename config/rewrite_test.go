@@ -232,6 +232,18 @@ func TestRenderRules(t *testing.T) {
 			want: "latency-tracking-info-percentiles 16 0.25 0 0.5\n",
 		},
 		{
+			// strtoll leaves end at the start of an empty string: redis-sentinel
+			// 7.0.15 reads it as 0.
+			name: "unixsocketperm empty",
+			in:   "unixsocketperm \"\"\nsentinel myid " + id + "\n",
+			want: "unixsocketperm 0\n",
+		},
+		{
+			name: "unixsocketperm cut at a NUL",
+			in:   "unixsocketperm \"7\\x00x\"\nsentinel myid " + id + "\n",
+			want: "unixsocketperm 7\n",
+		},
+		{
 			name:      "bind and requirepass",
 			in:        "bind 127.0.0.1 ::1\nrequirepass pw\nsentinel myid " + id + "\n",
 			wantInOut: []string{"bind 127.0.0.1 ::1\nrequirepass \"pw\"\n"},

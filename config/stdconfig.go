@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -257,14 +258,43 @@ func (c *stdConfig) formatNumeric(v int64) string {
 	return itoa64(v)
 }
 
-// parseOctal is strtoll(s, &end, 8) requiring the whole string to be consumed without
-// overflow.
+// parseOctal is numericParseString's octal case (config.c): strtoll(s, &end, 8), accepted
+// when errno stays 0 and *end is '\0'. The value is a C string there, so it ends at its first
+// NUL; strtoll skips leading blanks and takes a sign, and when it reads no digit it leaves end
+// at the start of s, so an empty value (or one that starts with a NUL) is 0 while " " or "-"
+// is refused.
 func parseOctal(s string) (int64, bool) {
-	v, err := strconv.ParseInt(strings.TrimLeft(s, " \t\n\v\f\r"), 8, 64)
-	if err != nil {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
+	if s == "" {
+		return 0, true
+	}
+	i := 0
+	for i < len(s) && cIsSpace(s[i]) {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	start := i
+	var u uint64
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '7'; i++ {
+		d := uint64(s[i] - '0')
+		if u > 1<<60 || u == 1<<60 && d != 0 {
+			return 0, false // ERANGE: past 2^63
+		}
+		u = u<<3 | d
+	}
+	if i == start || i != len(s) || !neg && u > math.MaxInt64 {
 		return 0, false
 	}
-	return v, true
+	if neg {
+		return -int64(u), true
+	}
+	return int64(u), true
 }
 
 func itoa64(v int64) string { return strconv.FormatInt(v, 10) }
