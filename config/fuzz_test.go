@@ -32,6 +32,9 @@ func FuzzParse(f *testing.F) {
 		}
 		out := Render(c, data)
 		c2, err := Parse("fuzz.conf", out, nil)
+		if unixsocketTemplateRewrite(err, string(data)) {
+			return // redis' rewrite gives the same file, which it refuses too
+		}
 		if err != nil {
 			t.Fatalf("rendered config does not load: %v\n--- input\n%q\n--- rendered\n%s", err, data, out)
 		}

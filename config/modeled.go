@@ -46,6 +46,9 @@ func (l *loader) standard(sc *stdConfig, args []string) string {
 		l.cfg.LogLevel = "nothing"
 		return ""
 	}
+	if sc.name == "proc-title-template" && len(args) == 1 && !validProcTitleTemplate(args[0], l.unixSocket()) {
+		return errProcTitleTemplate
+	}
 	v, msg := sc.parse(args)
 	if msg != "" {
 		return msg
@@ -80,6 +83,17 @@ func (l *loader) standard(sc *stdConfig, args []string) string {
 		c.TLSKeyFile = args[0]
 	case "tls-ca-cert-file":
 		c.TLSCACertFile = args[0]
+	}
+	return ""
+}
+
+// unixSocket is the value of the last unixsocket line read so far ("" for none: redis keeps
+// an empty one as NULL).
+func (l *loader) unixSocket() string {
+	for i := len(l.cfg.Generic) - 1; i >= 0; i-- {
+		if d := l.cfg.Generic[i]; d.Name == "unixsocket" && len(d.Args) == 1 {
+			return d.Args[0]
+		}
 	}
 	return ""
 }
