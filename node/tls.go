@@ -17,7 +17,7 @@ import (
 )
 
 // setupTLS reads the tls-* directives and loads the certificates when TLS is configured
-// (tls-port or tls-replication), as redis' tlsConfigure at start. A directive Go's TLS cannot
+// (tls-port, tls-replication or tls-cluster), as redis' tlsConfigure at start. A directive Go's TLS cannot
 // honour comes back as the *config.FatalError naming its line; a file that cannot be loaded
 // is logged as redis logs it and comes back as ErrReported.
 func (n *Node) setupTLS(cfg *config.Config) error {

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/x0tta6bl4/gosentinel/config"
+	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
 )
 
 // Settings are the tls-* directives of a sentinel config, checked for what Go can honour.
@@ -30,6 +31,10 @@ type Settings struct {
 	AuthClients string
 	// Replication is tls-replication: links to Redis nodes and to peer sentinels use TLS.
 	Replication bool
+	// Cluster is tls-cluster. A sentinel has no cluster bus, but redis configures its TLS
+	// context for it all the same, with tls-replication's checks (a CA is required), and
+	// does not start when that fails.
+	Cluster bool
 	// MinVersion..MaxVersion is tls-protocols (default TLSv1.2 and TLSv1.3, as redis).
 	MinVersion, MaxVersion uint16
 	// CipherSuites is tls-ciphers (TLS 1.2 and older); nil means Go's defaults.
@@ -41,8 +46,9 @@ type Settings struct {
 }
 
 // Enabled tells whether TLS is configured at all: redis configures its TLS context when
-// tls-port or tls-replication is set (tls-cluster has no meaning in a sentinel).
-func (s Settings) Enabled() bool { return s.Port != 0 || s.Replication }
+// tls-port, tls-replication or tls-cluster is set (server.c:initServer), and tls-cluster,
+// which has no other use in a sentinel, is enough to need the certificate.
+func (s Settings) Enabled() bool { return s.Port != 0 || s.Replication || s.Cluster }
 
 // Session cache defaults of redis 7.0 (tls-session-cache-size, tls-session-cache-timeout).
 const (
@@ -66,6 +72,12 @@ func FromConfig(cfg *config.Config) (Settings, error) {
 	}
 	if s.AuthClients == "" {
 		s.AuthClients = "yes"
+	}
+	for _, d := range cfg.Generic {
+		// The loader took only yes or no, in any case; the last line wins.
+		if d.Name == "tls-cluster" && len(d.Args) == 1 {
+			s.Cluster = redisargs.EqualFold(d.Args[0], "yes")
+		}
 	}
 	if !s.Enabled() {
 		// redis reads the other tls-* settings only when it configures

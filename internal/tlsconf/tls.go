@@ -53,7 +53,7 @@ func New(s Settings, log *slog.Logger) (*TLS, error) {
 	if s.KeyFile == "" {
 		return nil, errors.New("No tls-key-file configured!")
 	}
-	if (s.AuthClients != "no" || s.Replication) && s.CACertFile == "" && s.CACertDir == "" {
+	if (s.AuthClients != "no" || s.Cluster || s.Replication) && s.CACertFile == "" && s.CACertDir == "" {
 		return nil, errors.New("Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!")
 	}
 	t := &TLS{s: s, log: log}

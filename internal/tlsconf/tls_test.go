@@ -424,3 +424,40 @@ func TestCASettingsAsOpenSSLReadsThem(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterConfiguresTLS: redis-sentinel 7.0.15 configures TLS when
+// tls-port, tls-replication or tls-cluster is set (server.c:initServer), so
+// `tls-cluster yes` without a certificate stops its start ("No tls-cert-file
+// configured!", seen with the binary), and tls-cluster wants a CA as
+// tls-replication does.
+func TestClusterConfiguresTLS(t *testing.T) {
+	for _, c := range []struct {
+		conf    string
+		enabled bool
+	}{
+		{"tls-cluster yes\n", true},
+		{"tls-cluster YES\ntls-cluster no\n", false},
+		{"tls-replication yes\n", true},
+		{"tls-cluster no\n", false},
+	} {
+		cfg, err := config.Parse("/etc/s.conf", []byte(c.conf), nil)
+		if err != nil {
+			t.Fatalf("%q: %v", c.conf, err)
+		}
+		s, err := FromConfig(cfg)
+		if err != nil || s.Enabled() != c.enabled {
+			t.Errorf("%q: Enabled %v (%v), want %v", c.conf, s.Enabled(), err, c.enabled)
+		}
+		if !c.enabled {
+			continue
+		}
+		if _, err := New(s, nil); err == nil || err.Error() != "No tls-cert-file configured!" {
+			t.Errorf("%q: New: %v", c.conf, err)
+		}
+	}
+	f := redistest.NewTLSFiles(t)
+	_, err := New(Settings{Cluster: true, CertFile: f.Cert, KeyFile: f.Key, AuthClients: "no"}, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "Either tls-ca-cert-file or tls-ca-cert-dir") {
+		t.Errorf("tls-cluster without a CA: %v", err)
+	}
+}
