@@ -10,7 +10,8 @@ import (
 // and that rewriting round-trips: the rendered file loads again into an equivalent Config
 // (equivalence = the same rendering from scratch, which covers every persisted field). Seeds
 // live in testdata/fuzz/FuzzParse (real configs: the harness template, Bitnami's file, the
-// golden inputs and the error cases).
+// golden inputs and the error cases). An input holding a NUL is not taken round: redis' own
+// rewrite does not keep what such a file meant (see below).
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("sentinel monitor mymaster 127.0.0.1 6379 2\n"))
 	// Shapes the corpus lacked (review): CRLF, tabs, single quotes with an
@@ -31,6 +32,16 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		out := Render(c, data)
+		if bytes.IndexByte(data, 0) >= 0 {
+			// The load reads the file in fgets pieces, where a NUL hides the rest of
+			// its line and joins the next one to it; the rewrite reads it whole, where
+			// a NUL stays in its line or is trimmed with the blanks (configText,
+			// readOldConfig). A line the load did not see can then come back into
+			// view ("#c\x00\nsentinel 0"), and redis-sentinel 7.0.15's rewrite writes
+			// the same file: with a NUL, only the above is checked.
+			_ = Render(c, nil)
+			return
+		}
 		c2, err := Parse("fuzz.conf", out, nil)
 		if unixsocketTemplateRewrite(err, string(data)) {
 			return // redis' rewrite gives the same file, which it refuses too

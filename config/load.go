@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -110,8 +111,35 @@ func overrideText(overrides [][]string) string {
 	return strings.Join(lines, "\n")
 }
 
+// configReadLen is config.c's CONFIG_READ_LEN: loadServerConfig reads the file with
+// fgets(buf, CONFIG_READ_LEN+1, fp), so in pieces of at most this many bytes.
+const configReadLen = 1024
+
+// configText is the text redis' loadServerConfig builds from the file's bytes before it splits
+// it into lines: it reads them with fgets, in pieces of at most configReadLen bytes that end
+// at the first newline, and appends each piece with sdscat, which stops at the piece's first
+// NUL. So a NUL drops the rest of its piece, its newline included, and the line runs on into
+// the next piece ("foo\0x\nbar\n" is the line "foobar"); the text holds no NUL.
+func configText(data []byte) string {
+	var b strings.Builder
+	b.Grow(len(data))
+	for len(data) > 0 {
+		n := min(len(data), configReadLen)
+		if i := bytes.IndexByte(data[:n], '\n'); i >= 0 {
+			n = i + 1
+		}
+		piece := data[:n]
+		if i := bytes.IndexByte(piece, 0); i >= 0 {
+			piece = piece[:i]
+		}
+		b.Write(piece)
+		data = data[n:]
+	}
+	return b.String()
+}
+
 func (l *loader) run(data []byte, overrides [][]string) (*Config, error) {
-	text := string(data) + "\n" + overrideText(overrides)
+	text := configText(data) + "\n" + overrideText(overrides)
 	lines := strings.Split(text, "\n")
 	for i, raw := range lines {
 		if err := l.line(i+1, raw); err != nil {
@@ -131,11 +159,9 @@ func (l *loader) fatal(line int, text, reason string) *FatalError {
 	return &FatalError{File: l.cfg.Path, Line: line, Text: text, Reason: reason}
 }
 
-// trimLine is sdstrim(line, " \t\r\n") on a C string.
+// trimLine is sdstrim(line, " \t\r\n"); the text holds no NUL (configText, and the
+// overrides are quoted).
 func trimLine(s string) string {
-	if i := strings.IndexByte(s, 0); i >= 0 {
-		s = s[:i]
-	}
 	return strings.Trim(s, " \t\r\n")
 }
 

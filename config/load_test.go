@@ -277,3 +277,29 @@ func TestHz(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigText: the file's bytes as loadServerConfig reads them, fgets
+// pieces of at most 1024 bytes each appended up to its first NUL (the cases
+// of testdata/errors/nul-*, captured from redis-sentinel 7.0.15).
+func TestConfigText(t *testing.T) {
+	long := strings.Repeat("x", 1015)
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"port 5\n", "port 5\n"},
+		{"port 5", "port 5"},
+		{"loglevel warning\x00junk\nport 5\n", "loglevel warningport 5\n"},
+		{"foo\x00\nbar\n", "foobar\n"},
+		{"a\n\x00\n\x00\nbogus\n", "a\nbogus\n"},
+		{"\x00", ""},
+		{"a\x00b\x00c\nd", "ad"},
+		// A piece ends after 1024 bytes without a newline: what follows is
+		// the next piece, read whether or not a NUL cut the first.
+		{"loglevel\x00" + long + " warning\n", "loglevel warning\n"},
+		{"loglevel\x00" + long + "x warning\n", "loglevelx warning\n"},
+		{strings.Repeat("y", 1024) + "\x00z\nw", strings.Repeat("y", 1024) + "w"},
+	} {
+		if got := configText([]byte(tc.in)); got != tc.want {
+			t.Errorf("configText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

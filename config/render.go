@@ -57,16 +57,19 @@ func RenderState(c *Config) []byte {
 	return st.content()
 }
 
-// readOldConfig is config.c:rewriteConfigReadOldFile.
+// readOldConfig is config.c:rewriteConfigReadOldFile. Unlike the load, it reads the file
+// whole (fread) and splits it at every newline, so a NUL stays in its line: sdstrim(line,
+// "\r\n\t ") trims NULs at either end as well (its strchr finds the set's terminator), and a
+// line kept as it is keeps the NULs inside it (seen with redis-sentinel 7.0.15).
 func readOldConfig(old []byte) *rewriteState {
 	st := &rewriteState{optionLines: map[string][]int{}, processed: map[string]bool{}, needsSignature: true}
 	if len(old) == 0 {
 		return st
 	}
 	for _, raw := range strings.Split(string(old), "\n") {
-		line := strings.Trim(raw, "\r\n\t ")
+		line := strings.Trim(raw, "\r\n\t \x00")
 		if line == "" || line[0] == '#' {
-			if line == rewriteSignature {
+			if cString(line) == rewriteSignature { // strcmp
 				st.needsSignature = false
 			}
 			st.lines = append(st.lines, line)
@@ -75,7 +78,8 @@ func readOldConfig(old []byte) *rewriteState {
 		argv, err := splitArgs(line)
 		if err != nil || len(argv) == 0 || !rewriteKnows(argv[0]) {
 			if err == nil && len(argv) == 0 {
-				// Only blanks redis' splitter skips (\v, \f) or a NUL: keep it as it is.
+				// Only blanks redis' splitter skips (\v, \f), or those and then a NUL
+				// (sdssplitargs reads a C string): keep it as it is.
 				st.lines = append(st.lines, line)
 				continue
 			}

@@ -327,3 +327,27 @@ func TestDirIsThePhysicalWorkingDirectory(t *testing.T) {
 		t.Fatalf("Dir = %q, redis writes dir %q", c.Dir, real)
 	}
 }
+
+// TestRewriteReadsNULsAsRedis: the rewrite reads the old file whole
+// (rewriteConfigReadOldFile's fread), not as the load does: NULs at either
+// end of a line are trimmed with the blanks, a line kept keeps the NUL inside
+// it, and a signature line followed by a NUL is the signature (strcmp). The
+// lines before the appended block are what redis-sentinel 7.0.15 wrote for
+// the same file (its port from --port).
+func TestRewriteReadsNULsAsRedis(t *testing.T) {
+	in := "sentinel monitor m 127.0.0.1 6399 2\n#x\x00\n\n#y\x00z\n\n\x00 \x00#w\n\nport 1\x00bar\n\n" +
+		rewriteSignature + "\x00x\n\n"
+	want := "sentinel monitor m 127.0.0.1 6399 2\n#x\n\n#y\x00z\n\n#w\n\nport 1\n\n" +
+		rewriteSignature + "\x00x\n\n"
+	c, err := Parse("x.conf", []byte(in), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 1 {
+		t.Fatalf("port %d, want 1", c.Port)
+	}
+	got := string(Render(c, []byte(in)))
+	if !strings.HasPrefix(got, want) || strings.Count(got, rewriteSignature) != 1 {
+		t.Fatalf("got:\n%q\nwant prefix:\n%q", got, want)
+	}
+}
