@@ -39,9 +39,15 @@ func Fit(requested, reserved int, cur, ceiling uint64, raise func(uint64) error)
 	}
 	best := want
 	var raiseErr error // the last failure's, as redis keeps errno
-	if best > ceiling && ceiling > cur {
-		// Where the failing steps would have left it, with their error.
-		best -= (best - ceiling + decrStep - 1) / decrStep * decrStep
+	if limit := max(ceiling, cur); best > limit {
+		// Where the failing steps would have left it, with their error
+		// (at or below the current limit when that is the ceiling: a
+		// container's soft limit is often nr_open itself).
+		if k := (best - limit + decrStep - 1) / decrStep * decrStep; k >= best {
+			best = 0
+		} else {
+			best -= k
+		}
 		raiseErr = syscall.EPERM
 	}
 	for best > cur {

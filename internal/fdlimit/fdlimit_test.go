@@ -37,6 +37,12 @@ func TestFit(t *testing.T) {
 		// 134 million raises when each step was tried.
 		{name: "largest maxclients", requested: math.MaxInt32, cur: 1024, hard: 1 << 20, want: 1<<20 - 1 - Reserved, maxCalls: 1,
 			lastLine: "Current maximum open files is 1048575. maxclients has been reduced to 1048543 to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.", raisedTo: 1<<20 - 1},
+		// The soft limit is nr_open already (a container's 1048576): no
+		// raise can help, none is tried.
+		{name: "largest maxclients at nr_open", requested: math.MaxInt32, cur: 1 << 20, hard: 1 << 20, want: 1<<20 - Reserved, maxCalls: 1,
+			lastLine: "Current maximum open files is 1048576. maxclients has been reduced to 1048544 to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'."},
+		// A ceiling below one step (no kernel has one): no underflow.
+		{name: "tiny ceiling", requested: 18, cur: 2, hard: 3, ceiling: 3, wantErr: true, maxCalls: 1},
 		// Unprivileged: the hard limit is below nr_open, and the steps
 		// between them are tried (they fail) as redis tries them.
 		{name: "raised part way under nr_open", requested: 10000, cur: 1024, hard: 4100, ceiling: 1 << 20, want: 4064,
@@ -65,7 +71,7 @@ func TestFit(t *testing.T) {
 				t.Fatalf("err %v, want an error %v", err, tc.wantErr)
 			}
 			if tc.wantErr {
-				if !strings.Contains(err.Error(), "Your current 'ulimit -n' of 32 is not enough for the server to start. Please increase your open file limit to at least 10032. Exiting.") {
+				if want := fmt.Sprintf("Your current 'ulimit -n' of %d is not enough for the server to start. Please increase your open file limit to at least %d. Exiting.", tc.cur, tc.requested+Reserved); !strings.Contains(err.Error(), want) {
 					t.Fatalf("error %q", err)
 				}
 				return
