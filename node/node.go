@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/config"
@@ -373,7 +374,15 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 // the mode set when unixsocketperm gives one. The error reads as redis
 // logs it ("bind: No such file or directory").
 func listenUnix(path string, perm os.FileMode) (net.Listener, error) {
-	_ = os.Remove(path) // redis unlinks it too, and does not care if that fails
+	// anetUnixGenericServer's check, before anything is touched.
+	const sunPath = 108 // sizeof(sockaddr_un.sun_path)
+	if len(path) > sunPath-1 {
+		return nil, fmt.Errorf("unix socket path too long (%d), must be under %d", len(path), sunPath)
+	}
+	// redis unlinks it too, and does not care if that fails; unlink
+	// only (os.Remove would also remove an empty directory there, which
+	// redis leaves, and then fails to bind).
+	_ = syscall.Unlink(path)
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, syscallText(err)

@@ -268,8 +268,12 @@ func (s *Server) accept(conn net.Conn) {
 	addr, laddr := addrString(conn.RemoteAddr()), addrString(conn.LocalAddr())
 	ua, unix := conn.LocalAddr().(*net.UnixAddr)
 	if unix {
-		// genClientAddrString: the server's socket path, port 0, for both.
+		// genClientAddrString: the server's socket path, port 0, for both,
+		// in a buffer of NET_ADDR_STR_LEN (78) bytes.
 		addr = ua.Name + ":0"
+		if len(addr) > 77 {
+			addr = addr[:77]
+		}
 		laddr = addr
 	}
 	c := &client{
