@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,9 +30,50 @@ import (
 // Observer the failover engine reports to), and the HTTP listener of
 // /metrics and the health endpoints when metrics-addr is set.
 type nodeMetrics struct {
-	reg *metrics.Metrics
-	ln  net.Listener // nil: no listener
-	srv *http.Server
+	reg  *metrics.Metrics
+	ln   net.Listener // nil: no listener
+	srv  *http.Server
+	idle idleConns
+}
+
+// idleConns are the metrics listener's keep-alive connections waiting for
+// their next request, and since when (http.Server.ConnState).
+type idleConns struct {
+	mu    sync.Mutex
+	since map[net.Conn]time.Time
+}
+
+func (i *idleConns) track(c net.Conn, s http.ConnState) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if s == http.StateIdle {
+		if i.since == nil {
+			i.since = map[net.Conn]time.Time{}
+		}
+		i.since[c] = time.Now()
+		return
+	}
+	delete(i.since, c)
+}
+
+// evictOldest closes the connection idle the longest, if any, to make room
+// for a new one at the limit (acceptloop.Limit).
+func (i *idleConns) evictOldest() bool {
+	i.mu.Lock()
+	var oldest net.Conn
+	var at time.Time
+	for c, t := range i.since {
+		if oldest == nil || t.Before(at) {
+			oldest, at = c, t
+		}
+	}
+	delete(i.since, oldest)
+	i.mu.Unlock()
+	if oldest == nil {
+		return false
+	}
+	oldest.Close()
+	return true
 }
 
 // Timing of the metrics side.
@@ -44,7 +86,9 @@ const (
 	// metricsMaxConns bounds the metrics listener's open connections (a
 	// scraper or two and the kubelet's probes need a few); the descriptors
 	// are kept from maxclients with redis' 32 (fitMaxClients). Unbounded,
-	// idle keep-alive connections took every descriptor of the process.
+	// idle keep-alive connections took every descriptor of the process. At
+	// the bound, a new connection closes the one idle the longest: held
+	// idle, they kept every probe out.
 	metricsMaxConns = 16
 	// servingTimeout bounds /healthz's PING of the command listener.
 	servingTimeout = 500 * time.Millisecond
@@ -70,7 +114,7 @@ func (n *Node) newMetrics(version string) (*nodeMetrics, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to listen on metrics-addr %s: %w", addr, err)
 	}
-	m.ln = acceptloop.Limit(ln, metricsMaxConns)
+	m.ln = acceptloop.Limit(ln, metricsMaxConns, m.idle.evictOldest)
 	profiles := config.ProfilesOn()
 	if profiles {
 		// Sampled, so that the profiles cost little while they are on.
@@ -84,6 +128,7 @@ func (n *Node) newMetrics(version string) (*nodeMetrics, error) {
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    1 << 16,
+		ConnState:         m.idle.track,
 	}
 	return m, nil
 }

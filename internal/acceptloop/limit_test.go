@@ -14,7 +14,7 @@ func TestLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := Limit(inner, 2)
+	ln := Limit(inner, 2, nil)
 	defer ln.Close()
 	accepted := make(chan net.Conn, 8)
 	go func() {
