@@ -16,6 +16,14 @@ import (
 // saturates at the int64 limits. ok reports whether at least one digit was read and rest is
 // what follows the number.
 func strtol(s string) (v int64, rest string, ok bool) {
+	v, rest, ok, _ = strtoll(s, 10)
+	return v, rest, ok
+}
+
+// strtoll is glibc's strtoll(s, &end, base) for a base of 8 or 10: optional leading
+// whitespace and sign, then digits of the base; a value past the int64 limits saturates and
+// sets erange (ERANGE).
+func strtoll(s string, base uint64) (v int64, rest string, ok, erange bool) {
 	i := 0
 	for i < len(s) && cIsSpace(s[i]) {
 		i++
@@ -28,29 +36,27 @@ func strtol(s string) (v int64, rest string, ok bool) {
 	start := i
 	var u uint64
 	overflow := false
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+	for i < len(s) && s[i] >= '0' && uint64(s[i]-'0') < base {
 		d := uint64(s[i] - '0')
-		if u > (math.MaxUint64-d)/10 {
+		if u > (math.MaxUint64-d)/base {
 			overflow = true
 		} else {
-			u = u*10 + d
+			u = u*base + d
 		}
 		i++
 	}
 	if i == start {
-		return 0, s, false
+		return 0, s, false, false
 	}
 	switch {
 	case !neg && (overflow || u > math.MaxInt64):
-		v = math.MaxInt64
+		return math.MaxInt64, s[i:], true, true
 	case neg && (overflow || u > 1<<63):
-		v = math.MinInt64
+		return math.MinInt64, s[i:], true, true
 	case neg:
-		v = -int64(u)
-	default:
-		v = int64(u)
+		return -int64(u), s[i:], true, false
 	}
-	return v, s[i:], true
+	return int64(u), s[i:], true, false
 }
 
 // atoi is C's atoi on glibc/LP64: (int)strtol(s, NULL, 10), i.e. saturated to int64 and then

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"math"
 	"strconv"
 	"strings"
 
@@ -270,31 +269,11 @@ func parseOctal(s string) (int64, bool) {
 	if s == "" {
 		return 0, true
 	}
-	i := 0
-	for i < len(s) && cIsSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	start := i
-	var u uint64
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '7'; i++ {
-		d := uint64(s[i] - '0')
-		if u > 1<<60 || u == 1<<60 && d != 0 {
-			return 0, false // ERANGE: past 2^63
-		}
-		u = u<<3 | d
-	}
-	if i == start || i != len(s) || !neg && u > math.MaxInt64 {
+	v, rest, ok, erange := strtoll(s, 8)
+	if !ok || erange || rest != "" {
 		return 0, false
 	}
-	if neg {
-		return -int64(u), true
-	}
-	return int64(u), true
+	return v, true
 }
 
 func itoa64(v int64) string { return strconv.FormatInt(v, 10) }
