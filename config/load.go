@@ -2,7 +2,6 @@ package config
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
 	"github.com/x0tta6bl4/gosentinel/internal/redisargs"
+	"github.com/x0tta6bl4/gosentinel/internal/strerror"
 )
 
 // Load reads the file and then applies the command line overrides (each element is one
@@ -261,37 +261,18 @@ func (l *loader) finishFile() error {
 		}
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666)
 		if err != nil {
-			return l.fatal(0, "", "Can't open the log file: "+strerror(err))
+			return l.fatal(0, "", "Can't open the log file: "+strerror.Of(err))
 		}
 		_ = f.Close()
 	}
 	return nil
 }
 
-// strerror returns the C strerror text for err's errno when there is one.
-func strerror(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return cStrerror(errno)
-	}
-	return err.Error()
-}
-
-// cStrerror is glibc's strerror for the errnos a config load can meet; Go's own texts are
-// lower-case variants of the same strings.
-func cStrerror(e syscall.Errno) string {
-	s := e.Error()
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 // chdir computes the directory `dir <arg>` would switch to, checking it like chdir(2), and
 // returns its canonical absolute path (what getcwd reports afterwards).
 func (l *loader) chdir(arg string) (string, string) {
 	if arg == "" {
-		return "", cStrerror(syscall.ENOENT)
+		return "", strerror.Errno(syscall.ENOENT)
 	}
 	p := arg
 	if !filepath.IsAbs(p) {
@@ -299,13 +280,13 @@ func (l *loader) chdir(arg string) (string, string) {
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return "", strerror(err)
+		return "", strerror.Of(err)
 	}
 	if !fi.IsDir() {
-		return "", cStrerror(syscall.ENOTDIR)
+		return "", strerror.Errno(syscall.ENOTDIR)
 	}
 	if err := syscall.Access(p, 1); err != nil { // X_OK: search permission
-		return "", strerror(err)
+		return "", strerror.Of(err)
 	}
 	if real, err := filepath.EvalSymlinks(p); err == nil {
 		p = real

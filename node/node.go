@@ -33,6 +33,7 @@ import (
 	"github.com/x0tta6bl4/gosentinel/internal/beat"
 	"github.com/x0tta6bl4/gosentinel/internal/compat"
 	"github.com/x0tta6bl4/gosentinel/internal/logging"
+	"github.com/x0tta6bl4/gosentinel/internal/strerror"
 	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
 	"github.com/x0tta6bl4/gosentinel/monitor"
 	"github.com/x0tta6bl4/gosentinel/quorum"
@@ -401,15 +402,11 @@ func listenUnix(path string, perm os.FileMode) (net.Listener, error) {
 func syscallText(err error) error {
 	var se *os.SyscallError
 	if errors.As(err, &se) {
-		msg := se.Err.Error()
-		if msg != "" && msg[0] >= 'a' && msg[0] <= 'z' {
-			msg = string(msg[0]-'a'+'A') + msg[1:]
-		}
-		return fmt.Errorf("%s: %s", se.Syscall, msg)
+		return fmt.Errorf("%s: %s", se.Syscall, strerror.Of(se.Err))
 	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return syscallText(os.NewSyscallError(pe.Op, pe.Err))
+		return fmt.Errorf("%s: %s", pe.Op, strerror.Of(pe.Err))
 	}
 	return err
 }

@@ -2,11 +2,12 @@ package sentinel
 
 import (
 	"fmt"
-	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
 	"os"
 	"strings"
 
+	"github.com/x0tta6bl4/gosentinel/internal/aclsyntax"
 	"github.com/x0tta6bl4/gosentinel/internal/atomicfile"
+	"github.com/x0tta6bl4/gosentinel/internal/strerror"
 )
 
 // The aclfile directive, ACL LOAD and ACL SAVE, as redis 7.0's acl.c
@@ -32,7 +33,7 @@ const errACLSave = "There was an error trying to save the ACLs. Please check the
 func parseACLFile(tbl *commandTable, path string) (users map[string]*aclUser, errs string) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Sprintf("Error loading ACLs, opening file '%s': %s", path, errnoText(err))
+		return nil, fmt.Sprintf("Error loading ACLs, opening file '%s': %s", path, strerror.Of(err))
 	}
 	return parseACLText(tbl, path, data)
 }
@@ -89,18 +90,6 @@ func parseACLText(tbl *commandTable, path string, data []byte) (users map[string
 		return nil, b.String()
 	}
 	return users, ""
-}
-
-// errnoText is strerror's text of a file error.
-func errnoText(err error) string {
-	if pe, ok := err.(*os.PathError); ok {
-		err = pe.Err
-	}
-	s := err.Error()
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	return s
 }
 
 // installUsers replaces the user set with users (from parseACLFile): the

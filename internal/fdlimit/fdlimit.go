@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/x0tta6bl4/gosentinel/internal/strerror"
 )
 
 // Reserved is how many descriptors are kept from clients: redis'
@@ -74,22 +76,9 @@ func Fit(requested, reserved int, cur, ceiling uint64, raise func(uint64) error)
 	maxClients = int(best - uint64(reserved))
 	return maxClients, []string{
 		fmt.Sprintf("You requested maxclients of %d requiring at least %d max file descriptors.", requested, want),
-		fmt.Sprintf("Server can't set maximum open files to %d because of OS error: %s.", want, errText(raiseErr)),
+		fmt.Sprintf("Server can't set maximum open files to %d because of OS error: %s.", want, strerror.Of(raiseErr)),
 		fmt.Sprintf("Current maximum open files is %d. maxclients has been reduced to %d to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.", best, maxClients),
 	}, false, nil
-}
-
-// errText is strerror's text for an errno (redis prints strerror).
-func errText(err error) string {
-	if err == nil {
-		return "Success"
-	}
-	if e, ok := err.(syscall.Errno); ok {
-		if s := e.Error(); s != "" && s[0] >= 'a' && s[0] <= 'z' {
-			return string(s[0]-'a'+'A') + s[1:]
-		}
-	}
-	return err.Error()
 }
 
 // Current is the process's open files limit (soft), the ceiling no raise
