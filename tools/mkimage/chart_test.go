@@ -220,9 +220,14 @@ func TestImageRunsChartSentinel(t *testing.T) {
 	}
 
 	// The sentinel rewrites etc/sentinel.conf in place (the redis container
-	// reads it): one monitor line, naming the master.
+	// reads it): one monitor line, naming the master. Asked to: the file the
+	// chart wrote holds the id and the known instances already, so, as
+	// redis-sentinel, the sentinel has nothing to rewrite at its start.
 	for _, p := range pods {
 		conf := filepath.Join(p.root, "opt/bitnami/redis-sentinel/etc/sentinel.conf")
+		if out, errOut, code, err := p.run(10*time.Second, auth, "redis-cli", "-h", "localhost", "-p", strconv.Itoa(p.sentinelPort), "sentinel", "flushconfig"); err != nil || code != 0 || out != "OK\n" {
+			t.Errorf("%s: sentinel flushconfig: stdout %q, stderr %q, status %d, %v", p.name, out, errOut, code, err)
+		}
 		redistest.Poll(t, 30*time.Second, 200*time.Millisecond, func() error {
 			b, err := os.ReadFile(conf)
 			if err != nil {
