@@ -104,11 +104,12 @@ type Command struct {
 	At int64 `json:"at"`
 }
 
-// Encode serialises c as one op byte followed by JSON.
+// Encode serialises c as one op byte followed by JSON, its strings
+// escaped (EscapeStrings) so that any bytes read back the same.
 func (c *Command) Encode() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte(byte(c.Op))
-	if err := json.NewEncoder(&b).Encode(c); err != nil {
+	if err := json.NewEncoder(&b).Encode(EscapeStrings(c)); err != nil {
 		return nil, fmt.Errorf("failed to encode command %d: %w", c.Op, err)
 	}
 	return b.Bytes(), nil
@@ -143,6 +144,9 @@ func Decode(data []byte) (*Command, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("failed to decode command %d: data after the command", data[0])
+	}
+	if err := UnescapeStrings(c); err != nil {
+		return nil, fmt.Errorf("failed to decode command %d: %w", data[0], err)
 	}
 	c.Op = Op(data[0])
 	return c, nil

@@ -542,11 +542,17 @@ type snapshotFile struct {
 
 // WriteSnapshot writes the state as versioned JSON.
 func (f *FSM) WriteSnapshot(w io.Writer) error {
-	st := f.State()
-	if err := json.NewEncoder(w).Encode(snapshotFile{Version: snapshotVersion, State: st}); err != nil {
+	if err := writeSnapshot(w, f.State()); err != nil {
 		return fmt.Errorf("failed to write state snapshot: %w", err)
 	}
 	return nil
+}
+
+// writeSnapshot is the one writer of the snapshot format (FSM.WriteSnapshot,
+// raftSnapshot.Persist), its strings escaped (EscapeStrings) so that any
+// bytes read back the same.
+func writeSnapshot(w io.Writer, st *State) error {
+	return json.NewEncoder(w).Encode(snapshotFile{Version: snapshotVersion, State: EscapeStrings(st)})
 }
 
 // Restore replaces the whole state with the one read from r.
@@ -564,6 +570,9 @@ func (f *FSM) RestoreAt(r io.Reader, index uint64) error {
 	}
 	if sf.Version != snapshotVersion {
 		return fmt.Errorf("unsupported state snapshot version %q", sf.Version)
+	}
+	if err := UnescapeStrings(&sf); err != nil {
+		return fmt.Errorf("failed to read state snapshot: %w", err)
 	}
 	if sf.State == nil {
 		sf.State = NewState()

@@ -1,7 +1,6 @@
 package quorum
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -117,8 +116,7 @@ type raftSnapshot struct {
 }
 
 func (s *raftSnapshot) Persist(sink raft.SnapshotSink) error {
-	err := json.NewEncoder(sink).Encode(snapshotFile{Version: snapshotVersion, State: s.state})
-	if err != nil {
+	if err := writeSnapshot(sink, s.state); err != nil {
 		sink.Cancel()
 		return fmt.Errorf("failed to persist raft snapshot: %w", err)
 	}
