@@ -27,7 +27,7 @@ FUZZ_TARGETS := FuzzParse:./config/ FuzzServe:./sentinel/ FuzzDispatch:./sentine
                 FuzzAuthenticate:./internal/peer/ FuzzRecords:./internal/peer/ \
                 FuzzReadValue:./monitor/ FuzzReplyParser:./monitor/ FuzzParseHello:./monitor/ \
                 FuzzInfoText:./monitor/ FuzzReleasable:./internal/codepages/ \
-                FuzzACLFile:./sentinel/
+                FuzzACLFile:./sentinel/ FuzzPreserveStrings:./quorum/
 FUZZ_TIME    ?= 150000x
 FUZZ_MINIMIZE ?= 1000x
 
