@@ -1004,6 +1004,11 @@ func (c *cluster) stopTerm(ctx context.Context) {
 	}
 }
 
+// failoverRequest names the master of a forwarded SENTINEL FAILOVER. The
+// name is any bytes, so it crosses by the group's rule for strings
+// (quorum.EscapeStrings): as plain JSON a name that is not UTF-8 reached
+// the leader with U+FFFD, a master it does not have. An older leader reads
+// an escaped name as its text and answers so, as it answered U+FFFD.
 type failoverRequest struct {
 	Name string `json:"name"`
 }
@@ -1011,6 +1016,9 @@ type failoverRequest struct {
 func (c *cluster) handleFailover(ctx context.Context, body json.RawMessage) (any, error) {
 	var req failoverRequest
 	if err := json.Unmarshal(body, &req); err != nil {
+		return nil, fmt.Errorf("bad failover request: %w", err)
+	}
+	if err := quorum.UnescapeStrings(&req); err != nil {
 		return nil, fmt.Errorf("bad failover request: %w", err)
 	}
 	st := c.getStore()
@@ -1108,7 +1116,7 @@ func (c *cluster) forwardFailover(ctx context.Context, name string) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, rpcTimeout+5*time.Second)
 	defer cancel()
-	err := forwardedFailoverOutcome(c.rpc.Call(cctx, addr, "cluster.failover", failoverRequest{Name: name}, nil))
+	err := forwardedFailoverOutcome(c.rpc.Call(cctx, addr, "cluster.failover", quorum.EscapeStrings(&failoverRequest{Name: name}), nil))
 	if errors.Is(err, errFailoverUnknown) {
 		c.n.log.Warn("The Raft leader did not answer a forwarded FAILOVER: it may have started", "leader", addr, "error", err)
 	}

@@ -9,16 +9,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/x0tta6bl4/gosentinel/config"
 	"github.com/x0tta6bl4/gosentinel/internal/mux"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/internal/redistest"
 	"github.com/x0tta6bl4/gosentinel/quorum"
+	"github.com/x0tta6bl4/gosentinel/replication"
 )
 
-// startProposalMember runs the part of a member that a proposal forwarded
-// to the leader crosses, wired as setupCluster wires it: the port's mux,
-// the authenticated Raft and peer RPC listeners, the Raft store, and
-// cluster.propose. It is stopped at cleanup; its Raft server is returned
+// startProposalMember runs the part of a member that a proposal or a
+// FAILOVER forwarded to the leader crosses, wired as setupCluster wires
+// it: the port's mux, the authenticated Raft and peer RPC listeners, the
+// Raft store, cluster.propose and cluster.failover (which runs on c.n). It is stopped at cleanup; its Raft server is returned
 // for the group's bootstrap.
 func startProposalMember(t *testing.T, id string) (*cluster, quorum.Server) {
 	t.Helper()
@@ -44,6 +46,7 @@ func startProposalMember(t *testing.T, id string) (*cluster, quorum.Server) {
 	c.rpc = peer.NewClient(peer.NewDialer(peer.HeaderRPC, keys, peer.WithSelf(self)), peerCodes)
 	c.rpcSrv = peer.NewServer(slog.New(slog.DiscardHandler), peerCodes)
 	c.rpcSrv.Handle("cluster.propose", c.handlePropose)
+	c.rpcSrv.Handle("cluster.failover", c.handleFailover)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -74,17 +77,14 @@ func startProposalMember(t *testing.T, id string) (*cluster, quorum.Server) {
 // (MONITOR, then SET), and come back to the follower's through the log.
 // Encoded as plain JSON, each bad byte arrived as U+FFFD.
 func TestForwardedProposalKeepsEveryByte(t *testing.T) {
-	a, sa := startProposalMember(t, "s1")
-	b, sb := startProposalMember(t, "s2")
+	a, b := forwardingPair(t)
 	members := []*cluster{a, b}
-	if err := a.store.Bootstrap([]quorum.Server{sa, sb}); err != nil {
-		t.Fatal(err)
-	}
 
 	name, pass, newPass := "m\xff\xfe", "p\x80ss\xc3", "\xf8new\uFDD0"
 	propose := func(cmd *quorum.Command) (leader *cluster) {
 		redistest.Wait(t, 15*time.Second, fmt.Sprintf("op %d committed through a follower", cmd.Op), func() error {
 			var follower *cluster
+			leader = nil
 			for _, c := range members {
 				if c.store.IsLeader() {
 					leader = c
@@ -131,4 +131,75 @@ func TestForwardedProposalKeepsEveryByte(t *testing.T) {
 	leader = propose(&quorum.Command{Op: quorum.OpSet, At: 2, Name: name,
 		Params: []quorum.Param{{Key: "auth-pass", Value: []string{newPass}}}})
 	check(leader, newPass)
+}
+
+// forwardingPair starts a two-member group of startProposalMember and
+// returns its leader and its follower once they agree.
+func forwardingPair(t *testing.T) (leader, follower *cluster) {
+	t.Helper()
+	a, sa := startProposalMember(t, "s1")
+	b, sb := startProposalMember(t, "s2")
+	if err := a.store.Bootstrap([]quorum.Server{sa, sb}); err != nil {
+		t.Fatal(err)
+	}
+	redistest.Wait(t, 15*time.Second, "a leader both members name", func() error {
+		leader, follower = a, b
+		if b.store.IsLeader() {
+			leader, follower = b, a
+		}
+		if id, _ := follower.store.Leader(); !leader.store.IsLeader() || id == "" {
+			return errors.New("no leader yet")
+		}
+		return nil
+	})
+	return leader, follower
+}
+
+// serveAlone serves a sentinel of conf's lines with Raft off, until
+// cleanup, once its failover engine leads.
+func serveAlone(t *testing.T, conf string) *Node {
+	t.Helper()
+	cfg, err := config.Load(writeConf(t, conf), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(cfg, Options{Listeners: []net.Listener{ln}, Logger: slog.New(slog.DiscardHandler), Cluster: ClusterOptions{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; n.Close() })
+	redistest.Wait(t, 10*time.Second, "the engine to lead", func() error {
+		if !n.eng.Leading() {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	return n
+}
+
+// A SENTINEL FAILOVER of a master named with bytes that are not UTF-8,
+// forwarded by a follower, names the leader's master: the leader answers
+// for it (no good replica: it has none), where the name used to arrive
+// with U+FFFD and the leader answered that it had no such master.
+func TestForwardedFailoverKeepsTheName(t *testing.T) {
+	name := "m\xff\xfe"
+	leader, follower := forwardingPair(t)
+	// The leader's FAILOVER runs on a sentinel of its own that monitors
+	// the master: what matters is the name it is asked for.
+	leader.n = serveAlone(t, `sentinel monitor "m\xff\xfe" 127.0.0.1 6399 2`+"\n")
+	follower.n = leader.n
+	if _, ok := leader.n.sm().Master(name); !ok {
+		t.Fatalf("the leader's sentinel does not monitor %q: %q", name, leader.n.sm().Names())
+	}
+	err := follower.forwardFailover(context.Background(), name)
+	if !errors.Is(err, replication.ErrNoGoodSlave) {
+		t.Fatalf("forwarded FAILOVER %q: %v, want the leader's answer for that master, %v", name, err, replication.ErrNoGoodSlave)
+	}
 }

@@ -18,7 +18,9 @@ import (
 // it is, so the JSON of ordinary values (every entry and snapshot written
 // before the rule) is unchanged, and an older member reads each escaped
 // string as the text marker+hex (docs/DESIGN.md, "Strings the group
-// replicates").
+// replicates"). The rule lives here, with the format it keeps, because
+// quorum imports nothing of this module; node's peer RPC takes it from
+// here for the master name of a forwarded FAILOVER.
 
 // escapeMarker heads an escaped string. U+FDD0 is a noncharacter, which
 // no text redis-sentinel's users type would start with, and it is valid
