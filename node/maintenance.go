@@ -28,7 +28,8 @@ func (n *Node) Maintenance() (all bool, masters []string) { return n.sm().Mainte
 // SetMaintenance answers SENTINEL MAINTENANCE ON|OFF [<master-name> ...]:
 // it commits the pause (paused) or its end through the group, like
 // MONITOR and REMOVE (forwarded to the leader by a follower, which answers
-// once it has applied it). An unknown name fails the whole command.
+// once it has applied it), and never to the local state while Raft is on
+// (proposeToGroup). An unknown name fails the whole command.
 func (n *Node) SetMaintenance(paused bool, names []string) error {
 	n.awaitGroup()
 	for _, name := range names {
@@ -36,7 +37,7 @@ func (n *Node) SetMaintenance(paused bool, names []string) error {
 			return sentinel.ErrNoSuchMaster
 		}
 	}
-	err := n.proposeCommand(&quorum.Command{Op: quorum.OpMaintenance, Paused: paused, Names: names, At: nowMs()})
+	err := n.proposeToGroup(&quorum.Command{Op: quorum.OpMaintenance, Paused: paused, Names: names, At: nowMs()})
 	if err != nil {
 		return replyError(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/quorum"
+	"github.com/x0tta6bl4/gosentinel/sentinel"
 )
 
 const (
@@ -149,10 +150,47 @@ func (n *Node) awaitGroup() {
 // after a restart) it retries for up to commandLeaderWait before answering
 // NOQUORUM.
 func (n *Node) proposeCommand(c *quorum.Command) error {
+	return n.retryForLeader(func(ctx context.Context) error { return n.propose(ctx, c) })
+}
+
+// proposeToGroup is proposeCommand for a change of gosentinel's own that
+// only the group keeps (SENTINEL MAINTENANCE). With Raft on, the local
+// state is kept nowhere: the pause is never written to sentinel.conf, and
+// the group's state replaces the local one when this sentinel joins or
+// rejoins it (a first-time member hands the group only its masters), so a
+// pause applied to it was answered OK and then lost without a word. Until
+// the group's state is this sentinel's it is refused: while the group
+// forms, as a command that finds no leader (retried, then NOQUORUM); in a
+// mixed set, whose failovers follow redis-sentinel's protocol, at once.
+func (n *Node) proposeToGroup(c *quorum.Command) error {
+	if n.cl == nil {
+		return n.proposeCommand(c)
+	}
+	return n.retryForLeader(func(ctx context.Context) error {
+		n.localGate.RLock()
+		if n.cl.isActive() {
+			n.localGate.RUnlock()
+			return n.cl.proposeRaft(ctx, c)
+		}
+		n.localGate.RUnlock()
+		if n.cl.isMixed() || n.cl.memberMode() != modeNone {
+			return errNeedsGroupMixed
+		}
+		return ErrNoLeader
+	})
+}
+
+// errNeedsGroupMixed answers a change only the group keeps while this
+// sentinel decides failovers on its own state beside redis-sentinels.
+var errNeedsGroupMixed = sentinel.ReplyError("NOQUORUM This Sentinel fails over by redis-sentinel's protocol beside sentinels that are not gosentinels: the pause needs the Raft group")
+
+// retryForLeader runs propose until it succeeds, fails for good, or
+// commandLeaderWait has passed while it found no leader (NOQUORUM).
+func (n *Node) retryForLeader(propose func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), commandLeaderWait)
 	defer cancel()
 	for {
-		err := n.propose(ctx, c)
+		err := propose(ctx)
 		if err == nil || !isTransient(err) {
 			return err
 		}
