@@ -437,7 +437,7 @@ func (c *cluster) open(addr string, abstainTerm uint64) (group.Store, error) {
 	st, err := quorum.NewRaftStore(quorum.RaftConfig{
 		ID: c.n.myid, Addr: addr, Dir: c.dir,
 		Layer:       peer.NewLayer(c.raftGate.view(), c.raftDial),
-		Logger:      c.n.log.With("component", "raft"),
+		Logger:      c.n.log, // the bridge names the component (raft, raft.net, ...)
 		AbstainTerm: abstainTerm,
 		DialAddress: func(id string) (string, bool) {
 			a, ok := c.grp.DialAddress(id)

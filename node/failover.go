@@ -59,7 +59,7 @@ func (n *Node) newEngine() *replication.Engine {
 				ElectionTimeout:    n.timing.dur("ELECTION-TIMEOUT"),
 			}
 		},
-		Logger:        n.log.With("component", "failover"),
+		Logger:        n.log, // the engine names its component
 		Observer:      n.observer(),
 		AfterElected:  func(string) { n.simulatedCrash(1, "after election") },
 		AfterPromoted: func(string) { n.simulatedCrash(2, "after promotion") },

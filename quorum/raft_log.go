@@ -2,6 +2,7 @@ package quorum
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -106,7 +107,25 @@ func (b *hclogBridge) Log(level hclog.Level, msg string, args ...any) {
 	}
 	all = append(all, b.args...)
 	all = append(all, args...)
+	for i, a := range all {
+		all[i] = expandFormat(a)
+	}
 	b.l.Log(ctx, lvl, msg, all...)
+}
+
+// expandFormat renders an hclog.Fmt value as hclog does (raft logs its
+// initial configuration so); slog printed its format and arguments as a
+// list: servers="[%+v []]".
+func expandFormat(a any) any {
+	f, ok := a.(hclog.Format)
+	if !ok || len(f) == 0 {
+		return a
+	}
+	format, ok := f[0].(string)
+	if !ok {
+		return a
+	}
+	return fmt.Sprintf(format, f[1:]...)
 }
 
 func (b *hclogBridge) Trace(msg string, args ...any) { b.Log(hclog.Trace, msg, args...) }

@@ -52,3 +52,19 @@ func TestHclogBridgePacesFullDiskErrors(t *testing.T) {
 		t.Fatalf("a minute later: allowed %v, held back %d; want true, 1", ok, held)
 	}
 }
+
+// TestHclogBridgeWritesEachAttributeOnce: raft's hclog.Fmt values come out
+// formatted (its initial configuration was logged servers="[%+v []]"), and
+// the component is the bridge's alone.
+func TestHclogBridgeWritesEachAttributeOnce(t *testing.T) {
+	var buf bytes.Buffer
+	l := newHclogBridge(slog.New(slog.NewTextHandler(&buf, nil)), "raft")
+	l.Info("initial configuration", "index", 0, "servers", hclog.Fmt("%+v", []string{"a", "b"}))
+	out := buf.String()
+	if !strings.Contains(out, `servers="[a b]"`) {
+		t.Fatalf("hclog.Fmt not rendered: %q", out)
+	}
+	if n := strings.Count(out, "component="); n != 1 {
+		t.Fatalf("component written %d times: %q", n, out)
+	}
+}
