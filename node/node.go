@@ -243,7 +243,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 			t := beat.NewTicker(d)
 			return t.C, t.Stop
 		},
-		Logger: n.log.With("component", "monitor"),
+		Logger: n.log, // the monitor names its component
 	})
 
 	mx, err := n.newMetrics(cmp.Or(opts.Version, "dev"))
