@@ -1,6 +1,15 @@
 # gosentinel build and test entry points. CI runs `make test` (see .ci/run).
 
 SHELL    := /bin/bash
+# Go: go.mod's version or newer. Every machine has it in /usr/local/go/bin,
+# which PATH may not name: it goes first on PATH when it exists (as in
+# .ci/run). check-go, a prerequisite of every target that runs go, stops
+# with one line when no such go is found.
+GO_MIN   := $(shell sed -n 's/^go //p' go.mod)
+GO_DIR   := /usr/local/go/bin
+ifneq ($(wildcard $(GO_DIR)/go),)
+export PATH := $(GO_DIR):$(PATH)
+endif
 GO       ?= go
 BIN_DIR  := bin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -49,13 +58,22 @@ SIM_LONG_SEEDS   ?= 1500
 SIM_LONG_MODEL   ?= 100000
 SIM_PARALLEL     ?= 32
 
-.PHONY: build test deps vet fmt fmt-check fuzz demo bench bench-fleet chaos roll compat sim sim-short image clean
+.PHONY: check-go build test deps vet fmt fmt-check fuzz demo bench bench-fleet chaos roll compat sim sim-short image clean
 
 # The binary as the image ships it (deploy/image/build.sh): static, so the
 # benchmarks measure what runs in production. A cgo build maps libc and the
 # dynamic loader besides: 1.5 MB more resident at 1000 masters, the same CPU.
-build:
+build: check-go
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
+
+# The local toolchain's version (GOTOOLCHAIN=local: an older go would
+# otherwise try to download a newer one) against go.mod's.
+check-go:
+	@v=$$(GOTOOLCHAIN=local $(GO) env GOVERSION 2>/dev/null); v=$${v%% *}; v=$${v#go}; \
+	if [ -z "$$v" ] || [ "$$(printf '%s\n' '$(GO_MIN)' "$$v" | sort -V | head -n 1)" != '$(GO_MIN)' ]; then \
+		echo "gosentinel needs Go $(GO_MIN) or newer (go.mod); looked for '$(GO)' in $(GO_DIR) and on PATH, found $${v:+go}$${v:-none}" >&2; \
+		exit 1; \
+	fi
 
 # The official Sentinel suite runs after the Go tests, on its own: it is
 # timing-sensitive like redis' own CI, so it does not share the two cores
@@ -66,7 +84,7 @@ build:
 # every other package had been built and run beside each other (almost 4
 # minutes on a machine with a cold build cache). The others now build and
 # run beside it, in go test's second slot.
-test: deps vet
+test: check-go deps vet
 	$(GO) test -race -timeout 20m ./test/ ./...
 	cd deploy && $(GO) test -race -count=1 -timeout 5m ./...
 	$(MAKE) sim-short
@@ -76,14 +94,14 @@ test: deps vet
 # The group simulation with hundreds of seeds (without the race detector,
 # which the -race run above covers on a few seeds); a failing seed prints
 # the command that replays it.
-sim-short:
+sim-short: check-go
 	$(GO) test -count=1 -timeout 15m -run 'TestSimulation|TestModel' -parallel $(SIM_PARALLEL) \
 		./internal/group/ -sim.seeds $(SIM_SEEDS) -model.seeds $(SIM_MODEL_SEEDS) -v 2>&1 | \
 		grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|    --- PASS)' ; \
 		test $${PIPESTATUS[0]} -eq 0
 
 # Thousands of seeds: a campaign of its own, not part of make test.
-sim:
+sim: check-go
 	$(GO) test -count=1 -timeout 60m -run 'TestSimulation|TestModel' -parallel $(SIM_PARALLEL) \
 		./internal/group/ -sim.seeds $(SIM_LONG_SEEDS) -model.seeds $(SIM_LONG_MODEL) -v 2>&1 | \
 		grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|    --- PASS)' ; \
@@ -102,18 +120,18 @@ deps:
 		npm ci --prefix test/clients/noderedis --no-audit --no-fund; \
 	fi
 
-vet:
+vet: check-go
 	$(GO) vet ./...
 	cd deploy && $(GO) vet ./...
 	bash scripts/check-raft-patch.sh
 
-fmt:
+fmt: check-go
 	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 
-fmt-check:
+fmt-check: check-go
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
 
-fuzz:
+fuzz: check-go
 	@set -e; for target in $(FUZZ_TARGETS); do \
 		name=$${target%%:*}; pkg=$${target#*:}; \
 		if ! $(GO) test -list "^$$name$$" $$pkg | grep -qx "$$name"; then \
@@ -136,7 +154,7 @@ BENCH_ARGS     ?= -runs 5
 PARTITION_ARGS ?= -runs 5
 CMDRATE_ARGS   ?= -rounds 5
 
-bench: deps
+bench: check-go deps
 	bash scripts/bench.sh $(BENCH_ARGS)
 	$(GO) build -o $(BIN_DIR)/bench-partition ./bench/partition/cmd
 	$(BIN_DIR)/bench-partition $(PARTITION_ARGS) -gosentinel $(BIN_DIR)/gosentinel
@@ -161,7 +179,7 @@ bench: deps
 FLEET_SIZES ?= 100,500,1000
 FLEET_ARGS  ?=
 
-bench-fleet: deps build
+bench-fleet: check-go deps build
 	$(GO) build -o $(BIN_DIR)/fakefleet ./tools/fakefleet
 	$(GO) build -o $(BIN_DIR)/bench-fleet ./bench/fleet/cmd
 	$(BIN_DIR)/bench-fleet -sizes $(FLEET_SIZES) $(FLEET_ARGS) -gosentinel $(BIN_DIR)/gosentinel -fakefleet $(BIN_DIR)/fakefleet
@@ -180,7 +198,7 @@ bench-fleet: deps build
 CHAOS_FAULTS ?= 200
 CHAOS_ARGS   ?=
 
-chaos: deps build
+chaos: check-go deps build
 	$(GO) build -o $(BIN_DIR)/chaos ./bench/chaos/cmd
 	$(BIN_DIR)/chaos -faults $(CHAOS_FAULTS) $(CHAOS_ARGS) -gosentinel $(BIN_DIR)/gosentinel -markdown $(BIN_DIR)/chaos.md
 
@@ -191,7 +209,7 @@ chaos: deps build
 # pod's sentinel) and a SENTINEL FAILOVER, each exactly one failover. About
 # 8 min. make test runs the short variant (the kill at 3+0, 2+1 and
 # rollback-1+2, the other stages without faults).
-roll: deps build
+roll: check-go deps build
 	GOSENTINEL_ROLL=full $(GO) test -race -count=1 -timeout 30m -run 'TestRoll' -v ./test/
 
 # The official Sentinel suites against SENTINEL (default: bin/gosentinel;
@@ -203,7 +221,7 @@ roll: deps build
 # 7.0 one runs in go test). Each suite prints a row per file and "N passed,
 # N failed". COMPAT_SUITES=7.0 runs one.
 COMPAT_SUITES ?= $(if $(SENTINEL),7.0,7.0 8.0)
-compat: deps build
+compat: check-go deps build
 	@rc=0; for v in $(COMPAT_SUITES); do \
 		echo "== Redis $$v Sentinel suite"; \
 		bash test/sentinel-suite.sh REDIS=$$v $(if $(SENTINEL),SENTINEL=$(SENTINEL)) || rc=1; \
@@ -217,7 +235,7 @@ compat: deps build
 # The demo needs only the data nodes and redis-cli: it installs them itself.
 DEMO_PACKAGES := redis-server redis-tools
 
-demo:
+demo: check-go
 	@bash scripts/install-debs.sh $(DEMO_PACKAGES)
 	$(MAKE) build
 	bash scripts/demo.sh
@@ -228,7 +246,7 @@ demo:
 # (tools/mkimage) run in `make test` with the other Go tests.
 IMAGE ?= $(BIN_DIR)/gosentinel-image.tar
 
-image:
+image: check-go
 	VERSION=$(VERSION) bash deploy/image/build.sh $(IMAGE)
 
 clean:
