@@ -43,9 +43,10 @@ FUZZ_MINIMIZE ?= 1000x
 # Debian packages the tests need: the reference redis-sentinel and the data
 # nodes, redis-cli and redis-py for the client tests, tcl for the official
 # Sentinel suite, tmux for terminal checks, gcc for the race detector,
-# nodejs (with npm) for the ioredis client test, iptables and iproute2 for
-# the network lab (internal/netlab: network namespaces, a bridge, iptables
-# faults) of TestLab, TestNetlabPartition and bench-partition.
+# nodejs for the ioredis client test (and npm, which deps installs only
+# where nodejs lacks it), iptables and iproute2 for the network lab
+# (internal/netlab: network namespaces, a bridge, iptables faults) of
+# TestLab, TestNetlabPartition and bench-partition.
 DEB_PACKAGES := redis-server redis-sentinel redis-tools python3-redis tcl tmux gcc g++ make libc6-dev nodejs iptables iproute2
 
 # The group simulation (internal/group): seeds per set size (3 and 5
@@ -112,7 +113,12 @@ sim: check-go
 deps:
 	@bash scripts/install-debs.sh $(DEB_PACKAGES)
 	@# ioredis for test/ioredis_test.go and node-redis for the 8.0 client
-	@# matrix, pinned by the committed lockfiles.
+	@# matrix, pinned by the committed lockfiles. NodeSource's nodejs bundles
+	@# npm (and conflicts with Debian's npm package); Debian's own does not:
+	@# Debian's npm only when there is no npm.
+	@if [ ! -d test/clients/ioredis/node_modules/ioredis ] || [ ! -d test/clients/noderedis/node_modules/redis ]; then \
+		command -v npm >/dev/null 2>&1 || bash scripts/install-debs.sh npm; \
+	fi
 	@if [ ! -d test/clients/ioredis/node_modules/ioredis ]; then \
 		npm ci --prefix test/clients/ioredis --no-audit --no-fund; \
 	fi
