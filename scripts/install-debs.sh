@@ -3,8 +3,13 @@
 # as root (apt-get update once, skipped if the caller already did it and
 # exported APT_UPDATED=1); as another user it only reports what is missing
 # and fails. Used by `make deps` (everything the tests need) and `make demo`
-# (only what the demo runs).
+# (only what the demo runs). apt runs quietly (scripts/apt-quiet.sh: its
+# output, which names the archive's host, is shown only on failure, and then
+# only its error lines with addresses elided); one line says what was
+# installed.
 set -euo pipefail
+# shellcheck source=apt-quiet.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt-quiet.sh"
 missing=()
 for p in "$@"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -14,6 +19,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "missing Debian packages: ${missing[*]} (run 'make deps' as root)" >&2
 	exit 1
 fi
-echo "installing: ${missing[*]}"
-if [ -z "${APT_UPDATED:-}" ]; then apt-get update; fi
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+echo "installing Debian packages: ${missing[*]}"
+if [ -z "${APT_UPDATED:-}" ]; then apt_quiet apt-get update -qq; fi
+apt_quiet env DEBIAN_FRONTEND=noninteractive apt-get install -qq -y --no-install-recommends "${missing[@]}"
+echo "installed: $(dpkg-query -W -f='${Package} ${Version}, ' "${missing[@]}" | sed 's/, $//')"

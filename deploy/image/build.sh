@@ -44,6 +44,10 @@ epoch=${SOURCE_DATE_EPOCH:-0}
 
 # shellcheck source=../../scripts/tools-dir.sh
 . "$repo/scripts/tools-dir.sh"
+# apt_quiet: apt's output (which names the archive's host) only on failure,
+# and then only its error lines with addresses elided.
+# shellcheck source=../../scripts/apt-quiet.sh
+. "$repo/scripts/apt-quiet.sh"
 cache=$tools_dir
 debs=$cache/image-debs
 mkdir -p "$debs"
@@ -83,7 +87,7 @@ refresh_index() {
 	fi
 	refreshed=1
 	echo "build.sh: refreshing the apt index (apt-get update)" >&2
-	apt-get update -q >&2 && load_candidates
+	apt_quiet apt-get update -qq && load_candidates
 }
 
 load_candidates
@@ -118,7 +122,7 @@ deb_file() {
 	if [ "$(id -u)" = 0 ]; then
 		opts=(-o APT::Sandbox::User=root)
 	fi
-	if ! (cd "$tmp" && apt-get download -q "${opts[@]}" "$pkg=$ver" >&2); then
+	if ! (cd "$tmp" && apt_quiet apt-get download -qq "${opts[@]}" "$pkg=$ver"); then
 		rm -rf "$tmp"
 		if refresh_index; then
 			deb_file "$pkg"
@@ -130,6 +134,7 @@ deb_file() {
 	f=$(ls "$tmp"/*.deb)
 	mv "$f" "$debs/"
 	rm -rf "$tmp"
+	echo "$pkg" >>"$work/downloaded.txt"
 	echo "$debs/$(basename "$f")"
 }
 
@@ -142,6 +147,9 @@ for pkg in "${packages[@]}"; do
 	dpkg-deb -x "$f" "$work/debroot"
 	basename "$f" >>"$work/debs.txt"
 done
+if [ -s "$work/downloaded.txt" ]; then
+	echo "build.sh: downloaded $(wc -l <"$work/downloaded.txt") Debian packages into $debs: $(paste -sd " " "$work/downloaded.txt")" >&2
+fi
 
 if [ -n "${GOSENTINEL_BINARY:-}" ]; then
 	cp "$GOSENTINEL_BINARY" "$work/gosentinel"
