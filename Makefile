@@ -109,15 +109,16 @@ sim: check-go
 		test $${PIPESTATUS[0]} -eq 0
 
 # Installs the missing DEB_PACKAGES (scripts/install-debs.sh: as root it
-# installs them, as another user it reports what is missing).
+# installs them, as another user it reports what is missing and which make
+# command to run as root: MAKE_GOALS).
 deps:
-	@bash scripts/install-debs.sh $(DEB_PACKAGES)
+	@MAKE_GOALS='$(MAKECMDGOALS)' bash scripts/install-debs.sh $(DEB_PACKAGES)
 	@# ioredis for test/ioredis_test.go and node-redis for the 8.0 client
 	@# matrix, pinned by the committed lockfiles. NodeSource's nodejs bundles
 	@# npm (and conflicts with Debian's npm package); Debian's own does not:
 	@# Debian's npm only when there is no npm.
 	@if [ ! -d test/clients/ioredis/node_modules/ioredis ] || [ ! -d test/clients/noderedis/node_modules/redis ]; then \
-		command -v npm >/dev/null 2>&1 || bash scripts/install-debs.sh npm; \
+		command -v npm >/dev/null 2>&1 || MAKE_GOALS='$(MAKECMDGOALS)' bash scripts/install-debs.sh npm; \
 	fi
 	@if [ ! -d test/clients/ioredis/node_modules/ioredis ]; then \
 		npm ci --prefix test/clients/ioredis --no-audit --no-fund; \
@@ -242,7 +243,7 @@ compat: check-go deps build
 DEMO_PACKAGES := redis-server redis-tools
 
 demo: check-go
-	@bash scripts/install-debs.sh $(DEMO_PACKAGES)
+	@MAKE_GOALS='$(MAKECMDGOALS)' bash scripts/install-debs.sh $(DEMO_PACKAGES)
 	$(MAKE) build
 	bash scripts/demo.sh
 
