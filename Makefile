@@ -59,17 +59,22 @@ SIM_LONG_SEEDS   ?= 1500
 SIM_LONG_MODEL   ?= 100000
 SIM_PARALLEL     ?= 32
 
-.PHONY: check-go build test deps vet fmt fmt-check fuzz demo bench bench-fleet chaos roll compat sim sim-short image clean
+.PHONY: help check-go build test deps vet fmt fmt-check fuzz demo bench bench-fleet chaos roll compat sim sim-short image clean
 
 # The binary as the image ships it (deploy/image/build.sh): static, so the
 # benchmarks measure what runs in production. A cgo build maps libc and the
 # dynamic loader besides: 1.5 MB more resident at 1000 masters, the same CPU.
-build: check-go
+build: check-go ## bin/gosentinel, static (the default target)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/gosentinel ./cmd/gosentinel
+
+# One line per target: the text after '## ' on its rule line.
+help: ## this list
+	@grep -E '^[a-z][a-z-]*:.*## ' $(firstword $(MAKEFILE_LIST)) | \
+		sed -E 's/^([a-z-]+):.*## /\1\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # The local toolchain's version (GOTOOLCHAIN=local: an older go would
 # otherwise try to download a newer one) against go.mod's.
-check-go:
+check-go: ## stop unless Go go.mod's version or newer is found
 	@v=$$(GOTOOLCHAIN=local $(GO) env GOVERSION 2>/dev/null); v=$${v%% *}; v=$${v#go}; \
 	if [ -z "$$v" ] || [ "$$(printf '%s\n' '$(GO_MIN)' "$$v" | sort -V | head -n 1)" != '$(GO_MIN)' ]; then \
 		echo "gosentinel needs Go $(GO_MIN) or newer (go.mod); looked for '$(GO)' in $(GO_DIR) and on PATH, found $${v:+go}$${v:-none}" >&2; \
@@ -85,7 +90,7 @@ check-go:
 # every other package had been built and run beside each other (almost 4
 # minutes on a machine with a cold build cache). The others now build and
 # run beside it, in go test's second slot.
-test: check-go deps vet
+test: check-go deps vet ## what CI runs: deps, vet, the -race tests, sim-short, fuzz, compat
 	$(GO) test -race -timeout 20m ./test/ ./...
 	cd deploy && $(GO) test -race -count=1 -timeout 5m ./...
 	$(MAKE) sim-short
@@ -95,14 +100,14 @@ test: check-go deps vet
 # The group simulation with hundreds of seeds (without the race detector,
 # which the -race run above covers on a few seeds); a failing seed prints
 # the command that replays it.
-sim-short: check-go
+sim-short: check-go ## the group simulation, SIM_SEEDS and SIM_MODEL_SEEDS seeds
 	$(GO) test -count=1 -timeout 15m -run 'TestSimulation|TestModel' -parallel $(SIM_PARALLEL) \
 		./internal/group/ -sim.seeds $(SIM_SEEDS) -model.seeds $(SIM_MODEL_SEEDS) -v 2>&1 | \
 		grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|    --- PASS)' ; \
 		test $${PIPESTATUS[0]} -eq 0
 
 # Thousands of seeds: a campaign of its own, not part of make test.
-sim: check-go
+sim: check-go ## the group simulation with thousands of seeds (not in make test)
 	$(GO) test -count=1 -timeout 60m -run 'TestSimulation|TestModel' -parallel $(SIM_PARALLEL) \
 		./internal/group/ -sim.seeds $(SIM_LONG_SEEDS) -model.seeds $(SIM_LONG_MODEL) -v 2>&1 | \
 		grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|    --- PASS)' ; \
@@ -111,7 +116,7 @@ sim: check-go
 # Installs the missing DEB_PACKAGES (scripts/install-debs.sh: as root it
 # installs them, as another user it reports what is missing and which make
 # command to run as root: MAKE_GOALS).
-deps:
+deps: ## install the Debian packages and npm modules the tests need (as root)
 	@MAKE_GOALS='$(MAKECMDGOALS)' bash scripts/install-debs.sh $(DEB_PACKAGES)
 	@# ioredis for test/ioredis_test.go and node-redis for the 8.0 client
 	@# matrix, pinned by the committed lockfiles. NodeSource's nodejs bundles
@@ -127,18 +132,18 @@ deps:
 		npm ci --prefix test/clients/noderedis --no-audit --no-fund; \
 	fi
 
-vet: check-go
+vet: check-go ## go vet of both modules and the raft patch check
 	$(GO) vet ./...
 	cd deploy && $(GO) vet ./...
 	bash scripts/check-raft-patch.sh
 
-fmt: check-go
+fmt: check-go ## gofmt -w every Go file
 	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.git/*')
 
-fmt-check: check-go
+fmt-check: check-go ## list the Go files gofmt would change; fail if any
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "not gofmt-ed:"; echo "$$out"; exit 1; fi
 
-fuzz: check-go
+fuzz: check-go ## each FUZZ_TARGETS fuzz target for FUZZ_TIME
 	@set -e; for target in $(FUZZ_TARGETS); do \
 		name=$${target%%:*}; pkg=$${target#*:}; \
 		if ! $(GO) test -list "^$$name$$" $$pkg | grep -qx "$$name"; then \
@@ -161,7 +166,7 @@ BENCH_ARGS     ?= -runs 5
 PARTITION_ARGS ?= -runs 5
 CMDRATE_ARGS   ?= -rounds 5
 
-bench: check-go deps
+bench: check-go deps ## benchmarks against redis-sentinel: failover, partition, command rate, fleet
 	bash scripts/bench.sh $(BENCH_ARGS)
 	$(GO) build -o $(BIN_DIR)/bench-partition ./bench/partition/cmd
 	$(BIN_DIR)/bench-partition $(PARTITION_ARGS) -gosentinel $(BIN_DIR)/gosentinel
@@ -186,7 +191,7 @@ bench: check-go deps
 FLEET_SIZES ?= 100,500,1000
 FLEET_ARGS  ?=
 
-bench-fleet: check-go deps build
+bench-fleet: check-go deps build ## many masters (FLEET_SIZES) watched by three sentinels of each kind
 	$(GO) build -o $(BIN_DIR)/fakefleet ./tools/fakefleet
 	$(GO) build -o $(BIN_DIR)/bench-fleet ./bench/fleet/cmd
 	$(BIN_DIR)/bench-fleet -sizes $(FLEET_SIZES) $(FLEET_ARGS) -gosentinel $(BIN_DIR)/gosentinel -fakefleet $(BIN_DIR)/fakefleet
@@ -205,7 +210,7 @@ bench-fleet: check-go deps build
 CHAOS_FAULTS ?= 200
 CHAOS_ARGS   ?=
 
-chaos: check-go deps build
+chaos: check-go deps build ## CHAOS_FAULTS seeded faults against both sentinels (root; about an hour)
 	$(GO) build -o $(BIN_DIR)/chaos ./bench/chaos/cmd
 	$(BIN_DIR)/chaos -faults $(CHAOS_FAULTS) $(CHAOS_ARGS) -gosentinel $(BIN_DIR)/gosentinel -markdown $(BIN_DIR)/chaos.md
 
@@ -216,7 +221,7 @@ chaos: check-go deps build
 # pod's sentinel) and a SENTINEL FAILOVER, each exactly one failover. About
 # 8 min. make test runs the short variant (the kill at 3+0, 2+1 and
 # rollback-1+2, the other stages without faults).
-roll: check-go deps build
+roll: check-go deps build ## the redis-sentinel to gosentinel roll in full (about 8 min)
 	GOSENTINEL_ROLL=full $(GO) test -race -count=1 -timeout 30m -run 'TestRoll' -v ./test/
 
 # The official Sentinel suites against SENTINEL (default: bin/gosentinel;
@@ -228,7 +233,7 @@ roll: check-go deps build
 # 7.0 one runs in go test). Each suite prints a row per file and "N passed,
 # N failed". COMPAT_SUITES=7.0 runs one.
 COMPAT_SUITES ?= $(if $(SENTINEL),7.0,7.0 8.0)
-compat: check-go deps build
+compat: check-go deps build ## Redis' own Sentinel suites (7.0, 8.0) and the 8.0 command catalog
 	@rc=0; for v in $(COMPAT_SUITES); do \
 		echo "== Redis $$v Sentinel suite"; \
 		bash test/sentinel-suite.sh REDIS=$$v $(if $(SENTINEL),SENTINEL=$(SENTINEL)) || rc=1; \
@@ -242,7 +247,7 @@ compat: check-go deps build
 # The demo needs only the data nodes and redis-cli: it installs them itself.
 DEMO_PACKAGES := redis-server redis-tools
 
-demo: check-go
+demo: check-go ## a master, two replicas, three gosentinels on 127.0.0.1, then a failover
 	@MAKE_GOALS='$(MAKECMDGOALS)' bash scripts/install-debs.sh $(DEMO_PACKAGES)
 	$(MAKE) build
 	bash scripts/demo.sh
@@ -253,8 +258,8 @@ demo: check-go
 # (tools/mkimage) run in `make test` with the other Go tests.
 IMAGE ?= $(BIN_DIR)/gosentinel-image.tar
 
-image: check-go
+image: check-go ## IMAGE (bin/gosentinel-image.tar), the OCI image, without a container engine
 	VERSION=$(VERSION) bash deploy/image/build.sh $(IMAGE)
 
-clean:
+clean: ## remove bin/
 	rm -rf $(BIN_DIR)
