@@ -159,8 +159,9 @@ fuzz: check-go ## each FUZZ_TARGETS fuzz target for FUZZ_TIME
 # and client in its own network namespace; needs root) at down-after 1 s
 # with an 8 s cut and at 5 s with a 15 s cut.
 # Then issue 12's command rate (bench/cmdrate): redis-benchmark -c 50
-# against redis-sentinel and gosentinel taking turns, GET-MASTER-ADDR-BY-NAME,
-# MASTERS and PING at -P 1 (-n 200000) and 16 (-n 3200000: every run lasts
+# against redis-sentinel and gosentinel taking turns, SENTINEL
+# GET-MASTER-ADDR-BY-NAME, MASTERS and REPLICAS and PING (bench/cmdrate's
+# DefaultWorkloads) at -P 1 (-n 200000) and 16 (-n 3200000: every run lasts
 # a few seconds).
 BENCH_ARGS     ?= -runs 5
 PARTITION_ARGS ?= -runs 5
