@@ -42,7 +42,7 @@ type Workload struct {
 }
 
 // DefaultWorkloads are the two measurements first, then SENTINEL
-// MASTERS and PING at the same depths.
+// MASTERS, SENTINEL REPLICAS and PING at the same depths.
 func DefaultWorkloads() []Workload {
 	var out []Workload
 	for _, cmd := range []struct {
