@@ -9,8 +9,13 @@ import (
 
 // ParseMetricsAddr validates a metrics-addr value: host:port (the host may
 // be empty for every address, or a name; the port 0 to 65535, 0 letting
-// the kernel choose). It returns the value as given.
+// the kernel choose). It returns the value as given. Empty is off, so
+// that `--metrics-addr ""` turns off a file's metrics-addr, as an empty
+// string sets a redis string config.
 func ParseMetricsAddr(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
 	_, port, err := net.SplitHostPort(v)
 	if err != nil {
 		var ae *net.AddrError

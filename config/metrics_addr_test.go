@@ -33,6 +33,15 @@ func TestMetricsAddrDirective(t *testing.T) {
 	if err != nil || c.MetricsAddr != ":9355" {
 		t.Fatalf("override: %v %q", err, c.MetricsAddr)
 	}
+	// --metrics-addr "" turns a file's metrics-addr off (it was refused:
+	// missing port in address), and the rewrite drops its line.
+	c, err = Parse("x.conf", []byte(src), [][]string{{"metrics-addr", ""}})
+	if err != nil || c.MetricsAddr != "" {
+		t.Fatalf(`--metrics-addr "": %v %q`, err, c.MetricsAddr)
+	}
+	if out := string(Render(c, []byte(src))); strings.Contains(out, "metrics-addr") {
+		t.Fatalf("rewrite kept a metrics-addr turned off:\n%s", out)
+	}
 }
 
 func TestMetricsAddrErrors(t *testing.T) {
