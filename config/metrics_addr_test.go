@@ -36,8 +36,11 @@ func TestMetricsAddrDirective(t *testing.T) {
 	// --metrics-addr "" turns a file's metrics-addr off (it was refused:
 	// missing port in address), and the rewrite drops its line.
 	c, err = Parse("x.conf", []byte(src), [][]string{{"metrics-addr", ""}})
-	if err != nil || c.MetricsAddr != "" {
-		t.Fatalf(`--metrics-addr "": %v %q`, err, c.MetricsAddr)
+	if err != nil {
+		t.Fatalf(`--metrics-addr "": %v`, err)
+	}
+	if c.MetricsAddr != "" {
+		t.Fatalf(`--metrics-addr "": metrics-addr %q, want off`, c.MetricsAddr)
 	}
 	if out := string(Render(c, []byte(src))); strings.Contains(out, "metrics-addr") {
 		t.Fatalf("rewrite kept a metrics-addr turned off:\n%s", out)
