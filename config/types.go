@@ -246,6 +246,21 @@ func cloneStrings(s []string) []string {
 // DefaultMaxClients is redis' maxclients default.
 const DefaultMaxClients = 10000
 
+// TCPBacklog is tcp-backlog's value (511 unless set): the backlog redis
+// passes to listen(2) for its port and its unixsocket.
+func (c *Config) TCPBacklog() int {
+	sc := lookupStdConfig("tcp-backlog")
+	n := int(sc.ndef)
+	for _, args := range c.genericArgs(sc) {
+		if v, msg := sc.parse(args); msg == "" {
+			if x, err := strconv.Atoi(v.canonical); err == nil {
+				n = x
+			}
+		}
+	}
+	return n
+}
+
 // UnixSocket is the path of the last unixsocket line ("" without one, or
 // after `unixsocket ""`) and the mode of the last unixsocketperm line (0:
 // the mode the umask gives, which redis leaves too).

@@ -308,6 +308,9 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		n.lns = lns
 	}
 	n.respLns = n.lns
+	if w := backlogWarning(cfg.TCPBacklog(), somaxconn()); w != "" {
+		n.log.Warn(w)
+	}
 	copts := clusterSettings(opts.Cluster, cfg)
 	copts.Peers = n.checkedPeers(copts.Peers)
 	if !copts.Disabled {
@@ -319,7 +322,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		n.respLns = resp
 	}
 	if path, perm := cfg.UnixSocket(); path != "" {
-		ln, err := listenUnix(path, perm)
+		ln, err := listenUnix(path, perm, cfg.TCPBacklog())
 		if err != nil {
 			n.log.Warn("Failed opening Unix socket: " + err.Error())
 			n.closeAll()
@@ -372,9 +375,9 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 }
 
 // listenUnix is redis' unixsocket: a stale socket file removed first, and
-// the mode set when unixsocketperm gives one. The error reads as redis
-// logs it ("bind: No such file or directory").
-func listenUnix(path string, perm os.FileMode) (net.Listener, error) {
+// the mode set when unixsocketperm gives one, tcp-backlog's backlog. The
+// error reads as redis logs it ("bind: No such file or directory").
+func listenUnix(path string, perm os.FileMode, backlog int) (net.Listener, error) {
 	// anetUnixGenericServer's check, before anything is touched.
 	const sunPath = 108 // sizeof(sockaddr_un.sun_path)
 	if len(path) > sunPath-1 {
@@ -387,6 +390,10 @@ func listenUnix(path string, perm os.FileMode) (net.Listener, error) {
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, syscallText(err)
+	}
+	if err := setBacklog(ln, backlog); err != nil {
+		ln.Close()
+		return nil, err
 	}
 	if perm != 0 {
 		if err := os.Chmod(path, perm); err != nil {
@@ -452,6 +459,13 @@ func listen(cfg *config.Config, port int) ([]net.Listener, error) {
 			if optional {
 				continue
 			}
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, fmt.Errorf("failed to listen on %s:%d: %w", b, port, err)
+		}
+		if err := setBacklog(ln, cfg.TCPBacklog()); err != nil {
+			ln.Close()
 			for _, l := range lns {
 				l.Close()
 			}
