@@ -48,8 +48,12 @@ type aclSelector struct {
 	allCommands bool
 	allowed     []bool
 	firstArgs   map[int][]string
-	keys        []keyPattern
-	channels    []string
+	// cmdRules are the command and category rules as given, each as its
+	// last occurrence ("+ping", "-@read", "+client|setname"), lower-case:
+	// the 8.0 profile's description (keepCommandRule).
+	cmdRules []string
+	keys     []keyPattern
+	channels []string
 }
 
 // aclUser is an ACL user. Users are shared by the clients authenticated
@@ -90,6 +94,7 @@ func (s *aclSelector) clone() *aclSelector {
 	n.allowed = slices.Clone(s.allowed)
 	n.keys = slices.Clone(s.keys)
 	n.channels = slices.Clone(s.channels)
+	n.cmdRules = slices.Clone(s.cmdRules)
 	n.firstArgs = nil
 	for id, args := range s.firstArgs {
 		if n.firstArgs == nil {

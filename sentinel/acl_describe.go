@@ -6,12 +6,22 @@ import (
 	"strings"
 )
 
-// commandRules describes the selector's command permissions the way redis
-// 7.0 does (ACLDescribeSelectorCommandRules): start from +@all or -@all,
-// greedily add the categories that fit best, then fix single commands.
+// commandRules describes the selector's command permissions
+// (ACLDescribeSelectorCommandRules). Both versions start from +@all or
+// -@all, as the selector can run future commands or not. 7.2 and later (the
+// 8.0 profile) then list the rules as they were kept (keepCommandRule);
+// 7.0 rebuilds them from the permissions: it greedily adds the categories
+// that fit best, then fixes single commands.
 func (s *aclSelector) commandRules() []string {
-	fake := newSelector(s.tbl, false)
 	additive := !s.allowed[s.futureBit()]
+	if s.tbl.profile.ACLKeepsCommandRules() {
+		start := "+@all"
+		if additive {
+			start = "-@all"
+		}
+		return append([]string{start}, s.cmdRules...)
+	}
+	fake := newSelector(s.tbl, false)
 	var rules []string
 	if additive {
 		rules = append(rules, "-@all")

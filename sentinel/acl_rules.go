@@ -105,12 +105,14 @@ func (s *aclSelector) setOp(op string) error {
 		}
 		s.allCommands = true
 		s.firstArgs = nil
+		s.cmdRules = nil
 	case redisargs.EqualFold(op, "nocommands"), redisargs.EqualFold(op, "-@all"):
 		for i := range s.allowed {
 			s.allowed[i] = false
 		}
 		s.allCommands = false
 		s.firstArgs = nil
+		s.cmdRules = nil
 	case op[0] == '~' || op[0] == '%':
 		return s.addKeyPattern(op)
 	case op[0] == '&':
@@ -132,12 +134,14 @@ func (s *aclSelector) setOp(op string) error {
 			return aclErrNoEntry
 		}
 		s.changePerm(cmd, false)
+		s.keepCommandRule("-", cmd.name)
 	case (op[0] == '+' || op[0] == '-') && at(op, 1) == '@':
 		flag := categoryFlag(op[2:])
 		if flag == 0 {
 			return aclErrNoEntry
 		}
 		s.setCategory(flag, op[0] == '+')
+		s.keepCommandRule(op[:1], op[1:])
 	default:
 		return aclErrSyntax
 	}
@@ -194,6 +198,7 @@ func (s *aclSelector) allowCommand(name string) error {
 			return aclErrNoEntry
 		}
 		s.changePerm(cmd, true)
+		s.keepCommandRule("+", cmd.name)
 		return nil
 	}
 	cmd := s.tbl.lookupFullName(name[:bar])
@@ -213,18 +218,30 @@ func (s *aclSelector) allowCommand(name string) error {
 			return aclErrNoEntry
 		}
 		s.changePerm(full, true)
-		return nil
-	}
-	// "+cmd|arg": allow the command only with that first argument (a
-	// deprecated 7.0 feature kept for compatibility).
-	for _, a := range s.firstArgs[cmd.id] {
-		if redisargs.EqualFold(a, sub) {
-			return nil
+	} else if !slices.ContainsFunc(s.firstArgs[cmd.id], func(a string) bool { return redisargs.EqualFold(a, sub) }) {
+		// "+cmd|arg": allow the command only with that first argument (a
+		// deprecated 7.0 feature kept for compatibility).
+		if s.firstArgs == nil {
+			s.firstArgs = map[int][]string{}
 		}
+		s.firstArgs[cmd.id] = append(s.firstArgs[cmd.id], cstr(sub))
 	}
-	if s.firstArgs == nil {
-		s.firstArgs = map[int][]string{}
-	}
-	s.firstArgs[cmd.id] = append(s.firstArgs[cmd.id], cstr(sub))
+	// Kept as typed, not as the table spells it (ACLSetSelector passes
+	// op+1), even when the first argument was allowed already.
+	s.keepCommandRule("+", cstr(name))
 	return nil
+}
+
+// keepCommandRule records a command or category rule that was applied
+// (ACLUpdateCommandRules): lower-cased, it replaces an earlier rule for the
+// same name and any rule for one of its subcommands or first arguments
+// ("+client" drops "-client|setname"), and goes last. The rule is kept in
+// every profile; the 8.0 profile describes it (commandRules).
+func (s *aclSelector) keepCommandRule(sign, name string) {
+	name = redisargs.Lower(name)
+	s.cmdRules = slices.DeleteFunc(s.cmdRules, func(r string) bool {
+		r = r[1:]
+		return r == name || (len(r) > len(name) && r[len(name)] == '|' && r[:len(name)] == name)
+	})
+	s.cmdRules = append(s.cmdRules, sign+name)
 }

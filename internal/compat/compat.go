@@ -88,5 +88,11 @@ func (p Profile) ShortestDoubles() bool { return p == V80 }
 // ClientKillMaxAge reports whether CLIENT KILL takes MAXAGE (7.4 on).
 func (p Profile) ClientKillMaxAge() bool { return p == V80 }
 
+// ACLKeepsCommandRules reports whether ACL LIST, ACL GETUSER and the
+// rewritten user lines describe a selector's command rules as they were
+// given (7.2's selector->command_rules: +@all or -@all, then each rule as
+// last given) rather than rebuilt from the permissions (7.0).
+func (p Profile) ACLKeepsCommandRules() bool { return p == V80 }
+
 // String is the profile's name.
 func (p Profile) String() string { return string(p) }

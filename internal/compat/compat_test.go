@@ -25,6 +25,9 @@ func TestProfileQuestions(t *testing.T) {
 	if V70.MultiConfig() || !V80.MultiConfig() || V70.ConfigLoglevel() || !V80.ConfigLoglevel() {
 		t.Fatal("config behaviours")
 	}
+	if V70.ACLKeepsCommandRules() || !V80.ACLKeepsCommandRules() {
+		t.Fatal("ACL command rules: rebuilt in 7.0, kept as given from 7.2")
+	}
 	if Default != V70 {
 		t.Fatal("the default must stay 7.0: every existing deployment and test is against 7.0.15")
 	}
