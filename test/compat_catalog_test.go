@@ -242,6 +242,25 @@ func catalog() []compatCase {
 			st("ACL", "LOG"),
 		),
 		one("ACL", "foo"),
+		// How ACL GETUSER and ACL LIST describe command rules: 7.0 rebuilds
+		// them from the permissions, 7.2 on keeps them as given (each rule
+		// as last given). Every description here has at most one single
+		// command in 7.0's form, whose order would follow 7.0.15's
+		// per-process dict order.
+		seq("ACL command rules described after SETUSER",
+			st("ACL", "SETUSER", "compat-rules", "+@all", "-@dangerous", "+acl|whoami"),
+			st("ACL", "GETUSER", "compat-rules"),
+			st("ACL", "LIST"),
+			st("ACL", "SETUSER", "compat-rules", "-@all", "+ping", "-ping"),
+			st("ACL", "GETUSER", "compat-rules"),
+			st("ACL", "SETUSER", "compat-rules", "+@connection", "-@connection"),
+			st("ACL", "GETUSER", "compat-rules"),
+			st("ACL", "SETUSER", "compat-rules", "reset", "-ping", "+ping|foo", "+PING|BAR", "+ping|foo"),
+			st("ACL", "GETUSER", "compat-rules"),
+			st("ACL", "SETUSER", "compat-rules", "(+ping -ping)", "(+@all +@all -@admin)"),
+			st("ACL", "LIST"),
+			st("ACL", "DELUSER", "compat-rules"),
+		),
 
 		// Pub/sub.
 		seq("SUBSCRIBE, PING inside, UNSUBSCRIBE",
