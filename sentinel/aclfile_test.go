@@ -222,7 +222,9 @@ func sameACLRules(a, b string) bool {
 // description, never panics; a loaded set, saved, loads back to the same
 // ACL LIST (ACL SAVE then ACL LOAD changes nothing), except where redis'
 // own save does not load either (a pattern ending in ")" in a selector;
-// testdata/fuzz/FuzzACLFile holds the case the fuzzer found).
+// testdata/fuzz/FuzzACLFile holds the case the fuzzer found). Each content
+// is checked in every profile: 7.0 saves rebuilt command rules, 8.0 the
+// rules as kept.
 func FuzzACLFile(f *testing.F) {
 	for _, seed := range []string{
 		"user default on nopass ~* &* +@all\n",
@@ -233,37 +235,46 @@ func FuzzACLFile(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	tbl := tableOf(compat.Default)
 	const path = "users.acl"
 	f.Fuzz(func(t *testing.T, content string) {
-		users, errs := parseACLText(tbl, path, []byte(content))
-		if errs != "" {
-			if users != nil || !strings.HasSuffix(errs, "no change to the previously active ACL rules was performed") {
-				t.Fatalf("refused file: users %v, errors %q", users != nil, errs)
-			}
-			return
-		}
-		srv := &Server{tbl: tbl, acl: newACLState(tbl)}
-		srv.installUsersLocked(nil, users)
-		saved := srv.aclFileTextLocked()
-		again, errs := parseACLText(tbl, path, saved)
-		if errs != "" {
-			// As redis 7.0.15 (checked by hand: ACL SETUSER u on '(&))',
-			// ACL SAVE, ACL LOAD): a key or channel pattern ending in ")"
-			// inside a selector is saved as it is, and loading closes the
-			// selector at it (ACLMergeSelectorArguments), so the selector's
-			// last word stands alone and is refused with the same text,
-			// "Error in applying operation '-@all)'". Only that refusal is
-			// redis' own; any other is ours.
-			if strings.Contains(errs, "Error in applying operation '") && strings.Contains(errs, ")': ") {
-				return
-			}
-			t.Fatalf("the saved file does not load: %s\n%s", errs, saved)
-		}
-		srv2 := &Server{tbl: tbl, acl: newACLState(tbl)}
-		srv2.installUsersLocked(nil, again)
-		if got := srv2.aclFileTextLocked(); string(got) != string(saved) {
-			t.Fatalf("saved then loaded:\n%s\nwant\n%s", got, saved)
+		for _, p := range compat.Profiles {
+			aclFileRoundTrip(t, tableOf(p), path, content)
 		}
 	})
+}
+
+// aclFileRoundTrip is FuzzACLFile's check in one profile: 7.0 describes
+// rebuilt rules, 8.0 the rules as kept, and either must load again as it
+// was saved.
+func aclFileRoundTrip(t *testing.T, tbl *commandTable, path, content string) {
+	t.Helper()
+	users, errs := parseACLText(tbl, path, []byte(content))
+	if errs != "" {
+		if users != nil || !strings.HasSuffix(errs, "no change to the previously active ACL rules was performed") {
+			t.Fatalf("refused file: users %v, errors %q", users != nil, errs)
+		}
+		return
+	}
+	srv := &Server{tbl: tbl, acl: newACLState(tbl)}
+	srv.installUsersLocked(nil, users)
+	saved := srv.aclFileTextLocked()
+	again, errs := parseACLText(tbl, path, saved)
+	if errs != "" {
+		// As redis 7.0.15 (checked by hand: ACL SETUSER u on '(&))',
+		// ACL SAVE, ACL LOAD): a key or channel pattern ending in ")"
+		// inside a selector is saved as it is, and loading closes the
+		// selector at it (ACLMergeSelectorArguments), so the selector's
+		// last word stands alone and is refused with the same text,
+		// "Error in applying operation '-@all)'". Only that refusal is
+		// redis' own; any other is ours.
+		if strings.Contains(errs, "Error in applying operation '") && strings.Contains(errs, ")': ") {
+			return
+		}
+		t.Fatalf("the saved file does not load: %s\n%s", errs, saved)
+	}
+	srv2 := &Server{tbl: tbl, acl: newACLState(tbl)}
+	srv2.installUsersLocked(nil, again)
+	if got := srv2.aclFileTextLocked(); string(got) != string(saved) {
+		t.Fatalf("%s: saved then loaded:\n%s\nwant\n%s", tbl.profile, got, saved)
+	}
 }
