@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/x0tta6bl4/gosentinel/config"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
 
@@ -118,14 +120,18 @@ func reDecode(t *testing.T, what string, v, out any) {
 	}
 }
 
-func TestBitnamiValues(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(deployDir(t), "bitnami", "values.yaml"))
+// loadValues reads deploy/bitnami/<name>, checks every key it sets is a
+// key of the chart with the kind of the chart's default and that it sets
+// exactly want, and returns its flattened keys.
+func loadValues(t *testing.T, name string, want []string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(deployDir(t), "bitnami", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var values map[string]any
 	if err := yaml.UnmarshalStrict(b, &values); err != nil {
-		t.Fatalf("values.yaml: %v", err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	flat := map[string]any{}
 	leaves("", values, flat)
@@ -134,17 +140,22 @@ func TestBitnamiValues(t *testing.T) {
 		keys = append(keys, k)
 		want, ok := chartValues[k]
 		if !ok {
-			t.Errorf("%s is not a key of the chart's values.yaml (23.1.1)", k)
+			t.Errorf("%s: %s is not a key of the chart's values.yaml (23.1.1)", name, k)
 			continue
 		}
 		if got := kindOf(v); got != want && !(want == "map" && got == "map") {
-			t.Errorf("%s is a %s, the chart's default is a %s", k, got, want)
+			t.Errorf("%s: %s is a %s, the chart's default is a %s", name, k, got, want)
 		}
 	}
 	sort.Strings(keys)
-	if !slices.Equal(keys, overrideKeys) {
-		t.Errorf("the override sets %v, want exactly %v (nothing else of the chart changes)", keys, overrideKeys)
+	if !slices.Equal(keys, want) {
+		t.Errorf("%s sets %v, want exactly %v (nothing else of the chart changes)", name, keys, want)
 	}
+	return flat
+}
+
+func TestBitnamiValues(t *testing.T) {
+	flat := loadValues(t, "values.yaml", overrideKeys)
 
 	if flat["global.security.allowInsecureImages"] != true {
 		t.Errorf("global.security.allowInsecureImages must be true: the chart refuses a replaced image otherwise")
@@ -198,5 +209,62 @@ func TestBitnamiValues(t *testing.T) {
 	}
 	if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != ports[0].Name || sm.Spec.Endpoints[0].Path != "/metrics" {
 		t.Errorf("ServiceMonitor endpoints %+v, want port %q path /metrics", sm.Spec.Endpoints, ports[0].Name)
+	}
+}
+
+// afterRollKeys is what deploy/bitnami/values-after-roll.yaml may set.
+var afterRollKeys = []string{"sentinel.customReadinessProbe"}
+
+// TestBitnamiValuesAfterRoll: the values for after the roll replace the
+// chart's PING-only readiness probe of the sentinel container with GET
+// /readyz on gosentinel's metrics port, so that a gosentinel cut off from
+// its group (it answers GET-MASTER-ADDR-BY-NAME with null) leaves Service
+// redis, whose sentinels the chart's start scripts ask for the master.
+func TestBitnamiValuesAfterRoll(t *testing.T) {
+	flat := loadValues(t, "values-after-roll.yaml", afterRollKeys)
+	during := loadValues(t, "values.yaml", overrideKeys)
+
+	var probe corev1.Probe
+	reDecode(t, "sentinel.customReadinessProbe", flat["sentinel.customReadinessProbe"], &probe)
+	g := probe.HTTPGet
+	if g == nil || probe.Exec != nil || probe.TCPSocket != nil || probe.GRPC != nil {
+		t.Fatalf("sentinel.customReadinessProbe = %+v, want an httpGet only", probe)
+	}
+	if g.Path != "/readyz" {
+		t.Errorf("readiness probe path %q, want /readyz", g.Path)
+	}
+	// The port the metrics listener is on (values.yaml's
+	// GOSENTINEL_METRICS_ADDR, also the headless Service's extra port),
+	// as a number: the chart's sentinel container declares only its
+	// sentinel port, so a name would not resolve.
+	var env []corev1.EnvVar
+	reDecode(t, "sentinel.extraEnvVars", during["sentinel.extraEnvVars"], &env)
+	var addr string
+	for _, e := range env {
+		if e.Name == config.EnvMetricsAddr {
+			addr = e.Value
+		}
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("values.yaml sets no usable %s: %q", config.EnvMetricsAddr, addr)
+	}
+	if g.Port.Type != intstr.Int || strconv.Itoa(int(g.Port.IntVal)) != port {
+		t.Errorf("readiness probe port %s, want the number %s (values.yaml's %s)", g.Port.String(), port, config.EnvMetricsAddr)
+	}
+	if g.Scheme != "" && g.Scheme != corev1.URISchemeHTTP {
+		t.Errorf("readiness probe scheme %s, want HTTP", g.Scheme)
+	}
+	// SLA: a failure is detected within 5 s. A sentinel that answers 503
+	// leaves the Service after failureThreshold failed probes, one every
+	// periodSeconds; a single lost probe should not take it out.
+	if probe.PeriodSeconds <= 0 || probe.FailureThreshold < 2 || probe.PeriodSeconds*probe.FailureThreshold > 5 {
+		t.Errorf("readiness probe every %d s, %d failures: want at least 2 failures within 5 s", probe.PeriodSeconds, probe.FailureThreshold)
+	}
+	if probe.TimeoutSeconds <= 0 || probe.TimeoutSeconds >= probe.PeriodSeconds {
+		t.Errorf("readiness probe timeout %d s, want below its period %d s", probe.TimeoutSeconds, probe.PeriodSeconds)
+	}
+	if probe.SuccessThreshold > 1 {
+		t.Errorf("readiness probe successThreshold %d: back in the Service at the first 200", probe.SuccessThreshold)
 	}
 }
