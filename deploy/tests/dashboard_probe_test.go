@@ -16,6 +16,7 @@ import (
 	promqlengine "github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunks"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // epochSeries is redis_sentinel_master_config_epoch as gosentinel exports
@@ -77,18 +78,14 @@ func TestDashboardFailoverAnnotationFires(t *testing.T) {
 	}
 }
 
-// TestRedisLivenessToleratesLoading: the redis container's liveness
-// probe does not fail while Redis is alive and loading its dataset (a
-// replica's full sync after a failover, an AOF replay): PING answers
+// TestRedisLivenessToleratesLoading: the redis container's liveness and
+// startup probes do not fail while Redis is alive and loading its dataset
+// (a replica's full sync after a failover, an AOF replay): PING answers
 // -LOADING then (25 times for a 110 MB RDB, with 7.0.15). The Bitnami
 // chart's ping_liveness_local.sh accepts LOADING and MASTERDOWN for this
-// reason; ours took it for dead.
-// TestRedisLivenessToleratesLoading: the redis container's liveness
-// probe does not fail while Redis is alive and loading its dataset (a
-// replica's full sync after a failover, an AOF replay): PING answers
-// -LOADING then (25 times for a 110 MB RDB, with 7.0.15). The Bitnami
-// chart's ping_liveness_local.sh accepts LOADING and MASTERDOWN for this
-// reason; ours took it for dead.
+// reason; ours took it for dead. The startup probe runs first: one that
+// wanted PONG restarted a node whose AOF or RDB took longer than its
+// failureThreshold x periodSeconds (300 s) to load, over and over.
 func TestRedisLivenessToleratesLoading(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -122,13 +119,26 @@ func TestRedisLivenessToleratesLoading(t *testing.T) {
 	m := render(t, filepath.Join(deployDir(t), "kustomize", "base"))
 	sts := named(t, m.statefulSets, statefulSet)
 	redis := sts.Spec.Template.Spec.Containers[0]
-	argv := append([]string{}, redis.LivenessProbe.Exec.Command...)
-	argv[len(argv)-1] = strings.ReplaceAll(argv[len(argv)-1], "-p 6379", "-p "+port)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "REDISCLI_AUTH=pw")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Errorf("liveness probe %v fails against a Redis that is loading (it would be restarted after %d failures x %ds): %v %s",
-			redis.LivenessProbe.Exec.Command, redis.LivenessProbe.FailureThreshold, redis.LivenessProbe.PeriodSeconds, err, out)
+	for _, p := range []struct {
+		name  string
+		probe *corev1.Probe
+	}{{"startup", redis.StartupProbe}, {"liveness", redis.LivenessProbe}} {
+		if p.probe == nil || p.probe.Exec == nil {
+			t.Errorf("redis container: no exec %s probe", p.name)
+			continue
+		}
+		argv := append([]string{}, p.probe.Exec.Command...)
+		if !strings.Contains(argv[len(argv)-1], "-p 6379") {
+			t.Errorf("%s probe %v: does not name -p 6379", p.name, argv)
+			continue
+		}
+		argv[len(argv)-1] = strings.ReplaceAll(argv[len(argv)-1], "-p 6379", "-p "+port)
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), "REDISCLI_AUTH=pw")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("%s probe %v fails against a Redis that is loading (it would be restarted after %d failures x %ds): %v %s",
+				p.name, p.probe.Exec.Command, p.probe.FailureThreshold, p.probe.PeriodSeconds, err, out)
+		}
 	}
 }
