@@ -197,6 +197,14 @@ func TestAlertsFireWhenTheyShould(t *testing.T) {
 	series := func(pod, reason, values string) string {
 		return `  ` + notStarted + `{namespace="ns", pod="` + pod + `", master_name="mymaster", reason="` + reason + `"} ` + values + "\n"
 	}
+	// duration is a failover duration histogram's _count and its le="30"
+	// bucket (the buckets below are alike; the alert reads only these).
+	duration := func(pod, outcome, count, le30 string) string {
+		l := `namespace="ns", pod="` + pod + `", outcome="` + outcome + `"`
+		return `  gosentinel_failover_duration_seconds_count{` + l + `} ` + count + "\n" +
+			`  gosentinel_failover_duration_seconds_bucket{` + l + `, le="30"} ` + le30 + "\n" +
+			`  gosentinel_failover_duration_seconds_bucket{` + l + `, le="+Inf"} ` + count + "\n"
+	}
 	for _, tc := range []struct {
 		name, alert, load string
 		end               time.Duration
@@ -247,6 +255,18 @@ func TestAlertsFireWhenTheyShould(t *testing.T) {
 			load: `  gosentinel_raft_leader_changes_total{namespace="ns", pod="s-0"} 0+1x80` + "\n" +
 				`  gosentinel_raft_leader_changes_total{namespace="ns", pod="s-1"} 0+1x80` + "\n",
 			want: []string{`{alertname="GosentinelRaftLeaderFlapping", namespace="ns", severity="warning"}`}, within: 3 * time.Minute,
+		},
+		{
+			// The SLA: a failover under 30 s. One that took 12 s ends in
+			// the le="30" bucket and does not page.
+			name: "failover in 12 s", alert: "GosentinelFailoverSlow", end: 20 * time.Minute,
+			load: duration("s-0", "success", "0 0 0 1 1x80", "0 0 0 1 1x80"),
+		},
+		{
+			// One that took 40 s is counted, and not under le="30".
+			name: "failover in 40 s", alert: "GosentinelFailoverSlow", end: 20 * time.Minute,
+			load: duration("s-0", "success", "0 0 0 1 1x80", "0x83") + duration("s-1", "success", "0x83", "0x83"),
+			want: []string{`{alertname="GosentinelFailoverSlow", namespace="ns", outcome="success", severity="warning"}`}, within: time.Minute,
 		},
 		{
 			// Both sides of the expression hold for a dead master: one

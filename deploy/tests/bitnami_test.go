@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -61,13 +62,16 @@ var chartValues = map[string]string{
 }
 
 // overrideKeys is what deploy/bitnami/values.yaml may set: the image, its
-// permission, gosentinel's metrics and what exposes and scrapes them.
+// permission, gosentinel's metrics and what exposes and scrapes them, and
+// the SLA's timing (down-after, failover-timeout).
 // Anything else would change what the chart does.
 var overrideKeys = []string{
 	"extraDeploy",
 	"global.security.allowInsecureImages",
 	"networkPolicy.extraIngress",
+	"sentinel.downAfterMilliseconds",
 	"sentinel.extraEnvVars",
+	"sentinel.failoverTimeout",
 	"sentinel.image.digest",
 	"sentinel.image.registry",
 	"sentinel.image.repository",
@@ -164,14 +168,26 @@ func TestBitnamiValues(t *testing.T) {
 		t.Errorf("sentinel.image must name gosentinel's image: %v/%v:%v", flat["sentinel.image.registry"], flat["sentinel.image.repository"], flat["sentinel.image.tag"])
 	}
 
-	var env []corev1.EnvVar
-	reDecode(t, "sentinel.extraEnvVars", flat["sentinel.extraEnvVars"], &env)
+	// The SLA (failure detected in 5 s) and the kustomize base's set
+	// settings: the chart's defaults are 60000 and 180000.
+	env := kustomizeEnv(t)
+	for key, lit := range map[string]string{"sentinel.downAfterMilliseconds": "DOWN_AFTER_MS", "sentinel.failoverTimeout": "FAILOVER_TIMEOUT_MS"} {
+		if got := fmt.Sprint(flat[key]); got != env[lit] {
+			t.Errorf("%s = %s, want the kustomize base's %s %s", key, got, lit, env[lit])
+		}
+	}
+	if fmt.Sprint(flat["sentinel.downAfterMilliseconds"]) != "5000" {
+		t.Errorf("sentinel.downAfterMilliseconds = %v, want the SLA's 5000", flat["sentinel.downAfterMilliseconds"])
+	}
+
+	var extraEnv []corev1.EnvVar
+	reDecode(t, "sentinel.extraEnvVars", flat["sentinel.extraEnvVars"], &extraEnv)
 	known := map[string]bool{}
 	for _, e := range config.Extensions {
 		known[e.Env] = true
 	}
 	var metricsAddr string
-	for _, e := range env {
+	for _, e := range extraEnv {
 		if strings.HasPrefix(e.Name, "GOSENTINEL_") && !known[e.Name] {
 			t.Errorf("sentinel.extraEnvVars: %s is not one of gosentinel's settings (config.Extensions)", e.Name)
 		}
@@ -267,4 +283,23 @@ func TestBitnamiValuesAfterRoll(t *testing.T) {
 	if probe.SuccessThreshold > 1 {
 		t.Errorf("readiness probe successThreshold %d: back in the Service at the first 200", probe.SuccessThreshold)
 	}
+}
+
+// kustomizeEnv is the sentinel container's environment in the kustomize
+// base (the redis-env ConfigMap's literals among it).
+func kustomizeEnv(t *testing.T) map[string]string {
+	t.Helper()
+	m := render(t, filepath.Join(deployDir(t), "kustomize", "base"))
+	sts := named(t, m.statefulSets, statefulSet)
+	cms := map[string]*corev1.ConfigMap{}
+	for _, cm := range m.configMaps {
+		cms[cm.Name] = cm
+	}
+	for _, c := range sts.Spec.Template.Spec.Containers {
+		if c.Name == "sentinel" {
+			return containerEnv(t, c, cms)
+		}
+	}
+	t.Fatal("the kustomize base has no sentinel container")
+	return nil
 }
