@@ -39,7 +39,8 @@ func (s sample) Copy() chunks.Sample           { return s }
 
 // loadSeries turns lines of `metric{labels} v1 v2 ...` into series scraped
 // every evalStep from time 0. A value may be written as promqltest writes
-// it: "a+bxn" (a, then n steps of +b) and "axn" (a, then n times more).
+// it: "a+bxn" (a, then n steps of +b), "axn" (a, then n times more), and
+// "_" or "_xn" for no sample (at n+1 steps).
 func loadSeries(t *testing.T, text string) []storage.Series {
 	t.Helper()
 	var out []storage.Series
@@ -53,8 +54,22 @@ func loadSeries(t *testing.T, text string) []storage.Series {
 			t.Fatal(err)
 		}
 		var vs []float64
+		var gaps []bool // no sample at this step
 		for _, w := range strings.Fields(values) {
 			base, rest, expand := strings.Cut(w, "x")
+			if base == "_" { // "_" and "_xn": no sample (for n+1 steps)
+				n, err := 0, error(nil)
+				if expand {
+					n, err = strconv.Atoi(rest)
+				}
+				if err != nil {
+					t.Fatalf("value %q in %q", w, line)
+				}
+				for i := 0; i <= n; i++ {
+					vs, gaps = append(vs, 0), append(gaps, true)
+				}
+				continue
+			}
 			step := "0"
 			if b, s, ok := strings.Cut(base, "+"); ok {
 				base, step = b, s
@@ -69,12 +84,14 @@ func loadSeries(t *testing.T, text string) []storage.Series {
 				t.Fatalf("value %q in %q", w, line)
 			}
 			for i := 0; i <= n; i++ {
-				vs = append(vs, a+float64(i)*d)
+				vs, gaps = append(vs, a+float64(i)*d), append(gaps, false)
 			}
 		}
-		ss := make([]chunks.Sample, len(vs))
+		var ss []chunks.Sample
 		for i, v := range vs {
-			ss[i] = sample{t: int64(i) * evalStep.Milliseconds(), f: v}
+			if !gaps[i] {
+				ss = append(ss, sample{t: int64(i) * evalStep.Milliseconds(), f: v})
+			}
 		}
 		out = append(out, storage.NewListSeries(lset, ss))
 	}
@@ -205,6 +222,31 @@ func TestAlertsFireWhenTheyShould(t *testing.T) {
 			`  gosentinel_failover_duration_seconds_bucket{` + l + `, le="30"} ` + le30 + "\n" +
 			`  gosentinel_failover_duration_seconds_bucket{` + l + `, le="+Inf"} ` + count + "\n"
 	}
+	// group is three gosentinels reporting the same leader, voters and
+	// foreign sentinels.
+	group := func(leader, voters, foreign string) string {
+		var b strings.Builder
+		for _, pod := range []string{"redis-node-0", "redis-node-1", "redis-node-2"} {
+			l := `{namespace="ns", pod="` + pod + `"} `
+			b.WriteString(`  gosentinel_raft_leader` + l + leader + "\n")
+			b.WriteString(`  gosentinel_raft_voters` + l + voters + "\n")
+			b.WriteString(`  gosentinel_foreign_sentinels` + l + foreign + "\n")
+		}
+		return b.String()
+	}
+	// mixedRoll: pod 2 runs gosentinel from the start, pod 1 from 30
+	// minutes on, pod 0 never (the roll stalls at 1+2): what each
+	// gosentinel exports in a mixed set (docs/MIGRATION.md, section 1).
+	var mixedRoll string
+	for _, s := range []struct{ pod, leader, voters, foreign string }{
+		{"redis-node-2", "0x480", "0x480", "2x120 1x360"},
+		{"redis-node-1", "_x119 0x360", "_x119 0x360", "_x119 1x360"},
+	} {
+		l := `{namespace="ns", pod="` + s.pod + `"} `
+		mixedRoll += `  gosentinel_raft_leader` + l + s.leader + "\n" +
+			`  gosentinel_raft_voters` + l + s.voters + "\n" +
+			`  gosentinel_foreign_sentinels` + l + s.foreign + "\n"
+	}
 	for _, tc := range []struct {
 		name, alert, load string
 		end               time.Duration
@@ -255,6 +297,39 @@ func TestAlertsFireWhenTheyShould(t *testing.T) {
 			load: `  gosentinel_raft_leader_changes_total{namespace="ns", pod="s-0"} 0+1x80` + "\n" +
 				`  gosentinel_raft_leader_changes_total{namespace="ns", pod="s-1"} 0+1x80` + "\n",
 			want: []string{`{alertname="GosentinelRaftLeaderFlapping", namespace="ns", severity="warning"}`}, within: 3 * time.Minute,
+		},
+		{
+			// A roll from redis-sentinel (stages 2+1 then 1+2): each
+			// gosentinel hears a redis-sentinel and has no group. Not a
+			// leaderless group: nothing fires for the whole roll.
+			name: "mixed roll, leader", alert: "GosentinelRaftLeaderless", end: 2 * time.Hour,
+			load: mixedRoll,
+		},
+		{
+			name: "mixed roll, voters", alert: "GosentinelRaftVotersBelowSetSize", end: 2 * time.Hour,
+			load: mixedRoll,
+		},
+		{
+			// ... but a stalled roll is reported, after an hour.
+			name: "mixed roll, stalled", alert: "GosentinelMixedSet", end: 2 * time.Hour,
+			load: mixedRoll,
+			want: []string{`{alertname="GosentinelMixedSet", namespace="ns", severity="warning"}`}, within: 65 * time.Minute,
+		},
+		{
+			// A group of three that lost its leader (no redis-sentinel).
+			name: "leaderless group", alert: "GosentinelRaftLeaderless", end: 5 * time.Minute,
+			load: group("1 1 0x20", "3x21", "0x21"),
+			want: []string{`{alertname="GosentinelRaftLeaderless", namespace="ns", severity="critical"}`}, within: time.Minute,
+		},
+		{
+			name: "group of two", alert: "GosentinelRaftVotersBelowSetSize", end: 20 * time.Minute,
+			load: group("1x80", "3 3 2x78", "0x80"),
+			want: []string{`{alertname="GosentinelRaftVotersBelowSetSize", namespace="ns", severity="warning"}`}, within: 11 * time.Minute,
+		},
+		{
+			// The group of the roll's end, formed: all quiet.
+			name: "group of three", alert: "GosentinelRaftLeaderless", end: 20 * time.Minute,
+			load: group("1x80", "3x80", "0x80"),
 		},
 		{
 			// The SLA: a failover under 30 s. One that took 12 s ends in
