@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
 	promqlengine "github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
@@ -40,7 +42,8 @@ func (s sample) Copy() chunks.Sample           { return s }
 // loadSeries turns lines of `metric{labels} v1 v2 ...` into series scraped
 // every evalStep from time 0. A value may be written as promqltest writes
 // it: "a+bxn" (a, then n steps of +b), "axn" (a, then n times more), and
-// "_" or "_xn" for no sample (at n+1 steps).
+// "_" or "_xn" for no sample (at n+1 steps), and "stale" for the
+// staleness marker Prometheus writes when a target disappears.
 func loadSeries(t *testing.T, text string) []storage.Series {
 	t.Helper()
 	var out []storage.Series
@@ -56,6 +59,10 @@ func loadSeries(t *testing.T, text string) []storage.Series {
 		var vs []float64
 		var gaps []bool // no sample at this step
 		for _, w := range strings.Fields(values) {
+			if w == "stale" { // the marker Prometheus writes when a target or series goes
+				vs, gaps = append(vs, math.Float64frombits(value.StaleNaN)), append(gaps, false)
+				continue
+			}
 			base, rest, expand := strings.Cut(w, "x")
 			if base == "_" { // "_" and "_xn": no sample (for n+1 steps)
 				n, err := 0, error(nil)
@@ -179,7 +186,8 @@ func firing(t *testing.T, name, load string, end time.Duration) (fired []string,
 		}
 		now := map[string]time.Duration{}
 		for _, s := range vec {
-			b := labels.NewBuilder(s.Metric).Set(labels.AlertName, name)
+			// As Prometheus' alerting rule: the metric name is dropped.
+			b := labels.NewBuilder(s.Metric).Del(labels.MetricName).Set(labels.AlertName, name)
 			for k, v := range extra {
 				b.Set(k, v)
 			}
@@ -231,6 +239,17 @@ func TestAlertsFireWhenTheyShould(t *testing.T) {
 			b.WriteString(`  gosentinel_raft_leader` + l + leader + "\n")
 			b.WriteString(`  gosentinel_raft_voters` + l + voters + "\n")
 			b.WriteString(`  gosentinel_foreign_sentinels` + l + foreign + "\n")
+		}
+		return b.String()
+	}
+	// up is the up series of the three pods' targets in job (the
+	// headless Service's name), as prometheus-operator labels them.
+	up := func(job string, values ...string) string {
+		var b strings.Builder
+		for i, v := range values {
+			pod := "redis-node-" + strconv.Itoa(i)
+			b.WriteString(`  up{job="` + job + `", service="` + job + `", endpoint="http-metrics", container="sentinel", namespace="ns", pod="` +
+				pod + `", instance="` + pod + `:9355"} ` + v + "\n")
 		}
 		return b.String()
 	}
@@ -330,6 +349,48 @@ func TestAlertsFireWhenTheyShould(t *testing.T) {
 			// The group of the roll's end, formed: all quiet.
 			name: "group of three", alert: "GosentinelRaftLeaderless", end: 20 * time.Minute,
 			load: group("1x80", "3x80", "0x80"),
+		},
+		{
+			// One gosentinel of a set of gosentinels stops answering.
+			name: "one down", alert: "GosentinelDown", end: 5 * time.Minute,
+			load: up("redis-headless", "1x20", "1 1 0x18", "1x20") + group("1x20", "3x20", "0x20"),
+			want: []string{`{alertname="GosentinelDown", container="sentinel", endpoint="http-metrics", instance="redis-node-1:9355", job="redis-headless", namespace="ns", pod="redis-node-1", service="redis-headless", severity="warning"}`}, within: 2 * time.Minute,
+		},
+		{
+			// The chart as release "cache": Service cache-redis-headless.
+			name: "one down, chart release", alert: "GosentinelDown", end: 5 * time.Minute,
+			load: up("cache-redis-headless", "1x20", "1 1 0x18", "1x20"),
+			want: []string{`{alertname="GosentinelDown", container="sentinel", endpoint="http-metrics", instance="redis-node-1:9355", job="cache-redis-headless", namespace="ns", pod="redis-node-1", service="cache-redis-headless", severity="warning"}`}, within: 2 * time.Minute,
+		},
+		{
+			name: "another headless Service", alert: "GosentinelDown", end: 5 * time.Minute,
+			load: up("kafka-headless", "1x20", "0x20", "1x20"),
+		},
+		{
+			// Stage 1+2: pod 0 still runs redis-sentinel, nothing on 9355.
+			name: "mixed roll", alert: "GosentinelDown", end: 5 * time.Minute,
+			load: up("redis-headless", "0x20", "1x20", "1x20") + mixedRoll,
+		},
+		{
+			// Pod 1 is Pending: two targets.
+			name: "one pod no endpoint", alert: "GosentinelMissing", end: 10 * time.Minute,
+			load: up("redis-headless", "1x40", "1 1 stale _x37", "1x40"),
+			want: []string{`{alertname="GosentinelMissing", namespace="ns", severity="warning"}`}, within: 6 * time.Minute,
+		},
+		{
+			name: "no target at all", alert: "GosentinelMissing", end: 10 * time.Minute,
+			load: up("redis-headless", "1 1 stale _x37", "1 1 stale _x37", "1 1 stale _x37"),
+			want: []string{`{alertname="GosentinelMissing", severity="warning"}`}, within: 6 * time.Minute,
+		},
+		{
+			// A pod replaced (a roll): its target is gone for a minute.
+			name: "pod replaced", alert: "GosentinelMissing", end: 10 * time.Minute,
+			load: up("redis-headless", "1x40", "1 1 stale _x2 1x34", "1x40"),
+		},
+		{
+			// A pod that answers no scrape is GosentinelDown's, not this.
+			name: "one pod down", alert: "GosentinelMissing", end: 10 * time.Minute,
+			load: up("redis-headless", "1x40", "0x40", "1x40"),
 		},
 		{
 			// The SLA: a failover under 30 s. One that took 12 s ends in
