@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -34,7 +35,9 @@ var targetLabels = []string{"__name__", "job", "instance", "namespace", "pod", "
 // metricNames parses expr and returns every metric name it selects. A
 // selector without a name (only {__name__=~...} or none) is an error: every
 // query must say which family it reads. So is a matcher on a label the
-// family does not have (a typo there silently matches nothing).
+// family does not have (a typo there silently matches nothing), and a
+// by/without, on/ignoring or group_left/right label the series there do
+// not carry (checkLabelFlow).
 func metricNames(expr string) ([]string, error) {
 	e, err := promql.ParseExpr(expr)
 	if err != nil {
@@ -63,6 +66,9 @@ func metricNames(expr string) ([]string, error) {
 		}
 		return nil
 	})
+	if inspectErr == nil {
+		inspectErr = checkLabelFlow(e)
+	}
 	return names, inspectErr
 }
 
@@ -133,6 +139,13 @@ func TestAlertRules(t *testing.T) {
 				t.Errorf("%s: want a summary and a description", r.Alert)
 			}
 			checkExported(t, r.Alert, r.Expr.String())
+			// $labels in the templates: the alert's labels are the
+			// expression's plus the rule's own.
+			for _, text := range slices.Concat(slices.Collect(maps.Values(r.Annotations)), slices.Collect(maps.Values(r.Labels))) {
+				if err := checkRefs(r.Expr.String(), text, alertLabelRef, slices.Collect(maps.Keys(r.Labels))...); err != nil {
+					t.Errorf("%s: %v", r.Alert, err)
+				}
+			}
 		}
 	}
 	for _, a := range want {
@@ -325,6 +338,9 @@ func TestDashboard(t *testing.T) {
 			}
 			refs[q.RefID] = true
 			checkDashboardExpr(t, where+" "+q.RefID, q.Expr, vars)
+			if err := checkRefs(grafanaIntervals.ReplaceAllString(q.Expr, "5m"), q.LegendFormat, legendRef); err != nil {
+				t.Errorf("%s %s: legend: %v", where, q.RefID, err)
+			}
 		}
 	}
 
