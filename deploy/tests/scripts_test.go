@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,6 +139,19 @@ func TestStartScripts(t *testing.T) {
 					cfg.RequirePass, cfg.Port, cfg.ClusterSize, cfg.MetricsAddr, cfg.AnnounceIP, cfg.ResolveHostnames, cfg.AnnounceHostnames, cfg.MyID)
 			}
 
+			// The Bitnami chart's start-sentinel.sh: host_id() { echo "$1" |
+			// openssl sha1 ...}, the name and a newline. Same ids as the
+			// chart's for the same pod names, so a pod keeps its run id.
+			if want := chartHostID(tc.hostname); cfg.MyID != want {
+				t.Errorf("myid %s, want the chart's sha1(%q + newline) %s", cfg.MyID, tc.hostname, want)
+			}
+			for _, ks := range cfg.Masters[0].KnownSentinels {
+				pod, _, _ := strings.Cut(ks.Addr.Host, ".")
+				if want := chartHostID(pod); ks.RunID != want {
+					t.Errorf("known-sentinel %s has id %s, want the chart's %s", ks.Addr.Host, ks.RunID, want)
+				}
+			}
+
 			e.run(t, "start-node.sh")
 			redisConf := filepath.Join(e.tmpDir, "redis.conf")
 			if args := e.execArgs(t, "redis-server"); len(args) != 1 || args[0] != redisConf {
@@ -208,4 +223,11 @@ func TestPrestopRedisWaitsOutABusyMaster(t *testing.T) {
 	if n := strings.Count(string(b), "x"); n < 2 {
 		t.Fatalf("ROLE asked %d time(s): the script stopped at the busy node's silence", n)
 	}
+}
+
+// chartHostID is the Bitnami chart's sentinel id of a pod: the sha1 of
+// `echo "$hostname"`, the trailing newline included.
+func chartHostID(hostname string) string {
+	sum := sha1.Sum([]byte(hostname + "\n"))
+	return hex.EncodeToString(sum[:])
 }

@@ -12,9 +12,11 @@ set -euo pipefail
 : "${REDIS_PASSWORD:?}" "${QUORUM:?}" "${DOWN_AFTER_MS:?}" "${FAILOVER_TIMEOUT_MS:?}"
 : "${PARALLEL_SYNCS:?}" "${METRICS_PORT:?}"
 
-# myid <pod>: the sentinel id of a pod, stable across restarts (40 hex).
+# myid <pod>: the sentinel id of a pod, stable across restarts (40 hex):
+# the Bitnami chart's host_id, sha1 of `echo "$1"` (the newline included),
+# so a pod has the id the chart gives it.
 myid() {
-    printf '%s' "$1" | openssl sha1 | awk '{print $NF}'
+    echo "$1" | openssl sha1 | awk '{print $NF}'
 }
 
 own=$(node_fqdn "$HOSTNAME")
