@@ -176,6 +176,11 @@ func (e *Engine) fixInstance(t *term, m *quorum.Master, a monitor.Addr, probe bo
 	if kind == "+convert-to-slave" && !e.verifyLeader(t) {
 		return
 	}
+	// The round trip took a moment too: a REMOVE or a failover committed
+	// meanwhile stops the repointing, as the check above does.
+	if again, ok := e.cfg.View.Master(m.Name); kind == "+convert-to-slave" && (!ok || again.Failover != nil || again.Addr != m.Addr) {
+		return
+	}
 	err := e.slaveOf(ctx, cur, target(cur, a), &maddr)
 	// Pace from the moment the command was sent, not from the tick that
 	// decided it: the fresh reads before it take a variable time, and two

@@ -159,3 +159,43 @@ func TestOldMasterDemotionDuringReconfigurationIsPaced(t *testing.T) {
 		t.Errorf("%d leadership checks, each before a SLAVEOF to the old master, in 2 s (fixInterval %v)", v, fixInterval)
 	}
 }
+
+// A SENTINEL REMOVE committed while the replicas are repointed stops the
+// repointing at once, as redis-sentinel's REMOVE frees the failover with
+// the master: the pass's fence was read before its first SLAVEOF, and the
+// others of the pass (parallel-syncs 10) went out after the REMOVE. The
+// official 8.0 suite's next test had built its own replication set by then
+// (06-ckquorum's init, cc114), and one replica was taken from it.
+func TestRemoveStopsTheRepointing(t *testing.T) {
+	r3Addr := addr(7003)
+	ms := monitor.MasterStatus{Master: downMaster(mAddr), Replicas: []monitor.InstanceStatus{
+		replicaStatus(mAddr, r1Addr, 500, "aaaa"),
+		replicaStatus(mAddr, r2Addr, 900, "bbbb"),
+		replicaStatus(mAddr, r3Addr, 300, "cccc"),
+	}}
+	nodes := map[monitor.Addr]*fakeNode{
+		mAddr:  {role: "master", down: true},
+		r1Addr: replicaNode(mAddr, 500),
+		r2Addr: replicaNode(mAddr, 900),
+		r3Addr: replicaNode(mAddr, 300),
+	}
+	h := newHarness(t, settings(60000, 10), ms, nodes)
+	h.view.setODown("mymaster", true)
+	var removedAt atomic.Int64 // number of SLAVEOF calls when REMOVE was applied
+	h.redis.onSlaveOf = func(f *fakeRedis, a monitor.Addr, master *monitor.Addr) {
+		if master == nil || *master != r2Addr || a == mAddr || removedAt.Load() != 0 {
+			return
+		}
+		if err := h.fsm.Apply(&quorum.Command{Op: quorum.OpRemove, Name: "mymaster", At: 2}); err != nil {
+			t.Errorf("REMOVE: %v", err)
+		}
+		removedAt.Store(int64(len(f.calls)))
+	}
+	h.start()
+	h.until(10*time.Second, "a replica repointed", func() bool { return removedAt.Load() != 0 })
+	h.advance(5 * time.Second)
+	calls := h.redis.callList()
+	if n := int(removedAt.Load()); len(calls) > n {
+		t.Fatalf("side effects after the REMOVE was committed: %q (all: %q)", calls[n:], calls)
+	}
+}

@@ -128,6 +128,11 @@ func (d *driver) demoteOldMaster() (demoted bool) {
 	}
 	tgt := target(m, d.from)
 	for {
+		// Each try only while the switch stands: a REMOVE committed
+		// meanwhile ends the failover's side effects (sendReconf).
+		if _, ok := d.switched(); !ok {
+			return false
+		}
 		ctx, cancel := d.call()
 		err := d.e.slaveOf(ctx, m, tgt, &d.replica)
 		cancel()
@@ -206,6 +211,9 @@ func (d *driver) demoteIfMaster(ctx context.Context, m *quorum.Master) bool {
 	last, fixed := e.fixes[d.from]
 	e.mu.Unlock()
 	if fixed && e.now().Sub(last) < fixInterval || !e.verifyLeader(d.t) {
+		return false
+	}
+	if _, ok := d.switched(); !ok { // the reads and the round trip took a moment (sendReconf)
 		return false
 	}
 	ctx, cancel = context.WithTimeout(ctx, callTimeout)
