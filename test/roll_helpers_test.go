@@ -648,6 +648,35 @@ func (r *rollSet) requireProtocol(t *testing.T, protocol string) {
 	t.Logf("every gosentinel decides failovers by %s's protocol %v after the stage began", protocol, time.Since(start).Round(time.Millisecond))
 }
 
+// requirePauseRefused: while the set's failovers follow redis-sentinel's
+// protocol, SENTINEL MAINTENANCE ON is refused by every gosentinel, and
+// pauses nothing. It used to answer OK and pause the sentinel's own copy
+// of the state, which the group's state replaced when the set was all
+// gosentinels again: the pause was lost without a word.
+func (r *rollSet) requirePauseRefused(t *testing.T) {
+	t.Helper()
+	const want = "NOQUORUM This Sentinel fails over by redis-sentinel's protocol"
+	for i, s := range r.d.Sentinels {
+		if r.kinds[i] != kindGo {
+			continue
+		}
+		rep, err := s.Do("SENTINEL", "MAINTENANCE", "ON")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Kind != redistest.KindError || !strings.HasPrefix(rep.Str, want) {
+			t.Fatalf("pod %d: SENTINEL MAINTENANCE ON in a mixed set answered %s, want %s...", i, rep, want)
+		}
+		info, err := raftInfo(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info["failovers_paused"] != "0" {
+			t.Fatalf("pod %d: a refused SENTINEL MAINTENANCE ON left failovers_paused:%s", i, info["failovers_paused"])
+		}
+	}
+}
+
 func (r *rollSet) requireOneGroup(t *testing.T) {
 	t.Helper()
 	var want []string

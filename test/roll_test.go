@@ -73,6 +73,9 @@ func testRoll(t *testing.T, podRestarts bool) {
 			if st.protocol != "" {
 				r.requireProtocol(t, st.protocol)
 			}
+			if st.protocol == "sentinel" {
+				r.requirePauseRefused(t)
+			}
 			if mode == "full" || st.kill {
 				r.killMaster(t, st.name, podRestarts)
 			}
