@@ -167,12 +167,9 @@ func (n *Node) proposeToGroup(c *quorum.Command) error {
 		return n.proposeCommand(c)
 	}
 	return n.retryForLeader(func(ctx context.Context) error {
-		n.localGate.RLock()
 		if n.cl.isActive() {
-			n.localGate.RUnlock()
 			return n.cl.proposeRaft(ctx, c)
 		}
-		n.localGate.RUnlock()
 		if n.cl.isMixed() || n.cl.memberMode() != modeNone {
 			return errNeedsGroupMixed
 		}
