@@ -12,11 +12,13 @@ import (
 
 // unservedNode makes a node of dir/sentinel.conf holding text, on a
 // loopback listener, and does not serve it: its parts run only when a test
-// calls them. It is closed when the test ends.
+// calls them. It is closed when the test ends. Its dir is dir unless text
+// says otherwise: without a dir line the node's Raft directory went to the
+// working directory, the package's source tree.
 func unservedNode(t *testing.T, dir, text string) *Node {
 	t.Helper()
 	path := filepath.Join(dir, "sentinel.conf")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("dir "+dir+"\n"+text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(path, nil)
