@@ -438,6 +438,7 @@ func listen(cfg *config.Config, port int) ([]net.Listener, error) {
 		// redis' default "bind * -::*": every IPv4 address, IPv6 optional.
 		binds = []string{"*", "-::*"}
 	}
+	backlog := cfg.TCPBacklog()
 	var lns []net.Listener
 	for _, b := range binds {
 		optional := len(b) > 0 && b[0] == '-'
@@ -455,17 +456,15 @@ func listen(cfg *config.Config, port int) ([]net.Listener, error) {
 			network = "tcp6"
 		}
 		ln, err := net.Listen(network, net.JoinHostPort(host, strconv.Itoa(port)))
+		if err == nil {
+			if err = setBacklog(ln, backlog); err != nil {
+				ln.Close()
+			}
+		}
 		if err != nil {
 			if optional {
 				continue
 			}
-			for _, l := range lns {
-				l.Close()
-			}
-			return nil, fmt.Errorf("failed to listen on %s:%d: %w", b, port, err)
-		}
-		if err := setBacklog(ln, cfg.TCPBacklog()); err != nil {
-			ln.Close()
 			for _, l := range lns {
 				l.Close()
 			}

@@ -162,9 +162,16 @@ func (e *Engine) fixInstance(t *term, m *quorum.Master, a monitor.Addr, probe bo
 		return
 	}
 	// The reads took a moment: act only if the master is still the same and
-	// no failover of it started meanwhile.
-	cur, ok := e.cfg.View.Master(m.Name)
-	if !ok || cur.Failover != nil || cur.Addr != m.Addr || e.isActive(m.Name) || e.cfg.View.ObjectivelyDown(m.Name) {
+	// no failover of it started meanwhile (nor a REMOVE committed).
+	unchanged := func() (*quorum.Master, bool) {
+		cur, ok := e.cfg.View.Master(m.Name)
+		if !ok || cur.Failover != nil || cur.Addr != m.Addr || e.isActive(m.Name) || e.cfg.View.ObjectivelyDown(m.Name) {
+			return nil, false
+		}
+		return cur, true
+	}
+	cur, ok := unchanged()
+	if !ok {
 		return
 	}
 	// Demoting an instance that claims to be the master discards whatever
@@ -176,10 +183,11 @@ func (e *Engine) fixInstance(t *term, m *quorum.Master, a monitor.Addr, probe bo
 	if kind == "+convert-to-slave" && !e.verifyLeader(t) {
 		return
 	}
-	// The round trip took a moment too: a REMOVE or a failover committed
-	// meanwhile stops the repointing, as the check above does.
-	if again, ok := e.cfg.View.Master(m.Name); kind == "+convert-to-slave" && (!ok || again.Failover != nil || again.Addr != m.Addr) {
-		return
+	if kind == "+convert-to-slave" {
+		// The round trip took a moment too.
+		if cur, ok = unchanged(); !ok {
+			return
+		}
 	}
 	err := e.slaveOf(ctx, cur, target(cur, a), &maddr)
 	// Pace from the moment the command was sent, not from the tick that
