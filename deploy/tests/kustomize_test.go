@@ -153,8 +153,27 @@ func TestBaseStatefulSet(t *testing.T) {
 			}
 		}
 	}
-	if claims := sts.Spec.VolumeClaimTemplates; len(claims) != 1 || claims[0].Name != "redis-data" {
-		t.Errorf("want one volumeClaimTemplate redis-data, got %v", claims)
+	var claimNames []string
+	for _, c := range sts.Spec.VolumeClaimTemplates {
+		claimNames = append(claimNames, c.Name)
+	}
+	if !slices.Equal(claimNames, []string{"redis-data", "sentinel-etc"}) {
+		t.Errorf("volumeClaimTemplates = %v, want redis-data and sentinel-etc", claimNames)
+	}
+	// The sentinel's state (sentinel.conf and the Raft directory, sentinel.conf's
+	// dir) is on a claim of the pod's: on an emptyDir a replaced pod lost its
+	// Raft log, and a set whose pods were all replaced made pod 0 the master.
+	stateDir := ""
+	for _, vm := range sentinel.VolumeMounts {
+		if vm.Name == "sentinel-etc" {
+			stateDir = vm.MountPath
+		}
+	}
+	if v := volumes["sentinel-etc"]; stateDir == "" || v.PersistentVolumeClaim == nil {
+		t.Errorf("sentinel-etc (mounted at %q; an emptyDir: %v) is not a volumeClaimTemplate mounted in the sentinel container", stateDir, v.EmptyDir != nil)
+	}
+	if got := containerEnv(t, sentinel, configMaps)["SENTINEL_CONF_DIR"]; got != stateDir {
+		t.Errorf("sentinel SENTINEL_CONF_DIR = %q, want the sentinel-etc mount %q (sentinel.conf's dir, the Raft state)", got, stateDir)
 	}
 
 	// Probes and the preStop of the sentinel container.

@@ -45,8 +45,8 @@ master_from_sentinels() {
 }
 
 # master_from_conf: "host port" of the master in the sentinel.conf this pod's
-# gosentinel last wrote (the shared emptyDir survives container restarts;
-# gosentinel rewrites the monitor line after every failover).
+# gosentinel last wrote (the sentinel-etc volume, a PersistentVolumeClaim of
+# the pod's; gosentinel rewrites the monitor line after every failover).
 master_from_conf() {
     local conf="$SENTINEL_CONF_DIR/sentinel.conf"
     [[ -f $conf ]] || return 1
