@@ -264,6 +264,7 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		n.closeLog()
 		return nil, err
 	}
+	unixPath, _ := cfg.UnixSocket()
 	srv, err := sentinel.NewServer(sentinel.Config{
 		MaxClients:     maxClients,
 		Backend:        n,
@@ -273,6 +274,8 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		ACLFile:        cfg.ACLFile,
 		RunID:          n.runID,
 		Port:           cfg.Port,
+		TLSPort:        cfg.TLSPort,
+		UnixSocket:     unixPath,
 		Bind:           cfg.Bind,
 		ConfiguredHz:   cfg.Hz(),
 		ConfigFile:     cfg.Path,

@@ -314,3 +314,48 @@ func TestProfileACLTextsDoublesAndMaxAge(t *testing.T) {
 		}
 	}
 }
+
+// INFO's tcp_port is the port, else the TLS port (server.c: port ? port :
+// tls_port), in both profiles; 8.0 lists one listener line per kind open
+// (0 tcp, 1 unix, 2 tls), as redis-sentinel 8.0.2 prints them (checked
+// with port and unixsocket, and port 0 with unixsocket; 7.0.15 with port 0
+// and tls-port prints the TLS port).
+func TestInfoPortsAndListeners(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want []string // the tcp_port and listener lines, in order
+	}{
+		{"port", Config{Port: 26379}, []string{"tcp_port:26379", "listener0:name=tcp,bind=*,bind=-::*,port=26379"}},
+		{"port and unixsocket", Config{Port: 21501, Bind: []string{"127.0.0.1"}, UnixSocket: "/run/s.sock"},
+			[]string{"tcp_port:21501", "listener0:name=tcp,bind=127.0.0.1,port=21501", "listener1:name=unix,bind=/run/s.sock"}},
+		{"unixsocket alone", Config{UnixSocket: "/run/s.sock"}, []string{"tcp_port:0", "listener1:name=unix,bind=/run/s.sock"}},
+		{"TLS only", Config{TLSPort: 26380}, []string{"tcp_port:26380", "listener2:name=tls,bind=*,bind=-::*,port=26380"}},
+		{"both ports", Config{Port: 26379, TLSPort: 26380, Bind: []string{"127.0.0.1", "-::1"}},
+			[]string{"tcp_port:26379", "listener0:name=tcp,bind=127.0.0.1,bind=-::1,port=26379", "listener2:name=tls,bind=127.0.0.1,bind=-::1,port=26380"}},
+	} {
+		for _, p := range []compat.Profile{compat.V70, compat.V80} {
+			t.Run(tc.name+"/"+string(p), func(t *testing.T) {
+				cfg := tc.cfg
+				cfg.Backend, cfg.Compat = &fakeBackend{}, p
+				srv, err := NewServer(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, l := range strings.Split(srv.infoSection("server"), "\r\n") {
+					if strings.HasPrefix(l, "tcp_port:") || strings.HasPrefix(l, "listener") {
+						got = append(got, l)
+					}
+				}
+				want := tc.want
+				if p == compat.V70 {
+					want = want[:1] // no listener lines before 7.2
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("got %q, want %q", got, want)
+				}
+			})
+		}
+	}
+}

@@ -65,6 +65,11 @@ func (s *Server) infoSection(name string) string {
 		for _, f := range fields.after[k] {
 			fmt.Fprintf(&b, "%s:%v\r\n", f.name, f.value(s))
 		}
+		if f := fields.linesAfter[k]; f != nil {
+			for _, l := range f(s) {
+				b.WriteString(l + "\r\n")
+			}
+		}
 	}
 	now := time.Now()
 	switch name {
@@ -85,7 +90,7 @@ func (s *Server) infoSection(name string) string {
 		line("process_id", os.Getpid())
 		line("process_supervised", "no")
 		line("run_id", s.cfg.RunID)
-		line("tcp_port", s.cfg.Port)
+		line("tcp_port", s.tcpPort())
 		line("server_time_usec", now.UnixMicro())
 		line("uptime_in_seconds", uptime)
 		line("uptime_in_days", uptime/86400)

@@ -20,8 +20,11 @@ type infoField struct {
 // writes 7.0.15's fields): fields inserted after a 7.0.15 field, and 7.0.15
 // fields whose value differs. Captured from redis-sentinel 8.0.2's INFO.
 type profileInfo struct {
-	after   map[string][]infoField
-	replace map[string]func(s *Server) any
+	after map[string][]infoField
+	// linesAfter inserts whole "name:value" lines after a 7.0.15 field,
+	// as many as the server's setup gives (8.0's listeners).
+	linesAfter map[string]func(s *Server) []string
+	replace    map[string]func(s *Server) any
 }
 
 func zero(*Server) any { return 0 }
@@ -30,7 +33,6 @@ func zero(*Server) any { return 0 }
 var infoFields = map[compat.Profile]profileInfo{
 	compat.V80: {
 		after: map[string][]infoField{
-			"io_threads_active": {{"listener0", func(s *Server) any { return s.listenerInfo() }}},
 			"tracking_clients": {
 				{"pubsub_clients", func(s *Server) any { return s.pubsubClients() }},
 				{"watching_clients", zero},
@@ -54,6 +56,7 @@ var infoFields = map[compat.Profile]profileInfo{
 				{"acl_access_denied_channel", func(s *Server) any { return s.aclDenied(aclDeniedChannel) }},
 			},
 		},
+		linesAfter: map[string]func(s *Server) []string{"io_threads_active": (*Server).listenerLines},
 		replace: map[string]func(s *Server) any{
 			// 8.0 reads queries into a shared buffer: no client keeps one.
 			"client_recent_max_input_buffer": zero,
@@ -61,20 +64,44 @@ var infoFields = map[compat.Profile]profileInfo{
 	},
 }
 
-// listenerInfo is 8.0's listener0 line: the TCP listener's bind addresses
-// (redis' default "* -::*" when none is configured) and port.
-func (s *Server) listenerInfo() string {
+// listenerLines are 8.0's listener lines (connection.c,
+// getListensInfoString): one per kind of listener open, numbered by the
+// kind's index (0 tcp, 1 unix, 2 tls), the TCP and TLS ones with the bind
+// addresses (redis' default "* -::*" when none is configured) and port, the
+// unix one with its path.
+func (s *Server) listenerLines() []string {
 	bind := s.cfg.Bind
 	if len(bind) == 0 {
 		bind = []string{"*", "-::*"}
 	}
-	var b strings.Builder
-	b.WriteString("name=tcp")
-	for _, a := range bind {
-		b.WriteString(",bind=" + a)
+	withBinds := func(head string, port int) string {
+		var b strings.Builder
+		b.WriteString(head)
+		for _, a := range bind {
+			b.WriteString(",bind=" + a)
+		}
+		b.WriteString(",port=" + strconv.Itoa(port))
+		return b.String()
 	}
-	b.WriteString(",port=" + strconv.Itoa(s.cfg.Port))
-	return b.String()
+	var out []string
+	if s.cfg.Port != 0 {
+		out = append(out, withBinds("listener0:name=tcp", s.cfg.Port))
+	}
+	if s.cfg.UnixSocket != "" {
+		out = append(out, "listener1:name=unix,bind="+s.cfg.UnixSocket)
+	}
+	if s.cfg.TLSPort != 0 {
+		out = append(out, withBinds("listener2:name=tls", s.cfg.TLSPort))
+	}
+	return out
+}
+
+// tcpPort is INFO's tcp_port: the port, else the TLS port (server.c).
+func (s *Server) tcpPort() int {
+	if s.cfg.Port != 0 {
+		return s.cfg.Port
+	}
+	return s.cfg.TLSPort
 }
 
 // pubsubClients counts clients with at least one subscription.

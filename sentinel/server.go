@@ -33,8 +33,14 @@ type Config struct {
 	ACLFile string
 	// RunID is INFO's run_id (new for every process).
 	RunID string
-	// Port is INFO's tcp_port.
+	// Port is the port directive: INFO's tcp_port, and 8.0's listener0
+	// (none when 0).
 	Port int
+	// TLSPort is the tls-port directive: INFO's tcp_port when Port is 0
+	// (redis prints port ? port : tls_port), and 8.0's listener2.
+	TLSPort int
+	// UnixSocket is the unixsocket directive's path, for 8.0's listener1.
+	UnixSocket string
 	// Bind is the bind directive's addresses, for INFO's listener0 (8.0
 	// profile); empty is redis' default.
 	Bind []string
