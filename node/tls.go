@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/config"
-	"github.com/x0tta6bl4/gosentinel/internal/logging"
 	"github.com/x0tta6bl4/gosentinel/internal/peer"
 	"github.com/x0tta6bl4/gosentinel/internal/rawconn"
 	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
@@ -109,8 +108,10 @@ func (n *Node) listenAll(cfg *config.Config) ([]net.Listener, error) {
 const tlsHandshakeTimeout = 10 * time.Second
 
 // tlsListener is tls.NewListener whose connections complete their handshake on the first
-// read within tlsHandshakeTimeout, and log a failed one at verbose level as redis does
-// ("Error accepting a client connection"): a client refused for its certificate is visible.
+// read within tlsHandshakeTimeout, and log a failed one at warning level as redis does
+// (networking.c's "Error accepting a client connection", LL_WARNING in 7.0 and 8.0, with
+// 8.0's addr and laddr): a client refused for its certificate is visible at the default
+// loglevel.
 type tlsListener struct {
 	net.Listener
 	conf *tls.Config
@@ -138,7 +139,7 @@ func (c *tlsServerConn) Read(p []byte) (int, error) {
 	c.once.Do(func() {
 		c.Conn.SetDeadline(time.Now().Add(tlsHandshakeTimeout))
 		if c.err = c.Conn.Handshake(); c.err != nil {
-			c.log.Log(context.Background(), logging.LevelVerbose, fmt.Sprintf("Error accepting a client connection: %s (addr=%s)", c.err, c.Conn.RemoteAddr()))
+			c.log.Warn(fmt.Sprintf("Error accepting a client connection: %s (addr=%s laddr=%s)", c.err, c.Conn.RemoteAddr(), c.Conn.LocalAddr()))
 			return
 		}
 		c.Conn.SetDeadline(time.Time{})
