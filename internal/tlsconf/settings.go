@@ -110,6 +110,15 @@ func FromConfig(cfg *config.Config) (Settings, error) {
 			s.CACertDir = v
 		case "tls-protocols":
 			s.MinVersion, s.MaxVersion, err = ParseProtocols(v)
+			if err == nil && s.MinVersion < minVersion {
+				// redis built with OpenSSL 3 (Debian's, the official and Bitnami images)
+				// accepts these names but its default security level refuses TLS 1.0 and
+				// 1.1 in every handshake (an internal_error alert); Go would negotiate
+				// them, which scanners rightly flag. With only these, no handshake
+				// succeeds (MinVersion above MaxVersion), as with redis.
+				s.MinVersion = minVersion
+				s.Warnings = append(s.Warnings, fmt.Sprintf("%s:%d: tls-protocols: TLSv1 and TLSv1.1 are not offered, as redis built with OpenSSL 3 refuses them at its default security level; TLSv1.2 is the lowest version", cfg.Path, d.Line))
+			}
 		case "tls-ciphers":
 			s.CipherSuites, err = ParseCiphers(v)
 		case "tls-ciphersuites":
@@ -153,6 +162,9 @@ func FromConfig(cfg *config.Config) (Settings, error) {
 	return s, nil
 }
 
+// minVersion is the lowest TLS version offered or accepted, whatever tls-protocols lists.
+const minVersion = tls.VersionTLS12
+
 // protocolVersions are tls-protocols' names (case-insensitive, as redis' strcasecmp).
 var protocolVersions = []struct {
 	name    string
@@ -164,14 +176,16 @@ var protocolVersions = []struct {
 	{"TLSv1.3", tls.VersionTLS13},
 }
 
-// ParseProtocols parses tls-protocols ("TLSv1.2 TLSv1.3"): space-separated names, as redis'
-// parseProtocolsConfig. Go enables a range of versions, so the set must have no gap.
+// ParseProtocols parses tls-protocols ("TLSv1.2 TLSv1.3"): names separated by single spaces, as
+// redis' parseProtocolsConfig splits them (sdssplitlen on " ": two spaces in a row, or one at
+// either end, make an empty name, which it refuses, and a tab is part of a name). Go enables a
+// range of versions, so the set must have no gap.
 func ParseProtocols(v string) (lo, hi uint16, err error) {
-	if strings.TrimSpace(v) == "" {
+	if v == "" {
 		return tls.VersionTLS12, tls.VersionTLS13, nil
 	}
 	var set [4]bool
-	for _, w := range strings.Fields(v) {
+	for _, w := range strings.Split(v, " ") {
 		found := false
 		for i, p := range protocolVersions {
 			if strings.EqualFold(w, p.name) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,11 @@ func TestParseProtocols(t *testing.T) {
 		{"TLSv1.3 TLSv1.2", tls.VersionTLS12, tls.VersionTLS13, ""},
 		{"TLSv1 TLSv1.3", 0, 0, "leaves out TLSv1.1"},
 		{"SSLv3", 0, 0, "Invalid tls-protocols specified"},
+		// redis-sentinel 7.0.15 exits on each of these (sdssplitlen on " ").
+		{"TLSv1.2  TLSv1.3", 0, 0, "Invalid tls-protocols specified"},
+		{"TLSv1.2 ", 0, 0, "Invalid tls-protocols specified"},
+		{" ", 0, 0, "Invalid tls-protocols specified"},
+		{"TLSv1.2\tTLSv1.3", 0, 0, "Invalid tls-protocols specified"},
 	} {
 		lo, hi, err := ParseProtocols(c.in)
 		if c.err != "" {
@@ -459,5 +465,43 @@ func TestClusterConfiguresTLS(t *testing.T) {
 	_, err := New(Settings{Cluster: true, CertFile: f.Cert, KeyFile: f.Key, AuthClients: "no"}, nil)
 	if err == nil || !strings.HasPrefix(err.Error(), "Either tls-ca-cert-file or tls-ca-cert-dir") {
 		t.Errorf("tls-cluster without a CA: %v", err)
+	}
+}
+
+// TestOldProtocolsAreNotOffered: TLSv1 and TLSv1.1 in tls-protocols are
+// accepted, logged and never negotiated, as with redis built with OpenSSL 3
+// (7.0.15 on Debian answers a TLS 1.0 client with an internal_error alert);
+// Go negotiated them. With only those listed, no handshake succeeds.
+func TestOldProtocolsAreNotOffered(t *testing.T) {
+	f := redistest.NewTLSFiles(t)
+	for _, tc := range []struct {
+		protocols string
+		served    []uint16 // client versions a handshake succeeds with
+	}{
+		{"TLSv1 TLSv1.1 TLSv1.2", []uint16{tls.VersionTLS12}},
+		{"TLSv1.1", nil},
+	} {
+		cfg, err := config.Parse("/etc/s.conf", []byte("tls-port 1\ntls-protocols \""+tc.protocols+"\"\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := FromConfig(cfg)
+		if err != nil || len(parsed.Warnings) != 1 || !strings.Contains(parsed.Warnings[0], "/etc/s.conf:2: tls-protocols: TLSv1 and TLSv1.1 are not offered") {
+			t.Fatalf("%q: %+v, %v", tc.protocols, parsed.Warnings, err)
+		}
+		s := settingsFor(f, "yes")
+		s.MinVersion, s.MaxVersion = parsed.MinVersion, parsed.MaxVersion
+		tc2, err := New(s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11, tls.VersionTLS12} {
+			c := f.Client.Clone()
+			c.MinVersion, c.MaxVersion = v, v
+			_, err := handshake(t, tc2.Server(), c)
+			if want := slices.Contains(tc.served, v); (err == nil) != want {
+				t.Errorf("%q: a client of version %x: handshake error %v, want served %v", tc.protocols, v, err, want)
+			}
+		}
 	}
 }
