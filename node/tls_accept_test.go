@@ -2,15 +2,14 @@ package node
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/x0tta6bl4/gosentinel/internal/redistest"
+	"github.com/x0tta6bl4/gosentinel/internal/tlsconf"
 )
 
 // TestRefusedTLSClientIsLogged: a client the TLS port refuses (here, one
@@ -20,23 +19,19 @@ import (
 // at verbose level only, so an operator setting up mutual TLS saw nothing.
 func TestRefusedTLSClientIsLogged(t *testing.T) {
 	f := redistest.NewTLSFiles(t)
-	cert, err := tls.LoadX509KeyPair(f.Cert, f.Key)
+	// The port's own configuration, as the node builds it (tls-auth-clients yes).
+	tc, err := tlsconf.New(tlsconf.Settings{Port: 1, CertFile: f.Cert, KeyFile: f.Key, CACertFile: f.CACert,
+		AuthClients: "yes", MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS13}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	caPEM, err := os.ReadFile(f.CACert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(caPEM)
 	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logs redistest.LogBuffer
 	ln := &tlsListener{Listener: raw, log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		conf: &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}}
+		conf: tc.Server()}
 	defer ln.Close()
 	served := make(chan error, 1)
 	go func() {
